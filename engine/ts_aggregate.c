@@ -1,0 +1,175 @@
+#include "ts_aggregate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_ht.h"
+#include "ts_keys.h"
+#include "ts_mem.h"
+
+/* Dense group ids by first appearance; *first[g] = first row of group g. */
+static ts_err group_ids(const ts_table *in, const char *const *keys, int nkeys, int64_t *gid, int64_t **first,
+                        int64_t *ngroups)
+{
+    const int64_t n = ts_table_rows(in);
+    uint64_t *lo = malloc(8 * (size_t)(n + 1)), *hi = malloc(8 * (size_t)(n + 1));
+    int64_t *fr = malloc(8 * (size_t)(n + 1));
+    ts_ht ht = {0};
+    ts_err err = TS_OK;
+    if (!lo || !hi || !fr || ts_ht_init(&ht, 1024) != 0)
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory grouping %lld rows",
+                             (long long)n);
+    if (!err)
+        err = ts_pack_keys(in, keys, nkeys, lo, hi);
+    int64_t g = 0;
+    for (int64_t i = 0; !err && i < n; i++) {
+        int inserted;
+        int64_t *slot = ts_ht_upsert(&ht, lo[i], hi[i], g, &inserted);
+        if (!slot) {
+            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory in the group table");
+            break;
+        }
+        if (inserted)
+            fr[g++] = i;
+        gid[i] = *slot;
+    }
+    free(lo), free(hi), ts_ht_free(&ht);
+    if (err) {
+        free(fr);
+        return err;
+    }
+    *first = fr, *ngroups = g;
+    return TS_OK;
+}
+
+static int row_counts(const ts_column *where, const ts_column *input, int64_t i)
+{
+    return (!where || (ts_column_is_valid(where, i) && TS_COL(where, uint8_t)[i])) &&
+           (!input || ts_column_is_valid(input, i));
+}
+
+static ts_err agg_count(const ts_column *where, const int64_t *gid, int64_t n, int64_t *out)
+{
+    for (int64_t i = 0; i < n; i++)
+        out[gid[i]] += row_counts(where, NULL, i);
+    return TS_OK;
+}
+
+static ts_err agg_sum(const ts_column *in, const ts_column *where, const int64_t *gid, int64_t n, int64_t *out)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (row_counts(where, in, i) && __builtin_add_overflow(out[gid[i]], ts_key_value(in, i), &out[gid[i]]))
+            TS_FAIL(TS_ERR_DATA, "sum of column '%s' overflows int64", in->name);
+    return TS_OK;
+}
+
+static ts_err agg_minmax(const ts_column *in, const ts_column *where, const int64_t *gid, int64_t n, int is_max,
+                         int64_t *out, uint8_t *seen)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (!row_counts(where, in, i))
+            continue;
+        const int64_t v = ts_key_value(in, i), g = gid[i];
+        if (!seen[g] || (is_max ? v > out[g] : v < out[g]))
+            out[g] = v, seen[g] = 1;
+    }
+    return TS_OK;
+}
+
+/* Distinct (group, value) pairs through one hash table of exact 128-bit keys. */
+static ts_err agg_distinct(const ts_column *in, const ts_column *where, const int64_t *gid, int64_t n, int64_t *out)
+{
+    ts_ht ht;
+    if (ts_ht_init(&ht, n / 4 + 16) != 0)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory counting distinct '%s'", in->name);
+    for (int64_t i = 0; i < n; i++) {
+        if (!row_counts(where, in, i))
+            continue;
+        int inserted;
+        if (!ts_ht_upsert(&ht, (uint64_t)gid[i], (uint64_t)ts_key_value(in, i), 0, &inserted)) {
+            ts_ht_free(&ht);
+            TS_FAIL(TS_ERR_NOMEM, "out of memory counting distinct '%s'", in->name);
+        }
+        out[gid[i]] += inserted;
+    }
+    ts_ht_free(&ht);
+    return TS_OK;
+}
+
+static ts_err store_result(ts_table *t, const ts_agg *a, const ts_column *in, const int64_t *acc,
+                           const uint8_t *seen, int64_t ng)
+{
+    const int keeps_type = in && (a->kind == TS_AGG_MIN || a->kind == TS_AGG_MAX);
+    const ts_type type = keeps_type ? in->type : (a->kind == TS_AGG_SUM && in->type == TS_T_DECIMAL ? TS_T_DECIMAL : TS_T_INT64);
+    ts_column *c;
+    TS_TRY(ts_table_add(t, a->output, type, in ? in->scale : 0, type == TS_T_DICT ? in->dict : NULL, &c));
+    TS_TRY(ts_column_reserve(c, ng, 0));
+    for (int64_t g = 0; g < ng; g++) {
+        switch (ts_type_width(type)) {
+        case 1: TS_COL(c, uint8_t)[g] = (uint8_t)acc[g]; break;
+        case 4: TS_COL(c, int32_t)[g] = (int32_t)acc[g]; break;
+        default: TS_COL(c, int64_t)[g] = acc[g]; break;
+        }
+    }
+    c->len = ng;
+    for (int64_t g = 0; seen && g < ng; g++)
+        if (!seen[g])
+            TS_TRY(ts_column_set_null(c, g));
+    return TS_OK;
+}
+
+static ts_err compute_agg(const ts_table *in, const ts_agg *a, const int64_t *gid, int64_t ng, ts_table *t)
+{
+    const int64_t n = ts_table_rows(in);
+    ts_column *input = NULL, *where = NULL;
+    if (a->kind != TS_AGG_COUNT)
+        TS_TRY(ts_table_need(in, a->input, &input));
+    if (a->where)
+        TS_TRY(ts_table_need(in, a->where, &where));
+    int64_t *acc = calloc((size_t)ng + 1, 8);
+    uint8_t *seen = calloc((size_t)ng + 1, 1);
+    ts_err err = acc && seen ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    if (!err) {
+        switch (a->kind) {
+        case TS_AGG_COUNT: err = agg_count(where, gid, n, acc); break;
+        case TS_AGG_SUM: err = agg_sum(input, where, gid, n, acc); break;
+        case TS_AGG_MIN:
+        case TS_AGG_MAX: err = agg_minmax(input, where, gid, n, a->kind == TS_AGG_MAX, acc, seen); break;
+        case TS_AGG_COUNT_DISTINCT: err = agg_distinct(input, where, gid, n, acc); break;
+        }
+    }
+    const int nullable = a->kind == TS_AGG_MIN || a->kind == TS_AGG_MAX;
+    if (!err)
+        err = store_result(t, a, input, acc, nullable ? seen : NULL, ng);
+    free(acc), free(seen);
+    return err;
+}
+
+ts_err ts_hash_aggregate(const ts_table *in, const char *const *keys, int nkeys, const ts_agg *aggs, int naggs,
+                         const char *name, ts_table **out)
+{
+    const int64_t n = ts_table_rows(in);
+    int64_t *gid = malloc(8 * (size_t)(n + 1)), *first = NULL, ng = 0;
+    if (!gid)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory aggregating '%s'", in->name);
+    ts_err err = group_ids(in, keys, nkeys, gid, &first, &ng);
+    if (!err)
+        err = ts_table_new(name, out);
+    for (int k = 0; !err && k < nkeys; k++) {
+        ts_column *src = ts_table_col(in, keys[k]), *dst;
+        err = ts_column_new_like(src, &dst);
+        if (!err)
+            err = ts_table_adopt(*out, dst);
+        if (!err)
+            err = ts_column_append_rows(dst, src, first, ng);
+    }
+    for (int a = 0; !err && a < naggs; a++)
+        err = compute_agg(in, &aggs[a], gid, ng, *out);
+    free(gid), free(first);
+    if (err) {
+        ts_table_free(*out);
+        *out = NULL;
+        TS_TRY(err);
+    }
+    return TS_OK;
+}

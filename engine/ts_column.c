@@ -1,0 +1,226 @@
+#include "ts_column.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_mem.h"
+
+size_t ts_type_width(ts_type t)
+{
+    switch (t) {
+    case TS_T_BOOL: return 1;
+    case TS_T_INT32:
+    case TS_T_DATE:
+    case TS_T_DICT: return 4;
+    default: return 8;
+    }
+}
+
+const char *ts_type_name(ts_type t, int scale, char *buf, size_t cap)
+{
+    static const char *names[] = {"bool", "int32", "int64", "float64", "date", "decimal", "string", "string"};
+    if (t == TS_T_DECIMAL)
+        snprintf(buf, cap, "decimal(18,%d)", scale);
+    else
+        snprintf(buf, cap, "%s", names[t]);
+    return buf;
+}
+
+ts_err ts_dict_new(const char *const *values, int32_t n, ts_dict **out)
+{
+    ts_dict *d = calloc(1, sizeof *d);
+    if (!d)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for a dictionary");
+    int64_t total = 0;
+    for (int32_t i = 0; i < n; i++)
+        total += (int64_t)strlen(values[i]);
+    d->offsets = malloc((size_t)(n + 1) * sizeof *d->offsets);
+    d->bytes = malloc((size_t)total + 1);
+    if (!d->offsets || !d->bytes) {
+        free(d->offsets), free(d->bytes), free(d);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for a dictionary of %d values", n);
+    }
+    d->n = n, d->refs = 1, d->offsets[0] = 0;
+    for (int32_t i = 0; i < n; i++) {
+        const size_t len = strlen(values[i]);
+        memcpy(d->bytes + d->offsets[i], values[i], len);
+        d->offsets[i + 1] = d->offsets[i] + (int64_t)len;
+    }
+    *out = d;
+    return TS_OK;
+}
+
+ts_dict *ts_dict_retain(ts_dict *d)
+{
+    if (d)
+        d->refs++;
+    return d;
+}
+
+void ts_dict_release(ts_dict *d)
+{
+    if (d && --d->refs == 0) {
+        free(d->offsets), free(d->bytes), free(d);
+    }
+}
+
+int32_t ts_dict_find(const ts_dict *d, const char *s, size_t len)
+{
+    for (int32_t i = 0; i < d->n; i++) {
+        int64_t vlen;
+        const char *v = ts_dict_value(d, i, &vlen);
+        if ((size_t)vlen == len && memcmp(v, s, len) == 0)
+            return i;
+    }
+    return -1;
+}
+
+ts_err ts_column_new(const char *name, ts_type type, int scale, ts_dict *dict, ts_column **out)
+{
+    if (strlen(name) >= TS_NAME_MAX)
+        TS_FAIL(TS_ERR_USAGE, "column name '%s' is longer than %d bytes", name, TS_NAME_MAX - 1);
+    if ((type == TS_T_DICT) != (dict != NULL))
+        TS_FAIL(TS_ERR_INTERNAL, "column '%s': a dictionary goes with DICT columns only", name);
+    ts_column *c = calloc(1, sizeof *c);
+    if (!c)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for column '%s'", name);
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->type = type, c->scale = scale, c->dict = ts_dict_retain(dict);
+    ts_err err = ts_column_reserve(c, 0, 0);
+    if (err) {
+        ts_column_free(c);
+        TS_TRY(err);
+    }
+    *out = c;
+    return TS_OK;
+}
+
+void ts_column_free(ts_column *c)
+{
+    if (!c)
+        return;
+    ts_free(c->data), ts_free(c->bytes), ts_free(c->valid);
+    ts_dict_release(c->dict);
+    free(c);
+}
+
+ts_err ts_column_new_like(const ts_column *src, ts_column **out)
+{
+    return ts_column_new(src->name, src->type, src->scale, src->dict, out);
+}
+
+static ts_err reserve_valid(ts_column *c, int64_t old_cap)
+{
+    if (!c->valid)
+        return TS_OK;
+    const int64_t old_words = (old_cap + 63) / 64, words = (c->cap + 63) / 64;
+    if (words == old_words)
+        return TS_OK;
+    void *p = c->valid;
+    TS_TRY(ts_realloc(&p, (size_t)old_words * 8, (size_t)words * 8));
+    memset((uint64_t *)p + old_words, 0xff, (size_t)(words - old_words) * 8);
+    c->valid = p;
+    return TS_OK;
+}
+
+ts_err ts_column_reserve(ts_column *c, int64_t rows, int64_t bytes)
+{
+    const int64_t old_cap = c->cap;
+    if (c->type == TS_T_STRING) {
+        /* offsets need rows + 1 slots; keep offsets[0] = 0 even when empty */
+        int64_t cap1 = c->cap ? c->cap + 1 : 0;
+        TS_TRY(ts_reserve(&c->data, &cap1, rows + 1, 8));
+        if (c->cap == 0)
+            TS_COL(c, int64_t)[0] = 0;
+        c->cap = cap1 - 1;
+        void *b = c->bytes;
+        TS_TRY(ts_reserve(&b, &c->bytes_cap, bytes, 1));
+        c->bytes = b;
+    } else {
+        TS_TRY(ts_reserve(&c->data, &c->cap, rows, ts_type_width(c->type)));
+    }
+    return reserve_valid(c, old_cap);
+}
+
+ts_err ts_column_append_string(ts_column *c, const char *s, int64_t len)
+{
+    TS_TRY(ts_column_reserve(c, c->len + 1, c->nbytes + len));
+    memcpy(c->bytes + c->nbytes, s, (size_t)len);
+    c->nbytes += len;
+    TS_COL(c, int64_t)[++c->len] = c->nbytes;
+    return TS_OK;
+}
+
+ts_err ts_column_set_null(ts_column *c, int64_t i)
+{
+    if (!c->valid) {
+        const size_t bytes = ((size_t)(c->cap + 63) / 64 + 1) * 8;
+        void *p;
+        TS_TRY(ts_alloc(bytes, &p));
+        memset(p, 0xff, bytes);
+        c->valid = p;
+    }
+    c->valid[i >> 6] &= ~(UINT64_C(1) << (i & 63));
+    return TS_OK;
+}
+
+static ts_err append_validity(ts_column *dst, const ts_column *src, const int64_t *idx, int64_t n, int64_t base)
+{
+    if (!src->valid)
+        return TS_OK;
+    for (int64_t i = 0; i < n; i++)
+        if (!ts_column_is_valid(src, idx ? idx[i] : i))
+            TS_TRY(ts_column_set_null(dst, base + i));
+    return TS_OK;
+}
+
+static ts_err append_strings(ts_column *dst, const ts_column *src, const int64_t *idx, int64_t n)
+{
+    const int64_t *so = TS_COL(src, int64_t);
+    int64_t need = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t r = idx ? idx[i] : i;
+        need += so[r + 1] - so[r];
+    }
+    TS_TRY(ts_column_reserve(dst, dst->len + n, dst->nbytes + need));
+    int64_t *dof = TS_COL(dst, int64_t);
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t r = idx ? idx[i] : i, l = so[r + 1] - so[r];
+        memcpy(dst->bytes + dst->nbytes, src->bytes + so[r], (size_t)l);
+        dst->nbytes += l;
+        dof[dst->len + i + 1] = dst->nbytes;
+    }
+    return TS_OK;
+}
+
+/* Gather of fixed-width values, specialised by width so the compiler emits plain loads and stores. */
+#define GATHER(T)                                                                                             \
+    do {                                                                                                      \
+        const T *s = (const T *)src->data;                                                                    \
+        T *d = (T *)dst->data + dst->len;                                                                     \
+        if (idx)                                                                                              \
+            for (int64_t i = 0; i < n; i++)                                                                   \
+                d[i] = s[idx[i]];                                                                             \
+        else                                                                                                  \
+            memcpy(d, s, (size_t)n * sizeof(T));                                                              \
+    } while (0)
+
+ts_err ts_column_append_rows(ts_column *dst, const ts_column *src, const int64_t *idx, int64_t n)
+{
+    if (dst->type != src->type)
+        TS_FAIL(TS_ERR_INTERNAL, "append to column '%s' from a column of another type", dst->name);
+    const int64_t base = dst->len;
+    if (src->type == TS_T_STRING) {
+        TS_TRY(append_strings(dst, src, idx, n));
+    } else {
+        TS_TRY(ts_column_reserve(dst, dst->len + n, 0));
+        switch (ts_type_width(src->type)) {
+        case 1: GATHER(uint8_t); break;
+        case 4: GATHER(uint32_t); break;
+        default: GATHER(uint64_t); break;
+        }
+    }
+    dst->len = base + n;
+    return append_validity(dst, src, idx, n, base);
+}

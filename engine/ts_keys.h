@@ -1,0 +1,16 @@
+/* Exact 128-bit packing of key tuples, for hash grouping and joins (kernels/ts_ht.h).
+ * Keys are integer-like columns (BOOL, INT32, INT64, DATE, DECIMAL, DICT). One or two keys are stored as they
+ * are (lo = key 0, hi = key 1); more keys are bit-packed by their value ranges over the table, and the
+ * operation fails when they need more than 128 bits. Null keys map to a value no non-null key takes. Per rank. */
+#ifndef TS_KEYS_H
+#define TS_KEYS_H
+
+#include "ts_table.h"
+
+/* Value of row i of an integer-like column as int64. */
+int64_t ts_key_value(const ts_column *c, int64_t i);
+
+/* Fills lo[n], hi[n] with the packed keys of the named columns of t (n = rows). */
+ts_err ts_pack_keys(const ts_table *t, const char *const *keys, int nkeys, uint64_t *lo, uint64_t *hi);
+
+#endif

@@ -1,0 +1,27 @@
+/* Memory: 64-byte aligned, growable buffers for column data, and the process's peak RSS.
+ * All functions are per rank; nothing here is collective. */
+#ifndef TS_MEM_H
+#define TS_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ts_error.h"
+
+#define TS_ALIGN 64
+
+/* Allocates n bytes aligned to TS_ALIGN into *out (NULL for n == 0). Caller frees with ts_free. */
+ts_err ts_alloc(size_t n, void **out);
+/* Grows the block *p of old_n bytes to new_n bytes, keeping its content and alignment. */
+ts_err ts_realloc(void **p, size_t old_n, size_t new_n);
+void ts_free(void *p);
+
+/* Ensures *p (elements of elem bytes, capacity *cap) holds at least need elements; grows geometrically. */
+ts_err ts_reserve(void **p, int64_t *cap, int64_t need, size_t elem);
+
+/* Peak resident set size of this process in bytes (VmHWM), 0 if unknown. */
+int64_t ts_peak_rss_bytes(void);
+/* Current resident set size in bytes (VmRSS), 0 if unknown. */
+int64_t ts_rss_bytes(void);
+
+#endif

@@ -1,0 +1,229 @@
+#include "ts_scan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_mem.h"
+
+static ts_err broadcast_files(ts_ctx *ctx, const char *dir, ts_scan *s)
+{
+    ts_err err = TS_OK;
+    if (ctx->rank == 0) {
+        static const char *const suffixes[] = {".csv", ".csv.gz"};
+        err = ts_list_files(dir, suffixes, 2, &s->files, &s->nfiles);
+        if (!err && s->nfiles == 0)
+            err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "no .csv or .csv.gz file in '%s'", dir);
+    }
+    TS_TRY(ts_ctx_check(ctx, err));
+    TS_MPI(MPI_Bcast(&s->nfiles, 1, MPI_INT, 0, ctx->comm));
+    if (ctx->rank != 0 && !(s->files = calloc((size_t)s->nfiles, sizeof *s->files)))
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for the file list");
+    TS_TRY(ts_ctx_check(ctx, err));
+    TS_MPI(MPI_Bcast(s->files, (int)(sizeof *s->files * (size_t)s->nfiles), MPI_BYTE, 0, ctx->comm));
+    for (int i = 0; i < s->nfiles; i++) /* base points into path: re-derive it in this address space */
+        s->files[i].base = strrchr(s->files[i].path, '/') + 1;
+    return TS_OK;
+}
+
+static ts_err add_range(ts_scan *s, int32_t file, int64_t begin, int64_t end)
+{
+    ts_scan_range *r = realloc(s->ranges, sizeof *r * (size_t)(s->nranges + 1));
+    if (!r)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for scan ranges");
+    s->ranges = r;
+    r[s->nranges++] = (ts_scan_range){.file = file, .begin = begin, .end = end};
+    return TS_OK;
+}
+
+static int cmp_ranges(const void *a, const void *b)
+{
+    const ts_scan_range *x = a, *y = b;
+    return x->file != y->file ? (x->file > y->file) - (x->file < y->file) : (x->begin > y->begin) - (x->begin < y->begin);
+}
+
+/* Plain files: equal byte ranges of their concatenation. Gzip files: LPT on compressed size. Every rank computes
+ * the same assignment from the same file list. */
+static ts_err assign_ranges(ts_ctx *ctx, ts_scan *s)
+{
+    int64_t total = 0;
+    for (int i = 0; i < s->nfiles; i++)
+        total += s->files[i].gz ? 0 : s->files[i].size;
+    const int64_t lo = total / ctx->size * ctx->rank + total % ctx->size * ctx->rank / ctx->size;
+    const int64_t hi = total / ctx->size * (ctx->rank + 1) + total % ctx->size * (ctx->rank + 1) / ctx->size;
+    int64_t start = 0;
+    for (int i = 0; i < s->nfiles; i++) {
+        if (s->files[i].gz)
+            continue;
+        const int64_t b = lo > start ? lo : start, e = hi < start + s->files[i].size ? hi : start + s->files[i].size;
+        if (b < e)
+            TS_TRY(add_range(s, i, b - start, e - start));
+        start += s->files[i].size;
+    }
+    int64_t *load = calloc((size_t)ctx->size, sizeof *load);
+    int *order = malloc(sizeof *order * (size_t)(s->nfiles + 1));
+    if (!load || !order) {
+        free(load), free(order);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory assigning files");
+    }
+    int ngz = 0;
+    for (int i = 0; i < s->nfiles; i++)
+        if (s->files[i].gz) {
+            int k = ngz++;
+            while (k > 0 && s->files[order[k - 1]].size < s->files[i].size)
+                order[k] = order[k - 1], k--;
+            order[k] = i;
+        }
+    ts_err err = TS_OK;
+    for (int k = 0; k < ngz && !err; k++) {
+        int best = 0;
+        for (int r = 1; r < ctx->size; r++)
+            if (load[r] < load[best])
+                best = r;
+        load[best] += s->files[order[k]].size + 1;
+        if (best == ctx->rank)
+            err = add_range(s, order[k], 0, INT64_MAX);
+    }
+    free(load), free(order);
+    /* ranges in input order, so rows and positions come out ascending */
+    if (s->nranges > 1)
+        qsort(s->ranges, (size_t)s->nranges, sizeof *s->ranges, cmp_ranges);
+    return err;
+}
+
+static ts_err scan_ranges(const ts_csv_spec *spec, ts_scan *s, ts_csv_sink *sink, int64_t *clean_start,
+                          int64_t *rej_start)
+{
+    for (int k = 0; k < s->nranges; k++) {
+        ts_scan_range *r = &s->ranges[k];
+        ts_file_data *d = &s->data[r->file];
+        if (!d->data && !d->len)
+            TS_TRY(ts_file_load(&s->files[r->file], d));
+        if (r->end > d->len)
+            r->end = d->len;
+        ts_csv_layout layout;
+        ts_csv_layout_from_header(spec, d->data, d->len, &layout);
+        if (!layout.header_ok && d->len && r->begin == 0) {
+            s->header_warnings++;
+            fprintf(stderr, "tessera: warning: %s: %s; the file is read in the standard column order and line 1 "
+                            "is treated as a data row\n", s->files[r->file].path, layout.problem);
+        }
+        clean_start[k] = ts_table_rows(sink->clean), rej_start[k] = ts_table_rows(sink->rejects);
+        TS_TRY(ts_csv_scan_range(spec, &layout, r->file, d->data, d->len, r->begin, r->end, sink, &r->nlines));
+        s->rows_read += r->nlines - (r->begin == 0 && layout.header_ok && r->nlines > 0);
+    }
+    clean_start[s->nranges] = ts_table_rows(sink->clean), rej_start[s->nranges] = ts_table_rows(sink->rejects);
+    return TS_OK;
+}
+
+/* Gives each range its first line number: the lines of the same file's earlier ranges, on any rank, plus 1. */
+static ts_err number_lines(ts_ctx *ctx, ts_scan *s)
+{
+    int n3 = 3 * s->nranges, *counts = malloc(sizeof(int) * 2 * (size_t)ctx->size);
+    if (!counts)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory numbering lines");
+    TS_MPI(MPI_Allgather(&n3, 1, MPI_INT, counts, 1, MPI_INT, ctx->comm));
+    int total = 0;
+    for (int r = 0; r < ctx->size; r++)
+        counts[ctx->size + r] = total, total += counts[r];
+    int64_t *mine = malloc(sizeof(int64_t) * (size_t)(n3 + 1)), *all = malloc(sizeof(int64_t) * (size_t)(total + 1));
+    ts_err err = mine && all ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int k = 0; !err && k < s->nranges; k++)
+        mine[3 * k] = s->ranges[k].file, mine[3 * k + 1] = s->ranges[k].begin, mine[3 * k + 2] = s->ranges[k].nlines;
+    if (!err)
+        err = ts_mpi_status(MPI_Allgatherv(mine, n3, MPI_INT64_T, all, counts, counts + ctx->size, MPI_INT64_T,
+                                           ctx->comm), "MPI_Allgatherv", __FILE__, __LINE__, __func__);
+    for (int k = 0; !err && k < s->nranges; k++) {
+        s->ranges[k].first_line = 1;
+        for (int j = 0; j < total / 3; j++)
+            if (all[3 * j] == s->ranges[k].file && all[3 * j + 1] < s->ranges[k].begin)
+                s->ranges[k].first_line += all[3 * j + 2];
+    }
+    free(counts), free(mine), free(all);
+    return err;
+}
+
+/* Turns range-local line indexes into global positions, in place, and renames the column to __pos. */
+static void positions(ts_scan *s, ts_column *line, const int64_t *start)
+{
+    int64_t *v = TS_COL(line, int64_t);
+    for (int k = 0; k < s->nranges; k++)
+        for (int64_t i = start[k]; i < start[k + 1]; i++)
+            v[i] = ts_pos_make(s->ranges[k].file, s->ranges[k].first_line + v[i]);
+    snprintf(line->name, sizeof line->name, "__pos");
+}
+
+ts_err ts_scan_csv(ts_ctx *ctx, const char *dir, const ts_csv_spec *spec, ts_scan *out)
+{
+    memset(out, 0, sizeof *out);
+    TS_TRY(broadcast_files(ctx, dir, out));
+    ts_csv_sink sink = {0};
+    int64_t *cs = NULL, *rs = NULL;
+    ts_err err = assign_ranges(ctx, out);
+    if (!err && !(out->data = calloc((size_t)out->nfiles, sizeof *out->data)))
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    if (!err)
+        err = ts_csv_sink_new(spec, &sink);
+    if (!err && (!(cs = malloc(sizeof *cs * (size_t)(out->nranges + 1))) ||
+                 !(rs = malloc(sizeof *rs * (size_t)(out->nranges + 1)))))
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    if (!err)
+        err = scan_ranges(spec, out, &sink, cs, rs);
+    err = ts_ctx_check(ctx, err);
+    if (!err)
+        err = number_lines(ctx, out);
+    if (!err) {
+        positions(out, ts_table_col(sink.clean, "__line"), cs);
+        ts_column *rl = ts_table_col(sink.rejects, "__line");
+        /* rejects carry their file in __pos too; __file is dropped */
+        positions(out, rl, rs);
+        ts_column_free(sink.rejects->cols[0]);
+        memmove(sink.rejects->cols, sink.rejects->cols + 1, sizeof(ts_column *) * (size_t)--sink.rejects->ncols);
+        out->clean = sink.clean, out->rejects = sink.rejects;
+        sink.clean = sink.rejects = NULL;
+    }
+    free(cs), free(rs);
+    ts_csv_sink_free(&sink);
+    if (err)
+        ts_scan_free(out);
+    return err;
+}
+
+void ts_scan_free(ts_scan *s)
+{
+    for (int i = 0; s->data && i < s->nfiles; i++)
+        ts_file_unload(&s->data[i]);
+    free(s->data), free(s->files), free(s->ranges);
+    ts_table_free(s->clean), ts_table_free(s->rejects);
+    memset(s, 0, sizeof *s);
+}
+
+/* One pass over each range: walk lines in order, copying those whose position is next in pos[]. */
+ts_err ts_scan_fetch_lines(const ts_scan *s, const int64_t *pos, int64_t n, ts_column *raw)
+{
+    int64_t i = 0;
+    for (int k = 0; k < s->nranges && i < n; k++) {
+        const ts_scan_range *r = &s->ranges[k];
+        const ts_file_data *d = &s->data[r->file];
+        int64_t at = r->begin, line = r->first_line;
+        if (at > 0 && d->data[at - 1] != '\n') {
+            const char *nl = memchr(d->data + at, '\n', (size_t)(d->len - at));
+            at = nl ? nl - d->data + 1 : d->len;
+        }
+        for (; i < n && ts_pos_file(pos[i]) == r->file && ts_pos_line(pos[i]) < r->first_line + r->nlines; i++) {
+            for (; line < ts_pos_line(pos[i]); line++) {
+                const char *nl = memchr(d->data + at, '\n', (size_t)(d->len - at));
+                at = nl ? nl - d->data + 1 : d->len;
+            }
+            const char *nl = memchr(d->data + at, '\n', (size_t)(d->len - at));
+            int64_t stop = nl ? nl - d->data : d->len;
+            if (stop > at && d->data[stop - 1] == '\r')
+                stop--;
+            TS_TRY(ts_column_append_string(raw, d->data + at, stop - at));
+        }
+    }
+    if (i != n)
+        TS_FAIL(TS_ERR_INTERNAL, "line at position file %d line %lld is not in this rank's ranges",
+                ts_pos_file(pos[i]), (long long)ts_pos_line(pos[i]));
+    return TS_OK;
+}

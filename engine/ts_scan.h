@@ -1,0 +1,48 @@
+/* Parallel CSV scan operator: splits a directory's CSV files across ranks, scans each rank's share with
+ * cleaning rules (io/ts_csv.h) and numbers every line globally. Collective.
+ *
+ * Work split: plain files are concatenated (in name order) and cut into P equal byte ranges; a rank owns the
+ * lines that start in its range, so no line is lost or read twice. Gzip files cannot be split: whole files go to
+ * ranks by longest-processing-time-first on their compressed size. Line numbers: each rank counts the lines
+ * starting in each of its ranges; an allgather of those counts gives every range its first line number. */
+#ifndef TS_SCAN_H
+#define TS_SCAN_H
+
+#include "ts_csv.h"
+#include "ts_ctx.h"
+#include "ts_file.h"
+
+/* Global position of a line: file index (in name order) and 1-based line number, ordered like the input. */
+#define TS_POS_LINE_BITS 40
+static inline int64_t ts_pos_make(int32_t file, int64_t line) { return ((int64_t)file << TS_POS_LINE_BITS) | line; }
+static inline int32_t ts_pos_file(int64_t pos) { return (int32_t)(pos >> TS_POS_LINE_BITS); }
+static inline int64_t ts_pos_line(int64_t pos) { return pos & ((INT64_C(1) << TS_POS_LINE_BITS) - 1); }
+
+typedef struct ts_scan_range {
+    int32_t file;
+    int64_t begin, end;     /* byte range in the file's (inflated) content */
+    int64_t first_line;     /* 1-based number of the range's first line */
+    int64_t nlines;         /* lines starting in the range (header included) */
+} ts_scan_range;
+
+typedef struct ts_scan {
+    ts_file_info *files;    /* every input file, identical on all ranks */
+    int nfiles;
+    ts_scan_range *ranges;  /* this rank's ranges */
+    int nranges;
+    ts_file_data *data;     /* loaded content of each file this rank reads (index = file; unused ones empty) */
+    ts_table *clean;        /* clean rows; __line replaced by __pos (ts_pos_make) */
+    ts_table *rejects;      /* __pos, reason (int32), raw_line */
+    int64_t rows_read;      /* data lines this rank read (headers excluded) */
+    int header_warnings;    /* files whose line 1 was not the expected header */
+} ts_scan;
+
+/* Scans the files in dir ending in .csv or .csv.gz. A missing directory, or one with no CSV file, is TS_ERR_IO.
+ * Files stay loaded (mmap'ed) until ts_scan_free, so raw lines can be fetched later. */
+ts_err ts_scan_csv(ts_ctx *ctx, const char *dir, const ts_csv_spec *spec, ts_scan *out);
+void ts_scan_free(ts_scan *s);
+
+/* Appends the raw bytes of the lines at positions pos[0..n) (ascending, all read by this rank) to raw. */
+ts_err ts_scan_fetch_lines(const ts_scan *s, const int64_t *pos, int64_t n, ts_column *raw);
+
+#endif

@@ -1,0 +1,101 @@
+#include "ts_table.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+ts_err ts_table_new(const char *name, ts_table **out)
+{
+    ts_table *t = calloc(1, sizeof *t);
+    if (!t)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for table '%s'", name);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    *out = t;
+    return TS_OK;
+}
+
+void ts_table_free(ts_table *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; i < t->ncols; i++)
+        ts_column_free(t->cols[i]);
+    free(t);
+}
+
+ts_err ts_table_adopt(ts_table *t, ts_column *c)
+{
+    if (t->ncols == TS_MAX_COLS) {
+        ts_column_free(c);
+        TS_FAIL(TS_ERR_USAGE, "table '%s' has more than %d columns", t->name, TS_MAX_COLS);
+    }
+    if (ts_table_col(t, c->name)) {
+        const ts_err e = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__,
+                                        "table '%s' already has a column '%s'", t->name, c->name);
+        ts_column_free(c);
+        return e;
+    }
+    t->cols[t->ncols++] = c;
+    return TS_OK;
+}
+
+ts_err ts_table_add(ts_table *t, const char *name, ts_type type, int scale, ts_dict *dict, ts_column **out)
+{
+    ts_column *c;
+    TS_TRY(ts_column_new(name, type, scale, dict, &c));
+    TS_TRY(ts_table_adopt(t, c));
+    if (out)
+        *out = c;
+    return TS_OK;
+}
+
+ts_column *ts_table_col(const ts_table *t, const char *name)
+{
+    for (int i = 0; i < t->ncols; i++)
+        if (strcmp(t->cols[i]->name, name) == 0)
+            return t->cols[i];
+    return NULL;
+}
+
+ts_err ts_table_need(const ts_table *t, const char *name, ts_column **out)
+{
+    *out = ts_table_col(t, name);
+    if (!*out)
+        TS_FAIL(TS_ERR_USAGE, "table '%s' has no column '%s'", t->name, name);
+    return TS_OK;
+}
+
+int64_t ts_table_rows(const ts_table *t) { return t->ncols ? t->cols[0]->len : 0; }
+
+ts_err ts_table_new_like(const ts_table *t, const char *name, ts_table **out)
+{
+    TS_TRY(ts_table_new(name, out));
+    for (int i = 0; i < t->ncols; i++) {
+        ts_column *c;
+        ts_err err = ts_column_new_like(t->cols[i], &c);
+        if (!err)
+            err = ts_table_adopt(*out, c);
+        if (err) {
+            ts_table_free(*out);
+            *out = NULL;
+            TS_TRY(err);
+        }
+    }
+    return TS_OK;
+}
+
+ts_err ts_table_append_rows(ts_table *dst, const ts_table *src, const int64_t *idx, int64_t n)
+{
+    if (dst->ncols != src->ncols)
+        TS_FAIL(TS_ERR_INTERNAL, "append to table '%s' from '%s': schemas differ", dst->name, src->name);
+    for (int i = 0; i < src->ncols; i++)
+        TS_TRY(ts_column_append_rows(dst->cols[i], src->cols[i], idx, n));
+    return TS_OK;
+}
+
+void ts_table_set_sorted(ts_table *t, const char *const *keys, int n)
+{
+    t->nsort = n > 8 ? 8 : n;
+    for (int i = 0; i < t->nsort; i++)
+        snprintf(t->sort_keys[i], TS_NAME_MAX, "%s", keys[i]);
+}

@@ -1,0 +1,38 @@
+/* Tables: a name, an ordered list of columns of equal length, and the sort order they are known to have.
+ * A table owns its columns. Per rank: on P ranks a distributed table is P local tables with the same schema,
+ * rank r holding its partition (or, after a sort, the r-th slab of the global order). */
+#ifndef TS_TABLE_H
+#define TS_TABLE_H
+
+#include "ts_column.h"
+
+#define TS_MAX_COLS 64
+
+typedef struct ts_table {
+    char name[TS_NAME_MAX * 2];
+    int ncols;
+    ts_column *cols[TS_MAX_COLS];
+    int nsort;                           /* sort_keys[0..nsort) hold when the table is sorted */
+    char sort_keys[8][TS_NAME_MAX];
+} ts_table;
+
+ts_err ts_table_new(const char *name, ts_table **out);
+void ts_table_free(ts_table *t);
+/* Adds a new empty column and returns it in *out (may be NULL); the table owns it. */
+ts_err ts_table_add(ts_table *t, const char *name, ts_type type, int scale, ts_dict *dict, ts_column **out);
+/* Takes ownership of c. */
+ts_err ts_table_adopt(ts_table *t, ts_column *c);
+/* Column by name, or NULL. */
+ts_column *ts_table_col(const ts_table *t, const char *name);
+/* Like ts_table_col but fails with a message naming the table when missing. */
+ts_err ts_table_need(const ts_table *t, const char *name, ts_column **out);
+/* Rows of the table (length of its first column; 0 without columns). */
+int64_t ts_table_rows(const ts_table *t);
+/* An empty table with t's schema. */
+ts_err ts_table_new_like(const ts_table *t, const char *name, ts_table **out);
+/* Appends rows idx[0..n) (all when idx is NULL) of src to dst (same schema). */
+ts_err ts_table_append_rows(ts_table *dst, const ts_table *src, const int64_t *idx, int64_t n);
+/* Sets the recorded sort order (up to 8 keys). */
+void ts_table_set_sorted(ts_table *t, const char *const *keys, int n);
+
+#endif

@@ -1,0 +1,353 @@
+#include "ts_csv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_check.h"
+#include "ts_hash.h"
+#include "ts_mem.h"
+#include "ts_parse.h"
+
+#define REASON_OK 0xff
+
+int ts_csv_split_line(const char *line, int64_t line_len, const int *slot, int max_fields, const char **ptr,
+                      uint32_t *len, char **scratch_io)
+{
+    char *scratch = *scratch_io;
+    const char *p = line, *end = line + line_len;
+    int f = 0;
+    for (;;) {
+        const char *fs, *fe;
+        if (p < end && *p == '"') {
+            /* quoted: find the closing quote, unescaping "" into scratch only when one occurs */
+            const char *q = p + 1;
+            char *w = NULL;
+            for (;;) {
+                const char *hit = memchr(q, '"', (size_t)(end - q));
+                if (!hit)
+                    return -1; /* runs past the end of the line */
+                if (hit + 1 < end && hit[1] == '"') {
+                    if (!w)
+                        w = scratch, memcpy(w, p + 1, (size_t)(hit - p - 1)), w += hit - p - 1;
+                    else
+                        memcpy(w, q, (size_t)(hit - q)), w += hit - q;
+                    *w++ = '"';
+                    q = hit + 2;
+                    continue;
+                }
+                if (w) {
+                    memcpy(w, q, (size_t)(hit - q)), w += hit - q;
+                    fs = scratch, fe = w, scratch = w;
+                } else {
+                    fs = p + 1, fe = hit;
+                }
+                p = hit + 1;
+                break;
+            }
+            if (p < end && *p != ',')
+                return -1; /* text after the closing quote */
+        } else {
+            const char *comma = memchr(p, ',', (size_t)(end - p));
+            fs = p, fe = comma ? comma : end;
+            p = fe;
+        }
+        if (f < max_fields && slot[f] >= 0) {
+            size_t n = (size_t)(fe - fs);
+            ts_trim(&fs, &n);
+            ptr[slot[f]] = fs, len[slot[f]] = (uint32_t)n;
+        }
+        f++;
+        if (p >= end) {
+            *scratch_io = scratch;
+            return f;
+        }
+        p++; /* past the comma */
+    }
+}
+
+void ts_csv_layout_from_header(const ts_csv_spec *spec, const char *data, int64_t len, ts_csv_layout *layout)
+{
+    memset(layout, 0, sizeof *layout);
+    const char *nl = memchr(data, '\n', (size_t)len);
+    int64_t hl = nl ? nl - data : len;
+    if (hl && data[hl - 1] == '\r')
+        hl--;
+    int all[TS_MAX_COLS];
+    const char *ptr[TS_MAX_COLS];
+    uint32_t plen[TS_MAX_COLS];
+    for (int i = 0; i < TS_MAX_COLS; i++)
+        all[i] = i;
+    char *scratch = malloc((size_t)hl + 1), *cursor = scratch;
+    const int nf = scratch ? ts_csv_split_line(data, hl, all, TS_MAX_COLS, ptr, plen, &cursor) : -1;
+    int found = 0;
+    for (int f = 0; f < TS_MAX_COLS; f++)
+        layout->slot[f] = -1;
+    for (int f = 0; f < nf && f < TS_MAX_COLS; f++) {
+        for (int s = 0; s < spec->nfields; s++) {
+            if (strlen(spec->fields[s].name) == plen[f] && memcmp(spec->fields[s].name, ptr[f], plen[f]) == 0 &&
+                layout->slot[f] < 0) {
+                layout->slot[f] = s, found++;
+                break;
+            }
+        }
+    }
+    free(scratch);
+    if (nf > 0 && nf <= TS_MAX_COLS && found == spec->nfields) {
+        layout->nphys = nf, layout->header_ok = 1;
+        return;
+    }
+    snprintf(layout->problem, sizeof layout->problem,
+             nf < 0 ? "line 1 is not a valid CSV header" : "line 1 does not name the %d expected columns",
+             spec->nfields);
+    layout->nphys = spec->nfields;
+    for (int f = 0; f < TS_MAX_COLS; f++)
+        layout->slot[f] = f < spec->nfields ? f : -1;
+}
+
+ts_err ts_csv_sink_new(const ts_csv_spec *spec, ts_csv_sink *sink)
+{
+    memset(sink, 0, sizeof *sink);
+    ts_err err;
+    TS_TRY_GOTO(err, ts_table_new("clean", &sink->clean), fail);
+    TS_TRY_GOTO(err, ts_table_new("rejects", &sink->rejects), fail);
+    for (int s = 0; s < spec->nfields; s++) {
+        const ts_csv_field *f = &spec->fields[s];
+        static const ts_type types[] = {TS_T_INT64, TS_T_INT64, TS_T_DATE, TS_T_DICT, TS_T_DECIMAL};
+        if (f->kind != TS_RULE_SKIP)
+            TS_TRY_GOTO(err, ts_table_add(sink->clean, f->name, types[f->kind], f->scale,
+                                          f->kind == TS_RULE_CATEGORY ? f->accepted : NULL, NULL), fail);
+    }
+    TS_TRY_GOTO(err, ts_table_add(sink->clean, "__line", TS_T_INT64, 0, NULL, NULL), fail);
+    if (spec->hash_rows) {
+        TS_TRY_GOTO(err, ts_table_add(sink->clean, "__hash_lo", TS_T_INT64, 0, NULL, NULL), fail);
+        TS_TRY_GOTO(err, ts_table_add(sink->clean, "__hash_hi", TS_T_INT64, 0, NULL, NULL), fail);
+    }
+    TS_TRY_GOTO(err, ts_table_add(sink->rejects, "__file", TS_T_INT32, 0, NULL, NULL), fail);
+    TS_TRY_GOTO(err, ts_table_add(sink->rejects, "__line", TS_T_INT64, 0, NULL, NULL), fail);
+    TS_TRY_GOTO(err, ts_table_add(sink->rejects, "reason", TS_T_INT32, 0, NULL, NULL), fail);
+    TS_TRY_GOTO(err, ts_table_add(sink->rejects, "raw_line", TS_T_STRING, 0, NULL, NULL), fail);
+    return TS_OK;
+fail:
+    ts_csv_sink_free(sink);
+    return err;
+}
+
+void ts_csv_sink_free(ts_csv_sink *sink)
+{
+    ts_table_free(sink->clean), ts_table_free(sink->rejects);
+    sink->clean = sink->rejects = NULL;
+}
+
+/* One vector of lines and the per-field views and values computed on it. */
+typedef struct batch {
+    int n;
+    const char *line[TS_CSV_BATCH];
+    int64_t line_len[TS_CSV_BATCH];
+    int64_t line_idx[TS_CSV_BATCH];
+    uint8_t reason[TS_CSV_BATCH];
+    uint32_t sel[TS_CSV_BATCH];
+    size_t nsel;
+    const char **fptr;  /* [nfields][BATCH] */
+    uint32_t *flen;     /* [nfields][BATCH] */
+    int64_t *val;       /* [nfields][BATCH]: int64 values, or int32 in the low half for DATE / DICT */
+    char *scratch;      /* unescaped quoted fields */
+    int64_t scratch_cap, scratch_used;
+    int order[TS_MAX_COLS];
+    const char *values[TS_MAX_COLS][64]; /* CATEGORY lists as pointer/length arrays for the kernel */
+    int64_t value_len[TS_MAX_COLS][64];
+} batch;
+
+static void batch_free(batch *b)
+{
+    if (b) {
+        free(b->fptr), free(b->flen), free(b->val), free(b->scratch);
+        free(b);
+    }
+}
+
+static ts_err batch_new(const ts_csv_spec *spec, batch **out)
+{
+    batch *b = calloc(1, sizeof *b);
+    const size_t cells = (size_t)spec->nfields * TS_CSV_BATCH;
+    if (b) {
+        b->fptr = calloc(cells, sizeof *b->fptr), b->flen = calloc(cells, sizeof *b->flen);
+        b->val = calloc(cells, sizeof *b->val);
+    }
+    if (!b || !b->fptr || !b->flen || !b->val) {
+        batch_free(b);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for a CSV batch");
+    }
+    /* check order: by check_rank, ties by field order (insertion sort of a handful of fields) */
+    for (int s = 0; s < spec->nfields; s++) {
+        int k = s;
+        while (k > 0 && spec->fields[b->order[k - 1]].check_rank > spec->fields[s].check_rank)
+            b->order[k] = b->order[k - 1], k--;
+        b->order[k] = s;
+        const ts_dict *d = spec->fields[s].accepted;
+        for (int32_t v = 0; d && v < d->n && v < 64; v++)
+            b->values[s][v] = ts_dict_value(d, v, &b->value_len[s][v]);
+    }
+    *out = b;
+    return TS_OK;
+}
+
+static void tokenize(const ts_csv_spec *spec, const ts_csv_layout *layout, batch *b)
+{
+    const char *ptr[TS_MAX_COLS];
+    uint32_t len[TS_MAX_COLS];
+    char *scratch = b->scratch;
+    b->nsel = 0;
+    for (int i = 0; i < b->n; i++) {
+        const int nf = ts_csv_split_line(b->line[i], b->line_len[i], layout->slot, layout->nphys, ptr, len, &scratch);
+        if (nf != layout->nphys) {
+            b->reason[i] = (uint8_t)spec->reason_malformed;
+            continue;
+        }
+        b->reason[i] = REASON_OK;
+        b->sel[b->nsel++] = (uint32_t)i;
+        for (int s = 0; s < spec->nfields; s++)
+            b->fptr[s * TS_CSV_BATCH + i] = ptr[s], b->flen[s * TS_CSV_BATCH + i] = len[s];
+    }
+}
+
+static void run_checks(const ts_csv_spec *spec, batch *b)
+{
+    for (int o = 0; o < spec->nfields && b->nsel; o++) {
+        const int s = b->order[o];
+        const ts_csv_field *f = &spec->fields[s];
+        const char *const *p = b->fptr + s * TS_CSV_BATCH;
+        const uint32_t *l = b->flen + s * TS_CSV_BATCH;
+        int64_t *v = b->val + s * TS_CSV_BATCH;
+        const uint8_t code = (uint8_t)f->reason_invalid;
+        const uint8_t missing = (uint8_t)(f->reason_missing >= 0 ? f->reason_missing : f->reason_invalid);
+        switch (f->kind) {
+        case TS_RULE_INT64: b->nsel = ts_check_int64(p, l, b->sel, b->nsel, v, b->reason, code); break;
+        case TS_RULE_DATE: b->nsel = ts_check_date(p, l, b->sel, b->nsel, (int32_t *)v, b->reason, code); break;
+        case TS_RULE_CATEGORY:
+            b->nsel = ts_check_category(p, l, b->sel, b->nsel, b->values[s], b->value_len[s], f->accepted->n,
+                                        f->fold_upper, (int32_t *)v, b->reason, code);
+            break;
+        case TS_RULE_DECIMAL:
+            b->nsel = ts_check_decimal(p, l, b->sel, b->nsel, f->scale, f->max_int_digits, f->positive, v,
+                                       b->reason, code, missing);
+            break;
+        case TS_RULE_SKIP: break;
+        }
+    }
+}
+
+static ts_err emit_clean(const ts_csv_spec *spec, batch *b, ts_table *clean)
+{
+    const int64_t base = ts_table_rows(clean), n = (int64_t)b->nsel;
+    for (int c = 0; c < clean->ncols; c++)
+        TS_TRY(ts_column_reserve(clean->cols[c], base + n, 0));
+    int c = 0;
+    for (int s = 0; s < spec->nfields; s++) {
+        const ts_csv_field *f = &spec->fields[s];
+        if (f->kind == TS_RULE_SKIP)
+            continue;
+        const int64_t *v = b->val + s * TS_CSV_BATCH;
+        ts_column *col = clean->cols[c++];
+        if (ts_type_width(col->type) == 4) {
+            int32_t *d = TS_COL(col, int32_t) + base;
+            for (int64_t k = 0; k < n; k++)
+                d[k] = ((const int32_t *)(v + b->sel[k]))[0];
+        } else {
+            int64_t *d = TS_COL(col, int64_t) + base;
+            for (int64_t k = 0; k < n; k++)
+                d[k] = v[b->sel[k]];
+        }
+    }
+    int64_t *line = TS_COL(clean->cols[c++], int64_t) + base;
+    for (int64_t k = 0; k < n; k++)
+        line[k] = b->line_idx[b->sel[k]];
+    if (spec->hash_rows) {
+        int64_t *lo = TS_COL(clean->cols[c], int64_t) + base, *hi = TS_COL(clean->cols[c + 1], int64_t) + base;
+        for (int64_t k = 0; k < n; k++) {
+            const uint32_t i = b->sel[k];
+            const ts_hash128 h = ts_hash128_bytes(b->line[i], (size_t)b->line_len[i]);
+            lo[k] = (int64_t)h.lo, hi[k] = (int64_t)h.hi;
+        }
+    }
+    for (int k = 0; k < clean->ncols; k++)
+        clean->cols[k]->len = base + n;
+    return TS_OK;
+}
+
+static ts_err emit_rejects(batch *b, int32_t file_id, ts_table *rej)
+{
+    ts_column *file = rej->cols[0], *line = rej->cols[1], *reason = rej->cols[2], *raw = rej->cols[3];
+    for (int i = 0; i < b->n; i++) {
+        if (b->reason[i] == REASON_OK)
+            continue;
+        const int64_t r = file->len;
+        TS_TRY(ts_column_reserve(file, r + 1, 0));
+        TS_TRY(ts_column_reserve(line, r + 1, 0));
+        TS_TRY(ts_column_reserve(reason, r + 1, 0));
+        TS_COL(file, int32_t)[r] = file_id, TS_COL(line, int64_t)[r] = b->line_idx[i];
+        TS_COL(reason, int32_t)[r] = b->reason[i];
+        file->len = line->len = reason->len = r + 1;
+        TS_TRY(ts_column_append_string(raw, b->line[i], b->line_len[i]));
+    }
+    return TS_OK;
+}
+
+static ts_err flush_batch(const ts_csv_spec *spec, const ts_csv_layout *layout, int32_t file_id, batch *b,
+                          ts_csv_sink *sink)
+{
+    tokenize(spec, layout, b);
+    run_checks(spec, b);
+    TS_TRY(emit_clean(spec, b, sink->clean));
+    TS_TRY(emit_rejects(b, file_id, sink->rejects));
+    b->n = 0, b->scratch_used = 0;
+    return TS_OK;
+}
+
+/* The first line start at or after begin: begin itself when a line starts there. */
+static int64_t first_line_start(const char *data, int64_t len, int64_t begin)
+{
+    if (begin == 0 || data[begin - 1] == '\n')
+        return begin;
+    const char *nl = memchr(data + begin, '\n', (size_t)(len - begin));
+    return nl ? nl - data + 1 : len;
+}
+
+ts_err ts_csv_scan_range(const ts_csv_spec *spec, const ts_csv_layout *layout, int32_t file_id, const char *data,
+                         int64_t len, int64_t begin, int64_t end, ts_csv_sink *sink, int64_t *nlines)
+{
+    batch *b = NULL;
+    TS_TRY(batch_new(spec, &b));
+    ts_err err = TS_OK;
+    int64_t pos = first_line_start(data, len, begin), idx = 0;
+    const int skip_header = begin == 0 && layout->header_ok;
+    for (; pos < end && pos < len; idx++) {
+        const char *nl = memchr(data + pos, '\n', (size_t)(len - pos));
+        const int64_t stop = nl ? nl - data : len;
+        int64_t ll = stop - pos;
+        if (ll && data[stop - 1] == '\r')
+            ll--;
+        if (!(idx == 0 && skip_header)) {
+            if (b->scratch_used + ll + 1 > b->scratch_cap) {
+                if (b->n)
+                    TS_TRY_GOTO(err, flush_batch(spec, layout, file_id, b, sink), done);
+                if (ll + 1 > b->scratch_cap) {
+                    void *p = b->scratch;
+                    TS_TRY_GOTO(err, ts_realloc(&p, 0, (size_t)(ll + 1) * 2 + (1 << 20)), done);
+                    b->scratch = p, b->scratch_cap = (ll + 1) * 2 + (1 << 20);
+                }
+            }
+            b->line[b->n] = data + pos, b->line_len[b->n] = ll, b->line_idx[b->n] = idx;
+            b->scratch_used += ll + 1;
+            if (++b->n == TS_CSV_BATCH)
+                TS_TRY_GOTO(err, flush_batch(spec, layout, file_id, b, sink), done);
+        }
+        pos = stop + 1;
+    }
+    if (b->n)
+        TS_TRY_GOTO(err, flush_batch(spec, layout, file_id, b, sink), done);
+    *nlines = idx;
+done:
+    batch_free(b);
+    return err;
+}

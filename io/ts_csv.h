@@ -1,0 +1,86 @@
+/* CSV scanning with cleaning rules: one byte range of one file's content into a table of clean typed rows and a
+ * table of rejects. Per rank, no MPI (the engine's scan operator splits the input and numbers the lines).
+ *
+ * Rows are lines ('\n'; a '\r' before it is dropped). Fields follow RFC 4180: a field is quoted when its first
+ * byte is '"'; "" inside quotes is a quote; a quote that is not closed on its line, or text after a closing
+ * quote, makes the row malformed; a quote inside an unquoted field is an ordinary character. Every field is
+ * trimmed of ASCII spaces and tabs before it is checked.
+ *
+ * Lines are processed in vectors of TS_CSV_BATCH: the tokenizer fills per-field (pointer, length) arrays, then
+ * each field's check runs as a vectorized kernel over the batch's selection vector, in the spec's check order;
+ * a row failing a check leaves the selection with that check's reason, so each row gets the first reason that
+ * applies. Survivors are gathered into the output columns once per batch. */
+#ifndef TS_CSV_H
+#define TS_CSV_H
+
+#include <stdint.h>
+
+#include "ts_table.h"
+
+#define TS_CSV_BATCH 1024
+
+typedef enum {
+    TS_RULE_SKIP,     /* counted as a field, not checked, not kept */
+    TS_RULE_INT64,    /* ts_parse_int64 */
+    TS_RULE_DATE,     /* ts_parse_date: the four accepted forms */
+    TS_RULE_CATEGORY, /* case-folded, must be one of `accepted`; kept as DICT codes */
+    TS_RULE_DECIMAL   /* ts_parse_decimal with scale / max_int_digits; optionally > 0 */
+} ts_rule_kind;
+
+typedef struct ts_csv_field {
+    const char *name;        /* header name */
+    ts_rule_kind kind;
+    int check_rank;          /* checks run in increasing check_rank (ties: field order) */
+    int reason_invalid;      /* reason code when the value does not pass */
+    int reason_missing;      /* reason code when the trimmed value is empty; -1: same as reason_invalid */
+    ts_dict *accepted;       /* CATEGORY: accepted values (codes = indexes); borrowed */
+    int fold_upper;          /* CATEGORY: 1 fold to upper case, 0 to lower case */
+    int scale, max_int_digits, positive; /* DECIMAL */
+} ts_csv_field;
+
+typedef struct ts_csv_spec {
+    ts_csv_field fields[TS_MAX_COLS]; /* in the canonical file order (used when a header does not match) */
+    int nfields;
+    int reason_malformed;             /* wrong field count, bad quoting */
+    int hash_rows;                    /* add columns __hash_lo/__hash_hi: 128-bit hash of each clean line */
+} ts_csv_spec;
+
+/* Where a range's lines go. Output schema (clean): one column per non-SKIP field (INT64, DATE, DICT, DECIMAL),
+ * then __line (int64: line index within the range, 0-based, counting every line that starts in the range,
+ * the header included) and, with hash_rows, __hash_lo/__hash_hi (int64).
+ * Rejects: __file (int32), __line (int64, same numbering), reason (int32), raw_line (STRING). */
+typedef struct ts_csv_sink {
+    ts_table *clean;
+    ts_table *rejects;
+} ts_csv_sink;
+
+/* Creates the empty clean and rejects tables for spec. Caller frees both tables. */
+ts_err ts_csv_sink_new(const ts_csv_spec *spec, ts_csv_sink *sink);
+void ts_csv_sink_free(ts_csv_sink *sink);
+
+/* Header of a file, mapped onto the spec. */
+typedef struct ts_csv_layout {
+    int nphys;                /* fields per row */
+    int slot[TS_MAX_COLS];    /* physical field -> spec field, -1 when not in the spec */
+    int header_ok;            /* 0: line 1 did not name the spec's fields; the canonical order is used and
+                                 line 1 is a data row */
+    char problem[256];        /* why header_ok is 0 */
+} ts_csv_layout;
+
+/* Reads line 1 of data[0..len) and maps its names onto spec (exact names after trimming). */
+void ts_csv_layout_from_header(const ts_csv_spec *spec, const char *data, int64_t len, ts_csv_layout *layout);
+
+/* Scans the lines that start in [begin, end) of data[0..len) (the file's whole content), appending to sink.
+ * file_id tags rejects. When begin == 0 and layout->header_ok, line 0 is the header and is skipped.
+ * *nlines receives the number of lines that start in the range. */
+ts_err ts_csv_scan_range(const ts_csv_spec *spec, const ts_csv_layout *layout, int32_t file_id, const char *data,
+                         int64_t len, int64_t begin, int64_t end, ts_csv_sink *sink, int64_t *nlines);
+
+/* Splits one line into fields per RFC 4180 as described above. Fields are stored when slot[f] >= 0:
+ * ptr[slot]/len[slot] (trimmed). Unescaped copies of quoted fields with "" are written at *scratch (room for
+ * line_len bytes), which is advanced past them. Returns the number of fields, or -1 when the quoting is
+ * malformed. */
+int ts_csv_split_line(const char *line, int64_t line_len, const int *slot, int max_fields, const char **ptr,
+                      uint32_t *len, char **scratch);
+
+#endif

@@ -1,0 +1,34 @@
+/* Input files: listing a directory and loading a file's bytes (plain files are memory-mapped, .gz files are
+ * inflated into memory). Per rank, no MPI. */
+#ifndef TS_FILE_H
+#define TS_FILE_H
+
+#include <stdint.h>
+
+#include "ts_error.h"
+
+typedef struct ts_file_info {
+    char path[4096];
+    const char *base;   /* points into path: the file's base name */
+    int64_t size;       /* bytes on disk */
+    int gz;             /* name ends in .gz */
+} ts_file_info;
+
+/* Lists the regular files in dir whose names end in one of the suffixes (e.g. ".csv", ".csv.gz"), sorted by
+ * name (bytewise). *files is malloc'ed (caller frees). A missing or unreadable directory is a TS_ERR_IO. */
+ts_err ts_list_files(const char *dir, const char *const *suffixes, int nsuffix, ts_file_info **files, int *n);
+
+/* The bytes of a loaded file. */
+typedef struct ts_file_data {
+    const char *data;
+    int64_t len;
+    void *map;          /* mmap'ed region, or NULL */
+    char *heap;         /* inflated content, or NULL */
+} ts_file_data;
+
+/* Loads the whole file: mmap for plain files (pages load lazily, so a rank touches only its byte range),
+ * inflate for gzip (multi-member streams are supported). Caller releases with ts_file_unload. */
+ts_err ts_file_load(const ts_file_info *f, ts_file_data *out);
+void ts_file_unload(ts_file_data *d);
+
+#endif

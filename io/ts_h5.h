@@ -1,0 +1,43 @@
+/* Parallel HDF5 table writer (layout: docs/hdf5-layout.md). All calls are collective over the file's
+ * communicator: every rank calls them in the same order with the same table names and schemas; each rank
+ * passes its local slab (rank r's rows follow rank r-1's in the file, at the exclusive prefix sum of row counts).
+ *
+ * Crash safety: the file is written under a temporary name in the destination directory and renamed to its
+ * final name by ts_h5_commit only after every rank closed it successfully. ts_h5_abandon removes the temporary. */
+#ifndef TS_H5_H
+#define TS_H5_H
+
+#include <mpi.h>
+
+#include "ts_table.h"
+
+typedef struct ts_h5_file ts_h5_file;
+
+typedef struct ts_h5_meta {
+    const char *job;     /* e.g. "bank-analytics" */
+    const char *inputs;  /* e.g. the --data directory */
+    const char *version; /* Tessera version */
+} ts_h5_meta;
+
+/* Per-table options. */
+typedef struct ts_h5_table_opts {
+    const char *const *bytes_columns; /* STRING columns stored as bytes+offsets (long or binary text) */
+    int nbytes_columns;
+} ts_h5_table_opts;
+
+/* Creates `path`'s temporary sibling. Fails (TS_ERR_IO) when path exists and !overwrite. Collective. */
+ts_err ts_h5_create(MPI_Comm comm, const char *path, int overwrite, const ts_h5_meta *meta, ts_h5_file **out);
+
+/* Writes the distributed table as group `group_path` (e.g. "/analytics/country_month"; parent groups are
+ * created). STRING and DICT columns become NUL-padded fixed-length strings of the global maximum width (at
+ * least 1) unless listed in opts->bytes_columns; DATE columns get units = "days since 1970-01-01"; nullable
+ * columns get a uint8 "<name>.valid" companion. Collective. */
+ts_err ts_h5_write_table(ts_h5_file *f, const char *group_path, const ts_table *local,
+                         const ts_h5_table_opts *opts);
+
+/* Closes the file and renames it to its final name. Frees f. Collective. */
+ts_err ts_h5_commit(ts_h5_file *f);
+/* Closes and deletes the temporary file (after a failure). Frees f. Collective. */
+void ts_h5_abandon(ts_h5_file *f);
+
+#endif

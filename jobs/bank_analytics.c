@@ -1,0 +1,515 @@
+/* bank-analytics (../shared/domain.md): transactions -> clean -> exchange by (country, month) -> dedup ->
+ * aggregate -> FX lookup -> sort -> HDF5. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_aggregate.h"
+#include "ts_csv_table.h"
+#include "ts_date.h"
+#include "ts_dedup.h"
+#include "ts_exchange.h"
+#include "ts_h5.h"
+#include "ts_hash.h"
+#include "ts_jobs.h"
+#include "ts_join.h"
+#include "ts_keys.h"
+#include "ts_mem.h"
+#include "ts_plan.h"
+#include "ts_scan.h"
+#include "ts_sort.h"
+
+/* Reject reasons in precedence order (domain.md); codes index this list. */
+enum { R_MALFORMED, R_BAD_DATE, R_UNKNOWN_COUNTRY, R_BAD_CATEGORY, R_MISSING_AMOUNT, R_BAD_AMOUNT, R_DUPLICATE, NREASONS };
+static const char *const REASONS[NREASONS] = {"malformed_row", "bad_date", "unknown_country", "bad_category",
+                                              "missing_amount", "bad_amount", "duplicate"};
+/* Accepted category values, sorted so dictionary codes follow string order. */
+static const char *const TXN_TYPES[] = {"disbursement", "fee", "grant", "loan", "repayment", "transfer"};
+static const char *const SECTORS[] = {"agriculture", "education", "energy", "health", "housing",
+                                      "infrastructure", "sme", "technology", "transport", "water"};
+static const char *const STATUSES[] = {"failed", "pending", "reversed", "success"};
+static const char *const CHANNELS[] = {"agent", "atm", "branch", "mobile", "online"};
+
+typedef struct bank_state {
+    const ts_job_args *args;
+    ts_dict *countries, *txn_types, *sectors, *statuses, *channels, *reasons;
+    ts_table *fx;           /* country_code (DICT), month (DATE), usd_rate; on every rank */
+    ts_scan scan;
+    ts_table *rows;         /* the working table between stages */
+    ts_table *dups;         /* duplicate rows returned to the rank that read them */
+    ts_table *country_month, *country_sector_month, *rejects, *summary;
+    int64_t counts[3 + NREASONS]; /* global rows_read, rows_clean, rows_rejected, per reason */
+} bank_state;
+
+#define ARRAY_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static ts_err sorted_dict(const ts_column *codes, ts_dict **out)
+{
+    const int64_t n = codes->len, *off = TS_COL(codes, int64_t);
+    char **v = calloc((size_t)n + 1, sizeof *v);
+    ts_err err = v ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int64_t i = 0; !err && i < n; i++) {
+        v[i] = strndup(codes->bytes + off[i], (size_t)(off[i + 1] - off[i]));
+        if (!v[i])
+            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    }
+    for (int64_t i = 1; !err && i < n; i++) /* insertion sort: a handful of countries */
+        for (int64_t k = i; k > 0 && strcmp(v[k - 1], v[k]) > 0; k--) {
+            char *t = v[k];
+            v[k] = v[k - 1], v[k - 1] = t;
+        }
+    if (!err)
+        err = ts_dict_new((const char *const *)v, (int32_t)n, out);
+    for (int64_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+    return err;
+}
+
+/* Rank 0 reads the reference CSVs; every rank gets them by broadcast. */
+static ts_err stage_reference(ts_ctx *ctx, void *vs, ts_stage_stats *st)
+{
+    bank_state *s = vs;
+    char path[4200];
+    ts_table *countries = NULL, *fx = NULL;
+    ts_err err = TS_OK;
+    if (ctx->rank == 0) {
+        static const ts_ref_column ccols[] = {{"country_code", TS_REF_STRING}};
+        static const ts_ref_column fcols[] = {{"country_code", TS_REF_STRING}, {"month", TS_REF_MONTH},
+                                              {"usd_rate", TS_REF_FLOAT64}};
+        snprintf(path, sizeof path, "%s/countries.csv", s->args->data_dir);
+        err = ts_read_csv_table(path, ccols, 1, &countries);
+        snprintf(path, sizeof path, "%s/fx_rates.csv", s->args->data_dir);
+        if (!err)
+            err = ts_read_csv_table(path, fcols, 3, &fx);
+    }
+    TS_TRY(ts_ctx_check(ctx, err));
+    TS_TRY(ts_broadcast_table(ctx, &countries, 0));
+    TS_TRY(ts_broadcast_table(ctx, &fx, 0));
+    err = sorted_dict(countries->cols[0], &s->countries);
+    ts_table_free(countries);
+    /* the FX country becomes a code of the country dictionary, so it joins on integers */
+    ts_column *code = NULL;
+    if (!err)
+        err = ts_column_new("country", TS_T_DICT, 0, s->countries, &code);
+    if (!err)
+        err = ts_column_reserve(code, fx->cols[0]->len, 0);
+    for (int64_t i = 0; !err && i < fx->cols[0]->len; i++) {
+        const int64_t *off = TS_COL(fx->cols[0], int64_t);
+        const int32_t c = ts_dict_find(s->countries, fx->cols[0]->bytes + off[i], (size_t)(off[i + 1] - off[i]));
+        TS_COL(code, int32_t)[code->len++] = c < 0 ? 0 : c;
+        if (c < 0)
+            err = ts_column_set_null(code, i);
+    }
+    if (!err) {
+        err = ts_table_adopt(fx, code);
+        code = NULL;
+    }
+    ts_column_free(code);
+    s->fx = fx;
+    st->rows_out = fx ? ts_table_rows(fx) : 0;
+    return err;
+}
+
+static void field(ts_csv_spec *sp, const char *name, ts_rule_kind kind, int rank, int reason, ts_dict *accepted,
+                  int upper)
+{
+    ts_csv_field *f = &sp->fields[sp->nfields++];
+    *f = (ts_csv_field){.name = name, .kind = kind, .check_rank = rank, .reason_invalid = reason,
+                        .reason_missing = -1, .accepted = accepted, .fold_upper = upper};
+}
+
+/* domain.md's rules as a scan spec: fields in file order, check_rank giving the order of the reasons. */
+static void transactions_spec(const bank_state *s, ts_csv_spec *sp)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->reason_malformed = R_MALFORMED, sp->hash_rows = 1;
+    field(sp, "txn_id", TS_RULE_INT64, 0, R_MALFORMED, NULL, 0);
+    field(sp, "txn_date", TS_RULE_DATE, 1, R_BAD_DATE, NULL, 0);
+    field(sp, "country_code", TS_RULE_CATEGORY, 2, R_UNKNOWN_COUNTRY, s->countries, 1);
+    field(sp, "customer_id", TS_RULE_INT64, 0, R_MALFORMED, NULL, 0);
+    field(sp, "account_id", TS_RULE_INT64, 0, R_MALFORMED, NULL, 0);
+    field(sp, "txn_type", TS_RULE_CATEGORY, 3, R_BAD_CATEGORY, s->txn_types, 0);
+    field(sp, "sector", TS_RULE_CATEGORY, 3, R_BAD_CATEGORY, s->sectors, 0);
+    field(sp, "amount", TS_RULE_DECIMAL, 4, R_BAD_AMOUNT, NULL, 0);
+    sp->fields[sp->nfields - 1].reason_missing = R_MISSING_AMOUNT;
+    sp->fields[sp->nfields - 1].scale = 2, sp->fields[sp->nfields - 1].max_int_digits = 16;
+    sp->fields[sp->nfields - 1].positive = 1;
+    field(sp, "currency", TS_RULE_SKIP, 9, 0, NULL, 0);
+    field(sp, "status", TS_RULE_CATEGORY, 3, R_BAD_CATEGORY, s->statuses, 0);
+    field(sp, "channel", TS_RULE_CATEGORY, 3, R_BAD_CATEGORY, s->channels, 0);
+}
+
+static ts_err stage_scan(ts_ctx *ctx, void *vs, ts_stage_stats *st)
+{
+    bank_state *s = vs;
+    char dir[4200];
+    ts_csv_spec spec;
+    transactions_spec(s, &spec);
+    snprintf(dir, sizeof dir, "%s/transactions", s->args->data_dir);
+    TS_TRY(ts_scan_csv(ctx, dir, &spec, &s->scan));
+    st->rows_in = s->scan.rows_read;
+    st->rows_out = ts_table_rows(s->scan.clean);
+    return TS_OK;
+}
+
+/* Keeps what the aggregates need, adds month and is_success. */
+static ts_err stage_project(ts_ctx *ctx, void *vs, ts_stage_stats *st)
+{
+    (void)ctx;
+    bank_state *s = vs;
+    ts_table *in = s->scan.clean, *out;
+    static const char *const keep[] = {"country_code", "sector", "customer_id", "amount", "__pos", "__hash_lo",
+                                       "__hash_hi"};
+    TS_TRY(ts_table_new("transactions", &out));
+    s->rows = out;
+    for (int k = 0; k < ARRAY_LEN(keep); k++) {
+        ts_column *c = ts_table_col(in, keep[k]);
+        for (int i = 0; i < in->ncols; i++) /* move, not copy */
+            if (in->cols[i] == c)
+                in->cols[i] = in->cols[--in->ncols];
+        TS_TRY(ts_table_adopt(out, c));
+    }
+    const int64_t n = ts_table_rows(out);
+    ts_column *date = ts_table_col(in, "txn_date"), *status = ts_table_col(in, "status"), *month, *ok;
+    TS_TRY(ts_table_add(out, "month", TS_T_DATE, 0, NULL, &month));
+    TS_TRY(ts_table_add(out, "is_success", TS_T_BOOL, 0, NULL, &ok));
+    TS_TRY(ts_column_reserve(month, n, 0));
+    TS_TRY(ts_column_reserve(ok, n, 0));
+    const int32_t success = ts_dict_find(s->statuses, "success", 7);
+    for (int64_t i = 0; i < n; i++) {
+        TS_COL(month, int32_t)[i] = ts_month_start(TS_COL(date, int32_t)[i]);
+        TS_COL(ok, uint8_t)[i] = TS_COL(status, int32_t)[i] == success;
+    }
+    month->len = ok->len = n;
+    ts_table_free(s->scan.clean);
+    s->scan.clean = NULL;
+    st->rows_in = st->rows_out = n;
+    return TS_OK;
+}
+
+/* Hash partitioning on (country_code, month): every copy of a line lands on one rank, and so does each group. */
+static ts_err stage_exchange(ts_ctx *ctx, void *vs, ts_stage_stats *st)
+{
+    bank_state *s = vs;
+    const int64_t n = ts_table_rows(s->rows);
+    ts_column *src;
+    TS_TRY(ts_table_add(s->rows, "__src", TS_T_INT32, 0, NULL, &src));
+    TS_TRY(ts_column_reserve(src, n, 0));
+    int32_t *dest = malloc(4 * (size_t)(n + 1));
+    if (!dest)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory partitioning %lld rows", (long long)n);
+    const int32_t *cc = TS_COL(ts_table_col(s->rows, "country_code"), int32_t);
+    const int32_t *mo = TS_COL(ts_table_col(s->rows, "month"), int32_t);
+    for (int64_t i = 0; i < n; i++) {
+        TS_COL(src, int32_t)[i] = ctx->rank;
+        dest[i] = (int32_t)(ts_hash_combine(ts_hash_u64((uint64_t)cc[i]), (uint64_t)mo[i]) % (uint64_t)ctx->size);
+    }
+    src->len = n;
+    ts_table *moved;
+    const ts_err err = ts_exchange_rows(ctx, s->rows, dest, &moved);
+    free(dest);
+    TS_TRY(err);
+    ts_table_free(s->rows);
+    s->rows = moved;
+    st->rows_in = n, st->rows_out = ts_table_rows(moved);
+    return TS_OK;
+}
+
+/* Exact copies of a line meet on one rank; the earliest (by input position) stays. The others go back to the
+ * rank that read them, which still has their raw bytes, to become rejects. */
+static ts_err stage_dedup(ts_ctx *ctx, void *vs, ts_stage_stats *st)
+{
+    bank_state *s = vs;
+    ts_table *kept, *dups, *back;
+    TS_TRY(ts_dedup(s->rows, "__hash_lo", "__hash_hi", "__pos", &kept, &dups));
+    st->rows_in = ts_table_rows(s->rows), st->rows_out = ts_table_rows(kept);
+    ts_table_free(s->rows);
+    s->rows = kept;
+    const ts_err err = ts_exchange_rows(ctx, dups, TS_COL(ts_table_col(dups, "__src"), int32_t), &back);
+    ts_table_free(dups);
+    TS_TRY(err);
+    static const char *const by_pos[] = {"__pos"};
+    TS_TRY(ts_sort_local(&back, by_pos, 1));
+    s->dups = back;
+    return TS_OK;
+}
+
+static ts_err aggregate(const ts_table *rows, const char *const *keys, int nkeys, const char *name, ts_table **out)
+{
+    static const ts_agg aggs[] = {{TS_AGG_COUNT, NULL, NULL, "txn_count"},
+                                  {TS_AGG_COUNT, NULL, "is_success", "success_count"},
+                                  {TS_AGG_SUM, "amount", "is_success", "volume_cents"},
+                                  {TS_AGG_COUNT_DISTINCT, "customer_id", NULL, "distinct_customers"}};
+    return ts_hash_aggregate(rows, keys, nkeys, aggs, ARRAY_LEN(aggs), name, out);
+}
+
+static ts_err stage_aggregate(ts_ctx *ctx, void *vs, ts_stage_stats *st)
+{
+    (void)ctx;
+    bank_state *s = vs;
+    static const char *const cm[] = {"country_code", "month"};
+    static const char *const csm[] = {"country_code", "sector", "month"};
+    TS_TRY(aggregate(s->rows, cm, 2, "country_month", &s->country_month));
+    TS_TRY(aggregate(s->rows, csm, 3, "country_sector_month", &s->country_sector_month));
+    st->rows_in = ts_table_rows(s->rows);
+    st->rows_out = ts_table_rows(s->country_month) + ts_table_rows(s->country_sector_month);
+    ts_table_free(s->rows);
+    s->rows = NULL;
+    return TS_OK;
+}
+
+/* FX lookup (broadcast join on the group keys: the rate is constant within a (country, month) group, so joining
+ * after the aggregation gives the same figures with one lookup per group), then the derived measures. */
+static ts_err finish_measures(const ts_table *fx, ts_table **t)
+{
+    static const char *const lk[] = {"country_code", "month"}, *const rk[] = {"country", "month"};
+    static const char *const bring[] = {"usd_rate"};
+    ts_table *joined;
+    TS_TRY(ts_join_lookup(*t, fx, lk, rk, 2, bring, 1, &joined));
+    ts_table_free(*t);
+    *t = joined;
+    const int64_t n = ts_table_rows(joined);
+    const ts_column *rate = ts_table_col(joined, "usd_rate");
+    const int64_t *cnt = TS_COL(ts_table_col(joined, "txn_count"), int64_t);
+    const int64_t *ok = TS_COL(ts_table_col(joined, "success_count"), int64_t);
+    const int64_t *cents = TS_COL(ts_table_col(joined, "volume_cents"), int64_t);
+    ts_column *rate_c, *vol, *avg;
+    TS_TRY(ts_table_add(joined, "success_rate", TS_T_FLOAT64, 0, NULL, &rate_c));
+    TS_TRY(ts_table_add(joined, "volume_usd", TS_T_FLOAT64, 0, NULL, &vol));
+    TS_TRY(ts_table_add(joined, "avg_amount_usd", TS_T_FLOAT64, 0, NULL, &avg));
+    TS_TRY(ts_column_reserve(rate_c, n, 0));
+    TS_TRY(ts_column_reserve(vol, n, 0));
+    TS_TRY(ts_column_reserve(avg, n, 0));
+    for (int64_t i = 0; i < n; i++) {
+        const double usd = ts_column_is_valid(rate, i) ? (double)cents[i] / 100.0 / TS_COL(rate, double)[i] : NAN;
+        TS_COL(rate_c, double)[i] = (double)ok[i] / (double)cnt[i];
+        TS_COL(vol, double)[i] = usd;
+        TS_COL(avg, double)[i] = ok[i] ? usd / (double)ok[i] : NAN;
+    }
+    rate_c->len = vol->len = avg->len = n;
+    return TS_OK;
+}
+
+/* Reorders the columns to domain.md's table layout (drops helpers). */
+static ts_err select_columns(ts_table **t, const char *const *names, int n)
+{
+    ts_table *out;
+    TS_TRY(ts_table_new((*t)->name, &out));
+    for (int k = 0; k < n; k++) {
+        ts_column *c = ts_table_col(*t, names[k]);
+        if (!c) {
+            ts_table_free(out);
+            TS_FAIL(TS_ERR_INTERNAL, "table '%s' lacks column '%s'", (*t)->name, names[k]);
+        }
+        for (int i = 0; i < (*t)->ncols; i++)
+            if ((*t)->cols[i] == c)
+                (*t)->cols[i] = (*t)->cols[--(*t)->ncols];
+        TS_TRY(ts_table_adopt(out, c));
+    }
+    ts_table_free(*t);
+    *t = out;
+    return TS_OK;
+}
+
+static ts_err stage_measures(ts_ctx *ctx, void *vs, ts_stage_stats *st)
+{
+    (void)ctx;
+    bank_state *s = vs;
+    static const char *const cm[] = {"country_code", "month", "txn_count", "success_count", "success_rate",
+                                     "volume_usd", "avg_amount_usd", "distinct_customers"};
+    static const char *const csm[] = {"country_code", "sector", "month", "txn_count", "success_count",
+                                      "success_rate", "volume_usd", "avg_amount_usd", "distinct_customers"};
+    TS_TRY(finish_measures(s->fx, &s->country_month));
+    TS_TRY(finish_measures(s->fx, &s->country_sector_month));
+    TS_TRY(select_columns(&s->country_month, cm, ARRAY_LEN(cm)));
+    TS_TRY(select_columns(&s->country_sector_month, csm, ARRAY_LEN(csm)));
+    st->rows_in = st->rows_out = ts_table_rows(s->country_month) + ts_table_rows(s->country_sector_month);
+    return TS_OK;
+}
+
+/* Rejects: the scan's, plus the duplicates with their raw lines fetched from this rank's input. */
+static ts_err build_rejects(bank_state *s, ts_table **out)
+{
+    ts_table *r = s->scan.rejects; /* __pos, reason, raw_line */
+    const ts_column *dpos = ts_table_col(s->dups, "__pos");
+    const int64_t nd = dpos->len, n0 = ts_table_rows(r);
+    TS_TRY(ts_scan_fetch_lines(&s->scan, TS_COL(dpos, int64_t), nd, ts_table_col(r, "raw_line")));
+    TS_TRY(ts_column_append_rows(ts_table_col(r, "__pos"), dpos, NULL, nd));
+    ts_column *reason = ts_table_col(r, "reason");
+    TS_TRY(ts_column_reserve(reason, n0 + nd, 0));
+    for (int64_t i = 0; i < nd; i++)
+        TS_COL(reason, int32_t)[reason->len++] = R_DUPLICATE;
+    /* final columns: file, line, reason (as strings), raw_line */
+    ts_table *t;
+    ts_column *file, *line, *why;
+    TS_TRY(ts_table_new("rejects", &t));
+    *out = t;
+    TS_TRY(ts_table_add(t, "file", TS_T_STRING, 0, NULL, &file));
+    TS_TRY(ts_table_add(t, "line", TS_T_INT64, 0, NULL, &line));
+    TS_TRY(ts_table_add(t, "reason", TS_T_DICT, 0, s->reasons, &why));
+    const int64_t n = n0 + nd, *pos = TS_COL(ts_table_col(r, "__pos"), int64_t);
+    TS_TRY(ts_column_reserve(line, n, 0));
+    TS_TRY(ts_column_reserve(why, n, 0));
+    for (int64_t i = 0; i < n; i++) {
+        const char *base = s->scan.files[ts_pos_file(pos[i])].base;
+        TS_TRY(ts_column_append_string(file, base, (int64_t)strlen(base)));
+        TS_COL(line, int64_t)[i] = ts_pos_line(pos[i]);
+        TS_COL(why, int32_t)[i] = TS_COL(reason, int32_t)[i];
+    }
+    line->len = why->len = n;
+    ts_column *raw = ts_table_col(r, "raw_line");
+    for (int i = 0; i < r->ncols; i++) /* move raw_line over */
+        if (r->cols[i] == raw)
+            r->cols[i] = r->cols[--r->ncols];
+    TS_TRY(ts_table_adopt(t, raw));
+    /* __pos orders like (file name, line): keep it for the sort, dropped at write time */
+    ts_column *p;
+    TS_TRY(ts_column_new("__pos", TS_T_INT64, 0, NULL, &p));
+    TS_TRY(ts_table_adopt(t, p));
+    return ts_column_append_rows(p, ts_table_col(r, "__pos"), NULL, n);
+}
+
+static ts_err build_summary(ts_ctx *ctx, bank_state *s, int64_t nrej_local)
+{
+    int64_t local[3 + NREASONS] = {s->scan.rows_read, 0, nrej_local};
+    const ts_column *why = ts_table_col(s->rejects, "reason");
+    for (int64_t i = 0; i < why->len; i++)
+        local[3 + TS_COL(why, int32_t)[i]]++;
+    TS_MPI(MPI_Allreduce(local, s->counts, 3 + NREASONS, MPI_INT64_T, MPI_SUM, ctx->comm));
+    s->counts[1] = s->counts[0] - s->counts[2];
+    ts_column *metric, *count;
+    TS_TRY(ts_table_new("summary", &s->summary));
+    TS_TRY(ts_table_add(s->summary, "metric", TS_T_STRING, 0, NULL, &metric));
+    TS_TRY(ts_table_add(s->summary, "count", TS_T_INT64, 0, NULL, &count));
+    if (ctx->rank != 0) /* one copy of the summary: rank 0's slab */
+        return TS_OK;
+    static const char *const names[3] = {"rows_read", "rows_clean", "rows_rejected"};
+    TS_TRY(ts_column_reserve(count, 3 + NREASONS, 0));
+    for (int i = 0; i < 3 + NREASONS; i++) {
+        const char *m = i < 3 ? names[i] : REASONS[i - 3];
+        TS_TRY(ts_column_append_string(metric, m, (int64_t)strlen(m)));
+        TS_COL(count, int64_t)[count->len++] = s->counts[i];
+    }
+    return TS_OK;
+}
+
+static ts_err stage_sort(ts_ctx *ctx, void *vs, ts_stage_stats *st)
+{
+    bank_state *s = vs;
+    static const char *const cm[] = {"country_code", "month"};
+    static const char *const csm[] = {"country_code", "sector", "month"};
+    static const char *const rj[] = {"__pos"};
+    TS_TRY(build_rejects(s, &s->rejects));
+    TS_TRY(ts_sort_distributed(ctx, &s->country_month, cm, 2));
+    TS_TRY(ts_sort_distributed(ctx, &s->country_sector_month, csm, 3));
+    TS_TRY(ts_sort_distributed(ctx, &s->rejects, rj, 1));
+    static const char *const rj_keys[] = {"file", "line"};
+    ts_table_set_sorted(s->rejects, rj_keys, 2);
+    TS_TRY(build_summary(ctx, s, ts_table_rows(s->rejects)));
+    st->rows_out = ts_table_rows(s->country_month) + ts_table_rows(s->country_sector_month) +
+                   ts_table_rows(s->rejects);
+    st->rows_in = st->rows_out;
+    return TS_OK;
+}
+
+static ts_err write_tables(ts_ctx *ctx, bank_state *s, ts_h5_file *f)
+{
+    static const char *const bytes_cols[] = {"raw_line"};
+    const ts_h5_table_opts rej_opts = {bytes_cols, 1};
+    TS_TRY(ts_h5_write_table(f, "/analytics/country_month", s->country_month, NULL));
+    TS_TRY(ts_h5_write_table(f, "/analytics/country_sector_month", s->country_sector_month, NULL));
+    ts_column *pos = ts_table_col(s->rejects, "__pos");
+    s->rejects->ncols--; /* __pos is last: hide it from the writer */
+    const ts_err err = ts_h5_write_table(f, "/quality/rejects", s->rejects, &rej_opts);
+    s->rejects->cols[s->rejects->ncols++] = pos;
+    TS_TRY(err);
+    TS_TRY(ts_h5_write_table(f, "/quality/summary", s->summary, NULL));
+    (void)ctx;
+    return TS_OK;
+}
+
+static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
+{
+    bank_state *s = vs;
+    const ts_h5_meta meta = {"bank-analytics", s->args->data_dir, TS_VERSION};
+    ts_h5_file *f;
+    TS_TRY(ts_h5_create(ctx->comm, s->args->out_path, s->args->overwrite, &meta, &f));
+    const ts_err err = ts_ctx_check(ctx, write_tables(ctx, s, f));
+    if (err) {
+        ts_h5_abandon(f);
+        return err;
+    }
+    TS_TRY(ts_h5_commit(f));
+    st->rows_in = st->rows_out = ts_table_rows(s->country_month) + ts_table_rows(s->country_sector_month) +
+                                 ts_table_rows(s->rejects) + ts_table_rows(s->summary);
+    return TS_OK;
+}
+
+static ts_err make_dicts(bank_state *s)
+{
+    TS_TRY(ts_dict_new(TXN_TYPES, ARRAY_LEN(TXN_TYPES), &s->txn_types));
+    TS_TRY(ts_dict_new(SECTORS, ARRAY_LEN(SECTORS), &s->sectors));
+    TS_TRY(ts_dict_new(STATUSES, ARRAY_LEN(STATUSES), &s->statuses));
+    TS_TRY(ts_dict_new(CHANNELS, ARRAY_LEN(CHANNELS), &s->channels));
+    TS_TRY(ts_dict_new(REASONS, NREASONS, &s->reasons));
+    return TS_OK;
+}
+
+static void free_state(bank_state *s)
+{
+    ts_scan_free(&s->scan);
+    ts_table_free(s->fx), ts_table_free(s->rows), ts_table_free(s->dups);
+    ts_table_free(s->country_month), ts_table_free(s->country_sector_month);
+    ts_table_free(s->rejects), ts_table_free(s->summary);
+    ts_dict_release(s->countries), ts_dict_release(s->txn_types), ts_dict_release(s->sectors);
+    ts_dict_release(s->statuses), ts_dict_release(s->channels), ts_dict_release(s->reasons);
+}
+
+static ts_err build_plan(ts_plan *p)
+{
+    ts_plan_init(p, "bank-analytics");
+    TS_TRY(ts_plan_add(p, "reference", "read_csv(rank 0) -> broadcast", stage_reference));
+    TS_TRY(ts_plan_add(p, "scan+clean", "parallel scan_csv + cleaning rules", stage_scan));
+    TS_TRY(ts_plan_add(p, "project", "project + month_start + is_success", stage_project));
+    TS_TRY(ts_plan_add(p, "exchange", "hash exchange (country, month)", stage_exchange));
+    TS_TRY(ts_plan_add(p, "dedup", "dedup(hash128) -> return to source", stage_dedup));
+    TS_TRY(ts_plan_add(p, "aggregate", "hash_aggregate x2", stage_aggregate));
+    TS_TRY(ts_plan_add(p, "fx-join", "broadcast lookup join + measures", stage_measures));
+    TS_TRY(ts_plan_add(p, "sort", "sample sort x3 + summary", stage_sort));
+    TS_TRY(ts_plan_add(p, "write", "parallel HDF5 (collective)", stage_write));
+    return TS_OK;
+}
+
+static void print_summary(const ts_ctx *ctx, const bank_state *s)
+{
+    if (ctx->rank != 0)
+        return;
+    fprintf(stderr, "rows read %lld, clean %lld, rejected %lld", (long long)s->counts[0], (long long)s->counts[1],
+            (long long)s->counts[2]);
+    for (int i = 0; i < NREASONS; i++)
+        if (s->counts[3 + i])
+            fprintf(stderr, "%s %s %lld", i ? "," : " (", REASONS[i], (long long)s->counts[3 + i]);
+    fprintf(stderr, "%s\nwrote %s\n", s->counts[2] ? ")" : "", s->args->out_path);
+}
+
+ts_err ts_job_bank_analytics(ts_ctx *ctx, const ts_job_args *args)
+{
+    bank_state s = {.args = args};
+    ts_plan plan;
+    ts_err err = build_plan(&plan);
+    if (!err)
+        err = make_dicts(&s);
+    err = ts_ctx_check(ctx, err);
+    if (!err && args->explain)
+        ts_plan_print(ctx, &plan, stderr);
+    if (!err)
+        err = ts_plan_run(ctx, &plan, &s);
+    if (!err)
+        print_summary(ctx, &s);
+    if (!err && args->profile)
+        err = ts_plan_print_profile(ctx, &plan, stderr);
+    free_state(&s);
+    return err;
+}
