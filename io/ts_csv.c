@@ -150,7 +150,7 @@ typedef struct batch {
     size_t nsel;
     const char **fptr;  /* [nfields][BATCH] */
     uint32_t *flen;     /* [nfields][BATCH] */
-    int64_t *val;       /* [nfields][BATCH]: int64 values, or int32 in the low half for DATE / DICT */
+    int64_t *val;       /* [nfields][BATCH]: int64 values, or a packed int32 array for DATE / DICT */
     char *scratch;      /* unescaped quoted fields */
     int64_t scratch_cap, scratch_used;
     int order[TS_MAX_COLS];
@@ -252,7 +252,7 @@ static ts_err emit_clean(const ts_csv_spec *spec, batch *b, ts_table *clean)
         if (ts_type_width(col->type) == 4) {
             int32_t *d = TS_COL(col, int32_t) + base;
             for (int64_t k = 0; k < n; k++)
-                d[k] = ((const int32_t *)(v + b->sel[k]))[0];
+                d[k] = ((const int32_t *)v)[b->sel[k]]; /* 4-byte kernels write a packed int32 array */
         } else {
             int64_t *d = TS_COL(col, int64_t) + base;
             for (int64_t k = 0; k < n; k++)

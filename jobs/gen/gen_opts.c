@@ -1,0 +1,130 @@
+#include "gen_opts.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: tessera-gen --rows N --seed S --out DIR [--gzip] [--faults RATE] [--rows-per-file K]\n"
+    "                   [--overwrite] [--quiet]\n"
+    "\n"
+    "Writes deterministic sample bank data (the same bytes for the same options, whatever the number of\n"
+    "MPI ranks): DIR/transactions/part-NNNNN.csv[.gz], the reference tables countries.csv, fx_rates.csv,\n"
+    "indicators.csv, demographics.csv, customers.csv, accounts.csv, and DIR/manifest.json.\n"
+    "\n"
+    "  --rows N            transactions to write (0 or more)\n"
+    "  --seed S            random seed (unsigned 64-bit integer)\n"
+    "  --out DIR           output directory (created if missing)\n"
+    "  --gzip              write transactions as .csv.gz (zlib level 1)\n"
+    "  --faults RATE       share of rows carrying an injected fault, 0..1 (default 0.02)\n"
+    "  --rows-per-file K   rows per transaction file (default 1000000; at most 100000 files)\n"
+    "  --overwrite         allow a DIR that already holds a manifest.json\n"
+    "  --quiet             no progress output\n"
+    "  --help              this text\n"
+    "\n"
+    "Run under MPI to spread the files over ranks: mpirun -n P tessera-gen ...\n"
+    "Exit status: 0 ok, 2 bad usage, 3 I/O failure.\n";
+
+static int bad(int talk, const char *what, const char *arg)
+{
+    if (talk)
+        fprintf(stderr, "tessera-gen: %s%s%s\nTry 'tessera-gen --help'.\n", what, arg ? ": " : "", arg ? arg : "");
+    return 2;
+}
+
+/* Unsigned decimal integer, digits only, below 2^63 (ids are int64). */
+static int parse_u63(const char *s, uint64_t *v)
+{
+    if (!s || *s < '0' || *s > '9')
+        return 0;
+    char *end;
+    errno = 0;
+    const unsigned long long x = strtoull(s, &end, 10);
+    if (errno || *end || x > (unsigned long long)INT64_MAX)
+        return 0;
+    *v = x;
+    return 1;
+}
+
+static int parse_rate(const char *s, double *v)
+{
+    if (!s || !*s)
+        return 0;
+    char *end;
+    errno = 0;
+    const double x = strtod(s, &end);
+    if (errno || *end || !isfinite(x) || x < 0.0 || x > 1.0)
+        return 0;
+    *v = x;
+    return 1;
+}
+
+/* Value of an option given as `--opt=value` or `--opt value`; NULL when absent. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    const size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] == '\0' && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+static int is_flag(const char *a, const char *name) { return strcmp(a, name) == 0; }
+
+int gen_opts_parse(int argc, char **argv, gen_opts *o, int talk)
+{
+    memset(o, 0, sizeof *o);
+    o->faults = 0.02;
+    o->rows_per_file = 1000000;
+    int have_rows = 0, have_seed = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (is_flag(a, "--help") || is_flag(a, "-h")) {
+            if (talk)
+                fputs(usage, stdout);
+            return 0;
+        } else if (is_flag(a, "--gzip")) {
+            o->gzip = 1;
+        } else if (is_flag(a, "--quiet")) {
+            o->quiet = 1;
+        } else if (is_flag(a, "--overwrite")) {
+            o->overwrite = 1;
+        } else if ((v = opt_value(argc, argv, &i, "--rows-per-file"))) {
+            if (!parse_u63(v, &o->rows_per_file) || o->rows_per_file == 0)
+                return bad(talk, "--rows-per-file needs a positive integer", v);
+        } else if ((v = opt_value(argc, argv, &i, "--rows"))) {
+            if (!parse_u63(v, &o->rows) || o->rows >= (uint64_t)INT64_MAX)
+                return bad(talk, "--rows needs a non-negative integer", v);
+            have_rows = 1;
+        } else if ((v = opt_value(argc, argv, &i, "--seed"))) {
+            if (!parse_u63(v, &o->seed))
+                return bad(talk, "--seed needs a non-negative integer below 2^63", v);
+            have_seed = 1;
+        } else if ((v = opt_value(argc, argv, &i, "--faults"))) {
+            if (!parse_rate(v, &o->faults))
+                return bad(talk, "--faults needs a number between 0 and 1", v);
+        } else if ((v = opt_value(argc, argv, &i, "--out"))) {
+            if (!*v)
+                return bad(talk, "--out needs a directory", NULL);
+            o->out = v;
+        } else {
+            return bad(talk, "unknown or incomplete option", a);
+        }
+    }
+    if (!have_rows || !have_seed || !o->out)
+        return bad(talk, "--rows, --seed and --out are required", NULL);
+    if (gen_opts_nfiles(o) > GEN_MAX_FILES)
+        return bad(talk, "too many files (at most 100000): raise --rows-per-file", NULL);
+    return -1;
+}
+
+uint64_t gen_opts_nfiles(const gen_opts *o)
+{
+    const uint64_t n = o->rows / o->rows_per_file + (o->rows % o->rows_per_file != 0);
+    return n ? n : 1;
+}

@@ -1,0 +1,21 @@
+/* Command line of tessera-gen. */
+#ifndef GEN_OPTS_H
+#define GEN_OPTS_H
+#include <stdint.h>
+
+#define GEN_MAX_FILES 100000 /* keeps part-NNNNN names at 5 digits, so name order is file order */
+
+typedef struct gen_opts {
+    uint64_t rows, seed, rows_per_file;
+    double faults;
+    const char *out;
+    int gzip, quiet, overwrite;
+} gen_opts;
+
+/* Parses argv. Returns -1 to go on, 0 after --help, 2 on bad usage; only `talk` prints (rank 0). */
+int gen_opts_parse(int argc, char **argv, gen_opts *o, int talk);
+
+/* ceil(rows / rows_per_file), at least 1. */
+uint64_t gen_opts_nfiles(const gen_opts *o);
+
+#endif

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# CLI contract: help texts, usage errors (exit 2), I/O errors (exit 3) with the path in the message,
+# and refusing to overwrite an existing output.
+set -u
+BUILD=${1:?usage: cli_usage.sh BUILD_DIR}
+T=$BUILD/tessera
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+expect() { # expect NAME WANT_RC GREP_PATTERN -- command...
+  local name=$1 want=$2 pat=$3; shift 4
+  "$@" >"$tmp/out" 2>&1; local rc=$?
+  if [ "$rc" = "$want" ] && grep -q -- "$pat" "$tmp/out"; then pass=$((pass+1))
+  else fail=$((fail+1)); echo "FAIL $name: rc=$rc (want $want), output:"; head -5 "$tmp/out"; fi
+}
+MPI="mpirun -n 2 --oversubscribe"
+expect help 0 "usage: mpirun" -- "$T" --help
+expect run-help 0 "\-\-data DIR" -- "$T" run --help
+expect no-args 2 "usage" -- "$T"
+expect bad-command 2 "unknown command" -- "$T" frobnicate
+expect unknown-job 2 "unknown job" -- "$T" run nojob --data "$tmp" --out "$tmp/o.h5"
+expect missing-out 2 "required" -- "$T" run bank-analytics --data "$tmp"
+expect bad-option 2 "unknown or incomplete option" -- "$T" run bank-analytics --bogus
+expect gen-help 0 "rows" -- "$BUILD/tessera-gen" --help
+expect missing-dir 3 "$tmp/nope" -- $MPI "$T" run bank-analytics --data "$tmp/nope" --out "$tmp/o.h5" --quiet
+mkdir -p "$tmp/empty"
+expect no-transactions 3 "transactions" -- $MPI "$T" run bank-analytics --data "$tmp/empty" --out "$tmp/o.h5" --quiet
+echo keep > "$tmp/exists.h5"
+expect exists 3 "already exists" -- $MPI "$T" run bank-analytics --data "$tmp/empty" --out "$tmp/exists.h5" --quiet
+if [ "$(cat "$tmp/exists.h5")" = keep ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL existing output modified"; fi
+echo "cli_usage: $pass passed, $fail failed"
+[ "$fail" = 0 ]
