@@ -146,7 +146,8 @@ ts_err ts_column_reserve(ts_column *c, int64_t rows, int64_t bytes)
 ts_err ts_column_append_string(ts_column *c, const char *s, int64_t len)
 {
     TS_TRY(ts_column_reserve(c, c->len + 1, c->nbytes + len));
-    memcpy(c->bytes + c->nbytes, s, (size_t)len);
+    if (len) /* an empty value may come with s == NULL or before any payload exists */
+        memcpy(c->bytes + c->nbytes, s, (size_t)len);
     c->nbytes += len;
     TS_COL(c, int64_t)[++c->len] = c->nbytes;
     return TS_OK;
@@ -187,7 +188,8 @@ static ts_err append_strings(ts_column *dst, const ts_column *src, const int64_t
     int64_t *dof = TS_COL(dst, int64_t);
     for (int64_t i = 0; i < n; i++) {
         const int64_t r = idx ? idx[i] : i, l = so[r + 1] - so[r];
-        memcpy(dst->bytes + dst->nbytes, src->bytes + so[r], (size_t)l);
+        if (l)
+            memcpy(dst->bytes + dst->nbytes, src->bytes + so[r], (size_t)l);
         dst->nbytes += l;
         dof[dst->len + i + 1] = dst->nbytes;
     }

@@ -33,6 +33,9 @@ ts_err ts_ctx_check(ts_ctx *ctx, ts_err local)
         TS_FAIL(TS_ERR_MPI, "rank %d: MPI_Allreduce failed while checking for errors", ctx->rank);
     if (first[0] == INT_MAX)
         return TS_OK;
+    int shared = ts_error_is_shared(), all_shared;
+    if (MPI_Allreduce(&shared, &all_shared, 1, MPI_INT, MPI_MIN, ctx->comm) == MPI_SUCCESS && all_shared)
+        return first[1]; /* an earlier check already gave every rank the message */
     char msg[1024];
     if (ctx->rank == first[0])
         snprintf(msg, sizeof msg, "rank %d: %s", ctx->rank, ts_error_headline());
@@ -46,6 +49,7 @@ ts_err ts_ctx_check(ts_ctx *ctx, ts_err local)
     } else {
         ts_error_set_message(msg);
     }
+    ts_error_mark_shared();
     return first[1];
 }
 

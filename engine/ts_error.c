@@ -8,10 +8,12 @@
 static char g_message[TS_ERROR_CAP];
 static char g_headline[512];
 static size_t g_len;
+static int g_shared;
 
 ts_err ts_error_raise(ts_err code, const char *file, int line, const char *func, const char *fmt, ...)
 {
     va_list ap;
+    g_shared = 0;
     va_start(ap, fmt);
     int n = vsnprintf(g_message, sizeof g_message, fmt, ap);
     va_end(ap);
@@ -47,7 +49,9 @@ void ts_error_set_message(const char *msg)
     g_len = strlen(g_message);
 }
 
-void ts_error_clear(void) { g_message[0] = '\0', g_len = 0; }
+void ts_error_clear(void) { g_message[0] = '\0', g_len = 0, g_shared = 0; }
+void ts_error_mark_shared(void) { g_shared = 1; }
+int ts_error_is_shared(void) { return g_shared; }
 
 const char *ts_error_code_name(ts_err code)
 {

@@ -34,6 +34,10 @@ const char *ts_error_headline(void);
 /* Replaces the whole message (used to adopt another rank's message). */
 void ts_error_set_message(const char *msg);
 void ts_error_clear(void);
+/* Set once ts_ctx_check has made the current error collective (every rank holds the same headline), so later
+ * checks pass it on unchanged instead of prefixing the rank again. Cleared by ts_error_raise. */
+void ts_error_mark_shared(void);
+int ts_error_is_shared(void);
 /* Short name of a code: "I/O error", "bad input data", ... */
 const char *ts_error_code_name(ts_err code);
 

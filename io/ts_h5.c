@@ -39,6 +39,9 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ts_h5 writes column m
 #define DEFLATE_LEVEL 1                /* ~2x faster than 6 for a few % of size */
 #define META_MAX (1 << 20)             /* bound on the strings rank 0 broadcasts */
 #define DATE_UNITS "days since 1970-01-01"
+/* Open MPI <= 5.0.9 formats "<file>.locktest.<rank>" into a 256-byte buffer in MPI_File_open and aborts the
+ * process on longer names (open-mpi/ompi#13565), so the temporary's path must stay below this. */
+#define OMPI_PATH_MAX (256 - (int)sizeof(".locktest.") - 10)
 
 /* Strings rank 0 decides and broadcasts, so every rank writes identical metadata. */
 enum { S_PATH, S_TMP, S_CREATED, S_VERSION, S_JOB, S_INPUTS, S_COUNT };
@@ -93,7 +96,7 @@ static void h5_reason(char *buf, size_t cap)
 __attribute__((format(printf, 4, 5))) static ts_err h5_fail(const char *file, int line, const char *func,
                                                              const char *fmt, ...)
 {
-    char what[1024], why[1024];
+    char what[1024], why[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
@@ -326,7 +329,7 @@ static const char *string_at(const ts_column *c, int64_t i, int64_t *len)
         return ts_dict_value(c->dict, TS_COL(c, int32_t)[i], len);
     const int64_t *o = TS_COL(c, int64_t);
     *len = o[i + 1] - o[i];
-    return c->bytes + o[i];
+    return *len ? c->bytes + o[i] : ""; /* bytes may be NULL when every value is empty */
 }
 
 /* Longest local value; fails on a DICT code outside the dictionary. */
@@ -363,7 +366,8 @@ static ts_err pad_strings(const ts_column *c, int64_t width, char **out)
     for (int64_t i = 0; i < c->len; i++) {
         int64_t len;
         const char *s = string_at(c, i, &len);
-        memcpy((char *)buf + (size_t)i * (size_t)width, s, (size_t)len);
+        if (len)
+            memcpy((char *)buf + (size_t)i * (size_t)width, s, (size_t)len);
     }
     *out = buf;
     return TS_OK;
@@ -434,7 +438,7 @@ static ts_err write_bytes_offsets(const h5_table *t, const ts_column *c)
     }
     if (!err) {
         const h5_dset d = {.name = "bytes", .type = H5T_STD_U8LE, .n = (hsize_t)total, .off = (hsize_t)base,
-                           .count = (hsize_t)nb, .buf = c->bytes + o[0]};
+                           .count = (hsize_t)nb, .buf = nb ? c->bytes + o[0] : NULL};
         err = agree(f, write_dataset(f, sub, where, &d));
     }
     if (!err) {
@@ -665,6 +669,12 @@ static ts_err root_prepare(const char *path, int overwrite, const ts_h5_meta *me
     TS_TRY(check_target(path, dir, overwrite));
     remove_stale(dir, base);
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp-%ld", dir, base, (long)getpid());
+#ifdef OPEN_MPI
+    if (strlen(tmp) > OMPI_PATH_MAX)
+        TS_FAIL(TS_ERR_USAGE, "cannot create %s: Open MPI's MPI-IO crashes on paths longer than about %zu bytes "
+                "(open-mpi/ompi#13565); use a shorter or relative path", path,
+                OMPI_PATH_MAX - (strlen(tmp) - strlen(path)));
+#endif
 
     const time_t now = time(NULL);
     struct tm tm;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ts_aggregate.h"
 #include "ts_csv_table.h"
@@ -494,8 +495,25 @@ static void print_summary(const ts_ctx *ctx, const bank_state *s)
     fprintf(stderr, "%s\nwrote %s\n", s->counts[2] ? ")" : "", s->args->out_path);
 }
 
+/* Names every missing input at once, before any work starts. */
+static ts_err check_inputs(const char *dir)
+{
+    static const char *const needed[] = {"transactions", "countries.csv", "fx_rates.csv"};
+    char missing[1024] = "", path[4200];
+    for (int i = 0; i < ARRAY_LEN(needed); i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, needed[i]);
+        if (access(path, R_OK) != 0)
+            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s", *missing ? ", " : "",
+                     needed[i]);
+    }
+    if (*missing)
+        TS_FAIL(TS_ERR_IO, "data directory '%s' lacks %s (generate sample data with tessera-gen)", dir, missing);
+    return TS_OK;
+}
+
 ts_err ts_job_bank_analytics(ts_ctx *ctx, const ts_job_args *args)
 {
+    TS_TRY(ts_ctx_check(ctx, ctx->rank == 0 ? check_inputs(args->data_dir) : TS_OK));
     bank_state s = {.args = args};
     ts_plan plan;
     ts_err err = build_plan(&plan);

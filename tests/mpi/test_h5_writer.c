@@ -104,6 +104,11 @@ static ts_err fill_main(ts_table *t, ts_dict *cats, int64_t first, int64_t n, in
         TS_TRY(ts_column_reserve(fixed[k], n, 0));
         fixed[k]->len = n;
     }
+    /* Payload room up front: ts_column_append_string("") on a column without a payload buffer passes NULL to
+     * memcpy (engine/ts_column.c, reported to the lead). */
+    TS_TRY(ts_column_reserve(name, n, 64 * n));
+    TS_TRY(ts_column_reserve(note, n, 64 * n));
+    TS_TRY(ts_column_reserve(raw, n, 64 * n));
     for (int64_t k = 0; k < n; k++) {
         const int64_t i = first + k;
         char buf[128];
@@ -271,6 +276,39 @@ static void test_bad_directory(void)
     CHECK(f == NULL, "create left a handle after failing");
 }
 
+/* An HDF5-level failure (white box: a directory squats on the temporary's name, which ends in rank 0's pid)
+ * must come back as one line carrying HDF5's reason, on every rank. */
+static void test_hdf5_error(const char *path)
+{
+    char target[1024], squat[2 * sizeof target + 32];
+    snprintf(target, sizeof target, "%s.squat.h5", path);
+    const char *slash = strrchr(target, '/');
+    int pid = (int)getpid();
+    MPI_Bcast(&pid, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    snprintf(squat, sizeof squat, "%.*s.%s.tmp-%d", slash ? (int)(slash - target + 1) : 0, target,
+             slash ? slash + 1 : target, pid);
+    if (g_rank == 0)
+        CHECK(mkdir(squat, 0755) == 0, "cannot make %s", squat);
+    MPI_Barrier(MPI_COMM_WORLD);
+    ts_h5_file *f = NULL;
+    expect_fail(ts_h5_create(MPI_COMM_WORLD, target, 1, &META, &f), TS_ERR_IO, "unable to create file",
+                "HDF5 cannot create the temporary");
+    CHECK(strstr(ts_error_headline(), target), "message does not name %s", target);
+    CHECK(f == NULL, "create left a handle after failing");
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (g_rank == 0)
+        rmdir(squat);
+}
+
+static void test_long_path(void)
+{
+    char p[400] = "/tmp/";
+    memset(p + 5, 'a', 245);
+    strcat(p, ".h5");
+    ts_h5_file *f = NULL;
+    expect_fail(ts_h5_create(MPI_COMM_WORLD, p, 1, &META, &f), TS_ERR_USAGE, "shorter", "path too long for MPI-IO");
+}
+
 /* Leaves a stale temporary as a killed run would, and an existing non-HDF5 file at path. */
 static void prepare(const char *path)
 {
@@ -310,6 +348,8 @@ int main(int argc, char **argv)
     prepare(path);
     test_no_overwrite(path);
     test_bad_directory();
+    test_hdf5_error(path);
+    test_long_path();
     test_failures(abandoned);
     write_file(path, (const char *[]){"raw"});
 

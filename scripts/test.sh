@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test suite: a release build with every test (unit, MPI on 1/2/4 ranks, end-to-end against the Python
+# reference), then an ASan+UBSan build running the unit and MPI tests. Exit status 0 only if all pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/mpi-env.sh
+J=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$J" 2>&1 | grep -E "warning|error" && exit 1 || true
+(cd build && ctest --output-on-failure -j"$J")
+
+echo "== sanitizer build (ASan + UBSan): unit and MPI tests"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTS_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$J" 2>&1 | grep -E "warning|error" && exit 1 || true
+export ASAN_OPTIONS=fast_unwind_on_malloc=0:detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/lsan-ompi.supp
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure -j"$J" -L 'unit|mpi')
