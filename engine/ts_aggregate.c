@@ -6,14 +6,15 @@
 #include "ts_ht.h"
 #include "ts_keys.h"
 #include "ts_mem.h"
+#include "ts_rowset.h"
 
 /* Dense group ids by first appearance; *first[g] = first row of group g. */
 static ts_err group_ids(const ts_table *in, const char *const *keys, int nkeys, int64_t *gid, int64_t **first,
                         int64_t *ngroups)
 {
     const int64_t n = ts_table_rows(in);
-    uint64_t *lo = malloc(8 * (size_t)(n + 1)), *hi = malloc(8 * (size_t)(n + 1));
-    int64_t *fr = malloc(8 * (size_t)(n + 1));
+    uint64_t *lo = ts_big(8 * (size_t)(n + 1)), *hi = ts_big(8 * (size_t)(n + 1));
+    int64_t *fr = ts_big(8 * (size_t)(n + 1));
     ts_ht ht = {0};
     ts_err err = TS_OK;
     if (!lo || !hi || !fr || ts_ht_init(&ht, 1024) != 0)
@@ -33,9 +34,9 @@ static ts_err group_ids(const ts_table *in, const char *const *keys, int nkeys, 
             fr[g++] = i;
         gid[i] = *slot;
     }
-    free(lo), free(hi), ts_ht_free(&ht);
+    ts_free(lo), ts_free(hi), ts_ht_free(&ht);
     if (err) {
-        free(fr);
+        ts_free(fr);
         return err;
     }
     *first = fr, *ngroups = g;
@@ -76,23 +77,28 @@ static ts_err agg_minmax(const ts_column *in, const ts_column *where, const int6
     return TS_OK;
 }
 
-/* Distinct (group, value) pairs through one hash table of exact 128-bit keys. */
+/* Distinct (group, value) pairs: a row-index set over the pairs counts each pair once. */
 static ts_err agg_distinct(const ts_column *in, const ts_column *where, const int64_t *gid, int64_t n, int64_t *out)
 {
-    ts_ht ht;
-    if (ts_ht_init(&ht, n / 4 + 16) != 0)
-        TS_FAIL(TS_ERR_NOMEM, "out of memory counting distinct '%s'", in->name);
-    for (int64_t i = 0; i < n; i++) {
-        if (!row_counts(where, in, i))
-            continue;
-        int inserted;
-        if (!ts_ht_upsert(&ht, (uint64_t)gid[i], (uint64_t)ts_key_value(in, i), 0, &inserted)) {
-            ts_ht_free(&ht);
-            TS_FAIL(TS_ERR_NOMEM, "out of memory counting distinct '%s'", in->name);
-        }
-        out[gid[i]] += inserted;
+    if (n >= (INT64_C(1) << 32))
+        TS_FAIL(TS_ERR_USAGE, "count distinct over %lld rows on one rank: at most 2^32 are supported", (long long)n);
+    const uint64_t nslots = ts_rowset_slots(n);
+    uint64_t *slots = NULL, *values = NULL;
+    ts_err err = ts_calloc(nslots * 8, (void **)&slots);
+    if (!err)
+        err = ts_alloc(8 * (size_t)(n + 1), (void **)&values);
+    if (err) {
+        ts_free(slots);
+        TS_TRY(err);
     }
-    ts_ht_free(&ht);
+    for (int64_t i = 0; i < n; i++)
+        values[i] = (uint64_t)ts_key_value(in, i);
+    ts_rowset set;
+    ts_rowset_init(&set, slots, nslots, (const uint64_t *)gid, values);
+    for (int64_t i = 0; i < n; i++)
+        if (row_counts(where, in, i) && ts_rowset_row(ts_rowset_insert(&set, (uint32_t)i)) == (uint32_t)i)
+            out[gid[i]]++;
+    ts_free(slots), ts_free(values);
     return TS_OK;
 }
 
@@ -149,7 +155,7 @@ ts_err ts_hash_aggregate(const ts_table *in, const char *const *keys, int nkeys,
                          const char *name, ts_table **out)
 {
     const int64_t n = ts_table_rows(in);
-    int64_t *gid = malloc(8 * (size_t)(n + 1)), *first = NULL, ng = 0;
+    int64_t *gid = ts_big(8 * (size_t)(n + 1)), *first = NULL, ng = 0;
     if (!gid)
         TS_FAIL(TS_ERR_NOMEM, "out of memory aggregating '%s'", in->name);
     ts_err err = group_ids(in, keys, nkeys, gid, &first, &ng);
@@ -165,7 +171,7 @@ ts_err ts_hash_aggregate(const ts_table *in, const char *const *keys, int nkeys,
     }
     for (int a = 0; !err && a < naggs; a++)
         err = compute_agg(in, &aggs[a], gid, ng, *out);
-    free(gid), free(first);
+    ts_free(gid), ts_free(first);
     if (err) {
         ts_table_free(*out);
         *out = NULL;

@@ -2,7 +2,33 @@
 
 #include <stdlib.h>
 
-#include "ts_ht.h"
+#include "ts_mem.h"
+#include "ts_rowset.h"
+
+/* Marks loser[i] = 1 for every row that has an earlier (smaller order value) row with the same content.
+ * The set maps each content to its current earliest row. */
+static ts_err mark_losers(const uint64_t *lo, const uint64_t *hi, const int64_t *order, int64_t n, uint8_t *loser)
+{
+    if (n >= (INT64_C(1) << 32))
+        TS_FAIL(TS_ERR_USAGE, "dedup of %lld rows on one rank: at most 2^32 are supported", (long long)n);
+    const uint64_t nslots = ts_rowset_slots(n);
+    uint64_t *slots;
+    TS_TRY(ts_calloc(nslots * sizeof *slots, (void **)&slots));
+    ts_rowset set;
+    ts_rowset_init(&set, slots, nslots, lo, hi);
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t *slot = ts_rowset_insert(&set, (uint32_t)i);
+        const uint32_t first = ts_rowset_row(slot);
+        if (first == (uint32_t)i)
+            continue;
+        if (order[i] < order[first])
+            loser[first] = 1, ts_rowset_set_row(slot, (uint32_t)i);
+        else
+            loser[i] = 1;
+    }
+    ts_free(slots);
+    return TS_OK;
+}
 
 ts_err ts_dedup(const ts_table *in, const char *hash_lo, const char *hash_hi, const char *order_col,
                 ts_table **kept, ts_table **dups)
@@ -11,28 +37,12 @@ ts_err ts_dedup(const ts_table *in, const char *hash_lo, const char *hash_hi, co
     TS_TRY(ts_table_need(in, hash_lo, &lo));
     TS_TRY(ts_table_need(in, hash_hi, &hi));
     TS_TRY(ts_table_need(in, order_col, &ord));
-    const int64_t n = ts_table_rows(in), *l = TS_COL(lo, int64_t), *h = TS_COL(hi, int64_t);
-    const int64_t *o = TS_COL(ord, int64_t);
-    /* loser[row] = 1 once an earlier row with the same content is known; the table maps content -> earliest row */
-    uint8_t *loser = calloc((size_t)n + 1, 1);
-    int64_t *keep = malloc(8 * (size_t)(n + 1)), *drop = malloc(8 * (size_t)(n + 1));
-    ts_ht ht = {0};
-    ts_err err = loser && keep && drop && ts_ht_init(&ht, 1024) == 0
-                     ? TS_OK
+    const int64_t n = ts_table_rows(in);
+    uint8_t *loser = ts_big_zero((size_t)n + 1);
+    int64_t *keep = ts_big(8 * (size_t)(n + 1)), *drop = ts_big(8 * (size_t)(n + 1));
+    ts_err err = loser && keep && drop
+                     ? mark_losers(TS_COL(lo, uint64_t), TS_COL(hi, uint64_t), TS_COL(ord, int64_t), n, loser)
                      : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory in dedup");
-    for (int64_t i = 0; !err && i < n; i++) {
-        int inserted;
-        int64_t *slot = ts_ht_upsert(&ht, (uint64_t)l[i], (uint64_t)h[i], i, &inserted);
-        if (!slot) {
-            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory in dedup");
-        } else if (!inserted) {
-            if (o[i] < o[*slot])
-                loser[*slot] = 1, *slot = i;
-            else
-                loser[i] = 1;
-        }
-    }
-    ts_ht_free(&ht);
     int64_t nk = 0, nd = 0;
     for (int64_t i = 0; !err && i < n; i++) {
         if (loser[i])
@@ -53,7 +63,6 @@ ts_err ts_dedup(const ts_table *in, const char *hash_lo, const char *hash_hi, co
         ts_table_free(*kept), ts_table_free(*dups);
         *kept = *dups = NULL;
     }
-    free(drop);
-    free(loser), free(keep);
+    ts_free(loser), ts_free(keep), ts_free(drop);
     return err;
 }

@@ -88,14 +88,14 @@ typedef struct route {
     int64_t nrecv;
 } route;
 
-static void route_free(route *rt) { free(rt->perm), free(rt->scount); }
+static void route_free(route *rt) { ts_free(rt->perm), free(rt->scount); }
 
 static ts_err route_build(ts_ctx *ctx, const int32_t *dest, int64_t n, route *rt)
 {
     const int p = ctx->size;
     memset(rt, 0, sizeof *rt);
     rt->scount = calloc(2 * (size_t)p + 1, sizeof(int64_t));
-    rt->perm = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    rt->perm = ts_big(sizeof(int64_t) * (size_t)(n ? n : 1));
     if (!rt->scount || !rt->perm) {
         route_free(rt);
         TS_FAIL(TS_ERR_NOMEM, "out of memory routing %lld rows", (long long)n);
@@ -213,19 +213,44 @@ done:
     return err;
 }
 
-ts_err ts_exchange_rows(ts_ctx *ctx, const ts_table *in, const int32_t *dest, ts_table **out)
+/* consume: free each input column once it has been sent, so peak memory is one column's copy, not a table's. */
+static ts_err exchange(ts_ctx *ctx, ts_table *in, const int32_t *dest, int consume, ts_table **out)
 {
     route rt;
     TS_TRY(route_build(ctx, dest, ts_table_rows(in), &rt));
     ts_err err = ts_table_new_like(in, in->name, out);
-    for (int c = 0; !err && c < in->ncols; c++)
+    for (int c = 0; !err && c < in->ncols; c++) {
         err = exchange_column(ctx, &rt, in->cols[c], (*out)->cols[c]);
+        if (consume) {
+            ts_column *empty;
+            if (!err)
+                err = ts_column_new_like(in->cols[c], &empty);
+            if (!err)
+                ts_column_free(in->cols[c]), in->cols[c] = empty;
+        }
+    }
     route_free(&rt);
     if (err) {
         ts_table_free(*out);
         *out = NULL;
         TS_TRY(err);
     }
+    return TS_OK;
+}
+
+ts_err ts_exchange_rows(ts_ctx *ctx, const ts_table *in, const int32_t *dest, ts_table **out)
+{
+    return exchange(ctx, (ts_table *)in, dest, 0, out);
+}
+
+ts_err ts_exchange_rows_move(ts_ctx *ctx, ts_table **t, const int32_t *dest)
+{
+    if (ctx->size == 1) /* every row stays: nothing to move */
+        return TS_OK;
+    ts_table *out;
+    TS_TRY(exchange(ctx, *t, dest, 1, &out));
+    ts_table_free(*t);
+    *t = out;
     return TS_OK;
 }
 

@@ -19,6 +19,10 @@ ts_err ts_alltoallv_bytes(ts_ctx *ctx, const void *send, const int64_t *scount, 
 /* Sends row i of `in` to rank dest[i]; *out (new, caller frees) holds the rows this rank receives. */
 ts_err ts_exchange_rows(ts_ctx *ctx, const ts_table *in, const int32_t *dest, ts_table **out);
 
+/* Same, consuming *t: its columns are freed as they are sent and *t is replaced by the received rows.
+ * On one rank it is a no-op. dest must not point into *t (it is read while columns are freed). */
+ts_err ts_exchange_rows_move(ts_ctx *ctx, ts_table **t, const int32_t *dest);
+
 /* Gives every rank a copy of root's table *t. On other ranks *t must be NULL on entry and is set to a new table
  * (caller frees). DICT columns are not supported (broadcast the dictionary's strings instead). */
 ts_err ts_broadcast_table(ts_ctx *ctx, ts_table **t, int root);

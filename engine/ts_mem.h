@@ -12,6 +12,12 @@
 
 /* Allocates n bytes aligned to TS_ALIGN into *out (NULL for n == 0). Caller frees with ts_free. */
 ts_err ts_alloc(size_t n, void **out);
+/* Like ts_alloc, zero-filled (cheaply: large blocks come zeroed from the kernel). */
+ts_err ts_calloc(size_t n, void **out);
+/* Plain-pointer forms for temporaries: NULL when out of memory (the caller raises the error), freed with
+ * ts_free. Large ones get huge pages, like columns. */
+void *ts_big(size_t n);
+void *ts_big_zero(size_t n);
 /* Grows the block *p of old_n bytes to new_n bytes, keeping its content and alignment. */
 ts_err ts_realloc(void **p, size_t old_n, size_t new_n);
 void ts_free(void *p);

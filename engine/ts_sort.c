@@ -5,6 +5,7 @@
 
 #include "ts_exchange.h"
 #include "ts_keys.h"
+#include "ts_mem.h"
 
 typedef struct key_set {
     const ts_column *cols[8];
@@ -90,7 +91,7 @@ ts_err ts_sort_local(ts_table **t, const char *const *keys, int nkeys)
     key_set ks;
     TS_TRY(resolve(*t, keys, nkeys, &ks));
     const int64_t n = ts_table_rows(*t);
-    int64_t *idx = malloc(8 * (size_t)(n + 1)), *tmp = malloc(8 * (size_t)(n + 1));
+    int64_t *idx = ts_big(8 * (size_t)(n + 1)), *tmp = ts_big(8 * (size_t)(n + 1));
     ts_table *sorted = NULL;
     ts_err err = idx && tmp ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     for (int64_t i = 0; !err && i < n; i++)
@@ -101,7 +102,7 @@ ts_err ts_sort_local(ts_table **t, const char *const *keys, int nkeys)
     }
     if (!err)
         err = ts_table_append_rows(sorted, *t, idx, n);
-    free(idx), free(tmp);
+    ts_free(idx), ts_free(tmp);
     if (err) {
         ts_table_free(sorted);
         TS_TRY(err);

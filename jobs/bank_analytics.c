@@ -208,13 +208,10 @@ static ts_err stage_exchange(ts_ctx *ctx, void *vs, ts_stage_stats *st)
         dest[i] = (int32_t)(ts_hash_combine(ts_hash_u64((uint64_t)cc[i]), (uint64_t)mo[i]) % (uint64_t)ctx->size);
     }
     src->len = n;
-    ts_table *moved;
-    const ts_err err = ts_exchange_rows(ctx, s->rows, dest, &moved);
+    const ts_err err = ts_exchange_rows_move(ctx, &s->rows, dest);
     free(dest);
     TS_TRY(err);
-    ts_table_free(s->rows);
-    s->rows = moved;
-    st->rows_in = n, st->rows_out = ts_table_rows(moved);
+    st->rows_in = n, st->rows_out = ts_table_rows(s->rows);
     return TS_OK;
 }
 
@@ -223,17 +220,22 @@ static ts_err stage_exchange(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 static ts_err stage_dedup(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     bank_state *s = vs;
-    ts_table *kept, *dups, *back;
+    ts_table *kept, *dups;
     TS_TRY(ts_dedup(s->rows, "__hash_lo", "__hash_hi", "__pos", &kept, &dups));
     st->rows_in = ts_table_rows(s->rows), st->rows_out = ts_table_rows(kept);
     ts_table_free(s->rows);
     s->rows = kept;
-    const ts_err err = ts_exchange_rows(ctx, dups, TS_COL(ts_table_col(dups, "__src"), int32_t), &back);
-    ts_table_free(dups);
+    s->dups = dups;
+    const ts_column *src = ts_table_col(dups, "__src");
+    int32_t *dest = malloc(4 * (size_t)(src->len + 1));
+    if (!dest)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory returning duplicates");
+    memcpy(dest, src->data, 4 * (size_t)src->len);
+    const ts_err err = ts_exchange_rows_move(ctx, &s->dups, dest);
+    free(dest);
     TS_TRY(err);
     static const char *const by_pos[] = {"__pos"};
-    TS_TRY(ts_sort_local(&back, by_pos, 1));
-    s->dups = back;
+    TS_TRY(ts_sort_local(&s->dups, by_pos, 1));
     return TS_OK;
 }
 

@@ -7,12 +7,11 @@
 
 static int alloc_slots(ts_ht *t, uint64_t slots)
 {
-    t->lo = malloc(slots * 8), t->hi = malloc(slots * 8), t->val = malloc(slots * 8);
-    if (!t->lo || !t->hi || !t->val) {
-        ts_ht_free(t);
+    t->slots = aligned_alloc(64, slots * sizeof *t->slots);
+    if (!t->slots)
         return -1;
-    }
-    memset(t->val, 0xff, slots * 8);
+    for (uint64_t i = 0; i < slots; i++)
+        t->slots[i].val = -1;
     t->mask = slots - 1, t->count = 0;
     return 0;
 }
@@ -27,7 +26,7 @@ int ts_ht_init(ts_ht *t, int64_t expected)
 
 void ts_ht_free(ts_ht *t)
 {
-    free(t->lo), free(t->hi), free(t->val);
+    free(t->slots);
     memset(t, 0, sizeof *t);
 }
 
@@ -44,12 +43,13 @@ static int grow(ts_ht *t)
         return -1;
     }
     for (uint64_t s = 0; s <= old.mask; s++) {
-        if (old.val[s] < 0)
+        const ts_ht_slot *o = &old.slots[s];
+        if (o->val < 0)
             continue;
-        uint64_t i = slot_of(t, old.lo[s], old.hi[s]);
-        while (t->val[i] >= 0)
+        uint64_t i = slot_of(t, o->lo, o->hi);
+        while (t->slots[i].val >= 0)
             i = (i + 1) & t->mask;
-        t->lo[i] = old.lo[s], t->hi[i] = old.hi[s], t->val[i] = old.val[s];
+        t->slots[i] = *o;
     }
     t->count = old.count;
     ts_ht_free(&old);
@@ -61,24 +61,28 @@ int64_t *ts_ht_upsert(ts_ht *t, uint64_t lo, uint64_t hi, int64_t val_if_new, in
     if ((uint64_t)(t->count + 1) * 2 > t->mask + 1 && grow(t) != 0)
         return NULL;
     uint64_t i = slot_of(t, lo, hi);
-    while (t->val[i] >= 0) {
-        if (t->lo[i] == lo && t->hi[i] == hi) {
+    for (;; i = (i + 1) & t->mask) {
+        ts_ht_slot *s = &t->slots[i];
+        if (s->val < 0)
+            break;
+        if (s->lo == lo && s->hi == hi) {
             *inserted = 0;
-            return &t->val[i];
+            return &s->val;
         }
-        i = (i + 1) & t->mask;
     }
-    t->lo[i] = lo, t->hi[i] = hi, t->val[i] = val_if_new, t->count++;
+    ts_ht_slot *s = &t->slots[i];
+    s->lo = lo, s->hi = hi, s->val = val_if_new, t->count++;
     *inserted = 1;
-    return &t->val[i];
+    return &s->val;
 }
 
 int64_t ts_ht_find(const ts_ht *t, uint64_t lo, uint64_t hi)
 {
     for (uint64_t i = slot_of(t, lo, hi);; i = (i + 1) & t->mask) {
-        if (t->val[i] < 0)
+        const ts_ht_slot *s = &t->slots[i];
+        if (s->val < 0)
             return -1;
-        if (t->lo[i] == lo && t->hi[i] == hi)
-            return t->val[i];
+        if (s->lo == lo && s->hi == hi)
+            return s->val;
     }
 }

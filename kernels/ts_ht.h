@@ -6,9 +6,15 @@
 
 #include <stdint.h>
 
+/* One slot per 32 bytes (two per cache line): a probe touches one line, not one per array. */
+typedef struct ts_ht_slot {
+    uint64_t lo, hi;
+    int64_t val;       /* -1 = empty slot */
+    int64_t pad;
+} ts_ht_slot;
+
 typedef struct ts_ht {
-    uint64_t *lo, *hi;
-    int64_t *val;      /* -1 = empty slot */
+    ts_ht_slot *slots;
     uint64_t mask;
     int64_t count;
 } ts_ht;
