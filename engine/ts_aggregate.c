@@ -95,9 +95,16 @@ static ts_err agg_distinct(const ts_column *in, const ts_column *where, const in
         values[i] = (uint64_t)ts_key_value(in, i);
     ts_rowset set;
     ts_rowset_init(&set, slots, nslots, (const uint64_t *)gid, values);
-    for (int64_t i = 0; i < n; i++)
-        if (row_counts(where, in, i) && ts_rowset_row(ts_rowset_insert(&set, (uint32_t)i)) == (uint32_t)i)
-            out[gid[i]]++;
+    uint32_t idx[1024], first[1024];
+    for (int64_t base = 0; base < n; base += 1024) {
+        uint32_t m = 0;
+        for (int64_t i = base; i < n && i < base + 1024; i++)
+            if (row_counts(where, in, i))
+                idx[m++] = (uint32_t)i;
+        ts_rowset_insert_many(&set, idx, 0, m, first);
+        for (uint32_t k = 0; k < m; k++)
+            out[gid[idx[k]]] += first[k] == idx[k];
+    }
     ts_free(slots), ts_free(values);
     return TS_OK;
 }

@@ -153,6 +153,22 @@ ts_err ts_column_append_string(ts_column *c, const char *s, int64_t len)
     return TS_OK;
 }
 
+ts_err ts_column_append_nulls(ts_column *c, int64_t n)
+{
+    TS_TRY(ts_column_reserve(c, c->len + n, 0));
+    if (c->type == TS_T_STRING) {
+        int64_t *off = TS_COL(c, int64_t);
+        for (int64_t i = 1; i <= n; i++)
+            off[c->len + i] = c->nbytes;
+    } else if (n) {
+        memset((char *)c->data + (size_t)c->len * ts_type_width(c->type), 0, (size_t)n * ts_type_width(c->type));
+    }
+    c->len += n;
+    for (int64_t i = c->len - n; i < c->len; i++)
+        TS_TRY(ts_column_set_null(c, i));
+    return TS_OK;
+}
+
 ts_err ts_column_set_null(ts_column *c, int64_t i)
 {
     if (!c->valid) {
@@ -204,7 +220,7 @@ static ts_err append_strings(ts_column *dst, const ts_column *src, const int64_t
         if (idx)                                                                                              \
             for (int64_t i = 0; i < n; i++)                                                                   \
                 d[i] = s[idx[i]];                                                                             \
-        else                                                                                                  \
+        else if (n)                                                                                           \
             memcpy(d, s, (size_t)n * sizeof(T));                                                              \
     } while (0)
 

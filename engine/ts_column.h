@@ -81,6 +81,8 @@ static inline int ts_column_is_valid(const ts_column *c, int64_t i)
 {
     return !c->valid || ((c->valid[i >> 6] >> (i & 63)) & 1u);
 }
+/* Appends n nulls (zero / empty values under a cleared validity bit). */
+ts_err ts_column_append_nulls(ts_column *c, int64_t n);
 /* Sets row i to null, allocating the bitmap (all valid) on first use. */
 ts_err ts_column_set_null(ts_column *c, int64_t i);
 

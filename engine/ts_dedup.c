@@ -16,15 +16,24 @@ static ts_err mark_losers(const uint64_t *lo, const uint64_t *hi, const int64_t 
     TS_TRY(ts_calloc(nslots * sizeof *slots, (void **)&slots));
     ts_rowset set;
     ts_rowset_init(&set, slots, nslots, lo, hi);
-    for (int64_t i = 0; i < n; i++) {
-        uint64_t *slot = ts_rowset_insert(&set, (uint32_t)i);
-        const uint32_t first = ts_rowset_row(slot);
-        if (first == (uint32_t)i)
-            continue;
-        if (order[i] < order[first])
-            loser[first] = 1, ts_rowset_set_row(slot, (uint32_t)i);
-        else
-            loser[i] = 1;
+    /* batch the inserts (prefetching); a row whose content was seen is a duplicate candidate */
+    uint32_t first[1024];
+    for (int64_t base = 0; base < n; base += 1024) {
+        const uint32_t m = (uint32_t)(n - base < 1024 ? n - base : 1024);
+        ts_rowset_insert_many(&set, NULL, (uint32_t)base, m, first);
+        for (uint32_t k = 0; k < m; k++) {
+            const uint32_t i = (uint32_t)base + k;
+            if (first[k] == i)
+                continue;
+            /* the slot holds the earliest row of this content so far (it may have changed since the batch
+             * insert); keep whichever comes first in the input */
+            uint64_t *slot = ts_rowset_insert(&set, i);
+            const uint32_t f = ts_rowset_row(slot);
+            if (order[i] < order[f])
+                loser[f] = 1, ts_rowset_set_row(slot, i);
+            else
+                loser[i] = 1;
+        }
     }
     ts_free(slots);
     return TS_OK;

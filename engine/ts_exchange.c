@@ -288,7 +288,8 @@ static ts_err serialize_table(const ts_table *t, char **buf, int64_t *size)
         col_header h = {.type = col->type, .scale = col->scale, .len = col->len, .nbytes = col->nbytes};
         memcpy(h.name, col->name, sizeof h.name);
         memcpy(p, &h, sizeof h), p += sizeof h;
-        memcpy(p, col->data, (size_t)column_data_bytes(&h)), p += column_data_bytes(&h);
+        if (column_data_bytes(&h))
+            memcpy(p, col->data, (size_t)column_data_bytes(&h)), p += column_data_bytes(&h);
         if (col->nbytes)
             memcpy(p, col->bytes, (size_t)col->nbytes), p += col->nbytes;
     }
@@ -306,7 +307,8 @@ static ts_err deserialize_table(const char *p, const char *name, ts_table **out)
         ts_column *col;
         TS_TRY(ts_table_add(*out, h.name, (ts_type)h.type, h.scale, NULL, &col));
         TS_TRY(ts_column_reserve(col, h.len, h.nbytes));
-        memcpy(col->data, p, (size_t)column_data_bytes(&h)), p += column_data_bytes(&h);
+        if (column_data_bytes(&h))
+            memcpy(col->data, p, (size_t)column_data_bytes(&h)), p += column_data_bytes(&h);
         if (h.nbytes)
             memcpy(col->bytes, p, (size_t)h.nbytes), p += h.nbytes;
         col->len = h.len, col->nbytes = h.nbytes;

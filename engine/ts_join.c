@@ -61,9 +61,11 @@ static ts_err bring_column(const ts_table *right, const char *name, const int64_
         TS_FAIL(TS_ERR_NOMEM, "out of memory joining column '%s'", name);
     for (int64_t i = 0; i < n; i++)
         idx[i] = match[i] >= 0 ? match[i] : 0;
-    ts_err err = ts_table_rows(right) ? ts_column_append_rows(dst, src, idx, n) : ts_column_reserve(dst, n, n);
-    if (!err && !ts_table_rows(right))
-        dst->len = n; /* every row is a miss: values are placeholders under the null mask */
+    if (!ts_table_rows(right)) { /* every row is a miss */
+        free(idx);
+        return ts_column_append_nulls(dst, n);
+    }
+    ts_err err = ts_column_append_rows(dst, src, idx, n);
     for (int64_t i = 0; !err && i < n; i++)
         if (match[i] < 0)
             err = ts_column_set_null(dst, i);

@@ -137,3 +137,17 @@ void ts_file_unload(ts_file_data *d)
     free(d->heap);
     memset(d, 0, sizeof *d);
 }
+
+void ts_file_prefetch(const ts_file_data *d, int64_t begin, int64_t end)
+{
+#ifdef MADV_POPULATE_READ
+    if (!d->map || begin >= d->len)
+        return;
+    if (end > d->len)
+        end = d->len;
+    const int64_t page = 4096, b = begin / page * page;
+    madvise((char *)d->map + b, (size_t)(end - b), MADV_POPULATE_READ);
+#else
+    (void)d, (void)begin, (void)end;
+#endif
+}

@@ -30,5 +30,8 @@ typedef struct ts_file_data {
  * inflate for gzip (multi-member streams are supported). Caller releases with ts_file_unload. */
 ts_err ts_file_load(const ts_file_info *f, ts_file_data *out);
 void ts_file_unload(ts_file_data *d);
+/* Asks the kernel to map bytes [begin, end) of a memory-mapped file now, in one call, instead of one page fault
+ * per page while scanning. Only advice: ignored where unsupported. */
+void ts_file_prefetch(const ts_file_data *d, int64_t begin, int64_t end);
 
 #endif

@@ -15,9 +15,13 @@ void ts_rowset_init(ts_rowset *s, uint64_t *slots, uint64_t nslots, const uint64
     s->slots = slots, s->mask = nslots - 1, s->lo = lo, s->hi = hi;
 }
 
-uint64_t *ts_rowset_insert(ts_rowset *s, uint32_t i)
+static inline uint64_t key_hash(const ts_rowset *s, uint32_t i)
 {
-    const uint64_t h = ts_hash_combine(ts_hash_u64(s->lo[i]), s->hi[i]);
+    return ts_hash_combine(ts_hash_u64(s->lo[i]), s->hi[i]);
+}
+
+static uint64_t *insert_hashed(ts_rowset *s, uint32_t i, uint64_t h)
+{
     const uint64_t tag = h >> 32;
     for (uint64_t k = h & s->mask;; k = (k + 1) & s->mask) {
         uint64_t *slot = &s->slots[k];
@@ -29,6 +33,27 @@ uint64_t *ts_rowset_insert(ts_rowset *s, uint32_t i)
             const uint32_t r = ts_rowset_row(slot);
             if (s->lo[r] == s->lo[i] && s->hi[r] == s->hi[i])
                 return slot;
+        }
+    }
+}
+
+uint64_t *ts_rowset_insert(ts_rowset *s, uint32_t i) { return insert_hashed(s, i, key_hash(s, i)); }
+
+#define VEC 64
+
+void ts_rowset_insert_many(ts_rowset *s, const uint32_t *idx, uint32_t start, uint32_t n, uint32_t *first)
+{
+    uint64_t h[VEC];
+    for (uint32_t base = 0; base < n; base += VEC) {
+        const uint32_t m = n - base < VEC ? n - base : VEC;
+        for (uint32_t k = 0; k < m; k++) {
+            const uint32_t i = idx ? idx[base + k] : start + base + k;
+            h[k] = key_hash(s, i);
+            __builtin_prefetch(&s->slots[h[k] & s->mask], 1);
+        }
+        for (uint32_t k = 0; k < m; k++) {
+            const uint32_t i = idx ? idx[base + k] : start + base + k;
+            first[base + k] = ts_rowset_row(insert_hashed(s, i, h[k]));
         }
     }
 }

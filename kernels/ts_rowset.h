@@ -19,6 +19,10 @@ uint64_t ts_rowset_slots(int64_t n);
 void ts_rowset_init(ts_rowset *s, uint64_t *slots, uint64_t nslots, const uint64_t *lo, const uint64_t *hi);
 /* Inserts row i unless a row with an equal key is present. Returns the slot holding that key's row. */
 uint64_t *ts_rowset_insert(ts_rowset *s, uint32_t i);
+/* Inserts rows idx[0..n) (or start..start+n when idx is NULL) in order, writing for each the row that holds its
+ * key after the insert (itself when new) to first[k]. Hashes a vector of rows ahead and prefetches their slots,
+ * so the cache misses of a large table overlap instead of adding up. */
+void ts_rowset_insert_many(ts_rowset *s, const uint32_t *idx, uint32_t start, uint32_t n, uint32_t *first);
 /* Row stored in a slot returned by ts_rowset_insert. */
 static inline uint32_t ts_rowset_row(const uint64_t *slot) { return (uint32_t)(*slot & 0xffffffffu) - 1; }
 /* Replaces the row stored in slot (same key). */

@@ -6,12 +6,15 @@ cd "$(dirname "$0")/.."
 . scripts/mpi-env.sh
 J=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$J" 2>&1 | grep -E "warning|error" && exit 1 || true
+build() { # fails on any compiler diagnostic (the flags make warnings errors anyway)
+  cmake --build "$1" -j"$J" >"$1/build.log" 2>&1 || { grep -E ": (warning|error):" "$1/build.log" | head -20; exit 1; }
+}
+build build
 (cd build && ctest --output-on-failure -j"$J")
 
 echo "== sanitizer build (ASan + UBSan): unit and MPI tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTS_SANITIZE=ON >/dev/null
-cmake --build build-asan -j"$J" 2>&1 | grep -E "warning|error" && exit 1 || true
+build build-asan
 export ASAN_OPTIONS=fast_unwind_on_malloc=0:detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/lsan-ompi.supp
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j"$J" -L 'unit|mpi')

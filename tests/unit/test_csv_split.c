@@ -422,3 +422,372 @@ static void collect(const ts_csv_sink *s, int64_t line_base, seen_line *seen, in
         e->raw = j->cols[3]->bytes + off[i], e->raw_len = off[i + 1] - off[i];
     }
 }
+
+/* Compares what the scans produced (seen[]) with the file's expectation. Returns the number of mismatches. */
+static long verify(const file_buf *f, const seen_line *seen, int32_t file_id, const char *what)
+{
+    long bad = 0;
+    for (int64_t ln = 0; ln < f->nlines; ln++) {
+        const exp_line *e = &f->lines[ln];
+        const seen_line *s = &seen[ln];
+        if (e->reason == -1) {
+            if (s->times != 0 && bad++ < 5)
+                CHECK(0, "%s: the header (line %lld) was emitted", what, (long long)ln);
+            continue;
+        }
+        if (s->times != 1) {
+            if (bad++ < 5)
+                CHECK(0, "%s: line %lld [%.*s] seen %d times", what, (long long)ln, (int)e->raw_len, e->raw,
+                      s->times);
+            continue;
+        }
+        if (s->reason != e->reason) {
+            if (bad++ < 5)
+                CHECK(0, "%s: line %lld [%.*s] got reason %d, expected %d", what, (long long)ln, (int)e->raw_len,
+                      e->raw, s->reason, e->reason);
+            continue;
+        }
+        if (e->reason == R_OK) {
+            for (int k = 0; k < NCLEAN_VALUES; k++)
+                if (s->v[k] != e->v[k] && bad++ < 5)
+                    CHECK(0, "%s: line %lld [%.*s] clean column %d = %lld, expected %lld", what, (long long)ln,
+                          (int)e->raw_len, e->raw, k, (long long)s->v[k], (long long)e->v[k]);
+            const ts_hash128 h = ts_hash128_bytes(e->raw, e->raw_len);
+            if ((s->hlo != (int64_t)h.lo || s->hhi != (int64_t)h.hi) && bad++ < 5)
+                CHECK(0, "%s: line %lld: __hash_lo/hi is not the hash of the line's bytes", what, (long long)ln);
+        } else {
+            if ((s->raw_len != (int64_t)e->raw_len || (e->raw_len && memcmp(s->raw, e->raw, e->raw_len) != 0)) &&
+                bad++ < 5)
+                CHECK(0, "%s: line %lld raw_line [%.*s], expected [%.*s]", what, (long long)ln, (int)s->raw_len,
+                      s->raw, (int)e->raw_len, e->raw);
+            if (s->file != file_id && bad++ < 5)
+                CHECK(0, "%s: line %lld __file %d", what, (long long)ln, s->file);
+        }
+    }
+    return bad;
+}
+
+/* Scans [0,k) and [k,len) into two sinks and checks every line is seen once with the expected result. */
+static long scan_split(const ts_csv_spec *spec, const ts_csv_layout *lay, const file_buf *f, int64_t k,
+                       const char *what)
+{
+    seen_line *seen = calloc((size_t)f->nlines + 1, sizeof *seen);
+    ts_csv_sink a, b;
+    int64_t na = -1, nb = -1;
+    long bad = 0;
+    if (!CHECK_OK(ts_csv_sink_new(spec, &a)) || !CHECK_OK(ts_csv_sink_new(spec, &b))) {
+        free(seen);
+        return 1;
+    }
+    const int ea = ts_csv_scan_range(spec, lay, 3, f->data, f->len, 0, k, &a, &na);
+    const int eb = ts_csv_scan_range(spec, lay, 3, f->data, f->len, k, f->len, &b, &nb);
+    if (ea || eb) {
+        CHECK(0, "%s k=%lld: scan failed (%d, %d)", what, (long long)k, ea, eb);
+        bad++;
+    } else {
+        if (na + nb != f->nlines && bad++ < 5)
+            CHECK(0, "%s k=%lld: %lld + %lld lines, expected %lld", what, (long long)k, (long long)na,
+                  (long long)nb, (long long)f->nlines);
+        /* lines starting in [0,k): count them from the expectation */
+        int64_t starts = 0, pos = 0;
+        for (int64_t ln = 0; ln < f->nlines; ln++) {
+            if (pos < k)
+                starts++;
+            const char *nl = memchr(f->data + pos, '\n', (size_t)(f->len - pos));
+            pos = nl ? nl - f->data + 1 : f->len;
+        }
+        if (na != starts && bad++ < 5)
+            CHECK(0, "%s k=%lld: first range counted %lld lines, %lld start before k", what, (long long)k,
+                  (long long)na, (long long)starts);
+        collect(&a, 0, seen, f->nlines);
+        collect(&b, na, seen, f->nlines);
+        bad += verify(f, seen, 3, what);
+    }
+    ts_csv_sink_free(&a), ts_csv_sink_free(&b);
+    free(seen);
+    return bad;
+}
+
+static void test_scan_small(void)
+{
+    ts_csv_spec spec;
+    make_spec(&spec);
+    file_buf f;
+    make_small_file(&f);
+    ts_csv_layout lay;
+    ts_csv_layout_from_header(&spec, f.data, f.len, &lay);
+    CHECK(lay.header_ok == 1 && lay.nphys == 11, "header recognised (ok=%d nphys=%d: %s)", lay.header_ok, lay.nphys,
+          lay.problem);
+    for (int i = 0; i < 11; i++)
+        CHECK(lay.slot[i] == i, "slot[%d] = %d", i, lay.slot[i]);
+
+    /* the whole file in one range, then every split point */
+    long bad = scan_split(&spec, &lay, &f, f.len, "whole file");
+    CHECK(bad == 0, "whole-file scan: %ld mismatches", bad);
+    long split_bad = 0;
+    for (int64_t k = 0; k <= f.len; k++)
+        split_bad += scan_split(&spec, &lay, &f, k, "split scan") != 0;
+    CHECK(split_bad == 0, "%ld of %lld split points gave wrong results", split_bad, (long long)f.len + 1);
+
+    /* three ranges at random points also partition the lines */
+    ts_test_rng r = ts_rng_seed(31);
+    long bad3 = 0;
+    for (int it = 0; it < 300; it++) {
+        int64_t k1 = (int64_t)ts_rng_below(&r, (uint64_t)f.len + 1), k2 = (int64_t)ts_rng_below(&r, (uint64_t)f.len + 1);
+        if (k1 > k2) {
+            const int64_t t = k1;
+            k1 = k2, k2 = t;
+        }
+        const int64_t cut[4] = {0, k1, k2, f.len};
+        seen_line *seen = calloc((size_t)f.nlines, sizeof *seen);
+        int64_t base = 0;
+        ts_csv_sink s[3];
+        for (int q = 0; q < 3; q++) {
+            int64_t nl = 0;
+            CHECK_OK(ts_csv_sink_new(&spec, &s[q]));
+            CHECK_OK(ts_csv_scan_range(&spec, &lay, 3, f.data, f.len, cut[q], cut[q + 1], &s[q], &nl));
+            collect(&s[q], base, seen, f.nlines);
+            base += nl;
+        }
+        bad3 += verify(&f, seen, 3, "three ranges") != 0;
+        for (int q = 0; q < 3; q++)
+            ts_csv_sink_free(&s[q]);
+        free(seen);
+    }
+    CHECK(bad3 == 0, "%ld three-range scans gave wrong results", bad3);
+    free(f.data), free(f.lines);
+}
+
+/* A header in another order with an extra column maps by name; a file without a header uses the canonical
+ * order and its line 1 is data. */
+static void test_scan_headers(void)
+{
+    ts_csv_spec spec;
+    make_spec(&spec);
+    const char *text = " channel ,status,currency,amount,extra,sector,txn_type,account_id,customer_id,country_code,"
+                       "txn_date,txn_id\r\n"
+                       "mobile,success,BRL,15230.50,whatever,agriculture,loan,1000,100,BRA,2023-01-15,1\n"
+                       "mobile,success,BRL,15230.50,agriculture,loan,1000,100,BRA,2023-01-15,2\n";
+    ts_csv_layout lay;
+    ts_csv_layout_from_header(&spec, text, (int64_t)strlen(text), &lay);
+    CHECK(lay.header_ok && lay.nphys == 12, "reordered header: ok=%d nphys=%d", lay.header_ok, lay.nphys);
+    CHECK(lay.slot[0] == 10 && lay.slot[4] == -1 && lay.slot[11] == 0 && lay.slot[7] == 4,
+          "reordered slots %d %d %d %d", lay.slot[0], lay.slot[4], lay.slot[11], lay.slot[7]);
+    ts_csv_sink s;
+    int64_t nl = 0;
+    if (CHECK_OK(ts_csv_sink_new(&spec, &s)) &&
+        CHECK_OK(ts_csv_scan_range(&spec, &lay, 0, text, (int64_t)strlen(text), 0, (int64_t)strlen(text), &s, &nl))) {
+        CHECK(nl == 3, "3 lines, got %lld", (long long)nl);
+        CHECK(ts_table_rows(s.clean) == 1 && ts_table_rows(s.rejects) == 1, "1 clean, 1 reject: %lld %lld",
+              (long long)ts_table_rows(s.clean), (long long)ts_table_rows(s.rejects));
+        if (ts_table_rows(s.clean) == 1) {
+            CHECK(TS_COL(s.clean->cols[0], int64_t)[0] == 1, "txn_id");
+            CHECK(TS_COL(s.clean->cols[7], int64_t)[0] == 1523050, "amount");
+            CHECK(TS_COL(s.clean->cols[9], int32_t)[0] == 3, "channel mobile");
+            CHECK(TS_COL(s.clean->cols[10], int64_t)[0] == 1, "__line 1");
+        }
+        if (ts_table_rows(s.rejects) == 1)
+            CHECK(TS_COL(s.rejects->cols[2], int32_t)[0] == R_MALFORMED &&
+                      TS_COL(s.rejects->cols[1], int64_t)[0] == 2,
+                  "11-field row under a 12-field header is malformed");
+        ts_csv_sink_free(&s);
+    }
+
+    const char *nohdr = "1,2023-01-15,BRA,100,1000,loan,agriculture,15230.50,BRL,success,mobile\n"
+                        "2,2023-01-16,BRA,100,1000,loan,agriculture,1.00,BRL,success,mobile\n";
+    ts_csv_layout_from_header(&spec, nohdr, (int64_t)strlen(nohdr), &lay);
+    CHECK(!lay.header_ok && lay.nphys == 11 && lay.problem[0], "no header: ok=%d nphys=%d", lay.header_ok, lay.nphys);
+    if (CHECK_OK(ts_csv_sink_new(&spec, &s)) &&
+        CHECK_OK(ts_csv_scan_range(&spec, &lay, 0, nohdr, (int64_t)strlen(nohdr), 0, (int64_t)strlen(nohdr), &s, &nl))) {
+        CHECK(nl == 2 && ts_table_rows(s.clean) == 2, "without a header line 1 is data: %lld clean",
+              (long long)ts_table_rows(s.clean));
+        if (ts_table_rows(s.clean) == 2)
+            CHECK(TS_COL(s.clean->cols[1], int32_t)[1] == naive_days(2023, 1, 16), "second row's date %d",
+                  TS_COL(s.clean->cols[1], int32_t)[1]);
+        ts_csv_sink_free(&s);
+    }
+
+    /* an empty file has no lines */
+    ts_csv_layout_from_header(&spec, "", 0, &lay);
+    if (CHECK_OK(ts_csv_sink_new(&spec, &s)) && CHECK_OK(ts_csv_scan_range(&spec, &lay, 0, "", 0, 0, 0, &s, &nl))) {
+        CHECK(nl == 0 && ts_table_rows(s.clean) == 0 && ts_table_rows(s.rejects) == 0, "empty file");
+        ts_csv_sink_free(&s);
+    }
+}
+
+/* ---- a large random file (several batches) ------------------------------------------------------------ */
+
+/* Writes a field value, quoted (with "" escapes) or not; blanks are added inside the quotes or around. */
+static void put_field(ts_test_rng *r, char *line, size_t *n, const char *v, int allow_pad)
+{
+    const int quote = ts_rng_below(r, 6) == 0;
+    const int pad = allow_pad && ts_rng_below(r, 5) == 0;
+    if (quote)
+        line[(*n)++] = '"';
+    if (pad)
+        line[(*n)++] = ts_rng_below(r, 2) ? ' ' : '\t';
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' && quote)
+            line[(*n)++] = '"';
+        line[(*n)++] = *p;
+    }
+    if (pad)
+        line[(*n)++] = ' ';
+    if (quote)
+        line[(*n)++] = '"';
+}
+
+static void mixcase(ts_test_rng *r, const char *in, char *out)
+{
+    size_t k = 0;
+    for (; in[k]; k++)
+        out[k] = ts_rng_below(r, 4) == 0 ? (char)(in[k] ^ 0x20) : in[k];
+    out[k] = 0;
+}
+
+/* One random line: each field valid or (rarely) invalid; the expected reason follows the check order. */
+static void random_line(ts_test_rng *r, file_buf *f, int64_t id)
+{
+    char line[320], tmp[64];
+    size_t n = 0;
+    int64_t v[NCLEAN_VALUES];
+    int fail[5] = {0, 0, 0, 0, 0}; /* per check rank: malformed, date, country, category, amount(reason) */
+    int amount_reason = 0;
+    /* txn_id, customer_id, account_id */
+    int64_t ids[3] = {id, (int64_t)ts_rng_below(r, 100000) - 10, (int64_t)ts_rng_below(r, 1000000)};
+    const char *bad_ints[] = {"1e6", "0x1F", "12.5", "--5", "", "9223372036854775808", "+"};
+    /* date */
+    const int y = (int)ts_rng_range(r, 1990, 2030), m = (int)ts_rng_range(r, 1, 12),
+              d = (int)ts_rng_range(r, 1, mdays(y, m));
+    char date[32];
+    switch (ts_rng_below(r, 4)) {
+    case 0: snprintf(date, sizeof date, "%04d-%02d-%02d", y, m, d); break;
+    case 1: snprintf(date, sizeof date, "%02d/%02d/%04d", d, m, y); break;
+    case 2: snprintf(date, sizeof date, "%04d/%02d/%02d", y, m, d); break;
+    default: snprintf(date, sizeof date, "%04d%02d%02d", y, m, d); break;
+    }
+    v[1] = naive_days(y, m, d);
+    const char *bad_dates[] = {"2023-02-30", "N/A", "", "2023-1-5", "2023-13-01", "0000-01-01", "1900-02-29"};
+    if (ts_rng_below(r, 40) == 0)
+        snprintf(date, sizeof date, "%s", bad_dates[ts_rng_below(r, 7)]), fail[1] = 1;
+
+    char cat[5][32];
+    const char *const *lists[5] = {COUNTRIES, TYPES, SECTORS, STATUSES, CHANNELS};
+    const int sizes[5] = {10, 6, 10, 4, 5};
+    int code[5];
+    for (int c = 0; c < 5; c++) {
+        code[c] = (int)ts_rng_below(r, (uint64_t)sizes[c]);
+        mixcase(r, lists[c][code[c]], cat[c]);
+        if (ts_rng_below(r, 60) == 0) {
+            snprintf(cat[c], sizeof cat[c], "%s", ts_rng_below(r, 2) ? "" : (c ? "other" : "XYZ"));
+            fail[c == 0 ? 2 : 3] = 1;
+        }
+    }
+    /* amount */
+    const int64_t cents = 1 + (int64_t)ts_rng_below(r, 100000000);
+    char amount[40];
+    if (cents % 100 == 0 && ts_rng_below(r, 2))
+        snprintf(amount, sizeof amount, "%lld", (long long)(cents / 100));
+    else
+        snprintf(amount, sizeof amount, "%lld.%02lld", (long long)(cents / 100), (long long)(cents % 100));
+    v[7] = cents;
+    const uint64_t ak = ts_rng_below(r, 40);
+    if (ak == 0)
+        amount[0] = 0, fail[4] = 1, amount_reason = R_MISSING_AMOUNT;
+    else if (ak == 1)
+        snprintf(amount, sizeof amount, "%s", (const char *[]){"0", "-1.00", "1.234", "1e5", ".5", "abc"}[ts_rng_below(r, 6)]),
+            fail[4] = 1, amount_reason = R_BAD_AMOUNT;
+
+    for (int k = 0; k < 3; k++) {
+        if (ts_rng_below(r, 60) == 0)
+            snprintf(tmp, sizeof tmp, "%s", bad_ints[ts_rng_below(r, 7)]), fail[0] = 1;
+        else
+            snprintf(tmp, sizeof tmp, "%lld", (long long)ids[k]);
+        if (k == 0) {
+            put_field(r, line, &n, tmp, 1), line[n++] = ',';
+            put_field(r, line, &n, date, 1), line[n++] = ',';
+            put_field(r, line, &n, cat[0], 1), line[n++] = ',';
+        } else {
+            put_field(r, line, &n, tmp, 1), line[n++] = ',';
+        }
+    }
+    put_field(r, line, &n, cat[1], 1), line[n++] = ',';
+    put_field(r, line, &n, cat[2], 1), line[n++] = ',';
+    put_field(r, line, &n, amount, 1), line[n++] = ',';
+    /* structural damage: 0 adds a field, 1 an unterminated quote, 2 drops the last field; 3 leaves the
+       currency's comma unquoted (12 fields) unless the field happens to be quoted */
+    const uint64_t sk = ts_rng_below(r, 50);
+    const size_t cur_at = n;
+    put_field(r, line, &n, sk == 3 ? "x,y" : "B\"RL", 0), line[n++] = ',';
+    const int cur_split = sk == 3 && line[cur_at] != '"';
+    put_field(r, line, &n, cat[3], 1), line[n++] = ',';
+    const size_t last_comma = n - 1;
+    put_field(r, line, &n, cat[4], 1);
+    if (sk == 0)
+        line[n++] = ',';
+    else if (sk == 1)
+        memcpy(line + n, ",\"open", 6), n += 6;
+    else if (sk == 2)
+        n = last_comma;
+    line[n] = 0;
+    int reason = R_OK;
+    if (sk <= 2 || cur_split || fail[0])
+        reason = R_MALFORMED;
+    else if (fail[1])
+        reason = R_BAD_DATE;
+    else if (fail[2])
+        reason = R_UNKNOWN_COUNTRY;
+    else if (fail[3])
+        reason = R_BAD_CATEGORY;
+    else if (fail[4])
+        reason = amount_reason;
+    v[0] = ids[0], v[2] = code[0], v[3] = ids[1], v[4] = ids[2], v[5] = code[1], v[6] = code[2];
+    v[8] = code[3], v[9] = code[4];
+    fb_add(f, line, ts_rng_below(r, 4) ? "\n" : "\r\n", reason, v);
+}
+
+static void test_scan_random(void)
+{
+    ts_csv_spec spec;
+    make_spec(&spec);
+    ts_test_rng r = ts_rng_seed(55580);
+    file_buf f;
+    memset(&f, 0, sizeof f);
+    fb_add(&f, HEADER, "\n", -1, NULL);
+    for (int64_t i = 0; i < 5000; i++)
+        random_line(&r, &f, i + 1);
+    int counts[R_OK + 1] = {0};
+    for (int64_t i = 1; i < f.nlines; i++)
+        counts[f.lines[i].reason]++;
+    for (int k = 0; k <= R_OK; k++)
+        CHECK(counts[k] > (k == R_OK ? 3000 : 20), "reason %d occurs %d times in the random file", k, counts[k]);
+    ts_csv_layout lay;
+    ts_csv_layout_from_header(&spec, f.data, f.len, &lay);
+    CHECK(lay.header_ok, "random file header");
+    long bad = scan_split(&spec, &lay, &f, f.len, "random file");
+    CHECK(bad == 0, "random file scan: %ld mismatches", bad);
+    long split_bad = 0;
+    for (int it = 0; it < 20; it++)
+        split_bad += scan_split(&spec, &lay, &f, (int64_t)ts_rng_below(&r, (uint64_t)f.len + 1), "random split") != 0;
+    CHECK(split_bad == 0, "%ld random split points gave wrong results", split_bad);
+    free(f.data), free(f.lines);
+}
+
+int main(void)
+{
+    const int ok = CHECK_OK(ts_dict_new(COUNTRIES, 10, &d_countries)) && CHECK_OK(ts_dict_new(TYPES, 6, &d_types)) &&
+                   CHECK_OK(ts_dict_new(SECTORS, 10, &d_sectors)) && CHECK_OK(ts_dict_new(STATUSES, 4, &d_statuses)) &&
+                   CHECK_OK(ts_dict_new(CHANNELS, 5, &d_channels));
+    test_split_cases();
+    test_split_slots();
+    test_split_scratch();
+    test_split_random();
+    if (ok) {
+        test_scan_small();
+        test_scan_headers();
+        test_scan_random();
+    }
+    ts_dict_release(d_countries), ts_dict_release(d_types), ts_dict_release(d_sectors);
+    ts_dict_release(d_statuses), ts_dict_release(d_channels);
+    return TS_TEST_DONE("test_csv_split");
+}
