@@ -8,16 +8,45 @@
 #include "ts_mem.h"
 #include "ts_rowset.h"
 
-/* Dense group ids by first appearance; *first[g] = first row of group g. */
-static ts_err group_ids(const ts_table *in, const char *const *keys, int nkeys, int64_t *gid, int64_t **first,
-                        int64_t *ngroups)
+/* Group ids through a direct-indexed array when the packed keys are narrow ("perfect hash" grouping).
+ * Returns *done = 0 when the keys are too wide. */
+static ts_err group_ids_dense(const ts_table *in, const char *const *keys, int nkeys, int64_t *gid, int64_t *fr,
+                              int64_t *ngroups, int *done)
+{
+    const int64_t n = ts_table_rows(in);
+    uint32_t *code = ts_big(4 * (size_t)(n + 1));
+    if (!code)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory grouping %lld rows", (long long)n);
+    int bits = 0;
+    ts_err err = ts_pack_keys_dense(in, keys, nkeys, 22, code, &bits);
+    int32_t *map = NULL;
+    if (!err && bits && !(map = ts_big(sizeof *map << bits)))
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for a group map");
+    *done = !err && bits;
+    if (*done) {
+        memset(map, 0xff, sizeof *map << bits);
+        int64_t g = 0;
+        for (int64_t i = 0; i < n; i++) {
+            int32_t *m = &map[code[i]];
+            if (*m < 0)
+                *m = (int32_t)g, fr[g++] = i;
+            gid[i] = *m;
+        }
+        *ngroups = g;
+    }
+    ts_free(code), ts_free(map);
+    return err;
+}
+
+/* Group ids through a hash table of exact 128-bit packed keys (any key width). */
+static ts_err group_ids_hashed(const ts_table *in, const char *const *keys, int nkeys, int64_t *gid, int64_t *fr,
+                               int64_t *ngroups)
 {
     const int64_t n = ts_table_rows(in);
     uint64_t *lo = ts_big(8 * (size_t)(n + 1)), *hi = ts_big(8 * (size_t)(n + 1));
-    int64_t *fr = ts_big(8 * (size_t)(n + 1));
     ts_ht ht = {0};
     ts_err err = TS_OK;
-    if (!lo || !hi || !fr || ts_ht_init(&ht, 1024) != 0)
+    if (!lo || !hi || ts_ht_init(&ht, 1024) != 0)
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory grouping %lld rows",
                              (long long)n);
     if (!err)
@@ -35,11 +64,26 @@ static ts_err group_ids(const ts_table *in, const char *const *keys, int nkeys, 
         gid[i] = *slot;
     }
     ts_free(lo), ts_free(hi), ts_ht_free(&ht);
+    *ngroups = g;
+    return err;
+}
+
+/* Dense group ids by first appearance; *first[g] = first row of group g (caller frees with ts_free). */
+static ts_err group_ids(const ts_table *in, const char *const *keys, int nkeys, int64_t *gid, int64_t **first,
+                        int64_t *ngroups)
+{
+    int64_t *fr = ts_big(8 * (size_t)(ts_table_rows(in) + 1));
+    if (!fr)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory grouping '%s'", in->name);
+    int dense = 0;
+    ts_err err = group_ids_dense(in, keys, nkeys, gid, fr, ngroups, &dense);
+    if (!err && !dense)
+        err = group_ids_hashed(in, keys, nkeys, gid, fr, ngroups);
     if (err) {
         ts_free(fr);
-        return err;
+        TS_TRY(err);
     }
-    *first = fr, *ngroups = g;
+    *first = fr;
     return TS_OK;
 }
 

@@ -44,10 +44,10 @@ static ts_err pack_direct(const ts_column **cols, int nkeys, int64_t n, uint64_t
     return TS_OK;
 }
 
-/* Bit-packing: key k takes bits(max - min + 2) bits; code 0 is null, v maps to v - min + 1. */
-static ts_err pack_bits(const ts_column **cols, int nkeys, int64_t n, uint64_t *lo, uint64_t *hi)
+/* Bit-packing: key k takes bits(max - min + 2) bits; code 0 is null, v maps to v - min + 1.
+ * Returns the total bits; mn and shift describe each key's field. */
+static int key_ranges(const ts_column **cols, int nkeys, int64_t n, int64_t *mn, int64_t *shift)
 {
-    int64_t mn[8], shift[8];
     int total = 0;
     for (int k = 0; k < nkeys; k++) {
         int64_t a = INT64_MAX, b = INT64_MIN;
@@ -63,6 +63,13 @@ static ts_err pack_bits(const ts_column **cols, int nkeys, int64_t n, uint64_t *
             bits++;
         mn[k] = a, shift[k] = total, total += bits;
     }
+    return total;
+}
+
+static ts_err pack_bits(const ts_column **cols, int nkeys, int64_t n, uint64_t *lo, uint64_t *hi)
+{
+    int64_t mn[8], shift[8];
+    const int total = key_ranges(cols, nkeys, n, mn, shift);
     if (total > 128)
         TS_FAIL(TS_ERR_USAGE, "the %d key columns need %d bits; at most 128 are supported", nkeys, total);
     memset(lo, 0, sizeof *lo * (size_t)n), memset(hi, 0, sizeof *hi * (size_t)n);
@@ -79,6 +86,26 @@ static ts_err pack_bits(const ts_column **cols, int nkeys, int64_t n, uint64_t *
             }
         }
     }
+    return TS_OK;
+}
+
+ts_err ts_pack_keys_dense(const ts_table *t, const char *const *keys, int nkeys, int max_bits, uint32_t *code,
+                          int *bits)
+{
+    const ts_column *cols[8];
+    TS_TRY(key_columns(t, keys, nkeys, cols));
+    const int64_t n = ts_table_rows(t);
+    int64_t mn[8], shift[8];
+    *bits = key_ranges(cols, nkeys, n, mn, shift);
+    if (*bits > max_bits || *bits > 31) {
+        *bits = 0;
+        return TS_OK;
+    }
+    memset(code, 0, sizeof *code * (size_t)n);
+    for (int k = 0; k < nkeys; k++)
+        for (int64_t i = 0; i < n; i++)
+            if (ts_column_is_valid(cols[k], i))
+                code[i] |= (uint32_t)(ts_key_value(cols[k], i) - mn[k] + 1) << shift[k];
     return TS_OK;
 }
 
