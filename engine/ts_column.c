@@ -224,6 +224,39 @@ static ts_err append_strings(ts_column *dst, const ts_column *src, const int64_t
             memcpy(d, s, (size_t)n * sizeof(T));                                                              \
     } while (0)
 
+/* idx ascending means idx[k] >= k: a forward copy never overwrites a row it still has to read. */
+#define KEEP(T)                                                                                               \
+    do {                                                                                                      \
+        T *v = (T *)c->data;                                                                                  \
+        for (int64_t k = 0; k < n; k++)                                                                       \
+            v[k] = v[idx[k]];                                                                                 \
+    } while (0)
+
+void ts_column_keep_rows(ts_column *c, const int64_t *idx, int64_t n)
+{
+    if (c->type == TS_T_STRING) {
+        int64_t *off = TS_COL(c, int64_t), at = 0;
+        for (int64_t k = 0; k < n; k++) {
+            const int64_t b = off[idx[k]], e = off[idx[k] + 1];
+            memmove(c->bytes + at, c->bytes + b, (size_t)(e - b));
+            off[k] = at, at += e - b;
+        }
+        off[n] = at, c->nbytes = at;
+    } else {
+        switch (ts_type_width(c->type)) {
+        case 1: KEEP(uint8_t); break;
+        case 4: KEEP(uint32_t); break;
+        default: KEEP(uint64_t); break;
+        }
+    }
+    if (c->valid)
+        for (int64_t k = 0; k < n; k++) {
+            const uint64_t bit = UINT64_C(1) << (k & 63);
+            c->valid[k >> 6] = ts_column_is_valid(c, idx[k]) ? c->valid[k >> 6] | bit : c->valid[k >> 6] & ~bit;
+        }
+    c->len = n;
+}
+
 ts_err ts_column_append_rows(ts_column *dst, const ts_column *src, const int64_t *idx, int64_t n)
 {
     if (dst->type != src->type)

@@ -74,6 +74,8 @@ ts_err ts_column_reserve(ts_column *c, int64_t rows, int64_t bytes);
 ts_err ts_column_append_string(ts_column *c, const char *s, int64_t len);
 /* Appends src rows idx[0..n) (all rows 0..n when idx is NULL) to dst, which has src's type. */
 ts_err ts_column_append_rows(ts_column *dst, const ts_column *src, const int64_t *idx, int64_t n);
+/* Keeps rows idx[0..n) (strictly ascending) in place, in that order; no allocation. */
+void ts_column_keep_rows(ts_column *c, const int64_t *idx, int64_t n);
 /* Makes an empty column with src's name, type, scale and dictionary. */
 ts_err ts_column_new_like(const ts_column *src, ts_column **out);
 

@@ -39,14 +39,13 @@ static ts_err mark_losers(const uint64_t *lo, const uint64_t *hi, const int64_t 
     return TS_OK;
 }
 
-ts_err ts_dedup(const ts_table *in, const char *hash_lo, const char *hash_hi, const char *order_col,
-                ts_table **kept, ts_table **dups)
+ts_err ts_dedup(ts_table *t, const char *hash_lo, const char *hash_hi, const char *order_col, ts_table **dups)
 {
     ts_column *lo, *hi, *ord;
-    TS_TRY(ts_table_need(in, hash_lo, &lo));
-    TS_TRY(ts_table_need(in, hash_hi, &hi));
-    TS_TRY(ts_table_need(in, order_col, &ord));
-    const int64_t n = ts_table_rows(in);
+    TS_TRY(ts_table_need(t, hash_lo, &lo));
+    TS_TRY(ts_table_need(t, hash_hi, &hi));
+    TS_TRY(ts_table_need(t, order_col, &ord));
+    const int64_t n = ts_table_rows(t);
     uint8_t *loser = ts_big_zero((size_t)n + 1);
     int64_t *keep = ts_big(8 * (size_t)(n + 1)), *drop = ts_big(8 * (size_t)(n + 1));
     ts_err err = loser && keep && drop
@@ -59,18 +58,16 @@ ts_err ts_dedup(const ts_table *in, const char *hash_lo, const char *hash_hi, co
         else
             keep[nk++] = i;
     }
-    *kept = *dups = NULL;
+    *dups = NULL;
     if (!err)
-        err = ts_table_new_like(in, in->name, kept);
+        err = ts_table_new_like(t, "duplicates", dups);
     if (!err)
-        err = ts_table_append_rows(*kept, in, keep, nk);
+        err = ts_table_append_rows(*dups, t, drop, nd);
     if (!err)
-        err = ts_table_new_like(in, "duplicates", dups);
-    if (!err)
-        err = ts_table_append_rows(*dups, in, drop, nd);
+        ts_table_keep_rows(t, keep, nk);
     if (err) {
-        ts_table_free(*kept), ts_table_free(*dups);
-        *kept = *dups = NULL;
+        ts_table_free(*dups);
+        *dups = NULL;
     }
     ts_free(loser), ts_free(keep), ts_free(drop);
     return err;

@@ -6,9 +6,8 @@
 
 #include "ts_table.h"
 
-/* Splits `in` into *kept (new: the first row of each content, in input order) and *dups (new: the other rows,
- * in input order). Ties in the order column cannot happen when it is a unique position. */
-ts_err ts_dedup(const ts_table *in, const char *hash_lo, const char *hash_hi, const char *order_col,
-                ts_table **kept, ts_table **dups);
+/* Moves the duplicate rows of t to *dups (new, in input order) and keeps, in place, the first row of each
+ * content (in input order). Ties in the order column cannot happen when it is a unique position. */
+ts_err ts_dedup(ts_table *t, const char *hash_lo, const char *hash_hi, const char *order_col, ts_table **dups);
 
 #endif

@@ -93,6 +93,12 @@ ts_err ts_table_append_rows(ts_table *dst, const ts_table *src, const int64_t *i
     return TS_OK;
 }
 
+void ts_table_keep_rows(ts_table *t, const int64_t *idx, int64_t n)
+{
+    for (int i = 0; i < t->ncols; i++)
+        ts_column_keep_rows(t->cols[i], idx, n);
+}
+
 void ts_table_set_sorted(ts_table *t, const char *const *keys, int n)
 {
     t->nsort = n > 8 ? 8 : n;

@@ -32,6 +32,8 @@ int64_t ts_table_rows(const ts_table *t);
 ts_err ts_table_new_like(const ts_table *t, const char *name, ts_table **out);
 /* Appends rows idx[0..n) (all when idx is NULL) of src to dst (same schema). */
 ts_err ts_table_append_rows(ts_table *dst, const ts_table *src, const int64_t *idx, int64_t n);
+/* Keeps rows idx[0..n) (strictly ascending) of every column, in place. */
+void ts_table_keep_rows(ts_table *t, const int64_t *idx, int64_t n);
 /* Sets the recorded sort order (up to 8 keys). */
 void ts_table_set_sorted(ts_table *t, const char *const *keys, int n);
 

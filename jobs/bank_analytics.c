@@ -220,11 +220,10 @@ static ts_err stage_exchange(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 static ts_err stage_dedup(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     bank_state *s = vs;
-    ts_table *kept, *dups;
-    TS_TRY(ts_dedup(s->rows, "__hash_lo", "__hash_hi", "__pos", &kept, &dups));
-    st->rows_in = ts_table_rows(s->rows), st->rows_out = ts_table_rows(kept);
-    ts_table_free(s->rows);
-    s->rows = kept;
+    ts_table *dups;
+    st->rows_in = ts_table_rows(s->rows);
+    TS_TRY(ts_dedup(s->rows, "__hash_lo", "__hash_hi", "__pos", &dups));
+    st->rows_out = ts_table_rows(s->rows);
     s->dups = dups;
     const ts_column *src = ts_table_col(dups, "__src");
     int32_t *dest = malloc(4 * (size_t)(src->len + 1));

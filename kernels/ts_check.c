@@ -29,18 +29,66 @@ size_t ts_check_date(const char *const *ptr, const uint32_t *len, uint32_t *sel,
     FILTER_SELECTION(ts_parse_date(ptr[i], len[i], &out[i]), code);
 }
 
-static int lookup(const char *s, uint32_t len, const char *const *values, const int64_t *value_len, int nvalues,
-                  int fold_upper, int32_t *out)
+/* Category lookup without copying: values of up to 16 bytes are compared as two zero-padded 64-bit words after
+ * folding the field's case eight bytes at a time (SWAR); longer values take the byte-wise path. */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH UINT64_C(0x8080808080808080)
+
+static inline uint64_t fold_word(uint64_t x, int upper)
 {
-    char folded[64];
+    const char lo = upper ? 'a' : 'A', hi = upper ? 'z' : 'Z';
+    const uint64_t h = x & ~HIGH;
+    const uint64_t ge_lo = h + (uint64_t)(0x80 - lo) * ONES, gt_hi = h + (uint64_t)(0x7f - hi) * ONES;
+    const uint64_t in_range = (ge_lo ^ gt_hi) & ~x & HIGH; /* ASCII letters of the case to fold */
+    return upper ? x & ~(in_range >> 2) : x | (in_range >> 2);
+}
+
+static inline uint64_t load_padded(const char *s, size_t n)
+{
+    uint64_t v = 0;
+    memcpy(&v, s, n < 8 ? n : 8);
+    return v;
+}
+
+typedef struct packed_values {
+    uint64_t w0[64], w1[64];
+    uint32_t len[64];
+    int n;
+} packed_values;
+
+static void pack_values(const char *const *values, const int64_t *value_len, int nvalues, packed_values *pv)
+{
+    pv->n = nvalues > 64 ? 64 : nvalues;
+    for (int k = 0; k < pv->n; k++) {
+        const size_t l = (size_t)value_len[k];
+        pv->len[k] = (uint32_t)l;
+        pv->w0[k] = l <= 16 ? load_padded(values[k], l) : 0;
+        pv->w1[k] = l > 8 && l <= 16 ? load_padded(values[k] + 8, l - 8) : 0;
+    }
+}
+
+static int lookup_slow(const char *s, uint32_t len, const char *const *values, const int64_t *value_len,
+                       int nvalues, int fold_upper, int32_t *out)
+{
+    char folded[256];
     if (!ts_fold_case(s, len, fold_upper, folded, sizeof folded))
         return 0;
-    for (int k = 0; k < nvalues; k++) {
-        if (value_len[k] == (int64_t)len && memcmp(values[k], folded, len) == 0) {
-            *out = k;
-            return 1;
-        }
-    }
+    for (int k = 0; k < nvalues; k++)
+        if (value_len[k] == (int64_t)len && memcmp(values[k], folded, len) == 0)
+            return *out = k, 1;
+    return 0;
+}
+
+static inline int lookup(const char *s, uint32_t len, const packed_values *pv, const char *const *values,
+                         const int64_t *value_len, int nvalues, int fold_upper, int32_t *out)
+{
+    if (len > 16 || nvalues > 64)
+        return lookup_slow(s, len, values, value_len, nvalues, fold_upper, out);
+    const uint64_t w0 = fold_word(load_padded(s, len), fold_upper);
+    const uint64_t w1 = len > 8 ? fold_word(load_padded(s + 8, len - 8), fold_upper) : 0;
+    for (int k = 0; k < pv->n; k++)
+        if (pv->len[k] == len && pv->w0[k] == w0 && pv->w1[k] == w1)
+            return *out = k, 1;
     return 0;
 }
 
@@ -48,7 +96,9 @@ size_t ts_check_category(const char *const *ptr, const uint32_t *len, uint32_t *
                          const char *const *values, const int64_t *value_len, int nvalues, int fold_upper,
                          int32_t *out, uint8_t *reason, uint8_t code)
 {
-    FILTER_SELECTION(lookup(ptr[i], len[i], values, value_len, nvalues, fold_upper, &out[i]), code);
+    packed_values pv;
+    pack_values(values, value_len, nvalues, &pv);
+    FILTER_SELECTION(lookup(ptr[i], len[i], &pv, values, value_len, nvalues, fold_upper, &out[i]), code);
 }
 
 static int decimal_ok(const char *s, uint32_t len, int scale, int max_int_digits, int positive, int64_t *out)
