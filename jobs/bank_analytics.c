@@ -8,9 +8,9 @@
 
 #include "ts_aggregate.h"
 #include "ts_csv_table.h"
-#include "ts_date.h"
 #include "ts_dedup.h"
 #include "ts_exchange.h"
+#include "ts_expr.h"
 #include "ts_h5.h"
 #include "ts_hash.h"
 #include "ts_jobs.h"
@@ -155,6 +155,16 @@ static ts_err stage_scan(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     return TS_OK;
 }
 
+/* Evaluates e over `from` into a new column of `to` (same rows); frees e. */
+static ts_err add_computed(ts_table *to, const ts_table *from, const char *name, ts_expr *e)
+{
+    ts_column *c;
+    const ts_err err = ts_expr_eval(e, from, name, &c);
+    ts_expr_free(e);
+    TS_TRY(err);
+    return ts_table_adopt(to, c);
+}
+
 /* Keeps what the aggregates need, adds month and is_success. */
 static ts_err stage_project(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
@@ -173,17 +183,8 @@ static ts_err stage_project(ts_ctx *ctx, void *vs, ts_stage_stats *st)
         TS_TRY(ts_table_adopt(out, c));
     }
     const int64_t n = ts_table_rows(out);
-    ts_column *date = ts_table_col(in, "txn_date"), *status = ts_table_col(in, "status"), *month, *ok;
-    TS_TRY(ts_table_add(out, "month", TS_T_DATE, 0, NULL, &month));
-    TS_TRY(ts_table_add(out, "is_success", TS_T_BOOL, 0, NULL, &ok));
-    TS_TRY(ts_column_reserve(month, n, 0));
-    TS_TRY(ts_column_reserve(ok, n, 0));
-    const int32_t success = ts_dict_find(s->statuses, "success", 7);
-    for (int64_t i = 0; i < n; i++) {
-        TS_COL(month, int32_t)[i] = ts_month_start(TS_COL(date, int32_t)[i]);
-        TS_COL(ok, uint8_t)[i] = TS_COL(status, int32_t)[i] == success;
-    }
-    month->len = ok->len = n;
+    TS_TRY(add_computed(out, in, "month", ts_x_op(TS_X_MONTH_START, ts_x_col("txn_date"), NULL)));
+    TS_TRY(add_computed(out, in, "is_success", ts_x_op(TS_X_EQ, ts_x_col("status"), ts_x_string("success"))));
     ts_table_free(s->scan.clean);
     s->scan.clean = NULL;
     st->rows_in = st->rows_out = n;
@@ -272,25 +273,19 @@ static ts_err finish_measures(const ts_table *fx, ts_table **t)
     TS_TRY(ts_join_lookup(*t, fx, lk, rk, 2, bring, 1, &joined));
     ts_table_free(*t);
     *t = joined;
-    const int64_t n = ts_table_rows(joined);
-    const ts_column *rate = ts_table_col(joined, "usd_rate");
-    const int64_t *cnt = TS_COL(ts_table_col(joined, "txn_count"), int64_t);
-    const int64_t *ok = TS_COL(ts_table_col(joined, "success_count"), int64_t);
-    const int64_t *cents = TS_COL(ts_table_col(joined, "volume_cents"), int64_t);
-    ts_column *rate_c, *vol, *avg;
-    TS_TRY(ts_table_add(joined, "success_rate", TS_T_FLOAT64, 0, NULL, &rate_c));
-    TS_TRY(ts_table_add(joined, "volume_usd", TS_T_FLOAT64, 0, NULL, &vol));
-    TS_TRY(ts_table_add(joined, "avg_amount_usd", TS_T_FLOAT64, 0, NULL, &avg));
-    TS_TRY(ts_column_reserve(rate_c, n, 0));
-    TS_TRY(ts_column_reserve(vol, n, 0));
-    TS_TRY(ts_column_reserve(avg, n, 0));
-    for (int64_t i = 0; i < n; i++) {
-        const double usd = ts_column_is_valid(rate, i) ? (double)cents[i] / 100.0 / TS_COL(rate, double)[i] : NAN;
-        TS_COL(rate_c, double)[i] = (double)ok[i] / (double)cnt[i];
-        TS_COL(vol, double)[i] = usd;
-        TS_COL(avg, double)[i] = ok[i] ? usd / (double)ok[i] : NAN;
-    }
-    rate_c->len = vol->len = avg->len = n;
+    /* volume_cents is DECIMAL(18,2): as a double it is the amount in units, divided once by the group's rate;
+     * a missing rate gives NaN (domain.md), and 0 / 0 = NaN gives the average of a group without successes */
+    TS_TRY(add_computed(joined, joined, "success_rate",
+                        ts_x_op(TS_X_DIV, ts_x_op(TS_X_TO_FLOAT, ts_x_col("success_count"), NULL),
+                                ts_x_op(TS_X_TO_FLOAT, ts_x_col("txn_count"), NULL))));
+    TS_TRY(add_computed(joined, joined, "volume_usd",
+                        ts_x_op(TS_X_COALESCE,
+                                ts_x_op(TS_X_DIV, ts_x_op(TS_X_TO_FLOAT, ts_x_col("volume_cents"), NULL),
+                                        ts_x_col("usd_rate")),
+                                ts_x_float(NAN))));
+    TS_TRY(add_computed(joined, joined, "avg_amount_usd",
+                        ts_x_op(TS_X_DIV, ts_x_col("volume_usd"),
+                                ts_x_op(TS_X_TO_FLOAT, ts_x_col("success_count"), NULL))));
     return TS_OK;
 }
 
