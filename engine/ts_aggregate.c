@@ -1,5 +1,6 @@
 #include "ts_aggregate.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,48 @@ static ts_err agg_distinct(const ts_column *in, const ts_column *where, const in
     return TS_OK;
 }
 
+/* Neumaier's compensated sum: the error of float sums stays at one rounding, whatever the row count. */
+static void add_compensated(double *sum, double *comp, double v)
+{
+    const double t = *sum + v;
+    *comp += fabs(*sum) >= fabs(v) ? (*sum - t) + v : (v - t) + *sum;
+    *sum = t;
+}
+
+static ts_err agg_mean(const ts_column *in, const ts_column *where, const int64_t *gid, int64_t n, int64_t ng,
+                       ts_table *t, const char *output)
+{
+    double *sum = calloc((size_t)ng + 1, sizeof *sum), *comp = calloc((size_t)ng + 1, sizeof *comp);
+    int64_t *isum = calloc((size_t)ng + 1, sizeof *isum), *cnt = calloc((size_t)ng + 1, sizeof *cnt);
+    ts_column *c = NULL;
+    ts_err err = sum && comp && isum && cnt ? TS_OK
+                                            : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    const int is_float = in->type == TS_T_FLOAT64;
+    for (int64_t i = 0; !err && i < n; i++) {
+        if (!row_counts(where, in, i))
+            continue;
+        cnt[gid[i]]++;
+        if (is_float)
+            add_compensated(&sum[gid[i]], &comp[gid[i]], TS_COL(in, double)[i]);
+        else if (__builtin_add_overflow(isum[gid[i]], ts_key_value(in, i), &isum[gid[i]]))
+            err = ts_error_raise(TS_ERR_DATA, __FILE__, __LINE__, __func__, "sum of column '%s' overflows int64",
+                                 in->name);
+    }
+    if (!err)
+        err = ts_table_add(t, output, TS_T_FLOAT64, 0, NULL, &c);
+    if (!err)
+        err = ts_column_reserve(c, ng, 0);
+    const double scale = pow(10.0, in->type == TS_T_DECIMAL ? in->scale : 0);
+    for (int64_t g = 0; !err && g < ng; g++) {
+        TS_COL(c, double)[g] = is_float ? (sum[g] + comp[g]) / (double)cnt[g] : (double)isum[g] / scale / (double)cnt[g];
+        c->len = g + 1;
+        if (!cnt[g])
+            err = ts_column_set_null(c, g);
+    }
+    free(sum), free(comp), free(isum), free(cnt);
+    return err;
+}
+
 static ts_err store_result(ts_table *t, const ts_agg *a, const ts_column *in, const int64_t *acc,
                            const uint8_t *seen, int64_t ng)
 {
@@ -183,6 +226,11 @@ static ts_err compute_agg(const ts_table *in, const ts_agg *a, const int64_t *gi
         TS_TRY(ts_table_need(in, a->input, &input));
     if (a->where)
         TS_TRY(ts_table_need(in, a->where, &where));
+    if (a->kind == TS_AGG_MEAN)
+        return agg_mean(input, where, gid, n, ng, t, a->output);
+    if (input && (input->type == TS_T_FLOAT64 || input->type == TS_T_STRING))
+        TS_FAIL(TS_ERR_USAGE, "aggregate '%s': sum, min, max and count distinct of '%s' need an integer-like column",
+                a->output, input->name);
     int64_t *acc = calloc((size_t)ng + 1, 8);
     uint8_t *seen = calloc((size_t)ng + 1, 1);
     ts_err err = acc && seen ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
@@ -193,6 +241,7 @@ static ts_err compute_agg(const ts_table *in, const ts_agg *a, const int64_t *gi
         case TS_AGG_MIN:
         case TS_AGG_MAX: err = agg_minmax(input, where, gid, n, a->kind == TS_AGG_MAX, acc, seen); break;
         case TS_AGG_COUNT_DISTINCT: err = agg_distinct(input, where, gid, n, acc); break;
+        case TS_AGG_MEAN: break; /* handled above */
         }
     }
     const int nullable = a->kind == TS_AGG_MIN || a->kind == TS_AGG_MAX;

@@ -13,7 +13,10 @@ typedef enum {
                               overflow is an error */
     TS_AGG_MIN,
     TS_AGG_MAX,            /* of an integer-like column -> its type */
-    TS_AGG_COUNT_DISTINCT  /* distinct non-null values of an integer-like column -> INT64 */
+    TS_AGG_COUNT_DISTINCT, /* distinct non-null values of an integer-like column -> INT64 */
+    TS_AGG_MEAN            /* mean of the non-null values -> FLOAT64 (NULL for a group without any). Integer-like
+                              inputs are summed exactly and divided once (DECIMAL by its scale too), so the result
+                              does not depend on row order; FLOAT64 inputs use compensated summation */
 } ts_agg_kind;
 
 typedef struct ts_agg {
