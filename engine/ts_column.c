@@ -87,7 +87,8 @@ ts_err ts_column_new(const char *name, ts_type type, int scale, ts_dict *dict, t
         TS_FAIL(TS_ERR_NOMEM, "out of memory for column '%s'", name);
     snprintf(c->name, sizeof c->name, "%s", name);
     c->type = type, c->scale = scale, c->dict = ts_dict_retain(dict);
-    ts_err err = ts_column_reserve(c, 0, 0);
+    /* never a NULL data pointer, even for an empty column: callers may hand data to memcpy or MPI */
+    ts_err err = ts_column_reserve(c, 1, 1);
     if (err) {
         ts_column_free(c);
         TS_TRY(err);

@@ -113,6 +113,11 @@ static ts_err inflate_gz(const ts_file_info *f, ts_file_data *out)
             break;
         len += got;
     }
+    int zerr = Z_OK;
+    gzerror(gz, &zerr);
+    if (!err && buf && zerr == Z_BUF_ERROR) /* the stream ends early: keep what was there, say so */
+        fprintf(stderr, "tessera: warning: %s is truncated (the gzip stream ends early); its last line is "
+                        "probably incomplete\n", f->path);
     gzclose(gz);
     if (!buf)
         TS_FAIL(TS_ERR_NOMEM, "out of memory inflating '%s'", f->path);
