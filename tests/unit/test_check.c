@@ -16,56 +16,7 @@
 
 /* ---- naive references ---------------------------------------------------------------------------------- */
 
-static int ref_int64(const char *s, size_t len, int64_t *out)
-{
-    size_t i = 0;
-    int neg = 0;
-    if (i < len && (s[i] == '+' || s[i] == '-'))
-        neg = s[i++] == '-';
-    if (i == len)
-        return 0;
-    __int128 v = 0;
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        v = v * 10 + (s[i] - '0');
-        if (v > (__int128)INT64_MAX + 1)
-            return 0;
-    }
-    v = neg ? -v : v;
-    if (v > INT64_MAX || v < INT64_MIN)
-        return 0;
-    *out = (int64_t)v;
-    return 1;
-}
-
-static int ref_decimal(const char *s, size_t len, int scale, int max_int, int64_t *out)
-{
-    size_t i = 0;
-    int neg = 0;
-    if (i < len && (s[i] == '+' || s[i] == '-'))
-        neg = s[i++] == '-';
-    __int128 v = 0;
-    int nint = 0, nfrac = 0;
-    while (i < len && s[i] >= '0' && s[i] <= '9')
-        v = v * 10 + (s[i++] - '0'), nint++;
-    if (nint < 1 || nint > max_int)
-        return 0;
-    if (i < len) {
-        if (s[i++] != '.')
-            return 0;
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-            v = v * 10 + (s[i++] - '0'), nfrac++;
-        if (i != len || nfrac < 1 || nfrac > scale)
-            return 0;
-    }
-    for (int k = nfrac; k < scale; k++)
-        v *= 10;
-    if (v > INT64_MAX)
-        return 0;
-    *out = (int64_t)(neg ? -v : v);
-    return 1;
-}
+#include "ts_naive_parse.h"
 
 static int mdays(int y, int m)
 {
