@@ -170,6 +170,30 @@ ts_err ts_column_append_nulls(ts_column *c, int64_t n)
     return TS_OK;
 }
 
+ts_err ts_column_append_rows_or_null(ts_column *dst, const ts_column *src, const int64_t *idx, int64_t n)
+{
+    int64_t misses = 0;
+    for (int64_t k = 0; k < n; k++)
+        misses += idx[k] < 0;
+    if (misses == 0)
+        return ts_column_append_rows(dst, src, idx, n);
+    if (src->len == 0)
+        return ts_column_append_nulls(dst, n);
+    /* misses copy row 0 as a placeholder, then become null */
+    int64_t *safe = malloc(sizeof *safe * (size_t)(n ? n : 1));
+    if (!safe)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory gathering column '%s'", src->name);
+    for (int64_t k = 0; k < n; k++)
+        safe[k] = idx[k] < 0 ? 0 : idx[k];
+    const int64_t base = dst->len;
+    ts_err err = ts_column_append_rows(dst, src, safe, n);
+    for (int64_t k = 0; !err && k < n; k++)
+        if (idx[k] < 0)
+            err = ts_column_set_null(dst, base + k);
+    free(safe);
+    return err;
+}
+
 ts_err ts_column_set_null(ts_column *c, int64_t i)
 {
     if (!c->valid) {

@@ -83,6 +83,8 @@ static inline int ts_column_is_valid(const ts_column *c, int64_t i)
 {
     return !c->valid || ((c->valid[i >> 6] >> (i & 63)) & 1u);
 }
+/* Appends src rows idx[0..n) to dst; idx[k] < 0 appends a null. */
+ts_err ts_column_append_rows_or_null(ts_column *dst, const ts_column *src, const int64_t *idx, int64_t n);
 /* Appends n nulls (zero / empty values under a cleared validity bit). */
 ts_err ts_column_append_nulls(ts_column *c, int64_t n);
 /* Sets row i to null, allocating the bitmap (all valid) on first use. */
