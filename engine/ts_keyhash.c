@@ -64,6 +64,8 @@ static double float_key(const ts_column *c, int64_t i)
 
 static uint64_t value_hash(const ts_column *c, int64_t i)
 {
+    if (!ts_column_is_valid(c, i)) /* the stored value under a NULL is arbitrary: hash all NULLs alike */
+        return UINT64_C(0x5bd1e9955bd1e995);
     switch (family(c)) {
     case TS_KF_FLOAT: {
         const double v = float_key(c, i);

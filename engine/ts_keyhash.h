@@ -24,7 +24,7 @@ ts_err ts_key_cols_compatible(const ts_key_cols *a, const ts_key_cols *b);
 int ts_key_has_null(const ts_key_cols *k, int64_t i);
 /* Hash of row i's key tuple. */
 uint64_t ts_key_hash(const ts_key_cols *k, int64_t i);
-/* Hashes rows [0, n) into h (vectorized over columns). */
+/* Hashes rows [0, n) into h (vectorized over columns). NULLs hash alike whatever value is stored under them. */
 void ts_key_hash_rows(const ts_key_cols *k, int64_t n, uint64_t *h);
 /* 1 when row i of a and row j of b have equal keys (nulls are never equal). */
 int ts_key_equal(const ts_key_cols *a, int64_t i, const ts_key_cols *b, int64_t j);
