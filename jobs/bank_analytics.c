@@ -241,10 +241,10 @@ static ts_err stage_dedup(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 
 static ts_err aggregate(const ts_table *rows, const char *const *keys, int nkeys, const char *name, ts_table **out)
 {
-    static const ts_agg aggs[] = {{TS_AGG_COUNT, NULL, NULL, "txn_count"},
-                                  {TS_AGG_COUNT, NULL, "is_success", "success_count"},
-                                  {TS_AGG_SUM, "amount", "is_success", "volume_cents"},
-                                  {TS_AGG_COUNT_DISTINCT, "customer_id", NULL, "distinct_customers"}};
+    static const ts_agg aggs[] = {{TS_AGG_COUNT, NULL, NULL, "txn_count", 0, NULL},
+                                  {TS_AGG_COUNT, NULL, "is_success", "success_count", 0, NULL},
+                                  {TS_AGG_SUM, "amount", "is_success", "volume_cents", 0, NULL},
+                                  {TS_AGG_COUNT_DISTINCT, "customer_id", NULL, "distinct_customers", 0, NULL}};
     return ts_hash_aggregate(rows, keys, nkeys, aggs, ARRAY_LEN(aggs), name, out);
 }
 

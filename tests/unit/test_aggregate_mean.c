@@ -1,5 +1,6 @@
 /* TS_AGG_MEAN: hand-checked DECIMAL scale and NULL groups, and randomized integer and float means against a
- * naive per-group loop; float sums must be order-independent to within one rounding. */
+ * naive per-group loop; float sums must be order-independent to within one rounding. Also: a bad quantile
+ * parameter is refused. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -27,7 +28,7 @@ static void test_hand(void)
     k->len = amt->len = 4;
     CHECK_OK(ts_column_set_null(amt, 3)); /* group 3 has no non-null value */
     static const char *const by[] = {"k"};
-    const ts_agg mean = {TS_AGG_MEAN, "amt", NULL, "avg"};
+    const ts_agg mean = {TS_AGG_MEAN, "amt", NULL, "avg", 0, NULL};
     if (CHECK_OK(ts_hash_aggregate(t, by, 1, &mean, 1, "g", &out))) {
         const ts_column *avg = ts_table_col(out, "avg");
         CHECK(avg && avg->type == TS_T_FLOAT64 && avg->len == 3, "one FLOAT64 mean per group");
@@ -55,7 +56,7 @@ static void test_random(void)
     }
     k->len = v->len = f->len = N;
     static const char *const by[] = {"k"};
-    const ts_agg aggs[] = {{TS_AGG_MEAN, "v", NULL, "mv"}, {TS_AGG_MEAN, "f", NULL, "mf"}};
+    const ts_agg aggs[] = {{TS_AGG_MEAN, "v", NULL, "mv", 0, NULL}, {TS_AGG_MEAN, "f", NULL, "mf", 0, NULL}};
     if (CHECK_OK(ts_hash_aggregate(t, by, 1, aggs, 2, "g", &out))) {
         long bad = 0;
         for (int64_t g = 0; g < ts_table_rows(out); g++) {
@@ -72,9 +73,10 @@ static void test_random(void)
         }
         CHECK(ts_table_rows(out) == G && bad == 0, "%lld groups, %ld means off", (long long)ts_table_rows(out), bad);
     }
-    const ts_agg bad_sum = {TS_AGG_SUM, "f", NULL, "s"};
+    /* a quantile outside [0, 1] is refused, with no output */
+    const ts_agg bad_q = {TS_AGG_QUANTILE, "f", NULL, "q", 1.5, NULL};
     ts_table *o2 = NULL;
-    CHECK(ts_hash_aggregate(t, by, 1, &bad_sum, 1, "g2", &o2) == TS_ERR_USAGE && !o2, "SUM of FLOAT64 is refused");
+    CHECK(ts_hash_aggregate(t, by, 1, &bad_q, 1, "g2", &o2) == TS_ERR_USAGE && !o2, "quantile 1.5 is refused");
     ts_table_free(out), ts_table_free(t);
 }
 

@@ -188,15 +188,15 @@ static void check_aggregate(const ts_table *in, const char *what)
 {
     const char *keys[2] = {"country", "month"};
     const ts_agg aggs[NAGG] = {
-        {TS_AGG_COUNT, NULL, NULL, "n"},
-        {TS_AGG_COUNT, NULL, "ok", "n_ok"},
-        {TS_AGG_SUM, "v", NULL, "sum_v"},
-        {TS_AGG_SUM, "amount", "ok", "sum_amount_ok"},
-        {TS_AGG_MIN, "v", NULL, "min_v"},
-        {TS_AGG_MAX, "v", NULL, "max_v"},
-        {TS_AGG_MAX, "month", "ok", "max_month_ok"},
-        {TS_AGG_COUNT_DISTINCT, "cust", NULL, "customers"},
-        {TS_AGG_COUNT_DISTINCT, "cust", "ok", "customers_ok"},
+        {TS_AGG_COUNT, NULL, NULL, "n", 0, NULL},
+        {TS_AGG_COUNT, NULL, "ok", "n_ok", 0, NULL},
+        {TS_AGG_SUM, "v", NULL, "sum_v", 0, NULL},
+        {TS_AGG_SUM, "amount", "ok", "sum_amount_ok", 0, NULL},
+        {TS_AGG_MIN, "v", NULL, "min_v", 0, NULL},
+        {TS_AGG_MAX, "v", NULL, "max_v", 0, NULL},
+        {TS_AGG_MAX, "month", "ok", "max_month_ok", 0, NULL},
+        {TS_AGG_COUNT_DISTINCT, "cust", NULL, "customers", 0, NULL},
+        {TS_AGG_COUNT_DISTINCT, "cust", "ok", "customers_ok", 0, NULL},
     };
     ts_table *out = NULL;
     if (!CHECK_OK(ts_hash_aggregate(in, keys, 2, aggs, NAGG, "agg", &out)))
@@ -303,7 +303,7 @@ static void test_aggregate(void)
     ts_column *k = add_col(t, "k", TS_T_INT32, 0, NULL), *v = add_col(t, "v", TS_T_INT64, 0, NULL);
     push(k, 1, 1), push(v, INT64_MAX / 2 + 1, 1), push(k, 1, 1), push(v, INT64_MAX / 2 + 1, 1);
     const char *keys[1] = {"k"};
-    const ts_agg sum = {TS_AGG_SUM, "v", NULL, "s"};
+    const ts_agg sum = {TS_AGG_SUM, "v", NULL, "s", 0, NULL};
     ts_table *out = NULL;
     CHECK(ts_hash_aggregate(t, keys, 1, &sum, 1, "o", &out) == TS_ERR_DATA && out == NULL, "int64 overflow of a sum");
     ts_table_free(out);

@@ -1,0 +1,29 @@
+/* Distributed aggregation (collective over ctx->comm): every group ends on exactly one rank, the rank
+ * hash(keys) mod P, so the union of the ranks' outputs is the aggregation of the whole distributed table.
+ * The output's row order is not defined: sort it (ts_sort_local / ts_sort_distributed) when order matters.
+ *
+ * Two plans (docs/architecture.md, "Aggregation"):
+ * - All aggregates decomposable (ts_agg_decomposable): two-phase. Each rank reduces its rows to one partial
+ *   state per local group (ts_aggregate_partial), the partial states move by key hash (ts_exchange_rows), and
+ *   the receiving rank merges and finalizes them (ts_aggregate_merge). Bytes moved: one row per (rank, group).
+ * - Otherwise (quantiles, count distinct need every value): the key, input, where and order columns move by key
+ *   hash and each rank aggregates its groups with ts_hash_aggregate.
+ * Row order for FIRST/LAST is the global order (rank 0's rows, then rank 1's, ...), so the result does not
+ * depend on P when the global table does not. Integer-like inputs give results identical for every P; FLOAT64
+ * sums and means agree within about one rounding, variances within a few (tests use a 1e-12 relative bound). */
+#ifndef TS_AGGREGATE_DIST_H
+#define TS_AGGREGATE_DIST_H
+
+#include "ts_aggregate.h"
+#include "ts_ctx.h"
+
+/* *out (new on every rank; caller frees) holds this rank's groups: key columns, then one column per aggregate,
+ * as ts_hash_aggregate. Errors are collective (every rank returns the lowest failing rank's error). */
+ts_err ts_aggregate_distributed(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys,
+                                const ts_agg *aggs, int naggs, const char *name, ts_table **out);
+
+/* dest[i] = rank of row i's group: a hash of the key tuple mod nranks, equal for equal keys on every rank
+ * (STRING by bytes, DICT by code, FLOAT64 by value with -0 == +0 and one NaN, nulls alike). Per rank. */
+ts_err ts_aggregate_dest(const ts_table *t, const char *const *keys, int nkeys, int nranks, int32_t *dest);
+
+#endif

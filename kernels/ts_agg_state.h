@@ -1,0 +1,71 @@
+/* Aggregate state kernels: the per-group arithmetic of Tessera's aggregates, free of tables and MPI, so the
+ * local aggregation (engine/ts_aggregate.c) and the merge of partial states after an exchange
+ * (engine/ts_aggregate_dist.c) share one definition of every update. Pure functions; nothing here allocates
+ * (callers provide all buffers). */
+#ifndef TS_AGG_STATE_H
+#define TS_AGG_STATE_H
+
+#include <math.h>
+#include <stdint.h>
+
+__extension__ typedef __int128 ts_i128;
+__extension__ typedef unsigned __int128 ts_u128;
+
+/* Neumaier's compensated sum: sum + comp is within one rounding of the exact sum, whatever the order. */
+static inline void ts_neumaier_add(double *sum, double *comp, double v)
+{
+    const double t = *sum + v;
+    *comp += fabs(*sum) >= fabs(v) ? (*sum - t) + v : (v - t) + *sum;
+    *sum = t;
+}
+/* The compensated result. Once the sum is infinite or NaN the compensation is NaN (inf - inf) and
+ * meaningless: the sum alone is the answer then. */
+static inline double ts_neumaier_result(double sum, double comp) { return isfinite(sum) ? sum + comp : sum; }
+
+/* Welford's update of (count n, mean, M2 = sum of squared deviations) with x; n counts x already. */
+static inline void ts_welford_add(int64_t n, double *mean, double *m2, double x)
+{
+    const double d = x - *mean;
+    *mean += d / (double)n;
+    *m2 += d * (x - *mean);
+}
+
+/* Chan et al.'s merge of two Welford states: (na, *mean, *m2) absorbs (nb, mean_b, m2_b). */
+void ts_chan_merge(int64_t na, double *mean, double *m2, int64_t nb, double mean_b, double m2_b);
+
+/* Exact variance moments of integers: count, sum x, sum x^2. The second sum is unsigned 128-bit; *overflow is
+ * set when it wraps (values near 2^63 over many rows). */
+static inline void ts_moments_add(ts_i128 *s1, ts_u128 *s2, int64_t x, int *overflow)
+{
+    const ts_u128 ax = (ts_u128)(x < 0 ? -(ts_i128)x : (ts_i128)x);
+    *s1 += x;
+    *overflow |= __builtin_add_overflow(*s2, ax * ax, s2);
+}
+/* M2 = sum of (x - mean)^2 from the exact moments, without cancellation: around q = trunc(s1 / n),
+ * sum (x - q)^2 = s2 - 2 q s1 + n q^2 is small, so it is computed modulo 2^128 and is still exact; then
+ * M2 = sum (x - q)^2 - r^2 / n with r = s1 - q n. A function of exact integers only: the same on any P. */
+long double ts_moments_m2(int64_t n, ts_i128 s1, ts_u128 s2);
+
+/* Total order of doubles used by MIN, MAX, FIRST/LAST orderings and quantiles: -0 == +0, NaN is greater than
+ * every number including +inf and equal to itself (DuckDB's order). Returns <0, 0, >0. */
+static inline int ts_f64_cmp(double a, double b)
+{
+    const int na = isnan(a), nb = isnan(b);
+    if (na || nb)
+        return na - nb;
+    return (a > b) - (a < b);
+}
+
+/* Exact continuous quantile (DuckDB's quantile_cont) of v[0..n), n > 0, q in [0, 1]: position q (n - 1),
+ * linear interpolation between its neighbours. Reorders v (selection, not a sort: O(n) expected). */
+double ts_quantile_f64(double *v, int64_t n, double q);
+/* Same for integers; the interpolation runs in long double, so it is exact for |values| < 2^63. */
+long double ts_quantile_i64(int64_t *v, int64_t n, double q);
+
+/* Dense codes for the strings s_i = bytes[off[i] .. off[i+1]) by first appearance (code[i] = number of distinct
+ * strings before s_i's first occurrence), with exact byte comparison. slots: nslots zeroed uint64 values,
+ * nslots a power of two >= 2 n (ts_rowset_slots(n)). n < 2^32. Returns the number of distinct strings. */
+int64_t ts_string_codes(const int64_t *off, const char *bytes, int64_t n, uint64_t *slots, uint64_t nslots,
+                        int32_t *code);
+
+#endif
