@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ts_check.h"
+#include "ts_date.h"
 #include "ts_hash.h"
 #include "ts_mem.h"
 #include "ts_parse.h"
@@ -115,7 +116,7 @@ ts_err ts_csv_sink_new(const ts_csv_spec *spec, ts_csv_sink *sink)
     TS_TRY_GOTO(err, ts_table_new("rejects", &sink->rejects), fail);
     for (int s = 0; s < spec->nfields; s++) {
         const ts_csv_field *f = &spec->fields[s];
-        static const ts_type types[] = {TS_T_INT64, TS_T_INT64, TS_T_DATE, TS_T_DICT, TS_T_DECIMAL};
+        static const ts_type types[] = {TS_T_INT64, TS_T_INT64, TS_T_DATE, TS_T_DICT, TS_T_DECIMAL, TS_T_STRING};
         if (f->kind != TS_RULE_SKIP)
             TS_TRY_GOTO(err, ts_table_add(sink->clean, f->name, types[f->kind], f->scale,
                                           f->kind == TS_RULE_CATEGORY ? f->accepted : NULL, NULL), fail);
@@ -153,6 +154,7 @@ typedef struct batch {
     const char **fptr;  /* [nfields][BATCH] */
     uint32_t *flen;     /* [nfields][BATCH] */
     int64_t *val;       /* [nfields][BATCH]: int64 values, or a packed int32 array for DATE / DICT */
+    uint8_t *isnull;    /* [nfields][BATCH]: 1 = the kept row has NULL in this field */
     char *scratch;      /* unescaped quoted fields */
     int64_t scratch_cap, scratch_used;
     int order[TS_MAX_COLS];
@@ -163,7 +165,7 @@ typedef struct batch {
 static void batch_free(batch *b)
 {
     if (b) {
-        free(b->fptr), free(b->flen), free(b->val), ts_free(b->scratch);
+        free(b->fptr), free(b->flen), free(b->val), free(b->isnull), ts_free(b->scratch);
         free(b);
     }
 }
@@ -174,9 +176,9 @@ static ts_err batch_new(const ts_csv_spec *spec, batch **out)
     const size_t cells = (size_t)spec->nfields * TS_CSV_BATCH;
     if (b) {
         b->fptr = calloc(cells, sizeof *b->fptr), b->flen = calloc(cells, sizeof *b->flen);
-        b->val = calloc(cells, sizeof *b->val);
+        b->val = calloc(cells, sizeof *b->val), b->isnull = calloc(cells, 1);
     }
-    if (!b || !b->fptr || !b->flen || !b->val) {
+    if (!b || !b->fptr || !b->flen || !b->val || !b->isnull) {
         batch_free(b);
         TS_FAIL(TS_ERR_NOMEM, "out of memory for a CSV batch");
     }
@@ -209,34 +211,121 @@ static void tokenize(const ts_csv_spec *spec, const ts_csv_layout *layout, batch
         b->reason[i] = REASON_OK;
         b->sel[b->nsel++] = (uint32_t)i;
         for (int s = 0; s < spec->nfields; s++)
+            b->isnull[s * TS_CSV_BATCH + i] = 0;
+        for (int s = 0; s < spec->nfields; s++)
             b->fptr[s * TS_CSV_BATCH + i] = ptr[s], b->flen[s * TS_CSV_BATCH + i] = len[s];
     }
 }
 
+/* The parse kernel of field s over the selection. */
+static void parse_field(const ts_csv_field *f, int s, batch *b)
+{
+    const char *const *p = b->fptr + s * TS_CSV_BATCH;
+    const uint32_t *l = b->flen + s * TS_CSV_BATCH;
+    int64_t *v = b->val + s * TS_CSV_BATCH;
+    const uint8_t code = (uint8_t)f->reason_invalid;
+    const uint8_t missing = (uint8_t)(f->reason_missing >= 0 ? f->reason_missing : f->reason_invalid);
+    switch (f->kind) {
+    case TS_RULE_INT64: b->nsel = ts_check_int64(p, l, b->sel, b->nsel, v, b->reason, code); break;
+    case TS_RULE_DATE:
+        b->nsel = ts_check_date_forms(p, l, b->sel, b->nsel, f->date_forms ? f->date_forms : TS_DATE_ALL,
+                                      (int32_t *)v, b->reason, code);
+        break;
+    case TS_RULE_CATEGORY:
+        b->nsel = ts_check_category(p, l, b->sel, b->nsel, b->values[s], b->value_len[s], f->accepted->n,
+                                    f->fold_upper, (int32_t *)v, b->reason, code);
+        break;
+    case TS_RULE_DECIMAL:
+        b->nsel = ts_check_decimal(p, l, b->sel, b->nsel, f->scale, f->max_int_digits, f->positive, v, b->reason,
+                                   code, missing);
+        break;
+    case TS_RULE_STRING: { /* any non-empty text is a string (an empty one is missing unless nullable) */
+        size_t kept = 0;
+        for (size_t k = 0; k < b->nsel; k++) {
+            if (l[b->sel[k]])
+                b->sel[kept++] = b->sel[k];
+            else
+                b->reason[b->sel[k]] = missing;
+        }
+        b->nsel = kept;
+        break;
+    }
+    case TS_RULE_SKIP: break;
+    }
+}
+
+/* Range and pattern checks on the values that parsed. */
+static void constrain_field(const ts_csv_field *f, int s, batch *b)
+{
+    const uint8_t code = (uint8_t)f->reason_invalid;
+    if ((f->has_min || f->has_max) && f->kind != TS_RULE_DATE)
+        b->nsel = ts_check_range(b->val + s * TS_CSV_BATCH, b->sel, b->nsel, f->has_min, f->min, f->min_open,
+                                 f->has_max, f->max, f->max_open, b->reason, code);
+    if ((f->has_min || f->has_max) && f->kind == TS_RULE_DATE) {
+        int64_t wide[TS_CSV_BATCH];
+        const int32_t *days = (const int32_t *)(b->val + s * TS_CSV_BATCH);
+        for (size_t k = 0; k < b->nsel; k++)
+            wide[b->sel[k]] = days[b->sel[k]];
+        b->nsel = ts_check_range(wide, b->sel, b->nsel, f->has_min, f->min, f->min_open, f->has_max, f->max,
+                                 f->max_open, b->reason, code);
+    }
+    if (f->pattern)
+        b->nsel = ts_check_pattern(b->fptr + s * TS_CSV_BATCH, b->flen + s * TS_CSV_BATCH, b->sel, b->nsel,
+                                   f->pattern, b->reason, code);
+}
+
+/* Merges the ascending row lists a (na) and b->sel into b->sel. */
+static void merge_back(batch *b, const uint32_t *a, size_t na)
+{
+    uint32_t out[TS_CSV_BATCH];
+    size_t i = 0, j = 0, k = 0;
+    while (i < na || j < b->nsel)
+        out[k++] = j == b->nsel || (i < na && a[i] < b->sel[j]) ? a[i++] : b->sel[j++];
+    memcpy(b->sel, out, sizeof *out * k);
+    b->nsel = k;
+}
+
+/* One field's checks. Nullable empties skip the kernels and come back as NULL; with fail_to_null the rows that
+ * fail come back as NULL too instead of leaving with a reason. */
+static void check_field(const ts_csv_field *f, int s, batch *b)
+{
+    uint32_t aside[TS_CSV_BATCH], before[TS_CSV_BATCH];
+    size_t naside = 0, nbefore = 0, kept = 0;
+    const uint32_t *l = b->flen + s * TS_CSV_BATCH;
+    uint8_t *isnull = b->isnull + s * TS_CSV_BATCH;
+    for (size_t k = 0; k < b->nsel; k++) {
+        const uint32_t i = b->sel[k];
+        if (f->nullable && l[i] == 0)
+            aside[naside++] = i, isnull[i] = 1;
+        else
+            b->sel[kept++] = i;
+    }
+    b->nsel = kept;
+    if (f->fail_to_null)
+        memcpy(before, b->sel, sizeof *before * (nbefore = b->nsel));
+    parse_field(f, s, b);
+    constrain_field(f, s, b);
+    if (f->fail_to_null) {
+        uint32_t failed[TS_CSV_BATCH];
+        size_t nf = 0, j = 0;
+        for (size_t k = 0; k < nbefore; k++) {
+            if (j < b->nsel && b->sel[j] == before[k]) {
+                j++;
+                continue;
+            }
+            failed[nf++] = before[k], b->reason[before[k]] = REASON_OK, isnull[before[k]] = 1;
+        }
+        merge_back(b, failed, nf);
+    }
+    if (naside)
+        merge_back(b, aside, naside);
+}
+
 static void run_checks(const ts_csv_spec *spec, batch *b)
 {
-    for (int o = 0; o < spec->nfields && b->nsel; o++) {
-        const int s = b->order[o];
-        const ts_csv_field *f = &spec->fields[s];
-        const char *const *p = b->fptr + s * TS_CSV_BATCH;
-        const uint32_t *l = b->flen + s * TS_CSV_BATCH;
-        int64_t *v = b->val + s * TS_CSV_BATCH;
-        const uint8_t code = (uint8_t)f->reason_invalid;
-        const uint8_t missing = (uint8_t)(f->reason_missing >= 0 ? f->reason_missing : f->reason_invalid);
-        switch (f->kind) {
-        case TS_RULE_INT64: b->nsel = ts_check_int64(p, l, b->sel, b->nsel, v, b->reason, code); break;
-        case TS_RULE_DATE: b->nsel = ts_check_date(p, l, b->sel, b->nsel, (int32_t *)v, b->reason, code); break;
-        case TS_RULE_CATEGORY:
-            b->nsel = ts_check_category(p, l, b->sel, b->nsel, b->values[s], b->value_len[s], f->accepted->n,
-                                        f->fold_upper, (int32_t *)v, b->reason, code);
-            break;
-        case TS_RULE_DECIMAL:
-            b->nsel = ts_check_decimal(p, l, b->sel, b->nsel, f->scale, f->max_int_digits, f->positive, v,
-                                       b->reason, code, missing);
-            break;
-        case TS_RULE_SKIP: break;
-        }
-    }
+    for (int o = 0; o < spec->nfields && b->nsel; o++)
+        if (spec->fields[b->order[o]].kind != TS_RULE_SKIP)
+            check_field(&spec->fields[b->order[o]], b->order[o], b);
 }
 
 static ts_err emit_clean(const ts_csv_spec *spec, batch *b, ts_table *clean)
@@ -251,7 +340,12 @@ static ts_err emit_clean(const ts_csv_spec *spec, batch *b, ts_table *clean)
             continue;
         const int64_t *v = b->val + s * TS_CSV_BATCH;
         ts_column *col = clean->cols[c++];
-        if (ts_type_width(col->type) == 4) {
+        if (col->type == TS_T_STRING) {
+            for (int64_t k = 0; k < n; k++) {
+                const uint32_t i = b->sel[k];
+                TS_TRY(ts_column_append_string(col, b->fptr[s * TS_CSV_BATCH + i], b->flen[s * TS_CSV_BATCH + i]));
+            }
+        } else if (ts_type_width(col->type) == 4) {
             int32_t *d = TS_COL(col, int32_t) + base;
             for (int64_t k = 0; k < n; k++)
                 d[k] = ((const int32_t *)v)[b->sel[k]]; /* 4-byte kernels write a packed int32 array */
@@ -274,6 +368,16 @@ static ts_err emit_clean(const ts_csv_spec *spec, batch *b, ts_table *clean)
     }
     for (int k = 0; k < clean->ncols; k++)
         clean->cols[k]->len = base + n;
+    c = 0;
+    for (int s = 0; s < spec->nfields; s++) { /* NULLs, only for fields that can have them */
+        const ts_csv_field *f = &spec->fields[s];
+        if (f->kind == TS_RULE_SKIP)
+            continue;
+        ts_column *col = clean->cols[c++];
+        for (int64_t k = 0; (f->nullable || f->fail_to_null) && k < n; k++)
+            if (b->isnull[s * TS_CSV_BATCH + b->sel[k]])
+                TS_TRY(ts_column_set_null(col, base + k));
+    }
     return TS_OK;
 }
 

@@ -13,6 +13,7 @@
 #ifndef TS_CSV_H
 #define TS_CSV_H
 
+#include <regex.h>
 #include <stdint.h>
 
 #include "ts_table.h"
@@ -24,7 +25,8 @@ typedef enum {
     TS_RULE_INT64,    /* ts_parse_int64 */
     TS_RULE_DATE,     /* ts_parse_date: the four accepted forms */
     TS_RULE_CATEGORY, /* case-folded, must be one of `accepted`; kept as DICT codes */
-    TS_RULE_DECIMAL   /* ts_parse_decimal with scale / max_int_digits; optionally > 0 */
+    TS_RULE_DECIMAL,  /* ts_parse_decimal with scale / max_int_digits; optionally > 0 */
+    TS_RULE_STRING    /* trimmed text, kept as a STRING column (optionally matched against a pattern) */
 } ts_rule_kind;
 
 typedef struct ts_csv_field {
@@ -36,6 +38,12 @@ typedef struct ts_csv_field {
     ts_dict *accepted;       /* CATEGORY: accepted values (codes = indexes); borrowed */
     int fold_upper;          /* CATEGORY: 1 fold to upper case, 0 to lower case */
     int scale, max_int_digits, positive; /* DECIMAL */
+    int nullable;            /* an empty value is NULL, not a failure */
+    int fail_to_null;        /* a value that fails the checks becomes NULL instead of rejecting the row */
+    unsigned date_forms;     /* DATE: accepted forms (TS_DATE_* of ts_date.h); 0 = all */
+    int has_min, has_max, min_open, max_open; /* INT64, DECIMAL (scaled) and DATE (days) ranges */
+    int64_t min, max;
+    const regex_t *pattern;  /* STRING, CATEGORY: anchored POSIX ERE the trimmed text must match (borrowed) */
 } ts_csv_field;
 
 typedef struct ts_csv_spec {

@@ -19,53 +19,48 @@
 #include "ts_mem.h"
 #include "ts_plan.h"
 #include "ts_scan.h"
+#include "ts_rules.h"
 #include "ts_sort.h"
+#include "ts_builtin_rules.h"
 
-/* Reject reasons in precedence order (domain.md); codes index this list. */
-enum { R_MALFORMED, R_BAD_DATE, R_UNKNOWN_COUNTRY, R_BAD_CATEGORY, R_MISSING_AMOUNT, R_BAD_AMOUNT, R_DUPLICATE, NREASONS };
-static const char *const REASONS[NREASONS] = {"malformed_row", "bad_date", "unknown_country", "bad_category",
-                                              "missing_amount", "bad_amount", "duplicate"};
-/* Accepted category values, sorted so dictionary codes follow string order. */
-static const char *const TXN_TYPES[] = {"disbursement", "fee", "grant", "loan", "repayment", "transfer"};
-static const char *const SECTORS[] = {"agriculture", "education", "energy", "health", "housing",
-                                      "infrastructure", "sme", "technology", "transport", "water"};
-static const char *const STATUSES[] = {"failed", "pending", "reversed", "success"};
-static const char *const CHANNELS[] = {"agent", "atm", "branch", "mobile", "online"};
+#define MAX_REASONS TS_RULES_MAX_REASONS
 
 typedef struct bank_state {
     const ts_job_args *args;
-    ts_dict *countries, *txn_types, *sectors, *statuses, *channels, *reasons;
+    ts_rules *rules;        /* the cleaning rules (built in, or --rules FILE) */
+    ts_dict *countries;     /* the country_code column's accepted values (FX rows are coded with it) */
+    ts_dict *reasons;       /* the rules' reject reasons */
     ts_table *fx;           /* country_code (DICT), month (DATE), usd_rate; on every rank */
     ts_scan scan;
     ts_table *rows;         /* the working table between stages */
     ts_table *dups;         /* duplicate rows returned to the rank that read them */
     ts_table *country_month, *country_sector_month, *rejects, *summary;
-    int64_t counts[3 + NREASONS]; /* global rows_read, rows_clean, rows_rejected, per reason */
+    int64_t counts[3 + MAX_REASONS]; /* global rows_read, rows_clean, rows_rejected, per reason */
 } bank_state;
 
 #define ARRAY_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static ts_err sorted_dict(const ts_column *codes, ts_dict **out)
+/* The rules' country_code values come from countries.csv (values=@countries.csv:country_code). */
+static ts_err resolve_countries(bank_state *s, const ts_column *codes)
 {
+    const int field = ts_rules_field(s->rules, "country_code");
+    if (field < 0 || s->rules->spec.fields[field].kind != TS_RULE_CATEGORY)
+        TS_FAIL(TS_ERR_USAGE, "rules for '%s' need a category column country_code", s->rules->table);
     const int64_t n = codes->len, *off = TS_COL(codes, int64_t);
     char **v = calloc((size_t)n + 1, sizeof *v);
     ts_err err = v ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    for (int64_t i = 0; !err && i < n; i++) {
-        v[i] = strndup(codes->bytes + off[i], (size_t)(off[i + 1] - off[i]));
-        if (!v[i])
+    for (int64_t i = 0; !err && i < n; i++)
+        if (!(v[i] = strndup(codes->bytes + off[i], (size_t)(off[i + 1] - off[i]))))
             err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    }
-    for (int64_t i = 1; !err && i < n; i++) /* insertion sort: a handful of countries */
-        for (int64_t k = i; k > 0 && strcmp(v[k - 1], v[k]) > 0; k--) {
-            char *t = v[k];
-            v[k] = v[k - 1], v[k - 1] = t;
-        }
-    if (!err)
-        err = ts_dict_new((const char *const *)v, (int32_t)n, out);
+    if (!err && s->rules->ref_file[field]) /* values=@FILE:COLUMN: this job supplies countries.csv's codes */
+        err = ts_rules_set_values(s->rules, field, (const char *const *)v, (int)n);
     for (int64_t i = 0; v && i < n; i++)
         free(v[i]);
     free(v);
-    return err;
+    TS_TRY(err);
+    TS_TRY(ts_rules_check_complete(s->rules));
+    s->countries = ts_dict_retain(s->rules->spec.fields[field].accepted);
+    return TS_OK;
 }
 
 /* Rank 0 reads the reference CSVs; every rank gets them by broadcast. */
@@ -88,7 +83,7 @@ static ts_err stage_reference(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     TS_TRY(ts_ctx_check(ctx, err));
     TS_TRY(ts_broadcast_table(ctx, &countries, 0));
     TS_TRY(ts_broadcast_table(ctx, &fx, 0));
-    err = sorted_dict(countries->cols[0], &s->countries);
+    err = resolve_countries(s, countries->cols[0]);
     ts_table_free(countries);
     /* the FX country becomes a code of the country dictionary, so it joins on integers */
     ts_column *code = NULL;
@@ -113,43 +108,12 @@ static ts_err stage_reference(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     return err;
 }
 
-static void field(ts_csv_spec *sp, const char *name, ts_rule_kind kind, int rank, int reason, ts_dict *accepted,
-                  int upper)
-{
-    ts_csv_field *f = &sp->fields[sp->nfields++];
-    *f = (ts_csv_field){.name = name, .kind = kind, .check_rank = rank, .reason_invalid = reason,
-                        .reason_missing = -1, .accepted = accepted, .fold_upper = upper};
-}
-
-/* domain.md's rules as a scan spec: fields in file order, check_rank giving the order of the reasons. */
-static void transactions_spec(const bank_state *s, ts_csv_spec *sp)
-{
-    memset(sp, 0, sizeof *sp);
-    sp->reason_malformed = R_MALFORMED, sp->hash_rows = 1;
-    field(sp, "txn_id", TS_RULE_INT64, 0, R_MALFORMED, NULL, 0);
-    field(sp, "txn_date", TS_RULE_DATE, 1, R_BAD_DATE, NULL, 0);
-    field(sp, "country_code", TS_RULE_CATEGORY, 2, R_UNKNOWN_COUNTRY, s->countries, 1);
-    field(sp, "customer_id", TS_RULE_INT64, 0, R_MALFORMED, NULL, 0);
-    field(sp, "account_id", TS_RULE_INT64, 0, R_MALFORMED, NULL, 0);
-    field(sp, "txn_type", TS_RULE_CATEGORY, 3, R_BAD_CATEGORY, s->txn_types, 0);
-    field(sp, "sector", TS_RULE_CATEGORY, 3, R_BAD_CATEGORY, s->sectors, 0);
-    field(sp, "amount", TS_RULE_DECIMAL, 4, R_BAD_AMOUNT, NULL, 0);
-    sp->fields[sp->nfields - 1].reason_missing = R_MISSING_AMOUNT;
-    sp->fields[sp->nfields - 1].scale = 2, sp->fields[sp->nfields - 1].max_int_digits = 16;
-    sp->fields[sp->nfields - 1].positive = 1;
-    field(sp, "currency", TS_RULE_SKIP, 9, 0, NULL, 0);
-    field(sp, "status", TS_RULE_CATEGORY, 3, R_BAD_CATEGORY, s->statuses, 0);
-    field(sp, "channel", TS_RULE_CATEGORY, 3, R_BAD_CATEGORY, s->channels, 0);
-}
-
 static ts_err stage_scan(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     bank_state *s = vs;
     char dir[4200];
-    ts_csv_spec spec;
-    transactions_spec(s, &spec);
     snprintf(dir, sizeof dir, "%s/transactions", s->args->data_dir);
-    TS_TRY(ts_scan_csv(ctx, dir, &spec, &s->scan));
+    TS_TRY(ts_scan_csv(ctx, dir, &s->rules->spec, &s->scan));
     st->rows_in = s->scan.rows_read;
     st->rows_out = ts_table_rows(s->scan.clean);
     return TS_OK;
@@ -177,6 +141,8 @@ static ts_err stage_project(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     s->rows = out;
     for (int k = 0; k < ARRAY_LEN(keep); k++) {
         ts_column *c = ts_table_col(in, keep[k]);
+        if (!c) /* the hash columns exist only when the rules reject duplicates */
+            continue;
         for (int i = 0; i < in->ncols; i++) /* move, not copy */
             if (in->cols[i] == c)
                 in->cols[i] = in->cols[--in->ncols];
@@ -222,7 +188,9 @@ static ts_err stage_dedup(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     bank_state *s = vs;
     ts_table *dups;
-    st->rows_in = ts_table_rows(s->rows);
+    st->rows_in = st->rows_out = ts_table_rows(s->rows);
+    if (s->rules->duplicate_reason < 0) /* these rules keep duplicates */
+        return ts_table_new_like(s->rows, "duplicates", &s->dups);
     TS_TRY(ts_dedup(s->rows, "__hash_lo", "__hash_hi", "__pos", &dups));
     st->rows_out = ts_table_rows(s->rows);
     s->dups = dups;
@@ -337,7 +305,7 @@ static ts_err build_rejects(bank_state *s, ts_table **out)
     ts_column *reason = ts_table_col(r, "reason");
     TS_TRY(ts_column_reserve(reason, n0 + nd, 0));
     for (int64_t i = 0; i < nd; i++)
-        TS_COL(reason, int32_t)[reason->len++] = R_DUPLICATE;
+        TS_COL(reason, int32_t)[reason->len++] = s->rules->duplicate_reason;
     /* final columns: file, line, reason (as strings), raw_line */
     ts_table *t;
     ts_column *file, *line, *why;
@@ -370,11 +338,12 @@ static ts_err build_rejects(bank_state *s, ts_table **out)
 
 static ts_err build_summary(ts_ctx *ctx, bank_state *s, int64_t nrej_local)
 {
-    int64_t local[3 + NREASONS] = {s->scan.rows_read, 0, nrej_local};
+    const int nr = s->rules->nreasons;
+    int64_t local[3 + MAX_REASONS] = {s->scan.rows_read, 0, nrej_local};
     const ts_column *why = ts_table_col(s->rejects, "reason");
     for (int64_t i = 0; i < why->len; i++)
         local[3 + TS_COL(why, int32_t)[i]]++;
-    TS_MPI(MPI_Allreduce(local, s->counts, 3 + NREASONS, MPI_INT64_T, MPI_SUM, ctx->comm));
+    TS_MPI(MPI_Allreduce(local, s->counts, 3 + nr, MPI_INT64_T, MPI_SUM, ctx->comm));
     s->counts[1] = s->counts[0] - s->counts[2];
     ts_column *metric, *count;
     TS_TRY(ts_table_new("summary", &s->summary));
@@ -383,9 +352,9 @@ static ts_err build_summary(ts_ctx *ctx, bank_state *s, int64_t nrej_local)
     if (ctx->rank != 0) /* one copy of the summary: rank 0's slab */
         return TS_OK;
     static const char *const names[3] = {"rows_read", "rows_clean", "rows_rejected"};
-    TS_TRY(ts_column_reserve(count, 3 + NREASONS, 0));
-    for (int i = 0; i < 3 + NREASONS; i++) {
-        const char *m = i < 3 ? names[i] : REASONS[i - 3];
+    TS_TRY(ts_column_reserve(count, 3 + nr, 0));
+    for (int i = 0; i < 3 + nr; i++) {
+        const char *m = i < 3 ? names[i] : s->rules->reasons[i - 3];
         TS_TRY(ts_column_append_string(metric, m, (int64_t)strlen(m)));
         TS_COL(count, int64_t)[count->len++] = s->counts[i];
     }
@@ -444,14 +413,14 @@ static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     return TS_OK;
 }
 
-static ts_err make_dicts(bank_state *s)
+/* The rules: --rules FILE, or the built-in jobs/rules/bank_transactions.rules. */
+static ts_err load_rules(bank_state *s)
 {
-    TS_TRY(ts_dict_new(TXN_TYPES, ARRAY_LEN(TXN_TYPES), &s->txn_types));
-    TS_TRY(ts_dict_new(SECTORS, ARRAY_LEN(SECTORS), &s->sectors));
-    TS_TRY(ts_dict_new(STATUSES, ARRAY_LEN(STATUSES), &s->statuses));
-    TS_TRY(ts_dict_new(CHANNELS, ARRAY_LEN(CHANNELS), &s->channels));
-    TS_TRY(ts_dict_new(REASONS, NREASONS, &s->reasons));
-    return TS_OK;
+    if (s->args->rules_path)
+        TS_TRY(ts_rules_load(s->args->rules_path, &s->rules));
+    else
+        TS_TRY(ts_rules_parse(ts_rules_bank_transactions, "built-in bank_transactions.rules", &s->rules));
+    return ts_dict_new((const char *const *)s->rules->reasons, s->rules->nreasons, &s->reasons);
 }
 
 static void free_state(bank_state *s)
@@ -460,8 +429,8 @@ static void free_state(bank_state *s)
     ts_table_free(s->fx), ts_table_free(s->rows), ts_table_free(s->dups);
     ts_table_free(s->country_month), ts_table_free(s->country_sector_month);
     ts_table_free(s->rejects), ts_table_free(s->summary);
-    ts_dict_release(s->countries), ts_dict_release(s->txn_types), ts_dict_release(s->sectors);
-    ts_dict_release(s->statuses), ts_dict_release(s->channels), ts_dict_release(s->reasons);
+    ts_dict_release(s->countries), ts_dict_release(s->reasons);
+    ts_rules_free(s->rules);
 }
 
 static ts_err build_plan(ts_plan *p)
@@ -485,9 +454,10 @@ static void print_summary(const ts_ctx *ctx, const bank_state *s)
         return;
     fprintf(stderr, "rows read %lld, clean %lld, rejected %lld", (long long)s->counts[0], (long long)s->counts[1],
             (long long)s->counts[2]);
-    for (int i = 0; i < NREASONS; i++)
+    for (int i = 0, first = 1; i < s->rules->nreasons; i++)
         if (s->counts[3 + i])
-            fprintf(stderr, "%s %s %lld", i ? "," : " (", REASONS[i], (long long)s->counts[3 + i]);
+            fprintf(stderr, "%s %s %lld", first ? " (" : ",", s->rules->reasons[i], (long long)s->counts[3 + i]),
+                first = 0;
     fprintf(stderr, "%s\nwrote %s\n", s->counts[2] ? ")" : "", s->args->out_path);
 }
 
@@ -514,7 +484,7 @@ ts_err ts_job_bank_analytics(ts_ctx *ctx, const ts_job_args *args)
     ts_plan plan;
     ts_err err = build_plan(&plan);
     if (!err)
-        err = make_dicts(&s);
+        err = load_rules(&s);
     err = ts_ctx_check(ctx, err);
     if (!err && args->explain)
         ts_plan_print(ctx, &plan, stderr);

@@ -11,6 +11,7 @@ typedef struct ts_job_args {
     int overwrite;
     int profile;   /* print the per-stage profile */
     int explain;   /* print the plan before running */
+    const char *rules_path; /* cleaning rules file; NULL: the job's built-in rules */
 } ts_job_args;
 
 /* domain.md's bank-analytics: ingest, clean, partition by (country, month), join FX, aggregate, write HDF5. */

@@ -1,5 +1,6 @@
 #include "ts_check.h"
 
+#include <regex.h>
 #include <string.h>
 
 #include "ts_date.h"
@@ -99,6 +100,40 @@ size_t ts_check_category(const char *const *ptr, const uint32_t *len, uint32_t *
     packed_values pv;
     pack_values(values, value_len, nvalues, &pv);
     FILTER_SELECTION(lookup(ptr[i], len[i], &pv, values, value_len, nvalues, fold_upper, &out[i]), code);
+}
+
+size_t ts_check_date_forms(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, unsigned forms,
+                           int32_t *out, uint8_t *reason, uint8_t code)
+{
+    FILTER_SELECTION(ts_parse_date_forms(ptr[i], len[i], forms, &out[i]), code);
+}
+
+static int in_range(int64_t v, int has_lo, int64_t lo, int lo_open, int has_hi, int64_t hi, int hi_open)
+{
+    return (!has_lo || (lo_open ? v > lo : v >= lo)) && (!has_hi || (hi_open ? v < hi : v <= hi));
+}
+
+size_t ts_check_range(const int64_t *v, uint32_t *sel, size_t n, int has_lo, int64_t lo, int lo_open, int has_hi,
+                      int64_t hi, int hi_open, uint8_t *reason, uint8_t code)
+{
+    FILTER_SELECTION(in_range(v[i], has_lo, lo, lo_open, has_hi, hi, hi_open), code);
+}
+
+/* regexec needs a NUL-terminated string: fields are copied to a bounded buffer (longer ones cannot match). */
+static int matches(const regex_t *re, const char *s, uint32_t len)
+{
+    char buf[1024];
+    if (len >= sizeof buf)
+        return 0;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return regexec(re, buf, 0, NULL, 0) == 0;
+}
+
+size_t ts_check_pattern(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, const regex_t *re,
+                        uint8_t *reason, uint8_t code)
+{
+    FILTER_SELECTION(matches(re, ptr[i], len[i]), code);
 }
 
 static int decimal_ok(const char *s, uint32_t len, int scale, int max_int_digits, int positive, int64_t *out)

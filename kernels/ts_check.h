@@ -8,6 +8,7 @@
 #define TS_CHECK_H
 
 #include <stddef.h>
+#include <regex.h>
 #include <stdint.h>
 
 size_t ts_check_int64(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, int64_t *out,
@@ -16,6 +17,19 @@ size_t ts_check_int64(const char *const *ptr, const uint32_t *len, uint32_t *sel
 /* Dates in the four forms of ts_parse_date; out = days since 1970-01-01. */
 size_t ts_check_date(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, int32_t *out,
                      uint8_t *reason, uint8_t code);
+
+/* Dates in the forms given by `forms` (TS_DATE_* bits of ts_date.h). */
+size_t ts_check_date_forms(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, unsigned forms,
+                           int32_t *out, uint8_t *reason, uint8_t code);
+
+/* Range of already parsed values v[row] (int64; DATE callers widen): lo <= v (lo < v when lo_open), likewise hi.
+ * has_lo / has_hi switch each bound on. */
+size_t ts_check_range(const int64_t *v, uint32_t *sel, size_t n, int has_lo, int64_t lo, int lo_open, int has_hi,
+                      int64_t hi, int hi_open, uint8_t *reason, uint8_t code);
+
+/* POSIX extended regular expression that the whole field must match (the caller compiles it anchored). */
+size_t ts_check_pattern(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, const regex_t *re,
+                        uint8_t *reason, uint8_t code);
 
 /* Case-folded lookup in a list of `nvalues` accepted strings (values[k], value_len[k]); out = k. */
 size_t ts_check_category(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n,

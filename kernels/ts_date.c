@@ -54,16 +54,18 @@ static int digits(const char *s, int n)
     return v;
 }
 
-int ts_parse_date(const char *s, size_t len, int32_t *days)
+int ts_parse_date(const char *s, size_t len, int32_t *days) { return ts_parse_date_forms(s, len, TS_DATE_ALL, days); }
+
+int ts_parse_date_forms(const char *s, size_t len, unsigned forms, int32_t *days)
 {
     int y, m, d;
-    if (len == 10 && s[4] == '-' && s[7] == '-') {
+    if (len == 10 && s[4] == '-' && s[7] == '-' && (forms & TS_DATE_ISO)) {
         y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
-    } else if (len == 10 && s[4] == '/' && s[7] == '/') {
+    } else if (len == 10 && s[4] == '/' && s[7] == '/' && (forms & TS_DATE_YMD)) {
         y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
-    } else if (len == 10 && s[2] == '/' && s[5] == '/') {
+    } else if (len == 10 && s[2] == '/' && s[5] == '/' && (forms & TS_DATE_DMY)) {
         d = digits(s, 2), m = digits(s + 3, 2), y = digits(s + 6, 4);
-    } else if (len == 8) {
+    } else if (len == 8 && (forms & TS_DATE_COMPACT)) {
         y = digits(s, 4), m = digits(s + 4, 2), d = digits(s + 6, 2);
     } else {
         return 0;

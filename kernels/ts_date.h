@@ -14,9 +14,20 @@ int ts_date_is_valid(int y, int m, int d);
 /* Days since epoch of the first day of the month holding `days`. */
 int32_t ts_month_start(int32_t days);
 
+/* Date forms (bit flags). */
+enum {
+    TS_DATE_ISO = 1,      /* YYYY-MM-DD */
+    TS_DATE_DMY = 2,      /* DD/MM/YYYY */
+    TS_DATE_YMD = 4,      /* YYYY/MM/DD */
+    TS_DATE_COMPACT = 8,  /* YYYYMMDD */
+    TS_DATE_ALL = 15
+};
+
 /* Parses exactly YYYY-MM-DD, DD/MM/YYYY, YYYY/MM/DD or YYYYMMDD (no surrounding blanks) into *days.
  * Returns 1 on success, 0 when the text is not one of those forms or not a real date. */
 int ts_parse_date(const char *s, size_t len, int32_t *days);
+/* Same, accepting only the forms in `forms` (TS_DATE_* bits). */
+int ts_parse_date_forms(const char *s, size_t len, unsigned forms, int32_t *days);
 
 /* Writes YYYY-MM-DD (10 bytes, no NUL) into out. */
 void ts_format_date(int32_t days, char out[10]);

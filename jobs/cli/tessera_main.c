@@ -28,6 +28,8 @@ static const char *RUN_USAGE =
     "  --data DIR     input directory: DIR/transactions/*.csv[.gz], DIR/countries.csv, DIR/fx_rates.csv\n"
     "  --out FILE     output HDF5 file (written under a temporary name, renamed when complete)\n"
     "  --overwrite    replace FILE if it exists (otherwise an existing FILE is an error)\n"
+    "  --rules FILE   cleaning rules (docs/rules-format.md); default: the built-in\n"
+    "                 jobs/rules/bank_transactions.rules (domain.md's rules)\n"
     "  --profile      print per-stage time, rows in/out, bytes exchanged and peak memory (min/max over ranks)\n"
     "  --explain      print the plan's stages before running\n"
     "  --quiet        no progress lines\n"
@@ -47,6 +49,7 @@ static int parse_run(int argc, char **argv, cli *c)
 {
     static const struct option opts[] = {{"data", required_argument, 0, 'd'},  {"out", required_argument, 0, 'o'},
                                          {"overwrite", no_argument, 0, 'w'},   {"profile", no_argument, 0, 'p'},
+                                         {"rules", required_argument, 0, 'r'},
                                          {"explain", no_argument, 0, 'e'},     {"quiet", no_argument, 0, 'q'},
                                          {"debug", no_argument, 0, 'g'},       {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -57,6 +60,7 @@ static int parse_run(int argc, char **argv, cli *c)
         case 'd': c->job.data_dir = optarg; break;
         case 'o': c->job.out_path = optarg; break;
         case 'w': c->job.overwrite = 1; break;
+        case 'r': c->job.rules_path = optarg; break;
         case 'p': c->job.profile = 1; break;
         case 'e': c->job.explain = 1; break;
         case 'q': c->quiet = 1; break;

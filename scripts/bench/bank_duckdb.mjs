@@ -51,12 +51,19 @@ CREATE TABLE lines AS
       new_line = '\\n', filename = true)
   WHERE line IS NOT NULL;
 
+-- Fields: lines without a quote split on commas (exactly 11 fields, or malformed); only lines holding a quote
+-- go through the RFC 4180 row regex, then are unquoted.
 CREATE TABLE parsed AS
-  WITH s AS (
+  WITH p AS (
+    SELECT filename, line, string_split(line, ',') AS f FROM lines WHERE NOT contains(line, '"')),
+  s AS (
     SELECT filename, line, regexp_full_match(line, ${q(ROW_RE)}) AS well_formed,
            regexp_extract(line, ${q(ROW_RE)}, [${NAMES.map(q).join(', ')}]) AS f
-    FROM lines),
+    FROM lines WHERE contains(line, '"')),
   t AS (
+    SELECT filename, line, len(f) = 11 AS well_formed,
+           ${NAMES.map((n, i) => `trim(f[${i + 1}], ' ' || chr(9)) AS ${n}`).join(', ')} FROM p
+    UNION ALL
     SELECT filename, line, well_formed, ${NAMES.map((n) => `unq(f.${n}) AS ${n}`).join(', ')} FROM s),
   c AS (
     SELECT *, try_strptime(norm_date(txn_date), '%Y-%m-%d')::DATE AS d, upper(country_code) AS cc,

@@ -14,6 +14,8 @@ expect() { # expect NAME WANT_RC GREP_PATTERN -- command...
   else fail=$((fail+1)); echo "FAIL $name: rc=$rc (want $want), output:"; head -5 "$tmp/out"; fi
 }
 MPI="mpirun -n 2 --oversubscribe"
+DATA=$tmp/data
+mpirun -n 1 "$BUILD/tessera-gen" --rows 2000 --seed 3 --out "$DATA" --quiet
 expect help 0 "usage: mpirun" -- "$T" --help
 expect run-help 0 "\-\-data DIR" -- "$T" run --help
 expect no-args 2 "usage" -- "$T"
@@ -25,6 +27,9 @@ expect gen-help 0 "rows" -- "$BUILD/tessera-gen" --help
 expect missing-dir 3 "$tmp/nope" -- $MPI "$T" run bank-analytics --data "$tmp/nope" --out "$tmp/o.h5" --quiet
 mkdir -p "$tmp/empty"
 expect no-transactions 3 "transactions" -- $MPI "$T" run bank-analytics --data "$tmp/empty" --out "$tmp/o.h5" --quiet
+printf 'table t\norder x\nmalformed x\ncolumn a int64 reject=nope\n' > "$tmp/bad.rules"
+expect bad-rules 2 "bad.rules:4: reason 'nope'" -- $MPI "$T" run bank-analytics --data "$DATA" --out "$tmp/r.h5" --rules "$tmp/bad.rules" --quiet
+expect missing-rules 3 "cannot open rules file" -- $MPI "$T" run bank-analytics --data "$DATA" --out "$tmp/r.h5" --rules "$tmp/none.rules" --quiet
 echo keep > "$tmp/exists.h5"
 expect exists 3 "already exists" -- $MPI "$T" run bank-analytics --data "$tmp/empty" --out "$tmp/exists.h5" --quiet
 if [ "$(cat "$tmp/exists.h5")" = keep ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL existing output modified"; fi
