@@ -1,18 +1,39 @@
 /* Built-in jobs, run by the CLI (`tessera run JOB ...`). Each job builds a plan of stages from the engine's
- * operators and runs it; all are collective over ctx. */
+ * operators and runs it; all are collective over ctx. The registry (jobs/ts_jobs.c) lists them for the CLI. */
 #ifndef TS_JOBS_H
 #define TS_JOBS_H
+
+#include <stdint.h>
 
 #include "ts_ctx.h"
 
 typedef struct ts_job_args {
-    const char *data_dir;
-    const char *out_path;
+    const char *data_dir;   /* --data DIR: input directory */
+    const char *in_path;    /* --in FILE: input HDF5 file (jobs that read earlier outputs) */
+    const char *out_path;   /* --out FILE: output HDF5 file */
     int overwrite;
-    int profile;   /* print the per-stage profile */
-    int explain;   /* print the plan before running */
+    int profile;            /* print the per-stage profile */
+    int explain;            /* print the plan before running */
     const char *rules_path; /* cleaning rules file; NULL: the job's built-in rules */
+    int64_t limit;          /* --limit N: rows a ranking job keeps (0: its default) */
 } ts_job_args;
+
+typedef ts_err (*ts_job_fn)(ts_ctx *ctx, const ts_job_args *args);
+
+/* What a job requires on the command line. */
+enum { TS_NEEDS_DATA = 1, TS_NEEDS_IN = 2, TS_NEEDS_OUT = 4 };
+
+typedef struct ts_job {
+    const char *name;
+    const char *summary;  /* one line for `tessera --help` */
+    int needs;            /* TS_NEEDS_* */
+    ts_job_fn run;
+} ts_job;
+
+/* The job called name, or NULL. */
+const ts_job *ts_job_find(const char *name);
+/* All jobs, *n of them (static storage). */
+const ts_job *ts_jobs_all(int *n);
 
 /* domain.md's bank-analytics: ingest, clean, partition by (country, month), join FX, aggregate, write HDF5. */
 ts_err ts_job_bank_analytics(ts_ctx *ctx, const ts_job_args *args);

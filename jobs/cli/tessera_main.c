@@ -1,6 +1,6 @@
-/* The `tessera` command line: `tessera run JOB [options]` under mpirun/srun.
- * Exit codes: 0 success (also when input rows were rejected: they are in /quality/rejects), 2 usage,
- * 3 I/O error, 4 input that cannot be processed, 5 out of memory, 6 MPI failure, 1 internal error. */
+/* The `tessera` command line: `tessera run JOB [options]` under mpirun/srun. Jobs come from the registry
+ * (jobs/ts_jobs.c). Exit codes: 0 success (also when input rows were rejected: they are in /quality/rejects),
+ * 2 usage, 3 I/O error, 4 input that cannot be processed, 5 out of memory, 6 MPI failure, 1 internal error. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,26 +10,13 @@
 #include "ts_ctx.h"
 #include "ts_jobs.h"
 
-static const char *USAGE =
-    "Tessera " TS_VERSION " - distributed columnar processing on MPI\n"
-    "\n"
-    "usage: mpirun -n P tessera run JOB [options]\n"
-    "       tessera --help | --version | run --help\n"
-    "\n"
-    "jobs:\n"
-    "  bank-analytics   clean bank transactions, aggregate per country/month and country/sector/month in USD,\n"
-    "                   and write /analytics/*, /quality/rejects and /quality/summary to an HDF5 file\n"
-    "\n"
-    "Run `tessera run --help` for the job options. Docs: README.md, docs/architecture.md, docs/hdf5-layout.md.\n";
-
-static const char *RUN_USAGE =
-    "usage: mpirun -n P tessera run bank-analytics --data DIR --out FILE.h5 [options]\n"
-    "\n"
-    "  --data DIR     input directory: DIR/transactions/*.csv[.gz], DIR/countries.csv, DIR/fx_rates.csv\n"
+static const char *RUN_OPTIONS =
+    "  --data DIR     input directory (tessera-gen's layout: transactions/*.csv[.gz] and reference CSVs)\n"
+    "  --in FILE      input HDF5 file (jobs that read an earlier job's output)\n"
     "  --out FILE     output HDF5 file (written under a temporary name, renamed when complete)\n"
     "  --overwrite    replace FILE if it exists (otherwise an existing FILE is an error)\n"
-    "  --rules FILE   cleaning rules (docs/rules-format.md); default: the built-in\n"
-    "                 jobs/rules/bank_transactions.rules (domain.md's rules)\n"
+    "  --rules FILE   cleaning rules (docs/rules-format.md); default: the job's built-in rules\n"
+    "  --limit N      rows a ranking job keeps (default: the job's)\n"
     "  --profile      print per-stage time, rows in/out, bytes exchanged and peak memory (min/max over ranks)\n"
     "  --explain      print the plan's stages before running\n"
     "  --quiet        no progress lines\n"
@@ -39,55 +26,99 @@ static const char *RUN_USAGE =
     "Environment: TS_EXCHANGE=p2p forces point-to-point exchanges (default: MPI_Alltoallv when counts fit).\n"
     "Exit codes: 0 ok (rejected rows are reported, not fatal), 2 usage, 3 I/O, 4 bad input, 5 memory, 6 MPI.\n";
 
+static void print_jobs(FILE *out)
+{
+    int n;
+    const ts_job *jobs = ts_jobs_all(&n);
+    fputs("jobs:\n", out);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "  %-16s %s\n", jobs[i].name, jobs[i].summary);
+}
+
+static void usage(FILE *out)
+{
+    fputs("Tessera " TS_VERSION " - distributed columnar processing on MPI\n\n"
+          "usage: mpirun -n P tessera run JOB [options]\n"
+          "       tessera --help | --version | run --help\n\n",
+          out);
+    print_jobs(out);
+    fputs("\nRun `tessera run --help` for the options. Docs: README.md, docs/architecture.md, docs/jobs/.\n", out);
+}
+
+static void run_usage(FILE *out)
+{
+    fputs("usage: mpirun -n P tessera run JOB [options]\n\n", out);
+    print_jobs(out);
+    fputs("\noptions:\n", out);
+    fputs(RUN_OPTIONS, out);
+}
+
 typedef struct cli {
     ts_job_args job;
-    const char *name;
+    const ts_job *spec;
     int quiet, debug, help;
 } cli;
 
-static int parse_run(int argc, char **argv, cli *c)
+static int usage_error(const char *fmt, const char *arg)
 {
-    static const struct option opts[] = {{"data", required_argument, 0, 'd'},  {"out", required_argument, 0, 'o'},
-                                         {"overwrite", no_argument, 0, 'w'},   {"profile", no_argument, 0, 'p'},
-                                         {"rules", required_argument, 0, 'r'},
-                                         {"explain", no_argument, 0, 'e'},     {"quiet", no_argument, 0, 'q'},
-                                         {"debug", no_argument, 0, 'g'},       {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    fputs("tessera run: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n\n", stderr);
+    run_usage(stderr);
+    return TS_ERR_USAGE;
+}
+
+static int parse_options(int argc, char **argv, cli *c)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, 0, 'd'}, {"in", required_argument, 0, 'i'},   {"out", required_argument, 0, 'o'},
+        {"overwrite", no_argument, 0, 'w'},  {"rules", required_argument, 0, 'r'}, {"limit", required_argument, 0, 'l'},
+        {"profile", no_argument, 0, 'p'},    {"explain", no_argument, 0, 'e'},     {"quiet", no_argument, 0, 'q'},
+        {"debug", no_argument, 0, 'g'},      {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        char *end;
         switch (ch) {
         case 'd': c->job.data_dir = optarg; break;
+        case 'i': c->job.in_path = optarg; break;
         case 'o': c->job.out_path = optarg; break;
         case 'w': c->job.overwrite = 1; break;
         case 'r': c->job.rules_path = optarg; break;
+        case 'l':
+            c->job.limit = strtoll(optarg, &end, 10);
+            if (*end || c->job.limit <= 0)
+                return usage_error("--limit needs a positive integer, not '%s'", optarg);
+            break;
         case 'p': c->job.profile = 1; break;
         case 'e': c->job.explain = 1; break;
         case 'q': c->quiet = 1; break;
         case 'g': c->debug = 1; break;
         case 'h': c->help = 1; return 0;
-        default:
-            fprintf(stderr, "tessera run: unknown or incomplete option '%s'\n%s", argv[optind - 1], RUN_USAGE);
-            return TS_ERR_USAGE;
+        default: return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
-    if (optind >= argc) {
-        fprintf(stderr, "tessera run: missing JOB\n%s", RUN_USAGE);
-        return TS_ERR_USAGE;
-    }
-    c->name = argv[optind];
-    if (optind + 1 < argc) {
-        fprintf(stderr, "tessera run: unexpected argument '%s'\n%s", argv[optind + 1], RUN_USAGE);
-        return TS_ERR_USAGE;
-    }
-    if (strcmp(c->name, "bank-analytics") != 0) {
-        fprintf(stderr, "tessera run: unknown job '%s' (jobs: bank-analytics)\n", c->name);
-        return TS_ERR_USAGE;
-    }
-    if (!c->job.data_dir || !c->job.out_path) {
-        fprintf(stderr, "tessera run %s: --data and --out are required\n%s", c->name, RUN_USAGE);
-        return TS_ERR_USAGE;
-    }
+    return 0;
+}
+
+static int parse_run(int argc, char **argv, cli *c)
+{
+    const int rc = parse_options(argc, argv, c);
+    if (rc || c->help)
+        return rc;
+    if (optind >= argc)
+        return usage_error("%s", "missing JOB");
+    if (optind + 1 < argc)
+        return usage_error("unexpected argument '%s'", argv[optind + 1]);
+    if (!(c->spec = ts_job_find(argv[optind])))
+        return usage_error("unknown job '%s'", argv[optind]);
+    const int needs = c->spec->needs;
+    if ((needs & TS_NEEDS_DATA) && !c->job.data_dir)
+        return usage_error("job %s needs --data DIR", c->spec->name);
+    if ((needs & TS_NEEDS_IN) && !c->job.in_path)
+        return usage_error("job %s needs --in FILE", c->spec->name);
+    if ((needs & TS_NEEDS_OUT) && !c->job.out_path)
+        return usage_error("job %s needs --out FILE", c->spec->name);
     return 0;
 }
 
@@ -95,9 +126,11 @@ static int parse_run(int argc, char **argv, cli *c)
 static ts_err preflight(const ts_job_args *a)
 {
     struct stat st;
-    if (stat(a->data_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    if (a->data_dir && (stat(a->data_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
         TS_FAIL(TS_ERR_IO, "data directory '%s' does not exist or is not a directory", a->data_dir);
-    if (!a->overwrite && stat(a->out_path, &st) == 0)
+    if (a->in_path && stat(a->in_path, &st) != 0)
+        TS_FAIL(TS_ERR_IO, "input file '%s' does not exist", a->in_path);
+    if (a->out_path && !a->overwrite && stat(a->out_path, &st) == 0)
         TS_FAIL(TS_ERR_IO, "output '%s' already exists (pass --overwrite to replace it)", a->out_path);
     return TS_OK;
 }
@@ -108,7 +141,7 @@ static int run(int argc, char **argv)
     int rc = parse_run(argc, argv, &c);
     if (rc || c.help) {
         if (c.help)
-            fputs(RUN_USAGE, stdout);
+            run_usage(stdout);
         return rc;
     }
     ts_ctx ctx;
@@ -119,7 +152,7 @@ static int run(int argc, char **argv)
     ctx.verbose = !c.quiet;
     ts_err err = ts_ctx_check(&ctx, ctx.rank == 0 ? preflight(&c.job) : TS_OK);
     if (!err)
-        err = ts_job_bank_analytics(&ctx, &c.job);
+        err = c.spec->run(&ctx, &c.job);
     if (err && ctx.rank == 0)
         fprintf(stderr, "tessera: %s: %s\n", ts_error_code_name(err), c.debug ? ts_error_message() : ts_error_headline());
     ts_ctx_free(&ctx);
@@ -129,7 +162,7 @@ static int run(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(USAGE, argc < 2 ? stderr : stdout);
+        usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? TS_ERR_USAGE : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
@@ -137,7 +170,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "run") != 0) {
-        fprintf(stderr, "tessera: unknown command '%s'\n%s", argv[1], USAGE);
+        fprintf(stderr, "tessera: unknown command '%s'\n\n", argv[1]);
+        usage(stderr);
         return TS_ERR_USAGE;
     }
     /* usage errors and --help are answered without starting MPI's collectives */

@@ -21,7 +21,7 @@ expect run-help 0 "\-\-data DIR" -- "$T" run --help
 expect no-args 2 "usage" -- "$T"
 expect bad-command 2 "unknown command" -- "$T" frobnicate
 expect unknown-job 2 "unknown job" -- "$T" run nojob --data "$tmp" --out "$tmp/o.h5"
-expect missing-out 2 "required" -- "$T" run bank-analytics --data "$tmp"
+expect missing-out 2 "needs --out FILE" -- "$T" run bank-analytics --data "$tmp"
 expect bad-option 2 "unknown or incomplete option" -- "$T" run bank-analytics --bogus
 expect gen-help 0 "rows" -- "$BUILD/tessera-gen" --help
 expect missing-dir 3 "$tmp/nope" -- $MPI "$T" run bank-analytics --data "$tmp/nope" --out "$tmp/o.h5" --quiet

@@ -1,0 +1,25 @@
+#include "ts_jobs.h"
+
+#include <string.h>
+
+/* The registry: add a line here to make a job runnable as `tessera run NAME`. */
+static const ts_job JOBS[] = {
+    {"bank-analytics", "clean bank transactions, aggregate per country/month and country/sector/month in USD",
+     TS_NEEDS_DATA | TS_NEEDS_OUT, ts_job_bank_analytics},
+};
+
+const ts_job *ts_jobs_all(int *n)
+{
+    *n = (int)(sizeof JOBS / sizeof JOBS[0]);
+    return JOBS;
+}
+
+const ts_job *ts_job_find(const char *name)
+{
+    int n;
+    const ts_job *all = ts_jobs_all(&n);
+    for (int i = 0; i < n; i++)
+        if (strcmp(all[i].name, name) == 0)
+            return &all[i];
+    return NULL;
+}
