@@ -17,6 +17,7 @@
 #include "ts_join.h"
 #include "ts_keys.h"
 #include "ts_mem.h"
+#include "ts_pivot.h"
 #include "ts_plan.h"
 #include "ts_scan.h"
 #include "ts_rules.h"
@@ -25,12 +26,17 @@
 
 #define MAX_REASONS TS_RULES_MAX_REASONS
 
+/* The indicators joined to /analytics/country_month_indicators (indicators.csv's `indicator` values). */
+static const char *const INDICATORS[] = {"inflation_pct", "policy_rate_pct", "gdp_usd_bn"};
+
 typedef struct bank_state {
     const ts_job_args *args;
     ts_rules *rules;        /* the cleaning rules (built in, or --rules FILE) */
     ts_dict *countries;     /* the country_code column's accepted values (FX rows are coded with it) */
     ts_dict *reasons;       /* the rules' reject reasons */
     ts_table *fx;           /* country_code (DICT), month (DATE), usd_rate; on every rank */
+    ts_table *indicators;   /* country (DICT), month, one FLOAT64 column per INDICATORS; on every rank */
+    ts_table *enriched;     /* country_month joined with the indicators */
     ts_scan scan;
     ts_table *rows;         /* the working table between stages */
     ts_table *dups;         /* duplicate rows returned to the rank that read them */
@@ -63,48 +69,85 @@ static ts_err resolve_countries(bank_state *s, const ts_column *codes)
     return TS_OK;
 }
 
-/* Rank 0 reads the reference CSVs; every rank gets them by broadcast. */
+/* Adds a "country" DICT column (codes of the country dictionary) from the STRING column country_code, so
+ * reference tables join on integers. Unknown codes are NULL (they never match). */
+static ts_err code_countries(const bank_state *s, ts_table *t)
+{
+    const ts_column *cc = ts_table_col(t, "country_code");
+    ts_column *code;
+    TS_TRY(ts_column_new("country", TS_T_DICT, 0, s->countries, &code));
+    ts_err err = ts_column_reserve(code, cc->len, 0);
+    const int64_t *off = TS_COL(cc, int64_t);
+    for (int64_t i = 0; !err && i < cc->len; i++) {
+        const int32_t c = ts_dict_find(s->countries, cc->bytes + off[i], (size_t)(off[i + 1] - off[i]));
+        TS_COL(code, int32_t)[code->len++] = c < 0 ? 0 : c;
+        if (c < 0)
+            err = ts_column_set_null(code, i);
+    }
+    if (err) {
+        ts_column_free(code);
+        return err;
+    }
+    return ts_table_adopt(t, code);
+}
+
+static ts_err empty_indicators(ts_table **out)
+{
+    TS_TRY(ts_table_new("indicators.csv", out));
+    TS_TRY(ts_table_add(*out, "country_code", TS_T_STRING, 0, NULL, NULL));
+    TS_TRY(ts_table_add(*out, "month", TS_T_DATE, 0, NULL, NULL));
+    TS_TRY(ts_table_add(*out, "indicator", TS_T_STRING, 0, NULL, NULL));
+    return ts_table_add(*out, "value", TS_T_FLOAT64, 0, NULL, NULL);
+}
+
+/* The month's inflation, policy rate and GDP per country, as columns (from indicators.csv's long format). */
+static ts_err pivot_indicators(bank_state *s, ts_table *ind)
+{
+    static const char *const keys[] = {"country", "month"};
+    TS_TRY(code_countries(s, ind));
+    return ts_pivot(ind, keys, 2, "indicator", "value", INDICATORS, ARRAY_LEN(INDICATORS), &s->indicators);
+}
+
+/* Rank 0 reads the reference CSVs; every rank gets them by broadcast. indicators.csv is optional: without it
+ * the enrichment columns are NULL. */
 static ts_err stage_reference(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     bank_state *s = vs;
     char path[4200];
-    ts_table *countries = NULL, *fx = NULL;
+    ts_table *countries = NULL, *fx = NULL, *ind = NULL;
     ts_err err = TS_OK;
     if (ctx->rank == 0) {
         static const ts_ref_column ccols[] = {{"country_code", TS_REF_STRING}};
         static const ts_ref_column fcols[] = {{"country_code", TS_REF_STRING}, {"month", TS_REF_MONTH},
                                               {"usd_rate", TS_REF_FLOAT64}};
+        static const ts_ref_column icols[] = {{"country_code", TS_REF_STRING}, {"month", TS_REF_MONTH},
+                                              {"indicator", TS_REF_STRING}, {"value", TS_REF_FLOAT64}};
         snprintf(path, sizeof path, "%s/countries.csv", s->args->data_dir);
         err = ts_read_csv_table(path, ccols, 1, &countries);
         snprintf(path, sizeof path, "%s/fx_rates.csv", s->args->data_dir);
         if (!err)
             err = ts_read_csv_table(path, fcols, 3, &fx);
+        snprintf(path, sizeof path, "%s/indicators.csv", s->args->data_dir);
+        if (!err && access(path, R_OK) == 0)
+            err = ts_read_csv_table(path, icols, 4, &ind);
+        else if (!err)
+            fprintf(stderr, "tessera: warning: no %s: the indicator columns are NULL\n", path);
+        if (!err && !ind) /* an empty long table: every indicator is NULL */
+            err = empty_indicators(&ind);
     }
     TS_TRY(ts_ctx_check(ctx, err));
     TS_TRY(ts_broadcast_table(ctx, &countries, 0));
     TS_TRY(ts_broadcast_table(ctx, &fx, 0));
+    TS_TRY(ts_broadcast_table(ctx, &ind, 0));
     err = resolve_countries(s, countries->cols[0]);
     ts_table_free(countries);
-    /* the FX country becomes a code of the country dictionary, so it joins on integers */
-    ts_column *code = NULL;
     if (!err)
-        err = ts_column_new("country", TS_T_DICT, 0, s->countries, &code);
+        err = code_countries(s, fx);
     if (!err)
-        err = ts_column_reserve(code, fx->cols[0]->len, 0);
-    for (int64_t i = 0; !err && i < fx->cols[0]->len; i++) {
-        const int64_t *off = TS_COL(fx->cols[0], int64_t);
-        const int32_t c = ts_dict_find(s->countries, fx->cols[0]->bytes + off[i], (size_t)(off[i + 1] - off[i]));
-        TS_COL(code, int32_t)[code->len++] = c < 0 ? 0 : c;
-        if (c < 0)
-            err = ts_column_set_null(code, i);
-    }
-    if (!err) {
-        err = ts_table_adopt(fx, code);
-        code = NULL;
-    }
-    ts_column_free(code);
+        err = pivot_indicators(s, ind);
+    ts_table_free(ind);
     s->fx = fx;
-    st->rows_out = fx ? ts_table_rows(fx) : 0;
+    st->rows_out = ts_table_rows(fx) + (s->indicators ? ts_table_rows(s->indicators) : 0);
     return err;
 }
 
@@ -380,12 +423,29 @@ static ts_err stage_sort(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     return TS_OK;
 }
 
+/* Indicator enrichment: a left lookup join of the sorted country_month slab (order kept) with the indicators;
+ * a (country, month) without indicators keeps its row with NULLs. */
+static ts_err stage_indicators(ts_ctx *ctx, void *vs, ts_stage_stats *st)
+{
+    (void)ctx;
+    bank_state *s = vs;
+    static const char *const lk[] = {"country_code", "month"}, *const rk[] = {"country", "month"};
+    TS_TRY(ts_join_lookup(s->country_month, s->indicators, lk, rk, 2, INDICATORS, ARRAY_LEN(INDICATORS),
+                          &s->enriched));
+    snprintf(s->enriched->name, sizeof s->enriched->name, "country_month_indicators");
+    static const char *const keys[] = {"country_code", "month"};
+    ts_table_set_sorted(s->enriched, keys, 2);
+    st->rows_in = ts_table_rows(s->country_month), st->rows_out = ts_table_rows(s->enriched);
+    return TS_OK;
+}
+
 static ts_err write_tables(ts_ctx *ctx, bank_state *s, ts_h5_file *f)
 {
     static const char *const bytes_cols[] = {"raw_line"};
     const ts_h5_table_opts rej_opts = {bytes_cols, 1};
     TS_TRY(ts_h5_write_table(f, "/analytics/country_month", s->country_month, NULL));
     TS_TRY(ts_h5_write_table(f, "/analytics/country_sector_month", s->country_sector_month, NULL));
+    TS_TRY(ts_h5_write_table(f, "/analytics/country_month_indicators", s->enriched, NULL));
     ts_column *pos = ts_table_col(s->rejects, "__pos");
     s->rejects->ncols--; /* __pos is last: hide it from the writer */
     const ts_err err = ts_h5_write_table(f, "/quality/rejects", s->rejects, &rej_opts);
@@ -427,6 +487,7 @@ static void free_state(bank_state *s)
 {
     ts_scan_free(&s->scan);
     ts_table_free(s->fx), ts_table_free(s->rows), ts_table_free(s->dups);
+    ts_table_free(s->indicators), ts_table_free(s->enriched);
     ts_table_free(s->country_month), ts_table_free(s->country_sector_month);
     ts_table_free(s->rejects), ts_table_free(s->summary);
     ts_dict_release(s->countries), ts_dict_release(s->reasons);
@@ -444,6 +505,7 @@ static ts_err build_plan(ts_plan *p)
     TS_TRY(ts_plan_add(p, "aggregate", "hash_aggregate x2", stage_aggregate));
     TS_TRY(ts_plan_add(p, "fx-join", "broadcast lookup join + measures", stage_measures));
     TS_TRY(ts_plan_add(p, "sort", "sample sort x3 + summary", stage_sort));
+    TS_TRY(ts_plan_add(p, "indicators", "lookup join (country, month)", stage_indicators));
     TS_TRY(ts_plan_add(p, "write", "parallel HDF5 (collective)", stage_write));
     return TS_OK;
 }

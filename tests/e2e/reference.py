@@ -188,6 +188,23 @@ def load_ref(data_dir):
     return countries, fx
 
 
+INDICATORS = ["inflation_pct", "policy_rate_pct", "gdp_usd_bn"]
+
+
+def load_indicators(data_dir):
+    """(country, first day of month) -> {indicator: value} from indicators.csv's long format (absent file: {})."""
+    path = os.path.join(data_dir, "indicators.csv")
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path, newline="") as fh:
+        for r in csv.DictReader(fh):
+            y, m = r["month"].strip().split("-")
+            out.setdefault((r["country_code"].strip(), dt.date(int(y), int(m), 1)), {})[r["indicator"].strip()] = \
+                float(r["value"])
+    return out
+
+
 def measures(acc, rate):
     """acc = [txn_count, success_count, success_cents, customer set]; one division by the rate per group."""
     n, s, cents, custs = acc
@@ -248,8 +265,14 @@ def run(data_dir):
     summary = [("rows_read", rows_read), ("rows_clean", clean), ("rows_rejected", len(rejects))] + \
         [(r, per_reason[r]) for r in REASONS]
     t_sum = pd.DataFrame(summary, columns=["metric", "count"]).astype({"count": "int64"})
+    t_ind = t_cm.copy()  # issue 3's enrichment: left join with the month's indicators (NaN = NULL)
+    ind = load_indicators(data_dir)
+    for name in INDICATORS:
+        t_ind[name] = [ind.get((c, EPOCH + dt.timedelta(days=int(m))), {}).get(name, float("nan"))
+                       for c, m in zip(t_cm["country_code"], t_cm["month"])]
+        t_ind[name] = t_ind[name].astype("float64")
     return {"analytics/country_month": t_cm, "analytics/country_sector_month": t_csm,
-            "quality/rejects": t_rej, "quality/summary": t_sum}
+            "analytics/country_month_indicators": t_ind, "quality/rejects": t_rej, "quality/summary": t_sum}
 
 
 def main():
