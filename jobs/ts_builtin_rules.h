@@ -4,5 +4,7 @@
 #define TS_BUILTIN_RULES_H
 
 extern const char ts_rules_bank_transactions[];
+extern const char ts_rules_bench_x[];
+extern const char ts_rules_bench_y[];
 
 #endif

@@ -16,6 +16,7 @@ typedef struct ts_job_args {
     int explain;            /* print the plan before running */
     const char *rules_path; /* cleaning rules file; NULL: the job's built-in rules */
     int64_t limit;          /* --limit N: rows a ranking job keeps (0: its default) */
+    const char *tests_path; /* --tests FILE: data-quality tests; NULL: the job's built-in tests */
 } ts_job_args;
 
 typedef ts_err (*ts_job_fn)(ts_ctx *ctx, const ts_job_args *args);
@@ -37,5 +38,13 @@ const ts_job *ts_jobs_all(int *n);
 
 /* domain.md's bank-analytics: ingest, clean, partition by (country, month), join FX, aggregate, write HDF5. */
 ts_err ts_job_bank_analytics(ts_ctx *ctx, const ts_job_args *args);
+/* issue 3: column profile, dbt-style tests and per-row quality scores of the transactions; docs/jobs/data-quality.md. */
+ts_err ts_job_data_quality(ts_ctx *ctx, const ts_job_args *args);
+/* issue 3: type-2 slowly changing customer dimension from a tessera-gen snapshot; docs/jobs/scd2.md. */
+ts_err ts_job_scd2(ts_ctx *ctx, const ts_job_args *args);
+/* issue 3: the bank data as a star schema (dims with dense surrogate keys, fact, rejects); docs/jobs/star-schema.md. */
+ts_err ts_job_star_schema(ts_ctx *ctx, const ts_job_args *args);
+/* issue 3's operator benchmark on scripts/bench/ops.sh data: join, group-bys, sort; checksums to HDF5. */
+ts_err ts_job_bench_ops(ts_ctx *ctx, const ts_job_args *args);
 
 #endif
