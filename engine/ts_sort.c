@@ -107,6 +107,82 @@ static void record_keys(ts_table *t, const ts_sort_key *keys, int nkeys)
     ts_table_set_sorted(t, names, nkeys);
 }
 
+/* ---- radix path: fixed-width keys without NULLs ------------------------------------------------------------
+ * Each key becomes an order-preserving unsigned 64-bit value (sign bit flipped for integers, IEEE total order for
+ * doubles with -0 = 0 and one NaN above +inf, complemented for DESC). An LSD radix sort on 16-bit digits, least
+ * significant key first, is stable, so ties keep input order exactly like the merge sort; digits that are the
+ * same in every row are skipped, so small value ranges cost one or two passes. */
+
+static int radix_able(const key_set *ks)
+{
+    for (int k = 0; k < ks->n; k++) {
+        const ts_column *c = ks->cols[k];
+        if (c->valid || c->type == TS_T_STRING || c->type == TS_T_DICT)
+            return 0;
+    }
+    return 1;
+}
+
+static uint64_t normalized(const ts_column *c, int64_t i, int desc)
+{
+    uint64_t u;
+    if (c->type == TS_T_FLOAT64) {
+        double v = TS_COL(c, double)[i];
+        if (v != v)
+            v = __builtin_nan("");
+        else if (v == 0)
+            v = 0.0;
+        memcpy(&u, &v, 8);
+        u = u >> 63 ? ~u : u | (UINT64_C(1) << 63);
+    } else {
+        u = (uint64_t)ts_key_value(c, i) ^ (UINT64_C(1) << 63);
+    }
+    return desc ? ~u : u;
+}
+
+/* Stable LSD radix sort of (key, idx) pairs by key. */
+static void radix_pairs(uint64_t *key, int64_t *idx, uint64_t *key2, int64_t *idx2, int64_t n)
+{
+    uint64_t varying = 0;
+    for (int64_t i = 1; i < n; i++)
+        varying |= key[i] ^ key[0];
+    static uint32_t count[1 << 16];
+    for (int shift = 0; shift < 64; shift += 16) {
+        if (!((varying >> shift) & 0xffff))
+            continue;
+        memset(count, 0, sizeof count);
+        for (int64_t i = 0; i < n; i++)
+            count[(key[i] >> shift) & 0xffff]++;
+        uint32_t sum = 0;
+        for (int d = 0; d < (1 << 16); d++) {
+            const uint32_t c = count[d];
+            count[d] = sum, sum += c;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            const uint32_t at = count[(key[i] >> shift) & 0xffff]++;
+            key2[at] = key[i], idx2[at] = idx[i];
+        }
+        memcpy(key, key2, sizeof *key * (size_t)n), memcpy(idx, idx2, sizeof *idx * (size_t)n);
+    }
+}
+
+static ts_err radix_order(const key_set *ks, int64_t n, int64_t *idx)
+{
+    uint64_t *key = ts_big(8 * (size_t)(n + 1)), *key2 = ts_big(8 * (size_t)(n + 1));
+    int64_t *idx2 = ts_big(8 * (size_t)(n + 1));
+    if (!key || !key2 || !idx2) {
+        ts_free(key), ts_free(key2), ts_free(idx2);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory sorting %lld rows", (long long)n);
+    }
+    for (int k = ks->n - 1; k >= 0; k--) { /* least significant key first: each pass keeps earlier order on ties */
+        for (int64_t i = 0; i < n; i++)
+            key[i] = normalized(ks->cols[k], idx[i], ks->desc[k]);
+        radix_pairs(key, idx, key2, idx2, n);
+    }
+    ts_free(key), ts_free(key2), ts_free(idx2);
+    return TS_OK;
+}
+
 /* Sorted row order of t into idx (ts_free). */
 static ts_err sorted_order(const ts_table *t, const ts_sort_key *keys, int nkeys, int64_t **out)
 {
@@ -120,8 +196,17 @@ static ts_err sorted_order(const ts_table *t, const ts_sort_key *keys, int nkeys
     }
     for (int64_t i = 0; i < n; i++)
         idx[i] = i;
-    merge_sort(&ks, idx, tmp, n);
+    ts_err err = TS_OK;
+    /* radix needs row counts below 2^32 per digit histogram; beyond that (or with strings / NULLs) merge sort */
+    if (radix_able(&ks) && n > 64 && n < (INT64_C(1) << 32))
+        err = radix_order(&ks, n, idx);
+    else
+        merge_sort(&ks, idx, tmp, n);
     ts_free(tmp);
+    if (err) {
+        ts_free(idx);
+        return err;
+    }
     *out = idx;
     return TS_OK;
 }
