@@ -44,6 +44,8 @@ ts_err ts_job_data_quality(ts_ctx *ctx, const ts_job_args *args);
 ts_err ts_job_scd2(ts_ctx *ctx, const ts_job_args *args);
 /* issue 3: the bank data as a star schema (dims with dense surrogate keys, fact, rejects); docs/jobs/star-schema.md. */
 ts_err ts_job_star_schema(ts_ctx *ctx, const ts_job_args *args);
+/* issue 3: top customers by successful amount_usd from a star-schema warehouse (--in), --limit N (100). */
+ts_err ts_job_top_customers(ts_ctx *ctx, const ts_job_args *args);
 /* issue 3's operator benchmark on scripts/bench/ops.sh data: join, group-bys, sort; checksums to HDF5. */
 ts_err ts_job_bench_ops(ts_ctx *ctx, const ts_job_args *args);
 

@@ -16,6 +16,7 @@ static const char *RUN_OPTIONS =
     "  --out FILE     output HDF5 file (written under a temporary name, renamed when complete)\n"
     "  --overwrite    replace FILE if it exists (otherwise an existing FILE is an error)\n"
     "  --rules FILE   cleaning rules (docs/rules-format.md); default: the job's built-in rules\n"
+    "  --tests FILE   data-quality tests (docs/jobs/data-quality.md); default: the job's built-in tests\n"
     "  --limit N      rows a ranking job keeps (default: the job's)\n"
     "  --profile      print per-stage time, rows in/out, bytes exchanged and peak memory (min/max over ranks)\n"
     "  --explain      print the plan's stages before running\n"
@@ -73,6 +74,7 @@ static int parse_options(int argc, char **argv, cli *c)
     static const struct option opts[] = {
         {"data", required_argument, 0, 'd'}, {"in", required_argument, 0, 'i'},   {"out", required_argument, 0, 'o'},
         {"overwrite", no_argument, 0, 'w'},  {"rules", required_argument, 0, 'r'}, {"limit", required_argument, 0, 'l'},
+        {"tests", required_argument, 0, 't'},
         {"profile", no_argument, 0, 'p'},    {"explain", no_argument, 0, 'e'},     {"quiet", no_argument, 0, 'q'},
         {"debug", no_argument, 0, 'g'},      {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     opterr = 0;
@@ -85,6 +87,7 @@ static int parse_options(int argc, char **argv, cli *c)
         case 'o': c->job.out_path = optarg; break;
         case 'w': c->job.overwrite = 1; break;
         case 'r': c->job.rules_path = optarg; break;
+        case 't': c->job.tests_path = optarg; break;
         case 'l':
             c->job.limit = strtoll(optarg, &end, 10);
             if (*end || c->job.limit <= 0)
