@@ -141,31 +141,35 @@ static ts_err group_ids_dense(const ts_table *in, const char *const *keys, int n
     return err;
 }
 
-/* Group ids through a hash table of exact 128-bit packed keys (one or two keys). */
+/* Group ids through a row-index hash set over exact 128-bit packed keys (one or two keys): 8 bytes a slot,
+ * sized for n up front (no rehashing), inserts batched with prefetching; a row whose key is new opens a group. */
 static ts_err group_ids_hashed(const ts_table *in, const char *const *keys, int nkeys, int64_t *gid, int64_t *fr,
                                int64_t *ngroups)
 {
     const int64_t n = ts_table_rows(in);
-    uint64_t *lo = ts_big(8 * (size_t)(n + 1)), *hi = ts_big(8 * (size_t)(n + 1));
-    ts_ht ht = {0};
-    ts_err err = TS_OK;
-    if (!lo || !hi || ts_ht_init(&ht, 1024) != 0)
-        err = NOMEM("grouping rows");
-    if (!err)
-        err = ts_pack_keys(in, keys, nkeys, lo, hi);
+    if (n >= (INT64_C(1) << 32))
+        TS_FAIL(TS_ERR_USAGE, "grouping %lld rows on one rank: at most 2^32 are supported", (long long)n);
+    const uint64_t nslots = ts_rowset_slots(n);
+    uint64_t *lo = ts_big(8 * (size_t)(n + 1)), *hi = ts_big(8 * (size_t)(n + 1)), *slots = ts_big_zero(8 * nslots);
+    ts_err err = lo && hi && slots ? ts_pack_keys(in, keys, nkeys, lo, hi) : NOMEM("grouping rows");
     int64_t g = 0;
-    for (int64_t i = 0; !err && i < n; i++) {
-        int inserted;
-        int64_t *slot = ts_ht_upsert(&ht, lo[i], hi[i], g, &inserted);
-        if (!slot) {
-            err = NOMEM("in the group table");
-            break;
+    if (!err) {
+        ts_rowset set;
+        uint32_t first[1024];
+        ts_rowset_init(&set, slots, nslots, lo, hi);
+        for (int64_t base = 0; base < n; base += 1024) {
+            const uint32_t m = (uint32_t)(n - base < 1024 ? n - base : 1024);
+            ts_rowset_insert_many(&set, NULL, (uint32_t)base, m, first);
+            for (uint32_t k = 0; k < m; k++) {
+                const int64_t i = base + k;
+                if (first[k] == (uint32_t)i)
+                    gid[i] = g, fr[g++] = i;
+                else
+                    gid[i] = gid[first[k]];
+            }
         }
-        if (inserted)
-            fr[g++] = i;
-        gid[i] = *slot;
     }
-    ts_free(lo), ts_free(hi), ts_ht_free(&ht);
+    ts_free(lo), ts_free(hi), ts_free(slots);
     *ngroups = g;
     return err;
 }

@@ -6,17 +6,6 @@
 
 #include "ts_mem.h"
 
-size_t ts_type_width(ts_type t)
-{
-    switch (t) {
-    case TS_T_BOOL: return 1;
-    case TS_T_INT32:
-    case TS_T_DATE:
-    case TS_T_DICT: return 4;
-    default: return 8;
-    }
-}
-
 const char *ts_type_name(ts_type t, int scale, char *buf, size_t cap)
 {
     static const char *names[] = {"bool", "int32", "int64", "float64", "date", "decimal", "string", "string"};

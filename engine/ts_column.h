@@ -49,7 +49,10 @@ typedef struct ts_column {
 } ts_column;
 
 /* Width in bytes of one value of a fixed-width type (8 for STRING offsets). */
-size_t ts_type_width(ts_type t);
+static inline size_t ts_type_width(ts_type t)
+{
+    return t == TS_T_BOOL ? 1 : t == TS_T_INT32 || t == TS_T_DATE || t == TS_T_DICT ? 4 : 8;
+}
 /* "int64", "date", "decimal(18,2)", "string", ... into buf. */
 const char *ts_type_name(ts_type t, int scale, char *buf, size_t cap);
 

@@ -2,15 +2,6 @@
 
 #include <string.h>
 
-int64_t ts_key_value(const ts_column *c, int64_t i)
-{
-    switch (ts_type_width(c->type)) {
-    case 1: return TS_COL(c, uint8_t)[i];
-    case 4: return TS_COL(c, int32_t)[i];
-    default: return TS_COL(c, int64_t)[i];
-    }
-}
-
 static ts_err key_columns(const ts_table *t, const char *const *keys, int nkeys, const ts_column **cols)
 {
     if (nkeys < 1 || nkeys > 8)
