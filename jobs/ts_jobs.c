@@ -8,6 +8,8 @@ static const ts_job JOBS[] = {
      TS_NEEDS_DATA | TS_NEEDS_OUT, ts_job_bank_analytics},
     {"data-quality", "profile the transactions' columns, run dbt-style tests, score rows (exit 4 on a failed test)",
      TS_NEEDS_DATA | TS_NEEDS_OUT, ts_job_data_quality},
+    {"scd2", "type-2 slowly changing dimension of customers from a snapshot (--in: the current dimension)",
+     TS_NEEDS_DATA | TS_NEEDS_OUT, ts_job_scd2},
     {"bench-ops", "operator benchmark: join, group-bys, sort on scripts/bench/ops.sh data (checksums)",
      TS_NEEDS_DATA | TS_NEEDS_OUT, ts_job_bench_ops},
 };

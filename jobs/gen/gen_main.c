@@ -92,6 +92,7 @@ static int run(const gen_opts *o, int rank, int size)
         return err;
     gen_model *m = xcalloc(1, sizeof *m);
     gen_model_init(m, o->seed, o->rows);
+    m->snapshot = o->snapshot;
     gen_totals t = {.nfiles = gen_opts_nfiles(o)};
     uint64_t *rows = xcalloc(t.nfiles, sizeof *rows), *bytes = xcalloc(t.nfiles, sizeof *bytes);
     t.file_rows = rows;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gen_txn.h"
+#include "ts_date.h"
 
 /* Reject reasons in domain.md's order, each the name of one gen_kind. */
 static const struct { const char *name; int kind; } rejects[] = {
@@ -40,6 +41,11 @@ static void write_body(FILE *f, const gen_opts *o, const gen_totals *t)
     fprintf(f, "{\n  \"generator\": \"tessera-gen\",\n  \"version\": \"%s\",\n", TS_VERSION);
     fprintf(f, "  \"rows\": %llu,\n  \"seed\": %llu,\n  \"faults_rate\": %s,\n  \"rows_per_file\": %llu,\n",
             (unsigned long long)o->rows, (unsigned long long)o->seed, rate, (unsigned long long)o->rows_per_file);
+    if (o->snapshot) { /* only for K >= 1: snapshot 0's manifest stays what it always was */
+        char date[11] = "";
+        ts_format_date(gen_snapshot_date(o->snapshot), date);
+        fprintf(f, "  \"snapshot\": %llu,\n  \"snapshot_date\": \"%s\",\n", (unsigned long long)o->snapshot, date);
+    }
     fprintf(f, "  \"gzip\": %s,\n  \"files\": [\n", o->gzip ? "true" : "false");
     for (uint64_t i = 0; i < t->nfiles; i++) {
         gen_part_name(name, sizeof name, i, o->gzip);
@@ -67,8 +73,31 @@ static void write_body(FILE *f, const gen_opts *o, const gen_totals *t)
     fprintf(f, "}\n}\n");
 }
 
+/* DIR/snapshot.txt for --snapshot K >= 1: "snapshot=K" and "snapshot_date=YYYY-MM-DD" lines (the scd2 job
+ * takes the snapshot's date from it; a directory without it is snapshot 0, dated 2026-01-01). */
+static int write_snapshot_txt(const gen_opts *o)
+{
+    char path[4096], date[11] = "";
+    snprintf(path, sizeof path, "%s/snapshot.txt", o->out);
+    ts_format_date(gen_snapshot_date(o->snapshot), date);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "tessera-gen: cannot write %s: %s\n", path, strerror(errno));
+        return 3;
+    }
+    fprintf(f, "snapshot=%llu\nsnapshot_date=%s\n", (unsigned long long)o->snapshot, date);
+    const int werr = ferror(f) ? (errno ? errno : EIO) : 0;
+    if (fclose(f) != 0 || werr) {
+        fprintf(stderr, "tessera-gen: cannot write %s: %s\n", path, strerror(werr ? werr : errno));
+        return 3;
+    }
+    return 0;
+}
+
 int gen_write_manifest(const gen_opts *o, const gen_totals *t)
 {
+    if (o->snapshot && write_snapshot_txt(o) != 0)
+        return 3;
     char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/manifest.json", o->out);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);

@@ -114,6 +114,11 @@ void gen_model_init(gen_model *m, uint64_t seed, uint64_t n_rows)
         m->type_mu[t] = log(type_median_usd[t]);
 }
 
+int32_t gen_snapshot_date(uint64_t k)
+{
+    return ts_days_from_civil(2026 + (int)(k / 12), (int)(k % 12) + 1, 1);
+}
+
 int gen_customer_country(const gen_model *m, uint64_t customer)
 {
     int k = 0;

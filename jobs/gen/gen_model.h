@@ -41,7 +41,8 @@ typedef struct gen_cdf {
 
 typedef struct gen_model {
     uint64_t seed, txn_key;
-    uint64_t n_customers;
+    uint64_t n_customers;                  /* customers of the initial snapshot (0) */
+    uint64_t snapshot;                     /* --snapshot K (gen_main sets it after gen_model_init) */
     uint64_t cust_start[GEN_NCOUNTRY + 1]; /* customers of country k: [cust_start[k], cust_start[k+1]) */
     gen_cdf country, month, type, sector, status, channel;
     int month_first[GEN_NMONTH]; /* day offset from 2021-01-01 */
@@ -70,6 +71,9 @@ static inline int gen_cdf_pick(const gen_cdf *c, uint64_t h)
 
 /* FX rate: local currency per USD, month index 0 = 2021-01. */
 double gen_fx_rate(int country, int month);
+
+/* Days since 1970-01-01 of snapshot k's date: 2026-01-01 plus k months. */
+int32_t gen_snapshot_date(uint64_t k);
 
 /* Country of customer id (1-based). */
 int gen_customer_country(const gen_model *m, uint64_t customer);

@@ -8,7 +8,7 @@
 
 static const char usage[] =
     "usage: tessera-gen --rows N --seed S --out DIR [--gzip] [--faults RATE] [--rows-per-file K]\n"
-    "                   [--overwrite] [--quiet]\n"
+    "                   [--snapshot K] [--overwrite] [--quiet]\n"
     "\n"
     "Writes deterministic sample bank data (the same bytes for the same options, whatever the number of\n"
     "MPI ranks): DIR/transactions/part-NNNNN.csv[.gz], the reference tables countries.csv, fx_rates.csv,\n"
@@ -20,6 +20,15 @@ static const char usage[] =
     "  --gzip              write transactions as .csv.gz (zlib level 1)\n"
     "  --faults RATE       share of rows carrying an injected fault, 0..1 (default 0.02)\n"
     "  --rows-per-file K   rows per transaction file (default 1000000; at most 100000 files)\n"
+    "  --snapshot K        customer snapshot K (default 0): customers.csv as it stands K monthly snapshots\n"
+    "                      after the initial one. Snapshot k evolves snapshot k-1's customers: about 4 %\n"
+    "                      change one attribute (segment, email or name), 1 % are deleted and 2 % of the\n"
+    "                      initial count are new (ids above every id issued before); each a function of\n"
+    "                      (seed, k, customer_id). Snapshot K is dated 2026-01-01 plus K months (snapshot 0:\n"
+    "                      2026-01-01, the day after the last transaction date). K >= 1 also writes\n"
+    "                      DIR/snapshot.txt (snapshot=K, snapshot_date=YYYY-MM-DD) and both fields into\n"
+    "                      manifest.json; every other file is the same as for K = 0, and K = 0 writes\n"
+    "                      exactly what a run without --snapshot writes. At most 1200.\n"
     "  --overwrite         allow a DIR that already holds a manifest.json\n"
     "  --quiet             no progress output\n"
     "  --help              this text\n"
@@ -105,6 +114,9 @@ int gen_opts_parse(int argc, char **argv, gen_opts *o, int talk)
             if (!parse_u63(v, &o->seed))
                 return bad(talk, "--seed needs a non-negative integer below 2^63", v);
             have_seed = 1;
+        } else if ((v = opt_value(argc, argv, &i, "--snapshot"))) {
+            if (!parse_u63(v, &o->snapshot) || o->snapshot > GEN_MAX_SNAPSHOT)
+                return bad(talk, "--snapshot needs an integer between 0 and 1200", v);
         } else if ((v = opt_value(argc, argv, &i, "--faults"))) {
             if (!parse_rate(v, &o->faults))
                 return bad(talk, "--faults needs a number between 0 and 1", v);

@@ -4,9 +4,11 @@
 #include <stdint.h>
 
 #define GEN_MAX_FILES 100000 /* keeps part-NNNNN names at 5 digits, so name order is file order */
+#define GEN_MAX_SNAPSHOT 1200 /* snapshot dates run monthly from 2026-01-01: up to year 2126 */
 
 typedef struct gen_opts {
     uint64_t rows, seed, rows_per_file;
+    uint64_t snapshot; /* --snapshot K: customers.csv evolved K steps from the initial one (0: the initial one) */
     double faults;
     const char *out;
     int gzip, quiet, overwrite;

@@ -75,6 +75,11 @@ int gen_prepare_outdir(const gen_opts *o)
         if (unlink(manifest) != 0)
             return fail("remove", manifest);
     }
+    /* a snapshot.txt of an earlier --snapshot run would date this data set wrongly */
+    char snap[4200];
+    snprintf(snap, sizeof snap, "%s/snapshot.txt", o->out);
+    if (unlink(snap) != 0 && errno != ENOENT)
+        return fail("remove", snap);
     int rc = make_dirs(o->out);
     if (!rc)
         rc = make_dirs(tdir);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "gen_fmt.h"
 #include "gen_rng.h"
@@ -126,8 +127,142 @@ static int fmt_email_part(char *p, const char *s)
     return n;
 }
 
+/* Customer snapshots (--snapshot K). A customer's state is a function of (seed, customer_id) at birth and of
+ * (seed, k, customer_id) at every later snapshot k: step k deletes about 1 % of the customers alive at k-1 and
+ * changes one attribute of about 4 % (segment, e-mail or name, always to a different value); customers
+ * n0 + (k-1)*n_new + 1 .. n0 + k*n_new are born at step k (n_new = n0 / 50, ids never reused). Snapshot 0 is
+ * written by write_customers below; snapshot K >= 1 by write_customers_snapshot, which for a customer with no
+ * change writes exactly snapshot 0's line. */
+static const char *const email_domains[] = {"example.com", "mail.example.org", "correo.example.net",
+                                            "banco.example.com"};
+#define SNAP_DELETE_PERMILLE 10
+#define SNAP_CHANGE_PERMILLE 40
+
+typedef struct cust_state {
+    int person, first, last, firm, seg, country, domain;
+    int32_t opened;
+    char email_local[64]; /* lower-cased name with dots, as of the last e-mail change */
+} cust_state;
+
+static int customer_name(const cust_state *c, char *name)
+{
+    int nn;
+    if (c->person) {
+        nn = gen_fmt_str(name, first_names[c->first]);
+        name[nn++] = ' ';
+        nn += gen_fmt_str(name + nn, last_names[c->last]);
+    } else {
+        nn = gen_fmt_str(name, last_names[c->last]);
+        name[nn++] = ' ';
+        nn += gen_fmt_str(name + nn, firm_words[c->firm]);
+        nn += gen_fmt_str(name + nn, " SA");
+    }
+    name[nn] = '\0';
+    return nn;
+}
+
+static void set_email_local(cust_state *c)
+{
+    char name[64];
+    customer_name(c, name);
+    c->email_local[fmt_email_part(c->email_local, name)] = '\0';
+}
+
+/* Key of customer c's draws at snapshot step k >= 1. */
+static uint64_t snapshot_key(uint64_t seed, uint64_t k, uint64_t c)
+{
+    const uint64_t step = gen_mix64(gen_domain_key(seed, GD_SNAPSHOT) ^ (k * 0xd6e8feb86659fd93ULL));
+    return gen_row_key(step, c);
+}
+
+/* State of customer c in snapshot K; 0 when c does not exist there (not born yet or deleted). */
+static int customer_at(const gen_model *m, uint64_t c, uint64_t K, cust_state *st)
+{
+    const uint64_t n0 = m->n_customers, n_new = n0 / 50 ? n0 / 50 : 1;
+    const uint64_t born = c <= n0 ? 0 : (c - n0 - 1) / n_new + 1;
+    if (born > K)
+        return 0;
+    const uint64_t key = gen_row_key(gen_domain_key(m->seed, GD_CUSTOMER), c);
+    memset(st, 0, sizeof *st);
+    st->seg = pick_segment(gen_draw(key, ST_VAR4));
+    st->person = st->seg == 0 || st->seg == 3;
+    st->last = (int)gen_below(gen_draw(key, ST_VAR2), NELEM(last_names));
+    if (st->person)
+        st->first = (int)gen_below(gen_draw(key, ST_VAR1), NELEM(first_names));
+    else
+        st->firm = (int)gen_below(gen_draw(key, ST_VAR1), NELEM(firm_words));
+    if (born == 0) {
+        st->country = gen_customer_country(m, c);
+        st->opened = customer_opened(key);
+    } else { /* opened in the month before the snapshot that first lists it */
+        st->country = gen_cdf_pick(&m->country, gen_draw(key, ST_COUNTRY));
+        st->opened = gen_snapshot_date(born) - 1 - (int32_t)gen_below(gen_draw(key, ST_VAR3), 28);
+    }
+    set_email_local(st);
+    for (uint64_t k = born + 1; k <= K; k++) {
+        const uint64_t rk = snapshot_key(m->seed, k, c);
+        const uint64_t u = gen_below(gen_draw(rk, ST_FAULT), 1000), v = gen_draw(rk, ST_VAR1);
+        if (u < SNAP_DELETE_PERMILLE)
+            return 0;
+        if (u >= SNAP_DELETE_PERMILLE + SNAP_CHANGE_PERMILLE)
+            continue;
+        switch (gen_below(gen_draw(rk, ST_FAULT_KIND), 3)) {
+        case 0: /* segment */
+            st->seg = (int)((st->seg + 1 + gen_below(v, NELEM(segments) - 1)) % NELEM(segments));
+            break;
+        case 1: /* new e-mail domain, local part from the current name */
+            st->domain = (int)((st->domain + 1 + gen_below(v, NELEM(email_domains) - 1)) % NELEM(email_domains));
+            set_email_local(st);
+            break;
+        default: /* name: a person's last name, a firm's trade word; the e-mail stays */
+            if (st->person)
+                st->last = (int)((st->last + 1 + gen_below(v, NELEM(last_names) - 1)) % NELEM(last_names));
+            else
+                st->firm = (int)((st->firm + 1 + gen_below(v, NELEM(firm_words) - 1)) % NELEM(firm_words));
+            break;
+        }
+    }
+    return 1;
+}
+
+static void write_customers_snapshot(const gen_model *m, gen_sink *s, uint64_t *rows)
+{
+    const uint64_t n0 = m->n_customers, n_new = n0 / 50 ? n0 / 50 : 1, K = m->snapshot;
+    sink_printf(s, "customer_id,name,email,segment,country_code,opened_date\n");
+    for (uint64_t c = 1; c <= n0 + K * n_new; c++) {
+        cust_state st;
+        if (!customer_at(m, c, K, &st))
+            continue;
+        char name[64], *p = gen_sink_reserve(s, 256), *q = p;
+        customer_name(&st, name);
+        q += gen_fmt_u64(q, c);
+        *q++ = ',';
+        q += gen_fmt_str(q, name);
+        *q++ = ',';
+        q += gen_fmt_str(q, st.email_local);
+        *q++ = '.';
+        q += gen_fmt_u64(q, c);
+        *q++ = '@';
+        q += gen_fmt_str(q, email_domains[st.domain]);
+        *q++ = ',';
+        q += gen_fmt_str(q, segments[st.seg]);
+        *q++ = ',';
+        q += gen_fmt_str(q, gen_countries[st.country].code);
+        *q++ = ',';
+        ts_format_date(st.opened, q);
+        q += 10;
+        *q++ = '\n';
+        gen_sink_commit(s, (size_t)(q - p));
+        ++*rows;
+    }
+}
+
 static void write_customers(const gen_model *m, gen_sink *s, uint64_t *rows)
 {
+    if (m->snapshot) {
+        write_customers_snapshot(m, s, rows);
+        return;
+    }
     const uint64_t dk = gen_domain_key(m->seed, GD_CUSTOMER);
     sink_printf(s, "customer_id,name,email,segment,country_code,opened_date\n");
     for (uint64_t c = 1; c <= m->n_customers; c++, ++*rows) {

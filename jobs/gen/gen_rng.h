@@ -14,7 +14,7 @@ enum gen_stream {
 };
 
 /* Domains separate the row key spaces of transactions and reference tables. */
-enum gen_domain { GD_TXN = 1, GD_CUSTOMER, GD_ACCOUNT, GD_INDICATOR };
+enum gen_domain { GD_TXN = 1, GD_CUSTOMER, GD_ACCOUNT, GD_INDICATOR, GD_SNAPSHOT };
 
 static inline uint64_t gen_mix64(uint64_t z)
 {
