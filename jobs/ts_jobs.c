@@ -10,6 +10,10 @@ static const ts_job JOBS[] = {
      TS_NEEDS_DATA | TS_NEEDS_OUT, ts_job_data_quality},
     {"scd2", "type-2 slowly changing dimension of customers from a snapshot (--in: the current dimension)",
      TS_NEEDS_DATA | TS_NEEDS_OUT, ts_job_scd2},
+    {"star-schema", "bank data as a star schema: dim_customers, dim_accounts, dim_dates, fact_transactions",
+     TS_NEEDS_DATA | TS_NEEDS_OUT, ts_job_star_schema},
+    {"top-customers", "top customers by successful amount_usd, from a star-schema warehouse (--limit N)",
+     TS_NEEDS_IN | TS_NEEDS_OUT, ts_job_top_customers},
     {"bench-ops", "operator benchmark: join, group-bys, sort on scripts/bench/ops.sh data (checksums)",
      TS_NEEDS_DATA | TS_NEEDS_OUT, ts_job_bench_ops},
 };
