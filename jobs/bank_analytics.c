@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bank_common.h"
 #include "ts_aggregate.h"
 #include "ts_csv_table.h"
 #include "ts_dedup.h"
@@ -22,7 +23,6 @@
 #include "ts_scan.h"
 #include "ts_rules.h"
 #include "ts_sort.h"
-#include "ts_builtin_rules.h"
 
 #define MAX_REASONS TS_RULES_MAX_REASONS
 
@@ -46,51 +46,6 @@ typedef struct bank_state {
 
 #define ARRAY_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-/* The rules' country_code values come from countries.csv (values=@countries.csv:country_code). */
-static ts_err resolve_countries(bank_state *s, const ts_column *codes)
-{
-    const int field = ts_rules_field(s->rules, "country_code");
-    if (field < 0 || s->rules->spec.fields[field].kind != TS_RULE_CATEGORY)
-        TS_FAIL(TS_ERR_USAGE, "rules for '%s' need a category column country_code", s->rules->table);
-    const int64_t n = codes->len, *off = TS_COL(codes, int64_t);
-    char **v = calloc((size_t)n + 1, sizeof *v);
-    ts_err err = v ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    for (int64_t i = 0; !err && i < n; i++)
-        if (!(v[i] = strndup(codes->bytes + off[i], (size_t)(off[i + 1] - off[i]))))
-            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    if (!err && s->rules->ref_file[field]) /* values=@FILE:COLUMN: this job supplies countries.csv's codes */
-        err = ts_rules_set_values(s->rules, field, (const char *const *)v, (int)n);
-    for (int64_t i = 0; v && i < n; i++)
-        free(v[i]);
-    free(v);
-    TS_TRY(err);
-    TS_TRY(ts_rules_check_complete(s->rules));
-    s->countries = ts_dict_retain(s->rules->spec.fields[field].accepted);
-    return TS_OK;
-}
-
-/* Adds a "country" DICT column (codes of the country dictionary) from the STRING column country_code, so
- * reference tables join on integers. Unknown codes are NULL (they never match). */
-static ts_err code_countries(const bank_state *s, ts_table *t)
-{
-    const ts_column *cc = ts_table_col(t, "country_code");
-    ts_column *code;
-    TS_TRY(ts_column_new("country", TS_T_DICT, 0, s->countries, &code));
-    ts_err err = ts_column_reserve(code, cc->len, 0);
-    const int64_t *off = TS_COL(cc, int64_t);
-    for (int64_t i = 0; !err && i < cc->len; i++) {
-        const int32_t c = ts_dict_find(s->countries, cc->bytes + off[i], (size_t)(off[i + 1] - off[i]));
-        TS_COL(code, int32_t)[code->len++] = c < 0 ? 0 : c;
-        if (c < 0)
-            err = ts_column_set_null(code, i);
-    }
-    if (err) {
-        ts_column_free(code);
-        return err;
-    }
-    return ts_table_adopt(t, code);
-}
-
 static ts_err empty_indicators(ts_table **out)
 {
     TS_TRY(ts_table_new("indicators.csv", out));
@@ -104,7 +59,7 @@ static ts_err empty_indicators(ts_table **out)
 static ts_err pivot_indicators(bank_state *s, ts_table *ind)
 {
     static const char *const keys[] = {"country", "month"};
-    TS_TRY(code_countries(s, ind));
+    TS_TRY(bank_code_countries(ind, s->countries));
     return ts_pivot(ind, keys, 2, "indicator", "value", INDICATORS, ARRAY_LEN(INDICATORS), &s->indicators);
 }
 
@@ -139,10 +94,10 @@ static ts_err stage_reference(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     TS_TRY(ts_broadcast_table(ctx, &countries, 0));
     TS_TRY(ts_broadcast_table(ctx, &fx, 0));
     TS_TRY(ts_broadcast_table(ctx, &ind, 0));
-    err = resolve_countries(s, countries->cols[0]);
+    err = bank_resolve_countries(s->rules, countries->cols[0], &s->countries);
     ts_table_free(countries);
     if (!err)
-        err = code_countries(s, fx);
+        err = bank_code_countries(fx, s->countries);
     if (!err)
         err = pivot_indicators(s, ind);
     ts_table_free(ind);
@@ -476,10 +431,7 @@ static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 /* The rules: --rules FILE, or the built-in jobs/rules/bank_transactions.rules. */
 static ts_err load_rules(bank_state *s)
 {
-    if (s->args->rules_path)
-        TS_TRY(ts_rules_load(s->args->rules_path, &s->rules));
-    else
-        TS_TRY(ts_rules_parse(ts_rules_bank_transactions, "built-in bank_transactions.rules", &s->rules));
+    TS_TRY(bank_load_rules(s->args->rules_path, &s->rules));
     return ts_dict_new((const char *const *)s->rules->reasons, s->rules->nreasons, &s->reasons);
 }
 
@@ -523,25 +475,9 @@ static void print_summary(const ts_ctx *ctx, const bank_state *s)
     fprintf(stderr, "%s\nwrote %s\n", s->counts[2] ? ")" : "", s->args->out_path);
 }
 
-/* Names every missing input at once, before any work starts. */
-static ts_err check_inputs(const char *dir)
-{
-    static const char *const needed[] = {"transactions", "countries.csv", "fx_rates.csv"};
-    char missing[1024] = "", path[4200];
-    for (int i = 0; i < ARRAY_LEN(needed); i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, needed[i]);
-        if (access(path, R_OK) != 0)
-            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s", *missing ? ", " : "",
-                     needed[i]);
-    }
-    if (*missing)
-        TS_FAIL(TS_ERR_IO, "data directory '%s' lacks %s (generate sample data with tessera-gen)", dir, missing);
-    return TS_OK;
-}
-
 ts_err ts_job_bank_analytics(ts_ctx *ctx, const ts_job_args *args)
 {
-    TS_TRY(ts_ctx_check(ctx, ctx->rank == 0 ? check_inputs(args->data_dir) : TS_OK));
+    TS_TRY(ts_ctx_check(ctx, ctx->rank == 0 ? bank_check_inputs(args->data_dir) : TS_OK));
     bank_state s = {.args = args};
     ts_plan plan;
     ts_err err = build_plan(&plan);

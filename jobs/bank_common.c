@@ -1,10 +1,10 @@
-/* Shared bank-data helpers (bank_common.h). bank-analytics keeps its own copies of the first three (it predates
- * this file); their behaviour is the same. */
+/* Shared bank-data helpers (bank_common.h), used by bank-analytics, data-quality, star-schema and top-customers. */
 #include "bank_common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ts_builtin_rules.h"
 #include "ts_csv_table.h"
@@ -64,13 +64,28 @@ ts_err bank_resolve_countries(ts_rules *rules, const ts_column *codes, ts_dict *
     return TS_OK;
 }
 
-/* Adds column `country`: fx's country_code as a code of `countries` (NULL when unknown). */
-static ts_err code_countries(ts_table *fx, ts_dict *countries)
+ts_err bank_check_inputs(const char *dir)
 {
-    const ts_column *cc = fx->cols[0];
+    static const char *const needed[] = {"transactions", "countries.csv", "fx_rates.csv"};
+    char missing[1024] = "", path[4200];
+    for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, needed[i]);
+        if (access(path, R_OK) != 0)
+            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s", *missing ? ", " : "",
+                     needed[i]);
+    }
+    if (*missing)
+        TS_FAIL(TS_ERR_IO, "data directory '%s' lacks %s (generate sample data with tessera-gen)", dir, missing);
+    return TS_OK;
+}
+
+ts_err bank_code_countries(ts_table *t, ts_dict *countries)
+{
+    ts_column *cc;
+    TS_TRY(ts_table_need(t, "country_code", &cc));
     const int64_t n = cc->len, *off = TS_COL(cc, int64_t);
     ts_column *code;
-    TS_TRY(ts_table_add(fx, "country", TS_T_DICT, 0, countries, &code));
+    TS_TRY(ts_table_add(t, "country", TS_T_DICT, 0, countries, &code));
     TS_TRY(ts_column_reserve(code, n, 0));
     for (int64_t i = 0; i < n; i++) {
         const int32_t c = ts_dict_find(countries, cc->bytes + off[i], (size_t)(off[i + 1] - off[i]));
@@ -96,7 +111,7 @@ ts_err bank_read_fx(ts_ctx *ctx, const char *dir, ts_dict *countries, ts_table *
     TS_TRY(ts_ctx_check(ctx, err));
     TS_TRY(ts_broadcast_table(ctx, &fx, 0));
     *out = fx;
-    return code_countries(fx, countries);
+    return bank_code_countries(fx, countries);
 }
 
 ts_err bank_currency_by_code(const ts_dict *countries, const ts_table *ref, ts_column **out)

@@ -1,4 +1,5 @@
-/* Helpers shared by the jobs that read tessera-gen's bank data (star-schema, top-customers): the cleaning rules,
+/* Helpers shared by the jobs that read tessera-gen's bank data (bank-analytics, data-quality, star-schema,
+ * top-customers): the inputs they need, the cleaning rules,
  * the country dictionary the rules accept, FX rates keyed by that dictionary, and each country's currency. */
 #ifndef BANK_COMMON_H
 #define BANK_COMMON_H
@@ -14,6 +15,13 @@ ts_err bank_load_rules(const char *rules_path, ts_rules **out);
 /* Supplies countries.csv's codes (STRING column `codes`) to the rules' country_code category (values=@FILE) and
  * returns that category's dictionary (a new reference) in *countries. */
 ts_err bank_resolve_countries(ts_rules *rules, const ts_column *codes, ts_dict **countries);
+
+/* Names every missing input of DIR at once (transactions/, countries.csv, fx_rates.csv), before work starts. */
+ts_err bank_check_inputs(const char *dir);
+
+/* Adds a DICT column `country` to t: its STRING column country_code as codes of `countries` (NULL for a code not
+ * in it), so reference tables join on integers with the scan's country_code. */
+ts_err bank_code_countries(ts_table *t, ts_dict *countries);
 
 /* Collective: rank 0 reads DIR/fx_rates.csv, every rank gets it as (country_code STRING, month DATE, usd_rate,
  * country DICT over `countries`, NULL for a code not in it): joins on integers with the scan's country_code. */

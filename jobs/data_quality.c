@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "data_quality.h"
+
+#include "bank_common.h"
 #include "ts_aggregate_dist.h"
 #include "ts_builtin_rules.h"
 #include "ts_csv_table.h"
@@ -500,10 +502,7 @@ static void print_report(const dq_state *s)
 
 static ts_err load_config(dq_state *s)
 {
-    if (s->args->rules_path)
-        TS_TRY(ts_rules_load(s->args->rules_path, &s->rules));
-    else
-        TS_TRY(ts_rules_parse(ts_rules_bank_transactions, "built-in bank_transactions.rules", &s->rules));
+    TS_TRY(bank_load_rules(s->args->rules_path, &s->rules));
     s->nf = s->rules->spec.nfields;
     const char *path = s->args->tests_path;
     if (path) {
@@ -525,21 +524,6 @@ static ts_err load_config(dq_state *s)
     return TS_OK;
 }
 
-static ts_err check_inputs(const char *dir)
-{
-    static const char *const needed[] = {"transactions", "countries.csv", "fx_rates.csv"};
-    char missing[1024] = "", path[4200];
-    for (int i = 0; i < ARRAY_LEN(needed); i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, needed[i]);
-        if (access(path, R_OK) != 0)
-            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s", *missing ? ", " : "",
-                     needed[i]);
-    }
-    if (*missing)
-        TS_FAIL(TS_ERR_IO, "data directory '%s' lacks %s (generate sample data with tessera-gen)", dir, missing);
-    return TS_OK;
-}
-
 static void free_state(dq_state *s)
 {
     ts_scan_free(&s->tscan), ts_scan_free(&s->rscan);
@@ -552,7 +536,7 @@ static void free_state(dq_state *s)
 
 ts_err ts_job_data_quality(ts_ctx *ctx, const ts_job_args *args)
 {
-    TS_TRY(ts_ctx_check(ctx, ctx->rank == 0 ? check_inputs(args->data_dir) : TS_OK));
+    TS_TRY(ts_ctx_check(ctx, ctx->rank == 0 ? bank_check_inputs(args->data_dir) : TS_OK));
     dq_state *s = calloc(1, sizeof *s);
     if (!s)
         return ts_ctx_check(ctx, ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory"));
