@@ -100,16 +100,21 @@ typedef struct pairs {
     int64_t *l, *r, n, cap;
 } pairs;
 
-static ts_err push_pair(pairs *p, int64_t l, int64_t r)
+static ts_err grow_pairs(pairs *p)
 {
-    if (p->n == p->cap) {
-        int64_t cap = p->cap;
-        void *a = p->l, *b = p->r;
-        TS_TRY(ts_reserve(&a, &cap, p->n + 1, 8));
-        cap = p->cap;
-        TS_TRY(ts_reserve(&b, &cap, p->n + 1, 8));
-        p->l = a, p->r = b, p->cap = cap;
-    }
+    int64_t cap = p->cap;
+    void *a = p->l, *b = p->r;
+    TS_TRY(ts_reserve(&a, &cap, p->n + 1, 8));
+    cap = p->cap;
+    TS_TRY(ts_reserve(&b, &cap, p->n + 1, 8));
+    p->l = a, p->r = b, p->cap = cap;
+    return TS_OK;
+}
+
+static inline ts_err push_pair(pairs *p, int64_t l, int64_t r)
+{
+    if (p->n == p->cap) /* rare: the arrays grow geometrically */
+        TS_TRY(grow_pairs(p));
     p->l[p->n] = l, p->r[p->n++] = r;
     return TS_OK;
 }
@@ -122,9 +127,12 @@ static ts_err probe(const ts_key_cols *lk, const ts_key_cols *rk, int64_t nl, co
         TS_FAIL(TS_ERR_NOMEM, "out of memory probing a join");
     ts_key_hash_rows(lk, nl, lh);
     ts_err err = TS_OK;
+    int nullable = 0; /* skip the per-row NULL test when no key column has NULLs */
+    for (int c = 0; c < lk->n; c++)
+        nullable |= lk->col[c]->valid != NULL;
     for (int64_t i = 0; i < nl && !err; i++) {
         int found = 0;
-        if (!ts_key_has_null(lk, i)) {
+        if (!nullable || !ts_key_has_null(lk, i)) {
             for (int64_t j = b->head[lh[i] & b->mask]; j >= 0 && !err; j = b->next[j]) {
                 if (b->hash[j] != lh[i] || !ts_key_equal(lk, i, rk, j))
                     continue;

@@ -22,6 +22,8 @@ typedef struct ts_join_spec {
     int nkeys;
     const char *const *right_cols; /* right columns to output; NULL: all right columns that are not keys */
     int nright;
+    const char *const *left_cols;  /* ts_join only: left columns to carry (the keys always are); NULL: all */
+    int nleft;
     ts_join_strategy strategy;     /* ts_join only */
     int64_t broadcast_bytes;       /* ts_join only: broadcast the right side below this global size (0: 64 MiB) */
 } ts_join_spec;

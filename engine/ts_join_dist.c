@@ -257,17 +257,39 @@ static ts_err shuffle_join(ts_ctx *ctx, const ts_table *left, const ts_table *ri
     return err;
 }
 
-ts_err ts_join(ts_ctx *ctx, const ts_table *left, const ts_table *right, const ts_join_spec *spec, ts_table **out,
+/* The left columns the join carries: a zero-copy view of the keys and spec->left_cols, or left itself. */
+static ts_err left_view(const ts_table *left, const ts_join_spec *spec, ts_table **view)
+{
+    *view = NULL;
+    if (!spec->left_cols)
+        return TS_OK;
+    const char *names[2 * TS_MAX_COLS];
+    int n = 0;
+    for (int k = 0; k < spec->nkeys && n < TS_MAX_COLS; k++)
+        names[n++] = spec->left_keys[k];
+    for (int k = 0; k < spec->nleft && n < 2 * TS_MAX_COLS; k++)
+        names[n++] = spec->left_cols[k];
+    return ts_table_view(left, names, n, view);
+}
+
+ts_err ts_join(ts_ctx *ctx, const ts_table *left_in, const ts_table *right, const ts_join_spec *spec, ts_table **out,
                ts_join_stats *stats)
 {
     ts_join_stats st = {0};
     ts_key_cols lk, rk;
+    ts_table *view = NULL;
+    TS_TRY(ts_ctx_check(ctx, left_view(left_in, spec, &view)));
+    const ts_table *left = view ? view : left_in;
     ts_err err = ts_key_cols_resolve(left, spec->left_keys, spec->nkeys, &lk);
     if (!err)
         err = ts_key_cols_resolve(right, spec->right_keys, spec->nkeys, &rk);
     if (!err)
         err = ts_key_cols_compatible(&lk, &rk);
-    TS_TRY(ts_ctx_check(ctx, err));
+    err = ts_ctx_check(ctx, err);
+    if (err) {
+        ts_table_free(view);
+        return err;
+    }
     const int64_t mine = table_bytes(right);
     TS_MPI(MPI_Allreduce(&mine, &st.right_bytes, 1, MPI_INT64_T, MPI_SUM, ctx->comm));
     const int64_t limit = spec->broadcast_bytes > 0 ? spec->broadcast_bytes : DEFAULT_BROADCAST_BYTES;
@@ -281,5 +303,6 @@ ts_err ts_join(ts_ctx *ctx, const ts_table *left, const ts_table *right, const t
     }
     if (stats)
         *stats = st;
+    ts_table_free(view);
     return err;
 }

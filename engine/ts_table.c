@@ -18,7 +18,7 @@ void ts_table_free(ts_table *t)
 {
     if (!t)
         return;
-    for (int i = 0; i < t->ncols; i++)
+    for (int i = 0; !t->borrowed && i < t->ncols; i++)
         ts_column_free(t->cols[i]);
     free(t);
 }
@@ -97,6 +97,23 @@ void ts_table_keep_rows(ts_table *t, const int64_t *idx, int64_t n)
 {
     for (int i = 0; i < t->ncols; i++)
         ts_column_keep_rows(t->cols[i], idx, n);
+}
+
+ts_err ts_table_view(const ts_table *t, const char *const *names, int n, ts_table **out)
+{
+    TS_TRY(ts_table_new(t->name, out));
+    (*out)->borrowed = 1;
+    for (int k = 0; k < n; k++) {
+        ts_column *c = ts_table_col(t, names[k]);
+        if (!c || (*out)->ncols == TS_MAX_COLS) {
+            ts_table_free(*out);
+            *out = NULL;
+            TS_FAIL(TS_ERR_USAGE, "table '%s' has no column '%s'", t->name, names[k]);
+        }
+        if (!ts_table_col(*out, names[k]))
+            (*out)->cols[(*out)->ncols++] = c;
+    }
+    return TS_OK;
 }
 
 void ts_table_set_sorted(ts_table *t, const char *const *keys, int n)

@@ -13,6 +13,7 @@ typedef struct ts_table {
     int ncols;
     ts_column *cols[TS_MAX_COLS];
     int nsort;                           /* sort_keys[0..nsort) hold when the table is sorted */
+    int borrowed;                        /* a view: the columns belong to another table (not freed with it) */
     char sort_keys[8][TS_NAME_MAX];
 } ts_table;
 
@@ -34,6 +35,9 @@ ts_err ts_table_new_like(const ts_table *t, const char *name, ts_table **out);
 ts_err ts_table_append_rows(ts_table *dst, const ts_table *src, const int64_t *idx, int64_t n);
 /* Keeps rows idx[0..n) (strictly ascending) of every column, in place. */
 void ts_table_keep_rows(ts_table *t, const int64_t *idx, int64_t n);
+/* A zero-copy projection: a new table (free it with ts_table_free) whose columns are t's columns `names`
+ * (each once). It must not outlive t, and t's columns must not change while it is used. */
+ts_err ts_table_view(const ts_table *t, const char *const *names, int n, ts_table **out);
 /* Sets the recorded sort order (up to 8 keys). */
 void ts_table_set_sorted(ts_table *t, const char *const *keys, int n);
 

@@ -86,26 +86,14 @@ static ts_err stage_join(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     bench_state *s = vs;
     static const char *const lk[] = {"yid"}, *const rk[] = {"id"}, *const bring[] = {"w"};
-    static const char *const xcols[] = {"id", "yid", "v1"};
-    ts_table *left, *out = NULL;
-    /* the join carries only what the query reads (column pruning, as a planner would) */
-    TS_TRY(ts_table_new("x", &left));
-    ts_err err = TS_OK;
-    for (int k = 0; k < 3 && !err; k++) {
-        ts_column *c;
-        err = ts_column_new_like(ts_table_col(s->x.clean, xcols[k]), &c);
-        if (!err)
-            err = ts_table_adopt(left, c);
-        if (!err)
-            err = ts_column_append_rows(c, ts_table_col(s->x.clean, xcols[k]), NULL, ts_table_rows(s->x.clean));
-    }
+    static const char *const xcols[] = {"id", "v1"};
+    /* the join carries only what the query reads (a zero-copy projection of x, as a planner would) */
     const ts_join_spec spec = {.type = TS_JOIN_INNER, .left_keys = lk, .right_keys = rk, .nkeys = 1,
-                               .right_cols = bring, .nright = 1, .strategy = TS_JOIN_AUTO};
+                               .right_cols = bring, .nright = 1, .left_cols = xcols, .nleft = 2,
+                               .strategy = TS_JOIN_AUTO};
     ts_join_stats js;
-    if (!err)
-        err = ts_join(ctx, left, s->y.clean, &spec, &out, &js);
-    ts_table_free(left);
-    TS_TRY(err);
+    ts_table *out = NULL;
+    TS_TRY(ts_join(ctx, s->x.clean, s->y.clean, &spec, &out, &js));
     const ts_column *w = ts_table_col(out, "w");
     uint64_t sum = 0;
     for (int64_t i = 0; i < w->len; i++)

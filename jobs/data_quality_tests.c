@@ -300,7 +300,8 @@ static ts_err count_orphans(ts_ctx *ctx, const char *data_dir, const ts_column *
     err = ts_ctx_check(ctx, err);
     if (!err) {
         const char *lk[] = {"__key"}, *rk[] = {refcol};
-        const ts_join_spec spec = {TS_JOIN_ANTI, lk, rk, 1, NULL, 0, TS_JOIN_AUTO, 0};
+        const ts_join_spec spec = {.type = TS_JOIN_ANTI, .left_keys = lk, .right_keys = rk, .nkeys = 1,
+                               .right_cols = NULL, .nright = 0, .strategy = TS_JOIN_AUTO, .broadcast_bytes = 0};
         err = ts_join(ctx, left, right, &spec, &out, NULL);
     }
     if (!err)

@@ -309,7 +309,8 @@ static ts_err build_accounts(ts_ctx *ctx, star_state *s)
     TS_TRY(ts_ctx_check(ctx, parse_dates(s->accounts, "opened_date", "accounts.csv")));
     TS_TRY(assign_keys(ctx, &s->accounts, "account_id", "account_key", "accounts.csv"));
     TS_TRY(ts_ctx_check(ctx, make_lookup(s)));
-    const ts_join_spec spec = {TS_JOIN_LEFT, cid, cid, 1, bring, 1, bank_join_strategy(), 0};
+    const ts_join_spec spec = {.type = TS_JOIN_LEFT, .left_keys = cid, .right_keys = cid, .nkeys = 1,
+                               .right_cols = bring, .nright = 1, .strategy = bank_join_strategy(), .broadcast_bytes = 0};
     ts_table *joined;
     TS_TRY(ts_join(ctx, s->accounts, s->customers, &spec, &joined, NULL));
     ts_table_free(s->accounts);
@@ -417,7 +418,8 @@ static ts_err join_left(ts_ctx *ctx, star_state *s, const ts_table *right, const
                         const char *const *bring, int nbring)
 {
     const char *const keys[] = {key};
-    const ts_join_spec spec = {TS_JOIN_LEFT, keys, keys, 1, bring, nbring, bank_join_strategy(), 0};
+    const ts_join_spec spec = {.type = TS_JOIN_LEFT, .left_keys = keys, .right_keys = keys, .nkeys = 1,
+                               .right_cols = bring, .nright = nbring, .strategy = bank_join_strategy(), .broadcast_bytes = 0};
     ts_table *out;
     TS_TRY(ts_join(ctx, s->rows, right, &spec, &out, NULL));
     ts_table_free(s->rows);

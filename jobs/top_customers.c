@@ -116,7 +116,8 @@ static ts_err stage_top(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     static const char *const key[] = {"customer_key"}, *const bring[] = {"customer_id", "name", "country_code"};
     ts_table *top, *named;
     TS_TRY(ts_top_k(ctx, s->totals, RANK_ORDER, 2, s->limit, &top));
-    const ts_join_spec spec = {TS_JOIN_LEFT, key, key, 1, bring, 3, bank_join_strategy(), 0};
+    const ts_join_spec spec = {.type = TS_JOIN_LEFT, .left_keys = key, .right_keys = key, .nkeys = 1,
+                               .right_cols = bring, .nright = 3, .strategy = bank_join_strategy(), .broadcast_bytes = 0};
     const ts_err err = ts_join(ctx, top, s->customers, &spec, &named, NULL);
     ts_table_free(top);
     TS_TRY(err);
