@@ -18,7 +18,7 @@ struct ts_expr {
 
 static const char *const OP_NAMES[] = {"column", "integer", "float", "string", "=", "<>", "<", "<=", ">", ">=",
                                        "AND", "OR", "NOT", "+", "-", "*", "/", "IS NULL", "COALESCE", "CAST AS DOUBLE",
-                                       "month_start", "year", "month"};
+                                       "month_start", "year", "month", "day"};
 
 /* ---- builders ---------------------------------------------------------------------------------------------- */
 
@@ -67,7 +67,7 @@ ts_expr *ts_x_string(const char *s)
 static int is_unary(ts_expr_op op)
 {
     return op == TS_X_NOT || op == TS_X_IS_NULL || op == TS_X_TO_FLOAT || op == TS_X_MONTH_START ||
-           op == TS_X_YEAR || op == TS_X_MONTH;
+           op == TS_X_YEAR || op == TS_X_MONTH || op == TS_X_DAY;
 }
 
 ts_expr *ts_x_op(ts_expr_op op, ts_expr *a, ts_expr *b)
@@ -189,7 +189,7 @@ static ts_err bind_types(bound *n)
             TS_FAIL(TS_ERR_USAGE, "CAST AS DOUBLE needs a numeric operand");
         n->type = V_FLOAT;
         return TS_OK;
-    case TS_X_MONTH_START: case TS_X_YEAR: case TS_X_MONTH:
+    case TS_X_MONTH_START: case TS_X_YEAR: case TS_X_MONTH: case TS_X_DAY:
         if (ta != V_DATE)
             TS_FAIL(TS_ERR_USAGE, "%s needs a date", OP_NAMES[op]);
         n->type = op == TS_X_MONTH_START ? V_DATE : V_INT;
@@ -322,7 +322,8 @@ static void eval_date(bound *n, int m)
         n->valid[k] = n->a->valid[k];
         int y, mo, d;
         ts_civil_from_days((int32_t)n->a->v.i[k], &y, &mo, &d);
-        n->v.i[k] = n->e->op == TS_X_MONTH_START ? n->a->v.i[k] - (d - 1) : n->e->op == TS_X_YEAR ? y : mo;
+        const ts_expr_op op = n->e->op;
+        n->v.i[k] = op == TS_X_MONTH_START ? n->a->v.i[k] - (d - 1) : op == TS_X_YEAR ? y : op == TS_X_MONTH ? mo : d;
     }
 }
 
@@ -360,7 +361,7 @@ static void eval(bound *n, int64_t start, int m)
         for (int k = 0; k < m; k++)
             n->v.f[k] = as_float(n->a, k), n->valid[k] = n->a->valid[k];
         break;
-    case TS_X_MONTH_START: case TS_X_YEAR: case TS_X_MONTH: eval_date(n, m); break;
+    case TS_X_MONTH_START: case TS_X_YEAR: case TS_X_MONTH: case TS_X_DAY: eval_date(n, m); break;
     }
 }
 

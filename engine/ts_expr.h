@@ -31,7 +31,8 @@ typedef enum {
     TS_X_TO_FLOAT,    /* cast to FLOAT64 (DECIMAL keeps its scale: 1523050 at scale 2 -> 15230.50) */
     TS_X_MONTH_START, /* DATE -> DATE of the month's first day */
     TS_X_YEAR,        /* DATE -> INT64 */
-    TS_X_MONTH        /* DATE -> INT64 1..12 */
+    TS_X_MONTH,       /* DATE -> INT64 1..12 */
+    TS_X_DAY          /* DATE -> INT64 1..31 */
 } ts_expr_op;
 
 typedef struct ts_expr ts_expr;

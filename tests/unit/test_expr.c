@@ -124,6 +124,12 @@ static void n_year(const row *x, double *v, int *ok)
     ts_civil_from_days(x->d, &y, &m, &d);
     *v = y, *ok = x->vd;
 }
+static void n_day(const row *x, double *v, int *ok)
+{
+    int y, m, d;
+    ts_civil_from_days(x->d, &y, &m, &d);
+    *v = d, *ok = x->vd;
+}
 static void n_date_plus(const row *x, double *v, int *ok) { *v = x->d + 30, *ok = x->vd; }
 
 static void test_random(const ts_table *t)
@@ -146,6 +152,7 @@ static void test_random(const ts_table *t)
     check_expr("NOT a > 0", ts_x_op(TS_X_NOT, ts_x_op(TS_X_GT, ts_x_col("a"), ts_x_int(0)), NULL), t, n_not);
     check_expr("month_start(d)", ts_x_op(TS_X_MONTH_START, ts_x_col("d"), NULL), t, n_month_start);
     check_expr("year(d)", ts_x_op(TS_X_YEAR, ts_x_col("d"), NULL), t, n_year);
+    check_expr("day(d)", ts_x_op(TS_X_DAY, ts_x_col("d"), NULL), t, n_day);
     check_expr("d + 30", ts_x_op(TS_X_ADD, ts_x_col("d"), ts_x_int(30)), t, n_date_plus);
 }
 
