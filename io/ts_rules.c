@@ -239,6 +239,53 @@ static int tokenize_line(char *line, char **tok)
     return n;
 }
 
+/* unique COLS reject=R | references COL FILE:COLUMN reject=R | outlier COL zscore=K|iqr=K reject=R */
+static ts_err parse_table_rule(parser *ps, char **tok, int n)
+{
+    ts_rules *r = ps->r;
+    if (r->ntable_rules == TS_RULES_MAX_TABLE_RULES)
+        PFAIL(ps, "more than %d table rules", TS_RULES_MAX_TABLE_RULES);
+    ts_table_rule *t = &r->table_rules[r->ntable_rules];
+    const int refs = strcmp(tok[0], "references") == 0, outlier = strcmp(tok[0], "outlier") == 0;
+    if (n != (refs || outlier ? 4 : 3) || strncmp(tok[n - 1], "reject=", 7) != 0)
+        PFAIL(ps, "expected 'unique COLS reject=R', 'references COL FILE:COLUMN reject=R' or "
+                  "'outlier COL zscore=K|iqr=K reject=R'");
+    t->line = ps->line;
+    TS_TRY(need_reason(ps, tok[n - 1] + 7, &t->reason));
+    for (char *save = NULL, *c = strtok_r(tok[1], ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+        if (t->ncols == 8 || ts_rules_field(r, c) < 0)
+            PFAIL(ps, "'%s' is not a declared column (declare columns before table rules), or more than 8", c);
+        if (!(t->cols[t->ncols++] = strdup(c)))
+            TS_FAIL(TS_ERR_NOMEM, "out of memory");
+    }
+    if ((refs || outlier) && t->ncols != 1)
+        PFAIL(ps, "'%s' takes one column", tok[0]);
+    if (refs) {
+        const char *colon = strrchr(tok[2], ':');
+        if (!colon || colon == tok[2] || !colon[1])
+            PFAIL(ps, "FILE:COLUMN expected, got '%s'", tok[2]);
+        t->ref_file = strndup(tok[2], (size_t)(colon - tok[2])), t->ref_column = strdup(colon + 1);
+        if (!t->ref_file || !t->ref_column)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory");
+        t->kind = TS_TRULE_REFERENCES;
+    } else if (outlier) {
+        char *end;
+        const int z = strncmp(tok[2], "zscore=", 7) == 0, iqr = strncmp(tok[2], "iqr=", 4) == 0;
+        t->k = z || iqr ? strtod(tok[2] + (z ? 7 : 4), &end) : 0;
+        if ((!z && !iqr) || *end || !(t->k > 0))
+            PFAIL(ps, "outlier takes zscore=K or iqr=K with K > 0, not '%s'", tok[2]);
+        t->kind = z ? TS_TRULE_ZSCORE : TS_TRULE_IQR;
+    } else {
+        t->kind = TS_TRULE_UNIQUE;
+    }
+    /* keep the table rules in precedence order, so each row gets the first reason that applies */
+    for (int i = r->ntable_rules++; i > 0 && r->table_rules[i - 1].reason > r->table_rules[i].reason; i--) {
+        const ts_table_rule tmp = r->table_rules[i];
+        r->table_rules[i] = r->table_rules[i - 1], r->table_rules[i - 1] = tmp;
+    }
+    return TS_OK;
+}
+
 static ts_err parse_line(parser *ps, char **tok, int n)
 {
     ts_rules *r = ps->r;
@@ -263,7 +310,10 @@ static ts_err parse_line(parser *ps, char **tok, int n)
     }
     if (strcmp(tok[0], "column") == 0)
         return parse_column(ps, tok, n);
-    PFAIL(ps, "unknown directive '%s' (table, order, malformed, duplicates, column)", tok[0]);
+    if (strcmp(tok[0], "unique") == 0 || strcmp(tok[0], "references") == 0 || strcmp(tok[0], "outlier") == 0)
+        return parse_table_rule(ps, tok, n);
+    PFAIL(ps, "unknown directive '%s' (table, order, malformed, duplicates, column, unique, references, outlier)",
+          tok[0]);
 }
 
 ts_err ts_rules_parse(const char *text, const char *source, ts_rules **out)
@@ -324,6 +374,11 @@ void ts_rules_free(ts_rules *r)
         return;
     for (int i = 0; i < r->nreasons; i++)
         free(r->reasons[i]);
+    for (int i = 0; i < r->ntable_rules; i++) {
+        for (int c = 0; c < r->table_rules[i].ncols; c++)
+            free(r->table_rules[i].cols[c]);
+        free(r->table_rules[i].ref_file), free(r->table_rules[i].ref_column);
+    }
     for (int f = 0; f < TS_MAX_COLS; f++) {
         free(r->ref_file[f]), free(r->ref_column[f]), free(r->names[f]);
         if (r->has_pattern[f])

@@ -19,6 +19,25 @@
 #include "ts_csv.h"
 
 #define TS_RULES_MAX_REASONS 32
+#define TS_RULES_MAX_TABLE_RULES 16
+
+/* Rules over the whole (distributed) table, applied after the column rules by ts_apply_table_rules. */
+typedef enum {
+    TS_TRULE_UNIQUE,     /* unique COL[,COL...]: a row repeating an earlier row's key is rejected */
+    TS_TRULE_REFERENCES, /* references COL FILE:COLUMN: a value absent from the reference CSV column is rejected */
+    TS_TRULE_ZSCORE,     /* outlier COL zscore=K: |x - mean| > K * stddev (population, over all ranks) */
+    TS_TRULE_IQR         /* outlier COL iqr=K: x < Q1 - K * IQR or x > Q3 + K * IQR (exact, over all ranks) */
+} ts_table_rule_kind;
+
+typedef struct ts_table_rule {
+    ts_table_rule_kind kind;
+    char *cols[8];
+    int ncols;
+    char *ref_file, *ref_column; /* REFERENCES */
+    double k;                    /* ZSCORE / IQR */
+    int reason;
+    int line;                    /* in the rules text, for messages */
+} ts_table_rule;
 
 typedef struct ts_rules {
     char table[TS_NAME_MAX];
@@ -31,6 +50,8 @@ typedef struct ts_rules {
     char *names[TS_MAX_COLS];
     regex_t pattern[TS_MAX_COLS];
     int has_pattern[TS_MAX_COLS];
+    ts_table_rule table_rules[TS_RULES_MAX_TABLE_RULES]; /* in the order of their reasons' precedence */
+    int ntable_rules;
 } ts_rules;
 
 /* Parses `text` (named `source` in messages). Errors: TS_ERR_USAGE with "source:line: reason". *out is new

@@ -23,6 +23,7 @@
 #include "ts_scan.h"
 #include "ts_rules.h"
 #include "ts_sort.h"
+#include "ts_table_rules.h"
 
 #define MAX_REASONS TS_RULES_MAX_REASONS
 
@@ -112,6 +113,8 @@ static ts_err stage_scan(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/transactions", s->args->data_dir);
     TS_TRY(ts_scan_csv(ctx, dir, &s->rules->spec, &s->scan));
+    /* unique / references / outlier rules of a --rules file (the built-in rules have none) */
+    TS_TRY(ts_apply_table_rules(ctx, s->rules, s->args->data_dir, &s->scan, NULL));
     st->rows_in = s->scan.rows_read;
     st->rows_out = ts_table_rows(s->scan.clean);
     return TS_OK;

@@ -30,6 +30,11 @@ expect no-transactions 3 "transactions" -- $MPI "$T" run bank-analytics --data "
 printf 'table t\norder x\nmalformed x\ncolumn a int64 reject=nope\n' > "$tmp/bad.rules"
 expect bad-rules 2 "bad.rules:4: reason 'nope'" -- $MPI "$T" run bank-analytics --data "$DATA" --out "$tmp/r.h5" --rules "$tmp/bad.rules" --quiet
 expect missing-rules 3 "cannot open rules file" -- $MPI "$T" run bank-analytics --data "$DATA" --out "$tmp/r.h5" --rules "$tmp/none.rules" --quiet
+# table rules from a --rules file run end to end (the job reports their reasons)
+{ sed 's/^order .*/& orphan_customer dup_txn_id/' "$(dirname "$0")/../../jobs/rules/bank_transactions.rules"
+  printf 'unique txn_id reject=dup_txn_id\nreferences customer_id customers.csv:customer_id reject=orphan_customer\n'
+} >"$tmp/table.rules"
+expect table-rules 0 "dup_txn_id" -- $MPI "$T" run bank-analytics --data "$DATA" --out "$tmp/t.h5" --rules "$tmp/table.rules" --quiet
 echo keep > "$tmp/exists.h5"
 expect exists 3 "already exists" -- $MPI "$T" run bank-analytics --data "$tmp/empty" --out "$tmp/exists.h5" --quiet
 if [ "$(cat "$tmp/exists.h5")" = keep ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL existing output modified"; fi

@@ -62,6 +62,12 @@ static void test_errors(void)
                  "t.rules:5: column 'a' is declared twice");
     expect_error("table t\norder x x\n", "t.rules:2: reason 'x' is listed twice");
     expect_error("# only a comment\n", "needs 'table', 'order', 'malformed'");
+    expect_error("table t\norder x\nmalformed x\nunique a reject=x\n", "t.rules:4: 'a' is not a declared column");
+    expect_error("table t\norder x\nmalformed x\ncolumn a int64 reject=x\noutlier a zscore=0 reject=x\n",
+                 "t.rules:5: outlier takes zscore=K or iqr=K with K > 0");
+    expect_error("table t\norder x\nmalformed x\ncolumn a int64 reject=x\nreferences a nocolon reject=x\n",
+                 "t.rules:5: FILE:COLUMN expected");
+    expect_error("table t\norder x\nmalformed x\ncolumn a int64 reject=x\nunique a\n", "t.rules:5: expected");
 }
 
 /* Scans `csv` (header included) with the rules and returns the clean and rejects tables. */
