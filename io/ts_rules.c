@@ -245,7 +245,8 @@ static ts_err parse_table_rule(parser *ps, char **tok, int n)
     ts_rules *r = ps->r;
     if (r->ntable_rules == TS_RULES_MAX_TABLE_RULES)
         PFAIL(ps, "more than %d table rules", TS_RULES_MAX_TABLE_RULES);
-    ts_table_rule *t = &r->table_rules[r->ntable_rules];
+    /* counted at once, so ts_rules_free releases what a failing line already allocated */
+    ts_table_rule *t = &r->table_rules[r->ntable_rules++];
     const int refs = strcmp(tok[0], "references") == 0, outlier = strcmp(tok[0], "outlier") == 0;
     if (n != (refs || outlier ? 4 : 3) || strncmp(tok[n - 1], "reject=", 7) != 0)
         PFAIL(ps, "expected 'unique COLS reject=R', 'references COL FILE:COLUMN reject=R' or "
@@ -279,7 +280,7 @@ static ts_err parse_table_rule(parser *ps, char **tok, int n)
         t->kind = TS_TRULE_UNIQUE;
     }
     /* keep the table rules in precedence order, so each row gets the first reason that applies */
-    for (int i = r->ntable_rules++; i > 0 && r->table_rules[i - 1].reason > r->table_rules[i].reason; i--) {
+    for (int i = r->ntable_rules - 1; i > 0 && r->table_rules[i - 1].reason > r->table_rules[i].reason; i--) {
         const ts_table_rule tmp = r->table_rules[i];
         r->table_rules[i] = r->table_rules[i - 1], r->table_rules[i - 1] = tmp;
     }
