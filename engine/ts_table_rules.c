@@ -187,7 +187,7 @@ static ts_err unique_mask(ts_ctx *ctx, const ts_table *t, const ts_table_rule *r
     ts_table *kt = NULL, *losers = NULL;
     ts_err err = ts_ctx_check(ctx, keyed_rows(ctx, t, r, &kt));
     ts_key_cols k;
-    const int64_t n = ts_table_rows(kt);
+    const int64_t n = kt ? ts_table_rows(kt) : 0; /* kt is NULL when keyed_rows failed on some rank */
     int32_t *dest = ts_big(4 * (size_t)(n + 1));
     uint8_t *lose = ts_big_zero((size_t)n + 1);
     if (!err && (!dest || !lose))
