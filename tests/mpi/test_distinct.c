@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../unit/ts_test.h"
+#include "ts_mpi_test.h"
 #include "ts_ctx.h"
 #include "ts_distinct.h"
 #include "ts_exchange.h"
@@ -134,14 +135,5 @@ int main(int argc, char **argv)
         run(&ctx, 3000, ord);
         run(&ctx, 0, ord);
     }
-    long tot[2] = {ts_test_passed, ts_test_failed}, sum[2];
-    MPI_Reduce(tot, sum, 2, MPI_LONG, MPI_SUM, 0, ctx.comm);
-    if (ctx.rank == 0)
-        printf("test_distinct: %ld passed, %ld failed\n", sum[0], sum[1]);
-    const int failed = ts_test_failed != 0;
-    int any;
-    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, ctx.comm);
-    ts_ctx_free(&ctx);
-    MPI_Finalize();
-    return any;
+    return ts_mpi_test_done(&ctx, "test_distinct");
 }

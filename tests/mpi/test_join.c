@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../unit/ts_test.h"
+#include "ts_mpi_test.h"
 #include "ts_ctx.h"
 #include "ts_exchange.h"
 #include "ts_join_dist.h"
@@ -227,14 +228,5 @@ int main(int argc, char **argv)
             run(&ctx, &scs[s], (ts_join_type)t);
     test_errors(&ctx);
     ts_dict_release(g_dict);
-    long tot[2] = {ts_test_passed, ts_test_failed}, sum[2];
-    MPI_Reduce(tot, sum, 2, MPI_LONG, MPI_SUM, 0, ctx.comm);
-    if (ctx.rank == 0)
-        printf("test_join: %ld passed, %ld failed\n", sum[0], sum[1]);
-    const int failed = ts_test_failed != 0;
-    int any;
-    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, ctx.comm);
-    ts_ctx_free(&ctx);
-    MPI_Finalize();
-    return any;
+    return ts_mpi_test_done(&ctx, "test_join");
 }
