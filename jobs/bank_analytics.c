@@ -480,7 +480,7 @@ static void print_summary(const ts_ctx *ctx, const bank_state *s)
 
 ts_err ts_job_bank_analytics(ts_ctx *ctx, const ts_job_args *args)
 {
-    TS_TRY(ts_ctx_check(ctx, ctx->rank == 0 ? bank_check_inputs(args->data_dir) : TS_OK));
+    TS_TRY(ts_ctx_check(ctx, ctx->rank == 0 ? bank_check_inputs(args->data_dir, NULL, 0) : TS_OK));
     bank_state s = {.args = args};
     ts_plan plan;
     ts_err err = build_plan(&plan);

@@ -64,15 +64,17 @@ ts_err bank_resolve_countries(ts_rules *rules, const ts_column *codes, ts_dict *
     return TS_OK;
 }
 
-ts_err bank_check_inputs(const char *dir)
+ts_err bank_check_inputs(const char *dir, const char *const *extra, int nextra)
 {
     static const char *const needed[] = {"transactions", "countries.csv", "fx_rates.csv"};
+    const int nneeded = (int)(sizeof needed / sizeof needed[0]);
     char missing[1024] = "", path[4200];
-    for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, needed[i]);
+    for (int i = 0; i < nneeded + nextra; i++) {
+        const char *name = i < nneeded ? needed[i] : extra[i - nneeded];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
         if (access(path, R_OK) != 0)
             snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s", *missing ? ", " : "",
-                     needed[i]);
+                     name);
     }
     if (*missing)
         TS_FAIL(TS_ERR_IO, "data directory '%s' lacks %s (generate sample data with tessera-gen)", dir, missing);

@@ -16,8 +16,9 @@ ts_err bank_load_rules(const char *rules_path, ts_rules **out);
  * returns that category's dictionary (a new reference) in *countries. */
 ts_err bank_resolve_countries(ts_rules *rules, const ts_column *codes, ts_dict **countries);
 
-/* Names every missing input of DIR at once (transactions/, countries.csv, fx_rates.csv), before work starts. */
-ts_err bank_check_inputs(const char *dir);
+/* Names every missing input of DIR at once (transactions/, countries.csv, fx_rates.csv and the job's `extra`
+ * files), before work starts. */
+ts_err bank_check_inputs(const char *dir, const char *const *extra, int nextra);
 
 /* Adds a DICT column `country` to t: its STRING column country_code as codes of `countries` (NULL for a code not
  * in it), so reference tables join on integers with the scan's country_code. */

@@ -536,7 +536,7 @@ static void free_state(dq_state *s)
 
 ts_err ts_job_data_quality(ts_ctx *ctx, const ts_job_args *args)
 {
-    TS_TRY(ts_ctx_check(ctx, ctx->rank == 0 ? bank_check_inputs(args->data_dir) : TS_OK));
+    TS_TRY(ts_ctx_check(ctx, ctx->rank == 0 ? bank_check_inputs(args->data_dir, NULL, 0) : TS_OK));
     dq_state *s = calloc(1, sizeof *s);
     if (!s)
         return ts_ctx_check(ctx, ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory"));
