@@ -213,7 +213,8 @@ done:
     return err;
 }
 
-/* consume: free each input column once it has been sent, so peak memory is one column's copy, not a table's. */
+/* consume: free each input column once it has been sent, so peak memory is one column's copy, not a table's.
+ * A view (borrowed columns) is never consumed: its columns belong to another table. */
 static ts_err exchange(ts_ctx *ctx, ts_table *in, const int32_t *dest, int consume, ts_table **out)
 {
     route rt;
@@ -221,7 +222,7 @@ static ts_err exchange(ts_ctx *ctx, ts_table *in, const int32_t *dest, int consu
     ts_err err = ts_table_new_like(in, in->name, out);
     for (int c = 0; !err && c < in->ncols; c++) {
         err = exchange_column(ctx, &rt, in->cols[c], (*out)->cols[c]);
-        if (consume) {
+        if (consume && !in->borrowed) {
             ts_column *empty;
             if (!err)
                 err = ts_column_new_like(in->cols[c], &empty);

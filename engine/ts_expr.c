@@ -1,24 +1,69 @@
-#include "ts_expr.h"
+/* Expression trees: builders, binding (names, types, implicit casts, constant folding), the vector evaluation
+ * driver and the output column. The operators themselves live in the family files ts_expr_<family>.c. */
+#include "ts_expr_impl.h"
 
-#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ts_date.h"
 #include "ts_mem.h"
 
-struct ts_expr {
-    ts_expr_op op;
-    char name[TS_NAME_MAX]; /* COL */
-    int64_t i;              /* INT */
-    double f;               /* FLOAT */
-    char *s;                /* STRING */
-    ts_expr *a, *b;
-};
+static const char *const OP_NAMES[TS_X_OP_COUNT] = {
+    "column", "integer", "float", "string", "=", "<>", "<", "<=", ">", ">=", "AND", "OR", "NOT", "+", "-", "*", "/",
+    "IS NULL", "COALESCE", "CAST AS DOUBLE", "month_start", "year", "month", "day", "NULL", "boolean", "date",
+    "decimal", "%", "//", "unary -", "||", "CASE", "IN", "LIKE", "ILIKE", "CAST", "nullif", "greatest", "least",
+    "date_trunc", "date_part", "strftime", "strptime", "upper", "lower", "trim", "ltrim", "rtrim", "length",
+    "substr", "replace", "concat", "regexp_matches", "starts_with", "contains", "left", "right", "reverse", "abs",
+    "round", "floor", "ceil", "pow", "sqrt", "ln", "log10", "exp", "sign"};
 
-static const char *const OP_NAMES[] = {"column", "integer", "float", "string", "=", "<>", "<", "<=", ">", ">=",
-                                       "AND", "OR", "NOT", "+", "-", "*", "/", "IS NULL", "COALESCE", "CAST AS DOUBLE",
-                                       "month_start", "year", "month", "day"};
+/* Argument counts: minimum and maximum (-1: no maximum). */
+static const signed char ARITY[TS_X_OP_COUNT][2] = {
+    [TS_X_EQ] = {2, 2}, [TS_X_NE] = {2, 2}, [TS_X_LT] = {2, 2}, [TS_X_LE] = {2, 2}, [TS_X_GT] = {2, 2},
+    [TS_X_GE] = {2, 2}, [TS_X_AND] = {2, 2}, [TS_X_OR] = {2, 2}, [TS_X_NOT] = {1, 1}, [TS_X_ADD] = {2, 2},
+    [TS_X_SUB] = {2, 2}, [TS_X_MUL] = {2, 2}, [TS_X_DIV] = {2, 2}, [TS_X_IS_NULL] = {1, 1},
+    [TS_X_COALESCE] = {1, -1}, [TS_X_TO_FLOAT] = {1, 1}, [TS_X_MONTH_START] = {1, 1}, [TS_X_YEAR] = {1, 1},
+    [TS_X_MONTH] = {1, 1}, [TS_X_DAY] = {1, 1}, [TS_X_MOD] = {2, 2}, [TS_X_INTDIV] = {2, 2}, [TS_X_NEG] = {1, 1},
+    [TS_X_CONCAT] = {1, -1}, [TS_X_CASE] = {2, -1}, [TS_X_IN] = {2, -1}, [TS_X_LIKE] = {2, 2},
+    [TS_X_ILIKE] = {2, 2}, [TS_X_CAST] = {1, 1}, [TS_X_NULLIF] = {2, 2}, [TS_X_GREATEST] = {1, -1},
+    [TS_X_LEAST] = {1, -1}, [TS_X_DATE_TRUNC] = {2, 2}, [TS_X_DATE_PART] = {2, 2}, [TS_X_STRFTIME] = {2, 2},
+    [TS_X_STRPTIME] = {2, 2}, [TS_X_UPPER] = {1, 1}, [TS_X_LOWER] = {1, 1}, [TS_X_TRIM] = {1, 2},
+    [TS_X_LTRIM] = {1, 2}, [TS_X_RTRIM] = {1, 2}, [TS_X_LENGTH] = {1, 1}, [TS_X_SUBSTR] = {2, 3},
+    [TS_X_REPLACE] = {3, 3}, [TS_X_CONCAT_FN] = {0, -1}, [TS_X_REGEXP_MATCHES] = {2, 2},
+    [TS_X_STARTS_WITH] = {2, 2}, [TS_X_CONTAINS] = {2, 2}, [TS_X_LEFT] = {2, 2}, [TS_X_RIGHT] = {2, 2},
+    [TS_X_REVERSE] = {1, 1}, [TS_X_ABS] = {1, 1}, [TS_X_ROUND] = {1, 2}, [TS_X_FLOOR] = {1, 1}, [TS_X_CEIL] = {1, 1},
+    [TS_X_POW] = {2, 2}, [TS_X_SQRT] = {1, 1}, [TS_X_LN] = {1, 1}, [TS_X_LOG10] = {1, 1}, [TS_X_EXP] = {1, 1},
+    [TS_X_SIGN] = {1, 1}};
+
+const int64_t ts_xpow10[19] = {1,
+                               10,
+                               100,
+                               1000,
+                               10000,
+                               100000,
+                               1000000,
+                               10000000,
+                               100000000,
+                               1000000000,
+                               INT64_C(10000000000),
+                               INT64_C(100000000000),
+                               INT64_C(1000000000000),
+                               INT64_C(10000000000000),
+                               INT64_C(100000000000000),
+                               INT64_C(1000000000000000),
+                               INT64_C(10000000000000000),
+                               INT64_C(100000000000000000),
+                               INT64_C(1000000000000000000)};
+
+const char *ts_expr_op_name(ts_expr_op op)
+{
+    return op >= 0 && op < TS_X_OP_COUNT ? OP_NAMES[op] : "?";
+}
+
+static int is_leaf(ts_expr_op op)
+{
+    return op == TS_X_COL || op == TS_X_INT || op == TS_X_FLOAT || op == TS_X_STRING || op == TS_X_NULL ||
+           op == TS_X_BOOL || op == TS_X_DATE || op == TS_X_DECIMAL;
+}
 
 /* ---- builders ---------------------------------------------------------------------------------------------- */
 
@@ -38,11 +83,24 @@ ts_expr *ts_x_col(const char *name)
     return e;
 }
 
-ts_expr *ts_x_int(int64_t v)
+static ts_expr *literal_i(ts_expr_op op, int64_t v)
 {
-    ts_expr *e = node(TS_X_INT);
+    ts_expr *e = node(op);
     if (e)
         e->i = v;
+    return e;
+}
+
+ts_expr *ts_x_int(int64_t v) { return literal_i(TS_X_INT, v); }
+ts_expr *ts_x_bool(int v) { return literal_i(TS_X_BOOL, v != 0); }
+ts_expr *ts_x_date(int32_t days) { return literal_i(TS_X_DATE, days); }
+ts_expr *ts_x_null(void) { return node(TS_X_NULL); }
+
+ts_expr *ts_x_decimal(int64_t unscaled, int scale)
+{
+    ts_expr *e = literal_i(TS_X_DECIMAL, unscaled);
+    if (e)
+        e->scale = scale;
     return e;
 }
 
@@ -54,30 +112,60 @@ ts_expr *ts_x_float(double v)
     return e;
 }
 
-ts_expr *ts_x_string(const char *s)
+ts_expr *ts_x_string_len(const char *s, size_t len)
 {
     ts_expr *e = node(TS_X_STRING);
-    if (e && !(e->s = strdup(s))) {
+    if (e && !(e->s = malloc(len + 1))) {
         free(e);
         return NULL;
+    }
+    if (e) {
+        if (len)
+            memcpy(e->s, s, len);
+        e->s[len] = 0, e->slen = len;
     }
     return e;
 }
 
-static int is_unary(ts_expr_op op)
+ts_expr *ts_x_string(const char *s) { return ts_x_string_len(s, strlen(s)); }
+
+ts_expr *ts_x_func(ts_expr_op op, ts_expr **args, int nargs)
 {
-    return op == TS_X_NOT || op == TS_X_IS_NULL || op == TS_X_TO_FLOAT || op == TS_X_MONTH_START ||
-           op == TS_X_YEAR || op == TS_X_MONTH || op == TS_X_DAY;
+    int ok = nargs >= 0 && op >= 0 && op < TS_X_OP_COUNT;
+    for (int i = 0; i < nargs; i++)
+        ok &= args[i] != NULL;
+    ts_expr *e = ok ? node(op) : NULL;
+    if (e && nargs && !(e->args = malloc(sizeof *e->args * (size_t)nargs)))
+        free(e), e = NULL;
+    if (!e) {
+        for (int i = 0; i < nargs; i++)
+            ts_expr_free(args[i]);
+        return NULL;
+    }
+    if (nargs)
+        memcpy(e->args, args, sizeof *args * (size_t)nargs);
+    e->nargs = nargs;
+    return e;
 }
 
 ts_expr *ts_x_op(ts_expr_op op, ts_expr *a, ts_expr *b)
 {
-    ts_expr *e = a && (b || is_unary(op)) ? node(op) : NULL;
-    if (!e) {
+    const int unary_ok = op >= 0 && op < TS_X_OP_COUNT && ARITY[op][0] <= 1;
+    if (!a || (!b && !unary_ok)) {
         ts_expr_free(a), ts_expr_free(b);
         return NULL;
     }
-    e->a = a, e->b = b;
+    ts_expr *args[2] = {a, b};
+    return ts_x_func(op, args, b ? 2 : 1);
+}
+
+ts_expr *ts_x_cast(ts_expr *a, ts_type type, int scale, int try_cast)
+{
+    ts_expr *e = ts_x_func(TS_X_CAST, &a, a ? 1 : 0);
+    if (!a)
+        return NULL;
+    if (e)
+        e->cast_type = type, e->scale = scale, e->try_cast = try_cast != 0, e->has_target = 1;
     return e;
 }
 
@@ -85,304 +173,455 @@ void ts_expr_free(ts_expr *e)
 {
     if (!e)
         return;
-    ts_expr_free(e->a), ts_expr_free(e->b);
+    for (int i = 0; i < e->nargs; i++)
+        ts_expr_free(e->args[i]);
+    free(e->args);
     free(e->s);
     free(e);
 }
 
-/* ---- binding: names to columns, result types, one vector buffer per node ---------------------------------- */
+/* ---- bound nodes ------------------------------------------------------------------------------------------- */
 
-typedef enum { V_BOOL, V_INT, V_FLOAT, V_DATE, V_CODE, V_STRING } vtype;
-
-typedef struct bound {
-    const ts_expr *e;
-    vtype type;
-    const ts_column *col; /* COL */
-    const ts_dict *dict;  /* V_CODE */
-    int scale;            /* V_INT from a DECIMAL column */
-    struct bound *a, *b;
-    union {
-        int64_t *i;
-        double *f;
-    } v;                  /* TS_EXPR_VECTOR values */
-    uint8_t *valid;       /* TS_EXPR_VECTOR flags, 1 = valid */
-} bound;
-
-static void unbind(bound *n)
+static void xfree(ts_xnode *n)
 {
     if (!n)
         return;
-    unbind(n->a), unbind(n->b);
-    free(n->v.i), free(n->valid), free(n);
+    for (int i = 0; i < n->nargs; i++)
+        xfree(n->args[i]);
+    if (n->aux_free)
+        n->aux_free(n->aux);
+    free(n->args), free(n->own), free(n->valid), free(n->mask), free(n->buf), free(n);
 }
 
-static int numeric(vtype t) { return t == V_INT || t == V_FLOAT || t == V_DATE; }
+static ts_err xnew(ts_expr_op op, const ts_expr *e, int nargs, ts_xnode **out)
+{
+    ts_xnode *n = calloc(1, sizeof *n);
+    if (n) {
+        n->op = op, n->e = e, n->nargs = nargs;
+        n->own = calloc(TS_EXPR_VECTOR, sizeof(ts_sv));
+        n->valid = calloc(TS_EXPR_VECTOR, 1);
+        n->mask = calloc(2 * TS_EXPR_VECTOR, 1);
+        n->args = nargs ? calloc((size_t)nargs, sizeof *n->args) : NULL;
+        n->v.i = n->own;
+    }
+    if (!n || !n->own || !n->valid || !n->mask || (nargs && !n->args)) {
+        xfree(n);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory binding an expression");
+    }
+    *out = n;
+    return TS_OK;
+}
 
-static ts_err bind_col(bound *n, const ts_table *t)
+const char *ts_xname(const ts_xnode *n)
+{
+    return n->op == TS_X_CAST && n->try_cast ? "TRY_CAST" : ts_expr_op_name(n->op);
+}
+
+const char *ts_xtype_name(ts_xtype t, int scale, char *buf, size_t cap)
+{
+    static const char *const names[] = {"NULL", "BOOLEAN", "INT64", "FLOAT64", "DATE", "DECIMAL", "STRING",
+                                        "STRING"};
+    if (t == TS_XT_DEC)
+        snprintf(buf, cap, "DECIMAL(18,%d)", scale);
+    else
+        snprintf(buf, cap, "%s", names[t]);
+    return buf;
+}
+
+double ts_xas_double(const ts_xnode *n, int k)
+{
+    if (n->type == TS_XT_FLOAT)
+        return n->v.f[k];
+    return n->type == TS_XT_DEC && n->scale ? (double)n->v.i[k] / (double)ts_xpow10[n->scale] : (double)n->v.i[k];
+}
+
+ts_err ts_xreserve(ts_xnode *n, size_t bytes)
+{
+    if (bytes <= n->cap)
+        return TS_OK;
+    size_t cap = n->cap ? n->cap : 4096;
+    while (cap < bytes)
+        cap *= 2;
+    char *p = malloc(cap);
+    if (!p)
+        TS_FAIL(TS_ERR_NOMEM, "%s: out of memory for %zu bytes of strings", ts_xname(n), bytes);
+    free(n->buf);
+    n->buf = p, n->cap = cap;
+    return TS_OK;
+}
+
+int ts_xbad(ts_xnode *n, const uint8_t *bad, int m, const uint8_t *active, int nullify)
+{
+    int first = -1;
+    for (int k = 0; k < m; k++) {
+        if (!bad[k])
+            continue;
+        if (!nullify && ts_xlive(active, k)) {
+            if (first < 0)
+                first = k;
+        } else {
+            n->valid[k] = 0;
+        }
+    }
+    return first;
+}
+
+/* Copies row 0 over the whole vector: the node is constant from now on. */
+static void replicate(ts_xnode *n)
+{
+    for (int k = 1; k < TS_EXPR_VECTOR; k++) {
+        n->valid[k] = n->valid[0];
+        if (n->type == TS_XT_STRING)
+            n->v.s[k] = n->v.s[0];
+        else
+            n->v.i[k] = n->v.i[0];
+    }
+    n->is_const = 1;
+}
+
+/* Gives an untyped-NULL node (and the untyped NULLs flowing into it) a type. */
+static void adopt(ts_xnode *n, ts_xtype type, int scale, const ts_dict *dict)
+{
+    n->type = type, n->scale = scale, n->dict = dict;
+    if (type == TS_XT_STRING)
+        for (int k = 0; k < TS_EXPR_VECTOR; k++)
+            n->v.s[k].p = "", n->v.s[k].n = 0;
+    for (int i = 0; i < n->nargs; i++)
+        if (n->args[i]->type == TS_XT_NULL)
+            adopt(n->args[i], type, scale, dict);
+}
+
+ts_err ts_xeval(ts_xnode *n, int64_t start, int m, const uint8_t *active)
+{
+    if (n->is_const)
+        return TS_OK;
+    if (!n->lazy)
+        for (int i = 0; i < n->nargs; i++)
+            TS_TRY(ts_xeval(n->args[i], start, m, active));
+    return n->eval(n, start, m, active);
+}
+
+/* Evaluates a node whose arguments are all constant once; an error (say CAST('x' AS INT)) leaves it to be raised
+ * when rows are evaluated, where it may be masked (a CASE branch never taken). */
+static void fold(ts_xnode *n)
+{
+    if (is_leaf(n->op) || n->is_const)
+        return;
+    for (int i = 0; i < n->nargs; i++)
+        if (!n->args[i]->is_const)
+            return;
+    if (n->eval(n, 0, 1, NULL) != TS_OK) {
+        ts_error_clear();
+        return;
+    }
+    replicate(n);
+}
+
+ts_err ts_xcoerce(ts_xnode *n, int i, ts_xtype type, int scale, const ts_dict *dict)
+{
+    ts_xnode *a = n->args[i];
+    if (a->type == type && (type != TS_XT_DEC || a->scale == scale) && (type != TS_XT_CODE || a->dict == dict))
+        return TS_OK;
+    if (a->type == TS_XT_NULL) {
+        adopt(a, type, scale, dict);
+        return TS_OK;
+    }
+    ts_xnode *c;
+    TS_TRY(xnew(TS_X_CAST, NULL, 1, &c));
+    c->args[0] = a, c->type = type, c->scale = scale, c->dict = dict;
+    ts_err err = ts_xbind_cast(c);
+    if (err) {
+        c->args[0] = NULL;
+        xfree(c);
+        TS_FAIL(err, "%s: argument %d: %s", ts_xname(n), i + 1, ts_error_headline());
+    }
+    n->args[i] = c;
+    if (a->is_const) {
+        if (c->eval(c, 0, 1, NULL) != TS_OK) {
+            char why[256];
+            snprintf(why, sizeof why, "%s", ts_error_headline());
+            TS_FAIL(TS_ERR_USAGE, "%s: argument %d: %s", ts_xname(n), i + 1, why);
+        }
+        replicate(c);
+    }
+    return TS_OK;
+}
+
+ts_err ts_xneed_str(ts_xnode *n, int i)
+{
+    const ts_xtype t = n->args[i]->type;
+    if (t == TS_XT_STRING || t == TS_XT_CODE || t == TS_XT_NULL)
+        return ts_xcoerce(n, i, TS_XT_STRING, 0, NULL);
+    char b[32];
+    TS_FAIL(TS_ERR_USAGE, "%s: argument %d must be a string, not %s", ts_xname(n), i + 1,
+            ts_xtype_name(t, n->args[i]->scale, b, sizeof b));
+}
+
+ts_err ts_xneed_int(ts_xnode *n, int i)
+{
+    const ts_xtype t = n->args[i]->type;
+    if (t == TS_XT_INT || t == TS_XT_NULL)
+        return ts_xcoerce(n, i, TS_XT_INT, 0, NULL);
+    char b[32];
+    TS_FAIL(TS_ERR_USAGE, "%s: argument %d must be an integer, not %s", ts_xname(n), i + 1,
+            ts_xtype_name(t, n->args[i]->scale, b, sizeof b));
+}
+
+ts_err ts_xneed_date(ts_xnode *n, int i)
+{
+    const ts_xnode *a = n->args[i];
+    if (a->type == TS_XT_DATE || a->type == TS_XT_NULL || (a->is_const && ts_xis_str(a->type)))
+        return ts_xcoerce(n, i, TS_XT_DATE, 0, NULL);
+    char b[32];
+    TS_FAIL(TS_ERR_USAGE, "%s: argument %d must be a date, not %s", ts_xname(n), i + 1,
+            ts_xtype_name(a->type, a->scale, b, sizeof b));
+}
+
+/* Joins one more type into a running common type (string constants are handled by the caller). */
+static int join_type(ts_xtype *t, int *scale, const ts_dict **dict, const ts_xnode *a)
+{
+    if (*t == TS_XT_NULL) {
+        *t = a->type, *scale = a->scale, *dict = a->dict;
+        return 1;
+    }
+    const ts_xtype x = *t, y = a->type;
+    if (x == y) {
+        if (x == TS_XT_DEC && a->scale > *scale)
+            *scale = a->scale;
+        if (x == TS_XT_CODE && a->dict != *dict)
+            *t = TS_XT_STRING, *dict = NULL;
+        return 1;
+    }
+    if (ts_xis_str(x) && ts_xis_str(y)) {
+        *t = TS_XT_STRING, *dict = NULL;
+        return 1;
+    }
+    if (ts_xis_num(x) && ts_xis_num(y)) {
+        if (x == TS_XT_FLOAT || y == TS_XT_FLOAT)
+            *t = TS_XT_FLOAT, *scale = 0;
+        else
+            *t = TS_XT_DEC, *scale = x == TS_XT_DEC ? *scale : a->scale;
+        return 1;
+    }
+    return 0;
+}
+
+ts_err ts_xunify(ts_xnode *n, const uint8_t *use, ts_xtype *type, int *scale, const ts_dict **dict)
+{
+    ts_xtype t = TS_XT_NULL;
+    int s = 0, strings = 0;
+    const ts_dict *d = NULL;
+    for (int i = 0; i < n->nargs; i++) {
+        const ts_xnode *a = n->args[i];
+        if ((use && !use[i]) || a->type == TS_XT_NULL)
+            continue;
+        if (a->is_const && a->type == TS_XT_STRING) { /* adopts the others' type (DATE '...', numbers) */
+            strings = 1;
+            continue;
+        }
+        if (!join_type(&t, &s, &d, a)) {
+            char b1[32], b2[32];
+            TS_FAIL(TS_ERR_USAGE, "%s: argument %d (%s) does not go with the earlier ones (%s)", ts_xname(n), i + 1,
+                    ts_xtype_name(a->type, a->scale, b1, sizeof b1), ts_xtype_name(t, s, b2, sizeof b2));
+        }
+    }
+    if (strings && (t == TS_XT_NULL || t == TS_XT_CODE))
+        t = TS_XT_STRING, d = NULL;
+    *type = t, *scale = s, *dict = d;
+    return TS_OK;
+}
+
+/* ---- binding ----------------------------------------------------------------------------------------------- */
+
+static ts_err bind_col(ts_xnode *n, const ts_table *t)
 {
     ts_column *c;
     TS_TRY(ts_table_need(t, n->e->name, &c));
     n->col = c;
     switch (c->type) {
-    case TS_T_BOOL: n->type = V_BOOL; break;
-    case TS_T_FLOAT64: n->type = V_FLOAT; break;
-    case TS_T_DATE: n->type = V_DATE; break;
-    case TS_T_DICT: n->type = V_CODE, n->dict = c->dict; break;
-    case TS_T_STRING: TS_FAIL(TS_ERR_USAGE, "column '%s': STRING columns are not supported in expressions yet", c->name);
-    default: n->type = V_INT, n->scale = c->type == TS_T_DECIMAL ? c->scale : 0; break;
+    case TS_T_BOOL: n->type = TS_XT_BOOL; break;
+    case TS_T_FLOAT64: n->type = TS_XT_FLOAT; break;
+    case TS_T_DATE: n->type = TS_XT_DATE; break;
+    case TS_T_DICT: n->type = TS_XT_CODE, n->dict = c->dict; break;
+    case TS_T_STRING: n->type = TS_XT_STRING; break;
+    case TS_T_DECIMAL: n->type = TS_XT_DEC, n->scale = c->scale; break;
+    default: n->type = TS_XT_INT; break;
     }
     return TS_OK;
 }
 
-/* A string constant compared with a dictionary column becomes that dictionary's code (-1: matches nothing). */
-static ts_err bind_compare(bound *n)
+static ts_err load_column(ts_xnode *n, int64_t start, int m, const uint8_t *active);
+
+static ts_err bind_literal(ts_xnode *n)
 {
-    bound *x = n->a, *y = n->b;
-    if (x->type == V_STRING && y->type == V_CODE)
-        x = n->b, y = n->a;
-    if (x->type == V_CODE && y->type == V_STRING) {
-        if (n->e->op != TS_X_EQ && n->e->op != TS_X_NE)
-            TS_FAIL(TS_ERR_USAGE, "'%s' on a dictionary column: only = and <> are supported", OP_NAMES[n->e->op]);
-        y->type = V_CODE, y->dict = x->dict;
-        const int32_t code = ts_dict_find(x->dict, y->e->s, strlen(y->e->s));
-        for (int k = 0; k < TS_EXPR_VECTOR; k++)
-            y->v.i[k] = code, y->valid[k] = 1;
-    } else if (!(numeric(x->type) && numeric(y->type)) && !(x->type == y->type && x->type != V_STRING)) {
-        TS_FAIL(TS_ERR_USAGE, "'%s' compares incompatible types", OP_NAMES[n->e->op]);
+    const ts_expr *e = n->e;
+    n->valid[0] = 1;
+    switch (e->op) {
+    case TS_X_INT: n->type = TS_XT_INT, n->v.i[0] = e->i; break;
+    case TS_X_BOOL: n->type = TS_XT_BOOL, n->v.i[0] = e->i; break;
+    case TS_X_DATE: n->type = TS_XT_DATE, n->v.i[0] = e->i; break;
+    case TS_X_FLOAT: n->type = TS_XT_FLOAT, n->v.f[0] = e->f; break;
+    case TS_X_STRING: n->type = TS_XT_STRING, n->v.s[0].p = e->s, n->v.s[0].n = (int64_t)e->slen; break;
+    case TS_X_NULL: n->type = TS_XT_NULL, n->valid[0] = 0; break;
+    default:
+        if (e->scale < 0 || e->scale > 18)
+            TS_FAIL(TS_ERR_USAGE, "decimal literal: scale %d is outside 0..18", e->scale);
+        n->type = TS_XT_DEC, n->scale = e->scale, n->v.i[0] = e->i;
+        break;
     }
-    n->type = V_BOOL;
+    replicate(n);
     return TS_OK;
 }
 
-static ts_err bind_types(bound *n)
+static ts_err bind_family(ts_xnode *n)
 {
-    const ts_expr_op op = n->e->op;
-    const vtype ta = n->a ? n->a->type : V_INT, tb = n->b ? n->b->type : V_INT;
-    switch (op) {
-    case TS_X_EQ: case TS_X_NE: case TS_X_LT: case TS_X_LE: case TS_X_GT: case TS_X_GE: return bind_compare(n);
-    case TS_X_AND: case TS_X_OR:
-        if (ta != V_BOOL || tb != V_BOOL)
-            TS_FAIL(TS_ERR_USAGE, "%s needs boolean operands", OP_NAMES[op]);
-        n->type = V_BOOL;
-        return TS_OK;
-    case TS_X_NOT:
-        if (ta != V_BOOL)
-            TS_FAIL(TS_ERR_USAGE, "NOT needs a boolean operand");
-        n->type = V_BOOL;
-        return TS_OK;
-    case TS_X_IS_NULL: n->type = V_BOOL; return TS_OK;
-    case TS_X_ADD: case TS_X_SUB: case TS_X_MUL: case TS_X_DIV:
-        if (!numeric(ta) || !numeric(tb))
-            TS_FAIL(TS_ERR_USAGE, "'%s' needs numeric operands", OP_NAMES[op]);
-        n->type = op == TS_X_DIV || ta == V_FLOAT || tb == V_FLOAT ? V_FLOAT
-                  : op == TS_X_SUB && ta == V_DATE && tb == V_DATE ? V_INT
-                  : ta == V_DATE || tb == V_DATE ? V_DATE : V_INT;
-        return TS_OK;
-    case TS_X_COALESCE:
-        if (ta != tb && !(numeric(ta) && numeric(tb)))
-            TS_FAIL(TS_ERR_USAGE, "COALESCE needs operands of one type");
-        n->type = ta == V_FLOAT || tb == V_FLOAT ? V_FLOAT : ta;
-        n->dict = n->a->dict;
-        return TS_OK;
+    switch (n->op) {
+    case TS_X_EQ: case TS_X_NE: case TS_X_LT: case TS_X_LE: case TS_X_GT: case TS_X_GE: case TS_X_IN:
+    case TS_X_NULLIF: case TS_X_GREATEST: case TS_X_LEAST:
+        return ts_xbind_compare(n);
+    case TS_X_AND: case TS_X_OR: case TS_X_NOT: case TS_X_IS_NULL: case TS_X_CASE: case TS_X_COALESCE:
+        return ts_xbind_logic(n);
+    case TS_X_ADD: case TS_X_SUB: case TS_X_MUL: case TS_X_DIV: case TS_X_MOD: case TS_X_INTDIV: case TS_X_NEG:
+    case TS_X_ABS: case TS_X_ROUND: case TS_X_FLOOR: case TS_X_CEIL: case TS_X_POW: case TS_X_SQRT: case TS_X_LN:
+    case TS_X_LOG10: case TS_X_EXP: case TS_X_SIGN:
+        return ts_xbind_math(n);
     case TS_X_TO_FLOAT:
-        if (!numeric(ta) && ta != V_BOOL)
-            TS_FAIL(TS_ERR_USAGE, "CAST AS DOUBLE needs a numeric operand");
-        n->type = V_FLOAT;
-        return TS_OK;
-    case TS_X_MONTH_START: case TS_X_YEAR: case TS_X_MONTH: case TS_X_DAY:
-        if (ta != V_DATE)
-            TS_FAIL(TS_ERR_USAGE, "%s needs a date", OP_NAMES[op]);
-        n->type = op == TS_X_MONTH_START ? V_DATE : V_INT;
-        return TS_OK;
-    default: return TS_OK;
+        n->type = TS_XT_FLOAT;
+        return ts_xbind_cast(n);
+    case TS_X_CAST: {
+        const ts_expr *e = n->e;
+        if (!e->has_target)
+            TS_FAIL(TS_ERR_USAGE, "CAST: no target type (build casts with ts_x_cast)");
+        n->try_cast = e->try_cast, n->narrow = e->cast_type == TS_T_INT32, n->scale = 0;
+        switch (e->cast_type) {
+        case TS_T_BOOL: n->type = TS_XT_BOOL; break;
+        case TS_T_INT32: case TS_T_INT64: n->type = TS_XT_INT; break;
+        case TS_T_FLOAT64: n->type = TS_XT_FLOAT; break;
+        case TS_T_DATE: n->type = TS_XT_DATE; break;
+        case TS_T_STRING: n->type = TS_XT_STRING; break;
+        case TS_T_DECIMAL:
+            if (e->scale < 0 || e->scale > 18)
+                TS_FAIL(TS_ERR_USAGE, "%s: DECIMAL scale %d is outside 0..18", ts_xname(n), e->scale);
+            n->type = TS_XT_DEC, n->scale = e->scale;
+            break;
+        default: TS_FAIL(TS_ERR_USAGE, "%s: cannot cast to a dictionary type", ts_xname(n));
+        }
+        return ts_xbind_cast(n);
+    }
+    case TS_X_MONTH_START: case TS_X_YEAR: case TS_X_MONTH: case TS_X_DAY: case TS_X_DATE_TRUNC:
+    case TS_X_DATE_PART: case TS_X_STRFTIME: case TS_X_STRPTIME:
+        return ts_xbind_date(n);
+    default: return ts_xbind_string(n);
     }
 }
 
-static ts_err bind(const ts_expr *e, const ts_table *t, bound **out)
+static ts_err bind(const ts_expr *e, const ts_table *t, ts_xnode **out)
 {
-    bound *n = calloc(1, sizeof *n);
-    if (!n || !(n->v.i = malloc(sizeof(int64_t) * TS_EXPR_VECTOR)) || !(n->valid = malloc(TS_EXPR_VECTOR))) {
-        unbind(n);
-        TS_FAIL(TS_ERR_NOMEM, "out of memory binding an expression");
-    }
-    n->e = e;
-    *out = n;
+    ts_xnode *n;
+    TS_TRY(xnew(e->op, e, e->nargs, &n));
     ts_err err = TS_OK;
-    if (e->a)
-        err = bind(e->a, t, &n->a);
-    if (!err && e->b)
-        err = bind(e->b, t, &n->b);
-    if (!err) {
-        switch (e->op) {
-        case TS_X_COL: err = bind_col(n, t); break;
-        case TS_X_INT: n->type = V_INT; break;
-        case TS_X_FLOAT: n->type = V_FLOAT; break;
-        case TS_X_STRING: n->type = V_STRING; break;
-        default: err = bind_types(n); break;
+    if (!is_leaf(e->op)) {
+        const int lo = ARITY[e->op][0], hi = ARITY[e->op][1];
+        if (e->nargs < lo || (hi >= 0 && e->nargs > hi)) {
+            char want[32];
+            snprintf(want, sizeof want, hi < 0 ? "at least %d" : lo == hi ? "%d" : "%d or %d", lo, hi);
+            err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__, "%s: expects %s argument%s, got %d",
+                                 ts_expr_op_name(e->op), want, hi == 1 ? "" : "s", e->nargs);
         }
     }
-    /* constants are filled once: every vector reuses them */
-    for (int k = 0; !err && k < TS_EXPR_VECTOR && (e->op == TS_X_INT || e->op == TS_X_FLOAT); k++) {
-        if (e->op == TS_X_INT)
-            n->v.i[k] = e->i;
-        else
-            n->v.f[k] = e->f;
-        n->valid[k] = 1;
+    for (int i = 0; !err && i < e->nargs; i++)
+        err = bind(e->args[i], t, &n->args[i]);
+    if (!err) {
+        if (e->op == TS_X_COL) {
+            err = bind_col(n, t);
+            n->eval = load_column;
+        } else if (is_leaf(e->op)) {
+            err = bind_literal(n);
+        } else {
+            err = bind_family(n);
+            if (!err)
+                fold(n);
+        }
     }
     if (err) {
-        unbind(n);
+        xfree(n);
         *out = NULL;
-        ts_error_trace(__FILE__, __LINE__, OP_NAMES[e->op]);
+        ts_error_trace(__FILE__, __LINE__, ts_expr_op_name(e->op));
+        return err;
     }
-    return err;
+    *out = n;
+    return TS_OK;
 }
 
-/* ---- evaluation, one vector at a time ---------------------------------------------------------------------- */
+/* ---- evaluation -------------------------------------------------------------------------------------------- */
 
-static void load_column(bound *n, int64_t start, int m)
+static ts_err load_column(ts_xnode *n, int64_t start, int m, const uint8_t *active)
 {
+    (void)active;
     const ts_column *c = n->col;
     switch (c->type) {
-    case TS_T_BOOL: for (int k = 0; k < m; k++) n->v.i[k] = TS_COL(c, uint8_t)[start + k]; break;
-    case TS_T_FLOAT64: memcpy(n->v.f, TS_COL(c, double) + start, sizeof(double) * (size_t)m); break;
+    case TS_T_BOOL:
+        for (int k = 0; k < m; k++)
+            n->v.i[k] = TS_COL(c, uint8_t)[start + k] != 0;
+        break;
     case TS_T_INT32: case TS_T_DATE: case TS_T_DICT:
-        for (int k = 0; k < m; k++) n->v.i[k] = TS_COL(c, int32_t)[start + k];
+        for (int k = 0; k < m; k++)
+            n->v.i[k] = TS_COL(c, int32_t)[start + k];
         break;
-    default: memcpy(n->v.i, TS_COL(c, int64_t) + start, sizeof(int64_t) * (size_t)m); break;
+    case TS_T_STRING: {
+        const int64_t *off = TS_COL(c, int64_t) + start;
+        for (int k = 0; k < m; k++)
+            n->v.s[k].p = c->bytes + off[k], n->v.s[k].n = off[k + 1] - off[k];
+        break;
     }
-    if (!c->valid)
+    default: n->v.i = TS_COL(c, int64_t) + start; break; /* INT64, DECIMAL, FLOAT64: no copy */
+    }
+    if (!c->valid) {
         memset(n->valid, 1, (size_t)m);
-    else
-        for (int k = 0; k < m; k++)
-            n->valid[k] = (uint8_t)ts_column_is_valid(c, start + k);
-}
-
-static double as_float(const bound *n, int k)
-{
-    if (n->type == V_FLOAT)
-        return n->v.f[k];
-    static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
-    return n->scale ? (double)n->v.i[k] / pow10[n->scale] : (double)n->v.i[k];
-}
-
-static int compare(const bound *x, const bound *y, int k)
-{
-    if (x->type == V_FLOAT || y->type == V_FLOAT) {
-        const double a = as_float(x, k), b = as_float(y, k);
-        return (a > b) - (a < b);
-    }
-    return (x->v.i[k] > y->v.i[k]) - (x->v.i[k] < y->v.i[k]);
-}
-
-static void eval_compare(bound *n, int m)
-{
-    const ts_expr_op op = n->e->op;
-    for (int k = 0; k < m; k++) {
-        const int c = compare(n->a, n->b, k);
-        n->v.i[k] = op == TS_X_EQ ? c == 0 : op == TS_X_NE ? c != 0 : op == TS_X_LT ? c < 0
-                  : op == TS_X_LE ? c <= 0 : op == TS_X_GT ? c > 0 : c >= 0;
-        n->valid[k] = n->a->valid[k] & n->b->valid[k];
-    }
-}
-
-/* SQL three-valued logic: FALSE AND NULL = FALSE, TRUE OR NULL = TRUE. */
-static void eval_logic(bound *n, int m)
-{
-    const int is_and = n->e->op == TS_X_AND;
-    for (int k = 0; k < m; k++) {
-        const int va = n->a->valid[k], vb = n->b->valid[k], a = (int)n->a->v.i[k], b = (int)n->b->v.i[k];
-        const int decided = is_and ? (va && !a) || (vb && !b) : (va && a) || (vb && b);
-        n->v.i[k] = is_and ? !decided && va && vb && a && b : decided;
-        n->valid[k] = (uint8_t)(decided || (va && vb));
-    }
-}
-
-static void eval_arith(bound *n, int m)
-{
-    const ts_expr_op op = n->e->op;
-    for (int k = 0; k < m; k++)
-        n->valid[k] = n->a->valid[k] & n->b->valid[k];
-    if (n->type == V_FLOAT) {
+    } else {
         for (int k = 0; k < m; k++) {
-            const double a = as_float(n->a, k), b = as_float(n->b, k);
-            n->v.f[k] = op == TS_X_ADD ? a + b : op == TS_X_SUB ? a - b : op == TS_X_MUL ? a * b : a / b;
+            const int64_t i = start + k;
+            n->valid[k] = (uint8_t)((c->valid[i >> 6] >> (i & 63)) & 1u);
         }
-        return;
     }
-    /* integers wrap like two's complement instead of overflowing (undefined in C) */
-    for (int k = 0; k < m; k++) {
-        const uint64_t a = (uint64_t)n->a->v.i[k], b = (uint64_t)n->b->v.i[k];
-        n->v.i[k] = (int64_t)(op == TS_X_ADD ? a + b : op == TS_X_SUB ? a - b : a * b);
-    }
+    return TS_OK;
 }
 
-static void eval_date(bound *n, int m)
+static ts_type out_type(ts_xtype t)
 {
-    for (int k = 0; k < m; k++) {
-        n->valid[k] = n->a->valid[k];
-        int y, mo, d;
-        ts_civil_from_days((int32_t)n->a->v.i[k], &y, &mo, &d);
-        const ts_expr_op op = n->e->op;
-        n->v.i[k] = op == TS_X_MONTH_START ? n->a->v.i[k] - (d - 1) : op == TS_X_YEAR ? y : op == TS_X_MONTH ? mo : d;
-    }
+    static const ts_type types[] = {TS_T_INT64, TS_T_BOOL, TS_T_INT64, TS_T_FLOAT64, TS_T_DATE,
+                                    TS_T_DECIMAL, TS_T_DICT, TS_T_STRING};
+    return types[t];
 }
 
-static void eval(bound *n, int64_t start, int m)
+static ts_err store(const ts_xnode *n, ts_column *c, int64_t start, int m)
 {
-    if (n->a)
-        eval(n->a, start, m);
-    if (n->b)
-        eval(n->b, start, m);
-    switch (n->e->op) {
-    case TS_X_COL: load_column(n, start, m); break;
-    case TS_X_INT: case TS_X_FLOAT: case TS_X_STRING: break;
-    case TS_X_EQ: case TS_X_NE: case TS_X_LT: case TS_X_LE: case TS_X_GT: case TS_X_GE: eval_compare(n, m); break;
-    case TS_X_AND: case TS_X_OR: eval_logic(n, m); break;
-    case TS_X_NOT:
+    switch (c->type) {
+    case TS_T_BOOL:
         for (int k = 0; k < m; k++)
-            n->v.i[k] = !n->a->v.i[k], n->valid[k] = n->a->valid[k];
+            TS_COL(c, uint8_t)[start + k] = (uint8_t)n->v.i[k];
         break;
-    case TS_X_IS_NULL:
+    case TS_T_DATE: case TS_T_DICT:
         for (int k = 0; k < m; k++)
-            n->v.i[k] = !n->a->valid[k], n->valid[k] = 1;
+            TS_COL(c, int32_t)[start + k] = (int32_t)n->v.i[k];
         break;
-    case TS_X_ADD: case TS_X_SUB: case TS_X_MUL: case TS_X_DIV: eval_arith(n, m); break;
-    case TS_X_COALESCE:
+    case TS_T_FLOAT64: memcpy(TS_COL(c, double) + start, n->v.f, sizeof(double) * (size_t)m); break;
+    case TS_T_STRING: {
+        int64_t bytes = 0;
+        for (int k = 0; k < m; k++)
+            bytes += n->valid[k] ? n->v.s[k].n : 0;
+        TS_TRY(ts_column_reserve(c, start + m, c->nbytes + bytes));
+        int64_t *off = TS_COL(c, int64_t);
         for (int k = 0; k < m; k++) {
-            const bound *src = n->a->valid[k] ? n->a : n->b;
-            if (n->type == V_FLOAT)
-                n->v.f[k] = as_float(src, k);
-            else
-                n->v.i[k] = src->v.i[k];
-            n->valid[k] = src->valid[k];
+            if (n->valid[k] && n->v.s[k].n) {
+                memcpy(c->bytes + c->nbytes, n->v.s[k].p, (size_t)n->v.s[k].n);
+                c->nbytes += n->v.s[k].n;
+            }
+            off[start + k + 1] = c->nbytes;
         }
         break;
-    case TS_X_TO_FLOAT:
-        for (int k = 0; k < m; k++)
-            n->v.f[k] = as_float(n->a, k), n->valid[k] = n->a->valid[k];
-        break;
-    case TS_X_MONTH_START: case TS_X_YEAR: case TS_X_MONTH: case TS_X_DAY: eval_date(n, m); break;
     }
-}
-
-static ts_err output_column(const bound *n, const char *name, int64_t rows, ts_column **out)
-{
-    static const ts_type types[] = {TS_T_BOOL, TS_T_INT64, TS_T_FLOAT64, TS_T_DATE, TS_T_DICT};
-    if (n->type == V_STRING)
-        TS_FAIL(TS_ERR_USAGE, "column '%s': a string constant cannot be a column", name);
-    TS_TRY(ts_column_new(name, types[n->type], 0, n->type == V_CODE ? (ts_dict *)n->dict : NULL, out));
-    return ts_column_reserve(*out, rows, 0);
-}
-
-static ts_err store(const bound *n, ts_column *c, int64_t start, int m)
-{
-    for (int k = 0; k < m; k++) {
-        switch (c->type) {
-        case TS_T_BOOL: TS_COL(c, uint8_t)[start + k] = (uint8_t)n->v.i[k]; break;
-        case TS_T_DATE: case TS_T_DICT: TS_COL(c, int32_t)[start + k] = (int32_t)n->v.i[k]; break;
-        case TS_T_FLOAT64: TS_COL(c, double)[start + k] = n->v.f[k]; break;
-        default: TS_COL(c, int64_t)[start + k] = n->v.i[k]; break;
-        }
+    default: memcpy(TS_COL(c, int64_t) + start, n->v.i, sizeof(int64_t) * (size_t)m); break;
     }
     c->len = start + m;
     for (int k = 0; k < m; k++)
@@ -391,49 +630,82 @@ static ts_err store(const bound *n, ts_column *c, int64_t start, int m)
     return TS_OK;
 }
 
-ts_err ts_expr_eval(const ts_expr *e, const ts_table *t, const char *name, ts_column **out)
+static ts_err bind_root(const ts_expr *e, const ts_table *t, const char *what, ts_xnode **root)
 {
     if (!e)
-        TS_FAIL(TS_ERR_NOMEM, "column '%s': the expression could not be built (out of memory)", name);
-    bound *root;
-    TS_TRY(bind(e, t, &root));
+        TS_FAIL(TS_ERR_NOMEM, "%s: the expression could not be built (out of memory)", what);
+    TS_TRY(bind(e, t, root));
+    return TS_OK;
+}
+
+ts_err ts_expr_type(const ts_expr *e, const ts_table *t, ts_type *type, int *scale)
+{
+    ts_xnode *root;
+    TS_TRY(bind_root(e, t, "expression", &root));
+    *type = out_type(root->type), *scale = root->type == TS_XT_DEC ? root->scale : 0;
+    xfree(root);
+    return TS_OK;
+}
+
+ts_err ts_expr_eval(const ts_expr *e, const ts_table *t, const char *name, ts_column **out)
+{
+    ts_xnode *root;
+    *out = NULL;
+    TS_TRY(bind_root(e, t, name, &root));
+    if (root->type == TS_XT_NULL)
+        adopt(root, TS_XT_INT, 0, NULL);
     const int64_t rows = ts_table_rows(t);
-    ts_err err = output_column(root, name, rows, out);
+    ts_err err = ts_column_new(name, out_type(root->type), root->type == TS_XT_DEC ? root->scale : 0,
+                               root->type == TS_XT_CODE ? (ts_dict *)root->dict : NULL, out);
+    if (!err)
+        err = ts_column_reserve(*out, rows, 0);
     for (int64_t start = 0; !err && start < rows; start += TS_EXPR_VECTOR) {
         const int m = (int)(rows - start < TS_EXPR_VECTOR ? rows - start : TS_EXPR_VECTOR);
-        eval(root, start, m);
-        err = store(root, *out, start, m);
+        err = ts_xeval(root, start, m, NULL);
+        if (!err)
+            err = store(root, *out, start, m);
     }
-    unbind(root);
+    xfree(root);
     if (err) {
         ts_column_free(*out);
         *out = NULL;
+        TS_FAIL(err, "column '%s': %s", name, ts_error_headline());
     }
-    return err;
+    return TS_OK;
 }
 
 ts_err ts_expr_select(const ts_expr *e, const ts_table *t, int64_t **rows, int64_t *n)
 {
-    if (!e)
-        TS_FAIL(TS_ERR_NOMEM, "filter: the expression could not be built (out of memory)");
-    bound *root;
-    TS_TRY(bind(e, t, &root));
+    ts_xnode *root;
+    *rows = NULL, *n = 0;
+    TS_TRY(bind_root(e, t, "filter", &root));
+    if (root->type == TS_XT_NULL)
+        adopt(root, TS_XT_BOOL, 0, NULL);
+    if (root->type != TS_XT_BOOL) {
+        char b[32];
+        ts_xtype_name(root->type, root->scale, b, sizeof b);
+        xfree(root);
+        TS_FAIL(TS_ERR_USAGE, "a filter needs a boolean expression, not %s", b);
+    }
     const int64_t total = ts_table_rows(t);
-    *n = 0;
-    if (root->type != V_BOOL || !(*rows = ts_big(sizeof(int64_t) * (size_t)(total + 1)))) {
-        const int is_type = root->type != V_BOOL;
-        unbind(root);
-        if (is_type)
-            TS_FAIL(TS_ERR_USAGE, "a filter needs a boolean expression");
+    if (!(*rows = ts_big(sizeof(int64_t) * (size_t)(total + 1)))) {
+        xfree(root);
         TS_FAIL(TS_ERR_NOMEM, "out of memory filtering %lld rows", (long long)total);
     }
-    for (int64_t start = 0; start < total; start += TS_EXPR_VECTOR) {
+    ts_err err = TS_OK;
+    for (int64_t start = 0; !err && start < total; start += TS_EXPR_VECTOR) {
         const int m = (int)(total - start < TS_EXPR_VECTOR ? total - start : TS_EXPR_VECTOR);
-        eval(root, start, m);
-        for (int k = 0; k < m; k++)
-            if (root->valid[k] && root->v.i[k])
-                (*rows)[(*n)++] = start + k;
+        err = ts_xeval(root, start, m, NULL);
+        for (int k = 0; !err && k < m; k++) {
+            (*rows)[*n] = start + k;
+            *n += root->valid[k] & (root->v.i[k] != 0);
+        }
     }
-    unbind(root);
+    xfree(root);
+    if (err) {
+        ts_free(*rows);
+        *rows = NULL, *n = 0;
+        TS_FAIL(err, "filter: %s", ts_error_headline());
+    }
     return TS_OK;
 }

@@ -4,25 +4,70 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ts_hash.h"
 #include "ts_mem.h"
 
-static ts_err broadcast_files(ts_ctx *ctx, const char *dir, ts_scan *s)
+/* Rank root's list of files to every rank (base pointers re-derived in each address space). */
+static ts_err bcast_file_list(ts_ctx *ctx, ts_file_info **files, int *nfiles, int root)
 {
     ts_err err = TS_OK;
+    TS_MPI(MPI_Bcast(nfiles, 1, MPI_INT, root, ctx->comm));
+    if (ctx->rank != root && !(*files = calloc((size_t)(*nfiles ? *nfiles : 1), sizeof **files)))
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for the file list");
+    TS_TRY(ts_ctx_check(ctx, err));
+    TS_MPI(MPI_Bcast(*files, (int)(sizeof **files * (size_t)*nfiles), MPI_BYTE, root, ctx->comm));
+    for (int i = 0; i < *nfiles; i++) {
+        const char *slash = strrchr((*files)[i].path, '/');
+        (*files)[i].base = slash ? slash + 1 : (*files)[i].path;
+    }
+    return TS_OK;
+}
+
+ts_err ts_scan_list_inputs(ts_ctx *ctx, const char *pattern, ts_file_info **files, int *n)
+{
+    *files = NULL, *n = 0;
+    ts_err err = ctx->rank == 0 ? ts_list_inputs(pattern, files, n) : TS_OK;
+    TS_TRY(ts_ctx_check(ctx, err));
+    err = bcast_file_list(ctx, files, n, 0);
+    if (err) {
+        free(*files), *files = NULL, *n = 0;
+        TS_TRY(err);
+    }
+    return TS_OK;
+}
+
+static ts_err list_dir(ts_ctx *ctx, const char *dir, ts_file_info **files, int *n)
+{
+    ts_err err = TS_OK;
+    *files = NULL, *n = 0;
     if (ctx->rank == 0) {
         static const char *const suffixes[] = {".csv", ".csv.gz"};
-        err = ts_list_files(dir, suffixes, 2, &s->files, &s->nfiles);
-        if (!err && s->nfiles == 0)
+        err = ts_list_files(dir, suffixes, 2, files, n);
+        if (!err && *n == 0)
             err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "no .csv or .csv.gz file in '%s'", dir);
     }
     TS_TRY(ts_ctx_check(ctx, err));
-    TS_MPI(MPI_Bcast(&s->nfiles, 1, MPI_INT, 0, ctx->comm));
-    if (ctx->rank != 0 && !(s->files = calloc((size_t)s->nfiles, sizeof *s->files)))
-        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for the file list");
-    TS_TRY(ts_ctx_check(ctx, err));
-    TS_MPI(MPI_Bcast(s->files, (int)(sizeof *s->files * (size_t)s->nfiles), MPI_BYTE, 0, ctx->comm));
-    for (int i = 0; i < s->nfiles; i++) /* base points into path: re-derive it in this address space */
-        s->files[i].base = strrchr(s->files[i].path, '/') + 1;
+    err = bcast_file_list(ctx, files, n, 0);
+    if (err) {
+        free(*files), *files = NULL, *n = 0;
+        TS_TRY(err);
+    }
+    return TS_OK;
+}
+
+/* The work split needs the same list everywhere: compare a hash of (path, size, gz) across ranks. */
+static ts_err check_same_files(ts_ctx *ctx, const ts_file_info *files, int nfiles)
+{
+    uint64_t h = ts_hash_u64((uint64_t)nfiles);
+    for (int i = 0; i < nfiles; i++) {
+        h = ts_hash_combine(h, ts_hash_bytes(files[i].path, strlen(files[i].path), 7));
+        h = ts_hash_combine(h, (uint64_t)files[i].size * 2 + (uint64_t)files[i].gz);
+    }
+    uint64_t mm[2] = {h, ~h}, red[2];
+    TS_MPI(MPI_Allreduce(mm, red, 2, MPI_UINT64_T, MPI_MAX, ctx->comm));
+    if (red[0] != h || ~red[1] != h)
+        TS_FAIL(TS_ERR_USAGE, "the scan's file list differs between ranks (list the files on one rank and "
+                              "broadcast them, e.g. with ts_scan_list_inputs)");
     return TS_OK;
 }
 
@@ -118,7 +163,7 @@ static ts_err scan_ranges(const ts_csv_spec *spec, ts_scan *s, ts_csv_sink *sink
             r->end = d->len;
         ts_csv_layout layout;
         ts_csv_layout_from_header(spec, d->data, d->len, &layout);
-        if (!layout.header_ok && d->len && r->begin == 0) {
+        if (!layout.header_ok && !spec->no_header && d->len && r->begin == 0) {
             s->header_warnings++;
             fprintf(stderr, "tessera: warning: %s: %s; the file is read in the standard column order and line 1 "
                             "is treated as a data row\n", s->files[r->file].path, layout.problem);
@@ -169,13 +214,26 @@ static void positions(ts_scan *s, ts_column *line, const int64_t *start)
     snprintf(line->name, sizeof line->name, "__pos");
 }
 
-ts_err ts_scan_csv(ts_ctx *ctx, const char *dir, const ts_csv_spec *spec, ts_scan *out)
+ts_err ts_scan_csv_files(ts_ctx *ctx, const ts_file_info *files, int nfiles, const ts_csv_spec *spec, ts_scan *out)
 {
     memset(out, 0, sizeof *out);
-    TS_TRY(broadcast_files(ctx, dir, out));
+    if (nfiles < 1)
+        TS_FAIL(TS_ERR_USAGE, "a CSV scan needs at least one file");
+    TS_TRY(check_same_files(ctx, files, nfiles));
     ts_csv_sink sink = {0};
     int64_t *cs = NULL, *rs = NULL;
-    ts_err err = assign_ranges(ctx, out);
+    ts_err err = TS_OK;
+    if ((out->files = malloc(sizeof *out->files * (size_t)nfiles))) {
+        memcpy(out->files, files, sizeof *files * (size_t)nfiles);
+        out->nfiles = nfiles;
+        for (int i = 0; i < nfiles; i++) { /* base points into path: re-derive it in the copy */
+            const char *slash = strrchr(out->files[i].path, '/');
+            out->files[i].base = slash ? slash + 1 : out->files[i].path;
+        }
+        err = assign_ranges(ctx, out);
+    } else {
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for the file list");
+    }
     if (!err && !(out->data = calloc((size_t)out->nfiles, sizeof *out->data)))
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     if (!err)
@@ -203,6 +261,18 @@ ts_err ts_scan_csv(ts_ctx *ctx, const char *dir, const ts_csv_spec *spec, ts_sca
     if (err)
         ts_scan_free(out);
     return err;
+}
+
+ts_err ts_scan_csv(ts_ctx *ctx, const char *dir, const ts_csv_spec *spec, ts_scan *out)
+{
+    ts_file_info *files;
+    int n;
+    memset(out, 0, sizeof *out);
+    TS_TRY(list_dir(ctx, dir, &files, &n));
+    const ts_err err = ts_scan_csv_files(ctx, files, n, spec, out);
+    free(files);
+    TS_TRY(err);
+    return TS_OK;
 }
 
 void ts_scan_free(ts_scan *s)

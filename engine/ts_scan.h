@@ -1,4 +1,4 @@
-/* Parallel CSV scan operator: splits a directory's CSV files across ranks, scans each rank's share with
+/* Parallel CSV scan operator: splits a list of CSV files (a directory's, or read_csv's glob) across ranks, scans each rank's share with
  * cleaning rules (io/ts_csv.h) and numbers every line globally. Collective.
  *
  * Work split: plain files are concatenated (in name order) and cut into P equal byte ranges; a rank owns the
@@ -37,9 +37,19 @@ typedef struct ts_scan {
     int header_warnings;    /* files whose line 1 was not the expected header */
 } ts_scan;
 
-/* Scans the files in dir ending in .csv or .csv.gz. A missing directory, or one with no CSV file, is TS_ERR_IO.
- * Files stay loaded (mmap'ed) until ts_scan_free, so raw lines can be fetched later. */
+/* Scans files[0..nfiles) (plain or .gz by their gz flag), which must be the same list, in the same order, on every
+ * rank (checked: TS_ERR_USAGE otherwise); file indexes in positions are indexes into it. The list is copied into
+ * out->files. Every line is read by exactly one rank whatever P; rows come out in input order on each rank.
+ * Files stay loaded (mmap'ed) until ts_scan_free, so raw lines can be fetched later. Collective. */
+ts_err ts_scan_csv_files(ts_ctx *ctx, const ts_file_info *files, int nfiles, const ts_csv_spec *spec, ts_scan *out);
+
+/* Scans the files in dir ending in .csv or .csv.gz (rank 0 lists them and broadcasts the list). A missing
+ * directory, or one with no CSV file, is TS_ERR_IO. Collective. */
 ts_err ts_scan_csv(ts_ctx *ctx, const char *dir, const ts_csv_spec *spec, ts_scan *out);
+
+/* read_csv's file selection, collectively: rank 0 runs ts_list_inputs(pattern) and broadcasts the list, so every
+ * rank gets the same files (*files malloc'ed on every rank, caller frees). Errors are collective. */
+ts_err ts_scan_list_inputs(ts_ctx *ctx, const char *pattern, ts_file_info **files, int *n);
 void ts_scan_free(ts_scan *s);
 
 /* Appends the raw bytes of the lines at positions pos[0..n) (ascending, all read by this rank) to raw. */

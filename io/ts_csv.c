@@ -12,28 +12,29 @@
 
 #define REASON_OK 0xff
 
-int ts_csv_split_line(const char *line, int64_t line_len, const int *slot, int max_fields, const char **ptr,
-                      uint32_t *len, char **scratch_io)
+/* The splitter, inlined with constant delimiter and quote on the default path. */
+static inline int split_fields(const char *line, int64_t line_len, const char delim, const char quote, const int trim,
+                               const int *slot, int max_fields, const char **ptr, uint32_t *len, char **scratch_io)
 {
     char *scratch = *scratch_io;
     const char *p = line, *end = line + line_len;
     int f = 0;
     for (;;) {
         const char *fs, *fe;
-        if (p < end && *p == '"') {
-            /* quoted: find the closing quote, unescaping "" into scratch only when one occurs */
+        if (p < end && *p == quote) {
+            /* quoted: find the closing quote, unescaping doubled quotes into scratch only when one occurs */
             const char *q = p + 1;
             char *w = NULL;
             for (;;) {
-                const char *hit = memchr(q, '"', (size_t)(end - q));
+                const char *hit = memchr(q, quote, (size_t)(end - q));
                 if (!hit)
                     return -1; /* runs past the end of the line */
-                if (hit + 1 < end && hit[1] == '"') {
+                if (hit + 1 < end && hit[1] == quote) {
                     if (!w)
                         w = scratch, memcpy(w, p + 1, (size_t)(hit - p - 1)), w += hit - p - 1;
                     else
                         memcpy(w, q, (size_t)(hit - q)), w += hit - q;
-                    *w++ = '"';
+                    *w++ = quote;
                     q = hit + 2;
                     continue;
                 }
@@ -46,18 +47,19 @@ int ts_csv_split_line(const char *line, int64_t line_len, const int *slot, int m
                 p = hit + 1;
                 break;
             }
-            if (p < end && *p != ',')
+            if (p < end && *p != delim)
                 return -1; /* text after the closing quote */
         } else {
             /* fields are short: a byte loop beats a memchr call per field */
             fs = p;
-            while (p < end && *p != ',')
+            while (p < end && *p != delim)
                 p++;
             fe = p;
         }
         if (f < max_fields && slot[f] >= 0) {
             size_t n = (size_t)(fe - fs);
-            ts_trim(&fs, &n);
+            if (trim)
+                ts_trim(&fs, &n);
             ptr[slot[f]] = fs, len[slot[f]] = (uint32_t)n;
         }
         f++;
@@ -65,13 +67,43 @@ int ts_csv_split_line(const char *line, int64_t line_len, const int *slot, int m
             *scratch_io = scratch;
             return f;
         }
-        p++; /* past the comma */
+        p++; /* past the delimiter */
     }
+}
+
+int ts_csv_split_line(const char *line, int64_t line_len, const int *slot, int max_fields, const char **ptr,
+                      uint32_t *len, char **scratch_io)
+{
+    return split_fields(line, line_len, ',', '"', 1, slot, max_fields, ptr, len, scratch_io);
+}
+
+int ts_csv_split_line_ex(const char *line, int64_t line_len, char delim, char quote, int trim, const int *slot,
+                         int max_fields, const char **ptr, uint32_t *len, char **scratch_io)
+{
+    return split_fields(line, line_len, delim, quote, trim, slot, max_fields, ptr, len, scratch_io);
+}
+
+static char spec_delim(const ts_csv_spec *spec) { return spec->delim ? spec->delim : ','; }
+static char spec_quote(const ts_csv_spec *spec) { return spec->quote ? spec->quote : '"'; }
+
+/* The spec's own order: no header, or a header matched by position. */
+static void positional_layout(const ts_csv_spec *spec, ts_csv_layout *layout)
+{
+    layout->nphys = spec->nfields;
+    for (int f = 0; f < TS_MAX_COLS; f++)
+        layout->slot[f] = f < spec->nfields ? f : -1;
 }
 
 void ts_csv_layout_from_header(const ts_csv_spec *spec, const char *data, int64_t len, ts_csv_layout *layout)
 {
     memset(layout, 0, sizeof *layout);
+    if (spec->no_header || spec->header_by_position) {
+        positional_layout(spec, layout);
+        layout->header_ok = !spec->no_header;
+        return;
+    }
+    const int bom = ts_csv_bom(data, len);
+    data += bom, len -= bom;
     const char *nl = memchr(data, '\n', (size_t)len);
     int64_t hl = nl ? nl - data : len;
     if (hl && data[hl - 1] == '\r')
@@ -82,7 +114,9 @@ void ts_csv_layout_from_header(const ts_csv_spec *spec, const char *data, int64_
     for (int i = 0; i < TS_MAX_COLS; i++)
         all[i] = i;
     char *scratch = malloc((size_t)hl + 1), *cursor = scratch;
-    const int nf = scratch ? ts_csv_split_line(data, hl, all, TS_MAX_COLS, ptr, plen, &cursor) : -1;
+    const int nf = scratch ? ts_csv_split_line_ex(data, hl, spec_delim(spec), spec_quote(spec), 1, all, TS_MAX_COLS,
+                                                  ptr, plen, &cursor)
+                           : -1;
     int found = 0;
     for (int f = 0; f < TS_MAX_COLS; f++)
         layout->slot[f] = -1;
@@ -103,9 +137,7 @@ void ts_csv_layout_from_header(const ts_csv_spec *spec, const char *data, int64_
     snprintf(layout->problem, sizeof layout->problem,
              nf < 0 ? "line 1 is not a valid CSV header" : "line 1 does not name the %d expected columns",
              spec->nfields);
-    layout->nphys = spec->nfields;
-    for (int f = 0; f < TS_MAX_COLS; f++)
-        layout->slot[f] = f < spec->nfields ? f : -1;
+    positional_layout(spec, layout);
 }
 
 ts_err ts_csv_sink_new(const ts_csv_spec *spec, ts_csv_sink *sink)
@@ -116,7 +148,8 @@ ts_err ts_csv_sink_new(const ts_csv_spec *spec, ts_csv_sink *sink)
     TS_TRY_GOTO(err, ts_table_new("rejects", &sink->rejects), fail);
     for (int s = 0; s < spec->nfields; s++) {
         const ts_csv_field *f = &spec->fields[s];
-        static const ts_type types[] = {TS_T_INT64, TS_T_INT64, TS_T_DATE, TS_T_DICT, TS_T_DECIMAL, TS_T_STRING};
+        static const ts_type types[] = {TS_T_INT64,   TS_T_INT64,  TS_T_DATE,    TS_T_DICT,
+                                        TS_T_DECIMAL, TS_T_STRING, TS_T_FLOAT64, TS_T_BOOL};
         if (f->kind != TS_RULE_SKIP)
             TS_TRY_GOTO(err, ts_table_add(sink->clean, f->name, types[f->kind], f->scale,
                                           f->kind == TS_RULE_CATEGORY ? f->accepted : NULL, NULL), fail);
@@ -153,7 +186,8 @@ typedef struct batch {
     size_t nsel;
     const char **fptr;  /* [nfields][BATCH] */
     uint32_t *flen;     /* [nfields][BATCH] */
-    int64_t *val;       /* [nfields][BATCH]: int64 values, or a packed int32 array for DATE / DICT */
+    int64_t *val;       /* [nfields][BATCH]: int64 values (FLOAT64: their bits; BOOL: 0/1), or a packed int32
+                           array for DATE / DICT */
     uint8_t *isnull;    /* [nfields][BATCH]: 1 = the kept row has NULL in this field */
     char *scratch;      /* unescaped quoted fields */
     int64_t scratch_cap, scratch_used;
@@ -201,9 +235,14 @@ static void tokenize(const ts_csv_spec *spec, const ts_csv_layout *layout, batch
     const char *ptr[TS_MAX_COLS];
     uint32_t len[TS_MAX_COLS];
     char *scratch = b->scratch;
+    const int plain = !spec->delim && !spec->quote && !spec->no_trim;
+    const char delim = spec_delim(spec), quote = spec_quote(spec);
     b->nsel = 0;
     for (int i = 0; i < b->n; i++) {
-        const int nf = ts_csv_split_line(b->line[i], b->line_len[i], layout->slot, layout->nphys, ptr, len, &scratch);
+        const int nf = plain ? ts_csv_split_line(b->line[i], b->line_len[i], layout->slot, layout->nphys, ptr, len,
+                                                 &scratch)
+                             : split_fields(b->line[i], b->line_len[i], delim, quote, !spec->no_trim, layout->slot,
+                                            layout->nphys, ptr, len, &scratch);
         if (nf != layout->nphys) {
             b->reason[i] = (uint8_t)spec->reason_malformed;
             continue;
@@ -212,9 +251,46 @@ static void tokenize(const ts_csv_spec *spec, const ts_csv_layout *layout, batch
         b->sel[b->nsel++] = (uint32_t)i;
         for (int s = 0; s < spec->nfields; s++)
             b->isnull[s * TS_CSV_BATCH + i] = 0;
-        for (int s = 0; s < spec->nfields; s++)
+        for (int s = 0; s < spec->nfields; s++) {
+            if (spec->no_trim && spec->fields[s].kind != TS_RULE_STRING) { /* only strings keep their blanks */
+                size_t n = len[s];
+                ts_trim(&ptr[s], &n);
+                len[s] = (uint32_t)n;
+            }
             b->fptr[s * TS_CSV_BATCH + i] = ptr[s], b->flen[s * TS_CSV_BATCH + i] = len[s];
+        }
     }
+}
+
+/* FLOAT64 and BOOL kernels: parse each selected field, or leave with code. */
+static size_t check_float64(const char *const *p, const uint32_t *l, uint32_t *sel, size_t n, int64_t *out,
+                            uint8_t *reason, uint8_t code)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++) {
+        const uint32_t i = sel[k];
+        double v;
+        if (ts_parse_float64(p[i], l[i], &v))
+            memcpy(&out[i], &v, sizeof v), sel[kept++] = i;
+        else
+            reason[i] = code;
+    }
+    return kept;
+}
+
+static size_t check_bool(const char *const *p, const uint32_t *l, uint32_t *sel, size_t n, int64_t *out,
+                         uint8_t *reason, uint8_t code)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++) {
+        const uint32_t i = sel[k];
+        int v;
+        if (ts_parse_bool(p[i], l[i], &v))
+            out[i] = v, sel[kept++] = i;
+        else
+            reason[i] = code;
+    }
+    return kept;
 }
 
 /* The parse kernel of field s over the selection. */
@@ -250,6 +326,8 @@ static void parse_field(const ts_csv_field *f, int s, batch *b)
         b->nsel = kept;
         break;
     }
+    case TS_RULE_FLOAT64: b->nsel = check_float64(p, l, b->sel, b->nsel, v, b->reason, code); break;
+    case TS_RULE_BOOL: b->nsel = check_bool(p, l, b->sel, b->nsel, v, b->reason, code); break;
     case TS_RULE_SKIP: break;
     }
 }
@@ -345,6 +423,10 @@ static ts_err emit_clean(const ts_csv_spec *spec, batch *b, ts_table *clean)
                 const uint32_t i = b->sel[k];
                 TS_TRY(ts_column_append_string(col, b->fptr[s * TS_CSV_BATCH + i], b->flen[s * TS_CSV_BATCH + i]));
             }
+        } else if (ts_type_width(col->type) == 1) {
+            uint8_t *d = TS_COL(col, uint8_t) + base;
+            for (int64_t k = 0; k < n; k++)
+                d[k] = (uint8_t)v[b->sel[k]];
         } else if (ts_type_width(col->type) == 4) {
             int32_t *d = TS_COL(col, int32_t) + base;
             for (int64_t k = 0; k < n; k++)
@@ -430,10 +512,11 @@ ts_err ts_csv_scan_range(const ts_csv_spec *spec, const ts_csv_layout *layout, i
     for (; pos < end && pos < len; idx++) {
         const char *nl = memchr(data + pos, '\n', (size_t)(len - pos));
         const int64_t stop = nl ? nl - data : len;
-        int64_t ll = stop - pos;
+        const int64_t start = pos == 0 ? ts_csv_bom(data, stop) : pos;
+        int64_t ll = stop - start;
         if (ll && data[stop - 1] == '\r')
             ll--;
-        if (!(idx == 0 && skip_header)) {
+        if (!(idx == 0 && skip_header) && !(ll == 0 && spec->skip_blank)) {
             if (b->scratch_used + ll + 1 > b->scratch_cap) {
                 if (b->n)
                     TS_TRY_GOTO(err, flush_batch(spec, layout, file_id, b, sink), done);
@@ -443,7 +526,7 @@ ts_err ts_csv_scan_range(const ts_csv_spec *spec, const ts_csv_layout *layout, i
                     b->scratch = p, b->scratch_cap = (ll + 1) * 2 + (1 << 20);
                 }
             }
-            b->line[b->n] = data + pos, b->line_len[b->n] = ll, b->line_idx[b->n] = idx;
+            b->line[b->n] = data + start, b->line_len[b->n] = ll, b->line_idx[b->n] = idx;
             b->scratch_used += ll + 1;
             if (++b->n == TS_CSV_BATCH)
                 TS_TRY_GOTO(err, flush_batch(spec, layout, file_id, b, sink), done);

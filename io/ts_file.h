@@ -18,11 +18,20 @@ typedef struct ts_file_info {
  * name (bytewise). *files is malloc'ed (caller frees). A missing or unreadable directory is a TS_ERR_IO. */
 ts_err ts_list_files(const char *dir, const char *const *suffixes, int nsuffix, ts_file_info **files, int *n);
 
+/* The input files of a path or pattern, for read_csv('...'):
+ *   a regular file                -> that file;
+ *   a directory                   -> its *.csv and *.csv.gz files, as ts_list_files;
+ *   anything else is a glob(3)    -> the regular files it matches, sorted by path (bytewise).
+ * gz is set for names ending in .gz. *files is malloc'ed (caller frees). Nothing found: TS_ERR_IO
+ * "no file matches '<pattern>'". */
+ts_err ts_list_inputs(const char *pattern, ts_file_info **files, int *n);
+
 /* The bytes of a loaded file. */
 typedef struct ts_file_data {
     const char *data;
     int64_t len;
     void *map;          /* mmap'ed region, or NULL */
+    int64_t map_len;    /* bytes mapped (len may be less: ts_file_load_head) */
     char *heap;         /* inflated content, or NULL */
 } ts_file_data;
 
@@ -30,6 +39,10 @@ typedef struct ts_file_data {
  * inflate for gzip (multi-member streams are supported). Caller releases with ts_file_unload. */
 ts_err ts_file_load(const ts_file_info *f, ts_file_data *out);
 void ts_file_unload(ts_file_data *d);
+/* Loads at most about max_bytes of the start of a file (for sampling): plain files are mapped whole (pages load
+ * lazily) with len capped; gzip files are inflated only that far. When the content is cut, len ends after the
+ * last complete line. Caller releases with ts_file_unload. */
+ts_err ts_file_load_head(const ts_file_info *f, int64_t max_bytes, ts_file_data *out);
 /* Asks the kernel to map bytes [begin, end) of a memory-mapped file now, in one call, instead of one page fault
  * per page while scanning. Only advice: ignored where unsupported. */
 void ts_file_prefetch(const ts_file_data *d, int64_t begin, int64_t end);

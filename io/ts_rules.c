@@ -86,11 +86,16 @@ static ts_err parse_type(parser *ps, const char *type, ts_csv_field *f)
         f->kind = TS_RULE_STRING;
     else if (strcmp(type, "skip") == 0)
         f->kind = TS_RULE_SKIP;
+    else if (strcmp(type, "float64") == 0)
+        f->kind = TS_RULE_FLOAT64;
+    else if (strcmp(type, "bool") == 0)
+        f->kind = TS_RULE_BOOL;
     else if (sscanf(type, "decimal(%d,%d%c", &p, &s, &tail) == 3 && tail == ')' && s >= 0 && s <= 9 && p > s &&
              p <= 18)
         f->kind = TS_RULE_DECIMAL, f->scale = s, f->max_int_digits = p - s;
     else
-        PFAIL(ps, "unknown type '%s' (int64, date, category, decimal(P,S) with P <= 18, string, skip)", type);
+        PFAIL(ps, "unknown type '%s' (int64, float64, bool, date, category, decimal(P,S) with P <= 18, string, "
+                  "skip)", type);
     return TS_OK;
 }
 

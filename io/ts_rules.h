@@ -11,6 +11,8 @@
  *   column txn_date date formats=YYYY-MM-DD,YYYYMMDD reject=bad_date
  *   column amount decimal(18,2) gt=0 missing=missing_amount reject=bad_amount
  *   column note string nullable pattern=[A-Z]+ fail=null
+ *   column rate float64 nullable reject=bad_amount
+ *   column active bool reject=malformed_row
  *   column currency skip
  */
 #ifndef TS_RULES_H

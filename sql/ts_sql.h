@@ -29,6 +29,7 @@ typedef struct ts_sql_options {
     int max_print_rows;            /* rows of a printed result (first half and last half); 0: 40 */
     int profile;                   /* print the operators' profile after each statement */
     int quiet;                     /* no progress lines */
+    int timing;                    /* rank 0 prints "stmt <i> <name> <seconds>" per statement to stderr */
 } ts_sql_options;
 
 /* Creates a session (collective). *out is new on every rank (ts_sql_session_free). opt is copied. */
@@ -42,7 +43,7 @@ ts_err ts_sql_run(ts_sql_session *s, const char *text, const char *filename);
 /* Runs one query (a script whose last statement is a query; earlier statements run as in ts_sql_run) and
  * gathers its whole result on rank 0 in *result (new; caller frees); other ranks get an empty table with the
  * result's schema. Row order is the query's ORDER BY, or unspecified without one. Collective. */
-ts_err ts_sql_query(ts_sql_session *s, const char *text, const char *filename, ts_table **result);
+ts_err ts_sql_query_result(ts_sql_session *s, const char *text, const char *filename, ts_table **result);
 
 /* Writes the created tables to the output file (collective; temporary name + rename). No-op without out_path. */
 ts_err ts_sql_finish(ts_sql_session *s);

@@ -109,6 +109,7 @@ struct ts_sql_expr {
     ts_sql_query *query;              /* IN_QUERY, EXISTS, SUBQUERY */
     ts_sql_expr *filter;              /* FUNC: FILTER (WHERE ...) or NULL */
     ts_sql_window *over;              /* FUNC: OVER (...) or NULL */
+    struct ts_sql_plan *subplan;      /* set by the binder: the plan of a scalar subquery */
 };
 
 /* ---- FROM items ----------------------------------------------------------------------------------------- */

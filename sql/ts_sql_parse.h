@@ -1,12 +1,14 @@
 /* SQL text to syntax trees (sql/ts_sql_ast.h). Per rank, no MPI: every rank parses the same script and gets the
  * same trees. Errors point at the offending token:
  *
- *   job.sql:3:15: syntax error: expected FROM, found 'FORM'
+ *   job.sql:3:13: syntax error: expected FROM, found 'FORM'
  *     SELECT a, b FORM t
  *                 ^~~~
  */
 #ifndef TS_SQL_PARSE_H
 #define TS_SQL_PARSE_H
+
+#include <stddef.h>
 
 #include "ts_error.h"
 #include "ts_sql_ast.h"

@@ -9,6 +9,7 @@
 
 #include "ts_ctx.h"
 #include "ts_jobs.h"
+#include "tessera_sql.h"
 
 static const char *RUN_OPTIONS =
     "  --data DIR     input directory (tessera-gen's layout: transactions/*.csv[.gz] and reference CSVs)\n"
@@ -40,7 +41,8 @@ static void usage(FILE *out)
 {
     fputs("Tessera " TS_VERSION " - distributed columnar processing on MPI\n\n"
           "usage: mpirun -n P tessera run JOB [options]\n"
-          "       tessera --help | --version | run --help\n\n",
+          "       mpirun -n P tessera sql SCRIPT.sql | -c \"SQL\" [options]\n"
+          "       tessera --help | --version | run --help | sql --help\n\n",
           out);
     print_jobs(out);
     fputs("\nRun `tessera run --help` for the options. Docs: README.md, docs/architecture.md, docs/jobs/.\n", out);
@@ -171,6 +173,12 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0) {
         printf("tessera %s\n", TS_VERSION);
         return 0;
+    }
+    if (strcmp(argv[1], "sql") == 0) {
+        MPI_Init(&argc, &argv);
+        const int rc = ts_cli_sql(argc - 1, argv + 1);
+        MPI_Finalize();
+        return rc;
     }
     if (strcmp(argv[1], "run") != 0) {
         fprintf(stderr, "tessera: unknown command '%s'\n\n", argv[1]);

@@ -2,11 +2,12 @@
  * Phases: options → output directory (rank 0) → reference tables (rank 0) and transaction files (round-robin
  * over ranks) → reduction of the per-file counts → manifest (rank 0). After each phase (and each round of
  * files) the ranks agree on the worst exit code, so one rank's failure ends the whole job cleanly with the
- * message printed by the failing rank. */
+ * message printed by the failing rank. --dbbench writes the db-benchmark's tables instead (gen_dbbench.h). */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "gen_dbbench.h"
 #include "gen_manifest.h"
 #include "gen_model.h"
 #include "gen_opts.h"
@@ -124,7 +125,7 @@ int main(int argc, char **argv)
     gen_opts o;
     int rc = gen_opts_parse(argc, argv, &o, rank == 0);
     if (rc < 0)
-        rc = run(&o, rank, size);
+        rc = o.dbbench ? gen_dbbench_run(&o, rank, size) : run(&o, rank, size);
     MPI_Finalize();
     return rc;
 }

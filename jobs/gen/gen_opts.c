@@ -33,6 +33,17 @@ static const char usage[] =
     "  --quiet             no progress output\n"
     "  --help              this text\n"
     "\n"
+    "The db-benchmark's data (docs/dbbench.md) instead of the bank data:\n"
+    "  tessera-gen --dbbench groupby --rows N [--groups K] [--na PCT] [--seed S] --out DIR\n"
+    "  tessera-gen --dbbench join --rows N [--seed S] --out DIR\n"
+    "  --dbbench TASK      groupby: DIR/x/part-NNNNN.csv, N rows of id1..id6, v1..v3 (groupby-datagen.R);\n"
+    "                      join: DIR/{x,small,medium,big}/part-NNNNN.csv of N, N/10^6, N/10^3 and N rows\n"
+    "                      (join-datagen.R; at least 1 row each); plus DIR/dbbench.json, written last\n"
+    "  --groups K          groupby: K groups of id1, id2, id4, id5 and N/K of id3, id6 (default 100, <= N)\n"
+    "  --na PCT            groupby: exactly floor(N * PCT / 100) empty (NULL) fields in each column,\n"
+    "                      integer 0..100 (default 0)\n"
+    "  --seed defaults to 108 there; --rows-per-file, --overwrite and --quiet apply as above.\n"
+    "\n"
     "Run under MPI to spread the files over ranks: mpirun -n P tessera-gen ...\n"
     "Exit status: 0 ok, 2 bad usage, 3 I/O failure.\n";
 
@@ -90,7 +101,8 @@ int gen_opts_parse(int argc, char **argv, gen_opts *o, int talk)
     memset(o, 0, sizeof *o);
     o->faults = 0.02;
     o->rows_per_file = 1000000;
-    int have_rows = 0, have_seed = 0;
+    int have_rows = 0, have_seed = 0, have_bank_opt = 0, have_groupby_opt = 0;
+    o->groups = 100;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (is_flag(a, "--help") || is_flag(a, "-h")) {
@@ -99,6 +111,7 @@ int gen_opts_parse(int argc, char **argv, gen_opts *o, int talk)
             return 0;
         } else if (is_flag(a, "--gzip")) {
             o->gzip = 1;
+            have_bank_opt = 1;
         } else if (is_flag(a, "--quiet")) {
             o->quiet = 1;
         } else if (is_flag(a, "--overwrite")) {
@@ -117,9 +130,23 @@ int gen_opts_parse(int argc, char **argv, gen_opts *o, int talk)
         } else if ((v = opt_value(argc, argv, &i, "--snapshot"))) {
             if (!parse_u63(v, &o->snapshot) || o->snapshot > GEN_MAX_SNAPSHOT)
                 return bad(talk, "--snapshot needs an integer between 0 and 1200", v);
+            have_bank_opt = 1;
         } else if ((v = opt_value(argc, argv, &i, "--faults"))) {
             if (!parse_rate(v, &o->faults))
                 return bad(talk, "--faults needs a number between 0 and 1", v);
+            have_bank_opt = 1;
+        } else if ((v = opt_value(argc, argv, &i, "--dbbench"))) {
+            if (strcmp(v, "groupby") != 0 && strcmp(v, "join") != 0)
+                return bad(talk, "--dbbench needs groupby or join", v);
+            o->dbbench = strcmp(v, "groupby") == 0 ? GEN_DBBENCH_GROUPBY : GEN_DBBENCH_JOIN;
+        } else if ((v = opt_value(argc, argv, &i, "--groups"))) {
+            if (!parse_u63(v, &o->groups) || o->groups == 0)
+                return bad(talk, "--groups needs a positive integer", v);
+            have_groupby_opt = 1;
+        } else if ((v = opt_value(argc, argv, &i, "--na"))) {
+            if (!parse_u63(v, &o->na_pct) || o->na_pct > 100)
+                return bad(talk, "--na needs an integer percentage between 0 and 100", v);
+            have_groupby_opt = 1;
         } else if ((v = opt_value(argc, argv, &i, "--out"))) {
             if (!*v)
                 return bad(talk, "--out needs a directory", NULL);
@@ -128,8 +155,24 @@ int gen_opts_parse(int argc, char **argv, gen_opts *o, int talk)
             return bad(talk, "unknown or incomplete option", a);
         }
     }
+    if (o->dbbench) {
+        if (!have_seed)
+            o->seed = GEN_DBBENCH_SEED;
+        have_seed = 1;
+        if (have_bank_opt)
+            return bad(talk, "--gzip, --faults and --snapshot do not apply to --dbbench", NULL);
+        if (have_groupby_opt && o->dbbench != GEN_DBBENCH_GROUPBY)
+            return bad(talk, "--groups and --na apply to --dbbench groupby only", NULL);
+        if (have_rows && o->rows == 0)
+            return bad(talk, "--dbbench needs --rows of at least 1", NULL);
+        if (have_rows && o->dbbench == GEN_DBBENCH_GROUPBY && o->groups > o->rows)
+            return bad(talk, "--groups must not exceed --rows (id3 and id6 take N/K values)", NULL);
+    } else if (have_groupby_opt) {
+        return bad(talk, "--groups and --na need --dbbench groupby", NULL);
+    }
     if (!have_rows || !have_seed || !o->out)
-        return bad(talk, "--rows, --seed and --out are required", NULL);
+        return bad(talk, o->dbbench ? "--rows and --out are required" : "--rows, --seed and --out are required",
+                   NULL);
     if (gen_opts_nfiles(o) > GEN_MAX_FILES)
         return bad(talk, "too many files (at most 100000): raise --rows-per-file", NULL);
     return -1;

@@ -1,0 +1,304 @@
+#include "ts_dict_encode.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_hash.h"
+#include "ts_mem.h"
+
+#define HASH_SEED UINT64_C(0x5bd1e9955bd1e995)
+
+/* The local distinct values: each is the first row holding it; slots index them by hash. */
+typedef struct distinct_set {
+    const ts_column *col;
+    int32_t *slots;     /* -1 = empty */
+    int64_t cap;        /* power of two */
+    int64_t *row;       /* per distinct value: its first row */
+    uint64_t *hash;
+    int64_t n, row_cap;
+} distinct_set;
+
+static void set_free(distinct_set *d)
+{
+    free(d->slots), free(d->row), free(d->hash);
+    memset(d, 0, sizeof *d);
+}
+
+static ts_err set_grow_slots(distinct_set *d, int64_t cap)
+{
+    int32_t *s = malloc(sizeof *s * (size_t)cap);
+    if (!s)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for the distinct values of '%s'", d->col->name);
+    memset(s, 0xff, sizeof *s * (size_t)cap);
+    for (int64_t j = 0; j < d->n; j++) {
+        uint64_t k = d->hash[j] & (uint64_t)(cap - 1);
+        while (s[k] >= 0)
+            k = (k + 1) & (uint64_t)(cap - 1);
+        s[k] = (int32_t)j;
+    }
+    free(d->slots);
+    d->slots = s, d->cap = cap;
+    return TS_OK;
+}
+
+static ts_err set_add(distinct_set *d, int64_t row, uint64_t h, int32_t *id)
+{
+    if (d->n == d->row_cap) {
+        const int64_t cap = d->row_cap ? d->row_cap * 2 : 256;
+        int64_t *r = realloc(d->row, sizeof *r * (size_t)cap);
+        if (r)
+            d->row = r;
+        uint64_t *hh = r ? realloc(d->hash, sizeof *hh * (size_t)cap) : NULL;
+        if (!hh)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory for the distinct values of '%s'", d->col->name);
+        d->hash = hh, d->row_cap = cap;
+    }
+    d->row[d->n] = row, d->hash[d->n] = h;
+    *id = (int32_t)d->n++;
+    if (d->n * 2 > d->cap)
+        TS_TRY(set_grow_slots(d, d->cap * 2));
+    return TS_OK;
+}
+
+/* Pass over the rows: ids[i] = local distinct id of row i (0 under NULLs). *over = 1 as soon as the set exceeds
+ * max_distinct. */
+static ts_err local_distinct(distinct_set *d, int64_t max_distinct, int32_t *ids, int *over)
+{
+    const ts_column *c = d->col;
+    const int64_t *off = TS_COL(c, int64_t);
+    TS_TRY(set_grow_slots(d, 1024));
+    *over = 0;
+    for (int64_t i = 0; i < c->len; i++) {
+        if (!ts_column_is_valid(c, i)) {
+            ids[i] = 0;
+            continue;
+        }
+        const char *s = c->bytes + off[i];
+        const int64_t len = off[i + 1] - off[i];
+        const uint64_t h = ts_hash_bytes(s, (size_t)len, HASH_SEED);
+        uint64_t k = h & (uint64_t)(d->cap - 1);
+        int32_t id = -1;
+        for (; d->slots[k] >= 0; k = (k + 1) & (uint64_t)(d->cap - 1)) {
+            const int32_t j = d->slots[k];
+            const int64_t r = d->row[j];
+            if (d->hash[j] == h && off[r + 1] - off[r] == len && memcmp(c->bytes + off[r], s, (size_t)len) == 0) {
+                id = j;
+                break;
+            }
+        }
+        if (id < 0) {
+            if (d->n >= max_distinct) {
+                *over = 1;
+                return TS_OK;
+            }
+            d->slots[k] = (int32_t)d->n;
+            TS_TRY(set_add(d, i, h, &id));
+        }
+        ids[i] = id;
+    }
+    return TS_OK;
+}
+
+typedef struct strv {
+    const char *p;
+    int64_t len;
+} strv;
+
+/* Byte order, a proper prefix first: the order of ts_sort's string comparator. */
+static int cmp_strv(const void *a, const void *b)
+{
+    const strv *x = a, *y = b;
+    const int64_t n = x->len < y->len ? x->len : y->len;
+    const int c = n ? memcmp(x->p, y->p, (size_t)n) : 0;
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Sorts and deduplicates the gathered values v[0..n) in place; returns the count of distinct ones. */
+static int64_t sort_unique(strv *v, int64_t n, int64_t *total_bytes)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_strv);
+    int64_t m = 0;
+    *total_bytes = 0;
+    for (int64_t j = 0; j < n; j++)
+        if (m == 0 || cmp_strv(&v[m - 1], &v[j]) != 0)
+            v[m++] = v[j], *total_bytes += v[j].len;
+    return m;
+}
+
+static ts_err make_dict(const strv *v, int64_t m, int64_t total, ts_dict **out)
+{
+    ts_dict *dict = calloc(1, sizeof *dict);
+    if (dict && (!(dict->offsets = malloc(sizeof *dict->offsets * (size_t)(m + 1))) ||
+                 !(dict->bytes = malloc((size_t)total + 1)))) {
+        free(dict->offsets), free(dict), dict = NULL;
+    }
+    if (!dict)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for a dictionary of %lld values", (long long)m);
+    dict->n = (int32_t)m, dict->refs = 1, dict->offsets[0] = 0;
+    for (int64_t j = 0; j < m; j++) {
+        memcpy(dict->bytes + dict->offsets[j], v[j].p, (size_t)v[j].len);
+        dict->offsets[j + 1] = dict->offsets[j] + v[j].len;
+    }
+    *out = dict;
+    return TS_OK;
+}
+
+/* Every rank's distinct values, gathered, sorted and deduplicated into a new dictionary (*out NULL when the
+ * global count exceeds max_distinct, is 0, or the values do not fit one gather). Local failures are agreed on
+ * before each collective, so no rank is left waiting. */
+static ts_err global_dict(ts_ctx *ctx, const distinct_set *d, int64_t max_distinct, ts_dict **out)
+{
+    const ts_column *c = d->col;
+    const int64_t *off = TS_COL(c, int64_t);
+    *out = NULL;
+    int64_t mine[2] = {d->n, 0}, *all = malloc(sizeof *all * 2 * (size_t)ctx->size);
+    int64_t *lens = malloc(sizeof *lens * (size_t)(d->n + 1));
+    char *mybytes = NULL, *bytes = NULL;
+    int64_t *vlens = NULL;
+    int *cnt = NULL, *disp = NULL;
+    strv *v = NULL;
+    ts_err err = TS_OK;
+    if (all && lens) {
+        for (int64_t j = 0; j < d->n; j++)
+            lens[j] = off[d->row[j] + 1] - off[d->row[j]], mine[1] += lens[j];
+        if ((mybytes = malloc((size_t)mine[1] + 1)))
+            for (int64_t j = 0, at = 0; j < d->n; at += lens[j], j++)
+                memcpy(mybytes + at, c->bytes + off[d->row[j]], (size_t)lens[j]);
+    }
+    if (!mybytes)
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory gathering distinct values");
+    err = ts_ctx_check(ctx, err);
+    if (!err)
+        err = ts_mpi_status(MPI_Allgather(mine, 2, MPI_INT64_T, all, 2, MPI_INT64_T, ctx->comm), "MPI_Allgather",
+                            __FILE__, __LINE__, __func__);
+    int64_t nvals = 0, nbytes = 0;
+    for (int r = 0; !err && r < ctx->size; r++)
+        nvals += all[2 * r], nbytes += all[2 * r + 1];
+    /* every rank sees the same totals, so all take the same branch */
+    if (err || nvals == 0 || nvals > INT_MAX || nbytes > INT_MAX)
+        goto done;
+    bytes = malloc((size_t)nbytes + 1), vlens = malloc(sizeof *vlens * (size_t)nvals);
+    v = malloc(sizeof *v * (size_t)nvals);
+    cnt = malloc(sizeof *cnt * 2 * (size_t)ctx->size), disp = malloc(sizeof *disp * 2 * (size_t)ctx->size);
+    if (!bytes || !vlens || !v || !cnt || !disp)
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory gathering distinct values");
+    if ((err = ts_ctx_check(ctx, err)))
+        goto done;
+    for (int r = 0, a = 0, b = 0; r < ctx->size; a += (int)all[2 * r], b += (int)all[2 * r + 1], r++)
+        cnt[r] = (int)all[2 * r], disp[r] = a, cnt[ctx->size + r] = (int)all[2 * r + 1], disp[ctx->size + r] = b;
+    err = ts_mpi_status(MPI_Allgatherv(lens, (int)d->n, MPI_INT64_T, vlens, cnt, disp, MPI_INT64_T, ctx->comm),
+                        "MPI_Allgatherv", __FILE__, __LINE__, __func__);
+    if (!err)
+        err = ts_mpi_status(MPI_Allgatherv(mybytes, (int)mine[1], MPI_BYTE, bytes, cnt + ctx->size,
+                                           disp + ctx->size, MPI_BYTE, ctx->comm),
+                            "MPI_Allgatherv", __FILE__, __LINE__, __func__);
+    if (err)
+        goto done;
+    for (int64_t j = 0, at = 0; j < nvals; at += vlens[j], j++)
+        v[j] = (strv){bytes + at, vlens[j]};
+    int64_t total;
+    const int64_t m = sort_unique(v, nvals, &total);
+    if (m <= max_distinct)
+        err = make_dict(v, m, total, out);
+done:
+    free(all), free(lens), free(bytes), free(mybytes), free(vlens), free(v), free(cnt), free(disp);
+    return err;
+}
+
+/* Code of s in the sorted dictionary (present by construction). */
+static int32_t dict_code(const ts_dict *d, const char *s, int64_t len)
+{
+    int32_t lo = 0, hi = d->n - 1;
+    while (lo < hi) {
+        const int32_t mid = lo + (hi - lo) / 2;
+        int64_t ml;
+        const char *m = ts_dict_value(d, mid, &ml);
+        const strv a = {m, ml}, b = {s, len};
+        if (cmp_strv(&a, &b) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The DICT column replacing c: codes = remap of the local ids, NULLs copied. */
+static ts_err build_column(const ts_column *c, ts_dict *dict, const distinct_set *d, const int32_t *ids,
+                           ts_column **out)
+{
+    const int64_t *off = TS_COL(c, int64_t);
+    int32_t *remap = malloc(sizeof *remap * (size_t)(d->n + 1));
+    if (!remap)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory encoding '%s'", c->name);
+    for (int64_t j = 0; j < d->n; j++)
+        remap[j] = dict_code(dict, c->bytes + off[d->row[j]], off[d->row[j] + 1] - off[d->row[j]]);
+    if (d->n == 0)
+        remap[0] = 0;
+    ts_column *nc = NULL;
+    ts_err err = ts_column_new(c->name, TS_T_DICT, 0, dict, &nc);
+    if (!err)
+        err = ts_column_reserve(nc, c->len, 0);
+    if (!err) {
+        int32_t *codes = TS_COL(nc, int32_t);
+        for (int64_t i = 0; i < c->len; i++)
+            codes[i] = remap[ids[i]];
+        nc->len = c->len;
+        for (int64_t i = 0; c->valid && !err && i < c->len; i++)
+            if (!ts_column_is_valid(c, i))
+                err = ts_column_set_null(nc, i);
+    }
+    free(remap);
+    if (err) {
+        ts_column_free(nc);
+        return err;
+    }
+    *out = nc;
+    return TS_OK;
+}
+
+ts_err ts_dict_encode(ts_ctx *ctx, ts_table *t, const char *column, int64_t max_distinct, int *encoded)
+{
+    *encoded = 0;
+    int idx = 0;
+    while (idx < t->ncols && strcmp(t->cols[idx]->name, column) != 0)
+        idx++;
+    if (idx == t->ncols)
+        TS_FAIL(TS_ERR_USAGE, "dictionary encoding: table '%s' has no column '%s'", t->name, column);
+    const ts_column *c = t->cols[idx];
+    if (c->type != TS_T_STRING || t->borrowed)
+        TS_FAIL(TS_ERR_USAGE, "dictionary encoding: '%s' of table '%s' is not a STRING column of its own table",
+                column, t->name);
+    if (max_distinct > INT32_MAX)
+        max_distinct = INT32_MAX;
+    distinct_set d = {.col = c};
+    int32_t *ids = malloc(sizeof *ids * (size_t)(c->len + 1));
+    int over = 0, any_over = 0;
+    ts_err err = ids ? local_distinct(&d, max_distinct, ids, &over)
+                     : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory encoding '%s'",
+                                      column);
+    err = ts_ctx_check(ctx, err);
+    if (!err)
+        err = ts_mpi_status(MPI_Allreduce(&over, &any_over, 1, MPI_INT, MPI_MAX, ctx->comm), "MPI_Allreduce",
+                            __FILE__, __LINE__, __func__);
+    ts_dict *dict = NULL;
+    if (!err && !any_over)
+        err = global_dict(ctx, &d, max_distinct, &dict);
+    err = ts_ctx_check(ctx, err);
+    ts_column *nc = NULL;
+    if (!err && dict)
+        err = build_column(c, dict, &d, ids, &nc);
+    ts_dict_release(dict); /* the new column holds its own reference */
+    set_free(&d), free(ids);
+    err = ts_ctx_check(ctx, err);
+    if (err) {
+        ts_column_free(nc);
+        return err;
+    }
+    if (nc) {
+        ts_column_free(t->cols[idx]);
+        t->cols[idx] = nc;
+        *encoded = 1;
+    }
+    return TS_OK;
+}

@@ -1,0 +1,106 @@
+/* Window functions: f(...) OVER (PARTITION BY ... ORDER BY ... [ROWS|RANGE frame]) over a distributed table.
+ *
+ * Execution (collective): rows are hash-partitioned on the PARTITION BY columns (ts_exchange_rows_move), so each
+ * window partition lives on one rank; without PARTITION BY the whole table is one partition and is gathered on
+ * rank 0 (one rank then does all the work: a deliberate limit, like any engine's unpartitioned window). Each
+ * rank then numbers its partitions exactly (hash table over the key tuples), sorts locally by (partition,
+ * ORDER BY keys), finds partition and peer boundaries in one pass and evaluates every function per partition in
+ * O(n) time: running counts and exact integer sums over sliding frames, a two-stack sliding window of compensated
+ * sums for FLOAT64, a monotonic deque for MIN/MAX. Nothing is allocated per row.
+ *
+ * Semantics (SQL, DuckDB where SQL leaves a choice):
+ * - PARTITION BY: any column types; NULL keys form one partition (per key tuple, as GROUP BY). FLOAT64 keys:
+ *   -0 == +0, all NaNs one partition. At most 8 columns.
+ * - ORDER BY: ts_sort.h keys (desc, nulls_last; DICT by string, STRING bytewise, NaN above every number), at
+ *   most 7 keys. Peers are rows with equal ORDER BY values (NULLs are peers of each other); without ORDER BY all
+ *   rows of a partition are peers. The order among peers is unspecified (it depends on the number of ranks),
+ *   so ROW_NUMBER, NTILE, LAG/LEAD and ROWS frames are only deterministic when the ORDER BY keys are unique.
+ * - Default frame: without ORDER BY the whole partition; with ORDER BY, RANGE BETWEEN UNBOUNDED PRECEDING AND
+ *   CURRENT ROW (the current row's peers included: LAST_VALUE is then the last peer, as in DuckDB).
+ *   Explicit frames: ROWS with UNBOUNDED PRECEDING, n PRECEDING, CURRENT ROW, n FOLLOWING, UNBOUNDED FOLLOWING
+ *   (n >= 0); RANGE only with UNBOUNDED and CURRENT ROW bounds (CURRENT ROW meaning the peer group). A frame
+ *   whose end precedes its start is empty. The frame applies to FIRST/LAST_VALUE, COUNT, SUM, AVG, MIN, MAX;
+ *   ranking functions and LAG/LEAD ignore it.
+ * - Ranking: ROW_NUMBER 1..n; RANK (1 + rows before the peer group); DENSE_RANK; PERCENT_RANK (rank-1)/(n-1),
+ *   0 when n = 1; CUME_DIST (rows up to the end of the peer group) / n; NTILE(k): buckets 1..k, the first n % k
+ *   buckets one row larger. All INT64 except PERCENT_RANK and CUME_DIST (FLOAT64).
+ * - LAG/LEAD(x, offset, default): x of the row `offset` rows before/after in the partition's order (a negative
+ *   offset looks the other way), NULL x included; outside the partition, default_col's value at the current row
+ *   (NULL without default_col). Keeps x's type.
+ * - FIRST_VALUE/LAST_VALUE(x): x at the first/last row of the frame (NULLs respected); NULL for an empty frame.
+ * - COUNT(*) rows of the frame, COUNT(x) non-null values -> INT64 (0 for an empty frame).
+ * - SUM(x), AVG(x), MIN(x), MAX(x): NULLs skipped; NULL when the frame has no value.
+ *   SUM of BOOL/INT32/INT64 -> INT64 and of DECIMAL -> DECIMAL (same scale), exact (overflow of the result is an
+ *   error); of FLOAT64 -> FLOAT64, compensated (within a few roundings of the exact frame sum; inf/NaN as IEEE).
+ *   AVG -> FLOAT64 (integers summed exactly and divided once; DECIMAL in units). MIN/MAX of any type keep it
+ *   (DICT compares strings, NaN is the largest float).
+ *
+ * Output: every column of the input plus one column per function, in spec order. Rows are partitioned by the
+ * hash of the partition keys (all on rank 0 without PARTITION BY); their order is unspecified (in practice
+ * sorted by partition, then ORDER BY). DICT columns keep their dictionary. */
+#ifndef TS_WINDOW_H
+#define TS_WINDOW_H
+
+#include "ts_ctx.h"
+#include "ts_sort.h"
+#include "ts_table.h"
+
+typedef enum {
+    TS_WIN_ROW_NUMBER,
+    TS_WIN_RANK,
+    TS_WIN_DENSE_RANK,
+    TS_WIN_PERCENT_RANK,
+    TS_WIN_CUME_DIST,
+    TS_WIN_NTILE,
+    TS_WIN_LAG,
+    TS_WIN_LEAD,
+    TS_WIN_FIRST_VALUE,
+    TS_WIN_LAST_VALUE,
+    TS_WIN_COUNT,
+    TS_WIN_SUM,
+    TS_WIN_AVG,
+    TS_WIN_MIN,
+    TS_WIN_MAX
+} ts_window_kind;
+
+typedef enum {
+    TS_FRAME_UNBOUNDED_PRECEDING,
+    TS_FRAME_PRECEDING, /* n PRECEDING */
+    TS_FRAME_CURRENT_ROW,
+    TS_FRAME_FOLLOWING, /* n FOLLOWING */
+    TS_FRAME_UNBOUNDED_FOLLOWING
+} ts_frame_bound;
+
+typedef struct ts_window_frame {
+    int rows;                     /* 1: ROWS; 0: RANGE (UNBOUNDED and CURRENT ROW bounds only: peer groups) */
+    ts_frame_bound start, end;    /* start may not be UNBOUNDED FOLLOWING, end not UNBOUNDED PRECEDING */
+    int64_t start_n, end_n;       /* n of n PRECEDING / n FOLLOWING (>= 0) */
+} ts_window_frame;
+
+typedef struct ts_window_fn {
+    ts_window_kind kind;
+    const char *input;       /* column; NULL for COUNT(*); ignored by the ranking functions */
+    const char *output;      /* name of the new column (must not exist in the table) */
+    int64_t offset;          /* LAG/LEAD: rows (the SQL default is 1); NTILE: buckets (>= 1) */
+    const char *default_col; /* LAG/LEAD: column (same type as input) giving the value when the offset row is
+                                outside the partition; NULL: SQL NULL */
+    int has_frame;           /* 0: the SQL default frame (see above) */
+    ts_window_frame frame;
+} ts_window_fn;
+
+typedef struct ts_window_spec {
+    const char *const *partition; /* PARTITION BY columns (0..8) */
+    int npartition;
+    const ts_sort_key *order;     /* ORDER BY keys (0..7) */
+    int norder;
+    const ts_window_fn *fns;      /* functions, all over this one window */
+    int nfns;
+} ts_window_spec;
+
+/* Collective. Replaces *t (freed) by a table with all of its columns plus one column per function (see the
+ * top of this file). Strings in the spec are only read during the call. On failure every rank returns the same
+ * error and *t still holds the input rows (possibly moved between ranks and reordered, without new columns);
+ * the caller keeps ownership either way. */
+ts_err ts_window(ts_ctx *ctx, ts_table **t, const ts_window_spec *spec);
+
+#endif

@@ -1,0 +1,203 @@
+/* `tessera sql`: runs a SQL script (or one -c command) on every rank. */
+#include "tessera_sql.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_sql.h"
+
+#define MAX_PARAMS 64
+
+static const char *SQL_USAGE =
+    "usage: mpirun -n P tessera sql SCRIPT.sql [options]\n"
+    "       mpirun -n P tessera sql -c \"SELECT ...\" [options]\n\n"
+    "Runs SQL (a DuckDB-like dialect: docs/sql.md) across the MPI ranks. CREATE TABLE name AS ... results are\n"
+    "written to --out under /name (dots make groups: analytics.x -> /analytics/x); query results are printed.\n\n"
+    "options:\n"
+    "  -c SQL           run this text instead of a script file\n"
+    "  --out FILE       HDF5 file for the created tables (temporary name, renamed when complete)\n"
+    "  --overwrite      replace FILE if it exists\n"
+    "  --set NAME=VALUE replace ${NAME} in the script (repeatable)\n"
+    "  --max-rows N     rows of a printed result (first and last halves; default 40)\n"
+    "  --profile        print each statement's time\n"
+    "  --timing         rank 0 prints `stmt <i> <name> <seconds>` per statement to stderr (for benchmarks)\n"
+    "  --quiet          no warnings about rejected CSV rows\n"
+    "  --debug          print the full error traceback\n"
+    "  -h, --help       this text\n\n"
+    "Exit codes: 0 ok, 2 bad SQL or usage, 3 I/O, 4 data that cannot be processed, 5 memory, 6 MPI.\n";
+
+typedef struct sql_cli {
+    const char *script, *command;
+    ts_sql_options opt;
+    const char *names[MAX_PARAMS], *values[MAX_PARAMS];
+    char *owned[MAX_PARAMS];
+    int debug, help;
+} sql_cli;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("tessera sql: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n\n", stderr);
+    fputs(SQL_USAGE, stderr);
+    return TS_ERR_USAGE;
+}
+
+static int add_param(sql_cli *c, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return usage_error("--set needs NAME=VALUE, not '%s'", arg);
+    if (c->opt.nparams == MAX_PARAMS)
+        return usage_error("%s", "too many --set options");
+    char *name = strndup(arg, (size_t)(eq - arg));
+    if (!name)
+        return usage_error("%s", "out of memory");
+    c->owned[c->opt.nparams] = name;
+    c->names[c->opt.nparams] = name, c->values[c->opt.nparams] = eq + 1;
+    c->opt.nparams++;
+    return 0;
+}
+
+static int parse(int argc, char **argv, sql_cli *c)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'}, {"overwrite", no_argument, 0, 'w'}, {"set", required_argument, 0, 's'},
+        {"max-rows", required_argument, 0, 'm'}, {"profile", no_argument, 0, 'p'}, {"timing", no_argument, 0, 't'},
+        {"quiet", no_argument, 0, 'q'}, {"debug", no_argument, 0, 'g'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    opterr = 0;
+    int ch, rc;
+    while ((ch = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
+        char *end;
+        switch (ch) {
+        case 'c': c->command = optarg; break;
+        case 'o': c->opt.out_path = optarg; break;
+        case 'w': c->opt.overwrite = 1; break;
+        case 's':
+            if ((rc = add_param(c, optarg)))
+                return rc;
+            break;
+        case 'm':
+            c->opt.max_print_rows = (int)strtol(optarg, &end, 10);
+            if (*end || c->opt.max_print_rows <= 0)
+                return usage_error("--max-rows needs a positive integer, not '%s'", optarg);
+            break;
+        case 'p': c->opt.profile = 1; break;
+        case 't': c->opt.timing = 1; break;
+        case 'q': c->opt.quiet = 1; break;
+        case 'g': c->debug = 1; break;
+        case 'h': c->help = 1; return 0;
+        default: return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        c->script = argv[optind++];
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (!c->script == !c->command)
+        return usage_error("%s", "give a SCRIPT file or -c SQL (one of them)");
+    return 0;
+}
+
+static ts_err read_file(const char *path, char **out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        TS_FAIL(TS_ERR_IO, "cannot open SQL script '%s'", path);
+    size_t cap = 1 << 16, len = 0, n;
+    char *buf = malloc(cap);
+    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            char *grown = realloc(buf, cap *= 2);
+            if (!grown)
+                free(buf);
+            buf = grown;
+        }
+    }
+    const int bad = ferror(f);
+    fclose(f);
+    if (!buf)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory reading '%s'", path);
+    if (bad) {
+        free(buf);
+        TS_FAIL(TS_ERR_IO, "cannot read SQL script '%s'", path);
+    }
+    buf[len] = 0;
+    *out = buf;
+    return TS_OK;
+}
+
+/* The error without its traceback frames (SQL errors span lines: message, source line, caret). */
+static void print_error(ts_err err, int debug)
+{
+    const char *msg = ts_error_message();
+    fprintf(stderr, "tessera: %s: ", ts_error_code_name(err));
+    if (debug) {
+        fprintf(stderr, "%s\n", msg);
+        return;
+    }
+    for (const char *line = msg; *line;) {
+        const char *nl = strchr(line, '\n');
+        const int len = nl ? (int)(nl - line) : (int)strlen(line);
+        if (strncmp(line, "  at ", 5))
+            fprintf(stderr, "%.*s\n", len, line);
+        line += len + (nl != NULL);
+    }
+}
+
+static ts_err run_sql(ts_ctx *ctx, sql_cli *c)
+{
+    char *text = NULL;
+    ts_err err = TS_OK;
+    if (c->script)
+        err = ts_ctx_check(ctx, ctx->rank == 0 ? read_file(c->script, &text) : TS_OK);
+    if (err)
+        return err;
+    if (c->script) { /* rank 0 read it; every rank parses the same text */
+        int64_t len = ctx->rank == 0 ? (int64_t)strlen(text) : 0;
+        TS_MPI(MPI_Bcast(&len, 1, MPI_INT64_T, 0, ctx->comm));
+        if (ctx->rank != 0 && !(text = calloc((size_t)len + 1, 1)))
+            err = TS_ERR_NOMEM;
+        TS_TRY(ts_ctx_check(ctx, err ? ts_error_raise(err, __FILE__, __LINE__, __func__, "out of memory") : TS_OK));
+        TS_MPI(MPI_Bcast(text, (int)len, MPI_CHAR, 0, ctx->comm));
+    }
+    c->opt.param_names = c->names, c->opt.param_values = c->values;
+    ts_sql_session *s = NULL;
+    err = ts_sql_session_new(ctx, &c->opt, &s);
+    if (!err)
+        err = ts_sql_run(s, c->script ? text : c->command, c->script ? c->script : "-c");
+    if (!err)
+        err = ts_sql_finish(s);
+    ts_sql_session_free(s);
+    free(text);
+    return err;
+}
+
+int ts_cli_sql(int argc, char **argv)
+{
+    sql_cli c = {0};
+    int rc = parse(argc, argv, &c);
+    if (rc || c.help) {
+        if (c.help)
+            fputs(SQL_USAGE, stdout);
+        for (int i = 0; i < c.opt.nparams; i++)
+            free(c.owned[i]);
+        return rc;
+    }
+    ts_ctx ctx;
+    if (ts_ctx_init(MPI_COMM_WORLD, &ctx) != TS_OK) {
+        fprintf(stderr, "tessera: %s\n", ts_error_message());
+        return TS_ERR_MPI;
+    }
+    const ts_err err = run_sql(&ctx, &c);
+    if (err && ctx.rank == 0)
+        print_error(err, c.debug);
+    ts_ctx_free(&ctx);
+    for (int i = 0; i < c.opt.nparams; i++)
+        free(c.owned[i]);
+    return err;
+}

@@ -1,0 +1,999 @@
+/* Binding queries: a SELECT block becomes FROM -> FILTER (WHERE) -> [PROJECT keys/arguments -> AGGREGATE ->
+ * FILTER (HAVING)] -> [WINDOW ...] -> PROJECT (select list) -> [DISTINCT] -> [SORT] -> [LIMIT]; set operations
+ * and CTEs around it. Aggregate and window calls are "lifted": the select list is bound against the FROM scope,
+ * then every aggregate call (and every GROUP BY expression) in it is replaced by a reference to the column the
+ * AGGREGATE node computes, so the projection above it only reads that node's output. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ts_sql_bind.h"
+#include "ts_sql_parse.h"
+
+#define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
+
+ts_err ts_sql_add_computed(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr *e, const char *name, char **id);
+ts_err ts_sql_wrap_filter(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr **conds, int n);
+ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, int *used);
+ts_err ts_sql_join_node(ts_sql_binder *b, ts_sql_pos pos, ts_join_type type, ts_sql_plan *l, ts_sql_plan *r,
+                        ts_sql_plan **out);
+
+/* A growable list of (bound expression -> column id) replacements. */
+typedef struct lift_map {
+    ts_sql_expr **from;
+    ts_sql_expr **to;  /* what replaces it (a column reference, or an expression over several) */
+    int n, cap;
+} lift_map;
+
+static ts_err map_add(ts_sql_binder *b, lift_map *m, ts_sql_expr *from, ts_sql_expr *to)
+{
+    if (m->n == m->cap) {
+        const int cap = m->cap ? 2 * m->cap : 16;
+        ts_sql_expr **f = ts_sql_alloc(b->script, sizeof *f * (size_t)cap);
+        ts_sql_expr **t = ts_sql_alloc(b->script, sizeof *t * (size_t)cap);
+        if (!f || !t)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory binding a query");
+        if (m->n)
+            memcpy(f, m->from, sizeof *f * (size_t)m->n), memcpy(t, m->to, sizeof *t * (size_t)m->n);
+        m->from = f, m->to = t, m->cap = cap;
+    }
+    m->from[m->n] = from, m->to[m->n] = to, m->n++;
+    return TS_OK;
+}
+
+static ts_sql_expr *map_find(const lift_map *m, const ts_sql_expr *e)
+{
+    for (int i = 0; i < m->n; i++)
+        if (ts_sql_expr_equal(m->from[i], e))
+            return m->to[i];
+    return NULL;
+}
+
+/* ---- walking bound trees -------------------------------------------------------------------------------------- */
+
+typedef int (*node_pred)(const ts_sql_expr *e);
+
+static int is_agg_call(const ts_sql_expr *e)
+{
+    return e->kind == TS_SQL_E_FUNC && !e->over && ts_sql_is_aggregate(e->name);
+}
+
+static int is_window_call(const ts_sql_expr *e) { return e->kind == TS_SQL_E_FUNC && e->over; }
+
+/* Collects the outermost nodes matching pred (not descending into them), deduplicated. */
+static ts_err collect(ts_sql_binder *b, ts_sql_expr *e, node_pred pred, lift_map *found)
+{
+    if (!e)
+        return TS_OK;
+    if (pred(e)) {
+        if (!map_find(found, e))
+            TS_TRY(map_add(b, found, e, NULL));
+        return TS_OK;
+    }
+    for (int i = 0; i < e->nargs; i++)
+        TS_TRY(collect(b, e->args[i], pred, found));
+    TS_TRY(collect(b, e->operand, pred, found));
+    TS_TRY(collect(b, e->else_expr, pred, found));
+    if (e->over) {
+        for (int i = 0; i < e->over->npartition; i++)
+            TS_TRY(collect(b, e->over->partition[i], pred, found));
+        for (int i = 0; i < e->over->norder; i++)
+            TS_TRY(collect(b, e->over->order[i].expr, pred, found));
+    }
+    return TS_OK;
+}
+
+static int contains(const ts_sql_expr *e, node_pred pred)
+{
+    if (!e)
+        return 0;
+    if (pred(e))
+        return 1;
+    for (int i = 0; i < e->nargs; i++)
+        if (contains(e->args[i], pred))
+            return 1;
+    if (contains(e->operand, pred) || contains(e->else_expr, pred))
+        return 1;
+    if (e->over) {
+        for (int i = 0; i < e->over->npartition; i++)
+            if (contains(e->over->partition[i], pred))
+                return 1;
+        for (int i = 0; i < e->over->norder; i++)
+            if (contains(e->over->order[i].expr, pred))
+                return 1;
+    }
+    return 0;
+}
+
+/* A copy of e with every subtree found in m replaced. */
+static ts_err lift(ts_sql_binder *b, const ts_sql_expr *e, const lift_map *m, ts_sql_expr **out)
+{
+    *out = NULL;
+    if (!e)
+        return TS_OK;
+    ts_sql_expr *to = map_find(m, e);
+    if (to) {
+        *out = to;
+        return TS_OK;
+    }
+    ts_sql_expr *c = ts_sql_alloc(b->script, sizeof *c);
+    if (!c)
+        return NOMEM(b, e->pos);
+    *c = *e;
+    if (e->nargs && !(c->args = ts_sql_alloc(b->script, sizeof *c->args * (size_t)e->nargs)))
+        return NOMEM(b, e->pos);
+    for (int i = 0; i < e->nargs; i++)
+        TS_TRY(lift(b, e->args[i], m, &c->args[i]));
+    TS_TRY(lift(b, e->operand, m, &c->operand));
+    TS_TRY(lift(b, e->else_expr, m, &c->else_expr));
+    if (e->over) {
+        ts_sql_window *w = ts_sql_alloc(b->script, sizeof *w);
+        if (!w)
+            return NOMEM(b, e->pos);
+        *w = *e->over;
+        w->partition = e->over->npartition ? ts_sql_alloc(b->script, sizeof(ts_sql_expr *) * (size_t)w->npartition)
+                                           : NULL;
+        w->order = e->over->norder ? ts_sql_alloc(b->script, sizeof *w->order * (size_t)w->norder) : NULL;
+        if ((w->npartition && !w->partition) || (w->norder && !w->order))
+            return NOMEM(b, e->pos);
+        for (int i = 0; i < w->npartition; i++)
+            TS_TRY(lift(b, e->over->partition[i], m, &w->partition[i]));
+        for (int i = 0; i < w->norder; i++) {
+            w->order[i] = e->over->order[i];
+            TS_TRY(lift(b, e->over->order[i].expr, m, &w->order[i].expr));
+        }
+        c->over = w;
+    }
+    *out = c;
+    return TS_OK;
+}
+
+/* The first column a lifted tree still reads that the node below does not provide, or NULL. */
+typedef struct stray_ctx {
+    const ts_sql_col *cols;
+    int ncols;
+    const char *stray;
+} stray_ctx;
+
+static void find_stray(const char *id, void *arg)
+{
+    stray_ctx *s = arg;
+    for (int i = 0; i < s->ncols; i++)
+        if (!strcmp(s->cols[i].id, id))
+            return;
+    if (!s->stray)
+        s->stray = id;
+}
+
+static ts_err check_grouped(ts_sql_binder *b, const ts_sql_expr *e, const ts_sql_plan *agg, const ts_sql_scope *outer)
+{
+    stray_ctx s = {agg->cols, agg->ncols, NULL};
+    ts_sql_expr_refs(e, find_stray, &s);
+    if (!s.stray)
+        return TS_OK;
+    for (const ts_sql_scope *o = outer; o; o = o->outer) /* correlated references are not grouped columns */
+        for (int i = 0; i < o->ncols; i++)
+            if (!strcmp(o->cols[i].id, s.stray))
+                return TS_OK;
+    char name[TS_SQL_ID_MAX];
+    snprintf(name, sizeof name, "%s", s.stray);
+    char *hash = strrchr(name, '#');
+    if (hash)
+        *hash = 0;
+    return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "column '%s' must appear in the GROUP BY clause or be "
+                           "used in an aggregate function", name);
+}
+
+/* ---- small constructors ------------------------------------------------------------------------------------------ */
+
+static ts_sql_expr *mk(ts_sql_binder *b, ts_sql_expr_kind kind, ts_sql_op op, ts_sql_pos pos, ts_sql_expr *x,
+                       ts_sql_expr *y)
+{
+    ts_sql_expr *e = ts_sql_alloc(b->script, sizeof *e);
+    ts_sql_expr **args = ts_sql_alloc(b->script, sizeof *args * 2);
+    if (!e || !args || !x)
+        return NULL;
+    args[0] = x, args[1] = y;
+    *e = (ts_sql_expr){.kind = kind, .op = op, .pos = pos, .args = args, .nargs = y ? 2 : 1};
+    return e;
+}
+
+static ts_sql_expr *mk_func(ts_sql_binder *b, const char *name, ts_sql_pos pos, ts_sql_expr *x)
+{
+    ts_sql_expr *e = mk(b, TS_SQL_E_FUNC, TS_SQL_OP_NONE, pos, x, NULL);
+    if (e)
+        e->name = ts_sql_strdup(b->script, name);
+    return e;
+}
+
+static ts_sql_expr *mk_double(ts_sql_binder *b, ts_sql_pos pos, ts_sql_expr *x)
+{
+    ts_sql_expr *e = mk(b, TS_SQL_E_CAST, TS_SQL_OP_NONE, pos, x, NULL);
+    if (e)
+        e->type.kind = TS_SQL_TY_DOUBLE;
+    return e;
+}
+
+/* ---- aggregates ------------------------------------------------------------------------------------------------- */
+
+typedef struct agg_build {
+    ts_sql_plan **input;   /* the plan below the AGGREGATE (grows with computed arguments) */
+    ts_sql_agg_item *items;
+    int n, cap;
+    ts_sql_col *out_cols;  /* one per aggregate */
+} agg_build;
+
+static ts_err agg_push(ts_sql_binder *b, agg_build *a, ts_agg_kind kind, const char *input, const char *where,
+                       double param, const char *label, ts_sql_pos pos, ts_sql_expr **ref)
+{
+    if (a->n == a->cap) {
+        const int cap = a->cap ? 2 * a->cap : 16;
+        ts_sql_agg_item *items = ts_sql_alloc(b->script, sizeof *items * (size_t)cap);
+        ts_sql_col *cols = ts_sql_alloc(b->script, sizeof *cols * (size_t)cap);
+        if (!items || !cols)
+            return NOMEM(b, pos);
+        if (a->n)
+            memcpy(items, a->items, sizeof *items * (size_t)a->n), memcpy(cols, a->out_cols, sizeof *cols * (size_t)a->n);
+        a->items = items, a->out_cols = cols, a->cap = cap;
+    }
+    ts_sql_col *c = &a->out_cols[a->n];
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, TS_SQL_ID_MAX, "%s", label);
+    ts_sql_new_id(b, label, c->id);
+    a->items[a->n].agg = (ts_agg){kind, input, where, ts_sql_strdup(b->script, c->id), param, NULL};
+    a->n++;
+    *ref = ts_sql_ref(b, c->id, pos);
+    return *ref ? TS_OK : NOMEM(b, pos);
+}
+
+static ts_err agg_arg(ts_sql_binder *b, agg_build *a, ts_sql_expr *e, char **id)
+{
+    return ts_sql_add_computed(b, a->input, e, "arg", id);
+}
+
+static int agg_kind(const ts_sql_expr *e, ts_agg_kind *k)
+{
+    static const struct { const char *name; ts_agg_kind kind; } map[] = {
+        {"count", TS_AGG_COUNT}, {"sum", TS_AGG_SUM}, {"min", TS_AGG_MIN}, {"max", TS_AGG_MAX},
+        {"avg", TS_AGG_MEAN}, {"mean", TS_AGG_MEAN}, {"stddev", TS_AGG_STDDEV_SAMP},
+        {"stddev_samp", TS_AGG_STDDEV_SAMP}, {"stddev_pop", TS_AGG_STDDEV_POP}, {"variance", TS_AGG_VAR_SAMP},
+        {"var_samp", TS_AGG_VAR_SAMP}, {"var_pop", TS_AGG_VAR_POP}, {"median", TS_AGG_MEDIAN},
+        {"quantile_cont", TS_AGG_QUANTILE}, {"quantile", TS_AGG_QUANTILE}, {"first", TS_AGG_FIRST},
+        {"any_value", TS_AGG_FIRST}, {"last", TS_AGG_LAST}, {"bool_and", TS_AGG_MIN}, {"bool_or", TS_AGG_MAX}};
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (!strcmp(e->name, map[i].name)) {
+            *k = map[i].kind;
+            return 1;
+        }
+    return 0;
+}
+
+/* corr / covar_pop / covar_samp from exact moment sums: n, Sx, Sy, Sxy, Sxx, Syy over rows where both are set. */
+static ts_err agg_moments(ts_sql_binder *b, agg_build *a, const ts_sql_expr *call, ts_sql_expr **repl)
+{
+    if (call->nargs != 2)
+        return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() takes two arguments", call->name);
+    const ts_sql_pos pos = call->pos;
+    ts_sql_expr *x = mk_double(b, pos, call->args[0]), *y = mk_double(b, pos, call->args[1]);
+    ts_sql_expr *both = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_AND, pos,
+                           mk(b, TS_SQL_E_IS_NULL, TS_SQL_OP_NONE, pos, call->args[0], NULL),
+                           mk(b, TS_SQL_E_IS_NULL, TS_SQL_OP_NONE, pos, call->args[1], NULL));
+    if (!x || !y || !both)
+        return NOMEM(b, pos);
+    both->args[0]->negated = both->args[1]->negated = 1;
+    if (call->filter && !(both = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_AND, pos, both, call->filter)))
+        return NOMEM(b, pos);
+    ts_sql_expr *xy = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_MUL, pos, x, y);
+    ts_sql_expr *xx = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_MUL, pos, x, x);
+    ts_sql_expr *yy = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_MUL, pos, y, y);
+    char *w, *ix, *iy, *ixy, *ixx, *iyy;
+    TS_TRY(agg_arg(b, a, both, &w));
+    TS_TRY(agg_arg(b, a, x, &ix));
+    TS_TRY(agg_arg(b, a, y, &iy));
+    TS_TRY(agg_arg(b, a, xy, &ixy));
+    TS_TRY(agg_arg(b, a, xx, &ixx));
+    TS_TRY(agg_arg(b, a, yy, &iyy));
+    ts_sql_expr *n, *sx, *sy, *sxy, *sxx, *syy;
+    TS_TRY(agg_push(b, a, TS_AGG_COUNT, NULL, w, 0, "n", pos, &n));
+    TS_TRY(agg_push(b, a, TS_AGG_SUM, ix, w, 0, "sx", pos, &sx));
+    TS_TRY(agg_push(b, a, TS_AGG_SUM, iy, w, 0, "sy", pos, &sy));
+    TS_TRY(agg_push(b, a, TS_AGG_SUM, ixy, w, 0, "sxy", pos, &sxy));
+    /* cov*n = Sxy - Sx*Sy/n, var_x*n = Sxx - Sx^2/n */
+#define BIN(op, l, r) mk(b, TS_SQL_E_BINARY, TS_SQL_OP_##op, pos, (l), (r))
+    ts_sql_expr *cov_n = BIN(SUB, sxy, BIN(DIV, BIN(MUL, sx, sy), n));
+    if (!strcmp(call->name, "covar_pop")) {
+        *repl = BIN(DIV, cov_n, n);
+    } else if (!strcmp(call->name, "covar_samp")) {
+        ts_sql_expr *one = ts_sql_alloc(b->script, sizeof *one);
+        if (!one)
+            return NOMEM(b, pos);
+        *one = (ts_sql_expr){.kind = TS_SQL_E_INT, .pos = pos, .ival = 1};
+        *repl = BIN(DIV, cov_n, BIN(SUB, n, one));
+    } else {
+        TS_TRY(agg_push(b, a, TS_AGG_SUM, ixx, w, 0, "sxx", pos, &sxx));
+        TS_TRY(agg_push(b, a, TS_AGG_SUM, iyy, w, 0, "syy", pos, &syy));
+        ts_sql_expr *vx = BIN(SUB, sxx, BIN(DIV, BIN(MUL, sx, sx), n));
+        ts_sql_expr *vy = BIN(SUB, syy, BIN(DIV, BIN(MUL, sy, sy), n));
+        *repl = BIN(DIV, cov_n, mk_func(b, "sqrt", pos, BIN(MUL, vx, vy)));
+    }
+#undef BIN
+    return *repl ? TS_OK : NOMEM(b, pos);
+}
+
+static ts_err agg_register(ts_sql_binder *b, agg_build *a, const ts_sql_expr *call, ts_sql_expr **repl)
+{
+    if (!strcmp(call->name, "corr") || !strcmp(call->name, "covar_pop") || !strcmp(call->name, "covar_samp")) {
+        if (call->distinct)
+            return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s(DISTINCT ...) is not supported", call->name);
+        return agg_moments(b, a, call, repl);
+    }
+    ts_agg_kind kind;
+    if (!agg_kind(call, &kind))
+        return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "aggregate %s() is not supported", call->name);
+    const int quantile = kind == TS_AGG_QUANTILE;
+    const int want = call->star ? 0 : quantile ? 2 : 1;
+    if (call->nargs != want && !(kind == TS_AGG_COUNT && call->nargs == 0))
+        return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() takes %d argument%s", call->name, want,
+                               want == 1 ? "" : "s");
+    if (call->star && kind != TS_AGG_COUNT)
+        return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s(*) is not valid; only count(*)", call->name);
+    double q = 0.5;
+    if (quantile) {
+        const ts_sql_expr *qe = call->args[1];
+        if (qe->kind != TS_SQL_E_FLOAT && qe->kind != TS_SQL_E_INT)
+            return ts_sql_error_at(b->src, qe->pos, TS_ERR_USAGE, "the quantile must be a number between 0 and 1");
+        q = qe->kind == TS_SQL_E_FLOAT ? qe->fval : (double)qe->ival;
+        if (!(q >= 0 && q <= 1))
+            return ts_sql_error_at(b->src, qe->pos, TS_ERR_USAGE, "the quantile must be between 0 and 1, not %g", q);
+    }
+    if (call->distinct && kind == TS_AGG_COUNT)
+        kind = TS_AGG_COUNT_DISTINCT;
+    else if (call->distinct && kind != TS_AGG_MIN && kind != TS_AGG_MAX) /* DISTINCT changes nothing for those */
+        return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s(DISTINCT ...) is not supported (only count, "
+                               "min and max)", call->name);
+    char *input = NULL, *where = NULL;
+    if (want)
+        TS_TRY(agg_arg(b, a, call->args[0], &input));
+    if (call->filter)
+        TS_TRY(agg_arg(b, a, call->filter, &where));
+    return agg_push(b, a, kind, input, where, q, call->name, call->pos, repl);
+}
+
+/* ---- the SELECT block ----------------------------------------------------------------------------------------- */
+
+typedef struct item {
+    ts_sql_expr *expr;  /* bound (then lifted) */
+    char name[TS_SQL_ID_MAX];
+} item;
+
+typedef struct select_state {
+    ts_sql_plan *plan;
+    ts_sql_scope scope;   /* the FROM scope (for binding) */
+    item *items;
+    int nitems;
+    ts_sql_expr *having, *qualify;
+    ts_sql_expr **order;  /* bound ORDER BY expressions not resolved to an output column (NULL when resolved) */
+    int *order_pos;       /* resolved output column, or -1 */
+    int norder;
+} select_state;
+
+static ts_err expand_items(ts_sql_binder *b, const ts_sql_select *s, select_state *st)
+{
+    int cap = 0;
+    for (int i = 0; i < s->nitems; i++)
+        cap += s->items[i].expr->kind == TS_SQL_E_STAR ? st->plan->ncols : 1;
+    if (!(st->items = ts_sql_alloc(b->script, sizeof *st->items * (size_t)(cap + 1))))
+        return NOMEM(b, s->pos);
+    for (int i = 0; i < s->nitems; i++) {
+        const ts_sql_expr *e = s->items[i].expr;
+        if (e->kind != TS_SQL_E_STAR) {
+            item *it = &st->items[st->nitems++];
+            TS_TRY(ts_sql_bind_expr(b, &st->scope, e, &it->expr));
+            if (s->items[i].alias)
+                snprintf(it->name, TS_SQL_ID_MAX, "%s", s->items[i].alias);
+            else
+                ts_sql_item_name(e, it->name);
+            continue;
+        }
+        int matched = 0;
+        for (int c = 0; c < st->plan->ncols; c++) {
+            const ts_sql_col *col = &st->plan->cols[c];
+            if (col->hidden || (e->table && strcasecmp(col->qual, e->table)))
+                continue;
+            item *it = &st->items[st->nitems++];
+            if (!(it->expr = ts_sql_ref(b, col->id, e->pos)))
+                return NOMEM(b, e->pos);
+            snprintf(it->name, TS_SQL_ID_MAX, "%s", col->name);
+            matched++;
+        }
+        if (!matched && e->table)
+            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "unknown table '%s' in '%s.*'", e->table, e->table);
+        if (!matched)
+            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "SELECT * without any column");
+    }
+    return TS_OK;
+}
+
+/* GROUP BY items: a 1-based position, an output alias, or an expression over the FROM scope. */
+static ts_err bind_group_item(ts_sql_binder *b, const ts_sql_expr *g, select_state *st, ts_sql_expr **out)
+{
+    if (g->kind == TS_SQL_E_INT) {
+        if (g->ival < 1 || g->ival > st->nitems)
+            return ts_sql_error_at(b->src, g->pos, TS_ERR_USAGE, "GROUP BY position %lld is not in the select list "
+                                   "(1..%d)", (long long)g->ival, st->nitems);
+        *out = st->items[g->ival - 1].expr;
+        if (contains(*out, is_agg_call))
+            return ts_sql_error_at(b->src, g->pos, TS_ERR_USAGE, "GROUP BY position %lld refers to an aggregate",
+                                   (long long)g->ival);
+        return TS_OK;
+    }
+    if (g->kind == TS_SQL_E_COLUMN && !g->table) {
+        const char *id;
+        int found = 0;
+        for (int c = 0; c < st->scope.ncols && !found; c++)
+            found = !strcasecmp(st->scope.cols[c].name, g->name);
+        for (int i = 0; i < st->nitems && !found; i++)
+            if (!strcasecmp(st->items[i].name, g->name) && !contains(st->items[i].expr, is_agg_call)) {
+                *out = st->items[i].expr;
+                return TS_OK;
+            }
+        (void)id;
+    }
+    return ts_sql_bind_expr(b, &st->scope, g, out);
+}
+
+static ts_err build_aggregate(ts_sql_binder *b, const ts_sql_select *s, select_state *st)
+{
+    lift_map map = {0}, calls = {0};
+    ts_sql_expr **groups = NULL;
+    int ngroups = s->group_all ? st->nitems : s->ngroup;
+    if (ngroups && !(groups = ts_sql_alloc(b->script, sizeof *groups * (size_t)ngroups)))
+        return NOMEM(b, s->pos);
+    int ng = 0;
+    for (int i = 0; i < ngroups; i++) {
+        if (s->group_all) {
+            if (!contains(st->items[i].expr, is_agg_call))
+                groups[ng++] = st->items[i].expr;
+        } else {
+            TS_TRY(bind_group_item(b, s->group[i], st, &groups[ng++]));
+        }
+    }
+    agg_build a = {.input = &st->plan};
+    char **keys = ng ? ts_sql_alloc(b->script, sizeof *keys * (size_t)ng) : NULL;
+    int nkeys = 0;
+    for (int i = 0; i < ng; i++) {
+        if (map_find(&map, groups[i]))
+            continue; /* GROUP BY a, a */
+        char *id;
+        TS_TRY(ts_sql_add_computed(b, &st->plan, groups[i], "group", &id));
+        keys[nkeys++] = id;
+        TS_TRY(map_add(b, &map, groups[i], ts_sql_ref(b, id, groups[i]->pos)));
+    }
+    for (int i = 0; i < st->nitems; i++)
+        TS_TRY(collect(b, st->items[i].expr, is_agg_call, &calls));
+    TS_TRY(collect(b, st->having, is_agg_call, &calls));
+    TS_TRY(collect(b, st->qualify, is_agg_call, &calls));
+    for (int i = 0; i < st->norder; i++)
+        TS_TRY(collect(b, st->order[i], is_agg_call, &calls));
+    for (int i = 0; i < calls.n; i++) {
+        if (contains(calls.from[i]->args ? calls.from[i]->args[0] : NULL, is_agg_call))
+            return ts_sql_error_at(b->src, calls.from[i]->pos, TS_ERR_USAGE, "aggregate calls cannot be nested");
+        ts_sql_expr *repl;
+        TS_TRY(agg_register(b, &a, calls.from[i], &repl));
+        TS_TRY(map_add(b, &map, calls.from[i], repl));
+    }
+    /* the AGGREGATE node: keys (with the input's column info), then the aggregates */
+    ts_sql_plan *agg = ts_sql_plan_new(b, TS_P_AGGREGATE, s->pos, nkeys + a.n);
+    if (!agg)
+        return NOMEM(b, s->pos);
+    for (int k = 0; k < nkeys; k++)
+        for (int c = 0; c < st->plan->ncols; c++)
+            if (!strcmp(st->plan->cols[c].id, keys[k]))
+                agg->cols[k] = st->plan->cols[c];
+    if (a.n)
+        memcpy(agg->cols + nkeys, a.out_cols, sizeof *agg->cols * (size_t)a.n);
+    agg->in[0] = st->plan, agg->keys = keys, agg->nkeys = nkeys, agg->aggs = a.items, agg->naggs = a.n;
+    agg->est_rows = nkeys ? st->plan->est_rows / 10 + 1 : 1;
+    st->plan = agg;
+    /* lift the select list, HAVING, QUALIFY and ORDER BY above it */
+    for (int i = 0; i < st->nitems; i++) {
+        TS_TRY(lift(b, st->items[i].expr, &map, &st->items[i].expr));
+        TS_TRY(check_grouped(b, st->items[i].expr, agg, st->scope.outer));
+    }
+    for (int i = 0; i < st->norder; i++) {
+        TS_TRY(lift(b, st->order[i], &map, &st->order[i]));
+        if (st->order[i])
+            TS_TRY(check_grouped(b, st->order[i], agg, st->scope.outer));
+    }
+    TS_TRY(lift(b, st->qualify, &map, &st->qualify));
+    TS_TRY(lift(b, st->having, &map, &st->having));
+    if (st->having) {
+        TS_TRY(check_grouped(b, st->having, agg, st->scope.outer));
+        ts_sql_expr **conds = NULL;
+        int n = 0;
+        ts_sql_conjuncts(b, st->having, &conds, &n);
+        TS_TRY(ts_sql_wrap_filter(b, &st->plan, conds, n));
+    }
+    return TS_OK;
+}
+
+/* ---- windows -------------------------------------------------------------------------------------------------- */
+
+static int window_kind(const char *name, ts_window_kind *k)
+{
+    static const struct { const char *name; ts_window_kind kind; } map[] = {
+        {"row_number", TS_WIN_ROW_NUMBER}, {"rank", TS_WIN_RANK}, {"dense_rank", TS_WIN_DENSE_RANK},
+        {"percent_rank", TS_WIN_PERCENT_RANK}, {"cume_dist", TS_WIN_CUME_DIST}, {"ntile", TS_WIN_NTILE},
+        {"lag", TS_WIN_LAG}, {"lead", TS_WIN_LEAD}, {"first_value", TS_WIN_FIRST_VALUE},
+        {"last_value", TS_WIN_LAST_VALUE}, {"count", TS_WIN_COUNT}, {"sum", TS_WIN_SUM}, {"avg", TS_WIN_AVG},
+        {"mean", TS_WIN_AVG}, {"min", TS_WIN_MIN}, {"max", TS_WIN_MAX}};
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (!strcmp(name, map[i].name)) {
+            *k = map[i].kind;
+            return 1;
+        }
+    return 0;
+}
+
+static int64_t const_int(const ts_sql_expr *e, int64_t dflt) { return e && e->kind == TS_SQL_E_INT ? e->ival : dflt; }
+
+static ts_frame_bound frame_bound(ts_sql_bound_kind k)
+{
+    switch (k) {
+    case TS_SQL_BOUND_UNBOUNDED_PRECEDING: return TS_FRAME_UNBOUNDED_PRECEDING;
+    case TS_SQL_BOUND_PRECEDING: return TS_FRAME_PRECEDING;
+    case TS_SQL_BOUND_CURRENT_ROW: return TS_FRAME_CURRENT_ROW;
+    case TS_SQL_BOUND_FOLLOWING: return TS_FRAME_FOLLOWING;
+    default: return TS_FRAME_UNBOUNDED_FOLLOWING;
+    }
+}
+
+/* One WINDOW node for the calls sharing call->over's PARTITION BY / ORDER BY. */
+static ts_err build_window(ts_sql_binder *b, select_state *st, lift_map *calls, int first, lift_map *map)
+{
+    const ts_sql_window *w = calls->from[first]->over;
+    ts_sql_plan *in = st->plan;
+    ts_sql_plan *node = ts_sql_plan_new(b, TS_P_WINDOW, calls->from[first]->pos, 0);
+    if (!node)
+        return NOMEM(b, w ? calls->from[first]->pos : st->plan->pos);
+    node->npartition = w->npartition, node->nsort = w->norder;
+    node->partition = w->npartition ? ts_sql_alloc(b->script, sizeof(char *) * (size_t)w->npartition) : NULL;
+    node->sort = w->norder ? ts_sql_alloc(b->script, sizeof *node->sort * (size_t)w->norder) : NULL;
+    node->wins = ts_sql_alloc(b->script, sizeof *node->wins * (size_t)calls->n);
+    ts_sql_col *outs = ts_sql_alloc(b->script, sizeof *outs * (size_t)calls->n);
+    if ((w->npartition && !node->partition) || (w->norder && !node->sort) || !node->wins || !outs)
+        return NOMEM(b, node->pos);
+    for (int i = 0; i < w->npartition; i++)
+        TS_TRY(ts_sql_add_computed(b, &in, w->partition[i], "partition", &node->partition[i]));
+    for (int i = 0; i < w->norder; i++) {
+        char *id;
+        TS_TRY(ts_sql_add_computed(b, &in, w->order[i].expr, "order", &id));
+        node->sort[i] = (ts_sort_key){id, w->order[i].desc, w->order[i].nulls != 1};
+    }
+    for (int i = first; i < calls->n; i++) {
+        const ts_sql_expr *call = calls->from[i];
+        if (calls->to[i] || !ts_sql_expr_equal(&(ts_sql_expr){.kind = TS_SQL_E_FUNC, .over = call->over},
+                                              &(ts_sql_expr){.kind = TS_SQL_E_FUNC, .over = (ts_sql_window *)w}))
+            continue;
+        ts_window_fn fn = {.offset = 1};
+        if (!window_kind(call->name, &fn.kind))
+            return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() is not supported as a window function",
+                                   call->name);
+        if (call->distinct || call->filter)
+            return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "DISTINCT and FILTER are not supported in "
+                                   "window functions");
+        const int takes_input = !call->star && fn.kind != TS_WIN_ROW_NUMBER && fn.kind != TS_WIN_RANK &&
+                                fn.kind != TS_WIN_DENSE_RANK && fn.kind != TS_WIN_PERCENT_RANK &&
+                                fn.kind != TS_WIN_CUME_DIST && fn.kind != TS_WIN_NTILE;
+        if (takes_input && call->nargs < 1)
+            return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() needs an argument", call->name);
+        if (takes_input)
+            TS_TRY(ts_sql_add_computed(b, &in, call->args[0], "arg", (char **)&fn.input));
+        if (fn.kind == TS_WIN_LAG || fn.kind == TS_WIN_LEAD) {
+            fn.offset = const_int(call->nargs > 1 ? call->args[1] : NULL, 1);
+            if (call->nargs > 2)
+                TS_TRY(ts_sql_add_computed(b, &in, call->args[2], "default", (char **)&fn.default_col));
+        }
+        if (fn.kind == TS_WIN_NTILE) {
+            fn.offset = const_int(call->nargs ? call->args[0] : NULL, 0);
+            if (fn.offset < 1)
+                return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "ntile() needs a positive integer constant");
+        }
+        if (w->has_frame) {
+            fn.has_frame = 1;
+            fn.frame = (ts_window_frame){w->frame_rows, frame_bound(w->start), frame_bound(w->end), w->start_n,
+                                         w->end_n};
+        }
+        ts_sql_col *c = &outs[node->nwins];
+        memset(c, 0, sizeof *c);
+        snprintf(c->name, TS_SQL_ID_MAX, "%s", call->name);
+        ts_sql_new_id(b, call->name, c->id);
+        fn.output = c->id;
+        node->wins[node->nwins++].fn = fn;
+        calls->to[i] = ts_sql_ref(b, c->id, call->pos);
+        TS_TRY(map_add(b, map, calls->from[i], calls->to[i]));
+    }
+    node->ncols = in->ncols + node->nwins;
+    if (!(node->cols = ts_sql_alloc(b->script, sizeof *node->cols * (size_t)node->ncols)))
+        return NOMEM(b, node->pos);
+    memcpy(node->cols, in->cols, sizeof *node->cols * (size_t)in->ncols);
+    memcpy(node->cols + in->ncols, outs, sizeof *outs * (size_t)node->nwins);
+    node->in[0] = in, node->est_rows = in->est_rows;
+    st->plan = node;
+    return TS_OK;
+}
+
+static ts_err build_windows(ts_sql_binder *b, select_state *st)
+{
+    lift_map calls = {0}, map = {0};
+    for (int i = 0; i < st->nitems; i++)
+        TS_TRY(collect(b, st->items[i].expr, is_window_call, &calls));
+    TS_TRY(collect(b, st->qualify, is_window_call, &calls));
+    for (int i = 0; i < st->norder; i++)
+        TS_TRY(collect(b, st->order[i], is_window_call, &calls));
+    for (int i = 0; i < calls.n; i++) {
+        for (int k = 0; k < calls.from[i]->nargs; k++)
+            if (contains(calls.from[i]->args[k], is_window_call))
+                return ts_sql_error_at(b->src, calls.from[i]->pos, TS_ERR_USAGE, "window calls cannot be nested");
+        if (!calls.to[i])
+            TS_TRY(build_window(b, st, &calls, i, &map));
+    }
+    if (!calls.n)
+        return TS_OK;
+    for (int i = 0; i < st->nitems; i++)
+        TS_TRY(lift(b, st->items[i].expr, &map, &st->items[i].expr));
+    for (int i = 0; i < st->norder; i++)
+        TS_TRY(lift(b, st->order[i], &map, &st->order[i]));
+    return lift(b, st->qualify, &map, &st->qualify);
+}
+
+/* ---- WHERE with subqueries ------------------------------------------------------------------------------------- */
+
+/* Binds a subquery of EXISTS: FROM and WHERE only; WHERE conjuncts that read the outer query become join keys. */
+static ts_err bind_exists(ts_sql_binder *b, ts_sql_plan **plan, const ts_sql_scope *scope, const ts_sql_expr *e,
+                          int negated)
+{
+    const ts_sql_query *q = e->query;
+    if (q->set_op != TS_SQL_SET_NONE || q->nctes || !q->select->from || q->select->ngroup || q->select->having ||
+        q->limit)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "EXISTS supports a plain SELECT ... FROM ... WHERE "
+                               "subquery (no GROUP BY, HAVING, LIMIT, set operations or WITH)");
+    ts_sql_plan *inner, *j;
+    TS_TRY(ts_sql_bind_from(b, q->select->from, NULL, &inner));
+    TS_TRY(ts_sql_join_node(b, e->pos, negated ? TS_JOIN_ANTI : TS_JOIN_SEMI, *plan, inner, &j));
+    const ts_sql_scope s = {inner->cols, inner->ncols, scope};
+    ts_sql_expr *where, **conds = NULL, **local = NULL;
+    int n = 0, nlocal = 0;
+    TS_TRY(ts_sql_bind_expr(b, &s, q->select->where, &where));
+    ts_sql_conjuncts(b, where, &conds, &n);
+    if (n && !(local = ts_sql_alloc(b->script, sizeof *local * (size_t)n)))
+        return NOMEM(b, e->pos);
+    for (int i = 0; i < n; i++) {
+        if (ts_sql_expr_within(conds[i], inner->cols, inner->ncols)) {
+            local[nlocal++] = conds[i];
+            continue;
+        }
+        int used;
+        TS_TRY(ts_sql_try_join_key(b, j, conds[i], &used));
+        if (!used)
+            return ts_sql_error_at(b->src, conds[i]->pos, TS_ERR_USAGE, "a correlated EXISTS condition must be an "
+                                   "equality between an outer and an inner expression");
+    }
+    TS_TRY(ts_sql_wrap_filter(b, &j->in[1], local, nlocal));
+    if (!j->njoin_keys)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "uncorrelated EXISTS is not supported (correlate it "
+                               "with an equality on the outer query)");
+    *plan = j;
+    return TS_OK;
+}
+
+static ts_err bind_in_query(ts_sql_binder *b, ts_sql_plan **plan, const ts_sql_scope *scope, const ts_sql_expr *e,
+                            int negated)
+{
+    ts_sql_plan *sub, *j;
+    TS_TRY(ts_sql_bind_query(b, e->query, &sub));
+    if (sub->ncols != 1)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "the IN subquery must return one column, not %d",
+                               sub->ncols);
+    ts_sql_expr *left;
+    TS_TRY(ts_sql_bind_expr(b, scope, e->args[0], &left));
+    char *lid;
+    TS_TRY(ts_sql_add_computed(b, plan, left, "in_key", &lid));
+    TS_TRY(ts_sql_join_node(b, e->pos, negated ? TS_JOIN_ANTI : TS_JOIN_SEMI, *plan, sub, &j));
+    j->left_keys = ts_sql_alloc(b->script, sizeof(char *));
+    j->right_keys = ts_sql_alloc(b->script, sizeof(char *));
+    if (!j->left_keys || !j->right_keys)
+        return NOMEM(b, e->pos);
+    j->left_keys[0] = lid, j->right_keys[0] = sub->cols[0].id, j->njoin_keys = 1;
+    if (negated)
+        snprintf(j->note, sizeof j->note, "NOT IN");
+    *plan = j;
+    return TS_OK;
+}
+
+static ts_err bind_where(ts_sql_binder *b, const ts_sql_expr *where, select_state *st)
+{
+    const ts_sql_expr *stack[256];
+    int top = 0;
+    ts_sql_expr **conds = NULL;
+    int n = 0;
+    if (where)
+        stack[top++] = where;
+    while (top) {
+        const ts_sql_expr *e = stack[--top];
+        if (e->kind == TS_SQL_E_BINARY && e->op == TS_SQL_OP_AND && top < 254) {
+            stack[top++] = e->args[1], stack[top++] = e->args[0];
+            continue;
+        }
+        int negated = 0;
+        const ts_sql_expr *x = e;
+        if (x->kind == TS_SQL_E_UNARY && x->op == TS_SQL_OP_NOT &&
+            (x->args[0]->kind == TS_SQL_E_EXISTS || x->args[0]->kind == TS_SQL_E_IN_QUERY))
+            x = x->args[0], negated = 1;
+        if (x->kind == TS_SQL_E_EXISTS) {
+            TS_TRY(bind_exists(b, &st->plan, &st->scope, x, negated ^ x->negated));
+        } else if (x->kind == TS_SQL_E_IN_QUERY) {
+            TS_TRY(bind_in_query(b, &st->plan, &st->scope, x, negated ^ x->negated));
+        } else {
+            ts_sql_expr *bound;
+            TS_TRY(ts_sql_bind_expr(b, &st->scope, e, &bound));
+            if (contains(bound, is_agg_call))
+                return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "aggregates are not allowed in WHERE (use "
+                                       "HAVING)");
+            if (contains(bound, is_window_call))
+                return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "window functions are not allowed in WHERE "
+                                       "(use QUALIFY or a subquery)");
+            ts_sql_conjuncts(b, bound, &conds, &n);
+        }
+    }
+    return ts_sql_wrap_filter(b, &st->plan, conds, n);
+}
+
+/* ---- projection, ORDER BY, LIMIT ---------------------------------------------------------------------------------- */
+
+static ts_err bind_order(ts_sql_binder *b, const ts_sql_query *q, select_state *st)
+{
+    st->norder = q ? q->norder : 0;
+    if (!st->norder)
+        return TS_OK;
+    st->order = ts_sql_alloc(b->script, sizeof *st->order * (size_t)st->norder);
+    st->order_pos = ts_sql_alloc(b->script, sizeof *st->order_pos * (size_t)st->norder);
+    if (!st->order || !st->order_pos)
+        return NOMEM(b, q->pos);
+    for (int i = 0; i < st->norder; i++) {
+        const ts_sql_expr *e = q->order[i].expr;
+        st->order_pos[i] = -1;
+        if (e->kind == TS_SQL_E_INT) {
+            if (e->ival < 1 || e->ival > st->nitems)
+                return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "ORDER BY position %lld is not in the select "
+                                       "list (1..%d)", (long long)e->ival, st->nitems);
+            st->order_pos[i] = (int)e->ival - 1;
+            continue;
+        }
+        if (e->kind == TS_SQL_E_COLUMN && !e->table) {
+            for (int k = 0; k < st->nitems && st->order_pos[i] < 0; k++)
+                if (!strcasecmp(st->items[k].name, e->name))
+                    st->order_pos[i] = k;
+            if (st->order_pos[i] >= 0)
+                continue;
+        }
+        TS_TRY(ts_sql_bind_expr(b, &st->scope, e, &st->order[i]));
+    }
+    return TS_OK;
+}
+
+/* The select-list projection; ORDER BY expressions that are not select items become hidden columns. */
+static ts_err build_projection(ts_sql_binder *b, const ts_sql_select *s, select_state *st, int *nhidden)
+{
+    int extra = 0;
+    for (int i = 0; i < st->norder; i++)
+        if (st->order_pos[i] < 0) {
+            for (int k = 0; k < st->nitems && st->order_pos[i] < 0; k++)
+                if (ts_sql_expr_equal(st->items[k].expr, st->order[i]))
+                    st->order_pos[i] = k;
+            extra += st->order_pos[i] < 0;
+        }
+    if (extra && s->distinct)
+        return ts_sql_error_at(b->src, s->pos, TS_ERR_USAGE, "with SELECT DISTINCT, ORDER BY expressions must "
+                               "appear in the select list");
+    ts_sql_plan *p = ts_sql_plan_new(b, TS_P_PROJECT, s->pos, st->nitems + extra);
+    if (!p || !(p->exprs = ts_sql_alloc(b->script, sizeof *p->exprs * (size_t)(st->nitems + extra))))
+        return NOMEM(b, s->pos);
+    for (int i = 0; i < st->nitems + extra; i++) {
+        ts_sql_expr *e;
+        ts_sql_col *c = &p->cols[i];
+        if (i < st->nitems) {
+            e = st->items[i].expr;
+            snprintf(c->name, TS_SQL_ID_MAX, "%s", st->items[i].name);
+        } else {
+            int k = 0;
+            for (int seen = st->nitems; k < st->norder; k++)
+                if (st->order_pos[k] < 0 && seen++ == i)
+                    break;
+            e = st->order[k];
+            st->order_pos[k] = i;
+            snprintf(c->name, TS_SQL_ID_MAX, "order");
+            c->hidden = 1;
+        }
+        p->exprs[i] = e;
+        int dup = 0; /* a column passes through under its id, once */
+        for (int k = 0; k < i && e->kind == TS_SQL_E_COLUMN; k++)
+            dup |= !strcmp(p->cols[k].id, e->name);
+        if (e->kind == TS_SQL_E_COLUMN && !dup) {
+            snprintf(c->id, TS_SQL_ID_MAX, "%s", e->name);
+            for (int k = 0; k < st->plan->ncols; k++)
+                if (!strcmp(st->plan->cols[k].id, e->name))
+                    snprintf(c->qual, TS_SQL_ID_MAX, "%s", st->plan->cols[k].qual);
+        } else {
+            ts_sql_new_id(b, c->name, c->id);
+        }
+    }
+    p->in[0] = st->plan, p->est_rows = st->plan->est_rows;
+    st->plan = p;
+    *nhidden = extra;
+    return TS_OK;
+}
+
+static ts_err wrap_simple(ts_sql_binder *b, ts_sql_plan **p, ts_sql_plan_kind kind, ts_sql_pos pos)
+{
+    ts_sql_plan *n = ts_sql_plan_new(b, kind, pos, (*p)->ncols);
+    if (!n)
+        return NOMEM(b, pos);
+    memcpy(n->cols, (*p)->cols, sizeof *n->cols * (size_t)(*p)->ncols);
+    n->in[0] = *p, n->est_rows = (*p)->est_rows;
+    *p = n;
+    return TS_OK;
+}
+
+static ts_err eval_count(ts_sql_binder *b, const ts_sql_expr *e, const char *what, int64_t *v)
+{
+    if (e->kind != TS_SQL_E_INT || e->ival < 0)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s must be a non-negative integer constant", what);
+    *v = e->ival;
+    return TS_OK;
+}
+
+/* SORT on resolved output positions, then LIMIT / OFFSET. */
+static ts_err add_sort_limit(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **p, const int *pos)
+{
+    if (q->norder) {
+        TS_TRY(wrap_simple(b, p, TS_P_SORT, q->pos));
+        ts_sql_plan *s = *p;
+        if (!(s->sort = ts_sql_alloc(b->script, sizeof *s->sort * (size_t)q->norder)))
+            return NOMEM(b, q->pos);
+        s->nsort = q->norder;
+        for (int i = 0; i < q->norder; i++)
+            s->sort[i] = (ts_sort_key){s->cols[pos[i]].id, q->order[i].desc, q->order[i].nulls != 1};
+    }
+    if (q->limit || q->offset) {
+        TS_TRY(wrap_simple(b, p, TS_P_LIMIT, q->pos));
+        (*p)->limit = -1;
+        if (q->limit)
+            TS_TRY(eval_count(b, q->limit, "LIMIT", &(*p)->limit));
+        if (q->offset)
+            TS_TRY(eval_count(b, q->offset, "OFFSET", &(*p)->offset));
+    }
+    return TS_OK;
+}
+
+/* Drops the last n (hidden) columns. */
+static ts_err drop_hidden(ts_sql_binder *b, ts_sql_plan **p, int n)
+{
+    if (!n)
+        return TS_OK;
+    ts_sql_plan *in = *p, *proj = ts_sql_plan_new(b, TS_P_PROJECT, in->pos, in->ncols - n);
+    if (!proj || !(proj->exprs = ts_sql_alloc(b->script, sizeof *proj->exprs * (size_t)(in->ncols - n))))
+        return NOMEM(b, in->pos);
+    for (int i = 0; i < in->ncols - n; i++) {
+        proj->cols[i] = in->cols[i];
+        if (!(proj->exprs[i] = ts_sql_ref(b, in->cols[i].id, in->pos)))
+            return NOMEM(b, in->pos);
+    }
+    proj->in[0] = in, proj->est_rows = in->est_rows;
+    *p = proj;
+    return TS_OK;
+}
+
+static ts_err bind_select(ts_sql_binder *b, const ts_sql_select *s, const ts_sql_query *q, ts_sql_plan **out)
+{
+    select_state st = {0};
+    if (s->from) {
+        TS_TRY(ts_sql_bind_from(b, s->from, NULL, &st.plan));
+    } else if (!(st.plan = ts_sql_plan_new(b, TS_P_ONE_ROW, s->pos, 0))) {
+        return NOMEM(b, s->pos);
+    }
+    st.scope = (ts_sql_scope){st.plan->cols, st.plan->ncols, NULL};
+    TS_TRY(bind_where(b, s->where, &st));
+    st.scope = (ts_sql_scope){st.plan->cols, st.plan->ncols, NULL};
+    TS_TRY(expand_items(b, s, &st));
+    TS_TRY(ts_sql_bind_expr(b, &st.scope, s->having, &st.having));
+    TS_TRY(ts_sql_bind_expr(b, &st.scope, s->qualify, &st.qualify));
+    TS_TRY(bind_order(b, q, &st));
+    int aggregated = s->ngroup || s->group_all || st.having;
+    for (int i = 0; i < st.nitems && !aggregated; i++)
+        aggregated = contains(st.items[i].expr, is_agg_call);
+    for (int i = 0; i < st.norder && !aggregated; i++)
+        aggregated = contains(st.order[i], is_agg_call);
+    if (aggregated)
+        TS_TRY(build_aggregate(b, s, &st));
+    TS_TRY(build_windows(b, &st));
+    if (st.qualify) {
+        ts_sql_expr **conds = NULL;
+        int n = 0;
+        ts_sql_conjuncts(b, st.qualify, &conds, &n);
+        TS_TRY(ts_sql_wrap_filter(b, &st.plan, conds, n));
+    }
+    int nhidden = 0;
+    TS_TRY(build_projection(b, s, &st, &nhidden));
+    if (s->distinct)
+        TS_TRY(wrap_simple(b, &st.plan, TS_P_DISTINCT, s->pos));
+    if (q) {
+        TS_TRY(add_sort_limit(b, q, &st.plan, st.order_pos));
+        TS_TRY(drop_hidden(b, &st.plan, nhidden));
+    }
+    *out = st.plan;
+    return TS_OK;
+}
+
+/* ---- set operations and queries ------------------------------------------------------------------------------- */
+
+static ts_err bind_body(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **out);
+
+static ts_err bind_setop(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **out)
+{
+    ts_sql_plan *l, *r;
+    TS_TRY(ts_sql_bind_query(b, q->left, &l));
+    TS_TRY(ts_sql_bind_query(b, q->right, &r));
+    if (l->ncols != r->ncols)
+        return ts_sql_error_at(b->src, q->pos, TS_ERR_USAGE, "set operation inputs have %d and %d columns",
+                               l->ncols, r->ncols);
+    const int is_union = q->set_op == TS_SQL_SET_UNION || q->set_op == TS_SQL_SET_UNION_ALL;
+    ts_sql_plan *p = ts_sql_plan_new(b, is_union ? TS_P_UNION : TS_P_SETOP, q->pos, l->ncols);
+    if (!p)
+        return NOMEM(b, q->pos);
+    for (int i = 0; i < l->ncols; i++) {
+        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", l->cols[i].name);
+        ts_sql_new_id(b, l->cols[i].name, p->cols[i].id);
+    }
+    p->in[0] = l, p->in[1] = r, p->set_op = q->set_op;
+    p->est_rows = l->est_rows + r->est_rows;
+    *out = p;
+    if (q->set_op == TS_SQL_SET_UNION)
+        TS_TRY(wrap_simple(b, out, TS_P_DISTINCT, q->pos));
+    return TS_OK;
+}
+
+static ts_err bind_body(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **out)
+{
+    if (q->set_op == TS_SQL_SET_NONE)
+        return bind_select(b, q->select, q, out);
+    TS_TRY(bind_setop(b, q, out));
+    /* ORDER BY after a set operation: output positions or names only */
+    int *pos = q->norder ? ts_sql_alloc(b->script, sizeof *pos * (size_t)q->norder) : NULL;
+    for (int i = 0; i < q->norder; i++) {
+        const ts_sql_expr *e = q->order[i].expr;
+        pos[i] = -1;
+        if (e->kind == TS_SQL_E_INT && e->ival >= 1 && e->ival <= (*out)->ncols)
+            pos[i] = (int)e->ival - 1;
+        for (int k = 0; k < (*out)->ncols && pos[i] < 0 && e->kind == TS_SQL_E_COLUMN; k++)
+            if (!strcasecmp((*out)->cols[k].name, e->name))
+                pos[i] = k;
+        if (pos[i] < 0)
+            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "ORDER BY after UNION/EXCEPT/INTERSECT must name "
+                                   "an output column or position");
+    }
+    return add_sort_limit(b, q, out, pos);
+}
+
+ts_err ts_sql_bind_query(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **out)
+{
+    const int saved = b->nctes;
+    if (b->nctes + q->nctes > (int)(sizeof b->ctes / sizeof *b->ctes))
+        return ts_sql_error_at(b->src, q->pos, TS_ERR_USAGE, "too many common table expressions");
+    for (int i = 0; i < q->nctes; i++)
+        b->ctes[b->nctes++] = (ts_sql_cte_ref){&q->ctes[i], b->src};
+    const ts_err err = bind_body(b, q, out);
+    b->nctes = saved;
+    return err;
+}

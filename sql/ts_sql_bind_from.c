@@ -1,0 +1,341 @@
+/* Binding FROM items: tables, views and CTEs, table functions, subqueries, VALUES and joins. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ts_sql_bind.h"
+#include "ts_sql_parse.h"
+#include "ts_sql_tablefn.h"
+
+#define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
+
+/* Sets the qualifier of every output column (a FROM item's alias) and, when given, renames them. */
+static ts_err requalify(ts_sql_binder *b, ts_sql_plan *p, const char *qual, char *const *names, int nnames,
+                        ts_sql_pos pos)
+{
+    if (nnames > p->ncols)
+        return ts_sql_error_at(b->src, pos, TS_ERR_USAGE, "%d column names given for %d columns", nnames, p->ncols);
+    for (int i = 0; i < p->ncols; i++) {
+        if (qual)
+            snprintf(p->cols[i].qual, TS_SQL_ID_MAX, "%s", qual);
+        if (i < nnames)
+            snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", names[i]);
+    }
+    return TS_OK;
+}
+
+/* The last component of a dotted name: tables are qualified by it (analytics.country_month -> country_month). */
+static const char *short_name(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot ? dot + 1 : name;
+}
+
+static ts_err bind_catalog_table(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_entry *e, ts_sql_plan **out)
+{
+    const ts_table *t = e->table;
+    ts_sql_plan *p = ts_sql_plan_new(b, TS_P_CATALOG, f->pos, t->ncols);
+    if (!p || !(p->source_names = ts_sql_alloc(b->script, sizeof(char *) * (size_t)(t->ncols + 1))))
+        return NOMEM(b, f->pos);
+    snprintf(p->table, sizeof p->table, "%s", e->name);
+    for (int i = 0; i < t->ncols; i++) {
+        p->source_names[i] = ts_sql_strdup(b->script, t->cols[i]->name);
+        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", t->cols[i]->name);
+        ts_sql_new_id(b, t->cols[i]->name, p->cols[i].id);
+    }
+    p->est_rows = (double)e->global_rows;
+    *out = p;
+    return TS_OK;
+}
+
+static ts_err bind_named(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
+{
+    for (int i = b->nctes - 1; i >= 0; i--) {
+        const ts_sql_cte *cte = b->ctes[i].cte;
+        if (strcasecmp(cte->name, f->name))
+            continue;
+        const ts_sql_script *saved = b->src;
+        const int saved_n = b->nctes;
+        b->src = b->ctes[i].src, b->nctes = i; /* a CTE sees only the CTEs defined before it */
+        const ts_err err = ts_sql_bind_query(b, cte->query, out);
+        b->src = saved, b->nctes = saved_n;
+        TS_TRY(err);
+        return requalify(b, *out, cte->name, cte->columns, cte->ncolumns, f->pos);
+    }
+    const ts_sql_entry *e = ts_sql_catalog_find(b->catalog, f->name);
+    if (!e) {
+        int n;
+        const char **names = ts_sql_catalog_names(b->catalog, &n);
+        const char *hint = names ? ts_sql_closest(f->name, names, n) : NULL;
+        const ts_err err = ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "unknown table '%s'%s%s%s", f->name,
+                                           hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+        free(names);
+        return err;
+    }
+    if (e->table) {
+        TS_TRY(bind_catalog_table(b, f, e, out));
+    } else {
+        if (b->depth > 32)
+            return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "view '%s' refers to itself", f->name);
+        const ts_sql_script *saved = b->src;
+        const int saved_n = b->nctes;
+        b->src = e->view_script, b->nctes = 0, b->depth++;
+        const ts_err err = ts_sql_bind_query(b, e->view, out);
+        b->src = saved, b->nctes = saved_n, b->depth--;
+        TS_TRY(err);
+    }
+    return requalify(b, *out, short_name(f->name), NULL, 0, f->pos);
+}
+
+static ts_err bind_values(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
+{
+    ts_sql_plan *p = ts_sql_plan_new(b, TS_P_VALUES, f->pos, f->ncols);
+    if (!p || !(p->values = ts_sql_alloc(b->script, sizeof *p->values * (size_t)(f->nrows * f->ncols))))
+        return NOMEM(b, f->pos);
+    const ts_sql_scope none = {0};
+    for (int i = 0; i < f->nrows * f->ncols; i++)
+        TS_TRY(ts_sql_bind_expr(b, &none, f->values[i], &p->values[i]));
+    p->nrows = f->nrows;
+    for (int c = 0; c < f->ncols; c++) {
+        snprintf(p->cols[c].name, TS_SQL_ID_MAX, "col%d", c);
+        ts_sql_new_id(b, p->cols[c].name, p->cols[c].id);
+    }
+    p->est_rows = f->nrows;
+    *out = p;
+    return TS_OK;
+}
+
+/* ---- joins ---------------------------------------------------------------------------------------------------- */
+
+/* Makes expression e (over p's columns) a column of p: its id when it is a column already, else a projection
+ * that passes every column through and adds it. */
+ts_err ts_sql_add_computed(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr *e, const char *name, char **id)
+{
+    if (e->kind == TS_SQL_E_COLUMN) {
+        *id = e->name;
+        return TS_OK;
+    }
+    ts_sql_plan *in = *p, *proj = ts_sql_plan_new(b, TS_P_PROJECT, e->pos, in->ncols + 1);
+    if (!proj || !(proj->exprs = ts_sql_alloc(b->script, sizeof *proj->exprs * (size_t)(in->ncols + 1))))
+        return NOMEM(b, e->pos);
+    for (int i = 0; i < in->ncols; i++) {
+        proj->cols[i] = in->cols[i];
+        if (!(proj->exprs[i] = ts_sql_ref(b, in->cols[i].id, e->pos)))
+            return NOMEM(b, e->pos);
+    }
+    ts_sql_col *c = &proj->cols[in->ncols];
+    snprintf(c->name, TS_SQL_ID_MAX, "%s", name);
+    ts_sql_new_id(b, name, c->id);
+    c->hidden = 1;
+    proj->exprs[in->ncols] = e;
+    proj->in[0] = in, proj->est_rows = in->est_rows;
+    *p = proj;
+    *id = c->id;
+    return TS_OK;
+}
+
+static ts_err add_key(ts_sql_binder *b, ts_sql_plan *j, char *left, char *right)
+{
+    char **l = ts_sql_alloc(b->script, sizeof *l * (size_t)(j->njoin_keys + 1));
+    char **r = ts_sql_alloc(b->script, sizeof *r * (size_t)(j->njoin_keys + 1));
+    if (!l || !r)
+        return NOMEM(b, j->pos);
+    if (j->njoin_keys) {
+        memcpy(l, j->left_keys, sizeof *l * (size_t)j->njoin_keys);
+        memcpy(r, j->right_keys, sizeof *r * (size_t)j->njoin_keys);
+    }
+    l[j->njoin_keys] = left, r[j->njoin_keys] = right;
+    j->left_keys = l, j->right_keys = r, j->njoin_keys++, j->cross = 0;
+    return TS_OK;
+}
+
+/* An equality between an expression of the left input and one of the right becomes a key pair. */
+ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, int *used)
+{
+    *used = 0;
+    if (cond->kind != TS_SQL_E_BINARY || cond->op != TS_SQL_OP_EQ)
+        return TS_OK;
+    ts_sql_expr *x = cond->args[0], *y = cond->args[1];
+    const ts_sql_plan *L = j->in[0], *R = j->in[1];
+    if (ts_sql_expr_within(y, L->cols, L->ncols) && ts_sql_expr_within(x, R->cols, R->ncols)) {
+        ts_sql_expr *t = x;
+        x = y, y = t;
+    }
+    if (!ts_sql_expr_within(x, L->cols, L->ncols) || !ts_sql_expr_within(y, R->cols, R->ncols))
+        return TS_OK;
+    char *lid, *rid;
+    TS_TRY(ts_sql_add_computed(b, &j->in[0], x, "key", &lid));
+    TS_TRY(ts_sql_add_computed(b, &j->in[1], y, "key", &rid));
+    TS_TRY(add_key(b, j, lid, rid));
+    *used = 1;
+    return TS_OK;
+}
+
+static ts_err wrap_filter(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr **conds, int n)
+{
+    if (!n)
+        return TS_OK;
+    ts_sql_plan *f = ts_sql_plan_new(b, TS_P_FILTER, (*p)->pos, (*p)->ncols);
+    if (!f)
+        return NOMEM(b, (*p)->pos);
+    memcpy(f->cols, (*p)->cols, sizeof *f->cols * (size_t)(*p)->ncols);
+    f->in[0] = *p, f->conds = conds, f->nconds = n, f->est_rows = (*p)->est_rows * 0.5;
+    *p = f;
+    return TS_OK;
+}
+
+ts_err ts_sql_wrap_filter(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr **conds, int n)
+{
+    return wrap_filter(b, p, conds, n);
+}
+
+static ts_err bind_using(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan *j)
+{
+    const ts_sql_plan *L = j->in[0], *R = j->in[1];
+    for (int k = 0; k < f->nusing; k++) {
+        ts_sql_expr name = {.kind = TS_SQL_E_COLUMN, .pos = f->pos, .name = f->using[k]};
+        const ts_sql_scope ls = {L->cols, L->ncols, NULL}, rs = {R->cols, R->ncols, NULL};
+        ts_sql_expr *l, *r;
+        TS_TRY(ts_sql_bind_expr(b, &ls, &name, &l));
+        TS_TRY(ts_sql_bind_expr(b, &rs, &name, &r));
+        TS_TRY(add_key(b, j, l->name, r->name));
+        for (int c = L->ncols; c < j->ncols; c++) /* the right copy of a USING column is not in SELECT * */
+            if (!strcmp(j->cols[c].id, r->name))
+                j->cols[c].hidden = 1;
+    }
+    return TS_OK;
+}
+
+/* FULL JOIN ... USING (k): k is COALESCE(left.k, right.k), visible under k. */
+static ts_err coalesce_using(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **p)
+{
+    ts_sql_plan *j = *p, *proj = ts_sql_plan_new(b, TS_P_PROJECT, f->pos, j->ncols);
+    if (!proj || !(proj->exprs = ts_sql_alloc(b->script, sizeof *proj->exprs * (size_t)j->ncols)))
+        return NOMEM(b, f->pos);
+    for (int i = 0; i < j->ncols; i++) {
+        proj->cols[i] = j->cols[i];
+        if (!(proj->exprs[i] = ts_sql_ref(b, j->cols[i].id, f->pos)))
+            return NOMEM(b, f->pos);
+        for (int k = 0; k < j->njoin_keys; k++) {
+            if (strcmp(j->cols[i].id, j->left_keys[k]))
+                continue;
+            ts_sql_expr *co = ts_sql_alloc(b->script, sizeof *co);
+            ts_sql_expr **args = ts_sql_alloc(b->script, sizeof *args * 2);
+            if (!co || !args)
+                return NOMEM(b, f->pos);
+            args[0] = proj->exprs[i], args[1] = ts_sql_ref(b, j->right_keys[k], f->pos);
+            *co = (ts_sql_expr){.kind = TS_SQL_E_FUNC, .pos = f->pos, .name = "coalesce", .args = args, .nargs = 2};
+            proj->exprs[i] = co;
+            ts_sql_new_id(b, j->cols[i].name, proj->cols[i].id);
+            proj->cols[i].qual[0] = 0;
+        }
+    }
+    proj->in[0] = j, proj->est_rows = j->est_rows;
+    *p = proj;
+    return TS_OK;
+}
+
+static ts_err bind_on(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope *outer, ts_sql_plan **p)
+{
+    ts_sql_plan *j = *p;
+    const ts_sql_scope scope = {j->cols, j->ncols, outer};
+    ts_sql_expr *on, **conds = NULL, **rest = NULL;
+    int n = 0, nrest = 0;
+    TS_TRY(ts_sql_bind_expr(b, &scope, f->on, &on));
+    ts_sql_conjuncts(b, on, &conds, &n);
+    if (n && !(rest = ts_sql_alloc(b->script, sizeof *rest * (size_t)n)))
+        return NOMEM(b, f->pos);
+    ts_sql_expr **lonly = ts_sql_alloc(b->script, sizeof *rest * (size_t)(n + 1));
+    ts_sql_expr **ronly = ts_sql_alloc(b->script, sizeof *rest * (size_t)(n + 1));
+    int nl = 0, nr = 0;
+    for (int i = 0; i < n; i++) {
+        int used;
+        TS_TRY(ts_sql_try_join_key(b, j, conds[i], &used));
+        if (used)
+            continue;
+        /* outer joins: a condition on the side whose unmatched rows are dropped anyway filters that side */
+        if (j->join_type == TS_JOIN_LEFT && ts_sql_expr_within(conds[i], j->in[1]->cols, j->in[1]->ncols))
+            ronly[nr++] = conds[i];
+        else if (j->join_type == TS_JOIN_RIGHT && ts_sql_expr_within(conds[i], j->in[0]->cols, j->in[0]->ncols))
+            lonly[nl++] = conds[i];
+        else if (j->join_type != TS_JOIN_INNER)
+            return ts_sql_error_at(b->src, conds[i]->pos, TS_ERR_USAGE, "this %s JOIN condition is not supported: "
+                                   "outer joins take equalities between the two sides, and conditions on the "
+                                   "side whose unmatched rows are dropped", ts_join_type_name(j->join_type));
+        else
+            rest[nrest++] = conds[i];
+    }
+    TS_TRY(wrap_filter(b, &j->in[0], lonly, nl));
+    TS_TRY(wrap_filter(b, &j->in[1], ronly, nr));
+    if (!j->njoin_keys)
+        j->cross = 1;
+    return wrap_filter(b, p, rest, nrest);
+}
+
+static ts_join_type join_type(ts_sql_join_kind k)
+{
+    switch (k) {
+    case TS_SQL_JOIN_LEFT: return TS_JOIN_LEFT;
+    case TS_SQL_JOIN_RIGHT: return TS_JOIN_RIGHT;
+    case TS_SQL_JOIN_FULL: return TS_JOIN_FULL;
+    case TS_SQL_JOIN_SEMI: return TS_JOIN_SEMI;
+    case TS_SQL_JOIN_ANTI: return TS_JOIN_ANTI;
+    default: return TS_JOIN_INNER;
+    }
+}
+
+/* A join node over l and r; semi and anti joins output the left columns only. */
+ts_err ts_sql_join_node(ts_sql_binder *b, ts_sql_pos pos, ts_join_type type, ts_sql_plan *l, ts_sql_plan *r,
+                        ts_sql_plan **out)
+{
+    const int only_left = type == TS_JOIN_SEMI || type == TS_JOIN_ANTI;
+    ts_sql_plan *j = ts_sql_plan_new(b, TS_P_JOIN, pos, l->ncols + (only_left ? 0 : r->ncols));
+    if (!j)
+        return NOMEM(b, pos);
+    memcpy(j->cols, l->cols, sizeof *j->cols * (size_t)l->ncols);
+    if (!only_left)
+        memcpy(j->cols + l->ncols, r->cols, sizeof *j->cols * (size_t)r->ncols);
+    j->in[0] = l, j->in[1] = r, j->join_type = type;
+    j->est_rows = l->est_rows > r->est_rows ? l->est_rows : r->est_rows;
+    *out = j;
+    return TS_OK;
+}
+
+static ts_err bind_join(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope *outer, ts_sql_plan **out)
+{
+    ts_sql_plan *l, *r, *j;
+    TS_TRY(ts_sql_bind_from(b, f->left, outer, &l));
+    TS_TRY(ts_sql_bind_from(b, f->right, outer, &r));
+    TS_TRY(ts_sql_join_node(b, f->pos, join_type(f->join), l, r, &j));
+    *out = j;
+    if (f->join == TS_SQL_JOIN_CROSS) {
+        j->cross = 1;
+        return TS_OK;
+    }
+    if (f->nusing) {
+        TS_TRY(bind_using(b, f, j));
+        return f->join == TS_SQL_JOIN_FULL ? coalesce_using(b, f, out) : TS_OK;
+    }
+    if (!f->on)
+        return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "JOIN needs ON or USING (or write CROSS JOIN)");
+    return bind_on(b, f, outer, out);
+}
+
+ts_err ts_sql_bind_from(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope *outer, ts_sql_plan **out)
+{
+    switch (f->kind) {
+    case TS_SQL_F_TABLE: TS_TRY(bind_named(b, f, out)); break;
+    case TS_SQL_F_FUNC: TS_TRY(ts_sql_bind_source(b, f, out)); break;
+    case TS_SQL_F_SUBQUERY: TS_TRY(ts_sql_bind_query(b, f->query, out)); break;
+    case TS_SQL_F_VALUES: TS_TRY(bind_values(b, f, out)); break;
+    case TS_SQL_F_JOIN: return bind_join(b, f, outer, out);
+    }
+    const char *qual = f->alias ? f->alias : f->kind == TS_SQL_F_FUNC ? f->name : NULL;
+    if (f->kind == TS_SQL_F_SUBQUERY || f->kind == TS_SQL_F_VALUES || f->alias || f->ncol_aliases)
+        TS_TRY(requalify(b, *out, f->kind == TS_SQL_F_SUBQUERY && !f->alias ? "" : qual, f->col_aliases,
+                         f->ncol_aliases, f->pos));
+    else if (f->kind == TS_SQL_F_FUNC)
+        TS_TRY(requalify(b, *out, qual, NULL, 0, f->pos));
+    return TS_OK;
+}

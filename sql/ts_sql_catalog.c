@@ -1,0 +1,77 @@
+#include "ts_sql_catalog.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ts_sql_parse.h"
+
+ts_sql_entry *ts_sql_catalog_find(const ts_sql_catalog *c, const char *name)
+{
+    for (int i = 0; i < c->n; i++)
+        if (!strcasecmp(c->entries[i].name, name))
+            return &c->entries[i];
+    return NULL;
+}
+
+static void entry_free(ts_sql_entry *e)
+{
+    free(e->name);
+    ts_table_free(e->table);
+    ts_sql_script_free(e->view_script);
+}
+
+ts_err ts_sql_catalog_put(ts_sql_catalog *c, const char *name, ts_table *table, int64_t global_rows,
+                          ts_sql_script *view_script, const ts_sql_query *view)
+{
+    ts_sql_entry *e = ts_sql_catalog_find(c, name);
+    if (e) {
+        entry_free(e);
+    } else {
+        if (c->n == c->cap) {
+            const int cap = c->cap ? 2 * c->cap : 16;
+            ts_sql_entry *grown = realloc(c->entries, sizeof *grown * (size_t)cap);
+            if (!grown) {
+                ts_table_free(table), ts_sql_script_free(view_script);
+                TS_FAIL(TS_ERR_NOMEM, "out of memory adding '%s' to the catalog", name);
+            }
+            c->entries = grown, c->cap = cap;
+        }
+        e = &c->entries[c->n++];
+    }
+    *e = (ts_sql_entry){strdup(name), table, view_script, view, global_rows};
+    if (!e->name) {
+        entry_free(e);
+        *e = c->entries[--c->n];
+        TS_FAIL(TS_ERR_NOMEM, "out of memory adding '%s' to the catalog", name);
+    }
+    return TS_OK;
+}
+
+int ts_sql_catalog_drop(ts_sql_catalog *c, const char *name)
+{
+    ts_sql_entry *e = ts_sql_catalog_find(c, name);
+    if (!e)
+        return 0;
+    entry_free(e);
+    memmove(e, e + 1, sizeof *e * (size_t)(c->entries + c->n - (e + 1)));
+    c->n--;
+    return 1;
+}
+
+void ts_sql_catalog_free(ts_sql_catalog *c)
+{
+    for (int i = 0; i < c->n; i++)
+        entry_free(&c->entries[i]);
+    free(c->entries);
+    *c = (ts_sql_catalog){0};
+}
+
+const char **ts_sql_catalog_names(const ts_sql_catalog *c, int *n)
+{
+    const char **names = malloc(sizeof *names * (size_t)(c->n + 1));
+    *n = 0;
+    for (int i = 0; names && i < c->n; i++)
+        names[(*n)++] = c->entries[i].name;
+    return names;
+}

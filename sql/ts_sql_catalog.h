@@ -1,0 +1,33 @@
+/* The session's catalog: named distributed tables (each rank holds its part) and views (a query's syntax tree,
+ * kept with the script it was parsed from). Internal to sql/. Per rank; every rank keeps the same entries. */
+#ifndef TS_SQL_CATALOG_H
+#define TS_SQL_CATALOG_H
+
+#include "ts_sql_ast.h"
+#include "ts_table.h"
+
+typedef struct ts_sql_entry {
+    char *name;                 /* lower-cased unless quoted; dotted names kept whole */
+    ts_table *table;            /* tables: this rank's part (owned); NULL for views */
+    ts_sql_script *view_script; /* views: the script holding the query (owned) */
+    const ts_sql_query *view;
+    int64_t global_rows;        /* tables: rows over all ranks */
+} ts_sql_entry;
+
+typedef struct ts_sql_catalog {
+    ts_sql_entry *entries;
+    int n, cap;
+} ts_sql_catalog;
+
+/* Entry named name (case-insensitive), or NULL. */
+ts_sql_entry *ts_sql_catalog_find(const ts_sql_catalog *c, const char *name);
+/* Adds an entry; takes ownership of table / view_script. Replaces an entry of the same name. */
+ts_err ts_sql_catalog_put(ts_sql_catalog *c, const char *name, ts_table *table, int64_t global_rows,
+                          ts_sql_script *view_script, const ts_sql_query *view);
+/* Removes (and frees) the entry; 0 when there was none. */
+int ts_sql_catalog_drop(ts_sql_catalog *c, const char *name);
+void ts_sql_catalog_free(ts_sql_catalog *c);
+/* The entries' names, for "did you mean" hints: a malloc'ed array of borrowed strings (caller frees the array). */
+const char **ts_sql_catalog_names(const ts_sql_catalog *c, int *n);
+
+#endif

@@ -1,0 +1,716 @@
+/* Executing logical plans with the engine's operators. One function per node kind; see ts_sql_exec.h for the
+ * ownership rules (owned tables vs views). */
+#include "ts_sql_exec.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_aggregate_dist.h"
+#include "ts_distinct.h"
+#include "ts_exchange.h"
+#include "ts_expr.h"
+#include "ts_join_dist.h"
+#include "ts_mem.h"
+#include "ts_sql_parse.h"
+#include "ts_sql_tablefn.h"
+
+/* ---- the pool ----------------------------------------------------------------------------------------------------- */
+
+ts_err ts_sql_exec_keep(ts_sql_exec *x, ts_column *c)
+{
+    if (x->npool == x->cap_pool) {
+        const int cap = x->cap_pool ? 2 * x->cap_pool : 64;
+        ts_column **grown = realloc(x->pool, sizeof *grown * (size_t)cap);
+        if (!grown) {
+            ts_column_free(c);
+            TS_FAIL(TS_ERR_NOMEM, "out of memory");
+        }
+        x->pool = grown, x->cap_pool = cap;
+    }
+    x->pool[x->npool++] = c;
+    return TS_OK;
+}
+
+ts_err ts_sql_exec_keep_table(ts_sql_exec *x, ts_table *t)
+{
+    if (x->npool_tables == x->cap_pool_tables) {
+        const int cap = x->cap_pool_tables ? 2 * x->cap_pool_tables : 16;
+        ts_table **grown = realloc(x->pool_tables, sizeof *grown * (size_t)cap);
+        if (!grown) {
+            ts_table_free(t);
+            TS_FAIL(TS_ERR_NOMEM, "out of memory");
+        }
+        x->pool_tables = grown, x->cap_pool_tables = cap;
+    }
+    x->pool_tables[x->npool_tables++] = t;
+    return TS_OK;
+}
+
+/* A shallow copy of a column struct (shares the arrays), freed with free() by the pool. */
+static void free_shallow(ts_column *c) { free(c); }
+
+void ts_sql_exec_release(ts_sql_exec *x)
+{
+    for (int i = 0; i < x->npool; i++) {
+        ts_column *c = x->pool[i];
+        if (c->cap == -1)
+            free_shallow(c);
+        else
+            ts_column_free(c);
+    }
+    for (int i = 0; i < x->npool_tables; i++)
+        ts_table_free(x->pool_tables[i]);
+    free(x->pool), free(x->pool_tables);
+    x->pool = NULL, x->pool_tables = NULL;
+    x->npool = x->cap_pool = x->npool_tables = x->cap_pool_tables = 0;
+}
+
+static ts_err new_view(const char *name, ts_table **out)
+{
+    TS_TRY(ts_table_new(name, out));
+    (*out)->borrowed = 1;
+    return TS_OK;
+}
+
+ts_err ts_sql_exec_rename_view(ts_sql_exec *x, const ts_table *src, const int *cols, char *const *names, int n,
+                               ts_table **out)
+{
+    TS_TRY(new_view(src->name, out));
+    for (int i = 0; i < n; i++) {
+        ts_column *c = malloc(sizeof *c);
+        ts_err err = c ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+        if (!err) {
+            *c = *src->cols[cols[i]];
+            c->cap = -1; /* marks a shallow copy for the pool; nothing grows a view's columns */
+            snprintf(c->name, TS_NAME_MAX, "%s", names[i]);
+            err = ts_sql_exec_keep(x, c);
+        }
+        if (!err)
+            err = ts_table_adopt(*out, c);
+        if (err) {
+            ts_table_free(*out);
+            *out = NULL;
+            return err;
+        }
+    }
+    return TS_OK;
+}
+
+/* An owned copy of a view (owned tables are returned as they are). */
+static ts_err own(ts_table **t)
+{
+    if (!(*t)->borrowed)
+        return TS_OK;
+    ts_table *copy;
+    TS_TRY(ts_table_new_like(*t, (*t)->name, &copy));
+    ts_err err = ts_table_append_rows(copy, *t, NULL, ts_table_rows(*t));
+    if (err) {
+        ts_table_free(copy);
+        return err;
+    }
+    memcpy(copy->sort_keys, (*t)->sort_keys, sizeof copy->sort_keys);
+    copy->nsort = (*t)->nsort;
+    ts_table_free(*t);
+    *t = copy;
+    return TS_OK;
+}
+
+/* Adds column c to t: adopted by an owned table, pooled for a view. */
+static ts_err add_column(ts_sql_exec *x, ts_table *t, ts_column *c)
+{
+    if (t->borrowed)
+        TS_TRY(ts_sql_exec_keep(x, c));
+    return ts_table_adopt(t, c);
+}
+
+ts_err ts_sql_one_row(ts_sql_exec *x, int all_ranks, ts_table **out)
+{
+    ts_column *c;
+    TS_TRY(ts_table_new("one_row", out));
+    TS_TRY(ts_table_add(*out, "__one", TS_T_BOOL, 0, NULL, &c));
+    if (all_ranks || x->ctx->rank == 0) {
+        TS_TRY(ts_column_reserve(c, 1, 0));
+        TS_COL(c, uint8_t)[0] = 1;
+        c->len = 1;
+    }
+    return TS_OK;
+}
+
+/* ---- expressions ------------------------------------------------------------------------------------------------ */
+
+/* Re-raises the current error at a position of the script (the message gets the line, column and caret). */
+static ts_err located(const ts_sql_exec *x, ts_sql_pos pos, ts_err err)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", ts_error_headline());
+    return ts_sql_error_at(x->src, pos, err, "%s", msg);
+}
+
+static ts_err eval_into(ts_sql_exec *x, const ts_sql_expr *e, const ts_table *t, const char *name, ts_column **out)
+{
+    struct ts_expr *ce;
+    TS_TRY(ts_sql_compile(x, e, &ce));
+    const ts_err err = ts_expr_eval(ce, t, name, out);
+    ts_expr_free(ce);
+    return err ? located(x, e->pos, err) : TS_OK;
+}
+
+/* Rows of t where every condition holds. */
+static ts_err select_rows(ts_sql_exec *x, ts_sql_expr *const *conds, int n, const ts_table *t, int64_t **rows,
+                          int64_t *nrows)
+{
+    struct ts_expr *all = NULL;
+    for (int i = 0; i < n; i++) {
+        struct ts_expr *ce;
+        TS_TRY(ts_sql_compile(x, conds[i], &ce));
+        all = all ? ts_x_op(TS_X_AND, all, ce) : ce;
+        if (!all)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory compiling a filter");
+    }
+    const ts_err err = ts_expr_select(all, t, rows, nrows);
+    ts_expr_free(all);
+    return err ? located(x, conds[0]->pos, err) : TS_OK;
+}
+
+/* ---- nodes -------------------------------------------------------------------------------------------------------- */
+
+static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out);
+
+static ts_err exec_catalog(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
+{
+    const ts_sql_entry *e = ts_sql_catalog_find(x->catalog, p->table);
+    if (!e || !e->table)
+        TS_FAIL(TS_ERR_USAGE, "table '%s' was dropped while a query used it", p->table);
+    int idx[TS_MAX_COLS];
+    char *names[TS_MAX_COLS];
+    for (int i = 0; i < p->ncols; i++) {
+        idx[i] = -1;
+        for (int c = 0; c < e->table->ncols; c++)
+            if (!strcmp(e->table->cols[c]->name, p->source_names[i]))
+                idx[i] = c;
+        if (idx[i] < 0)
+            TS_FAIL(TS_ERR_INTERNAL, "table '%s' has no column '%s'", p->table, p->source_names[i]);
+        names[i] = p->cols[i].id;
+    }
+    return ts_sql_exec_rename_view(x, e->table, idx, names, p->ncols, out);
+}
+
+static ts_err exec_filter(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
+{
+    int64_t *rows, n;
+    TS_TRY(select_rows(x, p->conds, p->nconds, *t, &rows, &n));
+    ts_err err = TS_OK;
+    if ((*t)->borrowed) {
+        ts_table *kept;
+        err = ts_table_new_like(*t, (*t)->name, &kept);
+        if (!err)
+            err = ts_table_append_rows(kept, *t, rows, n);
+        if (!err)
+            ts_table_free(*t), *t = kept;
+        else
+            ts_table_free(kept);
+    } else {
+        ts_table_keep_rows(*t, rows, n);
+    }
+    ts_free(rows);
+    return err;
+}
+
+static int find_col(const ts_table *t, const char *name)
+{
+    for (int c = 0; c < t->ncols; c++)
+        if (!strcmp(t->cols[c]->name, name))
+            return c;
+    return -1;
+}
+
+/* Output column i: a column of the input passed through (moved out of an owned input, shared by a view), or the
+ * expression's value. */
+static ts_err exec_project(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
+{
+    ts_table *in = *t, *res;
+    const int view = in->borrowed;
+    TS_TRY(view ? new_view(in->name, &res) : ts_table_new(in->name, &res));
+    uint8_t taken[TS_MAX_COLS] = {0};
+    ts_err err = TS_OK;
+    for (int i = 0; !err && i < p->ncols; i++) {
+        const ts_sql_expr *e = p->exprs[i];
+        const int src = e->kind == TS_SQL_E_COLUMN ? find_col(in, e->name) : -1;
+        ts_column *c = NULL;
+        if (src >= 0 && !taken[src] && !strcmp(e->name, p->cols[i].id)) {
+            c = in->cols[src];
+            taken[src] = 1;
+            err = ts_table_adopt(res, c);
+            continue;
+        }
+        err = eval_into(x, e, in, p->cols[i].id, &c);
+        if (!err)
+            err = add_column(x, res, c);
+    }
+    /* an owned input gives its moved columns to res and frees the rest */
+    if (!view) {
+        for (int c = 0; c < in->ncols; c++)
+            if (taken[c])
+                in->cols[c] = NULL;
+        int k = 0;
+        for (int c = 0; c < in->ncols; c++)
+            if (in->cols[c])
+                in->cols[k++] = in->cols[c];
+        in->ncols = k;
+    }
+    ts_table_free(in);
+    *t = res;
+    if (!err && !p->ncols) /* zero columns would lose the row count: keep a marker column */
+        err = ts_sql_one_row(x, 1, t);
+    return err;
+}
+
+static ts_err exec_values(ts_sql_exec *x, ts_sql_plan *p, ts_table **out);
+static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t);
+static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out);
+static ts_err exec_limit(ts_sql_exec *x, ts_sql_plan *p, ts_table **t);
+static ts_err exec_union(ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out);
+static ts_err exec_setop(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out);
+
+static ts_err exec_sort(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
+{
+    return ts_sort_distributed_by(x->ctx, t, p->sort, p->nsort);
+}
+
+static ts_err exec_distinct(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
+{
+    const char *cols[TS_MAX_COLS];
+    for (int i = 0; i < p->ncols; i++)
+        cols[i] = p->cols[i].id;
+    TS_TRY(own(t));
+    const ts_distinct_spec spec = {cols, p->ncols, NULL, TS_KEEP_FIRST};
+    return ts_distinct(x->ctx, t, &spec, NULL);
+}
+
+static ts_err exec_window(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
+{
+    ts_window_fn fns[64];
+    if (p->nwins > 64)
+        TS_FAIL(TS_ERR_USAGE, "at most 64 window functions over one window");
+    for (int i = 0; i < p->nwins; i++)
+        fns[i] = p->wins[i].fn;
+    const ts_window_spec spec = {(const char *const *)p->partition, p->npartition, p->sort, p->nsort, fns, p->nwins};
+    TS_TRY(own(t));
+    return ts_window(x->ctx, t, &spec);
+}
+
+/* Unary nodes work on *out (their input, replaced by their output); binary nodes consume both inputs. On failure
+ * the caller frees whatever *out holds. */
+static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *in1, ts_table **out)
+{
+    *out = p->in[1] ? NULL : in0;
+    switch (p->kind) {
+    case TS_P_CATALOG: return exec_catalog(x, p, out);
+    case TS_P_CSV: case TS_P_H5: case TS_P_RANGE: return ts_sql_exec_source(x, p, out);
+    case TS_P_VALUES: return exec_values(x, p, out);
+    case TS_P_ONE_ROW: return ts_sql_one_row(x, 0, out);
+    case TS_P_FILTER: return exec_filter(x, p, out);
+    case TS_P_PROJECT: return exec_project(x, p, out);
+    case TS_P_AGGREGATE: return exec_aggregate(x, p, out);
+    case TS_P_JOIN: return exec_join(x, p, in0, in1, out);
+    case TS_P_SORT: return exec_sort(x, p, out);
+    case TS_P_LIMIT: return exec_limit(x, p, out);
+    case TS_P_DISTINCT: return exec_distinct(x, p, out);
+    case TS_P_WINDOW: return exec_window(x, p, out);
+    case TS_P_UNION: return exec_union(p, in0, in1, out);
+    case TS_P_SETOP: return exec_setop(x, p, in0, in1, out);
+    }
+    TS_FAIL(TS_ERR_INTERNAL, "unknown plan node %d", (int)p->kind);
+}
+
+static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
+{
+    ts_table *in[2] = {NULL, NULL};
+    *out = NULL;
+    for (int i = 0; i < 2; i++)
+        if (p->in[i]) {
+            const ts_err err = exec_node(x, p->in[i], &in[i]);
+            if (err) {
+                ts_table_free(in[0]);
+                return err;
+            }
+        }
+    const double t0 = ts_now();
+    ts_err err = ts_ctx_check(x->ctx, run_kind(x, p, in[0], in[1], out));
+    if (err) {
+        ts_table_free(*out);
+        *out = NULL;
+        return err;
+    }
+    p->seconds = ts_now() - t0;
+    if (x->analyze) {
+        int64_t rows = ts_table_rows(*out);
+        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &rows, 1, MPI_INT64_T, MPI_SUM, x->ctx->comm));
+        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &p->seconds, 1, MPI_DOUBLE, MPI_MAX, x->ctx->comm));
+        p->rows_out = rows;
+    }
+    return TS_OK;
+}
+
+ts_err ts_sql_exec_plan(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
+{
+    TS_TRY(ts_sql_run_subqueries(x, p));
+    TS_TRY(exec_node(x, p, out));
+    const ts_err err = ts_ctx_check(x->ctx, own(out));
+    if (err) {
+        ts_table_free(*out);
+        *out = NULL;
+    }
+    return err;
+}
+
+/* ---- VALUES: built on rank 0, dealt round-robin so that even small tables spread over the ranks ------------ */
+
+static int rank_of_type(ts_type t) { return t == TS_T_FLOAT64 ? 2 : t == TS_T_INT64 || t == TS_T_INT32 ? 1 : 0; }
+
+static ts_err values_column(ts_sql_exec *x, ts_sql_plan *p, int c, const ts_table *one, ts_column **out)
+{
+    ts_column *cells[4096];
+    if (p->nrows > 4096)
+        TS_FAIL(TS_ERR_USAGE, "VALUES lists are limited to 4096 rows (load larger data with read_csv)");
+    ts_err err = TS_OK;
+    int n = 0;
+    for (; !err && n < p->nrows; n++)
+        err = eval_into(x, p->values[n * p->ncols + c], one, p->cols[c].id, &cells[n]);
+    /* the column type: the cells' common type (integers widen to doubles; NULL cells do not count) */
+    int target = -1;
+    for (int r = 0; !err && r < n; r++) {
+        const ts_column *cell = cells[r];
+        if (!ts_column_is_valid(cell, 0))
+            continue;
+        if (target < 0 || cells[target]->type == cell->type)
+            target = target < 0 ? r : target;
+        else if (rank_of_type(cells[target]->type) && rank_of_type(cell->type))
+            target = rank_of_type(cell->type) > rank_of_type(cells[target]->type) ? r : target;
+        else
+            err = ts_sql_error_at(x->src, p->values[r * p->ncols + c]->pos, TS_ERR_USAGE,
+                                  "VALUES column %d mixes types", c + 1);
+    }
+    if (!err)
+        err = ts_column_new_like(cells[target < 0 ? 0 : target], out);
+    for (int r = 0; !err && r < n; r++) {
+        const ts_column *cell = cells[r];
+        if (!ts_column_is_valid(cell, 0))
+            err = ts_column_append_nulls(*out, 1);
+        else if (cell->type == (*out)->type)
+            err = ts_column_append_rows(*out, cell, NULL, 1);
+        else if ((err = ts_column_reserve(*out, (*out)->len + 1, 0)) == TS_OK) /* an integer into a double column */
+            TS_COL(*out, double)[(*out)->len++] = (double)TS_COL(cell, int64_t)[0];
+    }
+    for (int r = 0; r < n; r++)
+        ts_column_free(cells[r]);
+    return err;
+}
+
+static ts_err exec_values(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
+{
+    ts_table *one, *t;
+    TS_TRY(ts_sql_one_row(x, 1, &one));
+    ts_err err = ts_table_new("values", &t);
+    for (int c = 0; !err && c < p->ncols; c++) {
+        ts_column *col;
+        err = values_column(x, p, c, one, &col);
+        if (!err && x->ctx->rank != 0) /* every rank evaluates (same schema); rank 0 keeps the rows */
+            col->len = 0, ts_free(col->valid), col->valid = NULL, col->nbytes = 0;
+        if (!err)
+            err = ts_table_adopt(t, col);
+    }
+    ts_table_free(one);
+    int32_t *dest = NULL;
+    const int64_t n = err ? 0 : ts_table_rows(t);
+    if (!err && n && !(dest = malloc(sizeof *dest * (size_t)n)))
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int64_t i = 0; i < n; i++)
+        dest[i] = (int32_t)(i % x->ctx->size);
+    err = ts_ctx_check(x->ctx, err);
+    if (!err)
+        err = ts_exchange_rows_move(x->ctx, &t, dest);
+    free(dest);
+    if (err)
+        ts_table_free(t), t = NULL;
+    *out = t;
+    return err;
+}
+
+/* ---- aggregation ------------------------------------------------------------------------------------------------- */
+
+static int any_nulls(const ts_column *c)
+{
+    if (!c->valid)
+        return 0;
+    for (int64_t i = 0; i < c->len; i++)
+        if (!ts_column_is_valid(c, i))
+            return 1;
+    return 0;
+}
+
+static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
+{
+    const char *keys[TS_MAX_COLS];
+    ts_agg aggs[TS_MAX_COLS] = {{0}};
+    int naggs = p->naggs, fix[TS_MAX_COLS], nfix = 0;
+    char count_names[TS_MAX_COLS][TS_SQL_ID_MAX];
+    for (int k = 0; k < p->nkeys; k++)
+        keys[k] = p->keys[k];
+    for (int a = 0; a < p->naggs; a++)
+        aggs[a] = p->aggs[a].agg;
+    /* SQL's SUM of no values is NULL (the engine's is 0): count the values where some are NULL or filtered */
+    for (int a = 0; a < p->naggs; a++) {
+        if (aggs[a].kind != TS_AGG_SUM)
+            continue;
+        ts_column *in;
+        TS_TRY(ts_table_need(*t, aggs[a].input, &in));
+        int nulls = any_nulls(in) || aggs[a].where;
+        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &nulls, 1, MPI_INT, MPI_MAX, x->ctx->comm));
+        if (!nulls)
+            continue;
+        if (naggs >= TS_MAX_COLS - 1)
+            TS_FAIL(TS_ERR_USAGE, "too many aggregates");
+        snprintf(count_names[nfix], TS_SQL_ID_MAX, "__n%d", a);
+        aggs[naggs++] = (ts_agg){TS_AGG_COUNT, aggs[a].input, aggs[a].where, count_names[nfix], 0, NULL};
+        fix[nfix++] = a;
+    }
+    ts_table *res;
+    TS_TRY(ts_aggregate_distributed(x->ctx, *t, keys, p->nkeys, aggs, naggs, "aggregate", &res));
+    ts_table_free(*t);
+    *t = res;
+    ts_err err = TS_OK;
+    for (int f = 0; !err && f < nfix; f++) {
+        ts_column *sum = ts_table_col(res, aggs[fix[f]].output), *cnt = ts_table_col(res, count_names[f]);
+        for (int64_t i = 0; !err && i < cnt->len; i++)
+            if (!TS_COL(cnt, int64_t)[i])
+                err = ts_column_set_null(sum, i);
+    }
+    /* drop the helper counts */
+    for (int c = 0, k = 0; !err && c <= res->ncols; c++) {
+        if (c == res->ncols) {
+            res->ncols = k;
+            break;
+        }
+        if (!strncmp(res->cols[c]->name, "__n", 3))
+            ts_column_free(res->cols[c]);
+        else
+            res->cols[k++] = res->cols[c];
+    }
+    /* no GROUP BY over no rows: one row (count 0, other aggregates NULL) */
+    int64_t rows = ts_table_rows(res);
+    if (!err && !p->nkeys) {
+        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &rows, 1, MPI_INT64_T, MPI_SUM, x->ctx->comm));
+        for (int c = 0; !err && !rows && x->ctx->rank == 0 && c < res->ncols; c++) {
+            ts_column *col = res->cols[c];
+            if (p->aggs[c].agg.kind == TS_AGG_COUNT || p->aggs[c].agg.kind == TS_AGG_COUNT_DISTINCT) {
+                err = ts_column_reserve(col, 1, 0);
+                if (!err)
+                    TS_COL(col, int64_t)[0] = 0, col->len = 1;
+            } else {
+                err = ts_column_append_nulls(col, 1);
+            }
+        }
+    }
+    return err;
+}
+
+/* ---- joins -------------------------------------------------------------------------------------------------------- */
+
+/* NOT IN (subquery): no rows when the subquery has a NULL; else an anti join without the NULL-key left rows
+ * (x NOT IN (...) is NULL for a NULL x) unless the subquery is empty. */
+static ts_err not_in_fixup(ts_sql_exec *x, ts_sql_plan *p, const ts_table *r, ts_table **out)
+{
+    ts_column *rk, *lk;
+    TS_TRY(ts_table_need(r, p->right_keys[0], &rk));
+    int64_t counts[2] = {any_nulls(rk), rk->len};
+    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, x->ctx->comm));
+    if (!counts[1])
+        return TS_OK;
+    TS_TRY(ts_table_need(*out, p->left_keys[0], &lk));
+    int64_t *keep = ts_big(sizeof *keep * (size_t)(lk->len + 1)), n = 0;
+    if (!keep)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < lk->len && !counts[0]; i++)
+        if (ts_column_is_valid(lk, i))
+            keep[n++] = i;
+    ts_table_keep_rows(*out, keep, n);
+    ts_free(keep);
+    return TS_OK;
+}
+
+static ts_err add_const_key(ts_sql_exec *x, ts_table *t, const char *name)
+{
+    ts_column *c;
+    TS_TRY(ts_column_new(name, TS_T_INT64, 0, NULL, &c));
+    ts_err err = ts_column_reserve(c, ts_table_rows(t), 0);
+    if (!err) {
+        memset(c->data, 0, sizeof(int64_t) * (size_t)ts_table_rows(t));
+        c->len = ts_table_rows(t);
+        return add_column(x, t, c);
+    }
+    ts_column_free(c);
+    return err;
+}
+
+static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
+{
+    const char *lk[8], *rk[8];
+    int nkeys = p->njoin_keys;
+    if (nkeys > 8)
+        TS_FAIL(TS_ERR_USAGE, "joins on more than 8 keys are not supported");
+    for (int k = 0; k < nkeys; k++)
+        lk[k] = p->left_keys[k], rk[k] = p->right_keys[k];
+    ts_err err = TS_OK;
+    if (p->cross || !nkeys) { /* every pair: a join on a constant key (the right side is broadcast when small) */
+        err = add_const_key(x, l, "__cross_l");
+        if (!err)
+            err = add_const_key(x, r, "__cross_r");
+        lk[0] = "__cross_l", rk[0] = "__cross_r", nkeys = 1;
+    }
+    const char *right_cols[TS_MAX_COLS];
+    int nright = 0;
+    for (int c = 0; c < r->ncols && !err; c++)
+        if (strcmp(r->cols[c]->name, "__cross_r"))
+            right_cols[nright++] = r->cols[c]->name;
+    ts_join_spec spec = {.type = p->join_type, .left_keys = lk, .right_keys = rk, .nkeys = nkeys,
+                         .right_cols = right_cols, .nright = nright};
+    ts_join_stats stats = {0};
+    if (!err)
+        err = ts_join(x->ctx, l, r, &spec, out, &stats);
+    if (!err && !strcmp(p->note, "NOT IN"))
+        err = not_in_fixup(x, p, r, out);
+    if (!err && (p->cross || !p->njoin_keys)) {
+        const int c = find_col(*out, "__cross_l");
+        if (c >= 0) {
+            ts_column_free((*out)->cols[c]);
+            memmove(&(*out)->cols[c], &(*out)->cols[c + 1], sizeof(ts_column *) * (size_t)((*out)->ncols - c - 1));
+            (*out)->ncols--;
+        }
+    }
+    if (!err)
+        snprintf(p->note, sizeof p->note, "%s%s join, right side %.1f MiB%s", strcmp(p->note, "NOT IN") ? "" : "NOT IN: ",
+                 stats.broadcast ? "broadcast" : "shuffle", (double)stats.right_bytes / (1 << 20),
+                 stats.hot_keys ? ", skewed keys split" : "");
+    ts_table_free(l), ts_table_free(r);
+    return err;
+}
+
+/* ---- LIMIT / OFFSET over the global order (rank r holds the r-th slab) ------------------------------------------ */
+
+static ts_err exec_limit(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
+{
+    int64_t n = ts_table_rows(*t), before = 0;
+    TS_MPI(MPI_Exscan(&n, &before, 1, MPI_INT64_T, MPI_SUM, x->ctx->comm));
+    if (x->ctx->rank == 0)
+        before = 0;
+    const int64_t lo = p->offset, hi = p->limit < 0 ? INT64_MAX : p->offset + p->limit;
+    int64_t from = lo - before, to = (hi == INT64_MAX ? INT64_MAX : hi - before);
+    from = from < 0 ? 0 : from > n ? n : from;
+    to = to < from ? from : to > n ? n : to;
+    TS_TRY(own(t));
+    int64_t *keep = ts_big(sizeof *keep * (size_t)(to - from + 1));
+    if (!keep)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory");
+    for (int64_t i = from; i < to; i++)
+        keep[i - from] = i;
+    ts_table_keep_rows(*t, keep, to - from);
+    ts_free(keep);
+    return TS_OK;
+}
+
+/* ---- set operations -------------------------------------------------------------------------------------------- */
+
+/* Renames (and, where the types differ, casts) r's columns to match the output columns. */
+static ts_err conform(ts_sql_plan *p, ts_table **t, const ts_table *like)
+{
+    TS_TRY(own(t));
+    for (int c = 0; c < p->ncols; c++) {
+        ts_column *col = (*t)->cols[c];
+        snprintf(col->name, TS_NAME_MAX, "%s", p->cols[c].id);
+        if (!like || like->cols[c]->type == col->type)
+            continue;
+        const int widen = (like->cols[c]->type == TS_T_FLOAT64 && rank_of_type(col->type)) ||
+                          (like->cols[c]->type == TS_T_INT64 && col->type == TS_T_INT32);
+        if (!widen)
+            TS_FAIL(TS_ERR_USAGE, "set operation: column %d has types %s and %s", c + 1,
+                    ts_type_name(like->cols[c]->type, 0, (char[32]){0}, 32), ts_type_name(col->type, 0, (char[32]){0}, 32));
+        struct ts_expr *cast = ts_x_cast(ts_x_col(col->name), like->cols[c]->type, 0, 0);
+        ts_column *conv;
+        const ts_err err = ts_expr_eval(cast, *t, col->name, &conv);
+        ts_expr_free(cast);
+        TS_TRY(err);
+        ts_column_free(col);
+        (*t)->cols[c] = conv;
+    }
+    return TS_OK;
+}
+
+/* The common type of both inputs' columns: the wider numeric type goes first. */
+static ts_err widen_left(ts_sql_plan *p, ts_table **l, ts_table **r)
+{
+    for (int c = 0; c < p->ncols; c++) {
+        const ts_type a = (*l)->cols[c]->type, b = (*r)->cols[c]->type;
+        if (a != b && rank_of_type(a) && rank_of_type(b) && rank_of_type(b) > rank_of_type(a)) {
+            TS_TRY(conform(p, l, NULL));
+            struct ts_expr *cast = ts_x_cast(ts_x_col((*l)->cols[c]->name), b, 0, 0);
+            ts_column *conv;
+            const ts_err err = ts_expr_eval(cast, *l, (*l)->cols[c]->name, &conv);
+            ts_expr_free(cast);
+            TS_TRY(err);
+            ts_column_free((*l)->cols[c]);
+            (*l)->cols[c] = conv;
+        }
+    }
+    return TS_OK;
+}
+
+static ts_err exec_union(ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
+{
+    ts_err err = widen_left(p, &l, &r);
+    if (!err)
+        err = conform(p, &l, NULL);
+    if (!err)
+        err = conform(p, &r, l);
+    if (!err)
+        err = ts_table_append_rows(l, r, NULL, ts_table_rows(r));
+    ts_table_free(r);
+    if (err)
+        ts_table_free(l), l = NULL;
+    *out = l;
+    return err;
+}
+
+/* EXCEPT / INTERSECT: the left side's distinct rows without / with a match in the right side (an anti / semi
+ * join on every column). */
+static ts_err exec_setop(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
+{
+    ts_err err = widen_left(p, &l, &r);
+    if (!err)
+        err = conform(p, &l, NULL);
+    if (!err)
+        err = conform(p, &r, l);
+    const char *cols[TS_MAX_COLS];
+    char rnames[TS_MAX_COLS][TS_SQL_ID_MAX];
+    for (int c = 0; !err && c < p->ncols; c++) {
+        cols[c] = p->cols[c].id;
+        snprintf(rnames[c], TS_SQL_ID_MAX, "__r%d", c);
+        snprintf(r->cols[c]->name, TS_NAME_MAX, "%s", rnames[c]);
+    }
+    const ts_distinct_spec spec = {cols, p->ncols, NULL, TS_KEEP_FIRST};
+    if (!err)
+        err = ts_distinct(x->ctx, &l, &spec, NULL);
+    const char *rk[TS_MAX_COLS];
+    for (int c = 0; c < p->ncols; c++)
+        rk[c] = rnames[c];
+    const ts_join_spec js = {.type = p->set_op == TS_SQL_SET_EXCEPT ? TS_JOIN_ANTI : TS_JOIN_SEMI, .left_keys = cols,
+                             .right_keys = rk, .nkeys = p->ncols};
+    if (!err && p->ncols > 8)
+        err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__, "EXCEPT / INTERSECT of more than 8 columns");
+    if (!err)
+        err = ts_join(x->ctx, l, r, &js, out, NULL);
+    ts_table_free(l), ts_table_free(r);
+    return err;
+}

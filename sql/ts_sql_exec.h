@@ -1,0 +1,49 @@
+/* The executor: runs a logical plan (ts_sql_plan.h) bottom-up with the engine's operators, on every rank.
+ * Internal to sql/. Collective: every rank executes the same plan; errors agree across ranks after each node.
+ *
+ * Tables flowing between nodes are either owned (operator outputs: the next node may consume or modify them)
+ * or views (borrowed columns, e.g. a catalog table under the plan's column ids): nodes that modify rows in place
+ * copy a view first. Columns that views point to but no table owns (renamed catalog columns, columns computed
+ * over a view) are kept in the executor's pool until ts_sql_exec_release. */
+#ifndef TS_SQL_EXEC_H
+#define TS_SQL_EXEC_H
+
+#include "ts_ctx.h"
+#include "ts_sql_catalog.h"
+#include "ts_sql_plan.h"
+
+typedef struct ts_sql_exec {
+    ts_ctx *ctx;
+    ts_sql_catalog *catalog;
+    const ts_sql_script *src;   /* for error locations */
+    int analyze;                /* record global rows and time per node (EXPLAIN ANALYZE, --profile) */
+    ts_column **pool;           /* columns owned by the executor (see above) */
+    int npool, cap_pool;
+    ts_table **pool_tables;     /* source tables kept alive for views (read_h5 results) */
+    int npool_tables, cap_pool_tables;
+} ts_sql_exec;
+
+/* Runs plan p; *out is a new table owned by the caller with columns named by the plan's ids (a view of a
+ * catalog table is copied). Collective. */
+ts_err ts_sql_exec_plan(ts_sql_exec *x, ts_sql_plan *p, ts_table **out);
+/* Frees the executor's pool (call after the statement's result is no longer needed). */
+void ts_sql_exec_release(ts_sql_exec *x);
+
+/* ---- shared with the sources and the expression compiler ---- */
+
+/* Takes ownership of c (freed by ts_sql_exec_release). */
+ts_err ts_sql_exec_keep(ts_sql_exec *x, ts_column *c);
+ts_err ts_sql_exec_keep_table(ts_sql_exec *x, ts_table *t);
+/* A view of src's columns under new names (names[i] for column cols[i]); the renamed column structs live in the
+ * pool. */
+ts_err ts_sql_exec_rename_view(ts_sql_exec *x, const ts_table *src, const int *cols, char *const *names, int n,
+                               ts_table **out);
+/* Compiles a bound expression to an engine expression (ts_expr.h); *out is new (ts_expr_free). */
+struct ts_expr;
+ts_err ts_sql_compile(const ts_sql_exec *x, const ts_sql_expr *e, struct ts_expr **out);
+/* Runs the plan's scalar subqueries and replaces each by its value (a constant). Collective. */
+ts_err ts_sql_run_subqueries(ts_sql_exec *x, ts_sql_plan *p);
+/* A one-row table on rank 0 (no rows elsewhere) with a single hidden column, for constant expressions. */
+ts_err ts_sql_one_row(ts_sql_exec *x, int all_ranks, ts_table **out);
+
+#endif

@@ -1,0 +1,283 @@
+/* Plan rewrites: filter push-down and column pruning (see ts_sql_opt.h). */
+#include "ts_sql_opt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ts_sql_parse.h"
+
+ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, int *used);
+
+#define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
+
+/* ---- filter push-down ---------------------------------------------------------------------------------------------- */
+
+/* Adds cond to the filter directly above *p (creating it). */
+static ts_err add_filter(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr *cond)
+{
+    ts_sql_plan *f = *p;
+    if (f->kind != TS_P_FILTER) {
+        if (!(f = ts_sql_alloc(b->script, sizeof *f)))
+            return NOMEM(b, cond->pos);
+        *f = (ts_sql_plan){.kind = TS_P_FILTER, .pos = (*p)->pos, .in = {*p, NULL}, .cols = (*p)->cols,
+                           .ncols = (*p)->ncols, .limit = -1, .est_rows = (*p)->est_rows * 0.5};
+        *p = f;
+    }
+    ts_sql_expr **grown = ts_sql_alloc(b->script, sizeof *grown * (size_t)(f->nconds + 1));
+    if (!grown)
+        return NOMEM(b, cond->pos);
+    if (f->nconds)
+        memcpy(grown, f->conds, sizeof *grown * (size_t)f->nconds);
+    grown[f->nconds++] = cond;
+    f->conds = grown;
+    return TS_OK;
+}
+
+static int within(const ts_sql_expr *e, const ts_sql_plan *p) { return ts_sql_expr_within(e, p->cols, p->ncols); }
+
+/* Moves cond below node when that keeps the result the same; *pushed tells whether it did. */
+static ts_err push_into(ts_sql_binder *b, ts_sql_plan *node, ts_sql_expr *cond, int *pushed)
+{
+    *pushed = 0;
+    switch (node->kind) {
+    case TS_P_JOIN: {
+        const ts_join_type t = node->join_type;
+        const int inner = t == TS_JOIN_INNER;
+        if (within(cond, node->in[0]) && t != TS_JOIN_RIGHT && t != TS_JOIN_FULL) {
+            *pushed = 1;
+            return add_filter(b, &node->in[0], cond);
+        }
+        if (within(cond, node->in[1]) && (inner || t == TS_JOIN_RIGHT)) {
+            *pushed = 1;
+            return add_filter(b, &node->in[1], cond);
+        }
+        if (inner)
+            return ts_sql_try_join_key(b, node, cond, pushed);
+        return TS_OK;
+    }
+    case TS_P_PROJECT:
+        /* only through columns the projection passes on unchanged (same id below) */
+        if (within(cond, node->in[0])) {
+            *pushed = 1;
+            return add_filter(b, &node->in[0], cond);
+        }
+        return TS_OK;
+    case TS_P_SORT:
+        *pushed = 1;
+        return add_filter(b, &node->in[0], cond);
+    case TS_P_FILTER:
+        *pushed = 1;
+        return add_filter(b, &node, cond);
+    default: return TS_OK;
+    }
+}
+
+static ts_err push_down(ts_sql_binder *b, ts_sql_plan **pp)
+{
+    ts_sql_plan *p = *pp;
+    if (p->kind == TS_P_FILTER) {
+        int kept = 0;
+        for (int i = 0; i < p->nconds; i++) {
+            int pushed;
+            TS_TRY(push_into(b, p->in[0], p->conds[i], &pushed));
+            if (!pushed)
+                p->conds[kept++] = p->conds[i];
+        }
+        p->nconds = kept;
+        if (!kept) {
+            *pp = p->in[0];
+            return push_down(b, pp);
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (p->in[i])
+            TS_TRY(push_down(b, &p->in[i]));
+    if (p->kind == TS_P_JOIN && p->cross && p->njoin_keys)
+        p->cross = 0;
+    return TS_OK;
+}
+
+/* ---- column pruning ---------------------------------------------------------------------------------------------- */
+
+typedef struct id_set {
+    const char **ids;
+    int n, cap;
+    ts_sql_binder *b;
+    int nomem;
+} id_set;
+
+static int has(const id_set *s, const char *id)
+{
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->ids[i], id))
+            return 1;
+    return 0;
+}
+
+static void add(const char *id, void *arg)
+{
+    id_set *s = arg;
+    if (!id || has(s, id))
+        return;
+    if (s->n == s->cap) {
+        const int cap = s->cap ? 2 * s->cap : 32;
+        const char **grown = ts_sql_alloc(s->b->script, sizeof *grown * (size_t)cap);
+        if (!grown) {
+            s->nomem = 1;
+            return;
+        }
+        if (s->n)
+            memcpy(grown, s->ids, sizeof *grown * (size_t)s->n);
+        s->ids = grown, s->cap = cap;
+    }
+    s->ids[s->n++] = id;
+}
+
+static void add_exprs(id_set *s, ts_sql_expr *const *e, int n)
+{
+    for (int i = 0; i < n; i++)
+        ts_sql_expr_refs(e[i], add, s);
+}
+
+static ts_err prune(ts_sql_binder *b, ts_sql_plan *p, const id_set *req);
+
+/* Keeps the columns (and, for projections, expressions) whose ids are required; at least one. */
+static void keep_required(ts_sql_plan *p, const id_set *req)
+{
+    int k = 0;
+    for (int c = 0; c < p->ncols; c++) {
+        if (!has(req, p->cols[c].id) && !(c == p->ncols - 1 && !k))
+            continue;
+        p->cols[k] = p->cols[c];
+        if (p->exprs)
+            p->exprs[k] = p->exprs[c];
+        if (p->source_names)
+            p->source_names[k] = p->source_names[c];
+        k++;
+    }
+    p->ncols = k;
+}
+
+/* Nodes whose output columns are their inputs' (plus their own additions) take them again after pruning. */
+static ts_err refresh_cols(ts_sql_binder *b, ts_sql_plan *p, const ts_sql_col *extra, int nextra)
+{
+    const int only_left = p->kind == TS_P_JOIN && (p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI);
+    const int nl = p->in[0]->ncols, nr = p->kind == TS_P_JOIN && !only_left ? p->in[1]->ncols : 0;
+    ts_sql_col *cols = ts_sql_alloc(b->script, sizeof *cols * (size_t)(nl + nr + nextra + 1));
+    if (!cols)
+        return NOMEM(b, p->pos);
+    /* a join keeps the hidden flags it set (USING columns) */
+    memcpy(cols, p->in[0]->cols, sizeof *cols * (size_t)nl);
+    if (nr)
+        memcpy(cols + nl, p->in[1]->cols, sizeof *cols * (size_t)nr);
+    for (int c = 0; c < nl + nr; c++)
+        for (int o = 0; o < p->ncols; o++)
+            if (!strcmp(p->cols[o].id, cols[c].id))
+                cols[c] = p->cols[o];
+    if (nextra)
+        memcpy(cols + nl + nr, extra, sizeof *cols * (size_t)nextra);
+    p->cols = cols, p->ncols = nl + nr + nextra;
+    return TS_OK;
+}
+
+static ts_err prune_children(ts_sql_binder *b, ts_sql_plan *p, id_set *need)
+{
+    if (need->nomem)
+        return NOMEM(b, p->pos);
+    for (int i = 0; i < 2; i++)
+        if (p->in[i])
+            TS_TRY(prune(b, p->in[i], need));
+    return TS_OK;
+}
+
+static ts_err prune(ts_sql_binder *b, ts_sql_plan *p, const id_set *req)
+{
+    id_set need = {.b = b};
+    switch (p->kind) {
+    case TS_P_PROJECT:
+        if (req)
+            keep_required(p, req);
+        add_exprs(&need, p->exprs, p->ncols);
+        return prune_children(b, p, &need);
+    case TS_P_FILTER: case TS_P_SORT: case TS_P_LIMIT: {
+        for (int c = 0; c < p->ncols; c++)
+            if (!req || has(req, p->cols[c].id))
+                add(p->cols[c].id, &need);
+        add_exprs(&need, p->conds, p->nconds);
+        for (int k = 0; k < p->nsort; k++)
+            add(p->sort[k].name, &need);
+        TS_TRY(prune_children(b, p, &need));
+        return refresh_cols(b, p, NULL, 0);
+    }
+    case TS_P_JOIN: {
+        for (int c = 0; c < p->ncols; c++)
+            if (!req || has(req, p->cols[c].id))
+                add(p->cols[c].id, &need);
+        for (int k = 0; k < p->njoin_keys; k++)
+            add(p->left_keys[k], &need), add(p->right_keys[k], &need);
+        TS_TRY(prune_children(b, p, &need));
+        return refresh_cols(b, p, NULL, 0);
+    }
+    case TS_P_WINDOW: {
+        for (int c = 0; c < p->ncols; c++)
+            if (!req || has(req, p->cols[c].id))
+                add(p->cols[c].id, &need);
+        for (int k = 0; k < p->npartition; k++)
+            add(p->partition[k], &need);
+        for (int k = 0; k < p->nsort; k++)
+            add(p->sort[k].name, &need);
+        for (int k = 0; k < p->nwins; k++)
+            add(p->wins[k].fn.input, &need), add(p->wins[k].fn.default_col, &need);
+        TS_TRY(prune_children(b, p, &need));
+        return refresh_cols(b, p, p->cols + p->ncols - p->nwins, p->nwins);
+    }
+    case TS_P_AGGREGATE:
+        for (int k = 0; k < p->nkeys; k++)
+            add(p->keys[k], &need);
+        for (int a = 0; a < p->naggs; a++) {
+            add(p->aggs[a].agg.input, &need), add(p->aggs[a].agg.where, &need);
+            add(p->aggs[a].agg.order, &need);
+        }
+        return prune_children(b, p, &need);
+    case TS_P_CSV: case TS_P_H5: case TS_P_CATALOG:
+        if (req)
+            keep_required(p, req);
+        return TS_OK;
+    default: /* DISTINCT, UNION, SETOP need every column; sources without columns to spare */
+        for (int i = 0; i < 2; i++)
+            if (p->in[i])
+                TS_TRY(prune(b, p->in[i], NULL));
+        return TS_OK;
+    }
+}
+
+/* ---- estimates --------------------------------------------------------------------------------------------------- */
+
+static void estimate(ts_sql_plan *p)
+{
+    for (int i = 0; i < 2; i++)
+        if (p->in[i])
+            estimate(p->in[i]);
+    const double in = p->in[0] ? p->in[0]->est_rows : 0;
+    switch (p->kind) {
+    case TS_P_FILTER: p->est_rows = in * (p->nconds == 1 ? 0.5 : 0.25); break;
+    case TS_P_PROJECT: case TS_P_SORT: case TS_P_WINDOW: case TS_P_DISTINCT: p->est_rows = in; break;
+    case TS_P_JOIN: {
+        const double r = p->in[1]->est_rows;
+        p->est_rows = p->cross ? in * r : p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI ? in
+                                                                                                    : (in > r ? in : r);
+        break;
+    }
+    case TS_P_LIMIT: p->est_rows = p->limit >= 0 && p->limit < in ? (double)p->limit : in; break;
+    case TS_P_UNION: p->est_rows = in + p->in[1]->est_rows; break;
+    default: break;
+    }
+}
+
+ts_err ts_sql_optimize(ts_sql_binder *b, ts_sql_plan **root)
+{
+    TS_TRY(push_down(b, root));
+    TS_TRY(prune(b, *root, NULL));
+    estimate(*root);
+    return TS_OK;
+}

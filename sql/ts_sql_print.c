@@ -1,0 +1,196 @@
+/* Printing: result cells and tables as aligned text, and plans for EXPLAIN. */
+#include "ts_sql_print.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_date.h"
+
+static int format_double(double v, char *buf, size_t cap)
+{
+    if (isnan(v))
+        return snprintf(buf, cap, "nan");
+    if (isinf(v))
+        return snprintf(buf, cap, v > 0 ? "inf" : "-inf");
+    for (int prec = 15; prec <= 17; prec++) { /* the shortest form that reads back as the same double */
+        const int n = snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v || prec == 17)
+            return n;
+    }
+    return 0;
+}
+
+static int format_decimal(int64_t v, int scale, char *buf, size_t cap)
+{
+    if (!scale)
+        return snprintf(buf, cap, "%" PRId64, v);
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, p = 1;
+    for (int i = 0; i < scale; i++)
+        p *= 10;
+    return snprintf(buf, cap, "%s%" PRIu64 ".%0*" PRIu64, v < 0 ? "-" : "", mag / p, scale, mag % p);
+}
+
+int ts_sql_format_cell(const ts_column *c, int64_t row, char *buf, size_t cap)
+{
+    if (!ts_column_is_valid(c, row))
+        return snprintf(buf, cap, "NULL");
+    int64_t len;
+    const char *s;
+    switch (c->type) {
+    case TS_T_BOOL: return snprintf(buf, cap, "%s", TS_COL(c, uint8_t)[row] ? "true" : "false");
+    case TS_T_INT32: return snprintf(buf, cap, "%" PRId32, TS_COL(c, int32_t)[row]);
+    case TS_T_INT64: return snprintf(buf, cap, "%" PRId64, TS_COL(c, int64_t)[row]);
+    case TS_T_FLOAT64: return format_double(TS_COL(c, double)[row], buf, cap);
+    case TS_T_DECIMAL: return format_decimal(TS_COL(c, int64_t)[row], c->scale, buf, cap);
+    case TS_T_DATE: {
+        int y, m, d;
+        ts_civil_from_days(TS_COL(c, int32_t)[row], &y, &m, &d);
+        return snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
+    }
+    case TS_T_DICT: s = ts_dict_value(c->dict, TS_COL(c, int32_t)[row], &len); break;
+    default:
+        s = c->bytes + TS_COL(c, int64_t)[row];
+        len = TS_COL(c, int64_t)[row + 1] - TS_COL(c, int64_t)[row];
+        break;
+    }
+    return snprintf(buf, cap, "%.*s", (int)len, s);
+}
+
+/* ---- result tables ----------------------------------------------------------------------------------------------- */
+
+#define CELL 256
+
+static int right_aligned(ts_type t) { return t != TS_T_STRING && t != TS_T_DICT && t != TS_T_BOOL && t != TS_T_DATE; }
+
+static void print_rule(FILE *out, const int *w, int n)
+{
+    for (int c = 0; c < n; c++) {
+        fputc(c ? '+' : ' ', out);
+        for (int k = 0; k < w[c] + 2; k++)
+            fputc('-', out);
+    }
+    fputc('\n', out);
+}
+
+static void print_row(FILE *out, const ts_table *t, int64_t r, const int *w)
+{
+    char buf[CELL];
+    for (int c = 0; c < t->ncols; c++) {
+        int n = ts_sql_format_cell(t->cols[c], r, buf, sizeof buf);
+        if (n >= CELL)
+            n = CELL - 1;
+        fprintf(out, c ? "| " : "  ");
+        fprintf(out, right_aligned(t->cols[c]->type) ? "%*s " : "%-*s ", w[c], buf);
+    }
+    fputc('\n', out);
+}
+
+void ts_sql_print_table(FILE *out, const ts_table *t, const char *const *names, int max_rows)
+{
+    const int64_t rows = ts_table_rows(t);
+    const int64_t head = rows <= max_rows ? rows : max_rows / 2, tail = rows <= max_rows ? 0 : max_rows - head;
+    int w[TS_MAX_COLS];
+    char buf[CELL];
+    for (int c = 0; c < t->ncols; c++) {
+        w[c] = (int)strlen(names[c]);
+        for (int64_t r = 0; r < rows; r++) {
+            if (r == head)
+                r = rows - tail;
+            if (r >= rows)
+                break;
+            int n = ts_sql_format_cell(t->cols[c], r, buf, sizeof buf);
+            if (n >= CELL)
+                n = CELL - 1;
+            if (n > w[c])
+                w[c] = n;
+        }
+    }
+    for (int c = 0; c < t->ncols; c++)
+        fprintf(out, c ? "| %-*s " : "  %-*s ", w[c], names[c]);
+    fputc('\n', out);
+    print_rule(out, w, t->ncols);
+    for (int64_t r = 0; r < head; r++)
+        print_row(out, t, r, w);
+    if (tail)
+        fprintf(out, "  ... (%" PRId64 " rows not shown)\n", rows - head - tail);
+    for (int64_t r = rows - tail; r < rows; r++)
+        print_row(out, t, r, w);
+    fprintf(out, "(%" PRId64 " row%s)\n", rows, rows == 1 ? "" : "s");
+}
+
+/* ---- plans ---------------------------------------------------------------------------------------------------- */
+
+static const char *const KIND_NAMES[] = {"SCAN table", "SCAN read_csv", "SCAN read_h5", "RANGE", "VALUES",
+                                         "ONE ROW", "FILTER", "PROJECT", "AGGREGATE", "JOIN", "SORT", "LIMIT",
+                                         "DISTINCT", "WINDOW", "UNION ALL", "SET OPERATION"};
+
+/* A column id without its "#n" suffix. */
+static void short_id(const char *id, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", id);
+    char *hash = strrchr(buf, '#');
+    if (hash && hash != buf)
+        *hash = 0;
+}
+
+static void print_detail(FILE *out, const ts_sql_plan *p)
+{
+    char a[TS_SQL_ID_MAX], b[TS_SQL_ID_MAX];
+    switch (p->kind) {
+    case TS_P_CATALOG: fprintf(out, " %s", p->table); break;
+    case TS_P_CSV: case TS_P_H5: fprintf(out, " '%s'%s%s", p->path, p->group ? " " : "", p->group ? p->group : ""); break;
+    case TS_P_AGGREGATE:
+        fprintf(out, " keys:");
+        for (int k = 0; k < p->nkeys; k++)
+            short_id(p->keys[k], a, sizeof a), fprintf(out, " %s", a);
+        fprintf(out, "%s aggregates: %d", p->nkeys ? "" : " none", p->naggs);
+        break;
+    case TS_P_JOIN:
+        fprintf(out, " %s", p->cross ? "cross" : ts_join_type_name(p->join_type));
+        for (int k = 0; k < p->njoin_keys; k++) {
+            short_id(p->left_keys[k], a, sizeof a), short_id(p->right_keys[k], b, sizeof b);
+            fprintf(out, "%s%s = %s", k ? ", " : " on ", a, b);
+        }
+        break;
+    case TS_P_SORT:
+        for (int k = 0; k < p->nsort; k++)
+            short_id(p->sort[k].name, a, sizeof a), fprintf(out, "%s%s%s", k ? ", " : " ", a, p->sort[k].desc ? " DESC" : "");
+        break;
+    case TS_P_LIMIT: fprintf(out, " %" PRId64 " offset %" PRId64, p->limit, p->offset); break;
+    case TS_P_FILTER: fprintf(out, " %d condition%s", p->nconds, p->nconds == 1 ? "" : "s"); break;
+    case TS_P_WINDOW:
+        fprintf(out, " %d function%s, partition by %d, order by %d", p->nwins, p->nwins == 1 ? "" : "s",
+                p->npartition, p->nsort);
+        break;
+    default: break;
+    }
+    if (p->kind == TS_P_PROJECT || p->kind == TS_P_CSV || p->kind == TS_P_H5 || p->kind == TS_P_CATALOG) {
+        fprintf(out, " [");
+        for (int c = 0; c < p->ncols && c < 12; c++)
+            short_id(p->cols[c].id, a, sizeof a), fprintf(out, "%s%s", c ? ", " : "", a);
+        fprintf(out, "%s]", p->ncols > 12 ? ", ..." : "");
+    }
+}
+
+static void print_node(FILE *out, const ts_sql_plan *p, int depth, int analyze)
+{
+    fprintf(out, "%*s%s", 2 * depth, "", KIND_NAMES[p->kind]);
+    print_detail(out, p);
+    if (p->est_rows >= 0)
+        fprintf(out, "   est. rows %.0f", p->est_rows);
+    if (analyze)
+        fprintf(out, "   rows %" PRId64 "   %.3f s", p->rows_out, p->seconds);
+    if (p->note[0])
+        fprintf(out, "   (%s)", p->note);
+    fputc('\n', out);
+    for (int i = 0; i < 2; i++)
+        if (p->in[i])
+            print_node(out, p->in[i], depth + 1, analyze);
+}
+
+void ts_sql_print_plan(FILE *out, const ts_sql_plan *p, int analyze)
+{
+    print_node(out, p, 0, analyze);
+}

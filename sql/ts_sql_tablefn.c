@@ -1,0 +1,370 @@
+/* Table functions: read_csv, read_h5, range / generate_series. */
+#include "ts_sql_tablefn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ts_csv_schema.h"
+#include "ts_h5_read.h"
+#include "ts_scan.h"
+#include "ts_sql_parse.h"
+
+#define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
+
+/* What a read_csv node carries from binding to execution. */
+typedef struct csv_source {
+    ts_file_info *files;
+    int nfiles;
+    ts_csv_inferred inf;
+} csv_source;
+
+/* ---- arguments ------------------------------------------------------------------------------------------------ */
+
+static const ts_sql_arg *named(const ts_sql_from *f, const char *name)
+{
+    for (int i = 0; i < f->nargs; i++)
+        if (f->args[i].name && !strcasecmp(f->args[i].name, name))
+            return &f->args[i];
+    return NULL;
+}
+
+static ts_err check_named(ts_sql_binder *b, const ts_sql_from *f, const char *const *known)
+{
+    for (int i = 0; i < f->nargs; i++) {
+        if (!f->args[i].name)
+            continue;
+        int ok = 0;
+        for (int k = 0; known[k] && !ok; k++)
+            ok = !strcasecmp(f->args[i].name, known[k]);
+        if (!ok) {
+            int n = 0;
+            while (known[n])
+                n++;
+            const char *hint = ts_sql_closest(f->args[i].name, known, n);
+            return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "%s(): unknown option '%s'%s%s%s", f->name,
+                                   f->args[i].name, hint ? " (did you mean '" : "", hint ? hint : "",
+                                   hint ? "'?)" : "");
+        }
+    }
+    return TS_OK;
+}
+
+static ts_err positional(ts_sql_binder *b, const ts_sql_from *f, int k, const ts_sql_expr **out)
+{
+    int seen = 0;
+    for (int i = 0; i < f->nargs; i++)
+        if (!f->args[i].name && seen++ == k) {
+            *out = f->args[i].value;
+            return TS_OK;
+        }
+    return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "%s() needs argument %d", f->name, k + 1);
+}
+
+static ts_err string_arg(ts_sql_binder *b, const ts_sql_expr *e, const char *what, const char **out)
+{
+    if (!e || e->kind != TS_SQL_E_STRING)
+        return ts_sql_error_at(b->src, e ? e->pos : (ts_sql_pos){0, 0}, TS_ERR_USAGE, "%s must be a string", what);
+    *out = e->sval;
+    return TS_OK;
+}
+
+static ts_err int_arg(ts_sql_binder *b, const ts_sql_expr *e, const char *what, int64_t *out)
+{
+    int neg = 0;
+    if (e && e->kind == TS_SQL_E_UNARY && e->op == TS_SQL_OP_NEG)
+        e = e->args[0], neg = 1;
+    if (!e || (e->kind != TS_SQL_E_INT && e->kind != TS_SQL_E_BOOL))
+        return ts_sql_error_at(b->src, e ? e->pos : (ts_sql_pos){0, 0}, TS_ERR_USAGE, "%s must be an integer", what);
+    *out = neg ? -e->ival : e->ival;
+    return TS_OK;
+}
+
+static int sql_type_to_ts(const char *name, ts_csv_column_type *t)
+{
+    static const struct { const char *name; ts_type type; } map[] = {
+        {"bigint", TS_T_INT64}, {"int8", TS_T_INT64}, {"long", TS_T_INT64}, {"integer", TS_T_INT32},
+        {"int", TS_T_INT32}, {"int4", TS_T_INT32}, {"smallint", TS_T_INT32}, {"double", TS_T_FLOAT64},
+        {"float", TS_T_FLOAT64}, {"float8", TS_T_FLOAT64}, {"real", TS_T_FLOAT64}, {"varchar", TS_T_STRING},
+        {"text", TS_T_STRING}, {"string", TS_T_STRING}, {"date", TS_T_DATE}, {"boolean", TS_T_BOOL},
+        {"bool", TS_T_BOOL}};
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (!strcasecmp(name, map[i].name)) {
+            t->type = map[i].type;
+            return 1;
+        }
+    int p, s;
+    if (sscanf(name, "%*[dDeEcCiImMaAlL](%d,%d)", &p, &s) == 2 || sscanf(name, "%*[dDeEcCiImMaAlL] (%d, %d)", &p, &s) == 2) {
+        t->type = TS_T_DECIMAL, t->precision = p, t->scale = s;
+        return 1;
+    }
+    return 0;
+}
+
+static ts_err column_types(ts_sql_binder *b, const ts_sql_arg *a, ts_csv_column_type **out)
+{
+    if (!a->npairs)
+        return ts_sql_error_at(b->src, a->value ? a->value->pos : (ts_sql_pos){0, 0}, TS_ERR_USAGE,
+                               "%s= takes a struct: {'name': 'TYPE', ...}", a->name);
+    ts_csv_column_type *t = ts_sql_alloc(b->script, sizeof *t * (size_t)a->npairs);
+    if (!t)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < a->npairs; i++) {
+        const char *type = NULL;
+        TS_TRY(string_arg(b, a->values[i], "a column type", &type));
+        t[i].name = a->keys[i];
+        if (!sql_type_to_ts(type, &t[i]))
+            return ts_sql_error_at(b->src, a->values[i]->pos, TS_ERR_USAGE, "unknown column type '%s'", type);
+    }
+    *out = t;
+    return TS_OK;
+}
+
+/* ---- read_csv ------------------------------------------------------------------------------------------------- */
+
+static ts_err csv_options(ts_sql_binder *b, const ts_sql_from *f, ts_csv_infer_opts *o)
+{
+    static const char *const KNOWN[] = {"header", "delim", "sep", "columns", "types", "dtypes", "sample_size",
+                                        "auto_detect", "quote", NULL};
+    TS_TRY(check_named(b, f, KNOWN));
+    *o = (ts_csv_infer_opts){.header = -1};
+    const ts_sql_arg *a;
+    int64_t v = 0;
+    if ((a = named(f, "header"))) {
+        TS_TRY(int_arg(b, a->value, "header", &v));
+        o->header = v != 0;
+    }
+    if ((a = named(f, "delim")) || (a = named(f, "sep"))) {
+        const char *d = NULL;
+        TS_TRY(string_arg(b, a->value, "delim", &d));
+        o->delim = !strcmp(d, "\\t") ? '\t' : d[0];
+    }
+    if ((a = named(f, "quote"))) {
+        const char *q = NULL;
+        TS_TRY(string_arg(b, a->value, "quote", &q));
+        o->quote = q[0];
+    }
+    if ((a = named(f, "sample_size"))) {
+        TS_TRY(int_arg(b, a->value, "sample_size", &v));
+        o->sample_rows = v < 0 ? INT64_MAX / 2 : v;
+    }
+    ts_csv_column_type *types;
+    if ((a = named(f, "columns"))) {
+        TS_TRY(column_types(b, a, &types));
+        o->columns = types, o->ncolumns = a->npairs, o->columns_all = 1;
+    } else if ((a = named(f, "types")) || (a = named(f, "dtypes"))) {
+        TS_TRY(column_types(b, a, &types));
+        o->columns = types, o->ncolumns = a->npairs;
+    }
+    return TS_OK;
+}
+
+static ts_err bind_csv(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
+{
+    const ts_sql_expr *pe = NULL;
+    const char *pattern = NULL;
+    TS_TRY(positional(b, f, 0, &pe));
+    TS_TRY(string_arg(b, pe, "read_csv's path", &pattern));
+    ts_csv_infer_opts opts;
+    TS_TRY(csv_options(b, f, &opts));
+    csv_source *src = ts_sql_alloc(b->script, sizeof *src);
+    if (!src)
+        return NOMEM(b, f->pos);
+    ts_file_info *files;
+    int n;
+    ts_err err = ts_scan_list_inputs(b->ctx, pattern, &files, &n);
+    if (err)
+        return ts_sql_error_at(b->src, pe->pos, err, "read_csv: %s", ts_error_headline());
+    err = ts_csv_infer_files(b->ctx, files, n, &opts, &src->inf);
+    if (!err && !(src->files = ts_sql_alloc(b->script, sizeof *files * (size_t)n)))
+        err = NOMEM(b, f->pos);
+    if (!err) {
+        memcpy(src->files, files, sizeof *files * (size_t)n);
+        for (int i = 0; i < n; i++) /* base points into path: re-point it into the copy */
+            src->files[i].base = src->files[i].path + (files[i].base - files[i].path);
+        src->nfiles = n;
+    }
+    free(files);
+    if (err)
+        return ts_sql_error_at(b->src, pe->pos, err, "read_csv: %s", ts_error_headline());
+    ts_csv_inferred_rebind(&src->inf);
+    ts_sql_plan *p = ts_sql_plan_new(b, TS_P_CSV, f->pos, src->inf.ncols);
+    if (!p || !(p->source_names = ts_sql_alloc(b->script, sizeof(char *) * (size_t)src->inf.ncols)))
+        return NOMEM(b, f->pos);
+    for (int i = 0; i < src->inf.ncols; i++) {
+        p->source_names[i] = src->inf.names[i];
+        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", src->inf.names[i]);
+        ts_sql_new_id(b, src->inf.names[i], p->cols[i].id);
+    }
+    p->path = ts_sql_strdup(b->script, pattern);
+    p->source = src;
+    int64_t bytes = 0;
+    for (int i = 0; i < n; i++)
+        bytes += src->files[i].size;
+    p->est_rows = (double)bytes / 40.0; /* without a sample's line length: a typical narrow CSV row */
+    *out = p;
+    return TS_OK;
+}
+
+static ts_err exec_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
+{
+    csv_source *src = p->source;
+    ts_csv_inferred inf = src->inf; /* a private copy: pruned fields become SKIP */
+    ts_csv_inferred_rebind(&inf);
+    for (int f = 0; f < inf.spec.nfields; f++) {
+        int needed = 0;
+        for (int c = 0; c < p->ncols && !needed; c++)
+            needed = !strcmp(p->source_names[c], inf.names[f]);
+        if (!needed)
+            inf.spec.fields[f].kind = TS_RULE_SKIP;
+    }
+    ts_scan scan;
+    TS_TRY(ts_scan_csv_files(x->ctx, src->files, src->nfiles, &inf.spec, &scan));
+    ts_err err = TS_OK;
+    int64_t counts[2] = {scan.rows_read, ts_table_rows(scan.rejects)};
+    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, x->ctx->comm));
+    p->rows_rejected = counts[1];
+    if (counts[1] && x->ctx->rank == 0)
+        fprintf(stderr, "warning: read_csv('%s'): %lld of %lld rows rejected (values that do not parse as their "
+                "column's type; columns=/types= set types explicitly)\n", p->path, (long long)counts[1],
+                (long long)counts[0]);
+    int idx[TS_MAX_COLS];
+    char *names[TS_MAX_COLS];
+    for (int c = 0; c < p->ncols; c++) {
+        idx[c] = -1;
+        for (int k = 0; k < scan.clean->ncols; k++)
+            if (!strcmp(scan.clean->cols[k]->name, p->source_names[c]))
+                idx[c] = k;
+        names[c] = p->cols[c].id;
+    }
+    ts_table *clean = scan.clean;
+    scan.clean = NULL;
+    ts_scan_free(&scan);
+    err = ts_sql_exec_keep_table(x, clean);
+    if (!err)
+        err = ts_sql_exec_rename_view(x, clean, idx, names, p->ncols, out);
+    return err;
+}
+
+/* ---- read_h5 ------------------------------------------------------------------------------------------------------ */
+
+static ts_err bind_h5(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
+{
+    static const char *const KNOWN[] = {NULL};
+    TS_TRY(check_named(b, f, KNOWN));
+    const ts_sql_expr *pe = NULL, *ge = NULL;
+    const char *path = NULL, *group = NULL;
+    TS_TRY(positional(b, f, 0, &pe));
+    TS_TRY(positional(b, f, 1, &ge));
+    TS_TRY(string_arg(b, pe, "read_h5's file", &path));
+    TS_TRY(string_arg(b, ge, "read_h5's group", &group));
+    ts_table *t;
+    const ts_err err = ts_h5_read_table(b->ctx->comm, path, group, NULL, 0, &t);
+    if (err)
+        return ts_sql_error_at(b->src, pe->pos, err, "read_h5: %s", ts_error_headline());
+    TS_TRY(ts_sql_exec_keep_table(b->exec, t));
+    ts_sql_plan *p = ts_sql_plan_new(b, TS_P_H5, f->pos, t->ncols);
+    if (!p || !(p->source_names = ts_sql_alloc(b->script, sizeof(char *) * (size_t)t->ncols)))
+        return NOMEM(b, f->pos);
+    for (int i = 0; i < t->ncols; i++) {
+        p->source_names[i] = t->cols[i]->name;
+        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", t->cols[i]->name);
+        ts_sql_new_id(b, t->cols[i]->name, p->cols[i].id);
+    }
+    p->path = ts_sql_strdup(b->script, path), p->group = ts_sql_strdup(b->script, group);
+    p->source = t;
+    int64_t rows = ts_table_rows(t);
+    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &rows, 1, MPI_INT64_T, MPI_SUM, b->ctx->comm));
+    p->est_rows = (double)rows;
+    *out = p;
+    return TS_OK;
+}
+
+static ts_err exec_h5(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
+{
+    const ts_table *t = p->source;
+    int idx[TS_MAX_COLS];
+    char *names[TS_MAX_COLS];
+    for (int c = 0; c < p->ncols; c++) {
+        idx[c] = -1;
+        for (int k = 0; k < t->ncols; k++)
+            if (!strcmp(t->cols[k]->name, p->source_names[c]))
+                idx[c] = k;
+        names[c] = p->cols[c].id;
+    }
+    return ts_sql_exec_rename_view(x, t, idx, names, p->ncols, out);
+}
+
+/* ---- range ------------------------------------------------------------------------------------------------------ */
+
+static ts_err bind_range(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
+{
+    static const char *const KNOWN[] = {NULL};
+    TS_TRY(check_named(b, f, KNOWN));
+    int64_t v[3] = {0, 0, 1};
+    int n = 0;
+    for (int i = 0; i < f->nargs && n < 3; i++)
+        TS_TRY(int_arg(b, f->args[i].value, "range's bounds", &v[n++]));
+    if (n == 0 || f->nargs > 3)
+        return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "%s() takes (stop), (start, stop) or (start, stop, "
+                               "step)", f->name);
+    if (n == 1)
+        v[1] = v[0], v[0] = 0;
+    if (!v[2])
+        return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "%s(): the step cannot be 0", f->name);
+    const int inclusive = !strcmp(f->name, "generate_series");
+    ts_sql_plan *p = ts_sql_plan_new(b, TS_P_RANGE, f->pos, 1);
+    if (!p)
+        return NOMEM(b, f->pos);
+    snprintf(p->cols[0].name, TS_SQL_ID_MAX, "%s", f->name);
+    ts_sql_new_id(b, f->name, p->cols[0].id);
+    p->range_start = v[0], p->range_step = v[2];
+    p->range_stop = inclusive ? v[1] + (v[2] > 0 ? 1 : -1) : v[1];
+    const int64_t span = (p->range_stop - p->range_start) / p->range_step;
+    p->est_rows = span > 0 ? (double)span : 0;
+    *out = p;
+    return TS_OK;
+}
+
+static ts_err exec_range(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
+{
+    const int64_t a = p->range_start, step = p->range_step;
+    const int64_t span = step > 0 ? p->range_stop - a : a - p->range_stop, mag = step > 0 ? step : -step;
+    const int64_t n = span > 0 ? (span + mag - 1) / mag : 0;
+    const int64_t lo = n * x->ctx->rank / x->ctx->size, hi = n * (x->ctx->rank + 1) / x->ctx->size;
+    ts_column *c;
+    TS_TRY(ts_table_new("range", out));
+    TS_TRY(ts_table_add(*out, p->cols[0].id, TS_T_INT64, 0, NULL, &c));
+    TS_TRY(ts_column_reserve(c, hi - lo, 0));
+    int64_t *v = TS_COL(c, int64_t);
+    for (int64_t i = lo; i < hi; i++)
+        v[i - lo] = a + i * step;
+    c->len = hi - lo;
+    return TS_OK;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------------------------------ */
+
+ts_err ts_sql_bind_source(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
+{
+    if (!strcmp(f->name, "read_csv") || !strcmp(f->name, "read_csv_auto"))
+        return bind_csv(b, f, out);
+    if (!strcmp(f->name, "read_h5"))
+        return bind_h5(b, f, out);
+    if (!strcmp(f->name, "range") || !strcmp(f->name, "generate_series"))
+        return bind_range(b, f, out);
+    static const char *const KNOWN[] = {"read_csv", "read_csv_auto", "read_h5", "range", "generate_series"};
+    const char *hint = ts_sql_closest(f->name, KNOWN, 5);
+    return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "unknown table function '%s'%s%s%s", f->name,
+                           hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+}
+
+ts_err ts_sql_exec_source(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
+{
+    switch (p->kind) {
+    case TS_P_CSV: return exec_csv(x, p, out);
+    case TS_P_H5: return exec_h5(x, p, out);
+    default: return exec_range(x, p, out);
+    }
+}
