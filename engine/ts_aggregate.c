@@ -217,7 +217,10 @@ static ts_err group_ids(const ts_table *in, const char *const *keys, int nkeys, 
     int done = 0;
     if (!err && nkeys >= 1 && nkeys <= 8)
         err = group_ids_dense(&view, keys, nkeys, gid, fr, ngroups, &done);
-    if (!err && !done && nkeys >= 1 && nkeys <= 2)
+    int bits = 0; /* three or more keys that bit-pack into 128 bits hash like two */
+    if (!err && !done && nkeys > 2 && nkeys <= 8)
+        err = ts_pack_keys_width(&view, keys, nkeys, &bits);
+    if (!err && !done && nkeys >= 1 && (nkeys <= 2 || (nkeys <= 8 && bits <= 128)))
         err = group_ids_hashed(&view, keys, nkeys, gid, fr, ngroups), done = 1;
     if (!err && !done)
         err = group_ids_chained(&view, ts_table_rows(in), gid, fr, ngroups);

@@ -7,21 +7,25 @@
 #include "ts_hash.h"
 #include "ts_mem.h"
 
-#define HASH_SEED UINT64_C(0x5bd1e9955bd1e995)
+/* One local distinct value: its first row, and for values of at most 16 bytes the bytes themselves (zero padded),
+ * so most probes compare two words instead of calling memcmp. */
+typedef struct entry {
+    uint64_t w0, w1, hash;
+    int64_t row, len;
+} entry;
 
-/* The local distinct values: each is the first row holding it; slots index them by hash. */
+/* The local distinct values; slots index them by hash (linear probing). */
 typedef struct distinct_set {
     const ts_column *col;
     int32_t *slots;     /* -1 = empty */
-    int64_t cap;        /* power of two */
-    int64_t *row;       /* per distinct value: its first row */
-    uint64_t *hash;
-    int64_t n, row_cap;
+    int64_t cap;        /* power of two, at least twice n */
+    entry *e;
+    int64_t n, e_cap;
 } distinct_set;
 
 static void set_free(distinct_set *d)
 {
-    free(d->slots), free(d->row), free(d->hash);
+    free(d->slots), free(d->e);
     memset(d, 0, sizeof *d);
 }
 
@@ -32,7 +36,7 @@ static ts_err set_grow_slots(distinct_set *d, int64_t cap)
         TS_FAIL(TS_ERR_NOMEM, "out of memory for the distinct values of '%s'", d->col->name);
     memset(s, 0xff, sizeof *s * (size_t)cap);
     for (int64_t j = 0; j < d->n; j++) {
-        uint64_t k = d->hash[j] & (uint64_t)(cap - 1);
+        uint64_t k = d->e[j].hash & (uint64_t)(cap - 1);
         while (s[k] >= 0)
             k = (k + 1) & (uint64_t)(cap - 1);
         s[k] = (int32_t)j;
@@ -42,23 +46,58 @@ static ts_err set_grow_slots(distinct_set *d, int64_t cap)
     return TS_OK;
 }
 
-static ts_err set_add(distinct_set *d, int64_t row, uint64_t h, int32_t *id)
+static ts_err set_add(distinct_set *d, const entry *x, int32_t *id)
 {
-    if (d->n == d->row_cap) {
-        const int64_t cap = d->row_cap ? d->row_cap * 2 : 256;
-        int64_t *r = realloc(d->row, sizeof *r * (size_t)cap);
-        if (r)
-            d->row = r;
-        uint64_t *hh = r ? realloc(d->hash, sizeof *hh * (size_t)cap) : NULL;
-        if (!hh)
+    if (d->n == d->e_cap) {
+        const int64_t cap = d->e_cap ? d->e_cap * 2 : 256;
+        entry *e = realloc(d->e, sizeof *e * (size_t)cap);
+        if (!e)
             TS_FAIL(TS_ERR_NOMEM, "out of memory for the distinct values of '%s'", d->col->name);
-        d->hash = hh, d->row_cap = cap;
+        d->e = e, d->e_cap = cap;
     }
-    d->row[d->n] = row, d->hash[d->n] = h;
+    d->e[d->n] = *x;
     *id = (int32_t)d->n++;
     if (d->n * 2 > d->cap)
         TS_TRY(set_grow_slots(d, d->cap * 2));
     return TS_OK;
+}
+
+/* The probe key of a value: its hash and, when it has at most 16 bytes, its bytes as two zero-padded words (read
+ * as two 8-byte loads when the column's buffer extends 16 bytes past the value, else byte by byte). */
+static void make_key(const ts_column *c, int64_t at, int64_t len, entry *x)
+{
+    const char *s = c->bytes + at;
+    x->len = len;
+    if (len > 16) {
+        x->w0 = x->w1 = 0, x->hash = ts_hash_bytes(s, (size_t)len, 0);
+        return;
+    }
+    uint64_t w[2] = {0, 0};
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (at + 16 <= c->bytes_cap) {
+        memcpy(w, s, 16);
+        if (len < 16) { /* keep the value's bytes: the low ones, on a little-endian machine */
+            const unsigned bits = (unsigned)(len < 8 ? len : len - 8) * 8;
+            const uint64_t keep = bits ? ~UINT64_C(0) >> (64 - bits) : 0;
+            if (len < 8)
+                w[0] &= keep, w[1] = 0;
+            else
+                w[1] &= keep;
+        }
+    } else
+#endif
+        if (len)
+            memcpy(w, s, (size_t)len);
+    x->w0 = w[0], x->w1 = w[1];
+    x->hash = ts_hash_u64(w[0] ^ ts_hash_u64(w[1] + (uint64_t)len * UINT64_C(0x9e3779b97f4a7c15)));
+}
+
+static int same_value(const ts_column *c, const entry *a, const entry *x, int64_t x_at)
+{
+    if (a->hash != x->hash || a->len != x->len || a->w0 != x->w0 || a->w1 != x->w1)
+        return 0;
+    const int64_t *off = TS_COL(c, int64_t);
+    return x->len <= 16 || memcmp(c->bytes + off[a->row], c->bytes + x_at, (size_t)x->len) == 0;
 }
 
 /* Pass over the rows: ids[i] = local distinct id of row i (0 under NULLs). *over = 1 as soon as the set exceeds
@@ -66,34 +105,32 @@ static ts_err set_add(distinct_set *d, int64_t row, uint64_t h, int32_t *id)
 static ts_err local_distinct(distinct_set *d, int64_t max_distinct, int32_t *ids, int *over)
 {
     const ts_column *c = d->col;
-    const int64_t *off = TS_COL(c, int64_t);
+    const int64_t *off = TS_COL(c, int64_t), n = c->len;
     TS_TRY(set_grow_slots(d, 1024));
     *over = 0;
-    for (int64_t i = 0; i < c->len; i++) {
+    for (int64_t i = 0; i < n; i++) {
         if (!ts_column_is_valid(c, i)) {
             ids[i] = 0;
             continue;
         }
-        const char *s = c->bytes + off[i];
-        const int64_t len = off[i + 1] - off[i];
-        const uint64_t h = ts_hash_bytes(s, (size_t)len, HASH_SEED);
-        uint64_t k = h & (uint64_t)(d->cap - 1);
+        entry x;
+        make_key(c, off[i], off[i + 1] - off[i], &x);
+        const uint64_t mask = (uint64_t)(d->cap - 1);
+        uint64_t k = x.hash & mask;
         int32_t id = -1;
-        for (; d->slots[k] >= 0; k = (k + 1) & (uint64_t)(d->cap - 1)) {
-            const int32_t j = d->slots[k];
-            const int64_t r = d->row[j];
-            if (d->hash[j] == h && off[r + 1] - off[r] == len && memcmp(c->bytes + off[r], s, (size_t)len) == 0) {
+        for (int32_t j; (j = d->slots[k]) >= 0; k = (k + 1) & mask)
+            if (same_value(c, &d->e[j], &x, off[i])) {
                 id = j;
                 break;
             }
-        }
         if (id < 0) {
             if (d->n >= max_distinct) {
                 *over = 1;
                 return TS_OK;
             }
             d->slots[k] = (int32_t)d->n;
-            TS_TRY(set_add(d, i, h, &id));
+            x.row = i;
+            TS_TRY(set_add(d, &x, &id));
         }
         ids[i] = id;
     }
@@ -161,10 +198,10 @@ static ts_err global_dict(ts_ctx *ctx, const distinct_set *d, int64_t max_distin
     ts_err err = TS_OK;
     if (all && lens) {
         for (int64_t j = 0; j < d->n; j++)
-            lens[j] = off[d->row[j] + 1] - off[d->row[j]], mine[1] += lens[j];
+            lens[j] = off[d->e[j].row + 1] - off[d->e[j].row], mine[1] += lens[j];
         if ((mybytes = malloc((size_t)mine[1] + 1)))
             for (int64_t j = 0, at = 0; j < d->n; at += lens[j], j++)
-                memcpy(mybytes + at, c->bytes + off[d->row[j]], (size_t)lens[j]);
+                memcpy(mybytes + at, c->bytes + off[d->e[j].row], (size_t)lens[j]);
     }
     if (!mybytes)
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory gathering distinct values");
@@ -223,37 +260,26 @@ static int32_t dict_code(const ts_dict *d, const char *s, int64_t len)
     return lo;
 }
 
-/* The DICT column replacing c: codes = remap of the local ids, NULLs copied. */
-static ts_err build_column(const ts_column *c, ts_dict *dict, const distinct_set *d, const int32_t *ids,
-                           ts_column **out)
+/* Turns nc (INT32 holding the local ids of c's rows) into c's DICT replacement: codes = remap of the ids, NULLs
+ * copied. */
+static ts_err finish_column(const ts_column *c, ts_dict *dict, const distinct_set *d, ts_column *nc)
 {
     const int64_t *off = TS_COL(c, int64_t);
     int32_t *remap = malloc(sizeof *remap * (size_t)(d->n + 1));
     if (!remap)
         TS_FAIL(TS_ERR_NOMEM, "out of memory encoding '%s'", c->name);
     for (int64_t j = 0; j < d->n; j++)
-        remap[j] = dict_code(dict, c->bytes + off[d->row[j]], off[d->row[j] + 1] - off[d->row[j]]);
+        remap[j] = dict_code(dict, c->bytes + off[d->e[j].row], off[d->e[j].row + 1] - off[d->e[j].row]);
     if (d->n == 0)
         remap[0] = 0;
-    ts_column *nc = NULL;
-    ts_err err = ts_column_new(c->name, TS_T_DICT, 0, dict, &nc);
-    if (!err)
-        err = ts_column_reserve(nc, c->len, 0);
-    if (!err) {
-        int32_t *codes = TS_COL(nc, int32_t);
-        for (int64_t i = 0; i < c->len; i++)
-            codes[i] = remap[ids[i]];
-        nc->len = c->len;
-        for (int64_t i = 0; c->valid && !err && i < c->len; i++)
-            if (!ts_column_is_valid(c, i))
-                err = ts_column_set_null(nc, i);
-    }
+    int32_t *codes = TS_COL(nc, int32_t);
+    for (int64_t i = 0; i < c->len; i++)
+        codes[i] = remap[codes[i]];
     free(remap);
-    if (err) {
-        ts_column_free(nc);
-        return err;
-    }
-    *out = nc;
+    nc->type = TS_T_DICT, nc->dict = ts_dict_retain(dict); /* same width as the INT32 ids it held */
+    for (int64_t i = 0; c->valid && i < c->len; i++)
+        if (!ts_column_is_valid(c, i))
+            TS_TRY(ts_column_set_null(nc, i));
     return TS_OK;
 }
 
@@ -271,12 +297,18 @@ ts_err ts_dict_encode(ts_ctx *ctx, ts_table *t, const char *column, int64_t max_
                 column, t->name);
     if (max_distinct > INT32_MAX)
         max_distinct = INT32_MAX;
+    /* the local ids go straight into the new column's array, which the codes then overwrite: one array of n
+     * int32 in all (fresh memory is costly here: page faults and zeroing) */
     distinct_set d = {.col = c};
-    int32_t *ids = malloc(sizeof *ids * (size_t)(c->len + 1));
+    ts_column *nc = NULL;
     int over = 0, any_over = 0;
-    ts_err err = ids ? local_distinct(&d, max_distinct, ids, &over)
-                     : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory encoding '%s'",
-                                      column);
+    ts_err err = ts_column_new(c->name, TS_T_INT32, 0, NULL, &nc);
+    if (!err)
+        err = ts_column_reserve(nc, c->len, 0);
+    if (!err)
+        err = local_distinct(&d, max_distinct, TS_COL(nc, int32_t), &over);
+    if (!err)
+        nc->len = c->len;
     err = ts_ctx_check(ctx, err);
     if (!err)
         err = ts_mpi_status(MPI_Allreduce(&over, &any_over, 1, MPI_INT, MPI_MAX, ctx->comm), "MPI_Allreduce",
@@ -285,20 +317,17 @@ ts_err ts_dict_encode(ts_ctx *ctx, ts_table *t, const char *column, int64_t max_
     if (!err && !any_over)
         err = global_dict(ctx, &d, max_distinct, &dict);
     err = ts_ctx_check(ctx, err);
-    ts_column *nc = NULL;
     if (!err && dict)
-        err = build_column(c, dict, &d, ids, &nc);
+        err = finish_column(c, dict, &d, nc);
     ts_dict_release(dict); /* the new column holds its own reference */
-    set_free(&d), free(ids);
+    set_free(&d);
     err = ts_ctx_check(ctx, err);
-    if (err) {
+    if (err || !dict) {
         ts_column_free(nc);
         return err;
     }
-    if (nc) {
-        ts_column_free(t->cols[idx]);
-        t->cols[idx] = nc;
-        *encoded = 1;
-    }
+    ts_column_free(t->cols[idx]);
+    t->cols[idx] = nc;
+    *encoded = 1;
     return TS_OK;
 }

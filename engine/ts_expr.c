@@ -161,9 +161,9 @@ ts_expr *ts_x_op(ts_expr_op op, ts_expr *a, ts_expr *b)
 
 ts_expr *ts_x_cast(ts_expr *a, ts_type type, int scale, int try_cast)
 {
-    ts_expr *e = ts_x_func(TS_X_CAST, &a, a ? 1 : 0);
     if (!a)
         return NULL;
+    ts_expr *e = ts_x_func(TS_X_CAST, &a, 1);
     if (e)
         e->cast_type = type, e->scale = scale, e->try_cast = try_cast != 0, e->has_target = 1;
     return e;
@@ -182,12 +182,12 @@ void ts_expr_free(ts_expr *e)
 
 /* ---- bound nodes ------------------------------------------------------------------------------------------- */
 
-static void xfree(ts_xnode *n)
+void ts_xfree(ts_xnode *n)
 {
     if (!n)
         return;
     for (int i = 0; i < n->nargs; i++)
-        xfree(n->args[i]);
+        ts_xfree(n->args[i]);
     if (n->aux_free)
         n->aux_free(n->aux);
     free(n->args), free(n->own), free(n->valid), free(n->mask), free(n->buf), free(n);
@@ -198,14 +198,15 @@ static ts_err xnew(ts_expr_op op, const ts_expr *e, int nargs, ts_xnode **out)
     ts_xnode *n = calloc(1, sizeof *n);
     if (n) {
         n->op = op, n->e = e, n->nargs = nargs;
-        n->own = calloc(TS_EXPR_VECTOR, sizeof(ts_sv));
-        n->valid = calloc(TS_EXPR_VECTOR, 1);
-        n->mask = calloc(2 * TS_EXPR_VECTOR, 1);
+        n->rows = 1;
+        n->own = calloc(1, sizeof(ts_sv));
+        n->valid = calloc(1, 1);
+        n->mask = calloc(2, 1);
         n->args = nargs ? calloc((size_t)nargs, sizeof *n->args) : NULL;
         n->v.i = n->own;
     }
     if (!n || !n->own || !n->valid || !n->mask || (nargs && !n->args)) {
-        xfree(n);
+        ts_xfree(n);
         TS_FAIL(TS_ERR_NOMEM, "out of memory binding an expression");
     }
     *out = n;
@@ -266,10 +267,10 @@ int ts_xbad(ts_xnode *n, const uint8_t *bad, int m, const uint8_t *active, int n
     return first;
 }
 
-/* Copies row 0 over the whole vector: the node is constant from now on. */
+/* Copies row 0 over the allocated rows: the node is constant from now on. */
 static void replicate(ts_xnode *n)
 {
-    for (int k = 1; k < TS_EXPR_VECTOR; k++) {
+    for (int k = 1; k < n->rows; k++) {
         n->valid[k] = n->valid[0];
         if (n->type == TS_XT_STRING)
             n->v.s[k] = n->v.s[0];
@@ -279,12 +280,31 @@ static void replicate(ts_xnode *n)
     n->is_const = 1;
 }
 
+/* Grows n's vectors to TS_EXPR_VECTOR rows (a constant keeps its value in every row). */
+static ts_err expand(ts_xnode *n)
+{
+    if (n->rows == TS_EXPR_VECTOR)
+        return TS_OK;
+    void *own = calloc(TS_EXPR_VECTOR, sizeof(ts_sv));
+    uint8_t *valid = calloc(TS_EXPR_VECTOR, 1), *mask = calloc(2 * TS_EXPR_VECTOR, 1);
+    if (!own || !valid || !mask) {
+        free(own), free(valid), free(mask);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory binding an expression");
+    }
+    memcpy(own, n->own, sizeof(ts_sv)), valid[0] = n->valid[0];
+    free(n->own), free(n->valid), free(n->mask);
+    n->own = own, n->v.i = own, n->valid = valid, n->mask = mask, n->rows = TS_EXPR_VECTOR;
+    if (n->is_const)
+        replicate(n);
+    return TS_OK;
+}
+
 /* Gives an untyped-NULL node (and the untyped NULLs flowing into it) a type. */
 static void adopt(ts_xnode *n, ts_xtype type, int scale, const ts_dict *dict)
 {
     n->type = type, n->scale = scale, n->dict = dict;
     if (type == TS_XT_STRING)
-        for (int k = 0; k < TS_EXPR_VECTOR; k++)
+        for (int k = 0; k < n->rows; k++)
             n->v.s[k].p = "", n->v.s[k].n = 0;
     for (int i = 0; i < n->nargs; i++)
         if (n->args[i]->type == TS_XT_NULL)
@@ -332,10 +352,12 @@ ts_err ts_xcoerce(ts_xnode *n, int i, ts_xtype type, int scale, const ts_dict *d
     ts_err err = ts_xbind_cast(c);
     if (err) {
         c->args[0] = NULL;
-        xfree(c);
+        ts_xfree(c);
         TS_FAIL(err, "%s: argument %d: %s", ts_xname(n), i + 1, ts_error_headline());
     }
     n->args[i] = c;
+    if (!a->is_const)
+        return expand(c); /* evaluated per vector */
     if (a->is_const) {
         if (c->eval(c, 0, 1, NULL) != TS_OK) {
             char why[256];
@@ -543,8 +565,14 @@ static ts_err bind(const ts_expr *e, const ts_table *t, ts_xnode **out)
                 fold(n);
         }
     }
+    if (!err && !n->is_const) { /* read per vector from now on, and so are its constant arguments */
+        err = expand(n);
+        for (int i = 0; !err && i < n->nargs; i++)
+            if (n->args[i]->is_const)
+                err = expand(n->args[i]);
+    }
     if (err) {
-        xfree(n);
+        ts_xfree(n);
         *out = NULL;
         ts_error_trace(__FILE__, __LINE__, ts_expr_op_name(e->op));
         return err;
@@ -635,21 +663,26 @@ static ts_err bind_root(const ts_expr *e, const ts_table *t, const char *what, t
     if (!e)
         TS_FAIL(TS_ERR_NOMEM, "%s: the expression could not be built (out of memory)", what);
     TS_TRY(bind(e, t, root));
+    const ts_err err = expand(*root); /* a constant root is read per vector too */
+    if (err) {
+        ts_xfree(*root);
+        TS_TRY(err);
+    }
     return TS_OK;
 }
 
 ts_err ts_expr_type(const ts_expr *e, const ts_table *t, ts_type *type, int *scale)
 {
-    ts_xnode *root;
+    ts_xnode *root = NULL;
     TS_TRY(bind_root(e, t, "expression", &root));
     *type = out_type(root->type), *scale = root->type == TS_XT_DEC ? root->scale : 0;
-    xfree(root);
+    ts_xfree(root);
     return TS_OK;
 }
 
 ts_err ts_expr_eval(const ts_expr *e, const ts_table *t, const char *name, ts_column **out)
 {
-    ts_xnode *root;
+    ts_xnode *root = NULL;
     *out = NULL;
     TS_TRY(bind_root(e, t, name, &root));
     if (root->type == TS_XT_NULL)
@@ -665,7 +698,7 @@ ts_err ts_expr_eval(const ts_expr *e, const ts_table *t, const char *name, ts_co
         if (!err)
             err = store(root, *out, start, m);
     }
-    xfree(root);
+    ts_xfree(root);
     if (err) {
         ts_column_free(*out);
         *out = NULL;
@@ -676,7 +709,7 @@ ts_err ts_expr_eval(const ts_expr *e, const ts_table *t, const char *name, ts_co
 
 ts_err ts_expr_select(const ts_expr *e, const ts_table *t, int64_t **rows, int64_t *n)
 {
-    ts_xnode *root;
+    ts_xnode *root = NULL;
     *rows = NULL, *n = 0;
     TS_TRY(bind_root(e, t, "filter", &root));
     if (root->type == TS_XT_NULL)
@@ -684,12 +717,12 @@ ts_err ts_expr_select(const ts_expr *e, const ts_table *t, int64_t **rows, int64
     if (root->type != TS_XT_BOOL) {
         char b[32];
         ts_xtype_name(root->type, root->scale, b, sizeof b);
-        xfree(root);
+        ts_xfree(root);
         TS_FAIL(TS_ERR_USAGE, "a filter needs a boolean expression, not %s", b);
     }
     const int64_t total = ts_table_rows(t);
     if (!(*rows = ts_big(sizeof(int64_t) * (size_t)(total + 1)))) {
-        xfree(root);
+        ts_xfree(root);
         TS_FAIL(TS_ERR_NOMEM, "out of memory filtering %lld rows", (long long)total);
     }
     ts_err err = TS_OK;
@@ -701,7 +734,7 @@ ts_err ts_expr_select(const ts_expr *e, const ts_table *t, int64_t **rows, int64
             *n += root->valid[k] & (root->v.i[k] != 0);
         }
     }
-    xfree(root);
+    ts_xfree(root);
     if (err) {
         ts_free(*rows);
         *rows = NULL, *n = 0;

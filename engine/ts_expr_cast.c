@@ -142,10 +142,44 @@ static int parse_bool(const char *s, int64_t n, int64_t *out)
 
 /* ---- values -> text ---------------------------------------------------------------------------------------- */
 
-static int round_trips(double x, int digits, char *out, size_t cap)
+static int format_int(int64_t v, char *out);
+
+/* Values of at most 15 significant digits in [1e-4, 1e15) (prices, k/8, counts: most data): the fewest fraction
+ * digits k whose decimal r / 10^k reads back as x. r < 2^53 and 10^k are exact doubles, so the IEEE division is the
+ * correctly rounded value of the decimal, exactly what strtod returns for its text; at most one integer r can match
+ * at that magnitude, so this is the shortest (and closest) form. Returns the length, or 0 when it does not apply. */
+static int format_double_fast(double x, char *out)
 {
-    snprintf(out, cap, "%.*e", digits - 1, x);
-    return strtod(out, NULL) == x;
+    static const double p10[16] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    const double ax = fabs(x);
+    if (!(ax >= 1e-4 && ax < 1e15))
+        return 0;
+    for (int k = 0; k < 16 && ax * p10[k] < 1e15; k++) {
+        const double r = nearbyint(x * p10[k]);
+        if (r / p10[k] != x)
+            continue;
+        char digits[24];
+        const int64_t v = (int64_t)fabs(r);
+        int nd = format_int(v, digits), len = 0;
+        if (x < 0)
+            out[len++] = '-';
+        if (nd <= k) { /* 0.00ddd */
+            out[len++] = '0', out[len++] = '.';
+            for (int i = nd; i < k; i++)
+                out[len++] = '0';
+            memcpy(out + len, digits, (size_t)nd), len += nd;
+        } else {
+            memcpy(out + len, digits, (size_t)(nd - k)), len += nd - k;
+            out[len++] = '.';
+            if (k)
+                memcpy(out + len, digits + nd - k, (size_t)k), len += k;
+            else
+                out[len++] = '0';
+        }
+        out[len] = 0;
+        return len;
+    }
+    return 0;
 }
 
 int ts_xformat_double(double x, char *out)
@@ -154,23 +188,26 @@ int ts_xformat_double(double x, char *out)
         return (int)(strcpy(out, "nan"), 3);
     if (isinf(x))
         return x < 0 ? (int)(strcpy(out, "-inf"), 4) : (int)(strcpy(out, "inf"), 3);
-    char e[40];
-    int lo = 1, hi = 17; /* fewest significant digits that read back exactly (monotone in the digit count) */
-    while (lo < hi) {
-        const int mid = (lo + hi) / 2;
-        if (round_trips(x, mid, e, sizeof e))
-            hi = mid;
-        else
-            lo = mid + 1;
+    const int fast = format_double_fast(x, out);
+    if (fast)
+        return fast;
+    /* Fewest significant digits that read back. For a normal double, 15 digits rounded by libc read back exactly
+     * when any shorter form does (x then lies within half an ulp, far less than half a 15-digit step, of that
+     * form), and are that form once trailing zeros go; else 16, else 17 (always enough). Subnormals have fewer bits,
+     * so they search every count. */
+    char e[40], digits[24];
+    int nd = 0, x10;
+    for (int sig = fabs(x) < 2.2250738585072014e-308 ? 1 : 15; sig <= 17; sig++) {
+        snprintf(e, sizeof e, "%.*e", sig - 1, x);
+        if (sig == 17 || strtod(e, NULL) == x)
+            break;
     }
-    snprintf(e, sizeof e, "%.*e", lo - 1, x);
-    char digits[24];
-    int nd = 0, neg = e[0] == '-';
+    const int neg = e[0] == '-';
     const char *p = e + neg;
     for (; *p && *p != 'e'; p++)
         if (*p != '.')
             digits[nd++] = *p;
-    const int x10 = atoi(p + 1);
+    x10 = atoi(p + 1);
     while (nd > 1 && digits[nd - 1] == '0')
         nd--;
     int len = 0;

@@ -8,13 +8,14 @@
  *   SS    strings, memcmp then length
  *   TABLE a DICT column against a string constant: the sign of every dictionary value, computed at bind time
  *   RANK  two DICT operands with one dictionary: codes mapped to the rank of their value
- * IN with a constant list turns the list into a sorted array (int64, double or strings) searched per row, or for a
- * DICT operand into one flag per dictionary code. */
+ * IN with a constant list turns the list into a hash set (int64, double or strings: open addressing, bound once),
+ * or for a DICT operand into one flag per dictionary code. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ts_expr_impl.h"
+#include "ts_hash.h"
 
 typedef enum { K_II, K_DEC, K_FF, K_IF, K_FI, K_SS, K_TABLE, K_RANK } cmp_kind;
 
@@ -34,13 +35,11 @@ static void cmp_free(cmp *c)
         free(c->table), free(c->rank);
 }
 
+/* Total order of doubles, branch-free (random data would mispredict): NaN equals NaN and is above the rest. */
 static inline int sign_f(double x, double y)
 {
-    if (x < y)
-        return -1;
-    if (x > y)
-        return 1;
-    return x == y ? 0 : (x != x) - (y != y); /* NaN: equal to NaN, above everything else */
+    const int ord = (x > y) - (x < y), nx = x != x, ny = y != y, any = nx | ny;
+    return ord + any * ((nx - ny) - ord);
 }
 
 static inline int sign_s(ts_sv x, ts_sv y)
@@ -279,13 +278,19 @@ static ts_err eval_extreme(ts_xnode *n, int64_t start, int m, const uint8_t *act
 
 /* ---- IN ---------------------------------------------------------------------------------------------------- */
 
-/* A constant list, bound once. */
+/* A constant list, bound once: the items' values and a hash set over them. */
 typedef struct in_set {
     int has_null;     /* a NULL item: no match gives NULL */
     int64_t n;
-    int64_t *ints;    /* sorted, for int64 operands (at the operand's scale) */
-    double *floats;   /* sorted (NaN last), for FLOAT64 operands */
-    ts_sv *strs;      /* sorted, for STRING operands */
+    int64_t *ints;    /* int64 operands (at the operand's scale) */
+    double *floats;   /* FLOAT64 operands */
+    ts_sv *strs;      /* STRING operands (pointing into bytes) */
+    char *bytes;
+    uint32_t *slots;  /* open addressing, linear probing: item index + 1, 0 = empty */
+    uint64_t mask;
+    uint64_t *bits;   /* integers in a compact range: one bit per value from lo, range values */
+    int64_t lo;
+    uint64_t range;
     uint8_t *codes;   /* per dictionary code, for DICT operands */
     int32_t ncodes;
     cmp *plans;       /* generic IN: one plan per item */
@@ -299,63 +304,92 @@ static void in_free(void *p)
     if (s->plans)
         for (int64_t i = 0; i < s->n; i++)
             cmp_free(&s->plans[i]);
-    free(s->ints), free(s->floats), free(s->strs), free(s->codes), free(s->plans), free(s);
+    free(s->ints), free(s->floats), free(s->strs), free(s->bytes), free(s->slots), free(s->bits), free(s->codes);
+    free(s->plans);
+    free(s);
 }
 
-static int by_int(const void *x, const void *y)
+/* Hashes agree with equality: -0.0 hashes as 0.0 and every NaN alike. */
+static uint64_t hash_float(double x)
 {
-    const int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-    return (a > b) - (a < b);
+    uint64_t b;
+    x = x == 0 ? 0 : x != x ? NAN : x;
+    memcpy(&b, &x, sizeof b);
+    return ts_hash_u64(b);
 }
-static int by_float(const void *x, const void *y) { return sign_f(*(const double *)x, *(const double *)y); }
-static int by_sv(const void *x, const void *y) { return sign_s(*(const ts_sv *)x, *(const ts_sv *)y); }
+static uint64_t hash_item(const in_set *s, int64_t k)
+{
+    return s->ints ? ts_hash_u64((uint64_t)s->ints[k]) : s->floats ? hash_float(s->floats[k])
+                                                                   : ts_hash_bytes(s->strs[k].p, (size_t)s->strs[k].n, 0);
+}
 
-/* Number of items <= 16: a linear scan beats the binary search's branches. */
-#define IN_LINEAR 16
+/* Integers spanning at most max(2^16, 64 per item) values get a bitmap: a branch-free test per row. */
+static ts_err build_bits(in_set *s, int *done)
+{
+    *done = 0;
+    if (!s->ints || s->n == 0)
+        return TS_OK;
+    int64_t lo = s->ints[0], hi = s->ints[0];
+    for (int64_t k = 1; k < s->n; k++)
+        lo = s->ints[k] < lo ? s->ints[k] : lo, hi = s->ints[k] > hi ? s->ints[k] : hi;
+    const uint64_t range = (uint64_t)hi - (uint64_t)lo + 1, limit = (uint64_t)s->n * 64;
+    if (range > (limit > 65536 ? limit : 65536))
+        return TS_OK;
+    if (!(s->bits = calloc((range + 63) / 64, sizeof *s->bits)))
+        TS_FAIL(TS_ERR_NOMEM, "IN: out of memory for %lld items", (long long)s->n);
+    for (int64_t k = 0; k < s->n; k++) {
+        const uint64_t off = (uint64_t)s->ints[k] - (uint64_t)lo;
+        s->bits[off >> 6] |= UINT64_C(1) << (off & 63);
+    }
+    s->lo = lo, s->range = range, *done = 1;
+    return TS_OK;
+}
+
+static ts_err build_slots(in_set *s)
+{
+    int done;
+    TS_TRY(build_bits(s, &done));
+    if (done)
+        return TS_OK;
+    uint64_t size = 16;
+    while (size < 2 * (uint64_t)s->n)
+        size *= 2;
+    if (!(s->slots = calloc(size, sizeof *s->slots)))
+        TS_FAIL(TS_ERR_NOMEM, "IN: out of memory for %lld items", (long long)s->n);
+    s->mask = size - 1;
+    for (int64_t k = 0; k < s->n; k++) {
+        uint64_t h = hash_item(s, k) & s->mask;
+        while (s->slots[h])
+            h = (h + 1) & s->mask;
+        s->slots[h] = (uint32_t)(k + 1);
+    }
+    return TS_OK;
+}
 
 static int find_int(const in_set *s, int64_t x)
 {
-    if (s->n <= IN_LINEAR) {
-        int hit = 0;
-        for (int64_t i = 0; i < s->n; i++)
-            hit |= s->ints[i] == x;
-        return hit;
-    }
-    int64_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        const int64_t mid = lo + (hi - lo) / 2;
-        if (s->ints[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->n && s->ints[lo] == x;
+    for (uint64_t h = ts_hash_u64((uint64_t)x) & s->mask; s->slots[h]; h = (h + 1) & s->mask)
+        if (s->ints[s->slots[h] - 1] == x)
+            return 1;
+    return 0;
 }
 
 static int find_float(const in_set *s, double x)
 {
-    int64_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        const int64_t mid = lo + (hi - lo) / 2;
-        if (sign_f(s->floats[mid], x) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->n && sign_f(s->floats[lo], x) == 0;
+    for (uint64_t h = hash_float(x) & s->mask; s->slots[h]; h = (h + 1) & s->mask)
+        if (sign_f(s->floats[s->slots[h] - 1], x) == 0)
+            return 1;
+    return 0;
 }
 
 static int find_str(const in_set *s, ts_sv x)
 {
-    int64_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        const int64_t mid = lo + (hi - lo) / 2;
-        if (sign_s(s->strs[mid], x) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    for (uint64_t h = ts_hash_bytes(x.p, (size_t)x.n, 0) & s->mask; s->slots[h]; h = (h + 1) & s->mask) {
+        const ts_sv y = s->strs[s->slots[h] - 1];
+        if (y.n == x.n && (x.n == 0 || memcmp(x.p, y.p, (size_t)x.n) == 0))
+            return 1;
     }
-    return lo < s->n && sign_s(s->strs[lo], x) == 0;
+    return 0;
 }
 
 static ts_err eval_in_const(ts_xnode *n, int64_t start, int m, const uint8_t *active)
@@ -367,6 +401,11 @@ static ts_err eval_in_const(ts_xnode *n, int64_t start, int m, const uint8_t *ac
     if (s->codes) {
         for (int k = 0; k < m; k++)
             r[k] = x->v.i[k] >= 0 && x->v.i[k] < s->ncodes && s->codes[x->v.i[k]];
+    } else if (s->bits) {
+        for (int k = 0; k < m; k++) {
+            const uint64_t off = (uint64_t)x->v.i[k] - (uint64_t)s->lo, in = off < s->range;
+            r[k] = (int64_t)(in & (s->bits[in ? off >> 6 : 0] >> (off & 63)));
+        }
     } else if (s->ints) {
         for (int k = 0; k < m; k++)
             r[k] = find_int(s, x->v.i[k]);
@@ -390,7 +429,7 @@ static ts_err eval_in_rows(ts_xnode *n, int64_t start, int m, const uint8_t *act
     const in_set *s = n->aux;
     const ts_xnode *x = n->args[0];
     int8_t *sign = (int8_t *)n->mask;
-    uint8_t *nulls = n->mask + TS_EXPR_VECTOR;
+    uint8_t *nulls = n->mask + n->rows;
     for (int k = 0; k < m; k++)
         n->v.i[k] = 0, nulls[k] = 0;
     for (int i = 1; i < n->nargs; i++) {
@@ -475,12 +514,24 @@ static ts_err bind_in_const(ts_xnode *n)
         else if (exact_at(item, scale_of(x), &v))
             set->ints[set->n++] = v;
     }
-    if (set->ints)
-        qsort(set->ints, (size_t)set->n, sizeof *set->ints, by_int);
-    if (set->floats)
-        qsort(set->floats, (size_t)set->n, sizeof *set->floats, by_float);
-    if (set->strs)
-        qsort(set->strs, (size_t)set->n, sizeof *set->strs, by_sv);
+    if (set->strs) { /* own the strings: the items are freed below */
+        size_t total = 1;
+        for (int64_t k = 0; k < set->n; k++)
+            total += (size_t)set->strs[k].n;
+        if (!(set->bytes = malloc(total)))
+            TS_FAIL(TS_ERR_NOMEM, "IN: out of memory for %zu bytes of strings", total);
+        char *o = set->bytes;
+        for (int64_t k = 0; k < set->n; k++) {
+            if (set->strs[k].n)
+                memcpy(o, set->strs[k].p, (size_t)set->strs[k].n);
+            set->strs[k].p = o, o += set->strs[k].n;
+        }
+    }
+    for (int i = 1; i < n->nargs; i++) /* the set holds everything the items had to say */
+        ts_xfree(n->args[i]), n->args[i] = NULL;
+    n->nargs = 1;
+    if (!set->codes)
+        TS_TRY(build_slots(set));
     n->eval = eval_in_const;
     return TS_OK;
 }

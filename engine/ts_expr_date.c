@@ -182,7 +182,7 @@ static ts_err eval_part(ts_xnode *n, int64_t start, int m, const uint8_t *active
 static ts_err bind_part(ts_xnode *n)
 {
     const ts_xnode *a = n->args[0];
-    if (!a->is_const || !ts_xis_str(a->type))
+    if (!a->is_const || !(ts_xis_str(a->type) || a->type == TS_XT_NULL))
         TS_FAIL(TS_ERR_USAGE, "%s: argument 1 (the part) must be a string constant", ts_xname(n));
     part p = P_DAY;
     if (a->valid[0]) {
@@ -399,7 +399,7 @@ static ts_err eval_strptime(ts_xnode *n, int64_t start, int m, const uint8_t *ac
 static ts_err bind_format(ts_xnode *n, int date_first)
 {
     const ts_xnode *f = n->args[1];
-    if (!f->is_const || !ts_xis_str(f->type))
+    if (!f->is_const || !(ts_xis_str(f->type) || f->type == TS_XT_NULL))
         TS_FAIL(TS_ERR_USAGE, "%s: argument 2 (the format) must be a string constant", ts_xname(n));
     if (f->valid[0]) {
         const ts_sv s = f->type == TS_XT_CODE ? ts_xdict_sv(f->dict, f->v.i[0]) : f->v.s[0];

@@ -3,8 +3,10 @@
  *
  * Binding turns a ts_expr tree into a tree of ts_xnode, one per expression node plus the implicit casts the binder
  * inserts. Each node owns a value vector (int64 for BOOL / INT / DATE / DECIMAL / DICT codes, double for FLOAT,
- * ts_sv views for STRING) and a validity vector of TS_EXPR_VECTOR rows. A node whose arguments are all constant is
- * folded at bind time: evaluated once, its row 0 replicated over the vector, and never evaluated again.
+ * ts_sv views for STRING) and a validity vector. A node whose arguments are all constant is folded at bind time:
+ * evaluated once for one row, and never evaluated again. Vectors start with one row and grow to TS_EXPR_VECTOR rows
+ * (a constant's row 0 replicated) only for the nodes read per vector: so a long IN list of constants costs a few
+ * bytes per item, not a vector each.
  *
  * Evaluation takes an `active` row mask (NULL = every row): values are computed for every row, but a row that would
  * raise an error (bad CAST, overflow, sqrt(-1)) raises it only when active; an inactive one becomes NULL. CASE,
@@ -63,9 +65,10 @@ struct ts_xnode {
         double *f;
         ts_sv *s;
     } v;                   /* values of the current vector: own storage or a column's array */
-    void *own;             /* TS_EXPR_VECTOR * 16 bytes */
-    uint8_t *valid;        /* TS_EXPR_VECTOR flags, 1 = valid */
-    uint8_t *mask;         /* 2 * TS_EXPR_VECTOR scratch flags (row masks, bad-row flags) */
+    int rows;              /* allocated rows: 1 while binding, TS_EXPR_VECTOR once the node is read per vector */
+    void *own;             /* rows * 16 bytes */
+    uint8_t *valid;        /* rows flags, 1 = valid */
+    uint8_t *mask;         /* 2 * rows scratch flags (row masks, bad-row flags); the second half at mask + rows */
     char *buf;             /* string scratch, reused for every vector */
     size_t cap;
     const ts_column *col;  /* COL */
@@ -87,6 +90,8 @@ static inline int ts_xis_str(ts_xtype t) { return t == TS_XT_STRING || t == TS_X
 /* A constant, non-NULL argument? */
 static inline int ts_xconst(const ts_xnode *a) { return a->is_const && a->valid[0]; }
 
+/* Frees a bound node and its arguments. */
+void ts_xfree(ts_xnode *n);
 /* Evaluates n (and, unless n is lazy, its arguments first) for rows [start, start + m). */
 ts_err ts_xeval(ts_xnode *n, int64_t start, int m, const uint8_t *active);
 /* Makes args[i] of n have the given type: adopts an untyped NULL, else wraps it in an implicit CAST (folded and

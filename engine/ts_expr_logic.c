@@ -30,15 +30,18 @@ static ts_err eval_andor(ts_xnode *n, int64_t start, int m, const uint8_t *activ
     ts_xnode *a = n->args[0], *b = n->args[1];
     TS_TRY(ts_xeval(a, start, m, active));
     uint8_t *need = n->mask;
-    for (int k = 0; k < m; k++) /* rows the left side does not decide */
-        need[k] = ts_xlive(active, k) && !(a->valid[k] && (a->v.i[k] != 0) != is_and);
+    const int64_t *x = a->v.i, *y = b->v.i;
+    const uint8_t *va = a->valid, *vb = b->valid;
+    /* rows the left side does not decide; bit arithmetic, no branches (the flags are random per row) */
+    for (int k = 0; k < m; k++)
+        need[k] = (uint8_t)((active ? active[k] : 1) & ~(va[k] & ((x[k] != 0) ^ is_and)) & 1);
     TS_TRY(eval_masked(b, start, m, need));
     for (int k = 0; k < m; k++) {
-        const int va = a->valid[k], x = a->v.i[k] != 0;
-        const int vb = need[k] && b->valid[k], y = need[k] && b->v.i[k] != 0;
-        const int decided = is_and ? (va && !x) || (vb && !y) : (va && x) || (vb && y);
-        n->v.i[k] = is_and ? !decided && va && vb : decided;
-        n->valid[k] = (uint8_t)(decided || (va && vb));
+        const int a_ok = va[k], b_ok = need[k] & vb[k], xa = x[k] != 0, yb = need[k] & (y[k] != 0);
+        /* AND is decided by a known FALSE, OR by a known TRUE */
+        const int decided = is_and ? (a_ok & !xa) | (b_ok & !yb) : (a_ok & xa) | (b_ok & yb);
+        n->v.i[k] = is_and ? (!decided) & a_ok & b_ok : decided;
+        n->valid[k] = (uint8_t)(decided | (a_ok & b_ok));
     }
     return TS_OK;
 }
@@ -59,10 +62,33 @@ static ts_err eval_is_null(ts_xnode *n, int64_t start, int m, const uint8_t *act
     return TS_OK;
 }
 
+/* Takes src's row k where take[k] is set (values and validity), branch-free for 8-byte values. */
+static void take_rows(ts_xnode *n, const ts_xnode *src, const uint8_t *take, int m)
+{
+    if (n->type == TS_XT_STRING) {
+        for (int k = 0; k < m; k++)
+            if (take[k])
+                n->v.s[k] = src->v.s[k];
+    } else { /* a mask blend: the compiler vectorizes it instead of branching per row */
+        int64_t *restrict v = n->v.i;
+        const int64_t *restrict x = src->v.i;
+        for (int k = 0; k < m; k++) {
+            const int64_t sel = -(int64_t)take[k];
+            v[k] = (x[k] & sel) | (v[k] & ~sel);
+        }
+    }
+    uint8_t *restrict valid = n->valid;
+    const uint8_t *restrict from = src->valid;
+    for (int k = 0; k < m; k++) {
+        const uint8_t sel = (uint8_t)-take[k];
+        valid[k] = (uint8_t)((from[k] & sel) | (valid[k] & ~sel));
+    }
+}
+
 /* CASE: `left` holds the rows no WHEN has taken yet, `take` the rows of the current branch. */
 static ts_err eval_case(ts_xnode *n, int64_t start, int m, const uint8_t *active)
 {
-    uint8_t *left = n->mask, *take = n->mask + TS_EXPR_VECTOR;
+    uint8_t *left = n->mask, *take = n->mask + n->rows;
     for (int k = 0; k < m; k++)
         left[k] = (uint8_t)ts_xlive(active, k), n->valid[k] = 0;
     const int pairs = n->nargs / 2, has_else = n->nargs % 2;
@@ -73,17 +99,15 @@ static ts_err eval_case(ts_xnode *n, int64_t start, int m, const uint8_t *active
             take[k] = left[k] && when->valid[k] && when->v.i[k];
             left[k] &= !take[k];
         }
-        TS_TRY(eval_masked(then, start, m, take));
-        for (int k = 0; k < m; k++)
-            if (take[k])
-                ts_xcopy_row(n, then, k), n->valid[k] = then->valid[k];
+        if (any(take, m)) {
+            TS_TRY(ts_xeval(then, start, m, take));
+            take_rows(n, then, take, m);
+        }
     }
     if (has_else && any(left, m)) {
         ts_xnode *e = n->args[n->nargs - 1];
         TS_TRY(ts_xeval(e, start, m, left));
-        for (int k = 0; k < m; k++)
-            if (left[k])
-                ts_xcopy_row(n, e, k), n->valid[k] = e->valid[k];
+        take_rows(n, e, left, m);
     }
     return TS_OK;
 }
@@ -96,12 +120,10 @@ static ts_err eval_coalesce(ts_xnode *n, int64_t start, int m, const uint8_t *ac
     for (int i = 0; i < n->nargs && any(left, m); i++) {
         ts_xnode *a = n->args[i];
         TS_TRY(ts_xeval(a, start, m, left));
-        for (int k = 0; k < m; k++) {
-            if (left[k] && a->valid[k]) {
-                ts_xcopy_row(n, a, k);
-                n->valid[k] = 1, left[k] = 0;
-            }
-        }
+        uint8_t *take = n->mask + n->rows;
+        for (int k = 0; k < m; k++)
+            take[k] = left[k] & a->valid[k], left[k] &= (uint8_t)!a->valid[k];
+        take_rows(n, a, take, m);
     }
     return TS_OK;
 }

@@ -182,16 +182,26 @@ static ts_err sign_float(ts_xnode *n, int64_t start, int m, const uint8_t *activ
 
 /* ---- round ------------------------------------------------------------------------------------------------- */
 
-/* x rounded half away from zero to a multiple of 10^digits (digits > 0); 0 when it overflows. */
-static int round_int(int64_t x, int64_t digits, int64_t *out)
+/* Rounds the int64 values of DECIMAL(from) (or INT64: from = 0) to `digits` decimal digits, half away from zero,
+ * directly (no double rounding), giving values at the node's scale. 128-bit arithmetic: no intermediate overflow. */
+static int round_scaled(int64_t x, int from, int64_t digits, int to, int64_t *out)
 {
-    if (digits > 18) {
-        *out = 0;
-        return 1;
-    }
-    const int64_t p = ts_xpow10[digits], q = x / p, r = x % p;
-    const int64_t up = 2 * (r < 0 ? -r : r) >= p ? (x < 0 ? -1 : 1) : 0;
-    return !__builtin_mul_overflow(q + up, p, out);
+    const int64_t drop = digits >= from ? 0 : from - (digits < -40 ? -40 : digits); /* digits to remove */
+    if (drop == 0)
+        return *out = x, 1; /* already at most `digits` digits (then to == from) */
+    if (drop > 38)
+        return *out = 0, 1;
+    ts_xi128 p = 1;
+    for (int64_t k = 0; k < drop; k++)
+        p *= 10;
+    const ts_xi128 q = (ts_xi128)x / p, r = (ts_xi128)x % p;
+    ts_xi128 y = q + (2 * (r < 0 ? -r : r) >= p ? (x < 0 ? -1 : 1) : 0);
+    for (int64_t k = 0; y && k < to - digits; k++) /* back up to the result scale (negative digits: tens) */
+        y *= 10;
+    if (y > INT64_MAX || y < INT64_MIN)
+        return 0;
+    *out = (int64_t)y;
+    return 1;
 }
 
 static ts_err round_int_rows(ts_xnode *n, int64_t start, int m, const uint8_t *active)
@@ -202,15 +212,8 @@ static ts_err round_int_rows(ts_xnode *n, int64_t start, int m, const uint8_t *a
     const int from = a->type == TS_XT_DEC ? a->scale : 0;
     for (int k = 0; k < m; k++) {
         n->valid[k] = a->valid[k] && (!d || d->valid[k]);
-        /* DECIMAL: drop to the result scale first; integers (and negative digits) round to tens */
-        int64_t x = a->v.i[k];
-        if (from > n->scale) {
-            const int64_t p = ts_xpow10[from - n->scale], q = x / p, r = x % p;
-            x = q + (2 * (r < 0 ? -r : r) >= p ? (x < 0 ? -1 : 1) : 0);
-        }
         const int64_t digits = a->type == TS_XT_DEC ? n->param : d ? d->v.i[k] : 0;
-        bad[k] = digits < 0 && !round_int(x, digits < -18 ? 19 : -digits, &x) && n->valid[k];
-        n->v.i[k] = x;
+        bad[k] = !round_scaled(a->v.i[k], from, digits, n->scale, &n->v.i[k]) && n->valid[k];
     }
     return overflow(n, active, m);
 }

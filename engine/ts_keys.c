@@ -57,6 +57,15 @@ static int key_ranges(const ts_column **cols, int nkeys, int64_t n, int64_t *mn,
     return total;
 }
 
+ts_err ts_pack_keys_width(const ts_table *t, const char *const *keys, int nkeys, int *bits)
+{
+    const ts_column *cols[8];
+    int64_t mn[8], shift[8];
+    TS_TRY(key_columns(t, keys, nkeys, cols));
+    *bits = key_ranges(cols, nkeys, ts_table_rows(t), mn, shift);
+    return TS_OK;
+}
+
 static ts_err pack_bits(const ts_column **cols, int nkeys, int64_t n, uint64_t *lo, uint64_t *hi)
 {
     int64_t mn[8], shift[8];

@@ -20,6 +20,9 @@ static inline int64_t ts_key_value(const ts_column *c, int64_t i)
 /* Fills lo[n], hi[n] with the packed keys of the named columns of t (n = rows). */
 ts_err ts_pack_keys(const ts_table *t, const char *const *keys, int nkeys, uint64_t *lo, uint64_t *hi);
 
+/* Bits the bit-packed form of the keys needs (more than 128: ts_pack_keys would fail for three or more keys). */
+ts_err ts_pack_keys_width(const ts_table *t, const char *const *keys, int nkeys, int *bits);
+
 /* Packs the keys into at most max_bits (<= 31) bits when their value ranges allow: code[i] for every row, and
  * *bits the width used. When they need more, *bits = 0 and code is untouched (use ts_pack_keys). Small key
  * spaces (countries x months) then group through a direct array instead of a hash table. */

@@ -33,8 +33,8 @@ static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
 /* A small cache of freed large mappings. Operators allocate and free column-sized temporaries one after the
  * other; handing a freed mapping to the next request skips the page faults and kernel zeroing of fresh memory,
  * which cost more than the work itself on virtual machines. Bounded so idle memory stays small. */
-#define POOL_SLOTS 16
-#define POOL_BYTES ((size_t)1 << 30)
+#define POOL_SLOTS 64
+#define POOL_BYTES ((size_t)4 << 30)
 
 static struct {
     void *block[POOL_SLOTS];

@@ -345,6 +345,27 @@ static int detect_header(const sample *sm, int nf)
     return all_text || mismatch;
 }
 
+/* Header detection against given types: line 1 is a header when every column is VARCHAR or one of its values does
+ * not fit its column's type (what DuckDB does with columns=). */
+static int header_for_types(const ts_csv_inferred *inf, const char *const *ptr, const uint32_t *len)
+{
+    int all_text = 1, mismatch = 0;
+    for (int c = 0; c < inf->ncols; c++) {
+        const ts_type t = inf->types[c];
+        const unsigned want = t == TS_T_BOOL                             ? FIT_BOOL
+                              : t == TS_T_INT64                          ? FIT_INT
+                              : t == TS_T_FLOAT64 || t == TS_T_DECIMAL   ? FIT_DOUBLE
+                              : t == TS_T_DATE                           ? FIT_DATE
+                                                                         : 0;
+        const char *s = ptr[c];
+        size_t n = len[c];
+        ts_trim(&s, &n);
+        all_text &= want == 0;
+        mismatch |= want && n && !(fits(s, n, FIT_ALL) & want);
+    }
+    return all_text || mismatch;
+}
+
 static ts_err infer_lines(const lines *l, const ts_csv_infer_opts *o, char quote, char *scratch,
                           ts_csv_inferred *out)
 {
@@ -358,8 +379,9 @@ static ts_err infer_lines(const lines *l, const ts_csv_infer_opts *o, char quote
     if (o->columns_all) {
         if (nf != o->ncolumns)
             TS_FAIL(TS_ERR_DATA, "read_csv columns lists %d columns but line 1 has %d fields", o->ncolumns, nf);
-        out->header = o->header > 0;
-        return set_all_columns(out, o);
+        TS_TRY(set_all_columns(out, o));
+        out->header = o->header >= 0 ? o->header : header_for_types(out, ptr, len);
+        return TS_OK;
     }
     sample sm;
     sample_rows(l, nf, out->delim, quote, scratch, &sm);
@@ -395,7 +417,7 @@ ts_err ts_csv_infer(const char *data, int64_t len, const ts_csv_infer_opts *opts
     const int64_t sample = o->sample_rows > 0 ? o->sample_rows : TS_CSV_SAMPLE_ROWS;
     const char quote = o->quote ? o->quote : '"';
     lines l;
-    ts_err err = collect_lines(data, len, sample + 1, &l);
+    ts_err err = collect_lines(data, len, sample < INT64_MAX ? sample + 1 : sample, &l); /* + line 1 */
     char *scratch = err ? NULL : malloc((size_t)l.longest + 1);
     if (!err && !scratch)
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory sampling CSV lines");

@@ -52,8 +52,9 @@ typedef struct ts_csv_infer_opts {
     const ts_csv_column_type *columns; /* type overrides by name (borrowed for the call) */
     int ncolumns;
     int columns_all;                   /* 1: columns lists every column in file order, naming them (DuckDB's
-                                          columns=): nothing is inferred but the delimiter; header -1 means no
-                                          header (DuckDB turns detection off when columns= is given) */
+                                          columns=): no type is inferred; with header -1, line 1 is a header
+                                          when every listed type is VARCHAR or a value of line 1 does not fit its
+                                          listed type (DuckDB's rule) */
 } ts_csv_infer_opts;
 
 typedef struct ts_csv_inferred {

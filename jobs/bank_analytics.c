@@ -1,5 +1,5 @@
-/* bank-analytics (../shared/domain.md): transactions -> clean -> exchange by (country, month) -> dedup ->
- * aggregate -> FX lookup -> sort -> HDF5. */
+/* bank-analytics (../shared/domain.md): transactions -> cleaning scan (rules, duplicates: engine/ts_clean.h) ->
+ * exchange by (country, month) -> aggregate -> FX lookup -> sort -> HDF5. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +8,8 @@
 
 #include "bank_common.h"
 #include "ts_aggregate.h"
+#include "ts_clean.h"
 #include "ts_csv_table.h"
-#include "ts_dedup.h"
 #include "ts_exchange.h"
 #include "ts_expr.h"
 #include "ts_h5.h"
@@ -20,12 +20,8 @@
 #include "ts_mem.h"
 #include "ts_pivot.h"
 #include "ts_plan.h"
-#include "ts_scan.h"
 #include "ts_rules.h"
 #include "ts_sort.h"
-#include "ts_table_rules.h"
-
-#define MAX_REASONS TS_RULES_MAX_REASONS
 
 /* The indicators joined to /analytics/country_month_indicators (indicators.csv's `indicator` values). */
 static const char *const INDICATORS[] = {"inflation_pct", "policy_rate_pct", "gdp_usd_bn"};
@@ -34,15 +30,13 @@ typedef struct bank_state {
     const ts_job_args *args;
     ts_rules *rules;        /* the cleaning rules (built in, or --rules FILE) */
     ts_dict *countries;     /* the country_code column's accepted values (FX rows are coded with it) */
-    ts_dict *reasons;       /* the rules' reject reasons */
     ts_table *fx;           /* country_code (DICT), month (DATE), usd_rate; on every rank */
     ts_table *indicators;   /* country (DICT), month, one FLOAT64 column per INDICATORS; on every rank */
     ts_table *enriched;     /* country_month joined with the indicators */
-    ts_scan scan;
+    ts_clean clean;         /* the cleaning scan, until its rows and rejects move to `cleaned` */
+    ts_clean_result cleaned; /* clean rows (until projected), rejects (until sorted) and the global counts */
     ts_table *rows;         /* the working table between stages */
-    ts_table *dups;         /* duplicate rows returned to the rank that read them */
     ts_table *country_month, *country_sector_month, *rejects, *summary;
-    int64_t counts[3 + MAX_REASONS]; /* global rows_read, rows_clean, rows_rejected, per reason */
 } bank_state;
 
 #define ARRAY_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -65,24 +59,22 @@ static ts_err pivot_indicators(bank_state *s, ts_table *ind)
 }
 
 /* Rank 0 reads the reference CSVs; every rank gets them by broadcast. indicators.csv is optional: without it
- * the enrichment columns are NULL. */
+ * the enrichment columns are NULL. The rules' values=@countries.csv:country_code come from the data directory. */
 static ts_err stage_reference(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     bank_state *s = vs;
     char path[4200];
-    ts_table *countries = NULL, *fx = NULL, *ind = NULL;
+    ts_table *fx = NULL, *ind = NULL;
     ts_err err = TS_OK;
+    TS_TRY(ts_clean_resolve_values(ctx, s->rules, s->args->data_dir));
+    TS_TRY(bank_country_dict(s->rules, &s->countries));
     if (ctx->rank == 0) {
-        static const ts_ref_column ccols[] = {{"country_code", TS_REF_STRING}};
         static const ts_ref_column fcols[] = {{"country_code", TS_REF_STRING}, {"month", TS_REF_MONTH},
                                               {"usd_rate", TS_REF_FLOAT64}};
         static const ts_ref_column icols[] = {{"country_code", TS_REF_STRING}, {"month", TS_REF_MONTH},
                                               {"indicator", TS_REF_STRING}, {"value", TS_REF_FLOAT64}};
-        snprintf(path, sizeof path, "%s/countries.csv", s->args->data_dir);
-        err = ts_read_csv_table(path, ccols, 1, &countries);
         snprintf(path, sizeof path, "%s/fx_rates.csv", s->args->data_dir);
-        if (!err)
-            err = ts_read_csv_table(path, fcols, 3, &fx);
+        err = ts_read_csv_table(path, fcols, 3, &fx);
         snprintf(path, sizeof path, "%s/indicators.csv", s->args->data_dir);
         if (!err && access(path, R_OK) == 0)
             err = ts_read_csv_table(path, icols, 4, &ind);
@@ -92,13 +84,9 @@ static ts_err stage_reference(ts_ctx *ctx, void *vs, ts_stage_stats *st)
             err = empty_indicators(&ind);
     }
     TS_TRY(ts_ctx_check(ctx, err));
-    TS_TRY(ts_broadcast_table(ctx, &countries, 0));
     TS_TRY(ts_broadcast_table(ctx, &fx, 0));
     TS_TRY(ts_broadcast_table(ctx, &ind, 0));
-    err = bank_resolve_countries(s->rules, countries->cols[0], &s->countries);
-    ts_table_free(countries);
-    if (!err)
-        err = bank_code_countries(fx, s->countries);
+    err = bank_code_countries(fx, s->countries);
     if (!err)
         err = pivot_indicators(s, ind);
     ts_table_free(ind);
@@ -107,16 +95,33 @@ static ts_err stage_reference(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     return err;
 }
 
+/* Parallel scan with the column rules, then the table rules of a --rules file (the built-in rules have none). */
 static ts_err stage_scan(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     bank_state *s = vs;
     char dir[4200];
+    ts_file_info *files;
+    int n;
     snprintf(dir, sizeof dir, "%s/transactions", s->args->data_dir);
-    TS_TRY(ts_scan_csv(ctx, dir, &s->rules->spec, &s->scan));
-    /* unique / references / outlier rules of a --rules file (the built-in rules have none) */
-    TS_TRY(ts_apply_table_rules(ctx, s->rules, s->args->data_dir, &s->scan, NULL));
-    st->rows_in = s->scan.rows_read;
-    st->rows_out = ts_table_rows(s->scan.clean);
+    TS_TRY(ts_scan_list_inputs(ctx, dir, &files, &n));
+    const ts_err err = ts_clean_begin(ctx, files, n, s->rules, s->args->data_dir, &s->clean);
+    free(files);
+    TS_TRY(err);
+    st->rows_in = s->clean.scan.rows_read;
+    st->rows_out = ts_table_rows(s->clean.scan.clean);
+    return TS_OK;
+}
+
+/* Exact copies of a line: (line hash, position) pairs meet on one rank by hash, the earliest copy stays and the
+ * others become rejects on the rank that read them (it has their raw bytes); then the rejects table is built
+ * and the input released. */
+static ts_err stage_dedup(ts_ctx *ctx, void *vs, ts_stage_stats *st)
+{
+    bank_state *s = vs;
+    st->rows_in = ts_table_rows(s->clean.scan.clean);
+    TS_TRY(ts_clean_dedup(ctx, &s->clean));
+    TS_TRY(ts_clean_finish(ctx, &s->clean, &s->cleaned));
+    st->rows_out = ts_table_rows(s->cleaned.clean);
     return TS_OK;
 }
 
@@ -135,15 +140,13 @@ static ts_err stage_project(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     (void)ctx;
     bank_state *s = vs;
-    ts_table *in = s->scan.clean, *out;
-    static const char *const keep[] = {"country_code", "sector", "customer_id", "amount", "__pos", "__hash_lo",
-                                       "__hash_hi"};
+    ts_table *in = s->cleaned.clean, *out;
+    static const char *const keep[] = {"country_code", "sector", "customer_id", "amount"};
     TS_TRY(ts_table_new("transactions", &out));
     s->rows = out;
     for (int k = 0; k < ARRAY_LEN(keep); k++) {
-        ts_column *c = ts_table_col(in, keep[k]);
-        if (!c) /* the hash columns exist only when the rules reject duplicates */
-            continue;
+        ts_column *c;
+        TS_TRY(ts_table_need(in, keep[k], &c));
         for (int i = 0; i < in->ncols; i++) /* move, not copy */
             if (in->cols[i] == c)
                 in->cols[i] = in->cols[--in->ncols];
@@ -152,59 +155,28 @@ static ts_err stage_project(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     const int64_t n = ts_table_rows(out);
     TS_TRY(add_computed(out, in, "month", ts_x_op(TS_X_MONTH_START, ts_x_col("txn_date"), NULL)));
     TS_TRY(add_computed(out, in, "is_success", ts_x_op(TS_X_EQ, ts_x_col("status"), ts_x_string("success"))));
-    ts_table_free(s->scan.clean);
-    s->scan.clean = NULL;
+    ts_table_free(s->cleaned.clean);
+    s->cleaned.clean = NULL;
     st->rows_in = st->rows_out = n;
     return TS_OK;
 }
 
-/* Hash partitioning on (country_code, month): every copy of a line lands on one rank, and so does each group. */
+/* Hash partitioning on (country_code, month): each group lands on one rank. */
 static ts_err stage_exchange(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     bank_state *s = vs;
     const int64_t n = ts_table_rows(s->rows);
-    ts_column *src;
-    TS_TRY(ts_table_add(s->rows, "__src", TS_T_INT32, 0, NULL, &src));
-    TS_TRY(ts_column_reserve(src, n, 0));
     int32_t *dest = malloc(4 * (size_t)(n + 1));
     if (!dest)
         TS_FAIL(TS_ERR_NOMEM, "out of memory partitioning %lld rows", (long long)n);
     const int32_t *cc = TS_COL(ts_table_col(s->rows, "country_code"), int32_t);
     const int32_t *mo = TS_COL(ts_table_col(s->rows, "month"), int32_t);
-    for (int64_t i = 0; i < n; i++) {
-        TS_COL(src, int32_t)[i] = ctx->rank;
+    for (int64_t i = 0; i < n; i++)
         dest[i] = (int32_t)(ts_hash_combine(ts_hash_u64((uint64_t)cc[i]), (uint64_t)mo[i]) % (uint64_t)ctx->size);
-    }
-    src->len = n;
     const ts_err err = ts_exchange_rows_move(ctx, &s->rows, dest);
     free(dest);
     TS_TRY(err);
     st->rows_in = n, st->rows_out = ts_table_rows(s->rows);
-    return TS_OK;
-}
-
-/* Exact copies of a line meet on one rank; the earliest (by input position) stays. The others go back to the
- * rank that read them, which still has their raw bytes, to become rejects. */
-static ts_err stage_dedup(ts_ctx *ctx, void *vs, ts_stage_stats *st)
-{
-    bank_state *s = vs;
-    ts_table *dups;
-    st->rows_in = st->rows_out = ts_table_rows(s->rows);
-    if (s->rules->duplicate_reason < 0) /* these rules keep duplicates */
-        return ts_table_new_like(s->rows, "duplicates", &s->dups);
-    TS_TRY(ts_dedup(s->rows, "__hash_lo", "__hash_hi", "__pos", &dups));
-    st->rows_out = ts_table_rows(s->rows);
-    s->dups = dups;
-    const ts_column *src = ts_table_col(dups, "__src");
-    int32_t *dest = malloc(4 * (size_t)(src->len + 1));
-    if (!dest)
-        TS_FAIL(TS_ERR_NOMEM, "out of memory returning duplicates");
-    memcpy(dest, src->data, 4 * (size_t)src->len);
-    const ts_err err = ts_exchange_rows_move(ctx, &s->dups, dest);
-    free(dest);
-    TS_TRY(err);
-    static const char *const by_pos[] = {"__pos"};
-    TS_TRY(ts_sort_local(&s->dups, by_pos, 1));
     return TS_OK;
 }
 
@@ -295,57 +267,11 @@ static ts_err stage_measures(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     return TS_OK;
 }
 
-/* Rejects: the scan's, plus the duplicates with their raw lines fetched from this rank's input. */
-static ts_err build_rejects(bank_state *s, ts_table **out)
+/* /quality/summary: rows_read, rows_clean, rows_rejected, then the count of every reason (global counts of the
+ * cleaning scan), on rank 0's slab. */
+static ts_err build_summary(ts_ctx *ctx, bank_state *s)
 {
-    ts_table *r = s->scan.rejects; /* __pos, reason, raw_line */
-    const ts_column *dpos = ts_table_col(s->dups, "__pos");
-    const int64_t nd = dpos->len, n0 = ts_table_rows(r);
-    TS_TRY(ts_scan_fetch_lines(&s->scan, TS_COL(dpos, int64_t), nd, ts_table_col(r, "raw_line")));
-    TS_TRY(ts_column_append_rows(ts_table_col(r, "__pos"), dpos, NULL, nd));
-    ts_column *reason = ts_table_col(r, "reason");
-    TS_TRY(ts_column_reserve(reason, n0 + nd, 0));
-    for (int64_t i = 0; i < nd; i++)
-        TS_COL(reason, int32_t)[reason->len++] = s->rules->duplicate_reason;
-    /* final columns: file, line, reason (as strings), raw_line */
-    ts_table *t;
-    ts_column *file, *line, *why;
-    TS_TRY(ts_table_new("rejects", &t));
-    *out = t;
-    TS_TRY(ts_table_add(t, "file", TS_T_STRING, 0, NULL, &file));
-    TS_TRY(ts_table_add(t, "line", TS_T_INT64, 0, NULL, &line));
-    TS_TRY(ts_table_add(t, "reason", TS_T_DICT, 0, s->reasons, &why));
-    const int64_t n = n0 + nd, *pos = TS_COL(ts_table_col(r, "__pos"), int64_t);
-    TS_TRY(ts_column_reserve(line, n, 0));
-    TS_TRY(ts_column_reserve(why, n, 0));
-    for (int64_t i = 0; i < n; i++) {
-        const char *base = s->scan.files[ts_pos_file(pos[i])].base;
-        TS_TRY(ts_column_append_string(file, base, (int64_t)strlen(base)));
-        TS_COL(line, int64_t)[i] = ts_pos_line(pos[i]);
-        TS_COL(why, int32_t)[i] = TS_COL(reason, int32_t)[i];
-    }
-    line->len = why->len = n;
-    ts_column *raw = ts_table_col(r, "raw_line");
-    for (int i = 0; i < r->ncols; i++) /* move raw_line over */
-        if (r->cols[i] == raw)
-            r->cols[i] = r->cols[--r->ncols];
-    TS_TRY(ts_table_adopt(t, raw));
-    /* __pos orders like (file name, line): keep it for the sort, dropped at write time */
-    ts_column *p;
-    TS_TRY(ts_column_new("__pos", TS_T_INT64, 0, NULL, &p));
-    TS_TRY(ts_table_adopt(t, p));
-    return ts_column_append_rows(p, ts_table_col(r, "__pos"), NULL, n);
-}
-
-static ts_err build_summary(ts_ctx *ctx, bank_state *s, int64_t nrej_local)
-{
-    const int nr = s->rules->nreasons;
-    int64_t local[3 + MAX_REASONS] = {s->scan.rows_read, 0, nrej_local};
-    const ts_column *why = ts_table_col(s->rejects, "reason");
-    for (int64_t i = 0; i < why->len; i++)
-        local[3 + TS_COL(why, int32_t)[i]]++;
-    TS_MPI(MPI_Allreduce(local, s->counts, 3 + nr, MPI_INT64_T, MPI_SUM, ctx->comm));
-    s->counts[1] = s->counts[0] - s->counts[2];
+    const ts_clean_result *r = &s->cleaned;
     ts_column *metric, *count;
     TS_TRY(ts_table_new("summary", &s->summary));
     TS_TRY(ts_table_add(s->summary, "metric", TS_T_STRING, 0, NULL, &metric));
@@ -353,11 +279,12 @@ static ts_err build_summary(ts_ctx *ctx, bank_state *s, int64_t nrej_local)
     if (ctx->rank != 0) /* one copy of the summary: rank 0's slab */
         return TS_OK;
     static const char *const names[3] = {"rows_read", "rows_clean", "rows_rejected"};
-    TS_TRY(ts_column_reserve(count, 3 + nr, 0));
-    for (int i = 0; i < 3 + nr; i++) {
+    const int64_t totals[3] = {r->rows_read, r->rows_clean, r->rows_rejected};
+    TS_TRY(ts_column_reserve(count, 3 + r->nreasons, 0));
+    for (int i = 0; i < 3 + r->nreasons; i++) {
         const char *m = i < 3 ? names[i] : s->rules->reasons[i - 3];
         TS_TRY(ts_column_append_string(metric, m, (int64_t)strlen(m)));
-        TS_COL(count, int64_t)[count->len++] = s->counts[i];
+        TS_COL(count, int64_t)[count->len++] = i < 3 ? totals[i] : r->reason_counts[i - 3];
     }
     return TS_OK;
 }
@@ -368,13 +295,14 @@ static ts_err stage_sort(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     static const char *const cm[] = {"country_code", "month"};
     static const char *const csm[] = {"country_code", "sector", "month"};
     static const char *const rj[] = {"__pos"};
-    TS_TRY(build_rejects(s, &s->rejects));
+    s->rejects = s->cleaned.rejects; /* file, line, reason, raw_line, __pos: __pos orders like (file, line) */
+    s->cleaned.rejects = NULL;
     TS_TRY(ts_sort_distributed(ctx, &s->country_month, cm, 2));
     TS_TRY(ts_sort_distributed(ctx, &s->country_sector_month, csm, 3));
     TS_TRY(ts_sort_distributed(ctx, &s->rejects, rj, 1));
     static const char *const rj_keys[] = {"file", "line"};
     ts_table_set_sorted(s->rejects, rj_keys, 2);
-    TS_TRY(build_summary(ctx, s, ts_table_rows(s->rejects)));
+    TS_TRY(build_summary(ctx, s));
     st->rows_out = ts_table_rows(s->country_month) + ts_table_rows(s->country_sector_month) +
                    ts_table_rows(s->rejects);
     st->rows_in = st->rows_out;
@@ -431,21 +359,14 @@ static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     return TS_OK;
 }
 
-/* The rules: --rules FILE, or the built-in jobs/rules/bank_transactions.rules. */
-static ts_err load_rules(bank_state *s)
-{
-    TS_TRY(bank_load_rules(s->args->rules_path, &s->rules));
-    return ts_dict_new((const char *const *)s->rules->reasons, s->rules->nreasons, &s->reasons);
-}
-
 static void free_state(bank_state *s)
 {
-    ts_scan_free(&s->scan);
-    ts_table_free(s->fx), ts_table_free(s->rows), ts_table_free(s->dups);
+    ts_clean_free(&s->clean), ts_clean_result_free(&s->cleaned);
+    ts_table_free(s->fx), ts_table_free(s->rows);
     ts_table_free(s->indicators), ts_table_free(s->enriched);
     ts_table_free(s->country_month), ts_table_free(s->country_sector_month);
     ts_table_free(s->rejects), ts_table_free(s->summary);
-    ts_dict_release(s->countries), ts_dict_release(s->reasons);
+    ts_dict_release(s->countries);
     ts_rules_free(s->rules);
 }
 
@@ -453,10 +374,10 @@ static ts_err build_plan(ts_plan *p)
 {
     ts_plan_init(p, "bank-analytics");
     TS_TRY(ts_plan_add(p, "reference", "read_csv(rank 0) -> broadcast", stage_reference));
-    TS_TRY(ts_plan_add(p, "scan+clean", "parallel scan_csv + cleaning rules", stage_scan));
+    TS_TRY(ts_plan_add(p, "scan+clean", "parallel scan_csv + column and table rules", stage_scan));
+    TS_TRY(ts_plan_add(p, "dedup", "exchange(line hash) + dedup -> rejects", stage_dedup));
     TS_TRY(ts_plan_add(p, "project", "project + month_start + is_success", stage_project));
     TS_TRY(ts_plan_add(p, "exchange", "hash exchange (country, month)", stage_exchange));
-    TS_TRY(ts_plan_add(p, "dedup", "dedup(hash128) -> return to source", stage_dedup));
     TS_TRY(ts_plan_add(p, "aggregate", "hash_aggregate x2", stage_aggregate));
     TS_TRY(ts_plan_add(p, "fx-join", "broadcast lookup join + measures", stage_measures));
     TS_TRY(ts_plan_add(p, "sort", "sample sort x3 + summary", stage_sort));
@@ -469,13 +390,14 @@ static void print_summary(const ts_ctx *ctx, const bank_state *s)
 {
     if (ctx->rank != 0)
         return;
-    fprintf(stderr, "rows read %lld, clean %lld, rejected %lld", (long long)s->counts[0], (long long)s->counts[1],
-            (long long)s->counts[2]);
-    for (int i = 0, first = 1; i < s->rules->nreasons; i++)
-        if (s->counts[3 + i])
-            fprintf(stderr, "%s %s %lld", first ? " (" : ",", s->rules->reasons[i], (long long)s->counts[3 + i]),
+    const ts_clean_result *r = &s->cleaned;
+    fprintf(stderr, "rows read %lld, clean %lld, rejected %lld", (long long)r->rows_read, (long long)r->rows_clean,
+            (long long)r->rows_rejected);
+    for (int i = 0, first = 1; i < r->nreasons; i++)
+        if (r->reason_counts[i])
+            fprintf(stderr, "%s %s %lld", first ? " (" : ",", s->rules->reasons[i], (long long)r->reason_counts[i]),
                 first = 0;
-    fprintf(stderr, "%s\nwrote %s\n", s->counts[2] ? ")" : "", s->args->out_path);
+    fprintf(stderr, "%s\nwrote %s\n", r->rows_rejected ? ")" : "", s->args->out_path);
 }
 
 ts_err ts_job_bank_analytics(ts_ctx *ctx, const ts_job_args *args)
@@ -485,7 +407,7 @@ ts_err ts_job_bank_analytics(ts_ctx *ctx, const ts_job_args *args)
     ts_plan plan;
     ts_err err = build_plan(&plan);
     if (!err)
-        err = load_rules(&s);
+        err = bank_load_rules(args->rules_path, &s.rules);
     err = ts_ctx_check(ctx, err);
     if (!err && args->explain)
         ts_plan_print(ctx, &plan, stderr);

@@ -48,20 +48,35 @@ static void free_values(char **v, int64_t n)
     free(v);
 }
 
+/* The country_code category field of the rules, or a usage error. */
+static ts_err country_field(const ts_rules *rules, int *field)
+{
+    *field = ts_rules_field(rules, "country_code");
+    if (*field < 0 || rules->spec.fields[*field].kind != TS_RULE_CATEGORY)
+        TS_FAIL(TS_ERR_USAGE, "rules for '%s' need a category column country_code", rules->table);
+    return TS_OK;
+}
+
+ts_err bank_country_dict(const ts_rules *rules, ts_dict **countries)
+{
+    int field;
+    TS_TRY(country_field(rules, &field));
+    TS_TRY(ts_rules_check_complete(rules));
+    *countries = ts_dict_retain(rules->spec.fields[field].accepted);
+    return TS_OK;
+}
+
 ts_err bank_resolve_countries(ts_rules *rules, const ts_column *codes, ts_dict **countries)
 {
-    const int field = ts_rules_field(rules, "country_code");
-    if (field < 0 || rules->spec.fields[field].kind != TS_RULE_CATEGORY)
-        TS_FAIL(TS_ERR_USAGE, "rules for '%s' need a category column country_code", rules->table);
+    int field;
+    TS_TRY(country_field(rules, &field));
     char **v;
     ts_err err = copy_values(codes, &v);
     if (!err && rules->ref_file[field]) /* values=@FILE:COLUMN: this job supplies countries.csv's codes */
         err = ts_rules_set_values(rules, field, (const char *const *)v, (int)codes->len);
     free_values(v, codes->len);
     TS_TRY(err);
-    TS_TRY(ts_rules_check_complete(rules));
-    *countries = ts_dict_retain(rules->spec.fields[field].accepted);
-    return TS_OK;
+    return bank_country_dict(rules, countries);
 }
 
 ts_err bank_check_inputs(const char *dir, const char *const *extra, int nextra)

@@ -18,6 +18,7 @@ ts_err ts_sql_wrap_filter(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr **conds
 ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, int *used);
 ts_err ts_sql_join_node(ts_sql_binder *b, ts_sql_pos pos, ts_join_type type, ts_sql_plan *l, ts_sql_plan *r,
                         ts_sql_plan **out);
+static ts_err wrap_simple(ts_sql_binder *b, ts_sql_plan **p, ts_sql_plan_kind kind, ts_sql_pos pos);
 
 /* A growable list of (bound expression -> column id) replacements. */
 typedef struct lift_map {
@@ -219,6 +220,8 @@ static ts_sql_expr *mk_double(ts_sql_binder *b, ts_sql_pos pos, ts_sql_expr *x)
 
 typedef struct agg_build {
     ts_sql_plan **input;   /* the plan below the AGGREGATE (grows with computed arguments) */
+    int deduplicated;      /* the input was reduced to distinct (keys, distinct_id) rows */
+    char *distinct_id;
     ts_sql_agg_item *items;
     int n, cap;
     ts_sql_col *out_cols;  /* one per aggregate */
@@ -323,6 +326,19 @@ static ts_err agg_moments(ts_sql_binder *b, agg_build *a, const ts_sql_expr *cal
 
 static ts_err agg_register(ts_sql_binder *b, agg_build *a, const ts_sql_expr *call, ts_sql_expr **repl)
 {
+    if (a->deduplicated && call->distinct) { /* the input holds each (group, value) once already */
+        ts_sql_expr *plain = ts_sql_alloc(b->script, sizeof *plain);
+        if (!plain)
+            return NOMEM(b, call->pos);
+        *plain = *call;
+        plain->distinct = 0;
+        plain->args = ts_sql_alloc(b->script, sizeof *plain->args * (size_t)call->nargs);
+        if (!plain->args)
+            return NOMEM(b, call->pos);
+        memcpy(plain->args, call->args, sizeof *plain->args * (size_t)call->nargs);
+        plain->args[0] = ts_sql_ref(b, a->distinct_id, call->pos);
+        call = plain;
+    }
     if (!strcmp(call->name, "corr") || !strcmp(call->name, "covar_pop") || !strcmp(call->name, "covar_samp")) {
         if (call->distinct)
             return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s(DISTINCT ...) is not supported", call->name);
@@ -443,6 +459,42 @@ static ts_err bind_group_item(ts_sql_binder *b, const ts_sql_expr *g, select_sta
     return ts_sql_bind_expr(b, &st->scope, g, out);
 }
 
+/* sum(DISTINCT x), avg(DISTINCT x), ...: when every aggregate is DISTINCT over the same argument, the input is
+ * first reduced to its distinct (group keys, x) rows; the aggregates then run as plain ones. */
+static ts_err distinct_input(ts_sql_binder *b, select_state *st, char **keys, int nkeys, const lift_map *calls,
+                             agg_build *a)
+{
+    const ts_sql_expr *arg = NULL;
+    int plain_ok = 1; /* count / min / max handle DISTINCT themselves */
+    for (int i = 0; i < calls->n; i++) {
+        const ts_sql_expr *c = calls->from[i];
+        if (!c->distinct || c->nargs != 1 || (arg && !ts_sql_expr_equal(arg, c->args[0])))
+            return TS_OK;
+        arg = c->args[0];
+        plain_ok &= !strcmp(c->name, "count") || !strcmp(c->name, "min") || !strcmp(c->name, "max");
+    }
+    if (!arg || plain_ok)
+        return TS_OK;
+    char *id;
+    TS_TRY(ts_sql_add_computed(b, &st->plan, (ts_sql_expr *)arg, "distinct_arg", &id));
+    ts_sql_plan *in = st->plan, *proj = ts_sql_plan_new(b, TS_P_PROJECT, in->pos, nkeys + 1);
+    if (!proj || !(proj->exprs = ts_sql_alloc(b->script, sizeof *proj->exprs * (size_t)(nkeys + 1))))
+        return NOMEM(b, in->pos);
+    for (int k = 0; k <= nkeys; k++) {
+        const char *want = k < nkeys ? keys[k] : id;
+        for (int c = 0; c < in->ncols; c++)
+            if (!strcmp(in->cols[c].id, want))
+                proj->cols[k] = in->cols[c];
+        if (!(proj->exprs[k] = ts_sql_ref(b, want, in->pos)))
+            return NOMEM(b, in->pos);
+    }
+    proj->in[0] = in, proj->est_rows = in->est_rows;
+    st->plan = proj;
+    TS_TRY(wrap_simple(b, &st->plan, TS_P_DISTINCT, in->pos));
+    a->deduplicated = 1, a->distinct_id = id;
+    return TS_OK;
+}
+
 static ts_err build_aggregate(ts_sql_binder *b, const ts_sql_select *s, select_state *st)
 {
     lift_map map = {0}, calls = {0};
@@ -476,6 +528,7 @@ static ts_err build_aggregate(ts_sql_binder *b, const ts_sql_select *s, select_s
     TS_TRY(collect(b, st->qualify, is_agg_call, &calls));
     for (int i = 0; i < st->norder; i++)
         TS_TRY(collect(b, st->order[i], is_agg_call, &calls));
+    TS_TRY(distinct_input(b, st, keys, nkeys, &calls, &a));
     for (int i = 0; i < calls.n; i++) {
         if (contains(calls.from[i]->args ? calls.from[i]->args[0] : NULL, is_agg_call))
             return ts_sql_error_at(b->src, calls.from[i]->pos, TS_ERR_USAGE, "aggregate calls cannot be nested");
@@ -650,10 +703,12 @@ static ts_err build_windows(ts_sql_binder *b, select_state *st)
 
 /* ---- WHERE with subqueries ------------------------------------------------------------------------------------- */
 
-/* Binds a subquery of EXISTS: FROM and WHERE only; WHERE conjuncts that read the outer query become join keys. */
+/* Binds a subquery of EXISTS: FROM and WHERE only; WHERE conjuncts that read the outer query become join keys of
+ * a semi (anti) join. Without any, it is uncorrelated and *cond receives a constant condition instead. */
 static ts_err bind_exists(ts_sql_binder *b, ts_sql_plan **plan, const ts_sql_scope *scope, const ts_sql_expr *e,
-                          int negated)
+                          int negated, ts_sql_expr **cond)
 {
+    *cond = NULL;
     const ts_sql_query *q = e->query;
     if (q->set_op != TS_SQL_SET_NONE || q->nctes || !q->select->from || q->select->ngroup || q->select->having ||
         q->limit)
@@ -662,7 +717,7 @@ static ts_err bind_exists(ts_sql_binder *b, ts_sql_plan **plan, const ts_sql_sco
     ts_sql_plan *inner, *j;
     TS_TRY(ts_sql_bind_from(b, q->select->from, NULL, &inner));
     TS_TRY(ts_sql_join_node(b, e->pos, negated ? TS_JOIN_ANTI : TS_JOIN_SEMI, *plan, inner, &j));
-    const ts_sql_scope s = {inner->cols, inner->ncols, scope};
+    const ts_sql_scope s = {.cols = inner->cols, .ncols = inner->ncols, .outer = scope};
     ts_sql_expr *where, **conds = NULL, **local = NULL;
     int n = 0, nlocal = 0;
     TS_TRY(ts_sql_bind_expr(b, &s, q->select->where, &where));
@@ -681,11 +736,23 @@ static ts_err bind_exists(ts_sql_binder *b, ts_sql_plan **plan, const ts_sql_sco
                                    "equality between an outer and an inner expression");
     }
     TS_TRY(ts_sql_wrap_filter(b, &j->in[1], local, nlocal));
-    if (!j->njoin_keys)
-        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "uncorrelated EXISTS is not supported (correlate it "
-                               "with an equality on the outer query)");
-    *plan = j;
-    return TS_OK;
+    if (j->njoin_keys) {
+        *plan = j;
+        return TS_OK;
+    }
+    /* uncorrelated: a constant, (SELECT count(*) FROM sub) > 0, computed before the statement */
+    ts_sql_plan *agg = ts_sql_plan_new(b, TS_P_AGGREGATE, e->pos, 1);
+    ts_sql_expr *sub = ts_sql_alloc(b->script, sizeof *sub), *zero = ts_sql_alloc(b->script, sizeof *zero);
+    if (!agg || !sub || !zero || !(agg->aggs = ts_sql_alloc(b->script, sizeof *agg->aggs)))
+        return NOMEM(b, e->pos);
+    snprintf(agg->cols[0].name, TS_SQL_ID_MAX, "count");
+    ts_sql_new_id(b, "count", agg->cols[0].id);
+    agg->aggs[0].agg = (ts_agg){.kind = TS_AGG_COUNT, .output = agg->cols[0].id};
+    agg->naggs = 1, agg->in[0] = j->in[1], agg->est_rows = 1;
+    *sub = (ts_sql_expr){.kind = TS_SQL_E_SUBQUERY, .pos = e->pos, .subplan = agg};
+    *zero = (ts_sql_expr){.kind = TS_SQL_E_INT, .pos = e->pos};
+    *cond = mk(b, TS_SQL_E_BINARY, negated ? TS_SQL_OP_EQ : TS_SQL_OP_GT, e->pos, sub, zero);
+    return *cond ? TS_OK : NOMEM(b, e->pos);
 }
 
 static ts_err bind_in_query(ts_sql_binder *b, ts_sql_plan **plan, const ts_sql_scope *scope, const ts_sql_expr *e,
@@ -732,7 +799,10 @@ static ts_err bind_where(ts_sql_binder *b, const ts_sql_expr *where, select_stat
             (x->args[0]->kind == TS_SQL_E_EXISTS || x->args[0]->kind == TS_SQL_E_IN_QUERY))
             x = x->args[0], negated = 1;
         if (x->kind == TS_SQL_E_EXISTS) {
-            TS_TRY(bind_exists(b, &st->plan, &st->scope, x, negated ^ x->negated));
+            ts_sql_expr *cond;
+            TS_TRY(bind_exists(b, &st->plan, &st->scope, x, negated ^ x->negated, &cond));
+            if (cond)
+                ts_sql_conjuncts(b, cond, &conds, &n);
         } else if (x->kind == TS_SQL_E_IN_QUERY) {
             TS_TRY(bind_in_query(b, &st->plan, &st->scope, x, negated ^ x->negated));
         } else {
@@ -903,12 +973,20 @@ static ts_err bind_select(ts_sql_binder *b, const ts_sql_select *s, const ts_sql
     } else if (!(st.plan = ts_sql_plan_new(b, TS_P_ONE_ROW, s->pos, 0))) {
         return NOMEM(b, s->pos);
     }
-    st.scope = (ts_sql_scope){st.plan->cols, st.plan->ncols, NULL};
+    st.scope = (ts_sql_scope){.cols = st.plan->cols, .ncols = st.plan->ncols};
     TS_TRY(bind_where(b, s->where, &st));
-    st.scope = (ts_sql_scope){st.plan->cols, st.plan->ncols, NULL};
+    st.scope = (ts_sql_scope){.cols = st.plan->cols, .ncols = st.plan->ncols};
     TS_TRY(expand_items(b, s, &st));
-    TS_TRY(ts_sql_bind_expr(b, &st.scope, s->having, &st.having));
-    TS_TRY(ts_sql_bind_expr(b, &st.scope, s->qualify, &st.qualify));
+    const char **alias_names = ts_sql_alloc(b->script, sizeof(char *) * (size_t)(st.nitems + 1));
+    ts_sql_expr **alias_exprs = ts_sql_alloc(b->script, sizeof(ts_sql_expr *) * (size_t)(st.nitems + 1));
+    if (!alias_names || !alias_exprs)
+        return NOMEM(b, s->pos);
+    for (int i = 0; i < st.nitems; i++)
+        alias_names[i] = st.items[i].name, alias_exprs[i] = st.items[i].expr;
+    ts_sql_scope with_aliases = st.scope;
+    with_aliases.alias_names = alias_names, with_aliases.alias_exprs = alias_exprs, with_aliases.naliases = st.nitems;
+    TS_TRY(ts_sql_bind_expr(b, &with_aliases, s->having, &st.having));
+    TS_TRY(ts_sql_bind_expr(b, &with_aliases, s->qualify, &st.qualify));
     TS_TRY(bind_order(b, q, &st));
     int aggregated = s->ngroup || s->group_all || st.having;
     for (int i = 0; i < st.nitems && !aggregated; i++)

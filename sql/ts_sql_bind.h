@@ -40,6 +40,10 @@ struct ts_sql_scope {
     ts_sql_col *cols;
     int ncols;
     const ts_sql_scope *outer;  /* enclosing query (correlated subqueries) */
+    /* select-list aliases HAVING and QUALIFY may use (DuckDB): a name no column has resolves to its item */
+    const char *const *alias_names;
+    ts_sql_expr *const *alias_exprs;
+    int naliases;
 };
 
 ts_sql_plan *ts_sql_plan_new(ts_sql_binder *b, ts_sql_plan_kind kind, ts_sql_pos pos, int ncols);

@@ -98,6 +98,11 @@ static ts_err resolve(ts_sql_binder *b, const ts_sql_scope *scope, const ts_sql_
             return *out ? TS_OK : ts_sql_error_at(b->src, e->pos, TS_ERR_NOMEM, "out of memory");
         }
     }
+    for (int i = 0; !e->table && i < scope->naliases; i++)
+        if (!strcasecmp(scope->alias_names[i], e->name)) {
+            *out = scope->alias_exprs[i];
+            return TS_OK;
+        }
     return unknown_column(b, scope, e);
 }
 

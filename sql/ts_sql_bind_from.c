@@ -195,7 +195,7 @@ static ts_err bind_using(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan *j)
     const ts_sql_plan *L = j->in[0], *R = j->in[1];
     for (int k = 0; k < f->nusing; k++) {
         ts_sql_expr name = {.kind = TS_SQL_E_COLUMN, .pos = f->pos, .name = f->using[k]};
-        const ts_sql_scope ls = {L->cols, L->ncols, NULL}, rs = {R->cols, R->ncols, NULL};
+        const ts_sql_scope ls = {.cols = L->cols, .ncols = L->ncols}, rs = {.cols = R->cols, .ncols = R->ncols};
         ts_sql_expr *l, *r;
         TS_TRY(ts_sql_bind_expr(b, &ls, &name, &l));
         TS_TRY(ts_sql_bind_expr(b, &rs, &name, &r));
@@ -239,7 +239,14 @@ static ts_err coalesce_using(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan
 static ts_err bind_on(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope *outer, ts_sql_plan **p)
 {
     ts_sql_plan *j = *p;
-    const ts_sql_scope scope = {j->cols, j->ncols, outer};
+    /* ON sees both inputs, also for semi and anti joins (whose output has the left columns only) */
+    const int nl = j->in[0]->ncols, nr = j->in[1]->ncols;
+    ts_sql_col *both = ts_sql_alloc(b->script, sizeof *both * (size_t)(nl + nr));
+    if (!both)
+        return NOMEM(b, f->pos);
+    memcpy(both, j->in[0]->cols, sizeof *both * (size_t)nl);
+    memcpy(both + nl, j->in[1]->cols, sizeof *both * (size_t)nr);
+    const ts_sql_scope scope = {.cols = both, .ncols = nl + nr, .outer = outer};
     ts_sql_expr *on, **conds = NULL, **rest = NULL;
     int n = 0, nrest = 0;
     TS_TRY(ts_sql_bind_expr(b, &scope, f->on, &on));
@@ -248,17 +255,20 @@ static ts_err bind_on(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope
         return NOMEM(b, f->pos);
     ts_sql_expr **lonly = ts_sql_alloc(b->script, sizeof *rest * (size_t)(n + 1));
     ts_sql_expr **ronly = ts_sql_alloc(b->script, sizeof *rest * (size_t)(n + 1));
-    int nl = 0, nr = 0;
+    int nleft = 0, nright = 0;
     for (int i = 0; i < n; i++) {
         int used;
         TS_TRY(ts_sql_try_join_key(b, j, conds[i], &used));
         if (used)
             continue;
         /* outer joins: a condition on the side whose unmatched rows are dropped anyway filters that side */
-        if (j->join_type == TS_JOIN_LEFT && ts_sql_expr_within(conds[i], j->in[1]->cols, j->in[1]->ncols))
-            ronly[nr++] = conds[i];
+        if ((j->join_type == TS_JOIN_LEFT || j->join_type == TS_JOIN_ANTI) &&
+            ts_sql_expr_within(conds[i], j->in[1]->cols, j->in[1]->ncols))
+            ronly[nright++] = conds[i];
         else if (j->join_type == TS_JOIN_RIGHT && ts_sql_expr_within(conds[i], j->in[0]->cols, j->in[0]->ncols))
-            lonly[nl++] = conds[i];
+            lonly[nleft++] = conds[i];
+        else if (j->join_type == TS_JOIN_SEMI && ts_sql_expr_within(conds[i], j->in[1]->cols, j->in[1]->ncols))
+            ronly[nright++] = conds[i];
         else if (j->join_type != TS_JOIN_INNER)
             return ts_sql_error_at(b->src, conds[i]->pos, TS_ERR_USAGE, "this %s JOIN condition is not supported: "
                                    "outer joins take equalities between the two sides, and conditions on the "
@@ -266,8 +276,8 @@ static ts_err bind_on(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope
         else
             rest[nrest++] = conds[i];
     }
-    TS_TRY(wrap_filter(b, &j->in[0], lonly, nl));
-    TS_TRY(wrap_filter(b, &j->in[1], ronly, nr));
+    TS_TRY(wrap_filter(b, &j->in[0], lonly, nleft));
+    TS_TRY(wrap_filter(b, &j->in[1], ronly, nright));
     if (!j->njoin_keys)
         j->cross = 1;
     return wrap_filter(b, p, rest, nrest);

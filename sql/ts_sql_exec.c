@@ -271,7 +271,7 @@ static ts_err exec_values(ts_sql_exec *x, ts_sql_plan *p, ts_table **out);
 static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t);
 static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out);
 static ts_err exec_limit(ts_sql_exec *x, ts_sql_plan *p, ts_table **t);
-static ts_err exec_union(ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out);
+static ts_err exec_union(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out);
 static ts_err exec_setop(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out);
 
 static ts_err exec_sort(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
@@ -319,7 +319,7 @@ static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *
     case TS_P_LIMIT: return exec_limit(x, p, out);
     case TS_P_DISTINCT: return exec_distinct(x, p, out);
     case TS_P_WINDOW: return exec_window(x, p, out);
-    case TS_P_UNION: return exec_union(p, in0, in1, out);
+    case TS_P_UNION: return exec_union(x, p, in0, in1, out);
     case TS_P_SETOP: return exec_setop(x, p, in0, in1, out);
     }
     TS_FAIL(TS_ERR_INTERNAL, "unknown plan node %d", (int)p->kind);
@@ -648,6 +648,41 @@ static ts_err conform(ts_sql_plan *p, ts_table **t, const ts_table *like)
     return TS_OK;
 }
 
+static int has_value(const ts_column *c)
+{
+    for (int64_t i = 0; i < c->len; i++)
+        if (ts_column_is_valid(c, i))
+            return 1;
+    return 0;
+}
+
+/* A column that is NULL on every rank (SELECT NULL, ...) takes the other input's type (SQL's untyped NULL). */
+static ts_err type_nulls(ts_sql_exec *x, ts_sql_plan *p, ts_table **l, ts_table **r)
+{
+    for (int c = 0; c < p->ncols; c++) {
+        if ((*l)->cols[c]->type == (*r)->cols[c]->type)
+            continue;
+        int has[2] = {has_value((*l)->cols[c]), has_value((*r)->cols[c])};
+        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, has, 2, MPI_INT, MPI_MAX, x->ctx->comm));
+        if (has[0] == has[1])
+            continue;
+        ts_table **side = has[0] ? r : l;
+        const ts_column *like = has[0] ? (*l)->cols[c] : (*r)->cols[c];
+        TS_TRY(own(side));
+        ts_column *nulls;
+        TS_TRY(ts_column_new_like(like, &nulls));
+        snprintf(nulls->name, TS_NAME_MAX, "%s", (*side)->cols[c]->name);
+        const ts_err err = ts_column_append_nulls(nulls, (*side)->cols[c]->len);
+        if (err) {
+            ts_column_free(nulls);
+            return err;
+        }
+        ts_column_free((*side)->cols[c]);
+        (*side)->cols[c] = nulls;
+    }
+    return TS_OK;
+}
+
 /* The common type of both inputs' columns: the wider numeric type goes first. */
 static ts_err widen_left(ts_sql_plan *p, ts_table **l, ts_table **r)
 {
@@ -667,9 +702,11 @@ static ts_err widen_left(ts_sql_plan *p, ts_table **l, ts_table **r)
     return TS_OK;
 }
 
-static ts_err exec_union(ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
+static ts_err exec_union(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
-    ts_err err = widen_left(p, &l, &r);
+    ts_err err = type_nulls(x, p, &l, &r);
+    if (!err)
+        err = widen_left(p, &l, &r);
     if (!err)
         err = conform(p, &l, NULL);
     if (!err)
@@ -687,7 +724,9 @@ static ts_err exec_union(ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **ou
  * join on every column). */
 static ts_err exec_setop(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
-    ts_err err = widen_left(p, &l, &r);
+    ts_err err = type_nulls(x, p, &l, &r);
+    if (!err)
+        err = widen_left(p, &l, &r);
     if (!err)
         err = conform(p, &l, NULL);
     if (!err)

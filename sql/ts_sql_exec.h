@@ -17,6 +17,7 @@ typedef struct ts_sql_exec {
     ts_sql_catalog *catalog;
     const ts_sql_script *src;   /* for error locations */
     int analyze;                /* record global rows and time per node (EXPLAIN ANALYZE, --profile) */
+    int quiet;                  /* no warnings */
     ts_column **pool;           /* columns owned by the executor (see above) */
     int npool, cap_pool;
     ts_table **pool_tables;     /* source tables kept alive for views (read_h5 results) */

@@ -30,7 +30,7 @@ static ts_sql_keyword keyword_of(const char *s, size_t len)
         up[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 'a' + 'A') : s[i];
     up[len] = '\0';
     for (int k = 1; k < TS_KW_COUNT_; k++)
-        if (strcmp(up, kw_names[k]) == 0)
+        if (kw_names[k][0] == up[0] && strcmp(up, kw_names[k]) == 0)
             return (ts_sql_keyword)k;
     return TS_KW_NONE;
 }

@@ -68,7 +68,9 @@ struct ts_sql_plan {
     char *path, *group;
     char **source_names;    /* CSV / H5 / CATALOG: the source column name of cols[i] */
     void *source;           /* CSV: the files and inferred schema; H5: the table read while binding */
-    int64_t rows_rejected;  /* CSV: rows that did not parse (reported as a warning) */
+    int64_t rows_rejected;  /* CSV: rows that did not parse */
+    int ignore_errors;      /* CSV: skip rows that do not parse (default: an error naming the first) */
+    char *rejects_name;     /* CSV: keep them as catalog table rejects_name (file, line, reason, raw_line) */
     /* RANGE */
     int64_t range_start, range_stop, range_step;
     /* VALUES: nrows * ncols constant expressions */

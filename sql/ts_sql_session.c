@@ -114,7 +114,7 @@ static void run_init(stmt_run *r, ts_sql_session *s, ts_sql_script *script)
 {
     memset(r, 0, sizeof *r);
     r->s = s, r->script = script;
-    r->x = (ts_sql_exec){.ctx = s->ctx, .catalog = &s->catalog, .src = script};
+    r->x = (ts_sql_exec){.ctx = s->ctx, .catalog = &s->catalog, .src = script, .quiet = s->opt.quiet};
     r->b = (ts_sql_binder){.ctx = s->ctx, .script = script, .src = script, .catalog = &s->catalog,
                            .next_id = s->next_id, .exec = &r->x};
 }

@@ -7,9 +7,13 @@
 #include <strings.h>
 
 #include "ts_csv_schema.h"
+#include "ts_dict_encode.h"
 #include "ts_h5_read.h"
 #include "ts_scan.h"
 #include "ts_sql_parse.h"
+
+/* read_csv dictionary-encodes a string column with at most this many distinct values over all ranks */
+#define TS_SQL_DICT_MAX (1 << 20)
 
 #define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
 
@@ -121,12 +125,20 @@ static ts_err column_types(ts_sql_binder *b, const ts_sql_arg *a, ts_csv_column_
     return TS_OK;
 }
 
+static int find_column(const ts_table *t, const char *name)
+{
+    for (int k = 0; k < t->ncols; k++)
+        if (t->cols[k] && !strcmp(t->cols[k]->name, name))
+            return k;
+    return -1;
+}
+
 /* ---- read_csv ------------------------------------------------------------------------------------------------- */
 
 static ts_err csv_options(ts_sql_binder *b, const ts_sql_from *f, ts_csv_infer_opts *o)
 {
     static const char *const KNOWN[] = {"header", "delim", "sep", "columns", "types", "dtypes", "sample_size",
-                                        "auto_detect", "quote", NULL};
+                                        "auto_detect", "quote", "ignore_errors", "rejects", NULL};
     TS_TRY(check_named(b, f, KNOWN));
     *o = (ts_csv_infer_opts){.header = -1};
     const ts_sql_arg *a;
@@ -168,6 +180,13 @@ static ts_err bind_csv(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out
     TS_TRY(string_arg(b, pe, "read_csv's path", &pattern));
     ts_csv_infer_opts opts;
     TS_TRY(csv_options(b, f, &opts));
+    const ts_sql_arg *a;
+    int64_t ignore = 0;
+    const char *rejects = NULL;
+    if ((a = named(f, "ignore_errors")))
+        TS_TRY(int_arg(b, a->value, "ignore_errors", &ignore));
+    if ((a = named(f, "rejects")))
+        TS_TRY(string_arg(b, a->value, "rejects", &rejects));
     csv_source *src = ts_sql_alloc(b->script, sizeof *src);
     if (!src)
         return NOMEM(b, f->pos);
@@ -199,12 +218,80 @@ static ts_err bind_csv(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out
     }
     p->path = ts_sql_strdup(b->script, pattern);
     p->source = src;
+    p->ignore_errors = ignore != 0;
+    p->rejects_name = rejects ? ts_sql_strdup(b->script, rejects) : NULL;
     int64_t bytes = 0;
     for (int i = 0; i < n; i++)
         bytes += src->files[i].size;
     p->est_rows = (double)bytes / 40.0; /* without a sample's line length: a typical narrow CSV row */
     *out = p;
     return TS_OK;
+}
+
+/* The rejects as a table: file, line (1-based), reason, raw_line. */
+static ts_err rejects_table(const csv_source *src, const ts_csv_inferred *inf, const ts_scan *scan, ts_table **out)
+{
+    ts_column *file, *line, *reason, *raw, *pos, *code;
+    TS_TRY(ts_table_need(scan->rejects, "__pos", &pos));
+    TS_TRY(ts_table_need(scan->rejects, "reason", &code));
+    TS_TRY(ts_table_need(scan->rejects, "raw_line", &raw));
+    TS_TRY(ts_table_new("rejects", out));
+    TS_TRY(ts_table_add(*out, "file", TS_T_STRING, 0, NULL, &file));
+    TS_TRY(ts_table_add(*out, "line", TS_T_INT64, 0, NULL, &line));
+    TS_TRY(ts_table_add(*out, "reason", TS_T_STRING, 0, NULL, &reason));
+    ts_column *raw_copy;
+    TS_TRY(ts_column_new_like(raw, &raw_copy));
+    TS_TRY(ts_table_adopt(*out, raw_copy));
+    TS_TRY(ts_column_append_rows(raw_copy, raw, NULL, raw->len));
+    TS_TRY(ts_column_reserve(line, pos->len, 0));
+    for (int64_t i = 0; i < pos->len; i++) {
+        const int64_t p = TS_COL(pos, int64_t)[i];
+        const char *base = src->files[ts_pos_file(p)].base, *why = ts_csv_inferred_reason(inf, TS_COL(code, int32_t)[i]);
+        TS_TRY(ts_column_append_string(file, base, (int64_t)strlen(base)));
+        TS_TRY(ts_column_append_string(reason, why, (int64_t)strlen(why)));
+        TS_COL(line, int64_t)[i] = ts_pos_line(p);
+    }
+    line->len = pos->len;
+    return TS_OK;
+}
+
+/* Rows that did not parse: an error naming the first one (DuckDB's default), or with ignore_errors a warning;
+ * with rejects='name' they also become catalog table `name`. */
+static ts_err csv_rejects(ts_sql_exec *x, ts_sql_plan *p, const ts_csv_inferred *inf, const ts_scan *scan,
+                          int64_t rows_read)
+{
+    const csv_source *src = p->source;
+    if (p->rejects_name) {
+        ts_table *t = NULL;
+        ts_err err = ts_ctx_check(x->ctx, rejects_table(src, inf, scan, &t));
+        if (!err)
+            err = ts_sql_catalog_put(x->catalog, p->rejects_name, t, p->rows_rejected, NULL, NULL);
+        else
+            ts_table_free(t);
+        TS_TRY(err);
+    }
+    if (p->ignore_errors || p->rejects_name) {
+        if (x->ctx->rank == 0 && !x->quiet)
+            fprintf(stderr, "warning: read_csv('%s'): %lld of %lld rows rejected%s%s\n", p->path,
+                    (long long)p->rows_rejected, (long long)rows_read, p->rejects_name ? ", see table " : "",
+                    p->rejects_name ? p->rejects_name : "");
+        return TS_OK;
+    }
+    /* the first rejected row in input order: each rank's first, the smallest position wins */
+    ts_column *pos, *code;
+    TS_TRY(ts_table_need(scan->rejects, "__pos", &pos));
+    TS_TRY(ts_table_need(scan->rejects, "reason", &code));
+    int64_t first = pos->len ? TS_COL(pos, int64_t)[0] : INT64_MAX;
+    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT64_T, MPI_MIN, x->ctx->comm));
+    ts_err err = TS_OK;
+    if (pos->len && TS_COL(pos, int64_t)[0] == first)
+        err = ts_error_raise(TS_ERR_DATA, __FILE__, __LINE__, __func__, "%s:%lld: %s (read_csv rejects %lld of "
+                             "%lld rows; pass ignore_errors=true to skip them, rejects='name' to keep them in a "
+                             "table, or columns={...} to set types)", src->files[ts_pos_file(first)].path,
+                             (long long)ts_pos_line(first), ts_csv_inferred_reason(inf, TS_COL(code, int32_t)[0]),
+                             (long long)p->rows_rejected, (long long)rows_read);
+    TS_TRY(ts_ctx_check(x->ctx, err));
+    TS_FAIL(TS_ERR_INTERNAL, "read_csv: rejected rows but no rank reported the first");
 }
 
 static ts_err exec_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
@@ -221,29 +308,47 @@ static ts_err exec_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
     }
     ts_scan scan;
     TS_TRY(ts_scan_csv_files(x->ctx, src->files, src->nfiles, &inf.spec, &scan));
-    ts_err err = TS_OK;
     int64_t counts[2] = {scan.rows_read, ts_table_rows(scan.rejects)};
-    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, x->ctx->comm));
+    ts_err err = ts_mpi_status(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, x->ctx->comm),
+                               "MPI_Allreduce", __FILE__, __LINE__, __func__);
     p->rows_rejected = counts[1];
-    if (counts[1] && x->ctx->rank == 0)
-        fprintf(stderr, "warning: read_csv('%s'): %lld of %lld rows rejected (values that do not parse as their "
-                "column's type; columns=/types= set types explicitly)\n", p->path, (long long)counts[1],
-                (long long)counts[0]);
-    int idx[TS_MAX_COLS];
-    char *names[TS_MAX_COLS];
-    for (int c = 0; c < p->ncols; c++) {
-        idx[c] = -1;
-        for (int k = 0; k < scan.clean->ncols; k++)
-            if (!strcmp(scan.clean->cols[k]->name, p->source_names[c]))
-                idx[c] = k;
-        names[c] = p->cols[c].id;
+    if (!err && counts[1])
+        err = csv_rejects(x, p, &inf, &scan, counts[0]);
+    if (err) {
+        ts_scan_free(&scan);
+        return err;
     }
-    ts_table *clean = scan.clean;
+    /* the scan's table becomes the node's output: its columns renamed to the plan's ids, the others dropped */
+    ts_table *clean = scan.clean, *res;
     scan.clean = NULL;
     ts_scan_free(&scan);
-    err = ts_sql_exec_keep_table(x, clean);
-    if (!err)
-        err = ts_sql_exec_rename_view(x, clean, idx, names, p->ncols, out);
+    err = ts_table_new("read_csv", &res);
+    for (int c = 0; !err && c < p->ncols; c++) {
+        const int k = find_column(clean, p->source_names[c]);
+        if (k < 0) {
+            err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "read_csv: no column '%s'",
+                                 p->source_names[c]);
+            break;
+        }
+        snprintf(clean->cols[k]->name, TS_NAME_MAX, "%s", p->cols[c].id);
+        err = ts_table_adopt(res, clean->cols[k]);
+        clean->cols[k] = NULL;
+    }
+    int kept = 0;
+    for (int k = 0; k < clean->ncols; k++)
+        if (clean->cols[k])
+            clean->cols[kept++] = clean->cols[k];
+    clean->ncols = kept;
+    ts_table_free(clean);
+    /* strings with few distinct values become dictionary codes: group-bys, joins and sorts then work on int32 */
+    for (int c = 0; !err && c < res->ncols; c++) {
+        int encoded;
+        if (res->cols[c]->type == TS_T_STRING)
+            err = ts_dict_encode(x->ctx, res, res->cols[c]->name, TS_SQL_DICT_MAX, &encoded);
+    }
+    if (err)
+        ts_table_free(res), res = NULL;
+    *out = res;
     return err;
 }
 

@@ -267,6 +267,7 @@ typedef struct ref {
     val (*cells)[NCOL]; /* cells[g][c] */
     int64_t *part;      /* part[g]: smallest row of g's partition */
     int64_t *pos;       /* pos[g]: position in the partition's order, ties broken by id */
+    char *lead;         /* lead[g]: g has the smallest id of its peer group */
     int64_t **members;  /* members[g]: rows of g's partition (shared per partition) */
     int64_t *nmembers;
 } ref;
@@ -311,7 +312,7 @@ static void ref_build(ref *R, const scenario *sc)
     const int64_t n = sc->n;
     R->sc = sc, R->n = n;
     R->cells = malloc(sizeof *R->cells * (size_t)(n + 1));
-    R->part = malloc(8 * (size_t)(n + 1)), R->pos = malloc(8 * (size_t)(n + 1));
+    R->part = malloc(8 * (size_t)(n + 1)), R->pos = malloc(8 * (size_t)(n + 1)), R->lead = malloc((size_t)n + 1);
     R->members = calloc((size_t)n + 1, sizeof *R->members), R->nmembers = calloc((size_t)n + 1, 8);
     for (int64_t g = 0; g < n; g++)
         for (int c = 0; c < NCOL; c++)
@@ -331,9 +332,12 @@ static void ref_build(ref *R, const scenario *sc)
     for (int64_t g = 0; g < n; g++) {
         const int64_t p = R->part[g], *m = R->members[p];
         int64_t pos = 0;
+        R->lead[g] = 1;
         for (int64_t k = 0; k < R->nmembers[p]; k++) {
             const int d = ocmp(R, m[k], g);
             pos += d < 0 || (d == 0 && m[k] < g);
+            if (d == 0 && m[k] < g)
+                R->lead[g] = 0;
         }
         R->pos[g] = pos;
     }
@@ -343,7 +347,7 @@ static void ref_free(ref *R)
 {
     for (int64_t g = 0; g < R->n; g++)
         free(R->members[g]);
-    free(R->cells), free(R->part), free(R->pos), free(R->members), free(R->nmembers);
+    free(R->cells), free(R->part), free(R->pos), free(R->lead), free(R->members), free(R->nmembers);
 }
 
 /* 1 when row j is in the frame of row i (same partition), from the definitions. */
@@ -382,16 +386,10 @@ static val expect(const ref *R, const ts_window_fn *fn, int64_t i, double *tol)
     const int64_t p = R->part[i], *m = R->members[p], np = R->nmembers[p];
     const int xc = fn->input ? col_index(fn->input) : -1;
     *tol = 0;
-    int64_t before = 0, upto = 0, dense = 0;
-    for (int64_t k = 0; k < np; k++) {
+    int64_t before = 0, upto = 0, dense = 0; /* dense: peer groups before i, each counted at its smallest id */
+    for (int64_t k = 0; fn->kind <= TS_WIN_CUME_DIST && k < np; k++) {
         const int d = ocmp(R, m[k], i);
-        before += d < 0, upto += d <= 0;
-        if (d < 0) { /* count distinct peer groups before i: each counted at its smallest id */
-            int first = 1;
-            for (int64_t q = 0; q < np && first; q++)
-                first = !(m[q] < m[k] && ocmp(R, m[q], m[k]) == 0);
-            dense += first;
-        }
+        before += d < 0, upto += d <= 0, dense += d < 0 && R->lead[m[k]];
     }
     switch (fn->kind) {
     case TS_WIN_ROW_NUMBER: return vint(R->pos[i] + 1);

@@ -145,14 +145,13 @@ static char *sl_join(char **lines, int from, int to)
 static ts_err sl_header(const char *path, int line, const char *h, sl_case *c)
 {
     char word[16], letters[64], mode[16];
-    memset(c, 0, sizeof *c);
     c->line = line;
     const int n = sscanf(h, "%15s %63s %15s", word, letters, mode);
     if (n == 2 && strcmp(word, "statement") == 0 && strcmp(letters, "ok") == 0)
         c->kind = SL_STMT_OK;
     else if (n == 2 && strcmp(word, "statement") == 0 && strcmp(letters, "error") == 0)
         c->kind = SL_STMT_ERROR;
-    else if (n >= 2 && strcmp(word, "query") == 0 && strspn(letters, "ITRB") == strlen(letters)) {
+    else if (n >= 2 && strcmp(word, "query") == 0 && strspn(letters, "ITR") == strlen(letters)) {
         c->kind = SL_QUERY;
         c->ncols = (int)strlen(letters);
         if (n == 3 && strcmp(mode, "rowsort") == 0)
@@ -165,16 +164,42 @@ static ts_err sl_header(const char *path, int line, const char *h, sl_case *c)
     return TS_OK;
 }
 
+/* Reads the record whose header is lines[*i] into c (SQL, then after `----` the expected lines) and moves *i
+ * past it. */
+static ts_err sl_record(const char *path, char **lines, int n, int *i, sl_case *c)
+{
+    TS_TRY(sl_header(path, *i + 1, lines[*i], c));
+    const int from = ++*i;
+    while (*i < n && !sl_blank(lines[*i]) && strcmp(lines[*i], "----") != 0)
+        ++*i;
+    if (*i == from)
+        TS_FAIL(TS_ERR_USAGE, "%s:%d: a record without SQL", path, c->line);
+    if (!(c->sql = sl_join(lines, from, *i)))
+        TS_FAIL(TS_ERR_NOMEM, "%s: out of memory", path);
+    if (*i == n || strcmp(lines[*i], "----") != 0) {
+        if (c->kind == SL_QUERY)
+            TS_FAIL(TS_ERR_USAGE, "%s:%d: a query without '----'", path, c->line);
+        return TS_OK;
+    }
+    const int b = ++*i;
+    while (*i < n && !sl_blank(lines[*i]))
+        ++*i;
+    if (*i > b && !(c->expect = malloc(sizeof *c->expect * (size_t)(*i - b))))
+        TS_FAIL(TS_ERR_NOMEM, "%s: out of memory", path);
+    for (int k = b; k < *i; k++)
+        c->expect[c->nexpect++] = lines[k];
+    return TS_OK;
+}
+
+/* Reads and parses a test file into f (emptied again on failure). */
 static ts_err sl_parse(const char *path, sl_file *f)
 {
     char **lines = NULL;
     TS_TRY(sl_read_text(path, &f->text));
     const int n = sl_lines(f->text, &lines);
-    if (n < 0)
-        TS_FAIL(TS_ERR_NOMEM, "%s: out of memory", path);
-    int cap = 0;
-    ts_err err = TS_OK;
-    for (int i = 0; i < n && err == TS_OK;) {
+    ts_err err = n < 0 ? ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "%s: out of memory", path)
+                       : TS_OK;
+    for (int i = 0, cap = 0; i < n && err == TS_OK;) {
         if (sl_blank(lines[i]) || lines[i][0] == '#') {
             i++;
             continue;
@@ -187,36 +212,8 @@ static ts_err sl_parse(const char *path, sl_file *f)
             }
             f->cases = grown;
         }
-        sl_case *c = &f->cases[f->ncases];
-        if ((err = sl_header(path, i + 1, lines[i], c)) != TS_OK)
-            break;
-        f->ncases++;
-        const int from = ++i;
-        while (i < n && !sl_blank(lines[i]) && strcmp(lines[i], "----") != 0)
-            i++;
-        if (i == from) {
-            err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__, "%s:%d: a record without SQL", path,
-                                 c->line);
-            break;
-        }
-        c->sql = sl_join(lines, from, i);
-        if (i < n && strcmp(lines[i], "----") == 0) {
-            const int b = ++i;
-            while (i < n && !sl_blank(lines[i]))
-                i++;
-            if (i > b && (c->expect = malloc(sizeof *c->expect * (size_t)(i - b))) == NULL) {
-                free(c->sql);
-                c->sql = NULL;
-            }
-            for (int k = b; c->expect && k < i; k++)
-                c->expect[c->nexpect++] = lines[k];
-        } else if (c->kind == SL_QUERY) {
-            err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__, "%s:%d: a query without '----'", path,
-                                 c->line);
-            break;
-        }
-        if (!c->sql)
-            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "%s: out of memory", path);
+        memset(&f->cases[f->ncases], 0, sizeof f->cases[0]);
+        err = sl_record(path, lines, n, &i, &f->cases[f->ncases++]);
     }
     free(lines);
     if (err != TS_OK) {

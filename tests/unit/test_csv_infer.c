@@ -122,8 +122,15 @@ static void test_overrides(void)
     const ts_csv_column_type t3[] = {{.name = "x", .type = TS_T_INT32}, {.name = "y", .type = TS_T_FLOAT64}};
     o = (ts_csv_infer_opts){.header = -1, .columns = t3, .ncolumns = 2, .columns_all = 1};
     expect("1,2\n3,4\n", &o, "x:BIGINT,y:DOUBLE", 0, ','); /* INTEGER is read as BIGINT in int32 range */
+    expect("p,q\n3,4\n", &o, "x:BIGINT,y:DOUBLE", 1, ',');  /* 'p' is no INTEGER: a header (DuckDB) */
     o.header = 1;
-    expect("p,q\n3,4\n", &o, "x:BIGINT,y:DOUBLE", 1, ',');
+    expect("1,2\n3,4\n", &o, "x:BIGINT,y:DOUBLE", 1, ',');
+    const ts_csv_column_type t5[] = {{.name = "x", .type = TS_T_STRING}, {.name = "y", .type = TS_T_STRING}};
+    o = (ts_csv_infer_opts){.header = -1, .columns = t5, .ncolumns = 2, .columns_all = 1};
+    expect("1,2\n3,4\n", &o, "x:VARCHAR,y:VARCHAR", 1, ','); /* all VARCHAR: line 1 is a header (DuckDB) */
+    o.header = 0;
+    expect("1,2\n3,4\n", &o, "x:VARCHAR,y:VARCHAR", 0, ',');
+    o = (ts_csv_infer_opts){.header = 1, .columns = t3, .ncolumns = 2, .columns_all = 1};
     CHECK(infer("1,2,3\n", &o, &inf) == TS_ERR_DATA, "columns= with a different field count");
     const ts_csv_column_type t4[] = {{.name = "x", .type = TS_T_DECIMAL, .precision = 5, .scale = 5}};
     o = (ts_csv_infer_opts){.header = -1, .columns = t4, .ncolumns = 1, .columns_all = 1};

@@ -93,6 +93,9 @@ static void n_div(const row *x, double *v, int *ok) { *v = x->f / (double)x->a, 
 static void n_lt(const row *x, double *v, int *ok) { *v = (double)x->a < x->f, *ok = x->va && x->vf; }
 static void n_eq_dict(const row *x, double *v, int *ok) { *v = x->s == 2, *ok = x->vs; }
 static void n_ne_missing(const row *x, double *v, int *ok) { *v = 1, *ok = x->vs; } /* 'nope' is no code */
+/* dictionary values order by their bytes: "failed" < "p" < "pending" < "success" */
+static void n_lt_dict(const row *x, double *v, int *ok) { *v = x->s == 0, *ok = x->vs; }
+static void n_ge_dict(const row *x, double *v, int *ok) { *v = x->s != 0, *ok = x->vs; }
 static void n_isnull(const row *x, double *v, int *ok) { *v = !x->vf, *ok = 1; }
 static void n_coalesce(const row *x, double *v, int *ok) { *v = x->vf ? x->f : -1.0, *ok = 1; }
 
@@ -141,6 +144,8 @@ static void test_random(const ts_table *t)
     check_expr("a < f", ts_x_op(TS_X_LT, ts_x_col("a"), ts_x_col("f")), t, n_lt);
     check_expr("s = 'success'", ts_x_op(TS_X_EQ, ts_x_col("s"), ts_x_string("success")), t, n_eq_dict);
     check_expr("'nope' <> s", ts_x_op(TS_X_NE, ts_x_string("nope"), ts_x_col("s")), t, n_ne_missing);
+    check_expr("s < 'p'", ts_x_op(TS_X_LT, ts_x_col("s"), ts_x_string("p")), t, n_lt_dict);
+    check_expr("'p' <= s", ts_x_op(TS_X_LE, ts_x_string("p"), ts_x_col("s")), t, n_ge_dict);
     check_expr("f IS NULL", ts_x_op(TS_X_IS_NULL, ts_x_col("f"), NULL), t, n_isnull);
     check_expr("COALESCE(f, -1)", ts_x_op(TS_X_COALESCE, ts_x_col("f"), ts_x_int(-1)), t, n_coalesce);
     check_expr("a > 0 AND f < 0",
@@ -181,8 +186,8 @@ static void test_errors(const ts_table *t)
     e = ts_x_op(TS_X_AND, ts_x_col("a"), ts_x_col("f"));
     CHECK(ts_expr_eval(e, t, "x", &c) == TS_ERR_USAGE, "AND of numbers is refused");
     ts_expr_free(e);
-    e = ts_x_op(TS_X_LT, ts_x_col("s"), ts_x_string("p"));
-    CHECK(ts_expr_eval(e, t, "x", &c) == TS_ERR_USAGE, "ordering a dictionary column is refused");
+    e = ts_x_op(TS_X_LT, ts_x_col("s"), ts_x_col("a"));
+    CHECK(ts_expr_eval(e, t, "x", &c) == TS_ERR_USAGE, "a dictionary column against a number is refused");
     ts_expr_free(e);
     e = ts_x_op(TS_X_YEAR, ts_x_col("a"), NULL);
     CHECK(ts_expr_eval(e, t, "x", &c) == TS_ERR_USAGE, "year() of an integer is refused");

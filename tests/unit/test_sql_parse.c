@@ -74,7 +74,8 @@ static void pr_order(sb *b, const ts_sql_order *o, int n)
         }
         put(b, "(");
         pr_expr(b, o[k].expr);
-        put(b, "%s%s)", o[k].desc ? " desc" : "", o[k].nulls == 1 ? " nulls-first" : o[k].nulls == 2 ? " nulls-last" : "");
+        const char *nulls = o[k].nulls == 1 ? " nulls-first" : o[k].nulls == 2 ? " nulls-last" : "";
+        put(b, "%s%s)", o[k].desc ? " desc" : "", nulls);
     }
     put(b, ")");
 }
@@ -595,8 +596,10 @@ static void test_functions(void)
     EXPECT_EXPR("a::double precision", "(cast a DOUBLE)");
     EXPECT_EXPR("a::int4 + a::smallint + a::tinyint + a::integer", 
                 "(+ (+ (+ (cast a INTEGER) (cast a INTEGER)) (cast a INTEGER)) (cast a INTEGER))");
-    EXPECT_EXPR("a::bigint, a::int8, a::long, a::hugeint", "(cast a BIGINT) (cast a BIGINT) (cast a BIGINT) (cast a BIGINT)");
-    EXPECT_EXPR("a::float, a::real, a::float8, a::double", "(cast a DOUBLE) (cast a DOUBLE) (cast a DOUBLE) (cast a DOUBLE)");
+    EXPECT_EXPR("a::bigint, a::int8, a::long, a::hugeint",
+                "(cast a BIGINT) (cast a BIGINT) (cast a BIGINT) (cast a BIGINT)");
+    EXPECT_EXPR("a::float, a::real, a::float8, a::double",
+                "(cast a DOUBLE) (cast a DOUBLE) (cast a DOUBLE) (cast a DOUBLE)");
     EXPECT_EXPR("a::text, a::string, a::char(3), a::bool, a::boolean, a::date",
                 "(cast a VARCHAR) (cast a VARCHAR) (cast a VARCHAR) (cast a BOOLEAN) (cast a BOOLEAN) (cast a DATE)");
     EXPECT_EXPR("EXTRACT(year FROM d)", "(extract 'year' d)");
@@ -639,8 +642,10 @@ static void test_queries(void)
     EXPECT_SX("SELECT 1 WHERE false", "(select (1) (where false))");
     EXPECT_SX("SELECT 1 UNION SELECT 2 UNION ALL SELECT 3",
               "(union-all (union (select (1)) (select (2))) (select (3)))");
-    EXPECT_SX("SELECT 1 UNION SELECT 2 INTERSECT SELECT 3", "(union (select (1)) (intersect (select (2)) (select (3))))");
-    EXPECT_SX("SELECT 1 INTERSECT SELECT 2 EXCEPT SELECT 3", "(except (intersect (select (1)) (select (2))) (select (3)))");
+    EXPECT_SX("SELECT 1 UNION SELECT 2 INTERSECT SELECT 3",
+              "(union (select (1)) (intersect (select (2)) (select (3))))");
+    EXPECT_SX("SELECT 1 INTERSECT SELECT 2 EXCEPT SELECT 3",
+              "(except (intersect (select (1)) (select (2))) (select (3)))");
     EXPECT_SX("SELECT 1 EXCEPT DISTINCT SELECT 2 UNION DISTINCT SELECT 3",
               "(union (except (select (1)) (select (2))) (select (3)))");
     EXPECT_SX("(SELECT 1 ORDER BY 1 LIMIT 1) UNION (SELECT 2) ORDER BY 1",
@@ -665,7 +670,8 @@ static void test_from(void)
     EXPECT_SX("SELECT * FROM a JOIN b ON a.x = b.x LEFT JOIN c USING (x, y)",
               "(select (*) (from (join left (join inner a b (on (= a.x b.x))) c (using x y))))");
     EXPECT_SX("SELECT * FROM a INNER JOIN b ON 1 RIGHT OUTER JOIN c ON 2 FULL JOIN d ON 3 CROSS JOIN e "
-              "SEMI JOIN f ON 4 ANTI JOIN g ON 5 LEFT OUTER JOIN h ON 6 FULL OUTER JOIN i USING (k) RIGHT JOIN j ON 7",
+              "SEMI JOIN f ON 4 ANTI JOIN g ON 5 LEFT OUTER JOIN h ON 6 FULL OUTER JOIN i USING (k) "
+              "RIGHT JOIN j ON 7",
               "(select (*) (from (join right (join full (join left (join anti (join semi (join cross (join full "
               "(join right (join inner a b (on 1)) c (on 2)) d (on 3)) e) f (on 4)) g (on 5)) h (on 6)) i (using k)) "
               "j (on 7))))");
@@ -691,7 +697,8 @@ static void test_from(void)
               "(select (*) (from (as (read_csv 'data/*.csv' (= sep ',') (= header true) (= columns {a 'BIGINT' "
               "B c 'DATE'}) (= names (list_value 'a' 'b'))) r)))");
     EXPECT_SX("SELECT * FROM read_h5('f.h5', '/grp') h", "(select (*) (from (as (read_h5 'f.h5' '/grp') h)))");
-    EXPECT_ERR_HAS("SELECT * FROM range(10), Read_CSV(x := 1)", "sql:1:37: syntax error: expected ',' or ')', found ':'");
+    EXPECT_ERR_HAS("SELECT * FROM range(10), Read_CSV(x := 1)",
+                   "sql:1:37: syntax error: expected ',' or ')', found ':'");
     EXPECT_SX("SELECT * FROM range(10), f()", "(select (*) (from (join cross (range 10) (f))))");
     EXPECT_SX("SELECT * FROM t(columns = {})", "(select (*) (from (t (= columns {}))))");
     EXPECT_SX("SELECT * FROM t WHERE a > 1 ORDER BY b", "(query (select (*) (from t) (where (> a 1))) (order b))");
@@ -766,8 +773,9 @@ static void test_errors(void)
                                           "  SELECT * FORM t\n           ^~~~");
     EXPECT_ERR("SELECT a FROM t WERE a = 1", "sql", "sql:1:17: syntax error: expected WHERE, found 'WERE'\n"
                                                      "  SELECT a FROM t WERE a = 1\n                  ^~~~");
-    EXPECT_ERR("SELECT a FROM t JION u ON a = b", "sql", "sql:1:17: syntax error: expected JOIN, found 'JION'\n"
-                                                          "  SELECT a FROM t JION u ON a = b\n                  ^~~~");
+    EXPECT_ERR("SELECT a FROM t JION u ON a = b", "sql",
+               "sql:1:17: syntax error: expected JOIN, found 'JION'\n  SELECT a FROM t JION u ON a = b\n"
+               "                  ^~~~");
     EXPECT_ERR("SELECT a FROM t ORDER BY a LIMT 5", "sql",
                "sql:1:28: syntax error: expected LIMIT, found 'LIMT'\n  SELECT a FROM t ORDER BY a LIMT 5\n"
                "                             ^~~~");
@@ -790,7 +798,8 @@ static void test_errors(void)
     EXPECT_ERR("SELECT 'abc", "sql", "sql:1:8: syntax error: unterminated string literal\n  SELECT 'abc\n         ^");
     EXPECT_ERR("SELECT \"abc", "sql",
                "sql:1:8: syntax error: unterminated quoted identifier\n  SELECT \"abc\n         ^");
-    EXPECT_ERR("SELECT 1 /* x", "sql", "sql:1:10: syntax error: unterminated comment\n  SELECT 1 /* x\n           ^~");
+    EXPECT_ERR("SELECT 1 /* x", "sql",
+               "sql:1:10: syntax error: unterminated comment\n  SELECT 1 /* x\n           ^~");
     EXPECT_ERR("SELECT 1 /* /* */", "sql",
                "sql:1:10: syntax error: unterminated comment\n  SELECT 1 /* /* */\n           ^~");
     EXPECT_ERR("SELECT 12abc", "sql", "sql:1:8: syntax error: malformed number\n  SELECT 12abc\n         ^~~~~");
@@ -809,12 +818,14 @@ static void test_errors(void)
     EXPECT_ERR("SELECT\ta,\tb FORM t", "sql",
                "sql:1:13: syntax error: expected FROM, found 'FORM'\n  SELECT\ta,\tb FORM t\n        \t  \t  ^~~~");
     /* multi-byte characters before the token take one column each */
-    EXPECT_ERR("SELECT 'ü' #", "sql", "sql:1:12: syntax error: unexpected character '#'\n  SELECT 'ü' #\n             ^");
+    EXPECT_ERR("SELECT 'ü' #", "sql",
+               "sql:1:12: syntax error: unexpected character '#'\n  SELECT 'ü' #\n             ^");
     EXPECT_ERR("SELECT \x01", "sql",
                "sql:1:8: syntax error: unexpected character (byte 0x01)\n  SELECT ?\n         ^");
     EXPECT_ERR("SELECT a\r\nFORM t", "sql", "sql:2:1: syntax error: expected FROM, found 'FORM'\n  FORM t\n  ^~~~");
 
-    EXPECT_ERR_HAS("SELECT sum(x) OVER (ROWS 1 FOLLOWING)", "sql:1:21: syntax error: window frame starts after it ends");
+    EXPECT_ERR_HAS("SELECT sum(x) OVER (ROWS 1 FOLLOWING)",
+                   "sql:1:21: syntax error: window frame starts after it ends");
     EXPECT_ERR_HAS("SELECT sum(x) OVER (ROWS BETWEEN CURRENT ROW AND 1 PRECEDING)", "window frame starts after");
     EXPECT_ERR_HAS("SELECT sum(x) OVER (ROWS BETWEEN UNBOUNDED FOLLOWING AND UNBOUNDED FOLLOWING)",
                    "window frame starts after");
@@ -1154,7 +1165,10 @@ static void test_random(void)
         int n = snprintf(buf, sizeof buf, "%.*s", (int)at, src);
         switch (ts_rng_below(&rng, 3)) {
         case 0: break;
-        case 1: n += snprintf(buf + n, sizeof buf - (size_t)n, "%.*s %.*s", (int)(end - at), src + at, (int)(end - at), src + at); break;
+        case 1: /* the word twice */
+            n += snprintf(buf + n, sizeof buf - (size_t)n, "%.*s %.*s", (int)(end - at), src + at, (int)(end - at),
+                          src + at);
+            break;
         default: n += snprintf(buf + n, sizeof buf - (size_t)n, "%s", vocab[ts_rng_below(&rng, (uint64_t)nvocab)]);
         }
         snprintf(buf + n, sizeof buf - (size_t)n, "%s", src + end);

@@ -1,0 +1,370 @@
+#include "ts_clean.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_csv_table.h"
+#include "ts_dedup.h"
+#include "ts_exchange.h"
+#include "ts_mem.h"
+#include "ts_sort.h"
+#include "ts_table_rules.h"
+
+/* ---- @FILE values ------------------------------------------------------------------------------------------ */
+
+/* The column's strings as NUL-terminated copies, handed to ts_rules_set_values. */
+static ts_err set_values_from(ts_rules *rules, int field, const char *file, const ts_column *col)
+{
+    const int64_t n = col->len, *off = TS_COL(col, int64_t);
+    if (n < 1 || n > 64)
+        TS_FAIL(TS_ERR_USAGE, "column '%s': values=@%s:%s has %lld values (1 to 64 are accepted)",
+                rules->spec.fields[field].name, file, rules->ref_column[field], (long long)n);
+    char **v = calloc((size_t)n, sizeof *v);
+    ts_err err = v ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int64_t i = 0; !err && i < n; i++)
+        if (!(v[i] = strndup(col->bytes + off[i], (size_t)(off[i + 1] - off[i]))))
+            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory copying values");
+    if (!err)
+        err = ts_rules_set_values(rules, field, (const char *const *)v, (int)n);
+    for (int64_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+    return err;
+}
+
+/* Rank 0 reads FILE's COLUMN as text. */
+static ts_err read_values(const ts_rules *rules, int field, const char *ref_dir, ts_table **out)
+{
+    const char *file = rules->ref_file[field];
+    char path[4200];
+    const int len = file[0] == '/' || !ref_dir ? snprintf(path, sizeof path, "%s", file)
+                                               : snprintf(path, sizeof path, "%s/%s", ref_dir, file);
+    if (len < 0 || (size_t)len >= sizeof path)
+        TS_FAIL(TS_ERR_USAGE, "reference file path too long: %s/%s", ref_dir, file);
+    const ts_ref_column rc = {rules->ref_column[field], TS_REF_STRING};
+    return ts_read_csv_table(path, &rc, 1, out);
+}
+
+ts_err ts_clean_resolve_values(ts_ctx *ctx, ts_rules *rules, const char *ref_dir)
+{
+    for (int f = 0; f < rules->spec.nfields; f++) {
+        if (!rules->ref_file[f] || rules->spec.fields[f].accepted) /* inline, or supplied by the caller */
+            continue;
+        ts_table *t = NULL;
+        ts_err err = ctx->rank == 0 ? read_values(rules, f, ref_dir, &t) : TS_OK;
+        TS_TRY(ts_ctx_check(ctx, err));
+        err = ts_broadcast_table(ctx, &t, 0);
+        if (!err)
+            err = set_values_from(rules, f, rules->ref_file[f], t->cols[0]);
+        ts_table_free(t);
+        TS_TRY(ts_ctx_check(ctx, err));
+    }
+    return ts_rules_check_complete(rules); /* the same rules everywhere: every rank gets the same answer */
+}
+
+/* ---- duplicates -------------------------------------------------------------------------------------------- */
+
+/* Removes column `name` from t (keeping the order of the others) and returns it, or NULL when absent. */
+static ts_column *take_column(ts_table *t, const char *name)
+{
+    for (int i = 0; i < t->ncols; i++)
+        if (strcmp(t->cols[i]->name, name) == 0) {
+            ts_column *c = t->cols[i];
+            memmove(t->cols + i, t->cols + i + 1, sizeof *t->cols * (size_t)(t->ncols - i - 1));
+            t->ncols--;
+            return c;
+        }
+    return NULL;
+}
+
+/* Destination of each row: the line hash's high word mod P (the dedup's hash set mixes both words, so the
+ * residue class does not crowd its slots); counts[r] = rows for rank r. */
+static ts_err route_by_hash(const ts_ctx *ctx, const ts_table *keys, int32_t **dest, int64_t *counts)
+{
+    const int64_t n = ts_table_rows(keys);
+    const uint64_t *hi = TS_COL(ts_table_col(keys, "__hash_hi"), uint64_t);
+    int32_t *d = ts_big(4 * (size_t)(n + 1));
+    *dest = d;
+    if (!d)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory routing %lld line hashes", (long long)n);
+    memset(counts, 0, sizeof *counts * (size_t)ctx->size);
+    for (int64_t i = 0; i < n; i++)
+        counts[d[i] = (int32_t)(hi[i] % (uint64_t)ctx->size)]++;
+    return TS_OK;
+}
+
+/* Received rows come ordered by source rank (ts_exchange.h): from[r] of them from rank r. Tags each with its
+ * source, where the verdict goes back. */
+static ts_err tag_sources(const ts_ctx *ctx, ts_table *got, const int64_t *from)
+{
+    ts_column *src;
+    TS_TRY(ts_table_add(got, "__src", TS_T_INT32, 0, NULL, &src));
+    TS_TRY(ts_column_reserve(src, ts_table_rows(got), 0));
+    for (int r = 0; r < ctx->size; r++)
+        for (int64_t k = 0; k < from[r]; k++)
+            TS_COL(src, int32_t)[src->len++] = r;
+    if (src->len != ts_table_rows(got))
+        TS_FAIL(TS_ERR_INTERNAL, "line hashes: %lld rows announced, %lld received", (long long)src->len,
+                (long long)ts_table_rows(got));
+    return TS_OK;
+}
+
+/* The positions of the later copies among rows `dups` (with __src), sent back to the ranks that read them. */
+static ts_err send_home(ts_ctx *ctx, const ts_table *dups, ts_table **home)
+{
+    static const char *const pos[] = {"__pos"};
+    const int64_t n = ts_table_rows(dups);
+    ts_table *view = NULL;
+    int32_t *dest = ts_big(4 * (size_t)(n + 1));
+    ts_err err = dest ? ts_table_view(dups, pos, 1, &view)
+                      : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    if (!err)
+        memcpy(dest, ts_table_col(dups, "__src")->data, 4 * (size_t)n);
+    err = ts_ctx_check(ctx, err);
+    if (!err)
+        err = ts_exchange_rows(ctx, view, dest, home);
+    ts_table_free(view), ts_free(dest);
+    return err;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Positions (ascending, malloc'ed) of this rank's clean rows whose line copies an earlier line. Only (hash,
+ * position) pairs travel: partitioned by hash, every copy of a line meets the others on one rank. */
+static ts_err later_copies(ts_ctx *ctx, const ts_table *clean, int64_t **out, int64_t *nout)
+{
+    static const char *const keys[] = {"__hash_lo", "__hash_hi", "__pos"};
+    ts_table *view = NULL, *got = NULL, *dups = NULL, *home = NULL;
+    int32_t *dest = NULL;
+    int64_t *counts = calloc(2 * (size_t)ctx->size, sizeof *counts);
+    ts_err err = counts ? ts_table_view(clean, keys, 3, &view)
+                        : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    if (!err)
+        err = route_by_hash(ctx, view, &dest, counts);
+    err = ts_ctx_check(ctx, err);
+    if (!err)
+        err = ts_mpi_status(MPI_Alltoall(counts, 1, MPI_INT64_T, counts + ctx->size, 1, MPI_INT64_T, ctx->comm),
+                            "MPI_Alltoall of line-hash counts", __FILE__, __LINE__, __func__);
+    if (!err)
+        err = ts_exchange_rows(ctx, view, dest, &got);
+    ts_table_free(view), ts_free(dest);
+    if (!err)
+        err = tag_sources(ctx, got, counts + ctx->size);
+    if (!err)
+        err = ts_dedup(got, "__hash_lo", "__hash_hi", "__pos", &dups);
+    ts_table_free(got);
+    err = ts_ctx_check(ctx, err);
+    if (!err)
+        err = send_home(ctx, dups, &home);
+    const int64_t n = err ? 0 : ts_table_rows(home);
+    int64_t *pos = malloc(8 * (size_t)(n + 1));
+    if (!err && !pos)
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    if (!err) { /* one ascending run per rank that judged them: merge by sorting */
+        memcpy(pos, ts_table_col(home, "__pos")->data, 8 * (size_t)n);
+        qsort(pos, (size_t)n, sizeof *pos, cmp_i64);
+    }
+    ts_table_free(dups), ts_table_free(home), free(counts);
+    if (err) {
+        free(pos);
+        return err;
+    }
+    *out = pos, *nout = n;
+    return TS_OK;
+}
+
+/* Moves the clean rows at positions pos[0..n) (ascending) to the rejects with `reason` and their raw lines. */
+static ts_err reject_rows(ts_scan *s, const int64_t *pos, int64_t n, int reason)
+{
+    ts_table *clean = s->clean, *rej = s->rejects;
+    const int64_t m = ts_table_rows(clean), *cpos = TS_COL(ts_table_col(clean, "__pos"), int64_t);
+    int64_t *keep = ts_big(8 * (size_t)(m + 1)), nk = 0, j = 0;
+    if (!keep)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory rejecting duplicates");
+    for (int64_t i = 0; i < m; i++) { /* both ascending: a merge */
+        if (j < n && cpos[i] == pos[j])
+            j++;
+        else
+            keep[nk++] = i;
+    }
+    ts_err err = j == n ? TS_OK
+                        : ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                                         "duplicate at file %d line %lld is not among this rank's clean rows",
+                                         ts_pos_file(pos[j]), (long long)ts_pos_line(pos[j]));
+    if (!err)
+        err = ts_scan_fetch_lines(s, pos, n, ts_table_col(rej, "raw_line"));
+    ts_column *rpos = ts_table_col(rej, "__pos"), *why = ts_table_col(rej, "reason");
+    if (!err)
+        err = ts_column_reserve(rpos, rpos->len + n, 0);
+    if (!err)
+        err = ts_column_reserve(why, why->len + n, 0);
+    for (int64_t k = 0; !err && k < n; k++)
+        TS_COL(rpos, int64_t)[rpos->len++] = pos[k], TS_COL(why, int32_t)[why->len++] = reason;
+    if (!err && n)
+        ts_table_keep_rows(clean, keep, nk);
+    ts_free(keep);
+    return err;
+}
+
+ts_err ts_clean_dedup(ts_ctx *ctx, ts_clean *c)
+{
+    if (c->deduped)
+        return TS_OK;
+    c->deduped = 1;
+    if (c->rules->duplicate_reason < 0) /* these rules keep duplicates (and the scan hashed nothing) */
+        return TS_OK;
+    int64_t *pos = NULL, n = 0;
+    ts_err err = later_copies(ctx, c->scan.clean, &pos, &n);
+    if (!err) { /* the hashes are done with: drop them before compacting the clean rows */
+        ts_column_free(take_column(c->scan.clean, "__hash_lo"));
+        ts_column_free(take_column(c->scan.clean, "__hash_hi"));
+        err = reject_rows(&c->scan, pos, n, c->rules->duplicate_reason);
+        c->rows_duplicate = n;
+    }
+    free(pos);
+    return ts_ctx_check(ctx, err);
+}
+
+/* ---- steps, rejects, counts -------------------------------------------------------------------------------- */
+
+ts_err ts_clean_begin(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rules *rules, const char *ref_dir,
+                      ts_clean *c)
+{
+    memset(c, 0, sizeof *c);
+    c->rules = rules;
+    if (rules->spec.skip_blank) /* the same rules on every rank: all fail here together */
+        TS_FAIL(TS_ERR_USAGE, "cleaning rules for '%s': blank lines must be rows (skip_blank is not supported), so "
+                              "that every line ends in the clean rows or the rejects", rules->table);
+    ts_err err = ts_clean_resolve_values(ctx, rules, ref_dir);
+    if (!err)
+        err = ts_scan_csv_files(ctx, files, nfiles, &rules->spec, &c->scan);
+    if (!err)
+        err = ts_apply_table_rules(ctx, rules, ref_dir ? ref_dir : ".", &c->scan, NULL);
+    if (err) {
+        ts_clean_free(c);
+        TS_TRY(err);
+    }
+    snprintf(c->scan.clean->name, sizeof c->scan.clean->name, "%s", rules->table);
+    return TS_OK;
+}
+
+/* The public rejects layout from the scan's (__pos, reason, raw_line), whose columns it takes over. */
+static ts_err rejects_table(ts_scan *s, const ts_rules *rules, ts_table **out)
+{
+    ts_table *t;
+    ts_dict *names;
+    ts_column *file, *line, *why;
+    TS_TRY(ts_dict_new((const char *const *)rules->reasons, rules->nreasons, &names));
+    ts_err err = ts_table_new("rejects", &t);
+    if (!err)
+        err = ts_table_add(t, "file", TS_T_STRING, 0, NULL, &file);
+    if (!err)
+        err = ts_table_add(t, "line", TS_T_INT64, 0, NULL, &line);
+    if (!err)
+        err = ts_table_add(t, "reason", TS_T_DICT, 0, names, &why);
+    ts_dict_release(names); /* the column holds its own reference */
+    if (err) {
+        ts_table_free(t);
+        return err;
+    }
+    *out = t;
+    const ts_column *pos = ts_table_col(s->rejects, "__pos"), *code = ts_table_col(s->rejects, "reason");
+    const int64_t n = pos->len, *p = TS_COL(pos, int64_t);
+    int64_t bytes = 0;
+    for (int64_t i = 0; i < n; i++)
+        bytes += (int64_t)strlen(s->files[ts_pos_file(p[i])].base);
+    TS_TRY(ts_column_reserve(file, n, bytes));
+    TS_TRY(ts_column_reserve(line, n, 0));
+    TS_TRY(ts_column_reserve(why, n, 0));
+    for (int64_t i = 0; i < n; i++) {
+        const char *base = s->files[ts_pos_file(p[i])].base;
+        TS_TRY(ts_column_append_string(file, base, (int64_t)strlen(base)));
+        TS_COL(line, int64_t)[i] = ts_pos_line(p[i]);
+    }
+    memcpy(why->data, code->data, 4 * (size_t)n);
+    line->len = why->len = n;
+    TS_TRY(ts_table_adopt(t, take_column(s->rejects, "raw_line")));
+    return ts_table_adopt(t, take_column(s->rejects, "__pos"));
+}
+
+/* The scan's rejects come per range, then per table rule, then duplicates: put them in input order. */
+static ts_err order_rejects(ts_table **rej)
+{
+    static const char *const by_pos[] = {"__pos"};
+    const ts_column *pos = ts_table_col(*rej, "__pos");
+    for (int64_t i = 1; i < pos->len; i++)
+        if (TS_COL(pos, int64_t)[i] < TS_COL(pos, int64_t)[i - 1])
+            return ts_sort_local(rej, by_pos, 1);
+    return TS_OK;
+}
+
+/* Global counts: rows read, clean rows, rejects per reason; checks that every row is accounted for. */
+static ts_err global_counts(ts_ctx *ctx, const ts_clean *c, const ts_table *rej, ts_clean_result *out)
+{
+    const int nr = c->rules->nreasons;
+    int64_t local[2 + TS_RULES_MAX_REASONS] = {c->scan.rows_read, ts_table_rows(c->scan.clean)};
+    int64_t all[2 + TS_RULES_MAX_REASONS];
+    const ts_column *why = ts_table_col(rej, "reason");
+    for (int64_t i = 0; i < why->len; i++)
+        local[2 + TS_COL(why, int32_t)[i]]++;
+    TS_MPI(MPI_Allreduce(local, all, 2 + nr, MPI_INT64_T, MPI_SUM, ctx->comm));
+    out->rows_read = all[0], out->rows_clean = all[1], out->nreasons = nr;
+    for (int i = 0; i < nr; i++) {
+        out->reason_counts[i] = all[2 + i];
+        out->rows_rejected += all[2 + i];
+    }
+    if (out->rows_read != out->rows_clean + out->rows_rejected)
+        TS_FAIL(TS_ERR_INTERNAL, "cleaning '%s': %lld rows read but %lld clean + %lld rejected", c->rules->table,
+                (long long)out->rows_read, (long long)out->rows_clean, (long long)out->rows_rejected);
+    return TS_OK;
+}
+
+ts_err ts_clean_finish(ts_ctx *ctx, ts_clean *c, ts_clean_result *out)
+{
+    memset(out, 0, sizeof *out);
+    TS_TRY(ts_clean_dedup(ctx, c));
+    ts_table *rej = NULL;
+    ts_err err = order_rejects(&c->scan.rejects);
+    if (!err)
+        err = rejects_table(&c->scan, c->rules, &rej);
+    err = ts_ctx_check(ctx, err);
+    if (!err)
+        err = global_counts(ctx, c, rej, out);
+    if (err) {
+        ts_table_free(rej);
+        memset(out, 0, sizeof *out);
+        return err;
+    }
+    out->clean = c->scan.clean, out->rejects = rej;
+    c->scan.clean = NULL;
+    ts_scan_free(&c->scan); /* unmaps the input: every raw line a reject needs has been copied */
+    return TS_OK;
+}
+
+void ts_clean_free(ts_clean *c)
+{
+    ts_scan_free(&c->scan);
+    memset(c, 0, sizeof *c);
+}
+
+ts_err ts_clean_scan(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rules *rules, const char *ref_dir,
+                     ts_clean_result *out)
+{
+    ts_clean c;
+    memset(out, 0, sizeof *out);
+    TS_TRY(ts_clean_begin(ctx, files, nfiles, rules, ref_dir, &c));
+    const ts_err err = ts_clean_finish(ctx, &c, out);
+    ts_clean_free(&c);
+    return err;
+}
+
+void ts_clean_result_free(ts_clean_result *r)
+{
+    ts_table_free(r->clean), ts_table_free(r->rejects);
+    memset(r, 0, sizeof *r);
+}
