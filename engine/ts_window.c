@@ -3,7 +3,6 @@
 #include "ts_window.h"
 
 #include <string.h>
-#include <stdio.h>
 
 #include "ts_exchange.h"
 #include "ts_keyhash.h"
@@ -262,9 +261,7 @@ static ts_err sort_rows(ts_table **t, const ts_window_spec *spec)
     ts_sort_key keys[8];
     int nk = 0;
     if (spec->npartition > 0) {
-        double t0 = ts_now();
         TS_TRY(add_partition_column(*t, spec));
-        fprintf(stderr, "partids %.3f\n", ts_now() - t0);
         keys[nk++] = (ts_sort_key){PART_COL, 0, 0};
     }
     for (int k = 0; k < spec->norder; k++)
@@ -328,9 +325,7 @@ static ts_err eval_all(ts_table *t, const ts_window_spec *spec, const ts_win_lay
 /* Everything after the exchange, on this rank's rows. */
 static ts_err window_local(ts_table **t, const ts_window_spec *spec)
 {
-    double t0 = ts_now();
     ts_err err = sort_rows(t, spec);
-    fprintf(stderr, "sort %.3f\n", ts_now() - t0);
     if (err) {
         drop_column(*t, PART_COL);
         TS_TRY(err);
@@ -347,10 +342,8 @@ static ts_err window_local(ts_table **t, const ts_window_spec *spec)
     drop_column(*t, PART_COL);
     if (spec->npartition)
         ts_table_set_sorted(*t, NULL, 0); /* sorted by partition number: meaningless outside */
-    fprintf(stderr, "bounds %.3f\n", ts_now() - t0);
     if (!err)
         err = eval_all(*t, spec, &lay);
-    fprintf(stderr, "eval %.3f\n", ts_now() - t0);
     ts_free(pstart), ts_free(newpeer);
     TS_TRY(err);
     return TS_OK;
@@ -358,10 +351,8 @@ static ts_err window_local(ts_table **t, const ts_window_spec *spec)
 
 ts_err ts_window(ts_ctx *ctx, ts_table **t, const ts_window_spec *spec)
 {
-    double t0 = ts_now();
     TS_TRY(ts_ctx_check(ctx, check_spec(*t, spec)));
     TS_TRY(distribute(ctx, t, spec));
-    fprintf(stderr, "exchange %.3f\n", ts_now() - t0);
     TS_TRY(ts_ctx_check(ctx, window_local(t, spec)));
     return TS_OK;
 }

@@ -773,8 +773,7 @@ static ts_err bind_in_query(ts_sql_binder *b, ts_sql_plan **plan, const ts_sql_s
     if (!j->left_keys || !j->right_keys)
         return NOMEM(b, e->pos);
     j->left_keys[0] = lid, j->right_keys[0] = sub->cols[0].id, j->njoin_keys = 1;
-    if (negated)
-        snprintf(j->note, sizeof j->note, "NOT IN");
+    j->not_in = negated;
     *plan = j;
     return TS_OK;
 }
@@ -818,6 +817,114 @@ static ts_err bind_where(ts_sql_binder *b, const ts_sql_expr *where, select_stat
         }
     }
     return ts_sql_wrap_filter(b, &st->plan, conds, n);
+}
+
+/* ---- x IN (subquery) as a value: a mark join ---------------------------------------------------------------- */
+
+static ts_sql_expr *lit(ts_sql_binder *b, ts_sql_expr_kind kind, int64_t v, ts_sql_pos pos)
+{
+    ts_sql_expr *e = ts_sql_alloc(b->script, sizeof *e);
+    if (e)
+        *e = (ts_sql_expr){.kind = kind, .pos = pos, .ival = v};
+    return e;
+}
+
+/* (SELECT count(*) FROM sub [WHERE col IS NULL]) as a scalar subquery expression. */
+static ts_err count_of(ts_sql_binder *b, const ts_sql_expr *e, int nulls_only, ts_sql_expr **out)
+{
+    ts_sql_plan *sub, *agg = ts_sql_plan_new(b, TS_P_AGGREGATE, e->pos, 1);
+    TS_TRY(ts_sql_bind_query(b, e->query, &sub));
+    if (!agg || !(agg->aggs = ts_sql_alloc(b->script, sizeof *agg->aggs)) || !(*out = lit(b, TS_SQL_E_SUBQUERY, 0, e->pos)))
+        return NOMEM(b, e->pos);
+    if (nulls_only) {
+        ts_sql_expr **conds = ts_sql_alloc(b->script, sizeof *conds);
+        if (!conds || !(conds[0] = mk(b, TS_SQL_E_IS_NULL, TS_SQL_OP_NONE, e->pos, ts_sql_ref(b, sub->cols[0].id, e->pos), NULL)))
+            return NOMEM(b, e->pos);
+        TS_TRY(ts_sql_wrap_filter(b, &sub, conds, 1));
+    }
+    snprintf(agg->cols[0].name, TS_SQL_ID_MAX, "count");
+    ts_sql_new_id(b, "count", agg->cols[0].id);
+    agg->aggs[0].agg = (ts_agg){.kind = TS_AGG_COUNT, .output = agg->cols[0].id};
+    agg->naggs = 1, agg->in[0] = sub, agg->est_rows = 1;
+    (*out)->subplan = agg;
+    return TS_OK;
+}
+
+/* Left-joins the FROM plan with the subquery's distinct non-NULL values (each with a TRUE mark) and records the
+ * value of the IN expression: TRUE when marked, FALSE for an empty subquery, NULL when x is NULL or the subquery
+ * holds a NULL, else FALSE. */
+static ts_err mark_join(ts_sql_binder *b, const ts_sql_expr *e, select_state *st)
+{
+    const ts_sql_pos pos = e->pos;
+    ts_sql_plan *sub, *j;
+    TS_TRY(ts_sql_bind_query(b, e->query, &sub));
+    if (sub->ncols != 1)
+        return ts_sql_error_at(b->src, pos, TS_ERR_USAGE, "the IN subquery must return one column, not %d", sub->ncols);
+    ts_sql_expr **nn = ts_sql_alloc(b->script, sizeof *nn);
+    if (!nn || !(nn[0] = mk(b, TS_SQL_E_IS_NULL, TS_SQL_OP_NONE, pos, ts_sql_ref(b, sub->cols[0].id, pos), NULL)))
+        return NOMEM(b, pos);
+    nn[0]->negated = 1;
+    TS_TRY(ts_sql_wrap_filter(b, &sub, nn, 1));
+    char *mark_id;
+    TS_TRY(ts_sql_add_computed(b, &sub, lit(b, TS_SQL_E_BOOL, 1, pos), "mark", &mark_id));
+    TS_TRY(wrap_simple(b, &sub, TS_P_DISTINCT, pos));
+    ts_sql_expr *left;
+    char *lid;
+    TS_TRY(ts_sql_bind_expr(b, &st->scope, e->args[0], &left));
+    TS_TRY(ts_sql_add_computed(b, &st->plan, left, "in_key", &lid));
+    TS_TRY(ts_sql_join_node(b, pos, TS_JOIN_LEFT, st->plan, sub, &j));
+    j->left_keys = ts_sql_alloc(b->script, sizeof(char *));
+    j->right_keys = ts_sql_alloc(b->script, sizeof(char *));
+    if (!j->left_keys || !j->right_keys)
+        return NOMEM(b, pos);
+    j->left_keys[0] = lid, j->right_keys[0] = sub->cols[0].id, j->njoin_keys = 1;
+    for (int c = st->plan->ncols; c < j->ncols; c++)
+        j->cols[c].hidden = 1;
+    st->plan = j;
+    st->scope = (ts_sql_scope){.cols = j->cols, .ncols = j->ncols, .outer = st->scope.outer};
+    ts_sql_expr *total, *nulls;
+    TS_TRY(count_of(b, e, 0, &total));
+    TS_TRY(count_of(b, e, 1, &nulls));
+    ts_sql_expr *v = lit(b, TS_SQL_E_CASE, 0, pos), **args = ts_sql_alloc(b->script, sizeof *args * 6);
+    if (!v || !args)
+        return NOMEM(b, pos);
+    ts_sql_expr *key_null = mk(b, TS_SQL_E_IS_NULL, TS_SQL_OP_NONE, pos, ts_sql_ref(b, lid, pos), NULL);
+    args[0] = mk(b, TS_SQL_E_IS_NULL, TS_SQL_OP_NONE, pos, ts_sql_ref(b, mark_id, pos), NULL);
+    args[1] = lit(b, TS_SQL_E_BOOL, 1, pos);
+    args[2] = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_EQ, pos, total, lit(b, TS_SQL_E_INT, 0, pos));
+    args[3] = lit(b, TS_SQL_E_BOOL, 0, pos);
+    args[4] = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_OR, pos, key_null,
+                 mk(b, TS_SQL_E_BINARY, TS_SQL_OP_GT, pos, nulls, lit(b, TS_SQL_E_INT, 0, pos)));
+    args[5] = lit(b, TS_SQL_E_NULL, 0, pos);
+    for (int i = 0; i < 6; i++)
+        if (!args[i])
+            return NOMEM(b, pos);
+    args[0]->negated = 1;
+    v->args = args, v->nargs = 6, v->else_expr = lit(b, TS_SQL_E_BOOL, 0, pos);
+    if (e->negated && !(v = mk(b, TS_SQL_E_UNARY, TS_SQL_OP_NOT, pos, v, NULL)))
+        return NOMEM(b, pos);
+    const ts_sql_expr **marks = ts_sql_alloc(b->script, sizeof *marks * (size_t)(b->nmarks + 1));
+    ts_sql_expr **values = ts_sql_alloc(b->script, sizeof *values * (size_t)(b->nmarks + 1));
+    if (!marks || !values)
+        return NOMEM(b, pos);
+    if (b->nmarks)
+        memcpy(marks, b->marks, sizeof *marks * (size_t)b->nmarks), memcpy(values, b->mark_values, sizeof *values * (size_t)b->nmarks);
+    marks[b->nmarks] = e, values[b->nmarks] = v;
+    b->marks = marks, b->mark_values = values, b->nmarks++;
+    return TS_OK;
+}
+
+/* Finds IN subqueries in a select item (not inside nested subqueries) and plans their mark joins. */
+static ts_err mark_joins(ts_sql_binder *b, const ts_sql_expr *e, select_state *st)
+{
+    if (!e)
+        return TS_OK;
+    if (e->kind == TS_SQL_E_IN_QUERY)
+        return mark_join(b, e, st);
+    for (int i = 0; i < e->nargs; i++)
+        TS_TRY(mark_joins(b, e->args[i], st));
+    TS_TRY(mark_joins(b, e->operand, st));
+    return mark_joins(b, e->else_expr, st);
 }
 
 /* ---- projection, ORDER BY, LIMIT ---------------------------------------------------------------------------------- */
@@ -976,6 +1083,8 @@ static ts_err bind_select(ts_sql_binder *b, const ts_sql_select *s, const ts_sql
     st.scope = (ts_sql_scope){.cols = st.plan->cols, .ncols = st.plan->ncols};
     TS_TRY(bind_where(b, s->where, &st));
     st.scope = (ts_sql_scope){.cols = st.plan->cols, .ncols = st.plan->ncols};
+    for (int i = 0; i < s->nitems; i++)
+        TS_TRY(mark_joins(b, s->items[i].expr, &st));
     TS_TRY(expand_items(b, s, &st));
     const char **alias_names = ts_sql_alloc(b->script, sizeof(char *) * (size_t)(st.nitems + 1));
     ts_sql_expr **alias_exprs = ts_sql_alloc(b->script, sizeof(ts_sql_expr *) * (size_t)(st.nitems + 1));

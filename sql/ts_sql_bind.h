@@ -29,6 +29,9 @@ typedef struct ts_sql_binder {
     int nctes;
     int depth;                  /* views / CTEs being expanded (guards against a view referring to itself) */
     struct ts_sql_exec *exec;   /* keeps tables read while binding (read_h5) until the statement ends */
+    const ts_sql_expr **marks;  /* `x IN (subquery)` used as a value: the syntax node ... */
+    ts_sql_expr **mark_values;  /* ... and the bound expression computing it over a mark join's output */
+    int nmarks;
 } ts_sql_binder;
 
 /* Binds a query into *out (in the script's arena). Errors point at the offending token. */

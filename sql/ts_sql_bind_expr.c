@@ -151,9 +151,15 @@ ts_err ts_sql_bind_expr(ts_sql_binder *b, const ts_sql_scope *scope, const ts_sq
             return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "'*' is only allowed in a select list or count(*)");
         return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "'%s.*' is only allowed in a select list", e->table);
     case TS_SQL_E_IN_QUERY:
+        for (int i = 0; i < b->nmarks; i++)
+            if (b->marks[i] == e) {
+                *out = b->mark_values[i];
+                return TS_OK;
+            }
+        /* fall through */
     case TS_SQL_E_EXISTS:
         return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s subqueries are supported as WHERE conditions "
-                               "(possibly under NOT), not inside other expressions",
+                               "(possibly under NOT) and IN as a select-list value, not inside other expressions",
                                e->kind == TS_SQL_E_EXISTS ? "EXISTS" : "IN");
     default: break;
     }

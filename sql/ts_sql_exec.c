@@ -580,7 +580,7 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
     ts_join_stats stats = {0};
     if (!err)
         err = ts_join(x->ctx, l, r, &spec, out, &stats);
-    if (!err && !strcmp(p->note, "NOT IN"))
+    if (!err && p->not_in)
         err = not_in_fixup(x, p, r, out);
     if (!err && (p->cross || !p->njoin_keys)) {
         const int c = find_col(*out, "__cross_l");
@@ -591,7 +591,7 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
         }
     }
     if (!err)
-        snprintf(p->note, sizeof p->note, "%s%s join, right side %.1f MiB%s", strcmp(p->note, "NOT IN") ? "" : "NOT IN: ",
+        snprintf(p->note, sizeof p->note, "%s%s join, right side %.1f MiB%s", p->not_in ? "NOT IN: " : "",
                  stats.broadcast ? "broadcast" : "shuffle", (double)stats.right_bytes / (1 << 20),
                  stats.hot_keys ? ", skewed keys split" : "");
     ts_table_free(l), ts_table_free(r);

@@ -274,10 +274,74 @@ static void estimate(ts_sql_plan *p)
     }
 }
 
+/* ---- join inputs and the decisions EXPLAIN shows ------------------------------------------------------------ */
+
+/* Bytes of a node's output, roughly: 8 bytes a column a row. */
+static double est_bytes(const ts_sql_plan *p) { return p->est_rows * 8.0 * (p->ncols ? p->ncols : 1); }
+
+/* An inner join builds its hash table on the right input and broadcasts it when small: put the smaller input
+ * there. Column order does not matter above a join (nodes refer to columns by id; the select list's projection
+ * fixes the output order). */
+static void order_join_inputs(ts_sql_plan *p)
+{
+    for (int i = 0; i < 2; i++)
+        if (p->in[i])
+            order_join_inputs(p->in[i]);
+    if (p->kind != TS_P_JOIN || p->join_type != TS_JOIN_INNER || p->cross ||
+        !(p->in[1]->est_rows > 2 * p->in[0]->est_rows))
+        return;
+    ts_sql_plan *t = p->in[0];
+    p->in[0] = p->in[1], p->in[1] = t;
+    char **k = p->left_keys;
+    p->left_keys = p->right_keys, p->right_keys = k;
+    snprintf(p->note, sizeof p->note, "inputs swapped: the smaller one is the build side");
+}
+
+static void explain_decisions(ts_sql_plan *p, int nranks)
+{
+    for (int i = 0; i < 2; i++)
+        if (p->in[i])
+            explain_decisions(p->in[i], nranks);
+    if (p->note[0])
+        return;
+    const double mib = est_bytes(p->in[1] ? p->in[1] : p) / (1 << 20);
+    switch (p->kind) {
+    case TS_P_JOIN:
+        if (p->cross || !p->njoin_keys)
+            snprintf(p->note, sizeof p->note, "every pair: right side broadcast");
+        else if (nranks > 1)
+            snprintf(p->note, sizeof p->note, "%s (right side est. %.1f MiB; broadcast below 64 MiB, measured at run "
+                     "time)", mib < 64 ? "broadcast" : "shuffle both sides by key hash", mib);
+        break;
+    case TS_P_AGGREGATE:
+        if (nranks > 1) {
+            int decomposable = 1;
+            for (int a = 0; a < p->naggs; a++)
+                decomposable &= ts_agg_decomposable(&p->aggs[a].agg, 1);
+            snprintf(p->note, sizeof p->note, "%s", decomposable ? "partial aggregates per rank, states exchanged by "
+                     "key hash, merged" : "rows exchanged by key hash, aggregated once (exact quantiles / distinct)");
+        }
+        break;
+    case TS_P_WINDOW:
+        snprintf(p->note, sizeof p->note, "%s", p->npartition ? "rows exchanged by PARTITION BY hash, sorted per rank"
+                                                             : "no PARTITION BY: all rows on rank 0");
+        break;
+    case TS_P_SORT: snprintf(p->note, sizeof p->note, "sample sort: rank r holds the r-th slab"); break;
+    case TS_P_DISTINCT: snprintf(p->note, sizeof p->note, "rows exchanged by hash of all columns"); break;
+    case TS_P_CSV:
+        snprintf(p->note, sizeof p->note, "parallel scan: byte ranges per rank, %d column%s read", p->ncols,
+                 p->ncols == 1 ? "" : "s");
+        break;
+    default: break;
+    }
+}
+
 ts_err ts_sql_optimize(ts_sql_binder *b, ts_sql_plan **root)
 {
     TS_TRY(push_down(b, root));
     TS_TRY(prune(b, *root, NULL));
     estimate(*root);
+    order_join_inputs(*root);
+    explain_decisions(*root, b->ctx->size);
     return TS_OK;
 }

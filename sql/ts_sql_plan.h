@@ -90,6 +90,7 @@ struct ts_sql_plan {
     char **left_keys, **right_keys;
     int njoin_keys;
     int cross;              /* no key: every pair (a join on a constant key) */
+    int not_in;             /* an anti join for NOT IN (subquery): SQL's NULL rules apply */
     /* SORT / WINDOW ordering */
     ts_sort_key *sort;
     int nsort;

@@ -358,10 +358,13 @@ static int in_frame(const ref *R, const ts_window_fn *fn, int64_t i, int64_t j)
         f = fn->frame;
     if (f.rows) {
         const int64_t d = R->pos[j] - R->pos[i];
-        const int after_start = f.start == TS_FRAME_UNBOUNDED_PRECEDING || (f.start == TS_FRAME_PRECEDING && d >= -f.start_n) ||
-                                (f.start == TS_FRAME_CURRENT_ROW && d >= 0) || (f.start == TS_FRAME_FOLLOWING && d >= f.start_n);
+        const int after_start = f.start == TS_FRAME_UNBOUNDED_PRECEDING ||
+                                (f.start == TS_FRAME_PRECEDING && d >= -f.start_n) ||
+                                (f.start == TS_FRAME_CURRENT_ROW && d >= 0) ||
+                                (f.start == TS_FRAME_FOLLOWING && d >= f.start_n);
         const int before_end = f.end == TS_FRAME_UNBOUNDED_FOLLOWING || (f.end == TS_FRAME_FOLLOWING && d <= f.end_n) ||
-                               (f.end == TS_FRAME_CURRENT_ROW && d <= 0) || (f.end == TS_FRAME_PRECEDING && d <= -f.end_n);
+                               (f.end == TS_FRAME_CURRENT_ROW && d <= 0) ||
+                               (f.end == TS_FRAME_PRECEDING && d <= -f.end_n);
         return after_start && before_end;
     }
     const int c = ocmp(R, j, i); /* RANGE: peers (all rows without ORDER BY) */
@@ -601,6 +604,93 @@ static void run(ts_ctx *ctx, const scenario *sc)
     ts_table_free(t);
 }
 
+/* ---- hand-checked cases (the expected values are DuckDB 1.x's answers to the same queries) ------------------- */
+
+/* Rows [0, n) spread over the ranks: i INT64 = row, v INT32 = vals[row] (INT32_MIN: NULL), dflt INT64 = 99. */
+static ts_table *small_table(ts_ctx *ctx, const int32_t *vals, int64_t n)
+{
+    const int64_t lo = n * ctx->rank / ctx->size, hi = n * (ctx->rank + 1) / ctx->size;
+    ts_table *t;
+    ts_column *i, *v, *d;
+    CHECK_OK(ts_table_new("small", &t));
+    CHECK_OK(ts_table_add(t, "i", TS_T_INT64, 0, NULL, &i));
+    CHECK_OK(ts_table_add(t, "v", TS_T_INT32, 0, NULL, &v));
+    CHECK_OK(ts_table_add(t, "dflt", TS_T_INT64, 0, NULL, &d));
+    CHECK_OK(ts_column_reserve(i, hi - lo, 0));
+    CHECK_OK(ts_column_reserve(v, hi - lo, 0));
+    CHECK_OK(ts_column_reserve(d, hi - lo, 0));
+    i->len = v->len = d->len = hi - lo;
+    for (int64_t r = lo; r < hi; r++) {
+        TS_COL(i, int64_t)[r - lo] = r, TS_COL(d, int64_t)[r - lo] = 99, TS_COL(v, int32_t)[r - lo] = vals[r];
+        if (vals[r] == INT32_MIN)
+            CHECK_OK(ts_column_set_null(v, r - lo));
+    }
+    return t;
+}
+
+/* Runs the spec and checks each function's column against want[fn][i] (NaN: NULL). */
+static void small_case(ts_ctx *ctx, const char *what, const int32_t *vals, int64_t n, const ts_window_spec *spec,
+                       const double *const *want)
+{
+    ts_table *t = small_table(ctx, vals, n);
+    if (!CHECK_OK(ts_window(ctx, &t, spec))) {
+        ts_table_free(t);
+        return;
+    }
+    int32_t *dest = calloc((size_t)ts_table_rows(t) + 1, sizeof *dest);
+    CHECK_OK(ts_exchange_rows_move(ctx, &t, dest));
+    free(dest);
+    const ts_column *i = ts_table_col(t, "i");
+    for (int k = 0; ctx->rank == 0 && k < spec->nfns; k++) {
+        const ts_column *c = ts_table_col(t, spec->fns[k].output);
+        int bad = !c || ts_table_rows(t) != n;
+        for (int64_t r = 0; !bad && r < n; r++) {
+            const int64_t row = TS_COL(i, int64_t)[r];
+            const val got = out_val(c, r);
+            const double w = want[k][row];
+            bad = w != w ? !got.null : got.null || fabs((got.kind == 'f' ? got.f : (double)got.i) - w) > 1e-12;
+        }
+        CHECK(!bad, "%s: %s", what, spec->fns[k].output);
+    }
+    ts_table_free(t);
+}
+
+static void hand_checked(ts_ctx *ctx)
+{
+    /* select i, ntile(4) over (order by i), lag(i, -1) over (order by i), lead(i, -2, 99) over (order by i)
+       from range(10) t(i) */
+    const int32_t zeros[10] = {0};
+    const ts_sort_key by_i[] = {{"i", 0, 0}};
+    const ts_window_fn f1[] = {FNO(NTILE, NULL, "nt", 4), FNO(LAG, "i", "lag", -1),
+                               {.kind = TS_WIN_LEAD, .input = "i", .output = "lead", .offset = -2,
+                                .default_col = "dflt"}};
+    const double nt[] = {1, 1, 1, 2, 2, 2, 3, 3, 4, 4}, lag[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, NAN},
+                 lead[] = {99, 99, 0, 1, 2, 3, 4, 5, 6, 7};
+    const double *const w1[] = {nt, lag, lead};
+    const ts_window_spec s1 = {NULL, 0, by_i, 1, f1, 3};
+    small_case(ctx, "ntile and negative offsets", zeros, 10, &s1, w1);
+
+    /* select last_value(i), percent_rank(), cume_dist() over (order by v) from (values (1,1),(2,1),(3,2),(4,null))
+       t(i, v): the default frame ends with the last peer */
+    const int32_t vals[] = {1, 1, 2, INT32_MIN};
+    const ts_sort_key by_v[] = {{"v", 0, 1}};
+    const ts_window_fn f2[] = {FN(LAST_VALUE, "i", "last"), FN(PERCENT_RANK, NULL, "pr"), FN(CUME_DIST, NULL, "cd")};
+    const double last[] = {1, 1, 2, 3}, pr[] = {0, 0, 2.0 / 3, 1}, cd[] = {0.5, 0.5, 0.75, 1};
+    const double *const w2[] = {last, pr, cd};
+    const ts_window_spec s2 = {NULL, 0, by_v, 1, f2, 3};
+    small_case(ctx, "peers in the default frame", vals, 4, &s2, w2);
+
+    /* select sum(i) over w, count(i) over w from range(3) t(i) window w as (order by i rows between 1 following
+       and 3 following); and 3 preceding and 1 preceding */
+    const ts_window_fn f3[] = {FNF(SUM, "i", "s", 1, FOLLOWING, 1, FOLLOWING, 3),
+                               FNF(COUNT, "i", "c", 1, FOLLOWING, 1, FOLLOWING, 3),
+                               FNF(SUM, "i", "p", 1, PRECEDING, 3, PRECEDING, 1)};
+    const double s[] = {3, 2, NAN}, c[] = {2, 1, 0}, p[] = {NAN, 0, 1};
+    const double *const w3[] = {s, c, p};
+    const ts_window_spec s3 = {NULL, 0, by_i, 1, f3, 3};
+    small_case(ctx, "frames running off the partition", zeros, 3, &s3, w3);
+}
+
 /* ---- errors ------------------------------------------------------------------------------------------------ */
 
 static void expect_error(ts_ctx *ctx, const char *what, const ts_window_spec *spec, ts_err code)
@@ -664,6 +754,7 @@ int main(int argc, char **argv)
         MPI_Abort(MPI_COMM_WORLD, 1);
     for (size_t s = 0; s < sizeof SCENARIOS / sizeof *SCENARIOS; s++)
         run(&ctx, &SCENARIOS[s]);
+    hand_checked(&ctx);
     errors(&ctx);
     ts_dict_release(g_dict);
     return ts_mpi_test_done(&ctx, "test_window");
