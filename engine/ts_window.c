@@ -312,12 +312,16 @@ static ts_err eval_all(ts_table *t, const ts_window_spec *spec, const ts_win_lay
     ts_err err = TS_OK;
     for (int k = 0; !err && k < spec->nfns; k++)
         err = ts_win_eval(t, lay, &spec->fns[k], &out[k]);
+    int adopted = 0;
     for (int k = 0; !err && k < spec->nfns; k++) {
-        err = ts_table_adopt(t, out[k]); /* frees out[k] on failure */
+        err = ts_table_adopt(t, out[k]); /* frees the column on failure */
         out[k] = NULL;
+        adopted += !err;
     }
     for (int k = 0; k < spec->nfns; k++)
         ts_column_free(out[k]);
+    for (int k = 0; err && k < adopted; k++) /* all or nothing */
+        drop_column(t, spec->fns[k].output);
     TS_TRY(err);
     return TS_OK;
 }

@@ -4,7 +4,6 @@
  * non-decreasing over the whole table: aggregates slide a window forward, never backward. */
 #include "ts_window_eval.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "ts_agg_state.h"

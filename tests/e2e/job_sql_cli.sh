@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `tessera sql` contract: help and usage errors (exit 2), located SQL errors with a caret and hints (exit 2), unparsable
+# CSV values (exit 4, file and line), an existing output (exit 3), EXPLAIN, parameters, and CREATE TABLE results
+# in the HDF5 output (dotted names as groups) identical on 1 and 3 ranks, checked with h5py against values
+# computed here by hand.
+set -u
+BUILD=${1:?usage: job_sql_cli.sh BUILD_DIR}
+T=$BUILD/tessera
+PY=/usr/bin/python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+expect() { # expect NAME WANT_RC GREP_PATTERN -- command...
+  local name=$1 want=$2 pat=$3; shift 4
+  "$@" >"$tmp/out" 2>&1; local rc=$?
+  if [ "$rc" = "$want" ] && { [ -z "$pat" ] || grep -q -- "$pat" "$tmp/out"; }; then pass=$((pass+1))
+  else fail=$((fail+1)); echo "FAIL $name: rc=$rc (want $want, pattern '$pat'), output:"; head -8 "$tmp/out"; fi
+}
+MPI="mpirun -n 2 --oversubscribe"
+expect help 0 "tessera sql SCRIPT.sql" -- "$T" sql --help
+expect no-script 2 "give a SCRIPT file or -c SQL" -- "$T" sql
+expect both 2 "one of them" -- "$T" sql x.sql -c "SELECT 1"
+expect bad-set 2 "NAME=VALUE" -- "$T" sql -c "SELECT 1" --set novalue
+expect syntax 2 "1:13: syntax error: expected FROM" -- $MPI "$T" sql -c "SELECT a, b FORM t"
+expect caret 2 "            ^~~~" -- $MPI "$T" sql -c "SELECT a, b FORM t"
+expect unknown-table 2 "unknown table 'nope'" -- $MPI "$T" sql -c "SELECT * FROM nope"
+expect hint 2 "did you mean 'amount'" -- $MPI "$T" sql -c "CREATE TABLE t AS SELECT 1 AS amount; SELECT amout FROM t"
+expect unknown-param 2 "unknown parameter" -- $MPI "$T" sql -c 'SELECT ${nope}'
+expect missing-script 3 "cannot open SQL script" -- $MPI "$T" sql "$tmp/none.sql"
+printf 'id,amount,day\n1,10.5,2024-01-31\n2,x,2024-02-01\n3,7.25,2024-02-29\n' > "$tmp/t.csv"
+expect csv-types 0 "day" -- "$T" sql -c "SELECT * FROM read_csv('$tmp/t.csv')"
+printf 'id,amount\n1,10\n2,abc\n' > "$tmp/bad.csv"
+expect csv-reject 4 "bad.csv:3: column 'amount'" -- $MPI "$T" sql -c "SELECT * FROM read_csv('$tmp/bad.csv', types={'amount': 'BIGINT'})"
+expect csv-ignore 0 "(1 row)" -- $MPI "$T" sql -c "SELECT * FROM read_csv('$tmp/bad.csv', types={'amount': 'BIGINT'}, ignore_errors=true)"
+expect csv-rejects-table 0 "bad.csv" -- $MPI "$T" sql -c "SELECT * FROM read_csv('$tmp/bad.csv', types={'amount': 'BIGINT'}, rejects='r'); SELECT file, line, raw_line FROM r"
+expect explain 0 "AGGREGATE" -- $MPI "$T" sql -c "EXPLAIN SELECT range % 2, count(*) FROM range(10) GROUP BY 1"
+expect explain-analyze 0 "rows 10 " -- $MPI "$T" sql -c "EXPLAIN ANALYZE SELECT * FROM range(10)"
+cat > "$tmp/job.sql" <<'SQL'
+-- a small job: two tables, one in a group
+CREATE TABLE src AS SELECT range AS i, range % ${k} AS g, CAST(range AS DOUBLE) / 4 AS x FROM range(${n});
+CREATE TABLE stats.by_g AS
+  SELECT g, count(*) AS n, sum(i) AS s, max(x) AS mx FROM src GROUP BY g ORDER BY g;
+DROP TABLE src;
+SQL
+for P in 1 3; do
+  expect "job-$P" 0 "" -- mpirun -n $P --oversubscribe "$T" sql "$tmp/job.sql" --set k=3 --set n=10 --out "$tmp/o$P.h5"
+done
+expect exists 3 "exists" -- $MPI "$T" sql "$tmp/job.sql" --set k=3 --set n=10 --out "$tmp/o1.h5"
+if "$PY" - "$tmp/o1.h5" "$tmp/o3.h5" <<'PY'
+import sys, h5py
+# by hand: i in 0..9, g = i % 3 -> g0: 0,3,6,9  g1: 1,4,7  g2: 2,5,8 ; x = i / 4
+want = {"g": [0, 1, 2], "n": [4, 3, 3], "s": [18, 12, 15], "mx": [2.25, 1.75, 2.0]}
+for path in sys.argv[1:]:
+    f = h5py.File(path, "r")
+    assert "src" not in f, "a dropped table was written"
+    t = f["stats/by_g"]
+    got = {k: list(t[k][:]) for k in want}
+    assert got == want, (path, got)
+PY
+then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL job outputs"; fi
+echo "sql cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]
