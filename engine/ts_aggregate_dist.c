@@ -130,12 +130,54 @@ static ts_err by_rows(ts_ctx *ctx, const ts_table *in, const char *const *keys, 
     return err;
 }
 
+static int cmp_i32(const void *a, const void *b)
+{
+    const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* 1 when the keys look nearly unique (over half of a sample of every rank's rows has distinct keys): partial
+ * states would then be as many as the rows and the two-phase aggregation would do the work twice. */
+static ts_err mostly_distinct(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys, int *out)
+{
+    enum { SAMPLE = 4096 };
+    const int64_t n = ts_table_rows(in), m = n < SAMPLE ? n : SAMPLE;
+    int64_t idx[SAMPLE];
+    int32_t hash[SAMPLE];
+    for (int64_t i = 0; i < m; i++)
+        idx[i] = i * n / m;
+    ts_table view, *sample = NULL;
+    ts_err err = needed_columns(in, keys, nkeys, NULL, 0, &view);
+    if (!err)
+        err = ts_table_new_like(&view, "sample", &sample);
+    if (!err)
+        err = ts_table_append_rows(sample, &view, idx, m);
+    if (!err) /* 31-bit key hashes: "ranks" as many as an int32 holds */
+        err = ts_aggregate_dest(sample, keys, nkeys, INT32_MAX, hash);
+    ts_table_free(sample);
+    TS_TRY(ts_ctx_check(ctx, err));
+    int64_t counts[2] = {m, 0};
+    qsort(hash, (size_t)m, sizeof *hash, cmp_i32);
+    for (int64_t i = 0; i < m; i++)
+        counts[1] += i == 0 || hash[i] != hash[i - 1];
+    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, ctx->comm));
+    *out = counts[0] > 0 && 2 * counts[1] > counts[0];
+    return TS_OK;
+}
+
 ts_err ts_aggregate_distributed(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys,
                                 const ts_agg *aggs, int naggs, const char *name, ts_table **out)
 {
     *out = NULL;
-    const ts_err err = ts_agg_decomposable(aggs, naggs) ? two_phase(ctx, in, keys, nkeys, aggs, naggs, name, out)
-                                                        : by_rows(ctx, in, keys, nkeys, aggs, naggs, name, out);
+    ts_err err;
+    int distinct = 0;
+    if (ctx->size == 1) /* nothing to combine: one pass */
+        err = ts_hash_aggregate(in, keys, nkeys, aggs, naggs, name, out);
+    else if (!(err = nkeys ? mostly_distinct(ctx, in, keys, nkeys, &distinct) : TS_OK) &&
+             ts_agg_decomposable(aggs, naggs) && !distinct)
+        err = two_phase(ctx, in, keys, nkeys, aggs, naggs, name, out);
+    else if (!err)
+        err = by_rows(ctx, in, keys, nkeys, aggs, naggs, name, out);
     if (err) {
         ts_table_free(*out);
         *out = NULL;
