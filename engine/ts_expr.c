@@ -358,14 +358,12 @@ ts_err ts_xcoerce(ts_xnode *n, int i, ts_xtype type, int scale, const ts_dict *d
     n->args[i] = c;
     if (!a->is_const)
         return expand(c); /* evaluated per vector */
-    if (a->is_const) {
-        if (c->eval(c, 0, 1, NULL) != TS_OK) {
-            char why[256];
-            snprintf(why, sizeof why, "%s", ts_error_headline());
-            TS_FAIL(TS_ERR_USAGE, "%s: argument %d: %s", ts_xname(n), i + 1, why);
-        }
-        replicate(c);
+    if (c->eval(c, 0, 1, NULL) != TS_OK) { /* a constant that does not convert is the query's mistake */
+        char why[256];
+        snprintf(why, sizeof why, "%s", ts_error_headline());
+        TS_FAIL(TS_ERR_USAGE, "%s: argument %d: %s", ts_xname(n), i + 1, why);
     }
+    replicate(c);
     return TS_OK;
 }
 

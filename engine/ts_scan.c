@@ -23,16 +23,23 @@ static ts_err bcast_file_list(ts_ctx *ctx, ts_file_info **files, int *nfiles, in
     return TS_OK;
 }
 
-ts_err ts_scan_list_inputs(ts_ctx *ctx, const char *pattern, ts_file_info **files, int *n)
+/* Rank 0's listing (its error, or *files / *n) made collective: the error everywhere, or the list everywhere. */
+static ts_err share_list(ts_ctx *ctx, ts_err err, ts_file_info **files, int *n)
 {
-    *files = NULL, *n = 0;
-    ts_err err = ctx->rank == 0 ? ts_list_inputs(pattern, files, n) : TS_OK;
-    TS_TRY(ts_ctx_check(ctx, err));
-    err = bcast_file_list(ctx, files, n, 0);
+    err = ts_ctx_check(ctx, err);
+    if (!err)
+        err = bcast_file_list(ctx, files, n, 0);
     if (err) {
         free(*files), *files = NULL, *n = 0;
         TS_TRY(err);
     }
+    return TS_OK;
+}
+
+ts_err ts_scan_list_inputs(ts_ctx *ctx, const char *pattern, ts_file_info **files, int *n)
+{
+    *files = NULL, *n = 0;
+    TS_TRY(share_list(ctx, ctx->rank == 0 ? ts_list_inputs(pattern, files, n) : TS_OK, files, n));
     return TS_OK;
 }
 
@@ -46,12 +53,7 @@ static ts_err list_dir(ts_ctx *ctx, const char *dir, ts_file_info **files, int *
         if (!err && *n == 0)
             err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "no .csv or .csv.gz file in '%s'", dir);
     }
-    TS_TRY(ts_ctx_check(ctx, err));
-    err = bcast_file_list(ctx, files, n, 0);
-    if (err) {
-        free(*files), *files = NULL, *n = 0;
-        TS_TRY(err);
-    }
+    TS_TRY(share_list(ctx, err, files, n));
     return TS_OK;
 }
 

@@ -329,7 +329,14 @@ ts_err ts_sort_distributed_by(ts_ctx *ctx, ts_table **t, const ts_sort_key *keys
     memcpy(ext, keys, sizeof *keys * (size_t)nkeys);
     ext[nkeys] = (ts_sort_key){ORDER_COL, 0, 0};
     TS_TRY(ts_ctx_check(ctx, add_order(ctx, *t)));
+    /* a view does not own the order column it was given: the sorted copy has its own, so free this one */
+    ts_column *view_order = (*t)->borrowed ? (*t)->cols[(*t)->ncols - 1] : NULL;
     ts_err err = ts_ctx_check(ctx, sort_local(t, ext, nkeys + 1));
+    if (view_order) {
+        if (err) /* *t is still the view */
+            (*t)->ncols--;
+        ts_column_free(view_order);
+    }
     ts_table *samples = NULL;
     if (!err)
         err = gather_samples(ctx, *t, ext, nkeys + 1, &samples);

@@ -547,6 +547,8 @@ static ts_err build_aggregate(ts_sql_binder *b, const ts_sql_select *s, select_s
     if (a.n)
         memcpy(agg->cols + nkeys, a.out_cols, sizeof *agg->cols * (size_t)a.n);
     agg->in[0] = st->plan, agg->keys = keys, agg->nkeys = nkeys, agg->aggs = a.items, agg->naggs = a.n;
+    if (calls.n) /* errors of the aggregation point at its first aggregate */
+        agg->pos = calls.from[0]->pos;
     agg->est_rows = nkeys ? st->plan->est_rows / 10 + 1 : 1;
     st->plan = agg;
     /* lift the select list, HAVING, QUALIFY and ORDER BY above it */

@@ -1,4 +1,5 @@
 /* Bound SQL expressions to engine expressions (engine/ts_expr.h), and scalar subqueries to constants. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,11 +85,14 @@ static ts_err compile_func(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr *
         const fn_map *f = &FUNCTIONS[i];
         if (strcmp(e->name, f->name))
             continue;
-        if (e->nargs < f->min_args || e->nargs > f->max_args)
-            return ts_sql_error_at(x->src, e->pos, TS_ERR_USAGE, "%s() takes %d%s%d argument%s, not %d", e->name,
-                                   f->min_args, f->max_args > f->min_args ? " to " : "",
-                                   f->max_args > f->min_args ? f->max_args : 0, f->max_args == 1 ? "" : "s",
-                                   e->nargs);
+        if (e->nargs < f->min_args || e->nargs > f->max_args) {
+            char range[64];
+            if (f->max_args > f->min_args)
+                snprintf(range, sizeof range, "%d to %d arguments", f->min_args, f->max_args);
+            else
+                snprintf(range, sizeof range, "%d argument%s", f->min_args, f->min_args == 1 ? "" : "s");
+            return ts_sql_error_at(x->src, e->pos, TS_ERR_USAGE, "%s() takes %s, not %d", e->name, range, e->nargs);
+        }
         ts_expr *args[64];
         TS_TRY(compile_args(x, e, 0, args));
         *out = ts_x_func(f->op, args, e->nargs);

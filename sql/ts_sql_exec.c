@@ -144,8 +144,22 @@ ts_err ts_sql_one_row(ts_sql_exec *x, int all_ranks, ts_table **out)
 static ts_err located(const ts_sql_exec *x, ts_sql_pos pos, ts_err err)
 {
     char msg[1024];
-    snprintf(msg, sizeof msg, "%s", ts_error_headline());
+    ts_sql_user_message(ts_error_headline(), msg, sizeof msg);
     return ts_sql_error_at(x->src, pos, err, "%s", msg);
+}
+
+void ts_sql_user_message(const char *in, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (const char *c = in; *c && k + 1 < cap; c++) {
+        if (*c == '#' && c[1] >= '0' && c[1] <= '9') { /* plan ids ("amount#7") read as the user's names */
+            while (c[1] >= '0' && c[1] <= '9')
+                c++;
+            continue;
+        }
+        out[k++] = *c;
+    }
+    out[k] = 0;
 }
 
 static ts_err eval_into(ts_sql_exec *x, const ts_sql_expr *e, const ts_table *t, const char *name, ts_column **out)
@@ -301,6 +315,11 @@ static ts_err exec_window(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
     return ts_window(x->ctx, t, &spec);
 }
 
+static ts_err located_if(const ts_sql_exec *x, ts_sql_pos pos, ts_err err)
+{
+    return err && pos.line ? located(x, pos, err) : err;
+}
+
 /* Unary nodes work on *out (their input, replaced by their output); binary nodes consume both inputs. On failure
  * the caller frees whatever *out holds. */
 static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *in1, ts_table **out)
@@ -313,7 +332,7 @@ static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *
     case TS_P_ONE_ROW: return ts_sql_one_row(x, 0, out);
     case TS_P_FILTER: return exec_filter(x, p, out);
     case TS_P_PROJECT: return exec_project(x, p, out);
-    case TS_P_AGGREGATE: return exec_aggregate(x, p, out);
+    case TS_P_AGGREGATE: return located_if(x, p->pos, exec_aggregate(x, p, out));
     case TS_P_JOIN: return exec_join(x, p, in0, in1, out);
     case TS_P_SORT: return exec_sort(x, p, out);
     case TS_P_LIMIT: return exec_limit(x, p, out);

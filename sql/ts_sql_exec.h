@@ -44,6 +44,8 @@ struct ts_expr;
 ts_err ts_sql_compile(const ts_sql_exec *x, const ts_sql_expr *e, struct ts_expr **out);
 /* Runs the plan's scalar subqueries and replaces each by its value (a constant). Collective. */
 ts_err ts_sql_run_subqueries(ts_sql_exec *x, ts_sql_plan *p);
+/* Copies an engine message with the plan's column ids ("amount#7") turned back into names ("amount"). */
+void ts_sql_user_message(const char *in, char *out, size_t cap);
 /* A one-row table on rank 0 (no rows elsewhere) with a single hidden column, for constant expressions. */
 ts_err ts_sql_one_row(ts_sql_exec *x, int all_ranks, ts_table **out);
 

@@ -8,6 +8,7 @@
 
 #include "ts_csv_infer.h"
 #include "ts_date.h"
+#include "ts_rules.h"
 #include "ts_test.h"
 
 static int infer(const char *text, const ts_csv_infer_opts *o, ts_csv_inferred *out)
@@ -314,6 +315,54 @@ static void test_scan(void)
     ts_csv_sink_free(&sink);
 }
 
+/* ---- the rules format's float64 and bool (trimmed fields, header matched by name) ------------------------------ */
+
+static void test_rules_types(void)
+{
+    const char *rules = "table t\n"
+                        "order malformed bad_rate bad_flag\n"
+                        "malformed malformed\n"
+                        "column rate float64 nullable reject=bad_rate\n"
+                        "column flag bool reject=bad_flag\n"
+                        "column x float64 nullable fail=null\n";
+    ts_rules *r;
+    if (!CHECK_OK(ts_rules_parse(rules, "t.rules", &r)))
+        return;
+    CHECK(r->spec.fields[0].kind == TS_RULE_FLOAT64 && r->spec.fields[1].kind == TS_RULE_BOOL, "kinds");
+    const char *text = "flag,x,rate\n"
+                       " TRUE ,abc, 1.5 \n"
+                       "0,2e-3,\n"
+                       "1,1,x\n"
+                       "maybe,1,3\n";
+    const int64_t len = (int64_t)strlen(text);
+    ts_csv_layout layout;
+    ts_csv_layout_from_header(&r->spec, text, len, &layout);
+    ts_csv_sink sink;
+    int64_t nlines;
+    CHECK(layout.header_ok, "header matched by name");
+    if (CHECK_OK(ts_csv_sink_new(&r->spec, &sink)) &&
+        CHECK_OK(ts_csv_scan_range(&r->spec, &layout, 0, text, len, 0, len, &sink, &nlines))) {
+        const ts_table *t = sink.clean;
+        CHECK(ts_table_rows(t) == 2 && t->cols[0]->type == TS_T_FLOAT64 && t->cols[1]->type == TS_T_BOOL,
+              "2 clean rows");
+        if (ts_table_rows(t) == 2) {
+            const double *rate = TS_COL(t->cols[0], double), *x = TS_COL(t->cols[2], double);
+            const uint8_t *flag = TS_COL(t->cols[1], uint8_t);
+            CHECK(rate[0] == 1.5 && flag[0] == 1 && !ts_column_is_valid(t->cols[2], 0), "row 1");
+            CHECK(!ts_column_is_valid(t->cols[0], 1) && flag[1] == 0 && x[1] == 0.002, "row 2");
+        }
+        const ts_table *rj = sink.rejects;
+        CHECK(ts_table_rows(rj) == 2 && TS_COL(rj->cols[2], int32_t)[0] == 1 && TS_COL(rj->cols[2], int32_t)[1] == 2,
+              "rejects: bad_rate then bad_flag");
+        ts_csv_sink_free(&sink);
+    }
+    ts_rules_free(r);
+    CHECK(ts_rules_parse("table t\norder m\nmalformed m\ncolumn r float64 min=0 reject=m\n", "b.rules", &r) ==
+              TS_ERR_USAGE,
+          "no bounds on float64");
+    ts_error_clear();
+}
+
 int main(void)
 {
     test_names_and_types();
@@ -322,5 +371,6 @@ int main(void)
     test_overrides();
     test_random_files();
     test_scan();
+    test_rules_types();
     return TS_TEST_DONE("test_csv_infer");
 }

@@ -460,6 +460,9 @@ static void test_compare(const ts_table *t)
     EXPECT(t, OP(EQ, COL("i"), ts_x_null()), TS_T_BOOL, NUL, NUL, NUL, NUL, NUL, NUL, NUL, NUL);
     EXPECT(t, OP(EQ, COL("i"), S("7")), TS_T_BOOL, "true", "false", "false", NUL, "false", "false", "false", "false");
     EXPECT_ERR(t, OP(GT, COL("dt"), S("not a date")), TS_ERR_USAGE, "'not a date'");
+    EXPECT_ERR(t, OP(EQ, COL("dt"), COL("ds")), TS_ERR_DATA, "'2020-02-30'"); /* the strings are read as dates */
+    EXPECT(t, OP(AND, OP(LIKE, COL("ds"), S("1999%")), OP(LT, COL("dt"), COL("ds"))), TS_T_BOOL, "false", "false",
+           "false", NUL, "false", "false", "false", "false");
     EXPECT_ERR(t, OP(EQ, COL("i"), COL("s")), TS_ERR_USAGE, "incompatible");
     EXPECT_ERR(t, OP(EQ, COL("b"), I(1)), TS_ERR_USAGE, "incompatible");
 }
@@ -495,6 +498,10 @@ static void test_in(const ts_table *t)
     EXPECT(t, IN(COL("s"), COL("d"), S("abc")), TS_T_BOOL, "false", "true", "false", NUL, "false", "false", "false",
            "false");
     EXPECT(t, IN(ts_x_null(), I(1), I(2)), TS_T_BOOL, NUL, NUL, NUL, NUL, NUL, NUL, NUL, NUL);
+    EXPECT(t, IN(COL("f"), F(-0.0), I(1000000)), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "false",
+           "true");
+    EXPECT(t, IN(COL("i"), I(INT64_MAX), I(INT64_MIN), I(-7)), TS_T_BOOL, "false", "true", "false", NUL, "true", "false",
+           "false", "false");
     EXPECT(t, OP(NOT, IN(COL("j"), I(0), ts_x_null()), NULL), TS_T_BOOL, NUL, NUL, "false", NUL, NUL, NUL, NUL, "false");
     EXPECT_ERR(t, IN(COL("i"), S("x")), TS_ERR_USAGE, "IN");
     EXPECT_ERR(t, IN(COL("d"), I(1)), TS_ERR_USAGE, "incompatible");
@@ -736,6 +743,24 @@ static void test_bind_errors(const ts_table *t)
     ts_expr_free(e);
     CHECK(strcmp(ts_expr_op_name(TS_X_SUBSTR), "substr") == 0 && strcmp(ts_expr_op_name(TS_X_MOD), "%") == 0,
           "operator names");
+}
+
+/* INT32 columns widen to INT64; DECIMAL columns of different scales compare and add exactly. */
+static void test_widths(void)
+{
+    ts_table *t = new_table("widths");
+    const int64_t n32[3] = {2147483647, -2147483647 - 1, 5}, d2[3] = {100, -150, 12345}, d4[3] = {10000, -15001, 0};
+    add_ints(t, "n32", TS_T_INT32, 0, n32, NULL, 3);
+    add_ints(t, "d2", TS_T_DECIMAL, 2, d2, NULL, 3);
+    add_ints(t, "d4", TS_T_DECIMAL, 4, d4, NULL, 3);
+    EXPECT(t, OP(ADD, COL("n32"), I(1)), TS_T_INT64, "2147483648", "-2147483647", "6");
+    EXPECT(t, OP(MUL, COL("n32"), COL("n32")), TS_T_INT64, "4611686014132420609", "4611686018427387904", "25");
+    EXPECT(t, OP(EQ, COL("d2"), COL("d4")), TS_T_BOOL, "true", "false", "false");
+    EXPECT(t, OP(GT, COL("d2"), COL("d4")), TS_T_BOOL, "false", "true", "true");
+    EXPECT(t, OP(SUB, COL("d2"), COL("d4")), TS_T_DECIMAL, "0.0000", "0.0001", "123.4500");
+    EXPECT(t, OP(GT, COL("d2"), COL("n32")), TS_T_BOOL, "false", "true", "true");
+    EXPECT(t, ts_x_cast(COL("n32"), TS_T_INT32, 0, 0), TS_T_INT64, "2147483647", "-2147483648", "5");
+    ts_table_free(t);
 }
 
 static void test_types(const ts_table *t)
@@ -1016,6 +1041,14 @@ static void test_big(ts_dict *bdict)
         if (with_null)
             args[g_nlist + 1] = ts_x_null();
         check_big("k IN (250 constants)", t, ts_x_func(TS_X_IN, args, g_nlist + 1 + with_null), TS_T_BOOL, w_in);
+    }
+    { /* values far apart: the hash set rather than the bitmap */
+        ts_expr *args[202];
+        g_nlist = 200, g_list_null = 0;
+        args[0] = COL("k");
+        for (int k = 0; k < g_nlist; k++)
+            g_list[k] = k % 2 ? ts_rng_range(&rng, 0, BIG) : (int64_t)ts_rng_next(&rng), args[k + 1] = I(g_list[k]);
+        check_big("k IN (200 spread constants)", t, ts_x_func(TS_X_IN, args, g_nlist + 1), TS_T_BOOL, w_in);
     }
     ts_expr *sargs[61];
     g_nlist = 60, g_list_null = 0;
@@ -1456,6 +1489,7 @@ int main(void)
     test_dates(t);
     test_bind_errors(t);
     test_types(t);
+    test_widths();
     ts_table_free(t);
     test_big(bdict);
     test_random();
