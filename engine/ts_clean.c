@@ -135,8 +135,9 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* Positions (ascending, malloc'ed) of this rank's clean rows whose line copies an earlier line. Only (hash,
- * position) pairs travel: partitioned by hash, every copy of a line meets the others on one rank. */
-static ts_err later_copies(ts_ctx *ctx, const ts_table *clean, int64_t **out, int64_t *nout)
+ * position) pairs travel: partitioned by hash, every copy of a line meets the others on one rank. The hash
+ * columns are dropped from clean once sent. */
+static ts_err later_copies(ts_ctx *ctx, ts_table *clean, int64_t **out, int64_t *nout)
 {
     static const char *const keys[] = {"__hash_lo", "__hash_hi", "__pos"};
     ts_table *view = NULL, *got = NULL, *dups = NULL, *home = NULL;
@@ -153,6 +154,8 @@ static ts_err later_copies(ts_ctx *ctx, const ts_table *clean, int64_t **out, in
     if (!err)
         err = ts_exchange_rows(ctx, view, dest, &got);
     ts_table_free(view), ts_free(dest);
+    ts_column_free(take_column(clean, "__hash_lo"));
+    ts_column_free(take_column(clean, "__hash_hi"));
     if (!err)
         err = tag_sources(ctx, got, counts + ctx->size);
     if (!err)
@@ -220,9 +223,7 @@ ts_err ts_clean_dedup(ts_ctx *ctx, ts_clean *c)
         return TS_OK;
     int64_t *pos = NULL, n = 0;
     ts_err err = later_copies(ctx, c->scan.clean, &pos, &n);
-    if (!err) { /* the hashes are done with: drop them before compacting the clean rows */
-        ts_column_free(take_column(c->scan.clean, "__hash_lo"));
-        ts_column_free(take_column(c->scan.clean, "__hash_hi"));
+    if (!err) {
         err = reject_rows(&c->scan, pos, n, c->rules->duplicate_reason);
         c->rows_duplicate = n;
     }

@@ -14,8 +14,9 @@
  *
  * Semantics are SQL's, DuckDB's where SQL leaves a choice. NULL in gives NULL out except for IS NULL, COALESCE,
  * concat(), greatest / least (which skip NULLs), CASE and the three-valued AND / OR / IN. Notable rules:
- *   - Comparisons: numbers mix freely (DECIMAL against INT64 or another scale exactly, against FLOAT64 as doubles;
- *     NaN equals NaN and sorts above every number); DATE with DATE (or with INT64 day numbers); BOOL with BOOL;
+ *   - Comparisons: numbers mix freely by value (DECIMAL against INT64 or another scale exactly: amount > 100 means
+ *     100.00, use ts_x_decimal for a constant at the column's scale; against FLOAT64 as doubles; NaN equals NaN and
+ *     sorts above every number); DATE with DATE (or with INT64 day numbers); BOOL with BOOL;
  *     strings and DICT values byte-wise (memcmp, then length). A string constant compared with a DATE or numeric
  *     operand is converted at bind time (an unconvertible constant is a TS_ERR_USAGE error).
  *   - Arithmetic: INT64 overflow is a TS_ERR_DATA error. + - between decimals (and integers) is exact at the larger
@@ -26,8 +27,11 @@
  *   - CASE / COALESCE / greatest / least unify their value types: INT64 with FLOAT64 gives FLOAT64, INT64 with
  *     DECIMAL gives DECIMAL, DICT with another dictionary or STRING gives STRING.
  *   - CAST between all types; a value that does not convert is a TS_ERR_DATA error naming it (TRY_CAST: NULL).
- *     FLOAT64 -> INT64 rounds half away from zero; doubles print in the shortest form that reads back exactly
- *     (0.1, 1e+20, 100.0, as DuckDB); DATE prints as YYYY-MM-DD.
+ *     As DuckDB: FLOAT64 -> INT64 rounds half to even (2.5 -> 2) and out of range is an error; DECIMAL and text
+ *     round half away from zero ('2.5' -> 3); text numbers may have blanks around them, booleans are true/false,
+ *     t/f, yes/no, y/n, 1/0 in any case; dates read as Y-M-D or Y/M/D (an optional time part is ignored). Doubles
+ *     print in the shortest form that reads back exactly (0.1, 1e+20, 100.0, as DuckDB); DATE as YYYY-MM-DD.
+ *     DATE does not cast to or from numbers.
  *   - sqrt / ln / log10 of a negative number (or log of zero) are TS_ERR_DATA errors, as in DuckDB.
  *   - Errors are only raised for rows that are evaluated: CASE evaluates a branch only for the rows that take it,
  *     COALESCE an argument only where the earlier ones are NULL, AND / OR their right side only where the left

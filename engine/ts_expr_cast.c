@@ -150,7 +150,8 @@ static int format_int(int64_t v, char *out);
  * at that magnitude, so this is the shortest (and closest) form. Returns the length, or 0 when it does not apply. */
 static int format_double_fast(double x, char *out)
 {
-    static const double p10[16] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    static const double p10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     const double ax = fabs(x);
     if (!(ax >= 1e-4 && ax < 1e15))
         return 0;
@@ -278,7 +279,9 @@ static void describe(const ts_xnode *a, int k, char *out, size_t cap)
 {
     char b[40];
     switch (a->type) {
-    case TS_XT_STRING: snprintf(out, cap, "string '%.*s'", (int)(a->v.s[k].n > 80 ? 80 : a->v.s[k].n), a->v.s[k].p); break;
+    case TS_XT_STRING:
+        snprintf(out, cap, "string '%.*s'", (int)(a->v.s[k].n > 80 ? 80 : a->v.s[k].n), a->v.s[k].p);
+        break;
     case TS_XT_FLOAT: ts_xformat_double(a->v.f[k], b), snprintf(out, cap, "FLOAT64 value %s", b); break;
     case TS_XT_DEC: b[format_dec(a->v.i[k], a->scale, b)] = 0, snprintf(out, cap, "DECIMAL value %s", b); break;
     default: snprintf(out, cap, "INT64 value %lld", (long long)a->v.i[k]); break;

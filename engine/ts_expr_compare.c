@@ -319,8 +319,9 @@ static uint64_t hash_float(double x)
 }
 static uint64_t hash_item(const in_set *s, int64_t k)
 {
-    return s->ints ? ts_hash_u64((uint64_t)s->ints[k]) : s->floats ? hash_float(s->floats[k])
-                                                                   : ts_hash_bytes(s->strs[k].p, (size_t)s->strs[k].n, 0);
+    return s->ints     ? ts_hash_u64((uint64_t)s->ints[k])
+           : s->floats ? hash_float(s->floats[k])
+                       : ts_hash_bytes(s->strs[k].p, (size_t)s->strs[k].n, 0);
 }
 
 /* Integers spanning at most max(2^16, 64 per item) values get a bitmap: a branch-free test per row. */
@@ -332,9 +333,10 @@ static ts_err build_bits(in_set *s, int *done)
     int64_t lo = s->ints[0], hi = s->ints[0];
     for (int64_t k = 1; k < s->n; k++)
         lo = s->ints[k] < lo ? s->ints[k] : lo, hi = s->ints[k] > hi ? s->ints[k] : hi;
-    const uint64_t range = (uint64_t)hi - (uint64_t)lo + 1, limit = (uint64_t)s->n * 64;
-    if (range > (limit > 65536 ? limit : 65536))
+    const uint64_t span = (uint64_t)hi - (uint64_t)lo, limit = (uint64_t)s->n * 64; /* span + 1 may wrap to 0 */
+    if (span >= (limit > 65536 ? limit : 65536))
         return TS_OK;
+    const uint64_t range = span + 1;
     if (!(s->bits = calloc((range + 63) / 64, sizeof *s->bits)))
         TS_FAIL(TS_ERR_NOMEM, "IN: out of memory for %lld items", (long long)s->n);
     for (int64_t k = 0; k < s->n; k++) {

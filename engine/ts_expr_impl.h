@@ -136,7 +136,10 @@ extern const int64_t ts_xpow10[19];
 /* Calendar helpers safe for any int64 day number (clamped into the range the civil algorithms handle). */
 #define TS_XDATE_MIN INT64_C(-2000000000)
 #define TS_XDATE_MAX INT64_C(2000000000)
-static inline int64_t ts_xclampd(int64_t d) { return d < TS_XDATE_MIN ? TS_XDATE_MIN : d > TS_XDATE_MAX ? TS_XDATE_MAX : d; }
+static inline int64_t ts_xclampd(int64_t d)
+{
+    return d < TS_XDATE_MIN ? TS_XDATE_MIN : d > TS_XDATE_MAX ? TS_XDATE_MAX : d;
+}
 void ts_xcivil(int64_t days, int *y, int *m, int *d);
 /* YYYY-MM-DD (years past 9999 longer, years <= 0 as DuckDB: "0044-03-15 (BC)") into out; returns the length. */
 int ts_xformat_date(int64_t days, char *out);

@@ -16,8 +16,8 @@ static ts_err fail_types(const ts_xnode *n)
     if (!b)
         TS_FAIL(TS_ERR_USAGE, "%s: argument 1 must be a number, not %s", ts_xname(n),
                 ts_xtype_name(a->type, a->scale, b1, sizeof b1));
-    TS_FAIL(TS_ERR_USAGE, "'%s' does not apply to %s and %s", ts_xname(n), ts_xtype_name(a->type, a->scale, b1, sizeof b1),
-            ts_xtype_name(b->type, b->scale, b2, sizeof b2));
+    TS_FAIL(TS_ERR_USAGE, "'%s' does not apply to %s and %s", ts_xname(n),
+            ts_xtype_name(a->type, a->scale, b1, sizeof b1), ts_xtype_name(b->type, b->scale, b2, sizeof b2));
 }
 
 /* ---- binary kernels ---------------------------------------------------------------------------------------- */
@@ -166,8 +166,8 @@ static ts_err unary_float(ts_xnode *n, int64_t start, int m, const uint8_t *acti
         return TS_OK;
     if (n->op == TS_X_SQRT)
         TS_FAIL(TS_ERR_DATA, "sqrt: cannot take the square root of a negative number (%g)", x[k]);
-    TS_FAIL(TS_ERR_DATA, "%s: cannot take the logarithm of %s (%g)", ts_xname(n), x[k] == 0 ? "zero" : "a negative number",
-            x[k]);
+    TS_FAIL(TS_ERR_DATA, "%s: cannot take the logarithm of %s (%g)", ts_xname(n),
+            x[k] == 0 ? "zero" : "a negative number", x[k]);
 }
 
 static ts_err sign_float(ts_xnode *n, int64_t start, int m, const uint8_t *active)
@@ -312,7 +312,8 @@ static ts_err bind_binary(ts_xnode *n)
     const ts_expr_op op = n->op;
     /* an untyped NULL takes the other side's type (a day count next to a DATE), both NULL: INT64 */
     if (a->type == TS_XT_NULL)
-        TS_TRY(ts_xcoerce(n, 0, b->type == TS_XT_NULL || (b->type == TS_XT_DATE && op != TS_X_SUB) ? TS_XT_INT : b->type,
+        TS_TRY(ts_xcoerce(n, 0,
+                          b->type == TS_XT_NULL || (b->type == TS_XT_DATE && op != TS_X_SUB) ? TS_XT_INT : b->type,
                           b->scale, b->dict));
     if (b->type == TS_XT_NULL)
         TS_TRY(ts_xcoerce(n, 1, n->args[0]->type == TS_XT_DATE ? TS_XT_INT : n->args[0]->type, n->args[0]->scale,

@@ -244,7 +244,8 @@ static ts_err eval_substr(ts_xnode *n, int64_t start, int m, const uint8_t *acti
     const ts_xnode *a = n->args[0], *st = n->args[1], *len = n->nargs > 2 ? n->args[2] : NULL;
     for (int k = 0; k < m; k++) {
         n->valid[k] = (uint8_t)all_valid(n, k);
-        n->v.s[k] = n->valid[k] ? substr_one(a->v.s[k], st->v.i[k], len != NULL, len ? len->v.i[k] : 0) : (ts_sv){"", 0};
+        n->v.s[k] =
+            n->valid[k] ? substr_one(a->v.s[k], st->v.i[k], len != NULL, len ? len->v.i[k] : 0) : (ts_sv){"", 0};
     }
     return TS_OK;
 }

@@ -22,6 +22,8 @@ typedef struct ts_sql_session ts_sql_session;
 typedef struct ts_sql_options {
     const char *out_path;          /* HDF5 file for the created tables, or NULL (keep them in memory only) */
     int overwrite;                 /* replace an existing out_path */
+    const char *job_name;          /* the output file's `job` attribute (NULL: "sql") */
+    const char *inputs;            /* its `inputs` attribute (e.g. the script's path) */
     const char *const *param_names; /* ${name} substitutions (--set name=value) */
     const char *const *param_values;
     int nparams;

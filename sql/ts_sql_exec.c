@@ -48,6 +48,21 @@ ts_err ts_sql_exec_keep_table(ts_sql_exec *x, ts_table *t)
     return TS_OK;
 }
 
+ts_err ts_sql_exec_defer(ts_sql_exec *x, void (*fn)(void *), void *arg)
+{
+    if (x->ndeferred == x->cap_deferred) {
+        const int cap = x->cap_deferred ? 2 * x->cap_deferred : 8;
+        struct ts_sql_deferred *grown = realloc(x->deferred, sizeof *grown * (size_t)cap);
+        if (!grown) {
+            fn(arg);
+            TS_FAIL(TS_ERR_NOMEM, "out of memory");
+        }
+        x->deferred = grown, x->cap_deferred = cap;
+    }
+    x->deferred[x->ndeferred++] = (struct ts_sql_deferred){fn, arg};
+    return TS_OK;
+}
+
 /* A shallow copy of a column struct (shares the arrays), freed with free() by the pool. */
 static void free_shallow(ts_column *c) { free(c); }
 
@@ -62,8 +77,11 @@ void ts_sql_exec_release(ts_sql_exec *x)
     }
     for (int i = 0; i < x->npool_tables; i++)
         ts_table_free(x->pool_tables[i]);
-    free(x->pool), free(x->pool_tables);
-    x->pool = NULL, x->pool_tables = NULL;
+    for (int i = 0; i < x->ndeferred; i++)
+        x->deferred[i].fn(x->deferred[i].arg);
+    free(x->pool), free(x->pool_tables), free(x->deferred);
+    x->pool = NULL, x->pool_tables = NULL, x->deferred = NULL;
+    x->ndeferred = x->cap_deferred = 0;
     x->npool = x->cap_pool = x->npool_tables = x->cap_pool_tables = 0;
 }
 

@@ -22,6 +22,8 @@ typedef struct ts_sql_exec {
     int npool, cap_pool;
     ts_table **pool_tables;     /* source tables kept alive for views (read_h5 results) */
     int npool_tables, cap_pool_tables;
+    struct ts_sql_deferred { void (*fn)(void *); void *arg; } *deferred; /* run by ts_sql_exec_release */
+    int ndeferred, cap_deferred;
 } ts_sql_exec;
 
 /* Runs plan p; *out is a new table owned by the caller with columns named by the plan's ids (a view of a
@@ -35,6 +37,9 @@ void ts_sql_exec_release(ts_sql_exec *x);
 /* Takes ownership of c (freed by ts_sql_exec_release). */
 ts_err ts_sql_exec_keep(ts_sql_exec *x, ts_column *c);
 ts_err ts_sql_exec_keep_table(ts_sql_exec *x, ts_table *t);
+/* Calls fn(arg) when the executor is released (objects a plan points to, e.g. parsed rules); on failure to record
+ * it, calls it now. */
+ts_err ts_sql_exec_defer(ts_sql_exec *x, void (*fn)(void *), void *arg);
 /* A view of src's columns under new names (names[i] for column cols[i]); the renamed column structs live in the
  * pool. */
 ts_err ts_sql_exec_rename_view(ts_sql_exec *x, const ts_table *src, const int *cols, char *const *names, int n,

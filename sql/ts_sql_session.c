@@ -128,11 +128,27 @@ static ts_err plan_query(stmt_run *r, const ts_sql_query *q)
     return ts_ctx_check(r->s->ctx, err);
 }
 
+/* The recorded sort order in output names (the sort ran on plan ids); it stops at a key that is not output. */
+static void rename_sort_keys(ts_table *t, const ts_sql_plan *p, char names[][TS_SQL_ID_MAX])
+{
+    int kept = 0;
+    for (int k = 0; k < t->nsort; k++) {
+        int c = 0;
+        while (c < p->ncols && strcmp(p->cols[c].id, t->sort_keys[k]))
+            c++;
+        if (c == p->ncols)
+            break;
+        snprintf(t->sort_keys[kept++], TS_NAME_MAX, "%.63s", names[c]);
+    }
+    t->nsort = kept;
+}
+
 static ts_err execute(stmt_run *r, ts_table **out)
 {
     TS_TRY(ts_sql_exec_plan(&r->x, r->plan, out));
     char names[TS_MAX_COLS][TS_SQL_ID_MAX];
     output_names(r->plan, 1, names);
+    rename_sort_keys(*out, r->plan, names);
     for (int c = 0; c < (*out)->ncols && c < r->plan->ncols; c++)
         snprintf((*out)->cols[c]->name, TS_NAME_MAX, "%.63s", names[c]);
     return TS_OK;
@@ -359,11 +375,34 @@ ts_err ts_sql_query_result(ts_sql_session *s, const char *text, const char *file
 
 /* ---- output ---------------------------------------------------------------------------------------------------- */
 
+/* Strings that are long (over 64 bytes somewhere) or hold NUL bytes are stored as bytes + offsets: byte-exact
+ * (raw input lines) and without padding every value to the longest. Others as fixed-length strings. */
+static ts_err write_table(ts_sql_session *s, ts_h5_file *f, const char *group, const ts_table *t)
+{
+    const char *bytes_cols[TS_MAX_COLS];
+    int nbytes = 0;
+    for (int c = 0; c < t->ncols; c++) {
+        const ts_column *col = t->cols[c];
+        if (col->type != TS_T_STRING)
+            continue;
+        int wide = 0;
+        const int64_t *off = TS_COL(col, int64_t);
+        for (int64_t i = 0; i < col->len && !wide; i++)
+            wide = off[i + 1] - off[i] > 64 || memchr(col->bytes + off[i], 0, (size_t)(off[i + 1] - off[i]));
+        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &wide, 1, MPI_INT, MPI_MAX, s->ctx->comm));
+        if (wide)
+            bytes_cols[nbytes++] = col->name;
+    }
+    const ts_h5_table_opts opts = {bytes_cols, nbytes};
+    return ts_h5_write_table(f, group, t, nbytes ? &opts : NULL);
+}
+
 ts_err ts_sql_finish(ts_sql_session *s)
 {
     if (!s->opt.out_path)
         return TS_OK;
-    const ts_h5_meta meta = {"sql", "", TS_VERSION};
+    const ts_h5_meta meta = {s->opt.job_name ? s->opt.job_name : "sql", s->opt.inputs ? s->opt.inputs : "",
+                             TS_VERSION};
     ts_h5_file *f;
     TS_TRY(ts_h5_create(s->ctx->comm, s->opt.out_path, s->opt.overwrite, &meta, &f));
     ts_err err = TS_OK;
@@ -375,7 +414,7 @@ ts_err ts_sql_finish(ts_sql_session *s)
             if (*c == '.')
                 *c = '/';
         if (e && e->table)
-            err = ts_h5_write_table(f, group, e->table, NULL);
+            err = write_table(s, f, group, e->table);
     }
     if (err) {
         ts_h5_abandon(f);

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ts_clean.h"
 #include "ts_csv_schema.h"
+#include "ts_sort.h"
 #include "ts_dict_encode.h"
 #include "ts_h5_read.h"
 #include "ts_scan.h"
@@ -138,7 +140,8 @@ static int find_column(const ts_table *t, const char *name)
 static ts_err csv_options(ts_sql_binder *b, const ts_sql_from *f, ts_csv_infer_opts *o)
 {
     static const char *const KNOWN[] = {"header", "delim", "sep", "columns", "types", "dtypes", "sample_size",
-                                        "auto_detect", "quote", "ignore_errors", "rejects", NULL};
+                                        "auto_detect", "quote", "ignore_errors", "rejects", "rules", "summary",
+                                        "values_dir", NULL};
     TS_TRY(check_named(b, f, KNOWN));
     *o = (ts_csv_infer_opts){.header = -1};
     const ts_sql_arg *a;
@@ -172,6 +175,173 @@ static ts_err csv_options(ts_sql_binder *b, const ts_sql_from *f, ts_csv_infer_o
     return TS_OK;
 }
 
+/* The scan's table becomes the node's output: the plan's columns renamed to their ids, the others dropped.
+ * Takes clean. */
+static ts_err adopt_columns(const ts_sql_plan *p, ts_table *clean, ts_table **out)
+{
+    ts_table *res;
+    ts_err err = ts_table_new("read_csv", &res);
+    for (int c = 0; !err && c < p->ncols; c++) {
+        const int k = find_column(clean, p->source_names[c]);
+        if (k < 0) {
+            err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "read_csv: no column '%s'",
+                                 p->source_names[c]);
+            break;
+        }
+        snprintf(clean->cols[k]->name, TS_NAME_MAX, "%s", p->cols[c].id);
+        err = ts_table_adopt(res, clean->cols[k]);
+        clean->cols[k] = NULL;
+    }
+    int kept = 0;
+    for (int k = 0; k < clean->ncols; k++)
+        if (clean->cols[k])
+            clean->cols[kept++] = clean->cols[k];
+    clean->ncols = kept;
+    ts_table_free(clean);
+    if (err)
+        ts_table_free(res), res = NULL;
+    *out = res;
+    return err;
+}
+
+/* ---- read_csv with a rules file: the cleaning operator (engine/ts_clean.h) --------------------------------- */
+
+typedef struct rules_source {
+    ts_file_info *files;
+    int nfiles;
+    ts_rules *rules;       /* freed when the statement ends */
+    const char *values_dir;
+    const char *summary;   /* summary='name': (metric, count) catalog table, as bank-analytics' /quality/summary */
+} rules_source;
+
+static void free_rules(void *r) { ts_rules_free(r); }
+
+static ts_err bind_rules_csv(ts_sql_binder *b, const ts_sql_from *f, const char *pattern, const char *rules_path,
+                             ts_sql_plan **out)
+{
+    rules_source *src = ts_sql_alloc(b->script, sizeof *src);
+    if (!src)
+        return NOMEM(b, f->pos);
+    const ts_sql_arg *a;
+    if ((a = named(f, "values_dir")))
+        TS_TRY(string_arg(b, a->value, "values_dir", &src->values_dir));
+    if ((a = named(f, "summary")))
+        TS_TRY(string_arg(b, a->value, "summary", &src->summary));
+    ts_err err = ts_rules_load(rules_path, &src->rules);
+    if (!err)
+        err = ts_sql_exec_defer(b->exec, free_rules, src->rules);
+    if (err)
+        return ts_sql_error_at(b->src, f->pos, err, "read_csv: %s", ts_error_headline());
+    ts_file_info *files;
+    int n;
+    if ((err = ts_scan_list_inputs(b->ctx, pattern, &files, &n)))
+        return ts_sql_error_at(b->src, f->pos, err, "read_csv: %s", ts_error_headline());
+    src->files = ts_sql_alloc(b->script, sizeof *files * (size_t)n);
+    if (src->files) {
+        memcpy(src->files, files, sizeof *files * (size_t)n);
+        for (int i = 0; i < n; i++)
+            src->files[i].base = src->files[i].path + (files[i].base - files[i].path);
+    }
+    free(files);
+    if (!src->files)
+        return NOMEM(b, f->pos);
+    src->nfiles = n;
+    const ts_csv_spec *spec = &src->rules->spec;
+    int ncols = 0;
+    for (int i = 0; i < spec->nfields; i++)
+        ncols += spec->fields[i].kind != TS_RULE_SKIP;
+    ts_sql_plan *p = ts_sql_plan_new(b, TS_P_CSV, f->pos, ncols);
+    if (!p || !(p->source_names = ts_sql_alloc(b->script, sizeof(char *) * (size_t)(ncols + 1))))
+        return NOMEM(b, f->pos);
+    for (int i = 0, c = 0; i < spec->nfields; i++) {
+        if (spec->fields[i].kind == TS_RULE_SKIP)
+            continue;
+        p->source_names[c] = ts_sql_strdup(b->script, spec->fields[i].name);
+        snprintf(p->cols[c].name, TS_SQL_ID_MAX, "%s", spec->fields[i].name);
+        ts_sql_new_id(b, spec->fields[i].name, p->cols[c].id);
+        c++;
+    }
+    p->path = ts_sql_strdup(b->script, pattern);
+    p->source = src, p->with_rules = 1;
+    int64_t bytes = 0;
+    for (int i = 0; i < n; i++)
+        bytes += src->files[i].size;
+    p->est_rows = (double)bytes / 80.0;
+    *out = p;
+    return TS_OK;
+}
+
+/* (metric, count): rows_read, rows_clean, rows_rejected, then every reason of the rules, on rank 0. */
+static ts_err summary_table(ts_ctx *ctx, const ts_rules *rules, const ts_clean_result *r, ts_table **out)
+{
+    ts_column *metric, *count;
+    TS_TRY(ts_table_new("summary", out));
+    TS_TRY(ts_table_add(*out, "metric", TS_T_STRING, 0, NULL, &metric));
+    TS_TRY(ts_table_add(*out, "count", TS_T_INT64, 0, NULL, &count));
+    if (ctx->rank != 0)
+        return TS_OK;
+    static const char *const names[3] = {"rows_read", "rows_clean", "rows_rejected"};
+    const int64_t totals[3] = {r->rows_read, r->rows_clean, r->rows_rejected};
+    TS_TRY(ts_column_reserve(count, 3 + r->nreasons, 0));
+    for (int i = 0; i < 3 + r->nreasons; i++) {
+        const char *m = i < 3 ? names[i] : rules->reasons[i - 3];
+        TS_TRY(ts_column_append_string(metric, m, (int64_t)strlen(m)));
+        TS_COL(count, int64_t)[count->len++] = i < 3 ? totals[i] : r->reason_counts[i - 3];
+    }
+    return TS_OK;
+}
+
+/* The rejects in input order (a sample sort by position), without the position column. */
+static ts_err sorted_rejects(ts_ctx *ctx, ts_table **rej)
+{
+    static const char *const by[] = {"__pos"};
+    TS_TRY(ts_sort_distributed(ctx, rej, by, 1));
+    ts_column *pos = ts_table_col(*rej, "__pos");
+    for (int c = 0; pos && c < (*rej)->ncols; c++)
+        if ((*rej)->cols[c] == pos) {
+            memmove(&(*rej)->cols[c], &(*rej)->cols[c + 1], sizeof(ts_column *) * (size_t)((*rej)->ncols - c - 1));
+            (*rej)->ncols--;
+        }
+    ts_column_free(pos);
+    static const char *const keys[] = {"file", "line"};
+    ts_table_set_sorted(*rej, keys, 2);
+    return TS_OK;
+}
+
+static ts_err exec_rules_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
+{
+    rules_source *src = p->source;
+    ts_clean_result r = {0};
+    TS_TRY(ts_clean_scan(x->ctx, src->files, src->nfiles, src->rules, src->values_dir, &r));
+    p->rows_rejected = r.rows_rejected;
+    ts_err err = TS_OK;
+    if (p->rejects_name) {
+        err = sorted_rejects(x->ctx, &r.rejects);
+        if (!err)
+            err = ts_sql_catalog_put(x->catalog, p->rejects_name, r.rejects, r.rows_rejected, NULL, NULL);
+        r.rejects = NULL;
+    }
+    if (!err && src->summary) {
+        ts_table *sum = NULL;
+        err = ts_ctx_check(x->ctx, summary_table(x->ctx, src->rules, &r, &sum));
+        if (!err)
+            err = ts_sql_catalog_put(x->catalog, src->summary, sum, 3 + r.nreasons, NULL, NULL);
+        else
+            ts_table_free(sum);
+    }
+    if (!err && x->ctx->rank == 0 && !x->quiet && r.rows_rejected && !p->rejects_name)
+        fprintf(stderr, "warning: read_csv('%s'): %lld of %lld rows rejected by the rules (rejects='name' keeps "
+                "them)\n", p->path, (long long)r.rows_rejected, (long long)r.rows_read);
+    ts_table *clean = r.clean;
+    r.clean = NULL;
+    ts_clean_result_free(&r);
+    if (!err)
+        err = adopt_columns(p, clean, out);
+    else
+        ts_table_free(clean);
+    return err;
+}
+
 static ts_err bind_csv(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
 {
     const ts_sql_expr *pe = NULL;
@@ -182,11 +352,20 @@ static ts_err bind_csv(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out
     TS_TRY(csv_options(b, f, &opts));
     const ts_sql_arg *a;
     int64_t ignore = 0;
-    const char *rejects = NULL;
+    const char *rejects = NULL, *rules = NULL;
     if ((a = named(f, "ignore_errors")))
         TS_TRY(int_arg(b, a->value, "ignore_errors", &ignore));
     if ((a = named(f, "rejects")))
         TS_TRY(string_arg(b, a->value, "rejects", &rejects));
+    if ((a = named(f, "rules")))
+        TS_TRY(string_arg(b, a->value, "rules", &rules));
+    if (rules) {
+        TS_TRY(bind_rules_csv(b, f, pattern, rules, out));
+        (*out)->rejects_name = rejects ? ts_sql_strdup(b->script, rejects) : NULL;
+        return TS_OK;
+    }
+    if (named(f, "summary") || named(f, "values_dir"))
+        return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "read_csv: summary= and values_dir= go with rules=");
     csv_source *src = ts_sql_alloc(b->script, sizeof *src);
     if (!src)
         return NOMEM(b, f->pos);
@@ -318,28 +497,10 @@ static ts_err exec_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
         ts_scan_free(&scan);
         return err;
     }
-    /* the scan's table becomes the node's output: its columns renamed to the plan's ids, the others dropped */
-    ts_table *clean = scan.clean, *res;
+    ts_table *clean = scan.clean, *res = NULL;
     scan.clean = NULL;
     ts_scan_free(&scan);
-    err = ts_table_new("read_csv", &res);
-    for (int c = 0; !err && c < p->ncols; c++) {
-        const int k = find_column(clean, p->source_names[c]);
-        if (k < 0) {
-            err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "read_csv: no column '%s'",
-                                 p->source_names[c]);
-            break;
-        }
-        snprintf(clean->cols[k]->name, TS_NAME_MAX, "%s", p->cols[c].id);
-        err = ts_table_adopt(res, clean->cols[k]);
-        clean->cols[k] = NULL;
-    }
-    int kept = 0;
-    for (int k = 0; k < clean->ncols; k++)
-        if (clean->cols[k])
-            clean->cols[kept++] = clean->cols[k];
-    clean->ncols = kept;
-    ts_table_free(clean);
+    err = adopt_columns(p, clean, &res);
     /* strings with few distinct values become dictionary codes: group-bys, joins and sorts then work on int32 */
     for (int c = 0; !err && c < res->ncols; c++) {
         int encoded;
@@ -468,7 +629,7 @@ ts_err ts_sql_bind_source(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **
 ts_err ts_sql_exec_source(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     switch (p->kind) {
-    case TS_P_CSV: return exec_csv(x, p, out);
+    case TS_P_CSV: return p->with_rules ? exec_rules_csv(x, p, out) : exec_csv(x, p, out);
     case TS_P_H5: return exec_h5(x, p, out);
     default: return exec_range(x, p, out);
     }

@@ -19,6 +19,7 @@ static const char *SQL_USAGE =
     "  -c SQL           run this text instead of a script file\n"
     "  --out FILE       HDF5 file for the created tables (temporary name, renamed when complete)\n"
     "  --overwrite      replace FILE if it exists\n"
+    "  --job-name NAME  the output file's `job` attribute (default: sql)\n"
     "  --set NAME=VALUE replace ${NAME} in the script (repeatable)\n"
     "  --max-rows N     rows of a printed result (first and last halves; default 40)\n"
     "  --profile        print each statement's time\n"
@@ -64,7 +65,7 @@ static int add_param(sql_cli *c, const char *arg)
 static int parse(int argc, char **argv, sql_cli *c)
 {
     static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'}, {"overwrite", no_argument, 0, 'w'}, {"set", required_argument, 0, 's'},
+        {"out", required_argument, 0, 'o'}, {"overwrite", no_argument, 0, 'w'}, {"job-name", required_argument, 0, 'j'}, {"set", required_argument, 0, 's'},
         {"max-rows", required_argument, 0, 'm'}, {"profile", no_argument, 0, 'p'}, {"timing", no_argument, 0, 't'},
         {"quiet", no_argument, 0, 'q'}, {"debug", no_argument, 0, 'g'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
@@ -76,6 +77,7 @@ static int parse(int argc, char **argv, sql_cli *c)
         case 'c': c->command = optarg; break;
         case 'o': c->opt.out_path = optarg; break;
         case 'w': c->opt.overwrite = 1; break;
+        case 'j': c->opt.job_name = optarg; break;
         case 's':
             if ((rc = add_param(c, optarg)))
                 return rc;
@@ -166,6 +168,7 @@ static ts_err run_sql(ts_ctx *ctx, sql_cli *c)
         TS_MPI(MPI_Bcast(text, (int)len, MPI_CHAR, 0, ctx->comm));
     }
     c->opt.param_names = c->names, c->opt.param_values = c->values;
+    c->opt.inputs = c->script ? c->script : "-c";
     ts_sql_session *s = NULL;
     err = ts_sql_session_new(ctx, &c->opt, &s);
     if (!err)

@@ -268,6 +268,8 @@ typedef struct ref {
     int64_t *part;      /* part[g]: smallest row of g's partition */
     int64_t *pos;       /* pos[g]: position in the partition's order, ties broken by id */
     char *lead;         /* lead[g]: g has the smallest id of its peer group */
+    int64_t *before;    /* before[g]: rows of the partition ordered strictly before g (memoizes the order) */
+    int ord_col[3], part_col[3];
     int64_t **members;  /* members[g]: rows of g's partition (shared per partition) */
     int64_t *nmembers;
 } ref;
@@ -280,11 +282,12 @@ static int col_index(const char *name)
     return -1;
 }
 
-static int ocmp(const ref *R, int64_t a, int64_t b)
+/* The ORDER BY comparison of rows a and b, from the definition. */
+static int ocmp_cells(const ref *R, int64_t a, int64_t b)
 {
     for (int k = 0; k < R->sc->norder; k++) {
         const ts_sort_key *key = &R->sc->order[k];
-        const int c = col_index(key->name);
+        const int c = R->ord_col[k];
         const val x = R->cells[a][c], y = R->cells[b][c];
         int d;
         if (x.null || y.null)
@@ -297,10 +300,16 @@ static int ocmp(const ref *R, int64_t a, int64_t b)
     return 0;
 }
 
+/* The same, memoized: rows are ordered like their counts of rows ordered before them. */
+static int ocmp(const ref *R, int64_t a, int64_t b)
+{
+    return (R->before[a] > R->before[b]) - (R->before[a] < R->before[b]);
+}
+
 static int same_part(const ref *R, int64_t a, int64_t b)
 {
     for (int k = 0; k < R->sc->npart; k++) {
-        const int c = col_index(R->sc->part[k]);
+        const int c = R->part_col[k];
         if (!vsame(R->cells[a][c], R->cells[b][c]))
             return 0;
     }
@@ -311,6 +320,11 @@ static void ref_build(ref *R, const scenario *sc)
 {
     const int64_t n = sc->n;
     R->sc = sc, R->n = n;
+    for (int k = 0; k < sc->norder; k++)
+        R->ord_col[k] = col_index(sc->order[k].name);
+    for (int k = 0; k < sc->npart; k++)
+        R->part_col[k] = col_index(sc->part[k]);
+    R->before = malloc(8 * (size_t)(n + 1));
     R->cells = malloc(sizeof *R->cells * (size_t)(n + 1));
     R->part = malloc(8 * (size_t)(n + 1)), R->pos = malloc(8 * (size_t)(n + 1)), R->lead = malloc((size_t)n + 1);
     R->members = calloc((size_t)n + 1, sizeof *R->members), R->nmembers = calloc((size_t)n + 1, 8);
@@ -331,15 +345,15 @@ static void ref_build(ref *R, const scenario *sc)
     }
     for (int64_t g = 0; g < n; g++) {
         const int64_t p = R->part[g], *m = R->members[p];
-        int64_t pos = 0;
+        int64_t pos = 0, before = 0;
         R->lead[g] = 1;
         for (int64_t k = 0; k < R->nmembers[p]; k++) {
-            const int d = ocmp(R, m[k], g);
-            pos += d < 0 || (d == 0 && m[k] < g);
+            const int d = ocmp_cells(R, m[k], g);
+            pos += d < 0 || (d == 0 && m[k] < g), before += d < 0;
             if (d == 0 && m[k] < g)
                 R->lead[g] = 0;
         }
-        R->pos[g] = pos;
+        R->pos[g] = pos, R->before[g] = before;
     }
 }
 
@@ -347,7 +361,7 @@ static void ref_free(ref *R)
 {
     for (int64_t g = 0; g < R->n; g++)
         free(R->members[g]);
-    free(R->cells), free(R->part), free(R->pos), free(R->lead), free(R->members), free(R->nmembers);
+    free(R->cells), free(R->part), free(R->pos), free(R->lead), free(R->before), free(R->members), free(R->nmembers);
 }
 
 /* 1 when row j is in the frame of row i (same partition), from the definitions. */

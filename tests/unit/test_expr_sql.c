@@ -174,7 +174,8 @@ static void expect_error(const char *what, const ts_table *t, ts_expr *e, ts_err
 #define F(v) ts_x_float(v)
 #define S(v) ts_x_string(v)
 #define OP(o, a, b) ts_x_op(TS_X_##o, a, b)
-#define FN(o, ...) ts_x_func(TS_X_##o, (ts_expr *[]){__VA_ARGS__}, (int)(sizeof((ts_expr *[]){__VA_ARGS__}) / sizeof(ts_expr *)))
+#define FN(o, ...)                                                                                                     \
+    ts_x_func(TS_X_##o, (ts_expr *[]){__VA_ARGS__}, (int)(sizeof((ts_expr *[]){__VA_ARGS__}) / sizeof(ts_expr *)))
 
 static ts_expr *date_lit(int y, int m, int d) { return ts_x_date(ts_days_from_civil(y, m, d)); }
 
@@ -207,7 +208,8 @@ static ts_table *hand_table(ts_dict *dict)
     const int64_t m[HROWS] = {1523050, -5, 0, 0, 12345, 250, -250, 100};
     const int64_t b[HROWS] = {1, 0, 1, 0, 0, 1, 0, 1};
     const char *const tx[HROWS] = {"12", " 7 ", "abc", NUL, "2.5", "-2.5", "1e3", "9223372036854775808"};
-    const char *const ds[HROWS] = {"2021-03-04", " 2021-3-4 ", "2021/03/04", NUL, "2020-02-30", "1999-12-31", "21-1-2", "x"};
+    const char *const ds[HROWS] = {"2021-03-04", " 2021-3-4 ", "2021/03/04", NUL,
+                                   "2020-02-30", "1999-12-31", "21-1-2",     "x"};
     add_ints(t, "i", TS_T_INT64, 0, i, null3, HROWS);
     add_ints(t, "j", TS_T_INT64, 0, j, jnull, HROWS);
     add_floats(t, "f", f, null3, HROWS);
@@ -235,12 +237,14 @@ static void test_arith(const ts_table *t)
     EXPECT_ERR(t, OP(MUL, COL("i"), I(2)), TS_ERR_DATA, "overflow");
     EXPECT_ERR(t, OP(NEG, OP(SUB, OP(NEG, COL("i"), NULL), I(1)), NULL), TS_ERR_DATA, "overflow");
     /* decimals: exact + - at the larger scale, * at the summed scale, / as doubles */
-    EXPECT(t, OP(ADD, COL("m"), I(1)), TS_T_DECIMAL, "15231.50", "0.95", "1.00", NUL, "124.45", "3.50", "-1.50", "2.00");
+    EXPECT(t, OP(ADD, COL("m"), I(1)), TS_T_DECIMAL, "15231.50", "0.95", "1.00", NUL, "124.45", "3.50", "-1.50",
+           "2.00");
     EXPECT(t, OP(SUB, COL("m"), ts_x_decimal(5, 3)), TS_T_DECIMAL, "15230.495", "-0.055", "-0.005", NUL, "123.445",
            "2.495", "-2.505", "0.995");
     EXPECT(t, OP(MUL, COL("m"), COL("m")), TS_T_DECIMAL, "231968130.2500", "0.0025", "0.0000", NUL, "15239.9025",
            "6.2500", "6.2500", "1.0000");
-    EXPECT(t, OP(MUL, COL("m"), I(2)), TS_T_DECIMAL, "30461.00", "-0.10", "0.00", NUL, "246.90", "5.00", "-5.00", "2.00");
+    EXPECT(t, OP(MUL, COL("m"), I(2)), TS_T_DECIMAL, "30461.00", "-0.10", "0.00", NUL, "246.90", "5.00", "-5.00",
+           "2.00");
     EXPECT(t, OP(DIV, COL("m"), I(2)), TS_T_FLOAT64, "7615.25", "-0.025", "0", NUL, "61.725", "1.25", "-1.25", "0.5");
     EXPECT(t, OP(ADD, COL("m"), COL("f")), TS_T_FLOAT64, "15233", "-0.55", "nan", NUL, "1e+20", "2.6", "-5", "1");
     EXPECT(t, OP(MOD, COL("m"), I(1)), TS_T_DECIMAL, "0.50", "-0.05", "0.00", NUL, "0.45", "0.50", "-0.50", "0.00");
@@ -301,8 +305,8 @@ static void test_logic(const ts_table *t)
            "success", "pending");
     EXPECT(t, FN(CASE, COL("b"), COL("d"), S("-")), TS_T_STRING, "success", "-", "pending", "-", "-", "failed", "-",
            "pending");
-    EXPECT(t, FN(COALESCE, COL("i"), COL("j"), I(42)), TS_T_INT64, "7", "-7", "0", "5", "9223372036854775807", "3", "10",
-           "-3");
+    EXPECT(t, FN(COALESCE, COL("i"), COL("j"), I(42)), TS_T_INT64, "7", "-7", "0", "5", "9223372036854775807", "3",
+           "10", "-3");
     EXPECT(t, FN(COALESCE, COL("d"), S("none")), TS_T_STRING, "success", "failed", "pending", "none", "zeta", "failed",
            "success", "pending");
     EXPECT(t, FN(COALESCE, COL("d"), COL("d")), TS_T_DICT, "success", "failed", "pending", NUL, "zeta", "failed",
@@ -323,8 +327,8 @@ static void test_logic(const ts_table *t)
     /* laziness: a failing CAST is only evaluated where SQL evaluates it */
     EXPECT(t, FN(COALESCE, COL("j"), ts_x_cast(COL("t"), TS_T_INT64, 0, 0)), TS_T_INT64, "2", "2", "0", "5", "1", "-3",
            "-3", "0");
-    EXPECT(t, OP(AND, OP(GT, COL("i"), I(100)), OP(GT, ts_x_cast(COL("t"), TS_T_INT64, 0, 0), I(0))), TS_T_BOOL, "false",
-           "false", "false", NUL, "true", "false", "false", "false");
+    EXPECT(t, OP(AND, OP(GT, COL("i"), I(100)), OP(GT, ts_x_cast(COL("t"), TS_T_INT64, 0, 0), I(0))), TS_T_BOOL,
+           "false", "false", "false", NUL, "true", "false", "false", "false");
     EXPECT(t, OP(OR, OP(LT, COL("i"), I(100)), OP(GT, ts_x_cast(COL("t"), TS_T_INT64, 0, 0), I(0))), TS_T_BOOL, "true",
            "true", "true", NUL, "true", "true", "true", "true");
     EXPECT(t, FN(CASE, OP(EQ, COL("t"), S("abc")), I(0), ts_x_cast(COL("t"), TS_T_INT64, 0, 1)), TS_T_INT64,
@@ -341,12 +345,12 @@ static void test_logic(const ts_table *t)
 
 static void test_strings(const ts_table *t)
 {
-    EXPECT(t, FN(CONCAT, COL("s"), S("|"), COL("d")), TS_T_STRING, "h\xc3\xa9llo|success", "abc|failed", "|pending", NUL,
-           "  pad  |zeta", "a%c|failed", "ABC|success", "x_y|pending");
+    EXPECT(t, FN(CONCAT, COL("s"), S("|"), COL("d")), TS_T_STRING, "h\xc3\xa9llo|success", "abc|failed", "|pending",
+           NUL, "  pad  |zeta", "a%c|failed", "ABC|success", "x_y|pending");
     EXPECT(t, OP(CONCAT, COL("i"), COL("dt")), TS_T_STRING, "72021-01-01", "-72020-02-29", "01970-01-01", NUL,
            "92233720368547758072021-12-31", "32024-03-10", "101969-12-31", "-32000-01-03");
-    EXPECT(t, FN(CONCAT_FN, COL("s"), ts_x_null(), COL("d")), TS_T_STRING, "h\xc3\xa9llosuccess", "abcfailed", "pending",
-           "", "  pad  zeta", "a%cfailed", "ABCsuccess", "x_ypending");
+    EXPECT(t, FN(CONCAT_FN, COL("s"), ts_x_null(), COL("d")), TS_T_STRING, "h\xc3\xa9llosuccess", "abcfailed",
+           "pending", "", "  pad  zeta", "a%cfailed", "ABCsuccess", "x_ypending");
     EXPECT(t, FN(CONCAT_FN, COL("b"), S("/"), COL("m")), TS_T_STRING, "true/15230.50", "false/-0.05", "true/0.00", "/",
            "false/123.45", "true/2.50", "false/-2.50", "true/1.00");
     EXPECT(t, OP(UPPER, COL("s"), NULL), TS_T_STRING, "H\xc3\xa9LLO", "ABC", "", NUL, "  PAD  ", "A%C", "ABC", "X_Y");
@@ -379,8 +383,8 @@ static void test_strings(const ts_table *t)
            "ABC", "x_y");
     EXPECT(t, FN(REPLACE, COL("s"), S("a"), S("")), TS_T_STRING, "h\xc3\xa9llo", "bc", "", NUL, "  pd  ", "%c", "ABC",
            "x_y");
-    EXPECT(t, FN(REPLACE, COL("s"), S(""), S("x")), TS_T_STRING, "h\xc3\xa9llo", "abc", "", NUL, "  pad  ", "a%c", "ABC",
-           "x_y");
+    EXPECT(t, FN(REPLACE, COL("s"), S(""), S("x")), TS_T_STRING, "h\xc3\xa9llo", "abc", "", NUL, "  pad  ", "a%c",
+           "ABC", "x_y");
     EXPECT(t, FN(REPLACE, COL("d"), S("e"), COL("s")), TS_T_STRING, "succh\xc3\xa9lloss", "failabcd", "pnding", NUL,
            "z  pad  ta", "faila%cd", "succABCss", "px_ynding");
     EXPECT(t, OP(REVERSE, COL("s"), NULL), TS_T_STRING, "oll\xc3\xa9h", "cba", "", NUL, "  dap  ", "c%a", "CBA", "y_x");
@@ -394,9 +398,10 @@ static void test_strings(const ts_table *t)
            "false");
     EXPECT(t, OP(REGEXP_MATCHES, COL("s"), S("^[a-z]+$")), TS_T_BOOL, "false", "true", "false", NUL, "false", "false",
            "false", "false");
-    EXPECT(t, OP(REGEXP_MATCHES, COL("d"), S("e[ds]")), TS_T_BOOL, "true", "true", "false", NUL, "false", "true", "true",
-           "false");
-    EXPECT(t, OP(REGEXP_MATCHES, COL("s"), S("")), TS_T_BOOL, "true", "true", "true", NUL, "true", "true", "true", "true");
+    EXPECT(t, OP(REGEXP_MATCHES, COL("d"), S("e[ds]")), TS_T_BOOL, "true", "true", "false", NUL, "false", "true",
+           "true", "false");
+    EXPECT(t, OP(REGEXP_MATCHES, COL("s"), S("")), TS_T_BOOL, "true", "true", "true", NUL, "true", "true", "true",
+           "true");
     EXPECT(t, OP(REGEXP_MATCHES, COL("s"), ts_x_null()), TS_T_BOOL, NUL, NUL, NUL, NUL, NUL, NUL, NUL, NUL);
 }
 
@@ -406,13 +411,16 @@ static void test_like(const ts_table *t)
     EXPECT(t, OP(ILIKE, COL("s"), S("a%")), TS_T_BOOL, "false", "true", "false", NUL, "false", "true", "true", "false");
     EXPECT(t, OP(LIKE, COL("s"), S("%")), TS_T_BOOL, "true", "true", "true", NUL, "true", "true", "true", "true");
     EXPECT(t, OP(LIKE, COL("s"), S("")), TS_T_BOOL, "false", "false", "true", NUL, "false", "false", "false", "false");
-    EXPECT(t, OP(LIKE, COL("s"), S("_")), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "false", "false");
+    EXPECT(t, OP(LIKE, COL("s"), S("_")), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "false",
+           "false");
     EXPECT(t, OP(LIKE, COL("s"), S("h_llo")), TS_T_BOOL, "true", "false", "false", NUL, "false", "false", "false",
            "false");
     EXPECT(t, OP(LIKE, COL("s"), S("___")), TS_T_BOOL, "false", "true", "false", NUL, "false", "true", "true", "true");
     EXPECT(t, OP(LIKE, COL("s"), S("%_%")), TS_T_BOOL, "true", "true", "false", NUL, "true", "true", "true", "true");
-    EXPECT(t, OP(LIKE, COL("s"), S("a%c")), TS_T_BOOL, "false", "true", "false", NUL, "false", "true", "false", "false");
-    EXPECT(t, OP(LIKE, COL("s"), S("%y")), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "false", "true");
+    EXPECT(t, OP(LIKE, COL("s"), S("a%c")), TS_T_BOOL, "false", "true", "false", NUL, "false", "true", "false",
+           "false");
+    EXPECT(t, OP(LIKE, COL("s"), S("%y")), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "false",
+           "true");
     EXPECT(t, OP(LIKE, COL("s"), S("%pad%")), TS_T_BOOL, "false", "false", "false", NUL, "true", "false", "false",
            "false");
     EXPECT(t, OP(LIKE, COL("s"), S("%%%")), TS_T_BOOL, "true", "true", "true", NUL, "true", "true", "true", "true");
@@ -421,9 +429,12 @@ static void test_like(const ts_table *t)
     EXPECT(t, OP(LIKE, COL("s"), S("a\\%c")), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "false",
            "false"); /* no escape character: the backslash is literal */
     EXPECT(t, OP(LIKE, COL("d"), S("s%")), TS_T_BOOL, "true", "false", "false", NUL, "false", "false", "true", "false");
-    EXPECT(t, OP(ILIKE, COL("d"), S("P%G")), TS_T_BOOL, "false", "false", "true", NUL, "false", "false", "false", "true");
-    EXPECT(t, OP(LIKE, COL("d"), COL("s")), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "false", "false");
-    EXPECT(t, OP(LIKE, S("abc"), COL("s")), TS_T_BOOL, "false", "true", "false", NUL, "false", "true", "false", "false");
+    EXPECT(t, OP(ILIKE, COL("d"), S("P%G")), TS_T_BOOL, "false", "false", "true", NUL, "false", "false", "false",
+           "true");
+    EXPECT(t, OP(LIKE, COL("d"), COL("s")), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "false",
+           "false");
+    EXPECT(t, OP(LIKE, S("abc"), COL("s")), TS_T_BOOL, "false", "true", "false", NUL, "false", "true", "false",
+           "false");
     EXPECT(t, OP(LIKE, COL("s"), ts_x_null()), TS_T_BOOL, NUL, NUL, NUL, NUL, NUL, NUL, NUL, NUL);
     /* the kernel directly */
     CHECK(ts_like("", 0, "", 0, 0) && !ts_like("a", 1, "", 0, 0), "empty pattern");
@@ -437,23 +448,27 @@ static void test_like(const ts_table *t)
 static void test_compare(const ts_table *t)
 {
     EXPECT(t, OP(LT, COL("d"), S("p")), TS_T_BOOL, "false", "true", "false", NUL, "false", "true", "false", "false");
-    EXPECT(t, OP(GE, S("pending"), COL("d")), TS_T_BOOL, "false", "true", "true", NUL, "false", "true", "false", "true");
+    EXPECT(t, OP(GE, S("pending"), COL("d")), TS_T_BOOL, "false", "true", "true", NUL, "false", "true", "false",
+           "true");
     EXPECT(t, OP(GE, COL("d"), COL("s")), TS_T_BOOL, "true", "true", "true", NUL, "true", "true", "true", "false");
     EXPECT(t, OP(GT, COL("s"), S("abc")), TS_T_BOOL, "true", "false", "false", NUL, "false", "false", "false", "true");
     EXPECT(t, OP(LE, COL("s"), S("")), TS_T_BOOL, "false", "false", "true", NUL, "false", "false", "false", "false");
-    EXPECT(t, OP(NE, COL("s"), COL("s")), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "false", "false");
-    EXPECT(t, OP(GT, COL("d"), COL("d")), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "false", "false");
+    EXPECT(t, OP(NE, COL("s"), COL("s")), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "false",
+           "false");
+    EXPECT(t, OP(GT, COL("d"), COL("d")), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "false",
+           "false");
     EXPECT(t, OP(GT, COL("dt"), S("2021-01-01")), TS_T_BOOL, "false", "false", "false", NUL, "true", "true", "false",
            "false");
     EXPECT(t, OP(EQ, COL("dt"), date_lit(2020, 2, 29)), TS_T_BOOL, "false", "true", "false", NUL, "false", "false",
            "false", "false");
     EXPECT(t, OP(LT, COL("dt"), I(0)), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "true", "false");
-    EXPECT(t, OP(EQ, COL("b"), ts_x_bool(1)), TS_T_BOOL, "true", "false", "true", NUL, "false", "true", "false", "true");
+    EXPECT(t, OP(EQ, COL("b"), ts_x_bool(1)), TS_T_BOOL, "true", "false", "true", NUL, "false", "true", "false",
+           "true");
     EXPECT(t, OP(GT, COL("m"), I(100)), TS_T_BOOL, "true", "false", "false", NUL, "true", "false", "false", "false");
     EXPECT(t, OP(EQ, COL("m"), F(2.5)), TS_T_BOOL, "false", "false", "false", NUL, "false", "true", "false", "false");
     EXPECT(t, OP(LT, COL("m"), COL("i")), TS_T_BOOL, "false", "false", "false", NUL, "true", "true", "true", "false");
-    EXPECT(t, OP(EQ, COL("m"), ts_x_decimal(25, 1)), TS_T_BOOL, "false", "false", "false", NUL, "false", "true", "false",
-           "false");
+    EXPECT(t, OP(EQ, COL("m"), ts_x_decimal(25, 1)), TS_T_BOOL, "false", "false", "false", NUL, "false", "true",
+           "false", "false");
     EXPECT(t, OP(GE, COL("m"), S("2.5")), TS_T_BOOL, "true", "false", "false", NUL, "true", "true", "false", "false");
     EXPECT(t, OP(EQ, COL("f"), COL("f")), TS_T_BOOL, "true", "true", "true", NUL, "true", "true", "true", "true");
     EXPECT(t, OP(GT, COL("f"), F(1e308)), TS_T_BOOL, "false", "false", "true", NUL, "false", "false", "false", "false");
@@ -489,20 +504,22 @@ static void test_in(const ts_table *t)
            "true", "false");
     EXPECT(t, IN(COL("f"), F(0.1), F(2.5), F(NAN)), TS_T_BOOL, "true", "false", "true", NUL, "false", "true", "false",
            "false");
-    EXPECT(t, IN(COL("dt"), S("2021-01-01"), S("2000-01-03")), TS_T_BOOL, "true", "false", "false", NUL, "false", "false",
-           "false", "true");
-    EXPECT(t, IN(COL("m"), F(2.5), I(1), ts_x_decimal(-5, 2)), TS_T_BOOL, "false", "true", "false", NUL, "false", "true",
-           "false", "true");
-    EXPECT(t, IN(COL("i"), COL("j"), I(3)), TS_T_BOOL, "false", "false", "true", NUL, "false", "true", "false", "false");
+    EXPECT(t, IN(COL("dt"), S("2021-01-01"), S("2000-01-03")), TS_T_BOOL, "true", "false", "false", NUL, "false",
+           "false", "false", "true");
+    EXPECT(t, IN(COL("m"), F(2.5), I(1), ts_x_decimal(-5, 2)), TS_T_BOOL, "false", "true", "false", NUL, "false",
+           "true", "false", "true");
+    EXPECT(t, IN(COL("i"), COL("j"), I(3)), TS_T_BOOL, "false", "false", "true", NUL, "false", "true", "false",
+           "false");
     EXPECT(t, IN(COL("i"), COL("j"), ts_x_null()), TS_T_BOOL, NUL, NUL, "true", NUL, NUL, NUL, NUL, NUL);
     EXPECT(t, IN(COL("s"), COL("d"), S("abc")), TS_T_BOOL, "false", "true", "false", NUL, "false", "false", "false",
            "false");
     EXPECT(t, IN(ts_x_null(), I(1), I(2)), TS_T_BOOL, NUL, NUL, NUL, NUL, NUL, NUL, NUL, NUL);
     EXPECT(t, IN(COL("f"), F(-0.0), I(1000000)), TS_T_BOOL, "false", "false", "false", NUL, "false", "false", "false",
            "true");
-    EXPECT(t, IN(COL("i"), I(INT64_MAX), I(INT64_MIN), I(-7)), TS_T_BOOL, "false", "true", "false", NUL, "true", "false",
-           "false", "false");
-    EXPECT(t, OP(NOT, IN(COL("j"), I(0), ts_x_null()), NULL), TS_T_BOOL, NUL, NUL, "false", NUL, NUL, NUL, NUL, "false");
+    EXPECT(t, IN(COL("i"), I(INT64_MAX), I(INT64_MIN), I(-7)), TS_T_BOOL, "false", "true", "false", NUL, "true",
+           "false", "false", "false");
+    EXPECT(t, OP(NOT, IN(COL("j"), I(0), ts_x_null()), NULL), TS_T_BOOL, NUL, NUL, "false", NUL, NUL, NUL, NUL,
+           "false");
     EXPECT_ERR(t, IN(COL("i"), S("x")), TS_ERR_USAGE, "IN");
     EXPECT_ERR(t, IN(COL("d"), I(1)), TS_ERR_USAGE, "incompatible");
 }
@@ -519,18 +536,18 @@ static void test_casts(const ts_table *t)
     EXPECT(t, ts_x_cast(COL("ds"), TS_T_DATE, 0, 1), TS_T_DATE, "2021-03-04", "2021-03-04", "2021-03-04", NUL, NUL,
            "1999-12-31", "0021-01-02", NUL);
     EXPECT_ERR(t, ts_x_cast(COL("ds"), TS_T_DATE, 0, 0), TS_ERR_DATA, "'2020-02-30'");
-    EXPECT(t, ts_x_cast(COL("i"), TS_T_STRING, 0, 0), TS_T_STRING, "7", "-7", "0", NUL, "9223372036854775807", "3", "10",
-           "-3");
+    EXPECT(t, ts_x_cast(COL("i"), TS_T_STRING, 0, 0), TS_T_STRING, "7", "-7", "0", NUL, "9223372036854775807", "3",
+           "10", "-3");
     EXPECT(t, ts_x_cast(COL("f"), TS_T_STRING, 0, 0), TS_T_STRING, "2.5", "-0.5", "nan", NUL, "1e+20", "0.1", "-2.5",
            "0.0");
     EXPECT(t, ts_x_cast(COL("m"), TS_T_STRING, 0, 0), TS_T_STRING, "15230.50", "-0.05", "0.00", NUL, "123.45", "2.50",
            "-2.50", "1.00");
     EXPECT(t, ts_x_cast(COL("dt"), TS_T_STRING, 0, 0), TS_T_STRING, "2021-01-01", "2020-02-29", "1970-01-01", NUL,
            "2021-12-31", "2024-03-10", "1969-12-31", "2000-01-03");
-    EXPECT(t, ts_x_cast(COL("b"), TS_T_STRING, 0, 0), TS_T_STRING, "true", "false", "true", NUL, "false", "true", "false",
-           "true");
-    EXPECT(t, ts_x_cast(COL("d"), TS_T_STRING, 0, 0), TS_T_STRING, "success", "failed", "pending", NUL, "zeta", "failed",
-           "success", "pending");
+    EXPECT(t, ts_x_cast(COL("b"), TS_T_STRING, 0, 0), TS_T_STRING, "true", "false", "true", NUL, "false", "true",
+           "false", "true");
+    EXPECT(t, ts_x_cast(COL("d"), TS_T_STRING, 0, 0), TS_T_STRING, "success", "failed", "pending", NUL, "zeta",
+           "failed", "success", "pending");
     EXPECT_ERR(t, ts_x_cast(COL("f"), TS_T_INT64, 0, 0), TS_ERR_DATA, "nan");
     EXPECT(t, ts_x_cast(COL("f"), TS_T_INT64, 0, 1), TS_T_INT64, "2", "0", NUL, NUL, NUL, "0", "-2", "0");
     EXPECT(t, ts_x_cast(COL("m"), TS_T_INT64, 0, 0), TS_T_INT64, "15231", "0", "0", NUL, "123", "3", "-3", "1");
@@ -541,7 +558,8 @@ static void test_casts(const ts_table *t)
            "-3.0");
     EXPECT(t, ts_x_cast(COL("m"), TS_T_DECIMAL, 1, 0), TS_T_DECIMAL, "15230.5", "-0.1", "0.0", NUL, "123.5", "2.5",
            "-2.5", "1.0");
-    EXPECT(t, ts_x_cast(COL("f"), TS_T_DECIMAL, 1, 1), TS_T_DECIMAL, "2.5", "-0.5", NUL, NUL, NUL, "0.1", "-2.5", "0.0");
+    EXPECT(t, ts_x_cast(COL("f"), TS_T_DECIMAL, 1, 1), TS_T_DECIMAL, "2.5", "-0.5", NUL, NUL, NUL, "0.1", "-2.5",
+           "0.0");
     EXPECT(t, ts_x_cast(COL("i"), TS_T_BOOL, 0, 0), TS_T_BOOL, "true", "true", "false", NUL, "true", "true", "true",
            "true");
     EXPECT(t, ts_x_cast(COL("b"), TS_T_INT64, 0, 0), TS_T_INT64, "1", "0", "1", NUL, "0", "1", "0", "1");
@@ -557,8 +575,8 @@ static void test_casts(const ts_table *t)
     EXPECT_ERR(t, ts_x_cast(COL("m"), TS_T_DECIMAL, 19, 0), TS_ERR_USAGE, "scale");
     /* booleans spelled as DuckDB accepts them */
     const char *const words[] = {"true", "T", "yes", "Y", "1", "false", "f", "NO", "n", "0", " true", "2"};
-    const char *const want[] = {"true", "true", "true", "true", "true", "false", "false", "false", "false", "false", "NULL",
-                                "NULL"};
+    const char *const want[] = {"true",  "true",  "true",  "true",  "true", "false",
+                                "false", "false", "false", "false", "NULL", "NULL"};
     for (int k = 0; k < 12; k++) {
         ts_column *c = NULL;
         ts_expr *e = ts_x_cast(S(words[k]), TS_T_BOOL, 0, 1);
@@ -674,8 +692,8 @@ static void test_dates(const ts_table *t)
     EXPECT(t, OP(STRFTIME, COL("dt"), S("%A %B %-d, %y %%")), TS_T_STRING, "Friday January 1, 21 %",
            "Saturday February 29, 20 %", "Thursday January 1, 70 %", NUL, "Friday December 31, 21 %",
            "Sunday March 10, 24 %", "Wednesday December 31, 69 %", "Monday January 3, 00 %");
-    EXPECT(t, OP(STRFTIME, ts_x_date(ts_days_from_civil(21, 1, 5)), S("%Y|%-m|%-j")), TS_T_STRING, "0021|1|5", "0021|1|5",
-           "0021|1|5", "0021|1|5", "0021|1|5", "0021|1|5", "0021|1|5", "0021|1|5");
+    EXPECT(t, OP(STRFTIME, ts_x_date(ts_days_from_civil(21, 1, 5)), S("%Y|%-m|%-j")), TS_T_STRING, "0021|1|5",
+           "0021|1|5", "0021|1|5", "0021|1|5", "0021|1|5", "0021|1|5", "0021|1|5", "0021|1|5");
     EXPECT(t, FN(CASE, OP(AND, OP(LIKE, COL("ds"), S("%-%")), OP(NE, COL("ds"), S("2020-02-30"))),
                  OP(STRPTIME, COL("ds"), S("%Y-%m-%d"))),
            TS_T_DATE, "2021-03-04", "2021-03-04", NUL, NUL, NUL, "1999-12-31", "0021-01-02", NUL);
@@ -688,13 +706,14 @@ static void test_dates(const ts_table *t)
            "1969-03-04", "1969-03-04", "1969-03-04", "1969-03-04", "1969-03-04");
     EXPECT(t, OP(STRPTIME, S("20210304 %"), S("%Y%m%d %%")), TS_T_DATE, "2021-03-04", "2021-03-04", "2021-03-04",
            "2021-03-04", "2021-03-04", "2021-03-04", "2021-03-04", "2021-03-04");
-    EXPECT(t, OP(STRPTIME, S("2024 060"), S("%Y %j")), TS_T_DATE, "2024-02-29", "2024-02-29", "2024-02-29", "2024-02-29",
-           "2024-02-29", "2024-02-29", "2024-02-29", "2024-02-29");
+    EXPECT(t, OP(STRPTIME, S("2024 060"), S("%Y %j")), TS_T_DATE, "2024-02-29", "2024-02-29", "2024-02-29",
+           "2024-02-29", "2024-02-29", "2024-02-29", "2024-02-29", "2024-02-29");
     EXPECT(t, OP(STRPTIME, S("1/1/68"), S("%m/%d/%y")), TS_T_DATE, "2068-01-01", "2068-01-01", "2068-01-01",
            "2068-01-01", "2068-01-01", "2068-01-01", "2068-01-01", "2068-01-01");
     EXPECT(t, OP(MONTH_START, COL("dt"), NULL), TS_T_DATE, "2021-01-01", "2020-02-01", "1970-01-01", NUL, "2021-12-01",
            "2024-03-01", "1969-12-01", "2000-01-01");
-    EXPECT(t, OP(YEAR, S("2021-06-30"), NULL), TS_T_INT64, "2021", "2021", "2021", "2021", "2021", "2021", "2021", "2021");
+    EXPECT(t, OP(YEAR, S("2021-06-30"), NULL), TS_T_INT64, "2021", "2021", "2021", "2021", "2021", "2021", "2021",
+           "2021");
     EXPECT_ERR(t, OP(DATE_PART, S("fortnight"), COL("dt")), TS_ERR_USAGE, "unknown date part 'fortnight'");
     EXPECT_ERR(t, OP(DATE_PART, COL("s"), COL("dt")), TS_ERR_USAGE, "string constant");
     EXPECT_ERR(t, OP(DATE_TRUNC, S("dow"), COL("dt")), TS_ERR_USAGE, "cannot truncate");
@@ -1009,8 +1028,9 @@ static int w_in_dict(const brow *r, char *b)
 static void test_big(ts_dict *bdict)
 {
     ts_table *t = big_table(bdict);
-    check_big("upper(s) || ':' || k", t, FN(CONCAT, OP(UPPER, COL("s"), NULL), S(":"), ts_x_cast(COL("k"), TS_T_STRING, 0, 0)),
-              TS_T_STRING, w_upper_k);
+    check_big("upper(s) || ':' || k", t,
+              FN(CONCAT, OP(UPPER, COL("s"), NULL), S(":"), ts_x_cast(COL("k"), TS_T_STRING, 0, 0)), TS_T_STRING,
+              w_upper_k);
     check_big("substr(s, 2, 3)", t, FN(SUBSTR, COL("s"), I(2), I(3)), TS_T_STRING, w_substr);
     check_big("length(s)", t, OP(LENGTH, COL("s"), NULL), TS_T_INT64, w_length);
     const char *const patterns[] = {"r1%", "%7", "r_2%", "%\xc3\xa9", "%3%5%", "", "r__", "%", "_%_\xc3\xa9"};
@@ -1417,7 +1437,8 @@ static void test_random(void)
         char text[4096];
         ts_expr *e;
         const int boolean = it % 3 == 2;
-        rn *n = boolean ? gen_bool(&r, 1 + it % 3, &e, text, sizeof text) : gen_num(&r, 1 + it % 3, &e, text, sizeof text);
+        rn *n =
+            boolean ? gen_bool(&r, 1 + it % 3, &e, text, sizeof text) : gen_num(&r, 1 + it % 3, &e, text, sizeof text);
         int ovf = 0;
         static rv want[RROWS];
         for (int i = 0; i < RROWS; i++)
@@ -1431,9 +1452,12 @@ static void test_random(void)
         } else if (err != TS_OK) {
             CHECK(0, "%s: error %s", text, ts_error_headline());
         } else {
-            const ts_type type = n->t == RT_FLT ? TS_T_FLOAT64 : n->t == RT_DEC ? TS_T_DECIMAL : n->t == RT_BOOL ? TS_T_BOOL : TS_T_INT64;
-            CHECK(c->type == type && (type != TS_T_DECIMAL || c->scale == n->s), "%s: type %d(%d), expected %d(%d)", text,
-                  c->type, c->scale, type, n->s);
+            const ts_type type = n->t == RT_FLT    ? TS_T_FLOAT64
+                                 : n->t == RT_DEC  ? TS_T_DECIMAL
+                                 : n->t == RT_BOOL ? TS_T_BOOL
+                                                   : TS_T_INT64;
+            CHECK(c->type == type && (type != TS_T_DECIMAL || c->scale == n->s), "%s: type %d(%d), expected %d(%d)",
+                  text, c->type, c->scale, type, n->s);
             long bad = 0;
             for (int i = 0; i < RROWS && c->type == type; i++) {
                 const int valid = ts_column_is_valid(c, i);
