@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "ts_csv_table.h"
-#include "ts_dedup.h"
 #include "ts_exchange.h"
 #include "ts_mem.h"
+#include "ts_rowset.h"
 #include "ts_sort.h"
 #include "ts_table_rules.h"
 
@@ -78,7 +78,33 @@ static ts_column *take_column(ts_table *t, const char *name)
     return NULL;
 }
 
-/* Destination of each row: the line hash's high word mod P (the dedup's hash set mixes both words, so the
+/* The (line hash, position) pairs of the clean rows in a table of their own: the hash columns move out of clean
+ * (it has no further use for them), the positions are copied. */
+static ts_err line_keys(ts_table *clean, ts_table **out)
+{
+    ts_column *pos, *lo = take_column(clean, "__hash_lo"), *hi = take_column(clean, "__hash_hi"), *copy;
+    ts_table *t;
+    ts_err err = ts_table_new("line_keys", &t);
+    if (!err && (!lo || !hi))
+        err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "the scan did not hash the lines");
+    if (!err)
+        err = ts_table_adopt(t, lo), lo = NULL;
+    if (!err)
+        err = ts_table_adopt(t, hi), hi = NULL;
+    if (!err)
+        err = ts_table_need(clean, "__pos", &pos);
+    if (!err && !(err = ts_column_new_like(pos, &copy)) && !(err = ts_table_adopt(t, copy)))
+        err = ts_column_append_rows(copy, pos, NULL, pos->len);
+    ts_column_free(lo), ts_column_free(hi);
+    if (err) {
+        ts_table_free(t);
+        return err;
+    }
+    *out = t;
+    return TS_OK;
+}
+
+/* Destination of each row: the line hash's high word mod P (the hash set below mixes both words, so the
  * residue class does not crowd its slots); counts[r] = rows for rank r. */
 static ts_err route_by_hash(const ts_ctx *ctx, const ts_table *keys, int32_t **dest, int64_t *counts)
 {
@@ -94,38 +120,63 @@ static ts_err route_by_hash(const ts_ctx *ctx, const ts_table *keys, int32_t **d
     return TS_OK;
 }
 
-/* Received rows come ordered by source rank (ts_exchange.h): from[r] of them from rank r. Tags each with its
- * source, where the verdict goes back. */
-static ts_err tag_sources(const ts_ctx *ctx, ts_table *got, const int64_t *from)
+/* later[i] = 1 for every pair whose hash was seen with a smaller position (ts_dedup's method, but only marking:
+ * the pairs themselves are not moved, just the few later copies leave). */
+static ts_err mark_later(const ts_table *keys, uint8_t *later)
 {
-    ts_column *src;
-    TS_TRY(ts_table_add(got, "__src", TS_T_INT32, 0, NULL, &src));
-    TS_TRY(ts_column_reserve(src, ts_table_rows(got), 0));
-    for (int r = 0; r < ctx->size; r++)
-        for (int64_t k = 0; k < from[r]; k++)
-            TS_COL(src, int32_t)[src->len++] = r;
-    if (src->len != ts_table_rows(got))
-        TS_FAIL(TS_ERR_INTERNAL, "line hashes: %lld rows announced, %lld received", (long long)src->len,
-                (long long)ts_table_rows(got));
+    const int64_t n = ts_table_rows(keys), *pos = TS_COL(ts_table_col(keys, "__pos"), int64_t);
+    if (n >= (INT64_C(1) << 32))
+        TS_FAIL(TS_ERR_USAGE, "duplicate detection over %lld lines on one rank: at most 2^32", (long long)n);
+    const uint64_t nslots = ts_rowset_slots(n);
+    uint64_t *slots;
+    TS_TRY(ts_calloc(nslots * sizeof *slots, (void **)&slots));
+    ts_rowset set;
+    ts_rowset_init(&set, slots, nslots, TS_COL(ts_table_col(keys, "__hash_lo"), uint64_t),
+                   TS_COL(ts_table_col(keys, "__hash_hi"), uint64_t));
+    uint32_t first[1024];
+    for (int64_t base = 0; base < n; base += 1024) {
+        const uint32_t m = (uint32_t)(n - base < 1024 ? n - base : 1024);
+        ts_rowset_insert_many(&set, NULL, (uint32_t)base, m, first);
+        for (uint32_t k = 0; k < m; k++) {
+            const uint32_t i = (uint32_t)base + k;
+            if (first[k] == i)
+                continue;
+            /* keep the earliest copy in the slot, whichever rank's pair arrived first */
+            uint64_t *slot = ts_rowset_insert(&set, i);
+            const uint32_t f = ts_rowset_row(slot);
+            if (pos[i] < pos[f])
+                later[f] = 1, ts_rowset_set_row(slot, i);
+            else
+                later[i] = 1;
+        }
+    }
+    ts_free(slots);
     return TS_OK;
 }
 
-/* The positions of the later copies among rows `dups` (with __src), sent back to the ranks that read them. */
-static ts_err send_home(ts_ctx *ctx, const ts_table *dups, ts_table **home)
+/* The positions of the later copies, each to the rank that read it: received pairs come ordered by source rank
+ * (ts_exchange.h), from[r] of them from rank r. */
+static ts_err later_by_source(const ts_ctx *ctx, const ts_table *keys, const uint8_t *later, const int64_t *from,
+                              ts_table **out, int32_t **dest)
 {
-    static const char *const pos[] = {"__pos"};
-    const int64_t n = ts_table_rows(dups);
-    ts_table *view = NULL;
-    int32_t *dest = ts_big(4 * (size_t)(n + 1));
-    ts_err err = dest ? ts_table_view(dups, pos, 1, &view)
-                      : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    if (!err)
-        memcpy(dest, ts_table_col(dups, "__src")->data, 4 * (size_t)n);
-    err = ts_ctx_check(ctx, err);
-    if (!err)
-        err = ts_exchange_rows(ctx, view, dest, home);
-    ts_table_free(view), ts_free(dest);
-    return err;
+    const int64_t n = ts_table_rows(keys), *pos = TS_COL(ts_table_col(keys, "__pos"), int64_t);
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++)
+        m += later[i];
+    ts_column *lp;
+    TS_TRY(ts_table_new("later_copies", out));
+    TS_TRY(ts_table_add(*out, "__pos", TS_T_INT64, 0, NULL, &lp));
+    TS_TRY(ts_column_reserve(lp, m, 0));
+    if (!(*dest = malloc(4 * (size_t)(m + 1))))
+        TS_FAIL(TS_ERR_NOMEM, "out of memory returning %lld duplicates", (long long)m);
+    int r = 0;
+    for (int64_t i = 0, end = from[0]; i < n; i++) {
+        while (i >= end && r + 1 < ctx->size)
+            end += from[++r];
+        if (later[i])
+            (*dest)[lp->len] = r, TS_COL(lp, int64_t)[lp->len++] = pos[i];
+    }
+    return TS_OK;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -136,43 +187,42 @@ static int cmp_i64(const void *a, const void *b)
 
 /* Positions (ascending, malloc'ed) of this rank's clean rows whose line copies an earlier line. Only (hash,
  * position) pairs travel: partitioned by hash, every copy of a line meets the others on one rank. The hash
- * columns are dropped from clean once sent. */
+ * columns leave clean. */
 static ts_err later_copies(ts_ctx *ctx, ts_table *clean, int64_t **out, int64_t *nout)
 {
-    static const char *const keys[] = {"__hash_lo", "__hash_hi", "__pos"};
-    ts_table *view = NULL, *got = NULL, *dups = NULL, *home = NULL;
+    ts_table *keys = NULL, *home = NULL;
     int32_t *dest = NULL;
-    int64_t *counts = calloc(2 * (size_t)ctx->size, sizeof *counts);
-    ts_err err = counts ? ts_table_view(clean, keys, 3, &view)
+    uint8_t *later = NULL;
+    int64_t *counts = calloc(2 * (size_t)ctx->size, sizeof *counts), *pos = NULL, n = 0;
+    ts_err err = counts ? line_keys(clean, &keys)
                         : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     if (!err)
-        err = route_by_hash(ctx, view, &dest, counts);
+        err = route_by_hash(ctx, keys, &dest, counts);
     err = ts_ctx_check(ctx, err);
     if (!err)
         err = ts_mpi_status(MPI_Alltoall(counts, 1, MPI_INT64_T, counts + ctx->size, 1, MPI_INT64_T, ctx->comm),
                             "MPI_Alltoall of line-hash counts", __FILE__, __LINE__, __func__);
+    if (!err) /* frees each column once sent */
+        err = ts_exchange_rows_move(ctx, &keys, dest);
+    ts_free(dest), dest = NULL;
+    if (!err && !(later = ts_big_zero((size_t)ts_table_rows(keys) + 1)))
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     if (!err)
-        err = ts_exchange_rows(ctx, view, dest, &got);
-    ts_table_free(view), ts_free(dest);
-    ts_column_free(take_column(clean, "__hash_lo"));
-    ts_column_free(take_column(clean, "__hash_hi"));
+        err = mark_later(keys, later);
     if (!err)
-        err = tag_sources(ctx, got, counts + ctx->size);
-    if (!err)
-        err = ts_dedup(got, "__hash_lo", "__hash_hi", "__pos", &dups);
-    ts_table_free(got);
+        err = later_by_source(ctx, keys, later, counts + ctx->size, &home, &dest);
+    ts_table_free(keys), ts_free(later);
     err = ts_ctx_check(ctx, err);
     if (!err)
-        err = send_home(ctx, dups, &home);
-    const int64_t n = err ? 0 : ts_table_rows(home);
-    int64_t *pos = malloc(8 * (size_t)(n + 1));
-    if (!err && !pos)
+        err = ts_exchange_rows_move(ctx, &home, dest);
+    if (!err && !(pos = malloc(8 * (size_t)(ts_table_rows(home) + 1))))
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     if (!err) { /* one ascending run per rank that judged them: merge by sorting */
+        n = ts_table_rows(home);
         memcpy(pos, ts_table_col(home, "__pos")->data, 8 * (size_t)n);
         qsort(pos, (size_t)n, sizeof *pos, cmp_i64);
     }
-    ts_table_free(dups), ts_table_free(home), free(counts);
+    ts_table_free(home), free(dest), free(counts);
     if (err) {
         free(pos);
         return err;

@@ -18,40 +18,10 @@
 
 /* ---- the pool ----------------------------------------------------------------------------------------------------- */
 
-ts_err ts_sql_exec_keep(ts_sql_exec *x, ts_column *c)
-{
-    if (x->npool == x->cap_pool) {
-        const int cap = x->cap_pool ? 2 * x->cap_pool : 64;
-        ts_column **grown = realloc(x->pool, sizeof *grown * (size_t)cap);
-        if (!grown) {
-            ts_column_free(c);
-            TS_FAIL(TS_ERR_NOMEM, "out of memory");
-        }
-        x->pool = grown, x->cap_pool = cap;
-    }
-    x->pool[x->npool++] = c;
-    return TS_OK;
-}
-
-ts_err ts_sql_exec_keep_table(ts_sql_exec *x, ts_table *t)
-{
-    if (x->npool_tables == x->cap_pool_tables) {
-        const int cap = x->cap_pool_tables ? 2 * x->cap_pool_tables : 16;
-        ts_table **grown = realloc(x->pool_tables, sizeof *grown * (size_t)cap);
-        if (!grown) {
-            ts_table_free(t);
-            TS_FAIL(TS_ERR_NOMEM, "out of memory");
-        }
-        x->pool_tables = grown, x->cap_pool_tables = cap;
-    }
-    x->pool_tables[x->npool_tables++] = t;
-    return TS_OK;
-}
-
 ts_err ts_sql_exec_defer(ts_sql_exec *x, void (*fn)(void *), void *arg)
 {
     if (x->ndeferred == x->cap_deferred) {
-        const int cap = x->cap_deferred ? 2 * x->cap_deferred : 8;
+        const int cap = x->cap_deferred ? 2 * x->cap_deferred : 64;
         struct ts_sql_deferred *grown = realloc(x->deferred, sizeof *grown * (size_t)cap);
         if (!grown) {
             fn(arg);
@@ -63,26 +33,18 @@ ts_err ts_sql_exec_defer(ts_sql_exec *x, void (*fn)(void *), void *arg)
     return TS_OK;
 }
 
-/* A shallow copy of a column struct (shares the arrays), freed with free() by the pool. */
-static void free_shallow(ts_column *c) { free(c); }
+static void free_column(void *c) { ts_column_free(c); }
+static void free_table(void *t) { ts_table_free(t); }
+
+ts_err ts_sql_exec_keep(ts_sql_exec *x, ts_column *c) { return ts_sql_exec_defer(x, free_column, c); }
+ts_err ts_sql_exec_keep_table(ts_sql_exec *x, ts_table *t) { return ts_sql_exec_defer(x, free_table, t); }
 
 void ts_sql_exec_release(ts_sql_exec *x)
 {
-    for (int i = 0; i < x->npool; i++) {
-        ts_column *c = x->pool[i];
-        if (c->cap == -1)
-            free_shallow(c);
-        else
-            ts_column_free(c);
-    }
-    for (int i = 0; i < x->npool_tables; i++)
-        ts_table_free(x->pool_tables[i]);
     for (int i = 0; i < x->ndeferred; i++)
         x->deferred[i].fn(x->deferred[i].arg);
-    free(x->pool), free(x->pool_tables), free(x->deferred);
-    x->pool = NULL, x->pool_tables = NULL, x->deferred = NULL;
-    x->ndeferred = x->cap_deferred = 0;
-    x->npool = x->cap_pool = x->npool_tables = x->cap_pool_tables = 0;
+    free(x->deferred);
+    x->deferred = NULL, x->ndeferred = x->cap_deferred = 0;
 }
 
 static ts_err new_view(const char *name, ts_table **out)
@@ -100,10 +62,9 @@ ts_err ts_sql_exec_rename_view(ts_sql_exec *x, const ts_table *src, const int *c
         ts_column *c = malloc(sizeof *c);
         ts_err err = c ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
         if (!err) {
-            *c = *src->cols[cols[i]];
-            c->cap = -1; /* marks a shallow copy for the pool; nothing grows a view's columns */
+            *c = *src->cols[cols[i]]; /* a shallow copy: shares the arrays, freed with free() */
             snprintf(c->name, TS_NAME_MAX, "%s", names[i]);
-            err = ts_sql_exec_keep(x, c);
+            err = ts_sql_exec_defer(x, free, c);
         }
         if (!err)
             err = ts_table_adopt(*out, c);
@@ -739,15 +700,18 @@ static ts_err widen_left(ts_sql_plan *p, ts_table **l, ts_table **r)
     return TS_OK;
 }
 
+/* Both inputs of a set operation with the output's column ids and one type per column. */
+static ts_err align_inputs(ts_sql_exec *x, ts_sql_plan *p, ts_table **l, ts_table **r)
+{
+    TS_TRY(type_nulls(x, p, l, r));
+    TS_TRY(widen_left(p, l, r));
+    TS_TRY(conform(p, l, NULL));
+    return conform(p, r, *l);
+}
+
 static ts_err exec_union(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
-    ts_err err = type_nulls(x, p, &l, &r);
-    if (!err)
-        err = widen_left(p, &l, &r);
-    if (!err)
-        err = conform(p, &l, NULL);
-    if (!err)
-        err = conform(p, &r, l);
+    ts_err err = align_inputs(x, p, &l, &r);
     if (!err)
         err = ts_table_append_rows(l, r, NULL, ts_table_rows(r));
     ts_table_free(r);
@@ -761,13 +725,7 @@ static ts_err exec_union(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *
  * join on every column). */
 static ts_err exec_setop(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
-    ts_err err = type_nulls(x, p, &l, &r);
-    if (!err)
-        err = widen_left(p, &l, &r);
-    if (!err)
-        err = conform(p, &l, NULL);
-    if (!err)
-        err = conform(p, &r, l);
+    ts_err err = align_inputs(x, p, &l, &r);
     const char *cols[TS_MAX_COLS];
     char rnames[TS_MAX_COLS][TS_SQL_ID_MAX];
     for (int c = 0; !err && c < p->ncols; c++) {

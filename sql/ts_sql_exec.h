@@ -18,11 +18,9 @@ typedef struct ts_sql_exec {
     const ts_sql_script *src;   /* for error locations */
     int analyze;                /* record global rows and time per node (EXPLAIN ANALYZE, --profile) */
     int quiet;                  /* no warnings */
-    ts_column **pool;           /* columns owned by the executor (see above) */
-    int npool, cap_pool;
-    ts_table **pool_tables;     /* source tables kept alive for views (read_h5 results) */
-    int npool_tables, cap_pool_tables;
-    struct ts_sql_deferred { void (*fn)(void *); void *arg; } *deferred; /* run by ts_sql_exec_release */
+    /* the pool: what views point to and nothing else owns (columns, tables, parsed rules), freed by
+     * ts_sql_exec_release as calls fn(arg) */
+    struct ts_sql_deferred { void (*fn)(void *); void *arg; } *deferred;
     int ndeferred, cap_deferred;
 } ts_sql_exec;
 
