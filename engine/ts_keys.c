@@ -75,7 +75,8 @@ static ts_err pack_bits(const ts_column **cols, int nkeys, int64_t n, uint64_t *
     memset(lo, 0, sizeof *lo * (size_t)n), memset(hi, 0, sizeof *hi * (size_t)n);
     for (int k = 0; k < nkeys; k++) {
         for (int64_t i = 0; i < n; i++) {
-            const uint64_t code = ts_column_is_valid(cols[k], i) ? (uint64_t)(ts_key_value(cols[k], i) - mn[k]) + 1 : 0;
+            const uint64_t code =
+                ts_column_is_valid(cols[k], i) ? (uint64_t)ts_key_value(cols[k], i) - (uint64_t)mn[k] + 1 : 0;
             const int s = (int)shift[k];
             if (s < 64) {
                 lo[i] |= code << s;

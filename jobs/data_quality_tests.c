@@ -339,7 +339,7 @@ static ts_expr *operand(const ts_table *t, const char *tok, const ts_column *oth
                 p *= 10;
             const double scaled = v * p;
             if (scaled == (double)(int64_t)scaled)
-                return ts_x_int((int64_t)scaled);
+                return ts_x_decimal((int64_t)scaled, other->scale);
         }
     }
     const long long iv = strtoll(tok, &end, 10);
