@@ -104,8 +104,8 @@ static ts_err line_keys(ts_table *clean, ts_table **out)
     return TS_OK;
 }
 
-/* Destination of each row: the line hash's high word mod P (the hash set below mixes both words, so the
- * residue class does not crowd its slots); counts[r] = rows for rank r. */
+/* Destination of each row: the line hash's high 32 bits scaled to [0, P) (a multiply, not a division; the hash
+ * set below mixes both words, so one rank's share does not crowd its slots); counts[r] = rows for rank r. */
 static ts_err route_by_hash(const ts_ctx *ctx, const ts_table *keys, int32_t **dest, int64_t *counts)
 {
     const int64_t n = ts_table_rows(keys);
@@ -116,7 +116,7 @@ static ts_err route_by_hash(const ts_ctx *ctx, const ts_table *keys, int32_t **d
         TS_FAIL(TS_ERR_NOMEM, "out of memory routing %lld line hashes", (long long)n);
     memset(counts, 0, sizeof *counts * (size_t)ctx->size);
     for (int64_t i = 0; i < n; i++)
-        counts[d[i] = (int32_t)(hi[i] % (uint64_t)ctx->size)]++;
+        counts[d[i] = (int32_t)(((hi[i] >> 32) * (uint64_t)ctx->size) >> 32)]++;
     return TS_OK;
 }
 
@@ -191,7 +191,7 @@ static int cmp_i64(const void *a, const void *b)
 static ts_err later_copies(ts_ctx *ctx, ts_table *clean, int64_t **out, int64_t *nout)
 {
     ts_table *keys = NULL, *home = NULL;
-    int32_t *dest = NULL;
+    int32_t *dest = NULL, *back = NULL; /* ranks of the pairs, and of the later copies going home */
     uint8_t *later = NULL;
     int64_t *counts = calloc(2 * (size_t)ctx->size, sizeof *counts), *pos = NULL, n = 0;
     ts_err err = counts ? line_keys(clean, &keys)
@@ -204,17 +204,17 @@ static ts_err later_copies(ts_ctx *ctx, ts_table *clean, int64_t **out, int64_t 
                             "MPI_Alltoall of line-hash counts", __FILE__, __LINE__, __func__);
     if (!err) /* frees each column once sent */
         err = ts_exchange_rows_move(ctx, &keys, dest);
-    ts_free(dest), dest = NULL;
+    ts_free(dest);
     if (!err && !(later = ts_big_zero((size_t)ts_table_rows(keys) + 1)))
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     if (!err)
         err = mark_later(keys, later);
     if (!err)
-        err = later_by_source(ctx, keys, later, counts + ctx->size, &home, &dest);
+        err = later_by_source(ctx, keys, later, counts + ctx->size, &home, &back);
     ts_table_free(keys), ts_free(later);
     err = ts_ctx_check(ctx, err);
     if (!err)
-        err = ts_exchange_rows_move(ctx, &home, dest);
+        err = ts_exchange_rows_move(ctx, &home, back);
     if (!err && !(pos = malloc(8 * (size_t)(ts_table_rows(home) + 1))))
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     if (!err) { /* one ascending run per rank that judged them: merge by sorting */
@@ -222,7 +222,7 @@ static ts_err later_copies(ts_ctx *ctx, ts_table *clean, int64_t **out, int64_t 
         memcpy(pos, ts_table_col(home, "__pos")->data, 8 * (size_t)n);
         qsort(pos, (size_t)n, sizeof *pos, cmp_i64);
     }
-    ts_table_free(home), free(dest), free(counts);
+    ts_table_free(home), free(back), free(counts);
     if (err) {
         free(pos);
         return err;

@@ -3,8 +3,8 @@
  * ts_scan_csv_files. Per rank, no MPI: the caller infers on one rank and broadcasts the result
  * (engine/ts_csv_schema.h does both).
  *
- * Names: the header's fields, trimmed; an empty one becomes column<i> (i zero-padded to the digits of ncols - 1,
- * as DuckDB does: column07 when there are 11 columns); repeats get _1, _2, ... (a, a_1; a name already taken
+ * Names: the header's fields, trimmed; an empty one becomes column<i> (i zero-padded to two digits when there are
+ * more than 10 columns, as DuckDB does: column07); repeats get _1, _2, ... (a, a_1; a name already taken
  * grows further: a_1_1). Without a header every column is column<i>. "__pos" and "__line" are reserved (the scan
  * adds them) and get a suffix too. Names are cut to TS_NAME_MAX - 1 bytes.
  *
@@ -20,15 +20,19 @@
  *
  * Header detection (header = -1), as DuckDB: line 1 is a header when every column is VARCHAR, or when a value of
  * line 1 does not fit its column's type inferred from the other rows ("1.5" over BIGINT values is a header); with
- * no other row, when a value of line 1 is not a BOOLEAN, BIGINT, DOUBLE or DATE. Delimiter detection (delim = 0): of ',', '|', ';', '\t', the one that splits
- * the most of the first 64 lines into the same number (> 1) of fields as line 1 (ties: more fields, then that
- * order); ',' when none does.
+ * no other row, when a value of line 1 is not a BOOLEAN, BIGINT, DOUBLE or DATE. Delimiter detection (delim = 0):
+ * of ',', '|', ';', '\t', the one that splits the most of the first 64 lines into the same number (> 1) of fields
+ * as line 1 (ties: more fields, then that order); ',' when none does.
  *
  * The spec: kinds BOOL, INT64, FLOAT64, DATE (YYYY-MM-DD only), STRING with no_trim (strings keep their blanks,
  * other fields are trimmed), nullable, skip_blank (blank lines are not rows, when there is more than one column),
  * and header_by_position (every file's line 1 is skipped when there is a header; columns are taken by position).
  * Reject reasons: 0 = malformed row (wrong field count, bad quoting), i + 1 = column i's value does not parse as
- * its type (ts_csv_inferred_reason spells them out). Rows get the reason of their first failing column. */
+ * its type (ts_csv_inferred_reason spells them out). Rows get the reason of their first failing column.
+ *
+ * Limits (DuckDB does more): a quoted field cannot span lines (the scan is line based); at most TS_MAX_COLS - 1
+ * columns; dates only as YYYY-MM-DD, no TIMESTAMP / TIME; no null string other than the empty field; the only
+ * escape is the doubled quote; DECIMAL overrides reject values with more decimals than the scale. */
 #ifndef TS_CSV_INFER_H
 #define TS_CSV_INFER_H
 

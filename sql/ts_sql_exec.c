@@ -282,6 +282,59 @@ static ts_err exec_distinct(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
     return ts_distinct(x->ctx, t, &spec, NULL);
 }
 
+/* Replaces owned column `name` of t by its cast to the type of column `like` (when the types differ). */
+static ts_err cast_like(ts_table *t, const char *name, const char *like)
+{
+    ts_column *c, *l;
+    TS_TRY(ts_table_need(t, name, &c));
+    TS_TRY(ts_table_need(t, like, &l));
+    if (c->type == l->type && c->scale == l->scale && c->dict == l->dict)
+        return TS_OK;
+    const ts_type type = l->type == TS_T_DICT ? TS_T_STRING : l->type == TS_T_INT32 ? TS_T_INT64 : l->type;
+    struct ts_expr *cast = ts_x_cast(ts_x_col(name), type, l->scale, 0);
+    ts_column *conv = NULL;
+    ts_err err = ts_expr_eval(cast, t, name, &conv);
+    ts_expr_free(cast);
+    TS_TRY(err);
+    if (l->type == TS_T_INT32 || l->type == TS_T_DICT) { /* the engine's expression types are wider: go back */
+        ts_column *exact;
+        err = ts_column_new_like(l, &exact);
+        for (int64_t i = 0; !err && i < conv->len; i++) {
+            if (!ts_column_is_valid(conv, i)) {
+                err = ts_column_append_nulls(exact, 1);
+            } else if (l->type == TS_T_INT32) {
+                const int64_t v = TS_COL(conv, int64_t)[i];
+                err = v == (int32_t)v ? ts_column_reserve(exact, exact->len + 1, 0)
+                                      : ts_error_raise(TS_ERR_DATA, __FILE__, __LINE__, __func__,
+                                                       "lag/lead default %lld does not fit the column", (long long)v);
+                if (!err)
+                    TS_COL(exact, int32_t)[exact->len++] = (int32_t)v;
+            } else {
+                const int64_t *o = TS_COL(conv, int64_t);
+                const int32_t code = ts_dict_find(l->dict, conv->bytes + o[i], (size_t)(o[i + 1] - o[i]));
+                err = code >= 0 ? ts_column_reserve(exact, exact->len + 1, 0)
+                                : ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__, "lag/lead default "
+                                                 "'%.*s' is not a value of the column", (int)(o[i + 1] - o[i]),
+                                                 conv->bytes + o[i]);
+                if (!err)
+                    TS_COL(exact, int32_t)[exact->len++] = code;
+            }
+        }
+        ts_column_free(conv);
+        if (err) {
+            ts_column_free(exact);
+            return err;
+        }
+        conv = exact;
+        snprintf(conv->name, TS_NAME_MAX, "%s", name);
+    }
+    for (int k = 0; k < t->ncols; k++)
+        if (t->cols[k] == c)
+            t->cols[k] = conv;
+    ts_column_free(c);
+    return TS_OK;
+}
+
 static ts_err exec_window(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 {
     ts_window_fn fns[64];
@@ -291,6 +344,9 @@ static ts_err exec_window(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
         fns[i] = p->wins[i].fn;
     const ts_window_spec spec = {(const char *const *)p->partition, p->npartition, p->sort, p->nsort, fns, p->nwins};
     TS_TRY(own(t));
+    for (int i = 0; i < p->nwins; i++) /* lag/lead defaults take their input's type (lag(i, 1, 0) on INT32) */
+        if (fns[i].default_col)
+            TS_TRY(cast_like(*t, fns[i].default_col, fns[i].input));
     return ts_window(x->ctx, t, &spec);
 }
 
