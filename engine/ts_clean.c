@@ -8,18 +8,17 @@
 #include "ts_exchange.h"
 #include "ts_mem.h"
 #include "ts_rowset.h"
-#include "ts_sort.h"
 #include "ts_table_rules.h"
 
 /* ---- @FILE values ------------------------------------------------------------------------------------------ */
 
 /* The column's strings as NUL-terminated copies, handed to ts_rules_set_values. */
-static ts_err set_values_from(ts_rules *rules, int field, const char *file, const ts_column *col)
+static ts_err set_values_from(ts_rules *rules, int field, const ts_column *col)
 {
     const int64_t n = col->len, *off = TS_COL(col, int64_t);
     if (n < 1 || n > 64)
         TS_FAIL(TS_ERR_USAGE, "column '%s': values=@%s:%s has %lld values (1 to 64 are accepted)",
-                rules->spec.fields[field].name, file, rules->ref_column[field], (long long)n);
+                rules->spec.fields[field].name, rules->ref_file[field], rules->ref_column[field], (long long)n);
     char **v = calloc((size_t)n, sizeof *v);
     ts_err err = v ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     for (int64_t i = 0; !err && i < n; i++)
@@ -41,7 +40,7 @@ static ts_err read_values(const ts_rules *rules, int field, const char *ref_dir,
     const int len = file[0] == '/' || !ref_dir ? snprintf(path, sizeof path, "%s", file)
                                                : snprintf(path, sizeof path, "%s/%s", ref_dir, file);
     if (len < 0 || (size_t)len >= sizeof path)
-        TS_FAIL(TS_ERR_USAGE, "reference file path too long: %s/%s", ref_dir, file);
+        TS_FAIL(TS_ERR_USAGE, "reference file path too long: %s/%s", ref_dir ? ref_dir : ".", file);
     const ts_ref_column rc = {rules->ref_column[field], TS_REF_STRING};
     return ts_read_csv_table(path, &rc, 1, out);
 }
@@ -56,7 +55,7 @@ ts_err ts_clean_resolve_values(ts_ctx *ctx, ts_rules *rules, const char *ref_dir
         TS_TRY(ts_ctx_check(ctx, err));
         err = ts_broadcast_table(ctx, &t, 0);
         if (!err)
-            err = set_values_from(rules, f, rules->ref_file[f], t->cols[0]);
+            err = set_values_from(rules, f, t->cols[0]);
         ts_table_free(t);
         TS_TRY(ts_ctx_check(ctx, err));
     }
@@ -78,53 +77,47 @@ static ts_column *take_column(ts_table *t, const char *name)
     return NULL;
 }
 
-/* The (line hash, position) pairs of the clean rows in a table of their own: the hash columns move out of clean
- * (it has no further use for them), the positions are copied. */
-static ts_err line_keys(ts_table *clean, ts_table **out)
+/* Whether the ranks' clean rows, rank after rank, are in input order: so when the ranks read consecutive byte
+ * ranges (plain files), not always with gzip files (whole files go to ranks by size). Then an exchange delivers
+ * rows in input order (by source rank, then source order), and positions need not travel. Collective. */
+static ts_err ranks_in_input_order(ts_ctx *ctx, const ts_table *clean, int *ordered)
 {
-    ts_column *pos, *lo = take_column(clean, "__hash_lo"), *hi = take_column(clean, "__hash_hi"), *copy;
-    ts_table *t;
-    ts_err err = ts_table_new("line_keys", &t);
-    if (!err && (!lo || !hi))
-        err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "the scan did not hash the lines");
-    if (!err)
-        err = ts_table_adopt(t, lo), lo = NULL;
-    if (!err)
-        err = ts_table_adopt(t, hi), hi = NULL;
-    if (!err)
-        err = ts_table_need(clean, "__pos", &pos);
-    if (!err && !(err = ts_column_new_like(pos, &copy)) && !(err = ts_table_adopt(t, copy)))
-        err = ts_column_append_rows(copy, pos, NULL, pos->len);
-    ts_column_free(lo), ts_column_free(hi);
-    if (err) {
-        ts_table_free(t);
-        return err;
-    }
-    *out = t;
-    return TS_OK;
+    const ts_column *pos = ts_table_col(clean, "__pos");
+    const int64_t n = pos->len, *p = TS_COL(pos, int64_t), mine[2] = {n ? p[0] : -1, n ? p[n - 1] : -1};
+    int64_t *all = malloc(sizeof mine * (size_t)ctx->size);
+    TS_TRY(ts_ctx_check(ctx, all ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "oom")));
+    const int rc = MPI_Allgather(mine, 2, MPI_INT64_T, all, 2, MPI_INT64_T, ctx->comm);
+    int64_t last = -1;
+    *ordered = 1;
+    for (int r = 0; r < ctx->size; r++)
+        if (all[2 * r] >= 0) { /* ranks without rows do not count */
+            *ordered &= all[2 * r] > last;
+            last = all[2 * r + 1];
+        }
+    free(all);
+    return ts_mpi_status(rc, "MPI_Allgather of position ranges", __FILE__, __LINE__, __func__);
 }
 
-/* Destination of each row: the line hash's high 32 bits scaled to [0, P) (a multiply, not a division; the hash
- * set below mixes both words, so one rank's share does not crowd its slots); counts[r] = rows for rank r. */
-static ts_err route_by_hash(const ts_ctx *ctx, const ts_table *keys, int32_t **dest, int64_t *counts)
+/* Destination of each clean row: its line hash's high 32 bits scaled to [0, P) (a multiply, not a division;
+ * the hash set below mixes both words, so one rank's share does not crowd its slots); counts[r] = rows for r. */
+static ts_err route_by_hash(const ts_ctx *ctx, const ts_table *clean, int32_t **dest, int64_t *counts)
 {
-    const int64_t n = ts_table_rows(keys);
-    const uint64_t *hi = TS_COL(ts_table_col(keys, "__hash_hi"), uint64_t);
+    const int64_t n = ts_table_rows(clean);
+    const uint64_t *hi = TS_COL(ts_table_col(clean, "__hash_hi"), uint64_t);
     int32_t *d = ts_big(4 * (size_t)(n + 1));
     *dest = d;
     if (!d)
         TS_FAIL(TS_ERR_NOMEM, "out of memory routing %lld line hashes", (long long)n);
-    memset(counts, 0, sizeof *counts * (size_t)ctx->size);
     for (int64_t i = 0; i < n; i++)
         counts[d[i] = (int32_t)(((hi[i] >> 32) * (uint64_t)ctx->size) >> 32)]++;
     return TS_OK;
 }
 
-/* later[i] = 1 for every pair whose hash was seen with a smaller position (ts_dedup's method, but only marking:
- * the pairs themselves are not moved, just the few later copies leave). */
-static ts_err mark_later(const ts_table *keys, uint8_t *later)
+/* later[i] = 1 for every delivered line hash seen before: earlier in delivery order when that is the input
+ * order (pos NULL), else with a smaller position. ts_dedup's method, marking only: the hashes stay put. */
+static ts_err mark_later(const ts_table *keys, const int64_t *pos, uint8_t *later)
 {
-    const int64_t n = ts_table_rows(keys), *pos = TS_COL(ts_table_col(keys, "__pos"), int64_t);
+    const int64_t n = ts_table_rows(keys);
     if (n >= (INT64_C(1) << 32))
         TS_FAIL(TS_ERR_USAGE, "duplicate detection over %lld lines on one rank: at most 2^32", (long long)n);
     const uint64_t nslots = ts_rowset_slots(n);
@@ -141,7 +134,11 @@ static ts_err mark_later(const ts_table *keys, uint8_t *later)
             const uint32_t i = (uint32_t)base + k;
             if (first[k] == i)
                 continue;
-            /* keep the earliest copy in the slot, whichever rank's pair arrived first */
+            if (!pos) {
+                later[i] = 1;
+                continue;
+            }
+            /* keep the earliest copy in the slot, whichever rank's hash arrived first */
             uint64_t *slot = ts_rowset_insert(&set, i);
             const uint32_t f = ts_rowset_row(slot);
             if (pos[i] < pos[f])
@@ -154,103 +151,126 @@ static ts_err mark_later(const ts_table *keys, uint8_t *later)
     return TS_OK;
 }
 
-/* The positions of the later copies, each to the rank that read it: received pairs come ordered by source rank
- * (ts_exchange.h), from[r] of them from rank r. */
-static ts_err later_by_source(const ts_ctx *ctx, const ts_table *keys, const uint8_t *later, const int64_t *from,
-                              ts_table **out, int32_t **dest)
+/* The verdicts, addressed to the ranks that read the lines: for each later copy, its ordinal among the hashes
+ * its source sent here. Delivered hashes come ordered by source rank (ts_exchange.h), from[r] of them from r;
+ * named[r] counts the verdicts for r. */
+static ts_err verdicts(const ts_ctx *ctx, int64_t n, const uint8_t *later, const int64_t *from, ts_table **out,
+                       int32_t **back, int64_t *named)
 {
-    const int64_t n = ts_table_rows(keys), *pos = TS_COL(ts_table_col(keys, "__pos"), int64_t);
     int64_t m = 0;
     for (int64_t i = 0; i < n; i++)
         m += later[i];
-    ts_column *lp;
+    ts_column *k;
     TS_TRY(ts_table_new("later_copies", out));
-    TS_TRY(ts_table_add(*out, "__pos", TS_T_INT64, 0, NULL, &lp));
-    TS_TRY(ts_column_reserve(lp, m, 0));
-    if (!(*dest = malloc(4 * (size_t)(m + 1))))
+    TS_TRY(ts_table_add(*out, "__k", TS_T_INT64, 0, NULL, &k));
+    TS_TRY(ts_column_reserve(k, m, 0));
+    if (!(*back = malloc(4 * (size_t)(m + 1))))
         TS_FAIL(TS_ERR_NOMEM, "out of memory returning %lld duplicates", (long long)m);
     int r = 0;
-    for (int64_t i = 0, end = from[0]; i < n; i++) {
+    for (int64_t i = 0, start = 0, end = from[0]; i < n; i++) {
         while (i >= end && r + 1 < ctx->size)
-            end += from[++r];
+            start = end, end += from[++r];
         if (later[i])
-            (*dest)[lp->len] = r, TS_COL(lp, int64_t)[lp->len++] = pos[i];
+            (*back)[k->len] = r, TS_COL(k, int64_t)[k->len++] = i - start, named[r]++;
     }
     return TS_OK;
 }
 
-static int cmp_i64(const void *a, const void *b)
+/* This rank's rows named by the verdicts, ascending: the k-th hash sent to rank d is the k-th row whose
+ * destination is d. The verdicts come ordered by judging rank, named[d] from rank d, ascending k within. */
+static ts_err named_rows(const ts_ctx *ctx, const int32_t *dest, int64_t n, const ts_table *home,
+                         const int64_t *named, int64_t **out, int64_t *nout)
 {
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
+    const int64_t m = ts_table_rows(home), *k = m ? TS_COL(ts_table_col(home, "__k"), int64_t) : NULL;
+    int64_t *next = calloc(3 * (size_t)ctx->size, sizeof *next), *end = next + ctx->size, *seen = end + ctx->size;
+    int64_t *rows = malloc(8 * (size_t)(m + 1)), c = 0;
+    if (!next || !rows) {
+        free(next), free(rows);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory locating %lld duplicates", (long long)m);
+    }
+    for (int d = 0; d < ctx->size; d++)
+        next[d] = d ? end[d - 1] : 0, end[d] = next[d] + named[d];
+    for (int64_t i = 0; i < n && c < m; i++) {
+        const int d = dest[i];
+        if (next[d] < end[d] && k[next[d]] == seen[d])
+            rows[c++] = i, next[d]++;
+        seen[d]++;
+    }
+    free(next);
+    if (c != m) {
+        free(rows);
+        TS_FAIL(TS_ERR_INTERNAL, "%lld of %lld duplicate verdicts match no row of this rank", (long long)(m - c),
+                (long long)m);
+    }
+    *out = rows, *nout = m;
+    return TS_OK;
 }
 
-/* Positions (ascending, malloc'ed) of this rank's clean rows whose line copies an earlier line. Only (hash,
- * position) pairs travel: partitioned by hash, every copy of a line meets the others on one rank. The hash
- * columns leave clean. */
+/* This rank's clean rows (local indexes, ascending, malloc'ed) whose line copies an earlier line. Only line
+ * hashes travel (with positions when the ranks' rows are not in input order): partitioned by hash, all copies
+ * of a line meet on one rank, which sends back a verdict for each later copy. The hash columns leave clean. */
 static ts_err later_copies(ts_ctx *ctx, ts_table *clean, int64_t **out, int64_t *nout)
 {
-    ts_table *keys = NULL, *home = NULL;
-    int32_t *dest = NULL, *back = NULL; /* ranks of the pairs, and of the later copies going home */
+    static const char *const names[] = {"__hash_lo", "__hash_hi", "__pos"};
+    const int p = ctx->size;
+    ts_table *view = NULL, *keys = NULL, *home = NULL;
+    int32_t *dest = NULL, *back = NULL; /* ranks of the hashes, and of the verdicts */
     uint8_t *later = NULL;
-    int64_t *counts = calloc(2 * (size_t)ctx->size, sizeof *counts), *pos = NULL, n = 0;
-    ts_err err = counts ? line_keys(clean, &keys)
-                        : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    int ordered = 0;
+    int64_t *counts = calloc(4 * (size_t)p, sizeof *counts); /* hashes sent, received; verdicts sent, received */
+    ts_err err = ts_ctx_check(ctx, counts ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__,
+                                                                    "out of memory"));
     if (!err)
-        err = route_by_hash(ctx, keys, &dest, counts);
+        err = ranks_in_input_order(ctx, clean, &ordered);
+    if (!err)
+        err = ts_table_view(clean, names, ordered ? 2 : 3, &view);
+    if (!err)
+        err = route_by_hash(ctx, clean, &dest, counts);
     err = ts_ctx_check(ctx, err);
     if (!err)
-        err = ts_mpi_status(MPI_Alltoall(counts, 1, MPI_INT64_T, counts + ctx->size, 1, MPI_INT64_T, ctx->comm),
+        err = ts_mpi_status(MPI_Alltoall(counts, 1, MPI_INT64_T, counts + p, 1, MPI_INT64_T, ctx->comm),
                             "MPI_Alltoall of line-hash counts", __FILE__, __LINE__, __func__);
-    if (!err) /* frees each column once sent */
-        err = ts_exchange_rows_move(ctx, &keys, dest);
-    ts_free(dest);
+    if (!err)
+        err = ts_exchange_rows(ctx, view, dest, &keys);
+    ts_table_free(view);
+    ts_column_free(take_column(clean, "__hash_lo")); /* sent: clean has no further use for them */
+    ts_column_free(take_column(clean, "__hash_hi"));
     if (!err && !(later = ts_big_zero((size_t)ts_table_rows(keys) + 1)))
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     if (!err)
-        err = mark_later(keys, later);
+        err = mark_later(keys, ordered ? NULL : TS_COL(ts_table_col(keys, "__pos"), int64_t), later);
     if (!err)
-        err = later_by_source(ctx, keys, later, counts + ctx->size, &home, &back);
+        err = verdicts(ctx, ts_table_rows(keys), later, counts + p, &home, &back, counts + 2 * p);
     ts_table_free(keys), ts_free(later);
     err = ts_ctx_check(ctx, err);
     if (!err)
+        err = ts_mpi_status(MPI_Alltoall(counts + 2 * p, 1, MPI_INT64_T, counts + 3 * p, 1, MPI_INT64_T, ctx->comm),
+                            "MPI_Alltoall of verdict counts", __FILE__, __LINE__, __func__);
+    if (!err)
         err = ts_exchange_rows_move(ctx, &home, back);
-    if (!err && !(pos = malloc(8 * (size_t)(ts_table_rows(home) + 1))))
-        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    if (!err) { /* one ascending run per rank that judged them: merge by sorting */
-        n = ts_table_rows(home);
-        memcpy(pos, ts_table_col(home, "__pos")->data, 8 * (size_t)n);
-        qsort(pos, (size_t)n, sizeof *pos, cmp_i64);
-    }
-    ts_table_free(home), free(back), free(counts);
-    if (err) {
-        free(pos);
-        return err;
-    }
-    *out = pos, *nout = n;
-    return TS_OK;
+    if (!err)
+        err = named_rows(ctx, dest, ts_table_rows(clean), home, counts + 3 * p, out, nout);
+    ts_table_free(home), ts_free(dest), free(back), free(counts);
+    return err;
 }
 
-/* Moves the clean rows at positions pos[0..n) (ascending) to the rejects with `reason` and their raw lines. */
-static ts_err reject_rows(ts_scan *s, const int64_t *pos, int64_t n, int reason)
+/* Moves the clean rows rows[0..n) (ascending) to the rejects with `reason` and their raw lines. */
+static ts_err reject_rows(ts_scan *s, const int64_t *rows, int64_t n, int reason)
 {
     ts_table *clean = s->clean, *rej = s->rejects;
     const int64_t m = ts_table_rows(clean), *cpos = TS_COL(ts_table_col(clean, "__pos"), int64_t);
-    int64_t *keep = ts_big(8 * (size_t)(m + 1)), nk = 0, j = 0;
-    if (!keep)
+    int64_t *keep = ts_big(8 * (size_t)(m + 1)), *pos = malloc(8 * (size_t)(n + 1)), nk = 0;
+    if (!keep || !pos) {
+        ts_free(keep), free(pos);
         TS_FAIL(TS_ERR_NOMEM, "out of memory rejecting duplicates");
-    for (int64_t i = 0; i < m; i++) { /* both ascending: a merge */
-        if (j < n && cpos[i] == pos[j])
-            j++;
+    }
+    for (int64_t i = 0, j = 0; i < m; i++) {
+        if (j < n && rows[j] == i)
+            pos[j++] = cpos[i];
         else
             keep[nk++] = i;
     }
-    ts_err err = j == n ? TS_OK
-                        : ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__,
-                                         "duplicate at file %d line %lld is not among this rank's clean rows",
-                                         ts_pos_file(pos[j]), (long long)ts_pos_line(pos[j]));
-    if (!err)
-        err = ts_scan_fetch_lines(s, pos, n, ts_table_col(rej, "raw_line"));
+    ts_err err = ts_scan_fetch_lines(s, pos, n, ts_table_col(rej, "raw_line"));
     ts_column *rpos = ts_table_col(rej, "__pos"), *why = ts_table_col(rej, "reason");
     if (!err)
         err = ts_column_reserve(rpos, rpos->len + n, 0);
@@ -260,7 +280,7 @@ static ts_err reject_rows(ts_scan *s, const int64_t *pos, int64_t n, int reason)
         TS_COL(rpos, int64_t)[rpos->len++] = pos[k], TS_COL(why, int32_t)[why->len++] = reason;
     if (!err && n)
         ts_table_keep_rows(clean, keep, nk);
-    ts_free(keep);
+    ts_free(keep), free(pos);
     return err;
 }
 
@@ -271,13 +291,13 @@ ts_err ts_clean_dedup(ts_ctx *ctx, ts_clean *c)
     c->deduped = 1;
     if (c->rules->duplicate_reason < 0) /* these rules keep duplicates (and the scan hashed nothing) */
         return TS_OK;
-    int64_t *pos = NULL, n = 0;
-    ts_err err = later_copies(ctx, c->scan.clean, &pos, &n);
+    int64_t *rows = NULL, n = 0;
+    ts_err err = later_copies(ctx, c->scan.clean, &rows, &n);
     if (!err) {
-        err = reject_rows(&c->scan, pos, n, c->rules->duplicate_reason);
+        err = reject_rows(&c->scan, rows, n, c->rules->duplicate_reason);
         c->rows_duplicate = n;
     }
-    free(pos);
+    free(rows);
     return ts_ctx_check(ctx, err);
 }
 
@@ -304,12 +324,49 @@ ts_err ts_clean_begin(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rul
     return TS_OK;
 }
 
-/* The public rejects layout from the scan's (__pos, reason, raw_line), whose columns it takes over. */
-static ts_err rejects_table(ts_scan *s, const ts_rules *rules, ts_table **out)
+typedef struct pos_row {
+    int64_t pos, row;
+} pos_row;
+
+static int cmp_pos_row(const void *a, const void *b)
 {
-    ts_table *t;
+    const int64_t x = ((const pos_row *)a)->pos, y = ((const pos_row *)b)->pos;
+    return (x > y) - (x < y);
+}
+
+/* Row indexes of the scan's rejects in input order (malloc'ed): they come per range, then per table rule, then
+ * the duplicates. *order stays NULL when they already are in order. */
+static ts_err input_order(const ts_column *pos, int64_t **order)
+{
+    const int64_t n = pos->len, *p = TS_COL(pos, int64_t);
+    int64_t i = 1;
+    while (i < n && p[i] > p[i - 1])
+        i++;
+    *order = NULL;
+    if (i >= n)
+        return TS_OK;
+    pos_row *pr = malloc(sizeof *pr * (size_t)n);
+    int64_t *o = malloc(sizeof *o * (size_t)n);
+    if (!pr || !o) {
+        free(pr), free(o);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory ordering %lld rejects", (long long)n);
+    }
+    for (i = 0; i < n; i++)
+        pr[i] = (pos_row){p[i], i};
+    qsort(pr, (size_t)n, sizeof *pr, cmp_pos_row);
+    for (i = 0; i < n; i++)
+        o[i] = pr[i].row;
+    free(pr);
+    *order = o;
+    return TS_OK;
+}
+
+/* The public rejects layout, in input order, from the scan's (__pos, reason, raw_line). */
+static ts_err rejects_table(const ts_scan *s, const ts_rules *rules, ts_table **out)
+{
+    ts_table *t = NULL;
     ts_dict *names;
-    ts_column *file, *line, *why;
+    ts_column *file, *line, *why, *raw, *rpos;
     TS_TRY(ts_dict_new((const char *const *)rules->reasons, rules->nreasons, &names));
     ts_err err = ts_table_new("rejects", &t);
     if (!err)
@@ -318,6 +375,10 @@ static ts_err rejects_table(ts_scan *s, const ts_rules *rules, ts_table **out)
         err = ts_table_add(t, "line", TS_T_INT64, 0, NULL, &line);
     if (!err)
         err = ts_table_add(t, "reason", TS_T_DICT, 0, names, &why);
+    if (!err)
+        err = ts_table_add(t, "raw_line", TS_T_STRING, 0, NULL, &raw);
+    if (!err)
+        err = ts_table_add(t, "__pos", TS_T_INT64, 0, NULL, &rpos);
     ts_dict_release(names); /* the column holds its own reference */
     if (err) {
         ts_table_free(t);
@@ -325,33 +386,31 @@ static ts_err rejects_table(ts_scan *s, const ts_rules *rules, ts_table **out)
     }
     *out = t;
     const ts_column *pos = ts_table_col(s->rejects, "__pos"), *code = ts_table_col(s->rejects, "reason");
+    int64_t *order;
+    TS_TRY(input_order(pos, &order));
     const int64_t n = pos->len, *p = TS_COL(pos, int64_t);
     int64_t bytes = 0;
     for (int64_t i = 0; i < n; i++)
         bytes += (int64_t)strlen(s->files[ts_pos_file(p[i])].base);
-    TS_TRY(ts_column_reserve(file, n, bytes));
-    TS_TRY(ts_column_reserve(line, n, 0));
-    TS_TRY(ts_column_reserve(why, n, 0));
-    for (int64_t i = 0; i < n; i++) {
+    err = ts_column_reserve(file, n, bytes);
+    if (!err)
+        err = ts_column_reserve(line, n, 0);
+    if (!err)
+        err = ts_column_reserve(why, n, 0);
+    for (int64_t k = 0; !err && k < n; k++) {
+        const int64_t i = order ? order[k] : k;
         const char *base = s->files[ts_pos_file(p[i])].base;
-        TS_TRY(ts_column_append_string(file, base, (int64_t)strlen(base)));
-        TS_COL(line, int64_t)[i] = ts_pos_line(p[i]);
+        err = ts_column_append_string(file, base, (int64_t)strlen(base));
+        TS_COL(line, int64_t)[k] = ts_pos_line(p[i]), TS_COL(why, int32_t)[k] = TS_COL(code, int32_t)[i];
     }
-    memcpy(why->data, code->data, 4 * (size_t)n);
-    line->len = why->len = n;
-    TS_TRY(ts_table_adopt(t, take_column(s->rejects, "raw_line")));
-    return ts_table_adopt(t, take_column(s->rejects, "__pos"));
-}
-
-/* The scan's rejects come per range, then per table rule, then duplicates: put them in input order. */
-static ts_err order_rejects(ts_table **rej)
-{
-    static const char *const by_pos[] = {"__pos"};
-    const ts_column *pos = ts_table_col(*rej, "__pos");
-    for (int64_t i = 1; i < pos->len; i++)
-        if (TS_COL(pos, int64_t)[i] < TS_COL(pos, int64_t)[i - 1])
-            return ts_sort_local(rej, by_pos, 1);
-    return TS_OK;
+    if (!err) {
+        line->len = why->len = n;
+        err = ts_column_append_rows(raw, ts_table_col(s->rejects, "raw_line"), order, n);
+    }
+    if (!err)
+        err = ts_column_append_rows(rpos, pos, order, n);
+    free(order);
+    return err;
 }
 
 /* Global counts: rows read, clean rows, rejects per reason; checks that every row is accounted for. */
@@ -380,9 +439,7 @@ ts_err ts_clean_finish(ts_ctx *ctx, ts_clean *c, ts_clean_result *out)
     memset(out, 0, sizeof *out);
     TS_TRY(ts_clean_dedup(ctx, c));
     ts_table *rej = NULL;
-    ts_err err = order_rejects(&c->scan.rejects);
-    if (!err)
-        err = rejects_table(&c->scan, c->rules, &rej);
+    ts_err err = rejects_table(&c->scan, c->rules, &rej);
     err = ts_ctx_check(ctx, err);
     if (!err)
         err = global_counts(ctx, c, rej, out);

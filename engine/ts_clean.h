@@ -9,14 +9,16 @@
  *   3. duplicate lines, when the rules have `duplicates R`: a line whose bytes equal an earlier line's (by input
  *      position) is rejected with R, the first copy stays. Copies are found by a 128-bit hash of the line bytes
  *      (two independent 64-bit hashes: a false match has probability about 2^-128 per pair). The clean rows stay
- *      on the rank that read them: only (hash, position) pairs are exchanged, partitioned by the hash, so all
- *      copies of a line meet on one rank; the verdicts go back to the readers.
+ *      on the rank that read them: only the hashes are exchanged, partitioned by hash, so all copies of a line
+ *      meet on one rank, which sends a verdict back to the reader of each later copy. Positions travel with the
+ *      hashes only when the ranks' rows, rank after rank, are not in input order (gzip files go whole to ranks
+ *      by size); otherwise the exchange's delivery order (by source rank) already is the input order.
  * A line with a column-rule failure is never a duplicate candidate (all its copies fail alike). Table rules run
  * before duplicate rejection whatever the order line says, so `unique KEY` rejects an exact copy with its own
  * reason.
  *
- * @FILE references (`values=@FILE:COLUMN`, `references COL FILE:COLUMN`) are read from ref_dir (NULL: the
- * working directory; an absolute FILE is used as is), by rank 0, and broadcast. */
+ * @FILE references (`values=@FILE:COLUMN`, `references COL FILE:COLUMN`) are read relative to ref_dir (NULL: the
+ * working directory), by rank 0, and broadcast. */
 #ifndef TS_CLEAN_H
 #define TS_CLEAN_H
 
@@ -41,9 +43,10 @@ typedef struct ts_clean_result {
 } ts_clean_result;
 
 /* One-call form: resolves the rules' @FILE values, scans, applies the table rules and rejects duplicates.
- * files: the same list on every rank (ts_scan_list_inputs); rules: supplied values are kept, missing @FILE values
- * are read from ref_dir and stored into it (so it is modified), its spec must not set skip_blank (every line must
- * end in clean or rejects). *out is filled (free with ts_clean_result_free); on error it is left empty. */
+ * files: the same list on every rank (ts_scan_list_inputs). rules: supplied values are kept, missing @FILE
+ * values are read from ref_dir and stored into the rules (which are modified); their spec must not set
+ * skip_blank (every line must end in clean or rejects). *out is filled (free with ts_clean_result_free); on
+ * error it is left empty. */
 ts_err ts_clean_scan(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rules *rules, const char *ref_dir,
                      ts_clean_result *out);
 void ts_clean_result_free(ts_clean_result *r);
@@ -67,7 +70,8 @@ typedef struct ts_clean {
 ts_err ts_clean_begin(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rules *rules, const char *ref_dir,
                       ts_clean *c);
 ts_err ts_clean_dedup(ts_ctx *ctx, ts_clean *c);
-/* Moves the clean rows and rejects into *out and releases the input (ts_clean_free is still safe to call). */
+/* Moves the clean rows and rejects into *out and releases the input (ts_clean_free is still safe to call).
+ * After an error in any step, call only ts_clean_free (ts_clean_begin has already freed the state). */
 ts_err ts_clean_finish(ts_ctx *ctx, ts_clean *c, ts_clean_result *out);
 void ts_clean_free(ts_clean *c);
 
