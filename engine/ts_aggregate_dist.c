@@ -136,18 +136,36 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* 1 when the keys look nearly unique (over half of a sample of every rank's rows has distinct keys): partial
- * states would then be as many as the rows and the two-phase aggregation would do the work twice. */
+/* Groups among n rows estimated from d distinct keys in a uniform sample of s of them: the G solving
+ * G (1 - exp(-s / G)) = d (the expected distinct count of s draws from G equally likely keys), by bisection. */
+static double estimate_groups(double d, double s, double n)
+{
+    if (d >= s)
+        return n;
+    double lo = d, hi = n > d ? n : d;
+    for (int it = 0; it < 100; it++) {
+        const double g = 0.5 * (lo + hi);
+        if (g * (1 - exp(-s / g)) < d)
+            lo = g;
+        else
+            hi = g;
+    }
+    return 0.5 * (lo + hi);
+}
+
+/* 1 when the keys look nearly unique (a sample of every rank's rows estimates more groups than half the rows):
+ * partial states would be as many as the rows and the two-phase aggregation would do the work twice. */
 static ts_err mostly_distinct(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys, int *out)
 {
-    enum { SAMPLE = 4096 };
+    enum { SAMPLE = 1 << 16 };
     const int64_t n = ts_table_rows(in), m = n < SAMPLE ? n : SAMPLE;
-    int64_t idx[SAMPLE];
-    int32_t hash[SAMPLE];
-    for (int64_t i = 0; i < m; i++)
-        idx[i] = i * n / m;
+    int64_t *idx = malloc(sizeof *idx * (size_t)(m + 1));
+    int32_t *hash = malloc(sizeof *hash * (size_t)(m + 1));
     ts_table view, *sample = NULL;
-    ts_err err = needed_columns(in, keys, nkeys, NULL, 0, &view);
+    ts_err err = idx && hash ? needed_columns(in, keys, nkeys, NULL, 0, &view)
+                             : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int64_t i = 0; !err && i < m; i++) /* evenly spaced rows */
+        idx[i] = i * n / m;
     if (!err)
         err = ts_table_new_like(&view, "sample", &sample);
     if (!err)
@@ -155,13 +173,18 @@ static ts_err mostly_distinct(ts_ctx *ctx, const ts_table *in, const char *const
     if (!err) /* 31-bit key hashes: "ranks" as many as an int32 holds */
         err = ts_aggregate_dest(sample, keys, nkeys, INT32_MAX, hash);
     ts_table_free(sample);
+    double ratio[2] = {0, 0}; /* sum over ranks of estimated groups / rows, ranks with rows */
+    if (!err && m) {
+        qsort(hash, (size_t)m, sizeof *hash, cmp_i32);
+        int64_t d = 0;
+        for (int64_t i = 0; i < m; i++)
+            d += i == 0 || hash[i] != hash[i - 1];
+        ratio[0] = estimate_groups((double)d, (double)m, (double)n) / (double)n, ratio[1] = 1;
+    }
+    free(idx), free(hash);
     TS_TRY(ts_ctx_check(ctx, err));
-    int64_t counts[2] = {m, 0};
-    qsort(hash, (size_t)m, sizeof *hash, cmp_i32);
-    for (int64_t i = 0; i < m; i++)
-        counts[1] += i == 0 || hash[i] != hash[i - 1];
-    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, ctx->comm));
-    *out = counts[0] > 0 && 2 * counts[1] > counts[0];
+    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, ratio, 2, MPI_DOUBLE, MPI_SUM, ctx->comm));
+    *out = ratio[1] > 0 && ratio[0] / ratio[1] > 0.5;
     return TS_OK;
 }
 
