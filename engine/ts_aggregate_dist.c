@@ -188,14 +188,29 @@ static ts_err mostly_distinct(ts_ctx *ctx, const ts_table *in, const char *const
     return TS_OK;
 }
 
+int ts_aggregate_is_local(const ts_table *in, const char *const *keys, int nkeys)
+{
+    if (!in->npart)
+        return 0;
+    for (int p = 0; p < in->npart; p++) {
+        int found = 0;
+        for (int k = 0; k < nkeys && !found; k++)
+            found = !strcmp(in->part_keys[p], keys[k]);
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
 ts_err ts_aggregate_distributed(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys,
                                 const ts_agg *aggs, int naggs, const char *name, ts_table **out)
 {
     *out = NULL;
     ts_err err;
     int distinct = 0;
-    if (ctx->size == 1) /* nothing to combine: one pass */
-        err = ts_hash_aggregate(in, keys, nkeys, aggs, naggs, name, out);
+    const int local = ctx->size == 1 || ts_aggregate_is_local(in, keys, nkeys);
+    if (local) /* nothing to combine: one pass */
+        err = ts_ctx_check(ctx, ts_hash_aggregate(in, keys, nkeys, aggs, naggs, name, out));
     else if (!(err = nkeys ? mostly_distinct(ctx, in, keys, nkeys, &distinct) : TS_OK) &&
              ts_agg_decomposable(aggs, naggs) && !distinct)
         err = two_phase(ctx, in, keys, nkeys, aggs, naggs, name, out);
@@ -205,6 +220,14 @@ ts_err ts_aggregate_distributed(ts_ctx *ctx, const ts_table *in, const char *con
         ts_table_free(*out);
         *out = NULL;
         TS_TRY(err);
+    }
+    if (local && in->npart) { /* groups stayed where the input's partitioning put them */
+        const char *kept[8];
+        for (int p = 0; p < in->npart; p++)
+            kept[p] = in->part_keys[p];
+        ts_table_set_partitioned(*out, kept, in->npart);
+    } else {
+        ts_table_set_partitioned(*out, keys, nkeys);
     }
     return TS_OK;
 }

@@ -18,9 +18,13 @@
 #include "ts_ctx.h"
 
 /* *out (new on every rank; caller frees) holds this rank's groups: key columns, then one column per aggregate,
- * as ts_hash_aggregate. Errors are collective (every rank returns the lowest failing rank's error). */
+ * as ts_hash_aggregate; it records its partitioning (on the keys, or on the input's when it was local). Errors are collective (every rank returns the lowest failing rank's error). */
 ts_err ts_aggregate_distributed(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys,
                                 const ts_agg *aggs, int naggs, const char *name, ts_table **out);
+
+/* 1 when in is already hash-partitioned (in->part_keys) on a subset of the group keys: every group is on one rank
+ * and ts_aggregate_distributed aggregates locally, without an exchange. */
+int ts_aggregate_is_local(const ts_table *in, const char *const *keys, int nkeys);
 
 /* dest[i] = rank of row i's group: a hash of the key tuple mod nranks, equal for equal keys on every rank
  * (STRING by bytes, DICT by code, FLOAT64 by value with -0 == +0 and one NaN, nulls alike). Per rank. */

@@ -122,3 +122,10 @@ void ts_table_set_sorted(ts_table *t, const char *const *keys, int n)
     for (int i = 0; i < t->nsort; i++)
         snprintf(t->sort_keys[i], TS_NAME_MAX, "%s", keys[i]);
 }
+
+void ts_table_set_partitioned(ts_table *t, const char *const *keys, int n)
+{
+    t->npart = n > 8 ? 0 : n; /* more keys than recorded: claim nothing */
+    for (int i = 0; i < t->npart; i++)
+        snprintf(t->part_keys[i], TS_NAME_MAX, "%s", keys[i]);
+}

@@ -15,6 +15,11 @@ typedef struct ts_table {
     int nsort;                           /* sort_keys[0..nsort) hold when the table is sorted */
     int borrowed;                        /* a view: the columns belong to another table (not freed with it) */
     char sort_keys[8][TS_NAME_MAX];
+    /* npart > 0: the distributed table is hash-partitioned on part_keys the way ts_aggregate_dest routes rows
+     * (equal key tuples on one rank), so an aggregation grouping by a superset of them needs no exchange. Set by
+     * the operators that route so; operators that produce a new table drop it unless they keep rows in place. */
+    int npart;
+    char part_keys[8][TS_NAME_MAX];
 } ts_table;
 
 ts_err ts_table_new(const char *name, ts_table **out);
@@ -40,5 +45,7 @@ void ts_table_keep_rows(ts_table *t, const int64_t *idx, int64_t n);
 ts_err ts_table_view(const ts_table *t, const char *const *names, int n, ts_table **out);
 /* Sets the recorded sort order (up to 8 keys). */
 void ts_table_set_sorted(ts_table *t, const char *const *keys, int n);
+/* Sets the recorded hash partitioning (up to 8 keys; n == 0 clears it). */
+void ts_table_set_partitioned(ts_table *t, const char *const *keys, int n);
 
 #endif

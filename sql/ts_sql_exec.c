@@ -91,9 +91,27 @@ static ts_err own(ts_table **t)
     }
     memcpy(copy->sort_keys, (*t)->sort_keys, sizeof copy->sort_keys);
     copy->nsort = (*t)->nsort;
+    memcpy(copy->part_keys, (*t)->part_keys, sizeof copy->part_keys);
+    copy->npart = (*t)->npart;
     ts_table_free(*t);
     *t = copy;
     return TS_OK;
+}
+
+/* Copies from's recorded hash partitioning to to when to still has every partitioning column (under the name
+ * rename(key) gives: the same name when rename is NULL). */
+static void carry_partitioning(const ts_table *from, ts_table *to, const char *(*rename)(const void *, const char *),
+                               const void *arg)
+{
+    const char *keys[8];
+    int n = 0;
+    for (int k = 0; k < from->npart; k++) {
+        keys[n] = rename ? rename(arg, from->part_keys[k]) : from->part_keys[k];
+        if (!keys[n] || !ts_table_col(to, keys[n]))
+            return;
+        n++;
+    }
+    ts_table_set_partitioned(to, keys, n);
 }
 
 /* Adds column c to t: adopted by an owned table, pooled for a view. */
@@ -171,6 +189,16 @@ static ts_err select_rows(ts_sql_exec *x, ts_sql_expr *const *conds, int n, cons
 
 static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out);
 
+/* The plan id of a source column (or NULL). */
+static const char *source_to_id(const void *arg, const char *name)
+{
+    const ts_sql_plan *p = arg;
+    for (int i = 0; i < p->ncols; i++)
+        if (!strcmp(p->source_names[i], name))
+            return p->cols[i].id;
+    return NULL;
+}
+
 static ts_err exec_catalog(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     const ts_sql_entry *e = ts_sql_catalog_find(x->catalog, p->table);
@@ -187,7 +215,9 @@ static ts_err exec_catalog(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
             TS_FAIL(TS_ERR_INTERNAL, "table '%s' has no column '%s'", p->table, p->source_names[i]);
         names[i] = p->cols[i].id;
     }
-    return ts_sql_exec_rename_view(x, e->table, idx, names, p->ncols, out);
+    TS_TRY(ts_sql_exec_rename_view(x, e->table, idx, names, p->ncols, out));
+    carry_partitioning(e->table, *out, source_to_id, p);
+    return TS_OK;
 }
 
 static ts_err exec_filter(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
@@ -200,8 +230,10 @@ static ts_err exec_filter(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
         err = ts_table_new_like(*t, (*t)->name, &kept);
         if (!err)
             err = ts_table_append_rows(kept, *t, rows, n);
-        if (!err)
+        if (!err) {
+            carry_partitioning(*t, kept, NULL, NULL);
             ts_table_free(*t), *t = kept;
+        }
         else
             ts_table_free(kept);
     } else {
@@ -253,6 +285,8 @@ static ts_err exec_project(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
                 in->cols[k++] = in->cols[c];
         in->ncols = k;
     }
+    if (!err)
+        carry_partitioning(in, res, NULL, NULL);
     ts_table_free(in);
     *t = res;
     if (!err && !p->ncols) /* zero columns would lose the row count: keep a marker column */
@@ -531,6 +565,9 @@ static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
         aggs[naggs++] = (ts_agg){TS_AGG_COUNT, aggs[a].input, aggs[a].where, count_names[nfix], 0, NULL};
         fix[nfix++] = a;
     }
+    if (x->ctx->size > 1 && ts_aggregate_is_local(*t, keys, p->nkeys))
+        snprintf(p->note, sizeof p->note, "input already hash-partitioned on a subset of the keys: aggregated "
+                 "locally, no exchange");
     ts_table *res;
     TS_TRY(ts_aggregate_distributed(x->ctx, *t, keys, p->nkeys, aggs, naggs, "aggregate", &res));
     ts_table_free(*t);
@@ -636,6 +673,8 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
         err = ts_join(x->ctx, l, r, &spec, out, &stats);
     if (!err && p->not_in)
         err = not_in_fixup(x, p, r, out);
+    if (!err && stats.broadcast) /* the left rows did not move */
+        carry_partitioning(l, *out, NULL, NULL);
     if (!err && (p->cross || !p->njoin_keys)) {
         const int c = find_col(*out, "__cross_l");
         if (c >= 0) {

@@ -143,12 +143,28 @@ static void rename_sort_keys(ts_table *t, const ts_sql_plan *p, char names[][TS_
     t->nsort = kept;
 }
 
+/* The recorded partitioning in output names; dropped when a partitioning column is not output. */
+static void rename_part_keys(ts_table *t, const ts_sql_plan *p, char names[][TS_SQL_ID_MAX])
+{
+    for (int k = 0; k < t->npart; k++) {
+        int c = 0;
+        while (c < p->ncols && strcmp(p->cols[c].id, t->part_keys[k]))
+            c++;
+        if (c == p->ncols) {
+            t->npart = 0;
+            return;
+        }
+        snprintf(t->part_keys[k], TS_NAME_MAX, "%.63s", names[c]);
+    }
+}
+
 static ts_err execute(stmt_run *r, ts_table **out)
 {
     TS_TRY(ts_sql_exec_plan(&r->x, r->plan, out));
     char names[TS_MAX_COLS][TS_SQL_ID_MAX];
     output_names(r->plan, 1, names);
     rename_sort_keys(*out, r->plan, names);
+    rename_part_keys(*out, r->plan, names);
     for (int c = 0; c < (*out)->ncols && c < r->plan->ncols; c++)
         snprintf((*out)->cols[c]->name, TS_NAME_MAX, "%.63s", names[c]);
     return TS_OK;

@@ -31,8 +31,30 @@ static void gather(ts_ctx *ctx, ts_table **t)
     free(dest);
 }
 
+/* Routes the rows by the hash of key `ks` (as an earlier aggregation by ks would have left them) and records it. */
+static void run_layout(ts_ctx *ctx, ts_dict *d, int dist, int64_t n, int skew, const char *const *keys, int nkeys,
+                       const ts_agg *aggs, int naggs, const char *what, int prepartitioned);
+
+static void partition_by_ks(ts_ctx *ctx, ts_table **t)
+{
+    static const char *const ks[] = {"ks"};
+    int32_t *dest = calloc((size_t)ts_table_rows(*t) + 1, sizeof *dest);
+    CHECK_OK(ts_aggregate_dest(*t, ks, 1, ctx->size, dest));
+    CHECK_OK(ts_exchange_rows_move(ctx, t, dest));
+    free(dest);
+    ts_table_set_partitioned(*t, ks, 1);
+}
+
 static void run(ts_ctx *ctx, ts_dict *d, int dist, int64_t n, int skew, const char *const *keys, int nkeys,
                 const ts_agg *aggs, int naggs, const char *what)
+{
+    run_layout(ctx, d, dist, n, skew, keys, nkeys, aggs, naggs, what, 0);
+}
+
+/* prepartitioned: the input is already hash-partitioned on ks (a subset of the keys): the aggregation must not
+ * exchange a byte, and must give the same groups. */
+static void run_layout(ts_ctx *ctx, ts_dict *d, int dist, int64_t n, int skew, const char *const *keys, int nkeys,
+                       const ts_agg *aggs, int naggs, const char *what, int prepartitioned)
 {
     const int p = ctx->size, r = ctx->rank;
     /* skew: rank 0 gets nothing, the last rank the most */
@@ -40,10 +62,16 @@ static void run(ts_ctx *ctx, ts_dict *d, int dist, int64_t n, int skew, const ch
     if (skew && p > 1)
         lo = r == 0 ? 0 : n * (r - 1) / (p - 1), hi = r == 0 ? 0 : n * r / (p - 1);
     ts_table *local = rows_of(d, dist, lo, hi), *out = NULL;
+    if (prepartitioned)
+        partition_by_ks(ctx, &local);
+    const int64_t sent = ctx->bytes_sent;
     if (!CHECK_OK(ts_aggregate_distributed(ctx, local, keys, nkeys, aggs, naggs, "agg", &out))) {
         ts_table_free(local);
         return;
     }
+    if (prepartitioned)
+        CHECK(ctx->bytes_sent == sent && out->npart == 1, "%s: %lld bytes exchanged by an aggregation over "
+              "partitioned input", what, (long long)(ctx->bytes_sent - sent));
     /* each group on exactly one rank: the global group count equals the reference's */
     gather(ctx, &out);
     if (r == 0) {
@@ -74,6 +102,9 @@ int main(int argc, char **argv)
                 run(&ctx, d, dist, sizes[s], skew, k3, 3, REF_DECOMP, REF_NDECOMP, "two-phase ks,kf,ki");
                 run(&ctx, d, dist, sizes[s], skew, k2, 2, REF_ROWS, REF_NROWS, "rows kd,kt");
                 run(&ctx, d, dist, sizes[s], skew, k3, 3, REF_ROWS, REF_NROWS, "rows ks,kf,ki");
+                /* order-free aggregates (the exchange that partitions reorders rows: no FIRST/LAST here) */
+                run_layout(&ctx, d, dist, sizes[s], skew, k3, 3, REF_DECOMP, 8, "partitioned ks,kf,ki", 1);
+                run_layout(&ctx, d, dist, sizes[s], skew, k1, 1, REF_ROWS, REF_NROWS, "partitioned rows ks", 1);
             }
     ts_dict_release(d);
     /* every rank's verdict: a failure on rank 0 fails the run on every rank */
