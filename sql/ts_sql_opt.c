@@ -274,6 +274,116 @@ static void estimate(ts_sql_plan *p)
     }
 }
 
+/* ---- join order of inner-join chains ---------------------------------------------------------------------------- */
+
+#define CHAIN_MAX 16
+
+typedef struct chain {
+    ts_sql_plan *leaf[CHAIN_MAX];
+    int nleaves;
+    char *left[64], *right[64]; /* key pairs (either orientation) */
+    int npairs;
+} chain;
+
+static int is_chain_join(const ts_sql_plan *p)
+{
+    return p->kind == TS_P_JOIN && p->join_type == TS_JOIN_INNER && !p->cross && !p->not_in && p->njoin_keys;
+}
+
+/* Collects the inputs and key pairs of a tree of inner equi-joins; 0 when it does not fit the arrays. */
+static int flatten(ts_sql_plan *p, chain *c)
+{
+    for (int i = 0; i < 2; i++) {
+        if (is_chain_join(p->in[i])) {
+            if (!flatten(p->in[i], c))
+                return 0;
+        } else {
+            if (c->nleaves == CHAIN_MAX)
+                return 0;
+            c->leaf[c->nleaves++] = p->in[i];
+        }
+    }
+    for (int k = 0; k < p->njoin_keys; k++) {
+        if (c->npairs == 64)
+            return 0;
+        c->left[c->npairs] = p->left_keys[k], c->right[c->npairs++] = p->right_keys[k];
+    }
+    return 1;
+}
+
+static int has_id(const ts_sql_plan *p, const char *id)
+{
+    for (int i = 0; i < p->ncols; i++)
+        if (!strcmp(p->cols[i].id, id))
+            return 1;
+    return 0;
+}
+
+/* A join of cur (the leaves in `used`) with leaf: every key pair between them, oriented (cur, leaf). */
+static ts_sql_plan *join_with(ts_sql_binder *b, const chain *c, const int *used, ts_sql_plan *cur, int leaf)
+{
+    ts_sql_plan *j = ts_sql_alloc(b->script, sizeof *j), *l = c->leaf[leaf];
+    char **lk = ts_sql_alloc(b->script, sizeof(char *) * (size_t)c->npairs);
+    char **rk = ts_sql_alloc(b->script, sizeof(char *) * (size_t)c->npairs);
+    ts_sql_col *cols = ts_sql_alloc(b->script, sizeof *cols * (size_t)(cur->ncols + l->ncols));
+    if (!j || !lk || !rk || !cols)
+        return NULL;
+    *j = (ts_sql_plan){.kind = TS_P_JOIN, .pos = cur->pos, .in = {cur, l}, .join_type = TS_JOIN_INNER,
+                       .left_keys = lk, .right_keys = rk, .cols = cols, .ncols = cur->ncols + l->ncols,
+                       .limit = -1, .est_rows = cur->est_rows > l->est_rows ? cur->est_rows : l->est_rows};
+    memcpy(cols, cur->cols, sizeof *cols * (size_t)cur->ncols);
+    memcpy(cols + cur->ncols, l->cols, sizeof *cols * (size_t)l->ncols);
+    for (int k = 0; k < c->npairs; k++)
+        for (int o = 0; o < 2; o++) {
+            const char *a = o ? c->right[k] : c->left[k], *z = o ? c->left[k] : c->right[k];
+            int in_cur = 0;
+            for (int u = 0; u < c->nleaves && !in_cur; u++)
+                in_cur = used[u] && has_id(c->leaf[u], a);
+            if (in_cur && has_id(l, z))
+                lk[j->njoin_keys] = (char *)a, rk[j->njoin_keys++] = (char *)z;
+        }
+    return j->njoin_keys && j->njoin_keys <= 8 ? j : NULL;
+}
+
+/* Rebuilds a chain of three or more inner-joined inputs left-deep: the largest input first (the probe side stays
+ * in place), then repeatedly the smallest input joined to what is built so far, so hash tables are built on small
+ * inputs and intermediate results stay small. Keeps the tree as it is when the inputs are not all connected. */
+static void order_chain(ts_sql_binder *b, ts_sql_plan **pp)
+{
+    ts_sql_plan *p = *pp;
+    for (int i = 0; i < 2; i++)
+        if (p->in[i])
+            order_chain(b, &p->in[i]);
+    if (!is_chain_join(p) || !(is_chain_join(p->in[0]) || is_chain_join(p->in[1])))
+        return;
+    chain c = {0};
+    int used[CHAIN_MAX] = {0};
+    if (!flatten(p, &c))
+        return;
+    int first = 0;
+    for (int i = 1; i < c.nleaves; i++)
+        if (c.leaf[i]->est_rows > c.leaf[first]->est_rows)
+            first = i;
+    ts_sql_plan *cur = c.leaf[first];
+    used[first] = 1;
+    for (int step = 1; step < c.nleaves; step++) {
+        ts_sql_plan *best = NULL;
+        int pick = -1;
+        for (int i = 0; i < c.nleaves; i++) {
+            if (used[i] || (pick >= 0 && c.leaf[i]->est_rows >= c.leaf[pick]->est_rows))
+                continue;
+            ts_sql_plan *j = join_with(b, &c, used, cur, i);
+            if (j)
+                best = j, pick = i;
+        }
+        if (!best)
+            return; /* not connected (or out of memory): keep the written order */
+        used[pick] = 1, cur = best;
+    }
+    snprintf(cur->note, sizeof cur->note, "join order: largest input probes, smaller ones joined first");
+    *pp = cur;
+}
+
 /* ---- join inputs and the decisions EXPLAIN shows ------------------------------------------------------------ */
 
 /* Bytes of a node's output, roughly: 8 bytes a column a row. */
@@ -340,6 +450,8 @@ ts_err ts_sql_optimize(ts_sql_binder *b, ts_sql_plan **root)
 {
     TS_TRY(push_down(b, root));
     TS_TRY(prune(b, *root, NULL));
+    estimate(*root);
+    order_chain(b, root);
     estimate(*root);
     order_join_inputs(*root);
     explain_decisions(*root, b->ctx->size);
