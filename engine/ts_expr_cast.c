@@ -299,13 +299,19 @@ static ts_err report(ts_xnode *n, const uint8_t *bad, int m, const uint8_t *acti
     TS_FAIL(TS_ERR_DATA, "%s: could not convert %s to %s", ts_xname(n), what, target);
 }
 
+/* A cast's validity starts as its input's; bad[k] (returned, cleared) marks values that do not convert. */
+static uint8_t *cast_begin(ts_xnode *n, int m)
+{
+    memcpy(n->valid, n->args[0]->valid, (size_t)m);
+    memset(n->mask, 0, (size_t)m);
+    return n->mask;
+}
+
 static ts_err to_bool(ts_xnode *n, int64_t start, int m, const uint8_t *active)
 {
     (void)start;
     const ts_xnode *a = n->args[0];
-    uint8_t *bad = n->mask;
-    memcpy(n->valid, a->valid, (size_t)m);
-    memset(bad, 0, (size_t)m);
+    uint8_t *bad = cast_begin(n, m);
     switch (a->type) {
     case TS_XT_FLOAT:
         for (int k = 0; k < m; k++)
@@ -327,9 +333,7 @@ static ts_err to_int(ts_xnode *n, int64_t start, int m, const uint8_t *active)
 {
     (void)start;
     const ts_xnode *a = n->args[0];
-    uint8_t *bad = n->mask;
-    memcpy(n->valid, a->valid, (size_t)m);
-    memset(bad, 0, (size_t)m);
+    uint8_t *bad = cast_begin(n, m);
     switch (a->type) {
     case TS_XT_FLOAT:
         for (int k = 0; k < m; k++) {
@@ -363,9 +367,7 @@ static ts_err to_float(ts_xnode *n, int64_t start, int m, const uint8_t *active)
 {
     (void)start;
     const ts_xnode *a = n->args[0];
-    uint8_t *bad = n->mask;
-    memcpy(n->valid, a->valid, (size_t)m);
-    memset(bad, 0, (size_t)m);
+    uint8_t *bad = cast_begin(n, m);
     switch (a->type) {
     case TS_XT_STRING:
         for (int k = 0; k < m; k++)
@@ -400,9 +402,7 @@ static ts_err to_dec(ts_xnode *n, int64_t start, int m, const uint8_t *active)
 {
     (void)start;
     const ts_xnode *a = n->args[0];
-    uint8_t *bad = n->mask;
-    memcpy(n->valid, a->valid, (size_t)m);
-    memset(bad, 0, (size_t)m);
+    uint8_t *bad = cast_begin(n, m);
     const int s = n->scale;
     switch (a->type) {
     case TS_XT_FLOAT: {
@@ -433,9 +433,7 @@ static ts_err to_date(ts_xnode *n, int64_t start, int m, const uint8_t *active)
 {
     (void)start;
     const ts_xnode *a = n->args[0];
-    uint8_t *bad = n->mask;
-    memcpy(n->valid, a->valid, (size_t)m);
-    memset(bad, 0, (size_t)m);
+    uint8_t *bad = cast_begin(n, m);
     if (a->type == TS_XT_DATE)
         memcpy(n->v.i, a->v.i, sizeof(int64_t) * (size_t)m);
     else
