@@ -150,6 +150,19 @@ static ts_err add_key(ts_sql_binder *b, ts_sql_plan *j, char *left, char *right)
     return TS_OK;
 }
 
+static void count_ref(const char *id, void *arg)
+{
+    (void)id;
+    ++*(int *)arg;
+}
+
+static int reads_columns(const ts_sql_expr *e)
+{
+    int n = 0;
+    ts_sql_expr_refs(e, count_ref, &n);
+    return n > 0;
+}
+
 /* An equality between an expression of the left input and one of the right becomes a key pair. */
 ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, int *used)
 {
@@ -162,7 +175,8 @@ ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, 
         ts_sql_expr *t = x;
         x = y, y = t;
     }
-    if (!ts_sql_expr_within(x, L->cols, L->ncols) || !ts_sql_expr_within(y, R->cols, R->ncols))
+    if (!ts_sql_expr_within(x, L->cols, L->ncols) || !ts_sql_expr_within(y, R->cols, R->ncols) ||
+        !reads_columns(x) || !reads_columns(y)) /* a = 10 filters one side, it is no key */
         return TS_OK;
     char *lid, *rid;
     TS_TRY(ts_sql_add_computed(b, &j->in[0], x, "key", &lid));
@@ -207,7 +221,7 @@ static ts_err bind_using(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan *j)
     return TS_OK;
 }
 
-/* FULL JOIN ... USING (k): k is COALESCE(left.k, right.k), visible under k. */
+/* RIGHT / FULL JOIN ... USING (k): k is COALESCE(left.k, right.k), visible under k. */
 static ts_err coalesce_using(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **p)
 {
     ts_sql_plan *j = *p, *proj = ts_sql_plan_new(b, TS_P_PROJECT, f->pos, j->ncols);
@@ -234,6 +248,22 @@ static ts_err coalesce_using(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan
     proj->in[0] = j, proj->est_rows = j->est_rows;
     *p = proj;
     return TS_OK;
+}
+
+/* A condition on the preserved side of an outer (or anti) join decides whether a row may match, not whether it is
+ * kept: it becomes a key pair (cond on that side) = (TRUE on the other), so rows where it is false or NULL match
+ * nothing and are kept with NULLs. */
+static ts_err match_condition(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond)
+{
+    ts_sql_expr *t = ts_sql_alloc(b->script, sizeof *t);
+    if (!t)
+        return NOMEM(b, cond->pos);
+    *t = (ts_sql_expr){.kind = TS_SQL_E_BOOL, .pos = cond->pos, .ival = 1};
+    const int left = ts_sql_expr_within(cond, j->in[0]->cols, j->in[0]->ncols);
+    char *cid, *tid;
+    TS_TRY(ts_sql_add_computed(b, &j->in[left ? 0 : 1], cond, "on", &cid));
+    TS_TRY(ts_sql_add_computed(b, &j->in[left ? 1 : 0], t, "on", &tid));
+    return left ? add_key(b, j, cid, tid) : add_key(b, j, tid, cid);
 }
 
 static ts_err bind_on(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope *outer, ts_sql_plan **p)
@@ -269,6 +299,12 @@ static ts_err bind_on(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope
             lonly[nleft++] = conds[i];
         else if (j->join_type == TS_JOIN_SEMI && ts_sql_expr_within(conds[i], j->in[1]->cols, j->in[1]->ncols))
             ronly[nright++] = conds[i];
+        else if (j->join_type == TS_JOIN_SEMI && ts_sql_expr_within(conds[i], j->in[0]->cols, j->in[0]->ncols))
+            lonly[nleft++] = conds[i];
+        else if (((j->join_type == TS_JOIN_LEFT || j->join_type == TS_JOIN_ANTI) &&
+                  ts_sql_expr_within(conds[i], j->in[0]->cols, j->in[0]->ncols)) ||
+                 (j->join_type == TS_JOIN_RIGHT && ts_sql_expr_within(conds[i], j->in[1]->cols, j->in[1]->ncols)))
+            TS_TRY(match_condition(b, j, conds[i]));
         else if (j->join_type != TS_JOIN_INNER)
             return ts_sql_error_at(b->src, conds[i]->pos, TS_ERR_USAGE, "this %s JOIN condition is not supported: "
                                    "outer joins take equalities between the two sides, and conditions on the "
@@ -325,7 +361,8 @@ static ts_err bind_join(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_sco
     }
     if (f->nusing) {
         TS_TRY(bind_using(b, f, j));
-        return f->join == TS_SQL_JOIN_FULL ? coalesce_using(b, f, out) : TS_OK;
+        /* the visible key is the left copy: RIGHT and FULL joins take the right one where the left is NULL */
+        return f->join == TS_SQL_JOIN_FULL || f->join == TS_SQL_JOIN_RIGHT ? coalesce_using(b, f, out) : TS_OK;
     }
     if (!f->on)
         return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "JOIN needs ON or USING (or write CROSS JOIN)");

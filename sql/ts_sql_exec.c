@@ -716,28 +716,12 @@ static ts_err exec_limit(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 
 /* ---- set operations -------------------------------------------------------------------------------------------- */
 
-/* Renames (and, where the types differ, casts) r's columns to match the output columns. */
-static ts_err conform(ts_sql_plan *p, ts_table **t, const ts_table *like)
+/* Names the columns of *t (owned from here on) by the output's ids. */
+static ts_err conform(ts_sql_plan *p, ts_table **t)
 {
     TS_TRY(own(t));
-    for (int c = 0; c < p->ncols; c++) {
-        ts_column *col = (*t)->cols[c];
-        snprintf(col->name, TS_NAME_MAX, "%s", p->cols[c].id);
-        if (!like || like->cols[c]->type == col->type)
-            continue;
-        const int widen = (like->cols[c]->type == TS_T_FLOAT64 && rank_of_type(col->type)) ||
-                          (like->cols[c]->type == TS_T_INT64 && col->type == TS_T_INT32);
-        if (!widen)
-            TS_FAIL(TS_ERR_USAGE, "set operation: column %d has types %s and %s", c + 1,
-                    ts_type_name(like->cols[c]->type, 0, (char[32]){0}, 32), ts_type_name(col->type, 0, (char[32]){0}, 32));
-        struct ts_expr *cast = ts_x_cast(ts_x_col(col->name), like->cols[c]->type, 0, 0);
-        ts_column *conv;
-        const ts_err err = ts_expr_eval(cast, *t, col->name, &conv);
-        ts_expr_free(cast);
-        TS_TRY(err);
-        ts_column_free(col);
-        (*t)->cols[c] = conv;
-    }
+    for (int c = 0; c < p->ncols; c++)
+        snprintf((*t)->cols[c]->name, TS_NAME_MAX, "%s", p->cols[c].id);
     return TS_OK;
 }
 
@@ -776,21 +760,48 @@ static ts_err type_nulls(ts_sql_exec *x, ts_sql_plan *p, ts_table **l, ts_table 
     return TS_OK;
 }
 
-/* The common type of both inputs' columns: the wider numeric type goes first. */
-static ts_err widen_left(ts_sql_plan *p, ts_table **l, ts_table **r)
+static int is_number(ts_type t) { return t == TS_T_INT32 || t == TS_T_INT64 || t == TS_T_FLOAT64 || t == TS_T_DECIMAL; }
+static int is_text(ts_type t) { return t == TS_T_STRING || t == TS_T_DICT; }
+
+/* Casts column c of owned table t to (type, scale) when it differs. */
+static ts_err cast_column(ts_table *t, int c, ts_type type, int scale)
+{
+    const ts_column *col = t->cols[c];
+    if (col->type == type && col->scale == scale)
+        return TS_OK;
+    struct ts_expr *cast = ts_x_cast(ts_x_col(col->name), type, scale, 0);
+    ts_column *conv;
+    const ts_err err = ts_expr_eval(cast, t, col->name, &conv);
+    ts_expr_free(cast);
+    TS_TRY(err);
+    ts_column_free(t->cols[c]);
+    t->cols[c] = conv;
+    return TS_OK;
+}
+
+/* One type per column for both inputs: numbers widen (DOUBLE over DECIMAL of the larger scale over BIGINT), text
+ * mixing dictionaries (or strings) becomes strings, so codes of different dictionaries never mix. */
+static ts_err unify_types(ts_sql_plan *p, ts_table *l, ts_table *r)
 {
     for (int c = 0; c < p->ncols; c++) {
-        const ts_type a = (*l)->cols[c]->type, b = (*r)->cols[c]->type;
-        if (a != b && rank_of_type(a) && rank_of_type(b) && rank_of_type(b) > rank_of_type(a)) {
-            TS_TRY(conform(p, l, NULL));
-            struct ts_expr *cast = ts_x_cast(ts_x_col((*l)->cols[c]->name), b, 0, 0);
-            ts_column *conv;
-            const ts_err err = ts_expr_eval(cast, *l, (*l)->cols[c]->name, &conv);
-            ts_expr_free(cast);
-            TS_TRY(err);
-            ts_column_free((*l)->cols[c]);
-            (*l)->cols[c] = conv;
+        const ts_column *a = l->cols[c], *b = r->cols[c];
+        if (a->type == b->type && a->scale == b->scale && a->dict == b->dict)
+            continue;
+        ts_type type;
+        int scale = 0;
+        if (is_number(a->type) && is_number(b->type)) {
+            const int dec = a->type == TS_T_DECIMAL || b->type == TS_T_DECIMAL;
+            type = a->type == TS_T_FLOAT64 || b->type == TS_T_FLOAT64 ? TS_T_FLOAT64 : dec ? TS_T_DECIMAL : TS_T_INT64;
+            scale = type == TS_T_DECIMAL ? (a->scale > b->scale ? a->scale : b->scale) : 0;
+        } else if (is_text(a->type) && is_text(b->type)) {
+            type = TS_T_STRING;
+        } else {
+            char x[32], y[32];
+            TS_FAIL(TS_ERR_USAGE, "set operation: column %d has types %s and %s", c + 1,
+                    ts_type_name(a->type, a->scale, x, sizeof x), ts_type_name(b->type, b->scale, y, sizeof y));
         }
+        TS_TRY(cast_column(l, c, type, scale));
+        TS_TRY(cast_column(r, c, type, scale));
     }
     return TS_OK;
 }
@@ -799,9 +810,9 @@ static ts_err widen_left(ts_sql_plan *p, ts_table **l, ts_table **r)
 static ts_err align_inputs(ts_sql_exec *x, ts_sql_plan *p, ts_table **l, ts_table **r)
 {
     TS_TRY(type_nulls(x, p, l, r));
-    TS_TRY(widen_left(p, l, r));
-    TS_TRY(conform(p, l, NULL));
-    return conform(p, r, *l);
+    TS_TRY(conform(p, l));
+    TS_TRY(conform(p, r));
+    return unify_types(p, *l, *r);
 }
 
 static ts_err exec_union(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
@@ -816,30 +827,64 @@ static ts_err exec_union(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *
     return err;
 }
 
-/* EXCEPT / INTERSECT: the left side's distinct rows without / with a match in the right side (an anti / semi
- * join on every column). */
+/* Adds column __side (INT64, constant v) to owned table t. */
+static ts_err add_side(ts_table *t, int64_t v)
+{
+    ts_column *c;
+    TS_TRY(ts_table_add(t, "__side", TS_T_INT64, 0, NULL, &c));
+    const int64_t n = t->ncols > 1 ? t->cols[0]->len : 0;
+    TS_TRY(ts_column_reserve(c, n, 0));
+    for (int64_t i = 0; i < n; i++)
+        TS_COL(c, int64_t)[i] = v;
+    c->len = n;
+    return TS_OK;
+}
+
+/* EXCEPT / INTERSECT with set semantics (NULLs equal, as SQL's set operations compare rows): both sides tagged
+ * (0 left, 1 right), concatenated and grouped by every column; INTERSECT keeps the groups seen on both sides,
+ * EXCEPT those seen on the left only. */
 static ts_err exec_setop(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
     ts_err err = align_inputs(x, p, &l, &r);
+    if (!err)
+        err = add_side(l, 0);
+    if (!err)
+        err = add_side(r, 1);
+    if (!err)
+        err = ts_table_append_rows(l, r, NULL, ts_table_rows(r));
+    ts_table_free(r);
     const char *cols[TS_MAX_COLS];
-    char rnames[TS_MAX_COLS][TS_SQL_ID_MAX];
-    for (int c = 0; !err && c < p->ncols; c++) {
-        cols[c] = p->cols[c].id;
-        snprintf(rnames[c], TS_SQL_ID_MAX, "__r%d", c);
-        snprintf(r->cols[c]->name, TS_NAME_MAX, "%s", rnames[c]);
-    }
-    const ts_distinct_spec spec = {cols, p->ncols, NULL, TS_KEEP_FIRST};
-    if (!err)
-        err = ts_distinct(x->ctx, &l, &spec, NULL);
-    const char *rk[TS_MAX_COLS];
     for (int c = 0; c < p->ncols; c++)
-        rk[c] = rnames[c];
-    const ts_join_spec js = {.type = p->set_op == TS_SQL_SET_EXCEPT ? TS_JOIN_ANTI : TS_JOIN_SEMI, .left_keys = cols,
-                             .right_keys = rk, .nkeys = p->ncols};
-    if (!err && p->ncols > 8)
-        err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__, "EXCEPT / INTERSECT of more than 8 columns");
+        cols[c] = p->cols[c].id;
+    const ts_agg aggs[2] = {{TS_AGG_MIN, "__side", NULL, "__min", 0, NULL}, {TS_AGG_MAX, "__side", NULL, "__max", 0, NULL}};
+    ts_table *g = NULL;
     if (!err)
-        err = ts_join(x->ctx, l, r, &js, out, NULL);
-    ts_table_free(l), ts_table_free(r);
-    return err;
+        err = ts_aggregate_distributed(x->ctx, l, cols, p->ncols, aggs, 2, "setop", &g);
+    ts_table_free(l);
+    if (err) {
+        ts_table_free(g);
+        return err;
+    }
+    /* keep the qualifying groups, then drop the two tags */
+    const int64_t *mn = TS_COL(ts_table_col(g, "__min"), int64_t), *mx = TS_COL(ts_table_col(g, "__max"), int64_t);
+    const int64_t n = ts_table_rows(g);
+    int64_t *keep = ts_big(sizeof *keep * (size_t)(n + 1)), k = 0;
+    if (!keep) {
+        ts_table_free(g);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory");
+    }
+    const int intersect = p->set_op == TS_SQL_SET_INTERSECT;
+    for (int64_t i = 0; i < n; i++)
+        if (intersect ? mn[i] == 0 && mx[i] == 1 : mx[i] == 0)
+            keep[k++] = i;
+    ts_table_keep_rows(g, keep, k);
+    ts_free(keep);
+    for (int c = g->ncols - 1; c >= 0; c--)
+        if (!strncmp(g->cols[c]->name, "__m", 3)) {
+            ts_column_free(g->cols[c]);
+            memmove(&g->cols[c], &g->cols[c + 1], sizeof(ts_column *) * (size_t)(g->ncols - c - 1));
+            g->ncols--;
+        }
+    *out = g;
+    return TS_OK;
 }
