@@ -1,4 +1,5 @@
 #include "gen_dbbench.h"
+#include "gen_outdir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -253,43 +254,13 @@ static void init_join(db_set *s)
 
 /* ---- files ------------------------------------------------------------------------------------------------- */
 
-static int io_fail(const char *what, const char *path)
-{
-    fprintf(stderr, "tessera-gen: cannot %s %s: %s\n", what, path, strerror(errno));
-    return 3;
-}
-
-/* mkdir -p */
-static int make_dirs(const char *dir)
-{
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) {
-        errno = ENAMETOOLONG;
-        return io_fail("create", dir);
-    }
-    for (char *c = p + 1;; c++) {
-        if (*c != '/' && *c != '\0')
-            continue;
-        const char keep = *c;
-        *c = '\0';
-        struct stat st;
-        if (mkdir(p, 0755) != 0 && !(errno == EEXIST && stat(p, &st) == 0 && S_ISDIR(st.st_mode))) {
-            if (errno == EEXIST)
-                errno = ENOTDIR;
-            return io_fail("create", p);
-        }
-        *c = keep;
-        if (keep == '\0')
-            return 0;
-    }
-}
 
 /* Removes DIR's part-*.csv files of an earlier run (a missing DIR is fine). */
 static int remove_parts(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
-        return errno == ENOENT ? 0 : io_fail("open", dir);
+        return errno == ENOENT ? 0 : gen_io_fail("open", dir);
     struct dirent *e;
     int rc = 0;
     while (!rc && (e = readdir(d))) {
@@ -299,7 +270,7 @@ static int remove_parts(const char *dir)
         char path[4096 + 256];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (unlink(path) != 0)
-            rc = io_fail("remove", path);
+            rc = gen_io_fail("remove", path);
     }
     closedir(d);
     return rc;
@@ -318,9 +289,9 @@ static int prepare_outdir(const db_set *s)
             return 2;
         }
         if (unlink(path) != 0)
-            return io_fail("remove", path);
+            return gen_io_fail("remove", path);
     }
-    int rc = make_dirs(o->out);
+    int rc = gen_make_dirs(o->out);
     static const char *const all[DB_NTABLES] = {"x", "small", "medium", "big"};
     for (int i = 0; !rc && i < DB_NTABLES; i++) {
         snprintf(path, sizeof path, "%s/%s", o->out, all[i]);
@@ -328,7 +299,7 @@ static int prepare_outdir(const db_set *s)
     }
     for (int i = 0; !rc && i < s->ntables; i++) {
         snprintf(path, sizeof path, "%s/%s", o->out, s->t[i].name);
-        rc = make_dirs(path);
+        rc = gen_make_dirs(path);
     }
     return rc;
 }
@@ -396,16 +367,16 @@ static int write_manifest(const db_set *s, const uint64_t *bytes)
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f)
-        return io_fail("write", tmp);
+        return gen_io_fail("write", tmp);
     write_manifest_body(f, s, bytes);
     const int werr = ferror(f) ? (errno ? errno : EIO) : 0;
     if (fclose(f) != 0 || werr) {
         if (werr)
             errno = werr;
-        return io_fail("write", tmp);
+        return gen_io_fail("write", tmp);
     }
     if (rename(tmp, path) != 0)
-        return io_fail("rename to dbbench.json", tmp);
+        return gen_io_fail("rename to dbbench.json", tmp);
     return 0;
 }
 

@@ -7,19 +7,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fail(const char *what, const char *path)
+int gen_io_fail(const char *what, const char *path)
 {
     fprintf(stderr, "tessera-gen: cannot %s %s: %s\n", what, path, strerror(errno));
     return 3;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir)
+int gen_make_dirs(const char *dir)
 {
     char p[4096];
     if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) {
         errno = ENAMETOOLONG;
-        return fail("create", dir);
+        return gen_io_fail("create", dir);
     }
     for (char *s = p + 1;; s++) {
         const char c = *s;
@@ -30,7 +29,7 @@ static int make_dirs(const char *dir)
         if (mkdir(p, 0755) != 0 && !(errno == EEXIST && stat(p, &st) == 0 && S_ISDIR(st.st_mode))) {
             if (errno == EEXIST)
                 errno = ENOTDIR;
-            return fail("create", p);
+            return gen_io_fail("create", p);
         }
         *s = c;
         if (c == '\0')
@@ -49,14 +48,14 @@ static int remove_stale_parts(const char *tdir)
 {
     DIR *d = opendir(tdir);
     if (!d)
-        return fail("open", tdir);
+        return gen_io_fail("open", tdir);
     struct dirent *e;
     int rc = 0;
     while (!rc && (e = readdir(d))) {
         char path[4096 + 256];
         snprintf(path, sizeof path, "%s/%s", tdir, e->d_name);
         if (is_part_file(e->d_name) && unlink(path) != 0)
-            rc = fail("remove", path);
+            rc = gen_io_fail("remove", path);
     }
     closedir(d);
     return rc;
@@ -73,15 +72,15 @@ int gen_prepare_outdir(const gen_opts *o)
             return 2;
         }
         if (unlink(manifest) != 0)
-            return fail("remove", manifest);
+            return gen_io_fail("remove", manifest);
     }
     /* a snapshot.txt of an earlier --snapshot run would date this data set wrongly */
     char snap[4200];
     snprintf(snap, sizeof snap, "%s/snapshot.txt", o->out);
     if (unlink(snap) != 0 && errno != ENOENT)
-        return fail("remove", snap);
-    int rc = make_dirs(o->out);
+        return gen_io_fail("remove", snap);
+    int rc = gen_make_dirs(o->out);
     if (!rc)
-        rc = make_dirs(tdir);
+        rc = gen_make_dirs(tdir);
     return rc ? rc : remove_stale_parts(tdir);
 }

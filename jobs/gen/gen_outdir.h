@@ -8,4 +8,9 @@
  * 3 (I/O failure, message printed). Rank 0 only. */
 int gen_prepare_outdir(const gen_opts *o);
 
+/* Prints "tessera-gen: cannot WHAT PATH: strerror(errno)" and returns 3 (the I/O exit status). */
+int gen_io_fail(const char *what, const char *path);
+/* mkdir -p DIR; 0 or 3 (message printed). */
+int gen_make_dirs(const char *dir);
+
 #endif
