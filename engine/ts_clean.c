@@ -476,3 +476,22 @@ void ts_clean_result_free(ts_clean_result *r)
     ts_table_free(r->clean), ts_table_free(r->rejects);
     memset(r, 0, sizeof *r);
 }
+
+ts_err ts_clean_summary(int rank, const ts_rules *rules, const ts_clean_result *r, ts_table **out)
+{
+    ts_column *metric, *count;
+    TS_TRY(ts_table_new("summary", out));
+    TS_TRY(ts_table_add(*out, "metric", TS_T_STRING, 0, NULL, &metric));
+    TS_TRY(ts_table_add(*out, "count", TS_T_INT64, 0, NULL, &count));
+    if (rank != 0) /* one copy of the summary: rank 0's slab */
+        return TS_OK;
+    static const char *const names[3] = {"rows_read", "rows_clean", "rows_rejected"};
+    const int64_t totals[3] = {r->rows_read, r->rows_clean, r->rows_rejected};
+    TS_TRY(ts_column_reserve(count, 3 + r->nreasons, 0));
+    for (int i = 0; i < 3 + r->nreasons; i++) {
+        const char *m = i < 3 ? names[i] : rules->reasons[i - 3];
+        TS_TRY(ts_column_append_string(metric, m, (int64_t)strlen(m)));
+        TS_COL(count, int64_t)[count->len++] = i < 3 ? totals[i] : r->reason_counts[i - 3];
+    }
+    return TS_OK;
+}

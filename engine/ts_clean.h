@@ -50,6 +50,9 @@ typedef struct ts_clean_result {
 ts_err ts_clean_scan(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rules *rules, const char *ref_dir,
                      ts_clean_result *out);
 void ts_clean_result_free(ts_clean_result *r);
+/* The scan's counts as a table (metric STRING, count INT64): rows_read, rows_clean, rows_rejected, then one row
+ * per reason of the rules in their order, on rank 0 (other ranks: no rows). *out is new (caller frees). */
+ts_err ts_clean_summary(int rank, const ts_rules *rules, const ts_clean_result *r, ts_table **out);
 
 /* Supplies every category column whose values come from values=@FILE:COLUMN and still lack them: rank 0 reads
  * FILE's COLUMN (relative to ref_dir) as text, every rank gets it by broadcast. Then checks that no category

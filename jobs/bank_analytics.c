@@ -267,28 +267,6 @@ static ts_err stage_measures(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     return TS_OK;
 }
 
-/* /quality/summary: rows_read, rows_clean, rows_rejected, then the count of every reason (global counts of the
- * cleaning scan), on rank 0's slab. */
-static ts_err build_summary(ts_ctx *ctx, bank_state *s)
-{
-    const ts_clean_result *r = &s->cleaned;
-    ts_column *metric, *count;
-    TS_TRY(ts_table_new("summary", &s->summary));
-    TS_TRY(ts_table_add(s->summary, "metric", TS_T_STRING, 0, NULL, &metric));
-    TS_TRY(ts_table_add(s->summary, "count", TS_T_INT64, 0, NULL, &count));
-    if (ctx->rank != 0) /* one copy of the summary: rank 0's slab */
-        return TS_OK;
-    static const char *const names[3] = {"rows_read", "rows_clean", "rows_rejected"};
-    const int64_t totals[3] = {r->rows_read, r->rows_clean, r->rows_rejected};
-    TS_TRY(ts_column_reserve(count, 3 + r->nreasons, 0));
-    for (int i = 0; i < 3 + r->nreasons; i++) {
-        const char *m = i < 3 ? names[i] : s->rules->reasons[i - 3];
-        TS_TRY(ts_column_append_string(metric, m, (int64_t)strlen(m)));
-        TS_COL(count, int64_t)[count->len++] = i < 3 ? totals[i] : r->reason_counts[i - 3];
-    }
-    return TS_OK;
-}
-
 static ts_err stage_sort(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     bank_state *s = vs;
@@ -302,7 +280,7 @@ static ts_err stage_sort(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     TS_TRY(ts_sort_distributed(ctx, &s->rejects, rj, 1));
     static const char *const rj_keys[] = {"file", "line"};
     ts_table_set_sorted(s->rejects, rj_keys, 2);
-    TS_TRY(build_summary(ctx, s));
+    TS_TRY(ts_clean_summary(ctx->rank, s->rules, &s->cleaned, &s->summary)); /* /quality/summary */
     st->rows_out = ts_table_rows(s->country_month) + ts_table_rows(s->country_sector_month) +
                    ts_table_rows(s->rejects);
     st->rows_in = st->rows_out;

@@ -271,26 +271,6 @@ static ts_err bind_rules_csv(ts_sql_binder *b, const ts_sql_from *f, const char 
     return TS_OK;
 }
 
-/* (metric, count): rows_read, rows_clean, rows_rejected, then every reason of the rules, on rank 0. */
-static ts_err summary_table(ts_ctx *ctx, const ts_rules *rules, const ts_clean_result *r, ts_table **out)
-{
-    ts_column *metric, *count;
-    TS_TRY(ts_table_new("summary", out));
-    TS_TRY(ts_table_add(*out, "metric", TS_T_STRING, 0, NULL, &metric));
-    TS_TRY(ts_table_add(*out, "count", TS_T_INT64, 0, NULL, &count));
-    if (ctx->rank != 0)
-        return TS_OK;
-    static const char *const names[3] = {"rows_read", "rows_clean", "rows_rejected"};
-    const int64_t totals[3] = {r->rows_read, r->rows_clean, r->rows_rejected};
-    TS_TRY(ts_column_reserve(count, 3 + r->nreasons, 0));
-    for (int i = 0; i < 3 + r->nreasons; i++) {
-        const char *m = i < 3 ? names[i] : rules->reasons[i - 3];
-        TS_TRY(ts_column_append_string(metric, m, (int64_t)strlen(m)));
-        TS_COL(count, int64_t)[count->len++] = i < 3 ? totals[i] : r->reason_counts[i - 3];
-    }
-    return TS_OK;
-}
-
 /* The rejects in input order (a sample sort by position), without the position column. */
 static ts_err sorted_rejects(ts_ctx *ctx, ts_table **rej)
 {
@@ -323,7 +303,7 @@ static ts_err exec_rules_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
     }
     if (!err && src->summary) {
         ts_table *sum = NULL;
-        err = ts_ctx_check(x->ctx, summary_table(x->ctx, src->rules, &r, &sum));
+        err = ts_ctx_check(x->ctx, ts_clean_summary(x->ctx->rank, src->rules, &r, &sum));
         if (!err)
             err = ts_sql_catalog_put(x->catalog, src->summary, sum, 3 + r.nreasons, NULL, NULL);
         else
