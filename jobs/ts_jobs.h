@@ -17,6 +17,10 @@ typedef struct ts_job_args {
     const char *rules_path; /* cleaning rules file; NULL: the job's built-in rules */
     int64_t limit;          /* --limit N: rows a ranking job keeps (0: its default) */
     const char *tests_path; /* --tests FILE: data-quality tests; NULL: the job's built-in tests */
+    int64_t memory_limit;   /* --memory-limit BYTES per rank (0: the default share of the node's memory) */
+    const char *spill_dir;  /* --spill-dir DIR for partitions that do not fit (NULL: $TMPDIR, else /tmp) */
+    const char *checkpoint_dir; /* --checkpoint DIR: persist each completed stage there (NULL: no checkpoints) */
+    int resume;             /* --resume: skip the stages already checkpointed in checkpoint_dir */
 } ts_job_args;
 
 typedef ts_err (*ts_job_fn)(ts_ctx *ctx, const ts_job_args *args);

@@ -19,6 +19,11 @@ static const char *RUN_OPTIONS =
     "  --rules FILE   cleaning rules (docs/rules-format.md); default: the job's built-in rules\n"
     "  --tests FILE   data-quality tests (docs/jobs/data-quality.md); default: the job's built-in tests\n"
     "  --limit N      rows a ranking job keeps (default: the job's)\n"
+    "  --memory-limit BYTES  memory per rank (suffix K, M, G; default: 3/4 of the node's memory shared\n"
+    "                 among its ranks); data that does not fit is spilled to --spill-dir\n"
+    "  --spill-dir DIR       where spilled partitions go (default: $TMPDIR, else /tmp)\n"
+    "  --checkpoint DIR      persist each completed stage in DIR (HDF5), for --resume\n"
+    "  --resume       skip the stages already checkpointed in --checkpoint DIR (same inputs and ranks)\n"
     "  --profile      print per-stage time, rows in/out, bytes exchanged and peak memory (min/max over ranks)\n"
     "  --explain      print the plan's stages before running\n"
     "  --quiet        no progress lines\n"
@@ -56,6 +61,24 @@ static void run_usage(FILE *out)
     fputs(RUN_OPTIONS, out);
 }
 
+/* "512M", "2G", "1048576" -> bytes; -1 unless a positive size. */
+static int parse_bytes(const char *s, int64_t *out)
+{
+    char *end;
+    const double v = strtod(s, &end);
+    double mult = 1;
+    if (*end == 'K' || *end == 'k')
+        mult = 1024.0, end++;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1024.0 * 1024, end++;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1024.0 * 1024 * 1024, end++;
+    if (end == s || *end || !(v > 0) || v * mult > 9e18)
+        return -1;
+    *out = (int64_t)(v * mult);
+    return 0;
+}
+
 typedef struct cli {
     ts_job_args job;
     const ts_job *spec;
@@ -77,6 +100,8 @@ static int parse_options(int argc, char **argv, cli *c)
         {"data", required_argument, 0, 'd'}, {"in", required_argument, 0, 'i'},   {"out", required_argument, 0, 'o'},
         {"overwrite", no_argument, 0, 'w'},  {"rules", required_argument, 0, 'r'}, {"limit", required_argument, 0, 'l'},
         {"tests", required_argument, 0, 't'},
+        {"memory-limit", required_argument, 0, 'm'}, {"spill-dir", required_argument, 0, 's'},
+        {"checkpoint", required_argument, 0, 'c'}, {"resume", no_argument, 0, 'R'},
         {"profile", no_argument, 0, 'p'},    {"explain", no_argument, 0, 'e'},     {"quiet", no_argument, 0, 'q'},
         {"debug", no_argument, 0, 'g'},      {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     opterr = 0;
@@ -95,6 +120,14 @@ static int parse_options(int argc, char **argv, cli *c)
             if (*end || c->job.limit <= 0)
                 return usage_error("--limit needs a positive integer, not '%s'", optarg);
             break;
+        case 'm':
+            if (parse_bytes(optarg, &c->job.memory_limit) != 0)
+                return usage_error("--memory-limit needs a positive size in bytes (suffix K, M or G), not '%s'",
+                                   optarg);
+            break;
+        case 's': c->job.spill_dir = optarg; break;
+        case 'c': c->job.checkpoint_dir = optarg; break;
+        case 'R': c->job.resume = 1; break;
         case 'p': c->job.profile = 1; break;
         case 'e': c->job.explain = 1; break;
         case 'q': c->quiet = 1; break;
@@ -124,6 +157,8 @@ static int parse_run(int argc, char **argv, cli *c)
         return usage_error("job %s needs --in FILE", c->spec->name);
     if ((needs & TS_NEEDS_OUT) && !c->job.out_path)
         return usage_error("job %s needs --out FILE", c->spec->name);
+    if (c->job.resume && !c->job.checkpoint_dir)
+        return usage_error("%s", "--resume needs --checkpoint DIR");
     return 0;
 }
 
