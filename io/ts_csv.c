@@ -60,6 +60,8 @@ static inline int split_fields(const char *line, int64_t line_len, const char de
             size_t n = (size_t)(fe - fs);
             if (trim)
                 ts_trim(&fs, &n);
+            if (n > UINT32_MAX)
+                return -1; /* 4 GiB or more does not fit the 32-bit lengths: malformed rather than cut short */
             ptr[slot[f]] = fs, len[slot[f]] = (uint32_t)n;
         }
         f++;
@@ -117,14 +119,16 @@ void ts_csv_layout_from_header(const ts_csv_spec *spec, const char *data, int64_
     const int nf = scratch ? ts_csv_split_line_ex(data, hl, spec_delim(spec), spec_quote(spec), 1, all, TS_MAX_COLS,
                                                   ptr, plen, &cursor)
                            : -1;
-    int found = 0;
+    int found = 0, taken[TS_MAX_COLS] = {0};
     for (int f = 0; f < TS_MAX_COLS; f++)
         layout->slot[f] = -1;
+    /* a repeated name is an extra column: counting it again let "a,a" stand for "a,b" and left field b without a
+     * value in every row (found by fuzzing) */
     for (int f = 0; f < nf && f < TS_MAX_COLS; f++) {
         for (int s = 0; s < spec->nfields; s++) {
-            if (strlen(spec->fields[s].name) == plen[f] && memcmp(spec->fields[s].name, ptr[f], plen[f]) == 0 &&
-                layout->slot[f] < 0) {
-                layout->slot[f] = s, found++;
+            if (!taken[s] && strlen(spec->fields[s].name) == plen[f] &&
+                memcmp(spec->fields[s].name, ptr[f], plen[f]) == 0) {
+                layout->slot[f] = s, taken[s] = 1, found++;
                 break;
             }
         }

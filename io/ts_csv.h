@@ -87,7 +87,8 @@ typedef struct ts_csv_layout {
     char problem[256];        /* why header_ok is 0 */
 } ts_csv_layout;
 
-/* Reads line 1 of data[0..len) and maps its names onto spec (exact names after trimming). With no_header or
+/* Reads line 1 of data[0..len) and maps its names onto spec (exact names after trimming; of a repeated name the
+ * first is the column, later ones are extra columns). With no_header or
  * header_by_position the layout is the spec's order (header_ok is 1 only for header_by_position). */
 void ts_csv_layout_from_header(const ts_csv_spec *spec, const char *data, int64_t len, ts_csv_layout *layout);
 
@@ -100,7 +101,7 @@ ts_err ts_csv_scan_range(const ts_csv_spec *spec, const ts_csv_layout *layout, i
 /* Splits one line into fields per RFC 4180 as described above (',' and '"'). Fields are stored when slot[f] >= 0:
  * ptr[slot]/len[slot] (trimmed). Unescaped copies of quoted fields with "" are written at *scratch (room for
  * line_len bytes), which is advanced past them. Returns the number of fields, or -1 when the quoting is
- * malformed. */
+ * malformed or a stored field has 2^32 bytes or more. */
 int ts_csv_split_line(const char *line, int64_t line_len, const int *slot, int max_fields, const char **ptr,
                       uint32_t *len, char **scratch);
 /* The same with a delimiter and quote character, trimming the fields only when trim != 0. */

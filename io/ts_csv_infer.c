@@ -166,10 +166,11 @@ static void copy_name(char *dst, const char *s, size_t n, size_t reserve)
 static void set_name(ts_csv_inferred *inf, int i, const char *s, size_t n)
 {
     char base[TS_NAME_MAX];
+    n = strnlen(s, n); /* names are C strings: a NUL byte ends one (found by fuzzing: "\0x" gave an empty name) */
     ts_trim(&s, &n);
-    if (n) {
+    if (n)
         copy_name(base, s, n, 0);
-    } else {
+    if (!n || !base[0]) { /* cutting to TS_NAME_MAX can leave nothing of a name of UTF-8 continuation bytes */
         /* zero-padded to the digits of the last index: at most 2 (the % keeps the compiler's size check quiet) */
         _Static_assert(TS_MAX_COLS <= 100, "column names have at most two digits");
         snprintf(base, sizeof base, inf->ncols > 10 ? "column%02d" : "column%d", i % 100);

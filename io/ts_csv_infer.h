@@ -3,8 +3,8 @@
  * ts_scan_csv_files. Per rank, no MPI: the caller infers on one rank and broadcasts the result
  * (engine/ts_csv_schema.h does both).
  *
- * Names: the header's fields, trimmed; an empty one becomes column<i> (i zero-padded to two digits when there are
- * more than 10 columns, as DuckDB does: column07); repeats get _1, _2, ... (a, a_1; a name already taken
+ * Names: the header's fields, trimmed (a NUL byte ends a name); an empty one becomes column<i> (i zero-padded to
+ * two digits when there are more than 10 columns, as DuckDB does: column07); repeats get _1, _2, ... (a, a_1; a name already taken
  * grows further: a_1_1). Without a header every column is column<i>. "__pos" and "__line" are reserved (the scan
  * adds them) and get a suffix too. Names are cut to TS_NAME_MAX - 1 bytes.
  *

@@ -768,6 +768,14 @@ static ts_err convert_ints(const tbl *t, ts_column *c, const src *s, int64_t n)
     return TS_OK;
 }
 
+/* BOOL columns hold 0 or 1; a uint8 dataset can hold any byte (other writers, corrupt files): nonzero is true. */
+static void normalize_bools(ts_column *c, int64_t n)
+{
+    uint8_t *p = c->data;
+    for (int64_t i = 0; c->type == TS_T_BOOL && i < n; i++)
+        p[i] = p[i] != 0;
+}
+
 static void widen_floats(ts_column *c, const src *s, int64_t n)
 {
     if (s->size == 8)
@@ -792,6 +800,7 @@ static ts_err read_fixed(tbl *t, hid_t dset, const src *s, ts_column *c)
     if (!err) {
         if (s->cls == H5T_FLOAT)
             widen_floats(c, s, t->count);
+        normalize_bools(c, t->count);
         err = agree(t->r, s->cls == H5T_INTEGER ? convert_ints(t, c, s, t->count) : TS_OK);
     }
     TS_TRY(err);

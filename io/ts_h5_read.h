@@ -7,8 +7,8 @@
  * the global order is kept and rank r holds the r-th slab (what a sorted table needs).
  *
  * Types. Tessera tables (groups with a `columns` attribute) follow their `types` attribute: int32, int64,
- * float64, bool, date (units must be "days since 1970-01-01"), decimal(18,s), string (fixed-length or
- * bytes+offsets; DICT columns were written as strings and come back as STRING). A "<name>.valid" companion
+ * float64, bool (a nonzero byte is true), date (units must be "days since 1970-01-01"), decimal(18,s), string
+ * (fixed-length or bytes+offsets; DICT columns were written as strings and come back as STRING). A "<name>.valid" companion
  * restores nulls; `sort_keys` is restored as far as its prefix was read. Generic groups: every 1-D dataset is a
  * column, in name order, typed from HDF5: integers up to int32 and unsigned up to uint16 -> INT32, uint32 and
  * int64 -> INT64, uint64 -> INT64 when every value fits, float32/float64 -> FLOAT64, fixed-length strings ->

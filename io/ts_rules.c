@@ -124,7 +124,31 @@ static ts_err inline_values(parser *ps, int field, char *list)
             PFAIL(ps, "at most 64 accepted values per column");
         vals[n++] = v;
     }
+    if (n == 0) /* "values=" or "values=,": ts_rules_set_values' message would not name the line (fuzzing) */
+        PFAIL(ps, "values= needs at least one value");
     return ts_rules_set_values(ps->r, field, vals, n);
+}
+
+/* Accepted values are stored folded: after a case= that follows values=, fold them again the new way. */
+static ts_err refold_values(ts_rules *r, int field)
+{
+    const ts_dict *d = r->spec.fields[field].accepted;
+    if (!d)
+        return TS_OK;
+    char *vals[64];
+    int n = 0;
+    ts_err err = TS_OK;
+    for (; n < d->n && n < 64 && !err; n++) {
+        int64_t len;
+        const char *v = ts_dict_value(d, n, &len);
+        if (!(vals[n] = strndup(v, (size_t)len)))
+            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    }
+    if (!err)
+        err = ts_rules_set_values(r, field, (const char *const *)vals, n);
+    for (int i = 0; i < n; i++)
+        free(vals[i]);
+    return err;
 }
 
 static ts_err parse_option(parser *ps, int field, char *opt, int *reject, int *missing)
@@ -160,7 +184,7 @@ static ts_err parse_option(parser *ps, int field, char *opt, int *reject, int *m
         if (f->kind != TS_RULE_CATEGORY || (strcmp(val, "upper") != 0 && strcmp(val, "lower") != 0))
             PFAIL(ps, "case= applies to category columns and takes 'upper' or 'lower'");
         f->fold_upper = strcmp(val, "upper") == 0;
-        return TS_OK;
+        return refold_values(r, field);
     }
     if (strcmp(key, "values") == 0) {
         if (f->kind != TS_RULE_CATEGORY)
@@ -170,6 +194,7 @@ static ts_err parse_option(parser *ps, int field, char *opt, int *reject, int *m
         const char *colon = strrchr(val, ':');
         if (!colon || colon == val + 1 || !colon[1])
             PFAIL(ps, "values=@FILE:COLUMN expected, got '%s'", val);
+        free(r->ref_file[field]), free(r->ref_column[field]); /* a repeated option replaces the earlier one */
         r->ref_file[field] = strndup(val + 1, (size_t)(colon - val - 1));
         r->ref_column[field] = strdup(colon + 1);
         if (!r->ref_file[field] || !r->ref_column[field])
@@ -180,7 +205,10 @@ static ts_err parse_option(parser *ps, int field, char *opt, int *reject, int *m
         if (f->kind != TS_RULE_STRING && f->kind != TS_RULE_CATEGORY)
             PFAIL(ps, "pattern= applies to string and category columns");
         char anchored[600];
-        snprintf(anchored, sizeof anchored, "^(%s)$", val);
+        if (snprintf(anchored, sizeof anchored, "^(%s)$", val) >= (int)sizeof anchored)
+            PFAIL(ps, "pattern '%.40s...' is longer than %d bytes", val, (int)sizeof anchored - 5);
+        if (r->has_pattern[field]) /* a repeated option replaces the earlier one */
+            regfree(&r->pattern[field]), r->has_pattern[field] = 0, f->pattern = NULL;
         const int rc = regcomp(&r->pattern[field], anchored, REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
             char why[200];
@@ -212,6 +240,14 @@ static ts_err parse_column(parser *ps, char **tok, int n)
         PFAIL(ps, "more than %d columns", TS_MAX_COLS);
     if (ts_rules_field(r, tok[1]) >= 0)
         PFAIL(ps, "column '%s' is declared twice", tok[1]);
+    /* the scan's tables would refuse these names only when a job runs: say so here, with the line (fuzzing) */
+    if (strlen(tok[1]) >= TS_NAME_MAX)
+        PFAIL(ps, "column name '%.40s...' is longer than %d bytes", tok[1], TS_NAME_MAX - 1);
+    static const char *const reserved[] = {"__line", "__pos", "__hash_lo", "__hash_hi"};
+    for (size_t k = 0; k < sizeof reserved / sizeof *reserved; k++)
+        if (strcmp(tok[1], reserved[k]) == 0 && strcmp(tok[2], "skip") != 0)
+            PFAIL(ps, "column name '%s' is reserved (the scan adds a column of that name); declare it as skip",
+                  tok[1]);
     const int field = r->spec.nfields++;
     ts_csv_field *f = &r->spec.fields[field];
     if (!(r->names[field] = strdup(tok[1])))
@@ -239,8 +275,10 @@ static int tokenize_line(char *line, char **tok)
     char *hash = strchr(line, '#');
     if (hash)
         *hash = '\0';
-    for (char *save = NULL, *t = strtok_r(line, " \t\r", &save); t && n < MAX_TOKENS; t = strtok_r(NULL, " \t\r", &save))
-        tok[n++] = t;
+    /* counts past MAX_TOKENS (storing only the first ones), so parse_line can refuse the line */
+    for (char *save = NULL, *t = strtok_r(line, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save))
+        if (n++ < MAX_TOKENS)
+            tok[n - 1] = t;
     return n;
 }
 
@@ -295,6 +333,8 @@ static ts_err parse_table_rule(parser *ps, char **tok, int n)
 static ts_err parse_line(parser *ps, char **tok, int n)
 {
     ts_rules *r = ps->r;
+    if (n > MAX_TOKENS) /* options past the limit were silently dropped before */
+        PFAIL(ps, "more than %d words on one line", MAX_TOKENS);
     if (strcmp(tok[0], "table") == 0) {
         if (n != 2 || r->table[0] || strlen(tok[1]) >= TS_NAME_MAX)
             PFAIL(ps, "'table NAME' expected, once");

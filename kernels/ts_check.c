@@ -119,11 +119,12 @@ size_t ts_check_range(const int64_t *v, uint32_t *sel, size_t n, int has_lo, int
     FILTER_SELECTION(in_range(v[i], has_lo, lo, lo_open, has_hi, hi, hi_open), code);
 }
 
-/* regexec needs a NUL-terminated string: fields are copied to a bounded buffer (longer ones cannot match). */
+/* regexec needs a NUL-terminated string: fields are copied to a bounded buffer (longer ones cannot match). A
+ * field holding a NUL byte cannot match either: regexec would only see the text before it (found by fuzzing). */
 static int matches(const regex_t *re, const char *s, uint32_t len)
 {
     char buf[1024];
-    if (len >= sizeof buf)
+    if (len >= sizeof buf || memchr(s, '\0', len))
         return 0;
     memcpy(buf, s, len);
     buf[len] = '\0';

@@ -200,14 +200,17 @@ int ts_parse_float64(const char *s, size_t len, double *out)
     if (!float_syntax(s, len, i, &p))
         return 0;
     /* Clinger's fast path: up to 19 significant digits exactly in w; exact when w <= 2^53 and 10^|e| <= 10^22 */
+    /* nsig counts every digit from the first non-zero one on, zeros included: counting only the digits after
+     * which w was non-zero let w wrap to 0 ("922337203685477580800" = 2^63 * 100 parsed as 0; found by fuzzing) */
     uint64_t w = 0;
     int nsig = 0;
-    for (size_t k = 0; k < p.ni && nsig <= 19; k++)
-        if ((w = w * 10 + (uint64_t)(p.ip[k] - '0')))
-            nsig++;
-    for (size_t k = 0; k < p.nf && nsig <= 19; k++)
-        if ((w = w * 10 + (uint64_t)(p.fp[k] - '0')))
-            nsig++;
+    for (int part = 0; part < 2 && nsig <= 19; part++) {
+        const char *d = part ? p.fp : p.ip;
+        const size_t nd = part ? p.nf : p.ni;
+        for (size_t k = 0; k < nd && nsig <= 19; k++)
+            if (nsig || d[k] != '0')
+                nsig++, w = w * 10 + (uint64_t)(d[k] - '0');
+    }
     if (nsig <= 19) {
         if (w == 0) {
             *out = neg ? -0.0 : 0.0;
