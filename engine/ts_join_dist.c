@@ -55,7 +55,11 @@ static ts_err append_unmatched(ts_ctx *ctx, const ts_table *left, const ts_table
                                const ts_join_spec *spec, uint8_t *matched, ts_table *out)
 {
     const int64_t n = ts_table_rows(all_right);
-    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, matched, (int)n, MPI_UINT8_T, MPI_MAX, ctx->comm));
+    /* MPI counts are ints: a forced broadcast of a right side over 2^31 rows combines its flags in pieces */
+    for (int64_t at = 0; at < n; at += INT64_C(1) << 30) {
+        const int64_t piece = n - at < (INT64_C(1) << 30) ? n - at : INT64_C(1) << 30;
+        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, matched + at, (int)piece, MPI_UINT8_T, MPI_MAX, ctx->comm));
+    }
     if (ctx->rank != 0)
         return TS_OK;
     int64_t *lidx = ts_big(8 * (size_t)(n + 1)), *ridx = ts_big(8 * (size_t)(n + 1)), k = 0;
