@@ -1,4 +1,5 @@
 #include "ts_clean.h"
+#include "ts_clean_part.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "ts_exchange.h"
 #include "ts_mem.h"
 #include "ts_rowset.h"
+#include "ts_spill.h"
 #include "ts_table_rules.h"
 
 /* ---- @FILE values ------------------------------------------------------------------------------------------ */
@@ -254,9 +256,12 @@ static ts_err later_copies(ts_ctx *ctx, ts_table *clean, int64_t **out, int64_t 
     return err;
 }
 
-/* Moves the clean rows rows[0..n) (ascending) to the rejects with `reason` and their raw lines. */
-static ts_err reject_rows(ts_scan *s, const int64_t *rows, int64_t n, int reason)
+/* Moves the clean rows rows[0..n) (ascending) to the rejects with `reason` and their raw lines. In partitioned
+ * mode the raw lines are fetched later, all at once (ts_clean_fetch_pending): fetching walks the input, and
+ * walking it once per partition would read it nparts times. */
+static ts_err reject_rows(ts_clean *c, const int64_t *rows, int64_t n, int reason)
 {
+    ts_scan *s = &c->scan;
     ts_table *clean = s->clean, *rej = s->rejects;
     const int64_t m = ts_table_rows(clean), *cpos = TS_COL(ts_table_col(clean, "__pos"), int64_t);
     int64_t *keep = ts_big(8 * (size_t)(m + 1)), *pos = malloc(8 * (size_t)(n + 1)), nk = 0;
@@ -270,7 +275,8 @@ static ts_err reject_rows(ts_scan *s, const int64_t *rows, int64_t n, int reason
         else
             keep[nk++] = i;
     }
-    ts_err err = ts_scan_fetch_lines(s, pos, n, ts_table_col(rej, "raw_line"));
+    ts_err err = c->nparts > 1 ? ts_clean_defer_lines(c, pos, n)
+                               : ts_scan_fetch_lines(s, pos, n, ts_table_col(rej, "raw_line"));
     ts_column *rpos = ts_table_col(rej, "__pos"), *why = ts_table_col(rej, "reason");
     if (!err)
         err = ts_column_reserve(rpos, rpos->len + n, 0);
@@ -286,7 +292,7 @@ static ts_err reject_rows(ts_scan *s, const int64_t *rows, int64_t n, int reason
 
 ts_err ts_clean_dedup(ts_ctx *ctx, ts_clean *c)
 {
-    if (c->deduped)
+    if (c->deduped || !c->scan.clean) /* done, or every partition taken */
         return TS_OK;
     c->deduped = 1;
     if (c->rules->duplicate_reason < 0) /* these rules keep duplicates (and the scan hashed nothing) */
@@ -294,8 +300,8 @@ ts_err ts_clean_dedup(ts_ctx *ctx, ts_clean *c)
     int64_t *rows = NULL, n = 0;
     ts_err err = later_copies(ctx, c->scan.clean, &rows, &n);
     if (!err) {
-        err = reject_rows(&c->scan, rows, n, c->rules->duplicate_reason);
-        c->rows_duplicate = n;
+        err = reject_rows(c, rows, n, c->rules->duplicate_reason);
+        c->rows_duplicate += n; /* partitioned mode dedups partition by partition */
     }
     free(rows);
     return ts_ctx_check(ctx, err);
@@ -303,17 +309,16 @@ ts_err ts_clean_dedup(ts_ctx *ctx, ts_clean *c)
 
 /* ---- steps, rejects, counts -------------------------------------------------------------------------------- */
 
-ts_err ts_clean_begin(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rules *rules, const char *ref_dir,
-                      ts_clean *c)
+/* ts_clean_begin's work; opts NULL scans in one piece (ts_scan_opts). */
+static ts_err begin_with(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rules *rules, const char *ref_dir,
+                         const ts_scan_opts *opts, ts_clean *c)
 {
-    memset(c, 0, sizeof *c);
-    c->rules = rules;
     if (rules->spec.skip_blank) /* the same rules on every rank: all fail here together */
         TS_FAIL(TS_ERR_USAGE, "cleaning rules for '%s': blank lines must be rows (skip_blank is not supported), so "
                               "that every line ends in the clean rows or the rejects", rules->table);
     ts_err err = ts_clean_resolve_values(ctx, rules, ref_dir);
     if (!err)
-        err = ts_scan_csv_files(ctx, files, nfiles, &rules->spec, &c->scan);
+        err = ts_scan_csv_files_opts(ctx, files, nfiles, &rules->spec, opts, &c->scan);
     if (!err)
         err = ts_apply_table_rules(ctx, rules, ref_dir ? ref_dir : ".", &c->scan, NULL);
     if (err) {
@@ -322,6 +327,28 @@ ts_err ts_clean_begin(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rul
     }
     snprintf(c->scan.clean->name, sizeof c->scan.clean->name, "%s", rules->table);
     return TS_OK;
+}
+
+ts_err ts_clean_begin(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rules *rules, const char *ref_dir,
+                      ts_clean *c)
+{
+    memset(c, 0, sizeof *c);
+    c->rules = rules;
+    return begin_with(ctx, files, nfiles, rules, ref_dir, NULL, c);
+}
+
+ts_err ts_clean_begin_partitioned(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rules *rules,
+                                  const char *ref_dir, int nparts, int64_t chunk_bytes, const char *spill_dir,
+                                  ts_clean_part_fn part_of, void *arg, ts_clean *c)
+{
+    memset(c, 0, sizeof *c);
+    c->rules = rules, c->nparts = nparts, c->part_of = part_of, c->part_arg = arg;
+    if (rules->ntable_rules) /* the same rules on every rank: all fail here together */
+        TS_FAIL(TS_ERR_USAGE, "cleaning rules for '%s' have table rules (unique, references, outlier), which need "
+                              "every row in memory at once: raise --memory-limit", rules->table);
+    c->spill_dir = spill_dir;
+    const ts_scan_opts opts = {chunk_bytes, ts_clean_spill_piece, c};
+    return begin_with(ctx, files, nfiles, rules, ref_dir, &opts, c);
 }
 
 typedef struct pos_row {
@@ -417,7 +444,8 @@ static ts_err rejects_table(const ts_scan *s, const ts_rules *rules, ts_table **
 static ts_err global_counts(ts_ctx *ctx, const ts_clean *c, const ts_table *rej, ts_clean_result *out)
 {
     const int nr = c->rules->nreasons;
-    int64_t local[2 + TS_RULES_MAX_REASONS] = {c->scan.rows_read, ts_table_rows(c->scan.clean)};
+    int64_t local[2 + TS_RULES_MAX_REASONS] = {c->scan.rows_read,
+                                               c->rows_taken + (c->scan.clean ? ts_table_rows(c->scan.clean) : 0)};
     int64_t all[2 + TS_RULES_MAX_REASONS];
     const ts_column *why = ts_table_col(rej, "reason");
     for (int64_t i = 0; i < why->len; i++)
@@ -439,7 +467,9 @@ ts_err ts_clean_finish(ts_ctx *ctx, ts_clean *c, ts_clean_result *out)
     memset(out, 0, sizeof *out);
     TS_TRY(ts_clean_dedup(ctx, c));
     ts_table *rej = NULL;
-    ts_err err = rejects_table(&c->scan, c->rules, &rej);
+    ts_err err = ts_clean_fetch_pending(c);
+    if (!err)
+        err = rejects_table(&c->scan, c->rules, &rej);
     err = ts_ctx_check(ctx, err);
     if (!err)
         err = global_counts(ctx, c, rej, out);
@@ -456,6 +486,8 @@ ts_err ts_clean_finish(ts_ctx *ctx, ts_clean *c, ts_clean_result *out)
 
 void ts_clean_free(ts_clean *c)
 {
+    ts_spill_close(c->spill);
+    free(c->order), ts_free(c->pending);
     ts_scan_free(&c->scan);
     memset(c, 0, sizeof *c);
 }

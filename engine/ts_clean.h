@@ -63,11 +63,25 @@ ts_err ts_clean_resolve_values(ts_ctx *ctx, ts_rules *rules, const char *ref_dir
  * ts_clean_dedup (duplicate rejection; a no-op when the rules keep duplicates), ts_clean_finish (the rejects
  * table and the global counts; runs the dedup step if it has not run). All collective. The state borrows rules
  * (which must outlive it) and keeps the input files mapped until ts_clean_finish or ts_clean_free. */
+/* Partition of clean rows [first, first + n) into part[0..n), each in [0, nparts). */
+typedef void (*ts_clean_part_fn)(void *arg, const ts_table *clean, int64_t first, int64_t n, int32_t *part);
+
 typedef struct ts_clean {
     ts_rules *rules;  /* borrowed */
     ts_scan scan;     /* scan.clean: clean rows so far; scan.rejects: __pos, reason (int32), raw_line */
     int deduped;      /* the duplicate step has run */
     int64_t rows_duplicate; /* this rank's rows rejected as duplicates */
+    /* partitioned mode (ts_clean_begin_partitioned) */
+    struct ts_spill *spill;
+    const char *spill_dir;  /* borrowed */
+    int nparts;
+    ts_clean_part_fn part_of;
+    void *part_arg;
+    int64_t rows_taken;     /* clean rows handed out by ts_clean_take */
+    int64_t *order;         /* scratch: a piece's rows grouped by partition */
+    int64_t order_cap;
+    int64_t *pending;       /* positions of duplicates whose raw lines are still to fetch, in rejects order */
+    int64_t npending, pending_cap;
 } ts_clean;
 
 ts_err ts_clean_begin(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rules *rules, const char *ref_dir,
@@ -77,5 +91,22 @@ ts_err ts_clean_dedup(ts_ctx *ctx, ts_clean *c);
  * After an error in any step, call only ts_clean_free (ts_clean_begin has already freed the state). */
 ts_err ts_clean_finish(ts_ctx *ctx, ts_clean *c, ts_clean_result *out);
 void ts_clean_free(ts_clean *c);
+
+/* Cleaning under a memory budget (grace-hash partitions). ts_clean_begin_partitioned scans like ts_clean_begin,
+ * but in pieces of at most chunk_bytes; part_of gives each clean row a partition in [0, nparts), which must be
+ * a function of the line's content, so that all copies of a line share a partition
+ * and duplicates are still found; every partition goes to spill files in spill_dir as the scan proceeds (only
+ * one piece and the rejects are in memory). Then for p = 0 .. nparts-1, on every rank: ts_clean_load_partition
+ * (p's rows into c->scan.clean, input order), ts_clean_dedup, ts_clean_take (hands those clean rows out). Last,
+ * ts_clean_finish builds the rejects and the global counts (its result's clean table is NULL). Table rules need
+ * every row at once: refused (TS_ERR_USAGE). All collective except ts_clean_take. */
+ts_err ts_clean_begin_partitioned(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rules *rules,
+                                  const char *ref_dir, int nparts, int64_t chunk_bytes, const char *spill_dir,
+                                  ts_clean_part_fn part_of, void *arg, ts_clean *c);
+ts_err ts_clean_load_partition(ts_ctx *ctx, ts_clean *c, int part);
+/* Moves the loaded partition's clean rows (after ts_clean_dedup) into *rows (caller frees). */
+void ts_clean_take(ts_clean *c, ts_table **rows);
+/* Bytes written to spill files so far on this rank. */
+int64_t ts_clean_spilled_bytes(const ts_clean *c);
 
 #endif

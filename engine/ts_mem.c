@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* Every block starts with a TS_ALIGN-byte header recording how it was obtained, so the payload stays aligned.
  * Large blocks are private anonymous mappings: growing them with mremap moves page tables instead of copying
@@ -34,7 +35,7 @@ static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
  * other; handing a freed mapping to the next request skips the page faults and kernel zeroing of fresh memory,
  * which cost more than the work itself on virtual machines. Bounded so idle memory stays small. */
 #define POOL_SLOTS 64
-#define POOL_BYTES ((size_t)4 << 30)
+static size_t g_pool_bytes = (size_t)4 << 30; /* ts_mem_set_pool_limit */
 
 static struct {
     void *block[POOL_SLOTS];
@@ -60,7 +61,7 @@ static void *pool_take(size_t len)
 
 static int pool_give(void *h, size_t len)
 {
-    if (g_pool.total + len > POOL_BYTES)
+    if (g_pool.total + len > g_pool_bytes)
         return 0;
     for (int i = 0; i < POOL_SLOTS; i++)
         if (!g_pool.block[i]) {
@@ -68,6 +69,25 @@ static int pool_give(void *h, size_t len)
             return 1;
         }
     return 0;
+}
+
+/* Memory checkers see nothing inside our own mappings: memcheck treats anonymous mappings as defined and never
+ * leaked, and a pooled block hides a use after free. With TS_MEM_HEAP=1 in the environment (the valgrind tests set
+ * it; the default under ASan) every block comes from the C heap instead, so the checker sees each block's bounds,
+ * uninitialised bytes and leaks. TS_MEM_HEAP=0 keeps the mappings. */
+static int use_mappings(void)
+{
+#ifdef __SANITIZE_ADDRESS__
+    const int heap_default = 1;
+#else
+    const int heap_default = 0;
+#endif
+    static int cached = -1;
+    if (cached < 0) {
+        const char *v = getenv("TS_MEM_HEAP");
+        cached = v && *v ? strcmp(v, "0") == 0 : !heap_default;
+    }
+    return cached;
 }
 
 static void *from_header(void *h) { return (char *)h + TS_ALIGN; }
@@ -79,7 +99,7 @@ ts_err ts_alloc(size_t n, void **out)
     if (n == 0)
         return TS_OK;
     void *h;
-    if (n + TS_ALIGN >= LARGE_BLOCK) {
+    if (n + TS_ALIGN >= LARGE_BLOCK && use_mappings()) {
         const size_t len = page_round(n + TS_ALIGN);
         if ((h = pool_take(len)) != NULL) {
             ((header *)h)->zeroed = 0;
@@ -189,3 +209,21 @@ static int64_t status_kib(const char *key)
 
 int64_t ts_peak_rss_bytes(void) { return status_kib("VmHWM:"); }
 int64_t ts_rss_bytes(void) { return status_kib("VmRSS:"); }
+
+void ts_mem_set_pool_limit(size_t bytes) { g_pool_bytes = bytes; }
+
+int64_t ts_physical_memory_bytes(void)
+{
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (int64_t)pages * page : 0;
+}
+
+const char *ts_format_bytes(double b, char *buf, size_t cap)
+{
+    const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (b >= 1024 && u < 4)
+        b /= 1024, u++;
+    snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
+    return buf;
+}

@@ -25,9 +25,16 @@ void ts_free(void *p);
 /* Ensures *p (elements of elem bytes, capacity *cap) holds at least need elements; grows geometrically. */
 ts_err ts_reserve(void **p, int64_t *cap, int64_t need, size_t elem);
 
+/* Caps the bytes of freed mappings kept for reuse (default 4 GiB): a memory budget counts them too. */
+void ts_mem_set_pool_limit(size_t bytes);
+
 /* Peak resident set size of this process in bytes (VmHWM), 0 if unknown. */
 int64_t ts_peak_rss_bytes(void);
 /* Current resident set size in bytes (VmRSS), 0 if unknown. */
 int64_t ts_rss_bytes(void);
+/* Physical memory of the machine in bytes, 0 if unknown. */
+int64_t ts_physical_memory_bytes(void);
+/* "512.0 MiB", "17 B" into buf (returned). */
+const char *ts_format_bytes(double bytes, char *buf, size_t cap);
 
 #endif

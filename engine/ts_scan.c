@@ -140,22 +140,50 @@ static ts_err assign_ranges(ts_ctx *ctx, ts_scan *s)
 
 /* One allocation per column instead of a growth sequence: estimate rows from the bytes to read (gzip ranges
  * count their compressed size, so they still grow). */
-static ts_err reserve_rows(const ts_scan *s, ts_csv_sink *sink)
+static ts_err reserve_rows(const ts_scan *s, const ts_scan_opts *o, ts_csv_sink *sink)
 {
     int64_t bytes = 0;
-    for (int k = 0; k < s->nranges; k++)
-        bytes += s->files[s->ranges[k].file].gz ? s->files[s->ranges[k].file].size * 4
-                                                : s->ranges[k].end - s->ranges[k].begin;
+    if (o && o->batch) /* the batch callback moves rows out: room for a few pieces is enough */
+        bytes = 2 * o->chunk_bytes;
+    else
+        for (int k = 0; k < s->nranges; k++)
+            bytes += s->files[s->ranges[k].file].gz ? s->files[s->ranges[k].file].size * 4
+                                                    : s->ranges[k].end - s->ranges[k].begin;
     const int64_t rows = bytes / 64 + 1024;
     for (int c = 0; c < sink->clean->ncols; c++)
         TS_TRY(ts_column_reserve(sink->clean->cols[c], rows, 0));
     return TS_OK;
 }
 
-static ts_err scan_ranges(const ts_csv_spec *spec, ts_scan *s, ts_csv_sink *sink, int64_t *clean_start,
-                          int64_t *rej_start)
+/* Cuts every plain range into pieces of at most chunk bytes (lines belong to the piece they start in, as they
+ * belong to the range they start in, so the pieces read the same lines). */
+static ts_err cut_ranges(ts_scan *s, int64_t chunk)
 {
-    TS_TRY(reserve_rows(s, sink));
+    int n = 0;
+    for (int k = 0; k < s->nranges; k++)
+        n += s->files[s->ranges[k].file].gz ? 1 : (int)((s->ranges[k].end - s->ranges[k].begin + chunk - 1) / chunk);
+    ts_scan_range *r = malloc(sizeof *r * (size_t)(n + 1));
+    if (!r)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory cutting the scan into %d pieces", n);
+    int m = 0;
+    for (int k = 0; k < s->nranges; k++) {
+        const ts_scan_range *x = &s->ranges[k];
+        if (s->files[x->file].gz) {
+            r[m++] = *x;
+            continue;
+        }
+        for (int64_t b = x->begin; b < x->end; b += chunk)
+            r[m++] = (ts_scan_range){.file = x->file, .begin = b, .end = x->end - b > chunk ? b + chunk : x->end};
+    }
+    free(s->ranges);
+    s->ranges = r, s->nranges = m;
+    return TS_OK;
+}
+
+static ts_err scan_ranges(const ts_csv_spec *spec, const ts_scan_opts *o, ts_scan *s, ts_csv_sink *sink,
+                          int64_t *clean_start, int64_t *rej_start)
+{
+    TS_TRY(reserve_rows(s, o, sink));
     for (int k = 0; k < s->nranges; k++) {
         ts_scan_range *r = &s->ranges[k];
         ts_file_data *d = &s->data[r->file];
@@ -174,6 +202,14 @@ static ts_err scan_ranges(const ts_csv_spec *spec, ts_scan *s, ts_csv_sink *sink
         ts_file_prefetch(d, r->begin, r->end);
         TS_TRY(ts_csv_scan_range(spec, &layout, r->file, d->data, d->len, r->begin, r->end, sink, &r->nlines));
         s->rows_read += r->nlines - (r->begin == 0 && layout.header_ok && r->nlines > 0);
+        if (o && o->batch) {
+            s->drop_pages = 1;
+            TS_TRY(o->batch(o->arg, sink->clean, clean_start[k], k));
+            /* everything of the file up to here: dropping only each piece's own pages left most of them
+             * resident (measured; the kernel's handling of file folios), and walking the already-empty page
+             * tables again costs next to nothing */
+            ts_file_drop_pages(d, 0, r->end);
+        }
     }
     clean_start[s->nranges] = ts_table_rows(sink->clean), rej_start[s->nranges] = ts_table_rows(sink->rejects);
     return TS_OK;
@@ -218,6 +254,12 @@ static void positions(ts_scan *s, ts_column *line, const int64_t *start)
 
 ts_err ts_scan_csv_files(ts_ctx *ctx, const ts_file_info *files, int nfiles, const ts_csv_spec *spec, ts_scan *out)
 {
+    return ts_scan_csv_files_opts(ctx, files, nfiles, spec, NULL, out);
+}
+
+ts_err ts_scan_csv_files_opts(ts_ctx *ctx, const ts_file_info *files, int nfiles, const ts_csv_spec *spec,
+                              const ts_scan_opts *opts, ts_scan *out)
+{
     memset(out, 0, sizeof *out);
     if (nfiles < 1)
         TS_FAIL(TS_ERR_USAGE, "a CSV scan needs at least one file");
@@ -233,6 +275,8 @@ ts_err ts_scan_csv_files(ts_ctx *ctx, const ts_file_info *files, int nfiles, con
             out->files[i].base = slash ? slash + 1 : out->files[i].path;
         }
         err = assign_ranges(ctx, out);
+        if (!err && opts && opts->chunk_bytes > 0)
+            err = cut_ranges(out, opts->chunk_bytes);
     } else {
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for the file list");
     }
@@ -244,7 +288,7 @@ ts_err ts_scan_csv_files(ts_ctx *ctx, const ts_file_info *files, int nfiles, con
                  !(rs = malloc(sizeof *rs * (size_t)(out->nranges + 1)))))
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     if (!err)
-        err = scan_ranges(spec, out, &sink, cs, rs);
+        err = scan_ranges(spec, opts, out, &sink, cs, rs);
     err = ts_ctx_check(ctx, err);
     if (!err)
         err = number_lines(ctx, out);
@@ -309,6 +353,8 @@ ts_err ts_scan_fetch_lines(const ts_scan *s, const int64_t *pos, int64_t n, ts_c
                 stop--;
             TS_TRY(ts_column_append_string(raw, d->data + at, stop - at));
         }
+        if (s->drop_pages)
+            ts_file_drop_pages(d, 0, at);
     }
     if (i != n)
         TS_FAIL(TS_ERR_INTERNAL, "line at position file %d line %lld is not in this rank's ranges",

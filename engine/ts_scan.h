@@ -35,6 +35,7 @@ typedef struct ts_scan {
     ts_table *rejects;      /* __pos, reason (int32), raw_line */
     int64_t rows_read;      /* data lines this rank read (headers excluded) */
     int header_warnings;    /* files whose line 1 was not the expected header */
+    int drop_pages;         /* scanned under a memory budget: pages read again are dropped after use too */
 } ts_scan;
 
 /* Scans files[0..nfiles) (plain or .gz by their gz flag), which must be the same list, in the same order, on every
@@ -42,6 +43,28 @@ typedef struct ts_scan {
  * out->files. Every line is read by exactly one rank whatever P; rows come out in input order on each rank.
  * Files stay loaded (mmap'ed) until ts_scan_free, so raw lines can be fetched later. Collective. */
 ts_err ts_scan_csv_files(ts_ctx *ctx, const ts_file_info *files, int nfiles, const ts_csv_spec *spec, ts_scan *out);
+
+/* Scanning under a memory budget: plain byte ranges are cut into pieces of at most chunk_bytes (0: whole
+ * ranges); after each piece, batch(arg, clean, first_row, range) may move the piece's clean rows (rows first_row
+ * to the end of clean) elsewhere, removing them from clean. Their __line column still holds range-local line
+ * indexes then: ts_scan_line_pos converts one once the scan has numbered its lines. The piece's mapped pages
+ * leave the resident set afterwards. batch may be NULL. */
+typedef ts_err (*ts_scan_batch_fn)(void *arg, ts_table *clean, int64_t first_row, int range);
+typedef struct ts_scan_opts {
+    int64_t chunk_bytes;
+    ts_scan_batch_fn batch;
+    void *arg;
+} ts_scan_opts;
+
+/* ts_scan_csv_files with options (NULL: none). */
+ts_err ts_scan_csv_files_opts(ts_ctx *ctx, const ts_file_info *files, int nfiles, const ts_csv_spec *spec,
+                              const ts_scan_opts *opts, ts_scan *out);
+
+/* The global position of range-local line index `local` of range `range` (after the scan). */
+static inline int64_t ts_scan_line_pos(const ts_scan *s, int range, int64_t local)
+{
+    return ts_pos_make(s->ranges[range].file, s->ranges[range].first_line + local);
+}
 
 /* Scans the files in dir ending in .csv or .csv.gz (rank 0 lists them and broadcasts the list). A missing
  * directory, or one with no CSV file, is TS_ERR_IO. Collective. */

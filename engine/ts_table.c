@@ -129,3 +129,15 @@ void ts_table_set_partitioned(ts_table *t, const char *const *keys, int n)
     for (int i = 0; i < t->npart; i++)
         snprintf(t->part_keys[i], TS_NAME_MAX, "%s", keys[i]);
 }
+
+void ts_table_truncate(ts_table *t, int64_t n)
+{
+    for (int i = 0; i < t->ncols; i++) {
+        ts_column *c = t->cols[i];
+        if (n >= c->len)
+            continue;
+        if (c->type == TS_T_STRING)
+            c->nbytes = TS_COL(c, int64_t)[n];
+        c->len = n;
+    }
+}

@@ -23,11 +23,39 @@ static int cmp_files(const void *a, const void *b)
     return strcmp(((const ts_file_info *)a)->base, ((const ts_file_info *)b)->base);
 }
 
+/* An input named like data must be a file we can read: a FIFO or unreadable file named part-1.csv is a mistake to
+ * report now (a FIFO would block the scan) rather than on whichever rank later maps it. A sub-directory named like
+ * one is skipped (the documented behaviour of directory inputs), but said aloud. A vanished entry is left to the
+ * caller (st_mode 0). */
+static ts_err check_readable(const char *path, struct stat *st)
+{
+    if (stat(path, st) != 0) {
+        if (errno == ENOENT) {
+            st->st_mode = 0;
+            return TS_OK;
+        }
+        TS_FAIL(TS_ERR_IO, "cannot read input '%s': %s", path, strerror(errno));
+    }
+    if (S_ISDIR(st->st_mode)) {
+        fprintf(stderr, "tessera: warning: skipping '%s': %s\n", path, strerror(EISDIR));
+        st->st_mode = 0;
+        return TS_OK;
+    }
+    if (!S_ISREG(st->st_mode))
+        TS_FAIL(TS_ERR_IO, "cannot read input '%s': not a regular file (a FIFO, socket or device)", path);
+    const int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        TS_FAIL(TS_ERR_IO, "cannot read input '%s': %s", path, strerror(errno));
+    close(fd);
+    return TS_OK;
+}
+
 ts_err ts_list_files(const char *dir, const char *const *suffixes, int nsuffix, ts_file_info **files, int *n)
 {
     DIR *d = opendir(dir);
     if (!d)
         TS_FAIL(TS_ERR_IO, "cannot open directory '%s': %s", dir, strerror(errno));
+    ts_err err = TS_OK;
     int cap = 16, count = 0;
     ts_file_info *list = malloc(sizeof *list * (size_t)cap);
     struct dirent *e;
@@ -48,14 +76,20 @@ ts_err ts_list_files(const char *dir, const char *const *suffixes, int nsuffix, 
         ts_file_info *f = &list[count];
         snprintf(f->path, sizeof f->path, "%s/%s", dir, e->d_name);
         struct stat st;
-        if (stat(f->path, &st) != 0 || !S_ISREG(st.st_mode))
-            continue;
+        if (!(err = check_readable(f->path, &st)) && !S_ISREG(st.st_mode))
+            continue; /* vanished between readdir and stat */
+        if (err)
+            break;
         f->base = f->path + strlen(dir) + 1;
         f->size = st.st_size;
         f->gz = has_suffix(e->d_name, ".gz");
         count++;
     }
     closedir(d);
+    if (err) {
+        free(list);
+        return err;
+    }
     if (!list)
         TS_FAIL(TS_ERR_NOMEM, "out of memory listing '%s'", dir);
     /* base pointers point into each element, so they survive the sort (qsort moves whole structs) */
@@ -263,4 +297,11 @@ ts_err ts_list_inputs(const char *pattern, ts_file_info **files, int *n)
         return TS_OK;
     }
     return glob_files(pattern, files, n);
+}
+
+void ts_file_drop_pages(const ts_file_data *d, int64_t begin, int64_t end)
+{
+    const int64_t page = 4096, b = (begin + page - 1) / page * page, e = (end < d->len ? end : d->len) / page * page;
+    if (d->map && e > b)
+        madvise((char *)d->map + b, (size_t)(e - b), MADV_DONTNEED);
 }

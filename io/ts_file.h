@@ -46,5 +46,8 @@ ts_err ts_file_load_head(const ts_file_info *f, int64_t max_bytes, ts_file_data 
 /* Asks the kernel to map bytes [begin, end) of a memory-mapped file now, in one call, instead of one page fault
  * per page while scanning. Only advice: ignored where unsupported. */
 void ts_file_prefetch(const ts_file_data *d, int64_t begin, int64_t end);
+/* Drops the mapped pages wholly inside [begin, end) from this process's resident set (they reload from the page
+ * cache if touched again): a scan under a memory budget calls it behind its cursor. No-op for inflated data. */
+void ts_file_drop_pages(const ts_file_data *d, int64_t begin, int64_t end);
 
 #endif

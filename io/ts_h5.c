@@ -18,14 +18,17 @@
 #include <fcntl.h>
 #include <hdf5.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ts_ctx.h"
+#include "ts_fault.h"
 #include "ts_mem.h"
 
 /* Columns go from memory to file without conversion (a conversion breaks collective filtered writes), and
@@ -64,6 +67,36 @@ static ts_err agree(ts_h5_file *f, ts_err local)
 {
     TS_TRY(ts_ctx_check(&f->ctx, local));
     return TS_OK;
+}
+
+/* The output's directory ("." for a bare name) into buf. */
+static const char *out_dir(const ts_h5_file *f, char *buf, size_t cap)
+{
+    const char *path = f->s[S_PATH], *slash = strrchr(path, '/');
+    snprintf(buf, cap, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+    return buf;
+}
+
+/* MPI-IO reports a full file system as a generic write failure ("Write failed" deep in HDF5's stack), and errno
+ * is gone by then. When the output's file system has (almost) nothing left, say so: that is the likely cause
+ * and the one the user can fix. Returns err. */
+static ts_err disk_full_hint(const ts_h5_file *f, ts_err err)
+{
+    char dir[PATH_MAX];
+    struct statvfs sv;
+    if (statvfs(out_dir(f, dir, sizeof dir), &sv) != 0)
+        return err;
+    const unsigned long long avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+    if (avail >= 2 * CHUNK_BYTES && sv.f_favail != 0)
+        return err;
+    char hint[1200], msg[8192];
+    snprintf(hint, sizeof hint, ": %s (%llu bytes free on the file system of %.1024s)", strerror(ENOSPC), avail,
+             dir);
+    const char *m = ts_error_message(), *nl = strchr(m, '\n'); /* the hint goes before the traceback */
+    const int head = (int)(nl ? nl - m : (ptrdiff_t)strlen(m));
+    snprintf(msg, sizeof msg, "%.*s%s%s", head, m, hint, nl ? nl : "");
+    ts_error_set_message(msg);
+    return err;
 }
 
 /* ---- attributes (collective metadata: every rank passes the same values) ------------------------- */
@@ -186,7 +219,8 @@ static herr_t put_dset_attrs(hid_t dset, const h5_dset *d)
     return 0;
 }
 
-/* Collective create + write + close. The result is local (see agree). */
+/* Collective create + write + close. The result is local (see agree). The message is taken at the first failing
+ * call: every later HDF5 call (the cleanup's H5Dclose included) starts by clearing HDF5's error stack. */
 static ts_err write_dataset(const ts_h5_file *f, hid_t loc, const char *where, const h5_dset *d)
 {
     static const char none = 0; /* a buffer for ranks that write nothing */
@@ -206,9 +240,15 @@ static ts_err write_dataset(const ts_h5_file *f, hid_t loc, const char *where, c
         rc = H5Dwrite(dset, d->type, mspace, fspace, f->dxpl, d->buf && d->count ? d->buf : &none);
     if (rc >= 0)
         rc = put_dset_attrs(dset, d);
-    if (dset >= 0 && H5Dclose(dset) < 0)
-        rc = -1;
-    const ts_err err = rc < 0 ? H5_FAIL("cannot write %s/%s in %s", where, d->name, f->s[S_PATH]) : TS_OK;
+    if (rc >= 0 && dset >= 0) {
+        rc = H5Dclose(dset); /* flushes the last chunks: a full disk often shows here */
+        dset = -1;
+    }
+    ts_err err = TS_OK;
+    if (rc < 0)
+        err = disk_full_hint(f, H5_FAIL("cannot write %s/%s in %s", where, d->name, f->s[S_PATH]));
+    if (dset >= 0)
+        H5Dclose(dset);
     if (fspace >= 0)
         H5Sclose(fspace);
     if (mspace >= 0)
@@ -536,6 +576,8 @@ ts_err ts_h5_write_table(ts_h5_file *f, const char *group_path, const ts_table *
 {
     if (!f || f->fid < 0)
         TS_FAIL(TS_ERR_USAGE, "ts_h5_write_table(%s): the file is not open", group_path ? group_path : "?");
+    if (ts_fault_armed()) /* TESSERA_FAULT's "h5-write" point: a failure with a partial file on disk */
+        TS_TRY(agree(f, ts_fault_point("h5-write")));
     int as_bytes[TS_MAX_COLS];
     TS_TRY(agree(f, check_table(f, group_path, local, opts, as_bytes)));
     TS_TRY(same_schema(f, group_path, local, as_bytes));
@@ -579,7 +621,9 @@ static ts_err split_path(const char *path, char *dir, size_t cap, const char **b
     return TS_OK;
 }
 
-/* Temporaries of earlier runs that were killed before commit or abandon (".<base>.tmp-<pid>"). */
+/* Temporaries of earlier runs that were killed before commit or abandon (".<base>.tmp-<pid>"). The pid keeps
+ * each run's temporary its own (a second run started by mistake never writes into the first one's file), and
+ * the fixed prefix lets the next run find what a killed one left. Said aloud: a leftover means a run died. */
 static void remove_stale(const char *dir, const char *base)
 {
     char prefix[PATH_MAX], victim[2 * PATH_MAX];
@@ -590,7 +634,9 @@ static void remove_stale(const char *dir, const char *base)
     for (struct dirent *e; (e = readdir(d));)
         if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
             snprintf(victim, sizeof victim, "%s/%s", dir, e->d_name);
-            unlink(victim); /* best effort: our own temporary has another name anyway */
+            if (unlink(victim) == 0) /* best effort: our own temporary has another name anyway */
+                fprintf(stderr, "tessera: warning: removed a partial output left by an interrupted run: %s\n",
+                        victim);
         }
     closedir(d);
 }
@@ -606,8 +652,23 @@ static ts_err check_target(const char *path, const char *dir, int overwrite)
     } else if (errno != ENOENT) {
         TS_FAIL(TS_ERR_IO, "cannot create %s: %s", path, strerror(errno));
     }
-    if (access(dir, W_OK | X_OK) != 0)
-        TS_FAIL(TS_ERR_IO, "cannot create %s: directory %s is not writable: %s", path, dir, strerror(errno));
+    if (access(dir, W_OK | X_OK) != 0) {
+        const int e = errno;
+        if (e == ENOENT || e == ENOTDIR)
+            TS_FAIL(TS_ERR_IO, "cannot create %s: directory %s: %s", path, dir, strerror(e));
+        TS_FAIL(TS_ERR_IO, "cannot create %s: directory %s is not writable: %s", path, dir, strerror(e));
+    }
+    return TS_OK;
+}
+
+ts_err ts_h5_check_output(const char *path, int overwrite)
+{
+    char dir[PATH_MAX];
+    const char *base;
+    if (!path || !*path)
+        TS_FAIL(TS_ERR_USAGE, "no output path given");
+    TS_TRY(split_path(path, dir, sizeof dir, &base));
+    TS_TRY(check_target(path, dir, overwrite));
     return TS_OK;
 }
 
@@ -714,7 +775,7 @@ static ts_err close_file(ts_h5_file *f)
         rc = H5Fclose(f->fid);
     f->dxpl = f->fid = -1;
     if (rc < 0)
-        return H5_FAIL("cannot close %s", f->s[S_PATH]);
+        return disk_full_hint(f, H5_FAIL("cannot close %s", f->s[S_PATH]));
     return TS_OK;
 }
 
@@ -790,11 +851,35 @@ static ts_err publish(const ts_h5_file *f)
     return TS_OK;
 }
 
+/* Rank 0, before the final close: H5Fclose flushes the metadata cache, and when that flush fails on a full disk
+ * HDF5 1.10's ranks leave its collective steps at different points and hang (seen here on a tmpfs filled
+ * between the last dataset and the close). So a file system with less than CLOSE_RESERVE left is reported
+ * now, and the file is abandoned (emptied first, which frees the space the close needs). */
+#define CLOSE_RESERVE (2 * CHUNK_BYTES)
+static ts_err room_to_close(const ts_h5_file *f)
+{
+    char dir[PATH_MAX];
+    const char *path = f->s[S_PATH];
+    struct statvfs sv;
+    if (statvfs(out_dir(f, dir, sizeof dir), &sv) != 0)
+        return TS_OK; /* cannot tell: try */
+    const unsigned long long avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+    if (avail >= CLOSE_RESERVE)
+        return TS_OK;
+    TS_FAIL(TS_ERR_IO, "cannot finish %s: %s (%llu bytes free on the file system of %s; closing the file needs up "
+            "to %llu for its metadata)", path, strerror(ENOSPC), avail, dir, (unsigned long long)CLOSE_RESERVE);
+}
+
 ts_err ts_h5_commit(ts_h5_file *f)
 {
     if (!f)
         TS_FAIL(TS_ERR_USAGE, "ts_h5_commit: no file");
-    ts_err err = agree(f, close_file(f)); /* the reduction doubles as the barrier before the rename */
+    ts_err err = agree(f, f->ctx.rank == 0 ? room_to_close(f) : TS_OK);
+    if (err) {
+        ts_h5_abandon(f);
+        TS_TRY(err);
+    }
+    err = agree(f, close_file(f)); /* the reduction doubles as the barrier before the rename */
     if (err) {
         if (f->ctx.rank == 0)
             unlink(f->s[S_TMP]);
@@ -814,6 +899,13 @@ void ts_h5_abandon(ts_h5_file *f)
         /* keep the caller's error message: this is cleanup after it */
         if (f->dxpl >= 0)
             H5Pclose(f->dxpl);
+        /* Empty the file first: after a full disk, H5Fclose's final flush would fail too and leave HDF5 with a
+         * half-closed file that crashes it at MPI_Finalize. Its contents are garbage anyway. */
+        MPI_Barrier(f->ctx.comm);
+        if (f->ctx.rank == 0 && truncate(f->s[S_TMP], 0) != 0) {
+            /* nothing to free then: the close below tries its best */
+        }
+        MPI_Barrier(f->ctx.comm);
         H5Fclose(f->fid);
         H5Eclear2(H5E_DEFAULT);
         f->fid = f->dxpl = -1;

@@ -25,7 +25,13 @@ typedef struct ts_h5_table_opts {
     int nbytes_columns;
 } ts_h5_table_opts;
 
-/* Creates `path`'s temporary sibling. Fails (TS_ERR_IO) when path exists and !overwrite. Collective. */
+/* Local (no MPI) check of an output path before a job spends any work: fails with TS_ERR_IO naming the path and
+ * the cause when path exists and !overwrite, is not a regular file, or its directory is missing or not writable;
+ * TS_ERR_USAGE when it names a directory or is too long. ts_h5_create checks the same again. */
+ts_err ts_h5_check_output(const char *path, int overwrite);
+
+/* Creates `path`'s temporary sibling ".<name>.tmp-<pid of rank 0>"; a temporary of an earlier run that was killed
+ * before it could commit or abandon is removed first, with a warning on stderr. Fails (TS_ERR_IO) when path exists and !overwrite. Collective. */
 ts_err ts_h5_create(MPI_Comm comm, const char *path, int overwrite, const ts_h5_meta *meta, ts_h5_file **out);
 
 /* Writes the distributed table as group `group_path` (e.g. "/analytics/country_month"; parent groups are

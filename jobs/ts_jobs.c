@@ -5,7 +5,7 @@
 /* The registry: add a line here to make a job runnable as `tessera run NAME`. */
 static const ts_job JOBS[] = {
     {"bank-analytics", "clean bank transactions, aggregate per country/month and country/sector/month in USD",
-     TS_NEEDS_DATA | TS_NEEDS_OUT, ts_job_bank_analytics},
+     TS_NEEDS_DATA | TS_NEEDS_OUT | TS_SPILLS, ts_job_bank_analytics},
     {"data-quality", "profile the transactions' columns, run dbt-style tests, score rows (exit 4 on a failed test)",
      TS_NEEDS_DATA | TS_NEEDS_OUT, ts_job_data_quality},
     {"scd2", "type-2 slowly changing dimension of customers from a snapshot (--in: the current dimension)",

@@ -25,8 +25,8 @@ typedef struct ts_job_args {
 
 typedef ts_err (*ts_job_fn)(ts_ctx *ctx, const ts_job_args *args);
 
-/* What a job requires on the command line. */
-enum { TS_NEEDS_DATA = 1, TS_NEEDS_IN = 2, TS_NEEDS_OUT = 4 };
+/* What a job requires on the command line; TS_SPILLS: it keeps to --memory-limit by spilling to --spill-dir. */
+enum { TS_NEEDS_DATA = 1, TS_NEEDS_IN = 2, TS_NEEDS_OUT = 4, TS_SPILLS = 8 };
 
 typedef struct ts_job {
     const char *name;

@@ -1,13 +1,17 @@
 /* The `tessera` command line: `tessera run JOB [options]` under mpirun/srun. Jobs come from the registry
  * (jobs/ts_jobs.c). Exit codes: 0 success (also when input rows were rejected: they are in /quality/rejects),
  * 2 usage, 3 I/O error, 4 input that cannot be processed, 5 out of memory, 6 MPI failure, 1 internal error. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ts_crash.h"
 #include "ts_ctx.h"
+#include "ts_fault.h"
+#include "ts_h5.h"
 #include "ts_jobs.h"
 #include "tessera_sql.h"
 
@@ -19,8 +23,9 @@ static const char *RUN_OPTIONS =
     "  --rules FILE   cleaning rules (docs/rules-format.md); default: the job's built-in rules\n"
     "  --tests FILE   data-quality tests (docs/jobs/data-quality.md); default: the job's built-in tests\n"
     "  --limit N      rows a ranking job keeps (default: the job's)\n"
-    "  --memory-limit BYTES  memory per rank (suffix K, M, G; default: 3/4 of the node's memory shared\n"
-    "                 among its ranks); data that does not fit is spilled to --spill-dir\n"
+    "  --memory-limit BYTES  resident memory per rank (suffix K, M, G; default: 3/4 of the node's memory\n"
+    "                 shared among its ranks); data that does not fit is spilled to --spill-dir\n"
+    "                 (bank-analytics; docs/architecture.md \"Memory budget\")\n"
     "  --spill-dir DIR       where spilled partitions go (default: $TMPDIR, else /tmp)\n"
     "  --checkpoint DIR      persist each completed stage in DIR (HDF5), for --resume\n"
     "  --resume       skip the stages already checkpointed in --checkpoint DIR (same inputs and ranks)\n"
@@ -31,6 +36,9 @@ static const char *RUN_OPTIONS =
     "  -h, --help     this text\n"
     "\n"
     "Environment: TS_EXCHANGE=p2p forces point-to-point exchanges (default: MPI_Alltoallv when counts fit).\n"
+    "  TESSERA_FAULT=RANK:POINT:KIND[:N]  fault injection for testing failures: RANK a number or *, POINT a\n"
+    "                 stage name (see --explain) or h5-write (before each table written), KIND error | oom |\n"
+    "                 crash | kill | hang, at the N-th time the point is reached (default 1)\n"
     "Exit codes: 0 ok (rejected rows are reported, not fatal), 2 usage, 3 I/O, 4 bad input, 5 memory, 6 MPI.\n";
 
 static void print_jobs(FILE *out)
@@ -159,6 +167,9 @@ static int parse_run(int argc, char **argv, cli *c)
         return usage_error("job %s needs --out FILE", c->spec->name);
     if (c->job.resume && !c->job.checkpoint_dir)
         return usage_error("%s", "--resume needs --checkpoint DIR");
+    if ((c->job.memory_limit || c->job.spill_dir) && !(needs & TS_SPILLS))
+        return usage_error("job %s holds its data in memory: --memory-limit and --spill-dir apply to "
+                           "bank-analytics only", c->spec->name);
     return 0;
 }
 
@@ -166,12 +177,16 @@ static int parse_run(int argc, char **argv, cli *c)
 static ts_err preflight(const ts_job_args *a)
 {
     struct stat st;
-    if (a->data_dir && (stat(a->data_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
-        TS_FAIL(TS_ERR_IO, "data directory '%s' does not exist or is not a directory", a->data_dir);
+    if (a->data_dir && stat(a->data_dir, &st) != 0)
+        TS_FAIL(TS_ERR_IO, "data directory '%s' does not exist: %s", a->data_dir, strerror(errno));
+    if (a->data_dir && !S_ISDIR(st.st_mode))
+        TS_FAIL(TS_ERR_IO, "data directory '%s' is not a directory: %s", a->data_dir, strerror(ENOTDIR));
     if (a->in_path && stat(a->in_path, &st) != 0)
-        TS_FAIL(TS_ERR_IO, "input file '%s' does not exist", a->in_path);
+        TS_FAIL(TS_ERR_IO, "input file '%s' does not exist: %s", a->in_path, strerror(errno));
     if (a->out_path && !a->overwrite && stat(a->out_path, &st) == 0)
         TS_FAIL(TS_ERR_IO, "output '%s' already exists (pass --overwrite to replace it)", a->out_path);
+    if (a->out_path) /* a missing or read-only output directory, found before the work rather than after */
+        TS_TRY(ts_h5_check_output(a->out_path, a->overwrite));
     return TS_OK;
 }
 
@@ -190,9 +205,13 @@ static int run(int argc, char **argv)
         return TS_ERR_MPI;
     }
     ctx.verbose = !c.quiet;
-    ts_err err = ts_ctx_check(&ctx, ctx.rank == 0 ? preflight(&c.job) : TS_OK);
+    ts_crash_install(ctx.rank);
+    ts_err err = ts_fault_init(&ctx);
+    if (!err)
+        err = ts_ctx_check(&ctx, ctx.rank == 0 ? preflight(&c.job) : TS_OK);
     if (!err)
         err = c.spec->run(&ctx, &c.job);
+    ts_crash_set_stage("(after the job: MPI and HDF5 shut-down)");
     if (err && ctx.rank == 0)
         fprintf(stderr, "tessera: %s: %s\n", ts_error_code_name(err), c.debug ? ts_error_message() : ts_error_headline());
     ts_ctx_free(&ctx);
