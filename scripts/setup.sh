@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs Tessera's build and test dependencies (Debian 12 packages) and builds it into build/.
-# Runs apt-get through sudo when not root.
+#   scripts/setup.sh          packages + release build
+#   scripts/setup.sh --deps   packages only (what .ci/run uses before scripts/test.sh)
+# Runs apt-get through sudo when not root. The packages beyond the build's (MPI, parallel HDF5, zlib) serve the
+# tests: h5py/pandas (independent references), valgrind, Slurm + munge (a real single-node cluster), clang and
+# its runtime (libFuzzer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -8,7 +12,9 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools zlib1g-dev \
-  python3-h5py python3-numpy python3-pandas >/dev/null
+  python3-h5py python3-numpy python3-pandas \
+  valgrind slurm-wlm munge clang libclang-rt-14-dev llvm-14 </dev/null >/dev/null
+[ "${1:-}" = --deps ] && exit 0
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 echo "setup: built build/tessera and build/tessera-gen"

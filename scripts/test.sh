@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test suite: a release build with every test (unit, MPI on 1/2/4 ranks, end-to-end against the Python
-# reference), then an ASan+UBSan build running the unit and MPI tests. Exit status 0 only if all pass.
+# reference, Slurm, MPI tests under valgrind, the >2^31-byte exchange), a short run of each fuzz target, then an
+# ASan+UBSan build running the unit, MPI and error-path end-to-end tests. Exit status 0 only if all pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/mpi-env.sh
@@ -12,9 +13,13 @@ build() { # fails on any compiler diagnostic (the flags make warnings errors any
 build build
 (cd build && ctest --output-on-failure -j"$J")
 
-echo "== sanitizer build (ASan + UBSan): unit and MPI tests"
+echo "== fuzz targets (libFuzzer + ASan/UBSan), 20 s each"
+scripts/fuzz.sh 20
+
+echo "== sanitizer build (ASan + UBSan): unit and MPI tests, the job, end-to-end error paths"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTS_SANITIZE=ON >/dev/null
 build build-asan
 export ASAN_OPTIONS=fast_unwind_on_malloc=0:detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/lsan-ompi.supp
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest --output-on-failure -j"$J" -L 'unit|mpi')
+# the e2e scripts under the sanitizers that fit CI's time: the job vs the reference, bad input, the CLI's errors
+(cd build-asan && ctest --output-on-failure -j"$J" -L 'unit|mpi|e2e' -E 'asan_job_')
