@@ -361,11 +361,8 @@ static int cmp_pos_row(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Row indexes of the scan's rejects in input order (malloc'ed): they come per range, then per table rule, then
- * the duplicates. *order stays NULL when they already are in order. */
-static ts_err input_order(const ts_column *pos, int64_t **order)
+ts_err ts_clean_pos_order(const int64_t *p, int64_t n, int64_t **order)
 {
-    const int64_t n = pos->len, *p = TS_COL(pos, int64_t);
     int64_t i = 1;
     while (i < n && p[i] > p[i - 1])
         i++;
@@ -376,7 +373,7 @@ static ts_err input_order(const ts_column *pos, int64_t **order)
     int64_t *o = malloc(sizeof *o * (size_t)n);
     if (!pr || !o) {
         free(pr), free(o);
-        TS_FAIL(TS_ERR_NOMEM, "out of memory ordering %lld rejects", (long long)n);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory ordering %lld positions", (long long)n);
     }
     for (i = 0; i < n; i++)
         pr[i] = (pos_row){p[i], i};
@@ -413,8 +410,8 @@ static ts_err rejects_table(const ts_scan *s, const ts_rules *rules, ts_table **
     }
     *out = t;
     const ts_column *pos = ts_table_col(s->rejects, "__pos"), *code = ts_table_col(s->rejects, "reason");
-    int64_t *order;
-    TS_TRY(input_order(pos, &order));
+    int64_t *order; /* they come per range, then per table rule, then the duplicates */
+    TS_TRY(ts_clean_pos_order(TS_COL(pos, int64_t), pos->len, &order));
     const int64_t n = pos->len, *p = TS_COL(pos, int64_t);
     int64_t bytes = 0;
     for (int64_t i = 0; i < n; i++)

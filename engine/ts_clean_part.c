@@ -98,40 +98,29 @@ ts_err ts_clean_defer_lines(ts_clean *c, const int64_t *pos, int64_t n)
     return TS_OK;
 }
 
-typedef struct pos_at {
-    int64_t pos, at;
-} pos_at;
-
-static int cmp_pos_at(const void *a, const void *b)
-{
-    const int64_t x = ((const pos_at *)a)->pos, y = ((const pos_at *)b)->pos;
-    return (x > y) - (x < y);
-}
-
 ts_err ts_clean_fetch_pending(ts_clean *c)
 {
     const int64_t n = c->npending;
     if (n == 0)
         return TS_OK;
-    pos_at *pa = malloc(sizeof *pa * (size_t)n);
-    int64_t *sorted = malloc(sizeof *sorted * (size_t)n), *where = malloc(sizeof *where * (size_t)n);
+    int64_t *order, *sorted = malloc(sizeof *sorted * (size_t)n), *where = malloc(sizeof *where * (size_t)n);
     ts_column *lines = NULL;
-    ts_err err = pa && sorted && where ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__,
-                                                                 "out of memory fetching %lld lines", (long long)n);
-    for (int64_t i = 0; !err && i < n; i++)
-        pa[i] = (pos_at){c->pending[i], i};
+    ts_err err = sorted && where ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__,
+                                                           "out of memory fetching %lld lines", (long long)n);
+    if (!err) /* fetching walks the input once, in order */
+        err = ts_clean_pos_order(c->pending, n, &order);
+    for (int64_t j = 0; !err && j < n; j++) {
+        const int64_t k = order ? order[j] : j;
+        sorted[j] = c->pending[k], where[k] = j;
+    }
     if (!err)
-        qsort(pa, (size_t)n, sizeof *pa, cmp_pos_at); /* fetching walks the input once, in order */
-    for (int64_t j = 0; !err && j < n; j++)
-        sorted[j] = pa[j].pos, where[pa[j].at] = j;
-    if (!err)
-        err = ts_column_new("raw_line", TS_T_STRING, 0, NULL, &lines);
+        free(order), err = ts_column_new("raw_line", TS_T_STRING, 0, NULL, &lines);
     if (!err)
         err = ts_scan_fetch_lines(&c->scan, sorted, n, lines);
     if (!err) /* the rejects' k-th deferred row gets line where[k] */
         err = ts_column_append_rows(ts_table_col(c->scan.rejects, "raw_line"), lines, where, n);
     ts_column_free(lines);
-    free(pa), free(sorted), free(where);
+    free(sorted), free(where);
     if (!err)
         c->npending = 0;
     return err;

@@ -13,4 +13,7 @@ ts_err ts_clean_defer_lines(ts_clean *c, const int64_t *pos, int64_t n);
 /* Fetches the deferred raw lines in one pass over the input and appends them to the rejects' raw_line. */
 ts_err ts_clean_fetch_pending(ts_clean *c);
 
+/* Row indexes 0..n-1 ordered by ascending p[] (malloc'ed), or *order = NULL when p is already ascending. */
+ts_err ts_clean_pos_order(const int64_t *p, int64_t n, int64_t **order);
+
 #endif

@@ -1,5 +1,6 @@
 #include "ts_scan.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@ static ts_err bcast_file_list(ts_ctx *ctx, ts_file_info **files, int *nfiles, in
 {
     ts_err err = TS_OK;
     TS_MPI(MPI_Bcast(nfiles, 1, MPI_INT, root, ctx->comm));
+    if (sizeof **files * (size_t)*nfiles > INT_MAX) /* every rank knows nfiles now: all fail alike */
+        TS_FAIL(TS_ERR_USAGE, "%d input files: at most %d are supported (merge small files)", *nfiles,
+                (int)(INT_MAX / sizeof **files));
     if (ctx->rank != root && !(*files = calloc((size_t)(*nfiles ? *nfiles : 1), sizeof **files)))
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for the file list");
     TS_TRY(ts_ctx_check(ctx, err));

@@ -39,6 +39,7 @@ static const char *RUN_OPTIONS =
     "  TESSERA_FAULT=RANK:POINT:KIND[:N]  fault injection for testing failures: RANK a number or *, POINT a\n"
     "                 stage name (see --explain) or h5-write (before each table written), KIND error | oom |\n"
     "                 crash | kill | hang, at the N-th time the point is reached (default 1)\n"
+    "  TESSERA_PARTITIONS=N  run bank-analytics in N spill partitions whatever the memory limit (testing)\n"
     "Exit codes: 0 ok (rejected rows are reported, not fatal), 2 usage, 3 I/O, 4 bad input, 5 memory, 6 MPI.\n";
 
 static void print_jobs(FILE *out)
