@@ -297,16 +297,15 @@ static ts_err serialize_table(const ts_table *t, char **buf, int64_t *size)
     return TS_OK;
 }
 
-static ts_err deserialize_table(const char *p, const char *name, ts_table **out)
+static ts_err deserialize_columns(const char *p, ts_table *t)
 {
     int64_t n;
     memcpy(&n, p, 8), p += 8;
-    TS_TRY(ts_table_new(name, out));
     for (int64_t c = 0; c < n; c++) {
         col_header h;
         memcpy(&h, p, sizeof h), p += sizeof h;
         ts_column *col;
-        TS_TRY(ts_table_add(*out, h.name, (ts_type)h.type, h.scale, NULL, &col));
+        TS_TRY(ts_table_add(t, h.name, (ts_type)h.type, h.scale, NULL, &col));
         TS_TRY(ts_column_reserve(col, h.len, h.nbytes));
         if (column_data_bytes(&h))
             memcpy(col->data, p, (size_t)column_data_bytes(&h)), p += column_data_bytes(&h);
@@ -315,6 +314,18 @@ static ts_err deserialize_table(const char *p, const char *name, ts_table **out)
         col->len = h.len, col->nbytes = h.nbytes;
     }
     return TS_OK;
+}
+
+/* A new table (caller frees) from serialize_table's buffer; nothing is left allocated on failure. */
+static ts_err deserialize_table(const char *p, const char *name, ts_table **out)
+{
+    TS_TRY(ts_table_new(name, out));
+    const ts_err err = deserialize_columns(p, *out);
+    if (err) {
+        ts_table_free(*out);
+        *out = NULL;
+    }
+    return err;
 }
 
 ts_err ts_broadcast_table(ts_ctx *ctx, ts_table **t, int root)
