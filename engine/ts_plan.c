@@ -199,15 +199,6 @@ ts_err ts_plan_run(ts_ctx *ctx, ts_plan *p, void *state)
     return TS_OK;
 }
 
-static void human_bytes(double b, char *buf, size_t cap)
-{
-    const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (b >= 1024 && u < 4)
-        b /= 1024, u++;
-    snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
-}
-
 ts_err ts_plan_print_profile(ts_ctx *ctx, const ts_plan *p, FILE *out)
 {
     enum { NV = 5 };
@@ -228,8 +219,8 @@ ts_err ts_plan_print_profile(ts_ctx *ctx, const ts_plan *p, FILE *out)
         if (ctx->rank != 0)
             continue;
         char b0[16], b1[16], r0[16], r1[16];
-        human_bytes(mn[3], b0, sizeof b0), human_bytes(mx[3], b1, sizeof b1);
-        human_bytes(mn[4], r0, sizeof r0), human_bytes(mx[4], r1, sizeof r1);
+        ts_format_bytes(mn[3], b0, sizeof b0), ts_format_bytes(mx[3], b1, sizeof b1);
+        ts_format_bytes(mn[4], r0, sizeof r0), ts_format_bytes(mx[4], r1, sizeof r1);
         fprintf(out, "%-14s %-34s %8.3f/%-8.3f %11.0f/%-11.0f %11.0f/%-11.0f %10s/%-10s %10s/%-10s\n",
                 p->stages[i].name, p->stages[i].ops, mn[0], mx[0], mn[1], mx[1], mn[2], mx[2], b0, b1, r0, r1);
     }
