@@ -71,7 +71,12 @@ typedef struct build_table {
     uint64_t *hash, mask;
 } build_table;
 
-static void build_free(build_table *b) { ts_free(b->head), ts_free(b->next), ts_free(b->hash); }
+/* Idempotent: build() frees a half-built table on failure and the caller frees it again. */
+static void build_free(build_table *b)
+{
+    ts_free(b->head), ts_free(b->next), ts_free(b->hash);
+    b->head = b->next = NULL, b->hash = NULL;
+}
 
 static ts_err build(const ts_key_cols *rk, int64_t n, build_table *b)
 {
@@ -100,14 +105,23 @@ typedef struct pairs {
     int64_t *l, *r, n, cap;
 } pairs;
 
+/* Each array is stored back as soon as it has grown: ts_reserve may move it (freeing the old block), so a failure
+ * of the second must not leave p->l pointing at the first one's freed block. p->cap, the capacity of both, only
+ * rises once both have grown. */
 static ts_err grow_pairs(pairs *p)
 {
-    int64_t cap = p->cap;
+    int64_t cap_l = p->cap, cap_r = p->cap;
     void *a = p->l, *b = p->r;
-    TS_TRY(ts_reserve(&a, &cap, p->n + 1, 8));
-    cap = p->cap;
-    TS_TRY(ts_reserve(&b, &cap, p->n + 1, 8));
-    p->l = a, p->r = b, p->cap = cap;
+    ts_err err = ts_reserve(&a, &cap_l, p->n + 1, 8);
+    if (!err)
+        p->l = a, err = ts_reserve(&b, &cap_r, p->n + 1, 8);
+    if (err) {
+        char size[32];
+        ts_format_bytes(16.0 * (double)p->n * 1.5, size, sizeof size);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for the matches of a join: %lld row pairs on this rank so far, %s "
+                "to hold more", (long long)p->n, size);
+    }
+    p->r = b, p->cap = cap_l < cap_r ? cap_l : cap_r;
     return TS_OK;
 }
 
