@@ -52,8 +52,15 @@ static ts_err check_types(const ts_table *t, const ts_window_fn *fn)
             TS_FAIL(TS_ERR_USAGE, "window '%s': default column '%s' must have the type (and dictionary) of '%s'",
                     fn->output, d->name, x->name);
     }
-    if ((fn->kind == TS_WIN_LAG || fn->kind == TS_WIN_LEAD) && fn->offset == INT64_MIN)
-        TS_FAIL(TS_ERR_USAGE, "window '%s': offset out of range", fn->output);
+    if (fn->offset_col) {
+        ts_column *o;
+        TS_TRY(ts_table_need(t, fn->offset_col, &o));
+        if (fn->kind != TS_WIN_LAG && fn->kind != TS_WIN_LEAD && fn->kind != TS_WIN_NTILE)
+            TS_FAIL(TS_ERR_USAGE, "window '%s': only lag, lead and ntile take a per-row offset", fn->output);
+        if (o->type != TS_T_INT64)
+            TS_FAIL(TS_ERR_USAGE, "window '%s': the offset column '%s' must be INT64", fn->output, o->name);
+        return TS_OK;
+    }
     if (fn->kind == TS_WIN_NTILE && fn->offset < 1)
         TS_FAIL(TS_ERR_USAGE, "window '%s': ntile needs a bucket count >= 1, not %lld", fn->output,
                 (long long)fn->offset);

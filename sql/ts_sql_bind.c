@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "ts_sql_bind.h"
+#include "ts_sql_exec.h"
 #include "ts_sql_parse.h"
 
 #define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
@@ -357,9 +358,11 @@ static ts_err agg_register(ts_sql_binder *b, agg_build *a, const ts_sql_expr *ca
     double q = 0.5;
     if (quantile) {
         const ts_sql_expr *qe = call->args[1];
-        if (qe->kind != TS_SQL_E_FLOAT && qe->kind != TS_SQL_E_INT)
-            return ts_sql_error_at(b->src, qe->pos, TS_ERR_USAGE, "the quantile must be a number between 0 and 1");
-        q = qe->kind == TS_SQL_E_FLOAT ? qe->fval : (double)qe->ival;
+        ts_sql_value v; /* any constant expression: 1/4, 0.1 + 0.15 */
+        TS_TRY(ts_sql_eval_constant(b->src, qe, TS_T_FLOAT64, "the quantile", &v));
+        if (v.is_null)
+            return ts_sql_error_at(b->src, qe->pos, TS_ERR_USAGE, "the quantile must not be NULL");
+        q = v.f;
         if (!(q >= 0 && q <= 1))
             return ts_sql_error_at(b->src, qe->pos, TS_ERR_USAGE, "the quantile must be between 0 and 1, not %g", q);
     }
@@ -591,7 +594,51 @@ static int window_kind(const char *name, ts_window_kind *k)
     return 0;
 }
 
-static int64_t const_int(const ts_sql_expr *e, int64_t dflt) { return e && e->kind == TS_SQL_E_INT ? e->ival : dflt; }
+/* The offset of lag/lead or the bucket count of ntile: a constant is folded into fn->offset (any constant
+ * expression: `1+1`, `-1`, `'2'`, 1.5 -> 2 as a cast to BIGINT rounds); anything else, or NULL, is computed per
+ * row as a BIGINT column (fn->offset_col), as DuckDB evaluates these arguments per row. Never a silent default. */
+static ts_err window_count(ts_sql_binder *b, ts_sql_plan **in, const ts_sql_expr *call, ts_sql_expr *arg,
+                           ts_window_fn *fn)
+{
+    char what[64];
+    snprintf(what, sizeof what, "the %s of %s()", fn->kind == TS_WIN_NTILE ? "bucket count" : "offset", call->name);
+    if (ts_sql_is_constant(arg)) {
+        ts_sql_value v;
+        TS_TRY(ts_sql_eval_constant(b->src, arg, TS_T_INT64, what, &v));
+        if (!v.is_null && fn->kind == TS_WIN_NTILE && v.i < 1)
+            return ts_sql_error_at(b->src, arg->pos, TS_ERR_USAGE, "%s must be at least 1, not %lld", what,
+                                   (long long)v.i);
+        if (!v.is_null) {
+            fn->offset = v.i;
+            return TS_OK;
+        }
+    }
+    ts_sql_expr *cast = mk(b, TS_SQL_E_CAST, TS_SQL_OP_NONE, arg->pos, arg, NULL);
+    if (!cast)
+        return NOMEM(b, arg->pos);
+    cast->type.kind = TS_SQL_TY_BIGINT;
+    return ts_sql_add_computed(b, in, cast, "offset", (char **)&fn->offset_col);
+}
+
+/* Argument counts of the window functions (an extra argument is an error, never ignored). */
+static ts_err window_arity(ts_sql_binder *b, const ts_sql_expr *call, ts_window_kind k)
+{
+    int lo = 1, hi = 1;
+    switch (k) {
+    case TS_WIN_ROW_NUMBER: case TS_WIN_RANK: case TS_WIN_DENSE_RANK: case TS_WIN_PERCENT_RANK:
+    case TS_WIN_CUME_DIST: lo = hi = 0; break;
+    case TS_WIN_LAG: case TS_WIN_LEAD: hi = 3; break;
+    case TS_WIN_COUNT: lo = call->star ? 0 : 1; break;
+    default: break;
+    }
+    if (call->nargs >= lo && call->nargs <= hi)
+        return TS_OK;
+    if (lo == hi)
+        return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() takes %d argument%s, not %d", call->name, lo,
+                               lo == 1 ? "" : "s", call->nargs);
+    return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() takes %d to %d arguments, not %d", call->name, lo,
+                           hi, call->nargs);
+}
 
 static ts_frame_bound frame_bound(ts_sql_bound_kind k)
 {
@@ -638,23 +685,20 @@ static ts_err build_window(ts_sql_binder *b, select_state *st, lift_map *calls, 
         if (call->distinct || call->filter)
             return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "DISTINCT and FILTER are not supported in "
                                    "window functions");
+        TS_TRY(window_arity(b, call, fn.kind));
         const int takes_input = !call->star && fn.kind != TS_WIN_ROW_NUMBER && fn.kind != TS_WIN_RANK &&
                                 fn.kind != TS_WIN_DENSE_RANK && fn.kind != TS_WIN_PERCENT_RANK &&
                                 fn.kind != TS_WIN_CUME_DIST && fn.kind != TS_WIN_NTILE;
-        if (takes_input && call->nargs < 1)
-            return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() needs an argument", call->name);
         if (takes_input)
             TS_TRY(ts_sql_add_computed(b, &in, call->args[0], "arg", (char **)&fn.input));
         if (fn.kind == TS_WIN_LAG || fn.kind == TS_WIN_LEAD) {
-            fn.offset = const_int(call->nargs > 1 ? call->args[1] : NULL, 1);
+            if (call->nargs > 1)
+                TS_TRY(window_count(b, &in, call, call->args[1], &fn));
             if (call->nargs > 2)
                 TS_TRY(ts_sql_add_computed(b, &in, call->args[2], "default", (char **)&fn.default_col));
         }
-        if (fn.kind == TS_WIN_NTILE) {
-            fn.offset = const_int(call->nargs ? call->args[0] : NULL, 0);
-            if (fn.offset < 1)
-                return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "ntile() needs a positive integer constant");
-        }
+        if (fn.kind == TS_WIN_NTILE)
+            TS_TRY(window_count(b, &in, call, call->args[0], &fn));
         if (w->has_frame) {
             fn.has_frame = 1;
             fn.frame = (ts_window_frame){w->frame_rows, frame_bound(w->start), frame_bound(w->end), w->start_n,
@@ -1025,11 +1069,15 @@ static ts_err wrap_simple(ts_sql_binder *b, ts_sql_plan **p, ts_sql_plan_kind ki
     return TS_OK;
 }
 
+/* LIMIT / OFFSET: any constant expression (cast to BIGINT: 2.6 -> 3); NULL means none, as in DuckDB. */
 static ts_err eval_count(ts_sql_binder *b, const ts_sql_expr *e, const char *what, int64_t *v)
 {
-    if (e->kind != TS_SQL_E_INT || e->ival < 0)
-        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s must be a non-negative integer constant", what);
-    *v = e->ival;
+    ts_sql_value c;
+    TS_TRY(ts_sql_eval_constant(b->src, e, TS_T_INT64, what, &c));
+    if (!c.is_null && c.i < 0)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s cannot be negative (%lld)", what, (long long)c.i);
+    if (!c.is_null)
+        *v = c.i;
     return TS_OK;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ts_date.h"
+#include "ts_error.h"
 #include "ts_exchange.h"
 #include "ts_expr.h"
 #include "ts_sql.h"
@@ -245,6 +246,71 @@ static ts_err compile(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out)
 ts_err ts_sql_compile(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out)
 {
     return compile(x, e, out);
+}
+
+/* ---- constants at bind time ------------------------------------------------------------------------------------ */
+
+int ts_sql_is_constant(const ts_sql_expr *e)
+{
+    if (!e)
+        return 1;
+    switch (e->kind) {
+    case TS_SQL_E_COLUMN: case TS_SQL_E_STAR: case TS_SQL_E_IN_QUERY: case TS_SQL_E_EXISTS: case TS_SQL_E_SUBQUERY:
+        return 0;
+    case TS_SQL_E_FUNC:
+        if (e->over || e->star || ts_sql_is_aggregate(e->name) || ts_sql_is_window_only(e->name))
+            return 0;
+        break;
+    default: break;
+    }
+    for (int i = 0; i < e->nargs; i++)
+        if (!ts_sql_is_constant(e->args[i]))
+            return 0;
+    return ts_sql_is_constant(e->operand) && ts_sql_is_constant(e->else_expr);
+}
+
+ts_err ts_sql_eval_constant(const ts_sql_script *src, const ts_sql_expr *e, ts_type type, const char *what,
+                            ts_sql_value *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!ts_sql_is_constant(e))
+        return ts_sql_error_at(src, e->pos, TS_ERR_USAGE, "%s must be a constant", what);
+    const ts_sql_exec x = {.src = src};
+    ts_expr *ex;
+    TS_TRY(compile(&x, e, &ex));
+    ex = ts_x_cast(ex, type, 0, 0);
+    ts_table *one = NULL;
+    ts_column *dummy = NULL, *v = NULL;
+    ts_err err = ex ? ts_table_new("constant", &one) : TS_ERR_NOMEM;
+    if (!err) /* a table of one row to evaluate over */
+        err = ts_table_add(one, "__one", TS_T_BOOL, 0, NULL, &dummy);
+    if (!err)
+        err = ts_column_reserve(dummy, 1, 0);
+    if (!err) {
+        TS_COL(dummy, uint8_t)[0] = 1, dummy->len = 1;
+        err = ts_expr_eval(ex, one, "__constant", &v);
+    }
+    ts_expr_free(ex);
+    ts_table_free(one);
+    if (err) {
+        ts_column_free(v);
+        if (err == TS_ERR_NOMEM)
+            return fail_at(&x, e, "out of memory");
+        /* the engine's message names the operation (a failed cast, an overflow): locate it at the argument */
+        char why[512];
+        const char *h = ts_error_headline(), *prefix = "column '__constant': "; /* ts_expr_eval's, not the user's */
+        snprintf(why, sizeof why, "%s", strncmp(h, prefix, strlen(prefix)) ? h : h + strlen(prefix));
+        return ts_sql_error_at(src, e->pos, err == TS_ERR_DATA ? TS_ERR_DATA : TS_ERR_USAGE, "%s: %s", what, why);
+    }
+    out->is_null = !ts_column_is_valid(v, 0);
+    if (!out->is_null && type == TS_T_FLOAT64)
+        out->f = TS_COL(v, double)[0];
+    else if (!out->is_null && type == TS_T_INT64)
+        out->i = TS_COL(v, int64_t)[0];
+    else if (!out->is_null && type == TS_T_BOOL)
+        out->i = TS_COL(v, uint8_t)[0];
+    ts_column_free(v);
+    return TS_OK;
 }
 
 /* ---- scalar subqueries ----------------------------------------------------------------------------------------- */

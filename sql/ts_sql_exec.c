@@ -371,17 +371,21 @@ static ts_err cast_like(ts_table *t, const char *name, const char *like)
 
 static ts_err exec_window(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 {
-    ts_window_fn fns[64];
-    if (p->nwins > 64)
-        TS_FAIL(TS_ERR_USAGE, "at most 64 window functions over one window");
+    ts_window_fn *fns = malloc(sizeof *fns * (size_t)(p->nwins ? p->nwins : 1));
+    if (!fns)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for %d window functions", p->nwins);
     for (int i = 0; i < p->nwins; i++)
         fns[i] = p->wins[i].fn;
     const ts_window_spec spec = {(const char *const *)p->partition, p->npartition, p->sort, p->nsort, fns, p->nwins};
-    TS_TRY(own(t));
-    for (int i = 0; i < p->nwins; i++) /* lag/lead defaults take their input's type (lag(i, 1, 0) on INT32) */
+    ts_err err = own(t);
+    for (int i = 0; !err && i < p->nwins; i++) /* lag/lead defaults take their input's type (lag(i, 1, 0) on INT32) */
         if (fns[i].default_col)
-            TS_TRY(cast_like(*t, fns[i].default_col, fns[i].input));
-    return ts_window(x->ctx, t, &spec);
+            err = cast_like(*t, fns[i].default_col, fns[i].input);
+    if (!err)
+        err = ts_window(x->ctx, t, &spec);
+    free(fns);
+    TS_TRY(err);
+    return TS_OK;
 }
 
 static ts_err located_if(const ts_sql_exec *x, ts_sql_pos pos, ts_err err)

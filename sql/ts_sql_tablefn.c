@@ -76,14 +76,20 @@ static ts_err string_arg(ts_sql_binder *b, const ts_sql_expr *e, const char *wha
     return TS_OK;
 }
 
+/* An integer (or boolean) argument: any constant expression (range(2 * 10), -3); NULL is refused. */
 static ts_err int_arg(ts_sql_binder *b, const ts_sql_expr *e, const char *what, int64_t *out)
 {
-    int neg = 0;
-    if (e && e->kind == TS_SQL_E_UNARY && e->op == TS_SQL_OP_NEG)
-        e = e->args[0], neg = 1;
-    if (!e || (e->kind != TS_SQL_E_INT && e->kind != TS_SQL_E_BOOL))
-        return ts_sql_error_at(b->src, e ? e->pos : (ts_sql_pos){0, 0}, TS_ERR_USAGE, "%s must be an integer", what);
-    *out = neg ? -e->ival : e->ival;
+    if (e && e->kind == TS_SQL_E_BOOL) {
+        *out = e->ival;
+        return TS_OK;
+    }
+    if (!e)
+        return ts_sql_error_at(b->src, (ts_sql_pos){0, 0}, TS_ERR_USAGE, "%s must be an integer", what);
+    ts_sql_value v;
+    TS_TRY(ts_sql_eval_constant(b->src, e, TS_T_INT64, what, &v));
+    if (v.is_null)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s must not be NULL", what);
+    *out = v.i;
     return TS_OK;
 }
 
