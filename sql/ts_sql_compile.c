@@ -137,7 +137,9 @@ static ts_err compile_binary(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr
         ts_expr_free(a);
         return err;
     }
-    if (e->op == TS_SQL_OP_DIV) /* SQL: x / 0 is NULL (the engine's division is IEEE) */
+    /* SQL (DuckDB without IEEE float semantics): x / 0, x // 0 and x % 0 are NULL for every numeric type. The
+     * engine's float division and fmod are IEEE (inf, NaN), so every divisor is wrapped, not only `/`'s. */
+    if (e->op == TS_SQL_OP_DIV || e->op == TS_SQL_OP_INTDIV || e->op == TS_SQL_OP_MOD)
         b = ts_x_op(TS_X_NULLIF, b, ts_x_int(0));
     *out = ts_x_op(binary_op(e->op), a, b);
     return *out ? TS_OK : fail_at(x, e, "out of memory");
