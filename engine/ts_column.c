@@ -65,10 +65,20 @@ int32_t ts_dict_find(const ts_dict *d, const char *s, size_t len)
     return -1;
 }
 
+ts_err ts_column_set_name(ts_column *c, const char *name)
+{
+    const size_t n = strlen(name);
+    if (n >= TS_NAME_MAX)
+        TS_FAIL(TS_ERR_USAGE, "column name '%.40s...' (%zu bytes) is longer than %d bytes", name, n, TS_NAME_MAX - 1);
+    memmove(c->name, name, n + 1); /* name may point into c->name */
+    return TS_OK;
+}
+
 ts_err ts_column_new(const char *name, ts_type type, int scale, ts_dict *dict, ts_column **out)
 {
     if (strlen(name) >= TS_NAME_MAX)
-        TS_FAIL(TS_ERR_USAGE, "column name '%s' is longer than %d bytes", name, TS_NAME_MAX - 1);
+        TS_FAIL(TS_ERR_USAGE, "column name '%.40s...' (%zu bytes) is longer than %d bytes", name, strlen(name),
+                TS_NAME_MAX - 1);
     if ((type == TS_T_DICT) != (dict != NULL))
         TS_FAIL(TS_ERR_INTERNAL, "column '%s': a dictionary goes with DICT columns only", name);
     ts_column *c = calloc(1, sizeof *c);

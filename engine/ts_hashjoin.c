@@ -23,30 +23,38 @@ static int is_key(const ts_join_spec *spec, const char *name)
 }
 
 /* The right columns the output carries, in order. */
-static int right_outputs(const ts_table *right, const ts_join_spec *spec, const ts_column **cols)
+/* The right columns the output carries, in a new array *cols (free()) of *n. */
+static ts_err right_outputs(const ts_table *right, const ts_join_spec *spec, const ts_column ***cols, int *n)
 {
-    int n = 0;
+    *n = 0;
+    const int most = spec->right_cols ? spec->nright : right->ncols;
+    if (!(*cols = malloc(sizeof **cols * (size_t)(most > 0 ? most : 1))))
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for the columns of a join");
     if (!keeps_right(spec->type))
-        return 0;
+        return TS_OK;
     if (spec->right_cols) {
         for (int k = 0; k < spec->nright; k++)
-            cols[n++] = ts_table_col(right, spec->right_cols[k]);
-        return n;
+            (*cols)[(*n)++] = ts_table_col(right, spec->right_cols[k]);
+        return TS_OK;
     }
     for (int c = 0; c < right->ncols; c++)
         if (!is_key(spec, right->cols[c]->name))
-            cols[n++] = right->cols[c];
-    return n;
+            (*cols)[(*n)++] = right->cols[c];
+    return TS_OK;
 }
 
 ts_err ts_join_schema(const ts_table *left, const ts_table *right, const ts_join_spec *spec, ts_table **out)
 {
-    const ts_column *rc[TS_MAX_COLS];
     for (int k = 0; spec->right_cols && k < spec->nright; k++)
         if (!ts_table_col(right, spec->right_cols[k]))
             TS_FAIL(TS_ERR_USAGE, "join: right table '%s' has no column '%s'", right->name, spec->right_cols[k]);
-    const int nr = right_outputs(right, spec, rc);
-    TS_TRY(ts_table_new_like(left, left->name, out));
+    const ts_column **rc;
+    int nr;
+    TS_TRY(right_outputs(right, spec, &rc, &nr));
+    const ts_err made = ts_table_new_like(left, left->name, out);
+    if (made)
+        free(rc);
+    TS_TRY(made);
     for (int k = 0; k < nr; k++) {
         ts_column *c;
         ts_err err = ts_table_col(*out, rc[k]->name)
@@ -59,9 +67,11 @@ ts_err ts_join_schema(const ts_table *left, const ts_table *right, const ts_join
         if (err) {
             ts_table_free(*out);
             *out = NULL;
+            free(rc);
             return err;
         }
     }
+    free(rc);
     return TS_OK;
 }
 
@@ -168,13 +178,14 @@ static ts_err assemble(const ts_table *left, const ts_table *right, const ts_joi
                        ts_table **out)
 {
     TS_TRY(ts_join_schema(left, right, spec, out));
-    const ts_column *rc[TS_MAX_COLS];
-    const int nr = right_outputs(right, spec, rc);
-    ts_err err = TS_OK;
+    const ts_column **rc = NULL;
+    int nr = 0;
+    ts_err err = right_outputs(right, spec, &rc, &nr);
     for (int c = 0; c < left->ncols && !err; c++)
         err = ts_column_append_rows_or_null((*out)->cols[c], left->cols[c], p->l, p->n);
     for (int k = 0; k < nr && !err; k++)
         err = ts_column_append_rows_or_null((*out)->cols[left->ncols + k], rc[k], p->r, p->n);
+    free(rc);
     if (err) {
         ts_table_free(*out);
         *out = NULL;

@@ -10,7 +10,7 @@
  *
  * Semantics (SQL, DuckDB where SQL leaves a choice):
  * - PARTITION BY: any column types; NULL keys form one partition (per key tuple, as GROUP BY). FLOAT64 keys:
- *   -0 == +0, all NaNs one partition. At most 8 columns.
+ *   -0 == +0, all NaNs one partition. At most TS_KEY_COLS_MAX (1024) columns.
  * - ORDER BY: ts_sort.h keys (desc, nulls_last; DICT by string, STRING bytewise, NaN above every number), at
  *   most 7 keys. Peers are rows with equal ORDER BY values (NULLs are peers of each other); without ORDER BY all
  *   rows of a partition are peers. The order among peers is unspecified (it depends on the number of ranks),

@@ -243,9 +243,10 @@ static ts_err agg_push(ts_sql_binder *b, agg_build *a, ts_agg_kind kind, const c
     }
     ts_sql_col *c = &a->out_cols[a->n];
     memset(c, 0, sizeof *c);
-    snprintf(c->name, TS_SQL_ID_MAX, "%s", label);
+    snprintf(c->name, sizeof c->name, "%s", label);
     ts_sql_new_id(b, label, c->id);
     a->items[a->n].agg = (ts_agg){kind, input, where, ts_sql_strdup(b->script, c->id), param, NULL};
+    a->items[a->n].pos = pos;
     a->n++;
     *ref = ts_sql_ref(b, c->id, pos);
     return *ref ? TS_OK : NOMEM(b, pos);
@@ -376,14 +377,18 @@ static ts_err agg_register(ts_sql_binder *b, agg_build *a, const ts_sql_expr *ca
         TS_TRY(agg_arg(b, a, call->args[0], &input));
     if (call->filter)
         TS_TRY(agg_arg(b, a, call->filter, &where));
-    return agg_push(b, a, kind, input, where, q, call->name, call->pos, repl);
+    TS_TRY(agg_push(b, a, kind, input, where, q, call->name, call->pos, repl));
+    char text[TS_SQL_NAME_MAX]; /* errors of this aggregate name the call as written */
+    ts_sql_expr_text(call, (*a->input)->cols, (*a->input)->ncols, text, sizeof text);
+    a->items[a->n - 1].text = ts_sql_strdup(b->script, text);
+    return TS_OK;
 }
 
 /* ---- the SELECT block ----------------------------------------------------------------------------------------- */
 
 typedef struct item {
     ts_sql_expr *expr;  /* bound (then lifted) */
-    char name[TS_SQL_ID_MAX];
+    char name[TS_SQL_NAME_MAX];
 } item;
 
 typedef struct select_state {
@@ -410,7 +415,7 @@ static ts_err expand_items(ts_sql_binder *b, const ts_sql_select *s, select_stat
             item *it = &st->items[st->nitems++];
             TS_TRY(ts_sql_bind_expr(b, &st->scope, e, &it->expr));
             if (s->items[i].alias)
-                snprintf(it->name, TS_SQL_ID_MAX, "%s", s->items[i].alias);
+                snprintf(it->name, sizeof it->name, "%s", s->items[i].alias);
             else
                 ts_sql_item_name(e, it->name);
             continue;
@@ -423,7 +428,7 @@ static ts_err expand_items(ts_sql_binder *b, const ts_sql_select *s, select_stat
             item *it = &st->items[st->nitems++];
             if (!(it->expr = ts_sql_ref(b, col->id, e->pos)))
                 return NOMEM(b, e->pos);
-            snprintf(it->name, TS_SQL_ID_MAX, "%s", col->name);
+            snprintf(it->name, sizeof it->name, "%s", col->name);
             matched++;
         }
         if (!matched && e->table)
@@ -706,7 +711,7 @@ static ts_err build_window(ts_sql_binder *b, select_state *st, lift_map *calls, 
         }
         ts_sql_col *c = &outs[node->nwins];
         memset(c, 0, sizeof *c);
-        snprintf(c->name, TS_SQL_ID_MAX, "%s", call->name);
+        snprintf(c->name, sizeof c->name, "%s", call->name);
         ts_sql_new_id(b, call->name, c->id);
         fn.output = c->id;
         node->wins[node->nwins++].fn = fn;
@@ -791,7 +796,7 @@ static ts_err bind_exists(ts_sql_binder *b, ts_sql_plan **plan, const ts_sql_sco
     ts_sql_expr *sub = ts_sql_alloc(b->script, sizeof *sub), *zero = ts_sql_alloc(b->script, sizeof *zero);
     if (!agg || !sub || !zero || !(agg->aggs = ts_sql_alloc(b->script, sizeof *agg->aggs)))
         return NOMEM(b, e->pos);
-    snprintf(agg->cols[0].name, TS_SQL_ID_MAX, "count");
+    snprintf(agg->cols[0].name, sizeof agg->cols[0].name, "count");
     ts_sql_new_id(b, "count", agg->cols[0].id);
     agg->aggs[0].agg = (ts_agg){.kind = TS_AGG_COUNT, .output = agg->cols[0].id};
     agg->naggs = 1, agg->in[0] = j->in[1], agg->est_rows = 1;
@@ -888,7 +893,7 @@ static ts_err count_of(ts_sql_binder *b, const ts_sql_expr *e, int nulls_only, t
             return NOMEM(b, e->pos);
         TS_TRY(ts_sql_wrap_filter(b, &sub, conds, 1));
     }
-    snprintf(agg->cols[0].name, TS_SQL_ID_MAX, "count");
+    snprintf(agg->cols[0].name, sizeof agg->cols[0].name, "count");
     ts_sql_new_id(b, "count", agg->cols[0].id);
     agg->aggs[0].agg = (ts_agg){.kind = TS_AGG_COUNT, .output = agg->cols[0].id};
     agg->naggs = 1, agg->in[0] = sub, agg->est_rows = 1;
@@ -1028,7 +1033,7 @@ static ts_err build_projection(ts_sql_binder *b, const ts_sql_select *s, select_
         ts_sql_col *c = &p->cols[i];
         if (i < st->nitems) {
             e = st->items[i].expr;
-            snprintf(c->name, TS_SQL_ID_MAX, "%s", st->items[i].name);
+            snprintf(c->name, sizeof c->name, "%s", st->items[i].name);
         } else {
             int k = 0;
             for (int seen = st->nitems; k < st->norder; k++)
@@ -1036,7 +1041,7 @@ static ts_err build_projection(ts_sql_binder *b, const ts_sql_select *s, select_
                     break;
             e = st->order[k];
             st->order_pos[k] = i;
-            snprintf(c->name, TS_SQL_ID_MAX, "order");
+            snprintf(c->name, sizeof c->name, "order");
             c->hidden = 1;
         }
         p->exprs[i] = e;
@@ -1047,7 +1052,7 @@ static ts_err build_projection(ts_sql_binder *b, const ts_sql_select *s, select_
             snprintf(c->id, TS_SQL_ID_MAX, "%s", e->name);
             for (int k = 0; k < st->plan->ncols; k++)
                 if (!strcmp(st->plan->cols[k].id, e->name))
-                    snprintf(c->qual, TS_SQL_ID_MAX, "%s", st->plan->cols[k].qual);
+                    snprintf(c->qual, sizeof c->qual, "%s", st->plan->cols[k].qual);
         } else {
             ts_sql_new_id(b, c->name, c->id);
         }
@@ -1190,7 +1195,7 @@ static ts_err bind_setop(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **
     if (!p)
         return NOMEM(b, q->pos);
     for (int i = 0; i < l->ncols; i++) {
-        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", l->cols[i].name);
+        snprintf(p->cols[i].name, sizeof p->cols[i].name, "%s", l->cols[i].name);
         ts_sql_new_id(b, l->cols[i].name, p->cols[i].id);
     }
     p->in[0] = l, p->in[1] = r, p->set_op = q->set_op;

@@ -68,7 +68,10 @@ int ts_sql_expr_within(const ts_sql_expr *e, const ts_sql_col *cols, int ncols);
 int ts_sql_is_aggregate(const char *name);
 int ts_sql_is_window_only(const char *name);
 /* The output name SQL gives an unnamed select item ("sum(v1)" -> "sum(v1)", a column -> its name). */
-void ts_sql_item_name(const ts_sql_expr *e, char name[TS_SQL_ID_MAX]);
+void ts_sql_item_name(const ts_sql_expr *e, char name[TS_SQL_NAME_MAX]);
+/* The text of a bound expression with its column ids shown as the names of cols (their id's name elsewhere):
+ * "avg(amount)" for messages. */
+void ts_sql_expr_text(const ts_sql_expr *e, const ts_sql_col *cols, int ncols, char *buf, size_t cap);
 /* Splits an AND tree into its conjuncts (appended to *out, grown in the arena). */
 void ts_sql_conjuncts(ts_sql_binder *b, ts_sql_expr *e, ts_sql_expr ***out, int *n);
 
