@@ -1231,8 +1231,15 @@ static ts_err bind_body(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **o
 ts_err ts_sql_bind_query(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **out)
 {
     const int saved = b->nctes;
-    if (b->nctes + q->nctes > (int)(sizeof b->ctes / sizeof *b->ctes))
-        return ts_sql_error_at(b->src, q->pos, TS_ERR_USAGE, "too many common table expressions");
+    if (b->nctes + q->nctes > b->cap_ctes) { /* any number of CTEs */
+        const int cap = 2 * (b->nctes + q->nctes);
+        ts_sql_cte_ref *grown = ts_sql_alloc(b->script, sizeof *grown * (size_t)cap);
+        if (!grown)
+            return NOMEM(b, q->pos);
+        if (b->nctes)
+            memcpy(grown, b->ctes, sizeof *grown * (size_t)b->nctes);
+        b->ctes = grown, b->cap_ctes = cap;
+    }
     for (int i = 0; i < q->nctes; i++)
         b->ctes[b->nctes++] = (ts_sql_cte_ref){&q->ctes[i], b->src};
     const ts_err err = bind_body(b, q, out);

@@ -25,8 +25,8 @@ typedef struct ts_sql_binder {
     const ts_sql_script *src;   /* the text errors point into (a view's own script while binding the view) */
     ts_sql_catalog *catalog;
     int next_id;
-    ts_sql_cte_ref ctes[64];
-    int nctes;
+    ts_sql_cte_ref *ctes;       /* the CTEs in scope (a stack, grown in the script's arena) */
+    int nctes, cap_ctes;
     int depth;                  /* views / CTEs being expanded (guards against a view referring to itself) */
     struct ts_sql_exec *exec;   /* keeps tables read while binding (read_h5) until the statement ends */
     const ts_sql_expr **marks;  /* `x IN (subquery)` used as a value: the syntax node ... */

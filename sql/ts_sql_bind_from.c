@@ -57,8 +57,14 @@ static ts_err bind_named(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **o
             continue;
         const ts_sql_script *saved = b->src;
         const int saved_n = b->nctes;
-        b->src = b->ctes[i].src, b->nctes = i; /* a CTE sees only the CTEs defined before it */
+        /* a CTE sees only the CTEs defined before it; its own WITH pushes over entries i.., put back after */
+        ts_sql_cte_ref *hidden = ts_sql_alloc(b->script, sizeof *hidden * (size_t)(saved_n - i));
+        if (!hidden)
+            return ts_sql_error_at(b->src, f->pos, TS_ERR_NOMEM, "out of memory");
+        memcpy(hidden, b->ctes + i, sizeof *hidden * (size_t)(saved_n - i));
+        b->src = b->ctes[i].src, b->nctes = i;
         const ts_err err = ts_sql_bind_query(b, cte->query, out);
+        memcpy(b->ctes + i, hidden, sizeof *hidden * (size_t)(saved_n - i)); /* b->ctes may have grown: room */
         b->src = saved, b->nctes = saved_n;
         TS_TRY(err);
         return requalify(b, *out, cte->name, cte->columns, cte->ncolumns, f->pos);
