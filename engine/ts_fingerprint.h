@@ -14,7 +14,7 @@
 
 #include "ts_error.h"
 
-#define TS_FP_CAP 65536 /* bytes of text; inputs of more files than fit are an error, not a silent cut */
+#define TS_FP_CAP (1 << 20) /* bytes of text (about 10,000 input files); more is an error, not a silent cut */
 
 typedef struct ts_fingerprint {
     char text[TS_FP_CAP]; /* "key=value\n" lines, in the order added */

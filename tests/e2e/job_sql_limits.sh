@@ -65,6 +65,17 @@ expect long-read-back 0 "(1 row)" -- $MPI2 "$T" sql -c "SELECT sum(\"$a1000\") F
 expect too-long-alias 2 "names are at most 1024 bytes" -- $MPI2 "$T" sql -c "SELECT 1 AS $a1100"
 expect too-long-table 2 "names are at most 1024 bytes" -- $MPI2 "$T" sql -c "CREATE TABLE $a1100 AS SELECT 1 AS x"
 
+# 100 columns of 1000-byte names: the columns attribute (100 KB) is past HDF5's 64 KiB compact attribute limit
+"$PY" -c "print('CREATE TABLE w AS SELECT ' + ', '.join('range + %d AS n%03d' % (k, k) + 'x' * 996 for k in range(100)) + ' FROM range(10);')" >"$tmp/dense.sql"
+expect dense-attrs 0 "" -- $MPI2 "$T" sql "$tmp/dense.sql" --out "$tmp/dense.h5"
+if "$PY" - "$tmp/dense.h5" <<'PY'
+import sys, h5py
+w = h5py.File(sys.argv[1], "r")["w"]
+c = [x.decode() for x in w.attrs["columns"]]
+assert len(c) == 100 and all(len(n) == 1000 for n in c) and w[c[99]][:].tolist() == list(range(99, 109))
+PY
+then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL 100 columns of 1000-byte names"; fi
+
 # wide tables: 600 columns through create, select, aggregate, group by, join, distinct, HDF5 and back, against
 # sums computed here in Python
 "$PY" - "$tmp" <<'PY'
