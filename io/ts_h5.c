@@ -141,15 +141,18 @@ static herr_t put_string(hid_t loc, const char *name, const char *v)
     return rc;
 }
 
-/* A 1-D array of n fixed-length strings (shorter than TS_NAME_MAX, n <= TS_MAX_COLS); n == 0 gives an
- * empty dataspace of size 0, which h5py reads as an empty array. */
+/* A 1-D array of n fixed-length strings (shorter than TS_NAME_MAX) as wide as the longest; n == 0 gives an empty
+ * dataspace of size 0, which h5py reads as an empty array. Any n: the file format (HDF5 1.8) keeps attributes
+ * past 64 KiB (600 columns of long names) in dense storage. */
 static herr_t put_strings(hid_t loc, const char *name, const char *const *v, int n)
 {
-    char buf[TS_MAX_COLS * TS_NAME_MAX] = {0};
     size_t width = 1;
     for (int i = 0; i < n; i++)
         width = strlen(v[i]) > width ? strlen(v[i]) : width;
-    if (n > TS_MAX_COLS || width >= TS_NAME_MAX)
+    if (width >= TS_NAME_MAX)
+        return -1;
+    char *buf = calloc((size_t)(n > 0 ? n : 1), width);
+    if (!buf)
         return -1;
     for (int i = 0; i < n; i++)
         memcpy(buf + (size_t)i * width, v[i], strlen(v[i]));
@@ -160,6 +163,7 @@ static herr_t put_strings(hid_t loc, const char *name, const char *const *v, int
         H5Tclose(t);
     if (sp >= 0)
         H5Sclose(sp);
+    free(buf);
     return rc;
 }
 
@@ -417,7 +421,7 @@ static ts_err write_bytes_offsets(const h5_table *t, const ts_column *c)
     int64_t *offs = NULL;
     ts_err err = agree(f, global_offsets(c, base, last, &offs));
 
-    char where[512];
+    char where[4 * TS_NAME_MAX]; /* a group path (a table name of up to 2 * TS_NAME_MAX) and a column name */
     snprintf(where, sizeof where, "%s/%s", t->where, c->name);
     hid_t sub = -1;
     if (!err) {
@@ -545,18 +549,21 @@ static ts_err same_schema(ts_h5_file *f, const char *gpath, const ts_table *t, c
 
 static herr_t put_table_attrs(const ts_h5_file *f, hid_t g, const ts_table *t, int64_t nrows)
 {
-    const char *names[TS_MAX_COLS], *types[TS_MAX_COLS], *keys[8];
-    char tbuf[TS_MAX_COLS][TS_NAME_MAX];
-    for (int i = 0; i < t->ncols; i++) {
+    const size_t n = (size_t)t->ncols + 1;
+    const char **names = malloc(sizeof *names * n), **types = malloc(sizeof *types * n), *keys[8];
+    char (*tbuf)[32] = malloc(sizeof *tbuf * n); /* "DECIMAL(18,2)" */
+    herr_t rc = names && types && tbuf ? 0 : -1;
+    for (int i = 0; !rc && i < t->ncols; i++) {
         names[i] = t->cols[i]->name;
         types[i] = ts_type_name(t->cols[i]->type, t->cols[i]->scale, tbuf[i], sizeof tbuf[i]);
     }
     for (int i = 0; i < t->nsort; i++)
         keys[i] = t->sort_keys[i];
-    if (put_strings(g, "columns", names, t->ncols) < 0 || put_strings(g, "types", types, t->ncols) < 0 ||
-        put_scalar(g, "nrows", H5T_STD_I64LE, &nrows) < 0 || put_strings(g, "sort_keys", keys, t->nsort) < 0)
-        return -1;
-    return put_provenance(f, g, 1);
+    if (!rc && (put_strings(g, "columns", names, t->ncols) < 0 || put_strings(g, "types", types, t->ncols) < 0 ||
+                put_scalar(g, "nrows", H5T_STD_I64LE, &nrows) < 0 || put_strings(g, "sort_keys", keys, t->nsort) < 0))
+        rc = -1;
+    free(names), free(types), free(tbuf);
+    return rc < 0 ? -1 : put_provenance(f, g, 1);
 }
 
 /* Creates the table's group (and missing parents) collectively. */
@@ -578,16 +585,29 @@ ts_err ts_h5_write_table(ts_h5_file *f, const char *group_path, const ts_table *
         TS_FAIL(TS_ERR_USAGE, "ts_h5_write_table(%s): the file is not open", group_path ? group_path : "?");
     if (ts_fault_armed()) /* TESSERA_FAULT's "h5-write" point: a failure with a partial file on disk */
         TS_TRY(agree(f, ts_fault_point("h5-write")));
-    int as_bytes[TS_MAX_COLS];
-    TS_TRY(agree(f, check_table(f, group_path, local, opts, as_bytes)));
-    TS_TRY(same_schema(f, group_path, local, as_bytes));
+    int *as_bytes = local ? malloc(sizeof *as_bytes * (size_t)(local->ncols + 1)) : NULL;
+    ts_err err = agree(f, local && !as_bytes ? ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__,
+                                                              "out of memory") : TS_OK);
+    if (!err)
+        err = agree(f, check_table(f, group_path, local, opts, as_bytes));
+    if (!err)
+        err = same_schema(f, group_path, local, as_bytes);
+    if (err) {
+        free(as_bytes);
+        TS_TRY(err);
+    }
 
-    h5_table t = {.f = f, .where = group_path, .count = ts_table_rows(local)};
-    TS_MPI(MPI_Exscan(&t.count, &t.off, 1, MPI_INT64_T, MPI_SUM, f->ctx.comm));
-    TS_MPI(MPI_Allreduce(&t.count, &t.n, 1, MPI_INT64_T, MPI_SUM, f->ctx.comm));
+    h5_table t = {.f = f, .where = group_path, .count = ts_table_rows(local), .g = -1};
+    if (!err)
+        err = ts_mpi_status(MPI_Exscan(&t.count, &t.off, 1, MPI_INT64_T, MPI_SUM, f->ctx.comm), "MPI_Exscan",
+                            __FILE__, __LINE__, __func__);
+    if (!err)
+        err = ts_mpi_status(MPI_Allreduce(&t.count, &t.n, 1, MPI_INT64_T, MPI_SUM, f->ctx.comm), "MPI_Allreduce",
+                            __FILE__, __LINE__, __func__);
     t.off = f->ctx.rank == 0 ? 0 : t.off;
 
-    ts_err err = agree(f, create_group(f, group_path, &t.g));
+    if (!err)
+        err = agree(f, create_group(f, group_path, &t.g));
     for (int i = 0; !err && i < local->ncols; i++)
         err = write_column(&t, local->cols[i], as_bytes[i]);
     if (!err) {
@@ -598,6 +618,7 @@ ts_err ts_h5_write_table(ts_h5_file *f, const char *group_path, const ts_table *
     const herr_t rc = t.g >= 0 ? H5Gclose(t.g) : 0;
     if (!err)
         err = agree(f, rc < 0 ? H5_FAIL("cannot close group %s in %s", group_path, f->s[S_PATH]) : TS_OK);
+    free(as_bytes);
     TS_TRY(err);
     return TS_OK;
 }

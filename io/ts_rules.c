@@ -246,7 +246,7 @@ static ts_err parse_column(parser *ps, char **tok, int n)
     static const char *const reserved[] = {"__line", "__pos", "__hash_lo", "__hash_hi"};
     for (size_t k = 0; k < sizeof reserved / sizeof *reserved; k++)
         if (strcmp(tok[1], reserved[k]) == 0 && strcmp(tok[2], "skip") != 0)
-            PFAIL(ps, "column name '%s' is reserved (the scan adds a column of that name); declare it as skip",
+            PFAIL(ps, "column name '%.60s' is reserved (the scan adds a column of that name); declare it as skip",
                   tok[1]);
     const int field = r->spec.nfields++;
     ts_csv_field *f = &r->spec.fields[field];

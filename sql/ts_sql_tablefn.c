@@ -76,14 +76,20 @@ static ts_err string_arg(ts_sql_binder *b, const ts_sql_expr *e, const char *wha
     return TS_OK;
 }
 
+/* An integer (or boolean) argument: any constant expression (range(2 * 10), -3); NULL is refused. */
 static ts_err int_arg(ts_sql_binder *b, const ts_sql_expr *e, const char *what, int64_t *out)
 {
-    int neg = 0;
-    if (e && e->kind == TS_SQL_E_UNARY && e->op == TS_SQL_OP_NEG)
-        e = e->args[0], neg = 1;
-    if (!e || (e->kind != TS_SQL_E_INT && e->kind != TS_SQL_E_BOOL))
-        return ts_sql_error_at(b->src, e ? e->pos : (ts_sql_pos){0, 0}, TS_ERR_USAGE, "%s must be an integer", what);
-    *out = neg ? -e->ival : e->ival;
+    if (e && e->kind == TS_SQL_E_BOOL) {
+        *out = e->ival;
+        return TS_OK;
+    }
+    if (!e)
+        return ts_sql_error_at(b->src, (ts_sql_pos){0, 0}, TS_ERR_USAGE, "%s must be an integer", what);
+    ts_sql_value v;
+    TS_TRY(ts_sql_eval_constant(b->src, e, TS_T_INT64, what, &v));
+    if (v.is_null)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s must not be NULL", what);
+    *out = v.i;
     return TS_OK;
 }
 
@@ -188,7 +194,9 @@ static ts_err adopt_columns(const ts_sql_plan *p, ts_table *clean, ts_table **ou
                                  p->source_names[c]);
             break;
         }
-        snprintf(clean->cols[k]->name, TS_NAME_MAX, "%s", p->cols[c].id);
+        err = ts_column_set_name(clean->cols[k], p->cols[c].id);
+        if (err)
+            break;
         err = ts_table_adopt(res, clean->cols[k]);
         clean->cols[k] = NULL;
     }
@@ -257,7 +265,7 @@ static ts_err bind_rules_csv(ts_sql_binder *b, const ts_sql_from *f, const char 
         if (spec->fields[i].kind == TS_RULE_SKIP)
             continue;
         p->source_names[c] = ts_sql_strdup(b->script, spec->fields[i].name);
-        snprintf(p->cols[c].name, TS_SQL_ID_MAX, "%s", spec->fields[i].name);
+        snprintf(p->cols[c].name, sizeof p->cols[c].name, "%s", spec->fields[i].name);
         ts_sql_new_id(b, spec->fields[i].name, p->cols[c].id);
         c++;
     }
@@ -372,7 +380,7 @@ static ts_err bind_csv(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out
         return NOMEM(b, f->pos);
     for (int i = 0; i < src->inf.ncols; i++) {
         p->source_names[i] = src->inf.names[i];
-        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", src->inf.names[i]);
+        snprintf(p->cols[i].name, sizeof p->cols[i].name, "%s", src->inf.names[i]);
         ts_sql_new_id(b, src->inf.names[i], p->cols[i].id);
     }
     p->path = ts_sql_strdup(b->script, pattern);
@@ -515,7 +523,7 @@ static ts_err bind_h5(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
         return NOMEM(b, f->pos);
     for (int i = 0; i < t->ncols; i++) {
         p->source_names[i] = t->cols[i]->name;
-        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", t->cols[i]->name);
+        snprintf(p->cols[i].name, sizeof p->cols[i].name, "%s", t->cols[i]->name);
         ts_sql_new_id(b, t->cols[i]->name, p->cols[i].id);
     }
     p->path = ts_sql_strdup(b->script, path), p->group = ts_sql_strdup(b->script, group);
@@ -530,16 +538,21 @@ static ts_err bind_h5(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
 static ts_err exec_h5(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     const ts_table *t = p->source;
-    int idx[TS_MAX_COLS];
-    char *names[TS_MAX_COLS];
-    for (int c = 0; c < p->ncols; c++) {
-        idx[c] = -1;
-        for (int k = 0; k < t->ncols; k++)
-            if (!strcmp(t->cols[k]->name, p->source_names[c]))
-                idx[c] = k;
+    int *idx = malloc(sizeof *idx * (size_t)(p->ncols + 1));
+    char **names = malloc(sizeof *names * (size_t)(p->ncols + 1));
+    ts_err err = idx && names ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int c = 0; !err && c < p->ncols; c++) {
+        idx[c] = find_column(t, p->source_names[c]);
+        if (idx[c] < 0)
+            err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "read_h5: no column '%s'",
+                                 p->source_names[c]);
         names[c] = p->cols[c].id;
     }
-    return ts_sql_exec_rename_view(x, t, idx, names, p->ncols, out);
+    if (!err)
+        err = ts_sql_exec_rename_view(x, t, idx, names, p->ncols, out);
+    free(idx), free(names);
+    TS_TRY(err);
+    return TS_OK;
 }
 
 /* ---- range ------------------------------------------------------------------------------------------------------ */
@@ -563,7 +576,7 @@ static ts_err bind_range(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **o
     ts_sql_plan *p = ts_sql_plan_new(b, TS_P_RANGE, f->pos, 1);
     if (!p)
         return NOMEM(b, f->pos);
-    snprintf(p->cols[0].name, TS_SQL_ID_MAX, "%s", f->name);
+    snprintf(p->cols[0].name, sizeof p->cols[0].name, "%s", f->name);
     ts_sql_new_id(b, f->name, p->cols[0].id);
     p->range_start = v[0], p->range_step = v[2];
     p->range_stop = inclusive ? v[1] + (v[2] > 0 ? 1 : -1) : v[1];

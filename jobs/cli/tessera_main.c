@@ -94,8 +94,11 @@ typedef struct cli {
     int quiet, debug, help;
 } cli;
 
+/* Printed by rank 0 only: every rank parses the same command line, and P interleaved copies garble it. */
 static int usage_error(const char *fmt, const char *arg)
 {
+    if (ts_cli_rank() != 0)
+        return TS_ERR_USAGE;
     fputs("tessera run: ", stderr);
     fprintf(stderr, fmt, arg);
     fputs("\n\n", stderr);
