@@ -16,6 +16,7 @@
 
 #define TS_FP_CAP (1 << 20) /* bytes of text (about 10,000 input files); more is an error, not a silent cut */
 
+/* About 1 MiB: allocate it on the heap or statically, never on the stack. */
 typedef struct ts_fingerprint {
     char text[TS_FP_CAP]; /* "key=value\n" lines, in the order added */
     size_t len;
