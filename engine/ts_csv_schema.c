@@ -26,8 +26,10 @@ static ts_err infer_first(const ts_file_info *files, int nfiles, const ts_csv_in
             ts_file_unload(&d);
             continue;
         }
-        const ts_err err = ts_csv_infer(d.data, d.len, opts, out);
+        ts_err err = ts_csv_infer(d.data, d.len, opts, out);
+        const ts_err changed = ts_file_check(&files[i], &d);
         ts_file_unload(&d);
+        TS_TRY(changed);
         if (err) {
             char why[512];
             snprintf(why, sizeof why, "%s", ts_error_headline());

@@ -6,6 +6,7 @@
 
 #include "ts_check.h"
 #include "ts_date.h"
+#include "ts_file.h"
 #include "ts_hash.h"
 #include "ts_mem.h"
 #include "ts_parse.h"
@@ -511,11 +512,16 @@ ts_err ts_csv_scan_range(const ts_csv_spec *spec, const ts_csv_layout *layout, i
     batch *b = NULL;
     TS_TRY(batch_new(spec, &b));
     ts_err err = TS_OK;
+    const int faults = ts_file_faults();
     int64_t pos = first_line_start(data, len, begin), idx = 0;
     const int skip_header = begin == 0 && layout->header_ok;
     for (; pos < end && pos < len; idx++) {
         const char *nl = memchr(data + pos, '\n', (size_t)(len - pos));
         const int64_t stop = nl ? nl - data : len;
+        if (ts_file_faults() != faults) { /* the file shrank under its mapping: what follows is zero pages */
+            err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "an input changed while being read");
+            goto done;
+        }
         const int64_t start = pos == 0 ? ts_csv_bom(data, stop) : pos;
         int64_t ll = stop - start;
         if (ll && data[stop - 1] == '\r')

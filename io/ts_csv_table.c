@@ -100,6 +100,8 @@ ts_err ts_read_csv_table(const char *path, const ts_ref_column *cols, int ncols,
         err = ts_table_add(*out, cols[c].name, types[cols[c].type], 0, NULL, NULL);
     if (!err)
         err = read_rows(&spec, &layout, cols, d.data, d.len, path, *out);
+    const ts_err changed = ts_file_check(&info, &d);
+    err = changed ? changed : err;
     ts_file_unload(&d);
     if (err && layout.header_ok) {
         ts_table_free(*out);

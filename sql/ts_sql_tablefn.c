@@ -237,11 +237,8 @@ static ts_err bind_rules_csv(ts_sql_binder *b, const ts_sql_from *f, const char 
     if ((err = ts_scan_list_inputs(b->ctx, pattern, &files, &n)))
         return ts_sql_error_at(b->src, f->pos, err, "read_csv: %s", ts_error_headline());
     src->files = ts_sql_alloc(b->script, sizeof *files * (size_t)n);
-    if (src->files) {
+    if (src->files)
         memcpy(src->files, files, sizeof *files * (size_t)n);
-        for (int i = 0; i < n; i++)
-            src->files[i].base = src->files[i].path + (files[i].base - files[i].path);
-    }
     free(files);
     if (!src->files)
         return NOMEM(b, f->pos);
@@ -359,8 +356,6 @@ static ts_err bind_csv(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out
         err = NOMEM(b, f->pos);
     if (!err) {
         memcpy(src->files, files, sizeof *files * (size_t)n);
-        for (int i = 0; i < n; i++) /* base points into path: re-point it into the copy */
-            src->files[i].base = src->files[i].path + (files[i].base - files[i].path);
         src->nfiles = n;
     }
     free(files);
@@ -405,7 +400,7 @@ static ts_err rejects_table(const csv_source *src, const ts_csv_inferred *inf, c
     TS_TRY(ts_column_reserve(line, pos->len, 0));
     for (int64_t i = 0; i < pos->len; i++) {
         const int64_t p = TS_COL(pos, int64_t)[i];
-        const char *base = src->files[ts_pos_file(p)].base, *why = ts_csv_inferred_reason(inf, TS_COL(code, int32_t)[i]);
+        const char *base = ts_file_base(&src->files[ts_pos_file(p)]), *why = ts_csv_inferred_reason(inf, TS_COL(code, int32_t)[i]);
         TS_TRY(ts_column_append_string(file, base, (int64_t)strlen(base)));
         TS_TRY(ts_column_append_string(reason, why, (int64_t)strlen(why)));
         TS_COL(line, int64_t)[i] = ts_pos_line(p);
