@@ -119,16 +119,16 @@ size_t ts_check_range(const int64_t *v, uint32_t *sel, size_t n, int has_lo, int
     FILTER_SELECTION(in_range(v[i], has_lo, lo, lo_open, has_hi, hi, hi_open), code);
 }
 
-/* regexec needs a NUL-terminated string: fields are copied to a bounded buffer (longer ones cannot match). A
- * field holding a NUL byte cannot match either: regexec would only see the text before it (found by fuzzing). */
+/* The field is matched in place, whatever its length: REG_STARTEND bounds the text by rm_so/rm_eo instead of a
+ * terminating NUL, so no copy (an earlier copy into a 1 KiB buffer made every longer value fail), no allocation,
+ * and a NUL byte in the field is an ordinary character rather than the end of the text. */
+#ifndef REG_STARTEND
+#error "ts_check_pattern needs regexec's REG_STARTEND (glibc, musl, the BSDs and macOS have it)"
+#endif
 static int matches(const regex_t *re, const char *s, uint32_t len)
 {
-    char buf[1024];
-    if (len >= sizeof buf || memchr(s, '\0', len))
-        return 0;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    return regexec(re, buf, 0, NULL, 0) == 0;
+    regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
+    return regexec(re, s, 1, &m, REG_STARTEND) == 0;
 }
 
 size_t ts_check_pattern(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, const regex_t *re,

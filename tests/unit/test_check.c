@@ -2,6 +2,7 @@
  * For every kernel and batch: survivors keep their selection order, failing rows get the right reason,
  * rows outside the selection are untouched, and survivors carry the parsed value. */
 #include <inttypes.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,9 +413,43 @@ static void test_empty_selection(void)
     CHECK(ts_check_int64(p, l, sel, 0, out, reason, CODE) == 0 && reason[0] == UNTOUCHED, "empty selection");
 }
 
+/* pattern=: values of every length are matched in place (a value of 1,024 bytes or more once never matched),
+ * up to the field's end only (the bytes after it are not part of the value), a NUL byte being a character. */
+static void test_pattern(void)
+{
+    regex_t re;
+    if (regcomp(&re, "^(a+|[0-9]{3}-z)$", REG_EXTENDED | REG_NOSUB) != 0) {
+        CHECK(0, "regcomp");
+        return;
+    }
+    enum { N = 9 };
+    static const uint32_t lens[] = {1, 1023, 1024, 1025, 5000, 100000};
+    char *big = malloc(100001 + 16);
+    memset(big, 'a', 100001);
+    memcpy(big + 100001, "bbbbbbbbbbbbbbb", 16); /* not a NUL after any field: the next bytes are 'b' */
+    const char *p[N];
+    uint32_t l[N], sel[N];
+    uint8_t reason[N];
+    for (int i = 0; i < 6; i++)
+        p[i] = big + 100001 - lens[i], l[i] = lens[i]; /* 'a' runs followed directly by 'b's */
+    p[6] = "123-zq", l[6] = 5;                          /* "123-z", cut before the 'q' */
+    p[7] = "aa\0a", l[7] = 4;                           /* a NUL byte is not an 'a' */
+    p[8] = "123-zq", l[8] = 6;                          /* the whole "123-zq" does not match */
+    for (int i = 0; i < N; i++)
+        sel[i] = (uint32_t)i, reason[i] = UNTOUCHED;
+    const size_t kept = ts_check_pattern(p, l, sel, N, &re, reason, CODE);
+    CHECK(kept == 7 && reason[7] == CODE && reason[8] == CODE, "long values match, fields end at their length: "
+          "kept %zu, reasons %d %d", kept, reason[7], reason[8]);
+    for (int i = 0; i < 7; i++)
+        CHECK(reason[i] == UNTOUCHED, "value %d (%u bytes) matches", i, l[i]);
+    regfree(&re);
+    free(big);
+}
+
 int main(void)
 {
     init_years();
+    test_pattern();
     ts_test_rng r = ts_rng_seed(2024);
     test_int64(&r);
     test_date(&r);
