@@ -271,6 +271,13 @@ static ts_err inflate_gz(const ts_file_info *f, int64_t max_bytes, ts_file_data 
     if (!gz)
         TS_FAIL(TS_ERR_IO, "cannot open '%s': %s", f->path, strerror(errno));
     gzbuffer(gz, 1 << 20);
+    /* zlib reads a file without the gzip magic bytes as plain text ("transparent" mode): a .gz of random bytes
+     * would then be parsed as rows. A file named .gz must be gzip. */
+    if (f->size > 0 && gzdirect(gz)) {
+        gzclose(gz);
+        TS_FAIL(TS_ERR_IO, "'%s' is not a gzip file (its name ends in .gz, but it does not start with the gzip "
+                "signature 1f 8b): a corrupt or mislabelled file", f->path);
+    }
     int64_t cap = f->size * 4 + (1 << 20), len = 0;
     char *buf = malloc((size_t)cap);
     ts_err err = TS_OK;
