@@ -194,11 +194,14 @@ static ts_err scan_ranges(const ts_csv_spec *spec, const ts_scan_opts *o, ts_sca
             r->end = d->len;
         ts_csv_layout layout;
         ts_csv_layout_from_header(spec, d->data, d->len, &layout);
+        if (layout.fatal && d->len)
+            TS_FAIL(TS_ERR_DATA, "%s: %s", s->files[r->file].path, layout.problem);
         if (!layout.header_ok && !spec->no_header && d->len && r->begin == 0) {
             s->header_warnings++;
-            fprintf(stderr, "tessera: warning: %s: %s; the file is read in the standard column order and line 1 "
-                            "is treated as a data row\n", s->files[r->file].path, layout.problem);
+            fprintf(stderr, "tessera: warning: %s: %s\n", s->files[r->file].path, layout.problem);
         }
+        if (layout.note[0] && d->len && r->begin == 0)
+            fprintf(stderr, "tessera: warning: %s: %s\n", s->files[r->file].path, layout.note);
         clean_start[k] = ts_table_rows(sink->clean), rej_start[k] = ts_table_rows(sink->rejects);
         if (ts_fault_armed()) /* TESSERA_FAULT's scan-range point: e.g. the file truncated under the scan */
             TS_TRY(ts_fault_point_file("scan-range", s->files[r->file].path));
@@ -207,7 +210,7 @@ static ts_err scan_ranges(const ts_csv_spec *spec, const ts_scan_opts *o, ts_sca
                                              &r->nlines);
         TS_TRY(ts_file_check(&s->files[r->file], d)); /* a file that changed is named, whatever the scan saw */
         TS_TRY(err);
-        s->rows_read += r->nlines - (r->begin == 0 && layout.header_ok && r->nlines > 0);
+        s->rows_read += r->nlines - (r->begin == 0 && layout.skip_line1 && r->nlines > 0);
         if (o && o->batch) {
             s->drop_pages = 1;
             TS_TRY(o->batch(o->arg, sink->clean, clean_start[k], k));

@@ -370,6 +370,8 @@ static ts_err parse_line(parser *ps, char **tok, int n)
 ts_err ts_rules_parse(const char *text, const char *source, ts_rules **out)
 {
     ts_rules *r = calloc(1, sizeof *r);
+    if (r)
+        r->spec.fields = r->fields;
     char *copy = strdup(text);
     if (!r || !copy) {
         free(r), free(copy);

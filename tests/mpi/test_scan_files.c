@@ -367,6 +367,7 @@ int main(int argc, char **argv)
     /* no header, '|': line 1 is data; column names column0, column1; empty strings are NULL */
     snprintf(pattern, sizeof pattern, "%s/nohdr-*.csv", dir);
     free(list), list = NULL;
+    ts_csv_inferred_free(&inf);
     if (CHECK_OK(ts_scan_list_inputs(&ctx, pattern, &list, &nlist)) &&
         CHECK_OK(ts_csv_infer_files(&ctx, list, nlist, NULL, &inf))) {
         CHECK(inf.header == 0 && inf.delim == '|' && strcmp(inf.names[0], "column0") == 0 &&
@@ -389,6 +390,7 @@ int main(int argc, char **argv)
             ts_scan_free(&scan);
         }
     }
+    ts_csv_inferred_free(&inf);
     free(list), free(seen);
     for (int f = 0; f < 6; f++)
         free(files[f].lines);

@@ -11,9 +11,15 @@
 #include "ts_test.h"
 
 #define MAXN 3000
-#define UNTOUCHED 0xEE
+#define UNTOUCHED 0xEEEE /* reasons are 16-bit */
 #define CODE 7
 #define MISSING 9
+
+static void untouch(uint16_t *reason, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        reason[i] = UNTOUCHED;
+}
 
 /* ---- naive references ---------------------------------------------------------------------------------- */
 
@@ -86,7 +92,7 @@ typedef struct batch {
     uint32_t len[MAXN];
     uint32_t sel[MAXN], sel0[MAXN];
     size_t nsel;
-    uint8_t reason[MAXN];
+    uint16_t reason[MAXN];
 } batch;
 
 static batch B;
@@ -106,7 +112,7 @@ static void make_selection(ts_test_rng *r)
             B.sel[k - 1] = B.sel[j], B.sel[j] = t;
         }
     memcpy(B.sel0, B.sel, sizeof B.sel[0] * B.nsel);
-    memset(B.reason, UNTOUCHED, sizeof B.reason);
+    untouch(B.reason, sizeof B.reason / sizeof B.reason[0]);
 }
 
 static void set_field(size_t i, const char *s, size_t len)
@@ -298,7 +304,7 @@ static void test_decimal(ts_test_rng *r)
     B.n = 8;
     for (size_t i = 0; i < B.n; i++)
         set_field(i, s[i], strlen(s[i])), B.sel[i] = (uint32_t)i;
-    memset(B.reason, UNTOUCHED, sizeof B.reason);
+    untouch(B.reason, sizeof B.reason / sizeof B.reason[0]);
     const size_t got = ts_check_decimal(B.ptr, B.len, B.sel, 8, 2, 16, 1, out, B.reason, CODE, MISSING);
     CHECK(got == 2 && B.sel[0] == 4 && B.sel[1] == 5, "positive amounts: kept %zu rows", got);
     CHECK(out[4] == 1 && out[5] == 1523050, "values %" PRId64 " %" PRId64, out[4], out[5]);
@@ -389,14 +395,14 @@ static void test_category(ts_test_rng *r)
     B.n = 6;
     for (size_t i = 0; i < 6; i++)
         set_field(i, s[i], strlen(s[i])), B.sel[i] = (uint32_t)i;
-    memset(B.reason, UNTOUCHED, sizeof B.reason);
+    untouch(B.reason, sizeof B.reason / sizeof B.reason[0]);
     size_t got = ts_check_category(B.ptr, B.len, B.sel, 6, lower, lv, 6, 0, out, B.reason, CODE);
     CHECK(got == 2 && B.sel[0] == 0 && B.sel[1] == 1 && out[0] == 0 && out[1] == 4, "lower-case lookup kept %zu",
           got);
     CHECK(B.reason[2] == CODE && B.reason[4] == CODE && B.reason[5] == CODE, "lower-case rejects");
     for (size_t i = 0; i < 6; i++)
         B.sel[i] = (uint32_t)i;
-    memset(B.reason, UNTOUCHED, sizeof B.reason);
+    untouch(B.reason, sizeof B.reason / sizeof B.reason[0]);
     got = ts_check_category(B.ptr, B.len, B.sel, 6, upper, uv, 10, 1, out, B.reason, CODE);
     CHECK(got == 2 && B.sel[0] == 2 && B.sel[1] == 3 && out[2] == 0 && out[3] == 0, "upper-case lookup kept %zu",
           got);
@@ -407,7 +413,7 @@ static void test_empty_selection(void)
 {
     int64_t out[1];
     uint32_t sel[1] = {0};
-    uint8_t reason[1] = {UNTOUCHED};
+    uint16_t reason[1] = {UNTOUCHED};
     const char *p[1] = {"x"};
     uint32_t l[1] = {1};
     CHECK(ts_check_int64(p, l, sel, 0, out, reason, CODE) == 0 && reason[0] == UNTOUCHED, "empty selection");
@@ -429,7 +435,7 @@ static void test_pattern(void)
     memcpy(big + 100001, "bbbbbbbbbbbbbbb", 16); /* not a NUL after any field: the next bytes are 'b' */
     const char *p[N];
     uint32_t l[N], sel[N];
-    uint8_t reason[N];
+    uint16_t reason[N];
     for (int i = 0; i < 6; i++)
         p[i] = big + 100001 - lens[i], l[i] = lens[i]; /* 'a' runs followed directly by 'b's */
     p[6] = "123-zq", l[6] = 5;                          /* "123-z", cut before the 'q' */
