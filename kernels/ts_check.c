@@ -72,15 +72,9 @@ static void pack_values(const char *const *values, const int64_t *value_len, int
  * buffer once made every longer value miss). */
 static int folded_equal(const char *s, const char *value, uint32_t len, int upper)
 {
-    for (uint32_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (upper && c >= 'a' && c <= 'z')
-            c = (char)(c - 32);
-        else if (!upper && c >= 'A' && c <= 'Z')
-            c = (char)(c + 32);
-        if (c != value[i])
+    for (uint32_t i = 0; i < len; i++)
+        if (ts_fold_char(s[i], upper) != value[i])
             return 0;
-    }
     return 1;
 }
 

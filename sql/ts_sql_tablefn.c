@@ -472,12 +472,19 @@ static ts_err exec_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
     csv_source *src = p->source;
     ts_csv_inferred inf; /* a private copy: pruned fields become SKIP */
     TS_TRY(ts_csv_inferred_copy(&inf, &src->inf));
+    int nneeded = 0;
     for (int f = 0; f < inf.spec.nfields; f++) {
         int needed = 0;
         for (int c = 0; c < p->ncols && !needed; c++)
             needed = !strcmp(p->source_names[c], inf.names[f]);
         if (!needed)
             inf.spec.fields[f].kind = TS_RULE_SKIP;
+        nneeded += needed;
+    }
+    if (nneeded > TS_MAX_COLS - 1) { /* the scan's table also holds __line */
+        ts_csv_inferred_free(&inf);
+        TS_FAIL(TS_ERR_USAGE, "read_csv('%s'): the query reads %d of its %d columns, but a table holds at most %d; "
+                "select the columns you need", p->path, nneeded, src->inf.ncols, TS_MAX_COLS - 1);
     }
     ts_scan scan;
     ts_err err = ts_scan_csv_files(x->ctx, src->files, src->nfiles, &inf.spec, &scan);
