@@ -318,10 +318,9 @@ static int pred_like(spred *p, ts_sv s, const ts_xnode *n, int k)
 static int pred_regex(spred *p, ts_sv s, const ts_xnode *n, int k)
 {
     (void)n, (void)k;
-    /* matched in place (REG_STARTEND bounds the text): no copy, and a NUL byte inside a value is a character,
-     * not the end of the text (a NUL-terminated copy made "ab\0x" match '^ab$') */
-    regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)s.n};
-    return regexec(&p->re, s.n ? s.p : "", 1, &m, REG_STARTEND) == 0;
+    /* matched in place: no copy, and a NUL byte inside a value is a character, not the end of the text (a
+     * NUL-terminated copy made "ab\0x" match '^ab$') */
+    return ts_regex_match(&p->re, s.p, (size_t)s.n);
 }
 
 static int pred_starts(spred *p, ts_sv s, const ts_xnode *n, int k)

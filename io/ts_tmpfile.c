@@ -168,7 +168,7 @@ ts_err ts_tmpfile_check_live(const char *path)
 static int remove_if_dead(const char *dir, const char *name, void *arg)
 {
     (void)arg;
-    char p[2 * PATH_MAX], tmp[2 * PATH_MAX];
+    char p[2 * PATH_MAX], tmp[2 * PATH_MAX + sizeof OWNER_SUFFIX];
     snprintf(p, sizeof p, "%s/%s", dir, name);
     if (ends_with(name, OWNER_SUFFIX)) {
         snprintf(tmp, sizeof tmp, "%.*s", (int)(strlen(p) - strlen(OWNER_SUFFIX)), p);

@@ -5,6 +5,7 @@
 
 #include "ts_date.h"
 #include "ts_parse.h"
+#include "ts_regex.h"
 
 /* Shared loop shape: run `ok` on each selected row; keep it or record the reason. */
 #define FILTER_SELECTION(ok_expr, code_expr)                                                                  \
@@ -126,17 +127,10 @@ size_t ts_check_range(const int64_t *v, uint32_t *sel, size_t n, int has_lo, int
     FILTER_SELECTION(in_range(v[i], has_lo, lo, lo_open, has_hi, hi, hi_open), code);
 }
 
-/* The field is matched in place, whatever its length: REG_STARTEND bounds the text by rm_so/rm_eo instead of a
- * terminating NUL, so no copy (an earlier copy into a 1 KiB buffer made every longer value fail), no allocation,
- * and a NUL byte in the field is an ordinary character rather than the end of the text. */
-#ifndef REG_STARTEND
-#error "ts_check_pattern needs regexec's REG_STARTEND (glibc, musl, the BSDs and macOS have it)"
-#endif
-static int matches(const regex_t *re, const char *s, uint32_t len)
-{
-    regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
-    return regexec(re, s, 1, &m, REG_STARTEND) == 0;
-}
+/* The field is matched in place, whatever its length (ts_regex_match: REG_STARTEND bounds the text), so no copy
+ * (an earlier copy into a 1 KiB buffer made every longer value fail), no allocation, and a NUL byte in the field
+ * is an ordinary character rather than the end of the text. */
+static int matches(const regex_t *re, const char *s, uint32_t len) { return ts_regex_match(re, s, len) == 1; }
 
 size_t ts_check_pattern(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, const regex_t *re,
                         uint16_t *reason, uint16_t code)

@@ -2,7 +2,19 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#ifndef REG_STARTEND
+#error "ts_regex_match needs regexec's REG_STARTEND (glibc, musl, the BSDs and macOS have it)"
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define TS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TS_ASAN 1
+#endif
+#endif
 
 #define MAX_DEPTH 256 /* deeper nesting is refused too (regcomp recurses on it) */
 
@@ -150,4 +162,24 @@ int ts_regex_check_size(const char *p, char *why, size_t cap)
     for (int d = depth; d >= 0; d--)
         total += st[d].total + st[d].cur;
     return too_big(total, why, cap) ? -1 : 0;
+}
+
+int ts_regex_match(const regex_t *re, const char *s, size_t n)
+{
+#ifdef TS_ASAN
+    char small[4096], *copy = n < sizeof small ? small : malloc(n + 1);
+    if (!copy)
+        return -1;
+    if (n)
+        memcpy(copy, s, n);
+    copy[n] = '\0';
+    s = copy;
+#endif
+    regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)n};
+    const int hit = regexec(re, n ? s : "", 1, &m, REG_STARTEND) == 0;
+#ifdef TS_ASAN
+    if (copy != small)
+        free(copy);
+#endif
+    return hit;
 }

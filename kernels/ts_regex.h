@@ -13,6 +13,7 @@
 #ifndef TS_REGEX_H
 #define TS_REGEX_H
 
+#include <regex.h>
 #include <stddef.h>
 
 #define TS_REGEX_MAX_SIZE 2000  /* expanded size of a whole pattern */
@@ -22,5 +23,11 @@
  * exceeds 1000", "its repetitions expand to more than 2000 elements"). A pattern that is not valid ERE passes
  * (regcomp reports it). */
 int ts_regex_check_size(const char *pattern, char *why, size_t cap);
+
+/* regexec of the bytes s[0..n), which need not be NUL-terminated and may hold NUL bytes (ordinary characters):
+ * REG_STARTEND bounds the text, so values of any length are matched in place, without a copy. 1 on a match, 0
+ * otherwise (-1: out of memory, in sanitizer builds only). In builds with AddressSanitizer the value is copied
+ * and terminated first: its regexec interceptor reads the text up to a NUL whatever REG_STARTEND says. */
+int ts_regex_match(const regex_t *re, const char *s, size_t n);
 
 #endif
