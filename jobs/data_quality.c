@@ -36,6 +36,7 @@ typedef struct dq_state {
     int nf;                      /* fields of the rules */
     int orig_nullable[MAXC];
     ts_csv_spec typed, raw;      /* lenient specs: every column nullable + fail=null / every column raw text */
+    ts_csv_field typed_fields[MAXC], raw_fields[MAXC]; /* their fields (copies of the rules' fields) */
     dq_test tests[DQ_TEST_MAX];
     int ntests;
     char tests_source[256];
@@ -105,6 +106,9 @@ static void build_specs(dq_state *s)
 {
     s->typed = s->rules->spec;
     s->raw = s->rules->spec;
+    memcpy(s->typed_fields, s->rules->spec.fields, sizeof *s->typed_fields * (size_t)s->nf);
+    memcpy(s->raw_fields, s->rules->spec.fields, sizeof *s->raw_fields * (size_t)s->nf);
+    s->typed.fields = s->typed_fields, s->raw.fields = s->raw_fields;
     s->typed.hash_rows = s->raw.hash_rows = 0;
     for (int f = 0; f < s->nf; f++) {
         ts_csv_field *t = &s->typed.fields[f], *r = &s->raw.fields[f];

@@ -141,8 +141,10 @@ static ts_err load_snapshot(const char *dir, ts_table *snap)
                                          {"country_code", TS_REF_STRING}, {"opened_date", TS_REF_STRING}};
     char path[4200];
     snprintf(path, sizeof path, "%s/customers.csv", dir);
-    if (access(path, R_OK) != 0)
+    if (access(path, R_OK) != 0 && errno == ENOENT)
         TS_FAIL(TS_ERR_IO, "data directory '%s' lacks customers.csv (generate a snapshot with tessera-gen)", dir);
+    if (access(path, R_OK) != 0) /* there, but not readable: say why */
+        TS_FAIL(TS_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
     ts_table *csv;
     TS_TRY(ts_read_csv_table(path, cols, 6, &csv));
     const int64_t n = ts_table_rows(csv);

@@ -655,7 +655,7 @@ static ts_err build_rejects(star_state *s, ts_table **out)
     TS_TRY(ts_column_reserve(line, n, 0));
     TS_TRY(ts_column_reserve(why, n, 0));
     for (int64_t i = 0; i < n; i++) {
-        const char *base = s->scan.files[ts_pos_file(pos[i])].base;
+        const char *base = ts_file_base(&s->scan.files[ts_pos_file(pos[i])]);
         TS_TRY(ts_column_append_string(file, base, (int64_t)strlen(base)));
         TS_COL(line, int64_t)[i] = ts_pos_line(pos[i]);
         TS_COL(why, int32_t)[i] = rw[i];

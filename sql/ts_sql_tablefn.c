@@ -143,6 +143,23 @@ static int find_column(const ts_table *t, const char *name)
 
 /* ---- read_csv ------------------------------------------------------------------------------------------------- */
 
+/* A one-byte option value (or its escape spelling, e.g. '\t'); the scan splits on one byte, so a longer value is
+ * refused rather than cut to its first byte. */
+static ts_err one_byte(ts_sql_binder *b, const ts_sql_arg *a, const char *v, const char *escape, char escaped,
+                       char *out)
+{
+    if (escape && !strcmp(v, escape)) {
+        *out = escaped;
+        return TS_OK;
+    }
+    if (strlen(v) != 1 || v[0] == '\n' || v[0] == '\r')
+        return ts_sql_error_at(b->src, a->value->pos, TS_ERR_USAGE, "read_csv: %s='%s' must be exactly one "
+                               "character other than a line break (a multi-character %s is not supported)",
+                               a->name, v, a->name);
+    *out = v[0];
+    return TS_OK;
+}
+
 static ts_err csv_options(ts_sql_binder *b, const ts_sql_from *f, ts_csv_infer_opts *o)
 {
     static const char *const KNOWN[] = {"header", "delim", "sep", "columns", "types", "dtypes", "sample_size",
@@ -159,12 +176,12 @@ static ts_err csv_options(ts_sql_binder *b, const ts_sql_from *f, ts_csv_infer_o
     if ((a = named(f, "delim")) || (a = named(f, "sep"))) {
         const char *d = NULL;
         TS_TRY(string_arg(b, a->value, "delim", &d));
-        o->delim = !strcmp(d, "\\t") ? '\t' : d[0];
+        TS_TRY(one_byte(b, a, d, "\\t", '\t', &o->delim));
     }
     if ((a = named(f, "quote"))) {
         const char *q = NULL;
         TS_TRY(string_arg(b, a->value, "quote", &q));
-        o->quote = q[0];
+        TS_TRY(one_byte(b, a, q, NULL, 0, &o->quote));
     }
     if ((a = named(f, "sample_size"))) {
         TS_TRY(int_arg(b, a->value, "sample_size", &v));
@@ -223,6 +240,7 @@ typedef struct rules_source {
 } rules_source;
 
 static void free_rules(void *r) { ts_rules_free(r); }
+static void free_inferred(void *inf) { ts_csv_inferred_free(inf); }
 
 static ts_err bind_rules_csv(ts_sql_binder *b, const ts_sql_from *f, const char *pattern, const char *rules_path,
                              ts_sql_plan **out)
@@ -245,11 +263,8 @@ static ts_err bind_rules_csv(ts_sql_binder *b, const ts_sql_from *f, const char 
     if ((err = ts_scan_list_inputs(b->ctx, pattern, &files, &n)))
         return ts_sql_error_at(b->src, f->pos, err, "read_csv: %s", ts_error_headline());
     src->files = ts_sql_alloc(b->script, sizeof *files * (size_t)n);
-    if (src->files) {
+    if (src->files)
         memcpy(src->files, files, sizeof *files * (size_t)n);
-        for (int i = 0; i < n; i++)
-            src->files[i].base = src->files[i].path + (files[i].base - files[i].path);
-    }
     free(files);
     if (!src->files)
         return NOMEM(b, f->pos);
@@ -363,18 +378,17 @@ static ts_err bind_csv(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out
     if (err)
         return ts_sql_error_at(b->src, pe->pos, err, "read_csv: %s", ts_error_headline());
     err = ts_csv_infer_files(b->ctx, files, n, &opts, &src->inf);
+    if (!err && (err = ts_sql_exec_defer(b->exec, free_inferred, &src->inf)))
+        err = NOMEM(b, f->pos); /* the defer freed it */
     if (!err && !(src->files = ts_sql_alloc(b->script, sizeof *files * (size_t)n)))
         err = NOMEM(b, f->pos);
     if (!err) {
         memcpy(src->files, files, sizeof *files * (size_t)n);
-        for (int i = 0; i < n; i++) /* base points into path: re-point it into the copy */
-            src->files[i].base = src->files[i].path + (files[i].base - files[i].path);
         src->nfiles = n;
     }
     free(files);
     if (err)
         return ts_sql_error_at(b->src, pe->pos, err, "read_csv: %s", ts_error_headline());
-    ts_csv_inferred_rebind(&src->inf);
     ts_sql_plan *p = ts_sql_plan_new(b, TS_P_CSV, f->pos, src->inf.ncols);
     if (!p || !(p->source_names = ts_sql_alloc(b->script, sizeof(char *) * (size_t)src->inf.ncols)))
         return NOMEM(b, f->pos);
@@ -413,7 +427,7 @@ static ts_err rejects_table(const csv_source *src, const ts_csv_inferred *inf, c
     TS_TRY(ts_column_reserve(line, pos->len, 0));
     for (int64_t i = 0; i < pos->len; i++) {
         const int64_t p = TS_COL(pos, int64_t)[i];
-        const char *base = src->files[ts_pos_file(p)].base, *why = ts_csv_inferred_reason(inf, TS_COL(code, int32_t)[i]);
+        const char *base = ts_file_base(&src->files[ts_pos_file(p)]), *why = ts_csv_inferred_reason(inf, TS_COL(code, int32_t)[i]);
         TS_TRY(ts_column_append_string(file, base, (int64_t)strlen(base)));
         TS_TRY(ts_column_append_string(reason, why, (int64_t)strlen(why)));
         TS_COL(line, int64_t)[i] = ts_pos_line(p);
@@ -464,23 +478,35 @@ static ts_err csv_rejects(ts_sql_exec *x, ts_sql_plan *p, const ts_csv_inferred 
 static ts_err exec_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     csv_source *src = p->source;
-    ts_csv_inferred inf = src->inf; /* a private copy: pruned fields become SKIP */
-    ts_csv_inferred_rebind(&inf);
+    ts_csv_inferred inf; /* a private copy: pruned fields become SKIP */
+    TS_TRY(ts_csv_inferred_copy(&inf, &src->inf));
+    int nneeded = 0;
     for (int f = 0; f < inf.spec.nfields; f++) {
         int needed = 0;
         for (int c = 0; c < p->ncols && !needed; c++)
             needed = !strcmp(p->source_names[c], inf.names[f]);
         if (!needed)
             inf.spec.fields[f].kind = TS_RULE_SKIP;
+        nneeded += needed;
+    }
+    if (nneeded > TS_MAX_COLS - 1) { /* the scan's table also holds __line */
+        ts_csv_inferred_free(&inf);
+        TS_FAIL(TS_ERR_USAGE, "read_csv('%s'): the query reads %d of its %d columns, but a table holds at most %d; "
+                "select the columns you need", p->path, nneeded, src->inf.ncols, TS_MAX_COLS - 1);
     }
     ts_scan scan;
-    TS_TRY(ts_scan_csv_files(x->ctx, src->files, src->nfiles, &inf.spec, &scan));
+    ts_err err = ts_scan_csv_files(x->ctx, src->files, src->nfiles, &inf.spec, &scan);
+    if (err) {
+        ts_csv_inferred_free(&inf);
+        return err;
+    }
     int64_t counts[2] = {scan.rows_read, ts_table_rows(scan.rejects)};
-    ts_err err = ts_mpi_status(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, x->ctx->comm),
-                               "MPI_Allreduce", __FILE__, __LINE__, __func__);
+    err = ts_mpi_status(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, x->ctx->comm),
+                        "MPI_Allreduce", __FILE__, __LINE__, __func__);
     p->rows_rejected = counts[1];
     if (!err && counts[1])
         err = csv_rejects(x, p, &inf, &scan, counts[0]);
+    ts_csv_inferred_free(&inf);
     if (err) {
         ts_scan_free(&scan);
         return err;

@@ -37,8 +37,9 @@ static const char *RUN_OPTIONS =
     "\n"
     "Environment: TS_EXCHANGE=p2p forces point-to-point exchanges (default: MPI_Alltoallv when counts fit).\n"
     "  TESSERA_FAULT=RANK:POINT:KIND[:N]  fault injection for testing failures: RANK a number or *, POINT a\n"
-    "                 stage name (see --explain) or h5-write (before each table written), KIND error | oom |\n"
-    "                 crash | kill | hang, at the N-th time the point is reached (default 1)\n"
+    "                 stage name (see --explain), h5-write (before each table written) or scan-range (before\n"
+    "                 each input byte range is read), KIND error | oom | crash | kill | hang | truncate (cut\n"
+    "                 the file being read to half), at the N-th time the point is reached (default 1)\n"
     "  TESSERA_PARTITIONS=N  run bank-analytics in N spill partitions whatever the memory limit (testing)\n"
     "Exit codes: 0 ok (rejected rows are reported, not fatal), 2 usage, 3 I/O, 4 bad input, 5 memory, 6 MPI.\n";
 
