@@ -446,7 +446,11 @@ static ts_err finish_rows(ts_ctx *ctx, const dq_source *src, dq_test *t, ts_tabl
 static ts_err failed_rows(ts_ctx *ctx, const dq_source *src, dq_test *t, const int64_t *idx, int64_t n)
 {
     ts_table *mine = NULL;
-    TS_TRY(ts_ctx_check(ctx, row_table(src, t, idx, n < t->store ? n : t->store, &mine)));
+    const ts_err err = ts_ctx_check(ctx, row_table(src, t, idx, n < t->store ? n : t->store, &mine));
+    if (err) {
+        ts_table_free(mine);
+        return err;
+    }
     return finish_rows(ctx, src, t, mine);
 }
 

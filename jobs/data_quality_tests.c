@@ -433,7 +433,6 @@ static int find_col(const dq_source *src, const char *name)
     do {                                                                                                          \
         char why_[768];                                                                                           \
         snprintf(why_, sizeof why_, __VA_ARGS__);                                                                 \
-        why_[sizeof why_ - 1] = 0;                                                                 \
         TS_FAIL(TS_ERR_USAGE, "%s:%d: test '%s': %s", (suite)->origin, (t)->line, (t)->name, why_);              \
     } while (0)
 

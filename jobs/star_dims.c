@@ -637,6 +637,10 @@ ts_err star_version_keys(ts_ctx *ctx, star_state *s, ts_table **rows)
         const ts_err err = ts_exchange_rows_move(ctx, &s->version_lookup, dest);
         free(dest);
         TS_TRY(err);
+        if (ctx->rank != 0) { /* the broadcast gives the other ranks a new table */
+            ts_table_free(s->version_lookup);
+            s->version_lookup = NULL;
+        }
         TS_TRY(ts_broadcast_table(ctx, &s->version_lookup, 0));
     } else {
         ts_table **sides[] = {&s->version_lookup, rows};

@@ -129,8 +129,8 @@ check "clean data == reference" REF "$TMP/clean" "$BUILTIN" "$TMP/clean.h5"
 
 # more than 64 tests (issue 10: an undocumented limit of 64)
 for i in $(seq 1 100); do echo "expression e$i amount > $i severity=warn"; done >"$TMP/hundred.tests"
-check "100 tests run (exit 0, 2 ranks)" expect_rc 0 dq 2 "$TMP/data" "$TMP/h.h5" --tests "$TMP/hundred.tests"
-check "100 tests == reference" REF "$TMP/data" "$TMP/hundred.tests" "$TMP/h.h5"
+check "100 tests run (exit 0, 2 ranks)" expect_rc 0 dq 2 "$TMP/clean" "$TMP/h.h5" --tests "$TMP/hundred.tests"
+check "100 tests == reference" REF "$TMP/clean" "$TMP/hundred.tests" "$TMP/h.h5"
 
 # usage errors, found before the data is read: exit 2, the message names the problem, no output
 bad() {  # bad RANKS NAME PATTERN TEST-LINE...: a tests file of these lines is refused on each of RANKS
