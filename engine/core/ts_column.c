@@ -200,7 +200,7 @@ ts_err ts_column_append_rows_or_null(ts_column *dst, const ts_column *src, const
     return err;
 }
 
-ts_err ts_column_set_null(ts_column *c, int64_t i)
+ts_err ts_column_make_nullable(ts_column *c)
 {
     if (!c->valid) {
         const size_t bytes = ((size_t)(c->cap + 63) / 64 + 1) * 8;
@@ -209,6 +209,12 @@ ts_err ts_column_set_null(ts_column *c, int64_t i)
         memset(p, 0xff, bytes);
         c->valid = p;
     }
+    return TS_OK;
+}
+
+ts_err ts_column_set_null(ts_column *c, int64_t i)
+{
+    TS_TRY(ts_column_make_nullable(c));
     c->valid[i >> 6] &= ~(UINT64_C(1) << (i & 63));
     return TS_OK;
 }

@@ -97,6 +97,9 @@ ts_err ts_column_append_rows_or_null(ts_column *dst, const ts_column *src, const
 ts_err ts_column_append_nulls(ts_column *c, int64_t n);
 /* Sets row i to null, allocating the bitmap (all valid) on first use. */
 ts_err ts_column_set_null(ts_column *c, int64_t i);
+/* Gives c a validity bitmap (every row valid) if it has none, so writers declare the column nullable (the HDF5
+ * writer adds "<name>.valid") whatever its values: a job's output schema then never depends on its data. */
+ts_err ts_column_make_nullable(ts_column *c);
 
 #define TS_COL(c, T) ((T *)(c)->data)
 
