@@ -379,7 +379,9 @@ static ts_err infer_lines(const lines *l, const ts_csv_infer_opts *o, char quote
     if (nf > TS_MAX_COLS - 1)
         TS_FAIL(TS_ERR_DATA, "line 1 has %d fields: read_csv reads at most %d columns", nf, TS_MAX_COLS - 1);
     if (o->columns_all) {
-        if (nf != o->ncolumns)
+        /* dbgen's .tbl lines end with the delimiter: one empty field more than the columns, ignored (DuckDB) */
+        out->trailing_field = nf == o->ncolumns + 1 && len[nf - 1] == 0;
+        if (nf != o->ncolumns && !out->trailing_field)
             TS_FAIL(TS_ERR_DATA, "read_csv columns lists %d columns but line 1 has %d fields", o->ncolumns, nf);
         TS_TRY(set_all_columns(out, o));
         out->header = o->header >= 0 ? o->header : header_for_types(out, ptr, len);
@@ -432,6 +434,12 @@ ts_err ts_csv_infer(const char *data, int64_t len, const ts_csv_infer_opts *opts
     TS_TRY(err);
     ts_csv_spec *sp = &out->spec;
     sp->nfields = out->ncols;
+    if (out->trailing_field) { /* a field counted but never read or kept */
+        ts_csv_field *f = &sp->fields[sp->nfields++];
+        memset(f, 0, sizeof *f);
+        f->kind = TS_RULE_SKIP, f->name = out->names[out->ncols], f->nullable = 1, f->reason_missing = -1;
+        f->check_rank = out->ncols;
+    }
     sp->reason_malformed = 0;
     sp->delim = out->delim, sp->quote = o->quote;
     sp->no_header = !out->header, sp->header_by_position = out->header;
@@ -441,7 +449,7 @@ ts_err ts_csv_infer(const char *data, int64_t len, const ts_csv_infer_opts *opts
 
 void ts_csv_inferred_rebind(ts_csv_inferred *inf)
 {
-    for (int i = 0; i < inf->ncols; i++) {
+    for (int i = 0; i < inf->spec.nfields; i++) {
         inf->spec.fields[i].name = inf->names[i];
         inf->spec.fields[i].accepted = NULL, inf->spec.fields[i].pattern = NULL;
     }

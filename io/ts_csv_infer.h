@@ -56,7 +56,8 @@ typedef struct ts_csv_infer_opts {
     const ts_csv_column_type *columns; /* type overrides by name (borrowed for the call) */
     int ncolumns;
     int columns_all;                   /* 1: columns lists every column in file order, naming them (DuckDB's
-                                          columns=): no type is inferred; with header -1, line 1 is a header
+                                          columns=; line 1 may have one more field when it is empty: a
+                                          trailing delimiter): no type is inferred; with header -1, line 1 is a header
                                           when every listed type is VARCHAR or a value of line 1 does not fit its
                                           listed type (DuckDB's rule) */
 } ts_csv_infer_opts;
@@ -68,6 +69,8 @@ typedef struct ts_csv_inferred {
     int scales[TS_MAX_COLS];           /* DECIMAL */
     char delim;                        /* the delimiter used */
     int header;                        /* 1 when line 1 is a header */
+    int trailing_field;                /* columns_all and line 1 has one more field, empty (a trailing delimiter,
+                                          as in dbgen's .tbl files): the spec has a last SKIP field for it */
     int64_t sampled_rows;              /* data rows the types were inferred from */
     ts_csv_spec spec;                  /* for ts_scan_csv_files: fields[i].name points into names[i], so after
                                           copying the struct call ts_csv_inferred_rebind on the copy */

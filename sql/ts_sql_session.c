@@ -2,6 +2,7 @@
  * created tables to HDF5. */
 #include "ts_sql.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +10,7 @@
 
 #include "ts_exchange.h"
 #include "ts_h5.h"
+#include "ts_mem.h"
 #include "ts_sql_bind.h"
 #include "ts_sql_catalog.h"
 #include "ts_sql_exec.h"
@@ -181,7 +183,10 @@ static ts_err print_result(stmt_run *r, ts_table *t)
         output_names(r->plan, 0, names);
         for (int c = 0; c < r->plan->ncols; c++)
             ptr[c] = names[c];
-        ts_sql_print_table(r->s->opt.out, t, ptr, r->s->opt.max_print_rows);
+        if (r->s->opt.csv)
+            ts_sql_print_csv(r->s->opt.out, t, ptr);
+        else
+            ts_sql_print_table(r->s->opt.out, t, ptr, r->s->opt.max_print_rows);
         fflush(r->s->opt.out);
     }
     ts_table_free(t);
@@ -313,11 +318,24 @@ static const char *stmt_label(const ts_sql_stmt *st)
     }
 }
 
+/* Starts a new high-water mark of the resident set (Linux: writing 5 to clear_refs), so VmHWM after a statement is
+ * that statement's peak. Best effort: without it the peak is the process's. */
+static void reset_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
 /* Runs one statement; with result != NULL a query's result is gathered there instead of printed. */
 static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_stmt *st, ts_table **result)
 {
     stmt_run r;
     run_init(&r, s, script);
+    if (s->opt.timing)
+        reset_peak_rss();
     const double t0 = ts_now();
     ts_err err = TS_OK;
     switch (st->kind) {
@@ -343,8 +361,16 @@ static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_st
     ts_sql_exec_release(&r.x);
     err = ts_ctx_check(s->ctx, err);
     s->stmt_no++;
-    if (!err && s->opt.timing && is_root(s))
-        fprintf(stderr, "stmt %d %s %.6f\n", s->stmt_no, stmt_label(st), ts_now() - t0);
+    if (!err && s->opt.timing) {
+        const double seconds = ts_now() - t0;
+        int64_t peak[2] = {ts_peak_rss_bytes(), 0};
+        peak[1] = -peak[0];
+        err = ts_mpi_status(MPI_Allreduce(MPI_IN_PLACE, peak, 2, MPI_INT64_T, MPI_MAX, s->ctx->comm),
+                            "MPI_Allreduce", __FILE__, __LINE__, __func__);
+        if (!err && is_root(s))
+            fprintf(stderr, "stmt %d %s %.6f\nmem %d %s %" PRId64 " %" PRId64 "\n", s->stmt_no, stmt_label(st),
+                    seconds, s->stmt_no, stmt_label(st), peak[0], -peak[1]);
+    }
     if (!err && s->opt.profile && is_root(s) && r.plan && st->kind != TS_SQL_S_EXPLAIN) {
         fprintf(s->opt.out, "-- %s: %.3f s\n", stmt_label(st), ts_now() - t0);
     }
