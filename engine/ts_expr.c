@@ -14,7 +14,8 @@ static const char *const OP_NAMES[TS_X_OP_COUNT] = {
     "decimal", "%", "//", "unary -", "||", "CASE", "IN", "LIKE", "ILIKE", "CAST", "nullif", "greatest", "least",
     "date_trunc", "date_part", "strftime", "strptime", "upper", "lower", "trim", "ltrim", "rtrim", "length",
     "substr", "replace", "concat", "regexp_matches", "starts_with", "contains", "left", "right", "reverse", "abs",
-    "round", "floor", "ceil", "pow", "sqrt", "ln", "log10", "exp", "sign"};
+    "round", "floor", "ceil", "pow", "sqrt", "ln", "log10", "exp", "sign", "position", "IS DISTINCT FROM",
+    "IS NOT DISTINCT FROM"};
 
 /* Argument counts: minimum and maximum (-1: no maximum). */
 static const signed char ARITY[TS_X_OP_COUNT][2] = {
@@ -32,7 +33,7 @@ static const signed char ARITY[TS_X_OP_COUNT][2] = {
     [TS_X_STARTS_WITH] = {2, 2}, [TS_X_CONTAINS] = {2, 2}, [TS_X_LEFT] = {2, 2}, [TS_X_RIGHT] = {2, 2},
     [TS_X_REVERSE] = {1, 1}, [TS_X_ABS] = {1, 1}, [TS_X_ROUND] = {1, 2}, [TS_X_FLOOR] = {1, 1}, [TS_X_CEIL] = {1, 1},
     [TS_X_POW] = {2, 2}, [TS_X_SQRT] = {1, 1}, [TS_X_LN] = {1, 1}, [TS_X_LOG10] = {1, 1}, [TS_X_EXP] = {1, 1},
-    [TS_X_SIGN] = {1, 1}};
+    [TS_X_SIGN] = {1, 1}, [TS_X_STRPOS] = {2, 2}, [TS_X_DISTINCT_FROM] = {2, 2}, [TS_X_NOT_DISTINCT_FROM] = {2, 2}};
 
 const int64_t ts_xpow10[19] = {1,
                                10,
@@ -497,7 +498,7 @@ static ts_err bind_family(ts_xnode *n)
 {
     switch (n->op) {
     case TS_X_EQ: case TS_X_NE: case TS_X_LT: case TS_X_LE: case TS_X_GT: case TS_X_GE: case TS_X_IN:
-    case TS_X_NULLIF: case TS_X_GREATEST: case TS_X_LEAST:
+    case TS_X_NULLIF: case TS_X_GREATEST: case TS_X_LEAST: case TS_X_DISTINCT_FROM: case TS_X_NOT_DISTINCT_FROM:
         return ts_xbind_compare(n);
     case TS_X_AND: case TS_X_OR: case TS_X_NOT: case TS_X_IS_NULL: case TS_X_CASE: case TS_X_COALESCE:
         return ts_xbind_logic(n);

@@ -102,6 +102,10 @@ typedef enum {
     TS_X_FLOOR, TS_X_CEIL, /* DECIMAL -> DECIMAL of scale 0 */
     TS_X_POW, TS_X_SQRT, TS_X_LN, TS_X_LOG10, TS_X_EXP, /* FLOAT64 */
     TS_X_SIGN,        /* INT64 -1, 0, 1 */
+    TS_X_STRPOS,      /* (s, needle) -> INT64: 1-based code point position of the first occurrence, 0 if none
+                         (an empty needle is at 1): SQL's position(needle IN s), strpos, instr */
+    TS_X_DISTINCT_FROM,     /* a IS DISTINCT FROM b: never NULL; NULL equals NULL and differs from any value */
+    TS_X_NOT_DISTINCT_FROM, /* a IS NOT DISTINCT FROM b */
     TS_X_OP_COUNT
 } ts_expr_op;
 

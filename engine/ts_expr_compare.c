@@ -240,6 +240,22 @@ static ts_err eval_compare(ts_xnode *n, int64_t start, int m, const uint8_t *act
     return TS_OK;
 }
 
+/* IS [NOT] DISTINCT FROM: = and <> where NULL is a value like any other (never a NULL result). */
+static ts_err eval_distinct(ts_xnode *n, int64_t start, int m, const uint8_t *active)
+{
+    (void)start, (void)active;
+    int8_t *sign = (int8_t *)n->mask;
+    const ts_xnode *a = n->args[0], *b = n->args[1];
+    cmp_signs(n->aux, a, b, m, sign);
+    const int64_t differ = n->op == TS_X_DISTINCT_FROM;
+    for (int k = 0; k < m; k++) {
+        const int both = a->valid[k] & b->valid[k], none = !a->valid[k] & !b->valid[k];
+        n->v.i[k] = both ? (sign[k] != 0) == differ : none ? !differ : differ;
+        n->valid[k] = 1;
+    }
+    return TS_OK;
+}
+
 /* ---- NULLIF, greatest, least ------------------------------------------------------------------------------- */
 
 static ts_err eval_nullif(ts_xnode *n, int64_t start, int m, const uint8_t *active)
@@ -597,6 +613,8 @@ ts_err ts_xbind_compare(ts_xnode *n)
         if (n->op == TS_X_NULLIF) {
             const ts_xnode *a = n->args[0];
             n->type = a->type, n->scale = a->scale, n->dict = a->dict, n->eval = eval_nullif;
+        } else if (n->op == TS_X_DISTINCT_FROM || n->op == TS_X_NOT_DISTINCT_FROM) {
+            n->type = TS_XT_BOOL, n->eval = eval_distinct;
         } else {
             n->type = TS_XT_BOOL, n->eval = eval_compare;
         }

@@ -39,7 +39,8 @@ typedef struct ts_sql_type {
 
 typedef enum {
     TS_SQL_E_COLUMN,       /* [table.]name                       table (may be NULL), name */
-    TS_SQL_E_STAR,         /* * or table.* (select lists)        table (may be NULL) */
+    TS_SQL_E_STAR,         /* * or table.* (select lists)        table (may be NULL); EXCLUDE (names) and
+                              REPLACE (expr AS name, ...) in star_exclude / star_replace */
     TS_SQL_E_INT,          /* integer literal that fits int64   ival */
     TS_SQL_E_FLOAT,        /* literal with '.' or exponent      fval; sval = the literal's text */
     TS_SQL_E_STRING,       /* 'text' ('' is a quote)            sval (NUL-terminated), slen */
@@ -60,6 +61,9 @@ typedef enum {
                               DATE 'yyyy-mm-dd' (a CAST of the string) */
     TS_SQL_E_FUNC          /* name(args)  name lower-cased; count(*) has star = 1 and nargs = 0;
                               EXTRACT(part FROM e) is func "extract" with args ('part' as a STRING, e);
+                              SQL's special forms become plain calls: SUBSTRING(s FROM a FOR b) substring(s, a, b),
+                              POSITION(x IN s) position(s, x), TRIM([BOTH|LEADING|TRAILING] [c] FROM s) trim /
+                              ltrim / rtrim(s[, c]);
                               distinct (agg(DISTINCT x)), filter (FILTER (WHERE ...)), over (window) */
 } ts_sql_expr_kind;
 
@@ -69,7 +73,8 @@ typedef enum {
     TS_SQL_OP_CONCAT, /* || */
     TS_SQL_OP_EQ, TS_SQL_OP_NE, TS_SQL_OP_LT, TS_SQL_OP_LE, TS_SQL_OP_GT, TS_SQL_OP_GE,
     TS_SQL_OP_AND, TS_SQL_OP_OR,
-    TS_SQL_OP_NEG, TS_SQL_OP_NOT
+    TS_SQL_OP_NEG, TS_SQL_OP_NOT,
+    TS_SQL_OP_DISTINCT, TS_SQL_OP_NOT_DISTINCT /* a IS [NOT] DISTINCT FROM b */
 } ts_sql_op;
 
 typedef struct ts_sql_order {
@@ -110,6 +115,11 @@ struct ts_sql_expr {
     ts_sql_expr *filter;              /* FUNC: FILTER (WHERE ...) or NULL */
     ts_sql_window *over;              /* FUNC: OVER (...) or NULL */
     struct ts_sql_plan *subplan;      /* set by the binder: the plan of a scalar subquery */
+    char **star_exclude;              /* STAR: * EXCLUDE (a, b): names left out */
+    int nstar_exclude;
+    char **star_replace_names;        /* STAR: * REPLACE (e AS a): column a computed by star_replace[i] */
+    ts_sql_expr **star_replace;
+    int nstar_replace;
 };
 
 /* ---- FROM items ----------------------------------------------------------------------------------------- */
@@ -183,8 +193,8 @@ typedef struct ts_sql_cte {
     ts_sql_query *query;
 } ts_sql_cte;
 
-typedef enum { TS_SQL_SET_NONE, TS_SQL_SET_UNION, TS_SQL_SET_UNION_ALL, TS_SQL_SET_EXCEPT, TS_SQL_SET_INTERSECT }
-    ts_sql_setop;
+typedef enum { TS_SQL_SET_NONE, TS_SQL_SET_UNION, TS_SQL_SET_UNION_ALL, TS_SQL_SET_EXCEPT, TS_SQL_SET_INTERSECT,
+               TS_SQL_SET_EXCEPT_ALL, TS_SQL_SET_INTERSECT_ALL } ts_sql_setop;
 
 /* WITH ctes  body  ORDER BY  LIMIT  OFFSET. The body is one SELECT block (set_op == NONE) or a set operation of
  * two queries (left, right); UNION / EXCEPT / INTERSECT chains are left-associative, INTERSECT binding tighter.

@@ -394,6 +394,57 @@ typedef struct select_state {
     int norder;
 } select_state;
 
+/* Index in names[0..n) of name (case-insensitive), or -1. */
+static int name_index(char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcasecmp(names[i], name))
+            return i;
+    return -1;
+}
+
+/* The columns of * (or t.*), less EXCLUDE's, with REPLACE's expressions in place of theirs. */
+static ts_err expand_star(ts_sql_binder *b, const ts_sql_expr *e, select_state *st)
+{
+    int matched = 0, used[TS_MAX_COLS] = {0}, first = st->nitems;
+    if (e->nstar_exclude + e->nstar_replace > TS_MAX_COLS)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "too many names in EXCLUDE / REPLACE");
+    for (int c = 0; c < st->plan->ncols; c++) {
+        const ts_sql_col *col = &st->plan->cols[c];
+        if (col->hidden || (e->table && strcasecmp(col->qual, e->table)))
+            continue;
+        matched++;
+        const int x = name_index(e->star_exclude, e->nstar_exclude, col->name);
+        if (x >= 0) {
+            used[x] = 1;
+            continue;
+        }
+        const int r = name_index(e->star_replace_names, e->nstar_replace, col->name);
+        item *it = &st->items[st->nitems++];
+        snprintf(it->name, TS_SQL_ID_MAX, "%s", col->name);
+        if (r >= 0) {
+            used[e->nstar_exclude + r] = 1;
+            TS_TRY(ts_sql_bind_expr(b, &st->scope, e->star_replace[r], &it->expr));
+        } else if (!(it->expr = ts_sql_ref(b, col->id, e->pos))) {
+            return NOMEM(b, e->pos);
+        }
+    }
+    if (!matched && e->table)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "unknown table '%s' in '%s.*'", e->table, e->table);
+    if (!matched)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "SELECT * without any column");
+    for (int i = 0; i < e->nstar_exclude + e->nstar_replace; i++)
+        if (!used[i]) {
+            const int ex = i < e->nstar_exclude;
+            return ts_sql_error_at(b->src, ex ? e->pos : e->star_replace[i - e->nstar_exclude]->pos, TS_ERR_USAGE,
+                                   "column '%s' in the %s list is not a column of *", ex ? e->star_exclude[i]
+                                   : e->star_replace_names[i - e->nstar_exclude], ex ? "EXCLUDE" : "REPLACE");
+        }
+    if (st->nitems == first)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "SELECT * EXCLUDE leaves no column");
+    return TS_OK;
+}
+
 static ts_err expand_items(ts_sql_binder *b, const ts_sql_select *s, select_state *st)
 {
     int cap = 0;
@@ -412,21 +463,7 @@ static ts_err expand_items(ts_sql_binder *b, const ts_sql_select *s, select_stat
                 ts_sql_item_name(e, it->name);
             continue;
         }
-        int matched = 0;
-        for (int c = 0; c < st->plan->ncols; c++) {
-            const ts_sql_col *col = &st->plan->cols[c];
-            if (col->hidden || (e->table && strcasecmp(col->qual, e->table)))
-                continue;
-            item *it = &st->items[st->nitems++];
-            if (!(it->expr = ts_sql_ref(b, col->id, e->pos)))
-                return NOMEM(b, e->pos);
-            snprintf(it->name, TS_SQL_ID_MAX, "%s", col->name);
-            matched++;
-        }
-        if (!matched && e->table)
-            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "unknown table '%s' in '%s.*'", e->table, e->table);
-        if (!matched)
-            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "SELECT * without any column");
+        TS_TRY(expand_star(b, e, st));
     }
     return TS_OK;
 }

@@ -299,7 +299,7 @@ void ts_sql_conjuncts(ts_sql_binder *b, ts_sql_expr *e, ts_sql_expr ***out, int 
 /* ---- names of unnamed select items (DuckDB names them after their text) ---------------------------------- */
 
 static const char *OP_TEXT[] = {"", "+", "-", "*", "/", "%", "//", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR",
-                                "-", "NOT "};
+                                "-", "NOT ", "IS DISTINCT FROM", "IS NOT DISTINCT FROM"};
 
 static void append(char *buf, size_t cap, const char *s)
 {

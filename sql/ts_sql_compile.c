@@ -35,7 +35,8 @@ static const fn_map FUNCTIONS[] = {
     {"abs", TS_X_ABS, 1, 1}, {"round", TS_X_ROUND, 1, 2}, {"floor", TS_X_FLOOR, 1, 1}, {"ceil", TS_X_CEIL, 1, 1},
     {"ceiling", TS_X_CEIL, 1, 1}, {"pow", TS_X_POW, 2, 2}, {"power", TS_X_POW, 2, 2}, {"sqrt", TS_X_SQRT, 1, 1},
     {"ln", TS_X_LN, 1, 1}, {"log10", TS_X_LOG10, 1, 1}, {"exp", TS_X_EXP, 1, 1}, {"sign", TS_X_SIGN, 1, 1},
-    {"month_start", TS_X_MONTH_START, 1, 1},
+    {"month_start", TS_X_MONTH_START, 1, 1}, {"position", TS_X_STRPOS, 2, 2}, {"strpos", TS_X_STRPOS, 2, 2},
+    {"instr", TS_X_STRPOS, 2, 2},
 };
 
 static ts_err compile(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out);
@@ -123,6 +124,8 @@ static ts_expr_op binary_op(ts_sql_op op)
     case TS_SQL_OP_GT: return TS_X_GT;
     case TS_SQL_OP_GE: return TS_X_GE;
     case TS_SQL_OP_AND: return TS_X_AND;
+    case TS_SQL_OP_DISTINCT: return TS_X_DISTINCT_FROM;
+    case TS_SQL_OP_NOT_DISTINCT: return TS_X_NOT_DISTINCT_FROM;
     default: return TS_X_OR;
     }
 }

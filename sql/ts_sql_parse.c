@@ -627,6 +627,120 @@ static ts_err parse_extract(parser *p, ts_sql_expr *f)
     return expect(p, TS_TK_RPAREN, "')'");
 }
 
+static ts_err parse_concat(parser *p, ts_sql_expr **out);
+
+static ts_err set_args(parser *p, ts_sql_expr *f, ts_sql_expr *a, ts_sql_expr *b, ts_sql_expr *c)
+{
+    ALLOC(p, f->args, 3);
+    f->args[0] = a, f->args[1] = b, f->args[2] = c;
+    f->nargs = c ? 3 : b ? 2 : 1;
+    return expect(p, TS_TK_RPAREN, "')'");
+}
+
+static ts_err int_literal(parser *p, ts_sql_pos pos, int64_t v, ts_sql_expr **out)
+{
+    TS_TRY(new_expr(p, TS_SQL_E_INT, pos, out));
+    (*out)->ival = v;
+    return TS_OK;
+}
+
+/* SUBSTRING(s FROM a [FOR b]) | SUBSTRING(s FOR b) -> substring(s, a[, b]); the current token follows s. */
+static ts_err parse_substring_from(parser *p, ts_sql_expr *f, ts_sql_expr *s)
+{
+    ts_sql_expr *from = NULL, *len = NULL;
+    if (accept_kw(p, TS_KW_FROM))
+        TS_TRY(parse_expr(p, &from));
+    if (word_is(p, tok(p), "FOR")) {
+        advance(p);
+        TS_TRY(parse_expr(p, &len));
+    }
+    if (!from)
+        TS_TRY(int_literal(p, s->pos, 1, &from));
+    return set_args(p, f, s, from, len);
+}
+
+/* TRIM([BOTH | LEADING | TRAILING] [chars] FROM s) -> trim / ltrim / rtrim(s[, chars]); the current token is the
+ * first inside the parentheses. Returns *done = 0 (nothing consumed) for the plain call trim(s[, chars]). */
+static ts_err parse_trim(parser *p, ts_sql_expr *f, int *done)
+{
+    const char *fn = word_is(p, tok(p), "LEADING") ? "ltrim" : word_is(p, tok(p), "TRAILING") ? "rtrim" : "trim";
+    const int side = word_is(p, tok(p), "BOTH") || strcmp(fn, "trim") != 0;
+    int k = p->i + side, depth = 0; /* a FROM at this level makes it the special form */
+    for (; p->toks[k].kind != TS_TK_EOF; k++) {
+        const ts_sql_tok_kind kind = p->toks[k].kind;
+        if (kind == TS_TK_LPAREN)
+            depth++;
+        else if (kind == TS_TK_RPAREN && depth-- == 0)
+            break;
+        else if (depth == 0 && (is_kw(&p->toks[k], TS_KW_FROM) || kind == TS_TK_COMMA))
+            break;
+    }
+    *done = side || is_kw(&p->toks[k], TS_KW_FROM);
+    if (!*done)
+        return TS_OK;
+    if (side)
+        advance(p);
+    ts_sql_expr *chars = NULL, *s;
+    if (!accept_kw(p, TS_KW_FROM)) {
+        TS_TRY(parse_expr(p, &chars));
+        TS_TRY(expect_kw(p, TS_KW_FROM));
+    }
+    TS_TRY(parse_expr(p, &s));
+    TS_TRY(copy_text(p, fn, strlen(fn), &f->name));
+    return set_args(p, f, s, chars, NULL);
+}
+
+/* POSITION(x IN s) -> position(s, x): x stops before IN. */
+static ts_err parse_position(parser *p, ts_sql_expr *f)
+{
+    ts_sql_expr *x, *s;
+    TS_TRY(parse_concat(p, &x));
+    TS_TRY(expect_kw(p, TS_KW_IN));
+    TS_TRY(parse_expr(p, &s));
+    return set_args(p, f, s, x, NULL);
+}
+
+/* The special forms of SQL's SUBSTRING, TRIM and POSITION; *done when one was parsed. */
+static ts_err parse_special_call(parser *p, ts_sql_expr *f, int *done)
+{
+    *done = 0;
+    if (!strcmp(f->name, "trim"))
+        return parse_trim(p, f, done);
+    if (!strcmp(f->name, "position")) {
+        int k = p->i, depth = 0; /* position(x IN s) unless it is a plain call position(s, x) */
+        for (; p->toks[k].kind != TS_TK_EOF && !(depth == 0 && p->toks[k].kind == TS_TK_COMMA); k++) {
+            if (p->toks[k].kind == TS_TK_LPAREN)
+                depth++;
+            else if (p->toks[k].kind == TS_TK_RPAREN && depth-- == 0)
+                break;
+        }
+        if (p->toks[k].kind != TS_TK_COMMA) {
+            *done = 1;
+            return parse_position(p, f);
+        }
+        return TS_OK;
+    }
+    if (strcmp(f->name, "substring") && strcmp(f->name, "substr"))
+        return TS_OK;
+    ts_sql_expr *s;
+    TS_TRY(parse_expr(p, &s));
+    if (at_kw(p, TS_KW_FROM) || word_is(p, tok(p), "FOR")) {
+        *done = 1;
+        return parse_substring_from(p, f, s);
+    }
+    /* the plain call: s was its first argument */
+    int cap = 1;
+    ALLOC(p, f->args, 1);
+    f->args[0] = s, f->nargs = 1;
+    while (accept(p, TS_TK_COMMA)) {
+        ts_sql_expr *e;
+        TS_TRY(parse_expr(p, &e));
+        PUSH(p, f->args, f->nargs, cap, e);
+    }
+    *done = 1;
+    return expect(p, TS_TK_RPAREN, "',' or ')'");
+}
+
 /* name '(' [* | [DISTINCT] args] ')' [FILTER (WHERE e)] [OVER (window)]; the current token is the name. */
 static ts_err parse_call(parser *p, ts_sql_expr **out)
 {
@@ -640,6 +754,12 @@ static ts_err parse_call(parser *p, ts_sql_expr **out)
     if (name->kind == TS_TK_IDENT && strcmp(f->name, "extract") == 0 &&
         (at(p, TS_TK_IDENT) || at(p, TS_TK_STRING)) && is_kw(peek(p, 1), TS_KW_FROM))
         return parse_extract(p, f);
+    if (name->kind == TS_TK_IDENT && !at(p, TS_TK_RPAREN)) {
+        int done;
+        TS_TRY(parse_special_call(p, f, &done));
+        if (done)
+            return TS_OK;
+    }
     if (accept(p, TS_TK_STAR)) {
         f->star = 1;
         TS_TRY(expect(p, TS_TK_RPAREN, "')'"));
@@ -945,6 +1065,13 @@ static ts_err parse_predicate_suffix(parser *p, ts_sql_expr **out, int *done)
     *done = 0;
     if (accept_kw(p, TS_KW_IS)) {
         negated = accept_kw(p, TS_KW_NOT);
+        if (accept_kw(p, TS_KW_DISTINCT)) { /* IS [NOT] DISTINCT FROM */
+            TS_TRY(expect_kw(p, TS_KW_FROM));
+            TS_TRY(parse_concat(p, &a));
+            return binary(p, negated ? TS_SQL_OP_NOT_DISTINCT : TS_SQL_OP_DISTINCT, out, a);
+        }
+        if (!at_kw(p, TS_KW_NULL))
+            return err_expected(p, "NULL or DISTINCT FROM", NULL, 0);
         TS_TRY(expect_kw(p, TS_KW_NULL));
         TS_TRY(new_node(p, TS_SQL_E_IS_NULL, lhs->pos, lhs, NULL, NULL, out));
         (*out)->negated = negated;
@@ -1296,6 +1423,36 @@ static int qualified_star(const parser *p)
     return 0;
 }
 
+/* After * : [EXCLUDE (name, ...) | EXCLUDE name] [REPLACE (expr AS name, ...)] (DuckDB). */
+static ts_err parse_star_options(parser *p, ts_sql_expr *star)
+{
+    if (word_is(p, tok(p), "EXCLUDE")) {
+        advance(p);
+        if (at(p, TS_TK_LPAREN)) {
+            TS_TRY(parse_name_list(p, "a column name", &star->star_exclude, &star->nstar_exclude));
+        } else {
+            ALLOC(p, star->star_exclude, 1);
+            TS_TRY(parse_name(p, "a column name", &star->star_exclude[0]));
+            star->nstar_exclude = 1;
+        }
+    }
+    if (at_kw(p, TS_KW_REPLACE) && peek(p, 1)->kind == TS_TK_LPAREN) {
+        int cap = 0, ncap = 0, nn = 0;
+        advance(p), advance(p);
+        do {
+            ts_sql_expr *e;
+            char *name;
+            TS_TRY(parse_expr(p, &e));
+            TS_TRY(expect_kw(p, TS_KW_AS));
+            TS_TRY(parse_name(p, "a column name", &name));
+            PUSH(p, star->star_replace, star->nstar_replace, cap, e);
+            PUSH(p, star->star_replace_names, nn, ncap, name);
+        } while (accept(p, TS_TK_COMMA));
+        TS_TRY(expect(p, TS_TK_RPAREN, "',' or ')'"));
+    }
+    return TS_OK;
+}
+
 static ts_err parse_item(parser *p, ts_sql_item *item)
 {
     const ts_sql_token *t = tok(p);
@@ -1308,7 +1465,7 @@ static ts_err parse_item(parser *p, ts_sql_item *item)
             p->i += 2 * n; /* the words, their dots and the '.' before '*' */
         }
         advance(p);
-        return TS_OK;
+        return parse_star_options(p, item->expr);
     }
     TS_TRY(parse_expr(p, &item->expr));
     if (accept_kw(p, TS_KW_AS))
@@ -1378,17 +1535,13 @@ static ts_err parse_operand(parser *p, ts_sql_query **out, int *paren)
     return parse_select(p, &(*out)->select);
 }
 
-/* After UNION / EXCEPT / INTERSECT: [ALL | DISTINCT] (ALL only for UNION). */
+/* After UNION / EXCEPT / INTERSECT: [ALL | DISTINCT]. */
 static ts_err parse_set_quantifier(parser *p, const ts_sql_token *op, ts_sql_setop *setop)
 {
-    if (accept_kw(p, TS_KW_DISTINCT))
+    if (accept_kw(p, TS_KW_DISTINCT) || !accept_kw(p, TS_KW_ALL))
         return TS_OK;
-    if (!at_kw(p, TS_KW_ALL))
-        return TS_OK;
-    if (op->kw != TS_KW_UNION)
-        return err_tok(p, tok(p), "syntax error: %s ALL is not supported", ts_sql_keyword_name(op->kw));
-    advance(p);
-    *setop = TS_SQL_SET_UNION_ALL;
+    *setop = op->kw == TS_KW_UNION ? TS_SQL_SET_UNION_ALL : op->kw == TS_KW_EXCEPT ? TS_SQL_SET_EXCEPT_ALL
+                                                                                  : TS_SQL_SET_INTERSECT_ALL;
     return TS_OK;
 }
 
