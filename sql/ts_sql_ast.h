@@ -215,10 +215,11 @@ struct ts_sql_query {
 
 typedef enum {
     TS_SQL_S_QUERY,        /* a query whose result is printed (or returned to the caller) */
-    TS_SQL_S_CREATE_TABLE, /* CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name AS query */
+    TS_SQL_S_CREATE_TABLE, /* CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name (AS query | (column definitions)) */
     TS_SQL_S_CREATE_VIEW,  /* CREATE [OR REPLACE] VIEW name AS query */
     TS_SQL_S_DROP,         /* DROP TABLE|VIEW [IF EXISTS] name    (is_view tells which) */
-    TS_SQL_S_EXPLAIN       /* EXPLAIN [ANALYZE] statement         (analyze, inner) */
+    TS_SQL_S_EXPLAIN,      /* EXPLAIN [ANALYZE] statement         (analyze, inner) */
+    TS_SQL_S_INSERT        /* INSERT INTO name [(columns)] query (VALUES rows are a query over a VALUES list) */
 } ts_sql_stmt_kind;
 
 typedef struct ts_sql_stmt {
@@ -226,7 +227,11 @@ typedef struct ts_sql_stmt {
     ts_sql_pos pos;
     char *name;                  /* dotted names kept whole */
     int or_replace, if_not_exists, if_exists, is_view, analyze;
-    ts_sql_query *query;
+    ts_sql_query *query;         /* NULL for CREATE TABLE name (column definitions) */
+    char **columns;              /* CREATE TABLE name (c type [NOT NULL], ...): the columns; INSERT: the column list */
+    ts_sql_type *types;          /* CREATE TABLE: the declared types */
+    int *not_null;               /* CREATE TABLE: NOT NULL (checked by INSERT) */
+    int ncolumns;
     struct ts_sql_stmt *inner;   /* EXPLAIN */
     const char *text;            /* the statement's source text (in the arena), without the ';' */
 } ts_sql_stmt;

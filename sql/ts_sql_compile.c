@@ -184,7 +184,8 @@ static ts_type cast_type(const ts_sql_type *t, int *scale)
     *scale = 0;
     switch (t->kind) {
     case TS_SQL_TY_BOOLEAN: return TS_T_BOOL;
-    case TS_SQL_TY_INTEGER: case TS_SQL_TY_BIGINT: return TS_T_INT64;
+    case TS_SQL_TY_INTEGER: return TS_T_INT32; /* INT64 values checked against the INTEGER range */
+    case TS_SQL_TY_BIGINT: return TS_T_INT64;
     case TS_SQL_TY_DOUBLE: return TS_T_FLOAT64;
     case TS_SQL_TY_DECIMAL: *scale = t->scale; return TS_T_DECIMAL;
     case TS_SQL_TY_VARCHAR: return TS_T_STRING;
@@ -234,7 +235,10 @@ static ts_err compile(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out)
     case TS_SQL_E_CAST: {
         int scale;
         const ts_type type = cast_type(&e->type, &scale);
-        TS_TRY(compile(x, e->args[0], &a));
+        if (type == TS_T_DECIMAL && e->args[0]->kind == TS_SQL_E_FLOAT && e->args[0]->sval)
+            a = ts_x_string(e->args[0]->sval); /* the literal's digits exactly, not its double */
+        else
+            TS_TRY(compile(x, e->args[0], &a));
         *out = ts_x_cast(a, type, scale, e->try_cast);
         break;
     }

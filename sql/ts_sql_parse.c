@@ -32,7 +32,7 @@ static const char *const follow_kws[] = {"FROM",  "WHERE", "GROUP", "HAVING", "Q
                                          "OFFSET", "UNION", "EXCEPT", "INTERSECT", "JOIN", "INNER", "LEFT",
                                          "RIGHT", "FULL",  "OUTER", "CROSS",  "SEMI",    "ANTI",    "USING",
                                          "BETWEEN", "LIKE", "ILIKE", "DESC",  "NULLS",   "FILTER",  "OVER"};
-static const char *const stmt_kws[] = {"SELECT", "WITH", "CREATE", "DROP", "EXPLAIN"};
+static const char *const stmt_kws[] = {"SELECT", "WITH", "CREATE", "DROP", "EXPLAIN", "INSERT"};
 static const char *const create_kws[] = {"TABLE", "VIEW", "REPLACE"};
 static const char *const drop_kws[] = {"TABLE", "VIEW"};
 #define NKW(a) ((int)(sizeof(a) / sizeof(a)[0]))
@@ -1784,7 +1784,40 @@ static ts_err height_query(parser *p, const ts_sql_query *q, int level)
 
 static ts_err parse_stmt(parser *p, ts_sql_stmt **out);
 
-/* CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name AS query | CREATE [OR REPLACE] VIEW name AS query */
+/* '(' name type [NOT NULL | NULL] {, ...} ')': constraints other than NOT NULL are refused by name. */
+static ts_err parse_column_defs(parser *p, ts_sql_stmt *st)
+{
+    int cap = 0, tcap = 0, ncap = 0, nt = 0, nn = 0;
+    advance(p);
+    do {
+        char *name;
+        ts_sql_type ty;
+        TS_TRY(parse_name(p, "a column name", &name));
+        TS_TRY(parse_type(p, &ty));
+        int not_null = 0;
+        for (;;) {
+            if (at_kw(p, TS_KW_NOT) && is_kw(peek(p, 1), TS_KW_NULL)) {
+                advance(p), advance(p);
+                not_null = 1;
+            } else if (at_kw(p, TS_KW_NULL)) {
+                advance(p);
+            } else {
+                break;
+            }
+        }
+        if (!at(p, TS_TK_COMMA) && !at(p, TS_TK_RPAREN) && is_word(tok(p)))
+            return err_tok(p, tok(p), "column constraint '%.*s' is not supported (only NOT NULL: tables have no "
+                           "keys, defaults or checks)", (int)(tok(p)->len > 40 ? 40 : tok(p)->len),
+                           p->s->text + tok(p)->off);
+        PUSH(p, st->columns, st->ncolumns, cap, name);
+        PUSH(p, st->types, nt, tcap, ty);
+        PUSH(p, st->not_null, nn, ncap, not_null);
+    } while (accept(p, TS_TK_COMMA));
+    return expect(p, TS_TK_RPAREN, "',' or ')'");
+}
+
+/* CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name (AS query | (column definitions)) |
+ * CREATE [OR REPLACE] VIEW name AS query */
 static ts_err parse_create(parser *p, ts_sql_stmt *st)
 {
     advance(p);
@@ -1809,9 +1842,44 @@ static ts_err parse_create(parser *p, ts_sql_stmt *st)
                             NKW(create_kws));
     }
     TS_TRY(parse_dotted(p, st->kind == TS_SQL_S_CREATE_VIEW ? "a view name" : "a table name", &st->name));
+    if (st->kind == TS_SQL_S_CREATE_TABLE && at(p, TS_TK_LPAREN))
+        return parse_column_defs(p, st);
     if (!at_kw(p, TS_KW_AS))
-        return err_expected(p, "AS (only CREATE ... AS query is supported)", NULL, 0);
+        return err_expected(p, st->kind == TS_SQL_S_CREATE_VIEW ? "AS" : "AS or '(' and column definitions", NULL, 0);
     advance(p);
+    return parse_query(p, &st->query);
+}
+
+/* INSERT INTO name [(c, ...)] (VALUES (..), .. | query) */
+static ts_err parse_insert(parser *p, ts_sql_stmt *st)
+{
+    advance(p);
+    st->kind = TS_SQL_S_INSERT;
+    if (!word_is(p, tok(p), "INTO"))
+        return err_expected(p, "INTO", NULL, 0);
+    advance(p);
+    TS_TRY(parse_dotted(p, "a table name", &st->name));
+    if (at(p, TS_TK_LPAREN) && !starts_query(peek(p, 1)) && peek(p, 1)->kind != TS_TK_LPAREN)
+        TS_TRY(parse_name_list(p, "a column name", &st->columns, &st->ncolumns));
+    if (at_kw(p, TS_KW_VALUES)) { /* SELECT * FROM (VALUES ...) */
+        const ts_sql_token *t = tok(p);
+        ts_sql_query *q;
+        ts_sql_select *sel;
+        ts_sql_item *item;
+        advance(p);
+        ALLOC(p, q, 1);
+        ALLOC(p, sel, 1);
+        ALLOC(p, item, 1);
+        TS_TRY(new_expr(p, TS_SQL_E_STAR, t->pos, &item->expr));
+        TS_TRY(new_from(p, TS_SQL_F_VALUES, t->pos, &sel->from));
+        TS_TRY(parse_values(p, sel->from));
+        sel->pos = t->pos, sel->items = item, sel->nitems = 1;
+        q->pos = t->pos, q->select = sel;
+        st->query = q;
+        return TS_OK;
+    }
+    if (!starts_query(tok(p)) && !at(p, TS_TK_LPAREN))
+        return err_expected(p, "VALUES or a query", NULL, 0);
     return parse_query(p, &st->query);
 }
 
@@ -1844,11 +1912,13 @@ static ts_err parse_stmt_body(parser *p, ts_sql_stmt *st)
         return parse_create(p, st);
     if (is_kw(t, TS_KW_DROP))
         return parse_drop(p, st);
+    if (word_is(p, t, "INSERT"))
+        return parse_insert(p, st);
     if (starts_query(t) || t->kind == TS_TK_LPAREN) {
         st->kind = TS_SQL_S_QUERY;
         return parse_query(p, &st->query);
     }
-    return err_expected(p, "a statement (SELECT, WITH, CREATE, DROP or EXPLAIN)", stmt_kws, NKW(stmt_kws));
+    return err_expected(p, "a statement (SELECT, WITH, CREATE, INSERT, DROP or EXPLAIN)", stmt_kws, NKW(stmt_kws));
 }
 
 static ts_err parse_stmt(parser *p, ts_sql_stmt **out)
