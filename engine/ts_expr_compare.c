@@ -17,7 +17,7 @@
 #include "ts_expr_impl.h"
 #include "ts_hash.h"
 
-typedef enum { K_II, K_DEC, K_FF, K_IF, K_FI, K_SS, K_TABLE, K_RANK } cmp_kind;
+typedef enum { K_II, K_DEC, K_FF, K_IF, K_FI, K_SS, K_TABLE, K_RANK, K_IV } cmp_kind;
 
 typedef struct cmp {
     cmp_kind kind;
@@ -88,6 +88,10 @@ static void cmp_signs(const cmp *c, const ts_xnode *a, const ts_xnode *b, int m,
         }
         break;
     }
+    case K_IV:
+        for (int k = 0; k < m; k++)
+            sign[k] = (int8_t)ts_interval_cmp(ts_xiv(a)[k], ts_xiv(b)[k]);
+        break;
     case K_RANK: {
         const int64_t *x = a->v.i, *y = b->v.i;
         for (int k = 0; k < m; k++) {
@@ -175,13 +179,33 @@ static ts_err cmp_plan(ts_xnode *n, int ia, int ib, cmp *c)
         return TS_OK;
     }
     /* a string against a typed operand: the string is read as that type (DuckDB's implicit cast) */
-    if (ts_xis_str(ta) && (tb == TS_XT_DATE || ((ts_xis_num(tb) || tb == TS_XT_BOOL) && a->is_const))) {
+    if (ts_xis_str(ta) && (tb == TS_XT_DATE || tb == TS_XT_TS || ((ts_xis_num(tb) || tb == TS_XT_BOOL) && a->is_const))) {
         TS_TRY(ts_xcoerce(n, ia, tb, b->scale, NULL));
         return cmp_plan(n, ia, ib, c);
     }
-    if (ts_xis_str(tb) && (ta == TS_XT_DATE || ((ts_xis_num(ta) || ta == TS_XT_BOOL) && b->is_const))) {
+    if (ts_xis_str(tb) && (ta == TS_XT_DATE || ta == TS_XT_TS || ((ts_xis_num(ta) || ta == TS_XT_BOOL) && b->is_const))) {
         TS_TRY(ts_xcoerce(n, ib, ta, a->scale, NULL));
         return cmp_plan(n, ia, ib, c);
+    }
+    if (ta == TS_XT_IV || tb == TS_XT_IV) { /* intervals compare by length, 30-day months; text is read as one */
+        if (ts_xis_str(ta) && a->is_const)
+            TS_TRY(ts_xcoerce(n, ia, TS_XT_IV, 0, NULL));
+        else if (ts_xis_str(tb) && b->is_const)
+            TS_TRY(ts_xcoerce(n, ib, TS_XT_IV, 0, NULL));
+        else if (ta != tb)
+            return incompatible(n, a, b);
+        c->kind = K_IV;
+        return TS_OK;
+    }
+    if (ta == TS_XT_TS || tb == TS_XT_TS) { /* a DATE against a TIMESTAMP is its midnight */
+        if (ta == TS_XT_DATE)
+            TS_TRY(ts_xcoerce(n, ia, TS_XT_TS, 0, NULL));
+        else if (tb == TS_XT_DATE)
+            TS_TRY(ts_xcoerce(n, ib, TS_XT_TS, 0, NULL));
+        else if (ta != tb)
+            return incompatible(n, a, b);
+        c->kind = K_II;
+        return TS_OK;
     }
     if (ta == TS_XT_BOOL || tb == TS_XT_BOOL) {
         if (ta != tb)
@@ -465,7 +489,7 @@ static ts_err eval_in_rows(ts_xnode *n, int64_t start, int m, const uint8_t *act
 
 static int comparable(ts_xtype x, ts_xtype y)
 {
-    if (x == TS_XT_BOOL || y == TS_XT_BOOL)
+    if (x == TS_XT_BOOL || y == TS_XT_BOOL || x == TS_XT_TS || y == TS_XT_TS)
         return x == y;
     return (x == TS_XT_FLOAT || intlike(x)) && (y == TS_XT_FLOAT || intlike(y));
 }
@@ -515,6 +539,8 @@ static ts_err bind_in_const(ts_xnode *n)
         }
         if (ts_xis_str(x->type) && !ts_xis_str(item->type))
             return incompatible(n, x, item);
+        if (x->type == TS_XT_TS && item->type == TS_XT_DATE)
+            TS_TRY(ts_xcoerce(n, i, TS_XT_TS, 0, NULL));
         /* strings compare as strings; a string item of a typed operand is read as that type */
         if (ts_xis_str(item->type))
             TS_TRY(ts_xcoerce(n, i, ts_xis_str(x->type) ? TS_XT_STRING : x->type, x->scale, NULL));

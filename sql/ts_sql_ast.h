@@ -27,7 +27,9 @@ typedef enum {
     TS_SQL_TY_DOUBLE,  /* DOUBLE, FLOAT, REAL, FLOAT8, DOUBLE PRECISION */
     TS_SQL_TY_DECIMAL, /* DECIMAL(p, s), NUMERIC(p, s); default (18, 3) */
     TS_SQL_TY_VARCHAR, /* VARCHAR, VARCHAR(n), TEXT, STRING, CHAR(n) */
-    TS_SQL_TY_DATE
+    TS_SQL_TY_DATE,
+    TS_SQL_TY_TIMESTAMP, /* TIMESTAMP, DATETIME: microseconds, no time zone */
+    TS_SQL_TY_INTERVAL   /* INTERVAL (CAST targets only: no column holds intervals) */
 } ts_sql_type_kind;
 
 typedef struct ts_sql_type {
@@ -58,7 +60,8 @@ typedef enum {
     TS_SQL_E_CASE,         /* CASE [operand] WHEN args[2k] THEN args[2k+1] ... [ELSE else_expr] END
                               operand may be NULL (searched CASE); nargs is even */
     TS_SQL_E_CAST,         /* CAST(args[0] AS type), TRY_CAST (try_cast = 1), args[0]::type,
-                              DATE 'yyyy-mm-dd' (a CAST of the string) */
+                              DATE 'yyyy-mm-dd', TIMESTAMP '...', INTERVAL '...' (a CAST of the string);
+                              INTERVAL n unit and INTERVAL 'n' unit are calls to_<unit>(n) (to_days(n), ...) */
     TS_SQL_E_FUNC          /* name(args)  name lower-cased; count(*) has star = 1 and nargs = 0;
                               EXTRACT(part FROM e) is func "extract" with args ('part' as a STRING, e);
                               SQL's special forms become plain calls: SUBSTRING(s FROM a FOR b) substring(s, a, b),

@@ -70,10 +70,34 @@ static int part_function(const char *name)
     return 0;
 }
 
+/* to_days(n), to_months(n), ...: n units as an INTERVAL. *done when e is one. */
+static ts_err compile_to_interval(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out, int *done)
+{
+    static const char *const units[] = {"years", "months", "days", "hours", "minutes", "seconds", "milliseconds",
+                                        "microseconds", "weeks", "quarters", "decades", "centuries", "millennia"};
+    *done = 0;
+    for (size_t k = 0; k < sizeof units / sizeof *units; k++) {
+        if (strncmp(e->name, "to_", 3) || strcmp(e->name + 3, units[k]))
+            continue;
+        *done = 1;
+        if (e->nargs != 1)
+            return ts_sql_error_at(x->src, e->pos, TS_ERR_USAGE, "%s() takes one argument", e->name);
+        ts_expr *args[2] = {ts_x_string(units[k]), NULL};
+        TS_TRY(compile(x, e->args[0], &args[1]));
+        *out = ts_x_func(TS_X_TO_INTERVAL, args, 2);
+        return *out ? TS_OK : fail_at(x, e, "out of memory");
+    }
+    return TS_OK;
+}
+
 static ts_err compile_func(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out)
 {
     if (e->over || ts_sql_is_aggregate(e->name) || ts_sql_is_window_only(e->name))
         return ts_sql_error_at(x->src, e->pos, TS_ERR_USAGE, "%s() is not allowed here", e->name);
+    int done;
+    TS_TRY(compile_to_interval(x, e, out, &done));
+    if (done)
+        return TS_OK;
     if (part_function(e->name)) {
         if (e->nargs != 1)
             return ts_sql_error_at(x->src, e->pos, TS_ERR_USAGE, "%s() takes one argument", e->name);
@@ -189,6 +213,7 @@ static ts_type cast_type(const ts_sql_type *t, int *scale)
     case TS_SQL_TY_DOUBLE: return TS_T_FLOAT64;
     case TS_SQL_TY_DECIMAL: *scale = t->scale; return TS_T_DECIMAL;
     case TS_SQL_TY_VARCHAR: return TS_T_STRING;
+    case TS_SQL_TY_TIMESTAMP: return TS_T_TIMESTAMP;
     default: return TS_T_DATE;
     }
 }
@@ -233,6 +258,11 @@ static ts_err compile(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out)
         break;
     case TS_SQL_E_CASE: return compile_case(x, e, out);
     case TS_SQL_E_CAST: {
+        if (e->type.kind == TS_SQL_TY_INTERVAL) { /* no column type: a function of the text */
+            TS_TRY(compile(x, e->args[0], &a));
+            *out = ts_x_func(TS_X_TO_INTERVAL, &a, 1);
+            break;
+        }
         int scale;
         const ts_type type = cast_type(&e->type, &scale);
         if (type == TS_T_DECIMAL && e->args[0]->kind == TS_SQL_E_FLOAT && e->args[0]->sval)
@@ -301,13 +331,13 @@ static ts_err subquery_value(ts_sql_exec *x, ts_sql_expr *e)
         if (!s || !copy)
             TS_FAIL(TS_ERR_NOMEM, "out of memory");
         *s = (ts_sql_expr){.kind = TS_SQL_E_STRING, .pos = e->pos, .sval = copy, .slen = (int64_t)strlen(copy)};
-        if (type == TS_T_DATE) {
+        if (type == TS_T_DATE || type == TS_T_TIMESTAMP) {
             ts_sql_expr **args = ts_sql_alloc((ts_sql_script *)x->src, sizeof *args);
             if (!args)
                 TS_FAIL(TS_ERR_NOMEM, "out of memory");
             args[0] = s;
             v = (ts_sql_expr){.kind = TS_SQL_E_CAST, .pos = e->pos, .args = args, .nargs = 1};
-            v.type.kind = TS_SQL_TY_DATE;
+            v.type.kind = type == TS_T_DATE ? TS_SQL_TY_DATE : TS_SQL_TY_TIMESTAMP;
         } else {
             v = *s;
         }

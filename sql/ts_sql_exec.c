@@ -646,6 +646,42 @@ static ts_err add_const_key(ts_sql_exec *x, ts_table *t, const char *name)
     return err;
 }
 
+/* Replaces column c of t by its cast to (type, scale): in place for an owned table, pooled for a view. */
+static ts_err recast_column(ts_sql_exec *x, ts_table *t, int c, ts_type type, int scale)
+{
+    struct ts_expr *cast = ts_x_cast(ts_x_col(t->cols[c]->name), type, scale, 0);
+    ts_column *conv = NULL;
+    const ts_err err = ts_expr_eval(cast, t, t->cols[c]->name, &conv);
+    ts_expr_free(cast);
+    TS_TRY(err);
+    if (t->borrowed)
+        TS_TRY(ts_sql_exec_keep(x, conv));
+    else
+        ts_column_free(t->cols[c]);
+    t->cols[c] = conv;
+    return TS_OK;
+}
+
+/* Join keys of one comparable representation on both sides: a DATE against a TIMESTAMP becomes its midnight,
+ * decimals of different scales meet at the larger one. */
+static ts_err align_keys(ts_sql_exec *x, ts_table *l, ts_table *r, const char *const *lk, const char *const *rk, int n)
+{
+    for (int k = 0; k < n; k++) {
+        const int a = find_col(l, lk[k]), b = find_col(r, rk[k]);
+        if (a < 0 || b < 0)
+            continue;
+        const ts_column *ca = l->cols[a], *cb = r->cols[b];
+        if (ca->type == TS_T_DATE && cb->type == TS_T_TIMESTAMP)
+            TS_TRY(recast_column(x, l, a, TS_T_TIMESTAMP, 0));
+        else if (ca->type == TS_T_TIMESTAMP && cb->type == TS_T_DATE)
+            TS_TRY(recast_column(x, r, b, TS_T_TIMESTAMP, 0));
+        else if (ca->type == TS_T_DECIMAL && cb->type == TS_T_DECIMAL && ca->scale != cb->scale)
+            TS_TRY(ca->scale < cb->scale ? recast_column(x, l, a, TS_T_DECIMAL, cb->scale)
+                                         : recast_column(x, r, b, TS_T_DECIMAL, ca->scale));
+    }
+    return TS_OK;
+}
+
 static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
     const char *lk[8], *rk[8];
@@ -654,8 +690,8 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
         TS_FAIL(TS_ERR_USAGE, "joins on more than 8 keys are not supported");
     for (int k = 0; k < nkeys; k++)
         lk[k] = p->left_keys[k], rk[k] = p->right_keys[k];
-    ts_err err = TS_OK;
-    if (p->cross || !nkeys) { /* every pair: a join on a constant key (the right side is broadcast when small) */
+    ts_err err = align_keys(x, l, r, lk, rk, nkeys);
+    if (!err && (p->cross || !nkeys)) { /* every pair: a join on a constant key (the right side is broadcast when small) */
         err = add_const_key(x, l, "__cross_l");
         if (!err)
             err = add_const_key(x, r, "__cross_r");
@@ -795,6 +831,9 @@ static ts_err unify_types(ts_sql_plan *p, ts_table *l, ts_table *r)
             scale = type == TS_T_DECIMAL ? (a->scale > b->scale ? a->scale : b->scale) : 0;
         } else if (is_text(a->type) && is_text(b->type)) {
             type = TS_T_STRING;
+        } else if ((a->type == TS_T_DATE || a->type == TS_T_TIMESTAMP) &&
+                   (b->type == TS_T_DATE || b->type == TS_T_TIMESTAMP)) {
+            type = TS_T_TIMESTAMP;
         } else {
             char x[32], y[32];
             TS_FAIL(TS_ERR_USAGE, "set operation: column %d has types %s and %s", c + 1,

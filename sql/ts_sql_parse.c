@@ -392,7 +392,8 @@ static const type_name type_names[] = {
     {"REAL", TS_SQL_TY_DOUBLE},     {"DECIMAL", TS_SQL_TY_DECIMAL},  {"NUMERIC", TS_SQL_TY_DECIMAL},
     {"VARCHAR", TS_SQL_TY_VARCHAR}, {"TEXT", TS_SQL_TY_VARCHAR},     {"STRING", TS_SQL_TY_VARCHAR},
     {"CHAR", TS_SQL_TY_VARCHAR},    {"BPCHAR", TS_SQL_TY_VARCHAR},   {"CHARACTER", TS_SQL_TY_VARCHAR},
-    {"DATE", TS_SQL_TY_DATE},
+    {"DATE", TS_SQL_TY_DATE},       {"TIMESTAMP", TS_SQL_TY_TIMESTAMP}, {"DATETIME", TS_SQL_TY_TIMESTAMP},
+    {"INTERVAL", TS_SQL_TY_INTERVAL},
 };
 #define NTYPES ((int)(sizeof type_names / sizeof type_names[0]))
 
@@ -838,16 +839,65 @@ static ts_err parse_cast(parser *p, ts_sql_expr **out)
     return expect(p, TS_TK_RPAREN, "')'");
 }
 
-/* DATE 'yyyy-mm-dd' -> CAST('yyyy-mm-dd' AS DATE) */
-static ts_err parse_date_literal(parser *p, ts_sql_expr **out)
+/* DATE 'yyyy-mm-dd' -> CAST('yyyy-mm-dd' AS DATE); TIMESTAMP '...' likewise */
+static ts_err parse_date_literal(parser *p, ts_sql_type_kind kind, ts_sql_expr **out)
 {
     ts_sql_pos pos = tok(p)->pos;
     ts_sql_expr *s;
     advance(p);
     TS_TRY(parse_string(p, &s));
     TS_TRY(new_node(p, TS_SQL_E_CAST, pos, s, NULL, NULL, out));
-    (*out)->type.kind = TS_SQL_TY_DATE;
+    (*out)->type.kind = kind;
     return TS_OK;
+}
+
+/* The unit word after an INTERVAL's count (YEAR, MONTHS, DAY, HOUR, ...), lower case and singular, or NULL. */
+static const char *interval_unit(const parser *p, const ts_sql_token *t)
+{
+    static const char *const units[] = {"microsecond", "millisecond", "second", "minute", "hour", "day", "week",
+                                        "month", "quarter", "year", "decade", "century", "millennium"};
+    static const char *const plurals[] = {"microseconds", "milliseconds", "seconds", "minutes", "hours", "days",
+                                          "weeks", "months", "quarters", "years", "decades", "centuries",
+                                          "millennia"};
+    for (size_t k = 0; t->kind == TS_TK_IDENT && k < sizeof units / sizeof *units; k++)
+        if (word_is(p, t, units[k]) || word_is(p, t, plurals[k]))
+            return units[k];
+    return NULL;
+}
+
+/* INTERVAL 'text' -> CAST('text' AS INTERVAL); INTERVAL n unit, INTERVAL 'n' unit, INTERVAL (e) unit ->
+ * to_<unit>s(n) (DuckDB's forms). */
+static ts_err parse_interval(parser *p, ts_sql_expr **out)
+{
+    const ts_sql_pos pos = tok(p)->pos;
+    ts_sql_expr *n;
+    advance(p);
+    if (at(p, TS_TK_STRING)) {
+        TS_TRY(parse_string(p, &n));
+    } else if (at(p, TS_TK_LPAREN)) {
+        advance(p);
+        TS_TRY(parse_expr(p, &n));
+        TS_TRY(expect(p, TS_TK_RPAREN, "')'"));
+    } else {
+        TS_TRY(parse_number(p, &n));
+    }
+    const char *unit = interval_unit(p, tok(p));
+    if (!unit) {
+        if (n->kind != TS_SQL_E_STRING)
+            return err_expected(p, "an interval unit (YEAR, MONTH, DAY, HOUR, MINUTE, SECOND, ...)", NULL, 0);
+        TS_TRY(new_node(p, TS_SQL_E_CAST, pos, n, NULL, NULL, out));
+        (*out)->type.kind = TS_SQL_TY_INTERVAL;
+        return TS_OK;
+    }
+    advance(p);
+    if (word_is(p, tok(p), "TO"))
+        return err_tok(p, tok(p), "syntax error: INTERVAL ... %s TO ... is not supported (write INTERVAL 'text')",
+                       unit);
+    char name[32];
+    snprintf(name, sizeof name, "to_%s%s", !strcmp(unit, "century") ? "centurie" : !strcmp(unit, "millennium")
+             ? "millenni" : unit, !strcmp(unit, "millennium") ? "a" : "s");
+    TS_TRY(new_node(p, TS_SQL_E_FUNC, pos, n, NULL, NULL, out));
+    return copy_text(p, name, strlen(name), &(*out)->name);
 }
 
 static ts_err parse_exists(parser *p, ts_sql_expr **out)
@@ -912,7 +962,7 @@ static ts_err parse_keyword_primary(parser *p, ts_sql_expr **out, int *done)
     case TS_KW_EXISTS: return parse_exists(p, out);
     case TS_KW_DATE:
         if (peek(p, 1)->kind == TS_TK_STRING)
-            return parse_date_literal(p, out);
+            return parse_date_literal(p, TS_SQL_TY_DATE, out);
         break;
     case TS_KW_LEFT:
     case TS_KW_RIGHT: /* the string functions left(s, n) and right(s, n) */
@@ -944,6 +994,11 @@ static ts_err parse_primary(parser *p, ts_sql_expr **out)
     }
     if (!is_name(t))
         return err_expected(p, "an expression", NULL, 0);
+    if ((word_is(p, t, "TIMESTAMP") || word_is(p, t, "DATETIME")) && peek(p, 1)->kind == TS_TK_STRING)
+        return parse_date_literal(p, TS_SQL_TY_TIMESTAMP, out);
+    if (word_is(p, t, "INTERVAL") && (peek(p, 1)->kind == TS_TK_STRING || peek(p, 1)->kind == TS_TK_INT ||
+                                      peek(p, 1)->kind == TS_TK_FLOAT || peek(p, 1)->kind == TS_TK_LPAREN))
+        return parse_interval(p, out);
     if (peek(p, 1)->kind == TS_TK_LPAREN)
         return parse_call(p, out);
     return parse_column(p, out);

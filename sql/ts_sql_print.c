@@ -49,6 +49,11 @@ int ts_sql_format_cell(const ts_column *c, int64_t row, char *buf, size_t cap)
         ts_civil_from_days(TS_COL(c, int32_t)[row], &y, &m, &d);
         return snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
     }
+    case TS_T_TIMESTAMP: {
+        char t[64];
+        const int n = ts_format_timestamp(TS_COL(c, int64_t)[row], t);
+        return snprintf(buf, cap, "%.*s", n, t);
+    }
     case TS_T_DICT: s = ts_dict_value(c->dict, TS_COL(c, int32_t)[row], &len); break;
     default:
         s = c->bytes + TS_COL(c, int64_t)[row];
@@ -62,7 +67,10 @@ int ts_sql_format_cell(const ts_column *c, int64_t row, char *buf, size_t cap)
 
 #define CELL 256
 
-static int right_aligned(ts_type t) { return t != TS_T_STRING && t != TS_T_DICT && t != TS_T_BOOL && t != TS_T_DATE; }
+static int right_aligned(ts_type t)
+{
+    return t != TS_T_STRING && t != TS_T_DICT && t != TS_T_BOOL && t != TS_T_DATE && t != TS_T_TIMESTAMP;
+}
 
 static void print_rule(FILE *out, const int *w, int n)
 {

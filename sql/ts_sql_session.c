@@ -273,6 +273,7 @@ static ts_err declared_type(stmt_run *r, const ts_sql_stmt *st, int c, ts_type *
     case TS_SQL_TY_DOUBLE: *type = TS_T_FLOAT64; break;
     case TS_SQL_TY_VARCHAR: *type = TS_T_STRING; break;
     case TS_SQL_TY_DATE: *type = TS_T_DATE; break;
+    case TS_SQL_TY_TIMESTAMP: *type = TS_T_TIMESTAMP; break;
     case TS_SQL_TY_DECIMAL:
         if (t->precision > 18)
             return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "column '%s': DECIMAL(%d,%d) is not supported "
@@ -326,6 +327,7 @@ static ts_sql_type column_sql_type(const ts_column *c)
     case TS_T_FLOAT64: t.kind = TS_SQL_TY_DOUBLE; break;
     case TS_T_DECIMAL: t.kind = TS_SQL_TY_DECIMAL, t.precision = 18, t.scale = c->scale; break;
     case TS_T_DATE: t.kind = TS_SQL_TY_DATE; break;
+    case TS_T_TIMESTAMP: t.kind = TS_SQL_TY_TIMESTAMP; break;
     default: break;
     }
     return t;

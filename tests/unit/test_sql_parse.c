@@ -843,8 +843,8 @@ static void test_errors(void)
     EXPECT_ERR("SELECT \"\"", "sql", "sql:1:8: syntax error: empty quoted identifier\n  SELECT \"\"\n         ^~");
     EXPECT_ERR("SELECT a::VARCHR", "sql",
                "sql:1:11: unknown type 'VARCHR' (did you mean VARCHAR?)\n  SELECT a::VARCHR\n            ^~~~~~");
-    EXPECT_ERR("SELECT CAST(a AS TIMESTAMP)", "sql",
-               "sql:1:18: unknown type 'TIMESTAMP'\n  SELECT CAST(a AS TIMESTAMP)\n                   ^~~~~~~~~");
+    EXPECT_ERR("SELECT CAST(a AS TIMETZ)", "sql",
+               "sql:1:18: unknown type 'TIMETZ'\n  SELECT CAST(a AS TIMETZ)\n                   ^~~~~~");
     EXPECT_ERR("SELECT a::'x'", "sql",
                "sql:1:11: syntax error: expected a type name, found string 'x'\n  SELECT a::'x'\n            ^~~");
     /* tabs are copied into the caret line so the caret lines up however tabs are shown */
