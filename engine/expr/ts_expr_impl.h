@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "ts_expr.h"
+#include "ts_interval.h"
 
 __extension__ typedef __int128 ts_xi128;
 
@@ -123,7 +124,6 @@ ts_err ts_xreserve(ts_xnode *n, size_t bytes);
  * returns the first active one, or -1. */
 int ts_xbad(ts_xnode *n, const uint8_t *bad, int m, const uint8_t *active, int nullify);
 /* The INTERVAL values of a node of type TS_XT_IV (16 bytes a row, like a string view). */
-#include "ts_interval.h"
 static inline ts_interval *ts_xiv(const ts_xnode *n) { return (ts_interval *)(void *)n->v.s; }
 
 /* Copies row k of src's values into row k of dst (same type). */

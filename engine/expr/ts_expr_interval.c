@@ -3,6 +3,7 @@
  *
  * An interval row is a ts_interval in the 16 bytes the node keeps per row (ts_xiv). A value that leaves the
  * timestamp or interval range is flagged and reported (TS_ERR_DATA) only for rows being evaluated. */
+#define TS_EXPR_PACKAGE
 #include <string.h>
 
 #include "ts_date.h"
