@@ -62,6 +62,8 @@ typedef enum {
     TS_SQL_E_CAST,         /* CAST(args[0] AS type), TRY_CAST (try_cast = 1), args[0]::type,
                               DATE 'yyyy-mm-dd', TIMESTAMP '...', INTERVAL '...' (a CAST of the string);
                               INTERVAL n unit and INTERVAL 'n' unit are calls to_<unit>(n) (to_days(n), ...) */
+    TS_SQL_E_QUANTIFIED,   /* args[0] op ANY|SOME|ALL (subquery)  op, query, negated = 1 for ALL; the parser
+                              makes = ANY an IN_QUERY and <> ALL a NOT IN_QUERY (the same semantics) */
     TS_SQL_E_FUNC          /* name(args)  name lower-cased; count(*) has star = 1 and nargs = 0;
                               EXTRACT(part FROM e) is func "extract" with args ('part' as a STRING, e);
                               SQL's special forms become plain calls: SUBSTRING(s FROM a FOR b) substring(s, a, b),

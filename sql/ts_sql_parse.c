@@ -994,6 +994,8 @@ static ts_err parse_primary(parser *p, ts_sql_expr **out)
     }
     if (!is_name(t))
         return err_expected(p, "an expression", NULL, 0);
+    if (word_is(p, t, "TIME") && peek(p, 1)->kind == TS_TK_STRING)
+        return err_tok(p, t, "the TIME type is not supported (use a TIMESTAMP, or a VARCHAR)");
     if ((word_is(p, t, "TIMESTAMP") || word_is(p, t, "DATETIME")) && peek(p, 1)->kind == TS_TK_STRING)
         return parse_date_literal(p, TS_SQL_TY_TIMESTAMP, out);
     if (word_is(p, t, "INTERVAL") && (peek(p, 1)->kind == TS_TK_STRING || peek(p, 1)->kind == TS_TK_INT ||
@@ -1162,12 +1164,36 @@ static ts_err parse_predicate_suffix(parser *p, ts_sql_expr **out, int *done)
     return TS_OK;
 }
 
+/* op ANY|SOME|ALL '(' query ')' after *out; the current token is the quantifier. */
+static ts_err parse_quantified(parser *p, ts_sql_op op, ts_sql_expr **out)
+{
+    const int all = at_kw(p, TS_KW_ALL);
+    advance(p), advance(p);
+    if (!starts_query(tok(p)))
+        return err_expected(p, "a subquery after ANY / ALL", NULL, 0);
+    ts_sql_expr *e;
+    const int in = (op == TS_SQL_OP_EQ && !all) || (op == TS_SQL_OP_NE && all);
+    TS_TRY(new_node(p, in ? TS_SQL_E_IN_QUERY : TS_SQL_E_QUANTIFIED, (*out)->pos, *out, NULL, NULL, &e));
+    e->op = in ? TS_SQL_OP_NONE : op;
+    e->negated = all;
+    TS_TRY(parse_query(p, &e->query));
+    *out = e;
+    return expect(p, TS_TK_RPAREN, "')'");
+}
+
 /* comparisons and predicates, left to right */
 static ts_err parse_comparison(parser *p, ts_sql_expr **out)
 {
     TS_TRY(parse_concat(p, out));
     for (;;) {
         ts_sql_op op = comparison_op(tok(p)->kind);
+        const ts_sql_token *q = peek(p, 1);
+        if (op != TS_SQL_OP_NONE && (is_kw(q, TS_KW_ALL) || word_is(p, q, "ANY") || word_is(p, q, "SOME")) &&
+            peek(p, 2)->kind == TS_TK_LPAREN) {
+            advance(p);
+            TS_TRY(parse_quantified(p, op, out));
+            continue;
+        }
         if (op != TS_SQL_OP_NONE) {
             ts_sql_expr *rhs;
             advance(p);

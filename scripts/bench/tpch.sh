@@ -5,6 +5,8 @@
 # env: BENCH_DIR=/tmp/tessera-bench  TESSERA_BUILD=<repo>/build  TPCH_SHARED=<repo>/../shared
 #      TPCH_DATA=DIR (the .tbl files; default: /work/data/tpch/sfSF when present, else $BENCH_DIR/tpch-sfSF,
 #      generated once with ../shared/tpch/gen.sh)  TPCH_RANKS="1 2"  TPCH_TIMEOUT=600 (seconds per query)
+#      TPCH_MEM_GB=6 (address-space cap per Tessera process: a query that explodes fails with exit 5 instead of
+#      taking the machine)
 # Answers: at SF 1 against the TPC's official answers (../shared/tpch/answers/sf1: numbers to the 2 decimals
 # printed there, strings exact, order exact), at other scale factors against DuckDB's answers of the same run.
 # Prints per query the seconds on each rank count, the verdict and the peak resident memory per rank (max over the
@@ -50,7 +52,7 @@ report=()
 for P in $RANKS; do
   echo "running tessera on $P rank(s)" >&2
   "$PY" "$HERE/tpch/tpch.py" run --tessera "$BUILD/tessera" --ranks "$P" --data "$data" --queries "$SHARED/tpch/queries" \
-    --out "$out/tessera-$P" --timeout "${TPCH_TIMEOUT:-600}" || status=1
+    --out "$out/tessera-$P" --timeout "${TPCH_TIMEOUT:-600}" --mem-limit-gb "${TPCH_MEM_GB:-6}" || status=1
   "$PY" "$HERE/tpch/tpch.py" check "${expected[@]}" --results "$out/tessera-$P" --json "$out/check-$P.json" \
     >"$out/check-$P.txt" || status=1
   report+=(--tessera "$P=$out/tessera-$P" --checks "$P=$out/check-$P.json")

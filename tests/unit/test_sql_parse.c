@@ -181,6 +181,13 @@ static void pr_expr(sb *b, const ts_sql_expr *e)
     case TS_SQL_E_IN_LIST:
     case TS_SQL_E_IN_QUERY: pr_pred(b, e, "in"); break;
     case TS_SQL_E_EXISTS: pr_pred(b, e, "exists"); break;
+    case TS_SQL_E_QUANTIFIED: /* (any > x query), (all > x query) */
+        put(b, "(%s %s ", e->negated ? "all" : "any", op_name(e->op));
+        pr_expr(b, e->args[0]);
+        put(b, " ");
+        pr_query(b, e->query);
+        put(b, ")");
+        break;
     case TS_SQL_E_SUBQUERY: pr_pred(b, e, "subquery"); break;
     case TS_SQL_E_LIKE: pr_pred(b, e, e->ilike ? "ilike" : "like"); break;
     case TS_SQL_E_CASE: pr_case(b, e); break;
@@ -591,6 +598,11 @@ static void test_functions(void)
     EXPECT_EXPR("trim(s, 'x')", "(trim s 'x')");
     EXPECT_EXPR("a IS NOT DISTINCT FROM b + 1", "(not-distinct-from a (+ b 1))");
     EXPECT_EXPR("a IS DISTINCT FROM NULL", "(distinct-from a null)");
+    EXPECT_EXPR("a = ANY (SELECT b FROM t)", "(in a (select (b) (from t)))");
+    EXPECT_EXPR("a = SOME (SELECT b FROM t)", "(in a (select (b) (from t)))");
+    EXPECT_EXPR("a <> ALL (SELECT b FROM t)", "(not-in a (select (b) (from t)))");
+    EXPECT_EXPR("a > ALL (SELECT b FROM t)", "(all > a (select (b) (from t)))");
+    EXPECT_EXPR("a <= ANY (SELECT b FROM t)", "(any <= a (select (b) (from t)))");
     EXPECT_EXPR("now()", "(now)");
     EXPECT_EXPR("coalesce(a, b, 0)", "(coalesce a b 0)");
     EXPECT_EXPR("sum(x) FILTER (WHERE y > 0)", "(sum x (filter (> y 0)))");

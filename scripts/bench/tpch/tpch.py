@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """TPC-H with Tessera: run the 22 queries, check the answers, print the comparison table.
 
-  tpch.py run --tessera BIN --ranks P --data DIR --queries DIR --out DIR [--mpirun CMD] [--timeout S] [qNN ...]
+  tpch.py run --tessera BIN --ranks P --data DIR --queries DIR --out DIR [--mpirun CMD] [--timeout S]
+              [--mem-limit-gb G] [qNN ...]
       Loads the .tbl files of DIR with load.sql, then runs every query in one `tessera sql` process
       (--format csv --timing). A query that fails (error, crash, timeout) is recorded with its message and the run
       goes on in a new process (the load again, then the queries after it), so one failure never hides the
@@ -23,9 +24,11 @@ import json
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NLOAD = 8  # CREATE TABLE statements of load.sql
@@ -66,6 +69,42 @@ def last_error(stderr):
     return (lines[-1] if lines else "no message")[:300]
 
 
+def run_watched(cmd, timeout, mem_limit_gb):
+    """Runs cmd; kills it when no statement finishes for `timeout` seconds (its stderr gets a `stmt` line per
+    statement). mem_limit_gb > 0 caps each process's address space (RLIMIT_AS, inherited by the ranks), so a query
+    that explodes fails with Tessera's out-of-memory error (exit 5) instead of exhausting the machine.
+    Returns (exit code, stdout, stderr)."""
+    def limit():
+        if mem_limit_gb > 0:
+            import resource
+            b = int(mem_limit_gb * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (b, b))
+    out = tempfile.TemporaryFile("w+")
+    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, text=True, preexec_fn=limit,
+                         start_new_session=True)
+    err, last = [], time.time()
+    import selectors
+    sel = selectors.DefaultSelector()
+    sel.register(p.stderr, selectors.EVENT_READ)
+    while True:
+        if sel.select(timeout=1.0):
+            line = p.stderr.readline()
+            if not line:
+                break
+            err.append(line)
+            if line.startswith("stmt "):
+                last = time.time()
+        elif time.time() - last > timeout:
+            os.killpg(p.pid, signal.SIGKILL)
+            err.append("tessera: timed out: no statement finished in %d s\n" % timeout)
+            break
+    code = p.wait()
+    out.seek(0)
+    stdout = out.read()
+    out.close()
+    return code, stdout, "".join(err)
+
+
 def cmd_run(a):
     os.makedirs(a.out, exist_ok=True)
     load = open(os.path.join(HERE, "load.sql")).read()
@@ -80,12 +119,7 @@ def cmd_run(a):
         cmd = mpirun + ["-n", str(a.ranks), a.tessera, "sql", path, "--set", "data=" + a.data, "--format", "csv",
                         "--timing", "--quiet"]
         try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout * (len(todo) + 1))
-            code, stdout, stderr = p.returncode, p.stdout, p.stderr
-        except subprocess.TimeoutExpired as e:
-            code, stdout = -1, (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-            stderr = (e.stderr or b"").decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
-            stderr += "\ntessera: timed out after %d s" % (a.timeout * (len(todo) + 1))
+            code, stdout, stderr = run_watched(cmd, a.timeout, a.mem_limit_gb)
         finally:
             os.unlink(path)
         secs, mem = {}, {}
@@ -294,7 +328,8 @@ def main():
     r.add_argument("--queries", required=True)
     r.add_argument("--out", required=True)
     r.add_argument("--mpirun", default="mpirun")
-    r.add_argument("--timeout", type=int, default=600, help="seconds per query (and for the load)")
+    r.add_argument("--timeout", type=int, default=600, help="seconds per statement (query or load statement)")
+    r.add_argument("--mem-limit-gb", type=float, default=0, help="address-space cap per process (0: none)")
     r.add_argument("only", nargs="*")
     c = sub.add_parser("check")
     c.add_argument("--expected", required=True)
