@@ -37,6 +37,12 @@ void dq_format_value(const ts_column *c, int64_t i, char *buf, size_t cap)
         snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
         break;
     }
+    case TS_T_TIMESTAMP: {
+        char t[64];
+        const int n = ts_format_timestamp(TS_COL(c, int64_t)[i], t);
+        snprintf(buf, cap, "%.*s", n, t);
+        break;
+    }
     case TS_T_DECIMAL: {
         const int64_t v = TS_COL(c, int64_t)[i];
         uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, p = 1;
@@ -161,6 +167,10 @@ dq_val dq_value(const dq_source *src, int c, dq_layer layer, int64_t i, char *bu
     case TS_T_FLOAT64: v.k = V_FLOAT, v.f = TS_COL(col, double)[i]; break;
     case TS_T_BOOL: v.k = V_BOOL, v.i = TS_COL(col, uint8_t)[i] != 0; break;
     case TS_T_DICT: v.k = V_TEXT, v.s = ts_dict_value(col->dict, TS_COL(col, int32_t)[i], &v.len); break;
+    case TS_T_TIMESTAMP: /* as ISO text, whose order is the time order (the column is a text column here) */
+        dq_format_value(col, i, buf, cap);
+        v.k = V_TEXT, v.s = buf, v.len = (int64_t)strlen(buf);
+        break;
     case TS_T_STRING:
         v.k = V_TEXT, v.s = col->bytes + TS_COL(col, int64_t)[i];
         v.len = TS_COL(col, int64_t)[i + 1] - TS_COL(col, int64_t)[i];

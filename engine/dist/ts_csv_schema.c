@@ -19,7 +19,7 @@ ts_err ts_csv_inferred_bcast(ts_ctx *ctx, ts_csv_inferred *inf, int root)
         inf->spec = head.spec, inf->spec.fields = inf->fields;
     }
     TS_TRY(ts_ctx_check(ctx, err));
-    const int n = inf->ncols;
+    const int n = inf->ncols + 1; /* the arrays' spare slot holds a trailing skipped field (ts_csv_infer) */
     TS_MPI(MPI_Bcast(inf->names, n * (int)sizeof *inf->names, MPI_BYTE, root, ctx->comm));
     TS_MPI(MPI_Bcast(inf->types, n * (int)sizeof *inf->types, MPI_BYTE, root, ctx->comm));
     TS_MPI(MPI_Bcast(inf->scales, n, MPI_INT, root, ctx->comm));
