@@ -129,7 +129,7 @@ static ts_err probe(const ts_key_cols *lk, const ts_key_cols *rk, int64_t nl, co
     ts_err err = TS_OK;
     int nullable = 0; /* skip the per-row NULL test when no key column has NULLs */
     for (int c = 0; c < lk->n; c++)
-        nullable |= lk->col[c]->valid != NULL;
+        nullable |= lk->col[c]->valid != NULL && !(lk->null_equal >> c & 1);
     for (int64_t i = 0; i < nl && !err; i++) {
         int found = 0;
         if (!nullable || !ts_key_has_null(lk, i)) {
@@ -175,6 +175,7 @@ ts_err ts_hash_join_local(const ts_table *left, const ts_table *right, const ts_
     TS_TRY(ts_key_cols_resolve(left, spec->left_keys, spec->nkeys, &lk));
     TS_TRY(ts_key_cols_resolve(right, spec->right_keys, spec->nkeys, &rk));
     TS_TRY(ts_key_cols_compatible(&lk, &rk));
+    lk.null_equal = rk.null_equal = spec->null_equal;
     const int64_t nl = ts_table_rows(left), nr = ts_table_rows(right);
     build_table b = {0};
     pairs p = {0};

@@ -1,8 +1,8 @@
 /* Hash joins. ts_hash_join_local joins two tables on one rank; ts_join (ts_join_dist.h) runs it across ranks.
  *
  * Semantics (SQL): inner, left, right and full outer, semi and anti joins on one to eight key columns of any
- * type (INT32 matches INT64, DICT matches STRING by text); a NULL key never matches, so its row appears only where
- * the join type keeps unmatched rows. Many-to-many matches produce every pair.
+ * type (INT32 matches INT64, DICT matches STRING by text); a NULL key never matches (except in keys flagged
+ * null_equal, where NULL matches NULL), so its row appears only where the join type keeps unmatched rows. Many-to-many matches produce every pair.
  * Output columns: every left column, then the chosen right columns (semi and anti: left columns only). A right
  * column whose name is taken by a left column is an error: list the right columns you need (right_cols).
  * Output order: left rows in input order, each followed by its matches in right input order; then (right and full
@@ -26,6 +26,7 @@ typedef struct ts_join_spec {
     int nleft;
     ts_join_strategy strategy;     /* ts_join only */
     int64_t broadcast_bytes;       /* ts_join only: broadcast the right side below this global size (0: 64 MiB) */
+    unsigned null_equal;           /* bit k set: NULLs in key k match each other (SQL IS NOT DISTINCT FROM) */
 } ts_join_spec;
 
 /* Joins left and right on this rank. *out is new (caller frees). When right_matched is not NULL it receives one

@@ -245,6 +245,7 @@ static ts_err shuffle_join(ts_ctx *ctx, const ts_table *left, const ts_table *ri
     ts_key_cols lk, rk;
     TS_TRY(ts_key_cols_resolve(left, spec->left_keys, spec->nkeys, &lk));
     TS_TRY(ts_key_cols_resolve(right, spec->right_keys, spec->nkeys, &rk));
+    lk.null_equal = rk.null_equal = spec->null_equal; /* NULL = NULL keys hash alike: they meet on one rank */
     hot_set *hot = calloc(1, sizeof *hot);
     if (!hot)
         TS_FAIL(TS_ERR_NOMEM, "out of memory");

@@ -14,7 +14,7 @@ ts_err ts_key_cols_resolve(const ts_table *t, const char *const *names, int n, t
 {
     if (n < 1 || n > 8)
         TS_FAIL(TS_ERR_USAGE, "between 1 and 8 key columns are supported, not %d", n);
-    out->n = n;
+    out->n = n, out->null_equal = 0;
     for (int k = 0; k < n; k++) {
         ts_column *c;
         TS_TRY(ts_table_need(t, names[k], &c));
@@ -42,7 +42,7 @@ ts_err ts_key_cols_compatible(const ts_key_cols *a, const ts_key_cols *b)
 int ts_key_has_null(const ts_key_cols *k, int64_t i)
 {
     for (int c = 0; c < k->n; c++)
-        if (!ts_column_is_valid(k->col[c], i))
+        if (!(k->null_equal >> c & 1) && !ts_column_is_valid(k->col[c], i))
             return 1;
     return 0;
 }
@@ -103,8 +103,12 @@ int ts_key_equal(const ts_key_cols *a, int64_t i, const ts_key_cols *b, int64_t 
 {
     for (int c = 0; c < a->n; c++) {
         const ts_column *x = a->col[c], *y = b->col[c];
-        if (!ts_column_is_valid(x, i) || !ts_column_is_valid(y, j))
-            return 0;
+        const int vx = ts_column_is_valid(x, i), vy = ts_column_is_valid(y, j);
+        if (!vx || !vy) {
+            if (vx || vy || !(a->null_equal >> c & 1))
+                return 0;
+            continue;
+        }
         switch (family(x)) {
         case TS_KF_FLOAT: {
             const double p = float_key(x, i), q = float_key(y, j);
