@@ -58,9 +58,10 @@ typedef enum {
                               operand may be NULL (searched CASE); nargs is even */
     TS_SQL_E_CAST,         /* CAST(args[0] AS type), TRY_CAST (try_cast = 1), args[0]::type,
                               DATE 'yyyy-mm-dd' (a CAST of the string) */
-    TS_SQL_E_FUNC          /* name(args)  name lower-cased; count(*) has star = 1 and nargs = 0;
+    TS_SQL_E_FUNC,         /* name(args)  name lower-cased; count(*) has star = 1 and nargs = 0;
                               EXTRACT(part FROM e) is func "extract" with args ('part' as a STRING, e);
                               distinct (agg(DISTINCT x)), filter (FILTER (WHERE ...)), over (window) */
+    TS_SQL_E_QUANTIFIED    /* args[0] op ANY|SOME|ALL (subquery)   op (a comparison), all (1: ALL), query */
 } ts_sql_expr_kind;
 
 typedef enum {
@@ -97,6 +98,7 @@ struct ts_sql_expr {
     ts_sql_pos pos;
     ts_sql_op op;
     int negated, ilike, try_cast, distinct, star;
+    int all;              /* QUANTIFIED: ALL (1) or ANY / SOME (0) */
     char *table, *name;   /* COLUMN / STAR qualifier and name; FUNC name */
     int64_t ival;
     double fval;
@@ -106,7 +108,7 @@ struct ts_sql_expr {
     int nargs;
     ts_sql_expr *operand, *else_expr; /* CASE */
     ts_sql_type type;                 /* CAST */
-    ts_sql_query *query;              /* IN_QUERY, EXISTS, SUBQUERY */
+    ts_sql_query *query;              /* IN_QUERY, EXISTS, SUBQUERY, QUANTIFIED */
     ts_sql_expr *filter;              /* FUNC: FILTER (WHERE ...) or NULL */
     ts_sql_window *over;              /* FUNC: OVER (...) or NULL */
     struct ts_sql_plan *subplan;      /* set by the binder: the plan of a scalar subquery */

@@ -57,9 +57,10 @@ static ts_err bind_named(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **o
             continue;
         const ts_sql_script *saved = b->src;
         const int saved_n = b->nctes;
-        b->src = b->ctes[i].src, b->nctes = i; /* a CTE sees only the CTEs defined before it */
+        const ts_sql_scope *outer = b->outer;
+        b->src = b->ctes[i].src, b->nctes = i, b->outer = NULL; /* a CTE sees only the CTEs defined before it */
         const ts_err err = ts_sql_bind_query(b, cte->query, out);
-        b->src = saved, b->nctes = saved_n;
+        b->src = saved, b->nctes = saved_n, b->outer = outer;
         TS_TRY(err);
         return requalify(b, *out, cte->name, cte->columns, cte->ncolumns, f->pos);
     }
@@ -80,9 +81,10 @@ static ts_err bind_named(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **o
             return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "view '%s' refers to itself", f->name);
         const ts_sql_script *saved = b->src;
         const int saved_n = b->nctes;
-        b->src = e->view_script, b->nctes = 0, b->depth++;
+        const ts_sql_scope *outer = b->outer;
+        b->src = e->view_script, b->nctes = 0, b->depth++, b->outer = NULL;
         const ts_err err = ts_sql_bind_query(b, e->view, out);
-        b->src = saved, b->nctes = saved_n, b->depth--;
+        b->src = saved, b->nctes = saved_n, b->depth--, b->outer = outer;
         TS_TRY(err);
     }
     return requalify(b, *out, short_name(f->name), NULL, 0, f->pos);
@@ -279,7 +281,11 @@ static ts_err bind_on(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope
     const ts_sql_scope scope = {.cols = both, .ncols = nl + nr, .outer = outer};
     ts_sql_expr *on, **conds = NULL, **rest = NULL;
     int n = 0, nrest = 0;
+    const int base = b->npending;
     TS_TRY(ts_sql_bind_expr(b, &scope, f->on, &on));
+    if (b->npending > base && j->join_type != TS_JOIN_INNER)
+        return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "subqueries in the ON condition of a %s JOIN are not "
+                               "supported (only in inner joins)", ts_join_type_name(j->join_type));
     ts_sql_conjuncts(b, on, &conds, &n);
     if (n && !(rest = ts_sql_alloc(b->script, sizeof *rest * (size_t)n)))
         return NOMEM(b, f->pos);
@@ -316,6 +322,7 @@ static ts_err bind_on(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope
     TS_TRY(wrap_filter(b, &j->in[1], ronly, nright));
     if (!j->njoin_keys)
         j->cross = 1;
+    TS_TRY(ts_sql_attach_pending(b, p, base, NULL, 0, outer)); /* the ON subqueries, evaluated per joined row */
     return wrap_filter(b, p, rest, nrest);
 }
 
@@ -374,7 +381,14 @@ ts_err ts_sql_bind_from(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_sco
     switch (f->kind) {
     case TS_SQL_F_TABLE: TS_TRY(bind_named(b, f, out)); break;
     case TS_SQL_F_FUNC: TS_TRY(ts_sql_bind_source(b, f, out)); break;
-    case TS_SQL_F_SUBQUERY: TS_TRY(ts_sql_bind_query(b, f->query, out)); break;
+    case TS_SQL_F_SUBQUERY: { /* a derived table sees the scopes enclosing its query, not its FROM siblings */
+        const ts_sql_scope *saved = b->outer;
+        b->outer = outer;
+        const ts_err err = ts_sql_bind_query(b, f->query, out);
+        b->outer = saved;
+        TS_TRY(err);
+        break;
+    }
     case TS_SQL_F_VALUES: TS_TRY(bind_values(b, f, out)); break;
     case TS_SQL_F_JOIN: return bind_join(b, f, outer, out);
     }

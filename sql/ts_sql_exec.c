@@ -295,6 +295,7 @@ static ts_err exec_project(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 }
 
 static ts_err exec_values(ts_sql_exec *x, ts_sql_plan *p, ts_table **out);
+static ts_err delim_values(ts_sql_exec *x, ts_sql_plan *p, const ts_table *l);
 static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t);
 static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out);
 static ts_err exec_limit(ts_sql_exec *x, ts_sql_plan *p, ts_table **t);
@@ -389,6 +390,42 @@ static ts_err located_if(const ts_sql_exec *x, ts_sql_pos pos, ts_err err)
     return err && pos.line ? located(x, pos, err) : err;
 }
 
+/* ---- decorrelated subqueries: D, the distinct values of a DELIM_JOIN's correlated columns ---------------------- */
+
+/* Computes p's D from its left input l: the distinct rows of l's delim columns (NULLs equal). Collective. */
+static ts_err delim_values(ts_sql_exec *x, ts_sql_plan *p, const ts_table *l)
+{
+    ts_table *view, *d;
+    TS_TRY(ts_table_view(l, (const char *const *)p->delim_cols, p->ndelim, &view));
+    ts_err err = ts_table_new_like(view, "delim", &d);
+    if (!err)
+        err = ts_table_append_rows(d, view, NULL, ts_table_rows(view));
+    ts_table_free(view);
+    const ts_distinct_spec spec = {(const char *const *)p->delim_cols, p->ndelim, NULL, TS_KEEP_FIRST};
+    err = ts_ctx_check(x->ctx, err);
+    if (!err)
+        err = ts_distinct(x->ctx, &d, &spec, NULL);
+    if (err) {
+        ts_table_free(d);
+        return err;
+    }
+    p->delim_values = d;
+    return TS_OK;
+}
+
+/* A view of the enclosing DELIM_JOIN's D under this leaf's column ids. */
+static ts_err exec_delim_get(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
+{
+    const ts_table *d = p->delim ? p->delim->delim_values : NULL;
+    if (!d)
+        TS_FAIL(TS_ERR_INTERNAL, "internal: a decorrelated subquery ran without its outer values");
+    int idx[TS_MAX_COLS];
+    char *names[TS_MAX_COLS];
+    for (int i = 0; i < p->ncols; i++)
+        idx[i] = i, names[i] = p->cols[i].id;
+    return ts_sql_exec_rename_view(x, d, idx, names, p->ncols, out);
+}
+
 /* Unary nodes work on *out (their input, replaced by their output); binary nodes consume both inputs. On failure
  * the caller frees whatever *out holds. */
 static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *in1, ts_table **out)
@@ -409,6 +446,9 @@ static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *
     case TS_P_WINDOW: return exec_window(x, p, out);
     case TS_P_UNION: return exec_union(x, p, in0, in1, out);
     case TS_P_SETOP: return exec_setop(x, p, in0, in1, out);
+    case TS_P_DELIM_JOIN: return exec_join(x, p, in0, in1, out);
+    case TS_P_DELIM_GET: return exec_delim_get(x, p, out);
+    case TS_P_DEPJOIN: break;
     }
     TS_FAIL(TS_ERR_INTERNAL, "unknown plan node %d", (int)p->kind);
 }
@@ -419,12 +459,18 @@ static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
     *out = NULL;
     for (int i = 0; i < 2; i++)
         if (p->in[i]) {
-            const ts_err err = exec_node(x, p->in[i], &in[i]);
+            ts_err err = exec_node(x, p->in[i], &in[i]);
+            if (!err && i == 0 && p->kind == TS_P_DELIM_JOIN) /* D, for the DELIM_GET leaves of the right side */
+                err = ts_ctx_check(x->ctx, delim_values(x, p, in[0]));
             if (err) {
                 ts_table_free(in[0]);
+                if (p->kind == TS_P_DELIM_JOIN)
+                    ts_table_free(p->delim_values), p->delim_values = NULL;
                 return err;
             }
         }
+    if (p->kind == TS_P_DELIM_JOIN) /* the right side has read it */
+        ts_table_free(p->delim_values), p->delim_values = NULL;
     const double t0 = ts_now();
     ts_err err = ts_ctx_check(x->ctx, run_kind(x, p, in[0], in[1], out));
     if (err) {
@@ -579,6 +625,17 @@ static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
             if (!TS_COL(cnt, int64_t)[i])
                 err = ts_column_set_null(sum, i);
     }
+    /* a scalar subquery's value: at most one row per outer row */
+    if (!err && p->single_count) {
+        const ts_column *cnt = ts_table_col(res, p->single_count);
+        int64_t most = 0;
+        for (int64_t i = 0; cnt && i < cnt->len; i++)
+            most = TS_COL(cnt, int64_t)[i] > most ? TS_COL(cnt, int64_t)[i] : most;
+        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &most, 1, MPI_INT64_T, MPI_MAX, x->ctx->comm));
+        if (most > 1)
+            TS_FAIL(TS_ERR_DATA, "More than one row returned by a subquery used as an expression (a scalar "
+                    "subquery may return at most one row for each row of the outer query)");
+    }
     /* drop the helper counts */
     for (int c = 0, k = 0; !err && c <= res->ncols; c++) {
         if (c == res->ncols) {
@@ -646,6 +703,48 @@ static ts_err add_const_key(ts_sql_exec *x, ts_table *t, const char *name)
     return err;
 }
 
+static int int_like(ts_type t) { return t == TS_T_INT32 || t == TS_T_INT64 || t == TS_T_DECIMAL || t == TS_T_BOOL; }
+
+/* Converts key column *name of t to (type, scale) into a helper column `as` (pooled when t is a view). */
+static ts_err convert_key(ts_sql_exec *x, ts_table *t, const char **name, ts_type type, int scale, const char *as)
+{
+    const ts_column *c = ts_table_col(t, *name);
+    if (c->type == type && (type != TS_T_DECIMAL || c->scale == scale))
+        return TS_OK;
+    struct ts_expr *cast = ts_x_cast(ts_x_col(*name), type, scale, 0);
+    ts_column *conv = NULL;
+    const ts_err err = cast ? ts_expr_eval(cast, t, as, &conv) : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__,
+                                                                                __func__, "out of memory");
+    ts_expr_free(cast);
+    TS_TRY(err);
+    *name = as;
+    return add_column(x, t, conv);
+}
+
+/* Keys compare by value, as SQL's = does: an integer against a DOUBLE compares as DOUBLEs, decimals of different
+ * scales (or an integer) at the larger scale. Converted keys are helper columns "__kl<k>" / "__kr<k>". */
+static ts_err coerce_keys(ts_sql_exec *x, ts_table *l, ts_table *r, const char **lk, const char **rk, int nkeys,
+                          char names[][2][8])
+{
+    for (int k = 0; k < nkeys; k++) {
+        const ts_column *a = ts_table_col(l, lk[k]), *b = ts_table_col(r, rk[k]);
+        if (!a || !b)
+            continue; /* the join reports it */
+        const int sa = a->type == TS_T_DECIMAL ? a->scale : 0, sb = b->type == TS_T_DECIMAL ? b->scale : 0;
+        ts_type type;
+        if (int_like(a->type) && int_like(b->type) && sa != sb)
+            type = TS_T_DECIMAL;
+        else if ((a->type == TS_T_FLOAT64 && int_like(b->type)) || (b->type == TS_T_FLOAT64 && int_like(a->type)))
+            type = TS_T_FLOAT64;
+        else
+            continue;
+        snprintf(names[k][0], 8, "__kl%d", k), snprintf(names[k][1], 8, "__kr%d", k);
+        TS_TRY(convert_key(x, l, &lk[k], type, sa > sb ? sa : sb, names[k][0]));
+        TS_TRY(convert_key(x, r, &rk[k], type, sa > sb ? sa : sb, names[k][1]));
+    }
+    return TS_OK;
+}
+
 static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
     const char *lk[8], *rk[8];
@@ -661,13 +760,16 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
             err = add_const_key(x, r, "__cross_r");
         lk[0] = "__cross_l", rk[0] = "__cross_r", nkeys = 1;
     }
+    char helper[8][2][8];
+    if (!err)
+        err = coerce_keys(x, l, r, lk, rk, nkeys, helper);
     const char *right_cols[TS_MAX_COLS];
     int nright = 0;
     for (int c = 0; c < r->ncols && !err; c++)
-        if (strcmp(r->cols[c]->name, "__cross_r"))
+        if (strncmp(r->cols[c]->name, "__", 2))
             right_cols[nright++] = r->cols[c]->name;
     ts_join_spec spec = {.type = p->join_type, .left_keys = lk, .right_keys = rk, .nkeys = nkeys,
-                         .right_cols = right_cols, .nright = nright};
+                         .right_cols = right_cols, .nright = nright, .null_equal = p->null_equal};
     ts_join_stats stats = {0};
     if (!err)
         err = ts_join(x->ctx, l, r, &spec, out, &stats);
@@ -675,14 +777,12 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
         err = not_in_fixup(x, p, r, out);
     if (!err && stats.broadcast) /* the left rows did not move */
         carry_partitioning(l, *out, NULL, NULL);
-    if (!err && (p->cross || !p->njoin_keys)) {
-        const int c = find_col(*out, "__cross_l");
-        if (c >= 0) {
+    for (int c = 0; !err && c < (*out)->ncols; c++) /* helper keys (__cross_l, __kl<k>) */
+        if (!strncmp((*out)->cols[c]->name, "__", 2)) {
             ts_column_free((*out)->cols[c]);
             memmove(&(*out)->cols[c], &(*out)->cols[c + 1], sizeof(ts_column *) * (size_t)((*out)->ncols - c - 1));
-            (*out)->ncols--;
+            (*out)->ncols--, c--;
         }
-    }
     if (!err)
         snprintf(p->note, sizeof p->note, "%s%s join, right side %.1f MiB%s", p->not_in ? "NOT IN: " : "",
                  stats.broadcast ? "broadcast" : "shuffle", (double)stats.right_bytes / (1 << 20),

@@ -6,7 +6,6 @@
 
 #include "ts_sql_parse.h"
 
-ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, int *used);
 
 #define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
 
@@ -40,6 +39,12 @@ static ts_err push_into(ts_sql_binder *b, ts_sql_plan *node, ts_sql_expr *cond, 
 {
     *pushed = 0;
     switch (node->kind) {
+    case TS_P_DELIM_JOIN: /* only into the left side (D is computed from whatever reaches the join) */
+        if (within(cond, node->in[0])) {
+            *pushed = 1;
+            return add_filter(b, &node->in[0], cond);
+        }
+        return TS_OK;
     case TS_P_JOIN: {
         const ts_join_type t = node->join_type;
         const int inner = t == TS_JOIN_INNER;
@@ -161,8 +166,9 @@ static void keep_required(ts_sql_plan *p, const id_set *req)
 /* Nodes whose output columns are their inputs' (plus their own additions) take them again after pruning. */
 static ts_err refresh_cols(ts_sql_binder *b, ts_sql_plan *p, const ts_sql_col *extra, int nextra)
 {
-    const int only_left = p->kind == TS_P_JOIN && (p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI);
-    const int nl = p->in[0]->ncols, nr = p->kind == TS_P_JOIN && !only_left ? p->in[1]->ncols : 0;
+    const int join = p->kind == TS_P_JOIN || p->kind == TS_P_DELIM_JOIN;
+    const int only_left = join && (p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI);
+    const int nl = p->in[0]->ncols, nr = join && !only_left ? p->in[1]->ncols : 0;
     ts_sql_col *cols = ts_sql_alloc(b->script, sizeof *cols * (size_t)(nl + nr + nextra + 1));
     if (!cols)
         return NOMEM(b, p->pos);
@@ -209,12 +215,14 @@ static ts_err prune(ts_sql_binder *b, ts_sql_plan *p, const id_set *req)
         TS_TRY(prune_children(b, p, &need));
         return refresh_cols(b, p, NULL, 0);
     }
-    case TS_P_JOIN: {
+    case TS_P_JOIN: case TS_P_DELIM_JOIN: {
         for (int c = 0; c < p->ncols; c++)
             if (!req || has(req, p->cols[c].id))
                 add(p->cols[c].id, &need);
         for (int k = 0; k < p->njoin_keys; k++)
             add(p->left_keys[k], &need), add(p->right_keys[k], &need);
+        for (int k = 0; k < p->ndelim; k++)
+            add(p->delim_cols[k], &need);
         TS_TRY(prune_children(b, p, &need));
         return refresh_cols(b, p, NULL, 0);
     }
@@ -287,7 +295,8 @@ typedef struct chain {
 
 static int is_chain_join(const ts_sql_plan *p)
 {
-    return p->kind == TS_P_JOIN && p->join_type == TS_JOIN_INNER && !p->cross && !p->not_in && p->njoin_keys;
+    return p->kind == TS_P_JOIN && p->join_type == TS_JOIN_INNER && !p->cross && !p->not_in && p->njoin_keys &&
+           !p->null_equal;
 }
 
 /* Collects the inputs and key pairs of a tree of inner equi-joins; 0 when it does not fit the arrays. */

@@ -980,6 +980,25 @@ static ts_err parse_predicate_suffix(parser *p, ts_sql_expr **out, int *done)
     return TS_OK;
 }
 
+/* After a comparison operator: ANY | SOME | ALL '(' query ')' makes a quantified comparison. */
+static ts_err parse_quantified(parser *p, ts_sql_op op, ts_sql_expr **out, int *done)
+{
+    const ts_sql_token *t = tok(p);
+    const int all = is_kw(t, TS_KW_ALL);
+    *done = 0;
+    if (!(all || word_is(p, t, "any") || word_is(p, t, "some")) || peek(p, 1)->kind != TS_TK_LPAREN ||
+        !starts_query(peek(p, 2)))
+        return TS_OK;
+    ts_sql_expr *e;
+    TS_TRY(new_node(p, TS_SQL_E_QUANTIFIED, (*out)->pos, *out, NULL, NULL, &e));
+    e->op = op, e->all = all;
+    advance(p), advance(p);
+    TS_TRY(parse_query(p, &e->query));
+    TS_TRY(expect(p, TS_TK_RPAREN, "')'"));
+    *out = e, *done = 1;
+    return TS_OK;
+}
+
 /* comparisons and predicates, left to right */
 static ts_err parse_comparison(parser *p, ts_sql_expr **out)
 {
@@ -988,7 +1007,11 @@ static ts_err parse_comparison(parser *p, ts_sql_expr **out)
         ts_sql_op op = comparison_op(tok(p)->kind);
         if (op != TS_SQL_OP_NONE) {
             ts_sql_expr *rhs;
+            int quantified;
             advance(p);
+            TS_TRY(parse_quantified(p, op, out, &quantified));
+            if (quantified)
+                continue;
             TS_TRY(parse_concat(p, &rhs));
             TS_TRY(binary(p, op, out, rhs));
             continue;

@@ -124,7 +124,8 @@ void ts_sql_print_table(FILE *out, const ts_table *t, const char *const *names, 
 
 static const char *const KIND_NAMES[] = {"SCAN table", "SCAN read_csv", "SCAN read_h5", "RANGE", "VALUES",
                                          "ONE ROW", "FILTER", "PROJECT", "AGGREGATE", "JOIN", "SORT", "LIMIT",
-                                         "DISTINCT", "WINDOW", "UNION ALL", "SET OPERATION"};
+                                         "DISTINCT", "WINDOW", "UNION ALL", "SET OPERATION", "DEPENDENT JOIN",
+                                         "JOIN", "SCAN outer values"};
 
 /* A column id without its "#n" suffix. */
 static void short_id(const char *id, char *buf, size_t cap)
@@ -147,11 +148,17 @@ static void print_detail(FILE *out, const ts_sql_plan *p)
             short_id(p->keys[k], a, sizeof a), fprintf(out, " %s", a);
         fprintf(out, "%s aggregates: %d", p->nkeys ? "" : " none", p->naggs);
         break;
-    case TS_P_JOIN:
+    case TS_P_JOIN: case TS_P_DELIM_JOIN:
         fprintf(out, " %s", p->cross ? "cross" : ts_join_type_name(p->join_type));
         for (int k = 0; k < p->njoin_keys; k++) {
             short_id(p->left_keys[k], a, sizeof a), short_id(p->right_keys[k], b, sizeof b);
-            fprintf(out, "%s%s = %s", k ? ", " : " on ", a, b);
+            fprintf(out, "%s%s %s %s", k ? ", " : " on ", a, p->null_equal >> k & 1 ? "IS NOT DISTINCT FROM" : "=", b);
+        }
+        if (p->kind == TS_P_DELIM_JOIN) {
+            fprintf(out, " (subquery, outer values:");
+            for (int k = 0; k < p->ndelim; k++)
+                short_id(p->delim_cols[k], a, sizeof a), fprintf(out, " %s", a);
+            fprintf(out, ")");
         }
         break;
     case TS_P_SORT:
@@ -166,7 +173,8 @@ static void print_detail(FILE *out, const ts_sql_plan *p)
         break;
     default: break;
     }
-    if (p->kind == TS_P_PROJECT || p->kind == TS_P_CSV || p->kind == TS_P_H5 || p->kind == TS_P_CATALOG) {
+    if (p->kind == TS_P_PROJECT || p->kind == TS_P_CSV || p->kind == TS_P_H5 || p->kind == TS_P_CATALOG ||
+        p->kind == TS_P_DELIM_GET) {
         fprintf(out, " [");
         for (int c = 0; c < p->ncols && c < 12; c++)
             short_id(p->cols[c].id, a, sizeof a), fprintf(out, "%s%s", c ? ", " : "", a);

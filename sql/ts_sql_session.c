@@ -11,6 +11,7 @@
 #include "ts_h5.h"
 #include "ts_sql_bind.h"
 #include "ts_sql_catalog.h"
+#include "ts_sql_decorrelate.h"
 #include "ts_sql_exec.h"
 #include "ts_sql_opt.h"
 #include "ts_sql_parse.h"
@@ -122,6 +123,8 @@ static void run_init(stmt_run *r, ts_sql_session *s, ts_sql_script *script)
 static ts_err plan_query(stmt_run *r, const ts_sql_query *q)
 {
     ts_err err = ts_sql_bind_query(&r->b, q, &r->plan);
+    if (!err)
+        err = ts_sql_decorrelate(&r->b, &r->plan);
     if (!err)
         err = ts_sql_optimize(&r->b, &r->plan);
     r->s->next_id = r->b.next_id;
