@@ -33,6 +33,8 @@ typedef struct ts_sql_binder {
     ts_sql_plan **pending;      /* dependent joins of subqueries bound inside expressions, waiting for the plan
                                    they attach to (ts_sql_attach_pending); a SELECT block attaches its own */
     int npending, cap_pending;
+    ts_sql_expr **derived;      /* filters the optimizer derived (transitive, from ORs): each is added once */
+    int nderived, cap_derived;
 } ts_sql_binder;
 
 /* Binds a query into *out (in the script's arena). Errors point at the offending token. */

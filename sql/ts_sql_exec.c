@@ -724,7 +724,7 @@ static ts_err convert_key(ts_sql_exec *x, ts_table *t, const char **name, ts_typ
 /* Keys compare by value, as SQL's = does: an integer against a DOUBLE compares as DOUBLEs, decimals of different
  * scales (or an integer) at the larger scale. Converted keys are helper columns "__kl<k>" / "__kr<k>". */
 static ts_err coerce_keys(ts_sql_exec *x, ts_table *l, ts_table *r, const char **lk, const char **rk, int nkeys,
-                          char names[][2][8])
+                          char names[][2][16])
 {
     for (int k = 0; k < nkeys; k++) {
         const ts_column *a = ts_table_col(l, lk[k]), *b = ts_table_col(r, rk[k]);
@@ -738,7 +738,7 @@ static ts_err coerce_keys(ts_sql_exec *x, ts_table *l, ts_table *r, const char *
             type = TS_T_FLOAT64;
         else
             continue;
-        snprintf(names[k][0], 8, "__kl%d", k), snprintf(names[k][1], 8, "__kr%d", k);
+        snprintf(names[k][0], 16, "__kl%d", k), snprintf(names[k][1], 16, "__kr%d", k);
         TS_TRY(convert_key(x, l, &lk[k], type, sa > sb ? sa : sb, names[k][0]));
         TS_TRY(convert_key(x, r, &rk[k], type, sa > sb ? sa : sb, names[k][1]));
     }
@@ -760,7 +760,7 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
             err = add_const_key(x, r, "__cross_r");
         lk[0] = "__cross_l", rk[0] = "__cross_r", nkeys = 1;
     }
-    char helper[8][2][8];
+    char helper[8][2][16];
     if (!err)
         err = coerce_keys(x, l, r, lk, rk, nkeys, helper);
     const char *right_cols[TS_MAX_COLS];

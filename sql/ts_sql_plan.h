@@ -61,6 +61,16 @@ typedef enum {
 
 typedef struct ts_sql_plan ts_sql_plan;
 
+/* Estimated statistics of a plan column (ts_sql_stats.c). */
+typedef struct ts_sql_colstat {
+    double ndv;       /* distinct non-NULL values */
+    double nulls;     /* fraction of NULLs */
+    double min, max;  /* has_range: numbers (decimals in units), dates in days */
+    double width;     /* bytes per value */
+    int has_range;
+    int known;        /* from real statistics (else defaults) */
+} ts_sql_colstat;
+
 typedef struct ts_sql_agg_item {
     ts_agg agg;             /* input / where / output / order hold column ids */
 } ts_sql_agg_item;
@@ -135,6 +145,7 @@ struct ts_sql_plan {
 
     /* planning decisions and run-time statistics (EXPLAIN / EXPLAIN ANALYZE) */
     double est_rows;
+    ts_sql_colstat *stats;  /* estimated statistics of cols[i] (ts_sql_estimate) */
     char note[160];         /* decisions taken (broadcast, pushed filters, pruned columns ...) */
     int64_t rows_out;       /* actual, global */
     double seconds;         /* actual, max over ranks */

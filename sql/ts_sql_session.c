@@ -249,6 +249,8 @@ static ts_err create_table(stmt_run *r, const ts_sql_stmt *st)
         return err;
     }
     TS_TRY(ts_sql_catalog_put(&r->s->catalog, st->name, t, rows, NULL, NULL));
+    /* statistics for the planner, gathered once at load: rows, NULLs, distinct values, ranges */
+    TS_TRY(ts_sql_catalog_analyze(r->s->ctx, ts_sql_catalog_find(&r->s->catalog, st->name)));
     return add_created(r->s, st->name);
 }
 
