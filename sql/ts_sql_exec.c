@@ -612,8 +612,8 @@ static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
         fix[nfix++] = a;
     }
     if (x->ctx->size > 1 && ts_aggregate_is_local(*t, keys, p->nkeys))
-        snprintf(p->note, sizeof p->note, "input already hash-partitioned on a subset of the keys: aggregated "
-                 "locally, no exchange");
+        snprintf(p->run_note, sizeof p->run_note, "input already hash-partitioned on a subset of the keys: "
+                 "aggregated locally, no exchange");
     ts_table *res;
     TS_TRY(ts_aggregate_distributed(x->ctx, *t, keys, p->nkeys, aggs, naggs, "aggregate", &res));
     ts_table_free(*t);
@@ -745,15 +745,60 @@ static ts_err coerce_keys(ts_sql_exec *x, ts_table *l, ts_table *r, const char *
     return TS_OK;
 }
 
+static int64_t table_bytes(const ts_table *t)
+{
+    int64_t n = 0;
+    for (int c = 0; c < t->ncols; c++)
+        n += t->cols[c]->len * (int64_t)ts_type_width(t->cols[c]->type) + t->cols[c]->nbytes;
+    return n;
+}
+
+/* The plan puts the smaller input of an inner join on the build (right) side from its estimates; when the
+ * measured sizes say otherwise by far, the sides are swapped here (the output columns are put back in the plan's
+ * order afterwards). */
+static ts_err adapt_sides(ts_sql_exec *x, const ts_sql_plan *p, ts_table **l, ts_table **r, const char **lk,
+                          const char **rk, int nkeys, int *swapped)
+{
+    int64_t bytes[2] = {table_bytes(*l), table_bytes(*r)};
+    *swapped = 0;
+    if (p->kind != TS_P_JOIN || p->join_type != TS_JOIN_INNER || p->cross || !nkeys)
+        return TS_OK;
+    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, bytes, 2, MPI_INT64_T, MPI_SUM, x->ctx->comm));
+    if (bytes[1] <= 2 * bytes[0])
+        return TS_OK;
+    ts_table *t = *l;
+    *l = *r, *r = t;
+    for (int k = 0; k < nkeys; k++) {
+        const char *s = lk[k];
+        lk[k] = rk[k], rk[k] = s;
+    }
+    *swapped = 1;
+    return TS_OK;
+}
+
+/* Puts t's columns in the order of the plan node's columns (those it has). */
+static void plan_order(const ts_sql_plan *p, ts_table *t)
+{
+    int next = 0;
+    for (int c = 0; c < p->ncols; c++) {
+        const int at = find_col(t, p->cols[c].id);
+        if (at < next)
+            continue;
+        ts_column *col = t->cols[at];
+        memmove(&t->cols[next + 1], &t->cols[next], sizeof *t->cols * (size_t)(at - next));
+        t->cols[next++] = col;
+    }
+}
+
 static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
     const char *lk[8], *rk[8];
-    int nkeys = p->njoin_keys;
+    int nkeys = p->njoin_keys, swapped = 0;
     if (nkeys > 8)
         TS_FAIL(TS_ERR_USAGE, "joins on more than 8 keys are not supported");
     for (int k = 0; k < nkeys; k++)
         lk[k] = p->left_keys[k], rk[k] = p->right_keys[k];
-    ts_err err = TS_OK;
+    ts_err err = adapt_sides(x, p, &l, &r, lk, rk, nkeys, &swapped);
     if (p->cross || !nkeys) { /* every pair: a join on a constant key (the right side is broadcast when small) */
         err = add_const_key(x, l, "__cross_l");
         if (!err)
@@ -784,9 +829,11 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
             (*out)->ncols--, c--;
         }
     if (!err)
-        snprintf(p->note, sizeof p->note, "%s%s join, right side %.1f MiB%s", p->not_in ? "NOT IN: " : "",
+        plan_order(p, *out);
+    if (!err)
+        snprintf(p->run_note, sizeof p->run_note, "%s%s join, build side %.1f MiB%s%s", p->not_in ? "NOT IN: " : "",
                  stats.broadcast ? "broadcast" : "shuffle", (double)stats.right_bytes / (1 << 20),
-                 stats.hot_keys ? ", skewed keys split" : "");
+                 stats.hot_keys ? ", skewed keys split" : "", swapped ? ", inputs swapped: the left was smaller" : "");
     ts_table_free(l), ts_table_free(r);
     return err;
 }

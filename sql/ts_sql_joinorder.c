@@ -53,21 +53,25 @@ static double set_width(const jo_graph *g, relset s)
     return w;
 }
 
-/* Cost of joining inputs of (rows, bytes): the hash join's work plus the bytes it moves (the executor broadcasts
- * a build side under 64 MiB and otherwise shuffles both). *swap: the first input is the smaller (it builds). */
-static double join_cost(const jo_graph *g, double r1, double w1, double r2, double w2, double out, int *swap)
+/* Cost of a hash join that builds on (rb rows, bb bytes) and probes with (rp, bp): its work plus the bytes it
+ * moves (the executor broadcasts a build side under 64 MiB and otherwise shuffles both). */
+static double hash_join_cost(const jo_graph *g, double rp, double bp, double rb, double bb, double out)
 {
-    const double b1 = r1 * w1, b2 = r2 * w2;
-    *swap = b1 < b2;
-    const double build = *swap ? r1 : r2, probe = *swap ? r2 : r1;
-    const double bbytes = *swap ? b1 : b2, pbytes = *swap ? b2 : b1;
-    double cost = probe + 2 * build + out;
+    double cost = rp + 2 * rb + out;
     if (g->nranks > 1) {
-        const double moved = bbytes < TS_SQL_BROADCAST_BYTES ? bbytes * (g->nranks - 1)
-                                                             : (bbytes + pbytes) * (g->nranks - 1) / g->nranks;
+        const double moved = bb < TS_SQL_BROADCAST_BYTES ? bb * (g->nranks - 1) : (bb + bp) * (g->nranks - 1) / g->nranks;
         cost += moved / 32; /* a row touched costs about as much as 32 bytes moved */
     }
     return cost;
+}
+
+/* The cheaper orientation of a join of inputs (r1 rows of w1 bytes) and (r2, w2); *swap: the first builds. */
+static double join_cost(const jo_graph *g, double r1, double w1, double r2, double w2, double out, int *swap)
+{
+    const double keep = hash_join_cost(g, r1, r1 * w1, r2, r2 * w2, out);
+    const double flip = hash_join_cost(g, r2, r2 * w2, r1, r1 * w1, out);
+    *swap = flip < keep;
+    return *swap ? flip : keep;
 }
 
 static relset neigh(const jo_graph *g, relset s)

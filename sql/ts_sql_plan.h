@@ -146,7 +146,8 @@ struct ts_sql_plan {
     /* planning decisions and run-time statistics (EXPLAIN / EXPLAIN ANALYZE) */
     double est_rows;
     ts_sql_colstat *stats;  /* estimated statistics of cols[i] (ts_sql_estimate) */
-    char note[160];         /* decisions taken (broadcast, pushed filters, pruned columns ...) */
+    char note[160];         /* decisions taken while planning (join order, broadcast or shuffle, ...) */
+    char run_note[160];     /* what the executor did (EXPLAIN ANALYZE): the measured sizes behind its choices */
     int64_t rows_out;       /* actual, global */
     double seconds;         /* actual, max over ranks */
     int partitioned_on;     /* output is hash-partitioned on cols[0..partitioned_on) (0: unknown) */

@@ -192,6 +192,8 @@ static void print_node(FILE *out, const ts_sql_plan *p, int depth, int analyze)
         fprintf(out, "   rows %" PRId64 "   %.3f s", p->rows_out, p->seconds);
     if (p->note[0])
         fprintf(out, "   (%s)", p->note);
+    if (analyze && p->run_note[0])
+        fprintf(out, "   [ran: %s]", p->run_note);
     fputc('\n', out);
     for (int i = 0; i < 2; i++)
         if (p->in[i])
