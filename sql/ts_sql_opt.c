@@ -277,6 +277,8 @@ static void keep_required(ts_sql_plan *p, const id_set *req)
             p->exprs[k] = p->exprs[c];
         if (p->source_names)
             p->source_names[k] = p->source_names[c];
+        if (p->source_stats)
+            p->source_stats[k] = p->source_stats[c];
         k++;
     }
     p->ncols = k;

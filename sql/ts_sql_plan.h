@@ -91,6 +91,7 @@ struct ts_sql_plan {
     /* CSV / H5: source path (and group); CSV options */
     char *path, *group;
     char **source_names;    /* CSV / H5 / CATALOG: the source column name of cols[i] */
+    struct ts_col_stats *source_stats; /* CSV / H5: statistics of cols[i] (a sample's for CSV), or NULL */
     void *source;           /* CSV: the files and inferred schema; H5: the table read while binding */
     int64_t rows_rejected;  /* CSV: rows that did not parse */
     int ignore_errors;      /* CSV: skip rows that do not parse (default: an error naming the first) */

@@ -511,9 +511,14 @@ ts_err ts_sql_estimate(ts_sql_binder *b, ts_sql_plan *p)
         break;
     case TS_P_SETOP: p->est_rows = in, copy_input_stats(p, p->in[0]); break;
     case TS_P_SORT: case TS_P_WINDOW: p->est_rows = in, copy_input_stats(p, p->in[0]); break;
-    default: /* sources estimated while binding (CSV, H5) */
-        for (int c = 0; c < p->ncols; c++)
-            p->stats[c] = unknown(p->est_rows);
+    default: /* sources estimated while binding (CSV from a sample, H5 exactly) */
+        for (int c = 0; c < p->ncols; c++) {
+            const ts_col_stats *s = p->source_stats ? &p->source_stats[c] : NULL;
+            p->stats[c] = s && s->rows ? (ts_sql_colstat){.ndv = s->ndv, .nulls = (double)s->nulls / (double)s->rows,
+                                                           .min = s->min, .max = s->max, .width = s->width,
+                                                           .has_range = s->has_range, .known = 1}
+                                       : unknown(p->est_rows);
+        }
         break;
     }
     return TS_OK;
