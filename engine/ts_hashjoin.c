@@ -105,9 +105,10 @@ static ts_err grow_pairs(pairs *p)
     int64_t cap = p->cap;
     void *a = p->l, *b = p->r;
     TS_TRY(ts_reserve(&a, &cap, p->n + 1, 8));
+    p->l = a; /* moved: the old array is gone even if the second one cannot grow */
     cap = p->cap;
     TS_TRY(ts_reserve(&b, &cap, p->n + 1, 8));
-    p->l = a, p->r = b, p->cap = cap;
+    p->r = b, p->cap = cap;
     return TS_OK;
 }
 

@@ -14,6 +14,7 @@
 #include "ts_join_dist.h"
 #include "ts_mem.h"
 #include "ts_sql_parse.h"
+#include "ts_sql_print.h"
 #include "ts_sql_tablefn.h"
 
 /* ---- the pool ----------------------------------------------------------------------------------------------------- */
@@ -472,7 +473,19 @@ static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
     if (p->kind == TS_P_DELIM_JOIN) /* the right side has read it */
         ts_table_free(p->delim_values), p->delim_values = NULL;
     const double t0 = ts_now();
-    ts_err err = ts_ctx_check(x->ctx, run_kind(x, p, in[0], in[1], out));
+    ts_err err = run_kind(x, p, in[0], in[1], out);
+    if (err == TS_ERR_NOMEM) { /* say which operator ran out, and how big the plan thought its result was */
+        char msg[1024];
+        const int shared = ts_error_is_shared(); /* already agreed by every rank (and prefixed with the rank) */
+        ts_sql_user_message(ts_error_headline(), msg, sizeof msg);
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "%s (in %s%s%s, estimated %.3g rows; EXPLAIN "
+                             "shows the plan)", msg, ts_sql_plan_kind_name(p->kind),
+                             p->kind == TS_P_JOIN && p->cross ? " (cross product)" : "",
+                             p->kind == TS_P_JOIN && !p->cross ? " (hash join)" : "", p->est_rows);
+        if (shared)
+            ts_error_mark_shared();
+    }
+    err = ts_ctx_check(x->ctx, err);
     if (err) {
         ts_table_free(*out);
         *out = NULL;

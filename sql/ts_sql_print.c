@@ -127,6 +127,8 @@ static const char *const KIND_NAMES[] = {"SCAN table", "SCAN read_csv", "SCAN re
                                          "DISTINCT", "WINDOW", "UNION ALL", "SET OPERATION", "DEPENDENT JOIN",
                                          "JOIN", "SCAN outer values"};
 
+const char *ts_sql_plan_kind_name(ts_sql_plan_kind kind) { return KIND_NAMES[kind]; }
+
 /* A column id without its "#n" suffix. */
 static void short_id(const char *id, char *buf, size_t cap)
 {
