@@ -770,13 +770,18 @@ static int64_t table_bytes(const ts_table *t)
  * measured sizes say otherwise by far, the sides are swapped here (the output columns are put back in the plan's
  * order afterwards). */
 static ts_err adapt_sides(ts_sql_exec *x, const ts_sql_plan *p, ts_table **l, ts_table **r, const char **lk,
-                          const char **rk, int nkeys, int *swapped)
+                          const char **rk, int nkeys, int *swapped, int *build_left)
 {
     int64_t bytes[2] = {table_bytes(*l), table_bytes(*r)};
-    *swapped = 0;
-    if (p->kind != TS_P_JOIN || p->join_type != TS_JOIN_INNER || p->cross || !nkeys)
+    *swapped = *build_left = 0;
+    const int semi = p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI;
+    if ((!semi && (p->kind != TS_P_JOIN || p->join_type != TS_JOIN_INNER)) || p->cross || !nkeys)
         return TS_OK;
     TS_MPI(MPI_Allreduce(MPI_IN_PLACE, bytes, 2, MPI_INT64_T, MPI_SUM, x->ctx->comm));
+    if (semi) { /* semi and anti joins can build on either side: the smaller */
+        *build_left = bytes[0] < bytes[1];
+        return TS_OK;
+    }
     if (bytes[1] <= 2 * bytes[0])
         return TS_OK;
     ts_table *t = *l;
@@ -806,12 +811,12 @@ static void plan_order(const ts_sql_plan *p, ts_table *t)
 static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
     const char *lk[8], *rk[8];
-    int nkeys = p->njoin_keys, swapped = 0;
+    int nkeys = p->njoin_keys, swapped = 0, build_left = 0;
     if (nkeys > 8)
         TS_FAIL(TS_ERR_USAGE, "joins on more than 8 keys are not supported");
     for (int k = 0; k < nkeys; k++)
         lk[k] = p->left_keys[k], rk[k] = p->right_keys[k];
-    ts_err err = adapt_sides(x, p, &l, &r, lk, rk, nkeys, &swapped);
+    ts_err err = adapt_sides(x, p, &l, &r, lk, rk, nkeys, &swapped, &build_left);
     if (p->cross || !nkeys) { /* every pair: a join on a constant key (the right side is broadcast when small) */
         err = add_const_key(x, l, "__cross_l");
         if (!err)
@@ -827,7 +832,8 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
         if (strncmp(r->cols[c]->name, "__", 2))
             right_cols[nright++] = r->cols[c]->name;
     ts_join_spec spec = {.type = p->join_type, .left_keys = lk, .right_keys = rk, .nkeys = nkeys,
-                         .right_cols = right_cols, .nright = nright, .null_equal = p->null_equal};
+                         .right_cols = right_cols, .nright = nright, .null_equal = p->null_equal,
+                         .build_left = build_left};
     ts_join_stats stats = {0};
     if (!err)
         err = ts_join(x->ctx, l, r, &spec, out, &stats);
@@ -846,7 +852,8 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
     if (!err)
         snprintf(p->run_note, sizeof p->run_note, "%s%s join, build side %.1f MiB%s%s", p->not_in ? "NOT IN: " : "",
                  stats.broadcast ? "broadcast" : "shuffle", (double)stats.right_bytes / (1 << 20),
-                 stats.hot_keys ? ", skewed keys split" : "", swapped ? ", inputs swapped: the left was smaller" : "");
+                 stats.hot_keys ? ", skewed keys split" : "",
+                 swapped ? ", inputs swapped: the left was smaller" : build_left ? ", built on the left (smaller) side" : "");
     ts_table_free(l), ts_table_free(r);
     return err;
 }

@@ -169,9 +169,67 @@ static ts_err assemble(const ts_table *left, const ts_table *right, const ts_joi
     return err;
 }
 
+ts_err ts_hash_semi_flags(const ts_table *left, const ts_table *right, const ts_join_spec *spec,
+                          uint8_t *left_matched)
+{
+    ts_key_cols lk, rk;
+    TS_TRY(ts_key_cols_resolve(left, spec->left_keys, spec->nkeys, &lk));
+    TS_TRY(ts_key_cols_resolve(right, spec->right_keys, spec->nkeys, &rk));
+    TS_TRY(ts_key_cols_compatible(&lk, &rk));
+    lk.null_equal = rk.null_equal = spec->null_equal;
+    const int64_t nl = ts_table_rows(left), nr = ts_table_rows(right);
+    build_table b = {0};
+    TS_TRY(build(&lk, nl, &b));
+    uint64_t *rh = ts_big(8 * (size_t)(nr + 1));
+    if (!rh) {
+        build_free(&b);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory probing a join");
+    }
+    ts_key_hash_rows(&rk, nr, rh);
+    int nullable = 0;
+    for (int c = 0; c < rk.n; c++)
+        nullable |= rk.col[c]->valid != NULL && !(rk.null_equal >> c & 1);
+    for (int64_t j = 0; j < nr; j++) {
+        if (nullable && ts_key_has_null(&rk, j))
+            continue;
+        for (int64_t i = b.head[rh[j] & b.mask]; i >= 0; i = b.next[i])
+            if (!left_matched[i] && b.hash[i] == rh[j] && ts_key_equal(&lk, i, &rk, j))
+                left_matched[i] = 1; /* every left row with this key is on the chain: keep walking */
+    }
+    ts_free(rh);
+    build_free(&b);
+    return TS_OK;
+}
+
+ts_err ts_semi_output(const ts_table *left, ts_join_type type, const uint8_t *left_matched, ts_table **out)
+{
+    const int64_t nl = ts_table_rows(left);
+    int64_t *idx = ts_big(8 * (size_t)(nl + 1)), n = 0;
+    if (!idx)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory in a join");
+    for (int64_t i = 0; i < nl; i++)
+        if (!left_matched[i] == (type == TS_JOIN_ANTI))
+            idx[n++] = i;
+    ts_err err = ts_table_new_like(left, left->name, out);
+    if (!err && (err = ts_table_append_rows(*out, left, idx, n)) != TS_OK)
+        ts_table_free(*out), *out = NULL;
+    ts_free(idx);
+    return err;
+}
+
 ts_err ts_hash_join_local(const ts_table *left, const ts_table *right, const ts_join_spec *spec, ts_table **out,
                           uint8_t *right_matched)
 {
+    if (spec->build_left && (spec->type == TS_JOIN_SEMI || spec->type == TS_JOIN_ANTI)) {
+        uint8_t *flags = ts_big_zero((size_t)ts_table_rows(left) + 1);
+        if (!flags)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory in a join");
+        ts_err err = ts_hash_semi_flags(left, right, spec, flags);
+        if (!err)
+            err = ts_semi_output(left, spec->type, flags, out);
+        ts_free(flags);
+        return err;
+    }
     ts_key_cols lk, rk;
     TS_TRY(ts_key_cols_resolve(left, spec->left_keys, spec->nkeys, &lk));
     TS_TRY(ts_key_cols_resolve(right, spec->right_keys, spec->nkeys, &rk));
