@@ -221,6 +221,50 @@ static ts_err push_down(ts_sql_binder *b, ts_sql_plan **pp)
     return TS_OK;
 }
 
+/* ---- semi and anti joins below inner joins ------------------------------------------------------------------- */
+
+static int keys_within(char *const *keys, int n, const ts_sql_plan *p)
+{
+    for (int k = 0; k < n; k++) {
+        int found = 0;
+        for (int c = 0; c < p->ncols && !found; c++)
+            found = !strcmp(p->cols[c].id, keys[k]);
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+/* A semi or anti join whose left keys all come from one input of the inner join below it filters that input
+ * alone: it moves there (TPC-H q18's IN subquery then reduces orders before they meet lineitem), where the join
+ * order sees the smaller input. Joins of decorrelated subqueries stay: their outer values are computed from
+ * whatever reaches them. */
+static void push_semijoins(ts_sql_plan **pp, int *changed)
+{
+    ts_sql_plan *p = *pp;
+    for (int i = 0; i < 2; i++)
+        if (p->in[i])
+            push_semijoins(&p->in[i], changed);
+    if (p->kind != TS_P_JOIN || (p->join_type != TS_JOIN_SEMI && p->join_type != TS_JOIN_ANTI) || p->cross ||
+        !p->njoin_keys)
+        return;
+    ts_sql_plan *l = p->in[0];
+    if (l->kind != TS_P_JOIN || l->join_type != TS_JOIN_INNER)
+        return;
+    for (int s = 0; s < 2; s++) {
+        if (!keys_within(p->left_keys, p->njoin_keys, l->in[s]))
+            continue;
+        ts_sql_plan *side = l->in[s];
+        p->in[0] = side;
+        p->ncols = side->ncols, p->cols = side->cols;
+        l->in[s] = p;
+        *pp = l;
+        *changed = 1;
+        push_semijoins(&l->in[s], changed);
+        return;
+    }
+}
+
 /* ---- column pruning ---------------------------------------------------------------------------------------------- */
 
 typedef struct id_set {
@@ -461,6 +505,7 @@ static ts_err optimize_block(ts_sql_binder *b, ts_sql_plan **root)
     for (int round = 0; changed && round < 8; round++) {
         changed = 0;
         TS_TRY(push_down(b, root));
+        push_semijoins(root, &changed);
         TS_TRY(prune(b, *root, NULL));
         TS_TRY(ts_sql_estimate(b, *root));
         TS_TRY(ts_sql_order_joins(b, root, &changed));
