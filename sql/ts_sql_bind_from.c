@@ -32,8 +32,10 @@ static const char *short_name(const char *name)
     return dot ? dot + 1 : name;
 }
 
-static ts_err bind_catalog_table(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_entry *e, ts_sql_plan **out)
+static ts_err bind_catalog_table(ts_sql_binder *b, const ts_sql_from *f, ts_sql_entry *e, ts_sql_plan **out)
 {
+    if (!e->stats && e->global_rows > 0) /* changed since it was analyzed (INSERT): the planner's statistics again */
+        TS_TRY(ts_sql_catalog_analyze(b->ctx, e));
     const ts_table *t = e->table;
     ts_sql_plan *p = ts_sql_plan_new(b, TS_P_CATALOG, f->pos, t->ncols);
     if (!p || !(p->source_names = ts_sql_alloc(b->script, sizeof(char *) * (size_t)(t->ncols + 1))))
@@ -64,7 +66,7 @@ static ts_err bind_named(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **o
         TS_TRY(err);
         return requalify(b, *out, cte->name, cte->columns, cte->ncolumns, f->pos);
     }
-    const ts_sql_entry *e = ts_sql_catalog_find(b->catalog, f->name);
+    ts_sql_entry *e = ts_sql_catalog_find(b->catalog, f->name);
     if (!e) {
         int n;
         const char **names = ts_sql_catalog_names(b->catalog, &n);

@@ -290,12 +290,12 @@ static ts_err quantified(ts_sql_binder *b, const ts_sql_scope *scope, const ts_s
 {
     const ts_sql_pos pos = e->pos;
     ts_sql_op op = e->op;
-    if (op == (e->all ? TS_SQL_OP_NE : TS_SQL_OP_EQ)) { /* = ANY is IN, <> ALL is NOT IN */
+    if (op == (e->negated ? TS_SQL_OP_NE : TS_SQL_OP_EQ)) { /* = ANY is IN, <> ALL is NOT IN */
         TS_TRY(in_value(b, scope, e, out));
-        *out = e->all ? negate(b, *out) : *out;
+        *out = e->negated ? negate(b, *out) : *out;
         return *out ? TS_OK : NOMEM(b, pos);
     }
-    if (e->all)
+    if (e->negated)
         op = negated_op(op);
     ts_sql_expr *x = NULL, *total = NULL, *nonnull = NULL, *mn = NULL, *mx = NULL, *cmp;
     ts_sql_plan *q = NULL;
@@ -310,7 +310,7 @@ static ts_err quantified(ts_sql_binder *b, const ts_sql_scope *scope, const ts_s
     ts_sql_expr *pairs[6] = {BIN(EQ, total, LIT(INT, 0)), LIT(BOOL, 0), cmp, LIT(BOOL, 1),
                              null_involved(b, pos, x, total, nonnull), LIT(NULL, 0)};
     *out = case_of(b, pos, pairs, 6, LIT(BOOL, 0));
-    if (e->all)
+    if (e->negated)
         *out = negate(b, *out);
     return *out ? TS_OK : NOMEM(b, pos);
 }
