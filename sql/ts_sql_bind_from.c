@@ -6,6 +6,7 @@
 
 #include "ts_sql_bind.h"
 #include "ts_sql_parse.h"
+#include "ts_sql_rewrite.h"
 #include "ts_sql_tablefn.h"
 
 #define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
@@ -141,17 +142,7 @@ ts_err ts_sql_add_computed(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr *e, co
 
 static ts_err add_key(ts_sql_binder *b, ts_sql_plan *j, char *left, char *right)
 {
-    char **l = ts_sql_alloc(b->script, sizeof *l * (size_t)(j->njoin_keys + 1));
-    char **r = ts_sql_alloc(b->script, sizeof *r * (size_t)(j->njoin_keys + 1));
-    if (!l || !r)
-        return NOMEM(b, j->pos);
-    if (j->njoin_keys) {
-        memcpy(l, j->left_keys, sizeof *l * (size_t)j->njoin_keys);
-        memcpy(r, j->right_keys, sizeof *r * (size_t)j->njoin_keys);
-    }
-    l[j->njoin_keys] = left, r[j->njoin_keys] = right;
-    j->left_keys = l, j->right_keys = r, j->njoin_keys++, j->cross = 0;
-    return TS_OK;
+    return ts_sql_join_add_key(b, j, left, right, 0);
 }
 
 static void count_ref(const char *id, void *arg)
@@ -171,7 +162,7 @@ static int reads_columns(const ts_sql_expr *e)
 ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, int *used)
 {
     *used = 0;
-    if (cond->kind != TS_SQL_E_BINARY || cond->op != TS_SQL_OP_EQ)
+    if (cond->kind != TS_SQL_E_BINARY || (cond->op != TS_SQL_OP_EQ && cond->op != TS_SQL_OP_NOT_DISTINCT))
         return TS_OK;
     ts_sql_expr *x = cond->args[0], *y = cond->args[1];
     const ts_sql_plan *L = j->in[0], *R = j->in[1];
@@ -185,7 +176,7 @@ ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, 
     char *lid, *rid;
     TS_TRY(ts_sql_add_computed(b, &j->in[0], x, "key", &lid));
     TS_TRY(ts_sql_add_computed(b, &j->in[1], y, "key", &rid));
-    TS_TRY(add_key(b, j, lid, rid));
+    TS_TRY(ts_sql_join_add_key(b, j, lid, rid, cond->op == TS_SQL_OP_NOT_DISTINCT)); /* NULL = NULL there */
     *used = 1;
     return TS_OK;
 }

@@ -368,6 +368,9 @@ typedef struct jo_pred {
     ts_sql_expr *e;
     relset rels;
     int placed;
+    /* a key: an equality (or IS NOT DISTINCT FROM) between an expression of relation lrel and one of rrel that
+     * is not a plain column equality (those make the equivalence classes) */
+    int key, lrel, rrel;
 } jo_pred;
 
 typedef struct region {
@@ -385,7 +388,7 @@ typedef struct region {
 
 static int is_region_join(const ts_sql_plan *p)
 {
-    return p->kind == TS_P_JOIN && p->join_type == TS_JOIN_INNER && !p->null_equal && !p->not_in;
+    return p->kind == TS_P_JOIN && p->join_type == TS_JOIN_INNER && !p->not_in;
 }
 
 /* A region starts at an inner join, or at filters over one. */
@@ -436,7 +439,7 @@ static void add_pred(region *r, ts_sql_expr *e)
         r->overflow = 1;
         return;
     }
-    r->pred[r->npred++] = (jo_pred){e, 0, 0};
+    r->pred[r->npred++] = (jo_pred){.e = e};
 }
 
 /* Flattens the region under p: leaves and predicates (filter conditions, join keys as equalities). */
@@ -450,7 +453,8 @@ static void flatten(region *r, ts_sql_plan *p)
     }
     if (is_region_join(p)) {
         for (int k = 0; k < p->njoin_keys; k++) {
-            ts_sql_expr *eq = ts_sql_mk(r->b, TS_SQL_E_BINARY, TS_SQL_OP_EQ, p->pos,
+            const ts_sql_op op = p->null_equal >> k & 1 ? TS_SQL_OP_NOT_DISTINCT : TS_SQL_OP_EQ;
+            ts_sql_expr *eq = ts_sql_mk(r->b, TS_SQL_E_BINARY, op, p->pos,
                                         ts_sql_ref(r->b, p->left_keys[k], p->pos),
                                         ts_sql_ref(r->b, p->right_keys[k], p->pos));
             if (!eq)
@@ -509,6 +513,15 @@ static void classify(region *r)
             if (a >= 0 && b >= 0)
                 r->parent[find(r, a)] = find(r, b);
             p->placed = 1; /* enforced through its class */
+            continue;
+        }
+        const ts_sql_expr *e = p->e;
+        if (e->kind == TS_SQL_E_BINARY && (e->op == TS_SQL_OP_EQ || e->op == TS_SQL_OP_NOT_DISTINCT) &&
+            popcount(p->rels) == 2) {
+            int u0, u1;
+            const relset a = rels_of(r, e->args[0], &u0), b = rels_of(r, e->args[1], &u1);
+            if (!u0 && !u1 && popcount(a) == 1 && popcount(b) == 1 && a != b)
+                p->key = 1, p->lrel = __builtin_ctzll(a), p->rrel = __builtin_ctzll(b);
         }
     }
 }
@@ -773,11 +786,23 @@ static ts_err build(build_ctx *bc, relset s, ts_sql_plan **out)
     ts_sql_plan *l, *rt, *j;
     TS_TRY(build(bc, sp->left, &l));
     TS_TRY(build(bc, sp->right, &rt));
-    TS_TRY(ts_sql_join_node(r->b, l->pos, TS_JOIN_INNER, l, rt, &j));
     const char *lk[8], *rk[8];
-    const int nkeys = class_keys(r, sp->left, sp->right, lk, rk, 8);
+    int nkeys = class_keys(r, sp->left, sp->right, lk, rk, 8), null_eq[8] = {0};
+    for (int k = 0; k < r->npred && nkeys < 8; k++) { /* expression keys, computed on each side */
+        jo_pred *p = &r->pred[k];
+        if (!p->key || !newly_covered(p, sp->left, sp->right))
+            continue;
+        const int flip = !(sp->left >> p->lrel & 1);
+        char *a, *c;
+        TS_TRY(ts_sql_add_computed(r->b, &l, p->e->args[flip], "key", &a));
+        TS_TRY(ts_sql_add_computed(r->b, &rt, p->e->args[!flip], "key", &c));
+        null_eq[nkeys] = p->e->op == TS_SQL_OP_NOT_DISTINCT;
+        lk[nkeys] = a, rk[nkeys++] = c;
+        p->placed = 1;
+    }
+    TS_TRY(ts_sql_join_node(r->b, l->pos, TS_JOIN_INNER, l, rt, &j));
     for (int k = 0; k < nkeys; k++)
-        TS_TRY(ts_sql_join_add_key(r->b, j, lk[k], rk[k], 0));
+        TS_TRY(ts_sql_join_add_key(r->b, j, lk[k], rk[k], null_eq[k]));
     j->cross = nkeys == 0;
     /* further classes between the sides (over 8 keys) and predicates covered here: a filter above */
     const char *mk[64], *nk[64];
@@ -875,6 +900,9 @@ static ts_err order_region(ts_sql_binder *b, ts_sql_plan **pp, int *changed)
         for (int c = 0; c < r->nids; c++)
             if (a != c && find(r, a) == find(r, c) && r->rel[a] >= 0 && r->rel[c] >= 0 && r->rel[a] != r->rel[c])
                 g->adj[r->rel[a]] |= bit(r->rel[c]);
+    for (int k = 0; k < r->npred; k++)
+        if (r->pred[k].key)
+            g->adj[r->pred[k].lrel] |= bit(r->pred[k].rrel), g->adj[r->pred[k].rrel] |= bit(r->pred[k].lrel);
     if (enumerate(g, res)) {
         err = NOMEM(b, (*pp)->pos);
         goto done;
