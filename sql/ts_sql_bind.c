@@ -189,13 +189,7 @@ static ts_err check_grouped(ts_sql_binder *b, const ts_sql_expr *e, const ts_sql
 static ts_sql_expr *mk(ts_sql_binder *b, ts_sql_expr_kind kind, ts_sql_op op, ts_sql_pos pos, ts_sql_expr *x,
                        ts_sql_expr *y)
 {
-    ts_sql_expr *e = ts_sql_alloc(b->script, sizeof *e);
-    ts_sql_expr **args = ts_sql_alloc(b->script, sizeof *args * 2);
-    if (!e || !args || !x)
-        return NULL;
-    args[0] = x, args[1] = y;
-    *e = (ts_sql_expr){.kind = kind, .op = op, .pos = pos, .args = args, .nargs = y ? 2 : 1};
-    return e;
+    return ts_sql_mk(b, kind, op, pos, x, y);
 }
 
 static ts_sql_expr *mk_func(ts_sql_binder *b, const char *name, ts_sql_pos pos, ts_sql_expr *x)

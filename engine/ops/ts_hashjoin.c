@@ -169,14 +169,22 @@ static ts_err assemble(const ts_table *left, const ts_table *right, const ts_joi
     return err;
 }
 
+/* The key columns of both sides, checked comparable, with the spec's NULL-equal flags. */
+static ts_err resolve_keys(const ts_table *left, const ts_table *right, const ts_join_spec *spec, ts_key_cols *lk,
+                           ts_key_cols *rk)
+{
+    TS_TRY(ts_key_cols_resolve(left, spec->left_keys, spec->nkeys, lk));
+    TS_TRY(ts_key_cols_resolve(right, spec->right_keys, spec->nkeys, rk));
+    TS_TRY(ts_key_cols_compatible(lk, rk));
+    lk->null_equal = rk->null_equal = spec->null_equal;
+    return TS_OK;
+}
+
 ts_err ts_hash_semi_flags(const ts_table *left, const ts_table *right, const ts_join_spec *spec,
                           uint8_t *left_matched)
 {
     ts_key_cols lk, rk;
-    TS_TRY(ts_key_cols_resolve(left, spec->left_keys, spec->nkeys, &lk));
-    TS_TRY(ts_key_cols_resolve(right, spec->right_keys, spec->nkeys, &rk));
-    TS_TRY(ts_key_cols_compatible(&lk, &rk));
-    lk.null_equal = rk.null_equal = spec->null_equal;
+    TS_TRY(resolve_keys(left, right, spec, &lk, &rk));
     const int64_t nl = ts_table_rows(left), nr = ts_table_rows(right);
     build_table b = {0};
     TS_TRY(build(&lk, nl, &b));
@@ -231,10 +239,7 @@ ts_err ts_hash_join_local(const ts_table *left, const ts_table *right, const ts_
         return err;
     }
     ts_key_cols lk, rk;
-    TS_TRY(ts_key_cols_resolve(left, spec->left_keys, spec->nkeys, &lk));
-    TS_TRY(ts_key_cols_resolve(right, spec->right_keys, spec->nkeys, &rk));
-    TS_TRY(ts_key_cols_compatible(&lk, &rk));
-    lk.null_equal = rk.null_equal = spec->null_equal;
+    TS_TRY(resolve_keys(left, right, spec, &lk, &rk));
     const int64_t nl = ts_table_rows(left), nr = ts_table_rows(right);
     build_table b = {0};
     pairs p = {0};
