@@ -768,24 +768,30 @@ static int64_t table_bytes(const ts_table *t)
     return n;
 }
 
-/* The plan puts the smaller input of an inner join on the build (right) side from its estimates; when the
- * measured sizes say otherwise by far, the sides are swapped here (the output columns are put back in the plan's
- * order afterwards). */
+/* The plan puts the smaller input of a join on the build (right) side from its estimates; when the measured sizes
+ * say otherwise by far, the sides are swapped here (a LEFT join becomes a RIGHT one; the output columns are put
+ * back in the plan's order afterwards). Semi and anti joins build on the smaller side instead. */
+static ts_join_type mirrored(ts_join_type t)
+{
+    return t == TS_JOIN_LEFT ? TS_JOIN_RIGHT : t == TS_JOIN_RIGHT ? TS_JOIN_LEFT : t;
+}
+
 static ts_err adapt_sides(ts_sql_exec *x, const ts_sql_plan *p, ts_table **l, ts_table **r, const char **lk,
-                          const char **rk, int nkeys, int *swapped, int *build_left)
+                          const char **rk, int nkeys, ts_join_type *type, int *swapped, int *build_left)
 {
     int64_t bytes[2] = {table_bytes(*l), table_bytes(*r)};
     *swapped = *build_left = 0;
     const int semi = p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI;
-    if ((!semi && (p->kind != TS_P_JOIN || p->join_type != TS_JOIN_INNER)) || p->cross || !nkeys)
+    if (p->cross || !nkeys)
         return TS_OK;
     TS_MPI(MPI_Allreduce(MPI_IN_PLACE, bytes, 2, MPI_INT64_T, MPI_SUM, x->ctx->comm));
     if (semi) { /* semi and anti joins can build on either side: the smaller */
         *build_left = bytes[0] < bytes[1];
         return TS_OK;
     }
-    if (bytes[1] <= 2 * bytes[0])
+    if (bytes[1] <= 2 * bytes[0]) /* the right side builds: swap when it is far the larger (LEFT becomes RIGHT) */
         return TS_OK;
+    *type = mirrored(*type);
     ts_table *t = *l;
     *l = *r, *r = t;
     for (int k = 0; k < nkeys; k++) {
@@ -814,11 +820,12 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
 {
     const char *lk[8], *rk[8];
     int nkeys = p->njoin_keys, swapped = 0, build_left = 0;
+    ts_join_type type = p->join_type;
     if (nkeys > 8)
         TS_FAIL(TS_ERR_USAGE, "joins on more than 8 keys are not supported");
     for (int k = 0; k < nkeys; k++)
         lk[k] = p->left_keys[k], rk[k] = p->right_keys[k];
-    ts_err err = adapt_sides(x, p, &l, &r, lk, rk, nkeys, &swapped, &build_left);
+    ts_err err = adapt_sides(x, p, &l, &r, lk, rk, nkeys, &type, &swapped, &build_left);
     if (!err && (p->cross || !nkeys)) { /* every pair: a join on a constant key (the right side is broadcast when small) */
         err = add_const_key(x, l, "__cross_l");
         if (!err)
@@ -833,7 +840,7 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
     for (int c = 0; c < r->ncols && !err; c++)
         if (strncmp(r->cols[c]->name, "__", 2))
             right_cols[nright++] = r->cols[c]->name;
-    ts_join_spec spec = {.type = p->join_type, .left_keys = lk, .right_keys = rk, .nkeys = nkeys,
+    ts_join_spec spec = {.type = type, .left_keys = lk, .right_keys = rk, .nkeys = nkeys,
                          .right_cols = right_cols, .nright = nright, .null_equal = p->null_equal,
                          .build_left = build_left};
     ts_join_stats stats = {0};

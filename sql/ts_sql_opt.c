@@ -426,19 +426,22 @@ static ts_err prune(ts_sql_binder *b, ts_sql_plan *p, const id_set *req)
 
 /* ---- join inputs and the decisions EXPLAIN shows ------------------------------------------------------------ */
 
-/* An inner join builds its hash table on the right input and broadcasts it when small: the smaller input (in
- * estimated bytes) goes there. Column order does not matter above a join (nodes refer to columns by id; the select
+/* A join builds its hash table on the right input and broadcasts it when small: the smaller input (in estimated
+ * bytes) goes there (inner, left and right joins; semi and anti joins choose their build side at run time). Column order does not matter above a join (nodes refer to columns by id; the select
  * list's projection fixes the output order). */
 static void order_join_inputs(ts_sql_plan *p)
 {
     for (int i = 0; i < 2; i++)
         if (p->in[i])
             order_join_inputs(p->in[i]);
-    if (p->kind != TS_P_JOIN || p->join_type != TS_JOIN_INNER ||
+    const ts_join_type t = p->join_type;
+    if (p->kind != TS_P_JOIN || (t != TS_JOIN_INNER && t != TS_JOIN_LEFT && t != TS_JOIN_RIGHT) || p->cross ||
         !(ts_sql_est_bytes(p->in[1]) > 1.5 * ts_sql_est_bytes(p->in[0])))
         return;
-    ts_sql_plan *t = p->in[0];
-    p->in[0] = p->in[1], p->in[1] = t;
+    /* an outer join keeps its semantics mirrored: a LEFT join building on the large side becomes a RIGHT one */
+    p->join_type = t == TS_JOIN_LEFT ? TS_JOIN_RIGHT : t == TS_JOIN_RIGHT ? TS_JOIN_LEFT : t;
+    ts_sql_plan *first = p->in[0];
+    p->in[0] = p->in[1], p->in[1] = first;
     char **k = p->left_keys;
     p->left_keys = p->right_keys, p->right_keys = k;
     memcpy(p->cols, p->in[0]->cols, sizeof *p->cols * (size_t)p->in[0]->ncols);
