@@ -94,9 +94,27 @@ void ts_key_hash_rows(const ts_key_cols *k, int64_t n, uint64_t *h)
 {
     for (int64_t i = 0; i < n; i++)
         h[i] = UINT64_C(0x6a09e667f3bcc909);
-    for (int c = 0; c < k->n; c++)
+    for (int c = 0; c < k->n; c++) {
+        const ts_column *col = k->col[c];
+        if (!col->valid && family(col) == TS_KF_INT) { /* the common case, one loop per width: same hashes */
+            switch (ts_type_width(col->type)) {
+            case 1:
+                for (int64_t i = 0; i < n; i++)
+                    h[i] = ts_hash_combine(h[i], ts_hash_u64((uint64_t)TS_COL(col, uint8_t)[i]));
+                break;
+            case 4:
+                for (int64_t i = 0; i < n; i++)
+                    h[i] = ts_hash_combine(h[i], ts_hash_u64((uint64_t)(int64_t)TS_COL(col, int32_t)[i]));
+                break;
+            default:
+                for (int64_t i = 0; i < n; i++)
+                    h[i] = ts_hash_combine(h[i], ts_hash_u64((uint64_t)TS_COL(col, int64_t)[i]));
+            }
+            continue;
+        }
         for (int64_t i = 0; i < n; i++)
-            h[i] = ts_hash_combine(h[i], value_hash(k->col[c], i));
+            h[i] = ts_hash_combine(h[i], value_hash(col, i));
+    }
 }
 
 int ts_key_equal(const ts_key_cols *a, int64_t i, const ts_key_cols *b, int64_t j)

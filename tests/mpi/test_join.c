@@ -98,8 +98,13 @@ static int cmp_pair(const void *a, const void *b)
     return x[0] != y[0] ? (x[0] > y[0]) - (x[0] < y[0]) : (x[1] > y[1]) - (x[1] < y[1]);
 }
 
+/* 0: keys (k, w) = (rk, rw); 1: k = rk (integer keys only); 2: (k, k) = (rk, rk) (two integer keys) */
+static int g_int_keys;
+
 static int keys_match(const key *a, const key *b)
 {
+    if (g_int_keys)
+        return !a->num_null && !b->num_null && a->num == b->num;
     return !a->num_null && !b->num_null && !a->word_null && !b->word_null && a->num == b->num && a->word == b->word;
 }
 
@@ -177,8 +182,10 @@ static void run(ts_ctx *ctx, const scenario *sc, ts_join_type type, int build_le
 {
     ts_table *l = build_side(0, sc, ctx->rank, ctx->size), *r = build_side(1, sc, ctx->rank, ctx->size), *out = NULL;
     static const char *const lk[] = {"k", "w"}, *const rk[] = {"rk", "rw"};
-    const ts_join_spec spec = {.type = type, .left_keys = lk, .right_keys = rk, .nkeys = 2, .strategy = sc->strategy,
-                               .build_left = build_left};
+    static const char *const lk2[] = {"k", "k"}, *const rk2[] = {"rk", "rk"};
+    const ts_join_spec spec = {.type = type, .left_keys = g_int_keys == 2 ? lk2 : lk,
+                               .right_keys = g_int_keys == 2 ? rk2 : rk, .nkeys = g_int_keys == 1 ? 1 : 2,
+                               .strategy = sc->strategy, .build_left = build_left};
     ts_join_stats st;
     if (CHECK_OK(ts_join(ctx, l, r, &spec, &out, &st))) {
         CHECK(sc->strategy == TS_JOIN_AUTO || st.broadcast == (sc->strategy == TS_JOIN_BROADCAST),
@@ -224,6 +231,7 @@ int main(int argc, char **argv)
                             {"hot", 6000, 500, 1, TS_JOIN_SHUFFLE},
                             {"empty-right", 300, 0, 0, TS_JOIN_SHUFFLE},
                             {"empty-left", 0, 300, 0, TS_JOIN_BROADCAST}};
+    for (g_int_keys = 0; g_int_keys <= 2; g_int_keys++)
     for (size_t s = 0; s < sizeof scs / sizeof scs[0]; s++)
         for (int t = TS_JOIN_INNER; t <= TS_JOIN_ANTI; t++) {
             run(&ctx, &scs[s], (ts_join_type)t, 0);
