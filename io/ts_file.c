@@ -258,7 +258,7 @@ static ts_err map_plain(const ts_file_info *f, ts_file_data *out)
     const int saved = errno;
     close(fd);
     if (m == MAP_FAILED)
-        TS_FAIL(TS_ERR_IO, "cannot map '%s': %s", f->path, strerror(saved));
+        TS_FAIL(saved == ENOMEM ? TS_ERR_NOMEM : TS_ERR_IO, "cannot map '%s': %s", f->path, strerror(saved));
     out->map = m, out->data = m, out->len = out->map_len = f->size;
     out->guard = guard_add(m, (size_t)f->size);
     return TS_OK;

@@ -64,7 +64,7 @@ typedef enum {
                               INTERVAL n unit and INTERVAL 'n' unit are calls to_<unit>(n) (to_days(n), ...) */
     TS_SQL_E_QUANTIFIED,   /* args[0] op ANY|SOME|ALL (subquery)  op, query, negated = 1 for ALL; the parser
                               makes = ANY an IN_QUERY and <> ALL a NOT IN_QUERY (the same semantics) */
-    TS_SQL_E_FUNC          /* name(args)  name lower-cased; count(*) has star = 1 and nargs = 0;
+    TS_SQL_E_FUNC,         /* name(args)  name lower-cased; count(*) has star = 1 and nargs = 0;
                               EXTRACT(part FROM e) is func "extract" with args ('part' as a STRING, e);
                               SQL's special forms become plain calls: SUBSTRING(s FROM a FOR b) substring(s, a, b),
                               POSITION(x IN s) position(s, x), TRIM([BOTH|LEADING|TRAILING] [c] FROM s) trim /
@@ -116,7 +116,7 @@ struct ts_sql_expr {
     int nargs;
     ts_sql_expr *operand, *else_expr; /* CASE */
     ts_sql_type type;                 /* CAST */
-    ts_sql_query *query;              /* IN_QUERY, EXISTS, SUBQUERY */
+    ts_sql_query *query;              /* IN_QUERY, EXISTS, SUBQUERY, QUANTIFIED */
     ts_sql_expr *filter;              /* FUNC: FILTER (WHERE ...) or NULL */
     ts_sql_window *over;              /* FUNC: OVER (...) or NULL */
     struct ts_sql_plan *subplan;      /* set by the binder: the plan of a scalar subquery */

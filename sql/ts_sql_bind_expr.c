@@ -156,20 +156,8 @@ ts_err ts_sql_bind_expr(ts_sql_binder *b, const ts_sql_scope *scope, const ts_sq
         if (!e->table)
             return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "'*' is only allowed in a select list or count(*)");
         return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "'%s.*' is only allowed in a select list", e->table);
-    case TS_SQL_E_IN_QUERY:
-        for (int i = 0; i < b->nmarks; i++)
-            if (b->marks[i] == e) {
-                *out = b->mark_values[i];
-                return TS_OK;
-            }
-        /* fall through */
-    case TS_SQL_E_QUANTIFIED:
-        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "comparisons with ANY / ALL (subquery) are not "
-                               "supported, except = ANY (an IN) and <> ALL (a NOT IN)");
-    case TS_SQL_E_EXISTS:
-        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s subqueries are supported as WHERE conditions "
-                               "(possibly under NOT) and IN as a select-list value, not inside other expressions",
-                               e->kind == TS_SQL_E_EXISTS ? "EXISTS" : "IN");
+    case TS_SQL_E_IN_QUERY: case TS_SQL_E_EXISTS: case TS_SQL_E_SUBQUERY: case TS_SQL_E_QUANTIFIED:
+        return ts_sql_bind_subquery(b, scope, e, out);
     default: break;
     }
     ts_sql_expr *c = ts_sql_alloc(b->script, sizeof *c);
@@ -177,16 +165,6 @@ ts_err ts_sql_bind_expr(ts_sql_binder *b, const ts_sql_scope *scope, const ts_sq
         TS_FAIL(TS_ERR_NOMEM, "out of memory binding an expression");
     *c = *e;
     *out = c;
-    if (e->kind == TS_SQL_E_SUBQUERY) {
-        /* uncorrelated scalar subquery: planned here, run before the statement, then a constant */
-        ts_sql_plan *p;
-        TS_TRY(ts_sql_bind_query(b, e->query, &p));
-        if (p->ncols != 1)
-            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "a scalar subquery must return one column, not %d",
-                                   p->ncols);
-        c->subplan = p;
-        return TS_OK;
-    }
     TS_TRY(bind_list(b, scope, e->args, e->nargs, &c->args));
     TS_TRY(ts_sql_bind_expr(b, scope, e->operand, &c->operand));
     TS_TRY(ts_sql_bind_expr(b, scope, e->else_expr, &c->else_expr));

@@ -378,8 +378,9 @@ static ts_err subquery_value(ts_sql_exec *x, ts_sql_expr *e)
     int64_t n = ts_table_rows(t), total;
     ts_err err = ts_allreduce_sum_i64(x->ctx, n, &total);
     if (!err && total > 1)
-        err = ts_sql_error_at(x->src, e->pos, TS_ERR_DATA, "the scalar subquery returned %lld rows (at most one "
-                              "is allowed)", (long long)total);
+        err = ts_sql_error_at(x->src, e->pos, TS_ERR_DATA, "More than one row returned by a subquery used as an "
+                              "expression: it returned %lld rows (a scalar subquery may return at most one)",
+                              (long long)total);
     /* the rank holding the row sends its value as text; NULL when there is no row */
     int owner = n ? x->ctx->rank : x->ctx->size;
     char text[512] = "";

@@ -14,6 +14,7 @@
 #include "ts_join_dist.h"
 #include "ts_mem.h"
 #include "ts_sql_parse.h"
+#include "ts_sql_print.h"
 #include "ts_sql_tablefn.h"
 
 /* ---- the pool ----------------------------------------------------------------------------------------------------- */
@@ -299,6 +300,7 @@ static ts_err exec_project(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 }
 
 static ts_err exec_values(ts_sql_exec *x, ts_sql_plan *p, ts_table **out);
+static ts_err delim_values(ts_sql_exec *x, ts_sql_plan *p, const ts_table *l);
 static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t);
 static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out);
 static ts_err exec_limit(ts_sql_exec *x, ts_sql_plan *p, ts_table **t);
@@ -407,6 +409,42 @@ static ts_err located_if(const ts_sql_exec *x, ts_sql_pos pos, ts_err err)
     return err && pos.line ? located(x, pos, err) : err;
 }
 
+/* ---- decorrelated subqueries: D, the distinct values of a DELIM_JOIN's correlated columns ---------------------- */
+
+/* Computes p's D from its left input l: the distinct rows of l's delim columns (NULLs equal). Collective. */
+static ts_err delim_values(ts_sql_exec *x, ts_sql_plan *p, const ts_table *l)
+{
+    ts_table *view, *d;
+    TS_TRY(ts_table_view(l, (const char *const *)p->delim_cols, p->ndelim, &view));
+    ts_err err = ts_table_new_like(view, "delim", &d);
+    if (!err)
+        err = ts_table_append_rows(d, view, NULL, ts_table_rows(view));
+    ts_table_free(view);
+    const ts_distinct_spec spec = {(const char *const *)p->delim_cols, p->ndelim, NULL, TS_KEEP_FIRST};
+    err = ts_ctx_check(x->ctx, err);
+    if (!err)
+        err = ts_distinct(x->ctx, &d, &spec, NULL);
+    if (err) {
+        ts_table_free(d);
+        return err;
+    }
+    p->delim_values = d;
+    return TS_OK;
+}
+
+/* A view of the enclosing DELIM_JOIN's D under this leaf's column ids. */
+static ts_err exec_delim_get(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
+{
+    const ts_table *d = p->delim ? p->delim->delim_values : NULL;
+    if (!d)
+        TS_FAIL(TS_ERR_INTERNAL, "internal: a decorrelated subquery ran without its outer values");
+    int idx[TS_MAX_COLS];
+    char *names[TS_MAX_COLS];
+    for (int i = 0; i < p->ncols; i++)
+        idx[i] = i, names[i] = p->cols[i].id;
+    return ts_sql_exec_rename_view(x, d, idx, names, p->ncols, out);
+}
+
 /* Unary nodes work on *out (their input, replaced by their output); binary nodes consume both inputs. On failure
  * the caller frees whatever *out holds. */
 static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *in1, ts_table **out)
@@ -427,6 +465,9 @@ static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *
     case TS_P_WINDOW: return exec_window(x, p, out);
     case TS_P_UNION: return exec_union(x, p, in0, in1, out);
     case TS_P_SETOP: return exec_setop(x, p, in0, in1, out);
+    case TS_P_DELIM_JOIN: return exec_join(x, p, in0, in1, out);
+    case TS_P_DELIM_GET: return exec_delim_get(x, p, out);
+    case TS_P_DEPJOIN: break;
     }
     TS_FAIL(TS_ERR_INTERNAL, "unknown plan node %d", (int)p->kind);
 }
@@ -437,14 +478,32 @@ static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
     *out = NULL;
     for (int i = 0; i < 2; i++)
         if (p->in[i]) {
-            const ts_err err = exec_node(x, p->in[i], &in[i]);
+            ts_err err = exec_node(x, p->in[i], &in[i]);
+            if (!err && i == 0 && p->kind == TS_P_DELIM_JOIN) /* D, for the DELIM_GET leaves of the right side */
+                err = ts_ctx_check(x->ctx, delim_values(x, p, in[0]));
             if (err) {
                 ts_table_free(in[0]);
+                if (p->kind == TS_P_DELIM_JOIN)
+                    ts_table_free(p->delim_values), p->delim_values = NULL;
                 return err;
             }
         }
+    if (p->kind == TS_P_DELIM_JOIN) /* the right side has read it */
+        ts_table_free(p->delim_values), p->delim_values = NULL;
     const double t0 = ts_now();
-    ts_err err = ts_ctx_check(x->ctx, run_kind(x, p, in[0], in[1], out));
+    ts_err err = run_kind(x, p, in[0], in[1], out);
+    if (err == TS_ERR_NOMEM) { /* say which operator ran out, and how big the plan thought its result was */
+        char msg[1024];
+        const int shared = ts_error_is_shared(); /* already agreed by every rank (and prefixed with the rank) */
+        ts_sql_user_message(ts_error_headline(), msg, sizeof msg);
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "%s (in %s%s%s, estimated %.3g rows; EXPLAIN "
+                             "shows the plan)", msg, ts_sql_plan_kind_name(p->kind),
+                             p->kind == TS_P_JOIN && p->cross ? " (cross product)" : "",
+                             p->kind == TS_P_JOIN && !p->cross ? " (hash join)" : "", p->est_rows);
+        if (shared)
+            ts_error_mark_shared();
+    }
+    err = ts_ctx_check(x->ctx, err);
     if (err) {
         ts_table_free(*out);
         *out = NULL;
@@ -615,8 +674,8 @@ static ts_err aggregate_with(ts_sql_exec *x, ts_sql_plan *p, ts_table **t, ts_ag
         fix[nfix++] = a;
     }
     if (x->ctx->size > 1 && ts_aggregate_is_local(*t, keys, p->nkeys))
-        snprintf(p->note, sizeof p->note, "input already hash-partitioned on a subset of the keys: aggregated "
-                 "locally, no exchange");
+        snprintf(p->run_note, sizeof p->run_note, "input already hash-partitioned on a subset of the keys: "
+                 "aggregated locally, no exchange");
     ts_table *res;
     TS_TRY(ts_aggregate_distributed(x->ctx, *t, keys, p->nkeys, aggs, naggs, "aggregate", &res));
     ts_table_free(*t);
@@ -627,6 +686,17 @@ static ts_err aggregate_with(ts_sql_exec *x, ts_sql_plan *p, ts_table **t, ts_ag
         for (int64_t i = 0; !err && i < cnt->len; i++)
             if (!TS_COL(cnt, int64_t)[i])
                 err = ts_column_set_null(sum, i);
+    }
+    /* a scalar subquery's value: at most one row per outer row */
+    if (!err && p->single_count) {
+        const ts_column *cnt = ts_table_col(res, p->single_count);
+        int64_t most = 0;
+        for (int64_t i = 0; cnt && i < cnt->len; i++)
+            most = TS_COL(cnt, int64_t)[i] > most ? TS_COL(cnt, int64_t)[i] : most;
+        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &most, 1, MPI_INT64_T, MPI_MAX, x->ctx->comm));
+        if (most > 1)
+            TS_FAIL(TS_ERR_DATA, "More than one row returned by a subquery used as an expression (a scalar "
+                    "subquery may return at most one row for each row of the outer query)");
     }
     /* drop the helper counts (the aggregates after p->naggs; a key named like them stays) */
     for (int c = 0, k = 0; !err && nfix && c <= res->ncols; c++) {
@@ -695,86 +765,156 @@ static ts_err add_const_key(ts_sql_exec *x, ts_table *t, const char *name)
     return err;
 }
 
-/* Replaces column c of t by its cast to (type, scale): in place for an owned table, pooled for a view. */
-static ts_err recast_column(ts_sql_exec *x, ts_table *t, int c, ts_type type, int scale)
+static int int_like(ts_type t) { return t == TS_T_INT32 || t == TS_T_INT64 || t == TS_T_DECIMAL || t == TS_T_BOOL; }
+
+/* Converts key column *name of t to (type, scale) into a helper column `as` (pooled when t is a view). */
+static ts_err convert_key(ts_sql_exec *x, ts_table *t, const char **name, ts_type type, int scale, const char *as)
 {
-    struct ts_expr *cast = ts_x_cast(ts_x_col(t->cols[c]->name), type, scale, 0);
+    const ts_column *c = ts_table_col(t, *name);
+    if (c->type == type && (type != TS_T_DECIMAL || c->scale == scale))
+        return TS_OK;
+    struct ts_expr *cast = ts_x_cast(ts_x_col(*name), type, scale, 0);
     ts_column *conv = NULL;
-    const ts_err err = ts_expr_eval(cast, t, t->cols[c]->name, &conv);
+    const ts_err err = cast ? ts_expr_eval(cast, t, as, &conv) : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__,
+                                                                                __func__, "out of memory");
     ts_expr_free(cast);
     TS_TRY(err);
-    if (t->borrowed)
-        TS_TRY(ts_sql_exec_keep(x, conv));
-    else
-        ts_column_free(t->cols[c]);
-    t->cols[c] = conv;
-    return TS_OK;
+    *name = as;
+    return add_column(x, t, conv);
 }
 
-/* Join keys of one comparable representation on both sides: a DATE against a TIMESTAMP becomes its midnight,
- * decimals of different scales meet at the larger one. */
-static ts_err align_keys(ts_sql_exec *x, ts_table *l, ts_table *r, const char *const *lk, const char *const *rk, int n)
+/* Keys compare by value, as SQL's = does: an integer against a DOUBLE compares as DOUBLEs, decimals of different
+ * scales (or an integer) at the larger scale, a DATE against a TIMESTAMP as its midnight. Converted keys are helper columns "__kl<k>" / "__kr<k>". */
+static ts_err coerce_keys(ts_sql_exec *x, ts_table *l, ts_table *r, const char **lk, const char **rk, int nkeys,
+                          char names[][2][16])
 {
-    for (int k = 0; k < n; k++) {
-        const int a = find_col(l, lk[k]), b = find_col(r, rk[k]);
-        if (a < 0 || b < 0)
+    for (int k = 0; k < nkeys; k++) {
+        const ts_column *a = ts_table_col(l, lk[k]), *b = ts_table_col(r, rk[k]);
+        if (!a || !b)
+            continue; /* the join reports it */
+        const int sa = a->type == TS_T_DECIMAL ? a->scale : 0, sb = b->type == TS_T_DECIMAL ? b->scale : 0;
+        ts_type type;
+        if (int_like(a->type) && int_like(b->type) && sa != sb)
+            type = TS_T_DECIMAL;
+        else if ((a->type == TS_T_FLOAT64 && int_like(b->type)) || (b->type == TS_T_FLOAT64 && int_like(a->type)))
+            type = TS_T_FLOAT64;
+        else if ((a->type == TS_T_DATE && b->type == TS_T_TIMESTAMP) || (a->type == TS_T_TIMESTAMP && b->type == TS_T_DATE))
+            type = TS_T_TIMESTAMP; /* a DATE meets a TIMESTAMP at its midnight */
+        else
             continue;
-        const ts_column *ca = l->cols[a], *cb = r->cols[b];
-        if (ca->type == TS_T_DATE && cb->type == TS_T_TIMESTAMP)
-            TS_TRY(recast_column(x, l, a, TS_T_TIMESTAMP, 0));
-        else if (ca->type == TS_T_TIMESTAMP && cb->type == TS_T_DATE)
-            TS_TRY(recast_column(x, r, b, TS_T_TIMESTAMP, 0));
-        else if (ca->type == TS_T_DECIMAL && cb->type == TS_T_DECIMAL && ca->scale != cb->scale)
-            TS_TRY(ca->scale < cb->scale ? recast_column(x, l, a, TS_T_DECIMAL, cb->scale)
-                                         : recast_column(x, r, b, TS_T_DECIMAL, ca->scale));
+        snprintf(names[k][0], 16, "__kl%d", k), snprintf(names[k][1], 16, "__kr%d", k);
+        TS_TRY(convert_key(x, l, &lk[k], type, sa > sb ? sa : sb, names[k][0]));
+        TS_TRY(convert_key(x, r, &rk[k], type, sa > sb ? sa : sb, names[k][1]));
     }
     return TS_OK;
 }
 
+static int64_t table_bytes(const ts_table *t)
+{
+    int64_t n = 0;
+    for (int c = 0; c < t->ncols; c++)
+        n += t->cols[c]->len * (int64_t)ts_type_width(t->cols[c]->type) + t->cols[c]->nbytes;
+    return n;
+}
+
+/* The plan puts the smaller input of a join on the build (right) side from its estimates; when the measured sizes
+ * say otherwise by far, the sides are swapped here (a LEFT join becomes a RIGHT one; the output columns are put
+ * back in the plan's order afterwards). Semi and anti joins build on the smaller side instead. */
+static ts_join_type mirrored(ts_join_type t)
+{
+    return t == TS_JOIN_LEFT ? TS_JOIN_RIGHT : t == TS_JOIN_RIGHT ? TS_JOIN_LEFT : t;
+}
+
+static ts_err adapt_sides(ts_sql_exec *x, const ts_sql_plan *p, ts_table **l, ts_table **r, const char **lk,
+                          const char **rk, int nkeys, ts_join_type *type, int *swapped, int *build_left)
+{
+    int64_t bytes[2] = {table_bytes(*l), table_bytes(*r)};
+    *swapped = *build_left = 0;
+    const int semi = p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI;
+    if (p->cross || !nkeys)
+        return TS_OK;
+    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, bytes, 2, MPI_INT64_T, MPI_SUM, x->ctx->comm));
+    if (semi) { /* semi and anti joins can build on either side: the smaller */
+        *build_left = bytes[0] < bytes[1];
+        return TS_OK;
+    }
+    if (bytes[1] <= 2 * bytes[0]) /* the right side builds: swap when it is far the larger (LEFT becomes RIGHT) */
+        return TS_OK;
+    *type = mirrored(*type);
+    ts_table *t = *l;
+    *l = *r, *r = t;
+    for (int k = 0; k < nkeys; k++) {
+        const char *s = lk[k];
+        lk[k] = rk[k], rk[k] = s;
+    }
+    *swapped = 1;
+    return TS_OK;
+}
+
+/* Puts t's columns in the order of the plan node's columns (those it has). */
+static void plan_order(const ts_sql_plan *p, ts_table *t)
+{
+    int next = 0;
+    for (int c = 0; c < p->ncols; c++) {
+        const int at = find_col(t, p->cols[c].id);
+        if (at < next)
+            continue;
+        ts_column *col = t->cols[at];
+        memmove(&t->cols[next + 1], &t->cols[next], sizeof *t->cols * (size_t)(at - next));
+        t->cols[next++] = col;
+    }
+}
+
 static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
-    int nkeys = p->njoin_keys;
+    int nkeys = p->njoin_keys, swapped = 0, build_left = 0;
+    ts_join_type type = p->join_type;
     const char **lk = malloc(sizeof *lk * (size_t)(2 * nkeys + 2)), **rk = lk ? lk + nkeys + 1 : NULL;
-    ts_err err = lk ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    char(*helper)[2][16] = malloc(sizeof *helper * (size_t)(nkeys + 1)); /* converted keys' names */
+    ts_err err = lk && helper ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     for (int k = 0; !err && k < nkeys; k++)
         lk[k] = p->left_keys[k], rk[k] = p->right_keys[k];
     if (!err)
-        err = align_keys(x, l, r, lk, rk, nkeys);
+        err = adapt_sides(x, p, &l, &r, lk, rk, nkeys, &type, &swapped, &build_left);
     if (!err && (p->cross || !nkeys)) { /* every pair: a join on a constant key (a small right side is broadcast) */
         err = add_const_key(x, l, "__cross_l");
         if (!err)
             err = add_const_key(x, r, "__cross_r");
         lk[0] = "__cross_l", rk[0] = "__cross_r", nkeys = 1;
     }
+    if (!err)
+        err = coerce_keys(x, l, r, lk, rk, nkeys, helper);
     const char **right_cols = malloc(sizeof *right_cols * (size_t)(r->ncols + 1));
     if (!err && !right_cols)
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     int nright = 0;
     for (int c = 0; c < r->ncols && !err; c++)
-        if (strcmp(r->cols[c]->name, "__cross_r"))
+        if (strncmp(r->cols[c]->name, "__", 2))
             right_cols[nright++] = r->cols[c]->name;
-    ts_join_spec spec = {.type = p->join_type, .left_keys = lk, .right_keys = rk, .nkeys = nkeys,
-                         .right_cols = right_cols, .nright = nright};
+    ts_join_spec spec = {.type = type, .left_keys = lk, .right_keys = rk, .nkeys = nkeys,
+                         .right_cols = right_cols, .nright = nright, .null_equal = p->null_equal,
+                         .build_left = build_left};
     ts_join_stats stats = {0};
     if (!err)
         err = ts_join(x->ctx, l, r, &spec, out, &stats);
-    free(right_cols), free(lk);
+    free(right_cols), free(lk), free(helper);
     if (!err && p->not_in)
         err = not_in_fixup(x, p, r, out);
     if (!err && stats.broadcast) /* the left rows did not move */
         carry_partitioning(l, *out, NULL, NULL);
-    if (!err && (p->cross || !p->njoin_keys)) {
-        const int c = find_col(*out, "__cross_l");
-        if (c >= 0) {
+    for (int c = 0; !err && c < (*out)->ncols; c++) /* helper keys (__cross_l, __kl<k>) */
+        if (!strncmp((*out)->cols[c]->name, "__", 2)) {
             ts_column_free((*out)->cols[c]);
             memmove(&(*out)->cols[c], &(*out)->cols[c + 1], sizeof(ts_column *) * (size_t)((*out)->ncols - c - 1));
-            (*out)->ncols--;
+            (*out)->ncols--, c--;
         }
-    }
     if (!err)
-        snprintf(p->note, sizeof p->note, "%s%s join, right side %.1f MiB%s", p->not_in ? "NOT IN: " : "",
+        plan_order(p, *out);
+    if (!err)
+        snprintf(p->run_note, sizeof p->run_note, "%s%s join, build side %.1f MiB%s%s", p->not_in ? "NOT IN: " : "",
                  stats.broadcast ? "broadcast" : "shuffle", (double)stats.right_bytes / (1 << 20),
-                 stats.hot_keys ? ", skewed keys split" : "");
+                 stats.hot_keys ? ", skewed keys split" : "",
+                 swapped ? ", inputs swapped: the left was smaller" : build_left ? ", built on the left (smaller) side" : "");
     ts_table_free(l), ts_table_free(r);
     return err;
 }

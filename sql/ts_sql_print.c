@@ -187,7 +187,10 @@ void ts_sql_print_csv(FILE *out, const ts_table *t, const char *const *names)
 
 static const char *const KIND_NAMES[] = {"SCAN table", "SCAN read_csv", "SCAN read_h5", "RANGE", "VALUES",
                                          "ONE ROW", "FILTER", "PROJECT", "AGGREGATE", "JOIN", "SORT", "LIMIT",
-                                         "DISTINCT", "WINDOW", "UNION ALL", "SET OPERATION"};
+                                         "DISTINCT", "WINDOW", "UNION ALL", "SET OPERATION", "DEPENDENT JOIN",
+                                         "JOIN", "SCAN outer values"};
+
+const char *ts_sql_plan_kind_name(ts_sql_plan_kind kind) { return KIND_NAMES[kind]; }
 
 /* A column id without its "#n" suffix. */
 static void short_id(const char *id, char *buf, size_t cap)
@@ -210,11 +213,17 @@ static void print_detail(FILE *out, const ts_sql_plan *p)
             short_id(p->keys[k], a, sizeof a), fprintf(out, " %s", a);
         fprintf(out, "%s aggregates: %d", p->nkeys ? "" : " none", p->naggs);
         break;
-    case TS_P_JOIN:
+    case TS_P_JOIN: case TS_P_DELIM_JOIN:
         fprintf(out, " %s", p->cross ? "cross" : ts_join_type_name(p->join_type));
         for (int k = 0; k < p->njoin_keys; k++) {
             short_id(p->left_keys[k], a, sizeof a), short_id(p->right_keys[k], b, sizeof b);
-            fprintf(out, "%s%s = %s", k ? ", " : " on ", a, b);
+            fprintf(out, "%s%s %s %s", k ? ", " : " on ", a, k < 32 && (p->null_equal >> k & 1) ? "IS NOT DISTINCT FROM" : "=", b);
+        }
+        if (p->kind == TS_P_DELIM_JOIN) {
+            fprintf(out, " (subquery, outer values:");
+            for (int k = 0; k < p->ndelim; k++)
+                short_id(p->delim_cols[k], a, sizeof a), fprintf(out, " %s", a);
+            fprintf(out, ")");
         }
         break;
     case TS_P_SORT:
@@ -229,7 +238,8 @@ static void print_detail(FILE *out, const ts_sql_plan *p)
         break;
     default: break;
     }
-    if (p->kind == TS_P_PROJECT || p->kind == TS_P_CSV || p->kind == TS_P_H5 || p->kind == TS_P_CATALOG) {
+    if (p->kind == TS_P_PROJECT || p->kind == TS_P_CSV || p->kind == TS_P_H5 || p->kind == TS_P_CATALOG ||
+        p->kind == TS_P_DELIM_GET) {
         fprintf(out, " [");
         for (int c = 0; c < p->ncols && c < 12; c++)
             short_id(p->cols[c].id, a, sizeof a), fprintf(out, "%s%s", c ? ", " : "", a);
@@ -247,6 +257,8 @@ static void print_node(FILE *out, const ts_sql_plan *p, int depth, int analyze)
         fprintf(out, "   rows %" PRId64 "   %.3f s", p->rows_out, p->seconds);
     if (p->note[0])
         fprintf(out, "   (%s)", p->note);
+    if (analyze && p->run_note[0])
+        fprintf(out, "   [ran: %s]", p->run_note);
     fputc('\n', out);
     for (int i = 0; i < 2; i++)
         if (p->in[i])

@@ -16,5 +16,7 @@ void ts_sql_print_csv(FILE *out, const ts_table *t, const char *const *names);
 /* Prints the plan tree, one node a line (children indented): operator, details, estimated rows, decisions, and
  * with analyze the actual rows and time of each node. */
 void ts_sql_print_plan(FILE *out, const ts_sql_plan *p, int analyze);
+/* The operator's name as EXPLAIN prints it ("JOIN", "AGGREGATE", ...). */
+const char *ts_sql_plan_kind_name(ts_sql_plan_kind kind);
 
 #endif

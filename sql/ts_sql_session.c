@@ -14,6 +14,7 @@
 #include "ts_mem.h"
 #include "ts_sql_bind.h"
 #include "ts_sql_catalog.h"
+#include "ts_sql_decorrelate.h"
 #include "ts_sql_exec.h"
 #include "ts_sql_opt.h"
 #include "ts_sql_parse.h"
@@ -132,6 +133,8 @@ static void run_init(stmt_run *r, ts_sql_session *s, ts_sql_script *script)
 static ts_err plan_query(stmt_run *r, const ts_sql_query *q)
 {
     ts_err err = ts_sql_bind_query(&r->b, q, &r->plan);
+    if (!err)
+        err = ts_sql_decorrelate(&r->b, &r->plan);
     if (!err)
         err = ts_sql_optimize(&r->b, &r->plan);
     r->s->next_id = r->b.next_id;
@@ -301,6 +304,8 @@ static ts_err create_table(stmt_run *r, const ts_sql_stmt *st)
         return err;
     }
     TS_TRY(ts_sql_catalog_put(&r->s->catalog, st->name, t, rows, NULL, NULL));
+    /* statistics for the planner, gathered once at load: rows, NULLs, distinct values, ranges */
+    TS_TRY(ts_sql_catalog_analyze(r->s->ctx, ts_sql_catalog_find(&r->s->catalog, st->name)));
     return add_created(r->s, st->name);
 }
 
@@ -545,6 +550,8 @@ static ts_err insert(stmt_run *r, const ts_sql_stmt *st)
     if (!err) {
         e->global_rows += added;
         t->nsort = 0, t->npart = 0;
+        free(e->stats); /* stale: the next query that reads the table analyzes it again (once for many INSERTs) */
+        e->stats = NULL;
     }
 done:
     ts_table_free(rows);

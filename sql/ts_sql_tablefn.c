@@ -7,8 +7,10 @@
 #include <strings.h>
 
 #include "ts_clean.h"
+#include "ts_csv_sample.h"
 #include "ts_csv_schema.h"
 #include "ts_sort.h"
+#include "ts_table_stats.h"
 #include "ts_dict_encode.h"
 #include "ts_h5_read.h"
 #include "ts_scan.h"
@@ -406,6 +408,14 @@ static ts_err bind_csv(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out
     for (int i = 0; i < n; i++)
         bytes += src->files[i].size;
     p->est_rows = (double)bytes / 40.0; /* without a sample's line length: a typical narrow CSV row */
+    /* the planner's statistics, from a sample of the first file */
+    double rows = 0;
+    if (!(p->source_stats = ts_sql_alloc(b->script, sizeof *p->source_stats * (size_t)(src->inf.ncols + 1))))
+        return NOMEM(b, f->pos);
+    if ((err = ts_csv_sample_stats(b->ctx, src->files, src->nfiles, &src->inf, p->source_stats, &rows)))
+        return ts_sql_error_at(b->src, pe->pos, err, "read_csv: %s", ts_error_headline());
+    if (rows > 0)
+        p->est_rows = rows;
     *out = p;
     return TS_OK;
 }
@@ -558,6 +568,10 @@ static ts_err bind_h5(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
     int64_t rows = ts_table_rows(t);
     TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &rows, 1, MPI_INT64_T, MPI_SUM, b->ctx->comm));
     p->est_rows = (double)rows;
+    /* the table is in memory already: exact statistics for the planner */
+    if (!(p->source_stats = ts_sql_alloc(b->script, sizeof *p->source_stats * (size_t)(t->ncols + 1))))
+        return NOMEM(b, f->pos);
+    TS_TRY(ts_table_stats(b->ctx, t, p->source_stats));
     *out = p;
     return TS_OK;
 }

@@ -14,7 +14,7 @@ ts_err ts_key_cols_resolve(const ts_table *t, const char *const *names, int n, t
 {
     if (n < 1 || n > TS_KEY_COLS_MAX)
         TS_FAIL(TS_ERR_USAGE, "between 1 and %d key columns are supported, not %d", TS_KEY_COLS_MAX, n);
-    out->n = n;
+    out->n = n, out->null_equal = 0;
     for (int k = 0; k < n; k++) {
         ts_column *c;
         TS_TRY(ts_table_need(t, names[k], &c));
@@ -42,7 +42,7 @@ ts_err ts_key_cols_compatible(const ts_key_cols *a, const ts_key_cols *b)
 int ts_key_has_null(const ts_key_cols *k, int64_t i)
 {
     for (int c = 0; c < k->n; c++)
-        if (!ts_column_is_valid(k->col[c], i))
+        if (!ts_key_null_equal(k->null_equal, c) && !ts_column_is_valid(k->col[c], i))
             return 1;
     return 0;
 }
@@ -94,9 +94,27 @@ void ts_key_hash_rows(const ts_key_cols *k, int64_t n, uint64_t *h)
 {
     for (int64_t i = 0; i < n; i++)
         h[i] = UINT64_C(0x6a09e667f3bcc909);
-    for (int c = 0; c < k->n; c++)
+    for (int c = 0; c < k->n; c++) {
+        const ts_column *col = k->col[c];
+        if (!col->valid && family(col) == TS_KF_INT) { /* the common case, one loop per width: same hashes */
+            switch (ts_type_width(col->type)) {
+            case 1:
+                for (int64_t i = 0; i < n; i++)
+                    h[i] = ts_hash_combine(h[i], ts_hash_u64((uint64_t)TS_COL(col, uint8_t)[i]));
+                break;
+            case 4:
+                for (int64_t i = 0; i < n; i++)
+                    h[i] = ts_hash_combine(h[i], ts_hash_u64((uint64_t)(int64_t)TS_COL(col, int32_t)[i]));
+                break;
+            default:
+                for (int64_t i = 0; i < n; i++)
+                    h[i] = ts_hash_combine(h[i], ts_hash_u64((uint64_t)TS_COL(col, int64_t)[i]));
+            }
+            continue;
+        }
         for (int64_t i = 0; i < n; i++)
-            h[i] = ts_hash_combine(h[i], value_hash(k->col[c], i));
+            h[i] = ts_hash_combine(h[i], value_hash(col, i));
+    }
 }
 
 /* 1 when the (valid) values x[i] and y[j] are equal as keys. */
@@ -120,7 +138,13 @@ int ts_key_equal(const ts_key_cols *a, int64_t i, const ts_key_cols *b, int64_t 
 {
     for (int c = 0; c < a->n; c++) {
         const ts_column *x = a->col[c], *y = b->col[c];
-        if (!ts_column_is_valid(x, i) || !ts_column_is_valid(y, j) || !value_equal(x, i, y, j))
+        const int vx = ts_column_is_valid(x, i), vy = ts_column_is_valid(y, j);
+        if (!vx || !vy) {
+            if (vx || vy || !ts_key_null_equal(a->null_equal, c))
+                return 0;
+            continue;
+        }
+        if (!value_equal(x, i, y, j))
             return 0;
     }
     return 1;

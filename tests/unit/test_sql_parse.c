@@ -656,6 +656,8 @@ static void test_subqueries(void)
     EXPECT_EXPR("x IN ((SELECT y FROM t))", "(in x (select (y) (from t)))");
     EXPECT_EXPR("x IN ((SELECT 1), 2)", "(in x (subquery (select (1))) 2)");
     EXPECT_EXPR("EXISTS (SELECT 1)", "(exists (select (1)))");
+    EXPECT_EXPR("x <= ANY (SELECT y FROM t) AND a", "(and (any <= x (select (y) (from t))) a)");
+    EXPECT_EXPR("x = any_value(y)", "(= x (any_value y))");
     EXPECT_EXPR("NOT EXISTS (SELECT 1) AND a", "(and (not-exists (select (1))) a)");
     EXPECT_EXPR("(SELECT max(x) FROM t) + 1", "(+ (subquery (select ((max x)) (from t))) 1)");
     EXPECT_EXPR("((SELECT 1) UNION ALL (SELECT 2))", "(subquery (union-all (select (1)) (select (2))))");
