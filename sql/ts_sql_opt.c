@@ -94,10 +94,13 @@ static ts_err push_into(ts_sql_binder *b, ts_sql_plan *node, ts_sql_expr *cond, 
         return TS_OK;
     }
     case TS_P_UNION: case TS_P_SETOP: { /* into both inputs, columns renamed by position */
-        char *from[TS_MAX_COLS], *to[TS_MAX_COLS];
+        char **from = ts_sql_alloc(b->script, sizeof *from * (size_t)(node->ncols + 1));
+        char **to = ts_sql_alloc(b->script, sizeof *to * (size_t)(node->ncols + 1));
+        if (!from || !to)
+            return NOMEM(b, cond->pos);
         for (int side = 0; side < 2; side++) {
             const int n = node->ncols < node->in[side]->ncols ? node->ncols : node->in[side]->ncols;
-            for (int c = 0; c < n && c < TS_MAX_COLS; c++)
+            for (int c = 0; c < n; c++)
                 from[c] = node->cols[c].id, to[c] = node->in[side]->cols[c].id;
             ts_sql_expr *r = ts_sql_expr_rename(b, cond, from, to, n);
             if (!r)

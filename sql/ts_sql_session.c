@@ -339,11 +339,15 @@ static ts_err declared_type(stmt_run *r, const ts_sql_stmt *st, int c, ts_type *
 /* CREATE TABLE name (c type [NOT NULL], ...): an empty table on every rank. */
 static ts_err create_table_defs(stmt_run *r, const ts_sql_stmt *st)
 {
-    if (st->ncolumns > TS_MAX_COLS)
-        return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "a table has at most %d columns", TS_MAX_COLS);
-    uint64_t not_null = 0;
-    ts_table *t;
-    TS_TRY(ts_table_new(st->name, &t));
+    uint8_t *not_null = calloc((size_t)st->ncolumns + 1, 1);
+    ts_table *t = NULL;
+    if (!not_null)
+        return ts_sql_error_at(r->script, st->pos, TS_ERR_NOMEM, "out of memory");
+    const ts_err made = ts_table_new(st->name, &t);
+    if (made) {
+        free(not_null);
+        return made;
+    }
     for (int c = 0; c < st->ncolumns; c++) {
         ts_type type = TS_T_STRING;
         int scale = 0;
@@ -356,12 +360,16 @@ static ts_err create_table_defs(stmt_run *r, const ts_sql_stmt *st)
         if (!err)
             err = ts_table_add(t, st->columns[c], type, scale, NULL, NULL);
         if (err) {
-            ts_table_free(t);
+            ts_table_free(t), free(not_null);
             return err;
         }
-        not_null |= (uint64_t)(st->not_null[c] != 0) << c;
+        not_null[c] = st->not_null[c] != 0;
     }
-    TS_TRY(ts_sql_catalog_put(&r->s->catalog, st->name, t, 0, NULL, NULL));
+    const ts_err put = ts_sql_catalog_put(&r->s->catalog, st->name, t, 0, NULL, NULL);
+    if (put) {
+        free(not_null);
+        return put;
+    }
     ts_sql_catalog_find(&r->s->catalog, st->name)->not_null = not_null;
     return add_created(r->s, st->name);
 }
@@ -410,7 +418,9 @@ static ts_err cast_values(stmt_run *r, const ts_sql_stmt *st, const ts_table *t,
     const int want = st->ncolumns ? st->ncolumns : t->ncols;
     if (f->ncols != want)
         return TS_OK; /* insert_plan reports the count */
-    int target[TS_MAX_COLS];
+    int *target = ts_sql_alloc(r->script, sizeof *target * (size_t)(t->ncols + 1));
+    if (!target)
+        return ts_sql_error_at(r->script, st->pos, TS_ERR_NOMEM, "out of memory");
     for (int c = 0; c < t->ncols; c++)
         if (src[c] >= 0)
             target[src[c]] = c;
@@ -511,7 +521,9 @@ static ts_err insert(stmt_run *r, const ts_sql_stmt *st)
         return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, e ? "'%s' is a view: INSERT needs a table"
                                : "table '%s' does not exist (CREATE TABLE it first)", st->name);
     ts_table *t = e->table;
-    int src[TS_MAX_COLS];
+    int *src = ts_sql_alloc(r->script, sizeof *src * (size_t)(t->ncols + 1));
+    if (!src)
+        return ts_sql_error_at(r->script, st->pos, TS_ERR_NOMEM, "out of memory");
     TS_TRY(ts_ctx_check(r->s->ctx, insert_targets(r, st, t, src)));
     ts_err err = insert_plan(r, st, t, src);
     r->s->next_id = r->b.next_id;
@@ -529,7 +541,7 @@ static ts_err insert(stmt_run *r, const ts_sql_stmt *st)
     }
     for (int c = 0; !err && c < t->ncols; c++) {
         const ts_column *col = rows->cols[c];
-        if ((e->not_null >> c & 1) && col->valid)
+        if (e->not_null && e->not_null[c] && col->valid)
             for (int64_t i = 0; i < col->len && !err; i++)
                 if (!ts_column_is_valid(col, i))
                     err = ts_sql_error_at(r->script, st->pos, TS_ERR_DATA, "NOT NULL column '%s' of '%s' would get "
