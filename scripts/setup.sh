@@ -12,6 +12,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools zlib1g-dev \
+  libsnappy-dev libzstd-dev \
   python3-h5py python3-numpy python3-pandas \
   valgrind slurm-wlm munge clang libclang-rt-14-dev llvm-14 </dev/null >/dev/null
 [ "${1:-}" = --deps ] && exit 0
