@@ -40,6 +40,11 @@ static ts_err share_list(ts_ctx *ctx, ts_err err, ts_file_info **files, int *n)
     return TS_OK;
 }
 
+ts_err ts_scan_share_files(ts_ctx *ctx, ts_err err, ts_file_info **files, int *n)
+{
+    return share_list(ctx, err, files, n);
+}
+
 ts_err ts_scan_list_inputs(ts_ctx *ctx, const char *pattern, ts_file_info **files, int *n)
 {
     *files = NULL, *n = 0;

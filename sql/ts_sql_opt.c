@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ts_sql_parse.h"
+#include "ts_sql_tablefn.h"
 
 ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, int *used);
 
@@ -239,7 +240,7 @@ static ts_err prune(ts_sql_binder *b, ts_sql_plan *p, const id_set *req)
             add(p->aggs[a].agg.order, &need);
         }
         return prune_children(b, p, &need);
-    case TS_P_CSV: case TS_P_H5: case TS_P_CATALOG:
+    case TS_P_CSV: case TS_P_H5: case TS_P_CATALOG: case TS_P_PARQUET:
         if (req)
             keep_required(p, req);
         return TS_OK;
@@ -438,6 +439,7 @@ static void explain_decisions(ts_sql_plan *p, int nranks)
         break;
     case TS_P_SORT: snprintf(p->note, sizeof p->note, "sample sort: rank r holds the r-th slab"); break;
     case TS_P_DISTINCT: snprintf(p->note, sizeof p->note, "rows exchanged by hash of all columns"); break;
+    case TS_P_PARQUET: ts_sql_parquet_explain(p); break;
     case TS_P_CSV:
         snprintf(p->note, sizeof p->note, "parallel scan: byte ranges per rank, %d column%s read", p->ncols,
                  p->ncols == 1 ? "" : "s");
@@ -449,6 +451,7 @@ static void explain_decisions(ts_sql_plan *p, int nranks)
 ts_err ts_sql_optimize(ts_sql_binder *b, ts_sql_plan **root)
 {
     TS_TRY(push_down(b, root));
+    ts_sql_parquet_attach_filters(*root);
     TS_TRY(prune(b, *root, NULL));
     estimate(*root);
     order_chain(b, root);

@@ -42,7 +42,8 @@ typedef enum {
     TS_P_DISTINCT,  /* distinct rows over every column */
     TS_P_WINDOW,    /* window functions (one PARTITION BY / ORDER BY)      window */
     TS_P_UNION,     /* UNION ALL of two inputs (same column count)         (DISTINCT above it for UNION) */
-    TS_P_SETOP      /* EXCEPT / INTERSECT (distinct semantics)             set_op */
+    TS_P_SETOP,     /* EXCEPT / INTERSECT (distinct semantics)             set_op */
+    TS_P_PARQUET    /* read_parquet (sql/ts_sql_parquet.c)                 source; conds: pruning hints */
 } ts_sql_plan_kind;
 
 typedef struct ts_sql_plan ts_sql_plan;
@@ -77,7 +78,7 @@ struct ts_sql_plan {
     /* VALUES: nrows * ncols constant expressions */
     ts_sql_expr **values;
     int nrows;
-    /* FILTER: conjuncts; PROJECT: exprs[i] computes cols[i] */
+    /* FILTER: conjuncts (PARQUET: the filter above it, for pruning); PROJECT: exprs[i] computes cols[i] */
     ts_sql_expr **conds;
     int nconds;
     ts_sql_expr **exprs;

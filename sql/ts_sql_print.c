@@ -124,7 +124,8 @@ void ts_sql_print_table(FILE *out, const ts_table *t, const char *const *names, 
 
 static const char *const KIND_NAMES[] = {"SCAN table", "SCAN read_csv", "SCAN read_h5", "RANGE", "VALUES",
                                          "ONE ROW", "FILTER", "PROJECT", "AGGREGATE", "JOIN", "SORT", "LIMIT",
-                                         "DISTINCT", "WINDOW", "UNION ALL", "SET OPERATION"};
+                                         "DISTINCT", "WINDOW", "UNION ALL", "SET OPERATION",
+                                         "SCAN read_parquet"};
 
 /* A column id without its "#n" suffix. */
 static void short_id(const char *id, char *buf, size_t cap)
@@ -140,7 +141,7 @@ static void print_detail(FILE *out, const ts_sql_plan *p)
     char a[TS_SQL_ID_MAX], b[TS_SQL_ID_MAX];
     switch (p->kind) {
     case TS_P_CATALOG: fprintf(out, " %s", p->table); break;
-    case TS_P_CSV: case TS_P_H5: fprintf(out, " '%s'%s%s", p->path, p->group ? " " : "", p->group ? p->group : ""); break;
+    case TS_P_CSV: case TS_P_H5: case TS_P_PARQUET: fprintf(out, " '%s'%s%s", p->path, p->group ? " " : "", p->group ? p->group : ""); break;
     case TS_P_AGGREGATE:
         fprintf(out, " keys:");
         for (int k = 0; k < p->nkeys; k++)
@@ -166,7 +167,8 @@ static void print_detail(FILE *out, const ts_sql_plan *p)
         break;
     default: break;
     }
-    if (p->kind == TS_P_PROJECT || p->kind == TS_P_CSV || p->kind == TS_P_H5 || p->kind == TS_P_CATALOG) {
+    if (p->kind == TS_P_PROJECT || p->kind == TS_P_CSV || p->kind == TS_P_H5 || p->kind == TS_P_CATALOG ||
+        p->kind == TS_P_PARQUET) {
         fprintf(out, " [");
         for (int c = 0; c < p->ncols && c < 12; c++)
             short_id(p->cols[c].id, a, sizeof a), fprintf(out, "%s%s", c ? ", " : "", a);
