@@ -20,18 +20,19 @@ static const char *ext_of(const ts_write_opts *o) { return o->format == TS_WRITE
 
 /* ---- the target ---------------------------------------------------------------------------------------------------- */
 
-static int dataset_entry(const char *name, int is_dir)
+static int dataset_entry(const char *name, int is_dir, int any_dirs)
 {
     const size_t l = strlen(name);
     if (is_dir)
-        return strchr(name, '=') != NULL;
-    if (!strcmp(name, "_SUCCESS") || (name[0] == '.' && strstr(name, ".tmp-")))
+        return any_dirs || strchr(name, '=') != NULL;
+    if (!strcmp(name, "_SUCCESS") || !strcmp(name, "_tessera") || (name[0] == '.' && strstr(name, ".tmp-")))
         return 1;
     return (l > 8 && !strcmp(name + l - 8, ".parquet")) || (l > 4 && !strcmp(name + l - 4, ".csv"));
 }
 
-/* Walks a dataset directory; removes what it holds when remove is set (after a first pass found nothing else). */
-static ts_err walk_dataset(const char *path, int remove)
+/* Walks a dataset directory (any_dirs: sub-directories of any name, as a job's output has); removes what it holds
+ * when remove is set (after a first pass found nothing else). */
+static ts_err walk_dataset(const char *path, int remove, int any_dirs)
 {
     DIR *d = opendir(path);
     if (!d)
@@ -47,11 +48,11 @@ static ts_err walk_dataset(const char *path, int remove)
         if (lstat(p, &st) != 0)
             continue;
         const int dir = S_ISDIR(st.st_mode);
-        if (!dataset_entry(e->d_name, dir) || (!dir && !S_ISREG(st.st_mode)))
+        if (!dataset_entry(e->d_name, dir, any_dirs) || (!dir && !S_ISREG(st.st_mode)))
             err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "refusing to overwrite %s: it holds %s, "
                                  "which is not part of a dataset (remove it yourself)", path, p);
         else if (dir)
-            err = walk_dataset(p, remove);
+            err = walk_dataset(p, remove, any_dirs);
         if (!err && remove && (dir ? rmdir(p) : unlink(p)) != 0)
             err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "cannot remove %s: %s", p, strerror(errno));
     }
@@ -61,8 +62,25 @@ static ts_err walk_dataset(const char *path, int remove)
 
 ts_err ts_remove_dataset_dir(const char *path)
 {
-    TS_TRY(walk_dataset(path, 0));
-    TS_TRY(walk_dataset(path, 1));
+    TS_TRY(walk_dataset(path, 0, 0));
+    TS_TRY(walk_dataset(path, 1, 0));
+    if (rmdir(path) != 0)
+        TS_FAIL(TS_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
+    return TS_OK;
+}
+
+ts_err ts_remove_output_dir(const char *path, int check_only)
+{
+    char marker[PATH_MAX];
+    struct stat st;
+    snprintf(marker, sizeof marker, "%s/_tessera", path);
+    if (stat(marker, &st) != 0)
+        TS_FAIL(TS_ERR_IO, "refusing to replace %s: it is not a Tessera output directory (no _tessera file); remove "
+                "it yourself", path);
+    TS_TRY(walk_dataset(path, 0, 1));
+    if (check_only)
+        return TS_OK;
+    TS_TRY(walk_dataset(path, 1, 1));
     if (rmdir(path) != 0)
         TS_FAIL(TS_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
     return TS_OK;
@@ -104,7 +122,7 @@ ts_err ts_write_check_target(const char *path, int if_exists, int single_file)
         TS_FAIL(TS_ERR_IO, "directory %s exists and is not empty (OVERWRITE replaces it, OVERWRITE_OR_IGNORE adds "
                 "files; --overwrite for jobs)", path);
     if (if_exists == TS_WRITE_OVERWRITE)
-        TS_TRY(walk_dataset(path, 0)); /* refuse now, before any work, if it is not a dataset */
+        TS_TRY(walk_dataset(path, 0, 0)); /* refuse now, before any work, if it is not a dataset */
     return TS_OK;
 }
 

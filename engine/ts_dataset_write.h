@@ -49,5 +49,8 @@ ts_err ts_write_check_target(const char *path, int if_exists, int single_file);
 /* Removes a dataset directory (only part files, _SUCCESS, temporaries and key=value directories; anything else is
  * refused before anything is removed). Rank-local. */
 ts_err ts_remove_dataset_dir(const char *path);
+/* Removes a job's output directory (engine/ts_output.h): it must hold a _tessera file, and below it only
+ * directories and dataset files. check_only: only checks. Rank-local. */
+ts_err ts_remove_output_dir(const char *path, int check_only);
 
 #endif

@@ -12,7 +12,11 @@ typedef struct ts_file_info {
     const char *base;   /* points into path: the file's base name */
     int64_t size;       /* bytes on disk */
     int gz;             /* name ends in .gz */
+    int parquet;        /* name ends in .parquet: loaded as CSV text (io/ts_parquet_text.h) */
 } ts_file_info;
+
+/* Whether a file is read whole by one rank (gzip and Parquet files), not cut into byte ranges. */
+static inline int ts_file_whole(const ts_file_info *f) { return f->gz || f->parquet; }
 
 /* Lists the regular files in dir whose names end in one of the suffixes (e.g. ".csv", ".csv.gz"), sorted by
  * name (bytewise). *files is malloc'ed (caller frees). A missing or unreadable directory is a TS_ERR_IO. */
@@ -20,7 +24,7 @@ ts_err ts_list_files(const char *dir, const char *const *suffixes, int nsuffix, 
 
 /* The input files of a path or pattern, for read_csv('...'):
  *   a regular file                -> that file;
- *   a directory                   -> its *.csv and *.csv.gz files, as ts_list_files;
+ *   a directory                   -> its *.csv, *.csv.gz and *.parquet files, as ts_list_files;
  *   anything else is a glob(3)    -> the regular files it matches, sorted by path (bytewise).
  * gz is set for names ending in .gz. *files is malloc'ed (caller frees). Nothing found: TS_ERR_IO
  * "no file matches '<pattern>'". */

@@ -42,6 +42,7 @@ static void add_file(matches *m, const char *path, const struct stat *st)
     f->size = st->st_size;
     const size_t l = strlen(path);
     f->gz = l > 3 && !strcmp(path + l - 3, ".gz");
+    f->parquet = l > 8 && !strcmp(path + l - 8, ".parquet");
 }
 
 static void join(char *out, size_t cap, const char *dir, const char *name)

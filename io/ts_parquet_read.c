@@ -152,7 +152,7 @@ static int map_column(const ts_pq_schema_elem *e, ts_pq_column *c, char *why, si
             c->type = TS_T_DATE, c->conv = CV_COPY4;
             snprintf(c->desc, sizeof c->desc, "INT32 DATE");
         } else if (lt == TS_PQ_LT_TIME) {
-            c->type = TS_T_INT64, c->conv = CV_I32_MS_US;
+            c->type = TS_T_INT64, c->conv = CV_I32_MS_US, c->temporal = 2;
             snprintf(c->desc, sizeof c->desc, "INT32 TIME(MILLIS)");
         } else if (lt == TS_PQ_LT_INTEGER && !sgn && bits == 32) {
             c->type = TS_T_INT64, c->conv = CV_U32_I64;
@@ -167,6 +167,7 @@ static int map_column(const ts_pq_schema_elem *e, ts_pq_column *c, char *why, si
         c->type = TS_T_INT64, c->conv = CV_COPY8;
         if (lt == TS_PQ_LT_TIMESTAMP || lt == TS_PQ_LT_TIME) {
             c->conv = unit == TS_PQ_MILLIS ? CV_I64_MS_US : unit == TS_PQ_NANOS ? CV_I64_NS_US : CV_COPY8;
+            c->temporal = lt == TS_PQ_LT_TIME ? 2 : 1;
             snprintf(c->desc, sizeof c->desc, "INT64 %s(%s)", lt == TS_PQ_LT_TIME ? "TIME" : "TIMESTAMP",
                      unit_name(unit));
         } else if (lt == TS_PQ_LT_INTEGER && !sgn) {
@@ -175,7 +176,7 @@ static int map_column(const ts_pq_schema_elem *e, ts_pq_column *c, char *why, si
         }
         return 0;
     case TS_PQ_INT96:
-        c->type = TS_T_INT64, c->conv = CV_I96;
+        c->type = TS_T_INT64, c->conv = CV_I96, c->temporal = 1;
         snprintf(c->desc, sizeof c->desc, "INT96 TIMESTAMP");
         return 0;
     case TS_PQ_FLOAT: c->type = TS_T_FLOAT64, c->conv = CV_F32; return 0;

@@ -36,6 +36,7 @@ typedef struct ts_pq_column {
     int scale;             /* DECIMAL */
     int conv;              /* the conversion from the physical values (internal) */
     int lossy;             /* a DECIMAL wider than 18 digits read as FLOAT64 */
+    int temporal;          /* INT64 microseconds of a TIMESTAMP or INT96 (1) or TIME (2) column, else 0 */
     char desc[48];         /* the Parquet type as text: "INT64 TIMESTAMP(MICROS)" */
 } ts_pq_column;
 

@@ -14,7 +14,7 @@
 #include "ts_dedup.h"
 #include "ts_exchange.h"
 #include "ts_expr.h"
-#include "ts_h5.h"
+#include "ts_output.h"
 #include "ts_hash.h"
 #include "ts_join.h"
 #include "ts_join_dist.h"
@@ -708,33 +708,33 @@ static ts_err stage_quality(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 
 /* ---- output -------------------------------------------------------------------------------------------- */
 
-static ts_err write_tables(star_state *s, ts_h5_file *f)
+static ts_err write_tables(star_state *s, ts_output *f)
 {
     static const char *const bytes_cols[] = {"raw_line"};
     const ts_h5_table_opts rej_opts = {bytes_cols, 1};
-    TS_TRY(ts_h5_write_table(f, "/warehouse/dim_customers", s->customers, NULL));
-    TS_TRY(ts_h5_write_table(f, "/warehouse/dim_accounts", s->accounts, NULL));
-    TS_TRY(ts_h5_write_table(f, "/warehouse/dim_dates", s->dates, NULL));
-    TS_TRY(ts_h5_write_table(f, "/warehouse/fact_transactions", s->rows, NULL));
+    TS_TRY(ts_output_write_table(f, "/warehouse/dim_customers", s->customers, NULL));
+    TS_TRY(ts_output_write_table(f, "/warehouse/dim_accounts", s->accounts, NULL));
+    TS_TRY(ts_output_write_table(f, "/warehouse/dim_dates", s->dates, NULL));
+    TS_TRY(ts_output_write_table(f, "/warehouse/fact_transactions", s->rows, NULL));
     s->rejects->ncols--; /* __pos is last: hide it from the writer */
-    const ts_err err = ts_h5_write_table(f, "/quality/rejects", s->rejects, &rej_opts);
+    const ts_err err = ts_output_write_table(f, "/quality/rejects", s->rejects, &rej_opts);
     s->rejects->ncols++;
     TS_TRY(err);
-    return ts_h5_write_table(f, "/quality/summary", s->summary, NULL);
+    return ts_output_write_table(f, "/quality/summary", s->summary, NULL);
 }
 
 static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     star_state *s = vs;
     const ts_h5_meta meta = {"star-schema", s->args->data_dir, TS_VERSION};
-    ts_h5_file *f;
-    TS_TRY(ts_h5_create(ctx->comm, s->args->out_path, s->args->overwrite, &meta, &f));
+    ts_output *f;
+    TS_TRY(ts_output_create(ctx, s->args->out_path, s->args->overwrite, &meta, s->args->out_format, &f));
     const ts_err err = ts_ctx_check(ctx, write_tables(s, f));
     if (err) {
-        ts_h5_abandon(f);
+        ts_output_abandon(f);
         return err;
     }
-    TS_TRY(ts_h5_commit(f));
+    TS_TRY(ts_output_commit(f));
     st->rows_in = st->rows_out = ts_table_rows(s->customers) + ts_table_rows(s->accounts) +
                                  ts_table_rows(s->dates) + ts_table_rows(s->rows) + ts_table_rows(s->rejects);
     return TS_OK;
