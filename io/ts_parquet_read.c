@@ -216,24 +216,29 @@ static void elem_name(const ts_pq_schema_elem *e, char *buf, size_t cap)
             *p = '?';
 }
 
-/* Walks the schema: the root's children must all be primitive, non-repeated leaves. */
+/* Walks the schema: the root's children must all be primitive, non-repeated leaves; the first nested column is
+ * refused by name. */
 static ts_err map_schema(ts_pq_file *f)
 {
     const ts_pq_meta *m = &f->meta;
     const ts_pq_schema_elem *root = &m->schema[0];
-    if (root->type >= 0 || root->num_children != m->nschema - 1)
+    if (root->type >= 0 || root->num_children < 0 || root->num_children > m->nschema - 1)
         TS_FAIL(TS_ERR_DATA, "%s: corrupt schema (the root has %d children, the schema %d elements)", f->path,
                 root->num_children, m->nschema);
     f->cols = calloc((size_t)m->nschema, sizeof *f->cols);
     if (!f->cols)
         TS_FAIL(TS_ERR_NOMEM, "%s: out of memory for the schema", f->path);
-    for (int i = 1; i < m->nschema; i++) {
+    for (int i = 1; i <= root->num_children; i++) {
         const ts_pq_schema_elem *e = &m->schema[i];
         char name[256], why[160];
         elem_name(e, name, sizeof name);
-        if (e->type < 0 || e->num_children > 0)
-            TS_FAIL(TS_ERR_DATA, "%s: column '%s' is a nested group (a struct, list or map); nested schemas are not "
-                    "supported: select a flat file or flatten it first", f->path, name);
+        if (e->type < 0 || e->num_children > 0) {
+            const int lt = e->logical ? e->logical : e->converted == TS_PQ_CT_LIST ? TS_PQ_LT_LIST
+                         : e->converted == TS_PQ_CT_MAP || e->converted == TS_PQ_CT_MAP_KEY_VALUE ? TS_PQ_LT_MAP : 0;
+            TS_FAIL(TS_ERR_DATA, "%s: column '%s' is a %s; nested schemas (lists, maps, structs) are not supported: "
+                    "read a flat file or flatten it first", f->path, name,
+                    lt == TS_PQ_LT_LIST ? "LIST" : lt == TS_PQ_LT_MAP ? "MAP" : "struct (a group of columns)");
+        }
         if (e->repetition == TS_PQ_REPEATED)
             TS_FAIL(TS_ERR_DATA, "%s: column '%s' is a repeated field (a list); nested schemas are not supported",
                     f->path, name);
@@ -251,6 +256,9 @@ static ts_err map_schema(ts_pq_file *f)
             TS_FAIL(TS_ERR_DATA, "%s: column '%s' %s", f->path, name, why);
         f->ncols++;
     }
+    if (root->num_children != m->nschema - 1)
+        TS_FAIL(TS_ERR_DATA, "%s: corrupt schema (the root has %d children, the schema %d elements)", f->path,
+                root->num_children, m->nschema);
     return TS_OK;
 }
 
