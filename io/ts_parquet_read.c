@@ -873,6 +873,10 @@ static ts_err read_chunk(ts_pq_reader *r, const ts_pq_file *f, int rg, int col, 
     const int64_t rows = g->num_rows, start = chunk_start(ch), end = start + ch->total_compressed;
     int64_t done = 0, pos = start;
     r->dict_n = -1;
+    /* strings stay codes only through dictionary pages: a chunk written without one (high cardinality) would
+     * cost a hash probe per value for nothing */
+    if (t->intern && !(ch->encodings & (1u << TS_PQ_PLAIN_DICTIONARY | 1u << TS_PQ_RLE_DICTIONARY)))
+        TS_TRY(to_strings(t));
     if (c->type != TS_T_STRING || t->intern)
         TS_TRY(ts_column_reserve(t->col, t->col->len + rows, 0));
     while (done < rows) {
