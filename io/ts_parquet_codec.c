@@ -60,39 +60,6 @@ static ts_err inflate_all(const uint8_t *src, size_t len, uint8_t *dst, size_t w
     return TS_OK;
 }
 
-ts_err ts_pq_decompress(int codec, const uint8_t *src, size_t len, uint8_t *dst, size_t want)
-{
-    switch (codec) {
-    case TS_PQ_UNCOMPRESSED:
-        if (len != want)
-            TS_FAIL(TS_ERR_DATA, "an uncompressed page has %zu bytes, its header says %zu", len, want);
-        memcpy(dst, src, len);
-        return TS_OK;
-    case TS_PQ_SNAPPY: {
-        size_t n = 0;
-        if (snappy_uncompressed_length((const char *)src, len, &n) != SNAPPY_OK)
-            TS_FAIL(TS_ERR_DATA, "SNAPPY data are corrupt (no valid length header)");
-        if (n != want)
-            TS_FAIL(TS_ERR_DATA, "SNAPPY data decompress to %zu bytes, the page header says %zu", n, want);
-        if (snappy_uncompress((const char *)src, len, (char *)dst, &n) != SNAPPY_OK || n != want)
-            TS_FAIL(TS_ERR_DATA, "SNAPPY data are corrupt");
-        return TS_OK;
-    }
-    case TS_PQ_GZIP: return inflate_all(src, len, dst, want);
-    case TS_PQ_ZSTD: {
-        const size_t n = ZSTD_decompress(dst, want, src, len);
-        if (ZSTD_isError(n))
-            TS_FAIL(TS_ERR_DATA, "ZSTD data are corrupt (%s)", ZSTD_getErrorName(n));
-        if (n != want)
-            TS_FAIL(TS_ERR_DATA, "ZSTD data decompress to %zu bytes, the page header says %zu", n, want);
-        return TS_OK;
-    }
-    default:
-        TS_FAIL(TS_ERR_DATA, "compression codec %s is not supported (supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD)",
-                ts_pq_codec_name(codec));
-    }
-}
-
 ts_err ts_pq_check_sizes(int codec, const uint8_t *src, size_t len, size_t want)
 {
     switch (codec) {
@@ -123,6 +90,33 @@ ts_err ts_pq_check_sizes(int codec, const uint8_t *src, size_t len, size_t want)
         return TS_OK;
     }
     default: return TS_OK; /* refused by ts_pq_decompress */
+    }
+}
+
+
+ts_err ts_pq_decompress(int codec, const uint8_t *src, size_t len, uint8_t *dst, size_t want)
+{
+    TS_TRY(ts_pq_check_sizes(codec, src, len, want));
+    switch (codec) {
+    case TS_PQ_UNCOMPRESSED: memcpy(dst, src, len); return TS_OK;
+    case TS_PQ_SNAPPY: {
+        size_t n = want;
+        if (snappy_uncompress((const char *)src, len, (char *)dst, &n) != SNAPPY_OK || n != want)
+            TS_FAIL(TS_ERR_DATA, "SNAPPY data are corrupt");
+        return TS_OK;
+    }
+    case TS_PQ_GZIP: return inflate_all(src, len, dst, want);
+    case TS_PQ_ZSTD: {
+        const size_t n = ZSTD_decompress(dst, want, src, len);
+        if (ZSTD_isError(n))
+            TS_FAIL(TS_ERR_DATA, "ZSTD data are corrupt (%s)", ZSTD_getErrorName(n));
+        if (n != want)
+            TS_FAIL(TS_ERR_DATA, "ZSTD data decompress to %zu bytes, the page header says %zu", n, want);
+        return TS_OK;
+    }
+    default:
+        TS_FAIL(TS_ERR_DATA, "compression codec %s is not supported (supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD)",
+                ts_pq_codec_name(codec));
     }
 }
 

@@ -196,26 +196,20 @@ static ts_err chunk_stats(ts_pq_writer *w, const chunk_rows *cr, int64_t chunk, 
         TS_TRY(put_stat(w, chunk, 0, &lo, 1));
         return put_stat(w, chunk, 1, &hi, 1);
     }
-    case TS_T_INT32: case TS_T_DATE: {
-        int32_t lo = INT32_MAX, hi = INT32_MIN;
-        for (int64_t k = 0; k < cr->n; k++)
-            if (def[k]) {
-                const int32_t v = TS_COL(c, int32_t)[row_at(cr, k)];
-                lo = v < lo ? v : lo, hi = v > hi ? v : hi;
-            }
-        TS_TRY(put_stat(w, chunk, 0, &lo, 4));
-        return put_stat(w, chunk, 1, &hi, 4);
-    }
-    case TS_T_INT64: case TS_T_DECIMAL: {
-        int64_t lo = INT64_MAX, hi = INT64_MIN;
-        for (int64_t k = 0; k < cr->n; k++)
-            if (def[k]) {
-                const int64_t v = TS_COL(c, int64_t)[row_at(cr, k)];
-                lo = v < lo ? v : lo, hi = v > hi ? v : hi;
-            }
-        TS_TRY(put_stat(w, chunk, 0, &lo, 8));
-        return put_stat(w, chunk, 1, &hi, 8);
-    }
+#define INT_STATS(T, MIN, MAX)                                                                                   \
+    do {                                                                                                         \
+        T lo = MAX, hi = MIN;                                                                                    \
+        for (int64_t k = 0; k < cr->n; k++)                                                                      \
+            if (def[k]) {                                                                                        \
+                const T v = TS_COL(c, T)[row_at(cr, k)];                                                         \
+                lo = v < lo ? v : lo, hi = v > hi ? v : hi;                                                      \
+            }                                                                                                    \
+        TS_TRY(put_stat(w, chunk, 0, &lo, sizeof lo));                                                           \
+        return put_stat(w, chunk, 1, &hi, sizeof hi);                                                            \
+    } while (0)
+    case TS_T_INT32: case TS_T_DATE: INT_STATS(int32_t, INT32_MIN, INT32_MAX);
+    case TS_T_INT64: case TS_T_DECIMAL: INT_STATS(int64_t, INT64_MIN, INT64_MAX);
+#undef INT_STATS
     case TS_T_FLOAT64: {
         double lo = INFINITY, hi = -INFINITY;
         int any = 0;

@@ -119,65 +119,38 @@ static size_t put_repeated(uint8_t *dst, size_t count, uint32_t value, int width
     return o;
 }
 
-size_t ts_rle_encode32(const uint32_t *in, size_t n, int width, uint8_t *dst)
-{
-    size_t o = 0, i = 0;
-    while (i < n) {
-        size_t r;
-        RUN_LENGTH(in, n, i, r);
-        if (r >= 8) {
-            o += put_repeated(dst + o, r, in[i], width);
-            i += r;
-            continue;
-        }
-        /* bit-packed groups of 8 until a run of 8 or more starts at a group boundary */
-        const size_t start = i;
-        do {
-            i = i + 8 < n ? i + 8 : n;
-            if (i < n)
-                RUN_LENGTH(in, n, i, r);
-        } while (i < n && r < 8);
-        const size_t vals = i - start, groups = (vals + 7) / 8;
-        o += (size_t)ts_put_uleb128(dst + o, (uint64_t)groups << 1 | 1);
-        const size_t full = vals / 8 * 8;
-        ts_pack32(in + start, full, width, dst + o);
-        o += full / 8 * (size_t)width;
-        if (vals > full) { /* the last group, padded with zeros */
-            uint32_t pad[8] = {0};
-            memcpy(pad, in + start + full, (vals - full) * sizeof *pad);
-            ts_pack32(pad, 8, width, dst + o);
-            o += (size_t)width;
-        }
+/* The encoder for an element type T: runs of 8 or more equal values repeated, the rest bit-packed in groups of 8
+ * until such a run starts at a group boundary (the last group padded with zeros). */
+#define RLE_ENCODE(NAME, T)                                                                                      \
+    size_t NAME(const T *in, size_t n, int width, uint8_t *dst)                                                  \
+    {                                                                                                            \
+        size_t o = 0, i = 0;                                                                                     \
+        while (i < n) {                                                                                          \
+            size_t r;                                                                                            \
+            RUN_LENGTH(in, n, i, r);                                                                             \
+            if (r >= 8) {                                                                                        \
+                o += put_repeated(dst + o, r, in[i], width);                                                     \
+                i += r;                                                                                          \
+                continue;                                                                                        \
+            }                                                                                                    \
+            const size_t start = i;                                                                              \
+            do {                                                                                                 \
+                i = i + 8 < n ? i + 8 : n;                                                                       \
+                if (i < n)                                                                                       \
+                    RUN_LENGTH(in, n, i, r);                                                                     \
+            } while (i < n && r < 8);                                                                            \
+            const size_t vals = i - start, groups = (vals + 7) / 8;                                              \
+            o += (size_t)ts_put_uleb128(dst + o, (uint64_t)groups << 1 | 1);                                     \
+            for (size_t g = 0; g < groups; g++) {                                                                \
+                uint32_t v[8] = {0};                                                                             \
+                for (size_t k = 0; k < 8 && g * 8 + k < vals; k++)                                               \
+                    v[k] = in[start + g * 8 + k];                                                                \
+                ts_pack32(v, 8, width, dst + o);                                                                 \
+                o += (size_t)width;                                                                              \
+            }                                                                                                    \
+        }                                                                                                        \
+        return o;                                                                                                \
     }
-    return o;
-}
 
-size_t ts_rle_encode8(const uint8_t *in, size_t n, int width, uint8_t *dst)
-{
-    size_t o = 0, i = 0;
-    while (i < n) {
-        size_t r;
-        RUN_LENGTH(in, n, i, r);
-        if (r >= 8) {
-            o += put_repeated(dst + o, r, in[i], width);
-            i += r;
-            continue;
-        }
-        const size_t start = i;
-        do {
-            i = i + 8 < n ? i + 8 : n;
-            if (i < n)
-                RUN_LENGTH(in, n, i, r);
-        } while (i < n && r < 8);
-        const size_t vals = i - start, groups = (vals + 7) / 8;
-        o += (size_t)ts_put_uleb128(dst + o, (uint64_t)groups << 1 | 1);
-        for (size_t g = 0; g < groups; g++) {
-            uint32_t v[8] = {0};
-            for (size_t k = 0; k < 8 && g * 8 + k < vals; k++)
-                v[k] = in[start + g * 8 + k];
-            ts_pack32(v, 8, width, dst + o);
-            o += (size_t)width;
-        }
-    }
-    return o;
-}
+RLE_ENCODE(ts_rle_encode32, uint32_t)
+RLE_ENCODE(ts_rle_encode8, uint8_t)
