@@ -43,63 +43,52 @@ static int next_run(const uint8_t **p, const uint8_t *end, int width, run *r)
     return 0;
 }
 
-int ts_rle_decode32(const uint8_t *src, size_t len, int width, uint32_t *out, size_t n, size_t *used)
+/* A bit-packed run's first `take` values into out. */
+static void unpacked32(const run *r, int width, uint32_t *out, size_t take)
 {
-    if (width < 0 || width > 32)
-        return -1;
-    const uint8_t *p = src, *end = src + len;
-    size_t got = 0;
-    while (got < n) {
-        run r;
-        if (next_run(&p, end, width, &r))
-            return -1;
-        const size_t take = r.count < n - got ? (size_t)r.count : n - got;
-        if (r.packed) {
-            if (ts_bitpack_bytes(take, width) > r.avail)
-                return -1;
-            ts_unpack32(r.data, r.avail, width, out + got, take);
-        } else {
-            for (size_t i = 0; i < take; i++)
-                out[got + i] = r.value;
-        }
-        got += take;
-    }
-    if (used)
-        *used = (size_t)(p - src);
-    return 0;
+    ts_unpack32(r->data, r->avail, width, out, take);
 }
 
-int ts_rle_decode8(const uint8_t *src, size_t len, int width, uint8_t *out, size_t n, size_t *used)
+static void unpacked8(const run *r, int width, uint8_t *out, size_t take)
 {
-    if (width < 0 || width > 8)
-        return -1;
-    const uint8_t *p = src, *end = src + len;
-    size_t got = 0;
     uint32_t tmp[256];
-    while (got < n) {
-        run r;
-        if (next_run(&p, end, width, &r))
-            return -1;
-        const size_t take = r.count < n - got ? (size_t)r.count : n - got;
-        if (r.packed) {
-            if (ts_bitpack_bytes(take, width) > r.avail)
-                return -1;
-            for (size_t done = 0; done < take; done += 256) { /* 256 values = whole bytes for any width */
-                const size_t k = take - done < 256 ? take - done : 256;
-                const size_t off = done / 8 * (size_t)width;
-                ts_unpack32(r.data + off, r.avail - off, width, tmp, k);
-                for (size_t i = 0; i < k; i++)
-                    out[got + done + i] = (uint8_t)tmp[i];
-            }
-        } else {
-            memset(out + got, (int)r.value, take);
-        }
-        got += take;
+    for (size_t done = 0; done < take; done += 256) { /* 256 values are whole bytes for any width */
+        const size_t k = take - done < 256 ? take - done : 256, off = done / 8 * (size_t)width;
+        ts_unpack32(r->data + off, r->avail - off, width, tmp, k);
+        for (size_t i = 0; i < k; i++)
+            out[done + i] = (uint8_t)tmp[i];
     }
-    if (used)
-        *used = (size_t)(p - src);
-    return 0;
 }
+
+/* The decoder for an element type T of at most MAXW bits. */
+#define RLE_DECODE(NAME, T, MAXW, UNPACK)                                                                        \
+    int NAME(const uint8_t *src, size_t len, int width, T *out, size_t n, size_t *used)                          \
+    {                                                                                                            \
+        if (width < 0 || width > MAXW)                                                                           \
+            return -1;                                                                                           \
+        const uint8_t *p = src, *end = src + len;                                                                \
+        size_t got = 0;                                                                                          \
+        while (got < n) {                                                                                        \
+            run r;                                                                                               \
+            if (next_run(&p, end, width, &r))                                                                    \
+                return -1;                                                                                       \
+            const size_t take = r.count < n - got ? (size_t)r.count : n - got;                                   \
+            if (r.packed && ts_bitpack_bytes(take, width) > r.avail)                                             \
+                return -1;                                                                                       \
+            if (r.packed)                                                                                        \
+                UNPACK(&r, width, out + got, take);                                                              \
+            else                                                                                                 \
+                for (size_t i = 0; i < take; i++)                                                                \
+                    out[got + i] = (T)r.value;                                                                   \
+            got += take;                                                                                         \
+        }                                                                                                        \
+        if (used)                                                                                                \
+            *used = (size_t)(p - src);                                                                           \
+        return 0;                                                                                                \
+    }
+
+RLE_DECODE(ts_rle_decode32, uint32_t, 32, unpacked32)
+RLE_DECODE(ts_rle_decode8, uint8_t, 8, unpacked8)
 
 size_t ts_rle_max_bytes(size_t n, int width) { return (n / 8 + 2) * ((size_t)width + 24); }
 
