@@ -19,6 +19,7 @@ typedef struct matches {
 
 static int has_magic(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
+
 static void add_file(matches *m, const char *path, const struct stat *st)
 {
     if (m->err)
@@ -88,7 +89,11 @@ static void match(matches *m, const char *dir, char **seg, int i, int n, int dep
         return;
     struct stat st;
     if (i == n) {
-        if (stat(dir, &st) == 0 && S_ISREG(st.st_mode))
+        /* a file reached through * or **: not Spark's markers and temporaries (_SUCCESS, .part-*.tmp) */
+        const char *base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+        const int hidden = i > 0 && has_magic(seg[i - 1]) && (base[0] == '_' || base[0] == '.') &&
+                           seg[i - 1][0] != '_' && seg[i - 1][0] != '.';
+        if (!hidden && stat(dir, &st) == 0 && S_ISREG(st.st_mode))
             add_file(m, dir, &st);
         return;
     }
@@ -154,8 +159,11 @@ ts_err ts_glob_files(const char *pattern, const char *suffix, ts_file_info **fil
         strcpy(copy, pattern);
         char *seg[MAX_SEGMENTS];
         int ns = 0;
-        for (char *s = strtok(copy, "/"); s && ns < MAX_SEGMENTS; s = strtok(NULL, "/"))
+        for (char *s = strtok(copy, "/"); s && ns < MAX_SEGMENTS - 1; s = strtok(NULL, "/"))
             seg[ns++] = s;
+        static char any[] = "*";
+        if (ns && !strcmp(seg[ns - 1], "**")) /* a trailing ** means every file below */
+            seg[ns++] = any;
         match(&m, pattern[0] == '/' ? "/" : "", seg, 0, ns, 0);
     }
     if (m.err) {
