@@ -1,7 +1,7 @@
 /* Schema inference for SQL's read_csv (DuckDB style): from the start of one file, the delimiter, whether line 1
  * is a header, the column names and the narrowest type of every column, as a ts_csv_spec ready for
  * ts_scan_csv_files. Per rank, no MPI: the caller infers on one rank and broadcasts the result
- * (engine/ts_csv_schema.h does both).
+ * (engine/dist/ts_csv_schema.h does both).
  *
  * Names: the header's fields, trimmed (a NUL byte ends a name); an empty one becomes column<i> (i zero-padded to
  * two digits when there are more than 10 columns, as DuckDB does: column07); repeats get _1, _2, ... (a, a_1; a name already taken

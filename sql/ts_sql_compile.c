@@ -1,4 +1,4 @@
-/* Bound SQL expressions to engine expressions (engine/ts_expr.h), and scalar subqueries to constants. */
+/* Bound SQL expressions to engine expressions (engine/expr/ts_expr.h), and scalar subqueries to constants. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -71,7 +71,7 @@ struct ts_sql_plan {
     void *source;           /* CSV: the files and inferred schema; H5: the table read while binding */
     int64_t rows_rejected;  /* CSV: rows that did not parse */
     int ignore_errors;      /* CSV: skip rows that do not parse (default: an error naming the first) */
-    int with_rules;         /* CSV: read with a rules file (engine/ts_clean.h) instead of inferred types */
+    int with_rules;         /* CSV: read with a rules file (engine/dist/ts_clean.h) instead of inferred types */
     char *rejects_name;     /* CSV: keep them as catalog table rejects_name (file, line, reason, raw_line) */
     /* RANGE */
     int64_t range_start, range_stop, range_step;

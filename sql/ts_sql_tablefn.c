@@ -204,7 +204,7 @@ static ts_err adopt_columns(const ts_sql_plan *p, ts_table *clean, ts_table **ou
     return err;
 }
 
-/* ---- read_csv with a rules file: the cleaning operator (engine/ts_clean.h) --------------------------------- */
+/* ---- read_csv with a rules file: the cleaning operator (engine/dist/ts_clean.h) --------------------------------- */
 
 typedef struct rules_source {
     ts_file_info *files;

@@ -1,4 +1,4 @@
-/* engine/ts_checkpoint + ts_fingerprint: a table of every column type, saved from uneven slabs (one rank empty
+/* engine/exec/ts_checkpoint + ts_fingerprint: a table of every column type, saved from uneven slabs (one rank empty
  * when P > 1) and loaded back, must give every rank exactly its rows, bit for bit: NaN, -0.0, infinities and
  * denormals, strings with NUL bytes and empty strings, DICT codes with their dictionary (the known one reused),
  * NULLs, sort and partitioning keys, the table name; counters exactly; a zero-row table; and the checkpoint

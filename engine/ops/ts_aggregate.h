@@ -1,5 +1,5 @@
 /* Hash aggregation on one rank: groups rows by key columns of any type and computes aggregates per group.
- * On P ranks it is the final phase of a distributed aggregation (engine/ts_aggregate_dist.h): the rows, or the
+ * On P ranks it is the final phase of a distributed aggregation (engine/dist/ts_aggregate_dist.h): the rows, or the
  * partial states of ts_aggregate_partial, are exchanged by the group keys first, so each group lives on one rank.
  * Output rows come in order of first appearance; sort them for a defined order.
  *

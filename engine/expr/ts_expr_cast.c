@@ -4,6 +4,7 @@
  * is flagged; ts_xbad turns flagged rows into NULL (TRY_CAST, or rows not being evaluated) or reports the first
  * one as a TS_ERR_DATA error naming the value. DuckDB's rules: FLOAT64 -> INT64 rounds half to even (nearbyint);
  * DECIMAL and text -> integer round half away from zero; text is parsed leniently (blanks around numbers). */
+#define TS_EXPR_PACKAGE
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
-/* Internal to the window operator (engine/ts_window.c): the per-partition kernels of engine/ts_window_eval.c.
+/* Internal to the window operator (engine/dist/ts_window.c): the per-partition kernels of engine/ops/ts_window_eval.c.
  * Per rank, no MPI. */
 #ifndef TS_WINDOW_EVAL_H
 #define TS_WINDOW_EVAL_H
 
-#include "ts_window.h"
+#include "ts_window_spec.h"
 
 /* Where partitions and peer groups start in a table sorted by (partition, ORDER BY keys). */
 typedef struct ts_win_layout {
@@ -14,7 +14,7 @@ typedef struct ts_win_layout {
                                NULL without ORDER BY: each partition is one peer group */
 } ts_win_layout;
 
-/* Order of rows i and j of one column (no NULL handling): ts_sort.h's order without DESC. <0, 0, >0. */
+/* Order of rows i and j of one column (no NULL handling): ts_sort_local.h's order without DESC. <0, 0, >0. */
 int ts_win_cmp(const ts_column *c, int64_t i, int64_t j);
 
 /* Computes fn over the sorted table t into *out (a new column named fn->output; caller frees). The spec has

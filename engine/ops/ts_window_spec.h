@@ -1,17 +1,10 @@
-/* Window functions: f(...) OVER (PARTITION BY ... ORDER BY ... [ROWS|RANGE frame]) over a distributed table.
- *
- * Execution (collective): rows are hash-partitioned on the PARTITION BY columns (ts_exchange_rows_move), so each
- * window partition lives on one rank; without PARTITION BY the whole table is one partition and is gathered on
- * rank 0 (one rank then does all the work: a deliberate limit, like any engine's unpartitioned window). Each
- * rank then numbers its partitions exactly (hash table over the key tuples), sorts locally by (partition,
- * ORDER BY keys), finds partition and peer boundaries in one pass and evaluates every function per partition in
- * O(n) time: running counts and exact integer sums over sliding frames, a two-stack sliding window of compensated
- * sums for FLOAT64, a monotonic deque for MIN/MAX. Nothing is allocated per row.
+/* Window-function specifications and their semantics, shared by the distributed operator (dist/ts_window.h) and
+ * the per-partition kernels (ops/ts_window_eval.h).
  *
  * Semantics (SQL, DuckDB where SQL leaves a choice):
  * - PARTITION BY: any column types; NULL keys form one partition (per key tuple, as GROUP BY). FLOAT64 keys:
  *   -0 == +0, all NaNs one partition. At most 8 columns.
- * - ORDER BY: ts_sort.h keys (desc, nulls_last; DICT by string, STRING bytewise, NaN above every number), at
+ * - ORDER BY: ts_sort_local.h keys (desc, nulls_last; DICT by string, STRING bytewise, NaN above every number), at
  *   most 7 keys. Peers are rows with equal ORDER BY values (NULLs are peers of each other); without ORDER BY all
  *   rows of a partition are peers. The order among peers is unspecified (it depends on the number of ranks),
  *   so ROW_NUMBER, NTILE, LAG/LEAD and ROWS frames are only deterministic when the ORDER BY keys are unique.
@@ -38,11 +31,10 @@
  * Output: every column of the input plus one column per function, in spec order. Rows are partitioned by the
  * hash of the partition keys (all on rank 0 without PARTITION BY); their order is unspecified (in practice
  * sorted by partition, then ORDER BY). DICT columns keep their dictionary. */
-#ifndef TS_WINDOW_H
-#define TS_WINDOW_H
+#ifndef TS_WINDOW_SPEC_H
+#define TS_WINDOW_SPEC_H
 
-#include "ts_ctx.h"
-#include "ts_sort.h"
+#include "ts_sort_local.h"
 #include "ts_table.h"
 
 typedef enum {
@@ -96,11 +88,5 @@ typedef struct ts_window_spec {
     const ts_window_fn *fns;      /* functions, all over this one window */
     int nfns;
 } ts_window_spec;
-
-/* Collective. Replaces *t (freed) by a table with all of its columns plus one column per function (see the
- * top of this file). Strings in the spec are only read during the call. On failure every rank returns the same
- * error and *t still holds the input rows (possibly moved between ranks and reordered, without new columns);
- * the caller keeps ownership either way. */
-ts_err ts_window(ts_ctx *ctx, ts_table **t, const ts_window_spec *spec);
 
 #endif

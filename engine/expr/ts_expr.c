@@ -1,5 +1,6 @@
 /* Expression trees: builders, binding (names, types, implicit casts, constant folding), the vector evaluation
  * driver and the output column. The operators themselves live in the family files ts_expr_<family>.c. */
+#define TS_EXPR_PACKAGE
 #include "ts_expr_impl.h"
 
 #include <stdio.h>

@@ -4,6 +4,7 @@
  * still need it (the right side of AND where the left is not FALSE, a CASE branch where its WHEN holds and no
  * earlier one did, a COALESCE argument where the earlier ones are NULL), so errors such as a failing CAST are only
  * raised by rows that SQL actually evaluates. An argument whose mask is empty is not evaluated at all. */
+#define TS_EXPR_PACKAGE
 #include <stdlib.h>
 #include <string.h>
 

@@ -4,6 +4,7 @@
  * The binder picks one representation per node and casts the operands to it: exact int64 (INT64, DECIMAL at a
  * common scale, DATE day numbers) or double. Integer kernels detect overflow with the compiler's checked
  * arithmetic and report it (TS_ERR_DATA) for rows being evaluated; a zero divisor of % and // gives NULL. */
+#define TS_EXPR_PACKAGE
 #include <math.h>
 #include <string.h>
 

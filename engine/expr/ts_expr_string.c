@@ -7,6 +7,7 @@
  *
  * Predicates (LIKE, regexp_matches, starts_with, contains) on a DICT column with constant other arguments are
  * computed once per dictionary value at bind time: a row then costs one table lookup. */
+#define TS_EXPR_PACKAGE
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>

@@ -17,6 +17,11 @@
 #ifndef TS_EXPR_IMPL_H
 #define TS_EXPR_IMPL_H
 
+/* A package header, as HDF5's H5*pkg.h: only the expression layer's own files define TS_EXPR_PACKAGE. */
+#ifndef TS_EXPR_PACKAGE
+#error "ts_expr_impl.h is internal to engine/expr/: include ts_expr.h"
+#endif
+
 #include <stdint.h>
 
 #include "ts_expr.h"

@@ -10,6 +10,7 @@
  *   RANK  two DICT operands with one dictionary: codes mapped to the rank of their value
  * IN with a constant list turns the list into a hash set (int64, double or strings: open addressing, bound once),
  * or for a DICT operand into one flag per dictionary code. */
+#define TS_EXPR_PACKAGE
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

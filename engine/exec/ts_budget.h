@@ -1,6 +1,6 @@
 /* The memory budget of a rank (--memory-limit): how many bytes it may hold resident, and how many partitions a
  * job's working set must be cut into to stay within it. Operators then work one partition at a time and spill
- * the others to local disk (engine/ts_spill.h, engine/ts_clean.h's partitioned mode).
+ * the others to local disk (engine/ops/ts_spill.h, engine/dist/ts_clean.h's partitioned mode).
  *
  * Default limit: 3/4 of the node's physical memory divided among the ranks on the node (counted with
  * MPI_Comm_split_type), so ranks sharing a node never oversubscribe it together. */

@@ -1,4 +1,4 @@
-/* Internal to the cleaning operator (engine/ts_clean.c): the partitioned mode's scan callback. */
+/* Internal to the cleaning operator (engine/dist/ts_clean.c): the partitioned mode's scan callback. */
 #ifndef TS_CLEAN_PART_H
 #define TS_CLEAN_PART_H
 

@@ -1,4 +1,4 @@
-/* Sorting. ts_sort_local_by orders one rank's rows; ts_sort_distributed_by is a sample sort: afterwards rank r
+/* Distributed sorting. ts_sort_distributed_by is a sample sort: afterwards rank r
  * holds the r-th slab of the global order (all of rank r's rows sort before rank r+1's). Both are stable: rows
  * with equal keys keep their input order (the global input order being rank 0's rows, then rank 1's, ...).
  * The distributed sort ties every row to its global input position, so even a key shared by all rows is spread
@@ -9,16 +9,8 @@
 #define TS_SORT_H
 
 #include "ts_ctx.h"
-#include "ts_table.h"
+#include "ts_sort_local.h"
 
-typedef struct ts_sort_key {
-    const char *name;
-    int desc;       /* 1: descending */
-    int nulls_last; /* 1: nulls after every value (default: before) */
-} ts_sort_key;
-
-/* Replaces *t by a sorted copy (the old table is freed) and records the sort keys. Per rank. */
-ts_err ts_sort_local_by(ts_table **t, const ts_sort_key *keys, int nkeys);
 /* Collective sample sort of the distributed table *t (replaced in place on every rank). */
 ts_err ts_sort_distributed_by(ts_ctx *ctx, ts_table **t, const ts_sort_key *keys, int nkeys);
 
@@ -26,8 +18,7 @@ ts_err ts_sort_distributed_by(ts_ctx *ctx, ts_table **t, const ts_sort_key *keys
  * sorting everything: each rank keeps its local top k with a bounded heap, then rank 0 merges P * k rows. */
 ts_err ts_top_k(ts_ctx *ctx, const ts_table *t, const ts_sort_key *keys, int nkeys, int64_t k, ts_table **out);
 
-/* Shorthands: ascending, nulls first. */
-ts_err ts_sort_local(ts_table **t, const char *const *keys, int nkeys);
+/* Shorthand: ascending, nulls first. */
 ts_err ts_sort_distributed(ts_ctx *ctx, ts_table **t, const char *const *keys, int nkeys);
 
 #endif

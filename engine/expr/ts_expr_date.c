@@ -3,6 +3,7 @@
  *
  * Parts and formats must be constants: they are parsed once at bind time into an enum or a token list, so the row
  * loops only do calendar arithmetic (ts_date.h's civil algorithms). */
+#define TS_EXPR_PACKAGE
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
