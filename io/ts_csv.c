@@ -153,7 +153,7 @@ ts_err ts_csv_sink_new(const ts_csv_spec *spec, ts_csv_sink *sink)
     for (int s = 0; s < spec->nfields; s++) {
         const ts_csv_field *f = &spec->fields[s];
         static const ts_type types[] = {TS_T_INT64,   TS_T_INT64,  TS_T_DATE,    TS_T_DICT,
-                                        TS_T_DECIMAL, TS_T_STRING, TS_T_FLOAT64, TS_T_BOOL};
+                                        TS_T_DECIMAL, TS_T_STRING, TS_T_FLOAT64, TS_T_BOOL, TS_T_TIMESTAMP};
         if (f->kind != TS_RULE_SKIP)
             TS_TRY_GOTO(err, ts_table_add(sink->clean, f->name, types[f->kind], f->scale,
                                           f->kind == TS_RULE_CATEGORY ? f->accepted : NULL, NULL), fail);
@@ -297,6 +297,20 @@ static size_t check_bool(const char *const *p, const uint32_t *l, uint32_t *sel,
     return kept;
 }
 
+static size_t check_timestamp(const char *const *p, const uint32_t *l, uint32_t *sel, size_t n, int64_t *out,
+                              uint8_t *reason, uint8_t code)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++) {
+        const uint32_t i = sel[k];
+        if (ts_parse_timestamp(p[i], l[i], &out[i]))
+            sel[kept++] = i;
+        else
+            reason[i] = code;
+    }
+    return kept;
+}
+
 /* The parse kernel of field s over the selection. */
 static void parse_field(const ts_csv_field *f, int s, batch *b)
 {
@@ -332,6 +346,7 @@ static void parse_field(const ts_csv_field *f, int s, batch *b)
     }
     case TS_RULE_FLOAT64: b->nsel = check_float64(p, l, b->sel, b->nsel, v, b->reason, code); break;
     case TS_RULE_BOOL: b->nsel = check_bool(p, l, b->sel, b->nsel, v, b->reason, code); break;
+    case TS_RULE_TIMESTAMP: b->nsel = check_timestamp(p, l, b->sel, b->nsel, v, b->reason, code); break;
     case TS_RULE_SKIP: break;
     }
 }

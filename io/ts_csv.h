@@ -30,7 +30,8 @@ typedef enum {
     TS_RULE_DECIMAL,  /* ts_parse_decimal with scale / max_int_digits; optionally > 0 */
     TS_RULE_STRING,   /* trimmed text, kept as a STRING column (optionally matched against a pattern) */
     TS_RULE_FLOAT64,  /* ts_parse_float64 (correctly rounded; inf and nan accepted); kept as FLOAT64 */
-    TS_RULE_BOOL      /* ts_parse_bool: true/false/t/f/1/0 in any case; kept as BOOL (0/1) */
+    TS_RULE_BOOL,     /* ts_parse_bool: true/false/t/f/1/0 in any case; kept as BOOL (0/1) */
+    TS_RULE_TIMESTAMP /* ts_parse_timestamp (DuckDB's CAST text); kept as TIMESTAMP (int64 microseconds) */
 } ts_rule_kind;
 
 typedef struct ts_csv_field {
@@ -65,7 +66,7 @@ typedef struct ts_csv_spec {
 } ts_csv_spec;
 
 /* Where a range's lines go. Output schema (clean): one column per non-SKIP field (INT64, DATE, DICT, DECIMAL,
- * STRING, FLOAT64, BOOL),
+ * STRING, FLOAT64, BOOL, TIMESTAMP),
  * then __line (int64: line index within the range, 0-based, counting every line that starts in the range,
  * the header included) and, with hash_rows, __hash_lo/__hash_hi (int64).
  * Rejects: __file (int32), __line (int64, same numbering), reason (int32), raw_line (STRING). */

@@ -9,7 +9,7 @@
 #include "ts_parse.h"
 
 /* Candidate types in the order they are tried; a column keeps a bit per type that every value so far fits. */
-enum { FIT_BOOL = 1, FIT_INT = 2, FIT_DOUBLE = 4, FIT_DATE = 8, FIT_ALL = 15 };
+enum { FIT_BOOL = 1, FIT_INT = 2, FIT_DOUBLE = 4, FIT_DATE = 8, FIT_TIMESTAMP = 16, FIT_ALL = 31 };
 
 #define DETECT_LINES 64
 
@@ -47,7 +47,9 @@ static unsigned fits(const char *s, size_t n, unsigned candidates)
     }
     int32_t days;
     if ((candidates & FIT_DATE) && n == 10 && ts_parse_date_forms(s, n, TS_DATE_ISO, &days))
-        ok |= FIT_DATE;
+        ok |= FIT_DATE; /* not a timestamp: a column mixing dates and timestamps is VARCHAR (DuckDB) */
+    else if ((candidates & FIT_TIMESTAMP) && ts_is_timestamp_text(s, n))
+        ok |= FIT_TIMESTAMP;
     return ok & candidates;
 }
 
@@ -57,6 +59,7 @@ static ts_type type_of(unsigned mask)
            : mask & FIT_INT    ? TS_T_INT64
            : mask & FIT_DOUBLE ? TS_T_FLOAT64
            : mask & FIT_DATE   ? TS_T_DATE
+           : mask & FIT_TIMESTAMP ? TS_T_TIMESTAMP
                                : TS_T_STRING;
 }
 
@@ -201,6 +204,7 @@ const char *ts_csv_sql_type_name(ts_type t, int precision, int scale, char *buf,
     case TS_T_INT64: snprintf(buf, cap, "BIGINT"); break;
     case TS_T_FLOAT64: snprintf(buf, cap, "DOUBLE"); break;
     case TS_T_DATE: snprintf(buf, cap, "DATE"); break;
+    case TS_T_TIMESTAMP: snprintf(buf, cap, "TIMESTAMP"); break;
     case TS_T_DECIMAL: snprintf(buf, cap, "DECIMAL(%d,%d)", precision, scale); break;
     default: snprintf(buf, cap, "VARCHAR"); break;
     }
@@ -225,6 +229,7 @@ static ts_err set_field(ts_csv_inferred *inf, int i, ts_type t, int p, int s)
     case TS_T_INT64: f->kind = TS_RULE_INT64; break;
     case TS_T_FLOAT64: f->kind = TS_RULE_FLOAT64; break;
     case TS_T_DATE: f->kind = TS_RULE_DATE, f->date_forms = TS_DATE_ISO; break;
+    case TS_T_TIMESTAMP: f->kind = TS_RULE_TIMESTAMP; break;
     case TS_T_STRING: f->kind = TS_RULE_STRING; break;
     case TS_T_DECIMAL:
         if (s < 0 || s > 9 || p <= s || p > 18)
@@ -358,6 +363,7 @@ static int header_for_types(const ts_csv_inferred *inf, const char *const *ptr, 
                               : t == TS_T_INT64                          ? FIT_INT
                               : t == TS_T_FLOAT64 || t == TS_T_DECIMAL   ? FIT_DOUBLE
                               : t == TS_T_DATE                           ? FIT_DATE
+                              : t == TS_T_TIMESTAMP                      ? FIT_TIMESTAMP
                                                                          : 0;
         const char *s = ptr[c];
         size_t n = len[c];
@@ -379,7 +385,9 @@ static ts_err infer_lines(const lines *l, const ts_csv_infer_opts *o, char quote
     if (nf > TS_MAX_COLS - 1)
         TS_FAIL(TS_ERR_DATA, "line 1 has %d fields: read_csv reads at most %d columns", nf, TS_MAX_COLS - 1);
     if (o->columns_all) {
-        if (nf != o->ncolumns)
+        /* dbgen's .tbl lines end with the delimiter: one empty field more than the columns, ignored (DuckDB) */
+        out->trailing_field = nf == o->ncolumns + 1 && len[nf - 1] == 0;
+        if (nf != o->ncolumns && !out->trailing_field)
             TS_FAIL(TS_ERR_DATA, "read_csv columns lists %d columns but line 1 has %d fields", o->ncolumns, nf);
         TS_TRY(set_all_columns(out, o));
         out->header = o->header >= 0 ? o->header : header_for_types(out, ptr, len);
@@ -432,6 +440,12 @@ ts_err ts_csv_infer(const char *data, int64_t len, const ts_csv_infer_opts *opts
     TS_TRY(err);
     ts_csv_spec *sp = &out->spec;
     sp->nfields = out->ncols;
+    if (out->trailing_field) { /* a field counted but never read or kept */
+        ts_csv_field *f = &sp->fields[sp->nfields++];
+        memset(f, 0, sizeof *f);
+        f->kind = TS_RULE_SKIP, f->name = out->names[out->ncols], f->nullable = 1, f->reason_missing = -1;
+        f->check_rank = out->ncols;
+    }
     sp->reason_malformed = 0;
     sp->delim = out->delim, sp->quote = o->quote;
     sp->no_header = !out->header, sp->header_by_position = out->header;
@@ -441,7 +455,7 @@ ts_err ts_csv_infer(const char *data, int64_t len, const ts_csv_infer_opts *opts
 
 void ts_csv_inferred_rebind(ts_csv_inferred *inf)
 {
-    for (int i = 0; i < inf->ncols; i++) {
+    for (int i = 0; i < inf->spec.nfields; i++) {
         inf->spec.fields[i].name = inf->names[i];
         inf->spec.fields[i].accepted = NULL, inf->spec.fields[i].pattern = NULL;
     }

@@ -14,6 +14,8 @@
  *   BIGINT   [-]digits within int64, no leading zero ("0" and "-05" fit, "007" and "+3" do not: DuckDB's sniffer)
  *   DOUBLE   [-] digits with an optional '.' and exponent (same leading-zero rule), nan, inf, infinity
  *   DATE     YYYY-MM-DD, a real date
+ *   TIMESTAMP YYYY-MM-DD HH:MM[:SS[.fraction]] (or with 'T', optionally 'Z'); a column mixing dates and
+ *            timestamps is VARCHAR, as in DuckDB
  *   VARCHAR  anything (also a column with no value at all)
  * The sniffing rules are stricter than the scan's parsers (which take "+3", "007", "1" for booleans ...), so
  * every sampled value parses in the scan. Every column is nullable: an empty field is NULL.
@@ -24,14 +26,14 @@
  * of ',', '|', ';', '\t', the one that splits the most of the first 64 lines into the same number (> 1) of fields
  * as line 1 (ties: more fields, then that order); ',' when none does.
  *
- * The spec: kinds BOOL, INT64, FLOAT64, DATE (YYYY-MM-DD only), STRING with no_trim (strings keep their blanks,
+ * The spec: kinds BOOL, INT64, FLOAT64, DATE (YYYY-MM-DD only), TIMESTAMP (DuckDB's cast), STRING with no_trim (strings keep their blanks,
  * other fields are trimmed), nullable, skip_blank (blank lines are not rows, when there is more than one column),
  * and header_by_position (every file's line 1 is skipped when there is a header; columns are taken by position).
  * Reject reasons: 0 = malformed row (wrong field count, bad quoting), i + 1 = column i's value does not parse as
  * its type (ts_csv_inferred_reason spells them out). Rows get the reason of their first failing column.
  *
  * Limits (DuckDB does more): a quoted field cannot span lines (the scan is line based); at most TS_MAX_COLS - 1
- * columns; dates only as YYYY-MM-DD, no TIMESTAMP / TIME; no null string other than the empty field; the only
+ * columns; dates only as YYYY-MM-DD, no TIME type; no null string other than the empty field; the only
  * escape is the doubled quote; DECIMAL overrides reject values with more decimals than the scale. */
 #ifndef TS_CSV_INFER_H
 #define TS_CSV_INFER_H
@@ -56,7 +58,8 @@ typedef struct ts_csv_infer_opts {
     const ts_csv_column_type *columns; /* type overrides by name (borrowed for the call) */
     int ncolumns;
     int columns_all;                   /* 1: columns lists every column in file order, naming them (DuckDB's
-                                          columns=): no type is inferred; with header -1, line 1 is a header
+                                          columns=; line 1 may have one more field when it is empty: a
+                                          trailing delimiter): no type is inferred; with header -1, line 1 is a header
                                           when every listed type is VARCHAR or a value of line 1 does not fit its
                                           listed type (DuckDB's rule) */
 } ts_csv_infer_opts;
@@ -68,6 +71,8 @@ typedef struct ts_csv_inferred {
     int scales[TS_MAX_COLS];           /* DECIMAL */
     char delim;                        /* the delimiter used */
     int header;                        /* 1 when line 1 is a header */
+    int trailing_field;                /* columns_all and line 1 has one more field, empty (a trailing delimiter,
+                                          as in dbgen's .tbl files): the spec has a last SKIP field for it */
     int64_t sampled_rows;              /* data rows the types were inferred from */
     ts_csv_spec spec;                  /* for ts_scan_csv_files: fields[i].name points into names[i], so after
                                           copying the struct call ts_csv_inferred_rebind on the copy */

@@ -43,6 +43,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ts_h5 writes column m
 #define DEFLATE_LEVEL 1                /* ~2x faster than 6 for a few % of size */
 #define META_MAX (1 << 20)             /* bound on the strings rank 0 broadcasts */
 #define DATE_UNITS "days since 1970-01-01"
+#define TIMESTAMP_UNITS "microseconds since 1970-01-01 00:00:00"
 /* Open MPI <= 5.0.9 formats "<file>.locktest.<rank>" into a 256-byte buffer in MPI_File_open and aborts the
  * process on longer names (open-mpi/ompi#13565), so the temporary's path must stay below this. */
 #define OMPI_PATH_MAX (256 - (int)sizeof(".locktest.") - 10)
@@ -303,7 +304,7 @@ static ts_err write_fixed(const h5_table *t, const ts_column *c)
     void *copy = NULL;
     TS_TRY(agree(t->f, c->valid ? zero_nulls(c, &copy) : TS_OK));
     h5_dset d = slab(t, c->name, fixed_type(c->type), copy ? copy : c->data);
-    d.units = c->type == TS_T_DATE ? DATE_UNITS : NULL;
+    d.units = c->type == TS_T_DATE ? DATE_UNITS : c->type == TS_T_TIMESTAMP ? TIMESTAMP_UNITS : NULL;
     d.scale = c->type == TS_T_DECIMAL ? &c->scale : NULL;
     const ts_err err = agree(t->f, write_dataset(t->f, t->g, t->where, &d));
     ts_free(copy);

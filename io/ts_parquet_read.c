@@ -168,6 +168,8 @@ static int map_column(const ts_pq_schema_elem *e, ts_pq_column *c, char *why, si
         if (lt == TS_PQ_LT_TIMESTAMP || lt == TS_PQ_LT_TIME) {
             c->conv = unit == TS_PQ_MILLIS ? CV_I64_MS_US : unit == TS_PQ_NANOS ? CV_I64_NS_US : CV_COPY8;
             c->temporal = lt == TS_PQ_LT_TIME ? 2 : 1;
+            if (lt == TS_PQ_LT_TIMESTAMP)
+                c->type = TS_T_TIMESTAMP;
             snprintf(c->desc, sizeof c->desc, "INT64 %s(%s)", lt == TS_PQ_LT_TIME ? "TIME" : "TIMESTAMP",
                      unit_name(unit));
         } else if (lt == TS_PQ_LT_INTEGER && !sgn) {
@@ -176,7 +178,7 @@ static int map_column(const ts_pq_schema_elem *e, ts_pq_column *c, char *why, si
         }
         return 0;
     case TS_PQ_INT96:
-        c->type = TS_T_INT64, c->conv = CV_I96, c->temporal = 1;
+        c->type = TS_T_TIMESTAMP, c->conv = CV_I96, c->temporal = 1;
         snprintf(c->desc, sizeof c->desc, "INT96 TIMESTAMP");
         return 0;
     case TS_PQ_FLOAT: c->type = TS_T_FLOAT64, c->conv = CV_F32; return 0;

@@ -5,8 +5,9 @@
  * Types (Parquet physical + logical/converted annotation -> Tessera):
  *   BOOLEAN -> BOOL; INT32 -> INT32 (INT(8|16|32), UINT(8|16) too); UINT32 -> INT64; INT64 -> INT64; UINT64 ->
  *   INT64 (a value of 2^63 or more is an error); FLOAT, DOUBLE, FLOAT16 -> FLOAT64; DATE -> DATE;
- *   TIMESTAMP(MILLIS|MICROS|NANOS), INT96 (Spark/Impala) and TIME -> INT64 microseconds (since the epoch, or since
- *   midnight for TIME; nanoseconds are floored); DECIMAL(p <= 18) from INT32, INT64, BYTE_ARRAY or
+ *   TIMESTAMP(MILLIS|MICROS|NANOS) and INT96 (Spark/Impala) -> TIMESTAMP (microseconds since the epoch, with or
+ *   without isAdjustedToUTC; nanoseconds are floored); TIME -> INT64 microseconds since midnight;
+ *   DECIMAL(p <= 18) from INT32, INT64, BYTE_ARRAY or
  *   FIXED_LEN_BYTE_ARRAY -> DECIMAL (same scale); DECIMAL(p > 18) -> FLOAT64 (rounded: ts_pq_column.lossy);
  *   BYTE_ARRAY (STRING, ENUM, JSON, unannotated) and other FIXED_LEN_BYTE_ARRAY -> STRING (bytes as stored);
  *   UUID -> STRING in its 36-character form. INTERVAL and nested columns (groups, repeated fields: lists, maps,
@@ -36,7 +37,7 @@ typedef struct ts_pq_column {
     int scale;             /* DECIMAL */
     int conv;              /* the conversion from the physical values (internal) */
     int lossy;             /* a DECIMAL wider than 18 digits read as FLOAT64 */
-    int temporal;          /* INT64 microseconds of a TIMESTAMP or INT96 (1) or TIME (2) column, else 0 */
+    int temporal;          /* TIMESTAMP or INT96 column (1), TIME column read as INT64 microseconds (2), else 0 */
     char desc[48];         /* the Parquet type as text: "INT64 TIMESTAMP(MICROS)" */
 } ts_pq_column;
 

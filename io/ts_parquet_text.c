@@ -46,18 +46,13 @@ static void put_quoted(text *t, const char *s, size_t n)
     t->p[t->len++] = '"';
 }
 
-/* Microseconds as YYYY-MM-DD HH:MM:SS[.ffffff] (since the epoch) or HH:MM:SS[.ffffff] (since midnight). */
-static int format_micros(int64_t us, int time_only, char *buf, size_t cap)
+/* TIME: microseconds since midnight as HH:MM:SS[.ffffff]. */
+static int format_micros(int64_t us, char *buf, size_t cap)
 {
-    int64_t days = us / 86400000000 - (us % 86400000000 < 0), rest = us - days * 86400000000;
+    int64_t days, rest;
+    ts_timestamp_split(us, &days, &rest);
     const int64_t secs = rest / 1000000, frac = rest % 1000000;
-    int n = 0;
-    if (!time_only) {
-        ts_format_date((int32_t)days, buf);
-        buf[10] = ' ', n = 11;
-    }
-    n += snprintf(buf + n, cap - (size_t)n, "%02d:%02d:%02d", (int)(secs / 3600), (int)(secs / 60 % 60),
-                  (int)(secs % 60));
+    int n = snprintf(buf, cap, "%02d:%02d:%02d", (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
     if (frac)
         n += snprintf(buf + n, cap - (size_t)n, ".%06d", (int)frac);
     return n;
@@ -69,9 +64,10 @@ static int format_cell(const ts_pq_column *pc, const ts_column *c, int64_t r, ch
     case TS_T_BOOL: return snprintf(buf, cap, "%s", TS_COL(c, uint8_t)[r] ? "true" : "false");
     case TS_T_INT32: return snprintf(buf, cap, "%" PRId32, TS_COL(c, int32_t)[r]);
     case TS_T_DATE: ts_format_date(TS_COL(c, int32_t)[r], buf); return 10;
+    case TS_T_TIMESTAMP: return ts_format_timestamp(TS_COL(c, int64_t)[r], buf);
     case TS_T_INT64:
         if (pc->temporal)
-            return format_micros(TS_COL(c, int64_t)[r], pc->temporal == 2, buf, cap);
+            return format_micros(TS_COL(c, int64_t)[r], buf, cap);
         return snprintf(buf, cap, "%" PRId64, TS_COL(c, int64_t)[r]);
     case TS_T_DECIMAL: {
         const int64_t v = TS_COL(c, int64_t)[r];

@@ -2,7 +2,7 @@
  * line, duplicate lines): jobs whose input directory holds *.parquet files read them through this, like gzip files
  * are inflated. Line 1 is the header (the column names); line k + 1 is row k. Values are written as their text:
  * integers, decimals with their scale, doubles in the shortest form that reads back, dates YYYY-MM-DD, timestamps
- * (INT64 microseconds from TIMESTAMP / INT96 columns) YYYY-MM-DD HH:MM:SS[.ffffff], booleans true/false, strings
+ * as DuckDB prints them (YYYY-MM-DD HH:MM:SS[.ffffff]), TIME as HH:MM:SS[.ffffff], booleans true/false, strings
  * as stored, quoted when they hold a comma, quote or line break; NULL is an empty field. Per rank, no MPI. */
 #ifndef TS_PARQUET_TEXT_H
 #define TS_PARQUET_TEXT_H

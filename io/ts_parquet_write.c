@@ -80,6 +80,9 @@ ts_err ts_pq_writer_init(ts_pq_writer *w, const ts_table *t, const ts_pq_write_o
         case TS_T_DATE:
             e->type = TS_PQ_INT32, e->converted = TS_PQ_CT_DATE, e->logical = TS_PQ_LT_DATE;
             break;
+        case TS_T_TIMESTAMP: /* a naive timestamp, as DuckDB's TIMESTAMP: not adjusted to UTC */
+            e->type = TS_PQ_INT64, e->logical = TS_PQ_LT_TIMESTAMP, e->lt_unit = TS_PQ_MICROS, e->lt_utc = 0;
+            break;
         case TS_T_DECIMAL:
             e->type = TS_PQ_INT64, e->converted = TS_PQ_CT_DECIMAL, e->logical = TS_PQ_LT_DECIMAL;
             e->scale = e->lt_scale = col->scale, e->precision = e->lt_precision = 18;
@@ -208,7 +211,7 @@ static ts_err chunk_stats(ts_pq_writer *w, const chunk_rows *cr, int64_t chunk, 
         return put_stat(w, chunk, 1, &hi, sizeof hi);                                                            \
     } while (0)
     case TS_T_INT32: case TS_T_DATE: INT_STATS(int32_t, INT32_MIN, INT32_MAX);
-    case TS_T_INT64: case TS_T_DECIMAL: INT_STATS(int64_t, INT64_MIN, INT64_MAX);
+    case TS_T_INT64: case TS_T_DECIMAL: case TS_T_TIMESTAMP: INT_STATS(int64_t, INT64_MIN, INT64_MAX);
 #undef INT_STATS
     case TS_T_FLOAT64: {
         double lo = INFINITY, hi = -INFINITY;

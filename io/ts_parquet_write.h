@@ -4,6 +4,7 @@
  *
  * Layout: every column OPTIONAL (so files of one dataset share a schema whatever their nulls). BOOL -> BOOLEAN,
  * INT32 -> INT32, INT64 -> INT64, FLOAT64 -> DOUBLE, DATE -> INT32 (DATE), DECIMAL -> INT64 (DECIMAL(18, scale)),
+ * TIMESTAMP -> INT64 (TIMESTAMP(MICROS), not adjusted to UTC),
  * STRING and DICT -> BYTE_ARRAY (STRING; raw bytes without the annotation for columns named in binary_cols).
  * Data pages v1 of about 1 MiB, definition levels RLE, values PLAIN; strings dictionary-encoded (a dictionary page
  * + RLE_DICTIONARY indices) when that pays: DICT columns always (the dictionary page holds the codes the row

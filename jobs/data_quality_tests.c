@@ -151,6 +151,12 @@ void dq_format_value(const ts_column *c, int64_t i, char *buf, size_t cap)
         snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
         break;
     }
+    case TS_T_TIMESTAMP: {
+        char t[64];
+        const int n = ts_format_timestamp(TS_COL(c, int64_t)[i], t);
+        snprintf(buf, cap, "%.*s", n, t);
+        break;
+    }
     case TS_T_DECIMAL: {
         const int64_t v = TS_COL(c, int64_t)[i];
         uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, p = 1;

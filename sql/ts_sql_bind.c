@@ -394,6 +394,57 @@ typedef struct select_state {
     int norder;
 } select_state;
 
+/* Index in names[0..n) of name (case-insensitive), or -1. */
+static int name_index(char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcasecmp(names[i], name))
+            return i;
+    return -1;
+}
+
+/* The columns of * (or t.*), less EXCLUDE's, with REPLACE's expressions in place of theirs. */
+static ts_err expand_star(ts_sql_binder *b, const ts_sql_expr *e, select_state *st)
+{
+    int matched = 0, used[TS_MAX_COLS] = {0}, first = st->nitems;
+    if (e->nstar_exclude + e->nstar_replace > TS_MAX_COLS)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "too many names in EXCLUDE / REPLACE");
+    for (int c = 0; c < st->plan->ncols; c++) {
+        const ts_sql_col *col = &st->plan->cols[c];
+        if (col->hidden || (e->table && strcasecmp(col->qual, e->table)))
+            continue;
+        matched++;
+        const int x = name_index(e->star_exclude, e->nstar_exclude, col->name);
+        if (x >= 0) {
+            used[x] = 1;
+            continue;
+        }
+        const int r = name_index(e->star_replace_names, e->nstar_replace, col->name);
+        item *it = &st->items[st->nitems++];
+        snprintf(it->name, TS_SQL_ID_MAX, "%s", col->name);
+        if (r >= 0) {
+            used[e->nstar_exclude + r] = 1;
+            TS_TRY(ts_sql_bind_expr(b, &st->scope, e->star_replace[r], &it->expr));
+        } else if (!(it->expr = ts_sql_ref(b, col->id, e->pos))) {
+            return NOMEM(b, e->pos);
+        }
+    }
+    if (!matched && e->table)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "unknown table '%s' in '%s.*'", e->table, e->table);
+    if (!matched)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "SELECT * without any column");
+    for (int i = 0; i < e->nstar_exclude + e->nstar_replace; i++)
+        if (!used[i]) {
+            const int ex = i < e->nstar_exclude;
+            return ts_sql_error_at(b->src, ex ? e->pos : e->star_replace[i - e->nstar_exclude]->pos, TS_ERR_USAGE,
+                                   "column '%s' in the %s list is not a column of *", ex ? e->star_exclude[i]
+                                   : e->star_replace_names[i - e->nstar_exclude], ex ? "EXCLUDE" : "REPLACE");
+        }
+    if (st->nitems == first)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "SELECT * EXCLUDE leaves no column");
+    return TS_OK;
+}
+
 static ts_err expand_items(ts_sql_binder *b, const ts_sql_select *s, select_state *st)
 {
     int cap = 0;
@@ -412,21 +463,7 @@ static ts_err expand_items(ts_sql_binder *b, const ts_sql_select *s, select_stat
                 ts_sql_item_name(e, it->name);
             continue;
         }
-        int matched = 0;
-        for (int c = 0; c < st->plan->ncols; c++) {
-            const ts_sql_col *col = &st->plan->cols[c];
-            if (col->hidden || (e->table && strcasecmp(col->qual, e->table)))
-                continue;
-            item *it = &st->items[st->nitems++];
-            if (!(it->expr = ts_sql_ref(b, col->id, e->pos)))
-                return NOMEM(b, e->pos);
-            snprintf(it->name, TS_SQL_ID_MAX, "%s", col->name);
-            matched++;
-        }
-        if (!matched && e->table)
-            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "unknown table '%s' in '%s.*'", e->table, e->table);
-        if (!matched)
-            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "SELECT * without any column");
+        TS_TRY(expand_star(b, e, st));
     }
     return TS_OK;
 }
@@ -495,6 +532,74 @@ static ts_err distinct_input(ts_sql_binder *b, select_state *st, char **keys, in
     return TS_OK;
 }
 
+static ts_sql_expr *lit(ts_sql_binder *b, ts_sql_expr_kind kind, int64_t v, ts_sql_pos pos);
+
+/* agg(DISTINCT x) beside other aggregates (sum, avg, ... : count, min and max take DISTINCT themselves): the first
+ * row of every (group keys, x[, filter]) partition is numbered 1 by a row_number() window below the aggregation,
+ * and the call becomes agg(CASE WHEN rn = 1 [AND filter] THEN x END) (DuckDB's semantics: NULL x never counts).
+ * Calls with the same argument and filter share the window. *out is the rewritten call. */
+static ts_err distinct_by_window(ts_sql_binder *b, select_state *st, char **keys, int nkeys, const ts_sql_expr *call,
+                                 lift_map *done, const ts_sql_expr **out)
+{
+    const ts_sql_pos pos = call->pos;
+    ts_sql_expr key = {.kind = TS_SQL_E_FUNC, .name = "distinct", .args = call->args, .nargs = 1,
+                       .filter = call->filter};
+    ts_sql_expr *first = map_find(done, &key); /* rn = 1 [AND filter], over this plan */
+    if (!first) {
+        if (nkeys + 2 > 8)
+            return ts_sql_error_at(b->src, pos, TS_ERR_USAGE, "%s(DISTINCT ...) beside other aggregates supports at "
+                                   "most 6 GROUP BY keys", call->name);
+        char *x, *f = NULL;
+        TS_TRY(ts_sql_add_computed(b, &st->plan, call->args[0], "distinct_arg", &x));
+        if (call->filter)
+            TS_TRY(ts_sql_add_computed(b, &st->plan, call->filter, "distinct_filter", &f));
+        ts_sql_plan *in = st->plan, *w = ts_sql_plan_new(b, TS_P_WINDOW, pos, in->ncols + 1);
+        if (!w || !(w->partition = ts_sql_alloc(b->script, sizeof(char *) * (size_t)(nkeys + 2))) ||
+            !(w->wins = ts_sql_alloc(b->script, sizeof *w->wins)))
+            return NOMEM(b, pos);
+        memcpy(w->partition, keys, sizeof(char *) * (size_t)nkeys);
+        w->npartition = nkeys;
+        w->partition[w->npartition++] = x;
+        if (f)
+            w->partition[w->npartition++] = f;
+        memcpy(w->cols, in->cols, sizeof *w->cols * (size_t)in->ncols);
+        ts_sql_col *rn = &w->cols[in->ncols];
+        memset(rn, 0, sizeof *rn);
+        snprintf(rn->name, TS_SQL_ID_MAX, "rn");
+        ts_sql_new_id(b, "distinct_rn", rn->id);
+        rn->hidden = 1;
+        w->wins[0].fn = (ts_window_fn){.kind = TS_WIN_ROW_NUMBER, .output = rn->id, .offset = 1};
+        w->nwins = 1, w->in[0] = in, w->est_rows = in->est_rows;
+        st->plan = w;
+        first = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_EQ, pos, ts_sql_ref(b, rn->id, pos), lit(b, TS_SQL_E_INT, 1, pos));
+        if (first && f)
+            first = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_AND, pos, first, ts_sql_ref(b, f, pos));
+        ts_sql_expr *k = ts_sql_alloc(b->script, sizeof *k);
+        if (!first || !k)
+            return NOMEM(b, pos);
+        *k = key;
+        TS_TRY(map_add(b, done, k, first));
+    }
+    ts_sql_expr *c = ts_sql_alloc(b->script, sizeof *c), *when = lit(b, TS_SQL_E_CASE, 0, pos);
+    ts_sql_expr **args = ts_sql_alloc(b->script, sizeof *args * 2), **cargs = ts_sql_alloc(b->script, sizeof *cargs);
+    if (!c || !when || !args || !cargs)
+        return NOMEM(b, pos);
+    args[0] = first, args[1] = call->args[0];
+    when->args = args, when->nargs = 2;
+    *c = *call;
+    cargs[0] = when;
+    c->args = cargs, c->distinct = 0, c->filter = NULL;
+    *out = c;
+    return TS_OK;
+}
+
+/* A DISTINCT call that needs distinct_by_window. */
+static int needs_distinct_window(const agg_build *a, const ts_sql_expr *c)
+{
+    return c->distinct && !a->deduplicated && c->nargs >= 1 && strcmp(c->name, "count") && strcmp(c->name, "min") &&
+           strcmp(c->name, "max");
+}
+
 static ts_err build_aggregate(ts_sql_binder *b, const ts_sql_select *s, select_state *st)
 {
     lift_map map = {0}, calls = {0};
@@ -529,11 +634,20 @@ static ts_err build_aggregate(ts_sql_binder *b, const ts_sql_select *s, select_s
     for (int i = 0; i < st->norder; i++)
         TS_TRY(collect(b, st->order[i], is_agg_call, &calls));
     TS_TRY(distinct_input(b, st, keys, nkeys, &calls, &a));
-    for (int i = 0; i < calls.n; i++) {
+    lift_map windows = {0};
+    const ts_sql_expr **regs = calls.n ? ts_sql_alloc(b->script, sizeof *regs * (size_t)calls.n) : NULL;
+    if (calls.n && !regs)
+        return NOMEM(b, s->pos);
+    for (int i = 0; i < calls.n; i++) { /* the windows first: they sit below every computed argument */
         if (contains(calls.from[i]->args ? calls.from[i]->args[0] : NULL, is_agg_call))
             return ts_sql_error_at(b->src, calls.from[i]->pos, TS_ERR_USAGE, "aggregate calls cannot be nested");
+        regs[i] = calls.from[i];
+        if (needs_distinct_window(&a, calls.from[i]))
+            TS_TRY(distinct_by_window(b, st, keys, nkeys, calls.from[i], &windows, &regs[i]));
+    }
+    for (int i = 0; i < calls.n; i++) {
         ts_sql_expr *repl;
-        TS_TRY(agg_register(b, &a, calls.from[i], &repl));
+        TS_TRY(agg_register(b, &a, regs[i], &repl));
         TS_TRY(map_add(b, &map, calls.from[i], repl));
     }
     /* the AGGREGATE node: keys (with the input's column info), then the aggregates */

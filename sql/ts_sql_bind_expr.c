@@ -71,6 +71,12 @@ static int lookup(const ts_sql_scope *s, const char *qual, const char *name, con
 
 static ts_err unknown_column(ts_sql_binder *b, const ts_sql_scope *scope, const ts_sql_expr *e)
 {
+    static const char *const clock[] = {"current_date", "current_timestamp", "current_time", "localtimestamp",
+                                        "localtime", NULL};
+    for (int i = 0; !e->table && clock[i]; i++)
+        if (!strcasecmp(e->name, clock[i]))
+            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s is not supported (no clock in queries, so every "
+                                   "rank and every rerun agrees: pass the date with --set and a parameter)", e->name);
     const char *cands[512];
     int n = 0;
     for (const ts_sql_scope *s = scope; s; s = s->outer)
@@ -157,6 +163,9 @@ ts_err ts_sql_bind_expr(ts_sql_binder *b, const ts_sql_scope *scope, const ts_sq
                 return TS_OK;
             }
         /* fall through */
+    case TS_SQL_E_QUANTIFIED:
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "comparisons with ANY / ALL (subquery) are not "
+                               "supported, except = ANY (an IN) and <> ALL (a NOT IN)");
     case TS_SQL_E_EXISTS:
         return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s subqueries are supported as WHERE conditions "
                                "(possibly under NOT) and IN as a select-list value, not inside other expressions",
@@ -299,7 +308,7 @@ void ts_sql_conjuncts(ts_sql_binder *b, ts_sql_expr *e, ts_sql_expr ***out, int 
 /* ---- names of unnamed select items (DuckDB names them after their text) ---------------------------------- */
 
 static const char *OP_TEXT[] = {"", "+", "-", "*", "/", "%", "//", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR",
-                                "-", "NOT "};
+                                "-", "NOT ", "IS DISTINCT FROM", "IS NOT DISTINCT FROM"};
 
 static void append(char *buf, size_t cap, const char *s)
 {

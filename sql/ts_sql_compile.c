@@ -35,7 +35,8 @@ static const fn_map FUNCTIONS[] = {
     {"abs", TS_X_ABS, 1, 1}, {"round", TS_X_ROUND, 1, 2}, {"floor", TS_X_FLOOR, 1, 1}, {"ceil", TS_X_CEIL, 1, 1},
     {"ceiling", TS_X_CEIL, 1, 1}, {"pow", TS_X_POW, 2, 2}, {"power", TS_X_POW, 2, 2}, {"sqrt", TS_X_SQRT, 1, 1},
     {"ln", TS_X_LN, 1, 1}, {"log10", TS_X_LOG10, 1, 1}, {"exp", TS_X_EXP, 1, 1}, {"sign", TS_X_SIGN, 1, 1},
-    {"month_start", TS_X_MONTH_START, 1, 1},
+    {"month_start", TS_X_MONTH_START, 1, 1}, {"position", TS_X_STRPOS, 2, 2}, {"strpos", TS_X_STRPOS, 2, 2},
+    {"instr", TS_X_STRPOS, 2, 2},
 };
 
 static ts_err compile(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out);
@@ -69,10 +70,34 @@ static int part_function(const char *name)
     return 0;
 }
 
+/* to_days(n), to_months(n), ...: n units as an INTERVAL. *done when e is one. */
+static ts_err compile_to_interval(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out, int *done)
+{
+    static const char *const units[] = {"years", "months", "days", "hours", "minutes", "seconds", "milliseconds",
+                                        "microseconds", "weeks", "quarters", "decades", "centuries", "millennia"};
+    *done = 0;
+    for (size_t k = 0; k < sizeof units / sizeof *units; k++) {
+        if (strncmp(e->name, "to_", 3) || strcmp(e->name + 3, units[k]))
+            continue;
+        *done = 1;
+        if (e->nargs != 1)
+            return ts_sql_error_at(x->src, e->pos, TS_ERR_USAGE, "%s() takes one argument", e->name);
+        ts_expr *args[2] = {ts_x_string(units[k]), NULL};
+        TS_TRY(compile(x, e->args[0], &args[1]));
+        *out = ts_x_func(TS_X_TO_INTERVAL, args, 2);
+        return *out ? TS_OK : fail_at(x, e, "out of memory");
+    }
+    return TS_OK;
+}
+
 static ts_err compile_func(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out)
 {
     if (e->over || ts_sql_is_aggregate(e->name) || ts_sql_is_window_only(e->name))
         return ts_sql_error_at(x->src, e->pos, TS_ERR_USAGE, "%s() is not allowed here", e->name);
+    int done;
+    TS_TRY(compile_to_interval(x, e, out, &done));
+    if (done)
+        return TS_OK;
     if (part_function(e->name)) {
         if (e->nargs != 1)
             return ts_sql_error_at(x->src, e->pos, TS_ERR_USAGE, "%s() takes one argument", e->name);
@@ -123,6 +148,8 @@ static ts_expr_op binary_op(ts_sql_op op)
     case TS_SQL_OP_GT: return TS_X_GT;
     case TS_SQL_OP_GE: return TS_X_GE;
     case TS_SQL_OP_AND: return TS_X_AND;
+    case TS_SQL_OP_DISTINCT: return TS_X_DISTINCT_FROM;
+    case TS_SQL_OP_NOT_DISTINCT: return TS_X_NOT_DISTINCT_FROM;
     default: return TS_X_OR;
     }
 }
@@ -181,10 +208,12 @@ static ts_type cast_type(const ts_sql_type *t, int *scale)
     *scale = 0;
     switch (t->kind) {
     case TS_SQL_TY_BOOLEAN: return TS_T_BOOL;
-    case TS_SQL_TY_INTEGER: case TS_SQL_TY_BIGINT: return TS_T_INT64;
+    case TS_SQL_TY_INTEGER: return TS_T_INT32; /* INT64 values checked against the INTEGER range */
+    case TS_SQL_TY_BIGINT: return TS_T_INT64;
     case TS_SQL_TY_DOUBLE: return TS_T_FLOAT64;
     case TS_SQL_TY_DECIMAL: *scale = t->scale; return TS_T_DECIMAL;
     case TS_SQL_TY_VARCHAR: return TS_T_STRING;
+    case TS_SQL_TY_TIMESTAMP: return TS_T_TIMESTAMP;
     default: return TS_T_DATE;
     }
 }
@@ -229,9 +258,17 @@ static ts_err compile(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out)
         break;
     case TS_SQL_E_CASE: return compile_case(x, e, out);
     case TS_SQL_E_CAST: {
+        if (e->type.kind == TS_SQL_TY_INTERVAL) { /* no column type: a function of the text */
+            TS_TRY(compile(x, e->args[0], &a));
+            *out = ts_x_func(TS_X_TO_INTERVAL, &a, 1);
+            break;
+        }
         int scale;
         const ts_type type = cast_type(&e->type, &scale);
-        TS_TRY(compile(x, e->args[0], &a));
+        if (type == TS_T_DECIMAL && e->args[0]->kind == TS_SQL_E_FLOAT && e->args[0]->sval)
+            a = ts_x_string(e->args[0]->sval); /* the literal's digits exactly, not its double */
+        else
+            TS_TRY(compile(x, e->args[0], &a));
         *out = ts_x_cast(a, type, scale, e->try_cast);
         break;
     }
@@ -294,13 +331,13 @@ static ts_err subquery_value(ts_sql_exec *x, ts_sql_expr *e)
         if (!s || !copy)
             TS_FAIL(TS_ERR_NOMEM, "out of memory");
         *s = (ts_sql_expr){.kind = TS_SQL_E_STRING, .pos = e->pos, .sval = copy, .slen = (int64_t)strlen(copy)};
-        if (type == TS_T_DATE) {
+        if (type == TS_T_DATE || type == TS_T_TIMESTAMP) {
             ts_sql_expr **args = ts_sql_alloc((ts_sql_script *)x->src, sizeof *args);
             if (!args)
                 TS_FAIL(TS_ERR_NOMEM, "out of memory");
             args[0] = s;
             v = (ts_sql_expr){.kind = TS_SQL_E_CAST, .pos = e->pos, .args = args, .nargs = 1};
-            v.type.kind = TS_SQL_TY_DATE;
+            v.type.kind = type == TS_T_DATE ? TS_SQL_TY_DATE : TS_SQL_TY_TIMESTAMP;
         } else {
             v = *s;
         }

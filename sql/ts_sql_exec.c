@@ -646,6 +646,42 @@ static ts_err add_const_key(ts_sql_exec *x, ts_table *t, const char *name)
     return err;
 }
 
+/* Replaces column c of t by its cast to (type, scale): in place for an owned table, pooled for a view. */
+static ts_err recast_column(ts_sql_exec *x, ts_table *t, int c, ts_type type, int scale)
+{
+    struct ts_expr *cast = ts_x_cast(ts_x_col(t->cols[c]->name), type, scale, 0);
+    ts_column *conv = NULL;
+    const ts_err err = ts_expr_eval(cast, t, t->cols[c]->name, &conv);
+    ts_expr_free(cast);
+    TS_TRY(err);
+    if (t->borrowed)
+        TS_TRY(ts_sql_exec_keep(x, conv));
+    else
+        ts_column_free(t->cols[c]);
+    t->cols[c] = conv;
+    return TS_OK;
+}
+
+/* Join keys of one comparable representation on both sides: a DATE against a TIMESTAMP becomes its midnight,
+ * decimals of different scales meet at the larger one. */
+static ts_err align_keys(ts_sql_exec *x, ts_table *l, ts_table *r, const char *const *lk, const char *const *rk, int n)
+{
+    for (int k = 0; k < n; k++) {
+        const int a = find_col(l, lk[k]), b = find_col(r, rk[k]);
+        if (a < 0 || b < 0)
+            continue;
+        const ts_column *ca = l->cols[a], *cb = r->cols[b];
+        if (ca->type == TS_T_DATE && cb->type == TS_T_TIMESTAMP)
+            TS_TRY(recast_column(x, l, a, TS_T_TIMESTAMP, 0));
+        else if (ca->type == TS_T_TIMESTAMP && cb->type == TS_T_DATE)
+            TS_TRY(recast_column(x, r, b, TS_T_TIMESTAMP, 0));
+        else if (ca->type == TS_T_DECIMAL && cb->type == TS_T_DECIMAL && ca->scale != cb->scale)
+            TS_TRY(ca->scale < cb->scale ? recast_column(x, l, a, TS_T_DECIMAL, cb->scale)
+                                         : recast_column(x, r, b, TS_T_DECIMAL, ca->scale));
+    }
+    return TS_OK;
+}
+
 static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
     const char *lk[8], *rk[8];
@@ -654,8 +690,8 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
         TS_FAIL(TS_ERR_USAGE, "joins on more than 8 keys are not supported");
     for (int k = 0; k < nkeys; k++)
         lk[k] = p->left_keys[k], rk[k] = p->right_keys[k];
-    ts_err err = TS_OK;
-    if (p->cross || !nkeys) { /* every pair: a join on a constant key (the right side is broadcast when small) */
+    ts_err err = align_keys(x, l, r, lk, rk, nkeys);
+    if (!err && (p->cross || !nkeys)) { /* every pair: a join on a constant key (the right side is broadcast when small) */
         err = add_const_key(x, l, "__cross_l");
         if (!err)
             err = add_const_key(x, r, "__cross_r");
@@ -795,6 +831,9 @@ static ts_err unify_types(ts_sql_plan *p, ts_table *l, ts_table *r)
             scale = type == TS_T_DECIMAL ? (a->scale > b->scale ? a->scale : b->scale) : 0;
         } else if (is_text(a->type) && is_text(b->type)) {
             type = TS_T_STRING;
+        } else if ((a->type == TS_T_DATE || a->type == TS_T_TIMESTAMP) &&
+                   (b->type == TS_T_DATE || b->type == TS_T_TIMESTAMP)) {
+            type = TS_T_TIMESTAMP;
         } else {
             char x[32], y[32];
             TS_FAIL(TS_ERR_USAGE, "set operation: column %d has types %s and %s", c + 1,
@@ -842,7 +881,8 @@ static ts_err add_side(ts_table *t, int64_t v)
 
 /* EXCEPT / INTERSECT with set semantics (NULLs equal, as SQL's set operations compare rows): both sides tagged
  * (0 left, 1 right), concatenated and grouped by every column; INTERSECT keeps the groups seen on both sides,
- * EXCEPT those seen on the left only. */
+ * EXCEPT those seen on the left only. The ALL forms count each group's rows per side (l, r) and keep a row
+ * min(l, r) times (INTERSECT ALL) or max(l - r, 0) times (EXCEPT ALL). */
 static ts_err exec_setop(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
     ts_err err = align_inputs(x, p, &l, &r);
@@ -856,7 +896,10 @@ static ts_err exec_setop(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *
     const char *cols[TS_MAX_COLS];
     for (int c = 0; c < p->ncols; c++)
         cols[c] = p->cols[c].id;
-    const ts_agg aggs[2] = {{TS_AGG_MIN, "__side", NULL, "__min", 0, NULL}, {TS_AGG_MAX, "__side", NULL, "__max", 0, NULL}};
+    const int all = p->set_op == TS_SQL_SET_EXCEPT_ALL || p->set_op == TS_SQL_SET_INTERSECT_ALL;
+    const int intersect = p->set_op == TS_SQL_SET_INTERSECT || p->set_op == TS_SQL_SET_INTERSECT_ALL;
+    const ts_agg aggs[2] = {{all ? TS_AGG_COUNT : TS_AGG_MIN, "__side", NULL, "__min", 0, NULL},
+                            {all ? TS_AGG_SUM : TS_AGG_MAX, "__side", NULL, "__max", 0, NULL}};
     ts_table *g = NULL;
     if (!err)
         err = ts_aggregate_distributed(x->ctx, l, cols, p->ncols, aggs, 2, "setop", &g);
@@ -865,20 +908,44 @@ static ts_err exec_setop(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *
         ts_table_free(g);
         return err;
     }
-    /* keep the qualifying groups, then drop the two tags */
+    /* keep the qualifying groups (ALL: each as many times as it qualifies), then drop the two tags; for ALL
+     * __min is the group's row count and __max its right-side rows */
     const int64_t *mn = TS_COL(ts_table_col(g, "__min"), int64_t), *mx = TS_COL(ts_table_col(g, "__max"), int64_t);
     const int64_t n = ts_table_rows(g);
-    int64_t *keep = ts_big(sizeof *keep * (size_t)(n + 1)), k = 0;
+    int64_t total = 0;
+    for (int64_t i = 0; all && i < n; i++) {
+        const int64_t left = mn[i] - mx[i], right = mx[i];
+        total += intersect ? (left < right ? left : right) : (left > right ? left - right : 0);
+    }
+    int64_t *keep = ts_big(sizeof *keep * (size_t)((all ? total : n) + 1)), k = 0;
     if (!keep) {
         ts_table_free(g);
         TS_FAIL(TS_ERR_NOMEM, "out of memory");
     }
-    const int intersect = p->set_op == TS_SQL_SET_INTERSECT;
-    for (int64_t i = 0; i < n; i++)
-        if (intersect ? mn[i] == 0 && mx[i] == 1 : mx[i] == 0)
+    for (int64_t i = 0; i < n; i++) {
+        if (all) {
+            const int64_t left = mn[i] - mx[i], right = mx[i];
+            for (int64_t c = intersect ? (left < right ? left : right) : left - right; c > 0; c--)
+                keep[k++] = i;
+        } else if (intersect ? mn[i] == 0 && mx[i] == 1 : mx[i] == 0) {
             keep[k++] = i;
-    ts_table_keep_rows(g, keep, k);
+        }
+    }
+    if (all) {
+        ts_table *rep = NULL;
+        err = ts_table_new_like(g, g->name, &rep);
+        if (!err)
+            err = ts_table_append_rows(rep, g, keep, k);
+        ts_table_free(g);
+        g = rep;
+    } else {
+        ts_table_keep_rows(g, keep, k);
+    }
     ts_free(keep);
+    if (err) {
+        ts_table_free(g);
+        return err;
+    }
     for (int c = g->ncols - 1; c >= 0; c--)
         if (!strncmp(g->cols[c]->name, "__m", 3)) {
             ts_column_free(g->cols[c]);

@@ -116,6 +116,21 @@ static int const_date(const ts_sql_expr *e, long double *x)
     return 1;
 }
 
+/* A timestamp constant: 'YYYY-MM-DD[ HH:MM:SS[.f]]' or TIMESTAMP '...' (a CAST of the string), in microseconds. A
+ * DATE constant compares as its midnight. */
+static int const_timestamp(const ts_sql_expr *e, long double *x)
+{
+    if (e->kind == TS_SQL_E_CAST && !e->try_cast && e->type.kind == TS_SQL_TY_DATE)
+        return const_date(e, x) && (*x *= (long double)TS_MICROS_PER_DAY, 1);
+    if (e->kind == TS_SQL_E_CAST && e->type.kind == TS_SQL_TY_TIMESTAMP && !e->try_cast)
+        e = e->args[0];
+    int64_t us;
+    if (e->kind != TS_SQL_E_STRING || !ts_parse_timestamp(e->sval, (size_t)e->slen, &us))
+        return 0;
+    *x = (long double)us;
+    return 1;
+}
+
 static const long double POW10[] = {1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L, 1e11L, 1e12L,
                                     1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L};
 
@@ -132,6 +147,7 @@ static int constant_for(const ts_pq_dscol *c, const ts_sql_expr *e, long double 
         *s = e->sval, *len = (size_t)e->slen;
         return 1;
     case TS_T_DATE: return const_date(e, x);
+    case TS_T_TIMESTAMP: return const_timestamp(e, x);
     case TS_T_DECIMAL:
         if (!const_number(e, x, &exact))
             return 0;

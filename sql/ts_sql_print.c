@@ -49,6 +49,11 @@ int ts_sql_format_cell(const ts_column *c, int64_t row, char *buf, size_t cap)
         ts_civil_from_days(TS_COL(c, int32_t)[row], &y, &m, &d);
         return snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
     }
+    case TS_T_TIMESTAMP: {
+        char t[64];
+        const int n = ts_format_timestamp(TS_COL(c, int64_t)[row], t);
+        return snprintf(buf, cap, "%.*s", n, t);
+    }
     case TS_T_DICT: s = ts_dict_value(c->dict, TS_COL(c, int32_t)[row], &len); break;
     default:
         s = c->bytes + TS_COL(c, int64_t)[row];
@@ -62,7 +67,10 @@ int ts_sql_format_cell(const ts_column *c, int64_t row, char *buf, size_t cap)
 
 #define CELL 256
 
-static int right_aligned(ts_type t) { return t != TS_T_STRING && t != TS_T_DICT && t != TS_T_BOOL && t != TS_T_DATE; }
+static int right_aligned(ts_type t)
+{
+    return t != TS_T_STRING && t != TS_T_DICT && t != TS_T_BOOL && t != TS_T_DATE && t != TS_T_TIMESTAMP;
+}
 
 static void print_rule(FILE *out, const int *w, int n)
 {
@@ -118,6 +126,56 @@ void ts_sql_print_table(FILE *out, const ts_table *t, const char *const *names, 
     for (int64_t r = rows - tail; r < rows; r++)
         print_row(out, t, r, w);
     fprintf(out, "(%" PRId64 " row%s)\n", rows, rows == 1 ? "" : "s");
+}
+
+static void csv_field(FILE *out, const char *s, size_t n, int is_null)
+{
+    int quote = !is_null && n == 0;
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!quote) {
+        fwrite(s, 1, n, out);
+        return;
+    }
+    fputc('"', out);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            fputc('"', out);
+        fputc(s[i], out);
+    }
+    fputc('"', out);
+}
+
+void ts_sql_print_csv(FILE *out, const ts_table *t, const char *const *names)
+{
+    for (int c = 0; c < t->ncols; c++) {
+        if (c)
+            fputc(',', out);
+        csv_field(out, names[c], strlen(names[c]), 0);
+    }
+    fputc('\n', out);
+    char buf[64];
+    for (int64_t r = 0; r < ts_table_rows(t); r++) {
+        for (int c = 0; c < t->ncols; c++) {
+            const ts_column *col = t->cols[c];
+            if (c)
+                fputc(',', out);
+            const int is_null = !ts_column_is_valid(col, r);
+            int64_t len;
+            if (!is_null && col->type == TS_T_DICT) {
+                const char *s = ts_dict_value(col->dict, TS_COL(col, int32_t)[r], &len);
+                csv_field(out, s, (size_t)len, 0);
+            } else if (!is_null && col->type == TS_T_STRING) {
+                const int64_t *off = TS_COL(col, int64_t);
+                csv_field(out, col->bytes + off[r], (size_t)(off[r + 1] - off[r]), 0);
+            } else if (!is_null) {
+                const int n = ts_sql_format_cell(col, r, buf, sizeof buf);
+                csv_field(out, buf, (size_t)(n < (int)sizeof buf ? n : (int)sizeof buf - 1), 0);
+            }
+        }
+        fputc('\n', out);
+    }
+    fputc('\n', out);
 }
 
 /* ---- plans ---------------------------------------------------------------------------------------------------- */

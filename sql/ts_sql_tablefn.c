@@ -93,7 +93,8 @@ static int sql_type_to_ts(const char *name, ts_csv_column_type *t)
         {"bigint", TS_T_INT64}, {"int8", TS_T_INT64}, {"long", TS_T_INT64}, {"integer", TS_T_INT32},
         {"int", TS_T_INT32}, {"int4", TS_T_INT32}, {"smallint", TS_T_INT32}, {"double", TS_T_FLOAT64},
         {"float", TS_T_FLOAT64}, {"float8", TS_T_FLOAT64}, {"real", TS_T_FLOAT64}, {"varchar", TS_T_STRING},
-        {"text", TS_T_STRING}, {"string", TS_T_STRING}, {"date", TS_T_DATE}, {"boolean", TS_T_BOOL},
+        {"text", TS_T_STRING}, {"string", TS_T_STRING}, {"date", TS_T_DATE}, {"timestamp", TS_T_TIMESTAMP},
+        {"datetime", TS_T_TIMESTAMP}, {"boolean", TS_T_BOOL},
         {"bool", TS_T_BOOL}};
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (!strcasecmp(name, map[i].name)) {

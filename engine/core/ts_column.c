@@ -8,7 +8,8 @@
 
 const char *ts_type_name(ts_type t, int scale, char *buf, size_t cap)
 {
-    static const char *names[] = {"bool", "int32", "int64", "float64", "date", "decimal", "string", "string"};
+    static const char *names[] = {"bool", "int32", "int64", "float64", "date", "decimal", "string", "string",
+                                  "timestamp"};
     if (t == TS_T_DECIMAL)
         snprintf(buf, cap, "decimal(18,%d)", scale);
     else

@@ -1,8 +1,8 @@
 /* Typed columns: contiguous, 64-byte aligned arrays with an optional validity bitmap.
  *
  * Memory layout
- *   fixed-width types   data = value[len]            (BOOL u8, INT32/DATE i32, INT64/DECIMAL i64, FLOAT64 f64,
- *                                                     DICT i32 codes into a global dictionary)
+ *   fixed-width types   data = value[len]            (BOOL u8, INT32/DATE i32, INT64/DECIMAL/TIMESTAMP i64, FLOAT64
+ *                                                     f64, DICT i32 codes into a global dictionary)
  *   STRING              data = int64 offsets[len+1], bytes = payload; value i = bytes[off[i] .. off[i+1])
  *   nulls               valid = bitmap, bit i set = row i valid; valid == NULL means "no nulls"
  * Ownership: a column owns data, bytes and valid; it holds one reference on its dictionary.
@@ -25,7 +25,8 @@ typedef enum {
     TS_T_DATE,    /* int32 days since 1970-01-01 */
     TS_T_DECIMAL, /* int64 scaled by 10^scale */
     TS_T_STRING,  /* offsets + bytes */
-    TS_T_DICT     /* int32 codes into a dictionary identical on every rank */
+    TS_T_DICT,    /* int32 codes into a dictionary identical on every rank */
+    TS_T_TIMESTAMP /* int64 microseconds since 1970-01-01 00:00:00 (DuckDB's TIMESTAMP, no time zone) */
 } ts_type;
 
 /* A dictionary of strings; code i means values[i]. Immutable once built, reference counted. */

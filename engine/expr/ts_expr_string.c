@@ -283,6 +283,20 @@ static ts_err eval_length(ts_xnode *n, int64_t start, int m, const uint8_t *acti
     return TS_OK;
 }
 
+static ts_err eval_strpos(ts_xnode *n, int64_t start, int m, const uint8_t *active)
+{
+    (void)start, (void)active;
+    const ts_xnode *a = n->args[0], *x = n->args[1];
+    for (int k = 0; k < m; k++) {
+        n->valid[k] = (uint8_t)all_valid(n, k);
+        const ts_sv s = a->v.s[k], needle = x->v.s[k];
+        const char *hit = !n->valid[k] ? NULL : needle.n == 0 ? s.p
+                          : needle.n <= s.n ? memmem(s.p, (size_t)s.n, needle.p, (size_t)needle.n) : NULL;
+        n->v.i[k] = hit ? count_chars(s.p, hit - s.p) + 1 : 0;
+    }
+    return TS_OK;
+}
+
 /* ---- predicates ---------------------------------------------------------------------------------------------- */
 
 typedef struct spred spred;
@@ -458,6 +472,10 @@ ts_err ts_xbind_string(ts_xnode *n)
         n->eval = eval_trim;
         break;
     case TS_X_LENGTH: n->type = TS_XT_INT, n->eval = eval_length; break;
+    case TS_X_STRPOS:
+        TS_TRY(ts_xneed_str(n, 1));
+        n->type = TS_XT_INT, n->eval = eval_strpos;
+        break;
     case TS_X_SUBSTR:
         for (int i = 1; i < n->nargs; i++)
             TS_TRY(ts_xneed_int(n, i));

@@ -29,7 +29,7 @@ ts_err ts_key_cols_compatible(const ts_key_cols *a, const ts_key_cols *b)
         TS_FAIL(TS_ERR_USAGE, "join keys: %d columns on the left, %d on the right", a->n, b->n);
     for (int k = 0; k < a->n; k++) {
         const ts_column *x = a->col[k], *y = b->col[k];
-        if (family(x) != family(y))
+        if (family(x) != family(y) || (x->type == TS_T_TIMESTAMP) != (y->type == TS_T_TIMESTAMP))
             TS_FAIL(TS_ERR_USAGE, "join key %d: '%s' and '%s' have incomparable types", k + 1, x->name, y->name);
         const int sx = x->type == TS_T_DECIMAL ? x->scale : 0, sy = y->type == TS_T_DECIMAL ? y->scale : 0;
         if (sx != sy)

@@ -2,7 +2,7 @@
 // `-` and one task a line on standard input (one DuckDB for all of them):
 //   node parquet_duckdb_check.mjs compare FIXTURE.parquet OUT [CODEC]   OUT (a file, or a directory read with
 //        hive_partitioning) holds exactly FIXTURE's rows (EXCEPT ALL both ways, as DuckDB reads both files; types
-//        normalised where Tessera maps them: timestamps as microseconds, small integers widened, DECIMAL(30,4) as
+//        normalised where Tessera maps them: small integers widened, DECIMAL(30,4) as
 //        DOUBLE, UUIDs as text); for a Parquet file also its metadata: the codec, statistics equal to the true
 //        min / max / null count of every column chunk, dictionary encoding of strings
 //   node parquet_duckdb_check.mjs same A B                               two inputs hold the same rows
@@ -31,10 +31,10 @@ const source = (path) => {
 const FIXTURE_COLS = ['id::BIGINT AS id', 'big', 'dbl', 'flt::DOUBLE AS flt', 'flag', 'country', 'code', 'day',
   'amount::DECIMAL(18,2) AS amount', 'price::DECIMAL(18,4) AS price', 'round(wide::DOUBLE, 4) AS wide',
   'tiny::BIGINT AS tiny', 'small::BIGINT AS small', 'uint::BIGINT AS uint', 'ubig::BIGINT AS ubig',
-  'epoch_us(ts) AS ts', 'uid::VARCHAR AS uid', 'yr::BIGINT AS yr'];
+  'ts', 'uid::VARCHAR AS uid', 'yr::BIGINT AS yr'];
 const OUT_COLS = ['id::BIGINT AS id', 'big', 'dbl', 'flt::DOUBLE AS flt', 'flag', 'country', 'code', 'day',
   'amount::DECIMAL(18,2) AS amount', 'price::DECIMAL(18,4) AS price', 'round(wide::DOUBLE, 4) AS wide',
-  'tiny::BIGINT AS tiny', 'small::BIGINT AS small', 'uint::BIGINT AS uint', 'ubig::BIGINT AS ubig', 'ts::BIGINT AS ts',
+  'tiny::BIGINT AS tiny', 'small::BIGINT AS small', 'uint::BIGINT AS uint', 'ubig::BIGINT AS ubig', 'ts',
   'uid::VARCHAR AS uid', 'yr::BIGINT AS yr'];
 
 async function sameRows(a, b, what) {
