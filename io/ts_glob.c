@@ -181,7 +181,7 @@ ts_err ts_glob_files(const char *pattern, const char *suffix, ts_file_info **fil
             m.list[k++] = m.list[i];
     for (int i = 0; i < k; i++) {
         const char *slash = strrchr(m.list[i].path, '/');
-        m.list[i].base = slash ? slash + 1 : m.list[i].path;
+        m.list[i].base_off = slash ? (int)(slash + 1 - m.list[i].path) : 0;
     }
     *files = m.list, *n = k;
     return TS_OK;

@@ -516,10 +516,7 @@ static ts_err load_schema(tbl *t, schema *s)
 static ts_err select_columns(const tbl *t, const schema *s, const char *const *columns, int ncols, int *sel,
                              int *nsel)
 {
-    const int n = columns ? ncols : s->names.n;
-    if (n > TS_MAX_COLS)
-        TS_FAIL(TS_ERR_USAGE, "table %s in %s: %d columns requested, at most %d fit in a table%s", t->where,
-                t->r->path, n, TS_MAX_COLS, columns ? "" : " (pass the columns to read)");
+    const int n = columns ? ncols : s->names.n; /* sel has room for n */
     for (int i = 0; i < n; i++) {
         sel[i] = columns ? strs_find(&s->names, columns[i]) : i;
         if (sel[i] < 0) {
@@ -1056,8 +1053,12 @@ static ts_err read_group(rd *r, const char *group, const char *const *columns, i
     tbl t = {.r = r, .where = group, .n = -1};
     TS_TRY(open_group(r, group, &t.g));
     schema s = {0};
-    int sel[TS_MAX_COLS], nsel = 0;
+    int *sel = NULL, nsel = 0;
     ts_err err = load_schema(&t, &s);
+    if (!err) { /* collective, like every error here: the ranks must not part ways */
+        sel = malloc(sizeof *sel * (size_t)((columns ? ncols : s.names.n) + 1));
+        err = agree(r, sel ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory"));
+    }
     if (!err)
         err = agree(r, select_columns(&t, &s, columns, ncols, sel, &nsel));
     if (!err) {
@@ -1071,6 +1072,7 @@ static ts_err read_group(rd *r, const char *group, const char *const *columns, i
         restore_sort(&s, *out);
     H5Oclose(t.g);
     schema_free(&s);
+    free(sel);
     TS_TRY(err);
     return TS_OK;
 }

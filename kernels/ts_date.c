@@ -248,19 +248,21 @@ int ts_format_timestamp(int64_t micros, char *out)
     ts_timestamp_split(micros, &days, &us);
     char *o = out + ts_format_date_wide(days, out);
     const int64_t secs = us / 1000000;
-    int frac = (int)(us % 1000000);
     *o++ = ' ', o = put2(o, (int)(secs / 3600)), *o++ = ':', o = put2(o, (int)(secs / 60 % 60));
     *o++ = ':', o = put2(o, (int)(secs % 60));
-    if (frac) {
-        char f[6];
-        int nf = 6;
-        for (int k = 5; k >= 0; k--, frac /= 10)
-            f[k] = (char)('0' + frac % 10);
-        while (f[nf - 1] == '0')
-            nf--;
-        *o++ = '.';
-        for (int k = 0; k < nf; k++)
-            *o++ = f[k];
-    }
+    o += ts_format_micros_fraction(us % 1000000, o);
     return (int)(o - out);
+}
+
+int ts_format_micros_fraction(int64_t micros, char *out)
+{
+    if (!micros)
+        return 0;
+    int nf = 6;
+    out[0] = '.';
+    for (int k = 6; k >= 1; k--, micros /= 10)
+        out[k] = (char)('0' + micros % 10);
+    while (out[nf] == '0')
+        nf--;
+    return nf + 1;
 }

@@ -62,6 +62,9 @@ int ts_is_timestamp_text(const char *s, size_t len);
 /* DuckDB's text of a timestamp: YYYY-MM-DD HH:MM:SS, then '.' and the microseconds without trailing zeros when not
  * zero; years before 1 as "YYYY-MM-DD (BC) ...". Writes at most 48 bytes (no NUL) and returns the length. */
 int ts_format_timestamp(int64_t micros, char *out);
+/* ".fraction" of a sub-second count of microseconds (0 .. 999999) without trailing zeros, or nothing for 0:
+ * writes at most 7 bytes and returns the length. */
+int ts_format_micros_fraction(int64_t micros, char *out);
 /* The date part of a timestamp's text, as ts_format_timestamp writes it (YYYY-MM-DD, or "(BC)" after it); returns
  * the length (at most 24). */
 int ts_format_date_wide(int64_t days, char *out);

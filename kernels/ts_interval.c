@@ -167,9 +167,9 @@ static int read_time(const char *s, size_t n, size_t *i, int neg, int64_t hours,
         }
     }
     const i128 t = (i128)(hours < 0 ? -hours : hours) * US_HOUR + mm * US_MINUTE + ss * US_SECOND + frac;
-    if (!fits64(t))
+    if (!fits64(neg ? -t : t))
         return 0;
-    *us = neg ? -(int64_t)t : (int64_t)t;
+    *us = (int64_t)(neg ? -t : t);
     return 1;
 }
 
@@ -260,22 +260,12 @@ int ts_format_interval(ts_interval iv, char *out)
         if (iv.micros < 0)
             *o++ = '-';
         const uint64_t h = u / (uint64_t)US_HOUR, mm = u / (uint64_t)US_MINUTE % 60, ss = u / (uint64_t)US_SECOND % 60;
-        uint64_t frac = u % (uint64_t)US_SECOND;
         if (h < 10)
             *o++ = '0';
         o = put_int(o, (int64_t)h);
         *o++ = ':', *o++ = (char)('0' + mm / 10), *o++ = (char)('0' + mm % 10);
         *o++ = ':', *o++ = (char)('0' + ss / 10), *o++ = (char)('0' + ss % 10);
-        if (frac) {
-            char f[6];
-            int nf = 6;
-            for (int k = 5; k >= 0; k--, frac /= 10)
-                f[k] = (char)('0' + frac % 10);
-            while (f[nf - 1] == '0')
-                nf--;
-            *o++ = '.';
-            memcpy(o, f, (size_t)nf), o += nf;
-        }
+        o += ts_format_micros_fraction((int64_t)(u % (uint64_t)US_SECOND), o);
     }
     return (int)(o - out);
 }

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "ts_sql_bind.h"
+#include "ts_sql_exec.h"
 #include "ts_sql_parse.h"
 
 #define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
@@ -242,9 +243,10 @@ static ts_err agg_push(ts_sql_binder *b, agg_build *a, ts_agg_kind kind, const c
     }
     ts_sql_col *c = &a->out_cols[a->n];
     memset(c, 0, sizeof *c);
-    snprintf(c->name, TS_SQL_ID_MAX, "%s", label);
+    snprintf(c->name, sizeof c->name, "%s", label);
     ts_sql_new_id(b, label, c->id);
     a->items[a->n].agg = (ts_agg){kind, input, where, ts_sql_strdup(b->script, c->id), param, NULL};
+    a->items[a->n].pos = pos;
     a->n++;
     *ref = ts_sql_ref(b, c->id, pos);
     return *ref ? TS_OK : NOMEM(b, pos);
@@ -357,9 +359,11 @@ static ts_err agg_register(ts_sql_binder *b, agg_build *a, const ts_sql_expr *ca
     double q = 0.5;
     if (quantile) {
         const ts_sql_expr *qe = call->args[1];
-        if (qe->kind != TS_SQL_E_FLOAT && qe->kind != TS_SQL_E_INT)
-            return ts_sql_error_at(b->src, qe->pos, TS_ERR_USAGE, "the quantile must be a number between 0 and 1");
-        q = qe->kind == TS_SQL_E_FLOAT ? qe->fval : (double)qe->ival;
+        ts_sql_value v; /* any constant expression: 1/4, 0.1 + 0.15 */
+        TS_TRY(ts_sql_eval_constant(b->src, qe, TS_T_FLOAT64, "the quantile", &v));
+        if (v.is_null)
+            return ts_sql_error_at(b->src, qe->pos, TS_ERR_USAGE, "the quantile must not be NULL");
+        q = v.f;
         if (!(q >= 0 && q <= 1))
             return ts_sql_error_at(b->src, qe->pos, TS_ERR_USAGE, "the quantile must be between 0 and 1, not %g", q);
     }
@@ -373,14 +377,18 @@ static ts_err agg_register(ts_sql_binder *b, agg_build *a, const ts_sql_expr *ca
         TS_TRY(agg_arg(b, a, call->args[0], &input));
     if (call->filter)
         TS_TRY(agg_arg(b, a, call->filter, &where));
-    return agg_push(b, a, kind, input, where, q, call->name, call->pos, repl);
+    TS_TRY(agg_push(b, a, kind, input, where, q, call->name, call->pos, repl));
+    char text[TS_SQL_NAME_MAX]; /* errors of this aggregate name the call as written */
+    ts_sql_expr_text(call, (*a->input)->cols, (*a->input)->ncols, text, sizeof text);
+    a->items[a->n - 1].text = ts_sql_strdup(b->script, text);
+    return TS_OK;
 }
 
 /* ---- the SELECT block ----------------------------------------------------------------------------------------- */
 
 typedef struct item {
     ts_sql_expr *expr;  /* bound (then lifted) */
-    char name[TS_SQL_ID_MAX];
+    char name[TS_SQL_NAME_MAX];
 } item;
 
 typedef struct select_state {
@@ -421,7 +429,7 @@ static ts_err expand_star(ts_sql_binder *b, const ts_sql_expr *e, select_state *
         }
         const int r = name_index(e->star_replace_names, e->nstar_replace, col->name);
         item *it = &st->items[st->nitems++];
-        snprintf(it->name, TS_SQL_ID_MAX, "%s", col->name);
+        snprintf(it->name, sizeof it->name, "%s", col->name);
         if (r >= 0) {
             used[e->nstar_exclude + r] = 1;
             TS_TRY(ts_sql_bind_expr(b, &st->scope, e->star_replace[r], &it->expr));
@@ -458,7 +466,7 @@ static ts_err expand_items(ts_sql_binder *b, const ts_sql_select *s, select_stat
             item *it = &st->items[st->nitems++];
             TS_TRY(ts_sql_bind_expr(b, &st->scope, e, &it->expr));
             if (s->items[i].alias)
-                snprintf(it->name, TS_SQL_ID_MAX, "%s", s->items[i].alias);
+                snprintf(it->name, sizeof it->name, "%s", s->items[i].alias);
             else
                 ts_sql_item_name(e, it->name);
             continue;
@@ -557,7 +565,8 @@ static ts_err distinct_by_window(ts_sql_binder *b, select_state *st, char **keys
         if (!w || !(w->partition = ts_sql_alloc(b->script, sizeof(char *) * (size_t)(nkeys + 2))) ||
             !(w->wins = ts_sql_alloc(b->script, sizeof *w->wins)))
             return NOMEM(b, pos);
-        memcpy(w->partition, keys, sizeof(char *) * (size_t)nkeys);
+        if (nkeys) /* keys is NULL without GROUP BY: memcpy's arguments must not be, even for 0 bytes */
+            memcpy(w->partition, keys, sizeof(char *) * (size_t)nkeys);
         w->npartition = nkeys;
         w->partition[w->npartition++] = x;
         if (f)
@@ -705,7 +714,51 @@ static int window_kind(const char *name, ts_window_kind *k)
     return 0;
 }
 
-static int64_t const_int(const ts_sql_expr *e, int64_t dflt) { return e && e->kind == TS_SQL_E_INT ? e->ival : dflt; }
+/* The offset of lag/lead or the bucket count of ntile: a constant is folded into fn->offset (any constant
+ * expression: `1+1`, `-1`, `'2'`, 1.5 -> 2 as a cast to BIGINT rounds); anything else, or NULL, is computed per
+ * row as a BIGINT column (fn->offset_col), as DuckDB evaluates these arguments per row. Never a silent default. */
+static ts_err window_count(ts_sql_binder *b, ts_sql_plan **in, const ts_sql_expr *call, ts_sql_expr *arg,
+                           ts_window_fn *fn)
+{
+    char what[64];
+    snprintf(what, sizeof what, "the %s of %s()", fn->kind == TS_WIN_NTILE ? "bucket count" : "offset", call->name);
+    if (ts_sql_is_constant(arg)) {
+        ts_sql_value v;
+        TS_TRY(ts_sql_eval_constant(b->src, arg, TS_T_INT64, what, &v));
+        if (!v.is_null && fn->kind == TS_WIN_NTILE && v.i < 1)
+            return ts_sql_error_at(b->src, arg->pos, TS_ERR_USAGE, "%s must be at least 1, not %lld", what,
+                                   (long long)v.i);
+        if (!v.is_null) {
+            fn->offset = v.i;
+            return TS_OK;
+        }
+    }
+    ts_sql_expr *cast = mk(b, TS_SQL_E_CAST, TS_SQL_OP_NONE, arg->pos, arg, NULL);
+    if (!cast)
+        return NOMEM(b, arg->pos);
+    cast->type.kind = TS_SQL_TY_BIGINT;
+    return ts_sql_add_computed(b, in, cast, "offset", (char **)&fn->offset_col);
+}
+
+/* Argument counts of the window functions (an extra argument is an error, never ignored). */
+static ts_err window_arity(ts_sql_binder *b, const ts_sql_expr *call, ts_window_kind k)
+{
+    int lo = 1, hi = 1;
+    switch (k) {
+    case TS_WIN_ROW_NUMBER: case TS_WIN_RANK: case TS_WIN_DENSE_RANK: case TS_WIN_PERCENT_RANK:
+    case TS_WIN_CUME_DIST: lo = hi = 0; break;
+    case TS_WIN_LAG: case TS_WIN_LEAD: hi = 3; break;
+    case TS_WIN_COUNT: lo = call->star ? 0 : 1; break;
+    default: break;
+    }
+    if (call->nargs >= lo && call->nargs <= hi)
+        return TS_OK;
+    if (lo == hi)
+        return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() takes %d argument%s, not %d", call->name, lo,
+                               lo == 1 ? "" : "s", call->nargs);
+    return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() takes %d to %d arguments, not %d", call->name, lo,
+                           hi, call->nargs);
+}
 
 static ts_frame_bound frame_bound(ts_sql_bound_kind k)
 {
@@ -752,23 +805,20 @@ static ts_err build_window(ts_sql_binder *b, select_state *st, lift_map *calls, 
         if (call->distinct || call->filter)
             return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "DISTINCT and FILTER are not supported in "
                                    "window functions");
+        TS_TRY(window_arity(b, call, fn.kind));
         const int takes_input = !call->star && fn.kind != TS_WIN_ROW_NUMBER && fn.kind != TS_WIN_RANK &&
                                 fn.kind != TS_WIN_DENSE_RANK && fn.kind != TS_WIN_PERCENT_RANK &&
                                 fn.kind != TS_WIN_CUME_DIST && fn.kind != TS_WIN_NTILE;
-        if (takes_input && call->nargs < 1)
-            return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() needs an argument", call->name);
         if (takes_input)
             TS_TRY(ts_sql_add_computed(b, &in, call->args[0], "arg", (char **)&fn.input));
         if (fn.kind == TS_WIN_LAG || fn.kind == TS_WIN_LEAD) {
-            fn.offset = const_int(call->nargs > 1 ? call->args[1] : NULL, 1);
+            if (call->nargs > 1)
+                TS_TRY(window_count(b, &in, call, call->args[1], &fn));
             if (call->nargs > 2)
                 TS_TRY(ts_sql_add_computed(b, &in, call->args[2], "default", (char **)&fn.default_col));
         }
-        if (fn.kind == TS_WIN_NTILE) {
-            fn.offset = const_int(call->nargs ? call->args[0] : NULL, 0);
-            if (fn.offset < 1)
-                return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "ntile() needs a positive integer constant");
-        }
+        if (fn.kind == TS_WIN_NTILE)
+            TS_TRY(window_count(b, &in, call, call->args[0], &fn));
         if (w->has_frame) {
             fn.has_frame = 1;
             fn.frame = (ts_window_frame){w->frame_rows, frame_bound(w->start), frame_bound(w->end), w->start_n,
@@ -776,7 +826,7 @@ static ts_err build_window(ts_sql_binder *b, select_state *st, lift_map *calls, 
         }
         ts_sql_col *c = &outs[node->nwins];
         memset(c, 0, sizeof *c);
-        snprintf(c->name, TS_SQL_ID_MAX, "%s", call->name);
+        snprintf(c->name, sizeof c->name, "%s", call->name);
         ts_sql_new_id(b, call->name, c->id);
         fn.output = c->id;
         node->wins[node->nwins++].fn = fn;
@@ -861,7 +911,7 @@ static ts_err bind_exists(ts_sql_binder *b, ts_sql_plan **plan, const ts_sql_sco
     ts_sql_expr *sub = ts_sql_alloc(b->script, sizeof *sub), *zero = ts_sql_alloc(b->script, sizeof *zero);
     if (!agg || !sub || !zero || !(agg->aggs = ts_sql_alloc(b->script, sizeof *agg->aggs)))
         return NOMEM(b, e->pos);
-    snprintf(agg->cols[0].name, TS_SQL_ID_MAX, "count");
+    snprintf(agg->cols[0].name, sizeof agg->cols[0].name, "count");
     ts_sql_new_id(b, "count", agg->cols[0].id);
     agg->aggs[0].agg = (ts_agg){.kind = TS_AGG_COUNT, .output = agg->cols[0].id};
     agg->naggs = 1, agg->in[0] = j->in[1], agg->est_rows = 1;
@@ -958,7 +1008,7 @@ static ts_err count_of(ts_sql_binder *b, const ts_sql_expr *e, int nulls_only, t
             return NOMEM(b, e->pos);
         TS_TRY(ts_sql_wrap_filter(b, &sub, conds, 1));
     }
-    snprintf(agg->cols[0].name, TS_SQL_ID_MAX, "count");
+    snprintf(agg->cols[0].name, sizeof agg->cols[0].name, "count");
     ts_sql_new_id(b, "count", agg->cols[0].id);
     agg->aggs[0].agg = (ts_agg){.kind = TS_AGG_COUNT, .output = agg->cols[0].id};
     agg->naggs = 1, agg->in[0] = sub, agg->est_rows = 1;
@@ -1098,7 +1148,7 @@ static ts_err build_projection(ts_sql_binder *b, const ts_sql_select *s, select_
         ts_sql_col *c = &p->cols[i];
         if (i < st->nitems) {
             e = st->items[i].expr;
-            snprintf(c->name, TS_SQL_ID_MAX, "%s", st->items[i].name);
+            snprintf(c->name, sizeof c->name, "%s", st->items[i].name);
         } else {
             int k = 0;
             for (int seen = st->nitems; k < st->norder; k++)
@@ -1106,7 +1156,7 @@ static ts_err build_projection(ts_sql_binder *b, const ts_sql_select *s, select_
                     break;
             e = st->order[k];
             st->order_pos[k] = i;
-            snprintf(c->name, TS_SQL_ID_MAX, "order");
+            snprintf(c->name, sizeof c->name, "order");
             c->hidden = 1;
         }
         p->exprs[i] = e;
@@ -1117,7 +1167,7 @@ static ts_err build_projection(ts_sql_binder *b, const ts_sql_select *s, select_
             snprintf(c->id, TS_SQL_ID_MAX, "%s", e->name);
             for (int k = 0; k < st->plan->ncols; k++)
                 if (!strcmp(st->plan->cols[k].id, e->name))
-                    snprintf(c->qual, TS_SQL_ID_MAX, "%s", st->plan->cols[k].qual);
+                    snprintf(c->qual, sizeof c->qual, "%s", st->plan->cols[k].qual);
         } else {
             ts_sql_new_id(b, c->name, c->id);
         }
@@ -1139,11 +1189,15 @@ static ts_err wrap_simple(ts_sql_binder *b, ts_sql_plan **p, ts_sql_plan_kind ki
     return TS_OK;
 }
 
+/* LIMIT / OFFSET: any constant expression (cast to BIGINT: 2.6 -> 3); NULL means none, as in DuckDB. */
 static ts_err eval_count(ts_sql_binder *b, const ts_sql_expr *e, const char *what, int64_t *v)
 {
-    if (e->kind != TS_SQL_E_INT || e->ival < 0)
-        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s must be a non-negative integer constant", what);
-    *v = e->ival;
+    ts_sql_value c;
+    TS_TRY(ts_sql_eval_constant(b->src, e, TS_T_INT64, what, &c));
+    if (!c.is_null && c.i < 0)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s cannot be negative (%lld)", what, (long long)c.i);
+    if (!c.is_null)
+        *v = c.i;
     return TS_OK;
 }
 
@@ -1256,7 +1310,7 @@ static ts_err bind_setop(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **
     if (!p)
         return NOMEM(b, q->pos);
     for (int i = 0; i < l->ncols; i++) {
-        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", l->cols[i].name);
+        snprintf(p->cols[i].name, sizeof p->cols[i].name, "%s", l->cols[i].name);
         ts_sql_new_id(b, l->cols[i].name, p->cols[i].id);
     }
     p->in[0] = l, p->in[1] = r, p->set_op = q->set_op;
@@ -1292,8 +1346,15 @@ static ts_err bind_body(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **o
 ts_err ts_sql_bind_query(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **out)
 {
     const int saved = b->nctes;
-    if (b->nctes + q->nctes > (int)(sizeof b->ctes / sizeof *b->ctes))
-        return ts_sql_error_at(b->src, q->pos, TS_ERR_USAGE, "too many common table expressions");
+    if (b->nctes + q->nctes > b->cap_ctes) { /* any number of CTEs */
+        const int cap = 2 * (b->nctes + q->nctes);
+        ts_sql_cte_ref *grown = ts_sql_alloc(b->script, sizeof *grown * (size_t)cap);
+        if (!grown)
+            return NOMEM(b, q->pos);
+        if (b->nctes)
+            memcpy(grown, b->ctes, sizeof *grown * (size_t)b->nctes);
+        b->ctes = grown, b->cap_ctes = cap;
+    }
     for (int i = 0; i < q->nctes; i++)
         b->ctes[b->nctes++] = (ts_sql_cte_ref){&q->ctes[i], b->src};
     const ts_err err = bind_body(b, q, out);

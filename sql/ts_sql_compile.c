@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ts_date.h"
+#include "ts_error.h"
 #include "ts_exchange.h"
 #include "ts_expr.h"
 #include "ts_sql.h"
@@ -14,12 +15,12 @@
 typedef struct fn_map {
     const char *name;
     ts_expr_op op;
-    int min_args, max_args;
+    int min_args, max_args; /* max_args -1: any number */
 } fn_map;
 
 static const fn_map FUNCTIONS[] = {
-    {"coalesce", TS_X_COALESCE, 1, 64}, {"ifnull", TS_X_COALESCE, 2, 2}, {"nullif", TS_X_NULLIF, 2, 2},
-    {"greatest", TS_X_GREATEST, 1, 64}, {"least", TS_X_LEAST, 1, 64},
+    {"coalesce", TS_X_COALESCE, 1, -1}, {"ifnull", TS_X_COALESCE, 2, 2}, {"nullif", TS_X_NULLIF, 2, 2},
+    {"greatest", TS_X_GREATEST, 1, -1}, {"least", TS_X_LEAST, 1, -1},
     {"date_trunc", TS_X_DATE_TRUNC, 2, 2}, {"datetrunc", TS_X_DATE_TRUNC, 2, 2},
     {"date_part", TS_X_DATE_PART, 2, 2}, {"datepart", TS_X_DATE_PART, 2, 2}, {"extract", TS_X_DATE_PART, 2, 2},
     {"year", TS_X_YEAR, 1, 1}, {"month", TS_X_MONTH, 1, 1}, {"day", TS_X_DAY, 1, 1},
@@ -28,7 +29,7 @@ static const fn_map FUNCTIONS[] = {
     {"lcase", TS_X_LOWER, 1, 1}, {"trim", TS_X_TRIM, 1, 2}, {"ltrim", TS_X_LTRIM, 1, 2},
     {"rtrim", TS_X_RTRIM, 1, 2}, {"length", TS_X_LENGTH, 1, 1}, {"len", TS_X_LENGTH, 1, 1},
     {"char_length", TS_X_LENGTH, 1, 1}, {"character_length", TS_X_LENGTH, 1, 1}, {"substr", TS_X_SUBSTR, 2, 3},
-    {"substring", TS_X_SUBSTR, 2, 3}, {"replace", TS_X_REPLACE, 3, 3}, {"concat", TS_X_CONCAT_FN, 1, 64},
+    {"substring", TS_X_SUBSTR, 2, 3}, {"replace", TS_X_REPLACE, 3, 3}, {"concat", TS_X_CONCAT_FN, 1, -1},
     {"regexp_matches", TS_X_REGEXP_MATCHES, 2, 2}, {"starts_with", TS_X_STARTS_WITH, 2, 2},
     {"prefix", TS_X_STARTS_WITH, 2, 2}, {"contains", TS_X_CONTAINS, 2, 2}, {"left", TS_X_LEFT, 2, 2},
     {"right", TS_X_RIGHT, 2, 2}, {"reverse", TS_X_REVERSE, 1, 1},
@@ -46,17 +47,34 @@ static ts_err fail_at(const ts_sql_exec *x, const ts_sql_expr *e, const char *wh
     return ts_sql_error_at(x->src, e->pos, TS_ERR_USAGE, "%s", what);
 }
 
-static ts_err compile_args(const ts_sql_exec *x, const ts_sql_expr *e, int from, ts_expr **args)
+/* Compiles e->args into a new array *args (free() it; its expressions go to ts_x_func, which takes them). No
+ * fixed bound: IN lists and variadic functions may have thousands of arguments. */
+static ts_err compile_args(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr ***args)
 {
-    for (int i = from; i < e->nargs; i++) {
-        const ts_err err = compile(x, e->args[i], &args[i - from]);
+    *args = malloc(sizeof **args * (size_t)(e->nargs + 1));
+    if (!*args)
+        return fail_at(x, e, "out of memory");
+    for (int i = 0; i < e->nargs; i++) {
+        const ts_err err = compile(x, e->args[i], &(*args)[i]);
         if (err) {
-            for (int k = 0; k < i - from; k++)
-                ts_expr_free(args[k]);
+            for (int k = 0; k < i; k++)
+                ts_expr_free((*args)[k]);
+            free(*args);
+            *args = NULL;
             return err;
         }
     }
     return TS_OK;
+}
+
+/* op over e's compiled arguments. */
+static ts_err compile_call(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr_op op, ts_expr **out)
+{
+    ts_expr **args;
+    TS_TRY(compile_args(x, e, &args));
+    *out = ts_x_func(op, args, e->nargs);
+    free(args);
+    return *out ? TS_OK : fail_at(x, e, "out of memory");
 }
 
 /* year(d), quarter(d), ...: shorthands for date_part('part', d). */
@@ -110,18 +128,17 @@ static ts_err compile_func(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr *
         const fn_map *f = &FUNCTIONS[i];
         if (strcmp(e->name, f->name))
             continue;
-        if (e->nargs < f->min_args || e->nargs > f->max_args) {
+        if (e->nargs < f->min_args || (f->max_args >= 0 && e->nargs > f->max_args)) {
             char range[64];
-            if (f->max_args > f->min_args)
+            if (f->max_args < 0)
+                snprintf(range, sizeof range, "at least %d argument%s", f->min_args, f->min_args == 1 ? "" : "s");
+            else if (f->max_args > f->min_args)
                 snprintf(range, sizeof range, "%d to %d arguments", f->min_args, f->max_args);
             else
                 snprintf(range, sizeof range, "%d argument%s", f->min_args, f->min_args == 1 ? "" : "s");
             return ts_sql_error_at(x->src, e->pos, TS_ERR_USAGE, "%s() takes %s, not %d", e->name, range, e->nargs);
         }
-        ts_expr *args[64];
-        TS_TRY(compile_args(x, e, 0, args));
-        *out = ts_x_func(f->op, args, e->nargs);
-        return *out ? TS_OK : fail_at(x, e, "out of memory");
+        return compile_call(x, e, f->op, out);
     }
     const char *names[sizeof FUNCTIONS / sizeof *FUNCTIONS];
     for (size_t i = 0; i < sizeof FUNCTIONS / sizeof *FUNCTIONS; i++)
@@ -163,7 +180,9 @@ static ts_err compile_binary(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr
         ts_expr_free(a);
         return err;
     }
-    if (e->op == TS_SQL_OP_DIV) /* SQL: x / 0 is NULL (the engine's division is IEEE) */
+    /* SQL (DuckDB without IEEE float semantics): x / 0, x // 0 and x % 0 are NULL for every numeric type. The
+     * engine's float division and fmod are IEEE (inf, NaN), so every divisor is wrapped, not only `/`'s. */
+    if (e->op == TS_SQL_OP_DIV || e->op == TS_SQL_OP_INTDIV || e->op == TS_SQL_OP_MOD)
         b = ts_x_op(TS_X_NULLIF, b, ts_x_int(0));
     *out = ts_x_op(binary_op(e->op), a, b);
     return *out ? TS_OK : fail_at(x, e, "out of memory");
@@ -173,33 +192,35 @@ static ts_expr *negate_if(ts_expr *e, int negated) { return negated ? ts_x_op(TS
 
 static ts_err compile_case(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out)
 {
-    ts_expr *args[130];
     const int n = e->nargs + (e->else_expr != NULL);
-    if (n > 129)
-        return fail_at(x, e, "CASE with more than 64 branches is not supported");
-    for (int i = 0; i < e->nargs; i++) {
-        ts_err err = compile(x, e->args[i], &args[i]);
-        if (!err && i % 2 == 0 && e->operand) { /* CASE v WHEN a: v = a */
+    ts_expr **args = malloc(sizeof *args * (size_t)(n + 1)); /* any number of branches */
+    if (!args)
+        return fail_at(x, e, "out of memory");
+    ts_err err = TS_OK;
+    int done = 0;
+    for (; done < e->nargs && !err; done++) {
+        err = compile(x, e->args[done], &args[done]);
+        if (!err && done % 2 == 0 && e->operand) { /* CASE v WHEN a: v = a */
             ts_expr *v;
             err = compile(x, e->operand, &v);
-            if (!err)
-                args[i] = ts_x_op(TS_X_EQ, v, args[i]);
-        }
-        if (err) {
-            for (int k = 0; k < i; k++)
-                ts_expr_free(args[k]);
-            return err;
+            if (err)
+                ts_expr_free(args[done]);
+            else
+                args[done] = ts_x_op(TS_X_EQ, v, args[done]);
         }
     }
-    if (e->else_expr) {
-        const ts_err err = compile(x, e->else_expr, &args[e->nargs]);
-        if (err) {
-            for (int k = 0; k < e->nargs; k++)
-                ts_expr_free(args[k]);
-            return err;
-        }
+    if (err)
+        done--; /* args[done] was not made */
+    if (!err && e->else_expr && !(err = compile(x, e->else_expr, &args[e->nargs])))
+        done++;
+    if (err) {
+        for (int k = 0; k < done; k++)
+            ts_expr_free(args[k]);
+        free(args);
+        return err;
     }
     *out = ts_x_func(TS_X_CASE, args, n);
+    free(args);
     return *out ? TS_OK : fail_at(x, e, "out of memory");
 }
 
@@ -220,7 +241,7 @@ static ts_type cast_type(const ts_sql_type *t, int *scale)
 
 static ts_err compile(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out)
 {
-    ts_expr *a = NULL, *args[64];
+    ts_expr *a = NULL;
     switch (e->kind) {
     case TS_SQL_E_COLUMN: *out = ts_x_col(e->name); break;
     case TS_SQL_E_INT: *out = ts_x_int(e->ival); break;
@@ -247,14 +268,12 @@ static ts_err compile(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out)
         break;
     }
     case TS_SQL_E_IN_LIST:
-        if (e->nargs > 64)
-            return fail_at(x, e, "IN lists of more than 63 values are not supported (join with a table instead)");
-        TS_TRY(compile_args(x, e, 0, args));
-        *out = negate_if(ts_x_func(TS_X_IN, args, e->nargs), e->negated);
+        TS_TRY(compile_call(x, e, TS_X_IN, &a));
+        *out = negate_if(a, e->negated);
         break;
     case TS_SQL_E_LIKE:
-        TS_TRY(compile_args(x, e, 0, args));
-        *out = negate_if(ts_x_func(e->ilike ? TS_X_ILIKE : TS_X_LIKE, args, 2), e->negated);
+        TS_TRY(compile_call(x, e, e->ilike ? TS_X_ILIKE : TS_X_LIKE, &a));
+        *out = negate_if(a, e->negated);
         break;
     case TS_SQL_E_CASE: return compile_case(x, e, out);
     case TS_SQL_E_CAST: {
@@ -282,6 +301,71 @@ static ts_err compile(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out)
 ts_err ts_sql_compile(const ts_sql_exec *x, const ts_sql_expr *e, ts_expr **out)
 {
     return compile(x, e, out);
+}
+
+/* ---- constants at bind time ------------------------------------------------------------------------------------ */
+
+int ts_sql_is_constant(const ts_sql_expr *e)
+{
+    if (!e)
+        return 1;
+    switch (e->kind) {
+    case TS_SQL_E_COLUMN: case TS_SQL_E_STAR: case TS_SQL_E_IN_QUERY: case TS_SQL_E_EXISTS: case TS_SQL_E_SUBQUERY:
+        return 0;
+    case TS_SQL_E_FUNC:
+        if (e->over || e->star || ts_sql_is_aggregate(e->name) || ts_sql_is_window_only(e->name))
+            return 0;
+        break;
+    default: break;
+    }
+    for (int i = 0; i < e->nargs; i++)
+        if (!ts_sql_is_constant(e->args[i]))
+            return 0;
+    return ts_sql_is_constant(e->operand) && ts_sql_is_constant(e->else_expr);
+}
+
+ts_err ts_sql_eval_constant(const ts_sql_script *src, const ts_sql_expr *e, ts_type type, const char *what,
+                            ts_sql_value *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!ts_sql_is_constant(e))
+        return ts_sql_error_at(src, e->pos, TS_ERR_USAGE, "%s must be a constant", what);
+    const ts_sql_exec x = {.src = src};
+    ts_expr *ex;
+    TS_TRY(compile(&x, e, &ex));
+    ex = ts_x_cast(ex, type, 0, 0);
+    ts_table *one = NULL;
+    ts_column *dummy = NULL, *v = NULL;
+    ts_err err = ex ? ts_table_new("constant", &one) : TS_ERR_NOMEM;
+    if (!err) /* a table of one row to evaluate over */
+        err = ts_table_add(one, "__one", TS_T_BOOL, 0, NULL, &dummy);
+    if (!err)
+        err = ts_column_reserve(dummy, 1, 0);
+    if (!err) {
+        TS_COL(dummy, uint8_t)[0] = 1, dummy->len = 1;
+        err = ts_expr_eval(ex, one, "__constant", &v);
+    }
+    ts_expr_free(ex);
+    ts_table_free(one);
+    if (err) {
+        ts_column_free(v);
+        if (err == TS_ERR_NOMEM)
+            return fail_at(&x, e, "out of memory");
+        /* the engine's message names the operation (a failed cast, an overflow): locate it at the argument */
+        char why[512];
+        const char *h = ts_error_headline(), *prefix = "column '__constant': "; /* ts_expr_eval's, not the user's */
+        snprintf(why, sizeof why, "%s", strncmp(h, prefix, strlen(prefix)) ? h : h + strlen(prefix));
+        return ts_sql_error_at(src, e->pos, err == TS_ERR_DATA ? TS_ERR_DATA : TS_ERR_USAGE, "%s: %s", what, why);
+    }
+    out->is_null = !ts_column_is_valid(v, 0);
+    if (!out->is_null && type == TS_T_FLOAT64)
+        out->f = TS_COL(v, double)[0];
+    else if (!out->is_null && type == TS_T_INT64)
+        out->i = TS_COL(v, int64_t)[0];
+    else if (!out->is_null && type == TS_T_BOOL)
+        out->i = TS_COL(v, uint8_t)[0];
+    ts_column_free(v);
+    return TS_OK;
 }
 
 /* ---- scalar subqueries ----------------------------------------------------------------------------------------- */

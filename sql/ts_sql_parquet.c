@@ -66,7 +66,7 @@ ts_err ts_sql_bind_parquet(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan *
         return ts_sql_error_at(b->src, f->pos, TS_ERR_NOMEM, "out of memory");
     for (int i = 0; i < ds->ncols; i++) {
         p->source_names[i] = ts_sql_strdup(b->script, ds->cols[i].name);
-        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", ds->cols[i].name);
+        snprintf(p->cols[i].name, sizeof p->cols[i].name, "%s", ds->cols[i].name);
         ts_sql_new_id(b, ds->cols[i].name, p->cols[i].id);
     }
     p->path = ts_sql_strdup(b->script, np == 1 ? patterns[0] : "[list]");

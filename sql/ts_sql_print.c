@@ -99,7 +99,11 @@ void ts_sql_print_table(FILE *out, const ts_table *t, const char *const *names, 
 {
     const int64_t rows = ts_table_rows(t);
     const int64_t head = rows <= max_rows ? rows : max_rows / 2, tail = rows <= max_rows ? 0 : max_rows - head;
-    int w[TS_MAX_COLS];
+    int *w = malloc(sizeof *w * (size_t)(t->ncols + 1));
+    if (!w) {
+        fprintf(out, "(out of memory printing %d columns)\n", t->ncols);
+        return;
+    }
     char buf[CELL];
     for (int c = 0; c < t->ncols; c++) {
         w[c] = (int)strlen(names[c]);
@@ -126,6 +130,7 @@ void ts_sql_print_table(FILE *out, const ts_table *t, const char *const *names, 
     for (int64_t r = rows - tail; r < rows; r++)
         print_row(out, t, r, w);
     fprintf(out, "(%" PRId64 " row%s)\n", rows, rows == 1 ? "" : "s");
+    free(w);
 }
 
 static void csv_field(FILE *out, const char *s, size_t n, int is_null)

@@ -91,19 +91,26 @@ static ts_err gather(ts_ctx *ctx, ts_table **t)
 }
 
 /* Output names: the plan's visible names, made unique (a, a_1, ...) for tables. */
-static void output_names(const ts_sql_plan *p, int unique, char names[][TS_SQL_ID_MAX])
+typedef char out_name[TS_SQL_NAME_MAX];
+
+/* A new array of the plan's output names (free()), or NULL when out of memory. */
+static out_name *output_names(const ts_sql_plan *p, int unique)
 {
-    for (int c = 0; c < p->ncols; c++) {
-        snprintf(names[c], TS_SQL_ID_MAX, "%s", p->cols[c].name);
+    out_name *names = calloc((size_t)p->ncols + 1, sizeof *names);
+    for (int c = 0; names && c < p->ncols; c++) {
+        snprintf(names[c], sizeof names[c], "%s", p->cols[c].name);
         for (int k = 1; unique; k++) {
             int clash = 0;
             for (int o = 0; o < c && !clash; o++)
                 clash = !strcmp(names[o], names[c]);
             if (!clash)
                 break;
-            snprintf(names[c], TS_SQL_ID_MAX, "%.50s_%d", p->cols[c].name, k);
+            char suffix[16]; /* the suffix always fits: the name is cut instead */
+            const int ns = snprintf(suffix, sizeof suffix, "_%d", k);
+            snprintf(names[c], sizeof names[c], "%.*s%s", (int)(sizeof names[c] - 1) - ns, p->cols[c].name, suffix);
         }
     }
+    return names;
 }
 
 typedef struct stmt_run {
@@ -133,7 +140,7 @@ static ts_err plan_query(stmt_run *r, const ts_sql_query *q)
 }
 
 /* The recorded sort order in output names (the sort ran on plan ids); it stops at a key that is not output. */
-static void rename_sort_keys(ts_table *t, const ts_sql_plan *p, char names[][TS_SQL_ID_MAX])
+static void rename_sort_keys(ts_table *t, const ts_sql_plan *p, const out_name *names)
 {
     int kept = 0;
     for (int k = 0; k < t->nsort; k++) {
@@ -142,13 +149,13 @@ static void rename_sort_keys(ts_table *t, const ts_sql_plan *p, char names[][TS_
             c++;
         if (c == p->ncols)
             break;
-        snprintf(t->sort_keys[kept++], TS_NAME_MAX, "%.63s", names[c]);
+        snprintf(t->sort_keys[kept++], TS_NAME_MAX, "%s", names[c]);
     }
     t->nsort = kept;
 }
 
 /* The recorded partitioning in output names; dropped when a partitioning column is not output. */
-static void rename_part_keys(ts_table *t, const ts_sql_plan *p, char names[][TS_SQL_ID_MAX])
+static void rename_part_keys(ts_table *t, const ts_sql_plan *p, const out_name *names)
 {
     for (int k = 0; k < t->npart; k++) {
         int c = 0;
@@ -158,19 +165,23 @@ static void rename_part_keys(ts_table *t, const ts_sql_plan *p, char names[][TS_
             t->npart = 0;
             return;
         }
-        snprintf(t->part_keys[k], TS_NAME_MAX, "%.63s", names[c]);
+        snprintf(t->part_keys[k], TS_NAME_MAX, "%s", names[c]);
     }
 }
 
 static ts_err execute(stmt_run *r, ts_table **out)
 {
     TS_TRY(ts_sql_exec_plan(&r->x, r->plan, out));
-    char names[TS_MAX_COLS][TS_SQL_ID_MAX];
-    output_names(r->plan, 1, names);
+    out_name *names = output_names(r->plan, 1);
+    if (!names)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for %d column names", r->plan->ncols);
     rename_sort_keys(*out, r->plan, names);
     rename_part_keys(*out, r->plan, names);
-    for (int c = 0; c < (*out)->ncols && c < r->plan->ncols; c++)
-        snprintf((*out)->cols[c]->name, TS_NAME_MAX, "%.63s", names[c]);
+    ts_err err = TS_OK;
+    for (int c = 0; !err && c < (*out)->ncols && c < r->plan->ncols; c++)
+        err = ts_column_set_name((*out)->cols[c], names[c]);
+    free(names);
+    TS_TRY(err);
     return TS_OK;
 }
 
@@ -180,16 +191,18 @@ static ts_err print_result(stmt_run *r, ts_table *t)
 {
     ts_err err = gather(r->s->ctx, &t);
     if (!err && is_root(r->s)) {
-        char names[TS_MAX_COLS][TS_SQL_ID_MAX];
-        const char *ptr[TS_MAX_COLS];
-        output_names(r->plan, 0, names);
-        for (int c = 0; c < r->plan->ncols; c++)
+        out_name *names = output_names(r->plan, 0);
+        const char **ptr = malloc(sizeof *ptr * (size_t)(r->plan->ncols + 1));
+        if (!names || !ptr)
+            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+        for (int c = 0; !err && c < r->plan->ncols; c++)
             ptr[c] = names[c];
-        if (r->s->opt.csv)
+        if (!err && r->s->opt.csv)
             ts_sql_print_csv(r->s->opt.out, t, ptr);
-        else
+        else if (!err)
             ts_sql_print_table(r->s->opt.out, t, ptr, r->s->opt.max_print_rows);
         fflush(r->s->opt.out);
+        free(names), free(ptr);
     }
     ts_table_free(t);
     return err;
@@ -222,10 +235,42 @@ static void remove_created(ts_sql_session *s, const char *name)
         }
 }
 
+/* A created table is written to --out as /a/b/c for a.b.c: checked when the statement runs, not at the write. Each
+ * dot-separated part is an HDF5 group or dataset name: non-empty, no '/', and the whole at most TS_NAME_MAX - 1
+ * bytes; a table cannot also be a group of another table that will be written (a and a.b). */
+static ts_err check_table_name(stmt_run *r, const ts_sql_stmt *st)
+{
+    const char *n = st->name, *why = NULL;
+    const size_t len = strlen(n);
+    if (len >= TS_NAME_MAX)
+        return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "table name '%.40s...' is %zu bytes long: at most "
+                               "%d", n, len, TS_NAME_MAX - 1);
+    if (!len || n[0] == '.' || n[len - 1] == '.' || strstr(n, ".."))
+        why = "an empty part (each dot-separated part names a group of the output)";
+    else if (strchr(n, '/'))
+        why = "a '/' (dots separate the output's groups)";
+    if (why)
+        return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "table name '%s' is not valid: it has %s", n, why);
+    for (int i = 0; i < r->s->ncreated; i++) {
+        const char *o = r->s->created[i];
+        const size_t ol = strlen(o);
+        const char *group = ol < len && !strncasecmp(o, n, ol) && n[ol] == '.'   ? o
+                            : len < ol && !strncasecmp(o, n, len) && o[len] == '.' ? n
+                                                                                   : NULL;
+        if (group)
+            return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "table '%s' conflicts with table '%s': '%s' "
+                                   "would be both a table and a group of the output (drop one or rename it)", n, o,
+                                   group);
+    }
+    return TS_OK;
+}
+
 static ts_err check_new_name(stmt_run *r, const ts_sql_stmt *st, int *skip)
 {
     const ts_sql_entry *e = ts_sql_catalog_find(&r->s->catalog, st->name);
     *skip = 0;
+    if (st->kind == TS_SQL_S_CREATE_TABLE)
+        TS_TRY(check_table_name(r, st));
     if (!e || st->or_replace)
         return TS_OK;
     if (st->if_not_exists) {
@@ -249,7 +294,7 @@ static ts_err create_table(stmt_run *r, const ts_sql_stmt *st)
     TS_TRY(plan_query(r, st->query));
     ts_table *t;
     TS_TRY(execute(r, &t));
-    snprintf(t->name, sizeof t->name, "%s", st->name);
+    snprintf(t->name, sizeof t->name, "%s", st->name); /* fits: check_table_name */
     int64_t rows;
     ts_err err = ts_allreduce_sum_i64(r->s->ctx, ts_table_rows(t), &rows);
     if (err) {
@@ -409,7 +454,7 @@ static ts_err insert_plan(stmt_run *r, const ts_sql_stmt *st, const ts_table *t,
         *cast = (ts_sql_expr){.kind = TS_SQL_E_CAST, .pos = v->pos, .args = args, .nargs = 1,
                               .type = column_sql_type(t->cols[c])};
         p->exprs[c] = cast;
-        snprintf(p->cols[c].name, TS_SQL_ID_MAX, "%s", t->cols[c]->name);
+        snprintf(p->cols[c].name, sizeof p->cols[c].name, "%s", t->cols[c]->name);
         ts_sql_new_id(b, t->cols[c]->name, p->cols[c].id);
     }
     p->in[0] = q, p->est_rows = q->est_rows;
@@ -688,9 +733,12 @@ ts_err ts_sql_query_result(ts_sql_session *s, const char *text, const char *file
  * (raw input lines) and without padding every value to the longest. Others as fixed-length strings. */
 static ts_err write_table(ts_sql_session *s, ts_h5_file *f, const char *group, const ts_table *t)
 {
-    const char *bytes_cols[TS_MAX_COLS];
+    const char **bytes_cols = malloc(sizeof *bytes_cols * (size_t)(t->ncols + 1));
+    if (!bytes_cols)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory");
     int nbytes = 0;
-    for (int c = 0; c < t->ncols; c++) {
+    ts_err err = TS_OK;
+    for (int c = 0; !err && c < t->ncols; c++) {
         const ts_column *col = t->cols[c];
         if (col->type != TS_T_STRING)
             continue;
@@ -698,12 +746,17 @@ static ts_err write_table(ts_sql_session *s, ts_h5_file *f, const char *group, c
         const int64_t *off = TS_COL(col, int64_t);
         for (int64_t i = 0; i < col->len && !wide; i++)
             wide = off[i + 1] - off[i] > 64 || memchr(col->bytes + off[i], 0, (size_t)(off[i + 1] - off[i]));
-        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &wide, 1, MPI_INT, MPI_MAX, s->ctx->comm));
+        err = ts_mpi_status(MPI_Allreduce(MPI_IN_PLACE, &wide, 1, MPI_INT, MPI_MAX, s->ctx->comm), "MPI_Allreduce",
+                            __FILE__, __LINE__, __func__);
         if (wide)
             bytes_cols[nbytes++] = col->name;
     }
     const ts_h5_table_opts opts = {bytes_cols, nbytes};
-    return ts_h5_write_table(f, group, t, nbytes ? &opts : NULL);
+    if (!err)
+        err = ts_h5_write_table(f, group, t, nbytes ? &opts : NULL);
+    free(bytes_cols);
+    TS_TRY(err);
+    return TS_OK;
 }
 
 ts_err ts_sql_finish(ts_sql_session *s)

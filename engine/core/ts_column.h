@@ -15,7 +15,9 @@
 
 #include "ts_error.h"
 
-#define TS_NAME_MAX 64
+/* Column names (and each part of a table name) are at most TS_NAME_MAX - 1 = 1024 bytes: SQL identifiers and CSV
+ * headers of any reasonable length. Longer ones are refused with an error naming them, never cut. */
+#define TS_NAME_MAX 1025
 
 typedef enum {
     TS_T_BOOL,
@@ -38,7 +40,7 @@ typedef struct ts_dict {
 } ts_dict;
 
 typedef struct ts_column {
-    char name[TS_NAME_MAX];
+    char name[TS_NAME_MAX]; /* set with ts_column_new / ts_column_set_name */
     ts_type type;
     int scale;            /* DECIMAL only */
     int64_t len, cap;     /* rows, allocated rows */
@@ -71,6 +73,9 @@ int32_t ts_dict_find(const ts_dict *d, const char *s, size_t len);
 
 /* Creates an empty column. For DICT pass the dictionary (retained); otherwise NULL. */
 ts_err ts_column_new(const char *name, ts_type type, int scale, ts_dict *dict, ts_column **out);
+/* Renames c (the only way to change a name after ts_column_new): an error for a name of TS_NAME_MAX bytes or more,
+ * c unchanged. Does not check the table's other names. */
+ts_err ts_column_set_name(ts_column *c, const char *name);
 void ts_column_free(ts_column *c);
 /* Ensures room for `rows` rows (and, for STRING, `bytes` payload bytes) in total. */
 ts_err ts_column_reserve(ts_column *c, int64_t rows, int64_t bytes);
@@ -93,6 +98,9 @@ ts_err ts_column_append_rows_or_null(ts_column *dst, const ts_column *src, const
 ts_err ts_column_append_nulls(ts_column *c, int64_t n);
 /* Sets row i to null, allocating the bitmap (all valid) on first use. */
 ts_err ts_column_set_null(ts_column *c, int64_t i);
+/* Gives c a validity bitmap (every row valid) if it has none, so writers declare the column nullable (the HDF5
+ * writer adds "<name>.valid") whatever its values: a job's output schema then never depends on its data. */
+ts_err ts_column_make_nullable(ts_column *c);
 
 #define TS_COL(c, T) ((T *)(c)->data)
 

@@ -15,6 +15,7 @@
 #include "ts_csv_write.h"
 #include "ts_expr.h"
 #include "ts_parquet_intern.h"
+#include "ts_tmpfile.h"
 
 static const char *ext_of(const ts_write_opts *o) { return o->format == TS_WRITE_PARQUET ? "parquet" : "csv"; }
 
@@ -323,9 +324,20 @@ static ts_err write_single(ts_ctx *ctx, const ts_table *t, const char *path, con
     single s = {0};
     ts_thrift_writer foot;
     ts_thrift_writer_init(&foot);
-    char tmp[PATH_MAX + 64];
-    long pid0 = (long)getpid();
-    ts_err err = ctx->rank == 0 ? ts_write_check_target(path, o->if_exists, 1) : TS_OK;
+    /* rank 0 owns the temporary as the HDF5 writer does (io/ts_tmpfile.h): an owner file that tells a live writer
+     * from a dead one's leftovers, the whole file's space reserved before the writes, a publish that does not
+     * replace a file another job created meanwhile (unless OVERWRITE) */
+    ts_tmpfile tf;
+    memset(&tf, 0, sizeof tf);
+    tf.owner_fd = tf.tmp_fd = -1;
+    char tmp[sizeof tf.tmp] = "";
+    ts_err err = TS_OK;
+    if (ctx->rank == 0 && !(err = ts_write_check_target(path, o->if_exists, 1)) &&
+        !(err = ts_tmpfile_check_live(path))) {
+        ts_tmpfile_remove_stale(path);
+        if (!(err = ts_tmpfile_begin(path, 0, &tf)))
+            snprintf(tmp, sizeof tmp, "%s", tf.tmp);
+    }
     err = ts_ctx_check(ctx, err);
     if (!err)
         err = ts_ctx_check(ctx, encode_local(t, o, &s));
@@ -343,13 +355,14 @@ static ts_err write_single(ts_ctx *ctx, const ts_table *t, const char *path, con
     if (!err && o->format == TS_WRITE_PARQUET)
         err = parquet_footer(ctx, &s, base, total[1], &foot);
     if (!err)
-        err = ts_mpi_status(MPI_Bcast(&pid0, 1, MPI_LONG, 0, ctx->comm), "MPI_Bcast", __FILE__, __LINE__, __func__);
-    const char *slash = strrchr(path, '/');
-    const int dir = slash ? (int)(slash - path + 1) : 0;
-    snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-%ld", dir, path, path + dir, pid0);
+        err = ts_mpi_status(MPI_Bcast(tmp, (int)sizeof tmp, MPI_CHAR, 0, ctx->comm), "MPI_Bcast", __FILE__, __LINE__,
+                            __func__);
     int fd = -1;
     if (!err && ctx->rank == 0 && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
         err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "cannot create %s: %s", tmp, strerror(errno));
+    if (!err && ctx->rank == 0 && !(err = ts_tmpfile_opened(&tf)))
+        err = ts_tmpfile_reserve(&tf, head + total[0] + (o->format == TS_WRITE_PARQUET ? (int64_t)foot.len : 0),
+                                 "the COPY output");
     err = ts_ctx_check(ctx, err);
     if (!err && ctx->rank != 0 && (fd = open(tmp, O_WRONLY | O_CLOEXEC)) < 0)
         err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "cannot open %s: %s", tmp, strerror(errno));
@@ -364,11 +377,10 @@ static ts_err write_single(ts_ctx *ctx, const ts_table *t, const char *path, con
     if (fd >= 0 && close(fd) != 0 && !err)
         err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "cannot write %s: %s", tmp, strerror(errno));
     err = ts_ctx_check(ctx, err);
-    if (!err && ctx->rank == 0 && rename(tmp, path) != 0)
-        err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "cannot rename %s to %s: %s", tmp, path,
-                             strerror(errno));
-    if (err && ctx->rank == 0)
-        unlink(tmp);
+    if (!err && ctx->rank == 0)
+        err = ts_tmpfile_publish(&tf, o->if_exists == TS_WRITE_OVERWRITE);
+    if (ctx->rank == 0)
+        ts_tmpfile_discard(&tf); /* after a failure; a no-op once published */
     err = ts_ctx_check(ctx, err);
     if (s.has_pw)
         ts_pq_writer_free(&s.pw);

@@ -8,7 +8,10 @@
  * rows of each key tuple go to <dir>/<k1>=<v1>/<k2>=<v2>/part-RRRRR-<run id>.<ext> without the key columns
  * (values as CAST(x AS VARCHAR) gives them, escaped like Hive's paths with %XX; NULL as
  * __HIVE_DEFAULT_PARTITION__). Rank 0 writes a file even when it has no rows, so the schema is always there.
- * Crash safety: every file is written under a temporary name (.<name>.tmp-<pid>) and renamed when complete; a
+ * Crash safety: every file is written under a temporary name (.<name>.tmp-<pid>) and renamed when complete (the
+ * one file's temporary is owned by rank 0 through io/ts_tmpfile.h, as the HDF5 writer's: an owner file that lets a
+ * later run remove a dead writer's leftovers, the file's space reserved before the writes, and no replacing of a
+ * file another job created meanwhile unless OVERWRITE); a
  * directory gets an empty _SUCCESS marker once every rank has finished (readers of the directory skip names that
  * start with '_' or '.'). An existing target is an error unless if_exists says otherwise; OVERWRITE removes only a
  * directory that looks like a dataset (part files, _SUCCESS, key=value directories) and refuses anything else. */

@@ -267,13 +267,18 @@ static ts_err left_view(const ts_table *left, const ts_join_spec *spec, ts_table
     *view = NULL;
     if (!spec->left_cols)
         return TS_OK;
-    const char *names[2 * TS_MAX_COLS];
+    const char **names = malloc(sizeof *names * (size_t)(spec->nkeys + spec->nleft + 1));
+    if (!names)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for the columns of a join");
     int n = 0;
-    for (int k = 0; k < spec->nkeys && n < TS_MAX_COLS; k++)
+    for (int k = 0; k < spec->nkeys; k++)
         names[n++] = spec->left_keys[k];
-    for (int k = 0; k < spec->nleft && n < 2 * TS_MAX_COLS; k++)
+    for (int k = 0; k < spec->nleft; k++)
         names[n++] = spec->left_cols[k];
-    return ts_table_view(left, names, n, view);
+    const ts_err err = ts_table_view(left, names, n, view);
+    free(names);
+    TS_TRY(err);
+    return TS_OK;
 }
 
 ts_err ts_join(ts_ctx *ctx, const ts_table *left_in, const ts_table *right, const ts_join_spec *spec, ts_table **out,

@@ -50,7 +50,7 @@ static ts_err list_all(const char *const *patterns, int n, ts_file_info **files,
             all[k++] = all[i];
     for (int i = 0; i < k; i++) {
         const char *slash = strrchr(all[i].path, '/');
-        all[i].base = slash ? slash + 1 : all[i].path;
+        all[i].base_off = slash ? (int)(slash + 1 - all[i].path) : 0;
     }
     *files = all, *count = k;
     return TS_OK;

@@ -82,8 +82,8 @@ static ts_expr *node(ts_expr_op op)
 ts_expr *ts_x_col(const char *name)
 {
     ts_expr *e = strlen(name) < TS_NAME_MAX ? node(TS_X_COL) : NULL;
-    if (e)
-        strcpy(e->name, name);
+    if (e && !(e->name = strdup(name)))
+        free(e), e = NULL;
     return e;
 }
 
@@ -188,7 +188,7 @@ void ts_expr_free(ts_expr *e)
     for (int i = 0; i < e->nargs; i++)
         ts_expr_free(e->args[i]);
     free(e->args);
-    free(e->s);
+    free(e->s), free(e->name);
     free(e);
 }
 

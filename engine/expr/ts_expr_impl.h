@@ -31,7 +31,7 @@ __extension__ typedef __int128 ts_xi128;
 
 struct ts_expr {
     ts_expr_op op;
-    char name[TS_NAME_MAX]; /* COL */
+    char *name;             /* COL (owned; names may be TS_NAME_MAX long, and most nodes are not columns) */
     int64_t i;              /* INT, BOOL, DATE, DECIMAL (unscaled) */
     double f;               /* FLOAT */
     char *s;                /* STRING (NUL-terminated copy of slen bytes) */

@@ -23,30 +23,38 @@ static int is_key(const ts_join_spec *spec, const char *name)
 }
 
 /* The right columns the output carries, in order. */
-static int right_outputs(const ts_table *right, const ts_join_spec *spec, const ts_column **cols)
+/* The right columns the output carries, in a new array *cols (free()) of *n. */
+static ts_err right_outputs(const ts_table *right, const ts_join_spec *spec, const ts_column ***cols, int *n)
 {
-    int n = 0;
+    *n = 0;
+    const int most = spec->right_cols ? spec->nright : right->ncols;
+    if (!(*cols = malloc(sizeof **cols * (size_t)(most > 0 ? most : 1))))
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for the columns of a join");
     if (!keeps_right(spec->type))
-        return 0;
+        return TS_OK;
     if (spec->right_cols) {
         for (int k = 0; k < spec->nright; k++)
-            cols[n++] = ts_table_col(right, spec->right_cols[k]);
-        return n;
+            (*cols)[(*n)++] = ts_table_col(right, spec->right_cols[k]);
+        return TS_OK;
     }
     for (int c = 0; c < right->ncols; c++)
         if (!is_key(spec, right->cols[c]->name))
-            cols[n++] = right->cols[c];
-    return n;
+            (*cols)[(*n)++] = right->cols[c];
+    return TS_OK;
 }
 
 ts_err ts_join_schema(const ts_table *left, const ts_table *right, const ts_join_spec *spec, ts_table **out)
 {
-    const ts_column *rc[TS_MAX_COLS];
     for (int k = 0; spec->right_cols && k < spec->nright; k++)
         if (!ts_table_col(right, spec->right_cols[k]))
             TS_FAIL(TS_ERR_USAGE, "join: right table '%s' has no column '%s'", right->name, spec->right_cols[k]);
-    const int nr = right_outputs(right, spec, rc);
-    TS_TRY(ts_table_new_like(left, left->name, out));
+    const ts_column **rc;
+    int nr;
+    TS_TRY(right_outputs(right, spec, &rc, &nr));
+    const ts_err made = ts_table_new_like(left, left->name, out);
+    if (made)
+        free(rc);
+    TS_TRY(made);
     for (int k = 0; k < nr; k++) {
         ts_column *c;
         ts_err err = ts_table_col(*out, rc[k]->name)
@@ -59,9 +67,11 @@ ts_err ts_join_schema(const ts_table *left, const ts_table *right, const ts_join
         if (err) {
             ts_table_free(*out);
             *out = NULL;
+            free(rc);
             return err;
         }
     }
+    free(rc);
     return TS_OK;
 }
 
@@ -71,7 +81,12 @@ typedef struct build_table {
     uint64_t *hash, mask;
 } build_table;
 
-static void build_free(build_table *b) { ts_free(b->head), ts_free(b->next), ts_free(b->hash); }
+/* Idempotent: build() frees a half-built table on failure and the caller frees it again. */
+static void build_free(build_table *b)
+{
+    ts_free(b->head), ts_free(b->next), ts_free(b->hash);
+    b->head = b->next = NULL, b->hash = NULL;
+}
 
 static ts_err build(const ts_key_cols *rk, int64_t n, build_table *b)
 {
@@ -100,14 +115,23 @@ typedef struct pairs {
     int64_t *l, *r, n, cap;
 } pairs;
 
+/* Each array is stored back as soon as it has grown: ts_reserve may move it (freeing the old block), so a failure
+ * of the second must not leave p->l pointing at the first one's freed block. p->cap, the capacity of both, only
+ * rises once both have grown. */
 static ts_err grow_pairs(pairs *p)
 {
-    int64_t cap = p->cap;
+    int64_t cap_l = p->cap, cap_r = p->cap;
     void *a = p->l, *b = p->r;
-    TS_TRY(ts_reserve(&a, &cap, p->n + 1, 8));
-    cap = p->cap;
-    TS_TRY(ts_reserve(&b, &cap, p->n + 1, 8));
-    p->l = a, p->r = b, p->cap = cap;
+    ts_err err = ts_reserve(&a, &cap_l, p->n + 1, 8);
+    if (!err)
+        p->l = a, err = ts_reserve(&b, &cap_r, p->n + 1, 8);
+    if (err) {
+        char size[32];
+        ts_format_bytes(16.0 * (double)p->n * 1.5, size, sizeof size);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for the matches of a join: %lld row pairs on this rank so far, %s "
+                "to hold more", (long long)p->n, size);
+    }
+    p->r = b, p->cap = cap_l < cap_r ? cap_l : cap_r;
     return TS_OK;
 }
 
@@ -154,13 +178,14 @@ static ts_err assemble(const ts_table *left, const ts_table *right, const ts_joi
                        ts_table **out)
 {
     TS_TRY(ts_join_schema(left, right, spec, out));
-    const ts_column *rc[TS_MAX_COLS];
-    const int nr = right_outputs(right, spec, rc);
-    ts_err err = TS_OK;
+    const ts_column **rc = NULL;
+    int nr = 0;
+    ts_err err = right_outputs(right, spec, &rc, &nr);
     for (int c = 0; c < left->ncols && !err; c++)
         err = ts_column_append_rows_or_null((*out)->cols[c], left->cols[c], p->l, p->n);
     for (int k = 0; k < nr && !err; k++)
         err = ts_column_append_rows_or_null((*out)->cols[left->ncols + k], rc[k], p->r, p->n);
+    free(rc);
     if (err) {
         ts_table_free(*out);
         *out = NULL;

@@ -1,6 +1,6 @@
 /* Hash joins. ts_hash_join_local joins two tables on one rank; ts_join (ts_join_dist.h) runs it across ranks.
  *
- * Semantics (SQL): inner, left, right and full outer, semi and anti joins on one to eight key columns of any
+ * Semantics (SQL): inner, left, right and full outer, semi and anti joins on 1 to TS_KEY_COLS_MAX key columns of any
  * type (INT32 matches INT64, DICT matches STRING by text); a NULL key never matches, so its row appears only where
  * the join type keeps unmatched rows. Many-to-many matches produce every pair.
  * Output columns: every left column, then the chosen right columns (semi and anti: left columns only). A right

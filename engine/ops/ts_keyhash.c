@@ -12,8 +12,8 @@ static ts_key_family family(const ts_column *c)
 
 ts_err ts_key_cols_resolve(const ts_table *t, const char *const *names, int n, ts_key_cols *out)
 {
-    if (n < 1 || n > 8)
-        TS_FAIL(TS_ERR_USAGE, "between 1 and 8 key columns are supported, not %d", n);
+    if (n < 1 || n > TS_KEY_COLS_MAX)
+        TS_FAIL(TS_ERR_USAGE, "between 1 and %d key columns are supported, not %d", TS_KEY_COLS_MAX, n);
     out->n = n;
     for (int k = 0; k < n; k++) {
         ts_column *c;
@@ -99,30 +99,39 @@ void ts_key_hash_rows(const ts_key_cols *k, int64_t n, uint64_t *h)
             h[i] = ts_hash_combine(h[i], value_hash(k->col[c], i));
 }
 
+/* 1 when the (valid) values x[i] and y[j] are equal as keys. */
+static int value_equal(const ts_column *x, int64_t i, const ts_column *y, int64_t j)
+{
+    switch (family(x)) {
+    case TS_KF_FLOAT: {
+        const double p = float_key(x, i), q = float_key(y, j);
+        return p == q || (p != p && q != q); /* NaN matches NaN, as in DuckDB and PostgreSQL */
+    }
+    case TS_KF_TEXT: {
+        int64_t lx, ly;
+        const char *sx = text(x, i, &lx), *sy = text(y, j, &ly);
+        return lx == ly && memcmp(sx, sy, (size_t)lx) == 0;
+    }
+    default: return ts_key_value(x, i) == ts_key_value(y, j);
+    }
+}
+
 int ts_key_equal(const ts_key_cols *a, int64_t i, const ts_key_cols *b, int64_t j)
 {
     for (int c = 0; c < a->n; c++) {
         const ts_column *x = a->col[c], *y = b->col[c];
-        if (!ts_column_is_valid(x, i) || !ts_column_is_valid(y, j))
+        if (!ts_column_is_valid(x, i) || !ts_column_is_valid(y, j) || !value_equal(x, i, y, j))
             return 0;
-        switch (family(x)) {
-        case TS_KF_FLOAT: {
-            const double p = float_key(x, i), q = float_key(y, j);
-            if (!(p == q || (p != p && q != q))) /* NaN matches NaN, as in DuckDB and PostgreSQL */
-                return 0;
-            break;
-        }
-        case TS_KF_TEXT: {
-            int64_t lx, ly;
-            const char *sx = text(x, i, &lx), *sy = text(y, j, &ly);
-            if (lx != ly || memcmp(sx, sy, (size_t)lx) != 0)
-                return 0;
-            break;
-        }
-        default:
-            if (ts_key_value(x, i) != ts_key_value(y, j))
-                return 0;
-        }
+    }
+    return 1;
+}
+
+int ts_key_same(const ts_key_cols *k, int64_t i, int64_t j)
+{
+    for (int c = 0; c < k->n; c++) {
+        const int vi = ts_column_is_valid(k->col[c], i), vj = ts_column_is_valid(k->col[c], j);
+        if (vi != vj || (vi && !value_equal(k->col[c], i, k->col[c], j)))
+            return 0;
     }
     return 1;
 }

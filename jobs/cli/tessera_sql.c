@@ -8,7 +8,7 @@
 
 #include "ts_sql.h"
 
-#define MAX_PARAMS 64
+#define MAX_PARAMS 1024
 
 static const char *SQL_USAGE =
     "usage: mpirun -n P tessera sql SCRIPT.sql [options]\n"
@@ -40,8 +40,20 @@ typedef struct sql_cli {
     int debug, help;
 } sql_cli;
 
+int ts_cli_rank(void)
+{
+    int inited = 0, rank = 0;
+    MPI_Initialized(&inited);
+    if (inited)
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    return rank;
+}
+
+/* Printed by rank 0 only (see tessera run's). */
 static int usage_error(const char *fmt, const char *arg)
 {
+    if (ts_cli_rank() != 0)
+        return TS_ERR_USAGE;
     fputs("tessera sql: ", stderr);
     fprintf(stderr, fmt, arg);
     fputs("\n\n", stderr);

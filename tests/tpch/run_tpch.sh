@@ -29,7 +29,7 @@ status=0
 for P in $RANKS; do
   echo "== $P rank(s): ${#queries[@]} queries"
   "$PY" "$REPO/scripts/bench/tpch/tpch.py" run --tessera "$BUILD/tessera" --ranks "$P" --data "$tmp/data" \
-    --queries "$SHARED/tpch/queries" --out "$tmp/out$P" --timeout 120 "${queries[@]}" || status=1
+    --queries "$SHARED/tpch/queries" --out "$tmp/out$P" --timeout 120 --mem-limit-gb 4 "${queries[@]}" || status=1
   "$PY" "$REPO/scripts/bench/tpch/tpch.py" check --expected "$HERE/expected" --results "$tmp/out$P" \
     "${queries[@]}" || status=1
 done

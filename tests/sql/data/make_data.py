@@ -114,4 +114,16 @@ write("accounts.csv", ["account_id", "customer_id", "kind", "opened", "balance",
 write("transactions.csv", ["txn_id", "account_id", "txn_date", "amount", "category", "merchant", "flagged"],
       transactions())
 write("typed.csv", ["code", "qty", "price", "day", "answer"], typed())
+def tbl():
+    """dbgen's format: '|'-delimited, no header, every line ending with '|'."""
+    return [[str(i), f"item {i}", f"{i * 1.25:.2f}", f"2024-01-{i:02d}", ""] for i in range(1, 8)]
+
+
+def write_tbl(name, rows):
+    with open(os.path.join(HERE, name), "w", newline="") as f:
+        for r in rows:
+            f.write("|".join(r) + "\n")
+
+
 write("events.csv", ["event_id", "account_id", "happened", "kind", "day"], events())
+write_tbl("items.tbl", tbl())
