@@ -456,7 +456,7 @@ static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *
     *out = p->in[1] ? NULL : in0;
     switch (p->kind) {
     case TS_P_CATALOG: return exec_catalog(x, p, out);
-    case TS_P_CSV: case TS_P_H5: case TS_P_RANGE: return ts_sql_exec_source(x, p, out);
+    case TS_P_CSV: case TS_P_H5: case TS_P_RANGE: case TS_P_PARQUET: return ts_sql_exec_source(x, p, out);
     case TS_P_VALUES: return exec_values(x, p, out);
     case TS_P_ONE_ROW: return ts_sql_one_row(x, 0, out);
     case TS_P_FILTER: return exec_filter(x, p, out);

@@ -10,6 +10,7 @@
 #include "ts_sql_parse.h"
 #include "ts_sql_rewrite.h"
 #include "ts_sql_stats.h"
+#include "ts_sql_tablefn.h"
 
 
 #define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
@@ -417,7 +418,7 @@ static ts_err prune(ts_sql_binder *b, ts_sql_plan *p, const id_set *req)
             add(p->aggs[a].agg.order, &need);
         }
         return prune_children(b, p, &need);
-    case TS_P_CSV: case TS_P_H5: case TS_P_CATALOG:
+    case TS_P_CSV: case TS_P_H5: case TS_P_CATALOG: case TS_P_PARQUET:
         if (req)
             keep_required(p, req);
         return TS_OK;
@@ -487,6 +488,7 @@ static void explain_decisions(ts_sql_plan *p, int nranks)
         break;
     case TS_P_SORT: snprintf(note, sizeof note, "sample sort: rank r holds the r-th slab"); break;
     case TS_P_DISTINCT: snprintf(note, sizeof note, "rows exchanged by hash of all columns"); break;
+    case TS_P_PARQUET: ts_sql_parquet_explain(p); break; /* its own note */
     case TS_P_CSV:
         snprintf(note, sizeof note, "parallel scan: byte ranges per rank, %d column%s read", p->ncols,
                  p->ncols == 1 ? "" : "s");
@@ -519,6 +521,7 @@ static ts_err optimize_block(ts_sql_binder *b, ts_sql_plan **root)
         TS_TRY(ts_sql_order_joins(b, root, &changed));
     }
     TS_TRY(push_down(b, root));
+    ts_sql_parquet_attach_filters(*root);
     TS_TRY(prune(b, *root, NULL));
     TS_TRY(ts_sql_estimate(b, *root));
     order_join_inputs(*root);

@@ -188,7 +188,7 @@ void ts_sql_print_csv(FILE *out, const ts_table *t, const char *const *names)
 static const char *const KIND_NAMES[] = {"SCAN table", "SCAN read_csv", "SCAN read_h5", "RANGE", "VALUES",
                                          "ONE ROW", "FILTER", "PROJECT", "AGGREGATE", "JOIN", "SORT", "LIMIT",
                                          "DISTINCT", "WINDOW", "UNION ALL", "SET OPERATION", "DEPENDENT JOIN",
-                                         "JOIN", "SCAN outer values"};
+                                         "JOIN", "SCAN outer values", "SCAN read_parquet"};
 
 const char *ts_sql_plan_kind_name(ts_sql_plan_kind kind) { return KIND_NAMES[kind]; }
 
@@ -206,7 +206,7 @@ static void print_detail(FILE *out, const ts_sql_plan *p)
     char a[TS_SQL_ID_MAX], b[TS_SQL_ID_MAX];
     switch (p->kind) {
     case TS_P_CATALOG: fprintf(out, " %s", p->table); break;
-    case TS_P_CSV: case TS_P_H5: fprintf(out, " '%s'%s%s", p->path, p->group ? " " : "", p->group ? p->group : ""); break;
+    case TS_P_CSV: case TS_P_H5: case TS_P_PARQUET: fprintf(out, " '%s'%s%s", p->path, p->group ? " " : "", p->group ? p->group : ""); break;
     case TS_P_AGGREGATE:
         fprintf(out, " keys:");
         for (int k = 0; k < p->nkeys; k++)
@@ -239,7 +239,7 @@ static void print_detail(FILE *out, const ts_sql_plan *p)
     default: break;
     }
     if (p->kind == TS_P_PROJECT || p->kind == TS_P_CSV || p->kind == TS_P_H5 || p->kind == TS_P_CATALOG ||
-        p->kind == TS_P_DELIM_GET) {
+        p->kind == TS_P_DELIM_GET || p->kind == TS_P_PARQUET) {
         fprintf(out, " [");
         for (int c = 0; c < p->ncols && c < 12; c++)
             short_id(p->cols[c].id, a, sizeof a), fprintf(out, "%s%s", c ? ", " : "", a);

@@ -14,6 +14,7 @@
 #include "ts_mem.h"
 #include "ts_sql_bind.h"
 #include "ts_sql_catalog.h"
+#include "ts_sql_copy.h"
 #include "ts_sql_decorrelate.h"
 #include "ts_sql_exec.h"
 #include "ts_sql_opt.h"
@@ -625,11 +626,23 @@ static ts_err explain(stmt_run *r, const ts_sql_stmt *st)
     return TS_OK;
 }
 
+/* COPY: the query's result (columns under their output names) written as the statement says. */
+static ts_err copy_stmt(stmt_run *r, const ts_sql_stmt *st)
+{
+    TS_TRY(plan_query(r, st->query));
+    ts_table *t;
+    TS_TRY(execute(r, &t));
+    const ts_err err = ts_sql_copy_write(r->s->ctx, r->script, st->copy, t, r->s->opt.quiet);
+    ts_table_free(t);
+    return err;
+}
+
 static const char *stmt_label(const ts_sql_stmt *st)
 {
     switch (st->kind) {
     case TS_SQL_S_QUERY: return "query";
     case TS_SQL_S_EXPLAIN: return "explain";
+    case TS_SQL_S_COPY: return "copy";
     default: return st->name ? st->name : "statement";
     }
 }
@@ -673,6 +686,7 @@ static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_st
     case TS_SQL_S_CREATE_VIEW: err = create_view(&r, st); break;
     case TS_SQL_S_DROP: err = drop(&r, st); break;
     case TS_SQL_S_EXPLAIN: err = explain(&r, st); break;
+    case TS_SQL_S_COPY: err = copy_stmt(&r, st); break;
     case TS_SQL_S_INSERT: err = insert(&r, st); break;
     }
     ts_sql_exec_release(&r.x);
