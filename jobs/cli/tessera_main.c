@@ -55,7 +55,7 @@ static void usage(FILE *out)
 {
     fputs("Tessera " TS_VERSION " - distributed columnar processing on MPI\n\n"
           "usage: mpirun -n P tessera run JOB [options]\n"
-          "       mpirun -n P tessera sql SCRIPT.sql | -c \"SQL\" [options]\n"
+          "       mpirun -n P tessera sql [SCRIPT.sql | -c \"SQL\"] [options]   (no script: interactive shell)\n"
           "       tessera --help | --version | run --help | sql --help\n\n",
           out);
     print_jobs(out);

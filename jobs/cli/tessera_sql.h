@@ -4,4 +4,10 @@
 
 int ts_cli_sql(int argc, char **argv);
 
+#include "ts_error.h"
+
+/* Rank 0 prints a (collective) error to stderr: "tessera: <kind>: <message>", without its traceback frames unless
+ * debug (SQL errors span lines: message, source line, caret). */
+void ts_cli_print_error(ts_err err, int debug);
+
 #endif
