@@ -412,7 +412,8 @@ int ts_sql_session_objects(const ts_sql_session *s, ts_sql_object *out, int cap)
         out[n++] = (ts_sql_object){e->name, e->table, e->global_rows,
                                    e->view_script && e->view_script->nstmts ? e->view_script->stmts[0]->text : NULL};
     }
-    qsort(out, (size_t)n, sizeof *out, object_order);
+    if (n > 1)
+        qsort(out, (size_t)n, sizeof *out, object_order);
     return c->n;
 }
 

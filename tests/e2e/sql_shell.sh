@@ -14,6 +14,8 @@ pass=0 fail=0
 ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL $*"; }
 
+# under the sanitizers everything is slower: allow a minute from Ctrl-C to the prompt
+[ -z "${ASAN_OPTIONS:-}" ] || export SHELL_CANCEL_LIMIT=60
 for mode in direct1 mpirun1 mpirun2; do
   mkdir -p "$tmp/home-$mode"
   if /usr/bin/python3 "$here/sql_shell_pty.py" "$T" "$tmp/home-$mode" "$mode" >"$tmp/pty-$mode.log" 2>&1; then ok
