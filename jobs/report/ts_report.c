@@ -135,7 +135,7 @@ static const char *CSS =
     "nav{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:8px 18px;margin:18px 0}"
     "nav ol{margin:4px 0;padding-left:22px}nav a{color:#1f3a5f;text-decoration:none}nav a:hover{text-decoration:underline}"
     ".meta{color:#666;margin:2px 0 10px}"
-    ".charts{display:flex;flex-wrap:wrap;gap:12px}"
+    ".charts{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}"
     "figure.chart{margin:0;flex:1 1 520px;max-width:660px;background:#fff;border:1px solid #eceef1;border-radius:4px}"
     "figure.chart svg{width:100%;height:auto;display:block}"
     ".scroll{overflow-x:auto}"
@@ -578,6 +578,22 @@ static void sector_mix(report *r, const ts_table *t, const char *measure)
     free(mix);
 }
 
+/* A count with thousands separators: 1234567 -> "1,234,567". */
+static void thousands(char *buf, size_t cap, double v)
+{
+    char digits[32];
+    const int n = snprintf(digits, sizeof digits, "%.0f", fabs(v));
+    size_t k = 0;
+    if (v < 0 && k + 1 < cap)
+        buf[k++] = '-';
+    for (int i = 0; i < n && k + 2 < cap; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[k++] = ',';
+        buf[k++] = digits[i];
+    }
+    buf[k] = 0;
+}
+
 static void kpi(FILE *out, const char *label, const char *value)
 {
     fputs("<div class=\"kpi\"><b>", out), ts_html_text(out, value, -1), fputs("</b><span>", out);
@@ -604,7 +620,7 @@ static int rejects_chart(report *r)
             int64_t len;
             const char *s = text(mc, i, &len);
             char buf[32], name[64];
-            snprintf(buf, sizeof buf, "%.0f", num(cc, i));
+            thousands(buf, sizeof buf, num(cc, i));
             snprintf(name, sizeof name, "%.*s", (int)(len < 60 ? len : 60), s);
             if (is_total_metric(s, len)) {
                 for (char *p = name; *p; p++)
@@ -656,7 +672,7 @@ static int tests_table(report *r)
     char buf[32];
     const char *names[] = {"tests passed", "tests warned", "tests failed"};
     for (int k = 0; k < 3; k++)
-        snprintf(buf, sizeof buf, "%.0f", counts[k]), kpi(out, names[k], buf);
+        thousands(buf, sizeof buf, counts[k]), kpi(out, names[k], buf);
     fputs("</div><div class=\"charts\">", out);
     ts_svg_bars(out, "Data-quality tests by status", labels, counts, 3, TS_FMT_NUMBER);
     fputs("</div><div class=\"scroll\"><table><tr><th>test</th><th>column</th><th>severity</th>"

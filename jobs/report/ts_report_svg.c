@@ -79,6 +79,17 @@ void ts_fmt_value(char *buf, size_t cap, double v, ts_fmt fmt)
         snprintf(buf, cap, "%.*f%s", u == 0 ? 0 : fabs(s) < 10 ? 2 : fabs(s) < 100 ? 1 : 0, s, unit[u]);
 }
 
+/* A value in full for a tooltip: counts and amounts exactly, shares as percentages with two decimals. */
+static void exact_value(char *buf, size_t cap, double v, ts_fmt fmt)
+{
+    if (fmt == TS_FMT_NUMBER && !isnan(v))
+        snprintf(buf, cap, fabs(v) >= 1e15 || v == floor(v) ? "%.15g" : "%.2f", v);
+    else if (fmt == TS_FMT_PERCENT && !isnan(v))
+        snprintf(buf, cap, "%.2f%%", 100 * v);
+    else
+        ts_fmt_value(buf, cap, v, fmt);
+}
+
 /* ---- axes ---------------------------------------------------------------------------------------------------- */
 
 /* "Nice" ticks covering [lo, hi]: steps of 1, 2 or 5 times a power of ten, about `want` of them. */
@@ -276,11 +287,12 @@ void ts_svg_bars(FILE *out, const char *title, const char *const *labels, const 
         fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" fill=\"#333\">", left - 8, y + 15);
         ts_html_text(out, labels[i], len > 24 ? 23 : (int64_t)len);
         fputs(len > 24 ? "\xe2\x80\xa6</text>" : "</text>", out);
-        ts_fmt_value(buf, sizeof buf, values[i], fmt);
+        exact_value(buf, sizeof buf, values[i], fmt);
         fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">", left, y, w, bar,
                 PALETTE[0]);
         tip(out, labels[i], buf);
         fputs("</rect>", out);
+        ts_fmt_value(buf, sizeof buf, values[i], fmt);
         fprintf(out, "<text x=\"%.1f\" y=\"%d\" fill=\"#333\">%s</text>", left + w + 6, y + 15, buf);
     }
     svg_close(out);
@@ -325,7 +337,7 @@ void ts_svg_lines(FILE *out, const char *title, const char *ylabel, const double
                 const double val = y[s * nx + i];
                 if (isnan(val))
                     continue;
-                ts_fmt_value(v, sizeof v, val, yfmt), ts_fmt_value(d, sizeof d, x[i], TS_FMT_DATE);
+                exact_value(v, sizeof v, val, yfmt), ts_fmt_value(d, sizeof d, x[i], TS_FMT_DATE);
                 fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.2\" fill=\"%s\">", px(&p, x[i]), py(&p, val),
                         colour);
                 char label[96];

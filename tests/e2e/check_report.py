@@ -172,7 +172,8 @@ def check_bank(page, bank, quality):
     titles = page.svg_titles
     cm = None
     with h5py.File(bank, "r") as h:
-        cm = {k: h["/analytics/country_month/" + k][()] for k in ("country_code", "month", "volume_usd")}
+        cm = {k: h["/analytics/country_month/" + k][()]
+              for k in ("country_code", "month", "volume_usd", "success_count", "txn_count")}
         summary = dict(zip([m.decode() for m in h["/quality/summary/metric"][()]], h["/quality/summary/count"][()]))
     check("volume chart", "Volume in USD per country over months" in titles)
     check("success rate chart", "Success rate per country over months" in titles)
@@ -182,6 +183,16 @@ def check_bank(page, bank, quality):
     months = len(set(cm["month"]))
     points = [t for t in titles if t.split(",")[0] in countries and t.count(", 20") == 1 and "%" not in t]
     check("a point per country and month (volume)", len(points) == len(cm["month"]), (len(points), len(cm["month"]), months))
+    import datetime
+    tips = set(titles)
+    bad_vol = bad_rate = 0
+    for c, m, v, sc, tc in zip(cm["country_code"], cm["month"], cm["volume_usd"], cm["success_count"], cm["txn_count"]):
+        day = (datetime.date(1970, 1, 1) + datetime.timedelta(days=int(m))).isoformat()
+        want = "%s, %s: %s" % (c.decode(), day, ("%.15g" % v) if v == math.floor(v) else "%.2f" % v)
+        bad_vol += want not in tips
+        bad_rate += ("%s, %s: %.2f%%" % (c.decode(), day, 100.0 * (float(sc) / float(tc)))) not in tips
+    check("volume per country and month = h5py's", bad_vol == 0, bad_vol)
+    check("success rate per country and month = h5py's", bad_rate == 0, bad_rate)
     for reason, n in summary.items():
         if not reason.startswith("rows_"):
             check("rejects bar " + reason, "%s: %d" % (reason, n) in titles, [t for t in titles if t.startswith(reason)])
