@@ -480,6 +480,20 @@ static int find_name(char **names, int n, const char *s, int64_t len)
     return -1;
 }
 
+/* The first position of sorted v[0..n) whose value is >= d. */
+static int lower_bound(const int32_t *v, int n, int32_t d)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (v[mid] < d)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* value(category, month) = sum(num) / sum(den) over the table's rows (den NULL: sums of num). */
 static void series_chart(report *r, const ts_table *t, const char *cat_name, const char *num_name,
                          const char *den_name, const char *title, const char *ylabel, ts_fmt fmt)
@@ -493,14 +507,7 @@ static void series_chart(report *r, const ts_table *t, const char *cat_name, con
     for (int64_t i = 0; days && i < month->len; i++) /* distinct months, sorted */
         if (ts_column_is_valid(month, i)) {
             const int32_t d = TS_COL(month, int32_t)[i];
-            int lo = 0, hi = nx;
-            while (lo < hi) {
-                const int mid = (lo + hi) / 2;
-                if (days[mid] < d)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
+            const int lo = lower_bound(days, nx, d);
             if (lo < nx && days[lo] == d)
                 continue;
             memmove(days + lo + 1, days + lo, sizeof *days * (size_t)(nx - lo));
@@ -519,15 +526,7 @@ static void series_chart(report *r, const ts_table *t, const char *cat_name, con
             const int si = find_name(names, ns, s, len);
             if (si < 0)
                 continue;
-            const int32_t d = TS_COL(month, int32_t)[i];
-            int lo = 0, hi = nx - 1;
-            while (lo < hi) {
-                const int mid = (lo + hi) / 2;
-                if (days[mid] < d)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
+            const int lo = lower_bound(days, nx, TS_COL(month, int32_t)[i]); /* present: every month is listed */
             const double a = num(nc, i), b = dc ? num(dc, i) : 1;
             if (!isnan(a) && !isnan(b))
                 sn[si * nx + lo] += a, sd[si * nx + lo] += b;
