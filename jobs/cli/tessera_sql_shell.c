@@ -379,6 +379,7 @@ static line_status read_line(shell *sh, const char **out)
     if (sh->interactive && sh->depth == 1) {
         int n = 0;
         sh->prompt = sh->plen ? PROMPT_MORE : PROMPT;
+        el_resize(sh->el); /* the window may have changed (in relay mode SIGWINCH goes to mpirun, not to us) */
         errno = 0;
         const char *l = el_gets(sh->el, &n);
         if (!l) {

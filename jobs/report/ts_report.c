@@ -287,6 +287,8 @@ static void date_chart(report *r, const ts_column *c)
     int y0, m0, d0, y1, m1, d1;
     ts_civil_from_days(lo, &y0, &m0, &d0), ts_civil_from_days(hi, &y1, &m1, &d1);
     const int yearly = y1 - y0 > 20, n = yearly ? y1 - y0 + 1 : (y1 - y0) * 12 + m1 - m0 + 1;
+    if (n > 2000)
+        return; /* dates over millennia: the profile's min and max say more than a line */
     double *x = calloc((size_t)n, sizeof *x), *y = calloc((size_t)n, sizeof *y);
     if (!x || !y) {
         free(x), free(y);
@@ -444,7 +446,8 @@ static int categories(const ts_column *c, const ts_column *measure, char **names
         free(v);
         return 0;
     }
-    double *tot = calloc((size_t)nv, sizeof *tot);
+    /* totals of the measure per value; past 256 values the most frequent ones are taken (bounded time) */
+    double *tot = nv <= 256 ? calloc((size_t)nv, sizeof *tot) : NULL;
     for (int64_t i = 0; tot && i < c->len; i++) {
         if (!ts_column_is_valid(c, i))
             continue;
@@ -458,15 +461,16 @@ static int categories(const ts_column *c, const ts_column *measure, char **names
             }
     }
     int n = 0;
-    for (; n < cap && n < nv; n++) { /* selection of the largest totals */
-        int64_t best = -1;
+    for (; n < cap && n < nv; n++) { /* selection of the largest totals (v is already by count) */
+        int64_t best = tot ? -1 : n;
         for (int64_t k = 0; tot && k < nv; k++)
             if (tot[k] > -INFINITY && (best < 0 || tot[k] > tot[best]))
                 best = k;
         if (best < 0)
             break;
         names[n] = strndup(v[best].s, (size_t)v[best].len);
-        tot[best] = -INFINITY;
+        if (tot)
+            tot[best] = -INFINITY;
     }
     free(tot), free(v);
     return n;
