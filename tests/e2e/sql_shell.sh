@@ -44,6 +44,9 @@ for np in 1 2; do
 done
 printf 'SELECT 1 AS a;\nSELECT 2 AS b\n' | "$T" sql --mode markdown >"$tmp/out" 2>&1; rc=$?
 [ "$rc" = 0 ] && printf '| a |\n|---|\n| 1 |\n| b |\n|---|\n| 2 |\n' | cmp -s - "$tmp/out" && ok || { bad "--mode, last statement without ';' (exit $rc)"; cat "$tmp/out"; }
+# csv: RFC 4180 quoting (comma, quote, leading blank), NULL as an empty field
+printf 'SELECT %s AS s, %s AS q, NULL AS n, %s AS p;\n' "'a,b'" "'say \"hi\"'" "' pad'" | mpirun -n 2 "$T" sql --mode csv >"$tmp/out" 2>&1
+printf 's,q,n,p\n"a,b","say ""hi""",," pad"\n' | cmp -s - "$tmp/out" && ok || { bad "csv quoting"; cat "$tmp/out"; }
 printf '.bogus\nSELECT 1 AS a;\n' | "$T" sql >"$tmp/out" 2>&1; rc=$?
 [ "$rc" = 2 ] && grep -q "(1 row)" "$tmp/out" && ok || { bad "unknown dot-command in a pipe: exit $rc"; cat "$tmp/out"; }
 # CREATE TABLE results of a session go to --out when it ends

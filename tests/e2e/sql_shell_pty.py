@@ -117,6 +117,13 @@ check("error reported", out is not None and "unknown column 'nope'" in out and "
 out = t.run("SELECT count(*) AS c, sum(x) AS s FROM t;")
 check("session alive after error", out is not None and "  10 | 45 " in out, repr(out))
 
+# an error raised on one rank only (row 7 lives on the last rank): reported with that rank, every rank goes on
+out = t.run("SELECT CAST(CASE WHEN range = 7 THEN 'x' ELSE '1' END AS INTEGER) AS v FROM range(10);")
+check("error on one rank reported", out is not None and "rank %d:" % (RANKS - 1) in out and
+      "could not convert string 'x'" in out, repr(out))
+out = t.run("SELECT count(*) AS c, sum(x) AS s FROM t;")
+check("every rank goes on after it", out is not None and "  10 | 45 " in out, repr(out))
+
 # dot-commands
 out = t.run(".tables")
 check(".tables", out is not None and out.strip() == "t", repr(out))
