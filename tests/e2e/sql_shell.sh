@@ -44,6 +44,10 @@ for np in 1 2; do
 done
 printf 'SELECT 1 AS a;\nSELECT 2 AS b\n' | "$T" sql --mode markdown >"$tmp/out" 2>&1; rc=$?
 [ "$rc" = 0 ] && printf '| a |\n|---|\n| 1 |\n| b |\n|---|\n| 2 |\n' | cmp -s - "$tmp/out" && ok || { bad "--mode, last statement without ';' (exit $rc)"; cat "$tmp/out"; }
+# splitting: ';' inside strings, quoted names and comments does not end a statement; two statements on a line
+printf "SELECT ';' AS \"a;b\" /* ; */, 'it''s' AS c; -- ; SELECT 0;\nSELECT 2 AS two; SELECT\n3 AS three;\n" |
+  "$T" sql --mode csv >"$tmp/out" 2>&1
+printf "a;b,c\n;,it's\ntwo\n2\nthree\n3\n" | cmp -s - "$tmp/out" && ok || { bad "statement splitting"; cat "$tmp/out"; }
 # csv: RFC 4180 quoting (comma, quote, leading blank), NULL as an empty field
 printf 'SELECT %s AS s, %s AS q, NULL AS n, %s AS p;\n' "'a,b'" "'say \"hi\"'" "' pad'" | mpirun -n 2 "$T" sql --mode csv >"$tmp/out" 2>&1
 printf 's,q,n,p\n"a,b","say ""hi""",," pad"\n' | cmp -s - "$tmp/out" && ok || { bad "csv quoting"; cat "$tmp/out"; }
