@@ -1,4 +1,4 @@
-/* bank-analytics (../shared/domain.md): transactions -> cleaning scan (rules, duplicates: engine/ts_clean.h) ->
+/* bank-analytics (../shared/domain.md): transactions -> cleaning scan (rules, duplicates: engine/dist/ts_clean.h) ->
  * exchange by (country, month) -> aggregate -> FX lookup -> sort -> HDF5. */
 #include <math.h>
 #include <stdio.h>

@@ -19,7 +19,7 @@ ts_err bank_country_dict(const ts_rules *rules, ts_dict **countries);
 
 /* Supplies countries.csv's codes (STRING column `codes`) to the rules' country_code category (values=@FILE) and
  * returns that category's dictionary (a new reference) in *countries. For jobs that read countries.csv anyway;
- * others let ts_clean_resolve_values (engine/ts_clean.h) read it. */
+ * others let ts_clean_resolve_values (engine/dist/ts_clean.h) read it. */
 ts_err bank_resolve_countries(ts_rules *rules, const ts_column *codes, ts_dict **countries);
 
 /* Names every missing input of DIR at once (transactions/, countries.csv, fx_rates.csv and the job's `extra`

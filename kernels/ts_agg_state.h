@@ -1,6 +1,6 @@
 /* Aggregate state kernels: the per-group arithmetic of Tessera's aggregates, free of tables and MPI, so the
- * local aggregation (engine/ts_aggregate.c) and the merge of partial states after an exchange
- * (engine/ts_aggregate_dist.c) share one definition of every update. Pure functions; nothing here allocates
+ * local aggregation (engine/ops/ts_aggregate.c) and the merge of partial states after an exchange
+ * (engine/dist/ts_aggregate_dist.c) share one definition of every update. Pure functions; nothing here allocates
  * (callers provide all buffers). */
 #ifndef TS_AGG_STATE_H
 #define TS_AGG_STATE_H

@@ -21,8 +21,9 @@ typedef struct ts_sql_session ts_sql_session;
 
 /* How rank 0 prints query results (the shell's .mode; the CLI's --mode). ALIGNED is Tessera's default text table
  * (long results elided in the middle); the others follow the sqlite3 / DuckDB shells' modes of the same name and
- * print every row: TABLE an ASCII-art grid, CSV RFC 4180 with a header line (NULL as an empty field), MARKDOWN a
- * pipe table, LINE one "column = value" line per value with a blank line between rows. */
+ * print every row: TABLE an ASCII-art grid, CSV RFC 4180 with a header line (NULL as an empty field, an empty string
+ * as "", a blank line after each result), MARKDOWN a pipe table, LINE one "column = value" line per value with a
+ * blank line between rows. */
 typedef enum {
     TS_SQL_PRINT_ALIGNED,
     TS_SQL_PRINT_TABLE,
@@ -43,8 +44,10 @@ typedef struct ts_sql_options {
     int max_print_rows;            /* rows of a printed result (first half and last half); 0: 40 */
     int profile;                   /* print the operators' profile after each statement */
     int quiet;                     /* no progress lines */
-    int timing;                    /* rank 0 prints "stmt <i> <name> <seconds>" per statement to stderr */
-    ts_sql_print_mode print_mode;  /* how query results print (default ALIGNED) */
+    int timing;                    /* rank 0 prints "stmt <i> <name> <seconds>" per statement to stderr, and
+                                      "mem <i> <name> <max bytes> <min bytes>": the statement's peak RSS over
+                                      the ranks (each rank's high-water mark is reset when a statement starts) */
+    ts_sql_print_mode print_mode;  /* how query results print (default ALIGNED; CSV is ts_sql_print_csv's format) */
 } ts_sql_options;
 
 /* Creates a session (collective). *out is new on every rank (ts_sql_session_free). opt is copied. */

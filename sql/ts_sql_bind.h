@@ -25,8 +25,8 @@ typedef struct ts_sql_binder {
     const ts_sql_script *src;   /* the text errors point into (a view's own script while binding the view) */
     ts_sql_catalog *catalog;
     int next_id;
-    ts_sql_cte_ref ctes[64];
-    int nctes;
+    ts_sql_cte_ref *ctes;       /* the CTEs in scope (a stack, grown in the script's arena) */
+    int nctes, cap_ctes;
     int depth;                  /* views / CTEs being expanded (guards against a view referring to itself) */
     struct ts_sql_exec *exec;   /* keeps tables read while binding (read_h5) until the statement ends */
     const ts_sql_expr **marks;  /* `x IN (subquery)` used as a value: the syntax node ... */
@@ -68,7 +68,10 @@ int ts_sql_expr_within(const ts_sql_expr *e, const ts_sql_col *cols, int ncols);
 int ts_sql_is_aggregate(const char *name);
 int ts_sql_is_window_only(const char *name);
 /* The output name SQL gives an unnamed select item ("sum(v1)" -> "sum(v1)", a column -> its name). */
-void ts_sql_item_name(const ts_sql_expr *e, char name[TS_SQL_ID_MAX]);
+void ts_sql_item_name(const ts_sql_expr *e, char name[TS_SQL_NAME_MAX]);
+/* The text of a bound expression with its column ids shown as the names of cols (their id's name elsewhere):
+ * "avg(amount)" for messages. */
+void ts_sql_expr_text(const ts_sql_expr *e, const ts_sql_col *cols, int ncols, char *buf, size_t cap);
 /* Splits an AND tree into its conjuncts (appended to *out, grown in the arena). */
 void ts_sql_conjuncts(ts_sql_binder *b, ts_sql_expr *e, ts_sql_expr ***out, int *n);
 

@@ -18,9 +18,9 @@ static ts_err requalify(ts_sql_binder *b, ts_sql_plan *p, const char *qual, char
         return ts_sql_error_at(b->src, pos, TS_ERR_USAGE, "%d column names given for %d columns", nnames, p->ncols);
     for (int i = 0; i < p->ncols; i++) {
         if (qual)
-            snprintf(p->cols[i].qual, TS_SQL_ID_MAX, "%s", qual);
+            snprintf(p->cols[i].qual, sizeof p->cols[i].qual, "%s", qual);
         if (i < nnames)
-            snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", names[i]);
+            snprintf(p->cols[i].name, sizeof p->cols[i].name, "%s", names[i]);
     }
     return TS_OK;
 }
@@ -41,7 +41,7 @@ static ts_err bind_catalog_table(ts_sql_binder *b, const ts_sql_from *f, const t
     snprintf(p->table, sizeof p->table, "%s", e->name);
     for (int i = 0; i < t->ncols; i++) {
         p->source_names[i] = ts_sql_strdup(b->script, t->cols[i]->name);
-        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", t->cols[i]->name);
+        snprintf(p->cols[i].name, sizeof p->cols[i].name, "%s", t->cols[i]->name);
         ts_sql_new_id(b, t->cols[i]->name, p->cols[i].id);
     }
     p->est_rows = (double)e->global_rows;
@@ -57,8 +57,14 @@ static ts_err bind_named(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **o
             continue;
         const ts_sql_script *saved = b->src;
         const int saved_n = b->nctes;
-        b->src = b->ctes[i].src, b->nctes = i; /* a CTE sees only the CTEs defined before it */
+        /* a CTE sees only the CTEs defined before it; its own WITH pushes over entries i.., put back after */
+        ts_sql_cte_ref *hidden = ts_sql_alloc(b->script, sizeof *hidden * (size_t)(saved_n - i));
+        if (!hidden)
+            return ts_sql_error_at(b->src, f->pos, TS_ERR_NOMEM, "out of memory");
+        memcpy(hidden, b->ctes + i, sizeof *hidden * (size_t)(saved_n - i));
+        b->src = b->ctes[i].src, b->nctes = i;
         const ts_err err = ts_sql_bind_query(b, cte->query, out);
+        memcpy(b->ctes + i, hidden, sizeof *hidden * (size_t)(saved_n - i)); /* b->ctes may have grown: room */
         b->src = saved, b->nctes = saved_n;
         TS_TRY(err);
         return requalify(b, *out, cte->name, cte->columns, cte->ncolumns, f->pos);
@@ -98,7 +104,7 @@ static ts_err bind_values(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **
         TS_TRY(ts_sql_bind_expr(b, &none, f->values[i], &p->values[i]));
     p->nrows = f->nrows;
     for (int c = 0; c < f->ncols; c++) {
-        snprintf(p->cols[c].name, TS_SQL_ID_MAX, "col%d", c);
+        snprintf(p->cols[c].name, sizeof p->cols[c].name, "col%d", c);
         ts_sql_new_id(b, p->cols[c].name, p->cols[c].id);
     }
     p->est_rows = f->nrows;
@@ -125,7 +131,7 @@ ts_err ts_sql_add_computed(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr *e, co
             return NOMEM(b, e->pos);
     }
     ts_sql_col *c = &proj->cols[in->ncols];
-    snprintf(c->name, TS_SQL_ID_MAX, "%s", name);
+    snprintf(c->name, sizeof c->name, "%s", name);
     ts_sql_new_id(b, name, c->id);
     c->hidden = 1;
     proj->exprs[in->ncols] = e;

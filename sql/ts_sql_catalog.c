@@ -39,7 +39,8 @@ ts_err ts_sql_catalog_put(ts_sql_catalog *c, const char *name, ts_table *table, 
         }
         e = &c->entries[c->n++];
     }
-    *e = (ts_sql_entry){strdup(name), table, view_script, view, global_rows};
+    *e = (ts_sql_entry){.name = strdup(name), .table = table, .view_script = view_script, .view = view,
+                        .global_rows = global_rows};
     if (!e->name) {
         entry_free(e);
         *e = c->entries[--c->n];

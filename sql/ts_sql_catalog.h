@@ -12,6 +12,7 @@ typedef struct ts_sql_entry {
     ts_sql_script *view_script; /* views: the script holding the query (owned) */
     const ts_sql_query *view;
     int64_t global_rows;        /* tables: rows over all ranks */
+    uint64_t not_null;          /* tables: bit c set = column c was declared NOT NULL (INSERT checks it) */
 } ts_sql_entry;
 
 typedef struct ts_sql_catalog {

@@ -63,8 +63,9 @@ ts_err ts_sql_exec_rename_view(ts_sql_exec *x, const ts_table *src, const int *c
         ts_err err = c ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
         if (!err) {
             *c = *src->cols[cols[i]]; /* a shallow copy: shares the arrays, freed with free() */
-            snprintf(c->name, TS_NAME_MAX, "%s", names[i]);
             err = ts_sql_exec_defer(x, free, c);
+            if (!err)
+                err = ts_column_set_name(c, names[i]);
         }
         if (!err)
             err = ts_table_adopt(*out, c);
@@ -199,23 +200,33 @@ static const char *source_to_id(const void *arg, const char *name)
     return NULL;
 }
 
+static int find_col(const ts_table *t, const char *name)
+{
+    for (int c = 0; c < t->ncols; c++)
+        if (!strcmp(t->cols[c]->name, name))
+            return c;
+    return -1;
+}
+
 static ts_err exec_catalog(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     const ts_sql_entry *e = ts_sql_catalog_find(x->catalog, p->table);
     if (!e || !e->table)
         TS_FAIL(TS_ERR_USAGE, "table '%s' was dropped while a query used it", p->table);
-    int idx[TS_MAX_COLS];
-    char *names[TS_MAX_COLS];
-    for (int i = 0; i < p->ncols; i++) {
-        idx[i] = -1;
-        for (int c = 0; c < e->table->ncols; c++)
-            if (!strcmp(e->table->cols[c]->name, p->source_names[i]))
-                idx[i] = c;
+    int *idx = malloc(sizeof *idx * (size_t)(p->ncols + 1));
+    char **names = malloc(sizeof *names * (size_t)(p->ncols + 1));
+    ts_err err = idx && names ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int i = 0; !err && i < p->ncols; i++) {
+        idx[i] = find_col(e->table, p->source_names[i]);
         if (idx[i] < 0)
-            TS_FAIL(TS_ERR_INTERNAL, "table '%s' has no column '%s'", p->table, p->source_names[i]);
+            err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "table '%s' has no column '%s'",
+                                 p->table, p->source_names[i]);
         names[i] = p->cols[i].id;
     }
-    TS_TRY(ts_sql_exec_rename_view(x, e->table, idx, names, p->ncols, out));
+    if (!err)
+        err = ts_sql_exec_rename_view(x, e->table, idx, names, p->ncols, out);
+    free(idx), free(names);
+    TS_TRY(err);
     carry_partitioning(e->table, *out, source_to_id, p);
     return TS_OK;
 }
@@ -243,14 +254,6 @@ static ts_err exec_filter(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
     return err;
 }
 
-static int find_col(const ts_table *t, const char *name)
-{
-    for (int c = 0; c < t->ncols; c++)
-        if (!strcmp(t->cols[c]->name, name))
-            return c;
-    return -1;
-}
-
 /* Output column i: a column of the input passed through (moved out of an owned input, shared by a view), or the
  * expression's value. */
 static ts_err exec_project(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
@@ -258,8 +261,8 @@ static ts_err exec_project(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
     ts_table *in = *t, *res;
     const int view = in->borrowed;
     TS_TRY(view ? new_view(in->name, &res) : ts_table_new(in->name, &res));
-    uint8_t taken[TS_MAX_COLS] = {0};
-    ts_err err = TS_OK;
+    uint8_t *taken = calloc((size_t)in->ncols + 1, 1);
+    ts_err err = taken ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     for (int i = 0; !err && i < p->ncols; i++) {
         const ts_sql_expr *e = p->exprs[i];
         const int src = e->kind == TS_SQL_E_COLUMN ? find_col(in, e->name) : -1;
@@ -275,7 +278,7 @@ static ts_err exec_project(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
             err = add_column(x, res, c);
     }
     /* an owned input gives its moved columns to res and frees the rest */
-    if (!view) {
+    if (!view && taken) {
         for (int c = 0; c < in->ncols; c++)
             if (taken[c])
                 in->cols[c] = NULL;
@@ -285,6 +288,7 @@ static ts_err exec_project(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
                 in->cols[k++] = in->cols[c];
         in->ncols = k;
     }
+    free(taken);
     if (!err)
         carry_partitioning(in, res, NULL, NULL);
     ts_table_free(in);
@@ -308,12 +312,18 @@ static ts_err exec_sort(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 
 static ts_err exec_distinct(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 {
-    const char *cols[TS_MAX_COLS];
+    const char **cols = malloc(sizeof *cols * (size_t)(p->ncols + 1));
+    if (!cols)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory");
     for (int i = 0; i < p->ncols; i++)
         cols[i] = p->cols[i].id;
-    TS_TRY(own(t));
+    ts_err err = own(t);
     const ts_distinct_spec spec = {cols, p->ncols, NULL, TS_KEEP_FIRST};
-    return ts_distinct(x->ctx, t, &spec, NULL);
+    if (!err)
+        err = ts_distinct(x->ctx, t, &spec, NULL);
+    free(cols);
+    TS_TRY(err);
+    return TS_OK;
 }
 
 /* Replaces owned column `name` of t by its cast to the type of column `like` (when the types differ). */
@@ -360,7 +370,11 @@ static ts_err cast_like(ts_table *t, const char *name, const char *like)
             return err;
         }
         conv = exact;
-        snprintf(conv->name, TS_NAME_MAX, "%s", name);
+        const ts_err named = ts_column_set_name(conv, name); /* a name the table already had: it fits */
+        if (named) {
+            ts_column_free(conv);
+            return named;
+        }
     }
     for (int k = 0; k < t->ncols; k++)
         if (t->cols[k] == c)
@@ -371,17 +385,21 @@ static ts_err cast_like(ts_table *t, const char *name, const char *like)
 
 static ts_err exec_window(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 {
-    ts_window_fn fns[64];
-    if (p->nwins > 64)
-        TS_FAIL(TS_ERR_USAGE, "at most 64 window functions over one window");
+    ts_window_fn *fns = malloc(sizeof *fns * (size_t)(p->nwins ? p->nwins : 1));
+    if (!fns)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for %d window functions", p->nwins);
     for (int i = 0; i < p->nwins; i++)
         fns[i] = p->wins[i].fn;
     const ts_window_spec spec = {(const char *const *)p->partition, p->npartition, p->sort, p->nsort, fns, p->nwins};
-    TS_TRY(own(t));
-    for (int i = 0; i < p->nwins; i++) /* lag/lead defaults take their input's type (lag(i, 1, 0) on INT32) */
+    ts_err err = own(t);
+    for (int i = 0; !err && i < p->nwins; i++) /* lag/lead defaults take their input's type (lag(i, 1, 0) on INT32) */
         if (fns[i].default_col)
-            TS_TRY(cast_like(*t, fns[i].default_col, fns[i].input));
-    return ts_window(x->ctx, t, &spec);
+            err = cast_like(*t, fns[i].default_col, fns[i].input);
+    if (!err)
+        err = ts_window(x->ctx, t, &spec);
+    free(fns);
+    TS_TRY(err);
+    return TS_OK;
 }
 
 static ts_err located_if(const ts_sql_exec *x, ts_sql_pos pos, ts_err err)
@@ -401,7 +419,7 @@ static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *
     case TS_P_ONE_ROW: return ts_sql_one_row(x, 0, out);
     case TS_P_FILTER: return exec_filter(x, p, out);
     case TS_P_PROJECT: return exec_project(x, p, out);
-    case TS_P_AGGREGATE: return located_if(x, p->pos, exec_aggregate(x, p, out));
+    case TS_P_AGGREGATE: return exec_aggregate(x, p, out); /* locates its own errors */
     case TS_P_JOIN: return exec_join(x, p, in0, in1, out);
     case TS_P_SORT: return exec_sort(x, p, out);
     case TS_P_LIMIT: return exec_limit(x, p, out);
@@ -539,14 +557,47 @@ static int any_nulls(const ts_column *c)
     return 0;
 }
 
+/* The aggregation proper: aggs has room for 2 * p->naggs, fix and count_names for p->naggs. */
+static ts_err aggregate_with(ts_sql_exec *x, ts_sql_plan *p, ts_table **t, ts_agg *aggs, int *fix,
+                             char (*count_names)[TS_SQL_ID_MAX]);
+
+/* An aggregation error located at the aggregate it is about and naming it as written ("avg(amount): the sum
+ * overflows int64"), not by its plan id or a partial-state column; others are located at the first aggregate. */
+static ts_err aggregate_error(const ts_sql_exec *x, const ts_sql_plan *p, ts_err err)
+{
+    const char *h = ts_error_headline();
+    for (int a = 0; a < p->naggs; a++) {
+        const ts_sql_agg_item *it = &p->aggs[a];
+        char tag[TS_SQL_ID_MAX + 32];
+        snprintf(tag, sizeof tag, "aggregate '%s' of '", it->agg.output);
+        const char *at = strstr(h, tag), *rest = at ? strstr(at + strlen(tag), "': ") : NULL;
+        if (!it->text || !rest)
+            continue;
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%.*s%s: %s", (int)(at - h), h, it->text, rest + 3);
+        return ts_sql_error_at(x->src, it->pos, err, "%s", msg);
+    }
+    return located_if(x, p->pos, err);
+}
+
 static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 {
-    const char *keys[TS_MAX_COLS];
-    ts_agg aggs[TS_MAX_COLS] = {{0}};
-    int naggs = p->naggs, fix[TS_MAX_COLS], nfix = 0;
-    char count_names[TS_MAX_COLS][TS_SQL_ID_MAX];
-    for (int k = 0; k < p->nkeys; k++)
-        keys[k] = p->keys[k];
+    const size_t n = (size_t)p->naggs + 1;
+    ts_agg *aggs = calloc(2 * n, sizeof *aggs);
+    int *fix = calloc(n, sizeof *fix);
+    char (*count_names)[TS_SQL_ID_MAX] = calloc(n, sizeof *count_names);
+    ts_err err = aggs && fix && count_names ? aggregate_with(x, p, t, aggs, fix, count_names)
+                                            : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__,
+                                                             "out of memory for %d aggregates", p->naggs);
+    free(aggs), free(fix), free(count_names);
+    return err ? aggregate_error(x, p, err) : TS_OK;
+}
+
+static ts_err aggregate_with(ts_sql_exec *x, ts_sql_plan *p, ts_table **t, ts_agg *aggs, int *fix,
+                             char (*count_names)[TS_SQL_ID_MAX])
+{
+    const char *const *keys = (const char *const *)p->keys;
+    int naggs = p->naggs, nfix = 0;
     for (int a = 0; a < p->naggs; a++)
         aggs[a] = p->aggs[a].agg;
     /* SQL's SUM of no values is NULL (the engine's is 0): count the values where some are NULL or filtered */
@@ -559,8 +610,6 @@ static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
         TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &nulls, 1, MPI_INT, MPI_MAX, x->ctx->comm));
         if (!nulls)
             continue;
-        if (naggs >= TS_MAX_COLS - 1)
-            TS_FAIL(TS_ERR_USAGE, "too many aggregates");
         snprintf(count_names[nfix], TS_SQL_ID_MAX, "__n%d", a);
         aggs[naggs++] = (ts_agg){TS_AGG_COUNT, aggs[a].input, aggs[a].where, count_names[nfix], 0, NULL};
         fix[nfix++] = a;
@@ -579,13 +628,13 @@ static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
             if (!TS_COL(cnt, int64_t)[i])
                 err = ts_column_set_null(sum, i);
     }
-    /* drop the helper counts */
-    for (int c = 0, k = 0; !err && c <= res->ncols; c++) {
+    /* drop the helper counts (the aggregates after p->naggs; a key named like them stays) */
+    for (int c = 0, k = 0; !err && nfix && c <= res->ncols; c++) {
         if (c == res->ncols) {
             res->ncols = k;
             break;
         }
-        if (!strncmp(res->cols[c]->name, "__n", 3))
+        if (c >= p->nkeys + p->naggs)
             ts_column_free(res->cols[c]);
         else
             res->cols[k++] = res->cols[c];
@@ -646,22 +695,60 @@ static ts_err add_const_key(ts_sql_exec *x, ts_table *t, const char *name)
     return err;
 }
 
+/* Replaces column c of t by its cast to (type, scale): in place for an owned table, pooled for a view. */
+static ts_err recast_column(ts_sql_exec *x, ts_table *t, int c, ts_type type, int scale)
+{
+    struct ts_expr *cast = ts_x_cast(ts_x_col(t->cols[c]->name), type, scale, 0);
+    ts_column *conv = NULL;
+    const ts_err err = ts_expr_eval(cast, t, t->cols[c]->name, &conv);
+    ts_expr_free(cast);
+    TS_TRY(err);
+    if (t->borrowed)
+        TS_TRY(ts_sql_exec_keep(x, conv));
+    else
+        ts_column_free(t->cols[c]);
+    t->cols[c] = conv;
+    return TS_OK;
+}
+
+/* Join keys of one comparable representation on both sides: a DATE against a TIMESTAMP becomes its midnight,
+ * decimals of different scales meet at the larger one. */
+static ts_err align_keys(ts_sql_exec *x, ts_table *l, ts_table *r, const char *const *lk, const char *const *rk, int n)
+{
+    for (int k = 0; k < n; k++) {
+        const int a = find_col(l, lk[k]), b = find_col(r, rk[k]);
+        if (a < 0 || b < 0)
+            continue;
+        const ts_column *ca = l->cols[a], *cb = r->cols[b];
+        if (ca->type == TS_T_DATE && cb->type == TS_T_TIMESTAMP)
+            TS_TRY(recast_column(x, l, a, TS_T_TIMESTAMP, 0));
+        else if (ca->type == TS_T_TIMESTAMP && cb->type == TS_T_DATE)
+            TS_TRY(recast_column(x, r, b, TS_T_TIMESTAMP, 0));
+        else if (ca->type == TS_T_DECIMAL && cb->type == TS_T_DECIMAL && ca->scale != cb->scale)
+            TS_TRY(ca->scale < cb->scale ? recast_column(x, l, a, TS_T_DECIMAL, cb->scale)
+                                         : recast_column(x, r, b, TS_T_DECIMAL, ca->scale));
+    }
+    return TS_OK;
+}
+
 static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
-    const char *lk[8], *rk[8];
     int nkeys = p->njoin_keys;
-    if (nkeys > 8)
-        TS_FAIL(TS_ERR_USAGE, "joins on more than 8 keys are not supported");
-    for (int k = 0; k < nkeys; k++)
+    const char **lk = malloc(sizeof *lk * (size_t)(2 * nkeys + 2)), **rk = lk ? lk + nkeys + 1 : NULL;
+    ts_err err = lk ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int k = 0; !err && k < nkeys; k++)
         lk[k] = p->left_keys[k], rk[k] = p->right_keys[k];
-    ts_err err = TS_OK;
-    if (p->cross || !nkeys) { /* every pair: a join on a constant key (the right side is broadcast when small) */
+    if (!err)
+        err = align_keys(x, l, r, lk, rk, nkeys);
+    if (!err && (p->cross || !nkeys)) { /* every pair: a join on a constant key (a small right side is broadcast) */
         err = add_const_key(x, l, "__cross_l");
         if (!err)
             err = add_const_key(x, r, "__cross_r");
         lk[0] = "__cross_l", rk[0] = "__cross_r", nkeys = 1;
     }
-    const char *right_cols[TS_MAX_COLS];
+    const char **right_cols = malloc(sizeof *right_cols * (size_t)(r->ncols + 1));
+    if (!err && !right_cols)
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     int nright = 0;
     for (int c = 0; c < r->ncols && !err; c++)
         if (strcmp(r->cols[c]->name, "__cross_r"))
@@ -671,6 +758,7 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
     ts_join_stats stats = {0};
     if (!err)
         err = ts_join(x->ctx, l, r, &spec, out, &stats);
+    free(right_cols), free(lk);
     if (!err && p->not_in)
         err = not_in_fixup(x, p, r, out);
     if (!err && stats.broadcast) /* the left rows did not move */
@@ -721,7 +809,7 @@ static ts_err conform(ts_sql_plan *p, ts_table **t)
 {
     TS_TRY(own(t));
     for (int c = 0; c < p->ncols; c++)
-        snprintf((*t)->cols[c]->name, TS_NAME_MAX, "%s", p->cols[c].id);
+        TS_TRY(ts_column_set_name((*t)->cols[c], p->cols[c].id));
     return TS_OK;
 }
 
@@ -748,8 +836,9 @@ static ts_err type_nulls(ts_sql_exec *x, ts_sql_plan *p, ts_table **l, ts_table 
         TS_TRY(own(side));
         ts_column *nulls;
         TS_TRY(ts_column_new_like(like, &nulls));
-        snprintf(nulls->name, TS_NAME_MAX, "%s", (*side)->cols[c]->name);
-        const ts_err err = ts_column_append_nulls(nulls, (*side)->cols[c]->len);
+        ts_err err = ts_column_set_name(nulls, (*side)->cols[c]->name);
+        if (!err)
+            err = ts_column_append_nulls(nulls, (*side)->cols[c]->len);
         if (err) {
             ts_column_free(nulls);
             return err;
@@ -795,6 +884,9 @@ static ts_err unify_types(ts_sql_plan *p, ts_table *l, ts_table *r)
             scale = type == TS_T_DECIMAL ? (a->scale > b->scale ? a->scale : b->scale) : 0;
         } else if (is_text(a->type) && is_text(b->type)) {
             type = TS_T_STRING;
+        } else if ((a->type == TS_T_DATE || a->type == TS_T_TIMESTAMP) &&
+                   (b->type == TS_T_DATE || b->type == TS_T_TIMESTAMP)) {
+            type = TS_T_TIMESTAMP;
         } else {
             char x[32], y[32];
             TS_FAIL(TS_ERR_USAGE, "set operation: column %d has types %s and %s", c + 1,
@@ -842,7 +934,8 @@ static ts_err add_side(ts_table *t, int64_t v)
 
 /* EXCEPT / INTERSECT with set semantics (NULLs equal, as SQL's set operations compare rows): both sides tagged
  * (0 left, 1 right), concatenated and grouped by every column; INTERSECT keeps the groups seen on both sides,
- * EXCEPT those seen on the left only. */
+ * EXCEPT those seen on the left only. The ALL forms count each group's rows per side (l, r) and keep a row
+ * min(l, r) times (INTERSECT ALL) or max(l - r, 0) times (EXCEPT ALL). */
 static ts_err exec_setop(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
     ts_err err = align_inputs(x, p, &l, &r);
@@ -853,32 +946,62 @@ static ts_err exec_setop(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *
     if (!err)
         err = ts_table_append_rows(l, r, NULL, ts_table_rows(r));
     ts_table_free(r);
-    const char *cols[TS_MAX_COLS];
-    for (int c = 0; c < p->ncols; c++)
+    const char **cols = malloc(sizeof *cols * (size_t)(p->ncols + 1));
+    if (!err && !cols)
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int c = 0; !err && c < p->ncols; c++)
         cols[c] = p->cols[c].id;
-    const ts_agg aggs[2] = {{TS_AGG_MIN, "__side", NULL, "__min", 0, NULL}, {TS_AGG_MAX, "__side", NULL, "__max", 0, NULL}};
+    const int all = p->set_op == TS_SQL_SET_EXCEPT_ALL || p->set_op == TS_SQL_SET_INTERSECT_ALL;
+    const int intersect = p->set_op == TS_SQL_SET_INTERSECT || p->set_op == TS_SQL_SET_INTERSECT_ALL;
+    const ts_agg aggs[2] = {{all ? TS_AGG_COUNT : TS_AGG_MIN, "__side", NULL, "__min", 0, NULL},
+                            {all ? TS_AGG_SUM : TS_AGG_MAX, "__side", NULL, "__max", 0, NULL}};
     ts_table *g = NULL;
     if (!err)
         err = ts_aggregate_distributed(x->ctx, l, cols, p->ncols, aggs, 2, "setop", &g);
+    free(cols);
     ts_table_free(l);
     if (err) {
         ts_table_free(g);
         return err;
     }
-    /* keep the qualifying groups, then drop the two tags */
+    /* keep the qualifying groups (ALL: each as many times as it qualifies), then drop the two tags; for ALL
+     * __min is the group's row count and __max its right-side rows */
     const int64_t *mn = TS_COL(ts_table_col(g, "__min"), int64_t), *mx = TS_COL(ts_table_col(g, "__max"), int64_t);
     const int64_t n = ts_table_rows(g);
-    int64_t *keep = ts_big(sizeof *keep * (size_t)(n + 1)), k = 0;
+    int64_t total = 0;
+    for (int64_t i = 0; all && i < n; i++) {
+        const int64_t left = mn[i] - mx[i], right = mx[i];
+        total += intersect ? (left < right ? left : right) : (left > right ? left - right : 0);
+    }
+    int64_t *keep = ts_big(sizeof *keep * (size_t)((all ? total : n) + 1)), k = 0;
     if (!keep) {
         ts_table_free(g);
         TS_FAIL(TS_ERR_NOMEM, "out of memory");
     }
-    const int intersect = p->set_op == TS_SQL_SET_INTERSECT;
-    for (int64_t i = 0; i < n; i++)
-        if (intersect ? mn[i] == 0 && mx[i] == 1 : mx[i] == 0)
+    for (int64_t i = 0; i < n; i++) {
+        if (all) {
+            const int64_t left = mn[i] - mx[i], right = mx[i];
+            for (int64_t c = intersect ? (left < right ? left : right) : left - right; c > 0; c--)
+                keep[k++] = i;
+        } else if (intersect ? mn[i] == 0 && mx[i] == 1 : mx[i] == 0) {
             keep[k++] = i;
-    ts_table_keep_rows(g, keep, k);
+        }
+    }
+    if (all) {
+        ts_table *rep = NULL;
+        err = ts_table_new_like(g, g->name, &rep);
+        if (!err)
+            err = ts_table_append_rows(rep, g, keep, k);
+        ts_table_free(g);
+        g = rep;
+    } else {
+        ts_table_keep_rows(g, keep, k);
+    }
     ts_free(keep);
+    if (err) {
+        ts_table_free(g);
+        return err;
+    }
     for (int c = g->ncols - 1; c >= 0; c--)
         if (!strncmp(g->cols[c]->name, "__m", 3)) {
             ts_column_free(g->cols[c]);

@@ -45,6 +45,20 @@ ts_err ts_sql_exec_rename_view(ts_sql_exec *x, const ts_table *src, const int *c
 /* Compiles a bound expression to an engine expression (ts_expr.h); *out is new (ts_expr_free). */
 struct ts_expr;
 ts_err ts_sql_compile(const ts_sql_exec *x, const ts_sql_expr *e, struct ts_expr **out);
+
+/* 1 when a bound expression reads no column, subquery, aggregate or window call: its value is known at bind time. */
+int ts_sql_is_constant(const ts_sql_expr *e);
+/* A constant's value, evaluated by the engine (every SQL operator and function, so `1+1`, `-1`, `1/4`,
+ * `CAST('2' AS INT)` all work) and cast to type (INT64, FLOAT64 or BOOL; the cast's own rules: 1.5 -> 2).
+ * what ("the lag offset") names the argument in errors: not a constant (TS_ERR_USAGE), or a value that does not
+ * cast (TS_ERR_DATA), both located at e. Per rank, no communication. */
+typedef struct ts_sql_value {
+    int is_null;
+    int64_t i; /* INT64, BOOL */
+    double f;  /* FLOAT64 */
+} ts_sql_value;
+ts_err ts_sql_eval_constant(const ts_sql_script *src, const ts_sql_expr *e, ts_type type, const char *what,
+                            ts_sql_value *out);
 /* Runs the plan's scalar subqueries and replaces each by its value (a constant). Collective. */
 ts_err ts_sql_run_subqueries(ts_sql_exec *x, ts_sql_plan *p);
 /* Copies an engine message with the plan's column ids ("amount#7") turned back into names ("amount"). */

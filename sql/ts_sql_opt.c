@@ -226,8 +226,10 @@ static ts_err prune(ts_sql_binder *b, ts_sql_plan *p, const id_set *req)
             add(p->partition[k], &need);
         for (int k = 0; k < p->nsort; k++)
             add(p->sort[k].name, &need);
-        for (int k = 0; k < p->nwins; k++)
+        for (int k = 0; k < p->nwins; k++) {
             add(p->wins[k].fn.input, &need), add(p->wins[k].fn.default_col, &need);
+            add(p->wins[k].fn.offset_col, &need);
+        }
         TS_TRY(prune_children(b, p, &need));
         return refresh_cols(b, p, p->cols + p->ncols - p->nwins, p->nwins);
     }

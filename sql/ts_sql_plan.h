@@ -17,12 +17,13 @@
 #include "ts_sql_ast.h"
 #include "ts_window.h"
 
-#define TS_SQL_ID_MAX 64
+#define TS_SQL_ID_MAX 64            /* plan ids: a name's first 40 bytes and "#n" */
+#define TS_SQL_NAME_MAX TS_NAME_MAX /* names users write (columns, aliases, tables): up to TS_NAME_MAX - 1 bytes */
 
 typedef struct ts_sql_col {
-    char id[TS_SQL_ID_MAX];   /* unique in the plan; the engine column's name */
-    char name[TS_SQL_ID_MAX]; /* the name users see (output column name) */
-    char qual[TS_SQL_ID_MAX]; /* the table name or alias that qualifies it ("" when none) */
+    char id[TS_SQL_ID_MAX];     /* unique in the plan; the engine column's name */
+    char name[TS_SQL_NAME_MAX]; /* the name users see (output column name) */
+    char qual[TS_SQL_NAME_MAX]; /* the table name or alias that qualifies it ("" when none) */
     int hidden;               /* not part of SELECT * (internal helper columns) */
 } ts_sql_col;
 
@@ -49,6 +50,8 @@ typedef struct ts_sql_plan ts_sql_plan;
 
 typedef struct ts_sql_agg_item {
     ts_agg agg;             /* input / where / output / order hold column ids */
+    const char *text;       /* the SQL call it computes ("avg(amount)"), for errors; NULL for internal ones */
+    ts_sql_pos pos;         /* and where it is */
 } ts_sql_agg_item;
 
 typedef struct ts_sql_win_item {
@@ -63,14 +66,14 @@ struct ts_sql_plan {
     int ncols;
 
     /* CATALOG */
-    char table[2 * TS_SQL_ID_MAX];
+    char table[TS_SQL_NAME_MAX];
     /* CSV / H5: source path (and group); CSV options */
     char *path, *group;
     char **source_names;    /* CSV / H5 / CATALOG: the source column name of cols[i] */
     void *source;           /* CSV: the files and inferred schema; H5: the table read while binding */
     int64_t rows_rejected;  /* CSV: rows that did not parse */
     int ignore_errors;      /* CSV: skip rows that do not parse (default: an error naming the first) */
-    int with_rules;         /* CSV: read with a rules file (engine/ts_clean.h) instead of inferred types */
+    int with_rules;         /* CSV: read with a rules file (engine/dist/ts_clean.h) instead of inferred types */
     char *rejects_name;     /* CSV: keep them as catalog table rejects_name (file, line, reason, raw_line) */
     /* RANGE */
     int64_t range_start, range_stop, range_step;

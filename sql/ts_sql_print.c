@@ -49,6 +49,11 @@ int ts_sql_format_cell(const ts_column *c, int64_t row, char *buf, size_t cap)
         ts_civil_from_days(TS_COL(c, int32_t)[row], &y, &m, &d);
         return snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
     }
+    case TS_T_TIMESTAMP: {
+        char t[64];
+        const int n = ts_format_timestamp(TS_COL(c, int64_t)[row], t);
+        return snprintf(buf, cap, "%.*s", n, t);
+    }
     case TS_T_DICT: s = ts_dict_value(c->dict, TS_COL(c, int32_t)[row], &len); break;
     default:
         s = c->bytes + TS_COL(c, int64_t)[row];
@@ -62,7 +67,10 @@ int ts_sql_format_cell(const ts_column *c, int64_t row, char *buf, size_t cap)
 
 #define CELL 256
 
-static int right_aligned(ts_type t) { return t != TS_T_STRING && t != TS_T_DICT && t != TS_T_BOOL && t != TS_T_DATE; }
+static int right_aligned(ts_type t)
+{
+    return t != TS_T_STRING && t != TS_T_DICT && t != TS_T_BOOL && t != TS_T_DATE && t != TS_T_TIMESTAMP;
+}
 
 static void print_rule(FILE *out, const int *w, int n)
 {
@@ -91,7 +99,11 @@ void ts_sql_print_table(FILE *out, const ts_table *t, const char *const *names, 
 {
     const int64_t rows = ts_table_rows(t);
     const int64_t head = rows <= max_rows ? rows : max_rows / 2, tail = rows <= max_rows ? 0 : max_rows - head;
-    int w[TS_MAX_COLS];
+    int *w = malloc(sizeof *w * (size_t)(t->ncols + 1));
+    if (!w) {
+        fprintf(out, "(out of memory printing %d columns)\n", t->ncols);
+        return;
+    }
     char buf[CELL];
     for (int c = 0; c < t->ncols; c++) {
         w[c] = (int)strlen(names[c]);
@@ -118,6 +130,7 @@ void ts_sql_print_table(FILE *out, const ts_table *t, const char *const *names, 
     for (int64_t r = rows - tail; r < rows; r++)
         print_row(out, t, r, w);
     fprintf(out, "(%" PRId64 " row%s)\n", rows, rows == 1 ? "" : "s");
+    free(w);
 }
 
 /* ---- the sqlite3 / DuckDB shell modes: table, csv, markdown, line --------------------------------------------- */
@@ -195,10 +208,11 @@ static void print_grid(FILE *out, const ts_table *t, const char *const *names, i
         grid_rule(out, w, t->ncols, corner);
 }
 
-/* RFC 4180: a field is quoted when it holds a comma, a quote, a line break or leading/trailing blanks. */
+/* RFC 4180: a field is quoted when it holds a comma, a quote, a line break or leading/trailing blanks, or is an
+ * empty string (so that it differs from NULL, an empty field). */
 static void put_csv_field(FILE *out, const char *s, int64_t len)
 {
-    int quote = len > 0 && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t');
+    int quote = len == 0 || s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t';
     for (int64_t i = 0; i < len && !quote; i++)
         quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
     if (!quote) {
@@ -214,7 +228,7 @@ static void put_csv_field(FILE *out, const char *s, int64_t len)
     fputc('"', out);
 }
 
-static void print_csv(FILE *out, const ts_table *t, const char *const *names)
+void ts_sql_print_csv(FILE *out, const ts_table *t, const char *const *names)
 {
     char buf[CELL];
     int64_t len;
@@ -236,6 +250,7 @@ static void print_csv(FILE *out, const ts_table *t, const char *const *names)
         }
         fputc('\n', out);
     }
+    fputc('\n', out); /* results apart when a script prints several */
 }
 
 /* line: "name = value" per value, names right-aligned to the longest, a blank line between rows. */
@@ -265,7 +280,7 @@ void ts_sql_print_result(FILE *out, const ts_table *t, const char *const *names,
     switch (mode) {
     case TS_SQL_PRINT_TABLE: print_grid(out, t, names, 0); break;
     case TS_SQL_PRINT_MARKDOWN: print_grid(out, t, names, 1); break;
-    case TS_SQL_PRINT_CSV: print_csv(out, t, names); break;
+    case TS_SQL_PRINT_CSV: ts_sql_print_csv(out, t, names); break;
     case TS_SQL_PRINT_LINE: print_lines(out, t, names); break;
     default: ts_sql_print_table(out, t, names, max_rows); break;
     }

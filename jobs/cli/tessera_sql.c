@@ -9,7 +9,7 @@
 #include "tessera_sql_shell.h"
 #include "ts_sql.h"
 
-#define MAX_PARAMS 64
+#define MAX_PARAMS 1024
 
 static const char *SQL_USAGE =
     "usage: mpirun -n P tessera sql SCRIPT.sql [options]\n"
@@ -28,10 +28,13 @@ static const char *SQL_USAGE =
     "  --set NAME=VALUE replace ${NAME} in the script (repeatable)\n"
     "  --max-rows N     rows of a printed result in the aligned mode (first and last halves; default 40)\n"
     "  --mode MODE      how results print: aligned (default), table, csv, markdown, line (as .mode)\n"
+    "  --format F       table (the aligned default) or csv (every row, a blank line after each result): the\n"
+    "                   same as --mode aligned and --mode csv\n"
     "  --bail           statements from standard input: stop at the first error (default: report it, go on,\n"
     "                   and exit with the first error's code)\n"
     "  --profile        print each statement's time\n"
-    "  --timing         rank 0 prints `stmt <i> <name> <seconds>` per statement to stderr (for benchmarks)\n"
+    "  --timing         rank 0 prints `stmt <i> <name> <seconds>` and `mem <i> <name> <max> <min>` (the\n"
+    "                   statement's peak resident bytes over the ranks) per statement to stderr (for benchmarks)\n"
     "  --quiet          no warnings about rejected CSV rows\n"
     "  --debug          print the full error traceback\n"
     "  -h, --help       this text\n\n"
@@ -46,8 +49,20 @@ typedef struct sql_cli {
     int debug, help, bail;
 } sql_cli;
 
+int ts_cli_rank(void)
+{
+    int inited = 0, rank = 0;
+    MPI_Initialized(&inited);
+    if (inited)
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    return rank;
+}
+
+/* Printed by rank 0 only (see tessera run's). */
 static int usage_error(const char *fmt, const char *arg)
 {
+    if (ts_cli_rank() != 0)
+        return TS_ERR_USAGE;
     fputs("tessera sql: ", stderr);
     fprintf(stderr, fmt, arg);
     fputs("\n\n", stderr);
@@ -76,6 +91,7 @@ static int parse(int argc, char **argv, sql_cli *c)
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'}, {"overwrite", no_argument, 0, 'w'}, {"job-name", required_argument, 0, 'j'}, {"set", required_argument, 0, 's'},
         {"max-rows", required_argument, 0, 'm'}, {"profile", no_argument, 0, 'p'}, {"timing", no_argument, 0, 't'},
+        {"format", required_argument, 0, 'f'},
         {"quiet", no_argument, 0, 'q'}, {"debug", no_argument, 0, 'g'}, {"help", no_argument, 0, 'h'},
         {"mode", required_argument, 0, 'M'}, {"bail", no_argument, 0, 'b'}, {0, 0, 0, 0}};
     static const char *const modes[] = {"aligned", "table", "csv", "markdown", "line"};
@@ -99,6 +115,11 @@ static int parse(int argc, char **argv, sql_cli *c)
             break;
         case 'p': c->opt.profile = 1; break;
         case 't': c->opt.timing = 1; break;
+        case 'f':
+            if (strcmp(optarg, "csv") && strcmp(optarg, "table"))
+                return usage_error("--format is table or csv, not '%s'", optarg);
+            c->opt.print_mode = strcmp(optarg, "csv") ? TS_SQL_PRINT_ALIGNED : TS_SQL_PRINT_CSV;
+            break;
         case 'q': c->opt.quiet = 1; break;
         case 'g': c->debug = 1; break;
         case 'b': c->bail = 1; break;

@@ -458,6 +458,7 @@ static const char *sql_type(const ts_column *c, char *buf, size_t cap)
     case TS_T_INT64: return "BIGINT";
     case TS_T_FLOAT64: return "DOUBLE";
     case TS_T_DATE: return "DATE";
+    case TS_T_TIMESTAMP: return "TIMESTAMP";
     case TS_T_DECIMAL: snprintf(buf, cap, "DECIMAL(18,%d)", c->scale); return buf;
     default: return "VARCHAR";
     }
@@ -508,7 +509,7 @@ static int dot_schema(shell *sh, const char *name, FILE *out)
         char buf[32];
         for (int c = 0; c < o[i].table->ncols; c++)
             fprintf(out, "%s%s %s", c ? ", " : "", o[i].table->cols[c]->name, sql_type(o[i].table->cols[c], buf, sizeof buf));
-        fprintf(out, ");  -- %lld rows\n", (long long)o[i].rows);
+        fprintf(out, ");  -- %lld row%s\n", (long long)o[i].rows, o[i].rows == 1 ? "" : "s");
     }
     free(o);
     if (name && !shown)

@@ -44,7 +44,21 @@ static int is_numeric(const ts_column *c)
 
 static int is_text(const ts_column *c) { return c->type == TS_T_STRING || c->type == TS_T_DICT; }
 
-/* Row i as a double (NaN for NULL): numbers, decimals by value, dates as days, booleans as 0/1. */
+#define MICROS_PER_DAY 86400000000LL
+
+static int is_time(const ts_column *c) { return c->type == TS_T_DATE || c->type == TS_T_TIMESTAMP; }
+
+/* The day of a valid row of a DATE or TIMESTAMP column (days since 1970-01-01; a timestamp's day is its floor). */
+static int32_t day_of(const ts_column *c, int64_t i)
+{
+    if (c->type == TS_T_DATE)
+        return TS_COL(c, int32_t)[i];
+    const int64_t us = TS_COL(c, int64_t)[i];
+    return (int32_t)(us / MICROS_PER_DAY - (us % MICROS_PER_DAY < 0));
+}
+
+/* Row i as a double (NaN for NULL): numbers, decimals by value, dates as days, timestamps as fractional days,
+ * booleans as 0/1. */
 static double num(const ts_column *c, int64_t i)
 {
     if (!ts_column_is_valid(c, i))
@@ -55,6 +69,7 @@ static double num(const ts_column *c, int64_t i)
     case TS_T_INT64: return (double)TS_COL(c, int64_t)[i];
     case TS_T_FLOAT64: return TS_COL(c, double)[i];
     case TS_T_DECIMAL: return (double)TS_COL(c, int64_t)[i] / pow(10, c->scale);
+    case TS_T_TIMESTAMP: return (double)TS_COL(c, int64_t)[i] / (double)MICROS_PER_DAY;
     default: return NAN;
     }
 }
@@ -186,7 +201,7 @@ static void schema(report *r, const ts_table *t)
           "<th>non-null</th><th>distinct</th><th>min</th><th>max</th><th>mean</th></tr>\n", out);
     for (int k = 0; k < t->ncols; k++) {
         const ts_column *c = t->cols[k];
-        char type[48], a[48] = "", b[48] = "", m[48] = "", d[32] = "";
+        char type[48], a[64] = "", b[64] = "", m[48] = "", d[32] = "";
         ts_type_name(c->type == TS_T_DICT ? TS_T_STRING : c->type, c->scale, type, sizeof type);
         int64_t valid = 0;
         double lo = INFINITY, hi = -INFINITY, sum = 0;
@@ -203,6 +218,14 @@ static void schema(report *r, const ts_table *t)
             if (nv >= 0)
                 snprintf(d, sizeof d, "%lld", (long long)nv);
             free(v);
+        } else if (valid && c->type == TS_T_TIMESTAMP) { /* exact, as the sample prints them */
+            int64_t tlo = INT64_MAX, thi = INT64_MIN;
+            for (int64_t i = 0; i < c->len; i++)
+                if (ts_column_is_valid(c, i)) {
+                    const int64_t v = TS_COL(c, int64_t)[i];
+                    tlo = v < tlo ? v : tlo, thi = v > thi ? v : thi;
+                }
+            a[ts_format_timestamp(tlo, a)] = 0, b[ts_format_timestamp(thi, b)] = 0;
         } else if (valid && lo <= hi) {
             const ts_fmt f = c->type == TS_T_DATE ? TS_FMT_DATE : TS_FMT_NUMBER;
             if (c->type == TS_T_DATE || c->type == TS_T_FLOAT64)
@@ -273,13 +296,13 @@ static void numeric_chart(report *r, const ts_column *c)
     ts_svg_histogram(r->out, title, c->name, edges, counts, nb, TS_FMT_NUMBER);
 }
 
-/* Rows per month (per year past 20 years) of a date column, as a line. */
+/* Rows per month (per year past 20 years) of a date or timestamp column, as a line. */
 static void date_chart(report *r, const ts_column *c)
 {
     int32_t lo = INT32_MAX, hi = INT32_MIN;
     for (int64_t i = 0; i < c->len; i++)
         if (ts_column_is_valid(c, i)) {
-            const int32_t d = TS_COL(c, int32_t)[i];
+            const int32_t d = day_of(c, i);
             lo = d < lo ? d : lo, hi = d > hi ? d : hi;
         }
     if (lo >= hi)
@@ -299,7 +322,7 @@ static void date_chart(report *r, const ts_column *c)
     for (int64_t i = 0; i < c->len; i++)
         if (ts_column_is_valid(c, i)) {
             int yy, mm, dd;
-            ts_civil_from_days(TS_COL(c, int32_t)[i], &yy, &mm, &dd);
+            ts_civil_from_days(day_of(c, i), &yy, &mm, &dd);
             y[yearly ? yy - y0 : (yy - y0) * 12 + mm - m0] += 1;
         }
     char title[96];
@@ -345,7 +368,7 @@ static void column_charts(report *r, const ts_table *t)
         const ts_column *c = t->cols[k];
         if (is_numeric(c))
             numeric_chart(r, c);
-        else if (c->type == TS_T_DATE)
+        else if (is_time(c))
             date_chart(r, c);
         else if (is_text(c) || c->type == TS_T_BOOL) {
             if (c->type == TS_T_BOOL) {

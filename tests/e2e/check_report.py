@@ -140,10 +140,13 @@ def check_html(path, files):
                               (r[3], df[c].dropna().nunique()))
                 check("sample header of " + g, sample[0] == cols, sample[0])
                 for i, row in enumerate(sample[1:]):
-                    for c, cell in zip(cols, row):
+                    for c, ty, cell in zip(cols, types, row):
                         v = df[c].iloc[i]
                         if c + ".valid" in obj and not obj[c + ".valid"][i]:
                             ok = cell == "NULL"
+                        elif ty == "timestamp":  # DuckDB's text: seconds, then the microseconds without trailing 0s
+                            frac = ("%06d" % v.microsecond).rstrip("0")
+                            ok = cell == v.strftime("%Y-%m-%d %H:%M:%S") + ("." + frac if frac else "")
                         elif isinstance(v, (bytes, bytearray)):
                             want = v.decode("utf-8", "replace")
                             ok = cell == want or (cell.endswith("\u2026") and want.startswith(cell[:-1]))

@@ -54,6 +54,16 @@ with h5py.File(d + "/escape.h5", "w") as f:
     g.attrs["sort_keys"] = np.array([], dtype="S1")
     g["s"] = np.array(vals, dtype="S40")
     g["n"] = np.arange(4, dtype=np.int64)
+    g = f.create_group("events")  # a TIMESTAMP column (int64 microseconds, CF units) and a NULL in it
+    g.attrs["columns"] = np.array([b"id", b"at"], dtype="S8")
+    g.attrs["types"] = np.array([b"int64", b"timestamp"], dtype="S9")
+    g.attrs["nrows"] = np.int64(4)
+    g.attrs["sort_keys"] = np.array([], dtype="S1")
+    g["id"] = np.arange(4, dtype=np.int64)
+    us = [1706742000500000, 1709251199000000, -86400000001, 0]  # 2024-01-31 23:00:00.5 ... 1969-12-30 23:59:59.999999: 55 years, a yearly line
+    g["at"] = np.array(us, dtype=np.int64)
+    g["at"].attrs["units"] = b"microseconds since 1970-01-01 00:00:00"
+    g["at.valid"] = np.array([1, 1, 1, 0], dtype=np.uint8)
 with h5py.File(d + "/foreign.h5", "w") as f:
     f["measurements/temp"] = np.linspace(-5, 30, 50).astype(np.float32)
     f["measurements/station"] = (np.arange(50) % 7).astype(np.int16)
@@ -67,6 +77,8 @@ if ! grep -q "<script" "$tmp/e.html" && grep -q "&lt;script&gt;alert(&quot;x&quo
    && $PY -c "open('$tmp/e.html', encoding='utf-8').read()"; then ok; else bad "escaping"; grep -n "script\|bad utf" "$tmp/e.html" | head; fi
 if $PY "$here/check_report.py" escape "$tmp/e.html" "$tmp/escape.h5" >"$tmp/check" 2>&1; then ok
 else bad "escaped page vs HDF5:"; tail -20 "$tmp/check"; fi
+grep -q "<td>2024-01-31 23:00:00.5</td>" "$tmp/e.html" && grep -q "<td>1969-12-30 23:59:59.999999</td>" "$tmp/e.html" \
+  && grep -q "Rows per year of at" "$tmp/e.html" && ok || bad "timestamps in the report"
 expect foreign 0 "wrote" -- "$T" report "$tmp/foreign.h5" -o "$tmp/f.html"
 grep -q "/measurements</h2>" "$tmp/f.html" && grep -q "50 rows" "$tmp/f.html" && grep -q "Distribution of temp" "$tmp/f.html" \
   && ok || bad "foreign file's table"

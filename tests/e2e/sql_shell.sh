@@ -38,7 +38,7 @@ for np in 1 2; do
   mpirun -n $np "$T" sql <"$tmp/in.sql" >"$tmp/out" 2>"$tmp/err"; rc=$?
   [ "$rc" = 2 ] && ok || bad "stdin np=$np: exit $rc, want 2"
   grep -q "stdin:3:8: unknown column 'missing'" "$tmp/err" && ok || { bad "stdin np=$np: error location"; cat "$tmp/err"; }
-  printf '  s \n ---\n  6 \n(1 row)\nx,sq\n0,0\n1,1\n2,4\n3,9\n' | cmp -s - "$tmp/out" && ok || { bad "stdin np=$np: output"; cat "$tmp/out"; }
+  printf '  s \n ---\n  6 \n(1 row)\nx,sq\n0,0\n1,1\n2,4\n3,9\n\n' | cmp -s - "$tmp/out" && ok || { bad "stdin np=$np: output"; cat "$tmp/out"; }
   mpirun -n $np "$T" sql --bail <"$tmp/in.sql" >"$tmp/out" 2>"$tmp/err"; rc=$?
   [ "$rc" = 2 ] && ! grep -q "x,sq" "$tmp/out" && ok || { bad "--bail np=$np: exit $rc"; cat "$tmp/out"; }
 done
@@ -47,10 +47,17 @@ printf 'SELECT 1 AS a;\nSELECT 2 AS b\n' | "$T" sql --mode markdown >"$tmp/out" 
 # splitting: ';' inside strings, quoted names and comments does not end a statement; two statements on a line
 printf "SELECT ';' AS \"a;b\" /* ; */, 'it''s' AS c; -- ; SELECT 0;\nSELECT 2 AS two; SELECT\n3 AS three;\n" |
   "$T" sql --mode csv >"$tmp/out" 2>&1
-printf "a;b,c\n;,it's\ntwo\n2\nthree\n3\n" | cmp -s - "$tmp/out" && ok || { bad "statement splitting"; cat "$tmp/out"; }
-# csv: RFC 4180 quoting (comma, quote, leading blank), NULL as an empty field
-printf 'SELECT %s AS s, %s AS q, NULL AS n, %s AS p;\n' "'a,b'" "'say \"hi\"'" "' pad'" | mpirun -n 2 "$T" sql --mode csv >"$tmp/out" 2>&1
-printf 's,q,n,p\n"a,b","say ""hi""",," pad"\n' | cmp -s - "$tmp/out" && ok || { bad "csv quoting"; cat "$tmp/out"; }
+printf "a;b,c\n;,it's\n\ntwo\n2\n\nthree\n3\n\n" | cmp -s - "$tmp/out" && ok || { bad "statement splitting"; cat "$tmp/out"; }
+# csv: RFC 4180 quoting (comma, quote, leading blank, empty string), NULL as an empty field, a blank line after
+# each result (the same format as --format csv)
+printf 'SELECT %s AS s, %s AS q, NULL AS n, %s AS p, %s AS e;\n' "'a,b'" "'say \"hi\"'" "' pad'" "''" |
+  mpirun -n 2 "$T" sql --mode csv >"$tmp/out" 2>&1
+printf 's,q,n,p,e\n"a,b","say ""hi""",," pad",""\n\n' | cmp -s - "$tmp/out" && ok || { bad "csv quoting"; cat "$tmp/out"; }
+# TIMESTAMP columns: .schema names the type; the modes print DuckDB's text of the value
+printf "CREATE TABLE ev AS SELECT 1 AS id, TIMESTAMP '2024-01-31 23:00:00.5' AS at;\n.schema ev\n.mode line\nSELECT * FROM ev;\n.mode table\nSELECT at FROM ev;\n" |
+  mpirun -n 2 "$T" sql >"$tmp/out" 2>&1
+printf 'CREATE TABLE ev(id BIGINT, at TIMESTAMP);  -- 1 row\nid = 1\nat = 2024-01-31 23:00:00.5\n+-----------------------+\n|          at           |\n+-----------------------+\n| 2024-01-31 23:00:00.5 |\n+-----------------------+\n' |
+  cmp -s - "$tmp/out" && ok || { bad "timestamps in the shell"; cat "$tmp/out"; }
 printf '.bogus\nSELECT 1 AS a;\n' | "$T" sql >"$tmp/out" 2>&1; rc=$?
 [ "$rc" = 2 ] && grep -q "(1 row)" "$tmp/out" && ok || { bad "unknown dot-command in a pipe: exit $rc"; cat "$tmp/out"; }
 # CREATE TABLE results of a session go to --out when it ends

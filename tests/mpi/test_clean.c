@@ -1,4 +1,4 @@
-/* engine/ts_clean: the cleaning scan (column rules, table rules, duplicate lines, rejects, counts) on P ranks,
+/* engine/dist/ts_clean: the cleaning scan (column rules, table rules, duplicate lines, rejects, counts) on P ranks,
  * against a naive sequential model of the same rules over generated lines whose faults are known by
  * construction. The files: a.csv (LF), b.csv (CRLF), c.csv.gz (whole file on one rank), d.csv (columns in
  * another order), e.csv (empty); exact copies of earlier lines within a file, across files and across ranks.

@@ -1,4 +1,4 @@
-/* engine/ts_dict_encode: a STRING column with few distinct values becomes a DICT column whose dictionary is the
+/* engine/dist/ts_dict_encode: a STRING column with few distinct values becomes a DICT column whose dictionary is the
  * sorted global distinct set, identical on every rank; NULLs stay NULL; too many values (globally, or on one rank
  * alone) leave the column unchanged. The expected dictionary comes from a naive pass over every global row (the
  * rows are a function of their global index) and a byte-by-byte insertion sort. */

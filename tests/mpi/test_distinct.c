@@ -1,4 +1,4 @@
-/* engine/ts_distinct: distinct on (k INT32, s STRING) with NULLs (equal to each other), keeping the first row, or
+/* engine/dist/ts_distinct: distinct on (k INT32, s STRING) with NULLs (equal to each other), keeping the first row, or
  * the row with the smallest / largest ordering value (NULL orders lose, ties go to the earlier row). The kept ids
  * are gathered on rank 0 and compared with a naive quadratic pass over the same global data. */
 #include <mpi.h>

@@ -1,4 +1,4 @@
-/* engine/ts_exchange and ts_ctx_check on P ranks. Every row's content is a function of its global id, so each
+/* engine/dist/ts_exchange and ts_ctx_check on P ranks. Every row's content is a function of its global id, so each
  * rank can compute exactly which rows it must receive, in which order, with which values, for any P. */
 #include <mpi.h>
 #include <stdlib.h>

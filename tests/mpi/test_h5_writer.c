@@ -5,8 +5,8 @@
  *
  * Build and run by hand (CMake target: ask the lead):
  *   cd /work/main && mpicc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -I engine -I io \
- *     -I /usr/include/hdf5/openmpi engine/ts_error.c engine/ts_mem.c engine/ts_column.c engine/ts_table.c \
- *     engine/ts_ctx.c io/ts_h5.c tests/mpi/test_h5_writer.c -L/usr/lib/x86_64-linux-gnu/hdf5/openmpi \
+ *     -I /usr/include/hdf5/openmpi engine/core/ts_error.c engine/core/ts_mem.c engine/core/ts_column.c engine/core/ts_table.c \
+ *     engine/core/ts_ctx.c io/ts_h5.c tests/mpi/test_h5_writer.c -L/usr/lib/x86_64-linux-gnu/hdf5/openmpi \
  *     -lhdf5 -lz -lm -o /tmp/test_h5_writer
  *   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader \
  *          OMPI_MCA_btl_vader_single_copy_mechanism=none
@@ -105,7 +105,7 @@ static ts_err fill_main(ts_table *t, ts_dict *cats, int64_t first, int64_t n, in
         fixed[k]->len = n;
     }
     /* Payload room up front: ts_column_append_string("") on a column without a payload buffer passes NULL to
-     * memcpy (engine/ts_column.c, reported to the lead). */
+     * memcpy (engine/core/ts_column.c, reported to the lead). */
     TS_TRY(ts_column_reserve(name, n, 64 * n));
     TS_TRY(ts_column_reserve(note, n, 64 * n));
     TS_TRY(ts_column_reserve(raw, n, 64 * n));

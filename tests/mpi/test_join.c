@@ -1,4 +1,4 @@
-/* engine/ts_join_dist + ts_hashjoin: every join type, broadcast and shuffle, with nulls, string keys matched
+/* engine/dist/ts_join_dist + ts_hashjoin: every join type, broadcast and shuffle, with nulls, string keys matched
  * against dictionary keys, INT32 keys matched against INT64 keys, many-to-many matches and one hot key holding
  * half of the left rows. Rows are functions of their global id; the joined (left id, right id) pairs are
  * gathered on rank 0 and compared with a naive nested-loop join of the whole data, so every P must agree. */

@@ -1,4 +1,4 @@
-/* engine/ts_sort: ts_sort_distributed on P ranks against a naive stable sort of the same global data on rank 0.
+/* engine/dist/ts_sort: ts_sort_distributed on P ranks against a naive stable sort of the same global data on rank 0.
  * Row g's content is a function of g, and rank r holds a contiguous block of global ids, so the global input
  * order (rank, then local order) is the id order and a stable sort's tie order is known for every P. */
 #include <mpi.h>

@@ -1,4 +1,4 @@
-/* engine/ts_sort: descending keys, nulls last, NaN ordering, stability, balance under one shared key, and top-k,
+/* engine/dist/ts_sort: descending keys, nulls last, NaN ordering, stability, balance under one shared key, and top-k,
  * against a naive stable insertion sort of the same global data on rank 0 (row g's values are functions of g and
  * ranks hold contiguous blocks of ids, so the global input order is the id order whatever P). */
 #include <math.h>

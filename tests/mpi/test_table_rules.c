@@ -1,4 +1,4 @@
-/* engine/ts_table_rules: unique, references and outlier (z-score and IQR) rules over a scan on P ranks, against
+/* engine/dist/ts_table_rules: unique, references and outlier (z-score and IQR) rules over a scan on P ranks, against
  * a naive sequential application of the same rules (in precedence order) to the same CSV on rank 0. */
 #include <math.h>
 #include <mpi.h>

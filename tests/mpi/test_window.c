@@ -1,4 +1,4 @@
-/* engine/ts_window: window functions over a distributed table, compared with a naive reference.
+/* engine/dist/ts_window: window functions over a distributed table, compared with a naive reference.
  *
  * Rows are functions of their global id (ints, floats with NaN/inf/-0, dates, strings, a dictionary column and a
  * decimal, all with NULLs). Each scenario builds the table (block-distributed, or all on rank 0), runs

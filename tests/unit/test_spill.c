@@ -1,4 +1,4 @@
-/* engine/ts_spill: random tables (every column type, nulls, empty and long strings, a dictionary) appended in
+/* engine/ops/ts_spill: random tables (every column type, nulls, empty and long strings, a dictionary) appended in
  * random batches with random row selections to random partitions, read back partition by partition; each
  * partition must hold exactly its rows, in append order, with their values, nulls and batch tags, checked
  * against a reference kept here (the source row of every spilled row). Also: files are deleted after reading

@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 # Tessera's large blocks are private mappings and a pool of freed mappings, which memcheck cannot see into
-# (engine/ts_mem.c): take everything from the heap so block bounds, uninitialised bytes and leaks are checked.
+# (engine/core/ts_mem.c): take everything from the heap so block bounds, uninitialised bytes and leaks are checked.
 export TS_MEM_HEAP=1
 mpirun -n "$NP" valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
   --show-leak-kinds=definite --num-callers=40 --suppressions="$here/ompi-debian12.supp" \

@@ -1,0 +1,248 @@
+#include "ts_mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Every block starts with a TS_ALIGN-byte header recording how it was obtained, so the payload stays aligned.
+ * Large blocks are private anonymous mappings: growing them with mremap moves page tables instead of copying
+ * bytes and re-faulting every page, which made column growth dominate ingest before. */
+#define LARGE_BLOCK (size_t)(1 << 20)
+
+typedef struct header {
+    size_t mapped; /* bytes mapped (header included), 0 for heap blocks */
+    int zeroed;    /* a fresh mapping: still all zero */
+} header;
+
+_Static_assert(sizeof(header) <= TS_ALIGN, "header must fit in the alignment gap");
+
+/* Transparent huge pages cut page faults 512-fold on multi-MiB columns; first-touch faults dominated ingest on
+ * virtual machines. Only advice: the kernel may ignore it. */
+static void advise_huge(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE);
+#else
+    (void)p, (void)len;
+#endif
+}
+
+static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
+
+/* A small cache of freed large mappings. Operators allocate and free column-sized temporaries one after the
+ * other; handing a freed mapping to the next request skips the page faults and kernel zeroing of fresh memory,
+ * which cost more than the work itself on virtual machines. Bounded so idle memory stays small. */
+#define POOL_SLOTS 64
+static size_t g_pool_bytes = (size_t)4 << 30; /* ts_mem_set_pool_limit */
+
+static struct {
+    void *block[POOL_SLOTS];
+    size_t len[POOL_SLOTS];
+    size_t total;
+} g_pool;
+
+/* A pooled mapping of at least len bytes and at most twice that, or NULL. */
+static void *pool_take(size_t len)
+{
+    int best = -1;
+    for (int i = 0; i < POOL_SLOTS; i++)
+        if (g_pool.block[i] && g_pool.len[i] >= len && g_pool.len[i] <= 2 * len &&
+            (best < 0 || g_pool.len[i] < g_pool.len[best]))
+            best = i;
+    if (best < 0)
+        return NULL;
+    void *h = g_pool.block[best];
+    g_pool.total -= g_pool.len[best];
+    g_pool.block[best] = NULL;
+    return h;
+}
+
+static int pool_give(void *h, size_t len)
+{
+    if (g_pool.total + len > g_pool_bytes)
+        return 0;
+    for (int i = 0; i < POOL_SLOTS; i++)
+        if (!g_pool.block[i]) {
+            g_pool.block[i] = h, g_pool.len[i] = len, g_pool.total += len;
+            return 1;
+        }
+    return 0;
+}
+
+/* Memory checkers see nothing inside our own mappings: memcheck treats anonymous mappings as defined and never
+ * leaked, and a pooled block hides a use after free. With TS_MEM_HEAP=1 in the environment (the valgrind tests set
+ * it; the default under ASan) every block comes from the C heap instead, so the checker sees each block's bounds,
+ * uninitialised bytes and leaks. TS_MEM_HEAP=0 keeps the mappings. */
+static int use_mappings(void)
+{
+#ifdef __SANITIZE_ADDRESS__
+    const int heap_default = 1;
+#else
+    const int heap_default = 0;
+#endif
+    static int cached = -1;
+    if (cached < 0) {
+        const char *v = getenv("TS_MEM_HEAP");
+        cached = v && *v ? strcmp(v, "0") == 0 : !heap_default;
+    }
+    return cached;
+}
+
+static void *from_header(void *h) { return (char *)h + TS_ALIGN; }
+static header *to_header(void *p) { return (header *)((char *)p - TS_ALIGN); }
+
+static int64_t g_fail_after = -1; /* ts_mem_fail_after */
+
+void ts_mem_fail_after(int64_t n) { g_fail_after = n; }
+
+/* 1 when the test hook says this allocation must fail. */
+static int injected_failure(void)
+{
+    if (g_fail_after < 0)
+        return 0;
+    if (g_fail_after == 0)
+        return 1;
+    g_fail_after--;
+    return 0;
+}
+
+ts_err ts_alloc(size_t n, void **out)
+{
+    *out = NULL;
+    if (n == 0)
+        return TS_OK;
+    if (injected_failure())
+        TS_FAIL(TS_ERR_NOMEM, "out of memory allocating %zu bytes (injected)", n);
+    void *h;
+    if (n + TS_ALIGN >= LARGE_BLOCK && use_mappings()) {
+        const size_t len = page_round(n + TS_ALIGN);
+        if ((h = pool_take(len)) != NULL) {
+            ((header *)h)->zeroed = 0;
+        } else {
+            h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (h == MAP_FAILED)
+                TS_FAIL(TS_ERR_NOMEM, "out of memory mapping %zu bytes", n);
+            ((header *)h)->mapped = len, ((header *)h)->zeroed = 1;
+            advise_huge(h, len);
+        }
+    } else {
+        h = aligned_alloc(TS_ALIGN, (n + 2 * TS_ALIGN - 1) / TS_ALIGN * TS_ALIGN);
+        if (!h)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory allocating %zu bytes", n);
+        ((header *)h)->mapped = 0, ((header *)h)->zeroed = 0;
+    }
+    *out = from_header(h);
+    return TS_OK;
+}
+
+ts_err ts_calloc(size_t n, void **out)
+{
+    TS_TRY(ts_alloc(n, out));
+    if (*out && !to_header(*out)->zeroed) /* fresh mappings are already zero */
+        memset(*out, 0, n);
+    return TS_OK;
+}
+
+void *ts_big(size_t n)
+{
+    void *p = NULL;
+    if (ts_alloc(n ? n : 1, &p) != TS_OK)
+        return NULL;
+    return p;
+}
+
+void *ts_big_zero(size_t n)
+{
+    void *p = NULL;
+    if (ts_calloc(n ? n : 1, &p) != TS_OK)
+        return NULL;
+    return p;
+}
+
+ts_err ts_realloc(void **p, size_t old_n, size_t new_n)
+{
+    if (*p && to_header(*p)->mapped && new_n + TS_ALIGN >= LARGE_BLOCK) {
+        if (injected_failure())
+            TS_FAIL(TS_ERR_NOMEM, "out of memory growing a block to %zu bytes (injected)", new_n);
+        header *h = to_header(*p);
+        const size_t len = page_round(new_n + TS_ALIGN);
+        void *m = mremap(h, h->mapped, len, MREMAP_MAYMOVE);
+        if (m == MAP_FAILED)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory growing a block to %zu bytes", new_n);
+        ((header *)m)->mapped = len;
+        advise_huge(m, len);
+        *p = from_header(m);
+        return TS_OK;
+    }
+    void *q;
+    TS_TRY(ts_alloc(new_n, &q));
+    if (*p && q)
+        memcpy(q, *p, old_n < new_n ? old_n : new_n);
+    ts_free(*p);
+    *p = q;
+    return TS_OK;
+}
+
+void ts_free(void *p)
+{
+    if (!p)
+        return;
+    header *h = to_header(p);
+    if (!h->mapped)
+        free(h);
+    else if (!pool_give(h, h->mapped))
+        munmap(h, h->mapped);
+}
+
+ts_err ts_reserve(void **p, int64_t *cap, int64_t need, size_t elem)
+{
+    if (need <= *cap)
+        return TS_OK;
+    int64_t c = *cap < 1024 ? 1024 : *cap;
+    while (c < need)
+        c += c / 2;
+    TS_TRY(ts_realloc(p, (size_t)*cap * elem, (size_t)c * elem));
+    *cap = c;
+    return TS_OK;
+}
+
+static int64_t status_kib(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    int64_t kib = 0;
+    const size_t klen = strlen(key);
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, klen) == 0) {
+            kib = strtoll(line + klen, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kib * 1024;
+}
+
+int64_t ts_peak_rss_bytes(void) { return status_kib("VmHWM:"); }
+int64_t ts_rss_bytes(void) { return status_kib("VmRSS:"); }
+
+void ts_mem_set_pool_limit(size_t bytes) { g_pool_bytes = bytes; }
+
+int64_t ts_physical_memory_bytes(void)
+{
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (int64_t)pages * page : 0;
+}
+
+const char *ts_format_bytes(double b, char *buf, size_t cap)
+{
+    const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (b >= 1024 && u < 4)
+        b /= 1024, u++;
+    snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
+    return buf;
+}

@@ -1,0 +1,45 @@
+/* Memory: 64-byte aligned, growable buffers for column data, and the process's peak RSS.
+ * All functions are per rank; nothing here is collective. */
+#ifndef TS_MEM_H
+#define TS_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ts_error.h"
+
+#define TS_ALIGN 64
+
+/* Allocates n bytes aligned to TS_ALIGN into *out (NULL for n == 0). Caller frees with ts_free. */
+ts_err ts_alloc(size_t n, void **out);
+/* Like ts_alloc, zero-filled (cheaply: large blocks come zeroed from the kernel). */
+ts_err ts_calloc(size_t n, void **out);
+/* Plain-pointer forms for temporaries: NULL when out of memory (the caller raises the error), freed with
+ * ts_free. Large ones get huge pages, like columns. */
+void *ts_big(size_t n);
+void *ts_big_zero(size_t n);
+/* Grows the block *p of old_n bytes to new_n bytes, keeping its content and alignment. */
+ts_err ts_realloc(void **p, size_t old_n, size_t new_n);
+void ts_free(void *p);
+
+/* Ensures *p (elements of elem bytes, capacity *cap) holds at least need elements; grows geometrically. */
+ts_err ts_reserve(void **p, int64_t *cap, int64_t need, size_t elem);
+
+/* Caps the bytes of freed mappings kept for reuse (default 4 GiB): a memory budget counts them too. */
+void ts_mem_set_pool_limit(size_t bytes);
+
+/* Test hook: after `n` more successful block allocations or growths (ts_alloc, ts_calloc, ts_big, ts_realloc,
+ * ts_reserve), every later one fails with TS_ERR_NOMEM as if memory were exhausted, until it is called again with
+ * n < 0 (the default: never fail). Lets unit tests drive every out-of-memory path of an operator. Not thread-safe. */
+void ts_mem_fail_after(int64_t n);
+
+/* Peak resident set size of this process in bytes (VmHWM), 0 if unknown. */
+int64_t ts_peak_rss_bytes(void);
+/* Current resident set size in bytes (VmRSS), 0 if unknown. */
+int64_t ts_rss_bytes(void);
+/* Physical memory of the machine in bytes, 0 if unknown. */
+int64_t ts_physical_memory_bytes(void);
+/* "512.0 MiB", "17 B" into buf (returned). */
+const char *ts_format_bytes(double bytes, char *buf, size_t cap);
+
+#endif

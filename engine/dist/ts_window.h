@@ -1,0 +1,24 @@
+/* Window functions: f(...) OVER (PARTITION BY ... ORDER BY ... [ROWS|RANGE frame]) over a distributed table.
+ *
+ * Execution (collective): rows are hash-partitioned on the PARTITION BY columns (ts_exchange_rows_move), so each
+ * window partition lives on one rank; without PARTITION BY the whole table is one partition and is gathered on
+ * rank 0 (one rank then does all the work: a deliberate limit, like any engine's unpartitioned window). Each
+ * rank then numbers its partitions exactly (hash table over the key tuples), sorts locally by (partition,
+ * ORDER BY keys), finds partition and peer boundaries in one pass and evaluates every function per partition in
+ * O(n) time: running counts and exact integer sums over sliding frames, a two-stack sliding window of compensated
+ * sums for FLOAT64, a monotonic deque for MIN/MAX. Nothing is allocated per row.
+ *
+ * Semantics of the functions: ops/ts_window_spec.h. */
+#ifndef TS_WINDOW_H
+#define TS_WINDOW_H
+
+#include "ts_ctx.h"
+#include "ts_window_spec.h"
+
+/* Collective. Replaces *t (freed) by a table with all of its columns plus one column per function (see the
+ * top of this file). Strings in the spec are only read during the call. On failure every rank returns the same
+ * error and *t still holds the input rows (possibly moved between ranks and reordered, without new columns);
+ * the caller keeps ownership either way. */
+ts_err ts_window(ts_ctx *ctx, ts_table **t, const ts_window_spec *spec);
+
+#endif
