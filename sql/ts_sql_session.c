@@ -200,10 +200,8 @@ static ts_err print_result(stmt_run *r, ts_table *t)
             err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
         for (int c = 0; !err && c < r->plan->ncols; c++)
             ptr[c] = names[c];
-        if (!err && r->s->opt.csv)
-            ts_sql_print_csv(r->s->opt.out, t, ptr);
-        else if (!err)
-            ts_sql_print_table(r->s->opt.out, t, ptr, r->s->opt.max_print_rows);
+        if (!err)
+            ts_sql_print_result(r->s->opt.out, t, ptr, r->s->opt.print_mode, r->s->opt.max_print_rows);
         fflush(r->s->opt.out);
         free(names), free(ptr);
     }
@@ -744,6 +742,34 @@ ts_err ts_sql_query_result(ts_sql_session *s, const char *text, const char *file
 {
     *result = NULL;
     return run_script(s, text, filename, result);
+}
+
+/* ---- shell support ---------------------------------------------------------------------------------------------- */
+
+void ts_sql_session_set_output(ts_sql_session *s, FILE *out, ts_sql_print_mode mode)
+{
+    if (out)
+        s->opt.out = out;
+    s->opt.print_mode = mode;
+}
+
+static int object_order(const void *a, const void *b)
+{
+    return strcmp(((const ts_sql_object *)a)->name, ((const ts_sql_object *)b)->name);
+}
+
+int ts_sql_session_objects(const ts_sql_session *s, ts_sql_object *out, int cap)
+{
+    const ts_sql_catalog *c = &s->catalog;
+    int n = 0;
+    for (int i = 0; i < c->n && n < cap; i++) {
+        const ts_sql_entry *e = &c->entries[i];
+        out[n++] = (ts_sql_object){e->name, e->table, e->global_rows,
+                                   e->view_script && e->view_script->nstmts ? e->view_script->stmts[0]->text : NULL};
+    }
+    if (n > 1)
+        qsort(out, (size_t)n, sizeof *out, object_order);
+    return c->n;
 }
 
 /* ---- output ---------------------------------------------------------------------------------------------------- */

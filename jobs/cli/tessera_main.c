@@ -15,6 +15,7 @@
 #include "ts_h5.h"
 #include "ts_jobs.h"
 #include "ts_output.h"
+#include "tessera_report.h"
 #include "tessera_sql.h"
 
 static const char *RUN_OPTIONS =
@@ -65,8 +66,9 @@ static void usage(FILE *out)
 {
     fputs("Tessera " TS_VERSION " - distributed columnar processing on MPI\n\n"
           "usage: mpirun -n P tessera run JOB [options]\n"
-          "       mpirun -n P tessera sql SCRIPT.sql | -c \"SQL\" [options]\n"
-          "       tessera --help | --version | run --help | sql --help\n\n",
+          "       mpirun -n P tessera sql [SCRIPT.sql | -c \"SQL\"] [options]   (no script: interactive shell)\n"
+          "       tessera report FILE.h5 [FILE.h5 ...] -o REPORT.html       (an HTML page of the tables and charts)\n"
+          "       tessera --help | --version | run --help | sql --help | report --help\n\n",
           out);
     print_jobs(out);
     fputs("\nRun `tessera run --help` for the options. Docs: README.md, docs/architecture.md, docs/jobs/.\n", out);
@@ -326,6 +328,12 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "sql") == 0) {
         MPI_Init(&argc, &argv);
         const int rc = ts_cli_sql(argc - 1, argv + 1);
+        MPI_Finalize();
+        return rc;
+    }
+    if (strcmp(argv[1], "report") == 0) {
+        MPI_Init(&argc, &argv);
+        const int rc = ts_cli_report(argc - 1, argv + 1);
         MPI_Finalize();
         return rc;
     }
