@@ -41,7 +41,7 @@ GROUP="SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty, sum(l_exte
 best() { sort -g | head -1; }
 for P in 1 2; do
   for r in $(seq "$RUNS"); do
-    mpirun -n "$P" "$BUILD/tessera" sql --quiet --timing -c "$SCAN; $GROUP" >"$OUT/tessera-$P.out" 2>"$OUT/tessera-$P-$r.err"
+    mpirun -n "$P" "$BUILD/tessera" sql --quiet --timing --format csv -c "$SCAN; $GROUP" >"$OUT/tessera-$P.out" 2>"$OUT/tessera-$P-$r.err"
   done
   for k in 1 2; do
     cat "$OUT"/tessera-$P-*.err | awk -v k=$k '$1 == "stmt" && $2 == k {print $4}' | best >"$OUT/tessera-$P-q$k.s"
@@ -59,10 +59,17 @@ if [[ ! -f $OUT/lineitem.h5 || ! -f $OUT/lineitem_tessera.parquet ]]; then
 fi
 
 /usr/bin/python3 - "$OUT" "$TPCH_DIR/lineitem.tbl" "$PQ" <<'PYEOF'
-import json, os, re, sys
+import csv as csvmod, json, os, re, sys
 out, tbl, pq = sys.argv[1:4]
-def tessera_rows(p):  # the printed result tables: data lines of "a | b | c"
-    rows = [[c.strip() for c in l.split('|')] for l in open(p) if '|' in l and not l.lstrip().startswith(('-', 'count', 'l_returnflag'))]
+def tessera_rows(p):  # --format csv: each result a header, its rows and a blank line; the rows of all results
+    rows, header_next = [], True
+    for r in csvmod.reader(open(p, newline="")):
+        if not r:
+            header_next = True
+        elif header_next:
+            header_next = False
+        else:
+            rows.append(r)
     return rows
 def close(a, b):
     try:
