@@ -15,9 +15,9 @@
 #ifndef TS_CSV_H
 #define TS_CSV_H
 
-#include <regex.h>
 #include <stdint.h>
 
+#include "ts_regex.h"
 #include "ts_table.h"
 
 #define TS_CSV_BATCH 1024
@@ -51,7 +51,8 @@ typedef struct ts_csv_field {
     unsigned date_forms;     /* DATE: accepted forms (TS_DATE_* of ts_date.h); 0 = all */
     int has_min, has_max, min_open, max_open; /* INT64, DECIMAL (scaled) and DATE (days) ranges */
     int64_t min, max;
-    const regex_t *pattern;  /* STRING, CATEGORY: anchored POSIX ERE the trimmed text must match (borrowed) */
+    ts_regex *pattern;       /* STRING, CATEGORY: ERE the whole trimmed text must match (TS_REGEX_WHOLE; borrowed;
+                              * matching uses its scratch: one scan at a time) */
 } ts_csv_field;
 
 typedef struct ts_csv_spec {

@@ -205,22 +205,15 @@ static ts_err parse_option(parser *ps, int field, char *opt, int *reject, int *m
     if (strcmp(key, "pattern") == 0) {
         if (f->kind != TS_RULE_STRING && f->kind != TS_RULE_CATEGORY)
             PFAIL(ps, "pattern= applies to string and category columns");
-        char anchored[600];
-        if (snprintf(anchored, sizeof anchored, "^(%s)$", val) >= (int)sizeof anchored)
-            PFAIL(ps, "pattern '%.40s...' is longer than %d bytes", val, (int)sizeof anchored - 5);
-        if (r->has_pattern[field]) /* a repeated option replaces the earlier one */
-            regfree(&r->pattern[field]), r->has_pattern[field] = 0, f->pattern = NULL;
-        char big[200];
-        if (ts_regex_check_size(anchored, big, sizeof big) != 0) /* before regcomp, which could take gigabytes */
-            PFAIL(ps, "column '%s': pattern '%.60s%s' is too large to compile: %s", f->name, val,
-                  strlen(val) > 60 ? "..." : "", big);
-        const int rc = regcomp(&r->pattern[field], anchored, REG_EXTENDED | REG_NOSUB);
-        if (rc != 0) {
-            char why[200];
-            regerror(rc, &r->pattern[field], why, sizeof why);
-            PFAIL(ps, "pattern '%s': %s", val, why);
-        }
-        r->has_pattern[field] = 1, f->pattern = &r->pattern[field];
+        const size_t len = strlen(val);
+        if (len > TS_RULES_MAX_PATTERN)
+            PFAIL(ps, "column '%s': pattern '%.40s...' is longer than %d bytes", f->name, val, TS_RULES_MAX_PATTERN);
+        ts_regex_free(r->pattern[field]); /* a repeated option replaces the earlier one */
+        r->pattern[field] = NULL, f->pattern = NULL;
+        char why[300];
+        if (ts_regex_compile(val, len, TS_REGEX_WHOLE, &r->pattern[field], why, sizeof why) != 0)
+            PFAIL(ps, "column '%s': pattern '%.60s%s': %s", f->name, val, len > 60 ? "..." : "", why);
+        f->pattern = r->pattern[field];
         return TS_OK;
     }
     int64_t v;
@@ -434,8 +427,7 @@ void ts_rules_free(ts_rules *r)
     }
     for (int f = 0; f < TS_MAX_COLS; f++) {
         free(r->ref_file[f]), free(r->ref_column[f]), free(r->names[f]);
-        if (r->has_pattern[f])
-            regfree(&r->pattern[f]);
+        ts_regex_free(r->pattern[f]);
         ts_dict_release(r->spec.fields[f].accepted);
     }
     free(r);

@@ -22,6 +22,7 @@
 
 #define TS_RULES_MAX_REASONS 32
 #define TS_RULES_MAX_TABLE_RULES 16
+#define TS_RULES_MAX_PATTERN 4096 /* bytes of a pattern= value */
 
 /* Rules over the whole (distributed) table, applied after the column rules by ts_apply_table_rules. */
 typedef enum {
@@ -51,8 +52,7 @@ typedef struct ts_rules {
     char *ref_file[TS_MAX_COLS];         /* CATEGORY values=@FILE:COLUMN, still to be supplied with */
     char *ref_column[TS_MAX_COLS];       /* ts_rules_set_values (NULL when the values were inline) */
     char *names[TS_MAX_COLS];
-    regex_t pattern[TS_MAX_COLS];
-    int has_pattern[TS_MAX_COLS];
+    ts_regex *pattern[TS_MAX_COLS];      /* pattern= compiled in TS_REGEX_WHOLE mode (NULL: none) */
     ts_table_rule table_rules[TS_RULES_MAX_TABLE_RULES]; /* in the order of their reasons' precedence */
     int ntable_rules;
 } ts_rules;

@@ -1,6 +1,5 @@
 #include "ts_check.h"
 
-#include <regex.h>
 #include <string.h>
 
 #include "ts_date.h"
@@ -127,12 +126,12 @@ size_t ts_check_range(const int64_t *v, uint32_t *sel, size_t n, int has_lo, int
     FILTER_SELECTION(in_range(v[i], has_lo, lo, lo_open, has_hi, hi, hi_open), code);
 }
 
-/* The field is matched in place, whatever its length (ts_regex_match: REG_STARTEND bounds the text), so no copy
- * (an earlier copy into a 1 KiB buffer made every longer value fail), no allocation, and a NUL byte in the field
- * is an ordinary character rather than the end of the text. */
-static int matches(const regex_t *re, const char *s, uint32_t len) { return ts_regex_match(re, s, len) == 1; }
+/* The field is matched in place, whatever its length, so no copy (an earlier copy into a 1 KiB buffer made every
+ * longer value fail), no allocation, and a NUL byte in the field is an ordinary character rather than the end of
+ * the text. */
+static int matches(ts_regex *re, const char *s, uint32_t len) { return ts_regex_match(re, s, len) == 1; }
 
-size_t ts_check_pattern(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, const regex_t *re,
+size_t ts_check_pattern(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, ts_regex *re,
                         uint16_t *reason, uint16_t code)
 {
     FILTER_SELECTION(matches(re, ptr[i], len[i]), code);

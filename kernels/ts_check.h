@@ -9,8 +9,9 @@
 #define TS_CHECK_H
 
 #include <stddef.h>
-#include <regex.h>
 #include <stdint.h>
+
+#include "ts_regex.h"
 
 size_t ts_check_int64(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, int64_t *out,
                       uint16_t *reason, uint16_t code);
@@ -28,8 +29,9 @@ size_t ts_check_date_forms(const char *const *ptr, const uint32_t *len, uint32_t
 size_t ts_check_range(const int64_t *v, uint32_t *sel, size_t n, int has_lo, int64_t lo, int lo_open, int has_hi,
                       int64_t hi, int hi_open, uint16_t *reason, uint16_t code);
 
-/* POSIX extended regular expression that the whole field must match (the caller compiles it anchored). */
-size_t ts_check_pattern(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, const regex_t *re,
+/* Regular expression (ts_regex.h) the field must match, in the mode re was compiled with (TS_REGEX_WHOLE for
+ * pattern=). Uses re's scratch: not thread-safe for one re. */
+size_t ts_check_pattern(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, ts_regex *re,
                         uint16_t *reason, uint16_t code);
 
 /* Case-folded lookup in a list of `nvalues` accepted strings (values[k], value_len[k]); out = k. */

@@ -1,33 +1,51 @@
-/* A bound on what a POSIX extended regular expression costs to compile, checked before regcomp.
+/* Tessera's regular expressions: POSIX extended syntax as glibc's regcomp(REG_EXTENDED) reads it, matched by
+ * Tessera's own engine with RE2-like guarantees (no backtracking, no exponential case).
  *
- * glibc's regcomp expands every counted repetition r{m,n} into n copies of r (m of them mandatory, n - m
- * optional) and builds an automaton over the expanded pattern whose memory grows with the square of its size in
- * the worst case: (x{1,255}){1,255}{1,255} asks for about 12 GB, x{1,32767} runs for minutes. Like RE2 (which
- * refuses repetition counts above 1000 and programs above its memory budget), Tessera refuses such patterns up
- * front with a message instead of letting the process be killed.
+ * Why not glibc's regcomp/regexec: its compiler expands counted repetitions and stacked '+' into trees whose size
+ * and automaton cost are exponential or cubic in the pattern (measured: ^(((x*)*){1,30})$ runs for more than 20 s,
+ * ^((x?){1,600})$ takes 30 s and 580 MB, x+++...+ doubles its tree with every '+' until memory runs out), and no
+ * pre-check modelled it all (the fuzzer kept finding new shapes). Here the pattern is parsed into a tree whose
+ * expanded size (instructions) is known before anything is emitted; compiling costs time and memory linear in
+ * that size, which is bounded by TS_REGEX_MAX_PROG; matching is a Thompson NFA simulation (the Pike VM without
+ * captures) over sparse thread lists: O(len(text) * program size) time, no allocation per call.
  *
- * The size counts one per literal, bracket expression, '.', anchor and back-reference, one per group and per
- * '|', '*', '+', '?', and multiplies by the repetition counts: size(r{m,n}) = n * size(r) + (n - m),
- * size(r{m,}) = (m + 1) * size(r) + 1. With the limits below glibc stays under ~30 MB and ~1 s per pattern
- * (measured: x{1,1000} 8 MB; ((x*)*){1,500} 24 MB, 1 s). Pure function, no allocation. */
+ * Syntax (byte-wise, C locale): literals; '.' (any byte but NUL); bracket expressions with ranges, negation, ']'
+ * first, '-' first or last, the 12 classes [:alpha:] [:digit:] [:alnum:] [:upper:] [:lower:] [:space:]
+ * [:blank:] [:punct:] [:print:] [:graph:] [:cntrl:] [:xdigit:], and one-character [=x=] [.x.]; anchors ^ and $
+ * anywhere; groups; alternation with empty alternatives; * + ? {m} {m,} {m,n} {,n} (= {0,n}), stacked
+ * quantifiers; GNU escapes \w \W \s \S \b \B \< \> \` \'; any other escaped byte is itself; a ')' without its '('
+ * is a literal. Back-references \1..\9 are refused (they are not regular; RE2 refuses them too). A NUL byte in
+ * the pattern is an ordinary character. */
 #ifndef TS_REGEX_H
 #define TS_REGEX_H
 
-#include <regex.h>
 #include <stddef.h>
 
-#define TS_REGEX_MAX_SIZE 2000  /* expanded size of a whole pattern */
-#define TS_REGEX_MAX_REPEAT 1000 /* largest count in {m,n} */
+#define TS_REGEX_MAX_REPEAT 1000    /* largest count in {m,n} (RE2's limit too) */
+#define TS_REGEX_MAX_PROG 20000     /* instructions of a compiled pattern (x{1,1000} needs 2000) */
+#define TS_REGEX_MAX_DEPTH 255      /* nesting of groups */
+#define TS_REGEX_MAX_PATTERN 65536  /* bytes of a pattern */
 
-/* 0 when the ERE `pattern` is within the limits; otherwise -1 and a reason in why ("the repetition {1,5000}
- * exceeds 1000", "its repetitions expand to more than 2000 elements"). A pattern that is not valid ERE passes
- * (regcomp reports it). */
-int ts_regex_check_size(const char *pattern, char *why, size_t cap);
+enum {
+    TS_REGEX_SEARCH = 0, /* a match anywhere in the text (regexec's meaning) */
+    TS_REGEX_WHOLE = 1   /* the whole text must match (as "^(PAT)$" would) */
+};
 
-/* regexec of the bytes s[0..n), which need not be NUL-terminated and may hold NUL bytes (ordinary characters):
- * REG_STARTEND bounds the text, so values of any length are matched in place, without a copy. 1 on a match, 0
- * otherwise (-1: out of memory, in sanitizer builds only). In builds with AddressSanitizer the value is copied
- * and terminated first: its regexec interceptor reads the text up to a NUL whatever REG_STARTEND says. */
-int ts_regex_match(const regex_t *re, const char *s, size_t n);
+typedef struct ts_regex ts_regex;
+
+/* Compiles pat[0..len) (need not be NUL-terminated). 0 and a new *out (ts_regex_free), or -1 with the reason in
+ * why[0..cap) (like regerror's: "unmatched '('", "the repetition {1,5000} exceeds 1000", "out of memory", ...).
+ * Memory and time are linear in the pattern and the program (at most TS_REGEX_MAX_PROG instructions). */
+int ts_regex_compile(const char *pat, size_t len, int mode, ts_regex **out, char *why, size_t cap);
+
+/* 1 when the bytes s[0..n) match (in re's mode), 0 otherwise. The text need not be NUL-terminated and may hold
+ * NUL bytes. Never allocates: re owns its scratch, so one object must not be used by two threads at once
+ * (compile one per thread; Tessera has no threads today). Time O(n * program size). */
+int ts_regex_match(ts_regex *re, const char *s, size_t n);
+
+/* Instructions of the compiled program (for tests and messages). */
+size_t ts_regex_program_size(const ts_regex *re);
+
+void ts_regex_free(ts_regex *re);
 
 #endif

@@ -8,7 +8,6 @@
  * Predicates (LIKE, regexp_matches, starts_with, contains) on a DICT column with constant other arguments are
  * computed once per dictionary value at bind time: a row then costs one table lookup. */
 #define TS_EXPR_PACKAGE
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -306,8 +305,7 @@ struct spred {
     int (*fn)(spred *p, ts_sv s, const ts_xnode *n, int k); /* k: row of the other arguments */
     ts_like_pat like;
     int compiled;       /* LIKE pattern compiled once */
-    regex_t re;
-    int has_re;
+    ts_regex *re;       /* regexp_matches: compiled once (TS_REGEX_SEARCH) */
     uint8_t *table;     /* per dictionary code */
     int32_t ncodes;
     int null_const;     /* a constant NULL argument: every row is NULL */
@@ -318,8 +316,7 @@ static void spred_free(void *x)
     spred *p = x;
     if (!p)
         return;
-    if (p->has_re)
-        regfree(&p->re);
+    ts_regex_free(p->re);
     free(p->table), free(p);
 }
 
@@ -336,7 +333,7 @@ static int pred_regex(spred *p, ts_sv s, const ts_xnode *n, int k)
     (void)n, (void)k;
     /* matched in place: no copy, and a NUL byte inside a value is a character, not the end of the text (a
      * NUL-terminated copy made "ab\0x" match '^ab$') */
-    return ts_regex_match(&p->re, s.p, (size_t)s.n);
+    return ts_regex_match(p->re, s.p, (size_t)s.n);
 }
 
 static int pred_starts(spred *p, ts_sv s, const ts_xnode *n, int k)
@@ -370,9 +367,8 @@ static ts_err eval_pred(ts_xnode *n, int64_t start, int m, const uint8_t *active
         return TS_OK;
     }
     for (int k = 0; k < m; k++) {
-        /* a regular expression with back-references can take milliseconds a row (backtracking): its rows are
-         * cancellation points too, not only the vectors */
-        if (p->has_re && !(k & 31))
+        /* a regular expression costs up to O(length x program) a row: its rows are cancellation points too */
+        if (p->re && !(k & 31))
             TS_TRY(ts_cancel_point());
         const int r = n->valid[k] ? p->fn(p, a->v.s[k], n, k) : 0;
         if (r < 0)
@@ -403,26 +399,11 @@ static ts_err bind_pred(ts_xnode *n)
         p->fn = pred_regex;
         if (!x->valid[0])
             break;
-        char *pat = strndup(x->v.s[0].p, (size_t)x->v.s[0].n), big[200];
-        if (!pat)
-            TS_FAIL(TS_ERR_NOMEM, "regexp_matches: out of memory");
-        if (ts_regex_check_size(pat, big, sizeof big) != 0) { /* before regcomp, which could take gigabytes */
-            ts_err err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__,
-                                        "regexp_matches: pattern '%.80s' is too large to compile: %s", pat, big);
-            free(pat);
-            return err;
-        }
-        const int rc = regcomp(&p->re, pat, REG_EXTENDED | REG_NOSUB);
-        if (rc) {
-            char why[128];
-            regerror(rc, &p->re, why, sizeof why);
-            ts_err err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__,
-                                        "regexp_matches: bad pattern '%s': %s", pat, why);
-            free(pat);
-            return err;
-        }
-        free(pat);
-        p->has_re = 1;
+        const ts_sv pat = x->v.s[0];
+        char why[300];
+        if (ts_regex_compile(pat.p, (size_t)pat.n, TS_REGEX_SEARCH, &p->re, why, sizeof why) != 0)
+            TS_FAIL(TS_ERR_USAGE, "regexp_matches: bad pattern '%.*s%s': %s", pat.n > 80 ? 80 : (int)pat.n, pat.p,
+                    pat.n > 80 ? "..." : "", why);
         break;
     }
     case TS_X_STARTS_WITH: p->fn = pred_starts; break;

@@ -14,8 +14,6 @@
  *   - scanning [0, cut) and [cut, len) gives the same line, clean and reject counts and reasons as one scan
  *   - clean values satisfy their rules (ranges, accepted values, pattern, positive amounts); rejects keep
  *     their raw line bytes and a known reason */
-#include <regex.h>
-
 #include "ts_csv.h"
 #include "ts_date.h"
 #include "ts_fuzz.h"
@@ -23,14 +21,14 @@
 #define CSV_NFIELDS 8
 #define CSV_MAX_CHECKED_LINES 256
 
-static regex_t csv_pattern;
+static ts_regex *csv_pattern;
 static ts_dict *csv_currencies;
 
 TS_FUZZ_INIT(csv)
 {
     (void)argc, (void)argv;
     static const char *const ccy[] = {"usd", "eur", "gbp"};
-    if (regcomp(&csv_pattern, "^([a-z]*)$", REG_EXTENDED | REG_NOSUB) != 0 || ts_dict_new(ccy, 3, &csv_currencies))
+    if (ts_regex_compile("[a-z]*", 6, TS_REGEX_WHOLE, &csv_pattern, NULL, 0) != 0 || ts_dict_new(ccy, 3, &csv_currencies))
         abort();
     return 0;
 }
@@ -64,7 +62,7 @@ static void csv_spec(const uint8_t *cfg, ts_csv_spec *spec)
     spec->fields[2].accepted = csv_currencies;
     spec->fields[3].scale = 2, spec->fields[3].max_int_digits = 16, spec->fields[3].positive = 1;
     spec->fields[3].reason_missing = 9;
-    spec->fields[4].pattern = &csv_pattern;
+    spec->fields[4].pattern = csv_pattern;
 }
 
 /* ---- the naive splitter --------------------------------------------------------------------------------- */

@@ -45,7 +45,7 @@ static void rules_check(const ts_rules *r)
         if (fd->kind == TS_RULE_DECIMAL)
             TS_FUZZ_ASSERT(fd->scale >= 0 && fd->scale <= 9 && fd->max_int_digits >= 1 &&
                            fd->scale + fd->max_int_digits <= 18);
-        TS_FUZZ_ASSERT(!fd->pattern || (fd->pattern == &r->pattern[f] && r->has_pattern[f]));
+        TS_FUZZ_ASSERT(fd->pattern == r->pattern[f]);
         if (fd->accepted) {
             TS_FUZZ_ASSERT(fd->kind == TS_RULE_CATEGORY && fd->accepted->n >= 1 && fd->accepted->n <= 64);
             for (int32_t v = 0; v < fd->accepted->n; v++) {
