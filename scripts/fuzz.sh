@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 SECONDS_PER_TARGET=${1:-30}
 BUILD=${TS_FUZZ_BUILD:-build-fuzz}
-TARGETS=${TS_FUZZ_TARGETS:-"parse csv csv_infer rules h5_read parquet"}
+TARGETS=${TS_FUZZ_TARGETS:-"parse csv csv_infer rules regex h5_read parquet"}
 J=$(nproc)
 
 command -v clang >/dev/null ||
@@ -39,7 +39,7 @@ if ! command -v llvm-symbolizer >/dev/null; then
 fi
 . scripts/mpi-env.sh # fuzz_h5_read initialises MPI (one rank, no launcher)
 
-max_len() { case $1 in parse) echo 512 ;; h5_read) echo 32768 ;; parquet) echo 16384 ;; *) echo 4096 ;; esac; }
+max_len() { case $1 in parse) echo 512 ;; regex) echo 256 ;; h5_read) echo 32768 ;; parquet) echo 16384 ;; *) echo 4096 ;; esac; }
 dict() { case $1 in csv_infer) echo csv ;; *) echo "$1" ;; esac; }
 
 # "hdf5" when the first frame of the replayed input's report outside the runtime and libc is in libhdf5, else "ours"

@@ -12,6 +12,7 @@
 #include "../fuzz/fuzz_h5_read.c"
 #include "../fuzz/fuzz_parquet.c"
 #include "../fuzz/fuzz_parse.c"
+#include "../fuzz/fuzz_regex.c"
 #include "../fuzz/fuzz_rules.c"
 
 #include <dirent.h>
@@ -85,6 +86,7 @@ int main(int argc, char **argv)
         {"h5_read", ts_fuzz_init_h5_read, ts_fuzz_one_h5_read},
         {"parquet", ts_fuzz_init_parquet, ts_fuzz_one_parquet},
         {"parse", ts_fuzz_init_parse, ts_fuzz_one_parse},
+        {"regex", ts_fuzz_init_regex, ts_fuzz_one_regex},
         {"rules", ts_fuzz_init_rules, ts_fuzz_one_rules},
     };
     char fuzz_dir[4096];
