@@ -43,17 +43,18 @@ static int regex_anchor_in_repeated_group(const char *p)
     return 0;
 }
 
-/* A pattern glibc compiles quickly, away from its blow-ups (counts of at most 3, at most 3 quantifiers: ")*++++"
- * took it more than 25 s, every stacked '+' doubling its tree), without what Tessera refuses by design
- * (back-references) and without NUL bytes (regcomp reads a C string). */
+/* A pattern glibc compiles quickly, away from its blow-ups: counts of at most 3 (")*{1,1000}+" took it more than
+ * 25 s) and at most 3 quantifiers (")*++++" too: every stacked '+' doubles its tree); without what Tessera
+ * refuses by design (back-references) and without NUL bytes (regcomp reads a C string). */
 static int regex_glibc_comparable(const uint8_t *p, size_t n)
 {
     int quantifiers = 0;
     if (n > 12)
         return 0;
     for (size_t i = 0; i < n; i++) {
-        if (p[i] == 0 || (p[i] >= '4' && p[i] <= '9') || (p[i] == '\\' && i + 1 < n && p[i + 1] >= '1' &&
-                                                          p[i + 1] <= '9'))
+        const int digit = p[i] >= '0' && p[i] <= '9', next_digit = i + 1 < n && p[i + 1] >= '0' && p[i + 1] <= '9';
+        if (p[i] == 0 || (p[i] >= '4' && p[i] <= '9') || (digit && next_digit) ||
+            (p[i] == '\\' && next_digit && p[i + 1] != '0'))
             return 0;
         quantifiers += p[i] == '*' || p[i] == '+' || p[i] == '?' || p[i] == '{';
     }

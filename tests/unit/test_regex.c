@@ -172,8 +172,8 @@ static void test_pathological(void)
     const char *const pats[] = {"^(((x*)*){1,30})$", "^(((x*)*){1,20})$", "(x*){1,400}", "(x?){1,600}", plus,
                                 "((a|b?)*){1,1000}", "(((x{1,255}){1,255}){1,255})", "((x*)*){1,1000}",
                                 "(x+x+)+y", "(a|aa)*b", "(.*)*(.*)*(.*)*z"};
-    static char text[1001];
-    memset(text, 'x', 1000);
+    static char text[301];
+    memset(text, 'x', 300);
     for (size_t i = 0; i < sizeof pats / sizeof *pats; i++)
         for (int mode = 0; mode < 2; mode++) {
             ts_regex *re;
@@ -184,9 +184,9 @@ static void test_pathological(void)
             }
             const int want = strcmp(pats[i], "(x+x+)+y") && strcmp(pats[i], "(a|aa)*b") &&
                              strcmp(pats[i], "(.*)*(.*)*(.*)*z") &&
-                             (mode == S || (!strchr(pats[i], 'a') && strcmp(pats[i], "(x?){1,600}")));
-            const int got = ts_regex_match(re, text, 1000);
-            CHECK(got == want, "'%.40s' (%s) on 1000 x: %d", pats[i], mode == W ? "whole" : "search", got);
+                             (mode == S || !strchr(pats[i], 'a'));
+            const int got = ts_regex_match(re, text, 300);
+            CHECK(got == want, "'%.40s' (%s) on 300 x: %d", pats[i], mode == W ? "whole" : "search", got);
             ts_regex_free(re);
         }
 }
