@@ -736,7 +736,7 @@ int ts_regex_compile(const char *pat, size_t len, int mode, ts_regex **out, char
     /* at depth 0 a ')' is a literal and every branch runs to the end */
     const uint64_t total = root < 0 ? 0 : ps.nodes[root].size + 1 + (mode == TS_REGEX_WHOLE);
     ts_regex *re = NULL;
-    if (root >= 0 && total > TS_REGEX_MAX_PROG)
+    if (root >= 0 && ps.nodes[root].size + 2 > TS_REGEX_MAX_PROG) /* room for both modes: they accept alike */
         root = too_big(&ps);
     if (root >= 0) {
         const size_t np = (size_t)total;

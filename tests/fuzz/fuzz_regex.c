@@ -44,8 +44,9 @@ static int regex_anchor_in_repeated_group(const char *p)
 }
 
 /* A pattern glibc compiles quickly, away from its blow-ups: counts of at most 3 (")*{1,1000}+" took it more than
- * 25 s) and at most 3 quantifiers (")*++++" too: every stacked '+' doubles its tree); without what Tessera
- * refuses by design (back-references) and without NUL bytes (regcomp reads a C string). */
+ * 25 s), at most 3 quantifiers and none stacked (")*++++" and "\\>|\\B)+*b" too: every stacked '+' doubles its
+ * tree); without what Tessera refuses by design (back-references) and without NUL bytes (regcomp reads a C
+ * string). Stacked quantifiers are compared with glibc in tests/unit/test_regex.c on fixed random patterns. */
 static int regex_glibc_comparable(const uint8_t *p, size_t n)
 {
     int quantifiers = 0;
@@ -56,7 +57,10 @@ static int regex_glibc_comparable(const uint8_t *p, size_t n)
         if (p[i] == 0 || (p[i] >= '4' && p[i] <= '9') || (digit && next_digit) ||
             (p[i] == '\\' && next_digit && p[i + 1] != '0'))
             return 0;
-        quantifiers += p[i] == '*' || p[i] == '+' || p[i] == '?' || p[i] == '{';
+        const int q = p[i] == '*' || p[i] == '+' || p[i] == '?' || p[i] == '{';
+        if (q && i > 0 && (p[i - 1] == '*' || p[i - 1] == '+' || p[i - 1] == '?' || p[i - 1] == '}'))
+            return 0; /* stacked */
+        quantifiers += q;
     }
     return quantifiers <= 3;
 }
