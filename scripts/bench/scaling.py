@@ -8,7 +8,7 @@
                                          (PREFIX.<rank>.prof)
   scaling.py tpchtab WORK Q...           per query: 2-rank seconds, bytes over all ranks on 2 and 4 ranks,
                                          messages per rank on 2 and 4 ranks, the load.sql run subtracted
-  scaling.py model --alpha A --beta B --bank RUNS.tsv --keys KEYROWS --tpch TPCH.tsv [--bank-mon PREFIX]
+  scaling.py model --alpha A --beta B --bank RUNS.tsv --keys KEYROWS --tpch TPCH.tsv [--bank-count FILE]
                                          the cost model's projection to 1,024 ranks (docs/scaling.md)
 
 Exit status 0, 2 on a usage error or unreadable input."""
@@ -81,12 +81,20 @@ def cmd_monitor(prefixes):
                                                   sum(b for b, _ in r), max(m for _, m in r), sum(m for _, m in r)))
 
 
+# Bytes at SF 1 of the join inputs that a broadcast plan leaves in place but that move once the broadcast side
+# exceeds ts_join's 64 MiB threshold (at SF 1000): estimated from the schema, not measured. q03: lineitem rows with
+# l_shipdate > 1995-03-15 (3.24M x orderkey, extendedprice, discount = 24 B) + orders before that date (1.46M x 24 B);
+# q09: lineitem (6.0M x partkey, suppkey, orderkey, quantity, extendedprice, discount = 48 B) + partsupp (0.8M x 24 B)
+# + orders (1.5M x orderkey, orderdate = 12 B).
+FLIP_SF1 = {"q03": 113e6, "q09": 325e6}
+
+
 def cmd_tpchtab(work, queries):
     def mon(q, p):
         r = parse_monitor(os.path.join(work, "mon", "tpch-%s-%d" % (q, p)))
         return sum(b for b, _ in r), max(m for _, m in r)
 
-    print("# query seconds_2ranks bytes_total_2 bytes_total_4 msgs_per_rank_2 msgs_per_rank_4")
+    print("# query seconds_2ranks bytes_total_2 bytes_total_4 msgs_per_rank_2 msgs_per_rank_4 flip_bytes_sf1")
     b2l, m2l = mon("load", 2)
     b4l, m4l = mon("load", 4)
     for q in queries:
@@ -97,7 +105,7 @@ def cmd_tpchtab(work, queries):
                 t += float(p[3])
         b2, m2 = mon(q, 2)
         b4, m4 = mon(q, 4)
-        print("%s %.3f %d %d %d %d" % (q, t, b2 - b2l, b4 - b4l, m2 - m2l, m4 - m4l))
+        print("%s %.3f %d %d %d %d %d" % (q, t, b2 - b2l, b4 - b4l, m2 - m2l, m4 - m4l, FLIP_SF1.get(q, 0)))
 
 
 def lin_log(m2, m4):
@@ -134,16 +142,27 @@ def read_bench(paths):
     return pts
 
 
-def fit_exchange(pts):
-    """alpha (s per message), beta (s per byte leaving the rank), a0 (fixed cost per call: the Allreduce and
-    the call's own overhead) from the 'exchange' points of P >= 2."""
+def fit_exchange(pts, p_fit=2):
+    """alpha (s per message) and beta (s per byte leaving the rank) of T = alpha*(P-1) + beta*bytes_off, fitted
+    to the 'exchange' points on p_fit ranks by least squares on relative residuals (every size weighs alike);
+    beta_big, by ordinary least squares on the points of 16 MiB and more per rank only (out of cache: what
+    columns of millions of rows see). Returns (alpha, beta, beta_big, residuals of every P >= 2)."""
     ex = [(p, b, t) for k, p, b, t in pts if k == "exchange" and p >= 2]
-    if len(ex) < 3:
-        fail("need at least 3 exchange points on 2 or more ranks")
-    rows = [[1.0, p - 1.0, b * (p - 1.0) / p] for p, b, _ in ex]
-    a0, alpha, beta = lstsq(rows, [t for _, _, t in ex])
-    res = [(p, b, t, a0 + alpha * (p - 1) + beta * b * (p - 1) / p) for p, b, t in ex]
-    return a0, alpha, beta, res
+    fit = [(p, b, t) for p, b, t in ex if p == p_fit]
+    if len(fit) < 3:
+        fail("need at least 3 exchange points on %d ranks" % p_fit)
+    alpha, beta = lstsq([[(p - 1.0) / t, b * (p - 1.0) / p / t] for p, b, t in fit], [1.0] * len(fit))
+    big = [(p, b, t) for p, b, t in fit if b >= 16 << 20]
+    beta_big = beta
+    if len(big) >= 1:  # through the latency term fitted above
+        beta_big = sum((t - alpha * (p - 1)) * b * (p - 1) / p for p, b, t in big) / \
+            sum((b * (p - 1) / p) ** 2 for p, b, t in big)
+    res = []
+    for p, b, t in ex:
+        off = b * (p - 1.0) / p
+        f = alpha * (p - 1) + (beta_big if b >= 16 << 20 else beta) * off
+        res.append((p, b, t, f))
+    return alpha, beta, beta_big, res
 
 
 def cmd_fit(paths):
@@ -152,16 +171,18 @@ def cmd_fit(paths):
         for kind, p, b, t in pts:
             if kind == k:
                 print("%-10s P=%d %9d B/rank %10.2f us" % (k, p, b, t * 1e6))
-    a0, alpha, beta, res = fit_exchange(pts)
-    print("\nfit T = a0 + alpha*(P-1) + beta*bytes_off,  bytes_off = bytes_per_rank*(P-1)/P")
-    print("a0 = %.2f us   alpha = %.2f us/message   beta = %.4f ns/byte (%.2f GB/s)" % (
-        a0 * 1e6, alpha * 1e6, beta * 1e9, 1e-9 / beta if beta > 0 else float("inf")))
-    print("%5s %12s %12s %12s %8s" % ("ranks", "bytes/rank", "measured us", "fitted us", "resid %"))
+    alpha, beta, beta_big, res = fit_exchange(pts)
+    print("\nfit on 2 ranks: T = alpha*(P-1) + beta*bytes_off,  bytes_off = bytes_per_rank*(P-1)/P")
+    print("alpha = %.3f us/message   beta = %.4f ns/byte (%.2f GB/s)   beta_big = %.4f ns/byte (%.2f GB/s, >= 16 MiB)"
+          % (alpha * 1e6, beta * 1e9, 1e-9 / beta, beta_big * 1e9, 1e-9 / beta_big))
+    print("| ranks | bytes/rank | measured us | model us | residual |")
+    print("|---:|---:|---:|---:|---:|")
     for p, b, t, f in res:
-        print("%5d %12d %12.1f %12.1f %8.1f" % (p, b, t * 1e6, f * 1e6, 100 * (t - f) / t))
-    rel = [abs(t - f) / t for p, b, t, f in res]
-    print("median |residual| %.1f %%, max %.1f %%" % (100 * statistics.median(rel), 100 * max(rel)))
-    return a0, alpha, beta
+        print("| %d | %d | %.1f | %.1f | %+.0f %% |" % (p, b, t * 1e6, f * 1e6, 100 * (t - f) / t))
+    for q in sorted({p for p, _, _, _ in res}):
+        rel = [abs(t - f) / t for p, b, t, f in res if p == q]
+        print("P=%d: median |residual| %.0f %%, max %.0f %%" % (q, 100 * statistics.median(rel), 100 * max(rel)))
+    return alpha, beta, beta_big
 
 
 # ---- bank-analytics runs --------------------------------------------------------------------------------------------
@@ -284,41 +305,59 @@ def cmd_model(argv):
           ", ".join("%s %.3f" % (s, per_row[s] * 1e6) for s in ("scan+clean", "dedup", "project", "exchange",
                                                                   "aggregate")))
     # collectives per run, from the monitored 2- and 4-rank runs (n_lin: all-to-all, n_log: tree collectives)
-    n_lin, n_log = 40.0, 150.0  # without monitoring data: the order of magnitude seen in the code
-    if a.get("bank-mon"):
-        m2 = max(m for _, m in parse_monitor(a["bank-mon"] + "-2"))
-        m4 = max(m for _, m in parse_monitor(a["bank-mon"] + "-4"))
-        n_lin, n_log = lin_log(m2, m4)
-    print("collectives per run (from the messages per rank on 2 and 4 ranks): %.0f all-to-all, %.0f tree" %
-          (n_lin, n_log))
-    # sample sort: 32 samples per rank per destination, 3 sorts, ~24 bytes a sample
-    print(fmt_row(["P", "rows/rank", "compute s", "imbalance (agg)", "exchange s", "of which latency s",
-                   "modelled s", "efficiency"]))
-    print("|" + "---:|" * 8)
+    # collective calls per run, counted by scripts/bench/mpi_count.c on rank 0 of the 2-rank run (HDF5's and
+    # MPI-IO's included): all-to-all calls cost P-1 messages, the others log2 P steps; allgathers also receive
+    # (P-1) times what each rank contributes
+    cnt = {}
+    if a.get("bank-count"):
+        for line in open(a["bank-count"]):
+            k, c, b = line.split()
+            cnt[k] = (int(c), int(b))
+    n_lin = sum(cnt.get(k, (0, 0))[0] for k in ("alltoallv", "alltoall"))
+    n_log = sum(c for k, (c, _) in cnt.items() if k not in ("alltoallv", "alltoall"))
+    gathered = sum(cnt.get(k, (0, 0))[1] for k in ("allgather", "allgatherv"))
+    print("collective calls per run (2-rank count): %d all-to-all, %d others (%s); allgathered %d bytes per rank"
+          % (n_lin, n_log, ", ".join("%s %d" % (k, c) for k, (c, _) in sorted(cnt.items()) if c), gathered))
+    csv_row = float(a.get("csv-bytes-per-row") or 83)
+    fs_bw = float(a.get("fs-bw") or 100e9)
+    print("file system: %.0f GB/s aggregate read bandwidth assumed, %.0f bytes of CSV a row" % (fs_bw / 1e9, csv_row))
+    print(fmt_row(["P", "rows/rank", "compute s", "key imbalance", "scan s (CPU or file system)", "exchange s",
+                   "of which latency s", "modelled s", "efficiency", "balanced keys"]))
+    print("|" + "---:|" * 10)
     bank_eff = {}
     for p in ps:
         nr = n_total / p
+
+        def t_at(lf):
+            scan = max(per_row["scan+clean"] * nr, n_total * csv_row / fs_bw)
+            compute = scan + sum(per_row[s] * nr for s in ("dedup", "project", "exchange")) + \
+                per_row["aggregate"] * nr * lf + sum(fixed.values())
+            off = (p - 1) / p
+            # + the sample sorts' samples: 32 rows per rank per destination (ts_sort.c), ~24 bytes a row, 3 sorts
+            bytes_off = nr * off * (shuffle_b["dedup"] + shuffle_b["exchange"] * lf) + gathered * (p - 1) + \
+                3 * 32 * 24 * (p - 1)
+            comm = comm_time(net, p, bytes_off, n_lin, n_log)
+            return scan, compute, comm
+
         lf = max_load_factor(weights, p)
-        compute = sum(per_row[s] * nr for s in ("scan+clean", "dedup", "project", "exchange")) + \
-            per_row["aggregate"] * nr * lf + sum(fixed.values())
         ideal = sum(per_row[s] * nr for s in ("scan+clean", "dedup", "project", "exchange", "aggregate")) + \
             sum(fixed.values())
-        off = (p - 1) / p
-        bytes_off = nr * off * (shuffle_b["dedup"] + shuffle_b["exchange"] * lf) + 3 * 32 * p * 24 * off
+        scan, compute, comm = t_at(lf)
+        _, c1, m1 = t_at(1.0)
         lat = comm_time(dict(net, beta_shm=0, node_bw=float("inf")), p, 0, n_lin, n_log)
-        comm = comm_time(net, p, bytes_off, n_lin, n_log)
-        total = compute + comm
-        bank_eff[p] = ideal / total
-        print(fmt_row(["%d" % p, "%.3g" % nr, "%.1f" % compute, "%.2f" % lf, "%.2f" % comm, "%.4f" % lat,
-                       "%.1f" % total, "%.0f %%" % (100 * ideal / total)]))
+        bank_eff[p] = ideal / (compute + comm)
+        print(fmt_row(["%d" % p, "%.3g" % nr, "%.1f" % compute, "%.2f" % lf, "%.1f" % scan, "%.2f" % comm,
+                       "%.4f" % lat, "%.1f" % (compute + comm), "%.0f %%" % (100 * ideal / (compute + comm)),
+                       "%.0f %%" % (100 * ideal / (c1 + m1))]))
 
     # TPC-H: per query, shuffled (S) and replicated (Bc) bytes at SF 1 from the monitored 2- and 4-rank runs
     print("\nTPC-H SF 1000 (bytes from SF 1 runs scaled by 1000; compute = the 2-rank SF 1 time x 2 x 1000 / P)")
     for line in open(a["tpch"]):
         if line.startswith("#") or not line.strip():
             continue
-        q, t2, b2, b4, m2, m4 = line.split()
-        t2, b2, b4, m2, m4 = float(t2), float(b2), float(b4), float(m2), float(m4)
+        f = line.split()
+        q, (t2, b2, b4, m2, m4) = f[0], map(float, f[1:6])
+        flip = float(f[6]) if len(f) > 6 else 0.0  # bytes (SF 1) of the big sides that shuffle once broadcasts flip
         # total bytes over the ranks: P=2: S/2 + Bc, P=4: 3S/4 + 3Bc (S shuffled once, Bc sent to every other rank)
         bc = (b4 - 1.5 * b2) / 1.5
         s = 2 * (b2 - bc)
@@ -330,7 +369,7 @@ def cmd_model(argv):
         # at SF 1000 a replicated side of more than 64 MiB is shuffled instead (ts_join's broadcast threshold)
         s_big, bc_big = s * sf, bc * sf
         if bc_big > 64 * 2**20:
-            s_big, bc_big = s_big + bc_big, 0.0
+            s_big, bc_big = s_big + bc_big + flip * sf, 0.0
         print("%s: SF1 2 ranks %.2f s; shuffled %.1f MiB, replicated %.1f MiB per copy; all-to-all calls %.0f, "
               "tree-collective steps %.0f" % (q, t2, s / 2**20, bc / 2**20, lin, log))
         print(fmt_row(["P", "compute s", "exchange s", "of which latency s", "bytes/rank MiB", "modelled s",

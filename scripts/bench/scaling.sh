@@ -11,7 +11,7 @@ usage() {
 usage: scripts/bench/scaling.sh [options]
 Measures, then prints markdown tables (docs/scaling.md explains them):
   exchange  scripts/bench/exchange_bench.c (MPI_Allreduce + MPI_Alltoallv, as ts_exchange does per column) on each
-            rank count >= 2, and the least-squares fit T = a0 + alpha*(P-1) + beta*bytes_leaving_the_rank
+            rank count >= 2, and the least-squares fit T = alpha*(P-1) + beta*bytes_leaving_the_rank
   bank      weak scaling of `tessera run bank-analytics --profile`: ROWS_PER_RANK x P rows (tessera-gen --seed 7),
             runs interleaved (1 2 4 1 2 4 ...) so that load drifts hit every point alike; median per point;
             one extra run per P >= 2 under Open MPI's pml monitoring (bytes and messages per rank)
@@ -63,7 +63,11 @@ WORK=$(cd "$WORK" && pwd)
 status=0
 has() { [[ " $PARTS " == *" $1 "* ]]; }
 # monitored: mpirun options that make Open MPI write every rank's sent bytes and messages per peer at MPI_Finalize
-monitored() { echo --mca pml_monitoring_enable 2 --mca pml_monitoring_enable_output 3 --mca pml_monitoring_filename "$1"; }
+# and, through scripts/bench/mpi_count.c (PMPI), the collective calls of every kind in PREFIX.<rank>.count
+monitored() {
+  echo --mca pml_monitoring_enable 2 --mca pml_monitoring_enable_output 3 --mca pml_monitoring_filename "$1" \
+    -x LD_PRELOAD="$WORK/libmpi_count.so" -x MPI_COUNT_OUT="$1"
+}
 echo "# $ME: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at $(date -Is); ranks $RANKS" >&2
 
 if has exchange; then
@@ -77,6 +81,10 @@ if has exchange; then
   done
   echo "## exchange microbenchmark (scripts/bench/exchange_bench.c)"
   $PY "$HERE/scaling.py" fit "${benches[@]}" | tee "$WORK/fit.txt"
+fi
+
+if has bank || has tpch; then
+  mpicc -O2 -shared -fPIC -o "$WORK/libmpi_count.so" "$HERE/mpi_count.c" || exit 1
 fi
 
 if has bank; then
@@ -113,7 +121,8 @@ print('\n'.join(str(int(x)) for x in f['analytics/country_month/txn_count'][:]))
   echo "## bank-analytics weak scaling ($ROWS rows per rank)"
   $PY "$HERE/scaling.py" bank "$WORK/bank-runs.tsv"
   echo
-  $PY "$HERE/scaling.py" monitor "$WORK"/mon/bank-[0-9]*[0-9] 2>/dev/null | sed 's/^/    /'
+  mons=(); for p in $RANKS; do ((p >= 2)) && mons+=("$WORK/mon/bank-$p"); done
+  ((${#mons[@]})) && $PY "$HERE/scaling.py" monitor "${mons[@]}"
   rm -f "$WORK"/bank-*.h5 "$WORK/bank-mon.h5"
   ((KEEP)) || for p in $RANKS; do rm -rf "$WORK/bank-$p"; done
 fi
@@ -141,10 +150,11 @@ fi
 if has model; then
   [[ -f $WORK/fit.txt && -f $WORK/bank-runs.tsv && -f $WORK/tpch.tsv ]] || {
     echo "$ME: the model needs the exchange, bank and tpch parts' results in $WORK" >&2; exit 1; }
-  read -r alpha beta < <(awk '/^a0 =/ { print $6 * 1e-6, $10 * 1e-9 }' "$WORK/fit.txt")
+  # alpha, and beta_big (out-of-cache: shuffled columns are megabytes per destination)
+  read -r alpha beta < <(awk '/^alpha =/ { print $3 * 1e-6, $13 * 1e-9 }' "$WORK/fit.txt")
   echo "## projection (alpha $alpha s, beta $beta s/B on this machine's shared memory)"
   $PY "$HERE/scaling.py" model --alpha "$alpha" --beta "$beta" --bank "$WORK/bank-runs.tsv" --keys "$WORK/keyrows.txt" \
-    --tpch "$WORK/tpch.tsv" --bank-mon "$WORK/mon/bank" --alpha-net "${ALPHA_NET:-2e-6}" \
+    --tpch "$WORK/tpch.tsv" --bank-count "$WORK/mon/bank-2.0.count" --alpha-net "${ALPHA_NET:-2e-6}" \
     --node-bw "${NODE_BW:-12.5e9}" --ranks-per-node "${RANKS_PER_NODE:-32}"
 fi
 exit $status
