@@ -45,6 +45,8 @@ void ts_sql_exec_release(ts_sql_exec *x)
         x->deferred[i].fn(x->deferred[i].arg);
     free(x->deferred);
     x->deferred = NULL, x->ndeferred = x->cap_deferred = 0;
+    free(x->prof);
+    x->prof = NULL, x->nprof = x->cap_prof = 0;
 }
 
 static ts_err new_view(const char *name, ts_table **out)
@@ -413,6 +415,16 @@ static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *
     TS_FAIL(TS_ERR_INTERNAL, "unknown plan node %d", (int)p->kind);
 }
 
+ts_err ts_sql_exec_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *in1, ts_table **out)
+{
+    const ts_err err = ts_ctx_check(x->ctx, run_kind(x, p, in0, in1, out));
+    if (err) {
+        ts_table_free(*out);
+        *out = NULL;
+    }
+    return err;
+}
+
 static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     ts_table *in[2] = {NULL, NULL};
@@ -445,6 +457,8 @@ static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 ts_err ts_sql_exec_plan(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     TS_TRY(ts_sql_run_subqueries(x, p));
+    if (ts_sql_pipelined())
+        return ts_sql_exec_pipelined(x, p, out);
     TS_TRY(exec_node(x, p, out));
     const ts_err err = ts_ctx_check(x->ctx, own(out));
     if (err) {
@@ -539,42 +553,30 @@ static int any_nulls(const ts_column *c)
     return 0;
 }
 
-static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
+void ts_sql_agg_prepare(const ts_sql_plan *p, const uint8_t *nullable, ts_sql_agg_setup *a)
 {
-    const char *keys[TS_MAX_COLS];
-    ts_agg aggs[TS_MAX_COLS] = {{0}};
-    int naggs = p->naggs, fix[TS_MAX_COLS], nfix = 0;
-    char count_names[TS_MAX_COLS][TS_SQL_ID_MAX];
+    memset(a, 0, sizeof *a);
+    a->naggs = p->naggs;
     for (int k = 0; k < p->nkeys; k++)
-        keys[k] = p->keys[k];
-    for (int a = 0; a < p->naggs; a++)
-        aggs[a] = p->aggs[a].agg;
-    /* SQL's SUM of no values is NULL (the engine's is 0): count the values where some are NULL or filtered */
-    for (int a = 0; a < p->naggs; a++) {
-        if (aggs[a].kind != TS_AGG_SUM)
+        a->keys[k] = p->keys[k];
+    for (int i = 0; i < p->naggs; i++)
+        a->aggs[i] = p->aggs[i].agg;
+    /* SQL's SUM of no values is NULL (the engine's is 0): count the values where some may be NULL or filtered */
+    for (int i = 0; i < p->naggs; i++) {
+        if (a->aggs[i].kind != TS_AGG_SUM || !(nullable[i] || a->aggs[i].where) || a->naggs >= TS_MAX_COLS - 1)
             continue;
-        ts_column *in;
-        TS_TRY(ts_table_need(*t, aggs[a].input, &in));
-        int nulls = any_nulls(in) || aggs[a].where;
-        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &nulls, 1, MPI_INT, MPI_MAX, x->ctx->comm));
-        if (!nulls)
-            continue;
-        if (naggs >= TS_MAX_COLS - 1)
-            TS_FAIL(TS_ERR_USAGE, "too many aggregates");
-        snprintf(count_names[nfix], TS_SQL_ID_MAX, "__n%d", a);
-        aggs[naggs++] = (ts_agg){TS_AGG_COUNT, aggs[a].input, aggs[a].where, count_names[nfix], 0, NULL};
-        fix[nfix++] = a;
+        snprintf(a->count_names[a->nfix], TS_SQL_ID_MAX, "__n%d", i);
+        a->aggs[a->naggs++] = (ts_agg){TS_AGG_COUNT, a->aggs[i].input, a->aggs[i].where, a->count_names[a->nfix], 0,
+                                       NULL};
+        a->fix[a->nfix++] = i;
     }
-    if (x->ctx->size > 1 && ts_aggregate_is_local(*t, keys, p->nkeys))
-        snprintf(p->note, sizeof p->note, "input already hash-partitioned on a subset of the keys: aggregated "
-                 "locally, no exchange");
-    ts_table *res;
-    TS_TRY(ts_aggregate_distributed(x->ctx, *t, keys, p->nkeys, aggs, naggs, "aggregate", &res));
-    ts_table_free(*t);
-    *t = res;
+}
+
+ts_err ts_sql_agg_fixup(ts_sql_exec *x, const ts_sql_plan *p, const ts_sql_agg_setup *a, ts_table *res)
+{
     ts_err err = TS_OK;
-    for (int f = 0; !err && f < nfix; f++) {
-        ts_column *sum = ts_table_col(res, aggs[fix[f]].output), *cnt = ts_table_col(res, count_names[f]);
+    for (int f = 0; !err && f < a->nfix; f++) {
+        ts_column *sum = ts_table_col(res, a->aggs[a->fix[f]].output), *cnt = ts_table_col(res, a->count_names[f]);
         for (int64_t i = 0; !err && i < cnt->len; i++)
             if (!TS_COL(cnt, int64_t)[i])
                 err = ts_column_set_null(sum, i);
@@ -606,6 +608,30 @@ static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
         }
     }
     return err;
+}
+
+static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
+{
+    uint8_t nullable[TS_MAX_COLS] = {0};
+    for (int a = 0; a < p->naggs; a++) {
+        if (p->aggs[a].agg.kind != TS_AGG_SUM)
+            continue;
+        ts_column *in;
+        TS_TRY(ts_table_need(*t, p->aggs[a].agg.input, &in));
+        int nulls = any_nulls(in);
+        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &nulls, 1, MPI_INT, MPI_MAX, x->ctx->comm));
+        nullable[a] = (uint8_t)nulls;
+    }
+    ts_sql_agg_setup a;
+    ts_sql_agg_prepare(p, nullable, &a);
+    if (x->ctx->size > 1 && ts_aggregate_is_local(*t, a.keys, p->nkeys))
+        snprintf(p->note, sizeof p->note, "input already hash-partitioned on a subset of the keys: aggregated "
+                 "locally, no exchange");
+    ts_table *res;
+    TS_TRY(ts_aggregate_distributed(x->ctx, *t, a.keys, p->nkeys, a.aggs, a.naggs, "aggregate", &res));
+    ts_table_free(*t);
+    *t = res;
+    return ts_sql_agg_fixup(x, p, &a, res);
 }
 
 /* ---- joins -------------------------------------------------------------------------------------------------------- */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ts_join_probe.h"
 #include "ts_keyhash.h"
 #include "ts_mem.h"
 
@@ -65,36 +66,6 @@ ts_err ts_join_schema(const ts_table *left, const ts_table *right, const ts_join
     return TS_OK;
 }
 
-/* Build side: chains of right rows per hash slot, in right row order. */
-typedef struct build_table {
-    int64_t *head, *next;
-    uint64_t *hash, mask;
-} build_table;
-
-static void build_free(build_table *b) { ts_free(b->head), ts_free(b->next), ts_free(b->hash); }
-
-static ts_err build(const ts_key_cols *rk, int64_t n, build_table *b)
-{
-    uint64_t slots = 16;
-    while (slots < (uint64_t)n * 2)
-        slots <<= 1;
-    b->mask = slots - 1;
-    b->head = ts_big(8 * slots), b->next = ts_big(8 * (size_t)(n + 1)), b->hash = ts_big(8 * (size_t)(n + 1));
-    if (!b->head || !b->next || !b->hash) {
-        build_free(b);
-        TS_FAIL(TS_ERR_NOMEM, "out of memory building a join table of %lld rows", (long long)n);
-    }
-    memset(b->head, 0xff, 8 * slots);
-    ts_key_hash_rows(rk, n, b->hash);
-    for (int64_t i = n - 1; i >= 0; i--) { /* backwards, so each chain lists rows in ascending order */
-        if (ts_key_has_null(rk, i))
-            continue;
-        const uint64_t s = b->hash[i] & b->mask;
-        b->next[i] = b->head[s], b->head[s] = i;
-    }
-    return TS_OK;
-}
-
 /* Matched (left, right) row pairs; -1 stands for "no row" on that side. */
 typedef struct pairs {
     int64_t *l, *r, n, cap;
@@ -119,35 +90,54 @@ static inline ts_err push_pair(pairs *p, int64_t l, int64_t r)
     return TS_OK;
 }
 
-static ts_err probe(const ts_key_cols *lk, const ts_key_cols *rk, int64_t nl, const build_table *b,
-                    ts_join_type type, uint8_t *matched, pairs *p)
+typedef struct probe_state {
+    pairs *p;
+    ts_join_type type;
+    uint8_t *matched;
+    int64_t base;   /* left row of match index 0 */
+    uint8_t *found; /* per left row of the block */
+    ts_err err;
+} probe_state;
+
+static int on_match(void *arg, int64_t k, int64_t right_row)
 {
-    uint64_t *lh = ts_big(8 * (size_t)(nl + 1));
-    if (!lh)
-        TS_FAIL(TS_ERR_NOMEM, "out of memory probing a join");
-    ts_key_hash_rows(lk, nl, lh);
-    ts_err err = TS_OK;
-    int nullable = 0; /* skip the per-row NULL test when no key column has NULLs */
-    for (int c = 0; c < lk->n; c++)
-        nullable |= lk->col[c]->valid != NULL;
-    for (int64_t i = 0; i < nl && !err; i++) {
-        int found = 0;
-        if (!nullable || !ts_key_has_null(lk, i)) {
-            for (int64_t j = b->head[lh[i] & b->mask]; j >= 0 && !err; j = b->next[j]) {
-                if (b->hash[j] != lh[i] || !ts_key_equal(lk, i, rk, j))
-                    continue;
-                found = 1, matched[j] = 1;
-                if (type == TS_JOIN_SEMI || type == TS_JOIN_ANTI)
-                    break;
-                err = push_pair(p, i, j);
-            }
+    probe_state *s = arg;
+    s->found[k] = 1, s->matched[right_row] = 1;
+    if (s->type == TS_JOIN_SEMI || s->type == TS_JOIN_ANTI)
+        return 1;
+    if (!s->err)
+        s->err = push_pair(s->p, s->base + k, right_row);
+    return s->err != TS_OK;
+}
+
+/* Left rows in blocks: hashes of a block, then its matches through the table (ops/ts_join_probe.h). */
+static ts_err probe(const ts_key_cols *lk, int64_t nl, const ts_join_ht *ht, ts_join_type type, uint8_t *matched,
+                    pairs *p)
+{
+    enum { BLOCK = 4096 };
+    uint64_t h[BLOCK];
+    uint8_t found[BLOCK];
+    probe_state s = {p, type, matched, 0, found, TS_OK};
+    for (int64_t at = 0; at < nl && !s.err; at += BLOCK) {
+        const int64_t m = nl - at < BLOCK ? nl - at : BLOCK;
+        ts_key_cols view = *lk; /* the block's rows as rows 0 .. m-1 (BLOCK is a multiple of 64: validity aligns) */
+        ts_column cols[8];
+        for (int c = 0; c < lk->n; c++) {
+            cols[c] = *lk->col[c];
+            cols[c].data = (char *)cols[c].data + (size_t)at * ts_type_width(cols[c].type);
+            cols[c].valid = cols[c].valid ? cols[c].valid + at / 64 : NULL;
+            view.col[c] = &cols[c];
         }
-        if (!err && ((type == TS_JOIN_SEMI && found) || (type == TS_JOIN_ANTI && !found) ||
-                     (!found && (type == TS_JOIN_LEFT || type == TS_JOIN_FULL))))
-            err = push_pair(p, i, -1);
+        ts_key_hash_sel(view.col, view.n, NULL, m, h);
+        memset(found, 0, (size_t)m);
+        s.base = at;
+        ts_join_ht_probe(ht, &view, NULL, m, h, on_match, &s);
+        for (int64_t k = 0; k < m && !s.err; k++)
+            if ((type == TS_JOIN_SEMI && found[k]) || (type == TS_JOIN_ANTI && !found[k]) ||
+                (!found[k] && (type == TS_JOIN_LEFT || type == TS_JOIN_FULL)))
+                s.err = push_pair(p, at + k, -1);
     }
-    ts_free(lh);
-    return err;
+    return s.err;
 }
 
 static ts_err assemble(const ts_table *left, const ts_table *right, const ts_join_spec *spec, const pairs *p,
@@ -176,22 +166,22 @@ ts_err ts_hash_join_local(const ts_table *left, const ts_table *right, const ts_
     TS_TRY(ts_key_cols_resolve(right, spec->right_keys, spec->nkeys, &rk));
     TS_TRY(ts_key_cols_compatible(&lk, &rk));
     const int64_t nl = ts_table_rows(left), nr = ts_table_rows(right);
-    build_table b = {0};
+    ts_join_ht *ht = NULL;
     pairs p = {0};
     uint8_t *matched = right_matched ? right_matched : ts_big_zero((size_t)nr + 1);
     if (right_matched)
         memset(right_matched, 0, (size_t)nr);
-    ts_err err = matched ? build(&rk, nr, &b)
+    ts_err err = matched ? ts_join_ht_build(right, spec->right_keys, spec->nkeys, &ht)
                          : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory in a join");
     if (!err)
-        err = probe(&lk, &rk, nl, &b, spec->type, matched, &p);
+        err = probe(&lk, nl, ht, spec->type, matched, &p);
     const int tail = !right_matched && (spec->type == TS_JOIN_RIGHT || spec->type == TS_JOIN_FULL);
     for (int64_t j = 0; tail && !err && j < nr; j++)
         if (!matched[j])
             err = push_pair(&p, -1, j);
     if (!err)
         err = assemble(left, right, spec, &p, out);
-    build_free(&b);
+    ts_join_ht_free(ht);
     ts_free(p.l), ts_free(p.r);
     if (!right_matched)
         ts_free(matched);
