@@ -399,12 +399,13 @@ static int has_name(const char *const *names, int n, const char *s)
     return 0;
 }
 
-/* Sends the pipeline's rows to ranks by the hash of keys (a streaming exchange) and starts *out over what this
- * rank received. */
+/* Sends the pipeline's rows to ranks by the hash of keys (no keys: all to rank 0) with a streaming exchange and
+ * starts *out over what this rank received. */
 static ts_err shuffle(phys *ph, pipe *pp, const char *const *keys, int nkeys, ts_sql_plan *node, pipe *out)
 {
     ts_op *sink = NULL;
-    ts_err err = ts_xchg_sink_new(ph->ctx, pp->tail, keys, nkeys, NULL, &sink);
+    const ts_xchg_opts to_root = {0, 0, 0};
+    ts_err err = ts_xchg_sink_new(ph->ctx, pp->tail, keys, nkeys, nkeys ? NULL : &to_root, &sink);
     if (err) {
         free_pipe(ph, pp);
         return err;

@@ -181,6 +181,32 @@ void ts_expr_free(ts_expr *e)
     free(e);
 }
 
+/* A deep copy (NULL when out of memory): bound trees point into their expression (names, literals). */
+static ts_expr *clone(const ts_expr *e)
+{
+    ts_expr *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *e;
+    c->s = NULL, c->args = NULL, c->nargs = 0;
+    if (e->s && !(c->s = malloc(e->slen + 1))) {
+        free(c);
+        return NULL;
+    }
+    if (e->s)
+        memcpy(c->s, e->s, e->slen + 1);
+    if (e->nargs && !(c->args = calloc((size_t)e->nargs, sizeof *c->args))) {
+        ts_expr_free(c);
+        return NULL;
+    }
+    for (int i = 0; i < e->nargs; i++, c->nargs++)
+        if (!(c->args[i] = clone(e->args[i]))) {
+            ts_expr_free(c);
+            return NULL;
+        }
+    return c;
+}
+
 /* ---- bound nodes ------------------------------------------------------------------------------------------- */
 
 void ts_xfree(ts_xnode *n)
@@ -747,6 +773,7 @@ const char *ts_expr_column_name(const ts_expr *e) { return e && e->op == TS_X_CO
 /* ---- bind once, evaluate per chunk ------------------------------------------------------------------------- */
 
 struct ts_expr_bound {
+    ts_expr *e;                     /* the bound tree's own copy of the expression */
     ts_xnode *root;
     uint8_t active[TS_EXPR_VECTOR]; /* the chunk's selection as a row mask */
 };
@@ -755,10 +782,13 @@ ts_err ts_expr_bind(const ts_expr *e, const ts_table *schema, ts_expr_bound **ou
 {
     *out = NULL;
     ts_expr_bound *b = calloc(1, sizeof *b);
-    if (!b)
+    if (!b || !e || !(b->e = clone(e))) {
+        free(b);
         TS_FAIL(TS_ERR_NOMEM, "out of memory binding an expression");
-    const ts_err err = bind_root(e, schema, "expression", &b->root);
+    }
+    const ts_err err = bind_root(b->e, schema, "expression", &b->root);
     if (err) {
+        ts_expr_free(b->e);
         free(b);
         return err;
     }
@@ -771,6 +801,7 @@ void ts_expr_unbind(ts_expr_bound *b)
     if (!b)
         return;
     ts_xfree(b->root);
+    ts_expr_free(b->e);
     free(b);
 }
 
