@@ -63,6 +63,7 @@ typedef struct pipe {
     ts_table *tables[8];
     int ntables;
     const ts_table *src_table; /* the source's table when no operator filtered or joined since (for samples) */
+    int identity;              /* the source shows every column of its table, in order, under its own name */
     int src_cols[TS_MAX_COLS]; /* tail column i shows src_table's column src_cols[i] (-1: computed) */
 } pipe;
 
@@ -154,7 +155,7 @@ static ts_err start_table(phys *ph, pipe *pp, ts_table *t, int owned, const int 
     node_output(ph, src);
     TS_TRY(own_op(pp, src));
     pp->pl.source = src, pp->tail = src->out;
-    pp->src_table = t;
+    pp->src_table = t, pp->identity = !cols && !names;
     for (int i = 0; i < src->out->schema.ncols; i++)
         pp->src_cols[i] = cols ? cols[i] : i;
     snprintf(pp->pl.name, sizeof pp->pl.name, "scan %.80s", t->name);
@@ -208,11 +209,18 @@ static ts_err compile(phys *ph, const ts_sql_expr *e, ts_expr **out)
 
 static ts_err build(phys *ph, ts_sql_plan *p, pipe *out);
 
-/* Runs the pipeline into a materialising sink: the node's rows as an owned table. */
+/* Runs the pipeline into a materialising sink: the node's rows as an owned table. A pipeline that only reads a
+ * table it owns gives that table up instead (no copy). */
 static ts_err materialize(phys *ph, pipe *pp, ts_sql_plan *node, ts_table **out)
 {
     ts_op *sink;
     *out = NULL;
+    if (pp->pl.nops == 0 && pp->ntables == 1 && pp->tables[0] == pp->src_table && pp->identity) {
+        *out = pp->tables[0];
+        pp->ntables = 0;
+        free_pipe(ph, pp);
+        return TS_OK;
+    }
     ts_err err = ts_materialize_new(pp->tail, "rows", &sink);
     if (err) {
         free_pipe(ph, pp);
@@ -354,7 +362,8 @@ static ts_err build_project(phys *ph, ts_sql_plan *p, pipe *out)
 
 /* Whether the grouping keys look nearly unique (then rows move once instead of partial states twice): sampled
  * from the source table when the keys are its columns and nothing filtered the rows. Collective. */
-static ts_err keys_mostly_distinct(phys *ph, const pipe *pp, const ts_sql_agg_setup *a, int nkeys, int *out)
+static ts_err keys_mostly_distinct(phys *ph, const pipe *pp, const ts_sql_agg_setup *a, int nkeys, int *out,
+                                   int64_t *expected)
 {
     *out = 0;
     const char *src_keys[TS_MAX_COLS];
@@ -369,7 +378,10 @@ static ts_err keys_mostly_distinct(phys *ph, const pipe *pp, const ts_sql_agg_se
     }
     if (!ok) /* the same on every rank: the plan is */
         return TS_OK;
-    return ts_aggregate_mostly_distinct(ph->ctx, pp->src_table, src_keys, nkeys, out);
+    double ratio = 0;
+    TS_TRY(ts_aggregate_mostly_distinct(ph->ctx, pp->src_table, src_keys, nkeys, out, &ratio));
+    *expected = (int64_t)(ratio * (double)ts_table_rows(pp->src_table) * 1.2);
+    return TS_OK;
 }
 
 /* Narrows the pipeline to the named columns (views, no copy): what an exchange must carry. */
@@ -445,8 +457,13 @@ static ts_err build_aggregate(phys *ph, ts_sql_plan *p, pipe *out)
     const int local = ctx->size == 1 || ts_partitioned_on(&in.tail->schema, a.keys, p->nkeys);
     int distinct = 0;
     ts_err err = TS_OK;
-    if (!local && ts_agg_decomposable(a.aggs, a.naggs))
-        err = keys_mostly_distinct(ph, &in, &a, p->nkeys, &distinct);
+    /* groups per rank to size the tables for: the sample's estimate, else the optimizer's (per rank) */
+    int64_t expected = p->est_rows > 0 ? (int64_t)(p->est_rows / ctx->size) : 0;
+    if (ts_agg_decomposable(a.aggs, a.naggs))
+        err = keys_mostly_distinct(ph, &in, &a, p->nkeys, &distinct, &expected);
+    distinct = distinct && !local;
+    if (expected > (INT64_C(1) << 26))
+        expected = INT64_C(1) << 26;
     const char *part[8];
     int npart = 0;
     if (local && ctx->size > 1) {
@@ -493,7 +510,8 @@ static ts_err build_aggregate(phys *ph, ts_sql_plan *p, pipe *out)
         return err;
     }
     ts_op *sink = NULL;
-    err = ts_agg_pipe_new(ctx, in.tail, a.keys, p->nkeys, a.aggs, a.naggs, !local && !routed, part, npart, &sink);
+    err = ts_agg_pipe_new(ctx, in.tail, a.keys, p->nkeys, a.aggs, a.naggs, !local && !routed, part, npart, expected,
+                          &sink);
     if (err) {
         free_pipe(ph, &in);
         return located(ph->x, p->pos, err);

@@ -86,7 +86,7 @@ static const ts_op_vt AGG_PIPE = {.kind = "aggregate", .sink = pipe_sink, .finis
                                   .destroy = pipe_destroy};
 
 ts_err ts_agg_pipe_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int nkeys, const ts_agg *aggs, int naggs,
-                       int two_phase, const char *const *part_keys, int npart, ts_op **out)
+                       int two_phase, const char *const *part_keys, int npart, int64_t expected, ts_op **out)
 {
     if (nkeys > TS_MAX_COLS || naggs > TS_MAX_COLS || npart > 8)
         TS_FAIL(TS_ERR_USAGE, "too many keys or aggregates");
@@ -108,7 +108,7 @@ ts_err ts_agg_pipe_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int n
             a->aggs[i].order = "(order)";
     }
     const ts_err err = ts_agg_sink_new(in, keys, nkeys, aggs, naggs, a->two_phase, (int64_t)ctx->rank << 40,
-                                       &a->local);
+                                       expected, &a->local);
     if (err) {
         ts_op_free(*out);
         *out = NULL;

@@ -16,10 +16,10 @@
 #include "ts_agg_stream.h"
 #include "ts_ctx.h"
 
-/* part_keys / npart: the partitioning the result records when two_phase is 0 (npart 0: none). ctx must outlive
- * the operator. */
+/* part_keys / npart: the partitioning the result records when two_phase is 0 (npart 0: none). expected: the
+ * groups this rank's tables are sized for (a hint). ctx must outlive the operator. */
 ts_err ts_agg_pipe_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int nkeys, const ts_agg *aggs, int naggs,
-                       int two_phase, const char *const *part_keys, int npart, ts_op **out);
+                       int two_phase, const char *const *part_keys, int npart, int64_t expected, ts_op **out);
 /* The result (the caller owns it), after the pipeline ran. */
 ts_table *ts_agg_pipe_take(ts_op *op);
 

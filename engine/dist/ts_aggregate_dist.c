@@ -116,7 +116,8 @@ static double estimate_groups(double d, double s, double n)
 
 /* 1 when the keys look nearly unique (a sample of every rank's rows estimates more groups than half the rows):
  * partial states would be as many as the rows and the two-phase aggregation would do the work twice. */
-ts_err ts_aggregate_mostly_distinct(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys, int *out)
+ts_err ts_aggregate_mostly_distinct(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys, int *out,
+                                    double *groups_per_row)
 {
     enum { SAMPLE = 1 << 16 };
     const int64_t n = ts_table_rows(in), m = n < SAMPLE ? n : SAMPLE;
@@ -146,6 +147,8 @@ ts_err ts_aggregate_mostly_distinct(ts_ctx *ctx, const ts_table *in, const char 
     TS_TRY(ts_ctx_check(ctx, err));
     TS_MPI(MPI_Allreduce(MPI_IN_PLACE, ratio, 2, MPI_DOUBLE, MPI_SUM, ctx->comm));
     *out = ratio[1] > 0 && ratio[0] / ratio[1] > 0.5;
+    if (groups_per_row)
+        *groups_per_row = ratio[1] > 0 ? ratio[0] / ratio[1] : 0;
     return TS_OK;
 }
 
@@ -163,7 +166,7 @@ ts_err ts_aggregate_distributed(ts_ctx *ctx, const ts_table *in, const char *con
     const int local = ctx->size == 1 || ts_aggregate_is_local(in, keys, nkeys);
     if (local) /* nothing to combine: one pass */
         err = ts_ctx_check(ctx, ts_hash_aggregate(in, keys, nkeys, aggs, naggs, name, out));
-    else if (!(err = nkeys ? ts_aggregate_mostly_distinct(ctx, in, keys, nkeys, &distinct) : TS_OK) &&
+    else if (!(err = nkeys ? ts_aggregate_mostly_distinct(ctx, in, keys, nkeys, &distinct, NULL) : TS_OK) &&
              ts_agg_decomposable(aggs, naggs) && !distinct)
         err = two_phase(ctx, in, keys, nkeys, aggs, naggs, name, out);
     else if (!err)

@@ -31,7 +31,9 @@ int ts_aggregate_is_local(const ts_table *in, const char *const *keys, int nkeys
 ts_err ts_aggregate_dest(const ts_table *t, const char *const *keys, int nkeys, int nranks, int32_t *dest);
 
 /* 1 in *out when a sample of every rank's rows (64k evenly spaced rows each) estimates more groups than half the
- * rows: partial states would be as many as the rows, so rows should move once instead. Collective. */
-ts_err ts_aggregate_mostly_distinct(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys, int *out);
+ * rows: partial states would be as many as the rows, so rows should move once instead. *groups_per_row (may be
+ * NULL) gets the estimated groups per row of a rank (the ranks' mean). Collective. */
+ts_err ts_aggregate_mostly_distinct(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys, int *out,
+                                    double *groups_per_row);
 
 #endif

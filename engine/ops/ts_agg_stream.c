@@ -24,7 +24,9 @@ typedef struct astate {
     const ts_column *inc, *orc;  /* the input and order columns' schema (types) */
     int is_float, scale;
     int32_t *rank, *orank;       /* DICT input / order: rank of each code by its string */
-    /* per group, capacity = the sink's cap */
+    /* offsets of the state's fields in a group's state row (-1: none) */
+    int o_cnt, o_isum, o_f0, o_f1, o_s1, o_s2, o_has, o_val, o_pos, o_oval, o_soff, o_slen;
+    /* the fields unpacked into arrays by group, for the result (ts_agg_sink_result) */
     int64_t *cnt, *isum;
     ts_i128 *s1;
     ts_u128 *s2;
@@ -51,6 +53,11 @@ typedef struct agg_sink {
     astate a[TS_MAX_COLS];
     ts_group_table *g;
     int64_t cap, pos_base, seen;
+    /* the states: one row of W bytes per group, every aggregate's fields side by side (as DuckDB's row layout):
+     * a chunk's updates of all aggregates touch one cache line per group instead of one per aggregate */
+    uint8_t *mem;
+    int W;
+    uint8_t *sp[TS_CHUNK_ROWS];  /* the state row of each live row of the chunk */
     uint32_t gid[TS_CHUNK_ROWS];
     int32_t rows[TS_CHUNK_ROWS], q[TS_CHUNK_ROWS], tmp[TS_CHUNK_ROWS];
 } agg_sink;
@@ -99,53 +106,46 @@ static void astate_free(astate *s)
     ts_column_free(s->pair_gid);
 }
 
-/* Grows one per-group array from old to cap elements of `size` bytes, zeroing the new ones. */
-static ts_err grow(void *pp, int64_t old, int64_t cap, size_t size)
-{
-    void **p = pp;
-    if (!*p && !old) {
-        if (!(*p = ts_big_zero(size * (size_t)cap)))
-            TS_FAIL(TS_ERR_NOMEM, "out of memory for aggregate states of %lld groups", (long long)cap);
-        return TS_OK;
-    }
-    TS_TRY(ts_realloc(p, size * (size_t)old, size * (size_t)cap));
-    memset((char *)*p + size * (size_t)old, 0, size * (size_t)(cap - old));
-    return TS_OK;
-}
-
-static ts_err astate_grow(astate *s, int64_t old, int64_t cap)
+/* Places the state's fields in the group row (at *w, growing it). */
+static void layout(astate *s, int *w)
 {
     const ts_agg_kind k = s->kind;
+    s->o_cnt = s->o_isum = s->o_f0 = s->o_f1 = s->o_s1 = s->o_s2 = -1;
+    s->o_has = s->o_val = s->o_pos = s->o_oval = s->o_soff = s->o_slen = -1;
+#define FIELD(f, size) (*w = (*w + (size) - 1) / (size) * (size), s->f = *w, *w += (size))
     if (is_quantile(k) || k == TS_AGG_COUNT_DISTINCT)
-        return TS_OK;
+        return;
     if (!is_pick(k) && k != TS_AGG_SUM)
-        TS_TRY(grow(&s->cnt, old, cap, 8));
+        FIELD(o_cnt, 8);
     if ((k == TS_AGG_SUM || k == TS_AGG_MEAN) && !s->is_float)
-        TS_TRY(grow(&s->isum, old, cap, 8));
+        FIELD(o_isum, 8);
     if (is_var(k) && !s->is_float) {
-        TS_TRY(grow(&s->s1, old, cap, sizeof(ts_i128)));
-        TS_TRY(grow(&s->s2, old, cap, sizeof(ts_u128)));
+        FIELD(o_s1, 16);
+        FIELD(o_s2, 16);
     }
     if ((k == TS_AGG_SUM || k == TS_AGG_MEAN || is_var(k)) && s->is_float) {
-        TS_TRY(grow(&s->f0, old, cap, 8));
-        TS_TRY(grow(&s->f1, old, cap, 8));
+        FIELD(o_f0, 8);
+        FIELD(o_f1, 8);
     }
     if (is_pick(k)) {
-        TS_TRY(grow(&s->has, old, cap, 1));
+        FIELD(o_has, 8);
         if (s->inc->type == TS_T_STRING) {
-            TS_TRY(grow(&s->soff, old, cap, 8));
-            TS_TRY(grow(&s->slen, old, cap, 8));
+            FIELD(o_soff, 8);
+            FIELD(o_slen, 8);
         } else {
-            TS_TRY(grow(&s->val, old, cap, 8));
+            FIELD(o_val, 8);
         }
         if (is_ordered(k)) {
-            TS_TRY(grow(&s->pos, old, cap, 8));
+            FIELD(o_pos, 8);
             if (s->orc)
-                TS_TRY(grow(&s->oval, old, cap, 8));
+                FIELD(o_oval, 8);
         }
     }
-    return TS_OK;
+#undef FIELD
 }
+
+/* Field f (offset) of group g's state row. */
+#define AT(k, g, off, T) ((T *)((k)->mem + (size_t)(g) * (size_t)(k)->W + (off)))
 
 /* ---- reading values ---------------------------------------------------------------------------------------------- */
 
@@ -202,49 +202,56 @@ static int qualifying(const agg_sink *k, const astate *s, const ts_chunk *c, con
         if (all)                                                                                                \
             for (int j = 0; j < m; j++) {                                                                       \
                 const int32_t r = rows[j];                                                                      \
-                const uint32_t g = gid[j];                                                                      \
-                (void)r;                                                                                        \
+                uint8_t *const p = sp[j];                                                                       \
+                (void)r, (void)p;                                                                               \
                 __VA_ARGS__;                                                                                    \
             }                                                                                                   \
         else                                                                                                    \
             for (int t = 0; t < n; t++) {                                                                       \
                 const int j = q[t];                                                                             \
                 const int32_t r = rows[j];                                                                      \
-                const uint32_t g = gid[j];                                                                      \
-                (void)j, (void)r;                                                                               \
+                uint8_t *const p = sp[j];                                                                       \
+                (void)j, (void)r, (void)p;                                                                      \
                 __VA_ARGS__;                                                                                    \
             }                                                                                                   \
     } while (0)
+
+#define I64(off) (*(int64_t *)(p + (off)))
+#define F64(off) (*(double *)(p + (off)))
 
 /* Exact integer sums by width. */
 #define SUM_INT(T)                                                                                              \
     do {                                                                                                        \
         const T *v = (const T *)in->data;                                                                       \
-        FOR_ROWS(ovf |= __builtin_add_overflow(s->isum[g], (int64_t)v[r], &s->isum[g]));                        \
+        const int os = s->o_isum;                                                                               \
+        FOR_ROWS(ovf |= __builtin_add_overflow(I64(os), (int64_t)v[r], &I64(os)));                              \
     } while (0)
 
 #define MOMENTS_INT(T)                                                                                          \
     do {                                                                                                        \
         const T *v = (const T *)in->data;                                                                       \
-        FOR_ROWS(ts_moments_add(&s->s1[g], &s->s2[g], (int64_t)v[r], &ovf));                                    \
+        const int o1 = s->o_s1, o2 = s->o_s2;                                                                   \
+        FOR_ROWS(ts_moments_add((ts_i128 *)(p + o1), (ts_u128 *)(p + o2), (int64_t)v[r], &ovf));                \
     } while (0)
 
-static ts_err update_numeric(astate *s, const ts_chunk *c, const int32_t *rows, int m, const uint32_t *gid,
+static ts_err update_numeric(const astate *s, const ts_chunk *c, const int32_t *rows, int m, uint8_t *const *sp,
                              const int32_t *q, int n, int all)
 {
     const ts_column *in = s->in >= 0 ? &c->col[s->in] : NULL;
     const ts_agg_kind k = s->kind;
+    const int oc = s->o_cnt;
     if (k == TS_AGG_COUNT || k == TS_AGG_MEAN || (is_var(k) && !s->is_float))
-        FOR_ROWS(s->cnt[g]++);
+        FOR_ROWS(I64(oc)++);
     if (k == TS_AGG_COUNT)
         return TS_OK;
     int ovf = 0;
     if (s->is_float) {
         const double *v = TS_COL(in, double);
+        const int o0 = s->o_f0, o1 = s->o_f1;
         if (is_var(k)) /* Welford's update needs the count including the row */
-            FOR_ROWS(ts_welford_add(++s->cnt[g], &s->f0[g], &s->f1[g], v[r]));
+            FOR_ROWS(ts_welford_add(++I64(oc), &F64(o0), &F64(o1), v[r]));
         else
-            FOR_ROWS(ts_neumaier_add(&s->f0[g], &s->f1[g], v[r]));
+            FOR_ROWS(ts_neumaier_add(&F64(o0), &F64(o1), v[r]));
         return TS_OK;
     }
     const size_t w = ts_type_width(in->type);
@@ -268,23 +275,23 @@ static ts_err update_numeric(astate *s, const ts_chunk *c, const int32_t *rows, 
     return ovf ? overflow(in) : TS_OK;
 }
 
-/* Whether a row with value v (order value ov, position p) replaces group g's pick. */
-static inline int better(const astate *s, uint32_t g, int64_t v, int64_t ov, int64_t p)
+/* Whether a row with value v (order value ov, position ps) replaces the pick in state row p. */
+static inline int better(const astate *s, const uint8_t *p, int64_t v, int64_t ov, int64_t ps)
 {
-    if (!s->has[g])
+    if (!*(const int64_t *)(p + s->o_has))
         return 1;
     const ts_agg_kind k = s->kind;
     if (k == TS_AGG_MIN || k == TS_AGG_MAX) {
-        const int r = cmp_val(s->inc->type, s->rank, v, s->val[g]);
+        const int r = cmp_val(s->inc->type, s->rank, v, *(const int64_t *)(p + s->o_val));
         return k == TS_AGG_MIN ? r < 0 : r > 0;
     }
     if (s->orc) {
-        const int r = cmp_val(s->orc->type, s->orank, ov, s->oval[g]);
+        const int r = cmp_val(s->orc->type, s->orank, ov, *(const int64_t *)(p + s->o_oval));
         if (r)
             return k == TS_AGG_FIRST ? r < 0 : r > 0;
-        return p < s->pos[g];
+        return ps < *(const int64_t *)(p + s->o_pos);
     }
-    return k == TS_AGG_FIRST ? p < s->pos[g] : p > s->pos[g];
+    return k == TS_AGG_FIRST ? ps < *(const int64_t *)(p + s->o_pos) : ps > *(const int64_t *)(p + s->o_pos);
 }
 
 static int str_cmp(const char *a, int64_t la, const char *b, int64_t lb)
@@ -293,7 +300,7 @@ static int str_cmp(const char *a, int64_t la, const char *b, int64_t lb)
     return r ? r : (la > lb) - (la < lb);
 }
 
-static ts_err update_pick(astate *s, const ts_chunk *c, const int32_t *rows, int m, const uint32_t *gid,
+static ts_err update_pick(astate *s, const ts_chunk *c, const int32_t *rows, int m, uint8_t *const *sp,
                           const int32_t *q, int n, int all, int64_t pos0)
 {
     const ts_column *in = &c->col[s->in], *o = s->order >= 0 ? &c->col[s->order] : NULL;
@@ -302,25 +309,25 @@ static ts_err update_pick(astate *s, const ts_chunk *c, const int32_t *rows, int
         const int64_t *off = TS_COL(in, int64_t);
         int err = 0;
         FOR_ROWS({
-            const char *p = in->bytes + off[r];
+            const char *str = in->bytes + off[r];
             const int64_t len = off[r + 1] - off[r], ps = pos0 + j;
             const int64_t ov = o ? ival(o, r) : 0;
             int take;
-            if (!s->has[g])
+            if (!I64(s->o_has))
                 take = 1;
             else if (k == TS_AGG_MIN || k == TS_AGG_MAX) {
-                const int cr = str_cmp(p, len, s->heap->bytes + s->soff[g], s->slen[g]);
+                const int cr = str_cmp(str, len, s->heap->bytes + I64(s->o_soff), I64(s->o_slen));
                 take = k == TS_AGG_MIN ? cr < 0 : cr > 0;
             } else {
-                take = better(s, g, 0, ov, ps);
+                take = better(s, p, 0, ov, ps);
             }
             if (take) {
-                s->soff[g] = s->heap->nbytes, s->slen[g] = len, s->has[g] = 1;
-                if (s->pos)
-                    s->pos[g] = ps;
-                if (s->oval)
-                    s->oval[g] = ov;
-                err |= ts_column_append_string(s->heap, p, len);
+                I64(s->o_soff) = s->heap->nbytes, I64(s->o_slen) = len, I64(s->o_has) = 1;
+                if (s->o_pos >= 0)
+                    I64(s->o_pos) = ps;
+                if (s->o_oval >= 0)
+                    I64(s->o_oval) = ov;
+                err |= ts_column_append_string(s->heap, str, len);
             }
         });
         return err ? ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for string "
@@ -328,12 +335,12 @@ static ts_err update_pick(astate *s, const ts_chunk *c, const int32_t *rows, int
     }
     FOR_ROWS({
         const int64_t v = ival(in, r), ov = o ? ival(o, r) : 0, ps = pos0 + j;
-        if (better(s, g, v, ov, ps)) {
-            s->val[g] = v, s->has[g] = 1;
-            if (s->pos)
-                s->pos[g] = ps;
-            if (s->oval)
-                s->oval[g] = ov;
+        if (better(s, p, v, ov, ps)) {
+            I64(s->o_val) = v, I64(s->o_has) = 1;
+            if (s->o_pos >= 0)
+                I64(s->o_pos) = ps;
+            if (s->o_oval >= 0)
+                I64(s->o_oval) = ov;
         }
     });
     return TS_OK;
@@ -353,10 +360,12 @@ static ts_err update_quantile(astate *s, const ts_chunk *c, const int32_t *rows,
         s->lv = lv, s->lg = lg, s->lcap = cap;
     }
     int64_t at = s->ln;
-    FOR_ROWS({
-        s->lg[at] = g;
-        s->lv[at++] = ival(in, r); /* doubles as their bits */
-    });
+    if (all)
+        for (int j = 0; j < m; j++)
+            s->lg[at] = gid[j], s->lv[at++] = ival(in, rows[j]); /* doubles as their bits */
+    else
+        for (int t = 0; t < n; t++)
+            s->lg[at] = gid[q[t]], s->lv[at++] = ival(in, rows[q[t]]);
     s->ln = at;
     return TS_OK;
 }
@@ -367,10 +376,12 @@ static ts_err update_distinct(astate *s, const ts_chunk *c, const int32_t *rows,
     const ts_column *in = &c->col[s->in];
     int64_t *g64 = TS_COL(s->pair_gid, int64_t);
     int cnt = 0;
-    FOR_ROWS({
-        g64[r] = g;
-        scratch[cnt++] = r;
-    });
+    if (all)
+        for (int j = 0; j < m; j++)
+            g64[rows[j]] = gid[j], scratch[cnt++] = rows[j];
+    else
+        for (int t = 0; t < n; t++)
+            g64[rows[q[t]]] = gid[q[t]], scratch[cnt++] = rows[q[t]];
     s->pair_gid->len = c->n;
     const ts_column *keys[2] = {s->pair_gid, in};
     uint32_t pid[TS_CHUNK_ROWS];
@@ -386,20 +397,26 @@ static ts_err ensure_capacity(agg_sink *k, int64_t groups)
     int64_t cap = k->cap ? k->cap : 1024;
     while (cap < groups)
         cap *= 2;
-    for (int a = 0; a < k->naggs; a++)
-        TS_TRY(astate_grow(&k->a[a], k->cap, cap));
+    if (k->W) {
+        void *m = k->mem;
+        if (!m) {
+            if (!(m = ts_big_zero((size_t)cap * (size_t)k->W)))
+                TS_FAIL(TS_ERR_NOMEM, "out of memory for aggregate states of %lld groups", (long long)cap);
+        } else {
+            TS_TRY(ts_realloc(&m, (size_t)k->cap * (size_t)k->W, (size_t)cap * (size_t)k->W));
+            memset((uint8_t *)m + (size_t)k->cap * (size_t)k->W, 0, (size_t)(cap - k->cap) * (size_t)k->W);
+        }
+        k->mem = m;
+    }
     k->cap = cap;
     return TS_OK;
 }
 
 static int64_t sink_bytes(const agg_sink *k)
 {
-    int64_t b = ts_group_table_bytes(k->g);
+    int64_t b = ts_group_table_bytes(k->g) + k->cap * k->W;
     for (int a = 0; a < k->naggs; a++) {
         const astate *s = &k->a[a];
-        b += k->cap * (8 * ((s->cnt != NULL) + (s->isum != NULL) + (s->f0 != NULL) + (s->f1 != NULL) +
-                            (s->val != NULL) + (s->pos != NULL) + (s->oval != NULL) + 2 * (s->soff != NULL)) +
-                       32 * (s->s1 != NULL) + (s->has != NULL));
         b += s->lcap * 12 + (s->heap ? s->heap->bytes_cap : 0) + (s->pairs ? ts_group_table_bytes(s->pairs) : 0);
     }
     return b;
@@ -415,18 +432,20 @@ static ts_err agg_consume(ts_op *op, ts_chunk *c)
         keys[i] = &c->col[k->key[i]];
     TS_TRY(ts_group_table_find(k->g, keys, c->sel, m, k->gid));
     TS_TRY(ensure_capacity(k, ts_group_table_groups(k->g)));
+    for (int j = 0; j < m; j++)
+        k->sp[j] = k->mem + (size_t)k->gid[j] * (size_t)k->W;
     for (int a = 0; a < k->naggs; a++) {
         astate *s = &k->a[a];
         int all;
         const int n = qualifying(k, s, c, rows, m, k->q, &all);
         if (is_pick(s->kind))
-            TS_TRY(update_pick(s, c, rows, m, k->gid, k->q, n, all, k->pos_base + k->seen));
+            TS_TRY(update_pick(s, c, rows, m, k->sp, k->q, n, all, k->pos_base + k->seen));
         else if (is_quantile(s->kind))
             TS_TRY(update_quantile(s, c, rows, m, k->gid, k->q, n, all));
         else if (s->kind == TS_AGG_COUNT_DISTINCT)
             TS_TRY(update_distinct(s, c, rows, m, k->gid, k->q, n, all, k->tmp));
         else
-            TS_TRY(update_numeric(s, c, rows, m, k->gid, k->q, n, all));
+            TS_TRY(update_numeric(s, c, rows, m, k->sp, k->q, n, all));
     }
     k->seen += m;
     ts_op_hold(op, sink_bytes(k));
@@ -437,6 +456,7 @@ static void agg_destroy(ts_op *op)
 {
     agg_sink *k = (agg_sink *)op;
     ts_group_table_free(k->g);
+    ts_free(k->mem);
     for (int a = 0; a < k->naggs; a++)
         astate_free(&k->a[a]);
 }
@@ -493,6 +513,7 @@ static ts_err init_state(agg_sink *k, int a, const ts_chunk *c)
     if (s->orc && s->orc->type == TS_T_STRING)
         TS_FAIL(TS_ERR_USAGE, "aggregate '%s': a STRING ordering is not supported by the streaming aggregation",
                 x->output);
+    layout(s, &k->W);
     if (is_pick(x->kind))
         TS_TRY(dict_ranks(s->inc, &s->rank));
     TS_TRY(dict_ranks(s->orc, &s->orank));
@@ -502,13 +523,13 @@ static ts_err init_state(agg_sink *k, int a, const ts_chunk *c)
         TS_TRY(ts_column_new("gid", TS_T_INT64, 0, NULL, &s->pair_gid));
         TS_TRY(ts_column_reserve(s->pair_gid, TS_CHUNK_ROWS, 0));
         const ts_column *types[2] = {s->pair_gid, s->inc};
-        TS_TRY(ts_group_table_new(types, 2, &s->pairs));
+        TS_TRY(ts_group_table_new(types, 2, 0, &s->pairs));
     }
     return TS_OK;
 }
 
 ts_err ts_agg_sink_new(ts_chunk *in, const char *const *keys, int nkeys, const ts_agg *aggs, int naggs, int partial,
-                       int64_t pos_base, ts_op **out)
+                       int64_t pos_base, int64_t expected, ts_op **out)
 {
     char label[192];
     snprintf(label, sizeof label, "hash-aggregate: %d key%s, %d aggregate%s%s", nkeys, nkeys == 1 ? "" : "s", naggs,
@@ -539,8 +560,11 @@ ts_err ts_agg_sink_new(ts_chunk *in, const char *const *keys, int nkeys, const t
         err = init_state(k, a, in);
         k->aggs[a].input = k->aggs[a].where = k->aggs[a].order = NULL; /* resolved: the caller's strings may go */
     }
+    k->W = (k->W + 15) / 16 * 16; /* rows stay 16-byte aligned for the 128-bit moments */
     if (!err)
-        err = ts_group_table_new(kc, nkeys, &k->g);
+        err = ts_group_table_new(kc, nkeys, expected, &k->g);
+    if (!err)
+        err = ensure_capacity(k, expected > 0 ? expected : 1);
     if (err) {
         ts_op_free(*out);
         *out = NULL;
@@ -729,11 +753,52 @@ static ts_err emit_final(ts_table *t, const ts_agg *x, const astate *s, int64_t 
     return TS_OK;
 }
 
+/* Copies field `off` (size bytes) of every group's state row into a new array *dst. */
+static ts_err unpack(const agg_sink *k, int off, size_t size, int64_t ng, void *pdst)
+{
+    void **dst = pdst;
+    if (off < 0)
+        return TS_OK;
+    uint8_t *d = ts_big(size * (size_t)(ng + 1));
+    if (!d)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for the results of %lld groups", (long long)ng);
+    for (int64_t g = 0; g < ng; g++)
+        memcpy(d + size * (size_t)g, k->mem + (size_t)g * (size_t)k->W + off, size);
+    *dst = d;
+    return TS_OK;
+}
+
+static ts_err unpack_state(const agg_sink *k, astate *s, int64_t ng)
+{
+    TS_TRY(unpack(k, s->o_cnt, 8, ng, &s->cnt));
+    TS_TRY(unpack(k, s->o_isum, 8, ng, &s->isum));
+    TS_TRY(unpack(k, s->o_f0, 8, ng, &s->f0));
+    TS_TRY(unpack(k, s->o_f1, 8, ng, &s->f1));
+    TS_TRY(unpack(k, s->o_s1, 16, ng, &s->s1));
+    TS_TRY(unpack(k, s->o_s2, 16, ng, &s->s2));
+    TS_TRY(unpack(k, s->o_val, 8, ng, &s->val));
+    TS_TRY(unpack(k, s->o_pos, 8, ng, &s->pos));
+    TS_TRY(unpack(k, s->o_oval, 8, ng, &s->oval));
+    TS_TRY(unpack(k, s->o_soff, 8, ng, &s->soff));
+    TS_TRY(unpack(k, s->o_slen, 8, ng, &s->slen));
+    if (s->o_has >= 0) {
+        uint8_t *h = ts_big((size_t)ng + 1);
+        if (!h)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory for the results of %lld groups", (long long)ng);
+        for (int64_t g = 0; g < ng; g++)
+            h[g] = (uint8_t)*AT(k, g, s->o_has, int64_t);
+        s->has = h;
+    }
+    return TS_OK;
+}
+
 ts_err ts_agg_sink_result(ts_op *op, const char *name, ts_table **out)
 {
     agg_sink *k = (agg_sink *)op;
     const int64_t ng = ts_group_table_groups(k->g);
     TS_TRY(ensure_capacity(k, ng > 0 ? ng : 1));
+    for (int a = 0; a < k->naggs; a++)
+        TS_TRY(unpack_state(k, &k->a[a], ng));
     const char *names[TS_MAX_COLS];
     for (int i = 0; i < k->nkeys; i++)
         names[i] = k->keyname[i];

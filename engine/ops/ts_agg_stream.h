@@ -27,10 +27,10 @@
 int ts_agg_stream_supports(const ts_table *schema, const ts_agg *aggs, int naggs, int partial);
 
 /* A sink grouping the chunks flowing as `in` (its schema names the keys and the aggregates' columns) by keys.
- * pos_base: the position of this rank's first row for FIRST / LAST (e.g. rank << 40, so ranks come in order). The
- * strings are copied. */
+ * pos_base: the position of this rank's first row for FIRST / LAST (e.g. rank << 40, so ranks come in order).
+ * expected: groups to size the tables for up front (a hint; 0: small). The strings are copied. */
 ts_err ts_agg_sink_new(ts_chunk *in, const char *const *keys, int nkeys, const ts_agg *aggs, int naggs, int partial,
-                       int64_t pos_base, ts_op **out);
+                       int64_t pos_base, int64_t expected, ts_op **out);
 
 /* The result table named `name` (new; the caller owns it), final or partial as the sink was made. Call once, after
  * the last chunk. */
