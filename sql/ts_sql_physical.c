@@ -63,7 +63,6 @@ typedef struct pipe {
     ts_table *tables[8];
     int ntables;
     const ts_table *src_table; /* the source's table when no operator filtered or joined since (for samples) */
-    int identity;              /* the source shows every column of its table, in order, under its own name */
     int src_cols[TS_MAX_COLS]; /* tail column i shows src_table's column src_cols[i] (-1: computed) */
 } pipe;
 
@@ -155,7 +154,7 @@ static ts_err start_table(phys *ph, pipe *pp, ts_table *t, int owned, const int 
     node_output(ph, src);
     TS_TRY(own_op(pp, src));
     pp->pl.source = src, pp->tail = src->out;
-    pp->src_table = t, pp->identity = !cols && !names;
+    pp->src_table = t;
     for (int i = 0; i < src->out->schema.ncols; i++)
         pp->src_cols[i] = cols ? cols[i] : i;
     snprintf(pp->pl.name, sizeof pp->pl.name, "scan %.80s", t->name);
@@ -209,18 +208,68 @@ static ts_err compile(phys *ph, const ts_sql_expr *e, ts_expr **out)
 
 static ts_err build(phys *ph, ts_sql_plan *p, pipe *out);
 
-/* Runs the pipeline into a materialising sink: the node's rows as an owned table. A pipeline that only reads a
- * table it owns gives that table up instead (no copy). */
+/* Whether the pipeline only reads a table it owns through projections that pass its columns on unchanged
+ * (renamed, reordered, some dropped; each at most once). */
+static int passes_owned_table(const pipe *pp)
+{
+    const ts_table *src = pp->src_table;
+    if (!src || pp->ntables != 1 || pp->tables[0] != src)
+        return 0;
+    for (int i = 0; i < pp->pl.nops; i++)
+        if (strcmp(pp->pl.ops[i]->vt->kind, "project"))
+            return 0;
+    uint8_t used[TS_MAX_COLS] = {0};
+    for (int i = 0; i < pp->tail->schema.ncols; i++) {
+        const int c = pp->src_cols[i];
+        if (c < 0 || c >= src->ncols || used[c]++)
+            return 0;
+    }
+    return 1;
+}
+
+/* The owned source table's columns as the pipeline's output (moved, renamed; the others freed): what the
+ * materialising sink would have copied. */
+static ts_err give_up_table(phys *ph, pipe *pp, ts_table **out)
+{
+    ts_table *src = pp->tables[0], *t = NULL;
+    const int64_t rows = ts_table_rows(src);
+    /* the recorded sort order survives as far as its keys are output: the longest prefix, under the new names */
+    const char *sorted[8];
+    int nsorted = 0;
+    for (int k = 0; k < src->nsort && nsorted == k; k++)
+        for (int i = 0; i < pp->tail->schema.ncols; i++)
+            if (!strcmp(src->cols[pp->src_cols[i]]->name, src->sort_keys[k]))
+                sorted[nsorted++] = pp->tail->col[i].name;
+    ts_err err = ts_table_new("rows", &t);
+    for (int i = 0; !err && i < pp->tail->schema.ncols; i++) {
+        ts_column *c = src->cols[pp->src_cols[i]];
+        src->cols[pp->src_cols[i]] = NULL; /* t owns it now (ts_table_free skips NULL columns) */
+        snprintf(c->name, sizeof c->name, "%s", pp->tail->col[i].name);
+        err = ts_table_adopt(t, c);
+    }
+    if (!err) {
+        t->npart = pp->tail->schema.npart;
+        memcpy(t->part_keys, pp->tail->schema.part_keys, sizeof t->part_keys);
+        ts_table_set_sorted(t, sorted, nsorted);
+        for (int i = 0; i < pp->pl.nops; i++) /* what their profile would have counted */
+            pp->pl.ops[i]->prof.rows_in = pp->pl.ops[i]->prof.rows_out = rows;
+        pp->pl.source->prof.rows_out = rows;
+        *out = t;
+    } else {
+        ts_table_free(t);
+    }
+    free_pipe(ph, pp);
+    return err;
+}
+
+/* Runs the pipeline into a materialising sink: the node's rows as an owned table. A pipeline that only passes
+ * on a table it owns gives that table's columns up instead (no copy). */
 static ts_err materialize(phys *ph, pipe *pp, ts_sql_plan *node, ts_table **out)
 {
     ts_op *sink;
     *out = NULL;
-    if (pp->pl.nops == 0 && pp->ntables == 1 && pp->tables[0] == pp->src_table && pp->identity) {
-        *out = pp->tables[0];
-        pp->ntables = 0;
-        free_pipe(ph, pp);
-        return TS_OK;
-    }
+    if (passes_owned_table(pp))
+        return give_up_table(ph, pp, out);
     ts_err err = ts_materialize_new(pp->tail, "rows", &sink);
     if (err) {
         free_pipe(ph, pp);
@@ -394,12 +443,21 @@ static ts_err keep_columns(phys *ph, pipe *pp, const char *const *names, int n, 
                 ts_expr_free(ex[k]);
             TS_FAIL(TS_ERR_NOMEM, "out of memory");
         }
+    int src_cols[TS_MAX_COLS]; /* which source columns the narrowed tail shows */
+    for (int i = 0; i < n; i++) {
+        src_cols[i] = -1;
+        for (int c = 0; pp->src_table && c < pp->tail->schema.ncols; c++)
+            if (!strcmp(pp->tail->col[c].name, names[i]))
+                src_cols[i] = pp->src_cols[c];
+    }
     ts_op *op = NULL;
     ts_err err = ts_project_new(pp->tail, (const ts_expr *const *)ex, names, n, "project: the exchanged columns", &op);
     for (int i = 0; i < n; i++)
         ts_expr_free(ex[i]);
     if (!err)
         err = add_op(ph, pp, op, node);
+    if (!err)
+        memcpy(pp->src_cols, src_cols, sizeof(int) * (size_t)n);
     return err;
 }
 
