@@ -1,16 +1,18 @@
 #include "ts_csv.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ts_check.h"
 #include "ts_date.h"
+#include "ts_file.h"
 #include "ts_hash.h"
 #include "ts_mem.h"
 #include "ts_parse.h"
 
-#define REASON_OK 0xff
+#define REASON_OK 0xffff
 
 /* The splitter, inlined with constant delimiter and quote on the default path. */
 static inline int split_fields(const char *line, int64_t line_len, const char delim, const char quote, const int trim,
@@ -88,60 +90,273 @@ int ts_csv_split_line_ex(const char *line, int64_t line_len, char delim, char qu
 static char spec_delim(const ts_csv_spec *spec) { return spec->delim ? spec->delim : ','; }
 static char spec_quote(const ts_csv_spec *spec) { return spec->quote ? spec->quote : '"'; }
 
-/* The spec's own order: no header, or a header matched by position. */
+/* The spec's own order: no header, a header matched by position, or a header that cannot be used. */
 static void positional_layout(const ts_csv_spec *spec, ts_csv_layout *layout)
 {
     layout->nphys = spec->nfields;
-    for (int f = 0; f < TS_MAX_COLS; f++)
-        layout->slot[f] = f < spec->nfields ? f : -1;
+    for (int f = 0; f < spec->nfields; f++)
+        layout->slot[f] = spec->fields[f].kind == TS_RULE_SKIP ? -1 : f;
 }
 
-void ts_csv_layout_from_header(const ts_csv_spec *spec, const char *data, int64_t len, ts_csv_layout *layout)
+/* ---- names ------------------------------------------------------------------------------------------------- */
+
+static int name_taken(char (*names)[TS_NAME_MAX], int upto, const char *name)
 {
-    memset(layout, 0, sizeof *layout);
-    if (spec->no_header || spec->header_by_position) {
-        positional_layout(spec, layout);
-        layout->header_ok = !spec->no_header;
+    if (strcmp(name, "__pos") == 0 || strcmp(name, "__line") == 0)
+        return 1;
+    for (int i = 0; i < upto; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Copies at most TS_NAME_MAX - 1 - reserve bytes of s, not cutting a UTF-8 sequence. */
+static void copy_name(char *dst, const char *s, size_t n, size_t reserve)
+{
+    size_t cap = TS_NAME_MAX - 1 - reserve;
+    if (n > cap) {
+        n = cap;
+        while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+void ts_csv_header_name(char (*names)[TS_NAME_MAX], int i, int nfields, const char *s, size_t n)
+{
+    char base[TS_NAME_MAX];
+    n = strnlen(s, n); /* names are C strings: a NUL byte ends one (found by fuzzing: "\0x" gave an empty name) */
+    ts_trim(&s, &n);
+    if (n)
+        copy_name(base, s, n, 0);
+    if (!n || !base[0]) { /* cutting to TS_NAME_MAX can leave nothing of a name of UTF-8 continuation bytes */
+        int digits = 1;
+        for (int v = nfields - 1; v >= 10; v /= 10)
+            digits++;
+        snprintf(base, sizeof base, "column%0*d", digits, i);
+    }
+    if (!name_taken(names, i, base)) {
+        strcpy(names[i], base);
         return;
     }
+    for (int k = 1;; k++) {
+        char suffix[16], cand[TS_NAME_MAX];
+        const int sl = snprintf(suffix, sizeof suffix, "_%d", k);
+        copy_name(cand, base, strlen(base), (size_t)sl);
+        strcat(cand, suffix);
+        if (!name_taken(names, i, cand)) {
+            strcpy(names[i], cand);
+            return;
+        }
+    }
+}
+
+int ts_csv_cr_only(const char *data, int64_t len)
+{
+    const int64_t scan = len < (64 << 10) ? len : (64 << 10);
+    const char *nl = memchr(data, '\n', (size_t)scan);
+    const int64_t end = nl ? nl - data : scan;
+    const char *cr = memchr(data, '\r', (size_t)end);
+    return cr && cr + 1 < data + len && cr[1] != '\n';
+}
+
+/* ---- header layouts ------------------------------------------------------------------------------------------ */
+
+/* Appends "'a', 'b'" (at most a few names, then "..."), for messages. */
+static void list_names(char *buf, size_t cap, const char *const *names, int n)
+{
+    for (int k = 0; k < n; k++) {
+        const size_t at = strlen(buf);
+        if (k == 6) {
+            snprintf(buf + at, cap - at, ", ... (%d in all)", n);
+            break;
+        }
+        snprintf(buf + at, cap - at, "%s'%s'", k ? ", " : "", names[k]);
+    }
+}
+
+/* The header fields of line 1 (trimmed), or -1 for a line that does not split. *fields is malloc'ed (with the
+ * unescaped copies of quoted names) and freed by the caller. */
+typedef struct header {
+    int nf;
+    const char **ptr;
+    uint32_t *len;
+    char *scratch;
+} header;
+
+static void header_free(header *h) { free(h->ptr), free(h->len), free(h->scratch); }
+
+static int split_header(const ts_csv_spec *spec, const char *data, int64_t len, header *h)
+{
+    memset(h, 0, sizeof *h);
     const int bom = ts_csv_bom(data, len);
     data += bom, len -= bom;
     const char *nl = memchr(data, '\n', (size_t)len);
     int64_t hl = nl ? nl - data : len;
     if (hl && data[hl - 1] == '\r')
         hl--;
-    int all[TS_MAX_COLS];
-    const char *ptr[TS_MAX_COLS];
-    uint32_t plen[TS_MAX_COLS];
-    for (int i = 0; i < TS_MAX_COLS; i++)
-        all[i] = i;
-    char *scratch = malloc((size_t)hl + 1), *cursor = scratch;
-    const int nf = scratch ? ts_csv_split_line_ex(data, hl, spec_delim(spec), spec_quote(spec), 1, all, TS_MAX_COLS,
-                                                  ptr, plen, &cursor)
-                           : -1;
-    int found = 0, taken[TS_MAX_COLS] = {0};
-    for (int f = 0; f < TS_MAX_COLS; f++)
-        layout->slot[f] = -1;
-    /* a repeated name is an extra column: counting it again let "a,a" stand for "a,b" and left field b without a
-     * value in every row (found by fuzzing) */
-    for (int f = 0; f < nf && f < TS_MAX_COLS; f++) {
-        for (int s = 0; s < spec->nfields; s++) {
-            if (!taken[s] && strlen(spec->fields[s].name) == plen[f] &&
-                memcmp(spec->fields[s].name, ptr[f], plen[f]) == 0) {
-                layout->slot[f] = s, taken[s] = 1, found++;
-                break;
-            }
-        }
+    int *all = malloc(sizeof *all * TS_CSV_MAX_FIELDS);
+    h->ptr = malloc(sizeof *h->ptr * TS_CSV_MAX_FIELDS), h->len = malloc(sizeof *h->len * TS_CSV_MAX_FIELDS);
+    h->scratch = malloc((size_t)hl + 1);
+    char *cursor = h->scratch;
+    if (all && h->ptr && h->len && h->scratch) {
+        for (int i = 0; i < TS_CSV_MAX_FIELDS; i++)
+            all[i] = i;
+        h->nf = ts_csv_split_line_ex(data, hl, spec_delim(spec), spec_quote(spec), 1, all, TS_CSV_MAX_FIELDS, h->ptr,
+                                     h->len, &cursor);
+    } else {
+        h->nf = -2; /* out of memory: no header read */
     }
-    free(scratch);
-    if (nf > 0 && nf <= TS_MAX_COLS && found == spec->nfields) {
-        layout->nphys = nf, layout->header_ok = 1;
+    free(all);
+    return h->nf;
+}
+
+/* read_csv (header_sql_names): the header's names made unique as inference made them, matched by name. */
+static void sql_names_layout(const ts_csv_spec *spec, const header *h, ts_csv_layout *layout)
+{
+    char (*names)[TS_NAME_MAX] = malloc(sizeof *names * (size_t)h->nf);
+    int *taken = calloc((size_t)spec->nfields + 1, sizeof *taken);
+    const char **missing = malloc(sizeof *missing * (size_t)spec->nfields + 1), **extra = malloc(sizeof *extra * (size_t)h->nf);
+    if (!names || !taken || !missing || !extra) {
+        layout->fatal = 1;
+        snprintf(layout->problem, sizeof layout->problem, "out of memory reading its header");
+        free(names), free(taken), free(missing), free(extra);
         return;
     }
-    snprintf(layout->problem, sizeof layout->problem,
-             nf < 0 ? "line 1 is not a valid CSV header" : "line 1 does not name the %d expected columns",
-             spec->nfields);
-    positional_layout(spec, layout);
+    int nextra = 0, nmissing = 0;
+    for (int f = 0; f < h->nf; f++) {
+        ts_csv_header_name(names, f, h->nf, h->ptr[f], h->len[f]);
+        layout->slot[f] = -1;
+        for (int s = 0; s < spec->nfields && layout->slot[f] < 0; s++)
+            if (!taken[s] && strcmp(spec->fields[s].name, names[f]) == 0) {
+                taken[s] = 1;
+                layout->slot[f] = spec->fields[s].kind == TS_RULE_SKIP ? -2 : s;
+            }
+        if (layout->slot[f] == -1)
+            extra[nextra++] = names[f];
+        if (layout->slot[f] == -2)
+            layout->slot[f] = -1;
+    }
+    for (int s = 0; s < spec->nfields; s++)
+        if (!taken[s])
+            missing[nmissing++] = spec->fields[s].name;
+    layout->nphys = h->nf, layout->skip_line1 = 1;
+    if (nmissing) {
+        layout->fatal = 1;
+        snprintf(layout->problem, sizeof layout->problem, "its header lacks column%s ", nmissing > 1 ? "s" : "");
+        list_names(layout->problem, sizeof layout->problem, missing, nmissing);
+        snprintf(layout->problem + strlen(layout->problem), sizeof layout->problem - strlen(layout->problem),
+                 " of the first file (read_csv reads several files by column name: every file needs the first "
+                 "one's columns, in any order)");
+    } else {
+        layout->header_ok = 1;
+    }
+    if (nextra) {
+        snprintf(layout->note, sizeof layout->note, "column%s ", nextra > 1 ? "s" : "");
+        list_names(layout->note, sizeof layout->note, extra, nextra);
+        snprintf(layout->note + strlen(layout->note), sizeof layout->note - strlen(layout->note),
+                 " %s not in the first file's header: not read", nextra > 1 ? "are" : "is");
+    }
+    free(names), free(taken), free(missing), free(extra);
+}
+
+/* A rules spec: exact names; see ts_csv_layout_from_header for the cases. */
+static void rules_layout(const ts_csv_spec *spec, const header *h, ts_csv_layout *layout)
+{
+    int *taken = calloc((size_t)spec->nfields + 1, sizeof *taken);
+    const char **missing = malloc(sizeof *missing * (size_t)spec->nfields + 1);
+    if (!taken || !missing) {
+        free(taken), free(missing);
+        layout->fatal = 1;
+        snprintf(layout->problem, sizeof layout->problem, "out of memory reading its header");
+        return;
+    }
+    int found = 0, dup = -1, dup_at[2] = {0, 0};
+    for (int f = 0; f < h->nf; f++) {
+        layout->slot[f] = -1;
+        for (int s = 0; s < spec->nfields; s++) {
+            if (strlen(spec->fields[s].name) != h->len[f] || memcmp(spec->fields[s].name, h->ptr[f], h->len[f]) != 0)
+                continue;
+            if (taken[s]) {
+                if (dup < 0)
+                    dup = s, dup_at[0] = taken[s], dup_at[1] = f + 1;
+                break;
+            }
+            taken[s] = f + 1, found++;
+            layout->slot[f] = spec->fields[s].kind == TS_RULE_SKIP ? -1 : s;
+            break;
+        }
+    }
+    int nmissing = 0;
+    for (int s = 0; s < spec->nfields; s++)
+        if (!taken[s])
+            missing[nmissing++] = spec->fields[s].name;
+    if (dup >= 0) { /* refused: a header naming a column twice leaves which values to read to chance */
+        positional_layout(spec, layout);
+        layout->fatal = 1;
+        snprintf(layout->problem, sizeof layout->problem, "its header names column '%s' twice (fields %d and %d): "
+                 "which one holds the data is ambiguous; rename or remove one", spec->fields[dup].name, dup_at[0],
+                 dup_at[1]);
+    } else if (found == spec->nfields) {
+        layout->nphys = h->nf, layout->header_ok = layout->skip_line1 = 1;
+    } else if (found > 0) { /* a header, lacking columns: not a data row, and said which */
+        positional_layout(spec, layout);
+        layout->skip_line1 = 1;
+        snprintf(layout->problem, sizeof layout->problem, "its header lacks column%s ", nmissing > 1 ? "s" : "");
+        list_names(layout->problem, sizeof layout->problem, missing, nmissing);
+        snprintf(layout->problem + strlen(layout->problem), sizeof layout->problem - strlen(layout->problem),
+                 "; its rows are read in the standard column order (%d fields), so rows of another width are "
+                 "rejected as malformed", spec->nfields);
+    } else {
+        positional_layout(spec, layout);
+        snprintf(layout->problem, sizeof layout->problem, "line 1 does not name any of the %d expected columns; "
+                 "the file is read in the standard column order and line 1 is treated as a data row",
+                 spec->nfields);
+    }
+    free(taken), free(missing);
+}
+
+void ts_csv_layout_from_header(const ts_csv_spec *spec, const char *data, int64_t len, ts_csv_layout *layout)
+{
+    memset(layout, 0, offsetof(ts_csv_layout, slot));
+    layout->header_ok = layout->skip_line1 = layout->fatal = 0;
+    layout->problem[0] = layout->note[0] = '\0';
+    if (spec->no_header || spec->header_by_position) {
+        positional_layout(spec, layout);
+        layout->header_ok = layout->skip_line1 = !spec->no_header;
+        return;
+    }
+    if (ts_csv_cr_only(data, len)) { /* one huge "line": never skip it as a header (its rows would vanish) */
+        positional_layout(spec, layout);
+        layout->fatal = spec->header_sql_names;
+        snprintf(layout->problem, sizeof layout->problem, "line 1 holds carriage returns that are not followed by "
+                 "line feeds: the file seems to use old Mac (CR-only) line endings, which are not line breaks here "
+                 "(convert them, e.g. tr '\\r' '\\n' < in > out)%s",
+                 spec->header_sql_names ? "" : "; the whole file is one rejected row");
+        return;
+    }
+    header h;
+    const int nf = split_header(spec, data, len, &h);
+    if (nf < 1 || nf > TS_CSV_MAX_FIELDS) {
+        positional_layout(spec, layout);
+        layout->fatal = spec->header_sql_names || nf == -2;
+        if (nf == -2)
+            snprintf(layout->problem, sizeof layout->problem, "out of memory reading its header");
+        else if (nf > TS_CSV_MAX_FIELDS)
+            snprintf(layout->problem, sizeof layout->problem, "line 1 has %d fields, more than the %d a scan reads%s",
+                     nf, TS_CSV_MAX_FIELDS, layout->fatal ? "" : "; the file is read in the standard column order "
+                     "and line 1 is treated as a data row");
+        else
+            snprintf(layout->problem, sizeof layout->problem, "line 1 is not a valid CSV header (a quote is not "
+                     "closed, or text follows a closing quote)%s", layout->fatal ? "" : "; the file is read in the "
+                     "standard column order and line 1 is treated as a data row");
+    } else if (spec->header_sql_names) {
+        sql_names_layout(spec, &h, layout);
+    } else {
+        rules_layout(spec, &h, layout);
+    }
+    header_free(&h);
 }
 
 ts_err ts_csv_sink_new(const ts_csv_spec *spec, ts_csv_sink *sink)
@@ -153,7 +368,7 @@ ts_err ts_csv_sink_new(const ts_csv_spec *spec, ts_csv_sink *sink)
     for (int s = 0; s < spec->nfields; s++) {
         const ts_csv_field *f = &spec->fields[s];
         static const ts_type types[] = {TS_T_INT64,   TS_T_INT64,  TS_T_DATE,    TS_T_DICT,
-                                        TS_T_DECIMAL, TS_T_STRING, TS_T_FLOAT64, TS_T_BOOL};
+                                        TS_T_DECIMAL, TS_T_STRING, TS_T_FLOAT64, TS_T_BOOL, TS_T_TIMESTAMP};
         if (f->kind != TS_RULE_SKIP)
             TS_TRY_GOTO(err, ts_table_add(sink->clean, f->name, types[f->kind], f->scale,
                                           f->kind == TS_RULE_CATEGORY ? f->accepted : NULL, NULL), fail);
@@ -185,9 +400,11 @@ typedef struct batch {
     const char *line[TS_CSV_BATCH];
     int64_t line_len[TS_CSV_BATCH];
     int64_t line_idx[TS_CSV_BATCH];
-    uint8_t reason[TS_CSV_BATCH];
+    uint16_t reason[TS_CSV_BATCH];
     uint32_t sel[TS_CSV_BATCH];
     size_t nsel;
+    /* per field, TS_CSV_BATCH values each; only the fields that are read are ever touched (the arrays of a wide
+     * file's skipped fields stay untouched virtual memory) */
     const char **fptr;  /* [nfields][BATCH] */
     uint32_t *flen;     /* [nfields][BATCH] */
     int64_t *val;       /* [nfields][BATCH]: int64 values (FLOAT64: their bits; BOOL: 0/1), or a packed int32
@@ -195,15 +412,19 @@ typedef struct batch {
     uint8_t *isnull;    /* [nfields][BATCH]: 1 = the kept row has NULL in this field */
     char *scratch;      /* unescaped quoted fields */
     int64_t scratch_cap, scratch_used;
-    int order[TS_MAX_COLS];
-    const char *values[TS_MAX_COLS][64]; /* CATEGORY lists as pointer/length arrays for the kernel */
-    int64_t value_len[TS_MAX_COLS][64];
+    int *order;         /* [nfields]: check order */
+    int *kept, nkept;   /* the fields that are read (not SKIP), in field order */
+    const char **rowptr; /* [nfields]: one row's fields, as the splitter stores them */
+    uint32_t *rowlen;
+    const char *(*values)[64]; /* [nfields]: CATEGORY lists as pointer/length arrays for the kernel */
+    int64_t (*value_len)[64];
 } batch;
 
 static void batch_free(batch *b)
 {
     if (b) {
         free(b->fptr), free(b->flen), free(b->val), free(b->isnull), ts_free(b->scratch);
+        free(b->order), free(b->kept), free(b->rowptr), free(b->rowlen), free(b->values), free(b->value_len);
         free(b);
     }
 }
@@ -211,15 +432,22 @@ static void batch_free(batch *b)
 static ts_err batch_new(const ts_csv_spec *spec, batch **out)
 {
     batch *b = calloc(1, sizeof *b);
-    const size_t cells = (size_t)spec->nfields * TS_CSV_BATCH;
+    const size_t nf = (size_t)(spec->nfields > 0 ? spec->nfields : 1), cells = nf * TS_CSV_BATCH;
     if (b) {
         b->fptr = calloc(cells, sizeof *b->fptr), b->flen = calloc(cells, sizeof *b->flen);
         b->val = calloc(cells, sizeof *b->val), b->isnull = calloc(cells, 1);
+        b->order = calloc(nf, sizeof *b->order), b->kept = calloc(nf, sizeof *b->kept);
+        b->rowptr = calloc(nf, sizeof *b->rowptr), b->rowlen = calloc(nf, sizeof *b->rowlen);
+        b->values = calloc(nf, sizeof *b->values), b->value_len = calloc(nf, sizeof *b->value_len);
     }
-    if (!b || !b->fptr || !b->flen || !b->val || !b->isnull) {
+    if (!b || !b->fptr || !b->flen || !b->val || !b->isnull || !b->order || !b->kept || !b->rowptr || !b->rowlen ||
+        !b->values || !b->value_len) {
         batch_free(b);
-        TS_FAIL(TS_ERR_NOMEM, "out of memory for a CSV batch");
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for a CSV batch of %d fields", spec->nfields);
     }
+    for (int s = 0; s < spec->nfields; s++)
+        if (spec->fields[s].kind != TS_RULE_SKIP)
+            b->kept[b->nkept++] = s;
     /* check order: by check_rank, ties by field order (insertion sort of a handful of fields) */
     for (int s = 0; s < spec->nfields; s++) {
         int k = s;
@@ -236,8 +464,8 @@ static ts_err batch_new(const ts_csv_spec *spec, batch **out)
 
 static void tokenize(const ts_csv_spec *spec, const ts_csv_layout *layout, batch *b)
 {
-    const char *ptr[TS_MAX_COLS];
-    uint32_t len[TS_MAX_COLS];
+    const char **ptr = b->rowptr;
+    uint32_t *len = b->rowlen;
     char *scratch = b->scratch;
     const int plain = !spec->delim && !spec->quote && !spec->no_trim;
     const char delim = spec_delim(spec), quote = spec_quote(spec);
@@ -248,14 +476,14 @@ static void tokenize(const ts_csv_spec *spec, const ts_csv_layout *layout, batch
                              : split_fields(b->line[i], b->line_len[i], delim, quote, !spec->no_trim, layout->slot,
                                             layout->nphys, ptr, len, &scratch);
         if (nf != layout->nphys) {
-            b->reason[i] = (uint8_t)spec->reason_malformed;
+            b->reason[i] = (uint16_t)spec->reason_malformed;
             continue;
         }
         b->reason[i] = REASON_OK;
         b->sel[b->nsel++] = (uint32_t)i;
-        for (int s = 0; s < spec->nfields; s++)
+        for (int j = 0; j < b->nkept; j++) { /* the fields that are read: the layout gives the others no slot */
+            const int s = b->kept[j];
             b->isnull[s * TS_CSV_BATCH + i] = 0;
-        for (int s = 0; s < spec->nfields; s++) {
             if (spec->no_trim && spec->fields[s].kind != TS_RULE_STRING) { /* only strings keep their blanks */
                 size_t n = len[s];
                 ts_trim(&ptr[s], &n);
@@ -268,7 +496,7 @@ static void tokenize(const ts_csv_spec *spec, const ts_csv_layout *layout, batch
 
 /* FLOAT64 and BOOL kernels: parse each selected field, or leave with code. */
 static size_t check_float64(const char *const *p, const uint32_t *l, uint32_t *sel, size_t n, int64_t *out,
-                            uint8_t *reason, uint8_t code)
+                            uint16_t *reason, uint16_t code)
 {
     size_t kept = 0;
     for (size_t k = 0; k < n; k++) {
@@ -283,7 +511,7 @@ static size_t check_float64(const char *const *p, const uint32_t *l, uint32_t *s
 }
 
 static size_t check_bool(const char *const *p, const uint32_t *l, uint32_t *sel, size_t n, int64_t *out,
-                         uint8_t *reason, uint8_t code)
+                         uint16_t *reason, uint16_t code)
 {
     size_t kept = 0;
     for (size_t k = 0; k < n; k++) {
@@ -297,14 +525,28 @@ static size_t check_bool(const char *const *p, const uint32_t *l, uint32_t *sel,
     return kept;
 }
 
+static size_t check_timestamp(const char *const *p, const uint32_t *l, uint32_t *sel, size_t n, int64_t *out,
+                              uint16_t *reason, uint16_t code)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++) {
+        const uint32_t i = sel[k];
+        if (ts_parse_timestamp(p[i], l[i], &out[i]))
+            sel[kept++] = i;
+        else
+            reason[i] = code;
+    }
+    return kept;
+}
+
 /* The parse kernel of field s over the selection. */
 static void parse_field(const ts_csv_field *f, int s, batch *b)
 {
     const char *const *p = b->fptr + s * TS_CSV_BATCH;
     const uint32_t *l = b->flen + s * TS_CSV_BATCH;
     int64_t *v = b->val + s * TS_CSV_BATCH;
-    const uint8_t code = (uint8_t)f->reason_invalid;
-    const uint8_t missing = (uint8_t)(f->reason_missing >= 0 ? f->reason_missing : f->reason_invalid);
+    const uint16_t code = (uint16_t)f->reason_invalid;
+    const uint16_t missing = (uint16_t)(f->reason_missing >= 0 ? f->reason_missing : f->reason_invalid);
     switch (f->kind) {
     case TS_RULE_INT64: b->nsel = ts_check_int64(p, l, b->sel, b->nsel, v, b->reason, code); break;
     case TS_RULE_DATE:
@@ -332,6 +574,7 @@ static void parse_field(const ts_csv_field *f, int s, batch *b)
     }
     case TS_RULE_FLOAT64: b->nsel = check_float64(p, l, b->sel, b->nsel, v, b->reason, code); break;
     case TS_RULE_BOOL: b->nsel = check_bool(p, l, b->sel, b->nsel, v, b->reason, code); break;
+    case TS_RULE_TIMESTAMP: b->nsel = check_timestamp(p, l, b->sel, b->nsel, v, b->reason, code); break;
     case TS_RULE_SKIP: break;
     }
 }
@@ -339,7 +582,7 @@ static void parse_field(const ts_csv_field *f, int s, batch *b)
 /* Range and pattern checks on the values that parsed. */
 static void constrain_field(const ts_csv_field *f, int s, batch *b)
 {
-    const uint8_t code = (uint8_t)f->reason_invalid;
+    const uint16_t code = (uint16_t)f->reason_invalid;
     if ((f->has_min || f->has_max) && f->kind != TS_RULE_DATE)
         b->nsel = ts_check_range(b->val + s * TS_CSV_BATCH, b->sel, b->nsel, f->has_min, f->min, f->min_open,
                                  f->has_max, f->max, f->max_open, b->reason, code);
@@ -511,11 +754,16 @@ ts_err ts_csv_scan_range(const ts_csv_spec *spec, const ts_csv_layout *layout, i
     batch *b = NULL;
     TS_TRY(batch_new(spec, &b));
     ts_err err = TS_OK;
+    const int faults = ts_file_faults();
     int64_t pos = first_line_start(data, len, begin), idx = 0;
-    const int skip_header = begin == 0 && layout->header_ok;
+    const int skip_header = begin == 0 && layout->skip_line1;
     for (; pos < end && pos < len; idx++) {
         const char *nl = memchr(data + pos, '\n', (size_t)(len - pos));
         const int64_t stop = nl ? nl - data : len;
+        if (ts_file_faults() != faults) { /* the file shrank under its mapping: what follows is zero pages */
+            err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "an input changed while being read");
+            goto done;
+        }
         const int64_t start = pos == 0 ? ts_csv_bom(data, stop) : pos;
         int64_t ll = stop - start;
         if (ll && data[stop - 1] == '\r')

@@ -21,6 +21,9 @@
 #include "ts_table.h"
 
 #define TS_CSV_BATCH 1024
+/* Fields per line a scan maps (a header or row with more is refused with that number), and so columns per
+ * read_csv. A spec's own fields are an array its builder owns (ts_csv_spec.fields). */
+#define TS_CSV_MAX_FIELDS 4096
 
 typedef enum {
     TS_RULE_SKIP,     /* counted as a field, not checked, not kept */
@@ -30,7 +33,8 @@ typedef enum {
     TS_RULE_DECIMAL,  /* ts_parse_decimal with scale / max_int_digits; optionally > 0 */
     TS_RULE_STRING,   /* trimmed text, kept as a STRING column (optionally matched against a pattern) */
     TS_RULE_FLOAT64,  /* ts_parse_float64 (correctly rounded; inf and nan accepted); kept as FLOAT64 */
-    TS_RULE_BOOL      /* ts_parse_bool: true/false/t/f/1/0 in any case; kept as BOOL (0/1) */
+    TS_RULE_BOOL,     /* ts_parse_bool: true/false/t/f/1/0 in any case; kept as BOOL (0/1) */
+    TS_RULE_TIMESTAMP /* ts_parse_timestamp (DuckDB's CAST text); kept as TIMESTAMP (int64 microseconds) */
 } ts_rule_kind;
 
 typedef struct ts_csv_field {
@@ -51,21 +55,26 @@ typedef struct ts_csv_field {
 } ts_csv_field;
 
 typedef struct ts_csv_spec {
-    ts_csv_field fields[TS_MAX_COLS]; /* in the canonical file order (used when a header does not match) */
-    int nfields;
+    ts_csv_field *fields;             /* nfields entries, in the canonical file order (used when a header does not
+                                         match); owned by whoever built the spec (ts_rules, ts_csv_inferred ...) */
+    int nfields;                      /* at most TS_CSV_MAX_FIELDS */
     int reason_malformed;             /* wrong field count, bad quoting */
     int hash_rows;                    /* add columns __hash_lo/__hash_hi: 128-bit hash of each clean line */
     char delim;                       /* field delimiter; 0 means ',' */
     char quote;                       /* quote character; 0 means '"' */
     int no_header;                    /* 1: line 1 is data; fields are in the spec's order */
     int header_by_position;           /* 1: line 1 is a header, skipped without matching its names; fields are in
-                                         the spec's order (SQL's read_csv: files are unified by position) */
+                                         the spec's order (read_csv with columns=, which names the columns) */
+    int header_sql_names;             /* 1: line 1 is a header whose names, made unique as read_csv does
+                                         (ts_csv_header_name), are matched to the fields by name; a file lacking
+                                         a field is refused (ts_csv_layout.fatal); its other columns are not read
+                                         (SQL's read_csv over several files: DuckDB binds them by name too) */
     int no_trim;                      /* 1: STRING fields keep their blanks (other kinds are still trimmed) */
     int skip_blank;                   /* 1: empty lines are neither rows nor rejects (they still count as lines) */
 } ts_csv_spec;
 
 /* Where a range's lines go. Output schema (clean): one column per non-SKIP field (INT64, DATE, DICT, DECIMAL,
- * STRING, FLOAT64, BOOL),
+ * STRING, FLOAT64, BOOL, TIMESTAMP),
  * then __line (int64: line index within the range, 0-based, counting every line that starts in the range,
  * the header included) and, with hash_rows, __hash_lo/__hash_hi (int64).
  * Rejects: __file (int32), __line (int64, same numbering), reason (int32), raw_line (STRING). */
@@ -80,20 +89,41 @@ void ts_csv_sink_free(ts_csv_sink *sink);
 
 /* Header of a file, mapped onto the spec. */
 typedef struct ts_csv_layout {
-    int nphys;                /* fields per row */
-    int slot[TS_MAX_COLS];    /* physical field -> spec field, -1 when not in the spec */
-    int header_ok;            /* 0: line 1 did not name the spec's fields; the canonical order is used and
-                                 line 1 is a data row */
-    char problem[256];        /* why header_ok is 0 */
+    int nphys;                      /* fields per row */
+    int slot[TS_CSV_MAX_FIELDS];    /* physical field -> spec field, -1 when not read (not in the spec, or SKIP) */
+    int header_ok;                  /* 1: line 1 named every spec field (or the spec says where they are) */
+    int skip_line1;                 /* line 1 is a header: not a data row */
+    int fatal;                      /* the file cannot be read with this spec: problem says why */
+    char problem[640];              /* why header_ok is 0, as a sentence for a warning or an error */
+    char note[640];                 /* a warning even when header_ok (read_csv: columns that are not read) */
 } ts_csv_layout;
 
-/* Reads line 1 of data[0..len) and maps its names onto spec (exact names after trimming; of a repeated name the
- * first is the column, later ones are extra columns). With no_header or
- * header_by_position the layout is the spec's order (header_ok is 1 only for header_by_position). */
+/* Reads line 1 of data[0..len) and maps its names onto spec: exact names after trimming (header_sql_names: made
+ * unique as read_csv does). Without header_sql_names:
+ *   every field named once             -> header_ok, skip_line1;
+ *   a field named twice                -> fatal (which one holds the data is ambiguous);
+ *   some fields named, others missing  -> a header lacking them: skip_line1, the rows are read in the spec's order
+ *                                         (so a row of the wrong width is a malformed reject), problem names them;
+ *   no field named                     -> no header: line 1 is a data row, the spec's order;
+ *   carriage returns inside line 1     -> (old Mac CR-only line endings) line 1 is a data row, problem says why.
+ * With header_sql_names a missing field or CR-only line endings are fatal. With no_header or header_by_position
+ * the layout is the spec's order (header_ok and skip_line1 are 1 only for header_by_position). Fields of kind SKIP
+ * get no slot, so the splitter does not store them. */
 void ts_csv_layout_from_header(const ts_csv_spec *spec, const char *data, int64_t len, ts_csv_layout *layout);
 
+/* Column i's name as read_csv sees the header field s[0..n) among nfields: trimmed, cut at a NUL byte and to
+ * TS_NAME_MAX - 1 bytes (not inside a UTF-8 sequence); empty -> column<i> zero-padded to the digits of
+ * nfields - 1 (DuckDB's rule); a name already in names[0..i), or __pos / __line (which the scan adds), gets
+ * _1, _2 ... Writes names[i]. */
+void ts_csv_header_name(char (*names)[TS_NAME_MAX], int i, int nfields, const char *s, size_t n);
+
+/* Non-zero when line 1 of data (up to its '\n' or 64 KiB) holds a carriage return that is neither the last byte
+ * of the data nor followed by '\n': the file uses old Mac (CR-only) line endings, which are not line breaks
+ * here. */
+int ts_csv_cr_only(const char *data, int64_t len);
+
 /* Scans the lines that start in [begin, end) of data[0..len) (the file's whole content), appending to sink.
- * file_id tags rejects. When begin == 0 and layout->header_ok, line 0 is the header and is skipped.
+ * file_id tags rejects. When begin == 0 and layout->skip_line1, line 0 is the header and is skipped.
  * *nlines receives the number of lines that start in the range. */
 ts_err ts_csv_scan_range(const ts_csv_spec *spec, const ts_csv_layout *layout, int32_t file_id, const char *data,
                          int64_t len, int64_t begin, int64_t end, ts_csv_sink *sink, int64_t *nlines);

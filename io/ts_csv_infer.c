@@ -9,7 +9,7 @@
 #include "ts_parse.h"
 
 /* Candidate types in the order they are tried; a column keeps a bit per type that every value so far fits. */
-enum { FIT_BOOL = 1, FIT_INT = 2, FIT_DOUBLE = 4, FIT_DATE = 8, FIT_ALL = 15 };
+enum { FIT_BOOL = 1, FIT_INT = 2, FIT_DOUBLE = 4, FIT_DATE = 8, FIT_TIMESTAMP = 16, FIT_ALL = 31 };
 
 #define DETECT_LINES 64
 
@@ -47,7 +47,9 @@ static unsigned fits(const char *s, size_t n, unsigned candidates)
     }
     int32_t days;
     if ((candidates & FIT_DATE) && n == 10 && ts_parse_date_forms(s, n, TS_DATE_ISO, &days))
-        ok |= FIT_DATE;
+        ok |= FIT_DATE; /* not a timestamp: a column mixing dates and timestamps is VARCHAR (DuckDB) */
+    else if ((candidates & FIT_TIMESTAMP) && ts_is_timestamp_text(s, n))
+        ok |= FIT_TIMESTAMP;
     return ok & candidates;
 }
 
@@ -57,6 +59,7 @@ static ts_type type_of(unsigned mask)
            : mask & FIT_INT    ? TS_T_INT64
            : mask & FIT_DOUBLE ? TS_T_FLOAT64
            : mask & FIT_DATE   ? TS_T_DATE
+           : mask & FIT_TIMESTAMP ? TS_T_TIMESTAMP
                                : TS_T_STRING;
 }
 
@@ -104,33 +107,55 @@ static void lines_free(lines *l)
     memset(l, 0, sizeof *l);
 }
 
-/* Splits line k untrimmed into ptr/len (TS_MAX_COLS fields at most stored). Returns the field count or -1. */
-static int split(const lines *l, int64_t k, char delim, char quote, char *scratch, const char **ptr, uint32_t *len)
+/* Per-line field arrays for the sampling (TS_CSV_MAX_FIELDS entries each, on the heap: a wide file's would not
+ * fit a stack frame comfortably), and the scratch for unescaped quoted fields. */
+typedef struct work {
+    int *identity;
+    const char **ptr;
+    uint32_t *len;
+    char *scratch;
+} work;
+
+static void work_free(work *w) { free(w->identity), free(w->ptr), free(w->len), free(w->scratch); }
+
+static ts_err work_new(int64_t longest, work *w)
 {
-    int identity[TS_MAX_COLS];
-    for (int i = 0; i < TS_MAX_COLS; i++)
-        identity[i] = i;
-    char *cursor = scratch;
-    return ts_csv_split_line_ex(l->ptr[k], l->len[k], delim, quote, 0, identity, TS_MAX_COLS, ptr, len, &cursor);
+    w->identity = malloc(sizeof *w->identity * TS_CSV_MAX_FIELDS);
+    w->ptr = malloc(sizeof *w->ptr * TS_CSV_MAX_FIELDS), w->len = malloc(sizeof *w->len * TS_CSV_MAX_FIELDS);
+    w->scratch = malloc((size_t)longest + 1);
+    if (!w->identity || !w->ptr || !w->len || !w->scratch) {
+        work_free(w);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory sampling CSV lines");
+    }
+    for (int i = 0; i < TS_CSV_MAX_FIELDS; i++)
+        w->identity[i] = i;
+    return TS_OK;
+}
+
+/* Splits line k untrimmed into w->ptr/len (TS_CSV_MAX_FIELDS fields at most stored). Returns the field count
+ * (which may exceed what is stored) or -1. */
+static int split(const lines *l, int64_t k, char delim, char quote, work *w)
+{
+    char *cursor = w->scratch;
+    return ts_csv_split_line_ex(l->ptr[k], l->len[k], delim, quote, 0, w->identity, TS_CSV_MAX_FIELDS, w->ptr, w->len,
+                                &cursor);
 }
 
 /* The candidate splitting the most of the first lines into line 1's field count (> 1); ties go to more fields,
  * then to the earlier candidate. */
-static char detect_delim(const lines *l, char quote, char *scratch)
+static char detect_delim(const lines *l, char quote, work *w)
 {
     static const char cand[] = {',', '|', ';', '\t'};
-    const char *ptr[TS_MAX_COLS];
-    uint32_t len[TS_MAX_COLS];
     char best = ',';
     int64_t best_score = 0;
     int best_nf = 0;
     for (int c = 0; c < 4; c++) {
-        const int nf = split(l, 0, cand[c], quote, scratch, ptr, len);
+        const int nf = split(l, 0, cand[c], quote, w);
         if (nf < 2)
             continue;
         int64_t score = 0;
         for (int64_t k = 0; k < l->n && k < DETECT_LINES; k++)
-            score += split(l, k, cand[c], quote, scratch, ptr, len) == nf;
+            score += split(l, k, cand[c], quote, w) == nf;
         if (score > best_score || (score == best_score && nf > best_nf))
             best = cand[c], best_score = score, best_nf = nf;
     }
@@ -149,48 +174,6 @@ static int name_taken(const ts_csv_inferred *inf, int upto, const char *name)
     return 0;
 }
 
-/* Copies at most TS_NAME_MAX - 1 - reserve bytes of s, not cutting a UTF-8 sequence. */
-static void copy_name(char *dst, const char *s, size_t n, size_t reserve)
-{
-    size_t cap = TS_NAME_MAX - 1 - reserve;
-    if (n > cap) {
-        n = cap;
-        while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(dst, s, n);
-    dst[n] = '\0';
-}
-
-/* Column i's name from the header field (or column<i> when empty / no header), made unique. */
-static void set_name(ts_csv_inferred *inf, int i, const char *s, size_t n)
-{
-    char base[TS_NAME_MAX];
-    n = strnlen(s, n); /* names are C strings: a NUL byte ends one (found by fuzzing: "\0x" gave an empty name) */
-    ts_trim(&s, &n);
-    if (n)
-        copy_name(base, s, n, 0);
-    if (!n || !base[0]) { /* cutting to TS_NAME_MAX can leave nothing of a name of UTF-8 continuation bytes */
-        /* zero-padded to the digits of the last index: at most 2 (the % keeps the compiler's size check quiet) */
-        _Static_assert(TS_MAX_COLS <= 100, "column names have at most two digits");
-        snprintf(base, sizeof base, inf->ncols > 10 ? "column%02d" : "column%d", i % 100);
-    }
-    if (!name_taken(inf, i, base)) {
-        strcpy(inf->names[i], base);
-        return;
-    }
-    for (int k = 1;; k++) {
-        char suffix[16], cand[TS_NAME_MAX];
-        const int sl = snprintf(suffix, sizeof suffix, "_%d", k);
-        copy_name(cand, base, strlen(base), (size_t)sl);
-        strcat(cand, suffix);
-        if (!name_taken(inf, i, cand)) {
-            strcpy(inf->names[i], cand);
-            return;
-        }
-    }
-}
-
 /* ---- the spec --------------------------------------------------------------------------------------------- */
 
 const char *ts_csv_sql_type_name(ts_type t, int precision, int scale, char *buf, size_t cap)
@@ -201,6 +184,7 @@ const char *ts_csv_sql_type_name(ts_type t, int precision, int scale, char *buf,
     case TS_T_INT64: snprintf(buf, cap, "BIGINT"); break;
     case TS_T_FLOAT64: snprintf(buf, cap, "DOUBLE"); break;
     case TS_T_DATE: snprintf(buf, cap, "DATE"); break;
+    case TS_T_TIMESTAMP: snprintf(buf, cap, "TIMESTAMP"); break;
     case TS_T_DECIMAL: snprintf(buf, cap, "DECIMAL(%d,%d)", precision, scale); break;
     default: snprintf(buf, cap, "VARCHAR"); break;
     }
@@ -225,6 +209,7 @@ static ts_err set_field(ts_csv_inferred *inf, int i, ts_type t, int p, int s)
     case TS_T_INT64: f->kind = TS_RULE_INT64; break;
     case TS_T_FLOAT64: f->kind = TS_RULE_FLOAT64; break;
     case TS_T_DATE: f->kind = TS_RULE_DATE, f->date_forms = TS_DATE_ISO; break;
+    case TS_T_TIMESTAMP: f->kind = TS_RULE_TIMESTAMP; break;
     case TS_T_STRING: f->kind = TS_RULE_STRING; break;
     case TS_T_DECIMAL:
         if (s < 0 || s > 9 || p <= s || p > 18)
@@ -276,9 +261,9 @@ static ts_err apply_overrides(ts_csv_inferred *inf, const ts_csv_infer_opts *o)
 /* columns_all: the listed columns are the file's columns, in order. */
 static ts_err set_all_columns(ts_csv_inferred *inf, const ts_csv_infer_opts *o)
 {
-    if (o->ncolumns < 1 || o->ncolumns > TS_MAX_COLS - 1)
-        TS_FAIL(TS_ERR_USAGE, "read_csv columns: 1 to %d columns, not %d", TS_MAX_COLS - 1, o->ncolumns);
-    inf->ncols = o->ncolumns;
+    if (o->ncolumns < 1 || o->ncolumns > TS_CSV_MAX_FIELDS)
+        TS_FAIL(TS_ERR_USAGE, "read_csv columns: 1 to %d columns, not %d", TS_CSV_MAX_FIELDS, o->ncolumns);
+    TS_TRY(ts_csv_inferred_alloc(inf, o->ncolumns));
     for (int i = 0; i < o->ncolumns; i++) {
         const char *name = o->columns[i].name;
         if (!name[0] || strlen(name) >= TS_NAME_MAX)
@@ -294,28 +279,34 @@ static ts_err set_all_columns(ts_csv_inferred *inf, const ts_csv_infer_opts *o)
 
 /* ---- sampling --------------------------------------------------------------------------------------------- */
 
-typedef struct sample {
-    unsigned mask[TS_MAX_COLS];  /* types every non-empty value of rows 2.. fits */
-    int seen[TS_MAX_COLS];       /* a non-empty value occurred in rows 2.. */
-    unsigned first[TS_MAX_COLS]; /* types line 1's value fits (FIT_ALL when empty) */
-    int first_empty[TS_MAX_COLS];
+typedef struct sample {          /* arrays of nf entries */
+    unsigned *mask;              /* types every non-empty value of rows 2.. fits */
+    int *seen;                   /* a non-empty value occurred in rows 2.. */
+    unsigned *first;             /* types line 1's value fits (FIT_ALL when empty) */
+    int *first_empty;
     int64_t rows;                /* rows 2.. sampled */
 } sample;
 
-static void sample_rows(const lines *l, int nf, char delim, char quote, char *scratch, sample *sm)
+static void sample_free(sample *sm) { free(sm->mask), free(sm->seen), free(sm->first), free(sm->first_empty); }
+
+static ts_err sample_rows(const lines *l, int nf, char delim, char quote, work *w, sample *sm)
 {
-    const char *ptr[TS_MAX_COLS];
-    uint32_t len[TS_MAX_COLS];
     memset(sm, 0, sizeof *sm);
+    sm->mask = calloc((size_t)nf, sizeof *sm->mask), sm->seen = calloc((size_t)nf, sizeof *sm->seen);
+    sm->first = calloc((size_t)nf, sizeof *sm->first), sm->first_empty = calloc((size_t)nf, sizeof *sm->first_empty);
+    if (!sm->mask || !sm->seen || !sm->first || !sm->first_empty) {
+        sample_free(sm);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory sampling %d CSV columns", nf);
+    }
     for (int c = 0; c < nf; c++)
         sm->mask[c] = FIT_ALL;
     for (int64_t k = 0; k < l->n; k++) {
-        if (split(l, k, delim, quote, scratch, ptr, len) != nf)
+        if (split(l, k, delim, quote, w) != nf)
             continue; /* malformed: the scan rejects it */
         sm->rows += k > 0;
         for (int c = 0; c < nf; c++) {
-            const char *s = ptr[c];
-            size_t n = len[c];
+            const char *s = w->ptr[c];
+            size_t n = w->len[c];
             ts_trim(&s, &n);
             if (k == 0) {
                 sm->first_empty[c] = n == 0;
@@ -327,6 +318,7 @@ static void sample_rows(const lines *l, int nf, char delim, char quote, char *sc
             }
         }
     }
+    return TS_OK;
 }
 
 /* Header detection from the sample; see the header comment. */
@@ -358,6 +350,7 @@ static int header_for_types(const ts_csv_inferred *inf, const char *const *ptr, 
                               : t == TS_T_INT64                          ? FIT_INT
                               : t == TS_T_FLOAT64 || t == TS_T_DECIMAL   ? FIT_DOUBLE
                               : t == TS_T_DATE                           ? FIT_DATE
+                              : t == TS_T_TIMESTAMP                      ? FIT_TIMESTAMP
                                                                          : 0;
         const char *s = ptr[c];
         size_t n = len[c];
@@ -368,42 +361,41 @@ static int header_for_types(const ts_csv_inferred *inf, const char *const *ptr, 
     return all_text || mismatch;
 }
 
-static ts_err infer_lines(const lines *l, const ts_csv_infer_opts *o, char quote, char *scratch,
-                          ts_csv_inferred *out)
+static ts_err infer_lines(const lines *l, const ts_csv_infer_opts *o, char quote, work *w, ts_csv_inferred *out)
 {
-    const char *ptr[TS_MAX_COLS];
-    uint32_t len[TS_MAX_COLS];
-    const int nf = split(l, 0, out->delim, quote, scratch, ptr, len);
+    const int nf = split(l, 0, out->delim, quote, w);
     if (nf < 0)
         TS_FAIL(TS_ERR_DATA, "line 1 is not valid CSV (a quote is not closed, or text follows a closing quote)");
-    if (nf > TS_MAX_COLS - 1)
-        TS_FAIL(TS_ERR_DATA, "line 1 has %d fields: read_csv reads at most %d columns", nf, TS_MAX_COLS - 1);
+    if (nf > TS_CSV_MAX_FIELDS)
+        TS_FAIL(TS_ERR_DATA, "line 1 has %d fields: read_csv reads at most %d columns", nf, TS_CSV_MAX_FIELDS);
     if (o->columns_all) {
-        if (nf != o->ncolumns)
+        /* dbgen's .tbl lines end with the delimiter: one empty field more than the columns, ignored (DuckDB) */
+        out->trailing_field = nf == o->ncolumns + 1 && w->len[nf - 1] == 0;
+        if (nf != o->ncolumns && !out->trailing_field)
             TS_FAIL(TS_ERR_DATA, "read_csv columns lists %d columns but line 1 has %d fields", o->ncolumns, nf);
         TS_TRY(set_all_columns(out, o));
-        out->header = o->header >= 0 ? o->header : header_for_types(out, ptr, len);
+        out->header = o->header >= 0 ? o->header : header_for_types(out, w->ptr, w->len);
         return TS_OK;
     }
     sample sm;
-    sample_rows(l, nf, out->delim, quote, scratch, &sm);
+    TS_TRY(sample_rows(l, nf, out->delim, quote, w, &sm));
     out->header = o->header >= 0 ? o->header : detect_header(&sm, nf);
-    out->ncols = nf;
-    split(l, 0, out->delim, quote, scratch, ptr, len); /* sampling reused the scratch */
-    for (int c = 0; c < nf; c++) {
-        if (out->header)
-            set_name(out, c, ptr[c], len[c]);
-        else
-            set_name(out, c, "", 0);
+    ts_err err = ts_csv_inferred_alloc(out, nf);
+    if (!err) {
+        split(l, 0, out->delim, quote, w); /* sampling reused the scratch */
+        for (int c = 0; c < nf; c++)
+            ts_csv_header_name(out->names, c, nf, out->header ? w->ptr[c] : "", out->header ? w->len[c] : 0);
+        out->sampled_rows = sm.rows + !out->header;
     }
-    out->sampled_rows = sm.rows + !out->header;
-    for (int c = 0; c < nf; c++) {
+    for (int c = 0; !err && c < nf; c++) {
         unsigned mask = sm.mask[c];
         int seen = sm.seen[c];
         if (!out->header && !sm.first_empty[c])
             mask &= sm.first[c], seen = 1;
-        TS_TRY(set_field(out, c, seen ? type_of(mask) : TS_T_STRING, 0, 0));
+        err = set_field(out, c, seen ? type_of(mask) : TS_T_STRING, 0, 0);
     }
+    sample_free(&sm);
+    TS_TRY(err);
     return apply_overrides(out, o);
 }
 
@@ -416,34 +408,84 @@ ts_err ts_csv_infer(const char *data, int64_t len, const ts_csv_infer_opts *opts
     data += bom, len -= bom;
     if (len <= 0)
         TS_FAIL(TS_ERR_DATA, "the file is empty: no columns to read");
+    if (ts_csv_cr_only(data, len))
+        TS_FAIL(TS_ERR_DATA, "line 1 holds carriage returns that are not followed by line feeds: the file seems to "
+                "use old Mac (CR-only) line endings, which read_csv does not read as line breaks (convert them, "
+                "e.g. tr '\\r' '\\n' < in > out)");
     const int64_t sample = o->sample_rows > 0 ? o->sample_rows : TS_CSV_SAMPLE_ROWS;
     const char quote = o->quote ? o->quote : '"';
     lines l;
+    work w = {0};
     ts_err err = collect_lines(data, len, sample < INT64_MAX ? sample + 1 : sample, &l); /* + line 1 */
-    char *scratch = err ? NULL : malloc((size_t)l.longest + 1);
-    if (!err && !scratch)
-        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory sampling CSV lines");
+    if (!err)
+        err = work_new(l.longest, &w);
     if (!err) {
-        out->delim = o->delim ? o->delim : detect_delim(&l, quote, scratch);
-        err = infer_lines(&l, o, quote, scratch, out);
+        out->delim = o->delim ? o->delim : detect_delim(&l, quote, &w);
+        err = infer_lines(&l, o, quote, &w, out);
     }
-    free(scratch);
+    work_free(&w);
     lines_free(&l);
-    TS_TRY(err);
+    if (err) {
+        ts_csv_inferred_free(out);
+        return err;
+    }
     ts_csv_spec *sp = &out->spec;
     sp->nfields = out->ncols;
+    if (out->trailing_field) { /* a field counted but never read or kept */
+        ts_csv_field *f = &sp->fields[sp->nfields++];
+        memset(f, 0, sizeof *f);
+        f->kind = TS_RULE_SKIP, f->name = out->names[out->ncols], f->nullable = 1, f->reason_missing = -1;
+        f->check_rank = out->ncols;
+    }
     sp->reason_malformed = 0;
     sp->delim = out->delim, sp->quote = o->quote;
-    sp->no_header = !out->header, sp->header_by_position = out->header;
+    sp->no_header = !out->header;
+    sp->header_by_position = out->header && o->columns_all; /* columns= names them: by position */
+    sp->header_sql_names = out->header && !o->columns_all;  /* every file's header, matched by name */
     sp->no_trim = 1, sp->skip_blank = out->ncols > 1;
     return TS_OK;
 }
 
+ts_err ts_csv_inferred_alloc(ts_csv_inferred *inf, int ncols)
+{
+    const size_t n = (size_t)(ncols > 0 ? ncols : 0) + 1; /* + a dbgen trailing field's slot (ts_csv_infer) */
+    free(inf->names), free(inf->types), free(inf->scales), free(inf->fields);
+    inf->names = calloc(n, sizeof *inf->names), inf->types = calloc(n, sizeof *inf->types);
+    inf->scales = calloc(n, sizeof *inf->scales), inf->fields = calloc(n, sizeof *inf->fields);
+    inf->ncols = ncols, inf->spec.fields = inf->fields, inf->spec.nfields = ncols;
+    if (!inf->names || !inf->types || !inf->scales || !inf->fields) {
+        ts_csv_inferred_free(inf);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for %d CSV columns", ncols);
+    }
+    return TS_OK;
+}
+
+ts_err ts_csv_inferred_copy(ts_csv_inferred *dst, const ts_csv_inferred *src)
+{
+    *dst = *src;
+    dst->names = NULL, dst->types = NULL, dst->scales = NULL, dst->fields = NULL;
+    TS_TRY(ts_csv_inferred_alloc(dst, src->ncols));
+    const size_t n = (size_t)src->ncols + 1; /* with the trailing field's slot */
+    memcpy(dst->names, src->names, sizeof *dst->names * n), memcpy(dst->types, src->types, sizeof *dst->types * n);
+    memcpy(dst->scales, src->scales, sizeof *dst->scales * n), memcpy(dst->fields, src->fields, sizeof *dst->fields * n);
+    dst->spec.nfields = src->spec.nfields;
+    ts_csv_inferred_rebind(dst);
+    return TS_OK;
+}
+
+void ts_csv_inferred_free(ts_csv_inferred *inf)
+{
+    free(inf->names), free(inf->types), free(inf->scales), free(inf->fields);
+    inf->names = NULL, inf->types = NULL, inf->scales = NULL, inf->fields = NULL;
+    inf->ncols = 0, inf->spec.fields = NULL, inf->spec.nfields = 0;
+}
+
 void ts_csv_inferred_rebind(ts_csv_inferred *inf)
 {
-    for (int i = 0; i < inf->ncols; i++) {
-        inf->spec.fields[i].name = inf->names[i];
-        inf->spec.fields[i].accepted = NULL, inf->spec.fields[i].pattern = NULL;
+    inf->spec.fields = inf->fields;
+    for (int i = 0; i < inf->spec.nfields; i++) {
+        inf->fields[i].name = inf->names[i];
+        inf->fields[i].accepted = NULL, inf->fields[i].pattern = NULL;
     }
 }
 

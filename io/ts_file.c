@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -20,21 +24,38 @@ static int has_suffix(const char *name, const char *suffix)
 
 static int cmp_files(const void *a, const void *b)
 {
-    return strcmp(((const ts_file_info *)a)->base, ((const ts_file_info *)b)->base);
+    return strcmp(ts_file_base(a), ts_file_base(b));
 }
 
-/* An input named like data must be a file we can read: a FIFO or unreadable file named part-1.csv is a mistake to
- * report now (a FIFO would block the scan) rather than on whichever rank later maps it. A sub-directory named like
- * one is skipped (the documented behaviour of directory inputs), but said aloud. A vanished entry is left to the
- * caller (st_mode 0). */
+/* What a path that is not a regular file is, for messages. */
+static const char *kind_of(mode_t m)
+{
+    return S_ISFIFO(m) ? "a FIFO (named pipe)" : S_ISSOCK(m) ? "a socket" : S_ISCHR(m) || S_ISBLK(m) ? "a device"
+                                                                                                   : "not a file";
+}
+
+/* An input named like data must be a file we can read, and every way it can fail is said aloud: a FIFO, a socket
+ * or an unreadable file is an error now (a FIFO would block the scan) rather than on whichever rank later maps
+ * it; so is a broken symbolic link (dangling or a loop: a data file that cannot be read). A sub-directory named
+ * like data is skipped with a warning (the documented behaviour of directory inputs). An entry that vanished
+ * between the listing and this check is left to the caller (st_mode 0). */
 static ts_err check_readable(const char *path, struct stat *st)
 {
     if (stat(path, st) != 0) {
-        if (errno == ENOENT) {
+        const int e = errno;
+        struct stat lst;
+        if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+            char target[4096];
+            const ssize_t n = readlink(path, target, sizeof target - 1);
+            target[n > 0 ? n : 0] = '\0';
+            TS_FAIL(TS_ERR_IO, "cannot read input '%s': it is a symbolic link to '%s', which does not exist", path,
+                    target);
+        }
+        if (e == ENOENT) {
             st->st_mode = 0;
             return TS_OK;
         }
-        TS_FAIL(TS_ERR_IO, "cannot read input '%s': %s", path, strerror(errno));
+        TS_FAIL(TS_ERR_IO, "cannot read input '%s': %s", path, strerror(e));
     }
     if (S_ISDIR(st->st_mode)) {
         fprintf(stderr, "tessera: warning: skipping '%s': %s\n", path, strerror(EISDIR));
@@ -42,11 +63,40 @@ static ts_err check_readable(const char *path, struct stat *st)
         return TS_OK;
     }
     if (!S_ISREG(st->st_mode))
-        TS_FAIL(TS_ERR_IO, "cannot read input '%s': not a regular file (a FIFO, socket or device)", path);
+        TS_FAIL(TS_ERR_IO, "cannot read input '%s': it is %s, not a regular file", path, kind_of(st->st_mode));
     const int fd = open(path, O_RDONLY | O_NONBLOCK);
     if (fd < 0)
         TS_FAIL(TS_ERR_IO, "cannot read input '%s': %s", path, strerror(errno));
     close(fd);
+    return TS_OK;
+}
+
+/* f->path = prefix/name (or name when prefix is NULL), with its size and gz flag; TS_ERR_IO for a path too long. */
+static ts_err set_info(ts_file_info *f, const char *prefix, const char *name, const struct stat *st)
+{
+    memset(f, 0, sizeof *f);
+    const int n = prefix ? snprintf(f->path, sizeof f->path, "%s/%s", prefix, name)
+                         : snprintf(f->path, sizeof f->path, "%s", name);
+    if (n < 0 || (size_t)n >= sizeof f->path)
+        TS_FAIL(TS_ERR_IO, "path too long: '%.80s...'", prefix ? prefix : name);
+    const char *slash = strrchr(f->path, '/');
+    f->base_off = slash ? (int)(slash + 1 - f->path) : 0;
+    f->size = st->st_size;
+    f->gz = has_suffix(f->path, ".gz");
+    return TS_OK;
+}
+
+/* Appends one entry to a growing list (the list holds no pointers into itself, so realloc may move it). */
+static ts_err push_file(ts_file_info **list, int *count, int *cap, const ts_file_info *f)
+{
+    if (*count == *cap) {
+        const int c = *cap ? 2 * *cap : 16;
+        ts_file_info *grown = realloc(*list, sizeof *grown * (size_t)c);
+        if (!grown)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory listing input files (%d so far)", *count);
+        *list = grown, *cap = c;
+    }
+    (*list)[(*count)++] = *f;
     return TS_OK;
 }
 
@@ -56,47 +106,144 @@ ts_err ts_list_files(const char *dir, const char *const *suffixes, int nsuffix, 
     if (!d)
         TS_FAIL(TS_ERR_IO, "cannot open directory '%s': %s", dir, strerror(errno));
     ts_err err = TS_OK;
-    int cap = 16, count = 0;
-    ts_file_info *list = malloc(sizeof *list * (size_t)cap);
+    int cap = 0, count = 0;
+    ts_file_info *list = NULL, f;
     struct dirent *e;
-    while (list && (e = readdir(d))) {
+    while (!err && (e = readdir(d))) {
         int match = 0;
         for (int i = 0; i < nsuffix; i++)
             match |= has_suffix(e->d_name, suffixes[i]);
         if (!match)
             continue;
-        if (count == cap) {
-            ts_file_info *grown = realloc(list, sizeof *list * (size_t)(cap *= 2));
-            if (!grown) {
-                free(list), list = NULL;
-                break;
-            }
-            list = grown;
-        }
-        ts_file_info *f = &list[count];
-        snprintf(f->path, sizeof f->path, "%s/%s", dir, e->d_name);
+        char path[sizeof f.path];
         struct stat st;
-        if (!(err = check_readable(f->path, &st)) && !S_ISREG(st.st_mode))
-            continue; /* vanished between readdir and stat */
-        if (err)
-            break;
-        f->base = f->path + strlen(dir) + 1;
-        f->size = st.st_size;
-        f->gz = has_suffix(e->d_name, ".gz");
-        count++;
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+            err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "path too long: '%.80s...'", dir);
+        if (!err)
+            err = check_readable(path, &st);
+        if (!err && S_ISREG(st.st_mode)) /* else skipped: a directory, or vanished between readdir and stat */
+            if (!(err = set_info(&f, dir, e->d_name, &st)))
+                err = push_file(&list, &count, &cap, &f);
     }
     closedir(d);
     if (err) {
         free(list);
         return err;
     }
-    if (!list)
+    if (!list && !(list = malloc(sizeof *list)))
         TS_FAIL(TS_ERR_NOMEM, "out of memory listing '%s'", dir);
-    /* base pointers point into each element, so they survive the sort (qsort moves whole structs) */
     qsort(list, (size_t)count, sizeof *list, cmp_files);
-    for (int i = 0; i < count; i++)
-        list[i].base = list[i].path + strlen(dir) + 1;
     *files = list, *n = count;
+    return TS_OK;
+}
+
+/* ---- the SIGBUS guard of mapped files ------------------------------------------------------------------------
+ * A list of the live mappings that the handler walks. Entries are never freed, only recycled (len 0 while
+ * unused), so a handler never follows a freed pointer; an entry is published with one atomic store of the head
+ * after it is filled in. Only the thread that maps files reads them (the scan runs on one thread per rank). */
+
+typedef struct guard {
+    _Atomic(char *) addr;
+    _Atomic size_t len;            /* 0: unused */
+    atomic_int faulted;
+    struct guard *next;            /* written once, before the entry is published */
+} guard;
+
+static _Atomic(guard *) g_guards;
+static atomic_int g_faults;
+static struct sigaction g_prev_bus;
+static int g_bus_installed;
+
+static void chain_bus(int sig, siginfo_t *si)
+{
+    /* hand the signal on: restoring the previous disposition and returning re-runs the faulting access, which
+     * faults again into it (a signal someone sent is raised again instead) */
+    sigaction(sig, &g_prev_bus, NULL);
+    if (si->si_code <= 0)
+        raise(sig);
+}
+
+static void on_bus(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    char *a = si->si_addr;
+    if (si->si_code > 0)
+        for (guard *gd = atomic_load(&g_guards); gd; gd = gd->next) {
+            char *base = atomic_load(&gd->addr);
+            const size_t len = atomic_load(&gd->len);
+            if (!len || a < base || a >= base + len)
+                continue;
+            /* zero pages from the faulting page to the end of the mapping: reads go on and find NULs */
+            const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+            char *from = (char *)((uintptr_t)a & ~(page - 1));
+            const long m = syscall(SYS_mmap, from, (size_t)(base + len - from), PROT_READ,
+                                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+            if (m == -1)
+                break;
+            atomic_store(&gd->faulted, 1);
+            atomic_fetch_add(&g_faults, 1);
+            return;
+        }
+    chain_bus(sig, si);
+}
+
+/* Installs the handler unless it is the current one (someone may have installed theirs since). */
+static void install_bus(void)
+{
+    struct sigaction cur;
+    if (sigaction(SIGBUS, NULL, &cur) == 0 && g_bus_installed && (cur.sa_flags & SA_SIGINFO) &&
+        cur.sa_sigaction == on_bus)
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_bus;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGBUS, &sa, &g_prev_bus) == 0)
+        g_bus_installed = 1;
+}
+
+static guard *guard_add(char *addr, size_t len)
+{
+    install_bus();
+    guard *gd = atomic_load(&g_guards);
+    for (size_t zero = 0; gd; gd = gd->next, zero = 0)
+        if (atomic_compare_exchange_strong(&gd->len, &zero, (size_t)1)) /* claim an unused entry */
+            break;
+    if (!gd) {
+        if (!(gd = calloc(1, sizeof *gd)))
+            return NULL; /* unguarded: a truncation would then end the rank with SIGBUS, as before */
+        atomic_store(&gd->len, (size_t)1);
+        gd->next = atomic_load(&g_guards);
+        atomic_store(&g_guards, gd);
+    }
+    atomic_store(&gd->faulted, 0);
+    atomic_store(&gd->len, (size_t)0);
+    atomic_store(&gd->addr, addr);
+    atomic_store(&gd->len, len);
+    return gd;
+}
+
+static void guard_drop(guard *gd)
+{
+    if (gd)
+        atomic_store(&gd->len, (size_t)0);
+}
+
+int ts_file_faults(void) { return atomic_load_explicit(&g_faults, memory_order_relaxed); }
+
+ts_err ts_file_check(const ts_file_info *f, const ts_file_data *d)
+{
+    const guard *gd = d->guard;
+    struct stat st;
+    if (!d->map)
+        return TS_OK;
+    if (gd && atomic_load(&gd->faulted))
+        TS_FAIL(TS_ERR_IO, "'%s' changed while being read: it was truncated (or its storage failed) during the "
+                "scan, so no result read from it can be trusted", f->path);
+    if (stat(f->path, &st) == 0 && st.st_size < d->map_len)
+        TS_FAIL(TS_ERR_IO, "'%s' changed while being read: it has %lld bytes now, %lld when the scan began", f->path,
+                (long long)st.st_size, (long long)d->map_len);
     return TS_OK;
 }
 
@@ -111,8 +258,9 @@ static ts_err map_plain(const ts_file_info *f, ts_file_data *out)
     const int saved = errno;
     close(fd);
     if (m == MAP_FAILED)
-        TS_FAIL(TS_ERR_IO, "cannot map '%s': %s", f->path, strerror(saved));
+        TS_FAIL(saved == ENOMEM ? TS_ERR_NOMEM : TS_ERR_IO, "cannot map '%s': %s", f->path, strerror(saved));
     out->map = m, out->data = m, out->len = out->map_len = f->size;
+    out->guard = guard_add(m, (size_t)f->size);
     return TS_OK;
 }
 
@@ -123,6 +271,13 @@ static ts_err inflate_gz(const ts_file_info *f, int64_t max_bytes, ts_file_data 
     if (!gz)
         TS_FAIL(TS_ERR_IO, "cannot open '%s': %s", f->path, strerror(errno));
     gzbuffer(gz, 1 << 20);
+    /* zlib reads a file without the gzip magic bytes as plain text ("transparent" mode): a .gz of random bytes
+     * would then be parsed as rows. A file named .gz must be gzip. */
+    if (f->size > 0 && gzdirect(gz)) {
+        gzclose(gz);
+        TS_FAIL(TS_ERR_IO, "'%s' is not a gzip file (its name ends in .gz, but it does not start with the gzip "
+                "signature 1f 8b): a corrupt or mislabelled file", f->path);
+    }
     int64_t cap = f->size * 4 + (1 << 20), len = 0;
     char *buf = malloc((size_t)cap);
     ts_err err = TS_OK;
@@ -192,6 +347,7 @@ ts_err ts_file_load_head(const ts_file_info *f, int64_t max_bytes, ts_file_data 
 
 void ts_file_unload(ts_file_data *d)
 {
+    guard_drop(d->guard); /* before the unmap: a later mapping may reuse the addresses */
     if (d->map)
         munmap(d->map, (size_t)d->map_len);
     free(d->heap);
@@ -212,22 +368,6 @@ void ts_file_prefetch(const ts_file_data *d, int64_t begin, int64_t end)
 #endif
 }
 
-static ts_err stat_file(const char *path, ts_file_info *f)
-{
-    struct stat st;
-    if (strlen(path) >= sizeof f->path)
-        TS_FAIL(TS_ERR_IO, "path too long: '%.80s...'", path);
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return TS_ERR_IO; /* not a regular file: skipped by the caller, no message */
-    memset(f, 0, sizeof *f);
-    strcpy(f->path, path);
-    const char *slash = strrchr(f->path, '/');
-    f->base = slash ? slash + 1 : f->path;
-    f->size = st.st_size;
-    f->gz = has_suffix(f->path, ".gz");
-    return TS_OK;
-}
-
 static int cmp_paths(const void *a, const void *b)
 {
     return strcmp(((const ts_file_info *)a)->path, ((const ts_file_info *)b)->path);
@@ -245,15 +385,14 @@ static ts_err glob_files(const char *pattern, ts_file_info **files, int *n)
     if (rc != 0)
         TS_FAIL(rc == GLOB_NOSPACE ? TS_ERR_NOMEM : TS_ERR_IO, "cannot expand '%s' (%s)", pattern,
                 rc == GLOB_NOSPACE ? "out of memory" : "read error");
-    ts_file_info *list = malloc(sizeof *list * g.gl_pathc);
-    int count = 0;
-    ts_err err = list ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    for (size_t i = 0; !err && i < g.gl_pathc; i++) {
-        if (strlen(g.gl_pathv[i]) >= sizeof list->path)
-            err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "path too long: '%.80s...'",
-                                 g.gl_pathv[i]);
-        else if (stat_file(g.gl_pathv[i], &list[count]) == TS_OK)
-            count++;
+    ts_file_info *list = NULL, f;
+    int count = 0, cap = 0;
+    ts_err err = TS_OK;
+    for (size_t i = 0; !err && i < g.gl_pathc; i++) { /* each match is checked as a directory's entries are */
+        struct stat st;
+        err = check_readable(g.gl_pathv[i], &st);
+        if (!err && S_ISREG(st.st_mode) && !(err = set_info(&f, NULL, g.gl_pathv[i], &st)))
+            err = push_file(&list, &count, &cap, &f);
     }
     globfree(&g);
     if (!err && count == 0)
@@ -264,17 +403,13 @@ static ts_err glob_files(const char *pattern, ts_file_info **files, int *n)
     }
     /* glob sorts with the locale's collation: sort bytewise so every rank and run agree */
     qsort(list, (size_t)count, sizeof *list, cmp_paths);
-    for (int i = 0; i < count; i++) { /* base pointers point into each moved element */
-        const char *slash = strrchr(list[i].path, '/');
-        list[i].base = slash ? slash + 1 : list[i].path;
-    }
     *files = list, *n = count;
     return TS_OK;
 }
 
 ts_err ts_list_inputs(const char *pattern, ts_file_info **files, int *n)
 {
-    struct stat st;
+    struct stat st, lst;
     if (stat(pattern, &st) == 0 && S_ISDIR(st.st_mode)) {
         static const char *const suffixes[] = {".csv", ".csv.gz"};
         TS_TRY(ts_list_files(pattern, suffixes, 2, files, n));
@@ -284,19 +419,22 @@ ts_err ts_list_inputs(const char *pattern, ts_file_info **files, int *n)
         }
         return TS_OK;
     }
-    if (stat(pattern, &st) == 0 && S_ISREG(st.st_mode)) {
-        ts_file_info *f = malloc(sizeof *f);
-        if (!f)
-            TS_FAIL(TS_ERR_NOMEM, "out of memory");
-        const ts_err err = stat_file(pattern, f);
-        if (err) {
-            free(f);
-            TS_FAIL(TS_ERR_IO, "cannot read '%s'", pattern);
-        }
-        *files = f, *n = 1;
-        return TS_OK;
+    if (lstat(pattern, &lst) != 0) /* no such path: a pattern */
+        return glob_files(pattern, files, n);
+    /* an existing path is that one input, whatever it is: a FIFO or a broken link says so, not "no match" */
+    TS_TRY(check_readable(pattern, &st));
+    if (!S_ISREG(st.st_mode))
+        TS_FAIL(TS_ERR_IO, "cannot read input '%s': it vanished while being listed", pattern);
+    ts_file_info *f = malloc(sizeof *f);
+    if (!f)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory");
+    const ts_err err = set_info(f, NULL, pattern, &st);
+    if (err) {
+        free(f);
+        return err;
     }
-    return glob_files(pattern, files, n);
+    *files = f, *n = 1;
+    return TS_OK;
 }
 
 void ts_file_drop_pages(const ts_file_data *d, int64_t begin, int64_t end)

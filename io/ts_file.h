@@ -7,12 +7,17 @@
 
 #include "ts_error.h"
 
+/* Plain data (no pointers): lists of these are realloc'ed, sorted, copied and broadcast as bytes, so the base
+ * name is an offset into path, never a pointer that a move would leave dangling. */
 typedef struct ts_file_info {
     char path[4096];
-    const char *base;   /* points into path: the file's base name */
+    int base_off;       /* path + base_off is the file's base name (ts_file_base) */
     int64_t size;       /* bytes on disk */
     int gz;             /* name ends in .gz */
 } ts_file_info;
+
+/* The file's base name (points into f->path). */
+static inline const char *ts_file_base(const ts_file_info *f) { return f->path + f->base_off; }
 
 /* Lists the regular files in dir whose names end in one of the suffixes (e.g. ".csv", ".csv.gz"), sorted by
  * name (bytewise). *files is malloc'ed (caller frees). A missing or unreadable directory is a TS_ERR_IO. */
@@ -33,7 +38,21 @@ typedef struct ts_file_data {
     void *map;          /* mmap'ed region, or NULL */
     int64_t map_len;    /* bytes mapped (len may be less: ts_file_load_head) */
     char *heap;         /* inflated content, or NULL */
+    void *guard;        /* the mapping's entry in the SIGBUS guard (see below), or NULL */
 } ts_file_data;
+
+/* Files that change while mapped. Reading a page of a mapped file beyond its end after another process
+ * truncated it raises SIGBUS, which would kill the rank. While a plain file is mapped, a SIGBUS handler (installed
+ * with the first mapping, chaining to the handler it replaced for any other fault) replaces the rest of that
+ * mapping with zero pages, records the fault and lets the read go on; the scan then stops at its next line and
+ * ts_file_check reports the file. Faults outside these mappings reach the previous handler unchanged. */
+
+/* Faults taken on mappings by this process so far: a loop over mapped bytes compares it with its value at the
+ * start (one load) to stop early. */
+int ts_file_faults(void);
+/* TS_ERR_IO "'PATH' changed while being read ..." when d's mapping took a fault or f is now shorter than when it
+ * was loaded; TS_OK otherwise (always for inflated gzip data, which is read whole at load time). */
+ts_err ts_file_check(const ts_file_info *f, const ts_file_data *d);
 
 /* Loads the whole file: mmap for plain files (pages load lazily, so a rank touches only its byte range),
  * inflate for gzip (multi-member streams are supported). Caller releases with ts_file_unload. */

@@ -30,6 +30,7 @@
 #include "ts_ctx.h"
 #include "ts_fault.h"
 #include "ts_mem.h"
+#include "ts_tmpfile.h"
 
 /* Columns go from memory to file without conversion (a conversion breaks collective filtered writes), and
  * the file types are little-endian. */
@@ -43,6 +44,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ts_h5 writes column m
 #define DEFLATE_LEVEL 1                /* ~2x faster than 6 for a few % of size */
 #define META_MAX (1 << 20)             /* bound on the strings rank 0 broadcasts */
 #define DATE_UNITS "days since 1970-01-01"
+#define TIMESTAMP_UNITS "microseconds since 1970-01-01 00:00:00"
 /* Open MPI <= 5.0.9 formats "<file>.locktest.<rank>" into a 256-byte buffer in MPI_File_open and aborts the
  * process on longer names (open-mpi/ompi#13565), so the temporary's path must stay below this. */
 #define OMPI_PATH_MAX (256 - (int)sizeof(".locktest.") - 10)
@@ -50,12 +52,17 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ts_h5 writes column m
 /* Strings rank 0 decides and broadcasts, so every rank writes identical metadata. */
 enum { S_PATH, S_TMP, S_CREATED, S_VERSION, S_JOB, S_INPUTS, S_COUNT };
 
+/* Room kept for HDF5's final metadata flush (see ts_tmpfile.h: the ballast, and the margin of every reservation). */
+#define CLOSE_RESERVE ((int64_t)2 << 20)
+
 struct ts_h5_file {
-    ts_ctx ctx;  /* private duplicate of the caller's communicator */
-    hid_t fid;   /* open temporary file, -1 once closed */
-    hid_t dxpl;  /* collective transfer */
-    char *blob;  /* the S_COUNT strings, NUL-separated */
+    ts_ctx ctx;     /* private duplicate of the caller's communicator */
+    hid_t fid;      /* open temporary file, -1 once closed */
+    hid_t dxpl;     /* collective transfer */
+    char *blob;     /* the S_COUNT strings, NUL-separated */
     const char *s[S_COUNT];
+    int overwrite;
+    ts_tmpfile tf;  /* rank 0: the temporary's owner file and space reservations */
 };
 
 /* ---- errors ---------------------------------------------------------------------------------------- */
@@ -67,6 +74,35 @@ static ts_err agree(ts_h5_file *f, ts_err local)
 {
     TS_TRY(ts_ctx_check(&f->ctx, local));
     return TS_OK;
+}
+
+/* Collective, before a collective HDF5 call that may write up to `need` bytes: rank 0 reserves them past HDF5's end
+ * of allocation (plus the close reserve) in the temporary, and every rank learns whether that worked. HDF5 1.10's
+ * parallel calls are not safe against a write failing on one rank only (H5Dcreate of a chunked, filtered dataset
+ * writes the fill chunks from rank 0 alone, then meets the others at an MPI_Barrier that a failed rank 0 never
+ * reaches: a full disk hung every rank), so running out of space must be found before such a call, never in it. */
+static ts_err reserve(ts_h5_file *f, int64_t need, const char *what)
+{
+    ts_err err = TS_OK;
+    if (f->ctx.rank == 0) {
+        haddr_t eoa = 0;
+        if (H5Fget_eoa(f->fid, &eoa) < 0) {
+            hsize_t size = 0;
+            eoa = H5Fget_filesize(f->fid, &size) < 0 ? 0 : (haddr_t)size;
+        }
+        err = ts_tmpfile_reserve(&f->tf, (int64_t)eoa + need + CLOSE_RESERVE, what);
+    }
+    return agree(f, err);
+}
+
+/* An upper bound of the bytes one dataset adds to the file: its data deflated at worst (HDF5's deflate filter fails
+ * rather than grow a chunk past 1.001 x + 12 bytes), the compressed fill chunks H5Dcreate writes first, the chunk
+ * index and the object header. */
+static int64_t dataset_bound(hsize_t n, size_t elem)
+{
+    const int64_t raw = (int64_t)n * (int64_t)elem, chunk_elems = (int64_t)(CHUNK_BYTES / (elem ? elem : 1));
+    const int64_t nchunks = n ? ((int64_t)n + chunk_elems - 1) / chunk_elems : 1;
+    return raw + raw / 512 + nchunks * (int64_t)(CHUNK_BYTES / 128 + 1024 + 256) + (64 << 10);
 }
 
 /* The output's directory ("." for a bare name) into buf. */
@@ -141,15 +177,18 @@ static herr_t put_string(hid_t loc, const char *name, const char *v)
     return rc;
 }
 
-/* A 1-D array of n fixed-length strings (shorter than TS_NAME_MAX, n <= TS_MAX_COLS); n == 0 gives an
- * empty dataspace of size 0, which h5py reads as an empty array. */
+/* A 1-D array of n fixed-length strings (shorter than TS_NAME_MAX) as wide as the longest; n == 0 gives an empty
+ * dataspace of size 0, which h5py reads as an empty array. Any n: the file format (HDF5 1.8) keeps attributes
+ * past 64 KiB (600 columns of long names) in dense storage. */
 static herr_t put_strings(hid_t loc, const char *name, const char *const *v, int n)
 {
-    char buf[TS_MAX_COLS * TS_NAME_MAX] = {0};
     size_t width = 1;
     for (int i = 0; i < n; i++)
         width = strlen(v[i]) > width ? strlen(v[i]) : width;
-    if (n > TS_MAX_COLS || width >= TS_NAME_MAX)
+    if (width >= TS_NAME_MAX)
+        return -1;
+    char *buf = calloc((size_t)(n > 0 ? n : 1), width);
+    if (!buf)
         return -1;
     for (int i = 0; i < n; i++)
         memcpy(buf + (size_t)i * width, v[i], strlen(v[i]));
@@ -160,6 +199,7 @@ static herr_t put_strings(hid_t loc, const char *name, const char *const *v, int
         H5Tclose(t);
     if (sp >= 0)
         H5Sclose(sp);
+    free(buf);
     return rc;
 }
 
@@ -221,9 +261,12 @@ static herr_t put_dset_attrs(hid_t dset, const h5_dset *d)
 
 /* Collective create + write + close. The result is local (see agree). The message is taken at the first failing
  * call: every later HDF5 call (the cleanup's H5Dclose included) starts by clearing HDF5's error stack. */
-static ts_err write_dataset(const ts_h5_file *f, hid_t loc, const char *where, const h5_dset *d)
+static ts_err write_dataset(ts_h5_file *f, hid_t loc, const char *where, const h5_dset *d)
 {
     static const char none = 0; /* a buffer for ranks that write nothing */
+    char what[600];
+    snprintf(what, sizeof what, "%s/%s", where, d->name);
+    TS_TRY(reserve(f, dataset_bound(d->n, H5Tget_size(d->type)), what));
     /* A zero-length dataset needs an extensible dimension: a fixed one must be >= the chunk (>= 1). */
     const hsize_t maxdim = d->n ? d->n : H5S_UNLIMITED, mdim = d->count ? d->count : 1;
     const hid_t fspace = H5Screate_simple(1, &d->n, &maxdim), mspace = H5Screate_simple(1, &mdim, NULL);
@@ -303,7 +346,7 @@ static ts_err write_fixed(const h5_table *t, const ts_column *c)
     void *copy = NULL;
     TS_TRY(agree(t->f, c->valid ? zero_nulls(c, &copy) : TS_OK));
     h5_dset d = slab(t, c->name, fixed_type(c->type), copy ? copy : c->data);
-    d.units = c->type == TS_T_DATE ? DATE_UNITS : NULL;
+    d.units = c->type == TS_T_DATE ? DATE_UNITS : c->type == TS_T_TIMESTAMP ? TIMESTAMP_UNITS : NULL;
     d.scale = c->type == TS_T_DECIMAL ? &c->scale : NULL;
     const ts_err err = agree(t->f, write_dataset(t->f, t->g, t->where, &d));
     ts_free(copy);
@@ -417,7 +460,7 @@ static ts_err write_bytes_offsets(const h5_table *t, const ts_column *c)
     int64_t *offs = NULL;
     ts_err err = agree(f, global_offsets(c, base, last, &offs));
 
-    char where[512];
+    char where[4 * TS_NAME_MAX]; /* a group path (a table name of up to 2 * TS_NAME_MAX) and a column name */
     snprintf(where, sizeof where, "%s/%s", t->where, c->name);
     hid_t sub = -1;
     if (!err) {
@@ -545,18 +588,21 @@ static ts_err same_schema(ts_h5_file *f, const char *gpath, const ts_table *t, c
 
 static herr_t put_table_attrs(const ts_h5_file *f, hid_t g, const ts_table *t, int64_t nrows)
 {
-    const char *names[TS_MAX_COLS], *types[TS_MAX_COLS], *keys[8];
-    char tbuf[TS_MAX_COLS][TS_NAME_MAX];
-    for (int i = 0; i < t->ncols; i++) {
+    const size_t n = (size_t)t->ncols + 1;
+    const char **names = malloc(sizeof *names * n), **types = malloc(sizeof *types * n), *keys[8];
+    char (*tbuf)[32] = malloc(sizeof *tbuf * n); /* "DECIMAL(18,2)" */
+    herr_t rc = names && types && tbuf ? 0 : -1;
+    for (int i = 0; !rc && i < t->ncols; i++) {
         names[i] = t->cols[i]->name;
         types[i] = ts_type_name(t->cols[i]->type, t->cols[i]->scale, tbuf[i], sizeof tbuf[i]);
     }
     for (int i = 0; i < t->nsort; i++)
         keys[i] = t->sort_keys[i];
-    if (put_strings(g, "columns", names, t->ncols) < 0 || put_strings(g, "types", types, t->ncols) < 0 ||
-        put_scalar(g, "nrows", H5T_STD_I64LE, &nrows) < 0 || put_strings(g, "sort_keys", keys, t->nsort) < 0)
-        return -1;
-    return put_provenance(f, g, 1);
+    if (!rc && (put_strings(g, "columns", names, t->ncols) < 0 || put_strings(g, "types", types, t->ncols) < 0 ||
+                put_scalar(g, "nrows", H5T_STD_I64LE, &nrows) < 0 || put_strings(g, "sort_keys", keys, t->nsort) < 0))
+        rc = -1;
+    free(names), free(types), free(tbuf);
+    return rc < 0 ? -1 : put_provenance(f, g, 1);
 }
 
 /* Creates the table's group (and missing parents) collectively. */
@@ -578,16 +624,31 @@ ts_err ts_h5_write_table(ts_h5_file *f, const char *group_path, const ts_table *
         TS_FAIL(TS_ERR_USAGE, "ts_h5_write_table(%s): the file is not open", group_path ? group_path : "?");
     if (ts_fault_armed()) /* TESSERA_FAULT's "h5-write" point: a failure with a partial file on disk */
         TS_TRY(agree(f, ts_fault_point("h5-write")));
-    int as_bytes[TS_MAX_COLS];
-    TS_TRY(agree(f, check_table(f, group_path, local, opts, as_bytes)));
-    TS_TRY(same_schema(f, group_path, local, as_bytes));
+    int *as_bytes = local ? malloc(sizeof *as_bytes * (size_t)(local->ncols + 1)) : NULL;
+    ts_err err = agree(f, local && !as_bytes ? ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__,
+                                                              "out of memory") : TS_OK);
+    if (!err)
+        err = agree(f, check_table(f, group_path, local, opts, as_bytes));
+    if (!err)
+        err = same_schema(f, group_path, local, as_bytes);
+    if (err) {
+        free(as_bytes);
+        TS_TRY(err);
+    }
 
-    h5_table t = {.f = f, .where = group_path, .count = ts_table_rows(local)};
-    TS_MPI(MPI_Exscan(&t.count, &t.off, 1, MPI_INT64_T, MPI_SUM, f->ctx.comm));
-    TS_MPI(MPI_Allreduce(&t.count, &t.n, 1, MPI_INT64_T, MPI_SUM, f->ctx.comm));
+    h5_table t = {.f = f, .where = group_path, .count = ts_table_rows(local), .g = -1};
+    if (!err)
+        err = ts_mpi_status(MPI_Exscan(&t.count, &t.off, 1, MPI_INT64_T, MPI_SUM, f->ctx.comm), "MPI_Exscan",
+                            __FILE__, __LINE__, __func__);
+    if (!err)
+        err = ts_mpi_status(MPI_Allreduce(&t.count, &t.n, 1, MPI_INT64_T, MPI_SUM, f->ctx.comm), "MPI_Allreduce",
+                            __FILE__, __LINE__, __func__);
     t.off = f->ctx.rank == 0 ? 0 : t.off;
 
-    ts_err err = agree(f, create_group(f, group_path, &t.g));
+    if (!err)
+        err = reserve(f, 64 << 10, group_path); /* the group and its attributes */
+    if (!err)
+        err = agree(f, create_group(f, group_path, &t.g));
     for (int i = 0; !err && i < local->ncols; i++)
         err = write_column(&t, local->cols[i], as_bytes[i]);
     if (!err) {
@@ -598,6 +659,7 @@ ts_err ts_h5_write_table(ts_h5_file *f, const char *group_path, const ts_table *
     const herr_t rc = t.g >= 0 ? H5Gclose(t.g) : 0;
     if (!err)
         err = agree(f, rc < 0 ? H5_FAIL("cannot close group %s in %s", group_path, f->s[S_PATH]) : TS_OK);
+    free(as_bytes);
     TS_TRY(err);
     return TS_OK;
 }
@@ -619,26 +681,6 @@ static ts_err split_path(const char *path, char *dir, size_t cap, const char **b
     else
         snprintf(dir, cap, ".");
     return TS_OK;
-}
-
-/* Temporaries of earlier runs that were killed before commit or abandon (".<base>.tmp-<pid>"). The pid keeps
- * each run's temporary its own (a second run started by mistake never writes into the first one's file), and
- * the fixed prefix lets the next run find what a killed one left. Said aloud: a leftover means a run died. */
-static void remove_stale(const char *dir, const char *base)
-{
-    char prefix[PATH_MAX], victim[2 * PATH_MAX];
-    snprintf(prefix, sizeof prefix, ".%s.tmp-", base);
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    for (struct dirent *e; (e = readdir(d));)
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
-            snprintf(victim, sizeof victim, "%s/%s", dir, e->d_name);
-            if (unlink(victim) == 0) /* best effort: our own temporary has another name anyway */
-                fprintf(stderr, "tessera: warning: removed a partial output left by an interrupted run: %s\n",
-                        victim);
-        }
-    closedir(d);
 }
 
 static ts_err check_target(const char *path, const char *dir, int overwrite)
@@ -669,11 +711,14 @@ ts_err ts_h5_check_output(const char *path, int overwrite)
         TS_FAIL(TS_ERR_USAGE, "no output path given");
     TS_TRY(split_path(path, dir, sizeof dir, &base));
     TS_TRY(check_target(path, dir, overwrite));
+    TS_TRY(ts_tmpfile_check_live(path));
     return TS_OK;
 }
 
-/* Rank 0: checks the target, clears stale temporaries and packs the strings every rank will use. */
-static ts_err root_prepare(const char *path, int overwrite, const ts_h5_meta *meta, char **blob, int64_t *len)
+/* Rank 0: checks the target, clears stale temporaries, creates the new one's owner file (with room for the close
+ * and the file's creation) and packs the strings every rank will use. */
+static ts_err root_prepare(ts_h5_file *f, const char *path, int overwrite, const ts_h5_meta *meta, char **blob,
+                           int64_t *len)
 {
     char dir[PATH_MAX], tmp[PATH_MAX + 64], created[32];
     const char *base;
@@ -681,7 +726,7 @@ static ts_err root_prepare(const char *path, int overwrite, const ts_h5_meta *me
         TS_FAIL(TS_ERR_USAGE, "no output path given");
     TS_TRY(split_path(path, dir, sizeof dir, &base));
     TS_TRY(check_target(path, dir, overwrite));
-    remove_stale(dir, base);
+    ts_tmpfile_remove_stale(path);
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp-%ld", dir, base, (long)getpid());
 #ifdef OPEN_MPI
     if (strlen(tmp) > OMPI_PATH_MAX)
@@ -689,6 +734,8 @@ static ts_err root_prepare(const char *path, int overwrite, const ts_h5_meta *me
                 "(open-mpi/ompi#13565); use a shorter or relative path", path,
                 OMPI_PATH_MAX - (strlen(tmp) - strlen(path)));
 #endif
+    TS_TRY(ts_tmpfile_begin(path, 2 * CLOSE_RESERVE, &f->tf));
+    snprintf(tmp, sizeof tmp, "%s", f->tf.tmp);
 
     const time_t now = time(NULL);
     struct tm tm;
@@ -718,7 +765,7 @@ static ts_err root_prepare(const char *path, int overwrite, const ts_h5_meta *me
 static ts_err share_blob(ts_h5_file *f, const char *path, int overwrite, const ts_h5_meta *meta)
 {
     int64_t len = 0;
-    TS_TRY(agree(f, f->ctx.rank == 0 ? root_prepare(path, overwrite, meta, &f->blob, &len) : TS_OK));
+    TS_TRY(agree(f, f->ctx.rank == 0 ? root_prepare(f, path, overwrite, meta, &f->blob, &len) : TS_OK));
     TS_MPI(MPI_Bcast(&len, 1, MPI_INT64_T, 0, f->ctx.comm));
     ts_err err = TS_OK;
     if (f->ctx.rank != 0 && !(f->blob = malloc((size_t)len)))
@@ -781,6 +828,7 @@ static ts_err close_file(ts_h5_file *f)
 
 static void free_file(ts_h5_file *f)
 {
+    ts_tmpfile_discard(&f->tf); /* no-op once published or discarded */
     ts_ctx_free(&f->ctx);
     free(f->blob);
     free(f);
@@ -800,12 +848,19 @@ ts_err ts_h5_create(MPI_Comm comm, const char *path, int overwrite, const ts_h5_
         ts_ctx_free(&ctx);
         TS_TRY(err);
     }
-    f->ctx = ctx, f->fid = f->dxpl = -1;
+    f->ctx = ctx, f->fid = f->dxpl = -1, f->overwrite = overwrite;
+    f->tf.owner_fd = f->tf.tmp_fd = -1;
     if ((err = share_blob(f, path, overwrite, meta))) {
         free_file(f);
         TS_TRY(err);
     }
+    if (f->ctx.rank == 0) /* half of the owner file's ballast is room for the file's creation */
+        ts_tmpfile_set_ballast(&f->tf, CLOSE_RESERVE);
     err = agree(f, open_tmp(f));
+    if (!err)
+        err = agree(f, f->ctx.rank == 0 ? ts_tmpfile_opened(&f->tf) : TS_OK);
+    if (!err)
+        err = reserve(f, 64 << 10, "the file's root"); /* the superblock and root attributes */
     if (!err) {
         const herr_t rc = put_provenance(f, f->fid, 0);
         err = agree(f, rc < 0 ? H5_FAIL("cannot write the root attributes of %s", f->s[S_PATH]) : TS_OK);
@@ -818,75 +873,18 @@ ts_err ts_h5_create(MPI_Comm comm, const char *path, int overwrite, const ts_h5_
     return TS_OK;
 }
 
-static ts_err sync_path(const char *p, const char *what, const char *path)
-{
-    const int fd = open(p, O_RDONLY);
-    if (fd < 0 || fsync(fd) != 0) {
-        const int e = errno;
-        if (fd >= 0)
-            close(fd);
-        TS_FAIL(TS_ERR_IO, "cannot sync %s of %s: %s", what, path, strerror(e));
-    }
-    close(fd);
-    return TS_OK;
-}
-
-/* Rank 0: makes the closed temporary durable and gives it its final name. */
-static ts_err publish(const ts_h5_file *f)
-{
-    char dir[PATH_MAX];
-    const char *base;
-    TS_TRY(split_path(f->s[S_PATH], dir, sizeof dir, &base));
-    const ts_err err = sync_path(f->s[S_TMP], "the temporary", f->s[S_PATH]);
-    if (err) {
-        unlink(f->s[S_TMP]);
-        TS_TRY(err);
-    }
-    if (rename(f->s[S_TMP], f->s[S_PATH]) != 0)
-        TS_FAIL(TS_ERR_IO, "cannot rename %s to %s: %s (the complete output is kept under the temporary name)",
-                f->s[S_TMP], f->s[S_PATH], strerror(errno));
-    /* the rename is durable once the directory is synced; a failure here does not undo it */
-    if (sync_path(dir, "the directory", f->s[S_PATH]) != TS_OK)
-        ts_error_clear();
-    return TS_OK;
-}
-
-/* Rank 0, before the final close: H5Fclose flushes the metadata cache, and when that flush fails on a full disk
- * HDF5 1.10's ranks leave its collective steps at different points and hang (seen here on a tmpfs filled
- * between the last dataset and the close). So a file system with less than CLOSE_RESERVE left is reported
- * now, and the file is abandoned (emptied first, which frees the space the close needs). */
-#define CLOSE_RESERVE (2 * CHUNK_BYTES)
-static ts_err room_to_close(const ts_h5_file *f)
-{
-    char dir[PATH_MAX];
-    const char *path = f->s[S_PATH];
-    struct statvfs sv;
-    if (statvfs(out_dir(f, dir, sizeof dir), &sv) != 0)
-        return TS_OK; /* cannot tell: try */
-    const unsigned long long avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
-    if (avail >= CLOSE_RESERVE)
-        return TS_OK;
-    TS_FAIL(TS_ERR_IO, "cannot finish %s: %s (%llu bytes free on the file system of %s; closing the file needs up "
-            "to %llu for its metadata)", path, strerror(ENOSPC), avail, dir, (unsigned long long)CLOSE_RESERVE);
-}
-
 ts_err ts_h5_commit(ts_h5_file *f)
 {
     if (!f)
         TS_FAIL(TS_ERR_USAGE, "ts_h5_commit: no file");
-    ts_err err = agree(f, f->ctx.rank == 0 ? room_to_close(f) : TS_OK);
-    if (err) {
-        ts_h5_abandon(f);
-        TS_TRY(err);
-    }
-    err = agree(f, close_file(f)); /* the reduction doubles as the barrier before the rename */
-    if (err) {
-        if (f->ctx.rank == 0)
-            unlink(f->s[S_TMP]);
-    } else {
-        err = agree(f, f->ctx.rank == 0 ? publish(f) : TS_OK);
-    }
-    free_file(f);
+    /* H5Fclose flushes the metadata cache; the file's reservations already cover it, and the ballast given back
+     * now covers it on file systems without fallocate */
+    if (f->ctx.rank == 0)
+        ts_tmpfile_set_ballast(&f->tf, 0);
+    ts_err err = agree(f, close_file(f)); /* the reduction doubles as the barrier before the rename */
+    if (!err)
+        err = agree(f, f->ctx.rank == 0 ? ts_tmpfile_publish(&f->tf, f->overwrite) : TS_OK);
+    free_file(f); /* after a failure: removes the temporary and its owner file */
     TS_TRY(err);
     return TS_OK;
 }
@@ -899,8 +897,10 @@ void ts_h5_abandon(ts_h5_file *f)
         /* keep the caller's error message: this is cleanup after it */
         if (f->dxpl >= 0)
             H5Pclose(f->dxpl);
-        /* Empty the file first: after a full disk, H5Fclose's final flush would fail too and leave HDF5 with a
-         * half-closed file that crashes it at MPI_Finalize. Its contents are garbage anyway. */
+        /* H5Fclose must not fail: a failed final flush leaves HDF5 a half-closed file that crashes it at
+         * MPI_Finalize. The ballast given back and the emptied file (garbage anyway) leave it room to flush. */
+        if (f->ctx.rank == 0)
+            ts_tmpfile_set_ballast(&f->tf, 0);
         MPI_Barrier(f->ctx.comm);
         if (f->ctx.rank == 0 && truncate(f->s[S_TMP], 0) != 0) {
             /* nothing to free then: the close below tries its best */
@@ -911,7 +911,5 @@ void ts_h5_abandon(ts_h5_file *f)
         f->fid = f->dxpl = -1;
     }
     MPI_Barrier(f->ctx.comm);
-    if (f->ctx.rank == 0)
-        unlink(f->s[S_TMP]);
-    free_file(f);
+    free_file(f); /* rank 0: the temporary, then its owner file */
 }

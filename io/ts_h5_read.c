@@ -23,6 +23,7 @@
 #include "ts_mem.h"
 
 #define DATE_UNITS "days since 1970-01-01"
+#define TIMESTAMP_UNITS "microseconds since 1970-01-01 00:00:00"
 #define MAX_DEPTH 64 /* groups nested deeper are not searched for tables */
 /* Open MPI <= 5.0.9 aborts the process in MPI_File_open on long names (open-mpi/ompi#13565; measured here:
  * read-only opens crash from about 245 bytes); same bound as the writer's. */
@@ -272,10 +273,13 @@ static ts_err has_attr(hid_t obj, const char *name, const char *where, const cha
     return TS_OK;
 }
 
-/* CF units of a date dataset (the optional time of day is accepted when it is midnight). */
+/* CF units of a date dataset (the optional time of day is accepted when it is midnight): 1; of a timestamp
+ * dataset (microseconds since the epoch): 2; else 0. */
 static int is_day_units(const char *u)
 {
-    return strcmp(u, DATE_UNITS) == 0 || strcmp(u, DATE_UNITS " 00:00:00") == 0;
+    if (strcmp(u, DATE_UNITS) == 0 || strcmp(u, DATE_UNITS " 00:00:00") == 0)
+        return 1;
+    return strcmp(u, TIMESTAMP_UNITS) == 0 || strcmp(u, "microseconds since 1970-01-01") == 0 ? 2 : 0;
 }
 
 /* ---- groups and their members ------------------------------------------------------------------------ */
@@ -512,10 +516,7 @@ static ts_err load_schema(tbl *t, schema *s)
 static ts_err select_columns(const tbl *t, const schema *s, const char *const *columns, int ncols, int *sel,
                              int *nsel)
 {
-    const int n = columns ? ncols : s->names.n;
-    if (n > TS_MAX_COLS)
-        TS_FAIL(TS_ERR_USAGE, "table %s in %s: %d columns requested, at most %d fit in a table%s", t->where,
-                t->r->path, n, TS_MAX_COLS, columns ? "" : " (pass the columns to read)");
+    const int n = columns ? ncols : s->names.n; /* sel has room for n */
     for (int i = 0; i < n; i++) {
         sel[i] = columns ? strs_find(&s->names, columns[i]) : i;
         if (sel[i] < 0) {
@@ -605,7 +606,7 @@ static int parse_type(const char *name, ts_type *type, int *scale)
 {
     static const struct { const char *name; ts_type type; } simple[] = {
         {"int32", TS_T_INT32}, {"int64", TS_T_INT64}, {"float64", TS_T_FLOAT64}, {"bool", TS_T_BOOL},
-        {"date", TS_T_DATE},   {"string", TS_T_STRING}};
+        {"date", TS_T_DATE},   {"string", TS_T_STRING}, {"timestamp", TS_T_TIMESTAMP}};
     *scale = 0;
     for (size_t i = 0; i < sizeof simple / sizeof *simple; i++)
         if (strcmp(name, simple[i].name) == 0) {
@@ -631,6 +632,7 @@ static int holds(ts_type t, const src *s)
     case TS_T_DATE:
     case TS_T_INT64:
     case TS_T_DECIMAL: return i;
+    case TS_T_TIMESTAMP: return i && s->size == 8 && s->is_signed;
     case TS_T_FLOAT64: return s->cls == H5T_FLOAT && s->mem >= 0;
     default: return s->cls == H5T_STRING && s->mem >= 0;
     }
@@ -640,7 +642,10 @@ static int holds(ts_type t, const src *s)
 static int generic_type(const src *s, int days, ts_type *t)
 {
     if (s->cls == H5T_INTEGER && s->mem >= 0)
-        *t = days ? TS_T_DATE : (s->size < 4 || (s->size == 4 && s->is_signed)) ? TS_T_INT32 : TS_T_INT64;
+        *t = days == 1                                     ? TS_T_DATE
+             : days == 2 && s->size == 8 && s->is_signed     ? TS_T_TIMESTAMP
+             : (s->size < 4 || (s->size == 4 && s->is_signed)) ? TS_T_INT32
+                                                               : TS_T_INT64;
     else if (s->cls == H5T_FLOAT && s->mem >= 0)
         *t = TS_T_FLOAT64;
     else if (s->cls == H5T_STRING && s->mem >= 0)
@@ -688,9 +693,12 @@ static ts_err column_type(const tbl *t, hid_t dset, const char *name, const char
     if (!holds(*type, s))
         TS_FAIL(TS_ERR_DATA, "%s in %s: its type is %s but the dataset holds %s", where, t->r->path, logical,
                 src_name(s, held, sizeof held));
-    if (*type == TS_T_DATE && !days)
+    if (*type == TS_T_DATE && days != 1)
         TS_FAIL(TS_ERR_DATA, "%s in %s: a date column needs units = \"%s\", found \"%s\"", where, t->r->path,
                 DATE_UNITS, units);
+    if (*type == TS_T_TIMESTAMP && days != 2)
+        TS_FAIL(TS_ERR_DATA, "%s in %s: a timestamp column needs units = \"%s\", found \"%s\"", where,
+                t->r->path, TIMESTAMP_UNITS, units);
     return TS_OK;
 }
 
@@ -1045,8 +1053,12 @@ static ts_err read_group(rd *r, const char *group, const char *const *columns, i
     tbl t = {.r = r, .where = group, .n = -1};
     TS_TRY(open_group(r, group, &t.g));
     schema s = {0};
-    int sel[TS_MAX_COLS], nsel = 0;
+    int *sel = NULL, nsel = 0;
     ts_err err = load_schema(&t, &s);
+    if (!err) { /* collective, like every error here: the ranks must not part ways */
+        sel = malloc(sizeof *sel * (size_t)((columns ? ncols : s.names.n) + 1));
+        err = agree(r, sel ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory"));
+    }
     if (!err)
         err = agree(r, select_columns(&t, &s, columns, ncols, sel, &nsel));
     if (!err) {
@@ -1060,6 +1072,7 @@ static ts_err read_group(rd *r, const char *group, const char *const *columns, i
         restore_sort(&s, *out);
     H5Oclose(t.g);
     schema_free(&s);
+    free(sel);
     TS_TRY(err);
     return TS_OK;
 }

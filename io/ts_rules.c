@@ -7,6 +7,7 @@
 
 #include "ts_date.h"
 #include "ts_parse.h"
+#include "ts_regex.h"
 
 #define MAX_TOKENS 64
 
@@ -209,6 +210,10 @@ static ts_err parse_option(parser *ps, int field, char *opt, int *reject, int *m
             PFAIL(ps, "pattern '%.40s...' is longer than %d bytes", val, (int)sizeof anchored - 5);
         if (r->has_pattern[field]) /* a repeated option replaces the earlier one */
             regfree(&r->pattern[field]), r->has_pattern[field] = 0, f->pattern = NULL;
+        char big[200];
+        if (ts_regex_check_size(anchored, big, sizeof big) != 0) /* before regcomp, which could take gigabytes */
+            PFAIL(ps, "column '%s': pattern '%.60s%s' is too large to compile: %s", f->name, val,
+                  strlen(val) > 60 ? "..." : "", big);
         const int rc = regcomp(&r->pattern[field], anchored, REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
             char why[200];
@@ -246,7 +251,7 @@ static ts_err parse_column(parser *ps, char **tok, int n)
     static const char *const reserved[] = {"__line", "__pos", "__hash_lo", "__hash_hi"};
     for (size_t k = 0; k < sizeof reserved / sizeof *reserved; k++)
         if (strcmp(tok[1], reserved[k]) == 0 && strcmp(tok[2], "skip") != 0)
-            PFAIL(ps, "column name '%s' is reserved (the scan adds a column of that name); declare it as skip",
+            PFAIL(ps, "column name '%.60s' is reserved (the scan adds a column of that name); declare it as skip",
                   tok[1]);
     const int field = r->spec.nfields++;
     ts_csv_field *f = &r->spec.fields[field];
@@ -365,6 +370,8 @@ static ts_err parse_line(parser *ps, char **tok, int n)
 ts_err ts_rules_parse(const char *text, const char *source, ts_rules **out)
 {
     ts_rules *r = calloc(1, sizeof *r);
+    if (r)
+        r->spec.fields = r->fields;
     char *copy = strdup(text);
     if (!r || !copy) {
         free(r), free(copy);

@@ -46,7 +46,8 @@ typedef struct ts_rules {
     char *reasons[TS_RULES_MAX_REASONS]; /* codes are indexes; order = precedence */
     int nreasons;
     int duplicate_reason;                /* -1: duplicates are kept */
-    ts_csv_spec spec;                    /* fields point into this struct: do not copy it */
+    ts_csv_spec spec;                    /* points into this struct (fields, names): do not copy it */
+    ts_csv_field fields[TS_MAX_COLS];    /* spec.fields */
     char *ref_file[TS_MAX_COLS];         /* CATEGORY values=@FILE:COLUMN, still to be supplied with */
     char *ref_column[TS_MAX_COLS];       /* ts_rules_set_values (NULL when the values were inline) */
     char *names[TS_MAX_COLS];

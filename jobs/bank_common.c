@@ -1,6 +1,7 @@
 /* Shared bank-data helpers (bank_common.h), used by bank-analytics, data-quality, star-schema and top-customers. */
 #include "bank_common.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,9 +88,11 @@ ts_err bank_check_inputs(const char *dir, const char *const *extra, int nextra)
     for (int i = 0; i < nneeded + nextra; i++) {
         const char *name = i < nneeded ? needed[i] : extra[i - nneeded];
         snprintf(path, sizeof path, "%s/%s", dir, name);
-        if (access(path, R_OK) != 0)
-            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s", *missing ? ", " : "",
-                     name);
+        if (access(path, R_OK) == 0)
+            continue;
+        if (errno != ENOENT) /* there, but not readable (or not reachable): say why, not "lacks" */
+            TS_FAIL(TS_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+        snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s", *missing ? ", " : "", name);
     }
     if (*missing)
         TS_FAIL(TS_ERR_IO, "data directory '%s' lacks %s (generate sample data with tessera-gen)", dir, missing);

@@ -1,5 +1,6 @@
 /* data-quality (docs/jobs/data-quality.md): column profile, dbt-style tests and per-row quality scores of the
- * transactions table, from two lenient scans that reject no well-formed row. */
+ * transactions table, from two lenient scans that reject no well-formed row (raw text and cleaned values), and
+ * dbt-style tests of other CSV files and HDF5 tables (jobs/data_quality_eval.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +37,8 @@ typedef struct dq_state {
     int nf;                      /* fields of the rules */
     int orig_nullable[MAXC];
     ts_csv_spec typed, raw;      /* lenient specs: every column nullable + fail=null / every column raw text */
-    dq_test tests[DQ_TEST_MAX];
-    int ntests;
-    char tests_source[256];
+    ts_csv_field typed_fields[MAXC], raw_fields[MAXC]; /* their fields (copies of the rules' fields) */
+    dq_suite suite;              /* the tests and their tables (sources[0]: the transactions) */
     /* reference data (every rank) */
     ts_table *countries, *fx;
     ts_scan tscan, rscan;        /* typed and raw scans of the same files */
@@ -105,6 +105,9 @@ static void build_specs(dq_state *s)
 {
     s->typed = s->rules->spec;
     s->raw = s->rules->spec;
+    memcpy(s->typed_fields, s->rules->spec.fields, sizeof *s->typed_fields * (size_t)s->nf);
+    memcpy(s->raw_fields, s->rules->spec.fields, sizeof *s->raw_fields * (size_t)s->nf);
+    s->typed.fields = s->typed_fields, s->raw.fields = s->raw_fields;
     s->typed.hash_rows = s->raw.hash_rows = 0;
     for (int f = 0; f < s->nf; f++) {
         ts_csv_field *t = &s->typed.fields[f], *r = &s->raw.fields[f];
@@ -148,6 +151,8 @@ static ts_err stage_scan(ts_ctx *ctx, void *vs, ts_stage_stats *st)
         TS_FAIL(TS_ERR_INTERNAL, "the typed and raw scans kept different rows");
     TS_TRY(ts_allreduce_sum_i64(ctx, s->tscan.rows_read, &s->rows_read));
     TS_TRY(ts_allreduce_sum_i64(ctx, a->len, &s->rows));
+    dq_source *tx = &s->suite.sources[0];
+    tx->clean = s->tscan.clean, tx->raw = s->rscan.clean, tx->scan = &s->tscan, tx->rows = s->rows;
     st->rows_in = s->tscan.rows_read;
     st->rows_out = a->len;
     return TS_OK;
@@ -329,15 +334,30 @@ static ts_err stage_profile(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     return TS_OK;
 }
 
+/* The other tables the tests name (CSV files, HDF5 tables), opened and their tests bound to their columns. */
+static ts_err stage_tables(ts_ctx *ctx, void *vs, ts_stage_stats *st)
+{
+    dq_state *s = vs;
+    for (int i = 1; i < s->suite.nsources; i++) {
+        dq_source *src = &s->suite.sources[i];
+        const ts_err err = dq_source_open(ctx, src, s->args->data_dir, s->args->in_path);
+        if (err) /* the same message on every rank */
+            TS_FAIL(err, "%s: table %s: %s", s->suite.origin, src->spec, ts_error_headline());
+        TS_TRY(ts_ctx_check(ctx, dq_tests_bind(&s->suite, i)));
+        st->rows_out += src->rows;
+    }
+    return TS_OK;
+}
+
 static ts_err stage_tests(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     dq_state *s = vs;
-    TS_TRY(dq_tests_run(ctx, s->args->data_dir, s->tscan.clean, s->tests, s->ntests));
-    for (int k = 0; k < s->ntests; k++)
-        if (s->tests[k].failing)
-            s->tests[k].warn ? s->failed_warns++ : s->failed_errors++;
+    TS_TRY(dq_tests_run(ctx, &s->suite, s->args->data_dir, s->args->in_path));
+    for (int k = 0; k < s->suite.ntests; k++)
+        if (s->suite.tests[k].status)
+            s->suite.tests[k].status == 2 ? s->failed_errors++ : s->failed_warns++;
     st->rows_in = ts_table_rows(s->tscan.clean);
-    st->rows_out = s->ntests;
+    st->rows_out = s->suite.ntests;
     return TS_OK;
 }
 
@@ -371,19 +391,21 @@ static ts_err new_table(const char *name, const char *const *cols, const char *t
 
 static double share(int64_t a, int64_t b) { return b ? (double)a / (double)b : NAN; }
 
-static const char *status_of(const dq_test *t) { return !t->failing ? "pass" : t->warn ? "warn" : "fail"; }
+static const char *const STATUS[] = {"pass", "warn", "fail"};
 
 /* Rank 0 holds every output row; the other ranks write empty slabs. */
 static ts_err build_outputs(const ts_ctx *ctx, dq_state *s)
 {
     static const char *const cc[] = {"column", "type", "rows", "non_null", "completeness", "valid", "validity",
                                      "distinct", "uniqueness", "min", "max"};
-    static const char *const tc[] = {"test", "column", "severity", "failing_rows", "status"};
+    static const char *const tc[] = {"test",      "table",    "column",       "values",  "severity",
+                                     "where",     "rows",     "failures",     "failing_rows", "warn_if",
+                                     "error_if",  "status",   "failures_table"};
     static const char *const hc[] = {"bucket", "rows"};
     static const char *const mc[] = {"metric", "count"};
     static const char *const sc[] = {"metric", "value"};
     TS_TRY(new_table("columns", cc, "ssiifififss", &s->out_cols));
-    TS_TRY(new_table("tests", tc, "sssis", &s->out_tests));
+    TS_TRY(new_table("tests", tc, "ssssssiiissss", &s->out_tests));
     TS_TRY(new_table("score_histogram", hc, "fi", &s->out_hist));
     TS_TRY(new_table("summary", mc, "si", &s->out_summary));
     TS_TRY(new_table("score_summary", sc, "sf", &s->out_stats));
@@ -404,13 +426,22 @@ static ts_err build_outputs(const ts_ctx *ctx, dq_state *s)
         TS_TRY(put_str(t, 9, c->min));
         TS_TRY(put_str(t, 10, c->max));
     }
-    for (int k = 0; k < s->ntests; k++) {
-        const dq_test *x = &s->tests[k];
-        TS_TRY(put_str(s->out_tests, 0, x->name));
-        TS_TRY(put_str(s->out_tests, 1, x->column));
-        TS_TRY(put_str(s->out_tests, 2, x->warn ? "warn" : "error"));
-        TS_TRY(put_num(s->out_tests, 3, x->failing, 0));
-        TS_TRY(put_str(s->out_tests, 4, status_of(x)));
+    for (int k = 0; k < s->suite.ntests; k++) {
+        const dq_test *x = &s->suite.tests[k];
+        char failures[TS_NAME_MAX * 2 + 32] = "";
+        if (x->failed)
+            snprintf(failures, sizeof failures, "/quality/failures/%s", x->name);
+        const char *text[] = {x->name, s->suite.sources[x->source].spec, x->column, DQ_LAYER_NAMES[x->layer],
+                              x->warn ? "warn" : "error", x->where_text};
+        for (int c = 0; c < 6; c++)
+            TS_TRY(put_str(s->out_tests, c, text[c]));
+        TS_TRY(put_num(s->out_tests, 6, x->rows, 0));
+        TS_TRY(put_num(s->out_tests, 7, x->failures, 0));
+        TS_TRY(put_num(s->out_tests, 8, x->failing_rows, 0));
+        TS_TRY(put_str(s->out_tests, 9, x->warn_if_text));
+        TS_TRY(put_str(s->out_tests, 10, x->error_if_text));
+        TS_TRY(put_str(s->out_tests, 11, STATUS[x->status]));
+        TS_TRY(put_str(s->out_tests, 12, failures));
     }
     for (int b = 0; b < NBUCKETS; b++) {
         TS_TRY(put_num(s->out_hist, 0, 0, b / 10.0));
@@ -438,6 +469,14 @@ static ts_err write_tables(dq_state *s, ts_h5_file *f)
     TS_TRY(ts_h5_write_table(f, "/quality/score_histogram", s->out_hist, NULL));
     TS_TRY(ts_h5_write_table(f, "/quality/score_summary", s->out_stats, NULL));
     TS_TRY(ts_h5_write_table(f, "/quality/summary", s->out_summary, NULL));
+    for (int k = 0; k < s->suite.ntests; k++) { /* the failures tables (rank 0 holds the rows) */
+        const dq_test *x = &s->suite.tests[k];
+        if (!x->failed)
+            continue;
+        char group[TS_NAME_MAX * 2 + 32];
+        snprintf(group, sizeof group, "/quality/failures/%s", x->name);
+        TS_TRY(ts_h5_write_table(f, group, x->failed, NULL));
+    }
     return TS_OK;
 }
 
@@ -462,7 +501,7 @@ static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 
 static void print_report(const dq_state *s)
 {
-    printf("\nData quality of %s/transactions (%s)\n", s->args->data_dir, s->tests_source);
+    printf("\nData quality of %s/transactions (%s)\n", s->args->data_dir, s->suite.origin);
     printf("rows read %lld, profiled (well-formed) %lld, malformed %lld\n\n", (long long)s->rows_read,
            (long long)s->rows, (long long)(s->rows_read - s->rows));
     printf("%-14s %-14s %9s %9s %7s %9s %7s %9s %7s  %-12s %-12s\n", "column", "type", "rows", "non_null", "compl",
@@ -474,11 +513,13 @@ static void print_report(const dq_state *s)
                100 * share(c->non_null, s->rows), (long long)c->valid, 100 * share(c->valid, s->rows),
                (long long)c->distinct, share(c->distinct, c->clean_non_null), c->min, c->max);
     }
-    printf("\ntests\n");
-    for (int k = 0; k < s->ntests; k++) {
-        const dq_test *x = &s->tests[k];
-        printf("  %-4s  %-28s %-14s %-5s %9lld failing rows\n", !x->failing ? "PASS" : x->warn ? "WARN" : "FAIL",
-               x->name, x->column, x->warn ? "warn" : "error", (long long)x->failing);
+    printf("\ntests (failures: rows, or distinct values for unique and accepted_values, as dbt counts them)\n");
+    for (int k = 0; k < s->suite.ntests; k++) {
+        const dq_test *x = &s->suite.tests[k];
+        static const char *const S[] = {"PASS", "WARN", "FAIL"};
+        printf("  %-4s  %-32s %-20.20s %-6s %-5s %9lld failures %9lld rows%s%s\n", S[x->status], x->name,
+               s->suite.sources[x->source].spec, DQ_LAYER_NAMES[x->layer], x->warn ? "warn" : "error",
+               (long long)x->failures, (long long)x->failing_rows, *x->where_text ? "  where " : "", x->where_text);
     }
     printf("\nquality score per row (mean of completeness, validity, consistency)\n");
     int64_t top = 1;
@@ -493,12 +534,27 @@ static void print_report(const dq_state *s)
                (long long)s->hist[b], bar);
     }
     printf("  mean %.4f  p10 %.4f  p50 %.4f\n", s->mean, s->p10, s->p50);
-    printf("\ntests: %d passed, %d warned, %d failed\nwrote %s\n", s->ntests - s->failed_errors - s->failed_warns,
+    printf("\ntests: %d passed, %d warned, %d failed\nwrote %s\n", s->suite.ntests - s->failed_errors - s->failed_warns,
            s->failed_warns, s->failed_errors, s->args->out_path);
     fflush(stdout);
 }
 
 /* ---- the job --------------------------------------------------------------------------------------------- */
+
+/* The transactions' columns as tests see them, from the rules (known before any data is read). */
+static void transactions_columns(const ts_rules *rules, dq_source *src)
+{
+    src->ncols = rules->spec.nfields;
+    for (int f = 0; f < src->ncols; f++) {
+        const ts_csv_field *fd = &rules->spec.fields[f];
+        dq_colinfo *c = &src->cols[f];
+        snprintf(c->name, sizeof c->name, "%s", fd->name);
+        c->scale = fd->scale, c->fold_upper = fd->fold_upper, c->date_forms = fd->date_forms;
+        c->type = fd->kind == TS_RULE_INT64 ? DQ_INT : fd->kind == TS_RULE_DATE ? DQ_DATE
+                  : fd->kind == TS_RULE_CATEGORY ? DQ_CAT : fd->kind == TS_RULE_DECIMAL ? DQ_DEC
+                  : fd->kind == TS_RULE_FLOAT64 ? DQ_FLOAT : fd->kind == TS_RULE_BOOL ? DQ_BOOL : DQ_STR;
+    }
+}
 
 static ts_err load_config(dq_state *s)
 {
@@ -508,20 +564,15 @@ static ts_err load_config(dq_state *s)
     if (path) {
         char *text;
         TS_TRY(dq_read_text(path, &text));
-        snprintf(s->tests_source, sizeof s->tests_source, "%s", path);
-        const ts_err err = dq_tests_parse(text, path, s->tests, &s->ntests);
+        const ts_err err = dq_tests_parse(text, path, &s->suite);
         free(text);
         TS_TRY(err);
     } else {
-        snprintf(s->tests_source, sizeof s->tests_source, "built-in bank_transactions_tests.rules");
-        TS_TRY(dq_tests_parse(ts_rules_bank_transactions_tests, s->tests_source, s->tests, &s->ntests));
+        TS_TRY(dq_tests_parse(ts_rules_bank_transactions_tests, "built-in bank_transactions_tests.rules", &s->suite));
     }
-    /* every tested column must be a column of the rules: found before any data is read */
-    for (int k = 0; k < s->ntests; k++)
-        if (ts_rules_field(s->rules, s->tests[k].column) < 0)
-            TS_FAIL(TS_ERR_USAGE, "%s:%d: test '%s': the rules (table %s) have no column '%s'", s->tests_source,
-                    s->tests[k].line, s->tests[k].name, s->rules->table, s->tests[k].column);
-    return TS_OK;
+    /* the transactions' tests are checked (columns, typed constants) before any data is read */
+    transactions_columns(s->rules, &s->suite.sources[0]);
+    return dq_tests_bind(&s->suite, 0);
 }
 
 static void free_state(dq_state *s)
@@ -531,6 +582,7 @@ static void free_state(dq_state *s)
     ts_table_free(s->out_cols), ts_table_free(s->out_tests), ts_table_free(s->out_hist);
     ts_table_free(s->out_summary), ts_table_free(s->out_stats);
     free(s->score_counts);
+    dq_suite_free(&s->suite);
     ts_rules_free(s->rules);
 }
 
@@ -549,7 +601,9 @@ ts_err ts_job_data_quality(ts_ctx *ctx, const ts_job_args *args)
     if (!err)
         err = ts_plan_add(&plan, "profile", "count by value, min/max, scores", stage_profile);
     if (!err)
-        err = ts_plan_add(&plan, "tests", "filter, count by value, anti join", stage_tests);
+        err = ts_plan_add(&plan, "tables", "other tables: read_csv x2 / HDF5 read", stage_tables);
+    if (!err)
+        err = ts_plan_add(&plan, "tests", "filter, count by value, anti join, top k", stage_tests);
     if (!err)
         err = ts_plan_add(&plan, "write", "parallel HDF5 (collective)", stage_write);
     if (!err)
@@ -564,11 +618,13 @@ ts_err ts_job_data_quality(ts_ctx *ctx, const ts_job_args *args)
     if (!err && args->profile)
         err = ts_plan_print_profile(ctx, &plan, stderr);
     if (!err && s->failed_errors) {
-        char names[512] = "";
-        for (int k = 0; k < s->ntests; k++)
-            if (s->tests[k].failing && !s->tests[k].warn)
+        char names[1024] = ""; /* the first failing tests' names (the report lists them all) */
+        for (int k = 0; k < s->suite.ntests; k++)
+            if (s->suite.tests[k].status == 2 && strlen(names) + strlen(s->suite.tests[k].name) + 8 < sizeof names)
                 snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", *names ? ", " : "",
-                         s->tests[k].name);
+                         s->suite.tests[k].name);
+            else if (s->suite.tests[k].status == 2 && !strstr(names, ", ..."))
+                snprintf(names + strlen(names), sizeof names - strlen(names), ", ...");
         err = ts_error_raise(TS_ERR_DATA, __FILE__, __LINE__, __func__,
                              "%d error-severity data-quality test(s) failed: %s (report written to %s)",
                              s->failed_errors, names, args->out_path);

@@ -1,18 +1,17 @@
-/* dbt-style tests of the data-quality job: the tests file format and the evaluation of each test over the
- * distributed cleaned table (docs/jobs/data-quality.md). */
+/* The data-quality tests file (docs/jobs/data-quality.md, "Tests file format"): tokenizing, parsing the tests and
+ * the tables they name, and binding each test to its table's columns (typed constants, case-folded values,
+ * where conditions, thresholds). Per rank, no MPI. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data_quality.h"
-#include "ts_aggregate_dist.h"
-#include "ts_csv_table.h"
 #include "ts_date.h"
-#include "ts_exchange.h"
-#include "ts_expr.h"
-#include "ts_join_dist.h"
-#include "ts_mem.h"
+#include "ts_parse.h"
+
+const char *const DQ_LAYER_NAMES[3] = {"raw", "clean", "stored"};
 
 ts_err dq_read_text(const char *path, char **out)
 {
@@ -44,384 +43,499 @@ ts_err dq_read_text(const char *path, char **out)
     return TS_OK;
 }
 
+/* ---- tokens ---------------------------------------------------------------------------------------------- */
+
+/* Splits line (modified in place) into blank-separated tokens; single quotes group blanks into a token and stay
+ * in it ('small business' is one token); '#' outside quotes starts a comment. *tok is malloc'ed. */
+static ts_err tokenize(char *line, const char *origin, int lineno, char ***tok, int *n)
+{
+    int cap = 16, k = 0;
+    char **t = malloc(sizeof *t * (size_t)cap);
+    if (!t)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory");
+    char *p = line;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r')
+            p++;
+        if (!*p || *p == '#')
+            break;
+        if (k == cap) {
+            char **nt = realloc(t, sizeof *t * (size_t)(cap *= 2));
+            if (!nt) {
+                free(t);
+                TS_FAIL(TS_ERR_NOMEM, "out of memory");
+            }
+            t = nt;
+        }
+        t[k++] = p;
+        int quoted = 0;
+        for (; *p && (quoted || (*p != ' ' && *p != '\t' && *p != '\r' && *p != '#')); p++)
+            if (*p == '\'')
+                quoted = !quoted;
+        if (quoted) {
+            free(t);
+            TS_FAIL(TS_ERR_USAGE, "%s:%d: a quote (') is not closed", origin, lineno);
+        }
+        const char end = *p;
+        if (*p)
+            *p++ = 0;
+        if (end == '#')
+            break;
+    }
+    *tok = t, *n = k;
+    return TS_OK;
+}
+
+/* s without surrounding single quotes, into buf. */
+static const char *unquote(const char *s, char *buf, size_t cap)
+{
+    const size_t n = strlen(s);
+    if (n >= 2 && s[0] == '\'' && s[n - 1] == '\'')
+        snprintf(buf, cap, "%.*s", (int)(n - 2), s + 1);
+    else
+        snprintf(buf, cap, "%s", s);
+    return buf;
+}
+
 /* ---- parsing --------------------------------------------------------------------------------------------- */
 
-#define MAX_TOKENS 64
-
 static const char *const KIND_NAMES[] = {"not_null", "unique", "accepted_values", "relationships", "expression"};
+static const char *const OPS[] = {"=", "!=", "<", "<=", ">", ">="};
 
-static ts_err parse_line(char *line, const char *source, int lineno, dq_test *t)
+static int op_of(const char *s)
 {
-    char *tok[MAX_TOKENS] = {0};
-    int n = 0;
-    for (char *save = NULL, *p = strtok_r(line, " \t\r", &save); p; p = strtok_r(NULL, " \t\r", &save)) {
-        if (n == MAX_TOKENS)
-            TS_FAIL(TS_ERR_USAGE, "%s:%d: too many tokens", source, lineno);
-        tok[n++] = p;
+    for (int o = 0; o < 6; o++)
+        if (strcmp(s, OPS[o]) == 0)
+            return o;
+    return -1;
+}
+
+/* The label of a table spec in test names: the file's stem or the group's last component ("" for transactions). */
+static void label_of(const char *spec, char *label, size_t cap)
+{
+    if (strcmp(spec, "transactions") == 0) {
+        label[0] = 0;
+        return;
     }
+    const size_t n = strlen(spec);
+    const char *end = spec + n, *start = spec;
+    const int csv = (n > 4 && strcmp(end - 4, ".csv") == 0) || (n > 7 && strcmp(end - 7, ".csv.gz") == 0);
+    if (!csv) { /* an HDF5 group: its last component */
+        start = strrchr(spec, '/') + 1;
+    } else { /* a CSV file: its stem */
+        const char *slash = strrchr(spec, '/');
+        start = slash ? slash + 1 : spec;
+        const char *dot = strchr(start, '.');
+        end = dot ? dot : end;
+    }
+    snprintf(label, cap, "%.*s", (int)(end - start), start);
+}
+
+static int source_index(dq_suite *s, const char *spec)
+{
+    for (int i = 0; i < s->nsources; i++)
+        if (strcmp(s->sources[i].spec, spec) == 0)
+            return i;
+    return -1;
+}
+
+static ts_err add_source(dq_suite *s, const char *spec, const char *origin, int lineno, int *idx)
+{
+    if ((*idx = source_index(s, spec)) >= 0)
+        return TS_OK;
+    const size_t n = strlen(spec);
+    const int csv = (n > 4 && strcmp(spec + n - 4, ".csv") == 0) || (n > 7 && strcmp(spec + n - 7, ".csv.gz") == 0);
+    const int h5 = !csv && (spec[0] == '/' || strstr(spec, ":/"));
+    if (!csv && !h5 && strcmp(spec, "transactions") != 0)
+        TS_FAIL(TS_ERR_USAGE, "%s:%d: table '%s': use transactions, FILE.csv (in --data), FILE.h5:/GROUP or /GROUP "
+                "(a table of --in)", origin, lineno, spec);
+    if (n >= sizeof s->sources[0].spec)
+        TS_FAIL(TS_ERR_USAGE, "%s:%d: table name too long", origin, lineno);
+    dq_source *ns = realloc(s->sources, sizeof *ns * (size_t)(s->nsources + 1));
+    if (!ns)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory");
+    s->sources = ns;
+    dq_source *src = &s->sources[s->nsources];
+    memset(src, 0, sizeof *src);
+    snprintf(src->spec, sizeof src->spec, "%s", spec);
+    label_of(spec, src->label, sizeof src->label);
+    src->h5 = h5;
+    *idx = s->nsources++;
+    return TS_OK;
+}
+
+/* "> 5", "!=0", ">=10" -> op, n. */
+static int parse_threshold(const char *text, dq_threshold *t)
+{
+    char buf[512];
+    const char *s = unquote(text, buf, sizeof buf);
+    while (*s == ' ')
+        s++;
+    const int two = s[0] && s[1] == '=';
+    char op[3] = {s[0], two ? '=' : 0, 0};
+    if ((t->op = op_of(op)) < 0)
+        return 0;
+    s += two ? 2 : 1;
+    while (*s == ' ')
+        s++;
+    return ts_parse_int64(s, strlen(s), &t->n) && t->n >= 0;
+}
+
+/* An option token key=value; returns 0 when tok is not one (a positional argument). */
+static ts_err parse_option(const char *tok, dq_test *t, const char *origin, int lineno, int *is_option)
+{
+    static const char *const KEYS[] = {"severity", "values", "where", "warn_if", "error_if", "store_failures", "name"};
+    const char *eq = strchr(tok, '=');
+    *is_option = 0;
+    int k = 0;
+    while (eq && k < 7 && ((size_t)(eq - tok) != strlen(KEYS[k]) || strncmp(tok, KEYS[k], strlen(KEYS[k])) != 0))
+        k++;
+    if (!eq || k == 7)
+        return TS_OK;
+    *is_option = 1;
+    char buf[512];
+    const char *v = unquote(eq + 1, buf, sizeof buf);
+    switch (k) {
+    case 0:
+        if (strcmp(v, "warn") != 0 && strcmp(v, "error") != 0)
+            TS_FAIL(TS_ERR_USAGE, "%s:%d: severity must be error or warn, not '%s'", origin, lineno, v);
+        t->warn = strcmp(v, "warn") == 0;
+        break;
+    case 1:
+        if (strcmp(v, "raw") == 0)
+            t->layer = DQ_RAW;
+        else if (strcmp(v, "clean") == 0)
+            t->layer = DQ_CLEAN;
+        else
+            TS_FAIL(TS_ERR_USAGE, "%s:%d: values= is raw or clean, not '%s'", origin, lineno, v);
+        t->layer_given = 1;
+        break;
+    case 2: {
+        dq_cond *w = realloc(t->where, sizeof *w * (size_t)(t->nwhere + 1));
+        if (!w)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory");
+        t->where = w;
+        memset(&w[t->nwhere], 0, sizeof *w);
+        /* COLUMN OP VALUE: the first operator splits it (blanks around it allowed when quoted) */
+        const char *o = strpbrk(v, "=!<>");
+        if (!o || o == v)
+            TS_FAIL(TS_ERR_USAGE, "%s:%d: where=%s: expected COLUMN OP VALUE (OP one of = != < <= > >=)", origin,
+                    lineno, v);
+        const int two = o[1] == '=';
+        char op[3] = {o[0], two ? '=' : 0, 0};
+        dq_cond *c = &w[t->nwhere];
+        if ((c->op = op_of(op)) < 0)
+            TS_FAIL(TS_ERR_USAGE, "%s:%d: where=%s: unknown operator", origin, lineno, v);
+        size_t ln = (size_t)(o - v);
+        while (ln && v[ln - 1] == ' ')
+            ln--;
+        const char *r = o + (two ? 2 : 1);
+        while (*r == ' ')
+            r++;
+        if (ln >= sizeof c->left_text || !*r)
+            TS_FAIL(TS_ERR_USAGE, "%s:%d: where=%s: expected COLUMN OP VALUE", origin, lineno, v);
+        snprintf(c->left_text, sizeof c->left_text, "%.*s", (int)ln, v);
+        snprintf(c->right_token, sizeof c->right_token, "%s", r);
+        snprintf(t->where_text + strlen(t->where_text), sizeof t->where_text - strlen(t->where_text), "%s%s",
+                 t->nwhere ? " and " : "", v);
+        t->nwhere++;
+        break;
+    }
+    case 3:
+    case 4:
+        if (!parse_threshold(v, k == 3 ? &t->warn_if : &t->error_if))
+            TS_FAIL(TS_ERR_USAGE, "%s:%d: %s=%s: expected OP N (e.g. >10, !=0)", origin, lineno, KEYS[k], v);
+        snprintf(k == 3 ? t->warn_if_text : t->error_if_text, 32, "%s", v);
+        break;
+    case 5:
+        if (!ts_parse_int64(v, strlen(v), &t->store) || t->store < 0)
+            TS_FAIL(TS_ERR_USAGE, "%s:%d: store_failures=%s: expected a number of rows (0: none)", origin, lineno, v);
+        break;
+    default:
+        if (!*v || strlen(v) >= sizeof t->name)
+            TS_FAIL(TS_ERR_USAGE, "%s:%d: name= needs a name of 1 to %d characters", origin, lineno,
+                    (int)sizeof t->name - 1);
+        snprintf(t->name, sizeof t->name, "%s", v);
+        t->named = 1;
+    }
+    return TS_OK;
+}
+
+/* Test names become HDF5 group names (/quality/failures/NAME): letters, digits, '_', '-', '.'. */
+static int name_ok(const char *s)
+{
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+            return 0;
+    return 1;
+}
+
+static void sanitize(char *s)
+{
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+            *s = '_';
+}
+
+static ts_err parse_test(char **tok, int n, dq_suite *s, int source, const char *origin, int lineno, dq_test *t)
+{
     memset(t, 0, sizeof *t);
-    t->line = lineno;
-    if (n > 1 && strncmp(tok[n - 1], "severity=", 9) == 0) {
-        const char *sev = tok[--n] + 9;
-        if (strcmp(sev, "warn") == 0)
-            t->warn = 1;
-        else if (strcmp(sev, "error") != 0)
-            TS_FAIL(TS_ERR_USAGE, "%s:%d: severity must be error or warn, not '%s'", source, lineno, sev);
-    }
+    t->line = lineno, t->source = source, t->store = DQ_STORE_DEFAULT;
+    t->warn_if = t->error_if = (dq_threshold){DQ_NE, 0};
+    snprintf(t->warn_if_text, sizeof t->warn_if_text, "!=0");
+    snprintf(t->error_if_text, sizeof t->error_if_text, "!=0");
+    t->layer = s->sources[source].h5 ? DQ_STORED : DQ_RAW;
     int k = 0;
     while (k < 5 && strcmp(tok[0], KIND_NAMES[k]) != 0)
         k++;
     if (k == 5)
         TS_FAIL(TS_ERR_USAGE, "%s:%d: unknown test '%s' (not_null, unique, accepted_values, relationships, "
-                "expression)", source, lineno, tok[0]);
+                "expression; or a line 'table NAME')", origin, lineno, tok[0]);
     t->kind = (dq_test_kind)k;
-    static const int want[] = {2, 2, 3, 3, 5};
-    if (n != want[k])
-        TS_FAIL(TS_ERR_USAGE, "%s:%d: %s takes %d argument(s), got %d", source, lineno, tok[0], want[k] - 1, n - 1);
-    const char *col = k == DQ_EXPRESSION ? tok[2] : tok[1];
-    if (strlen(col) >= sizeof t->column)
-        TS_FAIL(TS_ERR_USAGE, "%s:%d: column name too long", source, lineno);
-    strcpy(t->column, col);
-    if (k == DQ_EXPRESSION) {
-        if (strlen(tok[1]) >= sizeof t->name)
-            TS_FAIL(TS_ERR_USAGE, "%s:%d: test name too long", source, lineno);
-        strcpy(t->name, tok[1]);
-        snprintf(t->arg, sizeof t->arg, "%s %s %s", tok[2], tok[3], tok[4]);
-        static const char *const ops[] = {"=", "!=", "<", "<=", ">", ">="};
-        int ok = 0;
-        for (int o = 0; o < 6; o++)
-            ok |= strcmp(tok[3], ops[o]) == 0;
-        if (!ok)
-            TS_FAIL(TS_ERR_USAGE, "%s:%d: operator '%s' (use = != < <= > >=)", source, lineno, tok[3]);
-    } else {
-        snprintf(t->name, sizeof t->name, "%s_%s", KIND_NAMES[k], t->column);
-        if (n == 3 && strlen(tok[2]) >= sizeof t->arg)
-            TS_FAIL(TS_ERR_USAGE, "%s:%d: argument too long", source, lineno);
-        if (n == 3)
-            strcpy(t->arg, tok[2]);
-        if (k == DQ_RELATIONSHIPS && (!strchr(t->arg, ':') || strchr(t->arg, ':') == t->arg ||
-                                      !strchr(t->arg, ':')[1]))
-            TS_FAIL(TS_ERR_USAGE, "%s:%d: relationships needs FILE.csv:COLUMN, not '%s'", source, lineno, t->arg);
+    const char *pos[8];
+    int np = 0;
+    for (int i = 1; i < n; i++) {
+        int opt;
+        TS_TRY(parse_option(tok[i], t, origin, lineno, &opt));
+        if (!opt) {
+            if (np == 8)
+                TS_FAIL(TS_ERR_USAGE, "%s:%d: too many arguments", origin, lineno);
+            pos[np++] = tok[i];
+        }
     }
+    static const int want[] = {1, 1, 2, 2, 4};
+    if (np != want[k])
+        TS_FAIL(TS_ERR_USAGE, "%s:%d: %s takes %d argument(s), got %d", origin, lineno, KIND_NAMES[k], want[k], np);
+    const char *col = k == DQ_EXPRESSION ? pos[1] : pos[0];
+    if (strlen(col) >= sizeof t->column)
+        TS_FAIL(TS_ERR_USAGE, "%s:%d: column name too long", origin, lineno);
+    snprintf(t->column, sizeof t->column, "%s", col);
+    if (k == DQ_EXPRESSION) {
+        dq_cond *c = &t->expr;
+        if ((c->op = op_of(pos[2])) < 0)
+            TS_FAIL(TS_ERR_USAGE, "%s:%d: operator '%s' (use = != < <= > >=)", origin, lineno, pos[2]);
+        if (strlen(pos[1]) >= sizeof c->left_text || strlen(pos[3]) >= sizeof c->right_token)
+            TS_FAIL(TS_ERR_USAGE, "%s:%d: operand too long", origin, lineno);
+        snprintf(c->left_text, sizeof c->left_text, "%s", pos[1]);
+        snprintf(c->right_token, sizeof c->right_token, "%s", pos[3]);
+        if (!t->named) {
+            if (strlen(pos[0]) >= sizeof t->name)
+                TS_FAIL(TS_ERR_USAGE, "%s:%d: test name too long", origin, lineno);
+            snprintf(t->name, sizeof t->name, "%s", pos[0]);
+        }
+        if (!(t->arg = malloc(strlen(pos[1]) + strlen(pos[2]) + strlen(pos[3]) + 3)))
+            TS_FAIL(TS_ERR_NOMEM, "out of memory");
+        sprintf(t->arg, "%s %s %s", pos[1], pos[2], pos[3]);
+    } else {
+        if (!t->named) {
+            const char *label = s->sources[source].label;
+            snprintf(t->name, sizeof t->name, "%s_%s%s%s", KIND_NAMES[k], label, *label ? "_" : "", col);
+            sanitize(t->name);
+        }
+        if (np == 2 && !(t->arg = strdup(pos[1])))
+            TS_FAIL(TS_ERR_NOMEM, "out of memory");
+        const char *colon = t->arg ? strrchr(t->arg, ':') : NULL;
+        if (k == DQ_RELATIONSHIPS && (!colon || colon == t->arg || !colon[1]))
+            TS_FAIL(TS_ERR_USAGE, "%s:%d: relationships needs TABLE:COLUMN (FILE.csv:COLUMN, FILE.h5:/GROUP:COLUMN "
+                    "or /GROUP:COLUMN), not '%s'", origin, lineno, t->arg);
+    }
+    if (!name_ok(t->name))
+        TS_FAIL(TS_ERR_USAGE, "%s:%d: test name '%s': use letters, digits, '_', '-' and '.'", origin, lineno, t->name);
     return TS_OK;
 }
 
-ts_err dq_tests_parse(const char *text, const char *source, dq_test *tests, int *ntests)
+ts_err dq_tests_parse(const char *text, const char *origin, dq_suite *s)
 {
-    char line[4096];
-    int n = 0, lineno = 0;
+    snprintf(s->origin, sizeof s->origin, "%s", origin);
+    int lineno = 0, source;
+    TS_TRY(add_source(s, "transactions", origin, 0, &source));
     for (const char *p = text; *p;) {
         const char *e = strchr(p, '\n');
         const size_t len = e ? (size_t)(e - p) : strlen(p);
         lineno++;
-        if (len >= sizeof line)
-            TS_FAIL(TS_ERR_USAGE, "%s:%d: line too long", source, lineno);
-        memcpy(line, p, len);
-        line[len] = 0;
+        char *line = strndup(p, len);
+        if (!line)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory");
         p += len + (e ? 1 : 0);
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = 0;
-        if (strspn(line, " \t\r") == strlen(line))
-            continue;
-        if (n == DQ_TEST_MAX)
-            TS_FAIL(TS_ERR_USAGE, "%s:%d: more than %d tests", source, lineno, DQ_TEST_MAX);
-        TS_TRY(parse_line(line, source, lineno, &tests[n]));
-        n++;
+        char **tok = NULL;
+        int n = 0;
+        ts_err err = tokenize(line, origin, lineno, &tok, &n);
+        if (!err && n > 0 && strcmp(tok[0], "table") == 0) {
+            char spec[4200];
+            if (n != 2)
+                err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__, "%s:%d: 'table NAME' takes one name",
+                                     origin, lineno);
+            else
+                err = add_source(s, unquote(tok[1], spec, sizeof spec), origin, lineno, &source);
+        } else if (!err && n > 0) {
+            if (s->ntests == s->cap) {
+                const int cap = s->cap ? 2 * s->cap : 32;
+                dq_test *nt = realloc(s->tests, sizeof *nt * (size_t)cap);
+                if (!nt)
+                    err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+                else
+                    s->tests = nt, s->cap = cap;
+            }
+            if (!err) {
+                err = parse_test(tok, n, s, source, origin, lineno, &s->tests[s->ntests]);
+                s->ntests++; /* also on failure: dq_suite_free releases what it holds */
+            }
+        }
+        free(tok), free(line);
+        TS_TRY(err);
     }
-    *ntests = n;
+    for (int i = 0; i < s->ntests; i++) /* names identify the tests and their failures tables */
+        for (int j = 0; j < i; j++)
+            if (strcmp(s->tests[i].name, s->tests[j].name) == 0)
+                TS_FAIL(TS_ERR_USAGE, "%s:%d: a second test named '%s' (line %d): give one a name=NAME", origin,
+                        s->tests[i].line, s->tests[i].name, s->tests[j].line);
     return TS_OK;
 }
 
-/* ---- values as text -------------------------------------------------------------------------------------- */
-
-void dq_format_value(const ts_column *c, int64_t i, char *buf, size_t cap)
+void dq_suite_free(dq_suite *s)
 {
-    buf[0] = 0;
-    if (!ts_column_is_valid(c, i))
-        return;
-    switch (c->type) {
-    case TS_T_BOOL: snprintf(buf, cap, "%s", TS_COL(c, uint8_t)[i] ? "true" : "false"); break;
-    case TS_T_INT32: snprintf(buf, cap, "%d", TS_COL(c, int32_t)[i]); break;
-    case TS_T_INT64: snprintf(buf, cap, "%lld", (long long)TS_COL(c, int64_t)[i]); break;
-    case TS_T_FLOAT64: snprintf(buf, cap, "%.17g", TS_COL(c, double)[i]); break;
-    case TS_T_DATE: {
-        int y, m, d;
-        ts_civil_from_days(TS_COL(c, int32_t)[i], &y, &m, &d);
-        snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
-        break;
+    for (int i = 0; i < s->ntests; i++) {
+        dq_test *t = &s->tests[i];
+        free(t->arg), free(t->where);
+        for (int v = 0; v < t->nvalues; v++)
+            free(t->values[v]);
+        free(t->values);
+        ts_table_free(t->failed);
     }
-    case TS_T_DECIMAL: {
-        const int64_t v = TS_COL(c, int64_t)[i];
-        uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, p = 1;
-        for (int s = 0; s < c->scale; s++)
-            p *= 10;
-        if (c->scale)
-            snprintf(buf, cap, "%s%llu.%0*llu", v < 0 ? "-" : "", (unsigned long long)(mag / p), c->scale,
-                     (unsigned long long)(mag % p));
-        else
-            snprintf(buf, cap, "%lld", (long long)v);
-        break;
-    }
-    case TS_T_DICT: case TS_T_STRING: {
-        int64_t len;
-        const char *s;
-        if (c->type == TS_T_DICT)
-            s = ts_dict_value(c->dict, TS_COL(c, int32_t)[i], &len);
-        else
-            s = c->bytes + TS_COL(c, int64_t)[i], len = TS_COL(c, int64_t)[i + 1] - TS_COL(c, int64_t)[i];
-        if ((size_t)len >= cap)
-            len = (int64_t)cap - 1;
-        memcpy(buf, s, (size_t)len);
-        buf[len] = 0;
-        break;
-    }
-    }
+    free(s->tests);
+    for (int i = 0; i < s->nsources; i++)
+        dq_source_free(&s->sources[i]);
+    free(s->sources);
+    memset(s, 0, sizeof *s);
 }
 
-/* ---- evaluation ------------------------------------------------------------------------------------------ */
+/* ---- binding ---------------------------------------------------------------------------------------------- */
 
-ts_err dq_value_counts(ts_ctx *ctx, const ts_table *t, const char *col, int64_t *distinct, int64_t *dup_rows)
+static const char *type_word(const dq_colinfo *c)
 {
-    static const ts_agg cnt[] = {{TS_AGG_COUNT, NULL, NULL, "n", 0, NULL}};
-    const char *keys[] = {col};
-    ts_table *g;
-    TS_TRY(ts_aggregate_distributed(ctx, t, keys, 1, cnt, 1, "value_counts", &g));
-    int64_t local[2] = {0, 0}, global[2];
-    const ts_column *k = g->cols[0], *n = g->cols[1];
-    for (int64_t i = 0; i < k->len; i++) {
-        if (!ts_column_is_valid(k, i))
-            continue;
-        local[0]++;
-        if (TS_COL(n, int64_t)[i] > 1)
-            local[1] += TS_COL(n, int64_t)[i];
+    static const char *const W[] = {"an integer", "a decimal number", "a date (YYYY-MM-DD, a real calendar date)",
+                                    "a number", "true or false", "a category value", "a text"};
+    return W[c->type];
+}
+
+static int numeric(dq_ctype t) { return t == DQ_INT || t == DQ_DEC || t == DQ_FLOAT; }
+static int textual(dq_ctype t) { return t == DQ_CAT || t == DQ_STR; }
+
+static int find_col(const dq_source *src, const char *name)
+{
+    for (int c = 0; c < src->ncols; c++)
+        if (strcmp(src->cols[c].name, name) == 0)
+            return c;
+    return -1;
+}
+
+#define BIND_FAIL(t, suite, ...)                                                                                  \
+    do {                                                                                                          \
+        char why_[4096];                                                                                          \
+        snprintf(why_, sizeof why_, __VA_ARGS__);                                                                 \
+        TS_FAIL(TS_ERR_USAGE, "%s:%d: test '%s': %s", (suite)->origin, (t)->line, (t)->name, why_);              \
+    } while (0)
+
+static ts_err need_col(const dq_suite *s, const dq_test *t, const dq_source *src, const char *name, int *col)
+{
+    if ((*col = find_col(src, name)) >= 0)
+        return TS_OK;
+    char list[512] = "";
+    for (int c = 0; c < src->ncols; c++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", c ? ", " : "", src->cols[c].name);
+    BIND_FAIL(t, s, "table %.200s has no column '%s' (columns: %.300s)", src->spec, name, list);
+}
+
+/* A condition's operands: the left column, the right column or a constant typed as the left column. */
+static ts_err bind_cond(const dq_suite *s, const dq_test *t, const dq_source *src, dq_cond *c)
+{
+    TS_TRY(need_col(s, t, src, c->left_text, &c->col));
+    const dq_colinfo *l = &src->cols[c->col];
+    const int quoted = c->right_token[0] == '\'';
+    c->rhs_col = quoted ? -1 : find_col(src, c->right_token);
+    const dq_ctype rt = c->rhs_col >= 0 ? src->cols[c->rhs_col].type : l->type;
+    if (c->rhs_col >= 0) {
+        const dq_ctype lt = l->type;
+        if (!(numeric(lt) && numeric(rt)) && !(textual(lt) && textual(rt)) && lt != rt)
+            BIND_FAIL(t, s, "'%s %s %s' compares %s column with %s one", c->left_text, OPS[c->op], c->right_token,
+                      type_word(l), type_word(&src->cols[c->rhs_col]));
+    } else {
+        char buf[512];
+        c->rhs = dq_constant(l, unquote(c->right_token, buf, sizeof buf), c->rhs_text, sizeof c->rhs_text);
+        if (c->rhs.k == V_BAD)
+            BIND_FAIL(t, s, "'%s' is not %s, the type of column %s", c->right_token, type_word(l), l->name);
     }
-    ts_table_free(g);
-    TS_MPI(MPI_Allreduce(local, global, 2, MPI_INT64_T, MPI_SUM, ctx->comm));
-    *distinct = global[0], *dup_rows = global[1];
+    if ((l->type == DQ_CAT || rt == DQ_CAT || l->type == DQ_BOOL) && c->op != DQ_EQ && c->op != DQ_NE)
+        BIND_FAIL(t, s, "'%s %s %s': a %s compares with = and != only", c->left_text, OPS[c->op], c->right_token,
+                  l->type == DQ_BOOL ? "boolean" : "category");
     return TS_OK;
 }
 
-static ts_err count_not_null(const ts_column *c, int64_t *failing)
+/* Accepted values: split at commas outside quotes, unquoted, case-folded for a category column. */
+static ts_err bind_values(const dq_suite *s, dq_test *t, const dq_colinfo *info)
 {
-    int64_t f = 0;
-    for (int64_t i = 0; c->valid && i < c->len; i++)
-        f += !ts_column_is_valid(c, i);
-    *failing = f;
+    const char *p = t->arg;
+    while (*p) {
+        const char *q = p;
+        int quoted = 0;
+        for (; *q && (quoted || *q != ','); q++)
+            if (*q == '\'')
+                quoted = !quoted;
+        char raw[512], buf[512], folded[512];
+        snprintf(raw, sizeof raw, "%.*s", (int)(q - p), p);
+        const char *v = unquote(raw, buf, sizeof buf);
+        if (info->type == DQ_CAT && ts_fold_case(v, strlen(v), info->fold_upper, folded, sizeof folded - 1)) {
+            folded[strlen(v)] = 0;
+            v = folded;
+        }
+        char **nv = realloc(t->values, sizeof *nv * (size_t)(t->nvalues + 1));
+        if (!nv || !(nv[t->nvalues] = strdup(v))) {
+            if (nv)
+                t->values = nv;
+            BIND_FAIL(t, s, "out of memory");
+        }
+        t->values = nv, t->nvalues++;
+        p = *q ? q + 1 : q;
+    }
+    if (t->nvalues == 0)
+        BIND_FAIL(t, s, "accepted_values needs a list v1,v2,...");
     return TS_OK;
 }
 
-/* Non-null values whose text is not in the comma-separated list. */
-static ts_err count_not_accepted(const ts_column *c, const char *list, int64_t *failing)
+static ts_err bind_test(const dq_suite *s, dq_test *t, const dq_source *src)
 {
-    char vals[DQ_TEXT_MAX];
-    const char *v[DQ_TEXT_MAX];
-    int nv = 0;
-    snprintf(vals, sizeof vals, "%s", list);
-    for (char *save = NULL, *p = strtok_r(vals, ",", &save); p; p = strtok_r(NULL, ",", &save))
-        v[nv++] = p;
-    int32_t allowed_code[64 + 1];
-    if (c->type == TS_T_DICT) { /* codes: one flag per dictionary value */
-        if (c->dict->n > 64)
-            TS_FAIL(TS_ERR_INTERNAL, "dictionary of '%s' larger than expected", c->name);
-        for (int32_t d = 0; d < c->dict->n; d++) {
-            int64_t len;
-            const char *s = ts_dict_value(c->dict, d, &len);
-            allowed_code[d] = 0;
-            for (int k = 0; k < nv; k++)
-                allowed_code[d] |= (int64_t)strlen(v[k]) == len && memcmp(v[k], s, (size_t)len) == 0;
+    if (src->h5 && t->layer_given)
+        BIND_FAIL(t, s, "values= applies to CSV tables; %.200s is an HDF5 table (its stored values are tested)", src->spec);
+    if (t->kind == DQ_EXPRESSION) {
+        TS_TRY(bind_cond(s, t, src, &t->expr));
+        t->cols[0] = t->expr.col, t->ncols = 1;
+        if (t->expr.rhs_col >= 0)
+            t->cols[t->ncols++] = t->expr.rhs_col;
+    } else {
+        char list[sizeof t->column];
+        snprintf(list, sizeof list, "%s", t->column);
+        for (char *save = NULL, *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+            if (t->ncols == DQ_MAX_UNIQUE_COLS)
+                BIND_FAIL(t, s, "at most %d columns", DQ_MAX_UNIQUE_COLS);
+            TS_TRY(need_col(s, t, src, c, &t->cols[t->ncols++]));
         }
+        if (t->ncols > 1 && t->kind != DQ_UNIQUE)
+            BIND_FAIL(t, s, "only unique tests several columns (col1,col2,...)");
     }
-    int64_t f = 0;
-    char buf[256];
-    for (int64_t i = 0; i < c->len; i++) {
-        if (!ts_column_is_valid(c, i))
-            continue;
-        if (c->type == TS_T_DICT) {
-            f += !allowed_code[TS_COL(c, int32_t)[i]];
-            continue;
-        }
-        dq_format_value(c, i, buf, sizeof buf);
-        int ok = 0;
-        for (int k = 0; k < nv && !ok; k++)
-            ok = strcmp(buf, v[k]) == 0;
-        f += !ok;
-    }
-    *failing = f;
+    const dq_colinfo *info = &src->cols[t->cols[0]];
+    if (t->kind == DQ_ACCEPTED_VALUES)
+        TS_TRY(bind_values(s, t, info));
+    if (t->kind == DQ_RELATIONSHIPS && info->type != DQ_INT && !textual(info->type))
+        BIND_FAIL(t, s, "relationships compares integer or text columns; %s is %s", info->name, type_word(info));
+    for (int w = 0; w < t->nwhere; w++)
+        TS_TRY(bind_cond(s, t, src, &t->where[w]));
     return TS_OK;
 }
 
-/* Non-null values of t.col missing from the reference CSV's column: an anti join (broadcast when small). */
-static ts_err count_orphans(ts_ctx *ctx, const char *data_dir, const ts_column *c, const char *ref,
-                            int64_t *failing)
+ts_err dq_tests_bind(dq_suite *s, int src)
 {
-    char file[DQ_TEXT_MAX], path[4200];
-    snprintf(file, sizeof file, "%s", ref);
-    char *colon = strchr(file, ':');
-    *colon = 0;
-    const char *refcol = colon + 1;
-    ts_ref_type rt;
-    if (c->type == TS_T_INT64 || c->type == TS_T_INT32)
-        rt = TS_REF_INT64;
-    else if (c->type == TS_T_DICT || c->type == TS_T_STRING)
-        rt = TS_REF_STRING;
-    else
-        TS_FAIL(TS_ERR_USAGE, "relationships on '%s': only integer, category and string columns", c->name);
-    ts_table *right = NULL, *left = NULL, *out = NULL;
-    ts_err err = TS_OK;
-    if (ctx->rank == 0) {
-        const ts_ref_column rc[] = {{refcol, rt}};
-        snprintf(path, sizeof path, "%s/%s", data_dir, file);
-        err = ts_read_csv_table(path, rc, 1, &right);
-    }
-    TS_TRY(ts_ctx_check(ctx, err));
-    TS_TRY(ts_broadcast_table(ctx, &right, 0));
-    /* the left side: the non-null values only (a NULL key would come out of an anti join) */
-    int64_t *idx = malloc(sizeof *idx * (size_t)(c->len + 1)), n = 0;
-    ts_column *lc = NULL;
-    if (!idx)
-        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    for (int64_t i = 0; !err && i < c->len; i++)
-        if (ts_column_is_valid(c, i))
-            idx[n++] = i;
-    if (!err)
-        err = ts_table_new("left", &left);
-    if (!err)
-        err = ts_column_new_like(c, &lc);
-    if (!err)
-        err = ts_column_append_rows(lc, c, idx, n);
-    if (!err) {
-        snprintf(lc->name, sizeof lc->name, "%s", "__key");
-        err = ts_table_adopt(left, lc);
-        lc = NULL;
-    }
-    ts_column_free(lc);
-    free(idx);
-    err = ts_ctx_check(ctx, err);
-    if (!err) {
-        const char *lk[] = {"__key"}, *rk[] = {refcol};
-        const ts_join_spec spec = {.type = TS_JOIN_ANTI, .left_keys = lk, .right_keys = rk, .nkeys = 1,
-                               .right_cols = NULL, .nright = 0, .strategy = TS_JOIN_AUTO, .broadcast_bytes = 0};
-        err = ts_join(ctx, left, right, &spec, &out, NULL);
-    }
-    if (!err)
-        *failing = ts_table_rows(out);
-    ts_table_free(left), ts_table_free(right), ts_table_free(out);
-    return err;
-}
-
-/* One operand of an expression: a column of t, or a constant typed after the other operand's column. */
-static ts_expr *operand(const ts_table *t, const char *tok, const ts_column *other, ts_err *err)
-{
-    if (ts_table_col(t, tok))
-        return ts_x_col(tok);
-    char *end;
-    if (other && other->type == TS_T_DICT) {
-        size_t len = strlen(tok);
-        if (len >= 2 && tok[0] == '\'' && tok[len - 1] == '\'') {
-            char s[DQ_TEXT_MAX];
-            snprintf(s, sizeof s, "%.*s", (int)(len - 2), tok + 1);
-            return ts_x_string(s);
-        }
-        return ts_x_string(tok);
-    }
-    if (other && other->type == TS_T_DATE) {
-        int y, m, d;
-        char extra;
-        if (sscanf(tok, "%4d-%2d-%2d%c", &y, &m, &d, &extra) == 3 && m >= 1 && m <= 12 && d >= 1 && d <= 31)
-            return ts_x_int(ts_days_from_civil(y, m, d));
-    }
-    if (other && other->type == TS_T_DECIMAL) { /* exact: the constant scaled like the column */
-        const double v = strtod(tok, &end);
-        if (*end == 0 && end != tok) {
-            double p = 1;
-            for (int s = 0; s < other->scale; s++)
-                p *= 10;
-            const double scaled = v * p;
-            if (scaled == (double)(int64_t)scaled)
-                return ts_x_decimal((int64_t)scaled, other->scale);
-        }
-    }
-    const long long iv = strtoll(tok, &end, 10);
-    if (*end == 0 && end != tok)
-        return ts_x_int(iv);
-    const double fv = strtod(tok, &end);
-    if (*end == 0 && end != tok)
-        return ts_x_float(fv);
-    *err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__,
-                          "'%s' is neither a column nor a constant of the compared column's type", tok);
-    return NULL;
-}
-
-/* Rows where NOT (lhs op rhs) is true: a NULL comparison is not a failure (dbt's expression_is_true). */
-static ts_err count_expression(const ts_table *t, const dq_test *test, int64_t *failing)
-{
-    char text[DQ_TEXT_MAX], *save = NULL;
-    snprintf(text, sizeof text, "%s", test->arg);
-    const char *l = strtok_r(text, " ", &save), *o = strtok_r(NULL, " ", &save), *r = strtok_r(NULL, " ", &save);
-    const ts_column *lc = ts_table_col(t, l);
-    if (!lc)
-        TS_FAIL(TS_ERR_USAGE, "tests line %d: unknown column '%s'", test->line, l);
-    static const char *const ops[] = {"=", "!=", "<", "<=", ">", ">="};
-    static const ts_expr_op xop[] = {TS_X_EQ, TS_X_NE, TS_X_LT, TS_X_LE, TS_X_GT, TS_X_GE};
-    int k = 0;
-    while (strcmp(o, ops[k]) != 0)
-        k++;
-    if (lc->type == TS_T_DECIMAL && !ts_table_col(t, r)) {
-        /* DECIMAL against a constant: compare scaled integers when exact, else as doubles */
-        char *end;
-        const double v = strtod(r, &end);
-        double p = 1;
-        for (int s = 0; s < lc->scale; s++)
-            p *= 10;
-        if (*end == 0 && end != r && v * p != (double)(int64_t)(v * p)) {
-            ts_expr *e = ts_x_op(TS_X_NOT, ts_x_op(xop[k], ts_x_op(TS_X_TO_FLOAT, ts_x_col(l), NULL), ts_x_float(v)),
-                                 NULL);
-            int64_t *rows = NULL, n = 0;
-            const ts_err err = e ? ts_expr_select(e, t, &rows, &n)
-                                 : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
-            ts_expr_free(e), ts_free(rows);
-            TS_TRY(err);
-            *failing = n;
-            return TS_OK;
-        }
-    }
-    ts_err err = TS_OK;
-    ts_expr *rhs = operand(t, r, lc, &err);
-    if (err)
-        TS_FAIL(err, "test '%s' (line %d): %s", test->name, test->line, ts_error_headline());
-    ts_expr *e = ts_x_op(TS_X_NOT, ts_x_op(xop[k], ts_x_col(l), rhs), NULL);
-    if (!e)
-        TS_FAIL(TS_ERR_NOMEM, "out of memory building test '%s'", test->name);
-    int64_t *rows = NULL, n = 0;
-    err = ts_expr_select(e, t, &rows, &n);
-    ts_expr_free(e), ts_free(rows);
-    if (err)
-        TS_FAIL(err, "test '%s' (line %d): %s", test->name, test->line, ts_error_headline());
-    *failing = n;
-    return TS_OK;
-}
-
-ts_err dq_tests_run(ts_ctx *ctx, const char *data_dir, const ts_table *t, dq_test *tests, int ntests)
-{
-    for (int k = 0; k < ntests; k++) {
-        dq_test *test = &tests[k];
-        const ts_column *c = ts_table_col(t, test->column);
-        TS_TRY(ts_ctx_check(ctx, c ? TS_OK
-                                   : ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__,
-                                                    "tests line %d (%s): the rules have no column '%s'", test->line,
-                                                    test->name, test->column)));
-        int64_t local = 0, distinct;
-        ts_err err = TS_OK;
-        switch (test->kind) {
-        case DQ_NOT_NULL: err = count_not_null(c, &local); break;
-        case DQ_ACCEPTED_VALUES: err = count_not_accepted(c, test->arg, &local); break;
-        case DQ_EXPRESSION: err = count_expression(t, test, &local); break;
-        case DQ_UNIQUE: TS_TRY(dq_value_counts(ctx, t, test->column, &distinct, &test->failing)); continue;
-        case DQ_RELATIONSHIPS: TS_TRY(count_orphans(ctx, data_dir, c, test->arg, &local)); break;
-        }
-        TS_TRY(ts_ctx_check(ctx, err));
-        TS_TRY(ts_allreduce_sum_i64(ctx, local, &test->failing));
-    }
+    for (int i = 0; i < s->ntests; i++)
+        if (s->tests[i].source == src)
+            TS_TRY(bind_test(s, &s->tests[i], &s->sources[src]));
     return TS_OK;
 }

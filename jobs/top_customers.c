@@ -1,5 +1,9 @@
 /* top-customers (docs/jobs/star-schema.md): reads a star-schema warehouse, totals the successful amount_usd per
- * customer (distributed aggregation), keeps the top N with ts_top_k and names them by a join on dim_customers. */
+ * customer (distributed aggregation; a transaction without a USD amount is skipped by the sum and counted as
+ * unconverted, as SQL's sum skips NULLs), keeps the top N with ts_top_k (NULL totals last) and names them by a
+ * join on dim_customers. The unknown member (customer_key -1: transactions of customers missing from
+ * customers.csv) is not a customer and is not ranked. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +25,9 @@ typedef struct top_state {
     int64_t limit;
     ts_table *fact;      /* customer_key, status, amount_usd (only those columns are read) */
     ts_table *customers; /* customer_key, customer_id, name, country_code */
-    ts_table *totals;    /* customer_key, total_usd, txn_count: this rank's groups */
+    ts_table *totals;    /* customer_key, total_usd, txn_count, unconverted_count: this rank's groups */
     ts_table *top;       /* the result, all on rank 0 */
+    int64_t unknown[2];  /* successful transactions of the unknown member, and how many lack a USD amount */
 } top_state;
 
 static ts_err stage_read(ts_ctx *ctx, void *vs, ts_stage_stats *st)
@@ -36,11 +41,16 @@ static ts_err stage_read(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     return TS_OK;
 }
 
-/* Keeps the fact rows whose status is "success" (the status column comes back from HDF5 as STRING). */
+/* Keeps the fact rows whose status is "success" (the status column comes back from HDF5 as STRING); a NaN
+ * amount_usd (warehouses of earlier versions stored NaN for a missing rate) becomes NULL. */
 static ts_err keep_successful(ts_table *t)
 {
-    ts_column *status;
+    ts_column *status, *usd;
     TS_TRY(ts_table_need(t, "status", &status));
+    TS_TRY(ts_table_need(t, "amount_usd", &usd));
+    for (int64_t i = 0; i < usd->len; i++)
+        if (isnan(TS_COL(usd, double)[i]))
+            TS_TRY(ts_column_set_null(usd, i));
     const int64_t n = status->len, *off = TS_COL(status, int64_t);
     int64_t *keep = malloc(8 * (size_t)(n + 1)), nk = 0;
     if (!keep)
@@ -53,25 +63,63 @@ static ts_err keep_successful(ts_table *t)
     return TS_OK;
 }
 
-/* Per customer: total_usd = sum of successful amount_usd, txn_count = successful transactions. Customers
- * without a successful transaction have no row (they cannot be in a top list of totals). */
+/* total_usd NULL where no transaction was converted (SQL's sum of NULLs), unconverted_count = txn_count -
+ * converted (then dropped); the unknown member's group leaves the ranking (its counts are kept for the report). */
+static ts_err finish_totals(top_state *s)
+{
+    ts_table *t = s->totals;
+    ts_column *key, *total, *count, *conv;
+    TS_TRY(ts_table_need(t, "customer_key", &key));
+    TS_TRY(ts_table_need(t, "total_usd", &total));
+    TS_TRY(ts_table_need(t, "txn_count", &count));
+    TS_TRY(ts_table_need(t, "unconverted_count", &conv));
+    const int64_t n = ts_table_rows(t);
+    int64_t *keep = malloc(8 * (size_t)(n + 1)), nk = 0;
+    if (!keep)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory ranking %lld customers", (long long)n);
+    TS_TRY(ts_column_make_nullable(total)); /* so a group without converted amounts can be set NULL */
+    for (int64_t i = 0; i < n; i++) {
+        int64_t *u = &TS_COL(conv, int64_t)[i];
+        const int64_t c = TS_COL(count, int64_t)[i];
+        if (*u == 0)
+            ts_column_set_null(total, i); /* the bitmap exists: cannot fail */
+        *u = c - *u;
+        if (TS_COL(key, int64_t)[i] == -1)
+            s->unknown[0] += c, s->unknown[1] += *u;
+        else
+            keep[nk++] = i;
+    }
+    ts_table_keep_rows(t, keep, nk);
+    free(keep);
+    return TS_OK;
+}
+
+/* Per customer: total_usd = sum of the successful transactions' amount_usd (NULLs skipped), txn_count =
+ * successful transactions, unconverted_count = those without amount_usd. Customers without a successful
+ * transaction have no row (they cannot be in a top list of totals). */
 static ts_err stage_aggregate(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     top_state *s = vs;
     static const char *const keys[] = {"customer_key"};
     static const ts_agg aggs[] = {{TS_AGG_SUM, "amount_usd", NULL, "total_usd", 0, NULL},
-                                  {TS_AGG_COUNT, NULL, NULL, "txn_count", 0, NULL}};
+                                  {TS_AGG_COUNT, NULL, NULL, "txn_count", 0, NULL},
+                                  {TS_AGG_COUNT, "amount_usd", NULL, "unconverted_count", 0, NULL}};
     st->rows_in = ts_table_rows(s->fact);
     TS_TRY(ts_ctx_check(ctx, keep_successful(s->fact)));
-    TS_TRY(ts_aggregate_distributed(ctx, s->fact, keys, 1, aggs, 2, "totals", &s->totals));
+    TS_TRY(ts_aggregate_distributed(ctx, s->fact, keys, 1, aggs, 3, "totals", &s->totals));
     ts_table_free(s->fact);
     s->fact = NULL;
+    TS_TRY(ts_ctx_check(ctx, finish_totals(s)));
+    int64_t g[2];
+    TS_MPI(MPI_Allreduce(s->unknown, g, 2, MPI_INT64_T, MPI_SUM, ctx->comm));
+    s->unknown[0] = g[0], s->unknown[1] = g[1];
     st->rows_out = ts_table_rows(s->totals);
     return TS_OK;
 }
 
-/* Ranking order: total desc, then customer_key asc, so ties are broken the same way for every P. */
-static const ts_sort_key RANK_ORDER[] = {{"total_usd", 1, 0}, {"customer_key", 0, 0}};
+/* Ranking order: total desc with NULL totals last (as SQL's ORDER BY ... DESC NULLS LAST), then customer_key
+ * asc, so ties are broken the same way for every P. */
+static const ts_sort_key RANK_ORDER[] = {{"total_usd", 1, 1}, {"customer_key", 0, 0}};
 
 /* Adds rank = 1..n (rows already in ranking order) as the first column. */
 static ts_err add_rank(ts_table *t)
@@ -98,11 +146,11 @@ static ts_err add_rank(ts_table *t)
 static ts_err order_columns(ts_table *t)
 {
     static const char *const names[] = {"rank", "customer_key", "customer_id", "name", "country_code",
-                                        "total_usd", "txn_count"};
-    ts_column *cols[7];
-    if (t->ncols != 7)
-        TS_FAIL(TS_ERR_INTERNAL, "top_customers has %d columns, not 7", t->ncols);
-    for (int k = 0; k < 7; k++)
+                                        "total_usd", "txn_count", "unconverted_count"};
+    ts_column *cols[8];
+    if (t->ncols != 8)
+        TS_FAIL(TS_ERR_INTERNAL, "top_customers has %d columns, not 8", t->ncols);
+    for (int k = 0; k < 8; k++)
         TS_TRY(ts_table_need(t, names[k], &cols[k]));
     memcpy(t->cols, cols, sizeof cols);
     return TS_OK;
@@ -147,6 +195,9 @@ static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     top_state *s = vs;
     const ts_h5_meta meta = {"top-customers", s->args->in_path, TS_VERSION};
+    /* total_usd is nullable whatever the data (the operators since the aggregation keep a bitmap only where a
+     * NULL is): a fixed schema */
+    TS_TRY(ts_ctx_check(ctx, ts_column_make_nullable(ts_table_col(s->top, "total_usd"))));
     ts_h5_file *f;
     TS_TRY(ts_h5_create(ctx->comm, s->args->out_path, s->args->overwrite, &meta, &f));
     const ts_err err = ts_ctx_check(ctx, ts_h5_write_table(f, "/analytics/top_customers", s->top, NULL));
@@ -172,15 +223,22 @@ static void print_top(const ts_ctx *ctx, const top_state *s)
     if (ctx->rank != 0)
         return;
     ts_column *const *c = s->top->cols;
-    printf("%5s %12s %12s  %-32s %-7s %18s %9s\n", "rank", "customer_key", "customer_id", "name", "country",
-           "total_usd", "txn_count");
+    printf("%5s %12s %12s  %-32s %-7s %18s %9s %11s\n", "rank", "customer_key", "customer_id", "name", "country",
+           "total_usd", "txn_count", "unconverted");
     for (int64_t i = 0; i < ts_table_rows(s->top); i++) {
         int nl, cl;
         const char *name = str_at(c[3], i, &nl), *cc = str_at(c[4], i, &cl);
-        printf("%5lld %12lld %12lld  %-32.*s %-7.*s %18.2f %9lld\n", (long long)TS_COL(c[0], int64_t)[i],
-               (long long)TS_COL(c[1], int64_t)[i], (long long)TS_COL(c[2], int64_t)[i], nl, name, cl, cc,
-               TS_COL(c[5], double)[i], (long long)TS_COL(c[6], int64_t)[i]);
+        char total[32] = "NULL";
+        if (ts_column_is_valid(c[5], i))
+            snprintf(total, sizeof total, "%.2f", TS_COL(c[5], double)[i]);
+        printf("%5lld %12lld %12lld  %-32.*s %-7.*s %18s %9lld %11lld\n", (long long)TS_COL(c[0], int64_t)[i],
+               (long long)TS_COL(c[1], int64_t)[i], (long long)TS_COL(c[2], int64_t)[i], nl, name, cl, cc, total,
+               (long long)TS_COL(c[6], int64_t)[i], (long long)TS_COL(c[7], int64_t)[i]);
     }
+    if (s->unknown[0])
+        fprintf(stderr, "not ranked: %lld successful transactions of customers missing from dim_customers "
+                "(customer_key -1), %lld of them without USD amount\n", (long long)s->unknown[0],
+                (long long)s->unknown[1]);
     fprintf(stderr, "wrote %s\n", s->args->out_path);
 }
 

@@ -21,6 +21,9 @@ typedef struct ts_job_args {
     const char *spill_dir;  /* --spill-dir DIR for partitions that do not fit (NULL: $TMPDIR, else /tmp) */
     const char *checkpoint_dir; /* --checkpoint DIR: persist each completed stage there (NULL: no checkpoints) */
     int resume;             /* --resume: skip the stages already checkpointed in checkpoint_dir */
+    const char *scd2_path;  /* --scd2 FILE: star-schema's type-2 customer dimension (an scd2 output); NULL: none */
+    const char *type1_cols; /* --type1 COL,...: scd2's type-1 columns (updated in place); NULL: none */
+    const char *hard_deletes; /* --hard-deletes invalidate|new_record: scd2's handling of deleted rows; NULL: default */
 } ts_job_args;
 
 typedef ts_err (*ts_job_fn)(ts_ctx *ctx, const ts_job_args *args);

@@ -5,6 +5,7 @@
 
 #include "ts_date.h"
 #include "ts_parse.h"
+#include "ts_regex.h"
 
 /* Shared loop shape: run `ok` on each selected row; keep it or record the reason. */
 #define FILTER_SELECTION(ok_expr, code_expr)                                                                  \
@@ -19,13 +20,13 @@
     return kept
 
 size_t ts_check_int64(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, int64_t *out,
-                      uint8_t *reason, uint8_t code)
+                      uint16_t *reason, uint16_t code)
 {
     FILTER_SELECTION(ts_parse_int64(ptr[i], len[i], &out[i]), code);
 }
 
 size_t ts_check_date(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, int32_t *out,
-                     uint8_t *reason, uint8_t code)
+                     uint16_t *reason, uint16_t code)
 {
     FILTER_SELECTION(ts_parse_date(ptr[i], len[i], &out[i]), code);
 }
@@ -68,14 +69,21 @@ static void pack_values(const char *const *values, const int64_t *value_len, int
     }
 }
 
+/* The field folded byte by byte against each value of its length: no buffer, so no length limit (a 256-byte
+ * buffer once made every longer value miss). */
+static int folded_equal(const char *s, const char *value, uint32_t len, int upper)
+{
+    for (uint32_t i = 0; i < len; i++)
+        if (ts_fold_char(s[i], upper) != value[i])
+            return 0;
+    return 1;
+}
+
 static int lookup_slow(const char *s, uint32_t len, const char *const *values, const int64_t *value_len,
                        int nvalues, int fold_upper, int32_t *out)
 {
-    char folded[256];
-    if (!ts_fold_case(s, len, fold_upper, folded, sizeof folded))
-        return 0;
     for (int k = 0; k < nvalues; k++)
-        if (value_len[k] == (int64_t)len && memcmp(values[k], folded, len) == 0)
+        if (value_len[k] == (int64_t)len && folded_equal(s, values[k], len, fold_upper))
             return *out = k, 1;
     return 0;
 }
@@ -95,7 +103,7 @@ static inline int lookup(const char *s, uint32_t len, const packed_values *pv, c
 
 size_t ts_check_category(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n,
                          const char *const *values, const int64_t *value_len, int nvalues, int fold_upper,
-                         int32_t *out, uint8_t *reason, uint8_t code)
+                         int32_t *out, uint16_t *reason, uint16_t code)
 {
     packed_values pv;
     pack_values(values, value_len, nvalues, &pv);
@@ -103,7 +111,7 @@ size_t ts_check_category(const char *const *ptr, const uint32_t *len, uint32_t *
 }
 
 size_t ts_check_date_forms(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, unsigned forms,
-                           int32_t *out, uint8_t *reason, uint8_t code)
+                           int32_t *out, uint16_t *reason, uint16_t code)
 {
     FILTER_SELECTION(ts_parse_date_forms(ptr[i], len[i], forms, &out[i]), code);
 }
@@ -114,25 +122,18 @@ static int in_range(int64_t v, int has_lo, int64_t lo, int lo_open, int has_hi, 
 }
 
 size_t ts_check_range(const int64_t *v, uint32_t *sel, size_t n, int has_lo, int64_t lo, int lo_open, int has_hi,
-                      int64_t hi, int hi_open, uint8_t *reason, uint8_t code)
+                      int64_t hi, int hi_open, uint16_t *reason, uint16_t code)
 {
     FILTER_SELECTION(in_range(v[i], has_lo, lo, lo_open, has_hi, hi, hi_open), code);
 }
 
-/* regexec needs a NUL-terminated string: fields are copied to a bounded buffer (longer ones cannot match). A
- * field holding a NUL byte cannot match either: regexec would only see the text before it (found by fuzzing). */
-static int matches(const regex_t *re, const char *s, uint32_t len)
-{
-    char buf[1024];
-    if (len >= sizeof buf || memchr(s, '\0', len))
-        return 0;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    return regexec(re, buf, 0, NULL, 0) == 0;
-}
+/* The field is matched in place, whatever its length (ts_regex_match: REG_STARTEND bounds the text), so no copy
+ * (an earlier copy into a 1 KiB buffer made every longer value fail), no allocation, and a NUL byte in the field
+ * is an ordinary character rather than the end of the text. */
+static int matches(const regex_t *re, const char *s, uint32_t len) { return ts_regex_match(re, s, len) == 1; }
 
 size_t ts_check_pattern(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, const regex_t *re,
-                        uint8_t *reason, uint8_t code)
+                        uint16_t *reason, uint16_t code)
 {
     FILTER_SELECTION(matches(re, ptr[i], len[i]), code);
 }
@@ -143,8 +144,8 @@ static int decimal_ok(const char *s, uint32_t len, int scale, int max_int_digits
 }
 
 size_t ts_check_decimal(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n, int scale,
-                        int max_int_digits, int positive, int64_t *out, uint8_t *reason, uint8_t code,
-                        uint8_t missing_code)
+                        int max_int_digits, int positive, int64_t *out, uint16_t *reason, uint16_t code,
+                        uint16_t missing_code)
 {
     FILTER_SELECTION(decimal_ok(ptr[i], len[i], scale, max_int_digits, positive, &out[i]),
                      len[i] == 0 ? missing_code : code);

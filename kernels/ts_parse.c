@@ -69,14 +69,8 @@ int ts_fold_case(const char *s, size_t len, int upper, char *out, size_t cap)
 {
     if (len > cap)
         return 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (upper && c >= 'a' && c <= 'z')
-            c = (char)(c - 32);
-        else if (!upper && c >= 'A' && c <= 'Z')
-            c = (char)(c + 32);
-        out[i] = c;
-    }
+    for (size_t i = 0; i < len; i++)
+        out[i] = ts_fold_char(s[i], upper);
     return 1;
 }
 

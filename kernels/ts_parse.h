@@ -36,6 +36,16 @@ int ts_parse_float64(const char *s, size_t len, double *out);
 /* Booleans: true/false/t/f/1/0 in any case. Returns 1 and sets *out (1 or 0) on success. */
 int ts_parse_bool(const char *s, size_t len, int *out);
 
+/* One ASCII byte folded to upper (upper != 0) or lower case; other bytes unchanged. */
+static inline char ts_fold_char(char c, int upper)
+{
+    if (upper && c >= 'a' && c <= 'z')
+        return (char)(c - 32);
+    if (!upper && c >= 'A' && c <= 'Z')
+        return (char)(c + 32);
+    return c;
+}
+
 /* Writes s folded to ASCII upper (upper != 0) or lower case into out (cap bytes). Returns 0 if len > cap. */
 int ts_fold_case(const char *s, size_t len, int upper, char *out, size_t cap);
 

@@ -36,6 +36,8 @@ def _column(g, name, decode, dates):
     units = units.decode() if isinstance(units, bytes) else str(units)
     if dates and units.startswith("days since 1970-01-01"):
         return pd.Series(a.astype("int64").astype("datetime64[D]").astype("datetime64[ns]"))
+    if dates and units.startswith("microseconds since 1970-01-01"):
+        return pd.Series(a.astype("int64").astype("datetime64[us]").astype("datetime64[ns]"))
     return pd.Series(a)
 
 

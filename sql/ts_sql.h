@@ -31,7 +31,11 @@ typedef struct ts_sql_options {
     int max_print_rows;            /* rows of a printed result (first half and last half); 0: 40 */
     int profile;                   /* print the operators' profile after each statement */
     int quiet;                     /* no progress lines */
-    int timing;                    /* rank 0 prints "stmt <i> <name> <seconds>" per statement to stderr */
+    int timing;                    /* rank 0 prints "stmt <i> <name> <seconds>" per statement to stderr, and
+                                      "mem <i> <name> <max bytes> <min bytes>": the statement's peak RSS over
+                                      the ranks (each rank's high-water mark is reset when a statement starts) */
+    int csv;                       /* print results as CSV (RFC 4180, header line, NULL as an empty field, every
+                                      row, a blank line after each result) instead of aligned tables */
 } ts_sql_options;
 
 /* Creates a session (collective). *out is new on every rank (ts_sql_session_free). opt is copied. */

@@ -27,7 +27,9 @@ typedef enum {
     TS_SQL_TY_DOUBLE,  /* DOUBLE, FLOAT, REAL, FLOAT8, DOUBLE PRECISION */
     TS_SQL_TY_DECIMAL, /* DECIMAL(p, s), NUMERIC(p, s); default (18, 3) */
     TS_SQL_TY_VARCHAR, /* VARCHAR, VARCHAR(n), TEXT, STRING, CHAR(n) */
-    TS_SQL_TY_DATE
+    TS_SQL_TY_DATE,
+    TS_SQL_TY_TIMESTAMP, /* TIMESTAMP, DATETIME: microseconds, no time zone */
+    TS_SQL_TY_INTERVAL   /* INTERVAL (CAST targets only: no column holds intervals) */
 } ts_sql_type_kind;
 
 typedef struct ts_sql_type {
@@ -39,7 +41,8 @@ typedef struct ts_sql_type {
 
 typedef enum {
     TS_SQL_E_COLUMN,       /* [table.]name                       table (may be NULL), name */
-    TS_SQL_E_STAR,         /* * or table.* (select lists)        table (may be NULL) */
+    TS_SQL_E_STAR,         /* * or table.* (select lists)        table (may be NULL); EXCLUDE (names) and
+                              REPLACE (expr AS name, ...) in star_exclude / star_replace */
     TS_SQL_E_INT,          /* integer literal that fits int64   ival */
     TS_SQL_E_FLOAT,        /* literal with '.' or exponent      fval; sval = the literal's text */
     TS_SQL_E_STRING,       /* 'text' ('' is a quote)            sval (NUL-terminated), slen */
@@ -57,9 +60,15 @@ typedef enum {
     TS_SQL_E_CASE,         /* CASE [operand] WHEN args[2k] THEN args[2k+1] ... [ELSE else_expr] END
                               operand may be NULL (searched CASE); nargs is even */
     TS_SQL_E_CAST,         /* CAST(args[0] AS type), TRY_CAST (try_cast = 1), args[0]::type,
-                              DATE 'yyyy-mm-dd' (a CAST of the string) */
-    TS_SQL_E_FUNC          /* name(args)  name lower-cased; count(*) has star = 1 and nargs = 0;
+                              DATE 'yyyy-mm-dd', TIMESTAMP '...', INTERVAL '...' (a CAST of the string);
+                              INTERVAL n unit and INTERVAL 'n' unit are calls to_<unit>(n) (to_days(n), ...) */
+    TS_SQL_E_QUANTIFIED,   /* args[0] op ANY|SOME|ALL (subquery)  op, query, negated = 1 for ALL; the parser
+                              makes = ANY an IN_QUERY and <> ALL a NOT IN_QUERY (the same semantics) */
+    TS_SQL_E_FUNC,         /* name(args)  name lower-cased; count(*) has star = 1 and nargs = 0;
                               EXTRACT(part FROM e) is func "extract" with args ('part' as a STRING, e);
+                              SQL's special forms become plain calls: SUBSTRING(s FROM a FOR b) substring(s, a, b),
+                              POSITION(x IN s) position(s, x), TRIM([BOTH|LEADING|TRAILING] [c] FROM s) trim /
+                              ltrim / rtrim(s[, c]);
                               distinct (agg(DISTINCT x)), filter (FILTER (WHERE ...)), over (window) */
 } ts_sql_expr_kind;
 
@@ -69,7 +78,8 @@ typedef enum {
     TS_SQL_OP_CONCAT, /* || */
     TS_SQL_OP_EQ, TS_SQL_OP_NE, TS_SQL_OP_LT, TS_SQL_OP_LE, TS_SQL_OP_GT, TS_SQL_OP_GE,
     TS_SQL_OP_AND, TS_SQL_OP_OR,
-    TS_SQL_OP_NEG, TS_SQL_OP_NOT
+    TS_SQL_OP_NEG, TS_SQL_OP_NOT,
+    TS_SQL_OP_DISTINCT, TS_SQL_OP_NOT_DISTINCT /* a IS [NOT] DISTINCT FROM b */
 } ts_sql_op;
 
 typedef struct ts_sql_order {
@@ -106,10 +116,15 @@ struct ts_sql_expr {
     int nargs;
     ts_sql_expr *operand, *else_expr; /* CASE */
     ts_sql_type type;                 /* CAST */
-    ts_sql_query *query;              /* IN_QUERY, EXISTS, SUBQUERY */
+    ts_sql_query *query;              /* IN_QUERY, EXISTS, SUBQUERY, QUANTIFIED */
     ts_sql_expr *filter;              /* FUNC: FILTER (WHERE ...) or NULL */
     ts_sql_window *over;              /* FUNC: OVER (...) or NULL */
     struct ts_sql_plan *subplan;      /* set by the binder: the plan of a scalar subquery */
+    char **star_exclude;              /* STAR: * EXCLUDE (a, b): names left out */
+    int nstar_exclude;
+    char **star_replace_names;        /* STAR: * REPLACE (e AS a): column a computed by star_replace[i] */
+    ts_sql_expr **star_replace;
+    int nstar_replace;
 };
 
 /* ---- FROM items ----------------------------------------------------------------------------------------- */
@@ -183,8 +198,8 @@ typedef struct ts_sql_cte {
     ts_sql_query *query;
 } ts_sql_cte;
 
-typedef enum { TS_SQL_SET_NONE, TS_SQL_SET_UNION, TS_SQL_SET_UNION_ALL, TS_SQL_SET_EXCEPT, TS_SQL_SET_INTERSECT }
-    ts_sql_setop;
+typedef enum { TS_SQL_SET_NONE, TS_SQL_SET_UNION, TS_SQL_SET_UNION_ALL, TS_SQL_SET_EXCEPT, TS_SQL_SET_INTERSECT,
+               TS_SQL_SET_EXCEPT_ALL, TS_SQL_SET_INTERSECT_ALL } ts_sql_setop;
 
 /* WITH ctes  body  ORDER BY  LIMIT  OFFSET. The body is one SELECT block (set_op == NONE) or a set operation of
  * two queries (left, right); UNION / EXCEPT / INTERSECT chains are left-associative, INTERSECT binding tighter.
@@ -205,10 +220,11 @@ struct ts_sql_query {
 
 typedef enum {
     TS_SQL_S_QUERY,        /* a query whose result is printed (or returned to the caller) */
-    TS_SQL_S_CREATE_TABLE, /* CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name AS query */
+    TS_SQL_S_CREATE_TABLE, /* CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name (AS query | (column definitions)) */
     TS_SQL_S_CREATE_VIEW,  /* CREATE [OR REPLACE] VIEW name AS query */
     TS_SQL_S_DROP,         /* DROP TABLE|VIEW [IF EXISTS] name    (is_view tells which) */
-    TS_SQL_S_EXPLAIN       /* EXPLAIN [ANALYZE] statement         (analyze, inner) */
+    TS_SQL_S_EXPLAIN,      /* EXPLAIN [ANALYZE] statement         (analyze, inner) */
+    TS_SQL_S_INSERT        /* INSERT INTO name [(columns)] query (VALUES rows are a query over a VALUES list) */
 } ts_sql_stmt_kind;
 
 typedef struct ts_sql_stmt {
@@ -216,7 +232,11 @@ typedef struct ts_sql_stmt {
     ts_sql_pos pos;
     char *name;                  /* dotted names kept whole */
     int or_replace, if_not_exists, if_exists, is_view, analyze;
-    ts_sql_query *query;
+    ts_sql_query *query;         /* NULL for CREATE TABLE name (column definitions) */
+    char **columns;              /* CREATE TABLE name (c type [NOT NULL], ...): the columns; INSERT: the column list */
+    ts_sql_type *types;          /* CREATE TABLE: the declared types */
+    int *not_null;               /* CREATE TABLE: NOT NULL (checked by INSERT) */
+    int ncolumns;
     struct ts_sql_stmt *inner;   /* EXPLAIN */
     const char *text;            /* the statement's source text (in the arena), without the ';' */
 } ts_sql_stmt;

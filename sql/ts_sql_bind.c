@@ -9,15 +9,12 @@
 #include <strings.h>
 
 #include "ts_sql_bind.h"
+#include "ts_sql_exec.h"
 #include "ts_sql_parse.h"
+#include "ts_sql_rewrite.h"
 
 #define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
 
-ts_err ts_sql_add_computed(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr *e, const char *name, char **id);
-ts_err ts_sql_wrap_filter(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr **conds, int n);
-ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, int *used);
-ts_err ts_sql_join_node(ts_sql_binder *b, ts_sql_pos pos, ts_join_type type, ts_sql_plan *l, ts_sql_plan *r,
-                        ts_sql_plan **out);
 static ts_err wrap_simple(ts_sql_binder *b, ts_sql_plan **p, ts_sql_plan_kind kind, ts_sql_pos pos);
 
 /* A growable list of (bound expression -> column id) replacements. */
@@ -167,6 +164,8 @@ static void find_stray(const char *id, void *arg)
         s->stray = id;
 }
 
+/* e (lifted above the aggregation) may read the columns of plan (the aggregate, with the dependent joins attached
+ * above it) and correlated columns of enclosing queries. */
 static ts_err check_grouped(ts_sql_binder *b, const ts_sql_expr *e, const ts_sql_plan *agg, const ts_sql_scope *outer)
 {
     stray_ctx s = {agg->cols, agg->ncols, NULL};
@@ -191,13 +190,7 @@ static ts_err check_grouped(ts_sql_binder *b, const ts_sql_expr *e, const ts_sql
 static ts_sql_expr *mk(ts_sql_binder *b, ts_sql_expr_kind kind, ts_sql_op op, ts_sql_pos pos, ts_sql_expr *x,
                        ts_sql_expr *y)
 {
-    ts_sql_expr *e = ts_sql_alloc(b->script, sizeof *e);
-    ts_sql_expr **args = ts_sql_alloc(b->script, sizeof *args * 2);
-    if (!e || !args || !x)
-        return NULL;
-    args[0] = x, args[1] = y;
-    *e = (ts_sql_expr){.kind = kind, .op = op, .pos = pos, .args = args, .nargs = y ? 2 : 1};
-    return e;
+    return ts_sql_mk(b, kind, op, pos, x, y);
 }
 
 static ts_sql_expr *mk_func(ts_sql_binder *b, const char *name, ts_sql_pos pos, ts_sql_expr *x)
@@ -242,9 +235,10 @@ static ts_err agg_push(ts_sql_binder *b, agg_build *a, ts_agg_kind kind, const c
     }
     ts_sql_col *c = &a->out_cols[a->n];
     memset(c, 0, sizeof *c);
-    snprintf(c->name, TS_SQL_ID_MAX, "%s", label);
+    snprintf(c->name, sizeof c->name, "%s", label);
     ts_sql_new_id(b, label, c->id);
     a->items[a->n].agg = (ts_agg){kind, input, where, ts_sql_strdup(b->script, c->id), param, NULL};
+    a->items[a->n].pos = pos;
     a->n++;
     *ref = ts_sql_ref(b, c->id, pos);
     return *ref ? TS_OK : NOMEM(b, pos);
@@ -357,9 +351,11 @@ static ts_err agg_register(ts_sql_binder *b, agg_build *a, const ts_sql_expr *ca
     double q = 0.5;
     if (quantile) {
         const ts_sql_expr *qe = call->args[1];
-        if (qe->kind != TS_SQL_E_FLOAT && qe->kind != TS_SQL_E_INT)
-            return ts_sql_error_at(b->src, qe->pos, TS_ERR_USAGE, "the quantile must be a number between 0 and 1");
-        q = qe->kind == TS_SQL_E_FLOAT ? qe->fval : (double)qe->ival;
+        ts_sql_value v; /* any constant expression: 1/4, 0.1 + 0.15 */
+        TS_TRY(ts_sql_eval_constant(b->src, qe, TS_T_FLOAT64, "the quantile", &v));
+        if (v.is_null)
+            return ts_sql_error_at(b->src, qe->pos, TS_ERR_USAGE, "the quantile must not be NULL");
+        q = v.f;
         if (!(q >= 0 && q <= 1))
             return ts_sql_error_at(b->src, qe->pos, TS_ERR_USAGE, "the quantile must be between 0 and 1, not %g", q);
     }
@@ -373,14 +369,18 @@ static ts_err agg_register(ts_sql_binder *b, agg_build *a, const ts_sql_expr *ca
         TS_TRY(agg_arg(b, a, call->args[0], &input));
     if (call->filter)
         TS_TRY(agg_arg(b, a, call->filter, &where));
-    return agg_push(b, a, kind, input, where, q, call->name, call->pos, repl);
+    TS_TRY(agg_push(b, a, kind, input, where, q, call->name, call->pos, repl));
+    char text[TS_SQL_NAME_MAX]; /* errors of this aggregate name the call as written */
+    ts_sql_expr_text(call, (*a->input)->cols, (*a->input)->ncols, text, sizeof text);
+    a->items[a->n - 1].text = ts_sql_strdup(b->script, text);
+    return TS_OK;
 }
 
 /* ---- the SELECT block ----------------------------------------------------------------------------------------- */
 
 typedef struct item {
     ts_sql_expr *expr;  /* bound (then lifted) */
-    char name[TS_SQL_ID_MAX];
+    char name[TS_SQL_NAME_MAX];
 } item;
 
 typedef struct select_state {
@@ -393,6 +393,57 @@ typedef struct select_state {
     int *order_pos;       /* resolved output column, or -1 */
     int norder;
 } select_state;
+
+/* Index in names[0..n) of name (case-insensitive), or -1. */
+static int name_index(char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcasecmp(names[i], name))
+            return i;
+    return -1;
+}
+
+/* The columns of * (or t.*), less EXCLUDE's, with REPLACE's expressions in place of theirs. */
+static ts_err expand_star(ts_sql_binder *b, const ts_sql_expr *e, select_state *st)
+{
+    int matched = 0, used[TS_MAX_COLS] = {0}, first = st->nitems;
+    if (e->nstar_exclude + e->nstar_replace > TS_MAX_COLS)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "too many names in EXCLUDE / REPLACE");
+    for (int c = 0; c < st->plan->ncols; c++) {
+        const ts_sql_col *col = &st->plan->cols[c];
+        if (col->hidden || (e->table && strcasecmp(col->qual, e->table)))
+            continue;
+        matched++;
+        const int x = name_index(e->star_exclude, e->nstar_exclude, col->name);
+        if (x >= 0) {
+            used[x] = 1;
+            continue;
+        }
+        const int r = name_index(e->star_replace_names, e->nstar_replace, col->name);
+        item *it = &st->items[st->nitems++];
+        snprintf(it->name, sizeof it->name, "%s", col->name);
+        if (r >= 0) {
+            used[e->nstar_exclude + r] = 1;
+            TS_TRY(ts_sql_bind_expr(b, &st->scope, e->star_replace[r], &it->expr));
+        } else if (!(it->expr = ts_sql_ref(b, col->id, e->pos))) {
+            return NOMEM(b, e->pos);
+        }
+    }
+    if (!matched && e->table)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "unknown table '%s' in '%s.*'", e->table, e->table);
+    if (!matched)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "SELECT * without any column");
+    for (int i = 0; i < e->nstar_exclude + e->nstar_replace; i++)
+        if (!used[i]) {
+            const int ex = i < e->nstar_exclude;
+            return ts_sql_error_at(b->src, ex ? e->pos : e->star_replace[i - e->nstar_exclude]->pos, TS_ERR_USAGE,
+                                   "column '%s' in the %s list is not a column of *", ex ? e->star_exclude[i]
+                                   : e->star_replace_names[i - e->nstar_exclude], ex ? "EXCLUDE" : "REPLACE");
+        }
+    if (st->nitems == first)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "SELECT * EXCLUDE leaves no column");
+    return TS_OK;
+}
 
 static ts_err expand_items(ts_sql_binder *b, const ts_sql_select *s, select_state *st)
 {
@@ -407,26 +458,12 @@ static ts_err expand_items(ts_sql_binder *b, const ts_sql_select *s, select_stat
             item *it = &st->items[st->nitems++];
             TS_TRY(ts_sql_bind_expr(b, &st->scope, e, &it->expr));
             if (s->items[i].alias)
-                snprintf(it->name, TS_SQL_ID_MAX, "%s", s->items[i].alias);
+                snprintf(it->name, sizeof it->name, "%s", s->items[i].alias);
             else
                 ts_sql_item_name(e, it->name);
             continue;
         }
-        int matched = 0;
-        for (int c = 0; c < st->plan->ncols; c++) {
-            const ts_sql_col *col = &st->plan->cols[c];
-            if (col->hidden || (e->table && strcasecmp(col->qual, e->table)))
-                continue;
-            item *it = &st->items[st->nitems++];
-            if (!(it->expr = ts_sql_ref(b, col->id, e->pos)))
-                return NOMEM(b, e->pos);
-            snprintf(it->name, TS_SQL_ID_MAX, "%s", col->name);
-            matched++;
-        }
-        if (!matched && e->table)
-            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "unknown table '%s' in '%s.*'", e->table, e->table);
-        if (!matched)
-            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "SELECT * without any column");
+        TS_TRY(expand_star(b, e, st));
     }
     return TS_OK;
 }
@@ -495,7 +532,78 @@ static ts_err distinct_input(ts_sql_binder *b, select_state *st, char **keys, in
     return TS_OK;
 }
 
-static ts_err build_aggregate(ts_sql_binder *b, const ts_sql_select *s, select_state *st)
+static ts_sql_expr *lit(ts_sql_binder *b, ts_sql_expr_kind kind, int64_t v, ts_sql_pos pos)
+{
+    return ts_sql_lit(b, kind, v, pos);
+}
+
+/* agg(DISTINCT x) beside other aggregates (sum, avg, ... : count, min and max take DISTINCT themselves): the first
+ * row of every (group keys, x[, filter]) partition is numbered 1 by a row_number() window below the aggregation,
+ * and the call becomes agg(CASE WHEN rn = 1 [AND filter] THEN x END) (DuckDB's semantics: NULL x never counts).
+ * Calls with the same argument and filter share the window. *out is the rewritten call. */
+static ts_err distinct_by_window(ts_sql_binder *b, select_state *st, char **keys, int nkeys, const ts_sql_expr *call,
+                                 lift_map *done, const ts_sql_expr **out)
+{
+    const ts_sql_pos pos = call->pos;
+    ts_sql_expr key = {.kind = TS_SQL_E_FUNC, .name = "distinct", .args = call->args, .nargs = 1,
+                       .filter = call->filter};
+    ts_sql_expr *first = map_find(done, &key); /* rn = 1 [AND filter], over this plan */
+    if (!first) {
+        if (nkeys + 2 > 8)
+            return ts_sql_error_at(b->src, pos, TS_ERR_USAGE, "%s(DISTINCT ...) beside other aggregates supports at "
+                                   "most 6 GROUP BY keys", call->name);
+        char *x, *f = NULL;
+        TS_TRY(ts_sql_add_computed(b, &st->plan, call->args[0], "distinct_arg", &x));
+        if (call->filter)
+            TS_TRY(ts_sql_add_computed(b, &st->plan, call->filter, "distinct_filter", &f));
+        ts_sql_plan *in = st->plan, *w = ts_sql_plan_new(b, TS_P_WINDOW, pos, in->ncols + 1);
+        if (!w || !(w->partition = ts_sql_alloc(b->script, sizeof(char *) * (size_t)(nkeys + 2))) ||
+            !(w->wins = ts_sql_alloc(b->script, sizeof *w->wins)))
+            return NOMEM(b, pos);
+        memcpy(w->partition, keys, sizeof(char *) * (size_t)nkeys);
+        w->npartition = nkeys;
+        w->partition[w->npartition++] = x;
+        if (f)
+            w->partition[w->npartition++] = f;
+        memcpy(w->cols, in->cols, sizeof *w->cols * (size_t)in->ncols);
+        ts_sql_col *rn = &w->cols[in->ncols];
+        memset(rn, 0, sizeof *rn);
+        snprintf(rn->name, sizeof rn->name, "rn");
+        ts_sql_new_id(b, "distinct_rn", rn->id);
+        rn->hidden = 1;
+        w->wins[0].fn = (ts_window_fn){.kind = TS_WIN_ROW_NUMBER, .output = rn->id, .offset = 1};
+        w->nwins = 1, w->in[0] = in, w->est_rows = in->est_rows;
+        st->plan = w;
+        first = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_EQ, pos, ts_sql_ref(b, rn->id, pos), lit(b, TS_SQL_E_INT, 1, pos));
+        if (first && f)
+            first = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_AND, pos, first, ts_sql_ref(b, f, pos));
+        ts_sql_expr *k = ts_sql_alloc(b->script, sizeof *k);
+        if (!first || !k)
+            return NOMEM(b, pos);
+        *k = key;
+        TS_TRY(map_add(b, done, k, first));
+    }
+    ts_sql_expr *c = ts_sql_alloc(b->script, sizeof *c), *when = lit(b, TS_SQL_E_CASE, 0, pos);
+    ts_sql_expr **args = ts_sql_alloc(b->script, sizeof *args * 2), **cargs = ts_sql_alloc(b->script, sizeof *cargs);
+    if (!c || !when || !args || !cargs)
+        return NOMEM(b, pos);
+    args[0] = first, args[1] = call->args[0];
+    when->args = args, when->nargs = 2;
+    *c = *call;
+    cargs[0] = when;
+    c->args = cargs, c->distinct = 0, c->filter = NULL;
+    *out = c;
+    return TS_OK;
+}
+
+/* A DISTINCT call that needs distinct_by_window. */
+static int needs_distinct_window(const agg_build *a, const ts_sql_expr *c)
+{
+    return c->distinct && !a->deduplicated && c->nargs >= 1 && strcmp(c->name, "count") && strcmp(c->name, "min") &&
+           strcmp(c->name, "max");
+}
+
+static ts_err build_aggregate(ts_sql_binder *b, const ts_sql_select *s, select_state *st, int base)
 {
     lift_map map = {0}, calls = {0};
     ts_sql_expr **groups = NULL;
@@ -511,6 +619,15 @@ static ts_err build_aggregate(ts_sql_binder *b, const ts_sql_select *s, select_s
             TS_TRY(bind_group_item(b, s->group[i], st, &groups[ng++]));
         }
     }
+    for (int i = 0; i < st->nitems; i++)
+        TS_TRY(collect(b, st->items[i].expr, is_agg_call, &calls));
+    TS_TRY(collect(b, st->having, is_agg_call, &calls));
+    TS_TRY(collect(b, st->qualify, is_agg_call, &calls));
+    for (int i = 0; i < st->norder; i++)
+        TS_TRY(collect(b, st->order[i], is_agg_call, &calls));
+    /* subqueries inside GROUP BY expressions and aggregate arguments are evaluated per input row: below */
+    TS_TRY(ts_sql_attach_pending(b, &st->plan, base, groups, ng, st->scope.outer));
+    TS_TRY(ts_sql_attach_pending(b, &st->plan, base, calls.from, calls.n, st->scope.outer));
     agg_build a = {.input = &st->plan};
     char **keys = ng ? ts_sql_alloc(b->script, sizeof *keys * (size_t)ng) : NULL;
     int nkeys = 0;
@@ -522,18 +639,21 @@ static ts_err build_aggregate(ts_sql_binder *b, const ts_sql_select *s, select_s
         keys[nkeys++] = id;
         TS_TRY(map_add(b, &map, groups[i], ts_sql_ref(b, id, groups[i]->pos)));
     }
-    for (int i = 0; i < st->nitems; i++)
-        TS_TRY(collect(b, st->items[i].expr, is_agg_call, &calls));
-    TS_TRY(collect(b, st->having, is_agg_call, &calls));
-    TS_TRY(collect(b, st->qualify, is_agg_call, &calls));
-    for (int i = 0; i < st->norder; i++)
-        TS_TRY(collect(b, st->order[i], is_agg_call, &calls));
     TS_TRY(distinct_input(b, st, keys, nkeys, &calls, &a));
-    for (int i = 0; i < calls.n; i++) {
+    lift_map windows = {0};
+    const ts_sql_expr **regs = calls.n ? ts_sql_alloc(b->script, sizeof *regs * (size_t)calls.n) : NULL;
+    if (calls.n && !regs)
+        return NOMEM(b, s->pos);
+    for (int i = 0; i < calls.n; i++) { /* the windows first: they sit below every computed argument */
         if (contains(calls.from[i]->args ? calls.from[i]->args[0] : NULL, is_agg_call))
             return ts_sql_error_at(b->src, calls.from[i]->pos, TS_ERR_USAGE, "aggregate calls cannot be nested");
+        regs[i] = calls.from[i];
+        if (needs_distinct_window(&a, calls.from[i]))
+            TS_TRY(distinct_by_window(b, st, keys, nkeys, calls.from[i], &windows, &regs[i]));
+    }
+    for (int i = 0; i < calls.n; i++) {
         ts_sql_expr *repl;
-        TS_TRY(agg_register(b, &a, calls.from[i], &repl));
+        TS_TRY(agg_register(b, &a, regs[i], &repl));
         TS_TRY(map_add(b, &map, calls.from[i], repl));
     }
     /* the AGGREGATE node: keys (with the input's column info), then the aggregates */
@@ -551,20 +671,22 @@ static ts_err build_aggregate(ts_sql_binder *b, const ts_sql_select *s, select_s
         agg->pos = calls.from[0]->pos;
     agg->est_rows = nkeys ? st->plan->est_rows / 10 + 1 : 1;
     st->plan = agg;
+    /* the other subqueries of the select list, HAVING and ORDER BY read grouped columns: above */
+    TS_TRY(ts_sql_attach_pending(b, &st->plan, base, NULL, 0, st->scope.outer));
     /* lift the select list, HAVING, QUALIFY and ORDER BY above it */
     for (int i = 0; i < st->nitems; i++) {
         TS_TRY(lift(b, st->items[i].expr, &map, &st->items[i].expr));
-        TS_TRY(check_grouped(b, st->items[i].expr, agg, st->scope.outer));
+        TS_TRY(check_grouped(b, st->items[i].expr, st->plan, st->scope.outer));
     }
     for (int i = 0; i < st->norder; i++) {
         TS_TRY(lift(b, st->order[i], &map, &st->order[i]));
         if (st->order[i])
-            TS_TRY(check_grouped(b, st->order[i], agg, st->scope.outer));
+            TS_TRY(check_grouped(b, st->order[i], st->plan, st->scope.outer));
     }
     TS_TRY(lift(b, st->qualify, &map, &st->qualify));
     TS_TRY(lift(b, st->having, &map, &st->having));
     if (st->having) {
-        TS_TRY(check_grouped(b, st->having, agg, st->scope.outer));
+        TS_TRY(check_grouped(b, st->having, st->plan, st->scope.outer));
         ts_sql_expr **conds = NULL;
         int n = 0;
         ts_sql_conjuncts(b, st->having, &conds, &n);
@@ -591,7 +713,51 @@ static int window_kind(const char *name, ts_window_kind *k)
     return 0;
 }
 
-static int64_t const_int(const ts_sql_expr *e, int64_t dflt) { return e && e->kind == TS_SQL_E_INT ? e->ival : dflt; }
+/* The offset of lag/lead or the bucket count of ntile: a constant is folded into fn->offset (any constant
+ * expression: `1+1`, `-1`, `'2'`, 1.5 -> 2 as a cast to BIGINT rounds); anything else, or NULL, is computed per
+ * row as a BIGINT column (fn->offset_col), as DuckDB evaluates these arguments per row. Never a silent default. */
+static ts_err window_count(ts_sql_binder *b, ts_sql_plan **in, const ts_sql_expr *call, ts_sql_expr *arg,
+                           ts_window_fn *fn)
+{
+    char what[64];
+    snprintf(what, sizeof what, "the %s of %s()", fn->kind == TS_WIN_NTILE ? "bucket count" : "offset", call->name);
+    if (ts_sql_is_constant(arg)) {
+        ts_sql_value v;
+        TS_TRY(ts_sql_eval_constant(b->src, arg, TS_T_INT64, what, &v));
+        if (!v.is_null && fn->kind == TS_WIN_NTILE && v.i < 1)
+            return ts_sql_error_at(b->src, arg->pos, TS_ERR_USAGE, "%s must be at least 1, not %lld", what,
+                                   (long long)v.i);
+        if (!v.is_null) {
+            fn->offset = v.i;
+            return TS_OK;
+        }
+    }
+    ts_sql_expr *cast = mk(b, TS_SQL_E_CAST, TS_SQL_OP_NONE, arg->pos, arg, NULL);
+    if (!cast)
+        return NOMEM(b, arg->pos);
+    cast->type.kind = TS_SQL_TY_BIGINT;
+    return ts_sql_add_computed(b, in, cast, "offset", (char **)&fn->offset_col);
+}
+
+/* Argument counts of the window functions (an extra argument is an error, never ignored). */
+static ts_err window_arity(ts_sql_binder *b, const ts_sql_expr *call, ts_window_kind k)
+{
+    int lo = 1, hi = 1;
+    switch (k) {
+    case TS_WIN_ROW_NUMBER: case TS_WIN_RANK: case TS_WIN_DENSE_RANK: case TS_WIN_PERCENT_RANK:
+    case TS_WIN_CUME_DIST: lo = hi = 0; break;
+    case TS_WIN_LAG: case TS_WIN_LEAD: hi = 3; break;
+    case TS_WIN_COUNT: lo = call->star ? 0 : 1; break;
+    default: break;
+    }
+    if (call->nargs >= lo && call->nargs <= hi)
+        return TS_OK;
+    if (lo == hi)
+        return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() takes %d argument%s, not %d", call->name, lo,
+                               lo == 1 ? "" : "s", call->nargs);
+    return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() takes %d to %d arguments, not %d", call->name, lo,
+                           hi, call->nargs);
+}
 
 static ts_frame_bound frame_bound(ts_sql_bound_kind k)
 {
@@ -638,23 +804,20 @@ static ts_err build_window(ts_sql_binder *b, select_state *st, lift_map *calls, 
         if (call->distinct || call->filter)
             return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "DISTINCT and FILTER are not supported in "
                                    "window functions");
+        TS_TRY(window_arity(b, call, fn.kind));
         const int takes_input = !call->star && fn.kind != TS_WIN_ROW_NUMBER && fn.kind != TS_WIN_RANK &&
                                 fn.kind != TS_WIN_DENSE_RANK && fn.kind != TS_WIN_PERCENT_RANK &&
                                 fn.kind != TS_WIN_CUME_DIST && fn.kind != TS_WIN_NTILE;
-        if (takes_input && call->nargs < 1)
-            return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() needs an argument", call->name);
         if (takes_input)
             TS_TRY(ts_sql_add_computed(b, &in, call->args[0], "arg", (char **)&fn.input));
         if (fn.kind == TS_WIN_LAG || fn.kind == TS_WIN_LEAD) {
-            fn.offset = const_int(call->nargs > 1 ? call->args[1] : NULL, 1);
+            if (call->nargs > 1)
+                TS_TRY(window_count(b, &in, call, call->args[1], &fn));
             if (call->nargs > 2)
                 TS_TRY(ts_sql_add_computed(b, &in, call->args[2], "default", (char **)&fn.default_col));
         }
-        if (fn.kind == TS_WIN_NTILE) {
-            fn.offset = const_int(call->nargs ? call->args[0] : NULL, 0);
-            if (fn.offset < 1)
-                return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "ntile() needs a positive integer constant");
-        }
+        if (fn.kind == TS_WIN_NTILE)
+            TS_TRY(window_count(b, &in, call, call->args[0], &fn));
         if (w->has_frame) {
             fn.has_frame = 1;
             fn.frame = (ts_window_frame){w->frame_rows, frame_bound(w->start), frame_bound(w->end), w->start_n,
@@ -662,7 +825,7 @@ static ts_err build_window(ts_sql_binder *b, select_state *st, lift_map *calls, 
         }
         ts_sql_col *c = &outs[node->nwins];
         memset(c, 0, sizeof *c);
-        snprintf(c->name, TS_SQL_ID_MAX, "%s", call->name);
+        snprintf(c->name, sizeof c->name, "%s", call->name);
         ts_sql_new_id(b, call->name, c->id);
         fn.output = c->id;
         node->wins[node->nwins++].fn = fn;
@@ -703,230 +866,56 @@ static ts_err build_windows(ts_sql_binder *b, select_state *st)
     return lift(b, st->qualify, &map, &st->qualify);
 }
 
-/* ---- WHERE with subqueries ------------------------------------------------------------------------------------- */
+/* ---- WHERE ---------------------------------------------------------------------------------------------------- */
 
-/* Binds a subquery of EXISTS: FROM and WHERE only; WHERE conjuncts that read the outer query become join keys of
- * a semi (anti) join. Without any, it is uncorrelated and *cond receives a constant condition instead. */
-static ts_err bind_exists(ts_sql_binder *b, ts_sql_plan **plan, const ts_sql_scope *scope, const ts_sql_expr *e,
-                          int negated, ts_sql_expr **cond)
+/* Plain conjuncts filter first (so correlated subqueries see fewer outer rows), then [NOT] EXISTS / [NOT] IN
+ * conjuncts become semi / anti joins, then conjuncts holding other subqueries filter the plan their dependent
+ * joins are attached to. */
+static ts_err bind_where(ts_sql_binder *b, const ts_sql_expr *where, select_state *st, int base)
 {
-    *cond = NULL;
-    const ts_sql_query *q = e->query;
-    if (q->set_op != TS_SQL_SET_NONE || q->nctes || !q->select->from || q->select->ngroup || q->select->having ||
-        q->limit)
-        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "EXISTS supports a plain SELECT ... FROM ... WHERE "
-                               "subquery (no GROUP BY, HAVING, LIMIT, set operations or WITH)");
-    ts_sql_plan *inner, *j;
-    TS_TRY(ts_sql_bind_from(b, q->select->from, NULL, &inner));
-    TS_TRY(ts_sql_join_node(b, e->pos, negated ? TS_JOIN_ANTI : TS_JOIN_SEMI, *plan, inner, &j));
-    const ts_sql_scope s = {.cols = inner->cols, .ncols = inner->ncols, .outer = scope};
-    ts_sql_expr *where, **conds = NULL, **local = NULL;
-    int n = 0, nlocal = 0;
-    TS_TRY(ts_sql_bind_expr(b, &s, q->select->where, &where));
-    ts_sql_conjuncts(b, where, &conds, &n);
-    if (n && !(local = ts_sql_alloc(b->script, sizeof *local * (size_t)n)))
-        return NOMEM(b, e->pos);
-    for (int i = 0; i < n; i++) {
-        if (ts_sql_expr_within(conds[i], inner->cols, inner->ncols)) {
-            local[nlocal++] = conds[i];
-            continue;
-        }
-        int used;
-        TS_TRY(ts_sql_try_join_key(b, j, conds[i], &used));
-        if (!used)
-            return ts_sql_error_at(b->src, conds[i]->pos, TS_ERR_USAGE, "a correlated EXISTS condition must be an "
-                                   "equality between an outer and an inner expression");
-    }
-    TS_TRY(ts_sql_wrap_filter(b, &j->in[1], local, nlocal));
-    if (j->njoin_keys) {
-        *plan = j;
-        return TS_OK;
-    }
-    /* uncorrelated: a constant, (SELECT count(*) FROM sub) > 0, computed before the statement */
-    ts_sql_plan *agg = ts_sql_plan_new(b, TS_P_AGGREGATE, e->pos, 1);
-    ts_sql_expr *sub = ts_sql_alloc(b->script, sizeof *sub), *zero = ts_sql_alloc(b->script, sizeof *zero);
-    if (!agg || !sub || !zero || !(agg->aggs = ts_sql_alloc(b->script, sizeof *agg->aggs)))
-        return NOMEM(b, e->pos);
-    snprintf(agg->cols[0].name, TS_SQL_ID_MAX, "count");
-    ts_sql_new_id(b, "count", agg->cols[0].id);
-    agg->aggs[0].agg = (ts_agg){.kind = TS_AGG_COUNT, .output = agg->cols[0].id};
-    agg->naggs = 1, agg->in[0] = j->in[1], agg->est_rows = 1;
-    *sub = (ts_sql_expr){.kind = TS_SQL_E_SUBQUERY, .pos = e->pos, .subplan = agg};
-    *zero = (ts_sql_expr){.kind = TS_SQL_E_INT, .pos = e->pos};
-    *cond = mk(b, TS_SQL_E_BINARY, negated ? TS_SQL_OP_EQ : TS_SQL_OP_GT, e->pos, sub, zero);
-    return *cond ? TS_OK : NOMEM(b, e->pos);
-}
-
-static ts_err bind_in_query(ts_sql_binder *b, ts_sql_plan **plan, const ts_sql_scope *scope, const ts_sql_expr *e,
-                            int negated)
-{
-    ts_sql_plan *sub, *j;
-    TS_TRY(ts_sql_bind_query(b, e->query, &sub));
-    if (sub->ncols != 1)
-        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "the IN subquery must return one column, not %d",
-                               sub->ncols);
-    ts_sql_expr *left;
-    TS_TRY(ts_sql_bind_expr(b, scope, e->args[0], &left));
-    char *lid;
-    TS_TRY(ts_sql_add_computed(b, plan, left, "in_key", &lid));
-    TS_TRY(ts_sql_join_node(b, e->pos, negated ? TS_JOIN_ANTI : TS_JOIN_SEMI, *plan, sub, &j));
-    j->left_keys = ts_sql_alloc(b->script, sizeof(char *));
-    j->right_keys = ts_sql_alloc(b->script, sizeof(char *));
-    if (!j->left_keys || !j->right_keys)
-        return NOMEM(b, e->pos);
-    j->left_keys[0] = lid, j->right_keys[0] = sub->cols[0].id, j->njoin_keys = 1;
-    j->not_in = negated;
-    *plan = j;
-    return TS_OK;
-}
-
-static ts_err bind_where(ts_sql_binder *b, const ts_sql_expr *where, select_state *st)
-{
-    const ts_sql_expr *stack[256];
-    int top = 0;
-    ts_sql_expr **conds = NULL;
-    int n = 0;
+    const ts_sql_expr *stack[256], *tops[256];
+    int top = 0, ntops = 0;
+    ts_sql_expr **conds = NULL, **late = NULL;
+    int n = 0, nlate = 0;
     if (where)
         stack[top++] = where;
-    while (top) {
+    while (top) { /* the conjuncts, in order */
         const ts_sql_expr *e = stack[--top];
         if (e->kind == TS_SQL_E_BINARY && e->op == TS_SQL_OP_AND && top < 254) {
             stack[top++] = e->args[1], stack[top++] = e->args[0];
             continue;
         }
+        if (ts_sql_has_subquery(e) && ntops < 256) {
+            tops[ntops++] = e;
+            continue;
+        }
+        ts_sql_expr *bound;
+        TS_TRY(ts_sql_bind_expr(b, &st->scope, e, &bound));
+        if (contains(bound, is_agg_call))
+            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "aggregates are not allowed in WHERE (use "
+                                   "HAVING)");
+        if (contains(bound, is_window_call))
+            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "window functions are not allowed in WHERE "
+                                   "(use QUALIFY or a subquery)");
+        ts_sql_conjuncts(b, bound, &conds, &n);
+    }
+    TS_TRY(ts_sql_wrap_filter(b, &st->plan, conds, n));
+    for (int i = 0; i < ntops; i++) {
+        const ts_sql_expr *x = tops[i];
         int negated = 0;
-        const ts_sql_expr *x = e;
         if (x->kind == TS_SQL_E_UNARY && x->op == TS_SQL_OP_NOT &&
             (x->args[0]->kind == TS_SQL_E_EXISTS || x->args[0]->kind == TS_SQL_E_IN_QUERY))
             x = x->args[0], negated = 1;
-        if (x->kind == TS_SQL_E_EXISTS) {
-            ts_sql_expr *cond;
-            TS_TRY(bind_exists(b, &st->plan, &st->scope, x, negated ^ x->negated, &cond));
-            if (cond)
-                ts_sql_conjuncts(b, cond, &conds, &n);
-        } else if (x->kind == TS_SQL_E_IN_QUERY) {
-            TS_TRY(bind_in_query(b, &st->plan, &st->scope, x, negated ^ x->negated));
-        } else {
-            ts_sql_expr *bound;
-            TS_TRY(ts_sql_bind_expr(b, &st->scope, e, &bound));
-            if (contains(bound, is_agg_call))
-                return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "aggregates are not allowed in WHERE (use "
-                                       "HAVING)");
-            if (contains(bound, is_window_call))
-                return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "window functions are not allowed in WHERE "
-                                       "(use QUALIFY or a subquery)");
-            ts_sql_conjuncts(b, bound, &conds, &n);
-        }
+        ts_sql_expr *bound = NULL;
+        if (x->kind == TS_SQL_E_EXISTS || x->kind == TS_SQL_E_IN_QUERY)
+            TS_TRY(ts_sql_bind_where_subquery(b, &st->plan, &st->scope, x, negated ^ x->negated, &bound));
+        else
+            TS_TRY(ts_sql_bind_expr(b, &st->scope, x, &bound));
+        if (bound)
+            ts_sql_conjuncts(b, bound, &late, &nlate);
     }
-    return ts_sql_wrap_filter(b, &st->plan, conds, n);
-}
-
-/* ---- x IN (subquery) as a value: a mark join ---------------------------------------------------------------- */
-
-static ts_sql_expr *lit(ts_sql_binder *b, ts_sql_expr_kind kind, int64_t v, ts_sql_pos pos)
-{
-    ts_sql_expr *e = ts_sql_alloc(b->script, sizeof *e);
-    if (e)
-        *e = (ts_sql_expr){.kind = kind, .pos = pos, .ival = v};
-    return e;
-}
-
-/* (SELECT count(*) FROM sub [WHERE col IS NULL]) as a scalar subquery expression. */
-static ts_err count_of(ts_sql_binder *b, const ts_sql_expr *e, int nulls_only, ts_sql_expr **out)
-{
-    ts_sql_plan *sub, *agg = ts_sql_plan_new(b, TS_P_AGGREGATE, e->pos, 1);
-    TS_TRY(ts_sql_bind_query(b, e->query, &sub));
-    if (!agg || !(agg->aggs = ts_sql_alloc(b->script, sizeof *agg->aggs)) || !(*out = lit(b, TS_SQL_E_SUBQUERY, 0, e->pos)))
-        return NOMEM(b, e->pos);
-    if (nulls_only) {
-        ts_sql_expr **conds = ts_sql_alloc(b->script, sizeof *conds);
-        if (!conds || !(conds[0] = mk(b, TS_SQL_E_IS_NULL, TS_SQL_OP_NONE, e->pos, ts_sql_ref(b, sub->cols[0].id, e->pos), NULL)))
-            return NOMEM(b, e->pos);
-        TS_TRY(ts_sql_wrap_filter(b, &sub, conds, 1));
-    }
-    snprintf(agg->cols[0].name, TS_SQL_ID_MAX, "count");
-    ts_sql_new_id(b, "count", agg->cols[0].id);
-    agg->aggs[0].agg = (ts_agg){.kind = TS_AGG_COUNT, .output = agg->cols[0].id};
-    agg->naggs = 1, agg->in[0] = sub, agg->est_rows = 1;
-    (*out)->subplan = agg;
-    return TS_OK;
-}
-
-/* Left-joins the FROM plan with the subquery's distinct non-NULL values (each with a TRUE mark) and records the
- * value of the IN expression: TRUE when marked, FALSE for an empty subquery, NULL when x is NULL or the subquery
- * holds a NULL, else FALSE. */
-static ts_err mark_join(ts_sql_binder *b, const ts_sql_expr *e, select_state *st)
-{
-    const ts_sql_pos pos = e->pos;
-    ts_sql_plan *sub, *j;
-    TS_TRY(ts_sql_bind_query(b, e->query, &sub));
-    if (sub->ncols != 1)
-        return ts_sql_error_at(b->src, pos, TS_ERR_USAGE, "the IN subquery must return one column, not %d", sub->ncols);
-    ts_sql_expr **nn = ts_sql_alloc(b->script, sizeof *nn);
-    if (!nn || !(nn[0] = mk(b, TS_SQL_E_IS_NULL, TS_SQL_OP_NONE, pos, ts_sql_ref(b, sub->cols[0].id, pos), NULL)))
-        return NOMEM(b, pos);
-    nn[0]->negated = 1;
-    TS_TRY(ts_sql_wrap_filter(b, &sub, nn, 1));
-    char *mark_id;
-    TS_TRY(ts_sql_add_computed(b, &sub, lit(b, TS_SQL_E_BOOL, 1, pos), "mark", &mark_id));
-    TS_TRY(wrap_simple(b, &sub, TS_P_DISTINCT, pos));
-    ts_sql_expr *left;
-    char *lid;
-    TS_TRY(ts_sql_bind_expr(b, &st->scope, e->args[0], &left));
-    TS_TRY(ts_sql_add_computed(b, &st->plan, left, "in_key", &lid));
-    TS_TRY(ts_sql_join_node(b, pos, TS_JOIN_LEFT, st->plan, sub, &j));
-    j->left_keys = ts_sql_alloc(b->script, sizeof(char *));
-    j->right_keys = ts_sql_alloc(b->script, sizeof(char *));
-    if (!j->left_keys || !j->right_keys)
-        return NOMEM(b, pos);
-    j->left_keys[0] = lid, j->right_keys[0] = sub->cols[0].id, j->njoin_keys = 1;
-    for (int c = st->plan->ncols; c < j->ncols; c++)
-        j->cols[c].hidden = 1;
-    st->plan = j;
-    st->scope = (ts_sql_scope){.cols = j->cols, .ncols = j->ncols, .outer = st->scope.outer};
-    ts_sql_expr *total, *nulls;
-    TS_TRY(count_of(b, e, 0, &total));
-    TS_TRY(count_of(b, e, 1, &nulls));
-    ts_sql_expr *v = lit(b, TS_SQL_E_CASE, 0, pos), **args = ts_sql_alloc(b->script, sizeof *args * 6);
-    if (!v || !args)
-        return NOMEM(b, pos);
-    ts_sql_expr *key_null = mk(b, TS_SQL_E_IS_NULL, TS_SQL_OP_NONE, pos, ts_sql_ref(b, lid, pos), NULL);
-    args[0] = mk(b, TS_SQL_E_IS_NULL, TS_SQL_OP_NONE, pos, ts_sql_ref(b, mark_id, pos), NULL);
-    args[1] = lit(b, TS_SQL_E_BOOL, 1, pos);
-    args[2] = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_EQ, pos, total, lit(b, TS_SQL_E_INT, 0, pos));
-    args[3] = lit(b, TS_SQL_E_BOOL, 0, pos);
-    args[4] = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_OR, pos, key_null,
-                 mk(b, TS_SQL_E_BINARY, TS_SQL_OP_GT, pos, nulls, lit(b, TS_SQL_E_INT, 0, pos)));
-    args[5] = lit(b, TS_SQL_E_NULL, 0, pos);
-    for (int i = 0; i < 6; i++)
-        if (!args[i])
-            return NOMEM(b, pos);
-    args[0]->negated = 1;
-    v->args = args, v->nargs = 6, v->else_expr = lit(b, TS_SQL_E_BOOL, 0, pos);
-    if (e->negated && !(v = mk(b, TS_SQL_E_UNARY, TS_SQL_OP_NOT, pos, v, NULL)))
-        return NOMEM(b, pos);
-    const ts_sql_expr **marks = ts_sql_alloc(b->script, sizeof *marks * (size_t)(b->nmarks + 1));
-    ts_sql_expr **values = ts_sql_alloc(b->script, sizeof *values * (size_t)(b->nmarks + 1));
-    if (!marks || !values)
-        return NOMEM(b, pos);
-    if (b->nmarks)
-        memcpy(marks, b->marks, sizeof *marks * (size_t)b->nmarks), memcpy(values, b->mark_values, sizeof *values * (size_t)b->nmarks);
-    marks[b->nmarks] = e, values[b->nmarks] = v;
-    b->marks = marks, b->mark_values = values, b->nmarks++;
-    return TS_OK;
-}
-
-/* Finds IN subqueries in a select item (not inside nested subqueries) and plans their mark joins. */
-static ts_err mark_joins(ts_sql_binder *b, const ts_sql_expr *e, select_state *st)
-{
-    if (!e)
-        return TS_OK;
-    if (e->kind == TS_SQL_E_IN_QUERY)
-        return mark_join(b, e, st);
-    for (int i = 0; i < e->nargs; i++)
-        TS_TRY(mark_joins(b, e->args[i], st));
-    TS_TRY(mark_joins(b, e->operand, st));
-    return mark_joins(b, e->else_expr, st);
+    TS_TRY(ts_sql_attach_pending(b, &st->plan, base, NULL, 0, st->scope.outer));
+    return ts_sql_wrap_filter(b, &st->plan, late, nlate);
 }
 
 /* ---- projection, ORDER BY, LIMIT ---------------------------------------------------------------------------------- */
@@ -984,7 +973,7 @@ static ts_err build_projection(ts_sql_binder *b, const ts_sql_select *s, select_
         ts_sql_col *c = &p->cols[i];
         if (i < st->nitems) {
             e = st->items[i].expr;
-            snprintf(c->name, TS_SQL_ID_MAX, "%s", st->items[i].name);
+            snprintf(c->name, sizeof c->name, "%s", st->items[i].name);
         } else {
             int k = 0;
             for (int seen = st->nitems; k < st->norder; k++)
@@ -992,18 +981,20 @@ static ts_err build_projection(ts_sql_binder *b, const ts_sql_select *s, select_
                     break;
             e = st->order[k];
             st->order_pos[k] = i;
-            snprintf(c->name, TS_SQL_ID_MAX, "order");
+            snprintf(c->name, sizeof c->name, "order");
             c->hidden = 1;
         }
         p->exprs[i] = e;
-        int dup = 0; /* a column passes through under its id, once */
+        int dup = 0, below = 0; /* a column of the input passes through under its id, once */
         for (int k = 0; k < i && e->kind == TS_SQL_E_COLUMN; k++)
             dup |= !strcmp(p->cols[k].id, e->name);
-        if (e->kind == TS_SQL_E_COLUMN && !dup) {
+        for (int k = 0; k < st->plan->ncols && e->kind == TS_SQL_E_COLUMN && !below; k++)
+            below = !strcmp(st->plan->cols[k].id, e->name);
+        if (e->kind == TS_SQL_E_COLUMN && !dup && below) {
             snprintf(c->id, TS_SQL_ID_MAX, "%s", e->name);
             for (int k = 0; k < st->plan->ncols; k++)
                 if (!strcmp(st->plan->cols[k].id, e->name))
-                    snprintf(c->qual, TS_SQL_ID_MAX, "%s", st->plan->cols[k].qual);
+                    snprintf(c->qual, sizeof c->qual, "%s", st->plan->cols[k].qual);
         } else {
             ts_sql_new_id(b, c->name, c->id);
         }
@@ -1025,11 +1016,15 @@ static ts_err wrap_simple(ts_sql_binder *b, ts_sql_plan **p, ts_sql_plan_kind ki
     return TS_OK;
 }
 
+/* LIMIT / OFFSET: any constant expression (cast to BIGINT: 2.6 -> 3); NULL means none, as in DuckDB. */
 static ts_err eval_count(ts_sql_binder *b, const ts_sql_expr *e, const char *what, int64_t *v)
 {
-    if (e->kind != TS_SQL_E_INT || e->ival < 0)
-        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s must be a non-negative integer constant", what);
-    *v = e->ival;
+    ts_sql_value c;
+    TS_TRY(ts_sql_eval_constant(b->src, e, TS_T_INT64, what, &c));
+    if (!c.is_null && c.i < 0)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s cannot be negative (%lld)", what, (long long)c.i);
+    if (!c.is_null)
+        *v = c.i;
     return TS_OK;
 }
 
@@ -1077,16 +1072,17 @@ static ts_err drop_hidden(ts_sql_binder *b, ts_sql_plan **p, int n)
 static ts_err bind_select(ts_sql_binder *b, const ts_sql_select *s, const ts_sql_query *q, ts_sql_plan **out)
 {
     select_state st = {0};
+    const ts_sql_scope *outer = b->outer; /* the enclosing query's scope when this is a subquery */
+    const int base = b->npending;         /* dependent joins this block attaches */
+    b->outer = NULL;
     if (s->from) {
-        TS_TRY(ts_sql_bind_from(b, s->from, NULL, &st.plan));
+        TS_TRY(ts_sql_bind_from(b, s->from, outer, &st.plan));
     } else if (!(st.plan = ts_sql_plan_new(b, TS_P_ONE_ROW, s->pos, 0))) {
         return NOMEM(b, s->pos);
     }
-    st.scope = (ts_sql_scope){.cols = st.plan->cols, .ncols = st.plan->ncols};
-    TS_TRY(bind_where(b, s->where, &st));
-    st.scope = (ts_sql_scope){.cols = st.plan->cols, .ncols = st.plan->ncols};
-    for (int i = 0; i < s->nitems; i++)
-        TS_TRY(mark_joins(b, s->items[i].expr, &st));
+    st.scope = (ts_sql_scope){.cols = st.plan->cols, .ncols = st.plan->ncols, .outer = outer};
+    TS_TRY(bind_where(b, s->where, &st, base));
+    st.scope = (ts_sql_scope){.cols = st.plan->cols, .ncols = st.plan->ncols, .outer = outer};
     TS_TRY(expand_items(b, s, &st));
     const char **alias_names = ts_sql_alloc(b->script, sizeof(char *) * (size_t)(st.nitems + 1));
     ts_sql_expr **alias_exprs = ts_sql_alloc(b->script, sizeof(ts_sql_expr *) * (size_t)(st.nitems + 1));
@@ -1105,7 +1101,11 @@ static ts_err bind_select(ts_sql_binder *b, const ts_sql_select *s, const ts_sql
     for (int i = 0; i < st.norder && !aggregated; i++)
         aggregated = contains(st.order[i], is_agg_call);
     if (aggregated)
-        TS_TRY(build_aggregate(b, s, &st));
+        TS_TRY(build_aggregate(b, s, &st, base));
+    else
+        TS_TRY(ts_sql_attach_pending(b, &st.plan, base, NULL, 0, outer));
+    if (b->npending != base)
+        return ts_sql_error_at(b->src, s->pos, TS_ERR_INTERNAL, "internal: a subquery was not attached");
     TS_TRY(build_windows(b, &st));
     if (st.qualify) {
         ts_sql_expr **conds = NULL;
@@ -1132,7 +1132,9 @@ static ts_err bind_body(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **o
 static ts_err bind_setop(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **out)
 {
     ts_sql_plan *l, *r;
+    const ts_sql_scope *outer = b->outer; /* both branches of a subquery see the enclosing query */
     TS_TRY(ts_sql_bind_query(b, q->left, &l));
+    b->outer = outer;
     TS_TRY(ts_sql_bind_query(b, q->right, &r));
     if (l->ncols != r->ncols)
         return ts_sql_error_at(b->src, q->pos, TS_ERR_USAGE, "set operation inputs have %d and %d columns",
@@ -1142,7 +1144,7 @@ static ts_err bind_setop(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **
     if (!p)
         return NOMEM(b, q->pos);
     for (int i = 0; i < l->ncols; i++) {
-        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", l->cols[i].name);
+        snprintf(p->cols[i].name, sizeof p->cols[i].name, "%s", l->cols[i].name);
         ts_sql_new_id(b, l->cols[i].name, p->cols[i].id);
     }
     p->in[0] = l, p->in[1] = r, p->set_op = q->set_op;
@@ -1178,8 +1180,15 @@ static ts_err bind_body(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **o
 ts_err ts_sql_bind_query(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **out)
 {
     const int saved = b->nctes;
-    if (b->nctes + q->nctes > (int)(sizeof b->ctes / sizeof *b->ctes))
-        return ts_sql_error_at(b->src, q->pos, TS_ERR_USAGE, "too many common table expressions");
+    if (b->nctes + q->nctes > b->cap_ctes) { /* any number of CTEs */
+        const int cap = 2 * (b->nctes + q->nctes);
+        ts_sql_cte_ref *grown = ts_sql_alloc(b->script, sizeof *grown * (size_t)cap);
+        if (!grown)
+            return NOMEM(b, q->pos);
+        if (b->nctes)
+            memcpy(grown, b->ctes, sizeof *grown * (size_t)b->nctes);
+        b->ctes = grown, b->cap_ctes = cap;
+    }
     for (int i = 0; i < q->nctes; i++)
         b->ctes[b->nctes++] = (ts_sql_cte_ref){&q->ctes[i], b->src};
     const ts_err err = bind_body(b, q, out);

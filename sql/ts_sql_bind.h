@@ -25,13 +25,16 @@ typedef struct ts_sql_binder {
     const ts_sql_script *src;   /* the text errors point into (a view's own script while binding the view) */
     ts_sql_catalog *catalog;
     int next_id;
-    ts_sql_cte_ref ctes[64];
-    int nctes;
+    ts_sql_cte_ref *ctes;       /* the CTEs in scope (a stack, grown in the script's arena) */
+    int nctes, cap_ctes;
     int depth;                  /* views / CTEs being expanded (guards against a view referring to itself) */
     struct ts_sql_exec *exec;   /* keeps tables read while binding (read_h5) until the statement ends */
-    const ts_sql_expr **marks;  /* `x IN (subquery)` used as a value: the syntax node ... */
-    ts_sql_expr **mark_values;  /* ... and the bound expression computing it over a mark join's output */
-    int nmarks;
+    const ts_sql_scope *outer;  /* set while binding a subquery: the scope it is nested in (correlated names) */
+    ts_sql_plan **pending;      /* dependent joins of subqueries bound inside expressions, waiting for the plan
+                                   they attach to (ts_sql_attach_pending); a SELECT block attaches its own */
+    int npending, cap_pending;
+    ts_sql_expr **derived;      /* filters the optimizer derived (transitive, from ORs): each is added once */
+    int nderived, cap_derived;
 } ts_sql_binder;
 
 /* Binds a query into *out (in the script's arena). Errors point at the offending token. */
@@ -68,11 +71,42 @@ int ts_sql_expr_within(const ts_sql_expr *e, const ts_sql_col *cols, int ncols);
 int ts_sql_is_aggregate(const char *name);
 int ts_sql_is_window_only(const char *name);
 /* The output name SQL gives an unnamed select item ("sum(v1)" -> "sum(v1)", a column -> its name). */
-void ts_sql_item_name(const ts_sql_expr *e, char name[TS_SQL_ID_MAX]);
+void ts_sql_item_name(const ts_sql_expr *e, char name[TS_SQL_NAME_MAX]);
+/* The text of a bound expression with its column ids shown as the names of cols (their id's name elsewhere):
+ * "avg(amount)" for messages. */
+void ts_sql_expr_text(const ts_sql_expr *e, const ts_sql_col *cols, int ncols, char *buf, size_t cap);
 /* Splits an AND tree into its conjuncts (appended to *out, grown in the arena). */
 void ts_sql_conjuncts(ts_sql_binder *b, ts_sql_expr *e, ts_sql_expr ***out, int *n);
 
+/* Subqueries (ts_sql_bind_subquery.c). A subquery that reads no column of an enclosing query is planned alone:
+ * a scalar one runs before the statement and becomes a constant, [NOT] IN becomes a semi (anti) join. Any other
+ * becomes a dependent join (TS_P_DEPJOIN) of the plan it is evaluated over, which decorrelation later turns into
+ * ordinary joins. */
+/* Binds subquery expression e (SUBQUERY, EXISTS, IN_QUERY, QUANTIFIED) found in an expression over scope: *out
+ * computes its value, possibly from the columns of a pending dependent join. */
+ts_err ts_sql_bind_subquery(ts_sql_binder *b, const ts_sql_scope *scope, const ts_sql_expr *e, ts_sql_expr **out);
+/* A WHERE conjunct [NOT] EXISTS (q) or x [NOT] IN (q): a semi or anti join of *plan, or *cond (not NULL) to filter
+ * with instead (an uncorrelated EXISTS is a constant; a correlated NOT IN needs SQL's three-valued result). */
+ts_err ts_sql_bind_where_subquery(ts_sql_binder *b, ts_sql_plan **plan, const ts_sql_scope *scope,
+                                  const ts_sql_expr *e, int negated, ts_sql_expr **cond);
+/* Attaches pending dependent joins pending[from..) to *plan, in order: all of them (needed == NULL) or those
+ * whose value columns the expressions needed[0..nneeded) read. Their correlated columns must be columns of *plan
+ * or of the scopes enclosing it (outer). */
+ts_err ts_sql_attach_pending(ts_sql_binder *b, ts_sql_plan **plan, int from, ts_sql_expr *const *needed,
+                             int nneeded, const ts_sql_scope *outer);
+/* 1 when the syntax tree holds a subquery (not looking inside it). */
+int ts_sql_has_subquery(const ts_sql_expr *e);
+
 /* FROM items (ts_sql_bind_from.c). */
 ts_err ts_sql_bind_from(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope *outer, ts_sql_plan **out);
+/* Makes expression e (over *p's columns) a column of *p: its id when it is a column, else a PROJECT adding it. */
+ts_err ts_sql_add_computed(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr *e, const char *name, char **id);
+/* A FILTER of conds[0..n) over *p (nothing when n == 0). */
+ts_err ts_sql_wrap_filter(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr **conds, int n);
+/* An equality between an expression of j's left input and one of its right input becomes a key pair (*used). */
+ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, int *used);
+/* A join node over l and r (semi and anti joins output the left columns only). */
+ts_err ts_sql_join_node(ts_sql_binder *b, ts_sql_pos pos, ts_join_type type, ts_sql_plan *l, ts_sql_plan *r,
+                        ts_sql_plan **out);
 
 #endif

@@ -71,6 +71,12 @@ static int lookup(const ts_sql_scope *s, const char *qual, const char *name, con
 
 static ts_err unknown_column(ts_sql_binder *b, const ts_sql_scope *scope, const ts_sql_expr *e)
 {
+    static const char *const clock[] = {"current_date", "current_timestamp", "current_time", "localtimestamp",
+                                        "localtime", NULL};
+    for (int i = 0; !e->table && clock[i]; i++)
+        if (!strcasecmp(e->name, clock[i]))
+            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s is not supported (no clock in queries, so every "
+                                   "rank and every rerun agrees: pass the date with --set and a parameter)", e->name);
     const char *cands[512];
     int n = 0;
     for (const ts_sql_scope *s = scope; s; s = s->outer)
@@ -150,17 +156,8 @@ ts_err ts_sql_bind_expr(ts_sql_binder *b, const ts_sql_scope *scope, const ts_sq
         if (!e->table)
             return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "'*' is only allowed in a select list or count(*)");
         return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "'%s.*' is only allowed in a select list", e->table);
-    case TS_SQL_E_IN_QUERY:
-        for (int i = 0; i < b->nmarks; i++)
-            if (b->marks[i] == e) {
-                *out = b->mark_values[i];
-                return TS_OK;
-            }
-        /* fall through */
-    case TS_SQL_E_EXISTS:
-        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s subqueries are supported as WHERE conditions "
-                               "(possibly under NOT) and IN as a select-list value, not inside other expressions",
-                               e->kind == TS_SQL_E_EXISTS ? "EXISTS" : "IN");
+    case TS_SQL_E_IN_QUERY: case TS_SQL_E_EXISTS: case TS_SQL_E_SUBQUERY: case TS_SQL_E_QUANTIFIED:
+        return ts_sql_bind_subquery(b, scope, e, out);
     default: break;
     }
     ts_sql_expr *c = ts_sql_alloc(b->script, sizeof *c);
@@ -168,16 +165,6 @@ ts_err ts_sql_bind_expr(ts_sql_binder *b, const ts_sql_scope *scope, const ts_sq
         TS_FAIL(TS_ERR_NOMEM, "out of memory binding an expression");
     *c = *e;
     *out = c;
-    if (e->kind == TS_SQL_E_SUBQUERY) {
-        /* uncorrelated scalar subquery: planned here, run before the statement, then a constant */
-        ts_sql_plan *p;
-        TS_TRY(ts_sql_bind_query(b, e->query, &p));
-        if (p->ncols != 1)
-            return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "a scalar subquery must return one column, not %d",
-                                   p->ncols);
-        c->subplan = p;
-        return TS_OK;
-    }
     TS_TRY(bind_list(b, scope, e->args, e->nargs, &c->args));
     TS_TRY(ts_sql_bind_expr(b, scope, e->operand, &c->operand));
     TS_TRY(ts_sql_bind_expr(b, scope, e->else_expr, &c->else_expr));
@@ -299,7 +286,7 @@ void ts_sql_conjuncts(ts_sql_binder *b, ts_sql_expr *e, ts_sql_expr ***out, int 
 /* ---- names of unnamed select items (DuckDB names them after their text) ---------------------------------- */
 
 static const char *OP_TEXT[] = {"", "+", "-", "*", "/", "%", "//", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR",
-                                "-", "NOT "};
+                                "-", "NOT ", "IS DISTINCT FROM", "IS NOT DISTINCT FROM"};
 
 static void append(char *buf, size_t cap, const char *s)
 {
@@ -308,22 +295,38 @@ static void append(char *buf, size_t cap, const char *s)
         snprintf(buf + len, cap - len, "%s", s);
 }
 
-static void expr_text(const ts_sql_expr *e, char *buf, size_t cap)
+/* names: when not NULL, bound column ids print as the names users see (cols[i].name for cols[i].id). */
+typedef struct text_names {
+    const ts_sql_col *cols;
+    int ncols;
+} text_names;
+
+static void column_text(const ts_sql_expr *e, const text_names *names, char *buf, size_t cap)
+{
+    for (int i = 0; names && i < names->ncols; i++)
+        if (!strcmp(names->cols[i].id, e->name)) {
+            append(buf, cap, names->cols[i].name);
+            return;
+        }
+    append(buf, cap, e->name);
+}
+
+static void expr_text(const ts_sql_expr *e, const text_names *names, char *buf, size_t cap)
 {
     char tmp[64];
     switch (e->kind) {
-    case TS_SQL_E_COLUMN: append(buf, cap, e->name); break;
+    case TS_SQL_E_COLUMN: column_text(e, names, buf, cap); break;
     case TS_SQL_E_INT: snprintf(tmp, sizeof tmp, "%lld", (long long)e->ival), append(buf, cap, tmp); break;
     case TS_SQL_E_FLOAT: append(buf, cap, e->sval ? e->sval : "?"); break;
     case TS_SQL_E_STRING: append(buf, cap, "'"), append(buf, cap, e->sval), append(buf, cap, "'"); break;
     case TS_SQL_E_NULL: append(buf, cap, "NULL"); break;
     case TS_SQL_E_BOOL: append(buf, cap, e->ival ? "true" : "false"); break;
-    case TS_SQL_E_UNARY: append(buf, cap, OP_TEXT[e->op]), expr_text(e->args[0], buf, cap); break;
+    case TS_SQL_E_UNARY: append(buf, cap, OP_TEXT[e->op]), expr_text(e->args[0], names, buf, cap); break;
     case TS_SQL_E_BINARY:
         append(buf, cap, "(");
-        expr_text(e->args[0], buf, cap);
+        expr_text(e->args[0], names, buf, cap);
         append(buf, cap, " "), append(buf, cap, OP_TEXT[e->op]), append(buf, cap, " ");
-        expr_text(e->args[1], buf, cap);
+        expr_text(e->args[1], names, buf, cap);
         append(buf, cap, ")");
         break;
     case TS_SQL_E_FUNC:
@@ -333,18 +336,25 @@ static void expr_text(const ts_sql_expr *e, char *buf, size_t cap)
         for (int i = 0; i < e->nargs; i++) {
             if (i)
                 append(buf, cap, ", ");
-            expr_text(e->args[i], buf, cap);
+            expr_text(e->args[i], names, buf, cap);
         }
         append(buf, cap, e->over ? ") OVER (...)" : ")");
         break;
-    case TS_SQL_E_CAST: append(buf, cap, "CAST("), expr_text(e->args[0], buf, cap), append(buf, cap, ")"); break;
+    case TS_SQL_E_CAST: append(buf, cap, "CAST("), expr_text(e->args[0], names, buf, cap), append(buf, cap, ")"); break;
     case TS_SQL_E_CASE: append(buf, cap, "CASE ... END"); break;
     default: append(buf, cap, "?column?"); break;
     }
 }
 
-void ts_sql_item_name(const ts_sql_expr *e, char name[TS_SQL_ID_MAX])
+void ts_sql_item_name(const ts_sql_expr *e, char name[TS_SQL_NAME_MAX])
 {
     name[0] = 0;
-    expr_text(e, name, TS_SQL_ID_MAX);
+    expr_text(e, NULL, name, TS_SQL_NAME_MAX);
+}
+
+void ts_sql_expr_text(const ts_sql_expr *e, const ts_sql_col *cols, int ncols, char *buf, size_t cap)
+{
+    const text_names names = {cols, ncols};
+    buf[0] = 0;
+    expr_text(e, &names, buf, cap);
 }

@@ -6,6 +6,7 @@
 
 #include "ts_sql_bind.h"
 #include "ts_sql_parse.h"
+#include "ts_sql_rewrite.h"
 #include "ts_sql_tablefn.h"
 
 #define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
@@ -18,9 +19,9 @@ static ts_err requalify(ts_sql_binder *b, ts_sql_plan *p, const char *qual, char
         return ts_sql_error_at(b->src, pos, TS_ERR_USAGE, "%d column names given for %d columns", nnames, p->ncols);
     for (int i = 0; i < p->ncols; i++) {
         if (qual)
-            snprintf(p->cols[i].qual, TS_SQL_ID_MAX, "%s", qual);
+            snprintf(p->cols[i].qual, sizeof p->cols[i].qual, "%s", qual);
         if (i < nnames)
-            snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", names[i]);
+            snprintf(p->cols[i].name, sizeof p->cols[i].name, "%s", names[i]);
     }
     return TS_OK;
 }
@@ -32,8 +33,10 @@ static const char *short_name(const char *name)
     return dot ? dot + 1 : name;
 }
 
-static ts_err bind_catalog_table(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_entry *e, ts_sql_plan **out)
+static ts_err bind_catalog_table(ts_sql_binder *b, const ts_sql_from *f, ts_sql_entry *e, ts_sql_plan **out)
 {
+    if (!e->stats && e->global_rows > 0) /* changed since it was analyzed (INSERT): the planner's statistics again */
+        TS_TRY(ts_sql_catalog_analyze(b->ctx, e));
     const ts_table *t = e->table;
     ts_sql_plan *p = ts_sql_plan_new(b, TS_P_CATALOG, f->pos, t->ncols);
     if (!p || !(p->source_names = ts_sql_alloc(b->script, sizeof(char *) * (size_t)(t->ncols + 1))))
@@ -41,7 +44,7 @@ static ts_err bind_catalog_table(ts_sql_binder *b, const ts_sql_from *f, const t
     snprintf(p->table, sizeof p->table, "%s", e->name);
     for (int i = 0; i < t->ncols; i++) {
         p->source_names[i] = ts_sql_strdup(b->script, t->cols[i]->name);
-        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", t->cols[i]->name);
+        snprintf(p->cols[i].name, sizeof p->cols[i].name, "%s", t->cols[i]->name);
         ts_sql_new_id(b, t->cols[i]->name, p->cols[i].id);
     }
     p->est_rows = (double)e->global_rows;
@@ -57,13 +60,21 @@ static ts_err bind_named(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **o
             continue;
         const ts_sql_script *saved = b->src;
         const int saved_n = b->nctes;
-        b->src = b->ctes[i].src, b->nctes = i; /* a CTE sees only the CTEs defined before it */
+        /* a CTE sees only the CTEs defined before it and no outer query; its own WITH pushes over entries i..,
+         * put back after */
+        ts_sql_cte_ref *hidden = ts_sql_alloc(b->script, sizeof *hidden * (size_t)(saved_n - i));
+        if (!hidden)
+            return ts_sql_error_at(b->src, f->pos, TS_ERR_NOMEM, "out of memory");
+        memcpy(hidden, b->ctes + i, sizeof *hidden * (size_t)(saved_n - i));
+        const ts_sql_scope *outer = b->outer;
+        b->src = b->ctes[i].src, b->nctes = i, b->outer = NULL;
         const ts_err err = ts_sql_bind_query(b, cte->query, out);
-        b->src = saved, b->nctes = saved_n;
+        memcpy(b->ctes + i, hidden, sizeof *hidden * (size_t)(saved_n - i)); /* b->ctes may have grown: room */
+        b->src = saved, b->nctes = saved_n, b->outer = outer;
         TS_TRY(err);
         return requalify(b, *out, cte->name, cte->columns, cte->ncolumns, f->pos);
     }
-    const ts_sql_entry *e = ts_sql_catalog_find(b->catalog, f->name);
+    ts_sql_entry *e = ts_sql_catalog_find(b->catalog, f->name);
     if (!e) {
         int n;
         const char **names = ts_sql_catalog_names(b->catalog, &n);
@@ -80,9 +91,10 @@ static ts_err bind_named(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **o
             return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "view '%s' refers to itself", f->name);
         const ts_sql_script *saved = b->src;
         const int saved_n = b->nctes;
-        b->src = e->view_script, b->nctes = 0, b->depth++;
+        const ts_sql_scope *outer = b->outer;
+        b->src = e->view_script, b->nctes = 0, b->depth++, b->outer = NULL;
         const ts_err err = ts_sql_bind_query(b, e->view, out);
-        b->src = saved, b->nctes = saved_n, b->depth--;
+        b->src = saved, b->nctes = saved_n, b->depth--, b->outer = outer;
         TS_TRY(err);
     }
     return requalify(b, *out, short_name(f->name), NULL, 0, f->pos);
@@ -98,7 +110,7 @@ static ts_err bind_values(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **
         TS_TRY(ts_sql_bind_expr(b, &none, f->values[i], &p->values[i]));
     p->nrows = f->nrows;
     for (int c = 0; c < f->ncols; c++) {
-        snprintf(p->cols[c].name, TS_SQL_ID_MAX, "col%d", c);
+        snprintf(p->cols[c].name, sizeof p->cols[c].name, "col%d", c);
         ts_sql_new_id(b, p->cols[c].name, p->cols[c].id);
     }
     p->est_rows = f->nrows;
@@ -125,7 +137,7 @@ ts_err ts_sql_add_computed(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr *e, co
             return NOMEM(b, e->pos);
     }
     ts_sql_col *c = &proj->cols[in->ncols];
-    snprintf(c->name, TS_SQL_ID_MAX, "%s", name);
+    snprintf(c->name, sizeof c->name, "%s", name);
     ts_sql_new_id(b, name, c->id);
     c->hidden = 1;
     proj->exprs[in->ncols] = e;
@@ -137,17 +149,7 @@ ts_err ts_sql_add_computed(ts_sql_binder *b, ts_sql_plan **p, ts_sql_expr *e, co
 
 static ts_err add_key(ts_sql_binder *b, ts_sql_plan *j, char *left, char *right)
 {
-    char **l = ts_sql_alloc(b->script, sizeof *l * (size_t)(j->njoin_keys + 1));
-    char **r = ts_sql_alloc(b->script, sizeof *r * (size_t)(j->njoin_keys + 1));
-    if (!l || !r)
-        return NOMEM(b, j->pos);
-    if (j->njoin_keys) {
-        memcpy(l, j->left_keys, sizeof *l * (size_t)j->njoin_keys);
-        memcpy(r, j->right_keys, sizeof *r * (size_t)j->njoin_keys);
-    }
-    l[j->njoin_keys] = left, r[j->njoin_keys] = right;
-    j->left_keys = l, j->right_keys = r, j->njoin_keys++, j->cross = 0;
-    return TS_OK;
+    return ts_sql_join_add_key(b, j, left, right, 0);
 }
 
 static void count_ref(const char *id, void *arg)
@@ -167,7 +169,7 @@ static int reads_columns(const ts_sql_expr *e)
 ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, int *used)
 {
     *used = 0;
-    if (cond->kind != TS_SQL_E_BINARY || cond->op != TS_SQL_OP_EQ)
+    if (cond->kind != TS_SQL_E_BINARY || (cond->op != TS_SQL_OP_EQ && cond->op != TS_SQL_OP_NOT_DISTINCT))
         return TS_OK;
     ts_sql_expr *x = cond->args[0], *y = cond->args[1];
     const ts_sql_plan *L = j->in[0], *R = j->in[1];
@@ -181,7 +183,7 @@ ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, 
     char *lid, *rid;
     TS_TRY(ts_sql_add_computed(b, &j->in[0], x, "key", &lid));
     TS_TRY(ts_sql_add_computed(b, &j->in[1], y, "key", &rid));
-    TS_TRY(add_key(b, j, lid, rid));
+    TS_TRY(ts_sql_join_add_key(b, j, lid, rid, cond->op == TS_SQL_OP_NOT_DISTINCT)); /* NULL = NULL there */
     *used = 1;
     return TS_OK;
 }
@@ -279,7 +281,11 @@ static ts_err bind_on(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope
     const ts_sql_scope scope = {.cols = both, .ncols = nl + nr, .outer = outer};
     ts_sql_expr *on, **conds = NULL, **rest = NULL;
     int n = 0, nrest = 0;
+    const int base = b->npending;
     TS_TRY(ts_sql_bind_expr(b, &scope, f->on, &on));
+    if (b->npending > base && j->join_type != TS_JOIN_INNER)
+        return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "subqueries in the ON condition of a %s JOIN are not "
+                               "supported (only in inner joins)", ts_join_type_name(j->join_type));
     ts_sql_conjuncts(b, on, &conds, &n);
     if (n && !(rest = ts_sql_alloc(b->script, sizeof *rest * (size_t)n)))
         return NOMEM(b, f->pos);
@@ -316,6 +322,7 @@ static ts_err bind_on(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope
     TS_TRY(wrap_filter(b, &j->in[1], ronly, nright));
     if (!j->njoin_keys)
         j->cross = 1;
+    TS_TRY(ts_sql_attach_pending(b, p, base, NULL, 0, outer)); /* the ON subqueries, evaluated per joined row */
     return wrap_filter(b, p, rest, nrest);
 }
 
@@ -374,7 +381,14 @@ ts_err ts_sql_bind_from(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_sco
     switch (f->kind) {
     case TS_SQL_F_TABLE: TS_TRY(bind_named(b, f, out)); break;
     case TS_SQL_F_FUNC: TS_TRY(ts_sql_bind_source(b, f, out)); break;
-    case TS_SQL_F_SUBQUERY: TS_TRY(ts_sql_bind_query(b, f->query, out)); break;
+    case TS_SQL_F_SUBQUERY: { /* a derived table sees the scopes enclosing its query, not its FROM siblings */
+        const ts_sql_scope *saved = b->outer;
+        b->outer = outer;
+        const ts_err err = ts_sql_bind_query(b, f->query, out);
+        b->outer = saved;
+        TS_TRY(err);
+        break;
+    }
     case TS_SQL_F_VALUES: TS_TRY(bind_values(b, f, out)); break;
     case TS_SQL_F_JOIN: return bind_join(b, f, outer, out);
     }

@@ -17,6 +17,7 @@ ts_sql_entry *ts_sql_catalog_find(const ts_sql_catalog *c, const char *name)
 static void entry_free(ts_sql_entry *e)
 {
     free(e->name);
+    free(e->stats);
     ts_table_free(e->table);
     ts_sql_script_free(e->view_script);
 }
@@ -39,12 +40,30 @@ ts_err ts_sql_catalog_put(ts_sql_catalog *c, const char *name, ts_table *table, 
         }
         e = &c->entries[c->n++];
     }
-    *e = (ts_sql_entry){strdup(name), table, view_script, view, global_rows};
+    *e = (ts_sql_entry){.name = strdup(name), .table = table, .view_script = view_script, .view = view,
+                        .global_rows = global_rows};
     if (!e->name) {
         entry_free(e);
         *e = c->entries[--c->n];
         TS_FAIL(TS_ERR_NOMEM, "out of memory adding '%s' to the catalog", name);
     }
+    return TS_OK;
+}
+
+ts_err ts_sql_catalog_analyze(ts_ctx *ctx, ts_sql_entry *e)
+{
+    free(e->stats);
+    e->stats = NULL;
+    if (!e->table)
+        return TS_OK;
+    ts_col_stats *st = calloc((size_t)e->table->ncols + 1, sizeof *st);
+    const ts_err err = st ? ts_table_stats(ctx, e->table, st) : ts_ctx_check(ctx, ts_error_raise(TS_ERR_NOMEM,
+                                                                 __FILE__, __LINE__, __func__, "out of memory"));
+    if (err) {
+        free(st);
+        return err;
+    }
+    e->stats = st;
     return TS_OK;
 }
 

@@ -3,8 +3,10 @@
 #ifndef TS_SQL_CATALOG_H
 #define TS_SQL_CATALOG_H
 
+#include "ts_ctx.h"
 #include "ts_sql_ast.h"
 #include "ts_table.h"
+#include "ts_table_stats.h"
 
 typedef struct ts_sql_entry {
     char *name;                 /* lower-cased unless quoted; dotted names kept whole */
@@ -12,6 +14,8 @@ typedef struct ts_sql_entry {
     ts_sql_script *view_script; /* views: the script holding the query (owned) */
     const ts_sql_query *view;
     int64_t global_rows;        /* tables: rows over all ranks */
+    ts_col_stats *stats;        /* tables: statistics of each column, for the planner (owned; NULL: none) */
+    uint64_t not_null;          /* tables: bit c set = column c was declared NOT NULL (INSERT checks it) */
 } ts_sql_entry;
 
 typedef struct ts_sql_catalog {
@@ -24,6 +28,9 @@ ts_sql_entry *ts_sql_catalog_find(const ts_sql_catalog *c, const char *name);
 /* Adds an entry; takes ownership of table / view_script. Replaces an entry of the same name. */
 ts_err ts_sql_catalog_put(ts_sql_catalog *c, const char *name, ts_table *table, int64_t global_rows,
                           ts_sql_script *view_script, const ts_sql_query *view);
+/* (Re)computes the statistics of table entry e (collective: every rank calls it for the same entry). Call it
+ * whenever the table's rows change. */
+ts_err ts_sql_catalog_analyze(ts_ctx *ctx, ts_sql_entry *e);
 /* Removes (and frees) the entry; 0 when there was none. */
 int ts_sql_catalog_drop(ts_sql_catalog *c, const char *name);
 void ts_sql_catalog_free(ts_sql_catalog *c);

@@ -14,6 +14,7 @@
 #include "ts_join_dist.h"
 #include "ts_mem.h"
 #include "ts_sql_parse.h"
+#include "ts_sql_print.h"
 #include "ts_sql_tablefn.h"
 
 /* ---- the pool ----------------------------------------------------------------------------------------------------- */
@@ -65,8 +66,9 @@ ts_err ts_sql_exec_rename_view(ts_sql_exec *x, const ts_table *src, const int *c
         ts_err err = c ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
         if (!err) {
             *c = *src->cols[cols[i]]; /* a shallow copy: shares the arrays, freed with free() */
-            snprintf(c->name, TS_NAME_MAX, "%s", names[i]);
             err = ts_sql_exec_defer(x, free, c);
+            if (!err)
+                err = ts_column_set_name(c, names[i]);
         }
         if (!err)
             err = ts_table_adopt(*out, c);
@@ -201,23 +203,33 @@ static const char *source_to_id(const void *arg, const char *name)
     return NULL;
 }
 
+static int find_col(const ts_table *t, const char *name)
+{
+    for (int c = 0; c < t->ncols; c++)
+        if (!strcmp(t->cols[c]->name, name))
+            return c;
+    return -1;
+}
+
 static ts_err exec_catalog(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     const ts_sql_entry *e = ts_sql_catalog_find(x->catalog, p->table);
     if (!e || !e->table)
         TS_FAIL(TS_ERR_USAGE, "table '%s' was dropped while a query used it", p->table);
-    int idx[TS_MAX_COLS];
-    char *names[TS_MAX_COLS];
-    for (int i = 0; i < p->ncols; i++) {
-        idx[i] = -1;
-        for (int c = 0; c < e->table->ncols; c++)
-            if (!strcmp(e->table->cols[c]->name, p->source_names[i]))
-                idx[i] = c;
+    int *idx = malloc(sizeof *idx * (size_t)(p->ncols + 1));
+    char **names = malloc(sizeof *names * (size_t)(p->ncols + 1));
+    ts_err err = idx && names ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int i = 0; !err && i < p->ncols; i++) {
+        idx[i] = find_col(e->table, p->source_names[i]);
         if (idx[i] < 0)
-            TS_FAIL(TS_ERR_INTERNAL, "table '%s' has no column '%s'", p->table, p->source_names[i]);
+            err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "table '%s' has no column '%s'",
+                                 p->table, p->source_names[i]);
         names[i] = p->cols[i].id;
     }
-    TS_TRY(ts_sql_exec_rename_view(x, e->table, idx, names, p->ncols, out));
+    if (!err)
+        err = ts_sql_exec_rename_view(x, e->table, idx, names, p->ncols, out);
+    free(idx), free(names);
+    TS_TRY(err);
     carry_partitioning(e->table, *out, source_to_id, p);
     return TS_OK;
 }
@@ -245,14 +257,6 @@ static ts_err exec_filter(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
     return err;
 }
 
-static int find_col(const ts_table *t, const char *name)
-{
-    for (int c = 0; c < t->ncols; c++)
-        if (!strcmp(t->cols[c]->name, name))
-            return c;
-    return -1;
-}
-
 /* Output column i: a column of the input passed through (moved out of an owned input, shared by a view), or the
  * expression's value. */
 static ts_err exec_project(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
@@ -260,8 +264,8 @@ static ts_err exec_project(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
     ts_table *in = *t, *res;
     const int view = in->borrowed;
     TS_TRY(view ? new_view(in->name, &res) : ts_table_new(in->name, &res));
-    uint8_t taken[TS_MAX_COLS] = {0};
-    ts_err err = TS_OK;
+    uint8_t *taken = calloc((size_t)in->ncols + 1, 1);
+    ts_err err = taken ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     for (int i = 0; !err && i < p->ncols; i++) {
         const ts_sql_expr *e = p->exprs[i];
         const int src = e->kind == TS_SQL_E_COLUMN ? find_col(in, e->name) : -1;
@@ -277,7 +281,7 @@ static ts_err exec_project(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
             err = add_column(x, res, c);
     }
     /* an owned input gives its moved columns to res and frees the rest */
-    if (!view) {
+    if (!view && taken) {
         for (int c = 0; c < in->ncols; c++)
             if (taken[c])
                 in->cols[c] = NULL;
@@ -287,6 +291,7 @@ static ts_err exec_project(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
                 in->cols[k++] = in->cols[c];
         in->ncols = k;
     }
+    free(taken);
     if (!err)
         carry_partitioning(in, res, NULL, NULL);
     ts_table_free(in);
@@ -297,6 +302,7 @@ static ts_err exec_project(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 }
 
 static ts_err exec_values(ts_sql_exec *x, ts_sql_plan *p, ts_table **out);
+static ts_err delim_values(ts_sql_exec *x, ts_sql_plan *p, const ts_table *l);
 static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t);
 static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out);
 static ts_err exec_limit(ts_sql_exec *x, ts_sql_plan *p, ts_table **t);
@@ -310,12 +316,18 @@ static ts_err exec_sort(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 
 static ts_err exec_distinct(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 {
-    const char *cols[TS_MAX_COLS];
+    const char **cols = malloc(sizeof *cols * (size_t)(p->ncols + 1));
+    if (!cols)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory");
     for (int i = 0; i < p->ncols; i++)
         cols[i] = p->cols[i].id;
-    TS_TRY(own(t));
+    ts_err err = own(t);
     const ts_distinct_spec spec = {cols, p->ncols, NULL, TS_KEEP_FIRST};
-    return ts_distinct(x->ctx, t, &spec, NULL);
+    if (!err)
+        err = ts_distinct(x->ctx, t, &spec, NULL);
+    free(cols);
+    TS_TRY(err);
+    return TS_OK;
 }
 
 /* Replaces owned column `name` of t by its cast to the type of column `like` (when the types differ). */
@@ -362,7 +374,11 @@ static ts_err cast_like(ts_table *t, const char *name, const char *like)
             return err;
         }
         conv = exact;
-        snprintf(conv->name, TS_NAME_MAX, "%s", name);
+        const ts_err named = ts_column_set_name(conv, name); /* a name the table already had: it fits */
+        if (named) {
+            ts_column_free(conv);
+            return named;
+        }
     }
     for (int k = 0; k < t->ncols; k++)
         if (t->cols[k] == c)
@@ -373,22 +389,62 @@ static ts_err cast_like(ts_table *t, const char *name, const char *like)
 
 static ts_err exec_window(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 {
-    ts_window_fn fns[64];
-    if (p->nwins > 64)
-        TS_FAIL(TS_ERR_USAGE, "at most 64 window functions over one window");
+    ts_window_fn *fns = malloc(sizeof *fns * (size_t)(p->nwins ? p->nwins : 1));
+    if (!fns)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for %d window functions", p->nwins);
     for (int i = 0; i < p->nwins; i++)
         fns[i] = p->wins[i].fn;
     const ts_window_spec spec = {(const char *const *)p->partition, p->npartition, p->sort, p->nsort, fns, p->nwins};
-    TS_TRY(own(t));
-    for (int i = 0; i < p->nwins; i++) /* lag/lead defaults take their input's type (lag(i, 1, 0) on INT32) */
+    ts_err err = own(t);
+    for (int i = 0; !err && i < p->nwins; i++) /* lag/lead defaults take their input's type (lag(i, 1, 0) on INT32) */
         if (fns[i].default_col)
-            TS_TRY(cast_like(*t, fns[i].default_col, fns[i].input));
-    return ts_window(x->ctx, t, &spec);
+            err = cast_like(*t, fns[i].default_col, fns[i].input);
+    if (!err)
+        err = ts_window(x->ctx, t, &spec);
+    free(fns);
+    TS_TRY(err);
+    return TS_OK;
 }
 
 static ts_err located_if(const ts_sql_exec *x, ts_sql_pos pos, ts_err err)
 {
     return err && pos.line ? located(x, pos, err) : err;
+}
+
+/* ---- decorrelated subqueries: D, the distinct values of a DELIM_JOIN's correlated columns ---------------------- */
+
+/* Computes p's D from its left input l: the distinct rows of l's delim columns (NULLs equal). Collective. */
+static ts_err delim_values(ts_sql_exec *x, ts_sql_plan *p, const ts_table *l)
+{
+    ts_table *view, *d;
+    TS_TRY(ts_table_view(l, (const char *const *)p->delim_cols, p->ndelim, &view));
+    ts_err err = ts_table_new_like(view, "delim", &d);
+    if (!err)
+        err = ts_table_append_rows(d, view, NULL, ts_table_rows(view));
+    ts_table_free(view);
+    const ts_distinct_spec spec = {(const char *const *)p->delim_cols, p->ndelim, NULL, TS_KEEP_FIRST};
+    err = ts_ctx_check(x->ctx, err);
+    if (!err)
+        err = ts_distinct(x->ctx, &d, &spec, NULL);
+    if (err) {
+        ts_table_free(d);
+        return err;
+    }
+    p->delim_values = d;
+    return TS_OK;
+}
+
+/* A view of the enclosing DELIM_JOIN's D under this leaf's column ids. */
+static ts_err exec_delim_get(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
+{
+    const ts_table *d = p->delim ? p->delim->delim_values : NULL;
+    if (!d)
+        TS_FAIL(TS_ERR_INTERNAL, "internal: a decorrelated subquery ran without its outer values");
+    int idx[TS_MAX_COLS];
+    char *names[TS_MAX_COLS];
+    for (int i = 0; i < p->ncols; i++)
+        idx[i] = i, names[i] = p->cols[i].id;
+    return ts_sql_exec_rename_view(x, d, idx, names, p->ncols, out);
 }
 
 /* Unary nodes work on *out (their input, replaced by their output); binary nodes consume both inputs. On failure
@@ -403,7 +459,7 @@ static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *
     case TS_P_ONE_ROW: return ts_sql_one_row(x, 0, out);
     case TS_P_FILTER: return exec_filter(x, p, out);
     case TS_P_PROJECT: return exec_project(x, p, out);
-    case TS_P_AGGREGATE: return located_if(x, p->pos, exec_aggregate(x, p, out));
+    case TS_P_AGGREGATE: return exec_aggregate(x, p, out); /* locates its own errors */
     case TS_P_JOIN: return exec_join(x, p, in0, in1, out);
     case TS_P_SORT: return exec_sort(x, p, out);
     case TS_P_LIMIT: return exec_limit(x, p, out);
@@ -411,6 +467,9 @@ static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *
     case TS_P_WINDOW: return exec_window(x, p, out);
     case TS_P_UNION: return exec_union(x, p, in0, in1, out);
     case TS_P_SETOP: return exec_setop(x, p, in0, in1, out);
+    case TS_P_DELIM_JOIN: return exec_join(x, p, in0, in1, out);
+    case TS_P_DELIM_GET: return exec_delim_get(x, p, out);
+    case TS_P_DEPJOIN: break;
     }
     TS_FAIL(TS_ERR_INTERNAL, "unknown plan node %d", (int)p->kind);
 }
@@ -431,14 +490,32 @@ static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
     *out = NULL;
     for (int i = 0; i < 2; i++)
         if (p->in[i]) {
-            const ts_err err = exec_node(x, p->in[i], &in[i]);
+            ts_err err = exec_node(x, p->in[i], &in[i]);
+            if (!err && i == 0 && p->kind == TS_P_DELIM_JOIN) /* D, for the DELIM_GET leaves of the right side */
+                err = ts_ctx_check(x->ctx, delim_values(x, p, in[0]));
             if (err) {
                 ts_table_free(in[0]);
+                if (p->kind == TS_P_DELIM_JOIN)
+                    ts_table_free(p->delim_values), p->delim_values = NULL;
                 return err;
             }
         }
+    if (p->kind == TS_P_DELIM_JOIN) /* the right side has read it */
+        ts_table_free(p->delim_values), p->delim_values = NULL;
     const double t0 = ts_now();
-    ts_err err = ts_ctx_check(x->ctx, run_kind(x, p, in[0], in[1], out));
+    ts_err err = run_kind(x, p, in[0], in[1], out);
+    if (err == TS_ERR_NOMEM) { /* say which operator ran out, and how big the plan thought its result was */
+        char msg[1024];
+        const int shared = ts_error_is_shared(); /* already agreed by every rank (and prefixed with the rank) */
+        ts_sql_user_message(ts_error_headline(), msg, sizeof msg);
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "%s (in %s%s%s, estimated %.3g rows; EXPLAIN "
+                             "shows the plan)", msg, ts_sql_plan_kind_name(p->kind),
+                             p->kind == TS_P_JOIN && p->cross ? " (cross product)" : "",
+                             p->kind == TS_P_JOIN && !p->cross ? " (hash join)" : "", p->est_rows);
+        if (shared)
+            ts_error_mark_shared();
+    }
+    err = ts_ctx_check(x->ctx, err);
     if (err) {
         ts_table_free(*out);
         *out = NULL;
@@ -457,7 +534,7 @@ static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 ts_err ts_sql_exec_plan(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     TS_TRY(ts_sql_run_subqueries(x, p));
-    if (ts_sql_pipelined())
+    if (ts_sql_pipelined() && ts_sql_physical_supports(p))
         return ts_sql_exec_pipelined(x, p, out);
     TS_TRY(exec_node(x, p, out));
     const ts_err err = ts_ctx_check(x->ctx, own(out));
@@ -553,23 +630,53 @@ static int any_nulls(const ts_column *c)
     return 0;
 }
 
-void ts_sql_agg_prepare(const ts_sql_plan *p, const uint8_t *nullable, ts_sql_agg_setup *a)
+void ts_sql_agg_setup_free(ts_sql_agg_setup *a)
+{
+    free(a->aggs), free(a->fix), free(a->count_names);
+    memset(a, 0, sizeof *a);
+}
+
+ts_err ts_sql_agg_prepare(const ts_sql_plan *p, const uint8_t *nullable, ts_sql_agg_setup *a)
 {
     memset(a, 0, sizeof *a);
+    const size_t n = (size_t)p->naggs + 1;
+    a->aggs = calloc(2 * n, sizeof *a->aggs), a->fix = calloc(n, sizeof *a->fix);
+    a->count_names = calloc(n, sizeof *a->count_names);
+    if (!a->aggs || !a->fix || !a->count_names) {
+        ts_sql_agg_setup_free(a);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for %d aggregates", p->naggs);
+    }
+    a->keys = (const char *const *)p->keys;
     a->naggs = p->naggs;
-    for (int k = 0; k < p->nkeys; k++)
-        a->keys[k] = p->keys[k];
     for (int i = 0; i < p->naggs; i++)
         a->aggs[i] = p->aggs[i].agg;
     /* SQL's SUM of no values is NULL (the engine's is 0): count the values where some may be NULL or filtered */
     for (int i = 0; i < p->naggs; i++) {
-        if (a->aggs[i].kind != TS_AGG_SUM || !(nullable[i] || a->aggs[i].where) || a->naggs >= TS_MAX_COLS - 1)
+        if (a->aggs[i].kind != TS_AGG_SUM || !(nullable[i] || a->aggs[i].where))
             continue;
-        snprintf(a->count_names[a->nfix], TS_SQL_ID_MAX, "__n%d", i);
+        snprintf(a->count_names[a->nfix], sizeof a->count_names[a->nfix], "__n%d", i);
         a->aggs[a->naggs++] = (ts_agg){TS_AGG_COUNT, a->aggs[i].input, a->aggs[i].where, a->count_names[a->nfix], 0,
                                        NULL};
         a->fix[a->nfix++] = i;
     }
+    return TS_OK;
+}
+
+ts_err ts_sql_agg_error(const ts_sql_exec *x, const ts_sql_plan *p, ts_err err)
+{
+    const char *h = ts_error_headline();
+    for (int a = 0; a < p->naggs; a++) {
+        const ts_sql_agg_item *it = &p->aggs[a];
+        char tag[TS_SQL_ID_MAX + 32];
+        snprintf(tag, sizeof tag, "aggregate '%s' of '", it->agg.output);
+        const char *at = strstr(h, tag), *rest = at ? strstr(at + strlen(tag), "': ") : NULL;
+        if (!it->text || !rest)
+            continue;
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%.*s%s: %s", (int)(at - h), h, it->text, rest + 3);
+        return ts_sql_error_at(x->src, it->pos, err, "%s", msg);
+    }
+    return located_if(x, p->pos, err);
 }
 
 ts_err ts_sql_agg_fixup(ts_sql_exec *x, const ts_sql_plan *p, const ts_sql_agg_setup *a, ts_table *res)
@@ -581,13 +688,24 @@ ts_err ts_sql_agg_fixup(ts_sql_exec *x, const ts_sql_plan *p, const ts_sql_agg_s
             if (!TS_COL(cnt, int64_t)[i])
                 err = ts_column_set_null(sum, i);
     }
-    /* drop the helper counts */
-    for (int c = 0, k = 0; !err && c <= res->ncols; c++) {
+    /* a scalar subquery's value: at most one row per outer row */
+    if (!err && p->single_count) {
+        const ts_column *cnt = ts_table_col(res, p->single_count);
+        int64_t most = 0;
+        for (int64_t i = 0; cnt && i < cnt->len; i++)
+            most = TS_COL(cnt, int64_t)[i] > most ? TS_COL(cnt, int64_t)[i] : most;
+        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &most, 1, MPI_INT64_T, MPI_MAX, x->ctx->comm));
+        if (most > 1)
+            TS_FAIL(TS_ERR_DATA, "More than one row returned by a subquery used as an expression (a scalar "
+                    "subquery may return at most one row for each row of the outer query)");
+    }
+    /* drop the helper counts (the aggregates after p->naggs; a key named like them stays) */
+    for (int c = 0, k = 0; !err && a->nfix && c <= res->ncols; c++) {
         if (c == res->ncols) {
             res->ncols = k;
             break;
         }
-        if (!strncmp(res->cols[c]->name, "__n", 3))
+        if (c >= p->nkeys + p->naggs)
             ts_column_free(res->cols[c]);
         else
             res->cols[k++] = res->cols[c];
@@ -610,9 +728,9 @@ ts_err ts_sql_agg_fixup(ts_sql_exec *x, const ts_sql_plan *p, const ts_sql_agg_s
     return err;
 }
 
-static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
+/* The aggregation proper (aggregate errors are located by exec_aggregate). */
+static ts_err aggregate_with(ts_sql_exec *x, ts_sql_plan *p, ts_table **t, uint8_t *nullable)
 {
-    uint8_t nullable[TS_MAX_COLS] = {0};
     for (int a = 0; a < p->naggs; a++) {
         if (p->aggs[a].agg.kind != TS_AGG_SUM)
             continue;
@@ -623,15 +741,29 @@ static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
         nullable[a] = (uint8_t)nulls;
     }
     ts_sql_agg_setup a;
-    ts_sql_agg_prepare(p, nullable, &a);
+    TS_TRY(ts_sql_agg_prepare(p, nullable, &a));
     if (x->ctx->size > 1 && ts_aggregate_is_local(*t, a.keys, p->nkeys))
-        snprintf(p->note, sizeof p->note, "input already hash-partitioned on a subset of the keys: aggregated "
-                 "locally, no exchange");
+        snprintf(p->run_note, sizeof p->run_note, "input already hash-partitioned on a subset of the keys: "
+                 "aggregated locally, no exchange");
     ts_table *res;
-    TS_TRY(ts_aggregate_distributed(x->ctx, *t, a.keys, p->nkeys, a.aggs, a.naggs, "aggregate", &res));
-    ts_table_free(*t);
-    *t = res;
-    return ts_sql_agg_fixup(x, p, &a, res);
+    ts_err err = ts_aggregate_distributed(x->ctx, *t, a.keys, p->nkeys, a.aggs, a.naggs, "aggregate", &res);
+    if (!err) {
+        ts_table_free(*t);
+        *t = res;
+        err = ts_sql_agg_fixup(x, p, &a, res);
+    }
+    ts_sql_agg_setup_free(&a);
+    return err;
+}
+
+static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
+{
+    uint8_t *nullable = calloc((size_t)p->naggs + 1, 1);
+    ts_err err = nullable ? aggregate_with(x, p, t, nullable)
+                          : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for %d "
+                                           "aggregates", p->naggs);
+    free(nullable);
+    return err ? ts_sql_agg_error(x, p, err) : TS_OK;
 }
 
 /* ---- joins -------------------------------------------------------------------------------------------------------- */
@@ -672,47 +804,156 @@ static ts_err add_const_key(ts_sql_exec *x, ts_table *t, const char *name)
     return err;
 }
 
+static int int_like(ts_type t) { return t == TS_T_INT32 || t == TS_T_INT64 || t == TS_T_DECIMAL || t == TS_T_BOOL; }
+
+/* Converts key column *name of t to (type, scale) into a helper column `as` (pooled when t is a view). */
+static ts_err convert_key(ts_sql_exec *x, ts_table *t, const char **name, ts_type type, int scale, const char *as)
+{
+    const ts_column *c = ts_table_col(t, *name);
+    if (c->type == type && (type != TS_T_DECIMAL || c->scale == scale))
+        return TS_OK;
+    struct ts_expr *cast = ts_x_cast(ts_x_col(*name), type, scale, 0);
+    ts_column *conv = NULL;
+    const ts_err err = cast ? ts_expr_eval(cast, t, as, &conv) : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__,
+                                                                                __func__, "out of memory");
+    ts_expr_free(cast);
+    TS_TRY(err);
+    *name = as;
+    return add_column(x, t, conv);
+}
+
+/* Keys compare by value, as SQL's = does: an integer against a DOUBLE compares as DOUBLEs, decimals of different
+ * scales (or an integer) at the larger scale, a DATE against a TIMESTAMP as its midnight. Converted keys are helper columns "__kl<k>" / "__kr<k>". */
+static ts_err coerce_keys(ts_sql_exec *x, ts_table *l, ts_table *r, const char **lk, const char **rk, int nkeys,
+                          char names[][2][16])
+{
+    for (int k = 0; k < nkeys; k++) {
+        const ts_column *a = ts_table_col(l, lk[k]), *b = ts_table_col(r, rk[k]);
+        if (!a || !b)
+            continue; /* the join reports it */
+        const int sa = a->type == TS_T_DECIMAL ? a->scale : 0, sb = b->type == TS_T_DECIMAL ? b->scale : 0;
+        ts_type type;
+        if (int_like(a->type) && int_like(b->type) && sa != sb)
+            type = TS_T_DECIMAL;
+        else if ((a->type == TS_T_FLOAT64 && int_like(b->type)) || (b->type == TS_T_FLOAT64 && int_like(a->type)))
+            type = TS_T_FLOAT64;
+        else if ((a->type == TS_T_DATE && b->type == TS_T_TIMESTAMP) || (a->type == TS_T_TIMESTAMP && b->type == TS_T_DATE))
+            type = TS_T_TIMESTAMP; /* a DATE meets a TIMESTAMP at its midnight */
+        else
+            continue;
+        snprintf(names[k][0], 16, "__kl%d", k), snprintf(names[k][1], 16, "__kr%d", k);
+        TS_TRY(convert_key(x, l, &lk[k], type, sa > sb ? sa : sb, names[k][0]));
+        TS_TRY(convert_key(x, r, &rk[k], type, sa > sb ? sa : sb, names[k][1]));
+    }
+    return TS_OK;
+}
+
+static int64_t table_bytes(const ts_table *t)
+{
+    int64_t n = 0;
+    for (int c = 0; c < t->ncols; c++)
+        n += t->cols[c]->len * (int64_t)ts_type_width(t->cols[c]->type) + t->cols[c]->nbytes;
+    return n;
+}
+
+/* The plan puts the smaller input of a join on the build (right) side from its estimates; when the measured sizes
+ * say otherwise by far, the sides are swapped here (a LEFT join becomes a RIGHT one; the output columns are put
+ * back in the plan's order afterwards). Semi and anti joins build on the smaller side instead. */
+static ts_join_type mirrored(ts_join_type t)
+{
+    return t == TS_JOIN_LEFT ? TS_JOIN_RIGHT : t == TS_JOIN_RIGHT ? TS_JOIN_LEFT : t;
+}
+
+static ts_err adapt_sides(ts_sql_exec *x, const ts_sql_plan *p, ts_table **l, ts_table **r, const char **lk,
+                          const char **rk, int nkeys, ts_join_type *type, int *swapped, int *build_left)
+{
+    int64_t bytes[2] = {table_bytes(*l), table_bytes(*r)};
+    *swapped = *build_left = 0;
+    const int semi = p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI;
+    if (p->cross || !nkeys)
+        return TS_OK;
+    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, bytes, 2, MPI_INT64_T, MPI_SUM, x->ctx->comm));
+    if (semi) { /* semi and anti joins can build on either side: the smaller */
+        *build_left = bytes[0] < bytes[1];
+        return TS_OK;
+    }
+    if (bytes[1] <= 2 * bytes[0]) /* the right side builds: swap when it is far the larger (LEFT becomes RIGHT) */
+        return TS_OK;
+    *type = mirrored(*type);
+    ts_table *t = *l;
+    *l = *r, *r = t;
+    for (int k = 0; k < nkeys; k++) {
+        const char *s = lk[k];
+        lk[k] = rk[k], rk[k] = s;
+    }
+    *swapped = 1;
+    return TS_OK;
+}
+
+/* Puts t's columns in the order of the plan node's columns (those it has). */
+static void plan_order(const ts_sql_plan *p, ts_table *t)
+{
+    int next = 0;
+    for (int c = 0; c < p->ncols; c++) {
+        const int at = find_col(t, p->cols[c].id);
+        if (at < next)
+            continue;
+        ts_column *col = t->cols[at];
+        memmove(&t->cols[next + 1], &t->cols[next], sizeof *t->cols * (size_t)(at - next));
+        t->cols[next++] = col;
+    }
+}
+
 static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
-    const char *lk[8], *rk[8];
-    int nkeys = p->njoin_keys;
-    if (nkeys > 8)
-        TS_FAIL(TS_ERR_USAGE, "joins on more than 8 keys are not supported");
-    for (int k = 0; k < nkeys; k++)
+    int nkeys = p->njoin_keys, swapped = 0, build_left = 0;
+    ts_join_type type = p->join_type;
+    const char **lk = malloc(sizeof *lk * (size_t)(2 * nkeys + 2)), **rk = lk ? lk + nkeys + 1 : NULL;
+    char(*helper)[2][16] = malloc(sizeof *helper * (size_t)(nkeys + 1)); /* converted keys' names */
+    ts_err err = lk && helper ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int k = 0; !err && k < nkeys; k++)
         lk[k] = p->left_keys[k], rk[k] = p->right_keys[k];
-    ts_err err = TS_OK;
-    if (p->cross || !nkeys) { /* every pair: a join on a constant key (the right side is broadcast when small) */
+    if (!err)
+        err = adapt_sides(x, p, &l, &r, lk, rk, nkeys, &type, &swapped, &build_left);
+    if (!err && (p->cross || !nkeys)) { /* every pair: a join on a constant key (a small right side is broadcast) */
         err = add_const_key(x, l, "__cross_l");
         if (!err)
             err = add_const_key(x, r, "__cross_r");
         lk[0] = "__cross_l", rk[0] = "__cross_r", nkeys = 1;
     }
-    const char *right_cols[TS_MAX_COLS];
+    if (!err)
+        err = coerce_keys(x, l, r, lk, rk, nkeys, helper);
+    const char **right_cols = malloc(sizeof *right_cols * (size_t)(r->ncols + 1));
+    if (!err && !right_cols)
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     int nright = 0;
     for (int c = 0; c < r->ncols && !err; c++)
-        if (strcmp(r->cols[c]->name, "__cross_r"))
+        if (strncmp(r->cols[c]->name, "__", 2))
             right_cols[nright++] = r->cols[c]->name;
-    ts_join_spec spec = {.type = p->join_type, .left_keys = lk, .right_keys = rk, .nkeys = nkeys,
-                         .right_cols = right_cols, .nright = nright};
+    ts_join_spec spec = {.type = type, .left_keys = lk, .right_keys = rk, .nkeys = nkeys,
+                         .right_cols = right_cols, .nright = nright, .null_equal = p->null_equal,
+                         .build_left = build_left};
     ts_join_stats stats = {0};
     if (!err)
         err = ts_join(x->ctx, l, r, &spec, out, &stats);
+    free(right_cols), free(lk), free(helper);
     if (!err && p->not_in)
         err = not_in_fixup(x, p, r, out);
     if (!err && stats.broadcast) /* the left rows did not move */
         carry_partitioning(l, *out, NULL, NULL);
-    if (!err && (p->cross || !p->njoin_keys)) {
-        const int c = find_col(*out, "__cross_l");
-        if (c >= 0) {
+    for (int c = 0; !err && c < (*out)->ncols; c++) /* helper keys (__cross_l, __kl<k>) */
+        if (!strncmp((*out)->cols[c]->name, "__", 2)) {
             ts_column_free((*out)->cols[c]);
             memmove(&(*out)->cols[c], &(*out)->cols[c + 1], sizeof(ts_column *) * (size_t)((*out)->ncols - c - 1));
-            (*out)->ncols--;
+            (*out)->ncols--, c--;
         }
-    }
     if (!err)
-        snprintf(p->note, sizeof p->note, "%s%s join, right side %.1f MiB%s", p->not_in ? "NOT IN: " : "",
+        plan_order(p, *out);
+    if (!err)
+        snprintf(p->run_note, sizeof p->run_note, "%s%s join, build side %.1f MiB%s%s", p->not_in ? "NOT IN: " : "",
                  stats.broadcast ? "broadcast" : "shuffle", (double)stats.right_bytes / (1 << 20),
-                 stats.hot_keys ? ", skewed keys split" : "");
+                 stats.hot_keys ? ", skewed keys split" : "",
+                 swapped ? ", inputs swapped: the left was smaller" : build_left ? ", built on the left (smaller) side" : "");
     ts_table_free(l), ts_table_free(r);
     return err;
 }
@@ -747,7 +988,7 @@ static ts_err conform(ts_sql_plan *p, ts_table **t)
 {
     TS_TRY(own(t));
     for (int c = 0; c < p->ncols; c++)
-        snprintf((*t)->cols[c]->name, TS_NAME_MAX, "%s", p->cols[c].id);
+        TS_TRY(ts_column_set_name((*t)->cols[c], p->cols[c].id));
     return TS_OK;
 }
 
@@ -774,8 +1015,9 @@ static ts_err type_nulls(ts_sql_exec *x, ts_sql_plan *p, ts_table **l, ts_table 
         TS_TRY(own(side));
         ts_column *nulls;
         TS_TRY(ts_column_new_like(like, &nulls));
-        snprintf(nulls->name, TS_NAME_MAX, "%s", (*side)->cols[c]->name);
-        const ts_err err = ts_column_append_nulls(nulls, (*side)->cols[c]->len);
+        ts_err err = ts_column_set_name(nulls, (*side)->cols[c]->name);
+        if (!err)
+            err = ts_column_append_nulls(nulls, (*side)->cols[c]->len);
         if (err) {
             ts_column_free(nulls);
             return err;
@@ -821,6 +1063,9 @@ static ts_err unify_types(ts_sql_plan *p, ts_table *l, ts_table *r)
             scale = type == TS_T_DECIMAL ? (a->scale > b->scale ? a->scale : b->scale) : 0;
         } else if (is_text(a->type) && is_text(b->type)) {
             type = TS_T_STRING;
+        } else if ((a->type == TS_T_DATE || a->type == TS_T_TIMESTAMP) &&
+                   (b->type == TS_T_DATE || b->type == TS_T_TIMESTAMP)) {
+            type = TS_T_TIMESTAMP;
         } else {
             char x[32], y[32];
             TS_FAIL(TS_ERR_USAGE, "set operation: column %d has types %s and %s", c + 1,
@@ -868,7 +1113,8 @@ static ts_err add_side(ts_table *t, int64_t v)
 
 /* EXCEPT / INTERSECT with set semantics (NULLs equal, as SQL's set operations compare rows): both sides tagged
  * (0 left, 1 right), concatenated and grouped by every column; INTERSECT keeps the groups seen on both sides,
- * EXCEPT those seen on the left only. */
+ * EXCEPT those seen on the left only. The ALL forms count each group's rows per side (l, r) and keep a row
+ * min(l, r) times (INTERSECT ALL) or max(l - r, 0) times (EXCEPT ALL). */
 static ts_err exec_setop(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
     ts_err err = align_inputs(x, p, &l, &r);
@@ -879,32 +1125,62 @@ static ts_err exec_setop(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *
     if (!err)
         err = ts_table_append_rows(l, r, NULL, ts_table_rows(r));
     ts_table_free(r);
-    const char *cols[TS_MAX_COLS];
-    for (int c = 0; c < p->ncols; c++)
+    const char **cols = malloc(sizeof *cols * (size_t)(p->ncols + 1));
+    if (!err && !cols)
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int c = 0; !err && c < p->ncols; c++)
         cols[c] = p->cols[c].id;
-    const ts_agg aggs[2] = {{TS_AGG_MIN, "__side", NULL, "__min", 0, NULL}, {TS_AGG_MAX, "__side", NULL, "__max", 0, NULL}};
+    const int all = p->set_op == TS_SQL_SET_EXCEPT_ALL || p->set_op == TS_SQL_SET_INTERSECT_ALL;
+    const int intersect = p->set_op == TS_SQL_SET_INTERSECT || p->set_op == TS_SQL_SET_INTERSECT_ALL;
+    const ts_agg aggs[2] = {{all ? TS_AGG_COUNT : TS_AGG_MIN, "__side", NULL, "__min", 0, NULL},
+                            {all ? TS_AGG_SUM : TS_AGG_MAX, "__side", NULL, "__max", 0, NULL}};
     ts_table *g = NULL;
     if (!err)
         err = ts_aggregate_distributed(x->ctx, l, cols, p->ncols, aggs, 2, "setop", &g);
+    free(cols);
     ts_table_free(l);
     if (err) {
         ts_table_free(g);
         return err;
     }
-    /* keep the qualifying groups, then drop the two tags */
+    /* keep the qualifying groups (ALL: each as many times as it qualifies), then drop the two tags; for ALL
+     * __min is the group's row count and __max its right-side rows */
     const int64_t *mn = TS_COL(ts_table_col(g, "__min"), int64_t), *mx = TS_COL(ts_table_col(g, "__max"), int64_t);
     const int64_t n = ts_table_rows(g);
-    int64_t *keep = ts_big(sizeof *keep * (size_t)(n + 1)), k = 0;
+    int64_t total = 0;
+    for (int64_t i = 0; all && i < n; i++) {
+        const int64_t left = mn[i] - mx[i], right = mx[i];
+        total += intersect ? (left < right ? left : right) : (left > right ? left - right : 0);
+    }
+    int64_t *keep = ts_big(sizeof *keep * (size_t)((all ? total : n) + 1)), k = 0;
     if (!keep) {
         ts_table_free(g);
         TS_FAIL(TS_ERR_NOMEM, "out of memory");
     }
-    const int intersect = p->set_op == TS_SQL_SET_INTERSECT;
-    for (int64_t i = 0; i < n; i++)
-        if (intersect ? mn[i] == 0 && mx[i] == 1 : mx[i] == 0)
+    for (int64_t i = 0; i < n; i++) {
+        if (all) {
+            const int64_t left = mn[i] - mx[i], right = mx[i];
+            for (int64_t c = intersect ? (left < right ? left : right) : left - right; c > 0; c--)
+                keep[k++] = i;
+        } else if (intersect ? mn[i] == 0 && mx[i] == 1 : mx[i] == 0) {
             keep[k++] = i;
-    ts_table_keep_rows(g, keep, k);
+        }
+    }
+    if (all) {
+        ts_table *rep = NULL;
+        err = ts_table_new_like(g, g->name, &rep);
+        if (!err)
+            err = ts_table_append_rows(rep, g, keep, k);
+        ts_table_free(g);
+        g = rep;
+    } else {
+        ts_table_keep_rows(g, keep, k);
+    }
     ts_free(keep);
+    if (err) {
+        ts_table_free(g);
+        return err;
+    }
     for (int c = g->ncols - 1; c >= 0; c--)
         if (!strncmp(g->cols[c]->name, "__m", 3)) {
             ts_column_free(g->cols[c]);

@@ -42,21 +42,33 @@ int ts_sql_pipelined(void);
  * ts_sql_exec_plan. Node kinds without a pipelined form run on the node executor (ts_sql_exec_kind) over
  * materialised inputs. Collective. */
 ts_err ts_sql_exec_pipelined(ts_sql_exec *x, ts_sql_plan *p, ts_table **out);
+/* 0 when plan p has a part the pipelines do not run exactly as the node executor does, so the whole statement runs
+ * on the node executor: DELIM joins (decorrelated subqueries), and nodes wider than a chunk's TS_MAX_COLS columns.
+ * (Joins with NULL-matching keys, NOT IN, RIGHT / FULL or cross joins, keys of different types, and aggregates the
+ * streaming operators lack run node by node on the node executor inside pipelined plans.) */
+int ts_sql_physical_supports(const ts_sql_plan *p);
 /* The node executor's implementation of p's kind over materialised inputs (consumed: unary nodes take in0,
  * binary ones both; sources none); *out new. Errors are collective. */
 ts_err ts_sql_exec_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *in1, ts_table **out);
 
 /* Aggregations: the engine aggregates of an AGGREGATE node, with a COUNT beside each SUM whose input may be NULL
- * (nullable[i]) or is filtered, so that SQL's "SUM of no values is NULL" can be restored by ts_sql_agg_fixup. */
+ * (nullable[i], p->naggs entries) or is filtered, so that SQL's "SUM of no values is NULL" can be restored by
+ * ts_sql_agg_fixup. Any number of aggregates: the arrays are allocated (ts_sql_agg_setup_free frees them); keys
+ * points into the plan. */
 typedef struct ts_sql_agg_setup {
-    const char *keys[TS_MAX_COLS];
-    ts_agg aggs[TS_MAX_COLS];
-    int naggs, fix[TS_MAX_COLS], nfix;
-    char count_names[TS_MAX_COLS][TS_SQL_ID_MAX];
+    const char *const *keys;
+    ts_agg *aggs;
+    int naggs, *fix, nfix;
+    char (*count_names)[TS_SQL_ID_MAX];
 } ts_sql_agg_setup;
-void ts_sql_agg_prepare(const ts_sql_plan *p, const uint8_t *nullable, ts_sql_agg_setup *a);
+ts_err ts_sql_agg_prepare(const ts_sql_plan *p, const uint8_t *nullable, ts_sql_agg_setup *a);
+void ts_sql_agg_setup_free(ts_sql_agg_setup *a);
+/* An aggregation error located at the aggregate it is about and naming it as written ("avg(amount): the sum
+ * overflows int64"), not by its plan id or a partial-state column; others are located at the node. */
+ts_err ts_sql_agg_error(const ts_sql_exec *x, const ts_sql_plan *p, ts_err err);
 /* Applies SQL's rules to an aggregation result: NULL sums where no value counted (the helper counts are then
- * dropped), and one row for an aggregation without GROUP BY over no rows. Collective. */
+ * dropped), at most one row per group for a scalar subquery (p->single_count), and one row for an aggregation
+ * without GROUP BY over no rows. Collective. */
 ts_err ts_sql_agg_fixup(ts_sql_exec *x, const ts_sql_plan *p, const ts_sql_agg_setup *a, ts_table *res);
 
 /* ---- profile of the statement's operators (filled by the pipelined executor; --profile prints them) ---- */
@@ -78,6 +90,20 @@ ts_err ts_sql_exec_rename_view(ts_sql_exec *x, const ts_table *src, const int *c
 /* Compiles a bound expression to an engine expression (ts_expr.h); *out is new (ts_expr_free). */
 struct ts_expr;
 ts_err ts_sql_compile(const ts_sql_exec *x, const ts_sql_expr *e, struct ts_expr **out);
+
+/* 1 when a bound expression reads no column, subquery, aggregate or window call: its value is known at bind time. */
+int ts_sql_is_constant(const ts_sql_expr *e);
+/* A constant's value, evaluated by the engine (every SQL operator and function, so `1+1`, `-1`, `1/4`,
+ * `CAST('2' AS INT)` all work) and cast to type (INT64, FLOAT64 or BOOL; the cast's own rules: 1.5 -> 2).
+ * what ("the lag offset") names the argument in errors: not a constant (TS_ERR_USAGE), or a value that does not
+ * cast (TS_ERR_DATA), both located at e. Per rank, no communication. */
+typedef struct ts_sql_value {
+    int is_null;
+    int64_t i; /* INT64, BOOL */
+    double f;  /* FLOAT64 */
+} ts_sql_value;
+ts_err ts_sql_eval_constant(const ts_sql_script *src, const ts_sql_expr *e, ts_type type, const char *what,
+                            ts_sql_value *out);
 /* Runs the plan's scalar subqueries and replaces each by its value (a constant). Collective. */
 ts_err ts_sql_run_subqueries(ts_sql_exec *x, ts_sql_plan *p);
 /* Copies an engine message with the plan's column ids ("amount#7") turned back into names ("amount"). */

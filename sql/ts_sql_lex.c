@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ts_column.h" /* TS_NAME_MAX */
+
 #define TS_SQL_KW_NAME_(name, reserved) #name,
 #define TS_SQL_KW_RESERVED_(name, reserved) reserved,
 static const char *const kw_names[] = {"", TS_SQL_KEYWORDS(TS_SQL_KW_NAME_)};
@@ -264,6 +266,10 @@ static ts_err lex_all(const char *text, const char *filename, ts_sql_token **tok
         tok.len = scan_token(t, off, &tok.kind, &err);
         if (err)
             return lex_error(text, filename, off, tok.len, err);
+        const size_t ident = tok.kind == TS_TK_IDENT ? tok.len : tok.kind == TS_TK_QIDENT ? tok.len - 2 : 0;
+        if (ident >= TS_NAME_MAX) /* names are kept whole or refused, never cut (tables, columns, HDF5) */
+            return ts_sql_error_span(text, filename, off, 1, TS_ERR_USAGE, "identifier of %zu bytes: names are at "
+                                     "most %d bytes", ident, TS_NAME_MAX - 1);
         advance_to(t, &cur, off);
         tok.off = off;
         tok.pos.line = cur.line, tok.pos.col = cur.col;

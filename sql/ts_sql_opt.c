@@ -1,12 +1,16 @@
-/* Plan rewrites: filter push-down and column pruning (see ts_sql_opt.h). */
+/* The optimizer's driver and its local rewrites: filter push-down (with OR factoring), column pruning, the
+ * build side of joins and the distribution decisions EXPLAIN shows (see ts_sql_opt.h). */
 #include "ts_sql_opt.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "ts_sql_decorrelate.h"
+#include "ts_sql_joinorder.h"
 #include "ts_sql_parse.h"
+#include "ts_sql_rewrite.h"
+#include "ts_sql_stats.h"
 
-ts_err ts_sql_try_join_key(ts_sql_binder *b, ts_sql_plan *j, ts_sql_expr *cond, int *used);
 
 #define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
 
@@ -40,6 +44,12 @@ static ts_err push_into(ts_sql_binder *b, ts_sql_plan *node, ts_sql_expr *cond, 
 {
     *pushed = 0;
     switch (node->kind) {
+    case TS_P_DELIM_JOIN: /* only into the left side (D is computed from whatever reaches the join) */
+        if (within(cond, node->in[0])) {
+            *pushed = 1;
+            return add_filter(b, &node->in[0], cond);
+        }
+        return TS_OK;
     case TS_P_JOIN: {
         const ts_join_type t = node->join_type;
         const int inner = t == TS_JOIN_INNER;
@@ -62,9 +72,41 @@ static ts_err push_into(ts_sql_binder *b, ts_sql_plan *node, ts_sql_expr *cond, 
             return add_filter(b, &node->in[0], cond);
         }
         return TS_OK;
-    case TS_P_SORT:
+    case TS_P_SORT: case TS_P_DISTINCT:
         *pushed = 1;
         return add_filter(b, &node->in[0], cond);
+    case TS_P_AGGREGATE: { /* a condition on group keys alone selects whole groups */
+        const ts_sql_col *keys = node->cols;
+        if (node->nkeys && ts_sql_expr_within(cond, keys, node->nkeys)) {
+            *pushed = 1;
+            return add_filter(b, &node->in[0], cond);
+        }
+        return TS_OK;
+    }
+    case TS_P_WINDOW: { /* on partition keys alone: whole partitions */
+        ts_sql_col pk[8];
+        for (int k = 0; k < node->npartition && k < 8; k++)
+            snprintf(pk[k].id, TS_SQL_ID_MAX, "%s", node->partition[k]);
+        if (node->npartition && node->npartition <= 8 && ts_sql_expr_within(cond, pk, node->npartition)) {
+            *pushed = 1;
+            return add_filter(b, &node->in[0], cond);
+        }
+        return TS_OK;
+    }
+    case TS_P_UNION: case TS_P_SETOP: { /* into both inputs, columns renamed by position */
+        char *from[TS_MAX_COLS], *to[TS_MAX_COLS];
+        for (int side = 0; side < 2; side++) {
+            const int n = node->ncols < node->in[side]->ncols ? node->ncols : node->in[side]->ncols;
+            for (int c = 0; c < n && c < TS_MAX_COLS; c++)
+                from[c] = node->cols[c].id, to[c] = node->in[side]->cols[c].id;
+            ts_sql_expr *r = ts_sql_expr_rename(b, cond, from, to, n);
+            if (!r)
+                return NOMEM(b, cond->pos);
+            TS_TRY(add_filter(b, &node->in[side], r));
+        }
+        *pushed = 1;
+        return TS_OK;
+    }
     case TS_P_FILTER:
         *pushed = 1;
         return add_filter(b, &node, cond);
@@ -72,9 +114,91 @@ static ts_err push_into(ts_sql_binder *b, ts_sql_plan *node, ts_sql_expr *cond, 
     }
 }
 
+/* ---- OR factoring: (a AND x) OR (a AND y) is a AND (x OR y) -------------------------------------------------- */
+
+static void or_branches(ts_sql_expr *e, ts_sql_expr **out, int *n)
+{
+    if (e->kind == TS_SQL_E_BINARY && e->op == TS_SQL_OP_OR && *n < 32) {
+        or_branches(e->args[0], out, n);
+        or_branches(e->args[1], out, n);
+        return;
+    }
+    if (*n < 32)
+        out[(*n)++] = e;
+    else
+        *n = 33;
+}
+
+/* The conjuncts common to every branch of OR e, pulled out (in *out, *n); the OR of what remains, when every
+ * branch keeps something, after them. 0 when nothing is common. */
+static int factor_or(ts_sql_binder *b, ts_sql_expr *e, ts_sql_expr ***out, int *n)
+{
+    ts_sql_expr *br[33];
+    int nb = 0;
+    or_branches(e, br, &nb);
+    if (nb < 2 || nb > 32)
+        return 0;
+    ts_sql_expr **c[32];
+    int nc[32];
+    for (int i = 0; i < nb; i++) {
+        c[i] = NULL, nc[i] = 0;
+        ts_sql_conjuncts(b, br[i], &c[i], &nc[i]);
+    }
+    int ncommon = 0, empty = 0;
+    for (int k = 0; k < nc[0]; k++) {
+        int everywhere = 1;
+        for (int i = 1; i < nb && everywhere; i++) {
+            int found = 0;
+            for (int j = 0; j < nc[i] && !found; j++)
+                found = ts_sql_expr_equal(c[0][k], c[i][j]);
+            everywhere = found;
+        }
+        if (!everywhere)
+            continue;
+        ts_sql_conjuncts(b, c[0][k], out, n);
+        ncommon++;
+    }
+    if (!ncommon)
+        return 0;
+    ts_sql_expr *rest = NULL;
+    for (int i = 0; i < nb; i++) {
+        ts_sql_expr *kept = NULL;
+        for (int j = 0; j < nc[i]; j++) {
+            int common = 0;
+            for (int k = *n - ncommon; k < *n && !common; k++)
+                common = ts_sql_expr_equal((*out)[k], c[i][j]);
+            if (!common)
+                kept = ts_sql_and(b, kept, c[i][j]);
+        }
+        empty |= !kept; /* a branch of nothing but common conjuncts: the OR is true */
+        rest = !kept ? rest : rest ? ts_sql_mk(b, TS_SQL_E_BINARY, TS_SQL_OP_OR, e->pos, rest, kept) : kept;
+    }
+    if (!empty && rest)
+        ts_sql_conjuncts(b, rest, out, n);
+    return 1;
+}
+
+static void factor_ors(ts_sql_binder *b, ts_sql_plan *p)
+{
+    ts_sql_expr **conds = NULL;
+    int n = 0, changed = 0;
+    for (int i = 0; i < p->nconds; i++) {
+        ts_sql_expr *e = p->conds[i];
+        if (e->kind == TS_SQL_E_BINARY && e->op == TS_SQL_OP_OR && factor_or(b, e, &conds, &n)) {
+            changed = 1;
+            continue;
+        }
+        ts_sql_conjuncts(b, e, &conds, &n);
+    }
+    if (changed && conds)
+        p->conds = conds, p->nconds = n;
+}
+
 static ts_err push_down(ts_sql_binder *b, ts_sql_plan **pp)
 {
     ts_sql_plan *p = *pp;
+    if (p->kind == TS_P_FILTER)
+        factor_ors(b, p);
     if (p->kind == TS_P_FILTER) {
         int kept = 0;
         for (int i = 0; i < p->nconds; i++) {
@@ -95,6 +219,50 @@ static ts_err push_down(ts_sql_binder *b, ts_sql_plan **pp)
     if (p->kind == TS_P_JOIN && p->cross && p->njoin_keys)
         p->cross = 0;
     return TS_OK;
+}
+
+/* ---- semi and anti joins below inner joins ------------------------------------------------------------------- */
+
+static int keys_within(char *const *keys, int n, const ts_sql_plan *p)
+{
+    for (int k = 0; k < n; k++) {
+        int found = 0;
+        for (int c = 0; c < p->ncols && !found; c++)
+            found = !strcmp(p->cols[c].id, keys[k]);
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+/* A semi or anti join whose left keys all come from one input of the inner join below it filters that input
+ * alone: it moves there (TPC-H q18's IN subquery then reduces orders before they meet lineitem), where the join
+ * order sees the smaller input. Joins of decorrelated subqueries stay: their outer values are computed from
+ * whatever reaches them. */
+static void push_semijoins(ts_sql_plan **pp, int *changed)
+{
+    ts_sql_plan *p = *pp;
+    for (int i = 0; i < 2; i++)
+        if (p->in[i])
+            push_semijoins(&p->in[i], changed);
+    if (p->kind != TS_P_JOIN || (p->join_type != TS_JOIN_SEMI && p->join_type != TS_JOIN_ANTI) || p->cross ||
+        !p->njoin_keys)
+        return;
+    ts_sql_plan *l = p->in[0];
+    if (l->kind != TS_P_JOIN || l->join_type != TS_JOIN_INNER)
+        return;
+    for (int s = 0; s < 2; s++) {
+        if (!keys_within(p->left_keys, p->njoin_keys, l->in[s]))
+            continue;
+        ts_sql_plan *side = l->in[s];
+        p->in[0] = side;
+        p->ncols = side->ncols, p->cols = side->cols;
+        l->in[s] = p;
+        *pp = l;
+        *changed = 1;
+        push_semijoins(&l->in[s], changed);
+        return;
+    }
 }
 
 /* ---- column pruning ---------------------------------------------------------------------------------------------- */
@@ -153,6 +321,8 @@ static void keep_required(ts_sql_plan *p, const id_set *req)
             p->exprs[k] = p->exprs[c];
         if (p->source_names)
             p->source_names[k] = p->source_names[c];
+        if (p->source_stats)
+            p->source_stats[k] = p->source_stats[c];
         k++;
     }
     p->ncols = k;
@@ -161,8 +331,9 @@ static void keep_required(ts_sql_plan *p, const id_set *req)
 /* Nodes whose output columns are their inputs' (plus their own additions) take them again after pruning. */
 static ts_err refresh_cols(ts_sql_binder *b, ts_sql_plan *p, const ts_sql_col *extra, int nextra)
 {
-    const int only_left = p->kind == TS_P_JOIN && (p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI);
-    const int nl = p->in[0]->ncols, nr = p->kind == TS_P_JOIN && !only_left ? p->in[1]->ncols : 0;
+    const int join = p->kind == TS_P_JOIN || p->kind == TS_P_DELIM_JOIN;
+    const int only_left = join && (p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI);
+    const int nl = p->in[0]->ncols, nr = join && !only_left ? p->in[1]->ncols : 0;
     ts_sql_col *cols = ts_sql_alloc(b->script, sizeof *cols * (size_t)(nl + nr + nextra + 1));
     if (!cols)
         return NOMEM(b, p->pos);
@@ -209,12 +380,14 @@ static ts_err prune(ts_sql_binder *b, ts_sql_plan *p, const id_set *req)
         TS_TRY(prune_children(b, p, &need));
         return refresh_cols(b, p, NULL, 0);
     }
-    case TS_P_JOIN: {
+    case TS_P_JOIN: case TS_P_DELIM_JOIN: {
         for (int c = 0; c < p->ncols; c++)
             if (!req || has(req, p->cols[c].id))
                 add(p->cols[c].id, &need);
         for (int k = 0; k < p->njoin_keys; k++)
             add(p->left_keys[k], &need), add(p->right_keys[k], &need);
+        for (int k = 0; k < p->ndelim; k++)
+            add(p->delim_cols[k], &need);
         TS_TRY(prune_children(b, p, &need));
         return refresh_cols(b, p, NULL, 0);
     }
@@ -226,8 +399,10 @@ static ts_err prune(ts_sql_binder *b, ts_sql_plan *p, const id_set *req)
             add(p->partition[k], &need);
         for (int k = 0; k < p->nsort; k++)
             add(p->sort[k].name, &need);
-        for (int k = 0; k < p->nwins; k++)
+        for (int k = 0; k < p->nwins; k++) {
             add(p->wins[k].fn.input, &need), add(p->wins[k].fn.default_col, &need);
+            add(p->wins[k].fn.offset_col, &need);
+        }
         TS_TRY(prune_children(b, p, &need));
         return refresh_cols(b, p, p->cols + p->ncols - p->nwins, p->nwins);
     }
@@ -251,160 +426,28 @@ static ts_err prune(ts_sql_binder *b, ts_sql_plan *p, const id_set *req)
     }
 }
 
-/* ---- estimates --------------------------------------------------------------------------------------------------- */
-
-static void estimate(ts_sql_plan *p)
-{
-    for (int i = 0; i < 2; i++)
-        if (p->in[i])
-            estimate(p->in[i]);
-    const double in = p->in[0] ? p->in[0]->est_rows : 0;
-    switch (p->kind) {
-    case TS_P_FILTER: p->est_rows = in * (p->nconds == 1 ? 0.5 : 0.25); break;
-    case TS_P_PROJECT: case TS_P_SORT: case TS_P_WINDOW: case TS_P_DISTINCT: p->est_rows = in; break;
-    case TS_P_JOIN: {
-        const double r = p->in[1]->est_rows;
-        p->est_rows = p->cross ? in * r : p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI ? in
-                                                                                                    : (in > r ? in : r);
-        break;
-    }
-    case TS_P_LIMIT: p->est_rows = p->limit >= 0 && p->limit < in ? (double)p->limit : in; break;
-    case TS_P_UNION: p->est_rows = in + p->in[1]->est_rows; break;
-    default: break;
-    }
-}
-
-/* ---- join order of inner-join chains ---------------------------------------------------------------------------- */
-
-#define CHAIN_MAX 16
-
-typedef struct chain {
-    ts_sql_plan *leaf[CHAIN_MAX];
-    int nleaves;
-    char *left[64], *right[64]; /* key pairs (either orientation) */
-    int npairs;
-} chain;
-
-static int is_chain_join(const ts_sql_plan *p)
-{
-    return p->kind == TS_P_JOIN && p->join_type == TS_JOIN_INNER && !p->cross && !p->not_in && p->njoin_keys;
-}
-
-/* Collects the inputs and key pairs of a tree of inner equi-joins; 0 when it does not fit the arrays. */
-static int flatten(ts_sql_plan *p, chain *c)
-{
-    for (int i = 0; i < 2; i++) {
-        if (is_chain_join(p->in[i])) {
-            if (!flatten(p->in[i], c))
-                return 0;
-        } else {
-            if (c->nleaves == CHAIN_MAX)
-                return 0;
-            c->leaf[c->nleaves++] = p->in[i];
-        }
-    }
-    for (int k = 0; k < p->njoin_keys; k++) {
-        if (c->npairs == 64)
-            return 0;
-        c->left[c->npairs] = p->left_keys[k], c->right[c->npairs++] = p->right_keys[k];
-    }
-    return 1;
-}
-
-static int has_id(const ts_sql_plan *p, const char *id)
-{
-    for (int i = 0; i < p->ncols; i++)
-        if (!strcmp(p->cols[i].id, id))
-            return 1;
-    return 0;
-}
-
-/* A join of cur (the leaves in `used`) with leaf: every key pair between them, oriented (cur, leaf). */
-static ts_sql_plan *join_with(ts_sql_binder *b, const chain *c, const int *used, ts_sql_plan *cur, int leaf)
-{
-    ts_sql_plan *j = ts_sql_alloc(b->script, sizeof *j), *l = c->leaf[leaf];
-    char **lk = ts_sql_alloc(b->script, sizeof(char *) * (size_t)c->npairs);
-    char **rk = ts_sql_alloc(b->script, sizeof(char *) * (size_t)c->npairs);
-    ts_sql_col *cols = ts_sql_alloc(b->script, sizeof *cols * (size_t)(cur->ncols + l->ncols));
-    if (!j || !lk || !rk || !cols)
-        return NULL;
-    *j = (ts_sql_plan){.kind = TS_P_JOIN, .pos = cur->pos, .in = {cur, l}, .join_type = TS_JOIN_INNER,
-                       .left_keys = lk, .right_keys = rk, .cols = cols, .ncols = cur->ncols + l->ncols,
-                       .limit = -1, .est_rows = cur->est_rows > l->est_rows ? cur->est_rows : l->est_rows};
-    memcpy(cols, cur->cols, sizeof *cols * (size_t)cur->ncols);
-    memcpy(cols + cur->ncols, l->cols, sizeof *cols * (size_t)l->ncols);
-    for (int k = 0; k < c->npairs; k++)
-        for (int o = 0; o < 2; o++) {
-            const char *a = o ? c->right[k] : c->left[k], *z = o ? c->left[k] : c->right[k];
-            int in_cur = 0;
-            for (int u = 0; u < c->nleaves && !in_cur; u++)
-                in_cur = used[u] && has_id(c->leaf[u], a);
-            if (in_cur && has_id(l, z))
-                lk[j->njoin_keys] = (char *)a, rk[j->njoin_keys++] = (char *)z;
-        }
-    return j->njoin_keys && j->njoin_keys <= 8 ? j : NULL;
-}
-
-/* Rebuilds a chain of three or more inner-joined inputs left-deep: the largest input first (the probe side stays
- * in place), then repeatedly the smallest input joined to what is built so far, so hash tables are built on small
- * inputs and intermediate results stay small. Keeps the tree as it is when the inputs are not all connected. */
-static void order_chain(ts_sql_binder *b, ts_sql_plan **pp)
-{
-    ts_sql_plan *p = *pp;
-    for (int i = 0; i < 2; i++)
-        if (p->in[i])
-            order_chain(b, &p->in[i]);
-    if (!is_chain_join(p) || !(is_chain_join(p->in[0]) || is_chain_join(p->in[1])))
-        return;
-    chain c = {0};
-    int used[CHAIN_MAX] = {0};
-    if (!flatten(p, &c))
-        return;
-    int first = 0;
-    for (int i = 1; i < c.nleaves; i++)
-        if (c.leaf[i]->est_rows > c.leaf[first]->est_rows)
-            first = i;
-    ts_sql_plan *cur = c.leaf[first];
-    used[first] = 1;
-    for (int step = 1; step < c.nleaves; step++) {
-        ts_sql_plan *best = NULL;
-        int pick = -1;
-        for (int i = 0; i < c.nleaves; i++) {
-            if (used[i] || (pick >= 0 && c.leaf[i]->est_rows >= c.leaf[pick]->est_rows))
-                continue;
-            ts_sql_plan *j = join_with(b, &c, used, cur, i);
-            if (j)
-                best = j, pick = i;
-        }
-        if (!best)
-            return; /* not connected (or out of memory): keep the written order */
-        used[pick] = 1, cur = best;
-    }
-    snprintf(cur->note, sizeof cur->note, "join order: largest input probes, smaller ones joined first");
-    *pp = cur;
-}
-
 /* ---- join inputs and the decisions EXPLAIN shows ------------------------------------------------------------ */
 
-/* Bytes of a node's output, roughly: 8 bytes a column a row. */
-static double est_bytes(const ts_sql_plan *p) { return p->est_rows * 8.0 * (p->ncols ? p->ncols : 1); }
-
-/* An inner join builds its hash table on the right input and broadcasts it when small: put the smaller input
- * there. Column order does not matter above a join (nodes refer to columns by id; the select list's projection
- * fixes the output order). */
+/* A join builds its hash table on the right input and broadcasts it when small: the smaller input (in estimated
+ * bytes) goes there (inner, left and right joins; semi and anti joins choose their build side at run time). Column order does not matter above a join (nodes refer to columns by id; the select
+ * list's projection fixes the output order). */
 static void order_join_inputs(ts_sql_plan *p)
 {
     for (int i = 0; i < 2; i++)
         if (p->in[i])
             order_join_inputs(p->in[i]);
-    if (p->kind != TS_P_JOIN || p->join_type != TS_JOIN_INNER || p->cross ||
-        !(p->in[1]->est_rows > 2 * p->in[0]->est_rows))
+    const ts_join_type t = p->join_type;
+    if (p->kind != TS_P_JOIN || (t != TS_JOIN_INNER && t != TS_JOIN_LEFT && t != TS_JOIN_RIGHT) || p->cross ||
+        !(ts_sql_est_bytes(p->in[1]) > 1.5 * ts_sql_est_bytes(p->in[0])))
         return;
-    ts_sql_plan *t = p->in[0];
-    p->in[0] = p->in[1], p->in[1] = t;
+    /* an outer join keeps its semantics mirrored: a LEFT join building on the large side becomes a RIGHT one */
+    p->join_type = t == TS_JOIN_LEFT ? TS_JOIN_RIGHT : t == TS_JOIN_RIGHT ? TS_JOIN_LEFT : t;
+    ts_sql_plan *first = p->in[0];
+    p->in[0] = p->in[1], p->in[1] = first;
     char **k = p->left_keys;
     p->left_keys = p->right_keys, p->right_keys = k;
-    snprintf(p->note, sizeof p->note, "inputs swapped: the smaller one is the build side");
+    memcpy(p->cols, p->in[0]->cols, sizeof *p->cols * (size_t)p->in[0]->ncols);
+    memcpy(p->cols + p->in[0]->ncols, p->in[1]->cols, sizeof *p->cols * (size_t)p->in[1]->ncols);
 }
 
 static void explain_decisions(ts_sql_plan *p, int nranks)
@@ -412,48 +455,72 @@ static void explain_decisions(ts_sql_plan *p, int nranks)
     for (int i = 0; i < 2; i++)
         if (p->in[i])
             explain_decisions(p->in[i], nranks);
-    if (p->note[0])
-        return;
-    const double mib = est_bytes(p->in[1] ? p->in[1] : p) / (1 << 20);
+    char note[sizeof p->note];
+    note[0] = 0;
     switch (p->kind) {
-    case TS_P_JOIN:
+    case TS_P_JOIN: case TS_P_DELIM_JOIN: {
+        const double mib = ts_sql_est_bytes(p->in[1]) / (1 << 20);
         if (p->cross || !p->njoin_keys)
-            snprintf(p->note, sizeof p->note, "every pair: right side broadcast");
+            snprintf(note, sizeof note, "every pair: right side broadcast");
         else if (nranks > 1)
-            snprintf(p->note, sizeof p->note, "%s (right side est. %.1f MiB; broadcast below 64 MiB, measured at run "
-                     "time)", mib < 64 ? "broadcast" : "shuffle both sides by key hash", mib);
+            snprintf(note, sizeof note, "%s: build side est. %.1f MiB", mib < 64 ? "broadcast" : "shuffle both sides",
+                     mib);
+        else
+            snprintf(note, sizeof note, "build side est. %.1f MiB", mib);
         break;
+    }
     case TS_P_AGGREGATE:
         if (nranks > 1) {
             int decomposable = 1;
             for (int a = 0; a < p->naggs; a++)
                 decomposable &= ts_agg_decomposable(&p->aggs[a].agg, 1);
-            snprintf(p->note, sizeof p->note, "%s", decomposable ? "partial aggregates per rank, states exchanged by "
+            snprintf(note, sizeof note, "%s", decomposable ? "partial aggregates per rank, states exchanged by "
                      "key hash, merged" : "rows exchanged by key hash, aggregated once (exact quantiles / distinct)");
         }
         break;
     case TS_P_WINDOW:
-        snprintf(p->note, sizeof p->note, "%s", p->npartition ? "rows exchanged by PARTITION BY hash, sorted per rank"
-                                                             : "no PARTITION BY: all rows on rank 0");
+        snprintf(note, sizeof note, "%s", p->npartition ? "rows exchanged by PARTITION BY hash, sorted per rank"
+                                                        : "no PARTITION BY: all rows on rank 0");
         break;
-    case TS_P_SORT: snprintf(p->note, sizeof p->note, "sample sort: rank r holds the r-th slab"); break;
-    case TS_P_DISTINCT: snprintf(p->note, sizeof p->note, "rows exchanged by hash of all columns"); break;
+    case TS_P_SORT: snprintf(note, sizeof note, "sample sort: rank r holds the r-th slab"); break;
+    case TS_P_DISTINCT: snprintf(note, sizeof note, "rows exchanged by hash of all columns"); break;
     case TS_P_CSV:
-        snprintf(p->note, sizeof p->note, "parallel scan: byte ranges per rank, %d column%s read", p->ncols,
+        snprintf(note, sizeof note, "parallel scan: byte ranges per rank, %d column%s read", p->ncols,
                  p->ncols == 1 ? "" : "s");
         break;
     default: break;
     }
+    if (!note[0])
+        return;
+    if (p->note[0]) { /* a note of the join order first */
+        char both[2 * sizeof p->note + 4];
+        snprintf(both, sizeof both, "%s; %s", p->note, note);
+        snprintf(p->note, sizeof p->note, "%.*s", (int)sizeof p->note - 1, both);
+    } else {
+        snprintf(p->note, sizeof p->note, "%s", note);
+    }
 }
 
-ts_err ts_sql_optimize(ts_sql_binder *b, ts_sql_plan **root)
+/* One query block (and, first, the blocks of its scalar subqueries): rewrites to a fixed point, then the final
+ * estimates and decisions. */
+static ts_err optimize_block(ts_sql_binder *b, ts_sql_plan **root)
 {
+    TS_TRY(ts_sql_each_subplan(b, *root, optimize_block));
+    int changed = 1;
+    for (int round = 0; changed && round < 8; round++) {
+        changed = 0;
+        TS_TRY(push_down(b, root));
+        push_semijoins(root, &changed);
+        TS_TRY(prune(b, *root, NULL));
+        TS_TRY(ts_sql_estimate(b, *root));
+        TS_TRY(ts_sql_order_joins(b, root, &changed));
+    }
     TS_TRY(push_down(b, root));
     TS_TRY(prune(b, *root, NULL));
-    estimate(*root);
-    order_chain(b, root);
-    estimate(*root);
+    TS_TRY(ts_sql_estimate(b, *root));
     order_join_inputs(*root);
     explain_decisions(*root, b->ctx->size);
     return TS_OK;
 }
+
+ts_err ts_sql_optimize(ts_sql_binder *b, ts_sql_plan **root) { return optimize_block(b, root); }

@@ -32,7 +32,7 @@ static const char *const follow_kws[] = {"FROM",  "WHERE", "GROUP", "HAVING", "Q
                                          "OFFSET", "UNION", "EXCEPT", "INTERSECT", "JOIN", "INNER", "LEFT",
                                          "RIGHT", "FULL",  "OUTER", "CROSS",  "SEMI",    "ANTI",    "USING",
                                          "BETWEEN", "LIKE", "ILIKE", "DESC",  "NULLS",   "FILTER",  "OVER"};
-static const char *const stmt_kws[] = {"SELECT", "WITH", "CREATE", "DROP", "EXPLAIN"};
+static const char *const stmt_kws[] = {"SELECT", "WITH", "CREATE", "DROP", "EXPLAIN", "INSERT"};
 static const char *const create_kws[] = {"TABLE", "VIEW", "REPLACE"};
 static const char *const drop_kws[] = {"TABLE", "VIEW"};
 #define NKW(a) ((int)(sizeof(a) / sizeof(a)[0]))
@@ -392,7 +392,8 @@ static const type_name type_names[] = {
     {"REAL", TS_SQL_TY_DOUBLE},     {"DECIMAL", TS_SQL_TY_DECIMAL},  {"NUMERIC", TS_SQL_TY_DECIMAL},
     {"VARCHAR", TS_SQL_TY_VARCHAR}, {"TEXT", TS_SQL_TY_VARCHAR},     {"STRING", TS_SQL_TY_VARCHAR},
     {"CHAR", TS_SQL_TY_VARCHAR},    {"BPCHAR", TS_SQL_TY_VARCHAR},   {"CHARACTER", TS_SQL_TY_VARCHAR},
-    {"DATE", TS_SQL_TY_DATE},
+    {"DATE", TS_SQL_TY_DATE},       {"TIMESTAMP", TS_SQL_TY_TIMESTAMP}, {"DATETIME", TS_SQL_TY_TIMESTAMP},
+    {"INTERVAL", TS_SQL_TY_INTERVAL},
 };
 #define NTYPES ((int)(sizeof type_names / sizeof type_names[0]))
 
@@ -627,6 +628,120 @@ static ts_err parse_extract(parser *p, ts_sql_expr *f)
     return expect(p, TS_TK_RPAREN, "')'");
 }
 
+static ts_err parse_concat(parser *p, ts_sql_expr **out);
+
+static ts_err set_args(parser *p, ts_sql_expr *f, ts_sql_expr *a, ts_sql_expr *b, ts_sql_expr *c)
+{
+    ALLOC(p, f->args, 3);
+    f->args[0] = a, f->args[1] = b, f->args[2] = c;
+    f->nargs = c ? 3 : b ? 2 : 1;
+    return expect(p, TS_TK_RPAREN, "')'");
+}
+
+static ts_err int_literal(parser *p, ts_sql_pos pos, int64_t v, ts_sql_expr **out)
+{
+    TS_TRY(new_expr(p, TS_SQL_E_INT, pos, out));
+    (*out)->ival = v;
+    return TS_OK;
+}
+
+/* SUBSTRING(s FROM a [FOR b]) | SUBSTRING(s FOR b) -> substring(s, a[, b]); the current token follows s. */
+static ts_err parse_substring_from(parser *p, ts_sql_expr *f, ts_sql_expr *s)
+{
+    ts_sql_expr *from = NULL, *len = NULL;
+    if (accept_kw(p, TS_KW_FROM))
+        TS_TRY(parse_expr(p, &from));
+    if (word_is(p, tok(p), "FOR")) {
+        advance(p);
+        TS_TRY(parse_expr(p, &len));
+    }
+    if (!from)
+        TS_TRY(int_literal(p, s->pos, 1, &from));
+    return set_args(p, f, s, from, len);
+}
+
+/* TRIM([BOTH | LEADING | TRAILING] [chars] FROM s) -> trim / ltrim / rtrim(s[, chars]); the current token is the
+ * first inside the parentheses. Returns *done = 0 (nothing consumed) for the plain call trim(s[, chars]). */
+static ts_err parse_trim(parser *p, ts_sql_expr *f, int *done)
+{
+    const char *fn = word_is(p, tok(p), "LEADING") ? "ltrim" : word_is(p, tok(p), "TRAILING") ? "rtrim" : "trim";
+    const int side = word_is(p, tok(p), "BOTH") || strcmp(fn, "trim") != 0;
+    int k = p->i + side, depth = 0; /* a FROM at this level makes it the special form */
+    for (; p->toks[k].kind != TS_TK_EOF; k++) {
+        const ts_sql_tok_kind kind = p->toks[k].kind;
+        if (kind == TS_TK_LPAREN)
+            depth++;
+        else if (kind == TS_TK_RPAREN && depth-- == 0)
+            break;
+        else if (depth == 0 && (is_kw(&p->toks[k], TS_KW_FROM) || kind == TS_TK_COMMA))
+            break;
+    }
+    *done = side || is_kw(&p->toks[k], TS_KW_FROM);
+    if (!*done)
+        return TS_OK;
+    if (side)
+        advance(p);
+    ts_sql_expr *chars = NULL, *s;
+    if (!accept_kw(p, TS_KW_FROM)) {
+        TS_TRY(parse_expr(p, &chars));
+        TS_TRY(expect_kw(p, TS_KW_FROM));
+    }
+    TS_TRY(parse_expr(p, &s));
+    TS_TRY(copy_text(p, fn, strlen(fn), &f->name));
+    return set_args(p, f, s, chars, NULL);
+}
+
+/* POSITION(x IN s) -> position(s, x): x stops before IN. */
+static ts_err parse_position(parser *p, ts_sql_expr *f)
+{
+    ts_sql_expr *x, *s;
+    TS_TRY(parse_concat(p, &x));
+    TS_TRY(expect_kw(p, TS_KW_IN));
+    TS_TRY(parse_expr(p, &s));
+    return set_args(p, f, s, x, NULL);
+}
+
+/* The special forms of SQL's SUBSTRING, TRIM and POSITION; *done when one was parsed. */
+static ts_err parse_special_call(parser *p, ts_sql_expr *f, int *done)
+{
+    *done = 0;
+    if (!strcmp(f->name, "trim"))
+        return parse_trim(p, f, done);
+    if (!strcmp(f->name, "position")) {
+        int k = p->i, depth = 0; /* position(x IN s) unless it is a plain call position(s, x) */
+        for (; p->toks[k].kind != TS_TK_EOF && !(depth == 0 && p->toks[k].kind == TS_TK_COMMA); k++) {
+            if (p->toks[k].kind == TS_TK_LPAREN)
+                depth++;
+            else if (p->toks[k].kind == TS_TK_RPAREN && depth-- == 0)
+                break;
+        }
+        if (p->toks[k].kind != TS_TK_COMMA) {
+            *done = 1;
+            return parse_position(p, f);
+        }
+        return TS_OK;
+    }
+    if (strcmp(f->name, "substring") && strcmp(f->name, "substr"))
+        return TS_OK;
+    ts_sql_expr *s;
+    TS_TRY(parse_expr(p, &s));
+    if (at_kw(p, TS_KW_FROM) || word_is(p, tok(p), "FOR")) {
+        *done = 1;
+        return parse_substring_from(p, f, s);
+    }
+    /* the plain call: s was its first argument */
+    int cap = 1;
+    ALLOC(p, f->args, 1);
+    f->args[0] = s, f->nargs = 1;
+    while (accept(p, TS_TK_COMMA)) {
+        ts_sql_expr *e;
+        TS_TRY(parse_expr(p, &e));
+        PUSH(p, f->args, f->nargs, cap, e);
+    }
+    *done = 1;
+    return expect(p, TS_TK_RPAREN, "',' or ')'");
+}
+
 /* name '(' [* | [DISTINCT] args] ')' [FILTER (WHERE e)] [OVER (window)]; the current token is the name. */
 static ts_err parse_call(parser *p, ts_sql_expr **out)
 {
@@ -640,6 +755,12 @@ static ts_err parse_call(parser *p, ts_sql_expr **out)
     if (name->kind == TS_TK_IDENT && strcmp(f->name, "extract") == 0 &&
         (at(p, TS_TK_IDENT) || at(p, TS_TK_STRING)) && is_kw(peek(p, 1), TS_KW_FROM))
         return parse_extract(p, f);
+    if (name->kind == TS_TK_IDENT && !at(p, TS_TK_RPAREN)) {
+        int done;
+        TS_TRY(parse_special_call(p, f, &done));
+        if (done)
+            return TS_OK;
+    }
     if (accept(p, TS_TK_STAR)) {
         f->star = 1;
         TS_TRY(expect(p, TS_TK_RPAREN, "')'"));
@@ -718,16 +839,65 @@ static ts_err parse_cast(parser *p, ts_sql_expr **out)
     return expect(p, TS_TK_RPAREN, "')'");
 }
 
-/* DATE 'yyyy-mm-dd' -> CAST('yyyy-mm-dd' AS DATE) */
-static ts_err parse_date_literal(parser *p, ts_sql_expr **out)
+/* DATE 'yyyy-mm-dd' -> CAST('yyyy-mm-dd' AS DATE); TIMESTAMP '...' likewise */
+static ts_err parse_date_literal(parser *p, ts_sql_type_kind kind, ts_sql_expr **out)
 {
     ts_sql_pos pos = tok(p)->pos;
     ts_sql_expr *s;
     advance(p);
     TS_TRY(parse_string(p, &s));
     TS_TRY(new_node(p, TS_SQL_E_CAST, pos, s, NULL, NULL, out));
-    (*out)->type.kind = TS_SQL_TY_DATE;
+    (*out)->type.kind = kind;
     return TS_OK;
+}
+
+/* The unit word after an INTERVAL's count (YEAR, MONTHS, DAY, HOUR, ...), lower case and singular, or NULL. */
+static const char *interval_unit(const parser *p, const ts_sql_token *t)
+{
+    static const char *const units[] = {"microsecond", "millisecond", "second", "minute", "hour", "day", "week",
+                                        "month", "quarter", "year", "decade", "century", "millennium"};
+    static const char *const plurals[] = {"microseconds", "milliseconds", "seconds", "minutes", "hours", "days",
+                                          "weeks", "months", "quarters", "years", "decades", "centuries",
+                                          "millennia"};
+    for (size_t k = 0; t->kind == TS_TK_IDENT && k < sizeof units / sizeof *units; k++)
+        if (word_is(p, t, units[k]) || word_is(p, t, plurals[k]))
+            return units[k];
+    return NULL;
+}
+
+/* INTERVAL 'text' -> CAST('text' AS INTERVAL); INTERVAL n unit, INTERVAL 'n' unit, INTERVAL (e) unit ->
+ * to_<unit>s(n) (DuckDB's forms). */
+static ts_err parse_interval(parser *p, ts_sql_expr **out)
+{
+    const ts_sql_pos pos = tok(p)->pos;
+    ts_sql_expr *n;
+    advance(p);
+    if (at(p, TS_TK_STRING)) {
+        TS_TRY(parse_string(p, &n));
+    } else if (at(p, TS_TK_LPAREN)) {
+        advance(p);
+        TS_TRY(parse_expr(p, &n));
+        TS_TRY(expect(p, TS_TK_RPAREN, "')'"));
+    } else {
+        TS_TRY(parse_number(p, &n));
+    }
+    const char *unit = interval_unit(p, tok(p));
+    if (!unit) {
+        if (n->kind != TS_SQL_E_STRING)
+            return err_expected(p, "an interval unit (YEAR, MONTH, DAY, HOUR, MINUTE, SECOND, ...)", NULL, 0);
+        TS_TRY(new_node(p, TS_SQL_E_CAST, pos, n, NULL, NULL, out));
+        (*out)->type.kind = TS_SQL_TY_INTERVAL;
+        return TS_OK;
+    }
+    advance(p);
+    if (word_is(p, tok(p), "TO"))
+        return err_tok(p, tok(p), "syntax error: INTERVAL ... %s TO ... is not supported (write INTERVAL 'text')",
+                       unit);
+    char name[32];
+    snprintf(name, sizeof name, "to_%s%s", !strcmp(unit, "century") ? "centurie" : !strcmp(unit, "millennium")
+             ? "millenni" : unit, !strcmp(unit, "millennium") ? "a" : "s");
+    TS_TRY(new_node(p, TS_SQL_E_FUNC, pos, n, NULL, NULL, out));
+    return copy_text(p, name, strlen(name), &(*out)->name);
 }
 
 static ts_err parse_exists(parser *p, ts_sql_expr **out)
@@ -792,7 +962,7 @@ static ts_err parse_keyword_primary(parser *p, ts_sql_expr **out, int *done)
     case TS_KW_EXISTS: return parse_exists(p, out);
     case TS_KW_DATE:
         if (peek(p, 1)->kind == TS_TK_STRING)
-            return parse_date_literal(p, out);
+            return parse_date_literal(p, TS_SQL_TY_DATE, out);
         break;
     case TS_KW_LEFT:
     case TS_KW_RIGHT: /* the string functions left(s, n) and right(s, n) */
@@ -824,6 +994,13 @@ static ts_err parse_primary(parser *p, ts_sql_expr **out)
     }
     if (!is_name(t))
         return err_expected(p, "an expression", NULL, 0);
+    if (word_is(p, t, "TIME") && peek(p, 1)->kind == TS_TK_STRING)
+        return err_tok(p, t, "the TIME type is not supported (use a TIMESTAMP, or a VARCHAR)");
+    if ((word_is(p, t, "TIMESTAMP") || word_is(p, t, "DATETIME")) && peek(p, 1)->kind == TS_TK_STRING)
+        return parse_date_literal(p, TS_SQL_TY_TIMESTAMP, out);
+    if (word_is(p, t, "INTERVAL") && (peek(p, 1)->kind == TS_TK_STRING || peek(p, 1)->kind == TS_TK_INT ||
+                                      peek(p, 1)->kind == TS_TK_FLOAT || peek(p, 1)->kind == TS_TK_LPAREN))
+        return parse_interval(p, out);
     if (peek(p, 1)->kind == TS_TK_LPAREN)
         return parse_call(p, out);
     return parse_column(p, out);
@@ -945,6 +1122,13 @@ static ts_err parse_predicate_suffix(parser *p, ts_sql_expr **out, int *done)
     *done = 0;
     if (accept_kw(p, TS_KW_IS)) {
         negated = accept_kw(p, TS_KW_NOT);
+        if (accept_kw(p, TS_KW_DISTINCT)) { /* IS [NOT] DISTINCT FROM */
+            TS_TRY(expect_kw(p, TS_KW_FROM));
+            TS_TRY(parse_concat(p, &a));
+            return binary(p, negated ? TS_SQL_OP_NOT_DISTINCT : TS_SQL_OP_DISTINCT, out, a);
+        }
+        if (!at_kw(p, TS_KW_NULL))
+            return err_expected(p, "NULL or DISTINCT FROM", NULL, 0);
         TS_TRY(expect_kw(p, TS_KW_NULL));
         TS_TRY(new_node(p, TS_SQL_E_IS_NULL, lhs->pos, lhs, NULL, NULL, out));
         (*out)->negated = negated;
@@ -980,12 +1164,36 @@ static ts_err parse_predicate_suffix(parser *p, ts_sql_expr **out, int *done)
     return TS_OK;
 }
 
+/* op ANY|SOME|ALL '(' query ')' after *out; the current token is the quantifier. */
+static ts_err parse_quantified(parser *p, ts_sql_op op, ts_sql_expr **out)
+{
+    const int all = at_kw(p, TS_KW_ALL);
+    advance(p), advance(p);
+    if (!starts_query(tok(p)))
+        return err_expected(p, "a subquery after ANY / ALL", NULL, 0);
+    ts_sql_expr *e;
+    const int in = (op == TS_SQL_OP_EQ && !all) || (op == TS_SQL_OP_NE && all);
+    TS_TRY(new_node(p, in ? TS_SQL_E_IN_QUERY : TS_SQL_E_QUANTIFIED, (*out)->pos, *out, NULL, NULL, &e));
+    e->op = in ? TS_SQL_OP_NONE : op;
+    e->negated = all;
+    TS_TRY(parse_query(p, &e->query));
+    *out = e;
+    return expect(p, TS_TK_RPAREN, "')'");
+}
+
 /* comparisons and predicates, left to right */
 static ts_err parse_comparison(parser *p, ts_sql_expr **out)
 {
     TS_TRY(parse_concat(p, out));
     for (;;) {
         ts_sql_op op = comparison_op(tok(p)->kind);
+        const ts_sql_token *q = peek(p, 1);
+        if (op != TS_SQL_OP_NONE && (is_kw(q, TS_KW_ALL) || word_is(p, q, "ANY") || word_is(p, q, "SOME")) &&
+            peek(p, 2)->kind == TS_TK_LPAREN) {
+            advance(p);
+            TS_TRY(parse_quantified(p, op, out));
+            continue;
+        }
         if (op != TS_SQL_OP_NONE) {
             ts_sql_expr *rhs;
             advance(p);
@@ -1296,6 +1504,36 @@ static int qualified_star(const parser *p)
     return 0;
 }
 
+/* After * : [EXCLUDE (name, ...) | EXCLUDE name] [REPLACE (expr AS name, ...)] (DuckDB). */
+static ts_err parse_star_options(parser *p, ts_sql_expr *star)
+{
+    if (word_is(p, tok(p), "EXCLUDE")) {
+        advance(p);
+        if (at(p, TS_TK_LPAREN)) {
+            TS_TRY(parse_name_list(p, "a column name", &star->star_exclude, &star->nstar_exclude));
+        } else {
+            ALLOC(p, star->star_exclude, 1);
+            TS_TRY(parse_name(p, "a column name", &star->star_exclude[0]));
+            star->nstar_exclude = 1;
+        }
+    }
+    if (at_kw(p, TS_KW_REPLACE) && peek(p, 1)->kind == TS_TK_LPAREN) {
+        int cap = 0, ncap = 0, nn = 0;
+        advance(p), advance(p);
+        do {
+            ts_sql_expr *e;
+            char *name;
+            TS_TRY(parse_expr(p, &e));
+            TS_TRY(expect_kw(p, TS_KW_AS));
+            TS_TRY(parse_name(p, "a column name", &name));
+            PUSH(p, star->star_replace, star->nstar_replace, cap, e);
+            PUSH(p, star->star_replace_names, nn, ncap, name);
+        } while (accept(p, TS_TK_COMMA));
+        TS_TRY(expect(p, TS_TK_RPAREN, "',' or ')'"));
+    }
+    return TS_OK;
+}
+
 static ts_err parse_item(parser *p, ts_sql_item *item)
 {
     const ts_sql_token *t = tok(p);
@@ -1308,7 +1546,7 @@ static ts_err parse_item(parser *p, ts_sql_item *item)
             p->i += 2 * n; /* the words, their dots and the '.' before '*' */
         }
         advance(p);
-        return TS_OK;
+        return parse_star_options(p, item->expr);
     }
     TS_TRY(parse_expr(p, &item->expr));
     if (accept_kw(p, TS_KW_AS))
@@ -1378,17 +1616,13 @@ static ts_err parse_operand(parser *p, ts_sql_query **out, int *paren)
     return parse_select(p, &(*out)->select);
 }
 
-/* After UNION / EXCEPT / INTERSECT: [ALL | DISTINCT] (ALL only for UNION). */
+/* After UNION / EXCEPT / INTERSECT: [ALL | DISTINCT]. */
 static ts_err parse_set_quantifier(parser *p, const ts_sql_token *op, ts_sql_setop *setop)
 {
-    if (accept_kw(p, TS_KW_DISTINCT))
+    if (accept_kw(p, TS_KW_DISTINCT) || !accept_kw(p, TS_KW_ALL))
         return TS_OK;
-    if (!at_kw(p, TS_KW_ALL))
-        return TS_OK;
-    if (op->kw != TS_KW_UNION)
-        return err_tok(p, tok(p), "syntax error: %s ALL is not supported", ts_sql_keyword_name(op->kw));
-    advance(p);
-    *setop = TS_SQL_SET_UNION_ALL;
+    *setop = op->kw == TS_KW_UNION ? TS_SQL_SET_UNION_ALL : op->kw == TS_KW_EXCEPT ? TS_SQL_SET_EXCEPT_ALL
+                                                                                  : TS_SQL_SET_INTERSECT_ALL;
     return TS_OK;
 }
 
@@ -1631,7 +1865,40 @@ static ts_err height_query(parser *p, const ts_sql_query *q, int level)
 
 static ts_err parse_stmt(parser *p, ts_sql_stmt **out);
 
-/* CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name AS query | CREATE [OR REPLACE] VIEW name AS query */
+/* '(' name type [NOT NULL | NULL] {, ...} ')': constraints other than NOT NULL are refused by name. */
+static ts_err parse_column_defs(parser *p, ts_sql_stmt *st)
+{
+    int cap = 0, tcap = 0, ncap = 0, nt = 0, nn = 0;
+    advance(p);
+    do {
+        char *name;
+        ts_sql_type ty;
+        TS_TRY(parse_name(p, "a column name", &name));
+        TS_TRY(parse_type(p, &ty));
+        int not_null = 0;
+        for (;;) {
+            if (at_kw(p, TS_KW_NOT) && is_kw(peek(p, 1), TS_KW_NULL)) {
+                advance(p), advance(p);
+                not_null = 1;
+            } else if (at_kw(p, TS_KW_NULL)) {
+                advance(p);
+            } else {
+                break;
+            }
+        }
+        if (!at(p, TS_TK_COMMA) && !at(p, TS_TK_RPAREN) && is_word(tok(p)))
+            return err_tok(p, tok(p), "column constraint '%.*s' is not supported (only NOT NULL: tables have no "
+                           "keys, defaults or checks)", (int)(tok(p)->len > 40 ? 40 : tok(p)->len),
+                           p->s->text + tok(p)->off);
+        PUSH(p, st->columns, st->ncolumns, cap, name);
+        PUSH(p, st->types, nt, tcap, ty);
+        PUSH(p, st->not_null, nn, ncap, not_null);
+    } while (accept(p, TS_TK_COMMA));
+    return expect(p, TS_TK_RPAREN, "',' or ')'");
+}
+
+/* CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name (AS query | (column definitions)) |
+ * CREATE [OR REPLACE] VIEW name AS query */
 static ts_err parse_create(parser *p, ts_sql_stmt *st)
 {
     advance(p);
@@ -1656,9 +1923,44 @@ static ts_err parse_create(parser *p, ts_sql_stmt *st)
                             NKW(create_kws));
     }
     TS_TRY(parse_dotted(p, st->kind == TS_SQL_S_CREATE_VIEW ? "a view name" : "a table name", &st->name));
+    if (st->kind == TS_SQL_S_CREATE_TABLE && at(p, TS_TK_LPAREN))
+        return parse_column_defs(p, st);
     if (!at_kw(p, TS_KW_AS))
-        return err_expected(p, "AS (only CREATE ... AS query is supported)", NULL, 0);
+        return err_expected(p, st->kind == TS_SQL_S_CREATE_VIEW ? "AS" : "AS or '(' and column definitions", NULL, 0);
     advance(p);
+    return parse_query(p, &st->query);
+}
+
+/* INSERT INTO name [(c, ...)] (VALUES (..), .. | query) */
+static ts_err parse_insert(parser *p, ts_sql_stmt *st)
+{
+    advance(p);
+    st->kind = TS_SQL_S_INSERT;
+    if (!word_is(p, tok(p), "INTO"))
+        return err_expected(p, "INTO", NULL, 0);
+    advance(p);
+    TS_TRY(parse_dotted(p, "a table name", &st->name));
+    if (at(p, TS_TK_LPAREN) && !starts_query(peek(p, 1)) && peek(p, 1)->kind != TS_TK_LPAREN)
+        TS_TRY(parse_name_list(p, "a column name", &st->columns, &st->ncolumns));
+    if (at_kw(p, TS_KW_VALUES)) { /* SELECT * FROM (VALUES ...) */
+        const ts_sql_token *t = tok(p);
+        ts_sql_query *q;
+        ts_sql_select *sel;
+        ts_sql_item *item;
+        advance(p);
+        ALLOC(p, q, 1);
+        ALLOC(p, sel, 1);
+        ALLOC(p, item, 1);
+        TS_TRY(new_expr(p, TS_SQL_E_STAR, t->pos, &item->expr));
+        TS_TRY(new_from(p, TS_SQL_F_VALUES, t->pos, &sel->from));
+        TS_TRY(parse_values(p, sel->from));
+        sel->pos = t->pos, sel->items = item, sel->nitems = 1;
+        q->pos = t->pos, q->select = sel;
+        st->query = q;
+        return TS_OK;
+    }
+    if (!starts_query(tok(p)) && !at(p, TS_TK_LPAREN))
+        return err_expected(p, "VALUES or a query", NULL, 0);
     return parse_query(p, &st->query);
 }
 
@@ -1691,11 +1993,13 @@ static ts_err parse_stmt_body(parser *p, ts_sql_stmt *st)
         return parse_create(p, st);
     if (is_kw(t, TS_KW_DROP))
         return parse_drop(p, st);
+    if (word_is(p, t, "INSERT"))
+        return parse_insert(p, st);
     if (starts_query(t) || t->kind == TS_TK_LPAREN) {
         st->kind = TS_SQL_S_QUERY;
         return parse_query(p, &st->query);
     }
-    return err_expected(p, "a statement (SELECT, WITH, CREATE, DROP or EXPLAIN)", stmt_kws, NKW(stmt_kws));
+    return err_expected(p, "a statement (SELECT, WITH, CREATE, INSERT, DROP or EXPLAIN)", stmt_kws, NKW(stmt_kws));
 }
 
 static ts_err parse_stmt(parser *p, ts_sql_stmt **out)

@@ -496,21 +496,42 @@ static ts_err shuffle(phys *ph, pipe *pp, const char *const *keys, int nkeys, ts
     return TS_OK;
 }
 
+static ts_err build_aggregate_streaming(phys *ph, ts_sql_plan *p, pipe *inp, const ts_sql_agg_setup *ap, pipe *out);
+
 static ts_err build_aggregate(phys *ph, ts_sql_plan *p, pipe *out)
 {
     pipe in;
     TS_TRY(build(ph, p->in[0], &in));
-    uint8_t nullable[TS_MAX_COLS];
-    memset(nullable, 1, sizeof nullable); /* unknown before the rows flow: count beside every SUM */
-    ts_sql_agg_setup a;
-    ts_sql_agg_prepare(p, nullable, &a);
+    uint8_t *nullable = malloc((size_t)p->naggs + 1);
+    ts_sql_agg_setup a = {0};
+    ts_err err = nullable ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    if (!err) {
+        memset(nullable, 1, (size_t)p->naggs + 1); /* unknown before the rows flow: count beside every SUM */
+        err = ts_sql_agg_prepare(p, nullable, &a);
+    }
+    free(nullable);
+    if (err) {
+        free_pipe(ph, &in);
+        return err;
+    }
     if (!ts_agg_stream_supports(&in.tail->schema, a.aggs, a.naggs, 0)) {
+        ts_sql_agg_setup_free(&a);
         ts_table *t;
         TS_TRY(materialize(ph, &in, p->in[0], &t));
         ts_table *res;
         TS_TRY(ts_sql_exec_kind(ph->x, p, t, NULL, &res));
         return start_table(ph, out, res, 1, NULL, NULL, 0, p);
     }
+    err = build_aggregate_streaming(ph, p, &in, &a, out);
+    ts_sql_agg_setup_free(&a);
+    return err;
+}
+
+/* The aggregation of build_aggregate when the streaming operators support it. */
+static ts_err build_aggregate_streaming(phys *ph, ts_sql_plan *p, pipe *inp, const ts_sql_agg_setup *ap, pipe *out)
+{
+    pipe in = *inp;
+    const ts_sql_agg_setup a = *ap;
     ts_ctx *ctx = ph->ctx;
     const int local = ctx->size == 1 || ts_partitioned_on(&in.tail->schema, a.keys, p->nkeys);
     int distinct = 0;
@@ -525,7 +546,7 @@ static ts_err build_aggregate(phys *ph, ts_sql_plan *p, pipe *out)
     const char *part[8];
     int npart = 0;
     if (local && ctx->size > 1) {
-        snprintf(p->note, sizeof p->note, "input already hash-partitioned on a subset of the keys: aggregated "
+        snprintf(p->run_note, sizeof p->run_note, "input already hash-partitioned on a subset of the keys: aggregated "
                  "locally, no exchange");
         npart = in.tail->schema.npart;
         for (int k = 0; k < npart; k++)
@@ -558,10 +579,10 @@ static ts_err build_aggregate(phys *ph, ts_sql_plan *p, pipe *out)
         routed = 1, npart = p->nkeys > 8 ? 0 : p->nkeys;
         for (int k = 0; k < npart; k++)
             part[k] = a.keys[k];
-        snprintf(p->note, sizeof p->note, "%s: rows exchanged by key hash (streaming), then aggregated",
+        snprintf(p->run_note, sizeof p->run_note, "%s: rows exchanged by key hash (streaming), then aggregated",
                  distinct ? "nearly one group a row" : "exact quantiles / distinct counts");
     } else if (!err && !local) {
-        snprintf(p->note, sizeof p->note, "partial aggregates per rank, states exchanged by key hash, merged");
+        snprintf(p->run_note, sizeof p->run_note, "partial aggregates per rank, states exchanged by key hash, merged");
     }
     if (err) {
         free_pipe(ph, &in);
@@ -572,7 +593,7 @@ static ts_err build_aggregate(phys *ph, ts_sql_plan *p, pipe *out)
                           &sink);
     if (err) {
         free_pipe(ph, &in);
-        return located(ph->x, p->pos, err);
+        return ts_sql_agg_error(ph->x, p, err);
     }
     err = run(ph, &in, sink, p);
     ts_table *res = err ? NULL : ts_agg_pipe_take(sink);
@@ -581,18 +602,70 @@ static ts_err build_aggregate(phys *ph, ts_sql_plan *p, pipe *out)
         err = ts_sql_agg_fixup(ph->x, p, &a, res);
     if (err) {
         ts_table_free(res);
-        return located(ph->x, p->pos, err);
+        return ts_sql_agg_error(ph->x, p, err);
     }
     return start_table(ph, out, res, 1, NULL, NULL, 0, p);
 }
 
 /* ---- joins ---------------------------------------------------------------------------------------------------------- */
 
+/* The joins the probe operator computes exactly as the node executor does: equality keys (at most 8, NULL never
+ * matching NULL), no NOT IN rules. The rest (cross joins, RIGHT / FULL, null_equal keys, NOT IN) run on the node
+ * executor; so do joins whose key types differ (below, once the inputs' types are known). */
 static int pipelined_join(const ts_sql_plan *p)
 {
-    return !p->cross && p->njoin_keys > 0 && p->njoin_keys <= 8 && !p->not_in &&
+    return p->kind == TS_P_JOIN && !p->cross && p->njoin_keys > 0 && p->njoin_keys <= 8 && !p->not_in &&
+           !p->null_equal &&
            (p->join_type == TS_JOIN_INNER || p->join_type == TS_JOIN_LEFT || p->join_type == TS_JOIN_SEMI ||
             p->join_type == TS_JOIN_ANTI);
+}
+
+/* 1 when key columns a and b compare without a conversion: the node executor converts keys of different kinds
+ * (an integer against a DOUBLE, decimals of different scales, a DATE against a TIMESTAMP, ...) before joining. */
+static int same_key_kind(const ts_column *a, const ts_column *b)
+{
+    if (!a || !b)
+        return 0;
+    if (a->type == b->type)
+        return a->type != TS_T_DECIMAL || a->scale == b->scale;
+    const int ta = a->type == TS_T_STRING || a->type == TS_T_DICT, tb = b->type == TS_T_STRING || b->type == TS_T_DICT;
+    const int ia = a->type == TS_T_INT32 || a->type == TS_T_INT64, ib = b->type == TS_T_INT32 || b->type == TS_T_INT64;
+    return (ta && tb) || (ia && ib);
+}
+
+static int keys_comparable(const ts_sql_plan *p, const pipe *left, const pipe *right)
+{
+    for (int k = 0; k < p->njoin_keys; k++)
+        if (!same_key_kind(ts_table_col(&left->tail->schema, p->left_keys[k]),
+                           ts_table_col(&right->tail->schema, p->right_keys[k])))
+            return 0;
+    return 1;
+}
+
+/* A join the node executor runs over both inputs' pipelines (opened already), materialised. */
+static ts_err join_on_node_executor(phys *ph, ts_sql_plan *p, pipe *left, pipe *right, pipe *out)
+{
+    ts_table *l = NULL, *r = NULL, *res = NULL;
+    ts_err err = materialize(ph, left, p->in[0], &l);
+    if (err) {
+        free_pipe(ph, right);
+        return err;
+    }
+    err = materialize(ph, right, p->in[1], &r);
+    if (err) {
+        ts_table_free(l);
+        return err;
+    }
+    const double t0 = ts_now();
+    TS_TRY(ts_sql_exec_kind(ph->x, p, l, r, &res));
+    ts_op *rec;
+    static const ts_op_vt NODE = {.kind = "node"};
+    if (!ts_op_alloc(sizeof(ts_op), &NODE, "node executor", &rec)) {
+        rec->prof.seconds = ts_now() - t0, rec->prof.rows_out = ts_table_rows(res);
+        rec->tag = tag_of(ph, p);
+        op_done(ph, rec);
+    }
+    return start_table(ph, out, res, 1, NULL, NULL, 0, p);
 }
 
 static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
@@ -600,13 +673,20 @@ static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
     if (!pipelined_join(p))
         return fallback(ph, p, out);
     /* the build side first: its rows, then the broadcast / shuffle decision and the hash table */
-    pipe right;
+    pipe right, left;
     TS_TRY(build(ph, p->in[1], &right));
-    ts_op *build_op = NULL;
-    ts_err err = ts_join_build_new(ph->ctx, right.tail, (const char *const *)p->right_keys, p->njoin_keys,
-                                   TS_JOIN_AUTO, 0, &build_op);
+    ts_err err = build(ph, p->in[0], &left);
     if (err) {
         free_pipe(ph, &right);
+        return err;
+    }
+    if (!keys_comparable(p, &left, &right)) /* the same on every rank: so are the schemas */
+        return join_on_node_executor(ph, p, &left, &right, out);
+    ts_op *build_op = NULL;
+    err = ts_join_build_new(ph->ctx, right.tail, (const char *const *)p->right_keys, p->njoin_keys,
+                                   TS_JOIN_AUTO, 0, &build_op);
+    if (err) {
+        free_pipe(ph, &right), free_pipe(ph, &left);
         return err;
     }
     const char *right_cols[TS_MAX_COLS];
@@ -619,13 +699,12 @@ static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
     err = run(ph, &right, build_op, p);
     if (err) {
         op_done(ph, build_op);
+        free_pipe(ph, &left);
         return err;
     }
     const int broadcast = ts_join_build_broadcast(build_op);
     const int64_t right_bytes = ts_join_build_global_bytes(build_op);
-    pipe left;
-    err = build(ph, p->in[0], &left);
-    if (!err && !broadcast) { /* both sides hash-partitioned on the keys: the left rows move too */
+    if (!broadcast) { /* both sides hash-partitioned on the keys: the left rows move too */
         if (ts_partitioned_on(&left.tail->schema, (const char *const *)p->left_keys, p->njoin_keys) &&
             left.tail->schema.npart == p->njoin_keys) {
             /* already partitioned on exactly the keys, the way the right side was shuffled: no exchange */
@@ -670,7 +749,7 @@ static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
         ts_table_set_partitioned(&left.tail->schema, part, n);
     }
     left.src_table = NULL;
-    snprintf(p->note, sizeof p->note, "%s join, right side %.1f MiB%s", broadcast ? "broadcast" : "shuffle",
+    snprintf(p->run_note, sizeof p->run_note, "%s join, right side %.1f MiB%s", broadcast ? "broadcast" : "shuffle",
              (double)right_bytes / (1 << 20), broadcast ? "" : ", left rows exchanged by key hash (streaming)");
     *out = left;
     return TS_OK;
@@ -691,7 +770,7 @@ static ts_err build_sort(phys *ph, ts_sql_plan *p, int64_t top, pipe *out)
         err = ts_top_k(ph->ctx, t, p->sort, p->nsort, top, &k);
         ts_table_free(t);
         t = k;
-        snprintf(p->note, sizeof p->note, "top %lld: a bounded heap per rank, merged on rank 0", (long long)top);
+        snprintf(p->run_note, sizeof p->run_note, "top %lld: a bounded heap per rank, merged on rank 0", (long long)top);
     } else {
         err = ts_sort_distributed_by(ph->ctx, &t, p->sort, p->nsort);
     }
@@ -783,6 +862,26 @@ static ts_err build(phys *ph, ts_sql_plan *p, pipe *out)
     case TS_P_LIMIT: return build_limit(ph, p, out);
     default: return fallback(ph, p, out);
     }
+}
+
+int ts_sql_physical_supports(const ts_sql_plan *p)
+{
+    if (!p)
+        return 1;
+    switch (p->kind) {
+    case TS_P_DELIM_JOIN: case TS_P_DELIM_GET: case TS_P_DEPJOIN:
+        return 0; /* a DELIM_JOIN computes its distinct values between its inputs (exec_node) */
+    default: break;
+    }
+    /* chunks hold TS_MAX_COLS columns: a join's both inputs, an aggregation's keys, states and helper counts */
+    int width = p->ncols;
+    if (p->kind == TS_P_AGGREGATE)
+        width = p->nkeys + 2 * p->naggs + 1;
+    if (p->kind == TS_P_JOIN && p->in[0] && p->in[1])
+        width = p->in[0]->ncols + p->in[1]->ncols + 1 > width ? p->in[0]->ncols + p->in[1]->ncols + 1 : width;
+    if (width > TS_MAX_COLS)
+        return 0;
+    return ts_sql_physical_supports(p->in[0]) && ts_sql_physical_supports(p->in[1]);
 }
 
 ts_err ts_sql_exec_pipelined(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)

@@ -17,12 +17,13 @@
 #include "ts_sql_ast.h"
 #include "ts_window.h"
 
-#define TS_SQL_ID_MAX 64
+#define TS_SQL_ID_MAX 64            /* plan ids: a name's first 40 bytes and "#n" */
+#define TS_SQL_NAME_MAX TS_NAME_MAX /* names users write (columns, aliases, tables): up to TS_NAME_MAX - 1 bytes */
 
 typedef struct ts_sql_col {
-    char id[TS_SQL_ID_MAX];   /* unique in the plan; the engine column's name */
-    char name[TS_SQL_ID_MAX]; /* the name users see (output column name) */
-    char qual[TS_SQL_ID_MAX]; /* the table name or alias that qualifies it ("" when none) */
+    char id[TS_SQL_ID_MAX];     /* unique in the plan; the engine column's name */
+    char name[TS_SQL_NAME_MAX]; /* the name users see (output column name) */
+    char qual[TS_SQL_NAME_MAX]; /* the table name or alias that qualifies it ("" when none) */
     int hidden;               /* not part of SELECT * (internal helper columns) */
 } ts_sql_col;
 
@@ -42,13 +43,39 @@ typedef enum {
     TS_P_DISTINCT,  /* distinct rows over every column */
     TS_P_WINDOW,    /* window functions (one PARTITION BY / ORDER BY)      window */
     TS_P_UNION,     /* UNION ALL of two inputs (same column count)         (DISTINCT above it for UNION) */
-    TS_P_SETOP      /* EXCEPT / INTERSECT (distinct semantics)             set_op */
+    TS_P_SETOP,     /* EXCEPT / INTERSECT (distinct semantics)             set_op */
+    TS_P_DEPJOIN,   /* dependent join: in[1] (a subquery) reads columns of in[0]; only between binding and
+                       decorrelation (ts_sql_decorrelate.c), which replaces it     dep_kind, cols */
+    TS_P_DELIM_JOIN,/* a join (join fields) whose right side holds DELIM_GET leaves: they read the distinct
+                       values of its left input's delim_cols, computed once when the node runs */
+    TS_P_DELIM_GET  /* leaf: the distinct delim_cols of delim->in[0]; cols[i] is delim->delim_cols[i] */
 } ts_sql_plan_kind;
+
+/* What a dependent join computes per row of its left input (ts_sql_decorrelate.c). */
+typedef enum {
+    TS_DEP_SEMI,    /* rows for which the subquery has a row (EXISTS) */
+    TS_DEP_ANTI,    /* rows for which it has none (NOT EXISTS) */
+    TS_DEP_MARK,    /* every row, plus a BOOL column (the last): whether it has a row */
+    TS_DEP_SINGLE   /* every row, plus the subquery's columns: its single row, NULLs when none, an error when
+                       several (scalar subqueries) */
+} ts_sql_dep_kind;
 
 typedef struct ts_sql_plan ts_sql_plan;
 
+/* Estimated statistics of a plan column (ts_sql_stats.c). */
+typedef struct ts_sql_colstat {
+    double ndv;       /* distinct non-NULL values */
+    double nulls;     /* fraction of NULLs */
+    double min, max;  /* has_range: numbers (decimals in units), dates in days */
+    double width;     /* bytes per value */
+    int has_range;
+    int known;        /* from real statistics (else defaults) */
+} ts_sql_colstat;
+
 typedef struct ts_sql_agg_item {
     ts_agg agg;             /* input / where / output / order hold column ids */
+    const char *text;       /* the SQL call it computes ("avg(amount)"), for errors; NULL for internal ones */
+    ts_sql_pos pos;         /* and where it is */
 } ts_sql_agg_item;
 
 typedef struct ts_sql_win_item {
@@ -63,10 +90,11 @@ struct ts_sql_plan {
     int ncols;
 
     /* CATALOG */
-    char table[2 * TS_SQL_ID_MAX];
+    char table[TS_SQL_NAME_MAX];
     /* CSV / H5: source path (and group); CSV options */
     char *path, *group;
     char **source_names;    /* CSV / H5 / CATALOG: the source column name of cols[i] */
+    struct ts_col_stats *source_stats; /* CSV / H5: statistics of cols[i] (a sample's for CSV), or NULL */
     void *source;           /* CSV: the files and inferred schema; H5: the table read while binding */
     int64_t rows_rejected;  /* CSV: rows that did not parse */
     int ignore_errors;      /* CSV: skip rows that do not parse (default: an error naming the first) */
@@ -92,6 +120,20 @@ struct ts_sql_plan {
     int njoin_keys;
     int cross;              /* no key: every pair (a join on a constant key) */
     int not_in;             /* an anti join for NOT IN (subquery): SQL's NULL rules apply */
+    unsigned null_equal;    /* bit k: key pair k matches NULL with NULL (decorrelation's keys) */
+    /* DEPJOIN */
+    ts_sql_dep_kind dep_kind;
+    /* DELIM_JOIN: left columns whose distinct values the DELIM_GET leaves read; DELIM_GET: its join */
+    char **delim_cols;
+    int ndelim;
+    struct ts_sql_plan *delim;
+    void *delim_values;     /* DELIM_JOIN at run time: the distinct values (a ts_table), while the right side runs */
+    /* AGGREGATE: 1 when it must produce at most one row per group (a scalar subquery's value): column
+     * single_count counts the group's rows and an error is raised when one exceeds 1 */
+    const char *single_count;
+    int scalar_plain;       /* AGGREGATE without keys in a correlated scalar subquery whose value is NULL for no
+                               rows anyway: decorrelation groups it by the correlated columns without keeping a row
+                               for each outer value */
     /* SORT / WINDOW ordering */
     ts_sort_key *sort;
     int nsort;
@@ -107,7 +149,9 @@ struct ts_sql_plan {
 
     /* planning decisions and run-time statistics (EXPLAIN / EXPLAIN ANALYZE) */
     double est_rows;
-    char note[160];         /* decisions taken (broadcast, pushed filters, pruned columns ...) */
+    ts_sql_colstat *stats;  /* estimated statistics of cols[i] (ts_sql_estimate) */
+    char note[160];         /* decisions taken while planning (join order, broadcast or shuffle, ...) */
+    char run_note[160];     /* what the executor did (EXPLAIN ANALYZE): the measured sizes behind its choices */
     int64_t rows_out;       /* actual, global */
     double seconds;         /* actual, max over ranks */
     int64_t bytes_sent;     /* actual (pipelined executor), max over ranks */

@@ -51,6 +51,11 @@ int ts_sql_format_cell(const ts_column *c, int64_t row, char *buf, size_t cap)
         ts_civil_from_days(TS_COL(c, int32_t)[row], &y, &m, &d);
         return snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
     }
+    case TS_T_TIMESTAMP: {
+        char t[64];
+        const int n = ts_format_timestamp(TS_COL(c, int64_t)[row], t);
+        return snprintf(buf, cap, "%.*s", n, t);
+    }
     case TS_T_DICT: s = ts_dict_value(c->dict, TS_COL(c, int32_t)[row], &len); break;
     default:
         s = c->bytes + TS_COL(c, int64_t)[row];
@@ -64,7 +69,10 @@ int ts_sql_format_cell(const ts_column *c, int64_t row, char *buf, size_t cap)
 
 #define CELL 256
 
-static int right_aligned(ts_type t) { return t != TS_T_STRING && t != TS_T_DICT && t != TS_T_BOOL && t != TS_T_DATE; }
+static int right_aligned(ts_type t)
+{
+    return t != TS_T_STRING && t != TS_T_DICT && t != TS_T_BOOL && t != TS_T_DATE && t != TS_T_TIMESTAMP;
+}
 
 static void print_rule(FILE *out, const int *w, int n)
 {
@@ -93,7 +101,11 @@ void ts_sql_print_table(FILE *out, const ts_table *t, const char *const *names, 
 {
     const int64_t rows = ts_table_rows(t);
     const int64_t head = rows <= max_rows ? rows : max_rows / 2, tail = rows <= max_rows ? 0 : max_rows - head;
-    int w[TS_MAX_COLS];
+    int *w = malloc(sizeof *w * (size_t)(t->ncols + 1));
+    if (!w) {
+        fprintf(out, "(out of memory printing %d columns)\n", t->ncols);
+        return;
+    }
     char buf[CELL];
     for (int c = 0; c < t->ncols; c++) {
         w[c] = (int)strlen(names[c]);
@@ -120,13 +132,67 @@ void ts_sql_print_table(FILE *out, const ts_table *t, const char *const *names, 
     for (int64_t r = rows - tail; r < rows; r++)
         print_row(out, t, r, w);
     fprintf(out, "(%" PRId64 " row%s)\n", rows, rows == 1 ? "" : "s");
+    free(w);
+}
+
+static void csv_field(FILE *out, const char *s, size_t n, int is_null)
+{
+    int quote = !is_null && n == 0;
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!quote) {
+        fwrite(s, 1, n, out);
+        return;
+    }
+    fputc('"', out);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            fputc('"', out);
+        fputc(s[i], out);
+    }
+    fputc('"', out);
+}
+
+void ts_sql_print_csv(FILE *out, const ts_table *t, const char *const *names)
+{
+    for (int c = 0; c < t->ncols; c++) {
+        if (c)
+            fputc(',', out);
+        csv_field(out, names[c], strlen(names[c]), 0);
+    }
+    fputc('\n', out);
+    char buf[64];
+    for (int64_t r = 0; r < ts_table_rows(t); r++) {
+        for (int c = 0; c < t->ncols; c++) {
+            const ts_column *col = t->cols[c];
+            if (c)
+                fputc(',', out);
+            const int is_null = !ts_column_is_valid(col, r);
+            int64_t len;
+            if (!is_null && col->type == TS_T_DICT) {
+                const char *s = ts_dict_value(col->dict, TS_COL(col, int32_t)[r], &len);
+                csv_field(out, s, (size_t)len, 0);
+            } else if (!is_null && col->type == TS_T_STRING) {
+                const int64_t *off = TS_COL(col, int64_t);
+                csv_field(out, col->bytes + off[r], (size_t)(off[r + 1] - off[r]), 0);
+            } else if (!is_null) {
+                const int n = ts_sql_format_cell(col, r, buf, sizeof buf);
+                csv_field(out, buf, (size_t)(n < (int)sizeof buf ? n : (int)sizeof buf - 1), 0);
+            }
+        }
+        fputc('\n', out);
+    }
+    fputc('\n', out);
 }
 
 /* ---- plans ---------------------------------------------------------------------------------------------------- */
 
 static const char *const KIND_NAMES[] = {"SCAN table", "SCAN read_csv", "SCAN read_h5", "RANGE", "VALUES",
                                          "ONE ROW", "FILTER", "PROJECT", "AGGREGATE", "JOIN", "SORT", "LIMIT",
-                                         "DISTINCT", "WINDOW", "UNION ALL", "SET OPERATION"};
+                                         "DISTINCT", "WINDOW", "UNION ALL", "SET OPERATION", "DEPENDENT JOIN",
+                                         "JOIN", "SCAN outer values"};
+
+const char *ts_sql_plan_kind_name(ts_sql_plan_kind kind) { return KIND_NAMES[kind]; }
 
 /* A column id without its "#n" suffix. */
 static void short_id(const char *id, char *buf, size_t cap)
@@ -149,11 +215,17 @@ static void print_detail(FILE *out, const ts_sql_plan *p)
             short_id(p->keys[k], a, sizeof a), fprintf(out, " %s", a);
         fprintf(out, "%s aggregates: %d", p->nkeys ? "" : " none", p->naggs);
         break;
-    case TS_P_JOIN:
+    case TS_P_JOIN: case TS_P_DELIM_JOIN:
         fprintf(out, " %s", p->cross ? "cross" : ts_join_type_name(p->join_type));
         for (int k = 0; k < p->njoin_keys; k++) {
             short_id(p->left_keys[k], a, sizeof a), short_id(p->right_keys[k], b, sizeof b);
-            fprintf(out, "%s%s = %s", k ? ", " : " on ", a, b);
+            fprintf(out, "%s%s %s %s", k ? ", " : " on ", a, k < 32 && (p->null_equal >> k & 1) ? "IS NOT DISTINCT FROM" : "=", b);
+        }
+        if (p->kind == TS_P_DELIM_JOIN) {
+            fprintf(out, " (subquery, outer values:");
+            for (int k = 0; k < p->ndelim; k++)
+                short_id(p->delim_cols[k], a, sizeof a), fprintf(out, " %s", a);
+            fprintf(out, ")");
         }
         break;
     case TS_P_SORT:
@@ -168,7 +240,8 @@ static void print_detail(FILE *out, const ts_sql_plan *p)
         break;
     default: break;
     }
-    if (p->kind == TS_P_PROJECT || p->kind == TS_P_CSV || p->kind == TS_P_H5 || p->kind == TS_P_CATALOG) {
+    if (p->kind == TS_P_PROJECT || p->kind == TS_P_CSV || p->kind == TS_P_H5 || p->kind == TS_P_CATALOG ||
+        p->kind == TS_P_DELIM_GET) {
         fprintf(out, " [");
         for (int c = 0; c < p->ncols && c < 12; c++)
             short_id(p->cols[c].id, a, sizeof a), fprintf(out, "%s%s", c ? ", " : "", a);
@@ -194,6 +267,8 @@ static void print_node(FILE *out, const ts_sql_plan *p, int depth, int analyze)
     }
     if (p->note[0])
         fprintf(out, "   (%s)", p->note);
+    if (analyze && p->run_note[0])
+        fprintf(out, "   [ran: %s]", p->run_note);
     fputc('\n', out);
     for (int i = 0; i < 2; i++)
         if (p->in[i])

@@ -2,15 +2,19 @@
  * created tables to HDF5. */
 #include "ts_sql.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
 #include "ts_exchange.h"
+#include "ts_expr.h"
 #include "ts_h5.h"
+#include "ts_mem.h"
 #include "ts_sql_bind.h"
 #include "ts_sql_catalog.h"
+#include "ts_sql_decorrelate.h"
 #include "ts_sql_exec.h"
 #include "ts_sql_opt.h"
 #include "ts_sql_parse.h"
@@ -88,19 +92,26 @@ static ts_err gather(ts_ctx *ctx, ts_table **t)
 }
 
 /* Output names: the plan's visible names, made unique (a, a_1, ...) for tables. */
-static void output_names(const ts_sql_plan *p, int unique, char names[][TS_SQL_ID_MAX])
+typedef char out_name[TS_SQL_NAME_MAX];
+
+/* A new array of the plan's output names (free()), or NULL when out of memory. */
+static out_name *output_names(const ts_sql_plan *p, int unique)
 {
-    for (int c = 0; c < p->ncols; c++) {
-        snprintf(names[c], TS_SQL_ID_MAX, "%s", p->cols[c].name);
+    out_name *names = calloc((size_t)p->ncols + 1, sizeof *names);
+    for (int c = 0; names && c < p->ncols; c++) {
+        snprintf(names[c], sizeof names[c], "%s", p->cols[c].name);
         for (int k = 1; unique; k++) {
             int clash = 0;
             for (int o = 0; o < c && !clash; o++)
                 clash = !strcmp(names[o], names[c]);
             if (!clash)
                 break;
-            snprintf(names[c], TS_SQL_ID_MAX, "%.50s_%d", p->cols[c].name, k);
+            char suffix[16]; /* the suffix always fits: the name is cut instead */
+            const int ns = snprintf(suffix, sizeof suffix, "_%d", k);
+            snprintf(names[c], sizeof names[c], "%.*s%s", (int)(sizeof names[c] - 1) - ns, p->cols[c].name, suffix);
         }
     }
+    return names;
 }
 
 typedef struct stmt_run {
@@ -124,13 +135,15 @@ static ts_err plan_query(stmt_run *r, const ts_sql_query *q)
 {
     ts_err err = ts_sql_bind_query(&r->b, q, &r->plan);
     if (!err)
+        err = ts_sql_decorrelate(&r->b, &r->plan);
+    if (!err)
         err = ts_sql_optimize(&r->b, &r->plan);
     r->s->next_id = r->b.next_id;
     return ts_ctx_check(r->s->ctx, err);
 }
 
 /* The recorded sort order in output names (the sort ran on plan ids); it stops at a key that is not output. */
-static void rename_sort_keys(ts_table *t, const ts_sql_plan *p, char names[][TS_SQL_ID_MAX])
+static void rename_sort_keys(ts_table *t, const ts_sql_plan *p, const out_name *names)
 {
     int kept = 0;
     for (int k = 0; k < t->nsort; k++) {
@@ -139,13 +152,13 @@ static void rename_sort_keys(ts_table *t, const ts_sql_plan *p, char names[][TS_
             c++;
         if (c == p->ncols)
             break;
-        snprintf(t->sort_keys[kept++], TS_NAME_MAX, "%.63s", names[c]);
+        snprintf(t->sort_keys[kept++], TS_NAME_MAX, "%s", names[c]);
     }
     t->nsort = kept;
 }
 
 /* The recorded partitioning in output names; dropped when a partitioning column is not output. */
-static void rename_part_keys(ts_table *t, const ts_sql_plan *p, char names[][TS_SQL_ID_MAX])
+static void rename_part_keys(ts_table *t, const ts_sql_plan *p, const out_name *names)
 {
     for (int k = 0; k < t->npart; k++) {
         int c = 0;
@@ -155,19 +168,23 @@ static void rename_part_keys(ts_table *t, const ts_sql_plan *p, char names[][TS_
             t->npart = 0;
             return;
         }
-        snprintf(t->part_keys[k], TS_NAME_MAX, "%.63s", names[c]);
+        snprintf(t->part_keys[k], TS_NAME_MAX, "%s", names[c]);
     }
 }
 
 static ts_err execute(stmt_run *r, ts_table **out)
 {
     TS_TRY(ts_sql_exec_plan(&r->x, r->plan, out));
-    char names[TS_MAX_COLS][TS_SQL_ID_MAX];
-    output_names(r->plan, 1, names);
+    out_name *names = output_names(r->plan, 1);
+    if (!names)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for %d column names", r->plan->ncols);
     rename_sort_keys(*out, r->plan, names);
     rename_part_keys(*out, r->plan, names);
-    for (int c = 0; c < (*out)->ncols && c < r->plan->ncols; c++)
-        snprintf((*out)->cols[c]->name, TS_NAME_MAX, "%.63s", names[c]);
+    ts_err err = TS_OK;
+    for (int c = 0; !err && c < (*out)->ncols && c < r->plan->ncols; c++)
+        err = ts_column_set_name((*out)->cols[c], names[c]);
+    free(names);
+    TS_TRY(err);
     return TS_OK;
 }
 
@@ -177,13 +194,18 @@ static ts_err print_result(stmt_run *r, ts_table *t)
 {
     ts_err err = gather(r->s->ctx, &t);
     if (!err && is_root(r->s)) {
-        char names[TS_MAX_COLS][TS_SQL_ID_MAX];
-        const char *ptr[TS_MAX_COLS];
-        output_names(r->plan, 0, names);
-        for (int c = 0; c < r->plan->ncols; c++)
+        out_name *names = output_names(r->plan, 0);
+        const char **ptr = malloc(sizeof *ptr * (size_t)(r->plan->ncols + 1));
+        if (!names || !ptr)
+            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+        for (int c = 0; !err && c < r->plan->ncols; c++)
             ptr[c] = names[c];
-        ts_sql_print_table(r->s->opt.out, t, ptr, r->s->opt.max_print_rows);
+        if (!err && r->s->opt.csv)
+            ts_sql_print_csv(r->s->opt.out, t, ptr);
+        else if (!err)
+            ts_sql_print_table(r->s->opt.out, t, ptr, r->s->opt.max_print_rows);
         fflush(r->s->opt.out);
+        free(names), free(ptr);
     }
     ts_table_free(t);
     return err;
@@ -216,10 +238,42 @@ static void remove_created(ts_sql_session *s, const char *name)
         }
 }
 
+/* A created table is written to --out as /a/b/c for a.b.c: checked when the statement runs, not at the write. Each
+ * dot-separated part is an HDF5 group or dataset name: non-empty, no '/', and the whole at most TS_NAME_MAX - 1
+ * bytes; a table cannot also be a group of another table that will be written (a and a.b). */
+static ts_err check_table_name(stmt_run *r, const ts_sql_stmt *st)
+{
+    const char *n = st->name, *why = NULL;
+    const size_t len = strlen(n);
+    if (len >= TS_NAME_MAX)
+        return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "table name '%.40s...' is %zu bytes long: at most "
+                               "%d", n, len, TS_NAME_MAX - 1);
+    if (!len || n[0] == '.' || n[len - 1] == '.' || strstr(n, ".."))
+        why = "an empty part (each dot-separated part names a group of the output)";
+    else if (strchr(n, '/'))
+        why = "a '/' (dots separate the output's groups)";
+    if (why)
+        return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "table name '%s' is not valid: it has %s", n, why);
+    for (int i = 0; i < r->s->ncreated; i++) {
+        const char *o = r->s->created[i];
+        const size_t ol = strlen(o);
+        const char *group = ol < len && !strncasecmp(o, n, ol) && n[ol] == '.'   ? o
+                            : len < ol && !strncasecmp(o, n, len) && o[len] == '.' ? n
+                                                                                   : NULL;
+        if (group)
+            return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "table '%s' conflicts with table '%s': '%s' "
+                                   "would be both a table and a group of the output (drop one or rename it)", n, o,
+                                   group);
+    }
+    return TS_OK;
+}
+
 static ts_err check_new_name(stmt_run *r, const ts_sql_stmt *st, int *skip)
 {
     const ts_sql_entry *e = ts_sql_catalog_find(&r->s->catalog, st->name);
     *skip = 0;
+    if (st->kind == TS_SQL_S_CREATE_TABLE)
+        TS_TRY(check_table_name(r, st));
     if (!e || st->or_replace)
         return TS_OK;
     if (st->if_not_exists) {
@@ -230,16 +284,20 @@ static ts_err check_new_name(stmt_run *r, const ts_sql_stmt *st, int *skip)
                            e->table ? "table" : "view", st->name);
 }
 
+static ts_err create_table_defs(stmt_run *r, const ts_sql_stmt *st);
+
 static ts_err create_table(stmt_run *r, const ts_sql_stmt *st)
 {
     int skip;
     TS_TRY(check_new_name(r, st, &skip));
     if (skip)
         return TS_OK;
+    if (!st->query)
+        return create_table_defs(r, st);
     TS_TRY(plan_query(r, st->query));
     ts_table *t;
     TS_TRY(execute(r, &t));
-    snprintf(t->name, sizeof t->name, "%s", st->name);
+    snprintf(t->name, sizeof t->name, "%s", st->name); /* fits: check_table_name */
     int64_t rows;
     ts_err err = ts_allreduce_sum_i64(r->s->ctx, ts_table_rows(t), &rows);
     if (err) {
@@ -247,7 +305,258 @@ static ts_err create_table(stmt_run *r, const ts_sql_stmt *st)
         return err;
     }
     TS_TRY(ts_sql_catalog_put(&r->s->catalog, st->name, t, rows, NULL, NULL));
+    /* statistics for the planner, gathered once at load: rows, NULLs, distinct values, ranges */
+    TS_TRY(ts_sql_catalog_analyze(r->s->ctx, ts_sql_catalog_find(&r->s->catalog, st->name)));
     return add_created(r->s, st->name);
+}
+
+/* ---- CREATE TABLE with column definitions, INSERT ---------------------------------------------------------------- */
+
+/* The engine type of a declared column type. */
+static ts_err declared_type(stmt_run *r, const ts_sql_stmt *st, int c, ts_type *type, int *scale)
+{
+    const ts_sql_type *t = &st->types[c];
+    *scale = 0;
+    switch (t->kind) {
+    case TS_SQL_TY_BOOLEAN: *type = TS_T_BOOL; break;
+    case TS_SQL_TY_INTEGER: *type = TS_T_INT32; break;
+    case TS_SQL_TY_BIGINT: *type = TS_T_INT64; break;
+    case TS_SQL_TY_DOUBLE: *type = TS_T_FLOAT64; break;
+    case TS_SQL_TY_VARCHAR: *type = TS_T_STRING; break;
+    case TS_SQL_TY_DATE: *type = TS_T_DATE; break;
+    case TS_SQL_TY_TIMESTAMP: *type = TS_T_TIMESTAMP; break;
+    case TS_SQL_TY_DECIMAL:
+        if (t->precision > 18)
+            return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "column '%s': DECIMAL(%d,%d) is not supported "
+                                   "(precision at most 18)", st->columns[c], t->precision, t->scale);
+        *type = TS_T_DECIMAL, *scale = t->scale;
+        break;
+    default:
+        return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "column '%s': unsupported column type", st->columns[c]);
+    }
+    return TS_OK;
+}
+
+/* CREATE TABLE name (c type [NOT NULL], ...): an empty table on every rank. */
+static ts_err create_table_defs(stmt_run *r, const ts_sql_stmt *st)
+{
+    if (st->ncolumns > TS_MAX_COLS)
+        return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "a table has at most %d columns", TS_MAX_COLS);
+    uint64_t not_null = 0;
+    ts_table *t;
+    TS_TRY(ts_table_new(st->name, &t));
+    for (int c = 0; c < st->ncolumns; c++) {
+        ts_type type = TS_T_STRING;
+        int scale = 0;
+        ts_err err = TS_OK;
+        for (int k = 0; k < c && !err; k++)
+            if (!strcasecmp(st->columns[k], st->columns[c]))
+                err = ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "column '%s' is defined twice", st->columns[c]);
+        if (!err)
+            err = declared_type(r, st, c, &type, &scale);
+        if (!err)
+            err = ts_table_add(t, st->columns[c], type, scale, NULL, NULL);
+        if (err) {
+            ts_table_free(t);
+            return err;
+        }
+        not_null |= (uint64_t)(st->not_null[c] != 0) << c;
+    }
+    TS_TRY(ts_sql_catalog_put(&r->s->catalog, st->name, t, 0, NULL, NULL));
+    ts_sql_catalog_find(&r->s->catalog, st->name)->not_null = not_null;
+    return add_created(r->s, st->name);
+}
+
+/* The SQL type INSERT casts a value to for column c. */
+static ts_sql_type column_sql_type(const ts_column *c)
+{
+    ts_sql_type t = {.kind = TS_SQL_TY_VARCHAR};
+    switch (c->type) {
+    case TS_T_BOOL: t.kind = TS_SQL_TY_BOOLEAN; break;
+    case TS_T_INT32: t.kind = TS_SQL_TY_INTEGER; break;
+    case TS_T_INT64: t.kind = TS_SQL_TY_BIGINT; break;
+    case TS_T_FLOAT64: t.kind = TS_SQL_TY_DOUBLE; break;
+    case TS_T_DECIMAL: t.kind = TS_SQL_TY_DECIMAL, t.precision = 18, t.scale = c->scale; break;
+    case TS_T_DATE: t.kind = TS_SQL_TY_DATE; break;
+    case TS_T_TIMESTAMP: t.kind = TS_SQL_TY_TIMESTAMP; break;
+    default: break;
+    }
+    return t;
+}
+
+/* target column c <- source position src[c] (-1: NULL) */
+static ts_err insert_targets(stmt_run *r, const ts_sql_stmt *st, const ts_table *t, int *src)
+{
+    for (int c = 0; c < t->ncols; c++)
+        src[c] = st->ncolumns ? -1 : c;
+    for (int k = 0; k < st->ncolumns; k++) {
+        int c = 0;
+        while (c < t->ncols && strcasecmp(t->cols[c]->name, st->columns[k]))
+            c++;
+        if (c == t->ncols)
+            return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "table '%s' has no column '%s'", st->name,
+                                   st->columns[k]);
+        if (src[c] >= 0)
+            return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "column '%s' is listed twice", st->columns[k]);
+        src[c] = k;
+    }
+    return TS_OK;
+}
+
+/* INSERT ... VALUES: every value cast to its target column's type right in the VALUES list (so the rows need not
+ * agree on a type among themselves: VALUES (1), ('2') into an INTEGER column, as DuckDB). */
+static ts_err cast_values(stmt_run *r, const ts_sql_stmt *st, const ts_table *t, const int *src)
+{
+    ts_sql_from *f = st->query->select->from;
+    const int want = st->ncolumns ? st->ncolumns : t->ncols;
+    if (f->ncols != want)
+        return TS_OK; /* insert_plan reports the count */
+    int target[TS_MAX_COLS];
+    for (int c = 0; c < t->ncols; c++)
+        if (src[c] >= 0)
+            target[src[c]] = c;
+    for (int i = 0; i < f->nrows * f->ncols; i++) {
+        ts_sql_expr *v = f->values[i], *cast = ts_sql_alloc(r->script, sizeof *cast);
+        ts_sql_expr **args = ts_sql_alloc(r->script, sizeof *args);
+        if (!cast || !args)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory");
+        args[0] = v;
+        *cast = (ts_sql_expr){.kind = TS_SQL_E_CAST, .pos = v->pos, .args = args, .nargs = 1,
+                              .type = column_sql_type(t->cols[target[i % f->ncols]])};
+        f->values[i] = cast;
+    }
+    return TS_OK;
+}
+
+/* The query's rows as the table's columns: a projection of CAST(value AS column type), NULL for unlisted ones. */
+static ts_err insert_plan(stmt_run *r, const ts_sql_stmt *st, const ts_table *t, const int *src)
+{
+    ts_sql_binder *b = &r->b;
+    ts_sql_plan *q;
+    if (st->query->select && st->query->select->from && st->query->select->from->kind == TS_SQL_F_VALUES &&
+        !st->query->select->from->alias)
+        TS_TRY(cast_values(r, st, t, src));
+    TS_TRY(ts_sql_bind_query(b, st->query, &q));
+    const int want = st->ncolumns ? st->ncolumns : t->ncols;
+    if (q->ncols != want)
+        return ts_sql_error_at(r->script, st->query->pos, TS_ERR_USAGE, "INSERT into '%s' gives %d value%s for %d "
+                               "column%s", st->name, q->ncols, q->ncols == 1 ? "" : "s", want, want == 1 ? "" : "s");
+    ts_sql_plan *p = ts_sql_plan_new(b, TS_P_PROJECT, st->pos, t->ncols);
+    if (!p || !(p->exprs = ts_sql_alloc(r->script, sizeof *p->exprs * (size_t)t->ncols)))
+        TS_FAIL(TS_ERR_NOMEM, "out of memory");
+    for (int c = 0; c < t->ncols; c++) {
+        ts_sql_expr *v = ts_sql_alloc(r->script, sizeof *v), *cast = ts_sql_alloc(r->script, sizeof *cast);
+        ts_sql_expr **args = ts_sql_alloc(r->script, sizeof *args);
+        if (!v || !cast || !args)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory");
+        if (src[c] >= 0) {
+            if (!(v = ts_sql_ref(b, q->cols[src[c]].id, st->query->pos)))
+                TS_FAIL(TS_ERR_NOMEM, "out of memory");
+        } else {
+            *v = (ts_sql_expr){.kind = TS_SQL_E_NULL, .pos = st->pos};
+        }
+        args[0] = v;
+        *cast = (ts_sql_expr){.kind = TS_SQL_E_CAST, .pos = v->pos, .args = args, .nargs = 1,
+                              .type = column_sql_type(t->cols[c])};
+        p->exprs[c] = cast;
+        snprintf(p->cols[c].name, sizeof p->cols[c].name, "%s", t->cols[c]->name);
+        ts_sql_new_id(b, t->cols[c]->name, p->cols[c].id);
+    }
+    p->in[0] = q, p->est_rows = q->est_rows;
+    r->plan = p;
+    return ts_sql_optimize(b, &r->plan);
+}
+
+/* Column c of rows as the table column's representation: INTEGER values (checked by the cast) narrowed to int32;
+ * strings into a dictionary-encoded column first turn that column back into strings. */
+static ts_err conform_column(ts_table *t, ts_table *rows, int c)
+{
+    ts_column *to = t->cols[c], *from = rows->cols[c];
+    if (to->type == TS_T_DICT) {
+        struct ts_expr *e = ts_x_cast(ts_x_col(to->name), TS_T_STRING, 0, 0);
+        ts_column *s = NULL;
+        const ts_err err = ts_expr_eval(e, t, to->name, &s);
+        ts_expr_free(e);
+        TS_TRY(err);
+        ts_column_free(to);
+        t->cols[c] = s;
+        return TS_OK;
+    }
+    if (to->type == TS_T_INT32 && from->type == TS_T_INT64) {
+        ts_column *n;
+        TS_TRY(ts_column_new(from->name, TS_T_INT32, 0, NULL, &n));
+        ts_err err = ts_column_reserve(n, from->len, 0);
+        for (int64_t i = 0; !err && i < from->len; i++)
+            TS_COL(n, int32_t)[i] = (int32_t)TS_COL(from, int64_t)[i];
+        n->len = from->len;
+        if (!err && from->valid && !(n->valid = ts_big(sizeof(uint64_t) * (size_t)((from->len + 63) / 64 + 1))))
+            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+        if (!err && from->valid)
+            memcpy(n->valid, from->valid, sizeof(uint64_t) * (size_t)((from->len + 63) / 64));
+        if (err) {
+            ts_column_free(n);
+            return err;
+        }
+        ts_column_free(from);
+        rows->cols[c] = n;
+    }
+    return TS_OK;
+}
+
+/* INSERT INTO name [(columns)] query: the rows are computed where they are (VALUES rows are dealt over the ranks)
+ * and appended to each rank's part; the table's recorded order and partitioning no longer hold. */
+static ts_err insert(stmt_run *r, const ts_sql_stmt *st)
+{
+    ts_sql_entry *e = ts_sql_catalog_find(&r->s->catalog, st->name);
+    if (!e || !e->table)
+        return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, e ? "'%s' is a view: INSERT needs a table"
+                               : "table '%s' does not exist (CREATE TABLE it first)", st->name);
+    ts_table *t = e->table;
+    int src[TS_MAX_COLS];
+    TS_TRY(ts_ctx_check(r->s->ctx, insert_targets(r, st, t, src)));
+    ts_err err = insert_plan(r, st, t, src);
+    r->s->next_id = r->b.next_id;
+    TS_TRY(ts_ctx_check(r->s->ctx, err));
+    ts_table *rows;
+    TS_TRY(ts_sql_exec_plan(&r->x, r->plan, &rows));
+    if (rows->borrowed) { /* a view of pooled columns: own them, they change below */
+        ts_table *copy = NULL;
+        err = ts_table_new_like(rows, rows->name, &copy);
+        if (!err)
+            err = ts_table_append_rows(copy, rows, NULL, ts_table_rows(rows));
+        ts_table_free(rows);
+        rows = copy;
+        TS_TRY_GOTO(err, ts_ctx_check(r->s->ctx, err), done);
+    }
+    for (int c = 0; !err && c < t->ncols; c++) {
+        const ts_column *col = rows->cols[c];
+        if ((e->not_null >> c & 1) && col->valid)
+            for (int64_t i = 0; i < col->len && !err; i++)
+                if (!ts_column_is_valid(col, i))
+                    err = ts_sql_error_at(r->script, st->pos, TS_ERR_DATA, "NOT NULL column '%s' of '%s' would get "
+                                          "a NULL", t->cols[c]->name, st->name);
+    }
+    TS_TRY_GOTO(err, ts_ctx_check(r->s->ctx, err), done);
+    for (int c = 0; !err && c < t->ncols; c++) {
+        err = conform_column(t, rows, c);
+        if (!err)
+            snprintf(rows->cols[c]->name, TS_NAME_MAX, "%s", t->cols[c]->name);
+    }
+    if (!err)
+        err = ts_table_append_rows(t, rows, NULL, ts_table_rows(rows));
+    int64_t added = 0;
+    err = ts_ctx_check(r->s->ctx, err);
+    if (!err)
+        err = ts_allreduce_sum_i64(r->s->ctx, ts_table_rows(rows), &added);
+    if (!err) {
+        e->global_rows += added;
+        t->nsort = 0, t->npart = 0;
+        free(e->stats); /* stale: the next query that reads the table analyzes it again (once for many INSERTs) */
+        e->stats = NULL;
+    }
+done:
+    ts_table_free(rows);
+    return err;
 }
 
 static ts_err create_view(stmt_run *r, const ts_sql_stmt *st)
@@ -287,7 +596,7 @@ static ts_err drop(stmt_run *r, const ts_sql_stmt *st)
 static ts_err explain(stmt_run *r, const ts_sql_stmt *st)
 {
     const ts_sql_stmt *in = st->inner;
-    if (in->kind != TS_SQL_S_QUERY && in->kind != TS_SQL_S_CREATE_TABLE)
+    if ((in->kind != TS_SQL_S_QUERY && in->kind != TS_SQL_S_CREATE_TABLE) || !in->query)
         return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "EXPLAIN takes a query or CREATE TABLE ... AS");
     TS_TRY(plan_query(r, in->query));
     if (st->analyze) {
@@ -337,11 +646,24 @@ static ts_err print_profile(ts_sql_session *s, const ts_sql_exec *x, const char 
     return err;
 }
 
+/* Starts a new high-water mark of the resident set (Linux: writing 5 to clear_refs), so VmHWM after a statement is
+ * that statement's peak. Best effort: without it the peak is the process's. */
+static void reset_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
 /* Runs one statement; with result != NULL a query's result is gathered there instead of printed. */
 static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_stmt *st, ts_table **result)
 {
     stmt_run r;
     run_init(&r, s, script);
+    if (s->opt.timing)
+        reset_peak_rss();
     const double t0 = ts_now(), c0 = ts_cpu_seconds();
     ts_err err = TS_OK;
     switch (st->kind) {
@@ -363,14 +685,23 @@ static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_st
     case TS_SQL_S_CREATE_VIEW: err = create_view(&r, st); break;
     case TS_SQL_S_DROP: err = drop(&r, st); break;
     case TS_SQL_S_EXPLAIN: err = explain(&r, st); break;
+    case TS_SQL_S_INSERT: err = insert(&r, st); break;
     }
     err = ts_ctx_check(s->ctx, err);
     if (!err && s->opt.profile && r.x.nprof && st->kind != TS_SQL_S_EXPLAIN)
         err = print_profile(s, &r.x, stmt_label(st));
     ts_sql_exec_release(&r.x);
     s->stmt_no++;
-    if (!err && s->opt.timing && is_root(s))
-        fprintf(stderr, "stmt %d %s %.6f\n", s->stmt_no, stmt_label(st), ts_now() - t0);
+    if (!err && s->opt.timing) {
+        const double seconds = ts_now() - t0;
+        int64_t peak[2] = {ts_peak_rss_bytes(), 0};
+        peak[1] = -peak[0];
+        err = ts_mpi_status(MPI_Allreduce(MPI_IN_PLACE, peak, 2, MPI_INT64_T, MPI_MAX, s->ctx->comm),
+                            "MPI_Allreduce", __FILE__, __LINE__, __func__);
+        if (!err && is_root(s))
+            fprintf(stderr, "stmt %d %s %.6f\nmem %d %s %" PRId64 " %" PRId64 "\n", s->stmt_no, stmt_label(st),
+                    seconds, s->stmt_no, stmt_label(st), peak[0], -peak[1]);
+    }
     if (!err && s->opt.profile && is_root(s) && r.plan && st->kind != TS_SQL_S_EXPLAIN) {
         /* CPU time beside wall time: on a shared machine only the first says what the statement cost */
         fprintf(s->opt.out, "-- %s: %.3f s (rank 0: %.3f s of CPU)\n", stmt_label(st), ts_now() - t0,
@@ -423,9 +754,12 @@ ts_err ts_sql_query_result(ts_sql_session *s, const char *text, const char *file
  * (raw input lines) and without padding every value to the longest. Others as fixed-length strings. */
 static ts_err write_table(ts_sql_session *s, ts_h5_file *f, const char *group, const ts_table *t)
 {
-    const char *bytes_cols[TS_MAX_COLS];
+    const char **bytes_cols = malloc(sizeof *bytes_cols * (size_t)(t->ncols + 1));
+    if (!bytes_cols)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory");
     int nbytes = 0;
-    for (int c = 0; c < t->ncols; c++) {
+    ts_err err = TS_OK;
+    for (int c = 0; !err && c < t->ncols; c++) {
         const ts_column *col = t->cols[c];
         if (col->type != TS_T_STRING)
             continue;
@@ -433,12 +767,17 @@ static ts_err write_table(ts_sql_session *s, ts_h5_file *f, const char *group, c
         const int64_t *off = TS_COL(col, int64_t);
         for (int64_t i = 0; i < col->len && !wide; i++)
             wide = off[i + 1] - off[i] > 64 || memchr(col->bytes + off[i], 0, (size_t)(off[i + 1] - off[i]));
-        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &wide, 1, MPI_INT, MPI_MAX, s->ctx->comm));
+        err = ts_mpi_status(MPI_Allreduce(MPI_IN_PLACE, &wide, 1, MPI_INT, MPI_MAX, s->ctx->comm), "MPI_Allreduce",
+                            __FILE__, __LINE__, __func__);
         if (wide)
             bytes_cols[nbytes++] = col->name;
     }
     const ts_h5_table_opts opts = {bytes_cols, nbytes};
-    return ts_h5_write_table(f, group, t, nbytes ? &opts : NULL);
+    if (!err)
+        err = ts_h5_write_table(f, group, t, nbytes ? &opts : NULL);
+    free(bytes_cols);
+    TS_TRY(err);
+    return TS_OK;
 }
 
 ts_err ts_sql_finish(ts_sql_session *s)

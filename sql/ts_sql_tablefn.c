@@ -7,8 +7,10 @@
 #include <strings.h>
 
 #include "ts_clean.h"
+#include "ts_csv_sample.h"
 #include "ts_csv_schema.h"
 #include "ts_sort.h"
+#include "ts_table_stats.h"
 #include "ts_dict_encode.h"
 #include "ts_h5_read.h"
 #include "ts_scan.h"
@@ -76,14 +78,20 @@ static ts_err string_arg(ts_sql_binder *b, const ts_sql_expr *e, const char *wha
     return TS_OK;
 }
 
+/* An integer (or boolean) argument: any constant expression (range(2 * 10), -3); NULL is refused. */
 static ts_err int_arg(ts_sql_binder *b, const ts_sql_expr *e, const char *what, int64_t *out)
 {
-    int neg = 0;
-    if (e && e->kind == TS_SQL_E_UNARY && e->op == TS_SQL_OP_NEG)
-        e = e->args[0], neg = 1;
-    if (!e || (e->kind != TS_SQL_E_INT && e->kind != TS_SQL_E_BOOL))
-        return ts_sql_error_at(b->src, e ? e->pos : (ts_sql_pos){0, 0}, TS_ERR_USAGE, "%s must be an integer", what);
-    *out = neg ? -e->ival : e->ival;
+    if (e && e->kind == TS_SQL_E_BOOL) {
+        *out = e->ival;
+        return TS_OK;
+    }
+    if (!e)
+        return ts_sql_error_at(b->src, (ts_sql_pos){0, 0}, TS_ERR_USAGE, "%s must be an integer", what);
+    ts_sql_value v;
+    TS_TRY(ts_sql_eval_constant(b->src, e, TS_T_INT64, what, &v));
+    if (v.is_null)
+        return ts_sql_error_at(b->src, e->pos, TS_ERR_USAGE, "%s must not be NULL", what);
+    *out = v.i;
     return TS_OK;
 }
 
@@ -93,7 +101,8 @@ static int sql_type_to_ts(const char *name, ts_csv_column_type *t)
         {"bigint", TS_T_INT64}, {"int8", TS_T_INT64}, {"long", TS_T_INT64}, {"integer", TS_T_INT32},
         {"int", TS_T_INT32}, {"int4", TS_T_INT32}, {"smallint", TS_T_INT32}, {"double", TS_T_FLOAT64},
         {"float", TS_T_FLOAT64}, {"float8", TS_T_FLOAT64}, {"real", TS_T_FLOAT64}, {"varchar", TS_T_STRING},
-        {"text", TS_T_STRING}, {"string", TS_T_STRING}, {"date", TS_T_DATE}, {"boolean", TS_T_BOOL},
+        {"text", TS_T_STRING}, {"string", TS_T_STRING}, {"date", TS_T_DATE}, {"timestamp", TS_T_TIMESTAMP},
+        {"datetime", TS_T_TIMESTAMP}, {"boolean", TS_T_BOOL},
         {"bool", TS_T_BOOL}};
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (!strcasecmp(name, map[i].name)) {
@@ -137,6 +146,23 @@ static int find_column(const ts_table *t, const char *name)
 
 /* ---- read_csv ------------------------------------------------------------------------------------------------- */
 
+/* A one-byte option value (or its escape spelling, e.g. '\t'); the scan splits on one byte, so a longer value is
+ * refused rather than cut to its first byte. */
+static ts_err one_byte(ts_sql_binder *b, const ts_sql_arg *a, const char *v, const char *escape, char escaped,
+                       char *out)
+{
+    if (escape && !strcmp(v, escape)) {
+        *out = escaped;
+        return TS_OK;
+    }
+    if (strlen(v) != 1 || v[0] == '\n' || v[0] == '\r')
+        return ts_sql_error_at(b->src, a->value->pos, TS_ERR_USAGE, "read_csv: %s='%s' must be exactly one "
+                               "character other than a line break (a multi-character %s is not supported)",
+                               a->name, v, a->name);
+    *out = v[0];
+    return TS_OK;
+}
+
 static ts_err csv_options(ts_sql_binder *b, const ts_sql_from *f, ts_csv_infer_opts *o)
 {
     static const char *const KNOWN[] = {"header", "delim", "sep", "columns", "types", "dtypes", "sample_size",
@@ -153,12 +179,12 @@ static ts_err csv_options(ts_sql_binder *b, const ts_sql_from *f, ts_csv_infer_o
     if ((a = named(f, "delim")) || (a = named(f, "sep"))) {
         const char *d = NULL;
         TS_TRY(string_arg(b, a->value, "delim", &d));
-        o->delim = !strcmp(d, "\\t") ? '\t' : d[0];
+        TS_TRY(one_byte(b, a, d, "\\t", '\t', &o->delim));
     }
     if ((a = named(f, "quote"))) {
         const char *q = NULL;
         TS_TRY(string_arg(b, a->value, "quote", &q));
-        o->quote = q[0];
+        TS_TRY(one_byte(b, a, q, NULL, 0, &o->quote));
     }
     if ((a = named(f, "sample_size"))) {
         TS_TRY(int_arg(b, a->value, "sample_size", &v));
@@ -188,7 +214,9 @@ static ts_err adopt_columns(const ts_sql_plan *p, ts_table *clean, ts_table **ou
                                  p->source_names[c]);
             break;
         }
-        snprintf(clean->cols[k]->name, TS_NAME_MAX, "%s", p->cols[c].id);
+        err = ts_column_set_name(clean->cols[k], p->cols[c].id);
+        if (err)
+            break;
         err = ts_table_adopt(res, clean->cols[k]);
         clean->cols[k] = NULL;
     }
@@ -215,6 +243,7 @@ typedef struct rules_source {
 } rules_source;
 
 static void free_rules(void *r) { ts_rules_free(r); }
+static void free_inferred(void *inf) { ts_csv_inferred_free(inf); }
 
 static ts_err bind_rules_csv(ts_sql_binder *b, const ts_sql_from *f, const char *pattern, const char *rules_path,
                              ts_sql_plan **out)
@@ -237,11 +266,8 @@ static ts_err bind_rules_csv(ts_sql_binder *b, const ts_sql_from *f, const char 
     if ((err = ts_scan_list_inputs(b->ctx, pattern, &files, &n)))
         return ts_sql_error_at(b->src, f->pos, err, "read_csv: %s", ts_error_headline());
     src->files = ts_sql_alloc(b->script, sizeof *files * (size_t)n);
-    if (src->files) {
+    if (src->files)
         memcpy(src->files, files, sizeof *files * (size_t)n);
-        for (int i = 0; i < n; i++)
-            src->files[i].base = src->files[i].path + (files[i].base - files[i].path);
-    }
     free(files);
     if (!src->files)
         return NOMEM(b, f->pos);
@@ -257,7 +283,7 @@ static ts_err bind_rules_csv(ts_sql_binder *b, const ts_sql_from *f, const char 
         if (spec->fields[i].kind == TS_RULE_SKIP)
             continue;
         p->source_names[c] = ts_sql_strdup(b->script, spec->fields[i].name);
-        snprintf(p->cols[c].name, TS_SQL_ID_MAX, "%s", spec->fields[i].name);
+        snprintf(p->cols[c].name, sizeof p->cols[c].name, "%s", spec->fields[i].name);
         ts_sql_new_id(b, spec->fields[i].name, p->cols[c].id);
         c++;
     }
@@ -355,24 +381,23 @@ static ts_err bind_csv(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out
     if (err)
         return ts_sql_error_at(b->src, pe->pos, err, "read_csv: %s", ts_error_headline());
     err = ts_csv_infer_files(b->ctx, files, n, &opts, &src->inf);
+    if (!err && (err = ts_sql_exec_defer(b->exec, free_inferred, &src->inf)))
+        err = NOMEM(b, f->pos); /* the defer freed it */
     if (!err && !(src->files = ts_sql_alloc(b->script, sizeof *files * (size_t)n)))
         err = NOMEM(b, f->pos);
     if (!err) {
         memcpy(src->files, files, sizeof *files * (size_t)n);
-        for (int i = 0; i < n; i++) /* base points into path: re-point it into the copy */
-            src->files[i].base = src->files[i].path + (files[i].base - files[i].path);
         src->nfiles = n;
     }
     free(files);
     if (err)
         return ts_sql_error_at(b->src, pe->pos, err, "read_csv: %s", ts_error_headline());
-    ts_csv_inferred_rebind(&src->inf);
     ts_sql_plan *p = ts_sql_plan_new(b, TS_P_CSV, f->pos, src->inf.ncols);
     if (!p || !(p->source_names = ts_sql_alloc(b->script, sizeof(char *) * (size_t)src->inf.ncols)))
         return NOMEM(b, f->pos);
     for (int i = 0; i < src->inf.ncols; i++) {
         p->source_names[i] = src->inf.names[i];
-        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", src->inf.names[i]);
+        snprintf(p->cols[i].name, sizeof p->cols[i].name, "%s", src->inf.names[i]);
         ts_sql_new_id(b, src->inf.names[i], p->cols[i].id);
     }
     p->path = ts_sql_strdup(b->script, pattern);
@@ -383,6 +408,14 @@ static ts_err bind_csv(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out
     for (int i = 0; i < n; i++)
         bytes += src->files[i].size;
     p->est_rows = (double)bytes / 40.0; /* without a sample's line length: a typical narrow CSV row */
+    /* the planner's statistics, from a sample of the first file */
+    double rows = 0;
+    if (!(p->source_stats = ts_sql_alloc(b->script, sizeof *p->source_stats * (size_t)(src->inf.ncols + 1))))
+        return NOMEM(b, f->pos);
+    if ((err = ts_csv_sample_stats(b->ctx, src->files, src->nfiles, &src->inf, p->source_stats, &rows)))
+        return ts_sql_error_at(b->src, pe->pos, err, "read_csv: %s", ts_error_headline());
+    if (rows > 0)
+        p->est_rows = rows;
     *out = p;
     return TS_OK;
 }
@@ -405,7 +438,7 @@ static ts_err rejects_table(const csv_source *src, const ts_csv_inferred *inf, c
     TS_TRY(ts_column_reserve(line, pos->len, 0));
     for (int64_t i = 0; i < pos->len; i++) {
         const int64_t p = TS_COL(pos, int64_t)[i];
-        const char *base = src->files[ts_pos_file(p)].base, *why = ts_csv_inferred_reason(inf, TS_COL(code, int32_t)[i]);
+        const char *base = ts_file_base(&src->files[ts_pos_file(p)]), *why = ts_csv_inferred_reason(inf, TS_COL(code, int32_t)[i]);
         TS_TRY(ts_column_append_string(file, base, (int64_t)strlen(base)));
         TS_TRY(ts_column_append_string(reason, why, (int64_t)strlen(why)));
         TS_COL(line, int64_t)[i] = ts_pos_line(p);
@@ -456,23 +489,35 @@ static ts_err csv_rejects(ts_sql_exec *x, ts_sql_plan *p, const ts_csv_inferred 
 static ts_err exec_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     csv_source *src = p->source;
-    ts_csv_inferred inf = src->inf; /* a private copy: pruned fields become SKIP */
-    ts_csv_inferred_rebind(&inf);
+    ts_csv_inferred inf; /* a private copy: pruned fields become SKIP */
+    TS_TRY(ts_csv_inferred_copy(&inf, &src->inf));
+    int nneeded = 0;
     for (int f = 0; f < inf.spec.nfields; f++) {
         int needed = 0;
         for (int c = 0; c < p->ncols && !needed; c++)
             needed = !strcmp(p->source_names[c], inf.names[f]);
         if (!needed)
             inf.spec.fields[f].kind = TS_RULE_SKIP;
+        nneeded += needed;
+    }
+    if (nneeded > TS_MAX_COLS - 1) { /* the scan's table also holds __line */
+        ts_csv_inferred_free(&inf);
+        TS_FAIL(TS_ERR_USAGE, "read_csv('%s'): the query reads %d of its %d columns, but a table holds at most %d; "
+                "select the columns you need", p->path, nneeded, src->inf.ncols, TS_MAX_COLS - 1);
     }
     ts_scan scan;
-    TS_TRY(ts_scan_csv_files(x->ctx, src->files, src->nfiles, &inf.spec, &scan));
+    ts_err err = ts_scan_csv_files(x->ctx, src->files, src->nfiles, &inf.spec, &scan);
+    if (err) {
+        ts_csv_inferred_free(&inf);
+        return err;
+    }
     int64_t counts[2] = {scan.rows_read, ts_table_rows(scan.rejects)};
-    ts_err err = ts_mpi_status(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, x->ctx->comm),
-                               "MPI_Allreduce", __FILE__, __LINE__, __func__);
+    err = ts_mpi_status(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, x->ctx->comm),
+                        "MPI_Allreduce", __FILE__, __LINE__, __func__);
     p->rows_rejected = counts[1];
     if (!err && counts[1])
         err = csv_rejects(x, p, &inf, &scan, counts[0]);
+    ts_csv_inferred_free(&inf);
     if (err) {
         ts_scan_free(&scan);
         return err;
@@ -515,7 +560,7 @@ static ts_err bind_h5(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
         return NOMEM(b, f->pos);
     for (int i = 0; i < t->ncols; i++) {
         p->source_names[i] = t->cols[i]->name;
-        snprintf(p->cols[i].name, TS_SQL_ID_MAX, "%s", t->cols[i]->name);
+        snprintf(p->cols[i].name, sizeof p->cols[i].name, "%s", t->cols[i]->name);
         ts_sql_new_id(b, t->cols[i]->name, p->cols[i].id);
     }
     p->path = ts_sql_strdup(b->script, path), p->group = ts_sql_strdup(b->script, group);
@@ -523,6 +568,10 @@ static ts_err bind_h5(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
     int64_t rows = ts_table_rows(t);
     TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &rows, 1, MPI_INT64_T, MPI_SUM, b->ctx->comm));
     p->est_rows = (double)rows;
+    /* the table is in memory already: exact statistics for the planner */
+    if (!(p->source_stats = ts_sql_alloc(b->script, sizeof *p->source_stats * (size_t)(t->ncols + 1))))
+        return NOMEM(b, f->pos);
+    TS_TRY(ts_table_stats(b->ctx, t, p->source_stats));
     *out = p;
     return TS_OK;
 }
@@ -530,16 +579,21 @@ static ts_err bind_h5(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
 static ts_err exec_h5(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     const ts_table *t = p->source;
-    int idx[TS_MAX_COLS];
-    char *names[TS_MAX_COLS];
-    for (int c = 0; c < p->ncols; c++) {
-        idx[c] = -1;
-        for (int k = 0; k < t->ncols; k++)
-            if (!strcmp(t->cols[k]->name, p->source_names[c]))
-                idx[c] = k;
+    int *idx = malloc(sizeof *idx * (size_t)(p->ncols + 1));
+    char **names = malloc(sizeof *names * (size_t)(p->ncols + 1));
+    ts_err err = idx && names ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int c = 0; !err && c < p->ncols; c++) {
+        idx[c] = find_column(t, p->source_names[c]);
+        if (idx[c] < 0)
+            err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "read_h5: no column '%s'",
+                                 p->source_names[c]);
         names[c] = p->cols[c].id;
     }
-    return ts_sql_exec_rename_view(x, t, idx, names, p->ncols, out);
+    if (!err)
+        err = ts_sql_exec_rename_view(x, t, idx, names, p->ncols, out);
+    free(idx), free(names);
+    TS_TRY(err);
+    return TS_OK;
 }
 
 /* ---- range ------------------------------------------------------------------------------------------------------ */
@@ -563,7 +617,7 @@ static ts_err bind_range(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **o
     ts_sql_plan *p = ts_sql_plan_new(b, TS_P_RANGE, f->pos, 1);
     if (!p)
         return NOMEM(b, f->pos);
-    snprintf(p->cols[0].name, TS_SQL_ID_MAX, "%s", f->name);
+    snprintf(p->cols[0].name, sizeof p->cols[0].name, "%s", f->name);
     ts_sql_new_id(b, f->name, p->cols[0].id);
     p->range_start = v[0], p->range_step = v[2];
     p->range_stop = inclusive ? v[1] + (v[2] > 0 ? 1 : -1) : v[1];

@@ -13,6 +13,7 @@ ts_err ts_chunk_new(const char *name, ts_chunk **out)
         TS_FAIL(TS_ERR_NOMEM, "out of memory for a chunk");
     snprintf(c->schema.name, sizeof c->schema.name, "%s", name);
     c->schema.borrowed = 1;
+    c->schema.cols = c->schema_cols, c->schema.cap_cols = TS_MAX_COLS;
     *out = c;
     return TS_OK;
 }

@@ -32,6 +32,7 @@
 typedef struct ts_chunk {
     ts_table schema;             /* names and types; schema.cols[i] == &col[i]; records the partitioning */
     ts_column col[TS_MAX_COLS];  /* what the columns show for the current chunk */
+    ts_column *schema_cols[TS_MAX_COLS]; /* schema.cols: the column list of the schema (a table's is allocated) */
     ts_column store[TS_MAX_COLS]; /* a vector's own arrays while its column shows a view */
     uint8_t owned[TS_MAX_COLS];  /* column i has vector arrays (in col[i], or in store[i] while viewing) */
     uint8_t viewing[TS_MAX_COLS]; /* column i shows a view */

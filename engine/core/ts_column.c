@@ -9,7 +9,8 @@
 
 const char *ts_type_name(ts_type t, int scale, char *buf, size_t cap)
 {
-    static const char *names[] = {"bool", "int32", "int64", "float64", "date", "decimal", "string", "string"};
+    static const char *names[] = {"bool", "int32", "int64", "float64", "date", "decimal", "string", "string",
+                                  "timestamp"};
     if (t == TS_T_DECIMAL)
         snprintf(buf, cap, "decimal(18,%d)", scale);
     else
@@ -75,10 +76,20 @@ int32_t ts_dict_find(const ts_dict *d, const char *s, size_t len)
     return -1;
 }
 
+ts_err ts_column_set_name(ts_column *c, const char *name)
+{
+    const size_t n = strlen(name);
+    if (n >= TS_NAME_MAX)
+        TS_FAIL(TS_ERR_USAGE, "column name '%.40s...' (%zu bytes) is longer than %d bytes", name, n, TS_NAME_MAX - 1);
+    memmove(c->name, name, n + 1); /* name may point into c->name */
+    return TS_OK;
+}
+
 ts_err ts_column_new(const char *name, ts_type type, int scale, ts_dict *dict, ts_column **out)
 {
     if (strlen(name) >= TS_NAME_MAX)
-        TS_FAIL(TS_ERR_USAGE, "column name '%s' is longer than %d bytes", name, TS_NAME_MAX - 1);
+        TS_FAIL(TS_ERR_USAGE, "column name '%.40s...' (%zu bytes) is longer than %d bytes", name, strlen(name),
+                TS_NAME_MAX - 1);
     if ((type == TS_T_DICT) != (dict != NULL))
         TS_FAIL(TS_ERR_INTERNAL, "column '%s': a dictionary goes with DICT columns only", name);
     ts_column *c = calloc(1, sizeof *c);
@@ -110,12 +121,13 @@ ts_err ts_column_new_like(const ts_column *src, ts_column **out)
     return ts_column_new(src->name, src->type, src->scale, src->dict, out);
 }
 
-static ts_err reserve_valid(ts_column *c, int64_t old_cap)
+/* Grows the validity bitmap (when there is one) from old_cap to new_cap rows, new rows valid. */
+static ts_err reserve_valid(ts_column *c, int64_t old_cap, int64_t new_cap)
 {
     if (!c->valid)
         return TS_OK;
-    const int64_t old_words = (old_cap + 63) / 64, words = (c->cap + 63) / 64;
-    if (words == old_words)
+    const int64_t old_words = (old_cap + 63) / 64, words = (new_cap + 63) / 64;
+    if (words <= old_words)
         return TS_OK;
     void *p = c->valid;
     TS_TRY(ts_realloc(&p, (size_t)old_words * 8, (size_t)words * 8));
@@ -124,25 +136,31 @@ static ts_err reserve_valid(ts_column *c, int64_t old_cap)
     return TS_OK;
 }
 
+/* Every array is stored back as soon as it has grown (ts_reserve may move it), and c->cap, which also sizes the
+ * validity bitmap, rises only once the data, the bytes and the bitmap have all grown: after a failure the column
+ * is unchanged (its data block possibly larger than c->cap says) and can still be used or freed. */
 ts_err ts_column_reserve(ts_column *c, int64_t rows, int64_t bytes)
 {
-    const int64_t old_cap = c->cap;
+    int64_t cap = c->cap;
     if (c->type == TS_T_STRING) {
         /* offsets need rows + 1 slots; keep offsets[0] = 0 even when empty */
         int64_t cap1 = c->cap ? c->cap + 1 : 0;
         TS_TRY(ts_reserve(&c->data, &cap1, rows + 1, 8));
         if (c->cap == 0)
             TS_COL(c, int64_t)[0] = 0;
-        c->cap = cap1 - 1;
+        if (cap1 - 1 > cap)
+            cap = cap1 - 1;
         void *b = c->bytes;
         TS_TRY(ts_reserve(&b, &c->bytes_cap, bytes, 1));
         c->bytes = b;
     } else {
-        TS_TRY(ts_reserve(&c->data, &c->cap, rows, ts_type_width(c->type)));
+        TS_TRY(ts_reserve(&c->data, &cap, rows, ts_type_width(c->type)));
     }
-    if (c->cap != old_cap && c->valid_spare) /* sized for the old capacity */
+    TS_TRY(reserve_valid(c, c->cap, cap));
+    if (cap != c->cap && c->valid_spare) /* sized for the old capacity */
         ts_free(c->valid_spare), c->valid_spare = NULL;
-    return reserve_valid(c, old_cap);
+    c->cap = cap;
+    return TS_OK;
 }
 
 ts_err ts_column_append_string(ts_column *c, const char *s, int64_t len)
@@ -206,7 +224,7 @@ void ts_column_clear(ts_column *c)
         TS_COL(c, int64_t)[0] = 0;
 }
 
-ts_err ts_column_set_null(ts_column *c, int64_t i)
+ts_err ts_column_make_nullable(ts_column *c)
 {
     if (!c->valid) {
         const size_t bytes = ((size_t)(c->cap + 63) / 64 + 1) * 8;
@@ -217,6 +235,12 @@ ts_err ts_column_set_null(ts_column *c, int64_t i)
         memset(p, 0xff, bytes);
         c->valid = p;
     }
+    return TS_OK;
+}
+
+ts_err ts_column_set_null(ts_column *c, int64_t i)
+{
+    TS_TRY(ts_column_make_nullable(c));
     c->valid[i >> 6] &= ~(UINT64_C(1) << (i & 63));
     return TS_OK;
 }

@@ -1,8 +1,8 @@
 /* Typed columns: contiguous, 64-byte aligned arrays with an optional validity bitmap.
  *
  * Memory layout
- *   fixed-width types   data = value[len]            (BOOL u8, INT32/DATE i32, INT64/DECIMAL i64, FLOAT64 f64,
- *                                                     DICT i32 codes into a global dictionary)
+ *   fixed-width types   data = value[len]            (BOOL u8, INT32/DATE i32, INT64/DECIMAL/TIMESTAMP i64, FLOAT64
+ *                                                     f64, DICT i32 codes into a global dictionary)
  *   STRING              data = int64 offsets[len+1], bytes = payload; value i = bytes[off[i] .. off[i+1])
  *   nulls               valid = bitmap, bit i set = row i valid; valid == NULL means "no nulls"
  * Ownership: a column owns data, bytes and valid; it holds one reference on its dictionary.
@@ -15,7 +15,9 @@
 
 #include "ts_error.h"
 
-#define TS_NAME_MAX 64
+/* Column names (and each part of a table name) are at most TS_NAME_MAX - 1 = 1024 bytes: SQL identifiers and CSV
+ * headers of any reasonable length. Longer ones are refused with an error naming them, never cut. */
+#define TS_NAME_MAX 1025
 
 typedef enum {
     TS_T_BOOL,
@@ -25,7 +27,8 @@ typedef enum {
     TS_T_DATE,    /* int32 days since 1970-01-01 */
     TS_T_DECIMAL, /* int64 scaled by 10^scale */
     TS_T_STRING,  /* offsets + bytes */
-    TS_T_DICT     /* int32 codes into a dictionary identical on every rank */
+    TS_T_DICT,    /* int32 codes into a dictionary identical on every rank */
+    TS_T_TIMESTAMP /* int64 microseconds since 1970-01-01 00:00:00 (DuckDB's TIMESTAMP, no time zone) */
 } ts_type;
 
 /* A dictionary of strings; code i means values[i]. Immutable once built, reference counted. */
@@ -38,7 +41,7 @@ typedef struct ts_dict {
 } ts_dict;
 
 typedef struct ts_column {
-    char name[TS_NAME_MAX];
+    char name[TS_NAME_MAX]; /* set with ts_column_new / ts_column_set_name */
     ts_type type;
     int scale;            /* DECIMAL only */
     int64_t len, cap;     /* rows, allocated rows */
@@ -75,6 +78,9 @@ int32_t ts_dict_find(const ts_dict *d, const char *s, size_t len);
 
 /* Creates an empty column. For DICT pass the dictionary (retained); otherwise NULL. */
 ts_err ts_column_new(const char *name, ts_type type, int scale, ts_dict *dict, ts_column **out);
+/* Renames c (the only way to change a name after ts_column_new): an error for a name of TS_NAME_MAX bytes or more,
+ * c unchanged. Does not check the table's other names. */
+ts_err ts_column_set_name(ts_column *c, const char *name);
 void ts_column_free(ts_column *c);
 /* Ensures room for `rows` rows (and, for STRING, `bytes` payload bytes) in total. */
 ts_err ts_column_reserve(ts_column *c, int64_t rows, int64_t bytes);
@@ -100,6 +106,9 @@ ts_err ts_column_append_nulls(ts_column *c, int64_t n);
 void ts_column_clear(ts_column *c);
 /* Sets row i to null, allocating the bitmap (all valid) on first use. */
 ts_err ts_column_set_null(ts_column *c, int64_t i);
+/* Gives c a validity bitmap (every row valid) if it has none, so writers declare the column nullable (the HDF5
+ * writer adds "<name>.valid") whatever its values: a job's output schema then never depends on its data. */
+ts_err ts_column_make_nullable(ts_column *c);
 
 #define TS_COL(c, T) ((T *)(c)->data)
 

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-enum kind { K_NONE, K_ERROR, K_OOM, K_CRASH, K_KILL, K_HANG };
+enum kind { K_NONE, K_ERROR, K_OOM, K_CRASH, K_KILL, K_HANG, K_TRUNCATE };
 
 static struct {
     char spec[160];   /* the variable's value, for messages */
@@ -24,7 +25,7 @@ static struct {
     struct rlimit saved;
 } g;
 
-static const char *const KINDS[] = {"", "error", "oom", "crash", "kill", "hang"};
+static const char *const KINDS[] = {"", "error", "oom", "crash", "kill", "hang", "truncate"};
 
 /* Splits "RANK:POINT:KIND[:N]"; the point name may not contain ':' (stage names do not). */
 static ts_err parse(const char *v)
@@ -42,11 +43,11 @@ static ts_err parse(const char *v)
     if (!g.any_rank && (*end || g.rank < 0))
         TS_FAIL(TS_ERR_USAGE, "TESSERA_FAULT='%s': RANK must be a rank number or *, not '%s'", v, field[0]);
     snprintf(g.point, sizeof g.point, "%s", field[1]);
-    for (int k = K_ERROR; k <= K_HANG; k++)
+    for (int k = K_ERROR; k <= K_TRUNCATE; k++)
         if (strcmp(field[2], KINDS[k]) == 0)
             g.kind = (enum kind)k;
     if (g.kind == K_NONE)
-        TS_FAIL(TS_ERR_USAGE, "TESSERA_FAULT='%s': KIND must be error, oom, crash, kill or hang, not '%s'", v,
+        TS_FAIL(TS_ERR_USAGE, "TESSERA_FAULT='%s': KIND must be error, oom, crash, kill, hang or truncate, not '%s'", v,
                 field[2]);
     g.nth = field[3] ? strtol(field[3], &end, 10) : 1;
     if (field[3] && (*end || g.nth < 1))
@@ -100,10 +101,19 @@ static ts_err cap_memory(const char *point)
     return TS_OK;
 }
 
-ts_err ts_fault_point(const char *point)
+static ts_err fire(const char *point, const char *path);
+
+ts_err ts_fault_point(const char *point) { return ts_fault_point_file(point, NULL); }
+
+ts_err ts_fault_point_file(const char *point, const char *path)
 {
     if (!g.mine || strcmp(point, g.point) != 0 || ++g.seen != g.nth)
         return TS_OK;
+    return fire(point, path);
+}
+
+static ts_err fire(const char *point, const char *path)
+{
     /* the wall-clock time lets tests measure how long the job takes to end after the fault */
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -118,6 +128,14 @@ ts_err ts_fault_point(const char *point)
     case K_HANG:
         for (;;)
             pause();
+    case K_TRUNCATE: {
+        struct stat st;
+        if (!path)
+            TS_FAIL(TS_ERR_USAGE, "TESSERA_FAULT=%s: %s reads no file to truncate", g.spec, point);
+        if (stat(path, &st) != 0 || truncate(path, st.st_size / 2) != 0)
+            TS_FAIL(TS_ERR_INTERNAL, "TESSERA_FAULT=%s: cannot truncate %s", g.spec, path);
+        return TS_OK;
+    }
     case K_NONE: break;
     }
     TS_FAIL(TS_ERR_INTERNAL, "injected %s at %s did not stop the process", KINDS[g.kind], point);

@@ -93,11 +93,28 @@ static int use_mappings(void)
 static void *from_header(void *h) { return (char *)h + TS_ALIGN; }
 static header *to_header(void *p) { return (header *)((char *)p - TS_ALIGN); }
 
+static int64_t g_fail_after = -1; /* ts_mem_fail_after */
+
+void ts_mem_fail_after(int64_t n) { g_fail_after = n; }
+
+/* 1 when the test hook says this allocation must fail. */
+static int injected_failure(void)
+{
+    if (g_fail_after < 0)
+        return 0;
+    if (g_fail_after == 0)
+        return 1;
+    g_fail_after--;
+    return 0;
+}
+
 ts_err ts_alloc(size_t n, void **out)
 {
     *out = NULL;
     if (n == 0)
         return TS_OK;
+    if (injected_failure())
+        TS_FAIL(TS_ERR_NOMEM, "out of memory allocating %zu bytes (injected)", n);
     void *h;
     if (n + TS_ALIGN >= LARGE_BLOCK && use_mappings()) {
         const size_t len = page_round(n + TS_ALIGN);
@@ -147,6 +164,8 @@ void *ts_big_zero(size_t n)
 ts_err ts_realloc(void **p, size_t old_n, size_t new_n)
 {
     if (*p && to_header(*p)->mapped && new_n + TS_ALIGN >= LARGE_BLOCK) {
+        if (injected_failure())
+            TS_FAIL(TS_ERR_NOMEM, "out of memory growing a block to %zu bytes (injected)", new_n);
         header *h = to_header(*p);
         const size_t len = page_round(new_n + TS_ALIGN);
         void *m = mremap(h, h->mapped, len, MREMAP_MAYMOVE);

@@ -28,6 +28,11 @@ ts_err ts_reserve(void **p, int64_t *cap, int64_t need, size_t elem);
 /* Caps the bytes of freed mappings kept for reuse (default 4 GiB): a memory budget counts them too. */
 void ts_mem_set_pool_limit(size_t bytes);
 
+/* Test hook: after `n` more successful block allocations or growths (ts_alloc, ts_calloc, ts_big, ts_realloc,
+ * ts_reserve), every later one fails with TS_ERR_NOMEM as if memory were exhausted, until it is called again with
+ * n < 0 (the default: never fail). Lets unit tests drive every out-of-memory path of an operator. Not thread-safe. */
+void ts_mem_fail_after(int64_t n);
+
 /* Peak resident set size of this process in bytes (VmHWM), 0 if unknown. */
 int64_t ts_peak_rss_bytes(void);
 /* Current resident set size in bytes (VmRSS), 0 if unknown. */

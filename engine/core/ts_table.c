@@ -6,6 +6,9 @@
 
 ts_err ts_table_new(const char *name, ts_table **out)
 {
+    *out = NULL;
+    if (strlen(name) >= sizeof(*out)->name)
+        TS_FAIL(TS_ERR_USAGE, "table name '%.60s...' is longer than %zu bytes", name, sizeof(*out)->name - 1);
     ts_table *t = calloc(1, sizeof *t);
     if (!t)
         TS_FAIL(TS_ERR_NOMEM, "out of memory for table '%s'", name);
@@ -20,21 +23,42 @@ void ts_table_free(ts_table *t)
         return;
     for (int i = 0; !t->borrowed && i < t->ncols; i++)
         ts_column_free(t->cols[i]);
+    free(t->cols);
     free(t);
+}
+
+/* Room for one more column in t->cols (doubling). */
+static ts_err grow_cols(ts_table *t)
+{
+    if (t->ncols < t->cap_cols)
+        return TS_OK;
+    const int cap = t->cap_cols ? 2 * t->cap_cols : 16;
+    ts_column **grown = realloc(t->cols, sizeof *grown * (size_t)cap);
+    if (!grown)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for the column list of table '%s' (%d columns)", t->name, t->ncols);
+    t->cols = grown, t->cap_cols = cap;
+    return TS_OK;
 }
 
 ts_err ts_table_adopt(ts_table *t, ts_column *c)
 {
-    if (t->ncols == TS_MAX_COLS) {
+    ts_err err = TS_OK;
+    if (ts_table_col(t, c->name))
+        err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__, "table '%s' already has a column '%s'",
+                             t->name, c->name);
+    if (!err)
+        err = grow_cols(t);
+    if (err) {
         ts_column_free(c);
-        TS_FAIL(TS_ERR_USAGE, "table '%s' has more than %d columns", t->name, TS_MAX_COLS);
+        return err;
     }
-    if (ts_table_col(t, c->name)) {
-        const ts_err e = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__,
-                                        "table '%s' already has a column '%s'", t->name, c->name);
-        ts_column_free(c);
-        return e;
-    }
+    t->cols[t->ncols++] = c;
+    return TS_OK;
+}
+
+ts_err ts_table_borrow(ts_table *t, ts_column *c)
+{
+    TS_TRY(grow_cols(t));
     t->cols[t->ncols++] = c;
     return TS_OK;
 }
@@ -105,13 +129,14 @@ ts_err ts_table_view(const ts_table *t, const char *const *names, int n, ts_tabl
     (*out)->borrowed = 1;
     for (int k = 0; k < n; k++) {
         ts_column *c = ts_table_col(t, names[k]);
-        if (!c || (*out)->ncols == TS_MAX_COLS) {
+        const ts_err err = !c ? ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__,
+                                               "table '%s' has no column '%s'", t->name, names[k])
+                           : ts_table_col(*out, names[k]) ? TS_OK : ts_table_borrow(*out, c);
+        if (err) {
             ts_table_free(*out);
             *out = NULL;
-            TS_FAIL(TS_ERR_USAGE, "table '%s' has no column '%s'", t->name, names[k]);
+            TS_TRY(err);
         }
-        if (!ts_table_col(*out, names[k]))
-            (*out)->cols[(*out)->ncols++] = c;
     }
     return TS_OK;
 }

@@ -6,12 +6,14 @@
 
 #include "ts_column.h"
 
+/* Columns a CSV spec or rules file describes (io/: fixed-size per-field arrays of the scan). Not a limit of
+ * tables: a table holds any number of columns. */
 #define TS_MAX_COLS 64
 
 typedef struct ts_table {
-    char name[TS_NAME_MAX * 2];
-    int ncols;
-    ts_column *cols[TS_MAX_COLS];
+    char name[TS_NAME_MAX * 2];          /* dotted names (a.b.c) up to TS_NAME_MAX - 1 bytes per part */
+    int ncols, cap_cols;
+    ts_column **cols;                    /* ncols columns (an array of cap_cols, grown by the functions below) */
     int nsort;                           /* sort_keys[0..nsort) hold when the table is sorted */
     int borrowed;                        /* a view: the columns belong to another table (not freed with it) */
     char sort_keys[8][TS_NAME_MAX];
@@ -26,8 +28,11 @@ ts_err ts_table_new(const char *name, ts_table **out);
 void ts_table_free(ts_table *t);
 /* Adds a new empty column and returns it in *out (may be NULL); the table owns it. */
 ts_err ts_table_add(ts_table *t, const char *name, ts_type type, int scale, ts_dict *dict, ts_column **out);
-/* Takes ownership of c. */
+/* Takes ownership of c (freed on failure: a duplicate name, or no memory for the column list). */
 ts_err ts_table_adopt(ts_table *t, ts_column *c);
+/* Appends c to t without taking ownership: for views (t->borrowed, or structs whose columns the caller frees).
+ * The column list still belongs to t (ts_table_free frees it). */
+ts_err ts_table_borrow(ts_table *t, ts_column *c);
 /* Column by name, or NULL. */
 ts_column *ts_table_col(const ts_table *t, const char *name);
 /* Like ts_table_col but fails with a message naming the table when missing. */

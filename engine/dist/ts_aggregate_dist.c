@@ -19,15 +19,13 @@ static ts_err view_add(ts_table *view, const ts_table *in, const char *name)
 {
     if (!name || ts_table_col(view, name))
         return TS_OK;
-    if (view->ncols == TS_MAX_COLS)
-        TS_FAIL(TS_ERR_USAGE, "an aggregation over more than %d columns", TS_MAX_COLS);
     ts_column *c;
     TS_TRY(ts_table_need(in, name, &c));
-    view->cols[view->ncols++] = c;
-    return TS_OK;
+    return ts_table_borrow(view, c);
 }
 
-/* The columns the aggregation reads, borrowed from in (view does not own them: never ts_table_free it). */
+/* The columns the aggregation reads, borrowed from in (view does not own them: never ts_table_free it; free
+ * view->cols, its column list, even on failure). */
 static ts_err needed_columns(const ts_table *in, const char *const *keys, int nkeys, const ts_agg *aggs,
                              int naggs, ts_table *view)
 {
@@ -87,6 +85,7 @@ static ts_err by_rows(ts_ctx *ctx, const ts_table *in, const char *const *keys, 
         err = route(ctx, &view, keys, nkeys, &moved);
     if (!err)
         err = ts_ctx_check(ctx, ts_hash_aggregate(moved, keys, nkeys, aggs, naggs, name, out));
+    free(view.cols);
     ts_table_free(moved);
     return err;
 }
@@ -123,7 +122,7 @@ ts_err ts_aggregate_mostly_distinct(ts_ctx *ctx, const ts_table *in, const char 
     const int64_t n = ts_table_rows(in), m = n < SAMPLE ? n : SAMPLE;
     int64_t *idx = malloc(sizeof *idx * (size_t)(m + 1));
     int32_t *hash = malloc(sizeof *hash * (size_t)(m + 1));
-    ts_table view, *sample = NULL;
+    ts_table view = {.cols = NULL}, *sample = NULL;
     ts_err err = idx && hash ? needed_columns(in, keys, nkeys, NULL, 0, &view)
                              : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     for (int64_t i = 0; !err && i < m; i++) /* evenly spaced rows */
@@ -135,6 +134,7 @@ ts_err ts_aggregate_mostly_distinct(ts_ctx *ctx, const ts_table *in, const char 
     if (!err) /* 31-bit key hashes: "ranks" as many as an int32 holds */
         err = ts_aggregate_dest(sample, keys, nkeys, INT32_MAX, hash);
     ts_table_free(sample);
+    free(view.cols);
     double ratio[2] = {0, 0}; /* sum over ranks of estimated groups / rows, ranks with rows */
     if (!err && m) {
         qsort(hash, (size_t)m, sizeof *hash, cmp_i32);

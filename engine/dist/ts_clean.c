@@ -415,7 +415,7 @@ static ts_err rejects_table(const ts_scan *s, const ts_rules *rules, ts_table **
     const int64_t n = pos->len, *p = TS_COL(pos, int64_t);
     int64_t bytes = 0;
     for (int64_t i = 0; i < n; i++)
-        bytes += (int64_t)strlen(s->files[ts_pos_file(p[i])].base);
+        bytes += (int64_t)strlen(ts_file_base(&s->files[ts_pos_file(p[i])]));
     err = ts_column_reserve(file, n, bytes);
     if (!err)
         err = ts_column_reserve(line, n, 0);
@@ -423,7 +423,7 @@ static ts_err rejects_table(const ts_scan *s, const ts_rules *rules, ts_table **
         err = ts_column_reserve(why, n, 0);
     for (int64_t k = 0; !err && k < n; k++) {
         const int64_t i = order ? order[k] : k;
-        const char *base = s->files[ts_pos_file(p[i])].base;
+        const char *base = ts_file_base(&s->files[ts_pos_file(p[i])]);
         err = ts_column_append_string(file, base, (int64_t)strlen(base));
         TS_COL(line, int64_t)[k] = ts_pos_line(p[i]), TS_COL(why, int32_t)[k] = TS_COL(code, int32_t)[i];
     }

@@ -7,8 +7,23 @@
 
 ts_err ts_csv_inferred_bcast(ts_ctx *ctx, ts_csv_inferred *inf, int root)
 {
-    /* plain data but for the spec's name pointers (and borrowed pointers the inferred spec never sets) */
-    TS_MPI(MPI_Bcast(inf, (int)sizeof *inf, MPI_BYTE, root, ctx->comm));
+    /* the scalars first (root's array pointers mean nothing elsewhere), then the arrays, which are plain data but
+     * for the fields' name pointers (re-pointed) and borrowed pointers the inferred spec never sets */
+    ts_csv_inferred head = *inf;
+    TS_MPI(MPI_Bcast(&head, (int)sizeof head, MPI_BYTE, root, ctx->comm));
+    ts_err err = TS_OK;
+    if (ctx->rank != root) {
+        *inf = head;
+        inf->names = NULL, inf->types = NULL, inf->scales = NULL, inf->fields = NULL;
+        err = ts_csv_inferred_alloc(inf, head.ncols);
+        inf->spec = head.spec, inf->spec.fields = inf->fields;
+    }
+    TS_TRY(ts_ctx_check(ctx, err));
+    const int n = inf->ncols + 1; /* the arrays' spare slot holds a trailing skipped field (ts_csv_infer) */
+    TS_MPI(MPI_Bcast(inf->names, n * (int)sizeof *inf->names, MPI_BYTE, root, ctx->comm));
+    TS_MPI(MPI_Bcast(inf->types, n * (int)sizeof *inf->types, MPI_BYTE, root, ctx->comm));
+    TS_MPI(MPI_Bcast(inf->scales, n, MPI_INT, root, ctx->comm));
+    TS_MPI(MPI_Bcast(inf->fields, n * (int)sizeof *inf->fields, MPI_BYTE, root, ctx->comm));
     ts_csv_inferred_rebind(inf);
     return TS_OK;
 }
@@ -26,8 +41,12 @@ static ts_err infer_first(const ts_file_info *files, int nfiles, const ts_csv_in
             ts_file_unload(&d);
             continue;
         }
-        const ts_err err = ts_csv_infer(d.data, d.len, opts, out);
+        ts_err err = ts_csv_infer(d.data, d.len, opts, out);
+        const ts_err changed = ts_file_check(&files[i], &d);
         ts_file_unload(&d);
+        if (changed && !err)
+            ts_csv_inferred_free(out);
+        TS_TRY(changed);
         if (err) {
             char why[512];
             snprintf(why, sizeof why, "%s", ts_error_headline());
@@ -45,6 +64,9 @@ ts_err ts_csv_infer_files(ts_ctx *ctx, const ts_file_info *files, int nfiles, co
     memset(out, 0, sizeof *out);
     const ts_err err = ctx->rank == 0 ? infer_first(files, nfiles, opts, out) : TS_OK;
     TS_TRY(ts_ctx_check(ctx, err));
-    TS_TRY(ts_csv_inferred_bcast(ctx, out, 0));
+    const ts_err sent = ts_csv_inferred_bcast(ctx, out, 0);
+    if (sent)
+        ts_csv_inferred_free(out);
+    TS_TRY(sent);
     return TS_OK;
 }

@@ -10,20 +10,7 @@
 #define POS_COL "__distinct_pos"
 
 /* NULL-aware equality: for DISTINCT two NULLs are the same value (unlike join keys). */
-static int same_keys(const ts_key_cols *k, int64_t i, int64_t j)
-{
-    for (int c = 0; c < k->n; c++) {
-        const int vi = ts_column_is_valid(k->col[c], i), vj = ts_column_is_valid(k->col[c], j);
-        if (vi != vj)
-            return 0;
-        if (!vi)
-            continue;
-        ts_key_cols one = {.col = {k->col[c]}, .n = 1};
-        if (!ts_key_equal(&one, i, &one, j))
-            return 0;
-    }
-    return 1;
-}
+static int same_keys(const ts_key_cols *k, int64_t i, int64_t j) { return ts_key_same(k, i, j); }
 
 static double order_value(const ts_column *c, int64_t i)
 {

@@ -245,6 +245,7 @@ static ts_err shuffle_join(ts_ctx *ctx, const ts_table *left, const ts_table *ri
     ts_key_cols lk, rk;
     TS_TRY(ts_key_cols_resolve(left, spec->left_keys, spec->nkeys, &lk));
     TS_TRY(ts_key_cols_resolve(right, spec->right_keys, spec->nkeys, &rk));
+    lk.null_equal = rk.null_equal = spec->null_equal; /* NULL = NULL keys hash alike: they meet on one rank */
     hot_set *hot = calloc(1, sizeof *hot);
     if (!hot)
         TS_FAIL(TS_ERR_NOMEM, "out of memory");
@@ -261,19 +262,81 @@ static ts_err shuffle_join(ts_ctx *ctx, const ts_table *left, const ts_table *ri
     return err;
 }
 
+/* ---- semi and anti joins built on the left (the smaller side) ---------------------------------------------- */
+
+/* Broadcast: every rank gets all left keys, marks those its right rows have, the ranks OR their marks, and each
+ * rank keeps its own left rows by the combined marks. */
+static ts_err semi_broadcast(ts_ctx *ctx, const ts_table *left, const ts_table *right, const ts_join_spec *spec,
+                             ts_table **out)
+{
+    ts_table *keys = NULL, *all = NULL;
+    TS_TRY(ts_table_view(left, spec->left_keys, spec->nkeys, &keys));
+    ts_err err = ts_ctx_check(ctx, TS_OK);
+    if (!err)
+        err = replicate(ctx, keys, &all);
+    ts_table_free(keys);
+    TS_TRY(err);
+    const int64_t n = ts_table_rows(all), mine = ts_table_rows(left);
+    int64_t before = 0;
+    uint8_t *flags = ts_big_zero((size_t)n + 1);
+    err = flags ? ts_hash_semi_flags(all, right, spec, flags)
+                : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory in a join");
+    ts_table_free(all);
+    err = ts_ctx_check(ctx, err);
+    for (int64_t at = 0; !err && at < n; at += INT64_C(1) << 30) {
+        const int64_t piece = n - at < (INT64_C(1) << 30) ? n - at : INT64_C(1) << 30;
+        err = ts_mpi_status(MPI_Allreduce(MPI_IN_PLACE, flags + at, (int)piece, MPI_UINT8_T, MPI_MAX, ctx->comm),
+                            "MPI_Allreduce", __FILE__, __LINE__, __func__);
+    }
+    if (!err) /* the replicated rows come in rank order: this rank's start at the sum of the lower ranks' */
+        err = ts_mpi_status(MPI_Exscan(&mine, &before, 1, MPI_INT64_T, MPI_SUM, ctx->comm), "MPI_Exscan", __FILE__,
+                            __LINE__, __func__);
+    if (ctx->rank == 0)
+        before = 0;
+    if (!err)
+        err = ts_semi_output(left, spec->type, flags + before, out);
+    ts_free(flags);
+    return ts_ctx_check(ctx, err);
+}
+
+static ts_err semi_shuffle(ts_ctx *ctx, const ts_table *left, const ts_table *right, const ts_join_spec *spec,
+                           ts_table **out)
+{
+    ts_key_cols lk, rk;
+    TS_TRY(ts_key_cols_resolve(left, spec->left_keys, spec->nkeys, &lk));
+    TS_TRY(ts_key_cols_resolve(right, spec->right_keys, spec->nkeys, &rk));
+    lk.null_equal = rk.null_equal = spec->null_equal;
+    hot_set *none = calloc(1, sizeof *none);
+    if (!none)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory");
+    ts_table *l2 = NULL, *r2 = NULL;
+    ts_err err = shuffle_side(ctx, left, &lk, none, 0, &l2);
+    if (!err)
+        err = shuffle_side(ctx, right, &rk, none, 0, &r2);
+    if (!err)
+        err = ts_ctx_check(ctx, ts_hash_join_local(l2, r2, spec, out, NULL));
+    free(none), ts_table_free(l2), ts_table_free(r2);
+    return err;
+}
+
 /* The left columns the join carries: a zero-copy view of the keys and spec->left_cols, or left itself. */
 static ts_err left_view(const ts_table *left, const ts_join_spec *spec, ts_table **view)
 {
     *view = NULL;
     if (!spec->left_cols)
         return TS_OK;
-    const char *names[2 * TS_MAX_COLS];
+    const char **names = malloc(sizeof *names * (size_t)(spec->nkeys + spec->nleft + 1));
+    if (!names)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for the columns of a join");
     int n = 0;
-    for (int k = 0; k < spec->nkeys && n < TS_MAX_COLS; k++)
+    for (int k = 0; k < spec->nkeys; k++)
         names[n++] = spec->left_keys[k];
-    for (int k = 0; k < spec->nleft && n < 2 * TS_MAX_COLS; k++)
+    for (int k = 0; k < spec->nleft; k++)
         names[n++] = spec->left_cols[k];
-    return ts_table_view(left, names, n, view);
+    const ts_err err = ts_table_view(left, names, n, view);
+    free(names);
+    TS_TRY(err);
+    return TS_OK;
 }
 
 ts_err ts_join(ts_ctx *ctx, const ts_table *left_in, const ts_table *right, const ts_join_spec *spec, ts_table **out,
@@ -294,13 +357,17 @@ ts_err ts_join(ts_ctx *ctx, const ts_table *left_in, const ts_table *right, cons
         ts_table_free(view);
         return err;
     }
-    const int64_t mine = table_bytes(right);
+    const int build_left = spec->build_left && (spec->type == TS_JOIN_SEMI || spec->type == TS_JOIN_ANTI);
+    const int64_t mine = table_bytes(build_left ? left : right); /* the build side's */
     TS_MPI(MPI_Allreduce(&mine, &st.right_bytes, 1, MPI_INT64_T, MPI_SUM, ctx->comm));
     const int64_t limit = spec->broadcast_bytes > 0 ? spec->broadcast_bytes : DEFAULT_BROADCAST_BYTES;
     st.broadcast = spec->strategy == TS_JOIN_BROADCAST || (spec->strategy == TS_JOIN_AUTO && st.right_bytes <= limit);
     *out = NULL;
-    err = st.broadcast ? broadcast_join(ctx, left, right, spec, out)
-                       : shuffle_join(ctx, left, right, spec, out, &st.hot_keys);
+    if (build_left)
+        err = st.broadcast ? semi_broadcast(ctx, left, right, spec, out) : semi_shuffle(ctx, left, right, spec, out);
+    else
+        err = st.broadcast ? broadcast_join(ctx, left, right, spec, out)
+                           : shuffle_join(ctx, left, right, spec, out, &st.hot_keys);
     if (err) { /* other ranks may have built their part before the failure was agreed */
         ts_table_free(*out);
         *out = NULL;

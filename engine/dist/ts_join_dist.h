@@ -7,6 +7,8 @@
  * Skew (inner, left, semi and anti joins): keys holding more than a 1/(2P) share of the left rows, found from a
  * sample of every rank's key hashes, are not hash-partitioned: their left rows are dealt round-robin over the
  * ranks and their right rows replicated to all, so no rank receives a heavy hitter alone.
+ * Semi and anti joins with spec->build_left build on the left side instead: its keys are broadcast when small
+ * (each rank marks the ones its right rows have; the marks are OR-combined), else both sides are shuffled.
  * The output is partitioned arbitrarily (sort it for a defined order); its rows are the same whatever P. */
 #ifndef TS_JOIN_DIST_H
 #define TS_JOIN_DIST_H
@@ -15,8 +17,8 @@
 #include "ts_hashjoin.h"
 
 typedef struct ts_join_stats {
-    int broadcast;        /* 1 when the right side was broadcast */
-    int64_t right_bytes;  /* global size of the right side */
+    int broadcast;        /* 1 when the build side was broadcast */
+    int64_t right_bytes;  /* global size of the build side (the right one unless spec->build_left) */
     int hot_keys;         /* heavy-hitter keys split across ranks */
 } ts_join_stats;
 

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ts_fault.h"
 #include "ts_hash.h"
 #include "ts_mem.h"
 
-/* Rank root's list of files to every rank (base pointers re-derived in each address space). */
+/* Rank root's list of files to every rank (plain bytes: ts_file_info holds no pointer). */
 static ts_err bcast_file_list(ts_ctx *ctx, ts_file_info **files, int *nfiles, int root)
 {
     ts_err err = TS_OK;
@@ -20,10 +21,6 @@ static ts_err bcast_file_list(ts_ctx *ctx, ts_file_info **files, int *nfiles, in
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for the file list");
     TS_TRY(ts_ctx_check(ctx, err));
     TS_MPI(MPI_Bcast(*files, (int)(sizeof **files * (size_t)*nfiles), MPI_BYTE, root, ctx->comm));
-    for (int i = 0; i < *nfiles; i++) {
-        const char *slash = strrchr((*files)[i].path, '/');
-        (*files)[i].base = slash ? slash + 1 : (*files)[i].path;
-    }
     return TS_OK;
 }
 
@@ -197,15 +194,23 @@ static ts_err scan_ranges(const ts_csv_spec *spec, const ts_scan_opts *o, ts_sca
             r->end = d->len;
         ts_csv_layout layout;
         ts_csv_layout_from_header(spec, d->data, d->len, &layout);
+        if (layout.fatal && d->len)
+            TS_FAIL(TS_ERR_DATA, "%s: %s", s->files[r->file].path, layout.problem);
         if (!layout.header_ok && !spec->no_header && d->len && r->begin == 0) {
             s->header_warnings++;
-            fprintf(stderr, "tessera: warning: %s: %s; the file is read in the standard column order and line 1 "
-                            "is treated as a data row\n", s->files[r->file].path, layout.problem);
+            fprintf(stderr, "tessera: warning: %s: %s\n", s->files[r->file].path, layout.problem);
         }
+        if (layout.note[0] && d->len && r->begin == 0)
+            fprintf(stderr, "tessera: warning: %s: %s\n", s->files[r->file].path, layout.note);
         clean_start[k] = ts_table_rows(sink->clean), rej_start[k] = ts_table_rows(sink->rejects);
+        if (ts_fault_armed()) /* TESSERA_FAULT's scan-range point: e.g. the file truncated under the scan */
+            TS_TRY(ts_fault_point_file("scan-range", s->files[r->file].path));
         ts_file_prefetch(d, r->begin, r->end);
-        TS_TRY(ts_csv_scan_range(spec, &layout, r->file, d->data, d->len, r->begin, r->end, sink, &r->nlines));
-        s->rows_read += r->nlines - (r->begin == 0 && layout.header_ok && r->nlines > 0);
+        const ts_err err = ts_csv_scan_range(spec, &layout, r->file, d->data, d->len, r->begin, r->end, sink,
+                                             &r->nlines);
+        TS_TRY(ts_file_check(&s->files[r->file], d)); /* a file that changed is named, whatever the scan saw */
+        TS_TRY(err);
+        s->rows_read += r->nlines - (r->begin == 0 && layout.skip_line1 && r->nlines > 0);
         if (o && o->batch) {
             s->drop_pages = 1;
             TS_TRY(o->batch(o->arg, sink->clean, clean_start[k], k));
@@ -274,10 +279,6 @@ ts_err ts_scan_csv_files_opts(ts_ctx *ctx, const ts_file_info *files, int nfiles
     if ((out->files = malloc(sizeof *out->files * (size_t)nfiles))) {
         memcpy(out->files, files, sizeof *files * (size_t)nfiles);
         out->nfiles = nfiles;
-        for (int i = 0; i < nfiles; i++) { /* base points into path: re-derive it in the copy */
-            const char *slash = strrchr(out->files[i].path, '/');
-            out->files[i].base = slash ? slash + 1 : out->files[i].path;
-        }
         err = assign_ranges(ctx, out);
         if (!err && opts && opts->chunk_bytes > 0)
             err = cut_ranges(out, opts->chunk_bytes);
@@ -359,6 +360,7 @@ ts_err ts_scan_fetch_lines(const ts_scan *s, const int64_t *pos, int64_t n, ts_c
         }
         if (s->drop_pages)
             ts_file_drop_pages(d, 0, at);
+        TS_TRY(ts_file_check(&s->files[r->file], d));
     }
     if (i != n)
         TS_FAIL(TS_ERR_INTERNAL, "line at position file %d line %lld is not in this rank's ranges",

@@ -2,6 +2,7 @@
  * The per-function kernels are in ts_window_eval.c. */
 #include "ts_window.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ts_exchange.h"
@@ -52,8 +53,15 @@ static ts_err check_types(const ts_table *t, const ts_window_fn *fn)
             TS_FAIL(TS_ERR_USAGE, "window '%s': default column '%s' must have the type (and dictionary) of '%s'",
                     fn->output, d->name, x->name);
     }
-    if ((fn->kind == TS_WIN_LAG || fn->kind == TS_WIN_LEAD) && fn->offset == INT64_MIN)
-        TS_FAIL(TS_ERR_USAGE, "window '%s': offset out of range", fn->output);
+    if (fn->offset_col) {
+        ts_column *o;
+        TS_TRY(ts_table_need(t, fn->offset_col, &o));
+        if (fn->kind != TS_WIN_LAG && fn->kind != TS_WIN_LEAD && fn->kind != TS_WIN_NTILE)
+            TS_FAIL(TS_ERR_USAGE, "window '%s': only lag, lead and ntile take a per-row offset", fn->output);
+        if (o->type != TS_T_INT64)
+            TS_FAIL(TS_ERR_USAGE, "window '%s': the offset column '%s' must be INT64", fn->output, o->name);
+        return TS_OK;
+    }
     if (fn->kind == TS_WIN_NTILE && fn->offset < 1)
         TS_FAIL(TS_ERR_USAGE, "window '%s': ntile needs a bucket count >= 1, not %lld", fn->output,
                 (long long)fn->offset);
@@ -86,11 +94,10 @@ static ts_err check_fn(const ts_table *t, const ts_window_spec *spec, int k)
 
 static ts_err check_spec(const ts_table *t, const ts_window_spec *spec)
 {
-    if (spec->npartition < 0 || spec->npartition > 8 || spec->norder < 0 || spec->norder > 7 || spec->nfns < 0)
-        TS_FAIL(TS_ERR_USAGE, "window: 0..8 PARTITION BY columns and 0..7 ORDER BY keys, not %d and %d",
-                spec->npartition, spec->norder);
-    if (t->ncols + spec->nfns + 1 > TS_MAX_COLS)
-        TS_FAIL(TS_ERR_USAGE, "window: table '%s' would exceed %d columns", t->name, TS_MAX_COLS);
+    if (spec->npartition < 0 || spec->npartition > TS_KEY_COLS_MAX || spec->norder < 0 || spec->norder > 7 ||
+        spec->nfns < 0)
+        TS_FAIL(TS_ERR_USAGE, "window: 0..%d PARTITION BY columns and 0..7 ORDER BY keys, not %d and %d",
+                TS_KEY_COLS_MAX, spec->npartition, spec->norder);
     if (ts_table_col(t, PART_COL))
         TS_FAIL(TS_ERR_USAGE, "window: table '%s' has a column named '%s', reserved", t->name, PART_COL);
     ts_column *c;
@@ -143,18 +150,7 @@ static ts_err distribute(ts_ctx *ctx, ts_table **t, const ts_window_spec *spec)
 /* ---- partition numbers --------------------------------------------------------------------------------------- */
 
 /* Key equality where NULL equals NULL: rows with NULL keys share a partition. */
-static int same_partition(const ts_key_cols *k, int64_t i, int64_t j)
-{
-    for (int c = 0; c < k->n; c++) {
-        const int vi = ts_column_is_valid(k->col[c], i), vj = ts_column_is_valid(k->col[c], j);
-        if (vi != vj)
-            return 0;
-        const ts_key_cols one = {.col = {k->col[c]}, .n = 1};
-        if (vi && !ts_key_equal(&one, i, &one, j))
-            return 0;
-    }
-    return 1;
-}
+static int same_partition(const ts_key_cols *k, int64_t i, int64_t j) { return ts_key_same(k, i, j); }
 
 /* Open addressing over partition numbers; slot = the high bits of a multiplied hash (the low bits of the hash
  * chose this rank, so they are nearly constant here). Sized by the partitions seen, not by the rows, so it
@@ -308,7 +304,9 @@ static ts_err find_bounds(const ts_table *t, const ts_window_spec *spec, int64_t
 
 static ts_err eval_all(ts_table *t, const ts_window_spec *spec, const ts_win_layout *lay)
 {
-    ts_column *out[TS_MAX_COLS] = {0};
+    ts_column **out = calloc((size_t)(spec->nfns ? spec->nfns : 1), sizeof *out);
+    if (!out)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for %d window functions", spec->nfns);
     ts_err err = TS_OK;
     for (int k = 0; !err && k < spec->nfns; k++)
         err = ts_win_eval(t, lay, &spec->fns[k], &out[k]);
@@ -320,6 +318,7 @@ static ts_err eval_all(ts_table *t, const ts_window_spec *spec, const ts_win_lay
     }
     for (int k = 0; k < spec->nfns; k++)
         ts_column_free(out[k]);
+    free(out);
     for (int k = 0; err && k < adopted; k++) /* all or nothing */
         drop_column(t, spec->fns[k].output);
     TS_TRY(err);

@@ -193,9 +193,8 @@ static ts_err storage_view(const ts_table *t, ts_column *shadow, const char **by
             shadow[i].type = TS_T_INT32, shadow[i].dict = NULL;
         else if (shadow[i].type == TS_T_STRING)
             bytes_cols[(*nbytes)++] = shadow[i].name;
-        v->cols[i] = &shadow[i];
+        TS_TRY(ts_table_borrow(v, &shadow[i])); /* v is freed by the caller on failure */
     }
-    v->ncols = t->ncols;
     v->nsort = t->nsort;
     memcpy(v->sort_keys, t->sort_keys, sizeof v->sort_keys);
     return TS_OK;
@@ -216,12 +215,13 @@ ts_err ts_checkpoint_put_table(ts_checkpoint *ck, const char *key, const ts_tabl
     free(counts);
     TS_TRY(ts_ctx_check(ctx, err));
 
-    ts_column *shadow = malloc(sizeof *shadow * TS_MAX_COLS);
-    const char *bytes_cols[TS_MAX_COLS];
+    const size_t ncols = (size_t)(t->ncols ? t->ncols : 1);
+    ts_column *shadow = malloc(sizeof *shadow * ncols);
+    const char **bytes_cols = malloc(sizeof *bytes_cols * ncols);
     int nbytes = 0;
     ts_table *view = NULL;
-    err = shadow ? storage_view(t, shadow, bytes_cols, &nbytes, &view)
-                 : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    err = shadow && bytes_cols ? storage_view(t, shadow, bytes_cols, &nbytes, &view)
+                               : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     if ((err = ts_ctx_check(ctx, err)) == TS_OK) {
         char group[TS_NAME_MAX * 2 + 16];
         snprintf(group, sizeof group, "/tables/%s", key);
@@ -229,7 +229,7 @@ ts_err ts_checkpoint_put_table(ts_checkpoint *ck, const char *key, const ts_tabl
         err = ts_h5_write_table(ck->f, group, view, &opts); /* collective: the same result on every rank */
     }
     ts_table_free(view);
-    free(shadow);
+    free(shadow), free(bytes_cols);
     TS_TRY(err);
     return TS_OK;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ts_date.h"
 #include "ts_mem.h"
 
 static const char *const OP_NAMES[TS_X_OP_COUNT] = {
@@ -15,7 +16,8 @@ static const char *const OP_NAMES[TS_X_OP_COUNT] = {
     "decimal", "%", "//", "unary -", "||", "CASE", "IN", "LIKE", "ILIKE", "CAST", "nullif", "greatest", "least",
     "date_trunc", "date_part", "strftime", "strptime", "upper", "lower", "trim", "ltrim", "rtrim", "length",
     "substr", "replace", "concat", "regexp_matches", "starts_with", "contains", "left", "right", "reverse", "abs",
-    "round", "floor", "ceil", "pow", "sqrt", "ln", "log10", "exp", "sign"};
+    "round", "floor", "ceil", "pow", "sqrt", "ln", "log10", "exp", "sign", "position", "IS DISTINCT FROM",
+    "IS NOT DISTINCT FROM", "interval", "to_interval"};
 
 /* Argument counts: minimum and maximum (-1: no maximum). */
 static const signed char ARITY[TS_X_OP_COUNT][2] = {
@@ -33,7 +35,8 @@ static const signed char ARITY[TS_X_OP_COUNT][2] = {
     [TS_X_STARTS_WITH] = {2, 2}, [TS_X_CONTAINS] = {2, 2}, [TS_X_LEFT] = {2, 2}, [TS_X_RIGHT] = {2, 2},
     [TS_X_REVERSE] = {1, 1}, [TS_X_ABS] = {1, 1}, [TS_X_ROUND] = {1, 2}, [TS_X_FLOOR] = {1, 1}, [TS_X_CEIL] = {1, 1},
     [TS_X_POW] = {2, 2}, [TS_X_SQRT] = {1, 1}, [TS_X_LN] = {1, 1}, [TS_X_LOG10] = {1, 1}, [TS_X_EXP] = {1, 1},
-    [TS_X_SIGN] = {1, 1}};
+    [TS_X_SIGN] = {1, 1}, [TS_X_STRPOS] = {2, 2}, [TS_X_DISTINCT_FROM] = {2, 2}, [TS_X_NOT_DISTINCT_FROM] = {2, 2},
+    [TS_X_TO_INTERVAL] = {1, 2}};
 
 const int64_t ts_xpow10[19] = {1,
                                10,
@@ -63,7 +66,7 @@ const char *ts_expr_op_name(ts_expr_op op)
 static int is_leaf(ts_expr_op op)
 {
     return op == TS_X_COL || op == TS_X_INT || op == TS_X_FLOAT || op == TS_X_STRING || op == TS_X_NULL ||
-           op == TS_X_BOOL || op == TS_X_DATE || op == TS_X_DECIMAL;
+           op == TS_X_BOOL || op == TS_X_DATE || op == TS_X_DECIMAL || op == TS_X_INTERVAL;
 }
 
 /* ---- builders ---------------------------------------------------------------------------------------------- */
@@ -79,8 +82,8 @@ static ts_expr *node(ts_expr_op op)
 ts_expr *ts_x_col(const char *name)
 {
     ts_expr *e = strlen(name) < TS_NAME_MAX ? node(TS_X_COL) : NULL;
-    if (e)
-        strcpy(e->name, name);
+    if (e && !(e->name = strdup(name)))
+        free(e), e = NULL;
     return e;
 }
 
@@ -102,6 +105,14 @@ ts_expr *ts_x_decimal(int64_t unscaled, int scale)
     ts_expr *e = literal_i(TS_X_DECIMAL, unscaled);
     if (e)
         e->scale = scale;
+    return e;
+}
+
+ts_expr *ts_x_interval(int32_t months, int32_t days, int64_t micros)
+{
+    ts_expr *e = literal_i(TS_X_INTERVAL, micros);
+    if (e)
+        e->iv_months = months, e->iv_days = days;
     return e;
 }
 
@@ -177,7 +188,7 @@ void ts_expr_free(ts_expr *e)
     for (int i = 0; i < e->nargs; i++)
         ts_expr_free(e->args[i]);
     free(e->args);
-    free(e->s);
+    free(e->s), free(e->name);
     free(e);
 }
 
@@ -188,9 +199,9 @@ static ts_expr *clone(const ts_expr *e)
     if (!c)
         return NULL;
     *c = *e;
-    c->s = NULL, c->args = NULL, c->nargs = 0;
-    if (e->s && !(c->s = malloc(e->slen + 1))) {
-        free(c);
+    c->s = NULL, c->args = NULL, c->nargs = 0, c->name = NULL;
+    if ((e->s && !(c->s = malloc(e->slen + 1))) || (e->name && !(c->name = strdup(e->name)))) {
+        ts_expr_free(c);
         return NULL;
     }
     if (e->s)
@@ -248,7 +259,7 @@ const char *ts_xname(const ts_xnode *n)
 const char *ts_xtype_name(ts_xtype t, int scale, char *buf, size_t cap)
 {
     static const char *const names[] = {"NULL", "BOOLEAN", "INT64", "FLOAT64", "DATE", "DECIMAL", "STRING",
-                                        "STRING"};
+                                        "STRING", "TIMESTAMP", "INTERVAL"};
     if (t == TS_XT_DEC)
         snprintf(buf, cap, "DECIMAL(18,%d)", scale);
     else
@@ -299,7 +310,7 @@ static void replicate(ts_xnode *n)
 {
     for (int k = 1; k < n->rows; k++) {
         n->valid[k] = n->valid[0];
-        if (n->type == TS_XT_STRING)
+        if (n->type == TS_XT_STRING || n->type == TS_XT_IV)
             n->v.s[k] = n->v.s[0];
         else
             n->v.i[k] = n->v.i[0];
@@ -424,6 +435,26 @@ ts_err ts_xneed_date(ts_xnode *n, int i)
             ts_xtype_name(a->type, a->scale, b, sizeof b));
 }
 
+ts_err ts_xneed_date_or_ts(ts_xnode *n, int i, int *is_ts)
+{
+    const ts_xnode *a = n->args[i];
+    *is_ts = a->type == TS_XT_TS;
+    if (*is_ts)
+        return TS_OK;
+    if (a->is_const && a->type == TS_XT_STRING && a->valid[0]) { /* a time part makes it a TIMESTAMP */
+        int64_t days;
+        const ts_sv t = a->v.s[0];
+        size_t used = ts_scan_date(t.p, (size_t)t.n, &days);
+        while (used && used < (size_t)t.n && (t.p[used] == ' ' || t.p[used] == '\t'))
+            used++;
+        if (used && used < (size_t)t.n) {
+            *is_ts = 1;
+            return ts_xcoerce(n, i, TS_XT_TS, 0, NULL);
+        }
+    }
+    return ts_xneed_date(n, i);
+}
+
 /* Joins one more type into a running common type (string constants are handled by the caller). */
 static int join_type(ts_xtype *t, int *scale, const ts_dict **dict, const ts_xnode *a)
 {
@@ -432,6 +463,10 @@ static int join_type(ts_xtype *t, int *scale, const ts_dict **dict, const ts_xno
         return 1;
     }
     const ts_xtype x = *t, y = a->type;
+    if ((x == TS_XT_DATE && y == TS_XT_TS) || (x == TS_XT_TS && y == TS_XT_DATE)) {
+        *t = TS_XT_TS;
+        return 1;
+    }
     if (x == y) {
         if (x == TS_XT_DEC && a->scale > *scale)
             *scale = a->scale;
@@ -492,6 +527,7 @@ static ts_err bind_col(ts_xnode *n, const ts_table *t)
     case TS_T_DICT: n->type = TS_XT_CODE, n->dict = c->dict; break;
     case TS_T_STRING: n->type = TS_XT_STRING; break;
     case TS_T_DECIMAL: n->type = TS_XT_DEC, n->scale = c->scale; break;
+    case TS_T_TIMESTAMP: n->type = TS_XT_TS; break;
     default: n->type = TS_XT_INT; break;
     }
     return TS_OK;
@@ -510,6 +546,7 @@ static ts_err bind_literal(ts_xnode *n)
     case TS_X_FLOAT: n->type = TS_XT_FLOAT, n->v.f[0] = e->f; break;
     case TS_X_STRING: n->type = TS_XT_STRING, n->v.s[0].p = e->s, n->v.s[0].n = (int64_t)e->slen; break;
     case TS_X_NULL: n->type = TS_XT_NULL, n->valid[0] = 0; break;
+    case TS_X_INTERVAL: n->type = TS_XT_IV, ts_xiv(n)[0] = (ts_interval){e->iv_months, e->iv_days, e->i}; break;
     default:
         if (e->scale < 0 || e->scale > 18)
             TS_FAIL(TS_ERR_USAGE, "decimal literal: scale %d is outside 0..18", e->scale);
@@ -524,7 +561,7 @@ static ts_err bind_family(ts_xnode *n)
 {
     switch (n->op) {
     case TS_X_EQ: case TS_X_NE: case TS_X_LT: case TS_X_LE: case TS_X_GT: case TS_X_GE: case TS_X_IN:
-    case TS_X_NULLIF: case TS_X_GREATEST: case TS_X_LEAST:
+    case TS_X_NULLIF: case TS_X_GREATEST: case TS_X_LEAST: case TS_X_DISTINCT_FROM: case TS_X_NOT_DISTINCT_FROM:
         return ts_xbind_compare(n);
     case TS_X_AND: case TS_X_OR: case TS_X_NOT: case TS_X_IS_NULL: case TS_X_CASE: case TS_X_COALESCE:
         return ts_xbind_logic(n);
@@ -545,6 +582,7 @@ static ts_err bind_family(ts_xnode *n)
         case TS_T_INT32: case TS_T_INT64: n->type = TS_XT_INT; break;
         case TS_T_FLOAT64: n->type = TS_XT_FLOAT; break;
         case TS_T_DATE: n->type = TS_XT_DATE; break;
+        case TS_T_TIMESTAMP: n->type = TS_XT_TS; break;
         case TS_T_STRING: n->type = TS_XT_STRING; break;
         case TS_T_DECIMAL:
             if (e->scale < 0 || e->scale > 18)
@@ -558,6 +596,7 @@ static ts_err bind_family(ts_xnode *n)
     case TS_X_MONTH_START: case TS_X_YEAR: case TS_X_MONTH: case TS_X_DAY: case TS_X_DATE_TRUNC:
     case TS_X_DATE_PART: case TS_X_STRFTIME: case TS_X_STRPTIME:
         return ts_xbind_date(n);
+    case TS_X_TO_INTERVAL: return ts_xbind_interval(n);
     default: return ts_xbind_string(n);
     }
 }
@@ -643,7 +682,7 @@ static ts_err load_column(ts_xnode *n, int64_t start, int m, const uint8_t *acti
 static ts_type out_type(ts_xtype t)
 {
     static const ts_type types[] = {TS_T_INT64, TS_T_BOOL, TS_T_INT64, TS_T_FLOAT64, TS_T_DATE,
-                                    TS_T_DECIMAL, TS_T_DICT, TS_T_STRING};
+                                    TS_T_DECIMAL, TS_T_DICT, TS_T_STRING, TS_T_TIMESTAMP};
     return types[t];
 }
 
@@ -688,7 +727,12 @@ static ts_err bind_root(const ts_expr *e, const ts_table *t, const char *what, t
     if (!e)
         TS_FAIL(TS_ERR_NOMEM, "%s: the expression could not be built (out of memory)", what);
     TS_TRY(bind(e, t, root));
-    const ts_err err = expand(*root); /* a constant root is read per vector too */
+    ts_err err = TS_OK;
+    if ((*root)->type == TS_XT_IV)
+        err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__, "%s: an INTERVAL cannot be a column value "
+                             "(add it to a DATE or TIMESTAMP, or CAST it to VARCHAR)", what);
+    if (!err)
+        err = expand(*root); /* a constant root is read per vector too */
     if (err) {
         ts_xfree(*root);
         TS_TRY(err);

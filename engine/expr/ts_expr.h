@@ -24,6 +24,12 @@
  *     results (x / 0 = +-inf, 0 / 0 = NaN: domain.md's averages rely on it; use NULLIF for SQL's NULL). % and //
  *     on integers truncate like C and give NULL for a zero divisor; on floats % is fmod and // divides (DuckDB).
  *     DATE +- INT64 days gives DATE, DATE - DATE gives INT64 days.
+ *   - TIMESTAMP (int64 microseconds): compares with TIMESTAMP and with DATE (its midnight) and with text; DATE or
+ *     TIMESTAMP +- INTERVAL gives TIMESTAMP (months first, the day clamped to the month's end, then days, then
+ *     microseconds: DuckDB's rule); TIMESTAMP - TIMESTAMP gives an INTERVAL of days and microseconds. INTERVAL values
+ *     (months, days, microseconds kept apart; kernels/ts_interval.h) exist only inside expressions: they add,
+ *     subtract, multiply by integers, compare (30-day months) and cast to text, but a result column cannot be
+ *     one.
  *   - CASE / COALESCE / greatest / least unify their value types: INT64 with FLOAT64 gives FLOAT64, INT64 with
  *     DECIMAL gives DECIMAL, DICT with another dictionary or STRING gives STRING.
  *   - CAST between all types; a value that does not convert is a TS_ERR_DATA error naming it (TRY_CAST: NULL).
@@ -103,6 +109,12 @@ typedef enum {
     TS_X_FLOOR, TS_X_CEIL, /* DECIMAL -> DECIMAL of scale 0 */
     TS_X_POW, TS_X_SQRT, TS_X_LN, TS_X_LOG10, TS_X_EXP, /* FLOAT64 */
     TS_X_SIGN,        /* INT64 -1, 0, 1 */
+    TS_X_STRPOS,      /* (s, needle) -> INT64: 1-based code point position of the first occurrence, 0 if none
+                         (an empty needle is at 1): SQL's position(needle IN s), strpos, instr */
+    TS_X_DISTINCT_FROM,     /* a IS DISTINCT FROM b: never NULL; NULL equals NULL and differs from any value */
+    TS_X_NOT_DISTINCT_FROM, /* a IS NOT DISTINCT FROM b */
+    TS_X_INTERVAL,    /* literal (ts_x_interval): months, days, microseconds */
+    TS_X_TO_INTERVAL, /* (text): CAST(text AS INTERVAL); (unit, n): n units (to_days(n), INTERVAL (n) DAY) */
     TS_X_OP_COUNT
 } ts_expr_op;
 
@@ -117,6 +129,7 @@ ts_expr *ts_x_null(void);                           /* untyped NULL: adopts the 
 ts_expr *ts_x_bool(int v);
 ts_expr *ts_x_date(int32_t days);                   /* days since 1970-01-01 */
 ts_expr *ts_x_decimal(int64_t unscaled, int scale); /* unscaled / 10^scale, scale 0..18 */
+ts_expr *ts_x_interval(int32_t months, int32_t days, int64_t micros);
 /* Binary operators and functions of one or two arguments; unary ones take b = NULL. */
 ts_expr *ts_x_op(ts_expr_op op, ts_expr *a, ts_expr *b);
 /* Any operator or function with nargs arguments: takes ownership of args[0..nargs) (freed even on failure);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ts_date.h"
 #include "ts_expr_impl.h"
 
 /* ---- text -> values ---------------------------------------------------------------------------------------- */
@@ -278,13 +279,15 @@ static int format_dec(int64_t v, int scale, char *out)
 /* Describes row k of the source for an error message. */
 static void describe(const ts_xnode *a, int k, char *out, size_t cap)
 {
-    char b[40];
+    char b[64];
     switch (a->type) {
     case TS_XT_STRING:
         snprintf(out, cap, "string '%.*s'", (int)(a->v.s[k].n > 80 ? 80 : a->v.s[k].n), a->v.s[k].p);
         break;
     case TS_XT_FLOAT: ts_xformat_double(a->v.f[k], b), snprintf(out, cap, "FLOAT64 value %s", b); break;
     case TS_XT_DEC: b[format_dec(a->v.i[k], a->scale, b)] = 0, snprintf(out, cap, "DECIMAL value %s", b); break;
+    case TS_XT_DATE: b[ts_xformat_date(a->v.i[k], b)] = 0, snprintf(out, cap, "DATE %s", b); break;
+    case TS_XT_TS: b[ts_format_timestamp(a->v.i[k], b)] = 0, snprintf(out, cap, "TIMESTAMP %s", b); break;
     default: snprintf(out, cap, "INT64 value %lld", (long long)a->v.i[k]); break;
     }
 }
@@ -437,9 +440,48 @@ static ts_err to_date(ts_xnode *n, int64_t start, int m, const uint8_t *active)
     uint8_t *bad = cast_begin(n, m);
     if (a->type == TS_XT_DATE)
         memcpy(n->v.i, a->v.i, sizeof(int64_t) * (size_t)m);
+    else if (a->type == TS_XT_TS)
+        for (int k = 0; k < m; k++) {
+            int64_t of_day;
+            ts_xsplit_ts(a->v.i[k], &n->v.i[k], &of_day);
+        }
     else
         for (int k = 0; k < m; k++)
             bad[k] = a->valid[k] && !ts_xparse_date(a->v.s[k].p, a->v.s[k].n, &n->v.i[k]);
+    return report(n, bad, m, active);
+}
+
+static ts_err to_ts(ts_xnode *n, int64_t start, int m, const uint8_t *active)
+{
+    (void)start;
+    const ts_xnode *a = n->args[0];
+    uint8_t *bad = cast_begin(n, m);
+    if (a->type == TS_XT_TS) {
+        memcpy(n->v.i, a->v.i, sizeof(int64_t) * (size_t)m);
+    } else if (a->type == TS_XT_DATE) {
+        for (int k = 0; k < m; k++) {
+            const int64_t d = a->v.i[k];
+            bad[k] = a->valid[k] && (d > TS_TIMESTAMP_MAX_DAYS || d < -TS_TIMESTAMP_MAX_DAYS);
+            n->v.i[k] = bad[k] ? 0 : d * TS_MICROS_PER_DAY;
+        }
+    } else {
+        for (int k = 0; k < m; k++)
+            bad[k] = a->valid[k] && !ts_parse_timestamp(a->v.s[k].p, (size_t)a->v.s[k].n, &n->v.i[k]);
+    }
+    return report(n, bad, m, active);
+}
+
+static ts_err to_iv(ts_xnode *n, int64_t start, int m, const uint8_t *active)
+{
+    (void)start;
+    const ts_xnode *a = n->args[0];
+    uint8_t *bad = cast_begin(n, m);
+    for (int k = 0; k < m; k++) {
+        if (a->type == TS_XT_IV)
+            ts_xiv(n)[k] = ts_xiv(a)[k];
+        else
+            bad[k] = a->valid[k] && !ts_parse_interval(a->v.s[k].p, (size_t)a->v.s[k].n, &ts_xiv(n)[k]);
+    }
     return report(n, bad, m, active);
 }
 
@@ -457,7 +499,7 @@ static ts_err to_string(ts_xnode *n, int64_t start, int m, const uint8_t *active
         memcpy(n->v.s, a->v.s, sizeof(ts_sv) * (size_t)m);
         return TS_OK;
     }
-    TS_TRY(ts_xreserve(n, (size_t)m * 40));
+    TS_TRY(ts_xreserve(n, (size_t)m * 96));
     char *out = n->buf;
     for (int k = 0; k < m; k++) {
         int len = 0;
@@ -467,6 +509,8 @@ static ts_err to_string(ts_xnode *n, int64_t start, int m, const uint8_t *active
             case TS_XT_FLOAT: len = ts_xformat_double(a->v.f[k], out); break;
             case TS_XT_DEC: len = format_dec(a->v.i[k], a->scale, out); break;
             case TS_XT_DATE: len = ts_xformat_date(a->v.i[k], out); break;
+            case TS_XT_TS: len = ts_format_timestamp(a->v.i[k], out); break;
+            case TS_XT_IV: len = ts_format_interval(ts_xiv(a)[k], out); break;
             default: len = format_int(a->v.i[k], out); break;
             }
         }
@@ -506,8 +550,11 @@ ts_err ts_xbind_cast(ts_xnode *n)
     } else if (from == TS_XT_CODE && to != TS_XT_STRING) {
         TS_TRY(ts_xcoerce(n, 0, TS_XT_STRING, 0, NULL)); /* parse the dictionary's text */
     } else {
-        const int ok = to == TS_XT_STRING || from == TS_XT_STRING || from == to ||
-                       ((ts_xis_num(from) || from == TS_XT_BOOL) && (ts_xis_num(to) || to == TS_XT_BOOL));
+        int ok = to == TS_XT_STRING || from == TS_XT_STRING || from == to ||
+                 ((ts_xis_num(from) || from == TS_XT_BOOL) && (ts_xis_num(to) || to == TS_XT_BOOL)) ||
+                 (from == TS_XT_DATE && to == TS_XT_TS) || (from == TS_XT_TS && to == TS_XT_DATE);
+        if (to == TS_XT_IV) /* intervals only from and to text */
+            ok = from == TS_XT_STRING || from == TS_XT_IV;
         if (!ok)
             TS_FAIL(TS_ERR_USAGE, "%s: cannot cast %s to %s", ts_xname(n), ts_xtype_name(from, a->scale, b1, sizeof b1),
                     ts_xtype_name(to, n->scale, b2, sizeof b2));
@@ -518,6 +565,8 @@ ts_err ts_xbind_cast(ts_xnode *n)
     case TS_XT_FLOAT: n->eval = to_float; break;
     case TS_XT_DEC: n->eval = to_dec; break;
     case TS_XT_DATE: n->eval = to_date; break;
+    case TS_XT_TS: n->eval = to_ts; break;
+    case TS_XT_IV: n->eval = to_iv; break;
     case TS_XT_STRING: n->eval = to_string; break;
     default: TS_FAIL(TS_ERR_USAGE, "%s: cannot cast to %s", ts_xname(n), ts_xtype_name(to, 0, b2, sizeof b2));
     }

@@ -18,7 +18,7 @@
 #include "ts_expr_impl.h"
 #include "ts_hash.h"
 
-typedef enum { K_II, K_DEC, K_FF, K_IF, K_FI, K_SS, K_TABLE, K_RANK } cmp_kind;
+typedef enum { K_II, K_DEC, K_FF, K_IF, K_FI, K_SS, K_TABLE, K_RANK, K_IV } cmp_kind;
 
 typedef struct cmp {
     cmp_kind kind;
@@ -89,6 +89,10 @@ static void cmp_signs(const cmp *c, const ts_xnode *a, const ts_xnode *b, int m,
         }
         break;
     }
+    case K_IV:
+        for (int k = 0; k < m; k++)
+            sign[k] = (int8_t)ts_interval_cmp(ts_xiv(a)[k], ts_xiv(b)[k]);
+        break;
     case K_RANK: {
         const int64_t *x = a->v.i, *y = b->v.i;
         for (int k = 0; k < m; k++) {
@@ -176,13 +180,33 @@ static ts_err cmp_plan(ts_xnode *n, int ia, int ib, cmp *c)
         return TS_OK;
     }
     /* a string against a typed operand: the string is read as that type (DuckDB's implicit cast) */
-    if (ts_xis_str(ta) && (tb == TS_XT_DATE || ((ts_xis_num(tb) || tb == TS_XT_BOOL) && a->is_const))) {
+    if (ts_xis_str(ta) && (tb == TS_XT_DATE || tb == TS_XT_TS || ((ts_xis_num(tb) || tb == TS_XT_BOOL) && a->is_const))) {
         TS_TRY(ts_xcoerce(n, ia, tb, b->scale, NULL));
         return cmp_plan(n, ia, ib, c);
     }
-    if (ts_xis_str(tb) && (ta == TS_XT_DATE || ((ts_xis_num(ta) || ta == TS_XT_BOOL) && b->is_const))) {
+    if (ts_xis_str(tb) && (ta == TS_XT_DATE || ta == TS_XT_TS || ((ts_xis_num(ta) || ta == TS_XT_BOOL) && b->is_const))) {
         TS_TRY(ts_xcoerce(n, ib, ta, a->scale, NULL));
         return cmp_plan(n, ia, ib, c);
+    }
+    if (ta == TS_XT_IV || tb == TS_XT_IV) { /* intervals compare by length, 30-day months; text is read as one */
+        if (ts_xis_str(ta) && a->is_const)
+            TS_TRY(ts_xcoerce(n, ia, TS_XT_IV, 0, NULL));
+        else if (ts_xis_str(tb) && b->is_const)
+            TS_TRY(ts_xcoerce(n, ib, TS_XT_IV, 0, NULL));
+        else if (ta != tb)
+            return incompatible(n, a, b);
+        c->kind = K_IV;
+        return TS_OK;
+    }
+    if (ta == TS_XT_TS || tb == TS_XT_TS) { /* a DATE against a TIMESTAMP is its midnight */
+        if (ta == TS_XT_DATE)
+            TS_TRY(ts_xcoerce(n, ia, TS_XT_TS, 0, NULL));
+        else if (tb == TS_XT_DATE)
+            TS_TRY(ts_xcoerce(n, ib, TS_XT_TS, 0, NULL));
+        else if (ta != tb)
+            return incompatible(n, a, b);
+        c->kind = K_II;
+        return TS_OK;
     }
     if (ta == TS_XT_BOOL || tb == TS_XT_BOOL) {
         if (ta != tb)
@@ -238,6 +262,22 @@ static ts_err eval_compare(ts_xnode *n, int64_t start, int m, const uint8_t *act
     }
     for (int k = 0; k < m; k++)
         n->valid[k] = a->valid[k] & b->valid[k];
+    return TS_OK;
+}
+
+/* IS [NOT] DISTINCT FROM: = and <> where NULL is a value like any other (never a NULL result). */
+static ts_err eval_distinct(ts_xnode *n, int64_t start, int m, const uint8_t *active)
+{
+    (void)start, (void)active;
+    int8_t *sign = (int8_t *)n->mask;
+    const ts_xnode *a = n->args[0], *b = n->args[1];
+    cmp_signs(n->aux, a, b, m, sign);
+    const int64_t differ = n->op == TS_X_DISTINCT_FROM;
+    for (int k = 0; k < m; k++) {
+        const int both = a->valid[k] & b->valid[k], none = !a->valid[k] & !b->valid[k];
+        n->v.i[k] = both ? (sign[k] != 0) == differ : none ? !differ : differ;
+        n->valid[k] = 1;
+    }
     return TS_OK;
 }
 
@@ -450,7 +490,7 @@ static ts_err eval_in_rows(ts_xnode *n, int64_t start, int m, const uint8_t *act
 
 static int comparable(ts_xtype x, ts_xtype y)
 {
-    if (x == TS_XT_BOOL || y == TS_XT_BOOL)
+    if (x == TS_XT_BOOL || y == TS_XT_BOOL || x == TS_XT_TS || y == TS_XT_TS)
         return x == y;
     return (x == TS_XT_FLOAT || intlike(x)) && (y == TS_XT_FLOAT || intlike(y));
 }
@@ -500,6 +540,8 @@ static ts_err bind_in_const(ts_xnode *n)
         }
         if (ts_xis_str(x->type) && !ts_xis_str(item->type))
             return incompatible(n, x, item);
+        if (x->type == TS_XT_TS && item->type == TS_XT_DATE)
+            TS_TRY(ts_xcoerce(n, i, TS_XT_TS, 0, NULL));
         /* strings compare as strings; a string item of a typed operand is read as that type */
         if (ts_xis_str(item->type))
             TS_TRY(ts_xcoerce(n, i, ts_xis_str(x->type) ? TS_XT_STRING : x->type, x->scale, NULL));
@@ -598,6 +640,8 @@ ts_err ts_xbind_compare(ts_xnode *n)
         if (n->op == TS_X_NULLIF) {
             const ts_xnode *a = n->args[0];
             n->type = a->type, n->scale = a->scale, n->dict = a->dict, n->eval = eval_nullif;
+        } else if (n->op == TS_X_DISTINCT_FROM || n->op == TS_X_NOT_DISTINCT_FROM) {
+            n->type = TS_XT_BOOL, n->eval = eval_distinct;
         } else {
             n->type = TS_XT_BOOL, n->eval = eval_compare;
         }

@@ -62,23 +62,9 @@ static int read_digits(const char *s, int64_t n, int64_t *i, int max, int *v)
 
 int ts_xparse_date(const char *s, int64_t n, int64_t *days)
 {
-    int64_t i = 0;
-    int y, m, d;
-    while (i < n && is_blank(s[i]))
-        i++;
-    while (i + 1 < n && s[i] == '0' && isdigit((unsigned char)s[i + 1])) /* 02021-03-04 reads as 2021 */
-        i++;
-    if (!read_digits(s, n, &i, 6, &y) || i >= n || (s[i] != '-' && s[i] != '/'))
-        return 0;
-    const char sep = s[i++];
-    if (!read_digits(s, n, &i, 2, &m) || i >= n || s[i++] != sep || !read_digits(s, n, &i, 2, &d))
-        return 0;
-    if (i < n && s[i] != ' ' && s[i] != 'T' && !is_blank(s[i]))
-        return 0; /* after the date: nothing, blanks, or a time part */
-    if (!valid_ymd(y, m, d))
-        return 0;
-    *days = ts_days_from_civil(y, m, d);
-    return 1;
+    const size_t i = ts_scan_date(s, (size_t)n, days);
+    /* after the date: nothing, blanks, or a time part */
+    return i && (i == (size_t)n || s[i] == ' ' || s[i] == 'T' || is_blank(s[i]));
 }
 
 /* Day of the week, 0 = Sunday (1970-01-01 was a Thursday). */
@@ -91,7 +77,7 @@ static int64_t dow(int64_t days)
 /* ---- parts ------------------------------------------------------------------------------------------------- */
 
 typedef enum { P_YEAR, P_QUARTER, P_MONTH, P_WEEK, P_DAY, P_DOW, P_ISODOW, P_DOY, P_EPOCH, P_ISOYEAR, P_DECADE,
-               P_CENTURY, P_MILLENNIUM } part;
+               P_CENTURY, P_MILLENNIUM, P_HOUR, P_MINUTE, P_SECOND, P_MILLISECOND, P_MICROSECOND } part;
 
 static int find_part(const char *s, int64_t n, part *out)
 {
@@ -103,7 +89,13 @@ static int find_part(const char *s, int64_t n, part *out)
         {"dayofweek", P_DOW}, {"dow", P_DOW}, {"weekday", P_DOW}, {"isodow", P_ISODOW}, {"dayofyear", P_DOY},
         {"doy", P_DOY}, {"epoch", P_EPOCH}, {"isoyear", P_ISOYEAR}, {"decade", P_DECADE}, {"decades", P_DECADE},
         {"century", P_CENTURY}, {"centuries", P_CENTURY}, {"millennium", P_MILLENNIUM},
-        {"millennia", P_MILLENNIUM}, {"millenniums", P_MILLENNIUM}};
+        {"millennia", P_MILLENNIUM}, {"millenniums", P_MILLENNIUM}, {"hour", P_HOUR}, {"hours", P_HOUR},
+        {"h", P_HOUR}, {"hr", P_HOUR}, {"hrs", P_HOUR}, {"minute", P_MINUTE}, {"minutes", P_MINUTE},
+        {"min", P_MINUTE}, {"mins", P_MINUTE}, {"second", P_SECOND}, {"seconds", P_SECOND}, {"sec", P_SECOND},
+        {"secs", P_SECOND}, {"s", P_SECOND}, {"millisecond", P_MILLISECOND}, {"milliseconds", P_MILLISECOND},
+        {"ms", P_MILLISECOND}, {"msec", P_MILLISECOND}, {"msecs", P_MILLISECOND}, {"microsecond", P_MICROSECOND},
+        {"microseconds", P_MICROSECOND}, {"us", P_MICROSECOND}, {"usec", P_MICROSECOND},
+        {"usecs", P_MICROSECOND}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if ((size_t)n == strlen(names[i].name) && strncasecmp(s, names[i].name, (size_t)n) == 0)
             return *out = names[i].p, 1;
@@ -122,12 +114,18 @@ static void iso_week(int64_t days, int *week, int *year)
     *week = (int)((thursday - ts_days_from_civil(y, 1, 1)) / 7 + 1);
 }
 
-static int64_t part_of(part p, int64_t days)
+/* A part of the day number days and the microseconds into the day us (0 for a DATE). */
+static int64_t part_of(part p, int64_t days, int64_t us)
 {
     int y, m, d, w, iy;
     days = ts_xclampd(days);
     ts_xcivil(days, &y, &m, &d);
     switch (p) {
+    case P_HOUR: return us / INT64_C(3600000000);
+    case P_MINUTE: return us / 60000000 % 60;
+    case P_SECOND: return us / 1000000 % 60;
+    case P_MILLISECOND: return us / 1000 % 60000;
+    case P_MICROSECOND: return us % 60000000;
     case P_YEAR: return y;
     case P_QUARTER: return (m - 1) / 3 + 1;
     case P_MONTH: return m;
@@ -143,6 +141,19 @@ static int64_t part_of(part p, int64_t days)
     case P_MILLENNIUM: return y > 0 ? (y - 1) / 1000 + 1 : -((-y) / 1000 + 1);
     }
     return 0;
+}
+
+/* The microseconds into the day kept by truncating to a time part (a date part keeps none). */
+static int64_t trunc_day(part p, int64_t us)
+{
+    switch (p) {
+    case P_HOUR: return us - us % INT64_C(3600000000);
+    case P_MINUTE: return us - us % 60000000;
+    case P_SECOND: return us - us % 1000000;
+    case P_MILLISECOND: return us - us % 1000;
+    case P_MICROSECOND: return us;
+    default: return 0;
+    }
 }
 
 static int64_t trunc_to(part p, int64_t days)
@@ -167,12 +178,27 @@ static ts_err eval_part(ts_xnode *n, int64_t start, int m, const uint8_t *active
     (void)start, (void)active;
     const ts_xnode *a = n->args[n->nargs - 1];
     const part p = (part)n->param;
-    if (n->op == TS_X_DATE_TRUNC)
+    if (a->type == TS_XT_TS) {
+        for (int k = 0; k < m; k++) {
+            int64_t days, us;
+            ts_xsplit_ts(a->v.i[k], &days, &us);
+            if (n->op == TS_X_DATE_TRUNC)
+                n->v.i[k] = ts_xclampd(trunc_to(p, days)) * TS_MICROS_PER_DAY + trunc_day(p, us);
+            else if (p == P_EPOCH)
+                n->v.f[k] = (double)a->v.i[k] / 1e6;
+            else
+                n->v.i[k] = part_of(p, days, us);
+        }
+    } else if (n->op == TS_X_DATE_TRUNC) {
         for (int k = 0; k < m; k++)
             n->v.i[k] = trunc_to(p, a->v.i[k]);
-    else
+    } else if (p == P_EPOCH) {
         for (int k = 0; k < m; k++)
-            n->v.i[k] = part_of(p, a->v.i[k]);
+            n->v.f[k] = (double)ts_xclampd(a->v.i[k]) * 86400.0;
+    } else {
+        for (int k = 0; k < m; k++)
+            n->v.i[k] = part_of(p, a->v.i[k], 0);
+    }
     const int null_part = n->nargs == 2 && !n->args[0]->valid[0];
     for (int k = 0; k < m; k++)
         n->valid[k] = a->valid[k] && !null_part;
@@ -194,8 +220,10 @@ static ts_err bind_part(ts_xnode *n)
             TS_FAIL(TS_ERR_USAGE, "%s: cannot truncate to '%.*s'", ts_xname(n), (int)s.n, s.p);
     }
     n->param = p;
-    TS_TRY(ts_xneed_date(n, 1));
-    n->type = n->op == TS_X_DATE_TRUNC ? TS_XT_DATE : TS_XT_INT;
+    int is_ts;
+    TS_TRY(ts_xneed_date_or_ts(n, 1, &is_ts));
+    /* date_trunc keeps a DATE a DATE (DuckDB gives a TIMESTAMP at midnight: cast when that matters) */
+    n->type = n->op == TS_X_DATE_TRUNC ? (is_ts ? TS_XT_TS : TS_XT_DATE) : p == P_EPOCH ? TS_XT_FLOAT : TS_XT_INT;
     n->eval = eval_part;
     return TS_OK;
 }
@@ -251,13 +279,13 @@ static ts_err compile_fmt(ts_xnode *n, const ts_sv *s, const char *specs, fmt **
             t->nlit = s->p + i - t->lit, f->max_len += t->nlit;
             continue;
         }
-        if (++i < s->n && s->p[i] == '-' && i + 1 < s->n && strchr("mdj", s->p[i + 1]))
+        if (++i < s->n && s->p[i] == '-' && i + 1 < s->n && strchr("mdjHIMS", s->p[i + 1]))
             t->unpadded = 1, i++;
         if (i >= s->n || !strchr(specs, s->p[i]))
             TS_FAIL(TS_ERR_USAGE, "%s: unsupported format specifier '%%%.*s' in '%s' (supported: %s)", ts_xname(n),
                     i < s->n ? 1 : 0, s->p + i, f->text, specs);
         t->spec = s->p[i++];
-        f->max_len += t->spec == 'Y' ? 16 : t->spec == 'B' || t->spec == 'A' ? 9 : 3;
+        f->max_len += t->spec == 'Y' ? 16 : t->spec == 'B' || t->spec == 'A' ? 9 : t->spec == 'f' ? 6 : 3;
     }
     *out = f;
     return TS_OK;
@@ -294,7 +322,11 @@ static ts_err eval_strftime(ts_xnode *n, int64_t start, int m, const uint8_t *ac
         n->valid[k] = a->valid[k] && !null_fmt;
         char *begin = o;
         if (n->valid[k]) {
-            const int64_t days = ts_xclampd(a->v.i[k]), wd = dow(days);
+            int64_t days = a->v.i[k], us = 0;
+            if (a->type == TS_XT_TS)
+                ts_xsplit_ts(a->v.i[k], &days, &us);
+            days = ts_xclampd(days);
+            const int64_t wd = dow(days), hour = us / INT64_C(3600000000);
             int y, mo, d;
             ts_xcivil(days, &y, &mo, &d);
             for (int i = 0; i < f->n; i++) {
@@ -310,6 +342,12 @@ static ts_err eval_strftime(ts_xnode *n, int64_t start, int m, const uint8_t *ac
                 case 'b': o = put_str(o, MONTHS[mo - 1], 3); break;
                 case 'A': o = put_str(o, WEEKDAYS[wd], strlen(WEEKDAYS[wd])); break;
                 case 'a': o = put_str(o, WEEKDAYS[wd], 3); break;
+                case 'H': o = put_num(o, hour, 2, t->unpadded); break;
+                case 'I': o = put_num(o, hour % 12 ? hour % 12 : 12, 2, t->unpadded); break;
+                case 'p': o = put_str(o, hour < 12 ? "AM" : "PM", 2); break;
+                case 'M': o = put_num(o, us / 60000000 % 60, 2, t->unpadded); break;
+                case 'S': o = put_num(o, us / 1000000 % 60, 2, t->unpadded); break;
+                case 'f': o = put_num(o, us % 1000000, 6, 0); break;
                 default: *o++ = '%'; break;
                 }
             }
@@ -330,11 +368,11 @@ static int read_month(const char *s, int64_t n, int64_t *i, int full)
     return 0;
 }
 
-/* Parses one value; 1: *days set, 0: text does not match, -1: fields form no real date. */
-static int parse_with(const fmt *f, const char *s, int64_t n, int64_t *days)
+/* Parses one value; 1: *micros set (a TIMESTAMP), 0: text does not match, -1: fields form no real date or time. */
+static int parse_with(const fmt *f, const char *s, int64_t n, int64_t *micros)
 {
-    int64_t i = 0;
-    int y = 1900, mo = 1, d = 1, doy = 0, v;
+    int64_t i = 0, frac = 0;
+    int y = 1900, mo = 1, d = 1, doy = 0, v, h = 0, mi = 0, sec = 0, pm = -1, h12 = 0;
     while (i < n && is_blank(s[i]))
         i++;
     for (int t = 0; t < f->n; t++) {
@@ -357,6 +395,31 @@ static int parse_with(const fmt *f, const char *s, int64_t n, int64_t *days)
         case 'd': if (!read_digits(s, n, &i, 2, &d)) return 0; break;
         case 'j': if (!read_digits(s, n, &i, 3, &doy) || doy == 0) return 0; break;
         case 'b': case 'B': if (!(mo = read_month(s, n, &i, tok->spec == 'B'))) return 0; break;
+        case 'H': if (!read_digits(s, n, &i, 2, &h)) return 0; break;
+        case 'I': if (!read_digits(s, n, &i, 2, &h)) return 0; h12 = 1; break;
+        case 'M': if (!read_digits(s, n, &i, 2, &mi)) return 0; break;
+        case 'S': if (!read_digits(s, n, &i, 2, &sec)) return 0; break;
+        case 'f': {
+            int nd = 0;
+            for (frac = 0; i < n && isdigit((unsigned char)s[i]) && nd < 6; i++, nd++)
+                frac = frac * 10 + (s[i] - '0');
+            if (!nd)
+                return 0;
+            for (; nd < 6; nd++)
+                frac *= 10;
+            break;
+        }
+        case 'p':
+            if (i + 2 > n || (toupper((unsigned char)s[i + 1]) != 'M'))
+                return 0;
+            if (toupper((unsigned char)s[i]) == 'A')
+                pm = 0;
+            else if (toupper((unsigned char)s[i]) == 'P')
+                pm = 1;
+            else
+                return 0;
+            i += 2;
+            break;
         default: if (i >= n || s[i++] != '%') return 0; break;
         }
     }
@@ -364,15 +427,24 @@ static int parse_with(const fmt *f, const char *s, int64_t n, int64_t *days)
         i++;
     if (i != n)
         return 0;
+    if (h12 || pm >= 0) {
+        if (h < 1 || h > 12)
+            return -1;
+        h = h % 12 + (pm == 1 ? 12 : 0);
+    }
+    if (h > 23 || mi > 59 || sec > 59)
+        return -1;
+    int64_t days;
     if (doy) {
         if (y < 1 || doy > 365 + is_leap(y))
             return -1;
-        *days = ts_days_from_civil(y, 1, 1) + doy - 1;
-        return 1;
+        days = ts_days_from_civil(y, 1, 1) + doy - 1;
+    } else {
+        if (!valid_ymd(y, mo, d))
+            return -1;
+        days = ts_days_from_civil(y, mo, d);
     }
-    if (!valid_ymd(y, mo, d))
-        return -1;
-    *days = ts_days_from_civil(y, mo, d);
+    *micros = days * TS_MICROS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + sec) * 1000000 + frac;
     return 1;
 }
 
@@ -391,9 +463,9 @@ static ts_err eval_strptime(ts_xnode *n, int64_t start, int m, const uint8_t *ac
     if (k < 0)
         return TS_OK;
     const ts_sv s = a->v.s[k];
-    int64_t days;
-    const int why = parse_with(f, s.p, s.n, &days);
-    TS_FAIL(TS_ERR_DATA, "strptime: %s '%.*s' with format '%s'", why < 0 ? "no such date:" : "could not parse",
+    int64_t us;
+    const int why = parse_with(f, s.p, s.n, &us);
+    TS_FAIL(TS_ERR_DATA, "strptime: %s '%.*s' with format '%s'", why < 0 ? "no such date or time:" : "could not parse",
             (int)(s.n > 80 ? 80 : s.n), s.p, f->text);
 }
 
@@ -405,13 +477,14 @@ static ts_err bind_format(ts_xnode *n, int date_first)
     if (f->valid[0]) {
         const ts_sv s = f->type == TS_XT_CODE ? ts_xdict_sv(f->dict, f->v.i[0]) : f->v.s[0];
         fmt *unused;
-        TS_TRY(compile_fmt(n, &s, date_first ? "YmdyBbAaj%" : "YmdyjbB%", &unused));
+        TS_TRY(compile_fmt(n, &s, date_first ? "YmdyBbAajHIpMSf%" : "YmdyjbBHIpMSf%", &unused));
     }
+    int is_ts;
     if (date_first)
-        TS_TRY(ts_xneed_date(n, 0));
+        TS_TRY(ts_xneed_date_or_ts(n, 0, &is_ts));
     else
         TS_TRY(ts_xneed_str(n, 0));
-    n->type = date_first ? TS_XT_STRING : TS_XT_DATE;
+    n->type = date_first ? TS_XT_STRING : TS_XT_TS; /* strptime gives a TIMESTAMP (DuckDB) */
     n->eval = date_first ? eval_strftime : eval_strptime;
     return TS_OK;
 }
@@ -425,7 +498,10 @@ static ts_err eval_simple(ts_xnode *n, int64_t start, int m, const uint8_t *acti
     const ts_expr_op op = n->op;
     for (int k = 0; k < m; k++) {
         int y, mo, d;
-        const int64_t days = ts_xclampd(a->v.i[k]);
+        int64_t days = a->v.i[k], us;
+        if (a->type == TS_XT_TS)
+            ts_xsplit_ts(a->v.i[k], &days, &us);
+        days = ts_xclampd(days);
         ts_xcivil(days, &y, &mo, &d);
         n->v.i[k] = op == TS_X_MONTH_START ? days - (d - 1) : op == TS_X_YEAR ? y : op == TS_X_MONTH ? mo : d;
         n->valid[k] = a->valid[k];
@@ -439,10 +515,12 @@ ts_err ts_xbind_date(ts_xnode *n)
     case TS_X_DATE_TRUNC: case TS_X_DATE_PART: return bind_part(n);
     case TS_X_STRFTIME: return bind_format(n, 1);
     case TS_X_STRPTIME: return bind_format(n, 0);
-    default:
-        TS_TRY(ts_xneed_date(n, 0));
+    default: {
+        int is_ts;
+        TS_TRY(ts_xneed_date_or_ts(n, 0, &is_ts));
         n->type = n->op == TS_X_MONTH_START ? TS_XT_DATE : TS_XT_INT;
         n->eval = eval_simple;
         return TS_OK;
+    }
     }
 }

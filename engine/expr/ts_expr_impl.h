@@ -25,12 +25,13 @@
 #include <stdint.h>
 
 #include "ts_expr.h"
+#include "ts_interval.h"
 
 __extension__ typedef __int128 ts_xi128;
 
 struct ts_expr {
     ts_expr_op op;
-    char name[TS_NAME_MAX]; /* COL */
+    char *name;             /* COL (owned; names may be TS_NAME_MAX long, and most nodes are not columns) */
     int64_t i;              /* INT, BOOL, DATE, DECIMAL (unscaled) */
     double f;               /* FLOAT */
     char *s;                /* STRING (NUL-terminated copy of slen bytes) */
@@ -38,12 +39,13 @@ struct ts_expr {
     ts_type cast_type;      /* CAST target */
     int scale;              /* DECIMAL literal or CAST target */
     int try_cast, has_target;
+    int32_t iv_months, iv_days; /* INTERVAL (microseconds in i) */
     ts_expr **args;
     int nargs;
 };
 
-typedef enum { TS_XT_NULL, TS_XT_BOOL, TS_XT_INT, TS_XT_FLOAT, TS_XT_DATE, TS_XT_DEC, TS_XT_CODE, TS_XT_STRING }
-    ts_xtype;
+typedef enum { TS_XT_NULL, TS_XT_BOOL, TS_XT_INT, TS_XT_FLOAT, TS_XT_DATE, TS_XT_DEC, TS_XT_CODE, TS_XT_STRING,
+               TS_XT_TS /* int64 microseconds */, TS_XT_IV /* ts_interval in the 16 bytes of a row */ } ts_xtype;
 
 /* A string value: n bytes at p (p is never NULL, n == 0 for NULL rows of computed strings). */
 typedef struct ts_sv {
@@ -108,6 +110,9 @@ ts_err ts_xneed_str(ts_xnode *n, int i);
 ts_err ts_xneed_int(ts_xnode *n, int i);
 /* Requires args[i] to be a DATE; a string constant is parsed (NULL adopts DATE). */
 ts_err ts_xneed_date(ts_xnode *n, int i);
+/* Requires args[i] to be a DATE or a TIMESTAMP (kept as it is); a string constant is parsed as a TIMESTAMP when it
+ * has a time part, else as a DATE (NULL adopts DATE). Sets *is_ts. */
+ts_err ts_xneed_date_or_ts(ts_xnode *n, int i, int *is_ts);
 /* Common value type of the arguments of n with use[i] set (all when use is NULL), for CASE, COALESCE, greatest,
  * IN: fails naming n when incompatible. A string constant adopts the others' type (parsed when cast). Casts
  * nothing; an all-NULL set gives TS_XT_NULL. */
@@ -118,10 +123,13 @@ ts_err ts_xreserve(ts_xnode *n, size_t bytes);
 /* Rows flagged in bad[0..m) (valid rows that cannot be computed): inactive ones (or all, when nullify) become NULL;
  * returns the first active one, or -1. */
 int ts_xbad(ts_xnode *n, const uint8_t *bad, int m, const uint8_t *active, int nullify);
+/* The INTERVAL values of a node of type TS_XT_IV (16 bytes a row, like a string view). */
+static inline ts_interval *ts_xiv(const ts_xnode *n) { return (ts_interval *)(void *)n->v.s; }
+
 /* Copies row k of src's values into row k of dst (same type). */
 static inline void ts_xcopy_row(ts_xnode *dst, const ts_xnode *src, int k)
 {
-    if (dst->type == TS_XT_STRING)
+    if (dst->type == TS_XT_STRING || dst->type == TS_XT_IV)
         dst->v.s[k] = src->v.s[k];
     else
         dst->v.i[k] = src->v.i[k];
@@ -148,6 +156,14 @@ static inline int64_t ts_xclampd(int64_t d)
 void ts_xcivil(int64_t days, int *y, int *m, int *d);
 /* YYYY-MM-DD (years past 9999 longer, years <= 0 as DuckDB: "0044-03-15 (BC)") into out; returns the length. */
 int ts_xformat_date(int64_t days, char *out);
+/* Day number and microseconds into the day of a TIMESTAMP row value (floor division). */
+static inline void ts_xsplit_ts(int64_t us, int64_t *days, int64_t *of_day)
+{
+    int64_t d = us / INT64_C(86400000000), r = us % INT64_C(86400000000);
+    if (r < 0)
+        d--, r += INT64_C(86400000000);
+    *days = d, *of_day = r;
+}
 /* Lenient date text as DuckDB's CAST: blanks, year digits, '-' or '/', month and day of 1-2 digits, then
  * nothing, blanks, or a time part after ' ' or 'T'. Returns 1 and *days on success. */
 int ts_xparse_date(const char *s, int64_t n, int64_t *days);
@@ -160,6 +176,9 @@ ts_err ts_xbind_math(ts_xnode *n);     /* + - * / % //, NEG, abs, round, floor, 
 ts_err ts_xbind_cast(ts_xnode *n);     /* CAST, TRY_CAST, TO_FLOAT (target in n->type / scale) */
 ts_err ts_xbind_string(ts_xnode *n);   /* ||, LIKE, upper, trim, substr, ... */
 ts_err ts_xbind_date(ts_xnode *n);     /* month_start, year, date_trunc, date_part, strftime, strptime */
+ts_err ts_xbind_interval(ts_xnode *n); /* to_interval; + - * with an INTERVAL operand; TIMESTAMP - TIMESTAMP */
+/* Whether + - * of n's (typed) arguments is interval arithmetic, which ts_xbind_interval binds. */
+int ts_xis_interval_arith(const ts_xnode *n);
 
 /* Casts (ts_expr_cast.c), shared with other families. */
 /* Shortest text of x that reads back exactly, DuckDB style ("0.1", "1e+20", "100.0", "nan", "-inf"); returns the

@@ -319,6 +319,8 @@ static ts_err bind_binary(ts_xnode *n)
     if (b->type == TS_XT_NULL)
         TS_TRY(ts_xcoerce(n, 1, n->args[0]->type == TS_XT_DATE ? TS_XT_INT : n->args[0]->type, n->args[0]->scale,
                           n->args[0]->dict));
+    if (ts_xis_interval_arith(n))
+        return ts_xbind_interval(n);
     a = n->args[0], b = n->args[1];
     if (a->type == TS_XT_DATE || b->type == TS_XT_DATE) {
         const int ok = (op == TS_X_ADD && ((a->type == TS_XT_DATE && b->type == TS_XT_INT) ||
@@ -344,6 +346,8 @@ ts_err ts_xbind_math(ts_xnode *n)
     default: break;
     }
     ts_xnode *a = n->args[0];
+    if (ts_xis_interval_arith(n))
+        return ts_xbind_interval(n);
     if (a->type == TS_XT_NULL) {
         const int keeps = n->op == TS_X_NEG || n->op == TS_X_ABS || n->op == TS_X_SIGN;
         TS_TRY(ts_xcoerce(n, 0, keeps ? TS_XT_INT : TS_XT_FLOAT, 0, NULL));

@@ -14,6 +14,7 @@
 
 #include "ts_expr_impl.h"
 #include "ts_like.h"
+#include "ts_regex.h"
 
 static inline int is_cont(char c) { return ((unsigned char)c & 0xC0) == 0x80; }
 
@@ -283,6 +284,20 @@ static ts_err eval_length(ts_xnode *n, int64_t start, int m, const uint8_t *acti
     return TS_OK;
 }
 
+static ts_err eval_strpos(ts_xnode *n, int64_t start, int m, const uint8_t *active)
+{
+    (void)start, (void)active;
+    const ts_xnode *a = n->args[0], *x = n->args[1];
+    for (int k = 0; k < m; k++) {
+        n->valid[k] = (uint8_t)all_valid(n, k);
+        const ts_sv s = a->v.s[k], needle = x->v.s[k];
+        const char *hit = !n->valid[k] ? NULL : needle.n == 0 ? s.p
+                          : needle.n <= s.n ? memmem(s.p, (size_t)s.n, needle.p, (size_t)needle.n) : NULL;
+        n->v.i[k] = hit ? count_chars(s.p, hit - s.p) + 1 : 0;
+    }
+    return TS_OK;
+}
+
 /* ---- predicates ---------------------------------------------------------------------------------------------- */
 
 typedef struct spred spred;
@@ -292,8 +307,6 @@ struct spred {
     int compiled;       /* LIKE pattern compiled once */
     regex_t re;
     int has_re;
-    char *tmp;          /* NUL-terminated copy of a value for regexec */
-    size_t tmpcap;
     uint8_t *table;     /* per dictionary code */
     int32_t ncodes;
     int null_const;     /* a constant NULL argument: every row is NULL */
@@ -306,7 +319,7 @@ static void spred_free(void *x)
         return;
     if (p->has_re)
         regfree(&p->re);
-    free(p->tmp), free(p->table), free(p);
+    free(p->table), free(p);
 }
 
 static int pred_like(spred *p, ts_sv s, const ts_xnode *n, int k)
@@ -320,17 +333,9 @@ static int pred_like(spred *p, ts_sv s, const ts_xnode *n, int k)
 static int pred_regex(spred *p, ts_sv s, const ts_xnode *n, int k)
 {
     (void)n, (void)k;
-    if ((size_t)s.n >= p->tmpcap) { /* grows to the longest value seen, not per row */
-        const size_t cap = (size_t)s.n * 2 + 64;
-        char *t = realloc(p->tmp, cap);
-        if (!t)
-            return -1;
-        p->tmp = t, p->tmpcap = cap;
-    }
-    if (s.n)
-        memcpy(p->tmp, s.p, (size_t)s.n);
-    p->tmp[s.n] = 0;
-    return regexec(&p->re, p->tmp, 0, NULL, 0) == 0;
+    /* matched in place: no copy, and a NUL byte inside a value is a character, not the end of the text (a
+     * NUL-terminated copy made "ab\0x" match '^ab$') */
+    return ts_regex_match(&p->re, s.p, (size_t)s.n);
 }
 
 static int pred_starts(spred *p, ts_sv s, const ts_xnode *n, int k)
@@ -393,9 +398,15 @@ static ts_err bind_pred(ts_xnode *n)
         p->fn = pred_regex;
         if (!x->valid[0])
             break;
-        char *pat = strndup(x->v.s[0].p, (size_t)x->v.s[0].n);
+        char *pat = strndup(x->v.s[0].p, (size_t)x->v.s[0].n), big[200];
         if (!pat)
             TS_FAIL(TS_ERR_NOMEM, "regexp_matches: out of memory");
+        if (ts_regex_check_size(pat, big, sizeof big) != 0) { /* before regcomp, which could take gigabytes */
+            ts_err err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__,
+                                        "regexp_matches: pattern '%.80s' is too large to compile: %s", pat, big);
+            free(pat);
+            return err;
+        }
         const int rc = regcomp(&p->re, pat, REG_EXTENDED | REG_NOSUB);
         if (rc) {
             char why[128];
@@ -458,6 +469,10 @@ ts_err ts_xbind_string(ts_xnode *n)
         n->eval = eval_trim;
         break;
     case TS_X_LENGTH: n->type = TS_XT_INT, n->eval = eval_length; break;
+    case TS_X_STRPOS:
+        TS_TRY(ts_xneed_str(n, 1));
+        n->type = TS_XT_INT, n->eval = eval_strpos;
+        break;
     case TS_X_SUBSTR:
         for (int i = 1; i < n->nargs; i++)
             TS_TRY(ts_xneed_int(n, i));

@@ -82,14 +82,15 @@ static ts_err float_codes(const ts_column *f, const char *name, ts_column **out)
     return TS_OK;
 }
 
-/* view (a table struct that does not own its columns; never ts_table_free it) gets the key columns, with STRING
- * and FLOAT64 keys replaced by integer codes of the same names; owned[k] are those codes (free_view frees them). */
+/* view (a table struct that does not own its columns; never ts_table_free it, free view->cols) gets the key
+ * columns, with STRING and FLOAT64 keys replaced by integer codes of the same names; owned[k] are those codes
+ * (free_view frees them). */
 static ts_err key_view(const ts_table *in, const char *const *keys, int nkeys, ts_table *view, ts_column **owned)
 {
     memset(view, 0, sizeof *view);
     snprintf(view->name, sizeof view->name, "%s", in->name);
-    if (nkeys < 0 || nkeys > TS_MAX_COLS)
-        TS_FAIL(TS_ERR_USAGE, "between 0 and %d key columns are supported, not %d", TS_MAX_COLS, nkeys);
+    if (nkeys < 0)
+        TS_FAIL(TS_ERR_USAGE, "a negative number of key columns (%d)", nkeys);
     for (int k = 0; k < nkeys; k++) {
         ts_column *c;
         owned[k] = NULL;
@@ -98,7 +99,7 @@ static ts_err key_view(const ts_table *in, const char *const *keys, int nkeys, t
             TS_TRY(string_codes(c, keys[k], &owned[k]));
         else if (c->type == TS_T_FLOAT64)
             TS_TRY(float_codes(c, keys[k], &owned[k]));
-        view->cols[view->ncols++] = owned[k] ? owned[k] : c;
+        TS_TRY(ts_table_borrow(view, owned[k] ? owned[k] : c));
     }
     return TS_OK;
 }
@@ -210,10 +211,10 @@ static ts_err group_ids_chained(const ts_table *view, int64_t n, int64_t *gid, i
 static ts_err group_ids(const ts_table *in, const char *const *keys, int nkeys, int64_t *gid, int64_t **first,
                         int64_t *ngroups)
 {
-    ts_table view;
-    ts_column *owned[TS_MAX_COLS] = {0};
+    ts_table view = {.cols = NULL};
+    ts_column **owned = calloc((size_t)(nkeys > 0 ? nkeys : 1), sizeof *owned);
     int64_t *fr = ts_big(8 * (size_t)(ts_table_rows(in) + 1));
-    ts_err err = fr ? key_view(in, keys, nkeys, &view, owned) : NOMEM("grouping rows");
+    ts_err err = fr && owned ? key_view(in, keys, nkeys, &view, owned) : NOMEM("grouping rows");
     int done = 0;
     if (!err && nkeys >= 1 && nkeys <= 8)
         err = group_ids_dense(&view, keys, nkeys, gid, fr, ngroups, &done);
@@ -224,7 +225,9 @@ static ts_err group_ids(const ts_table *in, const char *const *keys, int nkeys, 
         err = group_ids_hashed(&view, keys, nkeys, gid, fr, ngroups), done = 1;
     if (!err && !done)
         err = group_ids_chained(&view, ts_table_rows(in), gid, fr, ngroups);
-    free_view(owned, nkeys);
+    if (owned)
+        free_view(owned, nkeys);
+    free(owned), free(view.cols);
     if (err) {
         ts_free(fr);
         TS_TRY(err);
@@ -428,7 +431,8 @@ static ts_err update_pick(ts_agg_kind k, const agg_src *s, const int64_t *gid, i
 
 static ts_err overflow(const agg_src *s)
 {
-    TS_FAIL(TS_ERR_DATA, "sum of column '%s' overflows int64", s->in ? s->in->name : "?");
+    (void)s; /* compute_agg names the aggregate and its input */
+    TS_FAIL(TS_ERR_DATA, "the sum overflows int64");
 }
 
 /* One pass over input rows: COUNT, SUM, MEAN, variances and the picks. */
@@ -544,8 +548,8 @@ static ts_err update_merge(const ts_table *p, ts_agg_kind k, int ai, const agg_s
             ovf |= __builtin_add_overflow(ac->isum[g], TS_COL(sc, int64_t)[i], &ac->isum[g]);
         }
     }
-    if (ovf)
-        TS_FAIL(TS_ERR_DATA, "sum of an aggregate ('%s') overflows int64", sc->name);
+    if (ovf) /* sc is an internal state column: compute_agg names the aggregate */
+        TS_FAIL(TS_ERR_DATA, "the sum overflows int64 (partial sums combined)");
     return TS_OK;
 }
 
@@ -789,6 +793,11 @@ static ts_err compute_agg(const ts_table *in, const ts_agg *a, int ai, int mode,
         }
     }
     src_free(&s);
+    if (err == TS_ERR_DATA) { /* name what the user asked for, not a state column (the SQL layer maps the ids) */
+        char why[512];
+        snprintf(why, sizeof why, "%s", ts_error_headline());
+        TS_FAIL(TS_ERR_DATA, "aggregate '%s' of '%s': %s", a->output, a->input ? a->input : "*", why);
+    }
     return err;
 }
 

@@ -152,7 +152,11 @@ struct ts_group_table {
     uint8_t *hasnull;  /* their null flags */
 };
 
-static int key_width(ts_type t) { return t == TS_T_BOOL ? 1 : t == TS_T_INT64 || t == TS_T_DECIMAL || t == TS_T_FLOAT64 ? 8 : 4; }
+/* Bytes of a key in the record: STRING keys are codes of the table's own dictionary; TIMESTAMP is 8 bytes wide. */
+static int key_width(ts_type t)
+{
+    return t == TS_T_BOOL ? 1 : t == TS_T_INT32 || t == TS_T_DATE || t == TS_T_DICT || t == TS_T_STRING ? 4 : 8;
+}
 
 void ts_group_table_free(ts_group_table *g)
 {

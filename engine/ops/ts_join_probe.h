@@ -1,6 +1,6 @@
 /* Hash join building blocks on one rank: the built right side (ts_join_ht) and the probe operator of pipelines,
- * which joins each chunk of the left side as it flows by (engine/core/ts_op.h). ts_hash_join_local
- * (ops/ts_hashjoin.h) uses the same table, so both paths match rows identically.
+ * which joins each chunk of the left side as it flows by (engine/core/ts_op.h). Keys match as in
+ * ts_hash_join_local (ops/ts_hashjoin.h, which has its own table): NULL never matches (no null_equal keys).
  *
  * The table: 64-bit key hashes (ops/ts_keyhash.h) of the right rows with no NULL key, grouped by bucket (the low
  * bits of the hash; as many buckets as rows, rounded up to a power of two) with one counting sort: bucket b's
@@ -23,7 +23,7 @@ void ts_join_ht_free(ts_join_ht *ht);
 int64_t ts_join_ht_bytes(const ts_join_ht *ht);
 
 /* Matches of probe rows: for each of rows[0 .. m) (indexes into the probe key columns, which must be comparable
- * to the table's: ts_key_cols_compatible), calls back with its matching right rows. Used by ts_hash_join_local.
+ * to the table's: ts_key_cols_compatible), calls back with its matching right rows.
  * emit(arg, k, right_row) is called for each match of rows[k], in right row order; returning nonzero stops that
  * row's matches (semi / anti joins need only the first). */
 typedef int (*ts_join_match_fn)(void *arg, int64_t k, int64_t right_row);

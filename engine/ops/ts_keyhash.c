@@ -14,9 +14,9 @@ static ts_key_family family(const ts_column *c)
 
 ts_err ts_key_cols_resolve(const ts_table *t, const char *const *names, int n, ts_key_cols *out)
 {
-    if (n < 1 || n > 8)
-        TS_FAIL(TS_ERR_USAGE, "between 1 and 8 key columns are supported, not %d", n);
-    out->n = n;
+    if (n < 1 || n > TS_KEY_COLS_MAX)
+        TS_FAIL(TS_ERR_USAGE, "between 1 and %d key columns are supported, not %d", TS_KEY_COLS_MAX, n);
+    out->n = n, out->null_equal = 0;
     for (int k = 0; k < n; k++) {
         ts_column *c;
         TS_TRY(ts_table_need(t, names[k], &c));
@@ -31,7 +31,7 @@ ts_err ts_key_cols_compatible(const ts_key_cols *a, const ts_key_cols *b)
         TS_FAIL(TS_ERR_USAGE, "join keys: %d columns on the left, %d on the right", a->n, b->n);
     for (int k = 0; k < a->n; k++) {
         const ts_column *x = a->col[k], *y = b->col[k];
-        if (family(x) != family(y))
+        if (family(x) != family(y) || (x->type == TS_T_TIMESTAMP) != (y->type == TS_T_TIMESTAMP))
             TS_FAIL(TS_ERR_USAGE, "join key %d: '%s' and '%s' have incomparable types", k + 1, x->name, y->name);
         const int sx = x->type == TS_T_DECIMAL ? x->scale : 0, sy = y->type == TS_T_DECIMAL ? y->scale : 0;
         if (sx != sy)
@@ -44,7 +44,7 @@ ts_err ts_key_cols_compatible(const ts_key_cols *a, const ts_key_cols *b)
 int ts_key_has_null(const ts_key_cols *k, int64_t i)
 {
     for (int c = 0; c < k->n; c++)
-        if (!ts_column_is_valid(k->col[c], i))
+        if (!ts_key_null_equal(k->null_equal, c) && !ts_column_is_valid(k->col[c], i))
             return 1;
     return 0;
 }
@@ -140,35 +140,47 @@ void ts_key_hash_rows(const ts_key_cols *k, int64_t n, uint64_t *h)
     ts_key_hash_sel(k->col, k->n, NULL, n, h);
 }
 
+/* 1 when the (valid) values x[i] and y[j] are equal as keys. */
+static int value_equal(const ts_column *x, int64_t i, const ts_column *y, int64_t j)
+{
+    switch (family(x)) {
+    case TS_KF_FLOAT: {
+        const double p = float_key(x, i), q = float_key(y, j);
+        return p == q || (p != p && q != q); /* NaN matches NaN, as in DuckDB and PostgreSQL */
+    }
+    case TS_KF_TEXT: {
+        if (x->type == TS_T_DICT && y->type == TS_T_DICT && x->dict == y->dict) /* one dictionary: codes */
+            return TS_COL(x, int32_t)[i] == TS_COL(y, int32_t)[j];
+        int64_t lx, ly;
+        const char *sx = text(x, i, &lx), *sy = text(y, j, &ly);
+        return lx == ly && memcmp(sx, sy, (size_t)lx) == 0;
+    }
+    default: return ts_key_value(x, i) == ts_key_value(y, j);
+    }
+}
+
 int ts_key_equal(const ts_key_cols *a, int64_t i, const ts_key_cols *b, int64_t j)
 {
     for (int c = 0; c < a->n; c++) {
         const ts_column *x = a->col[c], *y = b->col[c];
-        if (!ts_column_is_valid(x, i) || !ts_column_is_valid(y, j))
+        const int vx = ts_column_is_valid(x, i), vy = ts_column_is_valid(y, j);
+        if (!vx || !vy) {
+            if (vx || vy || !ts_key_null_equal(a->null_equal, c))
+                return 0;
+            continue;
+        }
+        if (!value_equal(x, i, y, j))
             return 0;
-        switch (family(x)) {
-        case TS_KF_FLOAT: {
-            const double p = float_key(x, i), q = float_key(y, j);
-            if (!(p == q || (p != p && q != q))) /* NaN matches NaN, as in DuckDB and PostgreSQL */
-                return 0;
-            break;
-        }
-        case TS_KF_TEXT: {
-            if (x->type == TS_T_DICT && y->type == TS_T_DICT && x->dict == y->dict) { /* one dictionary: codes */
-                if (TS_COL(x, int32_t)[i] != TS_COL(y, int32_t)[j])
-                    return 0;
-                break;
-            }
-            int64_t lx, ly;
-            const char *sx = text(x, i, &lx), *sy = text(y, j, &ly);
-            if (lx != ly || memcmp(sx, sy, (size_t)lx) != 0)
-                return 0;
-            break;
-        }
-        default:
-            if (ts_key_value(x, i) != ts_key_value(y, j))
-                return 0;
-        }
+    }
+    return 1;
+}
+
+int ts_key_same(const ts_key_cols *k, int64_t i, int64_t j)
+{
+    for (int c = 0; c < k->n; c++) {
+        const int vi = ts_column_is_valid(k->col[c], i), vj = ts_column_is_valid(k->col[c], j);
+        if (vi != vj || (vi && !value_equal(k->col[c], i, k->col[c], j)))
+            return 0;
     }
     return 1;
 }

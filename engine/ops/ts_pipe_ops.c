@@ -54,8 +54,10 @@ ts_err ts_table_source_new(const ts_table *t, const int *cols, const char *const
 {
     if (!cols)
         n = t->ncols;
+    if (n > TS_MAX_COLS)
+        TS_FAIL(TS_ERR_USAGE, "a scan of '%s' reads %d columns: chunks hold at most %d", t->name, n, TS_MAX_COLS);
     char label[160];
-    snprintf(label, sizeof label, "scan %s", t->name);
+    snprintf(label, sizeof label, "scan %.150s", t->name);
     TS_TRY(ts_op_alloc(sizeof(table_source), &TABLE_SOURCE, label, out));
     table_source *s = (table_source *)*out;
     s->t = t;

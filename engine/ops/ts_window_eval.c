@@ -79,7 +79,7 @@ static ts_err gather_values(ts_column *c, const ts_column *src, const ts_column 
     const int64_t *so = TS_COL(src, int64_t), *dof = def ? TS_COL(def, int64_t) : NULL;
     int64_t bytes = 0;
     for (int64_t r = 0; r < n; r++)
-        bytes += idx[r] >= 0 ? so[idx[r] + 1] - so[idx[r]] : dof ? dof[r + 1] - dof[r] : 0;
+        bytes += idx[r] >= 0 ? so[idx[r] + 1] - so[idx[r]] : dof && idx[r] == -1 ? dof[r + 1] - dof[r] : 0;
     TS_TRY(ts_column_reserve(c, n, bytes));
     int64_t *off = TS_COL(c, int64_t), at = 0;
     off[0] = 0;
@@ -88,7 +88,7 @@ static ts_err gather_values(ts_column *c, const ts_column *src, const ts_column 
         int64_t l = 0;
         if (idx[r] >= 0)
             p = src->bytes + so[idx[r]], l = so[idx[r] + 1] - so[idx[r]];
-        else if (dof)
+        else if (dof && idx[r] == -1)
             p = def->bytes + dof[r], l = dof[r + 1] - dof[r];
         if (l)
             memcpy(c->bytes + at, p, (size_t)l);
@@ -99,7 +99,8 @@ static ts_err gather_values(ts_column *c, const ts_column *src, const ts_column 
     return TS_OK;
 }
 
-/* out[r] = src[idx[r]] when idx[r] >= 0, else def[r] (def may be NULL: then NULL). def has src's type. */
+/* out[r] = src[idx[r]] when idx[r] >= 0, def[r] when idx[r] == -1 (def may be NULL: then NULL), NULL when
+ * idx[r] == -2. def has src's type. */
 static ts_err gather(const char *name, const ts_column *src, const ts_column *def, const int64_t *idx, int64_t n,
                      ts_column **out)
 {
@@ -107,7 +108,8 @@ static ts_err gather(const char *name, const ts_column *src, const ts_column *de
     TS_TRY(ts_column_new(name, src->type, src->scale, src->dict, &c));
     ts_err err = gather_values(c, src, def, idx, n);
     for (int64_t r = 0; !err && r < n; r++) {
-        const int ok = idx[r] >= 0 ? ts_column_is_valid(src, idx[r]) : def && ts_column_is_valid(def, r);
+        const int ok = idx[r] >= 0 ? ts_column_is_valid(src, idx[r])
+                                   : idx[r] == -1 && def && ts_column_is_valid(def, r);
         if (!ok)
             err = ts_column_set_null(c, r);
     }
@@ -162,16 +164,47 @@ static void ranking(const ts_win_layout *l, const ts_window_fn *fn, ts_column *c
     }
 }
 
-/* LAG/LEAD: the row `offset` rows away inside the partition, or -1. */
-static void shifted_rows(const ts_win_layout *l, const ts_window_fn *fn, int64_t *idx)
+/* NTILE with a bucket count per row (offset_col): NULL counts give NULL, counts < 1 are an error. */
+static ts_err ntile_rows(const ts_win_layout *l, const ts_window_fn *fn, const ts_column *k, ts_column *c)
 {
-    const int64_t delta = fn->kind == TS_WIN_LAG ? -fn->offset : fn->offset; /* offset != INT64_MIN */
+    int64_t *iv = TS_COL(c, int64_t);
+    const int64_t *kv = TS_COL(k, int64_t);
     for (int64_t p = 0; p < l->np; p++) {
         const int64_t s = l->pstart[p], e = l->pstart[p + 1];
         for (int64_t r = s; r < e; r++) {
-            const int inside = delta >= 0 ? delta < e - r : -delta <= r - s;
-            idx[r] = inside ? r + delta : -1;
+            if (!ts_column_is_valid(k, r)) {
+                iv[r] = 0;
+                TS_TRY(ts_column_set_null(c, r));
+            } else if (kv[r] < 1) {
+                TS_FAIL(TS_ERR_DATA, "window '%s': ntile needs a bucket count >= 1, not %lld", fn->output,
+                        (long long)kv[r]);
+            } else {
+                iv[r] = ntile(r - s, e - s, kv[r]);
+            }
         }
+    }
+    return TS_OK;
+}
+
+/* The row `offset` rows after r (before it for LAG) inside [s, e), or -1; any int64 offset. */
+static int64_t shift_row(int lag, int64_t offset, int64_t r, int64_t s, int64_t e)
+{
+    if (offset > e - s || offset < s - e) /* clamped first: no overflow below, whatever the offset */
+        return -1;
+    const int64_t to = lag ? r - offset : r + offset;
+    return to >= s && to < e ? to : -1;
+}
+
+/* LAG/LEAD: the row `offset` rows away inside the partition, or -1 (the default), or -2 (a NULL offset: NULL). */
+static void shifted_rows(const ts_win_layout *l, const ts_window_fn *fn, const ts_column *offsets, int64_t *idx)
+{
+    const int lag = fn->kind == TS_WIN_LAG;
+    const int64_t *ov = offsets ? TS_COL(offsets, int64_t) : NULL;
+    for (int64_t p = 0; p < l->np; p++) {
+        const int64_t s = l->pstart[p], e = l->pstart[p + 1];
+        for (int64_t r = s; r < e; r++)
+            idx[r] = !ov ? shift_row(lag, fn->offset, r, s, e)
+                     : ts_column_is_valid(offsets, r) ? shift_row(lag, ov[r], r, s, e) : -2;
     }
 }
 
@@ -413,7 +446,7 @@ static ts_err shifted(const ts_table *t, const ts_win_layout *lay, const ts_wind
     int64_t *idx = ts_big(8 * (size_t)(lay->n + 1));
     if (!idx)
         TS_FAIL(TS_ERR_NOMEM, "out of memory for window function '%s'", fn->output);
-    shifted_rows(lay, fn, idx);
+    shifted_rows(lay, fn, fn->offset_col ? ts_table_col(t, fn->offset_col) : NULL, idx);
     const ts_column *def = fn->default_col ? ts_table_col(t, fn->default_col) : NULL;
     const ts_err err = gather(fn->output, ts_table_col(t, fn->input), def, idx, lay->n, out);
     ts_free(idx);
@@ -432,6 +465,15 @@ ts_err ts_win_eval(const ts_table *t, const ts_win_layout *lay, const ts_window_
     case TS_WIN_NTILE: {
         const int fl = fn->kind == TS_WIN_PERCENT_RANK || fn->kind == TS_WIN_CUME_DIST;
         TS_TRY(new_col(fn->output, fl ? TS_T_FLOAT64 : TS_T_INT64, 0, lay->n, out));
+        if (fn->offset_col) {
+            const ts_err err = ntile_rows(lay, fn, ts_table_col(t, fn->offset_col), *out);
+            if (err) {
+                ts_column_free(*out);
+                *out = NULL;
+                TS_TRY(err);
+            }
+            return TS_OK;
+        }
         ranking(lay, fn, *out);
         return TS_OK;
     }

@@ -3,7 +3,7 @@
  *
  * Semantics (SQL, DuckDB where SQL leaves a choice):
  * - PARTITION BY: any column types; NULL keys form one partition (per key tuple, as GROUP BY). FLOAT64 keys:
- *   -0 == +0, all NaNs one partition. At most 8 columns.
+ *   -0 == +0, all NaNs one partition. At most TS_KEY_COLS_MAX (1024) columns.
  * - ORDER BY: ts_sort_local.h keys (desc, nulls_last; DICT by string, STRING bytewise, NaN above every number), at
  *   most 7 keys. Peers are rows with equal ORDER BY values (NULLs are peers of each other); without ORDER BY all
  *   rows of a partition are peers. The order among peers is unspecified (it depends on the number of ranks),
@@ -16,10 +16,12 @@
  *   ranking functions and LAG/LEAD ignore it.
  * - Ranking: ROW_NUMBER 1..n; RANK (1 + rows before the peer group); DENSE_RANK; PERCENT_RANK (rank-1)/(n-1),
  *   0 when n = 1; CUME_DIST (rows up to the end of the peer group) / n; NTILE(k): buckets 1..k, the first n % k
- *   buckets one row larger. All INT64 except PERCENT_RANK and CUME_DIST (FLOAT64).
+ *   buckets one row larger (with offset_col, k of each row: the bucket row r would have with that k; NULL k
+ *   gives NULL). All INT64 except PERCENT_RANK and CUME_DIST (FLOAT64).
  * - LAG/LEAD(x, offset, default): x of the row `offset` rows before/after in the partition's order (a negative
- *   offset looks the other way), NULL x included; outside the partition, default_col's value at the current row
- *   (NULL without default_col). Keeps x's type.
+ *   offset looks the other way: lead(x, -1) = lag(x, 1)), NULL x included; outside the partition, default_col's
+ *   value at the current row (NULL without default_col). Keeps x's type. With offset_col each row has its own
+ *   offset (DuckDB's lag(x, expr)); a NULL offset gives NULL, not the default.
  * - FIRST_VALUE/LAST_VALUE(x): x at the first/last row of the frame (NULLs respected); NULL for an empty frame.
  * - COUNT(*) rows of the frame, COUNT(x) non-null values -> INT64 (0 for an empty frame).
  * - SUM(x), AVG(x), MIN(x), MAX(x): NULLs skipped; NULL when the frame has no value.
@@ -74,6 +76,8 @@ typedef struct ts_window_fn {
     const char *input;       /* column; NULL for COUNT(*); ignored by the ranking functions */
     const char *output;      /* name of the new column (must not exist in the table) */
     int64_t offset;          /* LAG/LEAD: rows (the SQL default is 1); NTILE: buckets (>= 1) */
+    const char *offset_col;  /* LAG/LEAD/NTILE: INT64 column giving the offset / bucket count of each row instead
+                                of `offset` (a NULL row gives a NULL result; NTILE: a count < 1 is an error) */
     const char *default_col; /* LAG/LEAD: column (same type as input) giving the value when the offset row is
                                 outside the partition; NULL: SQL NULL */
     int has_frame;           /* 0: the SQL default frame (see above) */

@@ -3,6 +3,7 @@
  * 2 usage, 3 I/O error, 4 input that cannot be processed, 5 out of memory, 6 MPI failure, 1 internal error. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,11 @@ static const char *RUN_OPTIONS =
     "  --rules FILE   cleaning rules (docs/rules-format.md); default: the job's built-in rules\n"
     "  --tests FILE   data-quality tests (docs/jobs/data-quality.md); default: the job's built-in tests\n"
     "  --limit N      rows a ranking job keeps (default: the job's)\n"
+    "  --scd2 FILE    star-schema: the type-2 customer dimension (an scd2 output): the fact gets the version\n"
+    "                 key valid on each transaction's date\n"
+    "  --type1 COL,...  scd2: columns updated in place on every version (no new version when they change)\n"
+    "  --hard-deletes invalidate|new_record  scd2: a customer missing from the snapshot closes its version\n"
+    "                 (invalidate) or also gets a current version with is_deleted = true (new_record, default)\n"
     "  --memory-limit BYTES  resident memory per rank (suffix K, M, G; default: 3/4 of the node's memory\n"
     "                 shared among its ranks); data that does not fit is spilled to --spill-dir\n"
     "                 (bank-analytics; docs/architecture.md \"Memory budget\")\n"
@@ -37,8 +43,9 @@ static const char *RUN_OPTIONS =
     "\n"
     "Environment: TS_EXCHANGE=p2p forces point-to-point exchanges (default: MPI_Alltoallv when counts fit).\n"
     "  TESSERA_FAULT=RANK:POINT:KIND[:N]  fault injection for testing failures: RANK a number or *, POINT a\n"
-    "                 stage name (see --explain) or h5-write (before each table written), KIND error | oom |\n"
-    "                 crash | kill | hang, at the N-th time the point is reached (default 1)\n"
+    "                 stage name (see --explain), h5-write (before each table written) or scan-range (before\n"
+    "                 each input byte range is read), KIND error | oom | crash | kill | hang | truncate (cut\n"
+    "                 the file being read to half), at the N-th time the point is reached (default 1)\n"
     "  TESSERA_PARTITIONS=N  run bank-analytics in N spill partitions whatever the memory limit (testing)\n"
     "Exit codes: 0 ok (rejected rows are reported, not fatal), 2 usage, 3 I/O, 4 bad input, 5 memory, 6 MPI.\n";
 
@@ -94,8 +101,11 @@ typedef struct cli {
     int quiet, debug, help;
 } cli;
 
+/* Printed by rank 0 only: every rank parses the same command line, and P interleaved copies garble it. */
 static int usage_error(const char *fmt, const char *arg)
 {
+    if (ts_cli_rank() != 0)
+        return TS_ERR_USAGE;
     fputs("tessera run: ", stderr);
     fprintf(stderr, fmt, arg);
     fputs("\n\n", stderr);
@@ -111,6 +121,8 @@ static int parse_options(int argc, char **argv, cli *c)
         {"tests", required_argument, 0, 't'},
         {"memory-limit", required_argument, 0, 'm'}, {"spill-dir", required_argument, 0, 's'},
         {"checkpoint", required_argument, 0, 'c'}, {"resume", no_argument, 0, 'R'},
+        {"scd2", required_argument, 0, 'S'}, {"type1", required_argument, 0, 'T'},
+        {"hard-deletes", required_argument, 0, 'H'},
         {"profile", no_argument, 0, 'p'},    {"explain", no_argument, 0, 'e'},     {"quiet", no_argument, 0, 'q'},
         {"debug", no_argument, 0, 'g'},      {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     opterr = 0;
@@ -137,6 +149,13 @@ static int parse_options(int argc, char **argv, cli *c)
         case 's': c->job.spill_dir = optarg; break;
         case 'c': c->job.checkpoint_dir = optarg; break;
         case 'R': c->job.resume = 1; break;
+        case 'S': c->job.scd2_path = optarg; break;
+        case 'T': c->job.type1_cols = optarg; break;
+        case 'H':
+            if (strcmp(optarg, "invalidate") != 0 && strcmp(optarg, "new_record") != 0)
+                return usage_error("--hard-deletes is invalidate or new_record, not '%s'", optarg);
+            c->job.hard_deletes = optarg;
+            break;
         case 'p': c->job.profile = 1; break;
         case 'e': c->job.explain = 1; break;
         case 'q': c->quiet = 1; break;
@@ -168,10 +187,74 @@ static int parse_run(int argc, char **argv, cli *c)
         return usage_error("job %s needs --out FILE", c->spec->name);
     if (c->job.resume && !c->job.checkpoint_dir)
         return usage_error("%s", "--resume needs --checkpoint DIR");
+    const char *name = c->spec->name;
+    if (c->job.scd2_path && strcmp(name, "star-schema") != 0)
+        return usage_error("--scd2 FILE applies to star-schema only, not %s", name);
+    if ((c->job.type1_cols || c->job.hard_deletes) && strcmp(name, "scd2") != 0)
+        return usage_error("--type1 and --hard-deletes apply to scd2 only, not %s", name);
     if ((c->job.memory_limit || c->job.spill_dir) && !(needs & TS_SPILLS))
         return usage_error("job %s holds its data in memory: --memory-limit and --spill-dir apply to "
                            "bank-analytics only", c->spec->name);
     return 0;
+}
+
+/* path made absolute with every symbolic link resolved: the file's realpath when it exists, else its
+ * directory's realpath joined with its name (so a file not written yet still compares with its directory). */
+static int canonical(const char *path, char out[PATH_MAX])
+{
+    if (realpath(path, out))
+        return 1;
+    char dir[PATH_MAX], real[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    if (!realpath(slash ? dir : ".", real))
+        return 0;
+    return snprintf(out, PATH_MAX, "%s/%s", strcmp(real, "/") == 0 ? "" : real, base) < PATH_MAX;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    const size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* --out must not name a file the job reads: writing would replace (--overwrite) the job's own input, or put the
+ * output where this job or its next run reads input. Same file = same device and inode (hard and symbolic links
+ * included) or, for an output not created yet, the same canonical path; an output among --data's inputs (its
+ * top-level .csv/.csv.gz/.txt files or anything under transactions/) counts too. */
+static ts_err check_output_not_input(const ts_job_args *a)
+{
+    if (!a->out_path)
+        return TS_OK;
+    const char *what[] = {"--in", "--scd2", "--rules", "--tests"};
+    const char *paths[] = {a->in_path, a->scd2_path, a->rules_path, a->tests_path};
+    char out[PATH_MAX], in[PATH_MAX];
+    struct stat so, si;
+    const int out_exists = stat(a->out_path, &so) == 0, have_out = canonical(a->out_path, out);
+    for (int k = 0; k < 4; k++) {
+        if (!paths[k])
+            continue;
+        const int same = out_exists && stat(paths[k], &si) == 0
+                             ? so.st_dev == si.st_dev && so.st_ino == si.st_ino
+                             : have_out && canonical(paths[k], in) && strcmp(out, in) == 0;
+        if (same)
+            TS_FAIL(TS_ERR_USAGE, "--out '%s' is the job's input %s '%s': write the output to another file",
+                    a->out_path, what[k], paths[k]);
+    }
+    char data[PATH_MAX];
+    if (a->data_dir && have_out && realpath(a->data_dir, data)) {
+        const size_t n = strlen(data);
+        const char *rest = strncmp(out, data, n) == 0 && out[n] == '/' ? out + n + 1 : NULL;
+        if (rest && (strncmp(rest, "transactions/", 13) == 0 ||
+                     (!strchr(rest, '/') && (ends_with(rest, ".csv") || ends_with(rest, ".csv.gz") ||
+                                             ends_with(rest, ".txt")))))
+            TS_FAIL(TS_ERR_USAGE, "--out '%s' is among the input files of --data '%s': write the output elsewhere",
+                    a->out_path, a->data_dir);
+    }
+    return TS_OK;
 }
 
 /* Checks that need no MPI, done on rank 0 before any work so mistakes cost nothing. */
@@ -184,6 +267,9 @@ static ts_err preflight(const ts_job_args *a)
         TS_FAIL(TS_ERR_IO, "data directory '%s' is not a directory: %s", a->data_dir, strerror(ENOTDIR));
     if (a->in_path && stat(a->in_path, &st) != 0)
         TS_FAIL(TS_ERR_IO, "input file '%s' does not exist: %s", a->in_path, strerror(errno));
+    if (a->scd2_path && stat(a->scd2_path, &st) != 0)
+        TS_FAIL(TS_ERR_IO, "scd2 dimension '%s' does not exist: %s", a->scd2_path, strerror(errno));
+    TS_TRY(check_output_not_input(a));
     if (a->out_path && !a->overwrite && stat(a->out_path, &st) == 0)
         TS_FAIL(TS_ERR_IO, "output '%s' already exists (pass --overwrite to replace it)", a->out_path);
     if (a->out_path) /* a missing or read-only output directory, found before the work rather than after */

@@ -8,7 +8,7 @@
 
 #include "ts_sql.h"
 
-#define MAX_PARAMS 64
+#define MAX_PARAMS 1024
 
 static const char *SQL_USAGE =
     "usage: mpirun -n P tessera sql SCRIPT.sql [options]\n"
@@ -23,7 +23,10 @@ static const char *SQL_USAGE =
     "  --set NAME=VALUE replace ${NAME} in the script (repeatable)\n"
     "  --max-rows N     rows of a printed result (first and last halves; default 40)\n"
     "  --profile        print each statement's time\n"
-    "  --timing         rank 0 prints `stmt <i> <name> <seconds>` per statement to stderr (for benchmarks)\n"
+    "  --format F       how results print: table (aligned, the default) or csv (every row, a blank line after\n"
+    "                   each result)\n"
+    "  --timing         rank 0 prints `stmt <i> <name> <seconds>` and `mem <i> <name> <max> <min>` (the\n"
+    "                   statement's peak resident bytes over the ranks) per statement to stderr (for benchmarks)\n"
     "  --quiet          no warnings about rejected CSV rows\n"
     "  --debug          print the full error traceback\n"
     "  -h, --help       this text\n\n"
@@ -37,8 +40,20 @@ typedef struct sql_cli {
     int debug, help;
 } sql_cli;
 
+int ts_cli_rank(void)
+{
+    int inited = 0, rank = 0;
+    MPI_Initialized(&inited);
+    if (inited)
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    return rank;
+}
+
+/* Printed by rank 0 only (see tessera run's). */
 static int usage_error(const char *fmt, const char *arg)
 {
+    if (ts_cli_rank() != 0)
+        return TS_ERR_USAGE;
     fputs("tessera sql: ", stderr);
     fprintf(stderr, fmt, arg);
     fputs("\n\n", stderr);
@@ -67,6 +82,7 @@ static int parse(int argc, char **argv, sql_cli *c)
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'}, {"overwrite", no_argument, 0, 'w'}, {"job-name", required_argument, 0, 'j'}, {"set", required_argument, 0, 's'},
         {"max-rows", required_argument, 0, 'm'}, {"profile", no_argument, 0, 'p'}, {"timing", no_argument, 0, 't'},
+        {"format", required_argument, 0, 'f'},
         {"quiet", no_argument, 0, 'q'}, {"debug", no_argument, 0, 'g'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     opterr = 0;
@@ -89,6 +105,11 @@ static int parse(int argc, char **argv, sql_cli *c)
             break;
         case 'p': c->opt.profile = 1; break;
         case 't': c->opt.timing = 1; break;
+        case 'f':
+            if (strcmp(optarg, "csv") && strcmp(optarg, "table"))
+                return usage_error("--format is table or csv, not '%s'", optarg);
+            c->opt.csv = !strcmp(optarg, "csv");
+            break;
         case 'q': c->opt.quiet = 1; break;
         case 'g': c->debug = 1; break;
         case 'h': c->help = 1; return 0;

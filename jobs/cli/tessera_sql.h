@@ -3,5 +3,7 @@
 #define TESSERA_SQL_H
 
 int ts_cli_sql(int argc, char **argv);
+/* This process's rank in MPI_COMM_WORLD (0 before MPI_Init): usage errors are printed by rank 0 only. */
+int ts_cli_rank(void);
 
 #endif

@@ -79,7 +79,8 @@ if [[ $rc -eq 0 ]] && has "(checkpoint $ck/06-aggregate.h5)" && [[ -f $ck/08-sor
 else ko "resume after a kill during a checkpoint write: exit $rc"; fi
 same "$TMP/ref2.h5" "$out" "resume after a kill during a checkpoint write"
 
-# refusals: another rank count, a changed input, other rules (exit 2, the difference named)
+# refusals: another rank count, a changed input (also edited in place with size and mtime kept), other rules
+# (exit 2, the difference named)
 job 4 -- --data "$D" --out "$TMP/x.h5" --checkpoint "$TMP/ck2" --resume
 if [[ $rc -eq 2 ]] && has "ranks: 2 in the checkpoint, 4 now" && [[ ! -e $TMP/x.h5 ]]; then ok; else ko "resume on 4 ranks of a 2-rank checkpoint: exit $rc"; fi
 printf 'x' >>"$D/transactions/part-00002.csv"
@@ -88,6 +89,19 @@ if [[ $rc -eq 2 ]] && has "transactions/part-00002.csv: " && has "in the checkpo
 $PY - "$D/transactions/part-00002.csv" <<'EOF'
 import sys; p = sys.argv[1]; b = open(p, 'rb').read(); open(p, 'wb').write(b[:-1])
 EOF
+# an edit in place that keeps the size and the modification time (cp -p, touch -r): the sampled content differs
+# (files over 1 MiB are sampled: tests/unit/test_fingerprint.c checks which bytes count)
+f=$D/transactions/part-00001.csv
+cp -p "$f" "$TMP/orig.csv"
+$PY - "$f" <<'EOF'
+import sys; p = sys.argv[1]; b = bytearray(open(p, 'rb').read()); i = b.index(b'\n', 1000) - 1  # row ~12
+b[i] = ord('7') if b[i] != ord('7') else ord('8'); open(p, 'wb').write(bytes(b))
+EOF
+touch -r "$TMP/orig.csv" "$f"
+job 2 -- --data "$D" --out "$TMP/x.h5" --checkpoint "$TMP/ck2" --resume
+if [[ $rc -eq 2 ]] && has "transactions/part-00001.csv: " && has "sampled"; then ok
+else ko "resume after a same-size edit with the mtime kept: exit $rc"; fi
+cp -p "$TMP/orig.csv" "$f"
 sed 's/^/# /' "$HERE/../../jobs/rules/bank_transactions.rules" | head -1 >"$TMP/r.rules"
 cat "$HERE/../../jobs/rules/bank_transactions.rules" >>"$TMP/r.rules"
 job 2 -- --data "$D" --out "$TMP/x.h5" --checkpoint "$TMP/ck2" --resume --rules "$TMP/r.rules"

@@ -98,7 +98,7 @@ tmpf=$(ls -A "$TMP" | grep '^\.safe\.h5\.tmp-' | head -1)
 if [[ $rc -ne 0 && ! -e $TMP/safe.h5 && -n $tmpf && -s $TMP/$tmpf ]]; then ok; else
   ko "kill during write: want a non-zero exit, no $TMP/safe.h5 and a non-empty temporary (exit $rc, temp '$tmpf')"; fi
 run_job 2 -- "$T" run bank-analytics --data "$TMP/data" --out "$TMP/safe.h5" --quiet
-if [[ $rc -eq 0 ]] && grep -qF "removed a partial output left by an interrupted run: $TMP/.safe.h5.tmp-" "$TMP/err" &&
+if [[ $rc -eq 0 ]] && grep -qE "removed a partial output left by an interrupted run \(pid [0-9]+ on host [^)]*\): $TMP/\.safe\.h5\.tmp-" "$TMP/err" &&
   [[ -z $(ls -A "$TMP" | grep '^\.safe\.h5\.tmp-') ]]; then ok; else
   ko "rerun after the kill: want exit 0, the warning and no temporary (exit $rc)"; fi
 run_job 2 -- "$T" run bank-analytics --data "$TMP/data" --out "$TMP/clean.h5" --quiet
@@ -128,7 +128,7 @@ row dir-as-csv 2
 if [[ $rc -eq 0 ]] && grep -q "warning: skipping '$TMP/isdir/transactions/part-00001.csv': Is a directory" "$TMP/err"
 then ok; else ko "dir-as-csv: want exit 0 and a warning (exit $rc)"; fi
 mkdir -p "$TMP/fifo" && cp -r "$small/." "$TMP/fifo/" && mkfifo "$TMP/fifo/transactions/part-00001.csv"
-io_case fifo-as-csv "$TMP/fifo" "$TMP/o.h5" "cannot read input '$TMP/fifo/transactions/part-00001.csv': not a regular file"
+io_case fifo-as-csv "$TMP/fifo" "$TMP/o.h5" "cannot read input '$TMP/fifo/transactions/part-00001.csv': it is a FIFO \(named pipe\), not a regular file"
 echo precious >"$TMP/exists.h5"
 io_case out-exists "$small" "$TMP/exists.h5" "'$TMP/exists.h5' already exists"
 grep -qx precious "$TMP/exists.h5" || ko "out-exists: the existing file was modified"

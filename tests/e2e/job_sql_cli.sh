@@ -2,7 +2,7 @@
 # `tessera sql` contract: help and usage errors (exit 2), located SQL errors with a caret and hints (exit 2), unparsable
 # CSV values (exit 4, file and line), an existing output (exit 3), EXPLAIN, parameters, and CREATE TABLE results
 # in the HDF5 output (dotted names as groups) identical on 1 and 3 ranks, checked with h5py against values
-# computed here by hand.
+# computed here by hand; TIMESTAMP columns in the output and back; --format csv.
 set -u
 BUILD=${1:?usage: job_sql_cli.sh BUILD_DIR}
 T=$BUILD/tessera
@@ -58,5 +58,25 @@ for path in sys.argv[1:]:
     assert got == want, (path, got)
 PY
 then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL job outputs"; fi
+# TIMESTAMP columns in the HDF5 output: int64 microseconds with CF units, read back by read_h5
+echo "CREATE TABLE ev AS SELECT range AS id, TIMESTAMP '2024-01-31 23:00:00.5' + to_hours(range) AS at FROM range(4);" \
+  > "$tmp/ts.sql"
+expect ts-write 0 "" -- $MPI "$T" sql "$tmp/ts.sql" --out "$tmp/ts.h5"
+if "$PY" - "$tmp/ts.h5" <<'PY'
+import sys, datetime, h5py
+f = h5py.File(sys.argv[1], "r")
+t = f["ev"]
+assert t["at"].dtype == "int64", t["at"].dtype
+assert t["at"].attrs["units"] in (b"microseconds since 1970-01-01 00:00:00", "microseconds since 1970-01-01 00:00:00")
+types = [x.decode() if isinstance(x, bytes) else x for x in t.attrs["types"]]
+assert types == ["int64", "timestamp"], types
+epoch = datetime.datetime(1970, 1, 1)
+want = [(datetime.datetime(2024, 1, 31, 23, 0, 0, 500000) + datetime.timedelta(hours=h) - epoch) // datetime.timedelta(microseconds=1) for h in range(4)]
+assert sorted(int(v) for v in t["at"][:]) == want, list(t["at"][:])
+PY
+then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL timestamp output"; fi
+expect ts-read 0 "2024-02-01 02:00:00.5" -- $MPI "$T" sql -c "SELECT max(at) FROM read_h5('$tmp/ts.h5', '/ev')"
+expect csv-format 0 '^1,"a,b",,""$' -- "$T" sql -c "SELECT 1 AS x, 'a,b' AS y, NULL AS z, '' AS e" --format csv
+expect bad-format 2 "table or csv" -- "$T" sql -c "SELECT 1" --format json
 echo "sql cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

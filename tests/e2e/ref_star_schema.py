@@ -1,13 +1,18 @@
 #!/usr/bin/python3
 """Independent reference for the star-schema and top-customers jobs (docs/jobs/star-schema.md).
 
-    ref_star_schema.py check DATA_DIR WAREHOUSE.h5 [TOP.h5 LIMIT]   compare the job outputs with the reference
-    ref_star_schema.py same A.h5 B.h5                                 the two files hold identical tables
+    ref_star_schema.py check DATA_DIR WAREHOUSE.h5 [--top TOP.h5 LIMIT] [--prev-data DIR[,DIR...]] [--scd2 DIM.h5]
+        compare the job's outputs with the reference. --prev-data: the data directories of the earlier builds
+        whose warehouses were chained through --in (oldest first): the key maps evolve through them. --scd2: the
+        scd2 dimension the job was given (read here as an input, with h5py).
+    ref_star_schema.py same A.h5 B.h5
+        the two files hold identical tables
 
 Shares no code with the C engine. Transaction cleaning (domain.md's rules) comes from reference.py (the
-bank-analytics reference); everything after it (keys, orphans, FX, dates, ranking) is re-implemented here with
-plain Python and exact integer cents. Integers and strings must match exactly, floats within 1e-9 relative.
-Exit 0 when everything matches, 1 otherwise (each difference is printed).
+bank-analytics reference); everything after it (key maps, unknown members, flags, FX, dates, as-of versions,
+ranking) is re-implemented here with plain Python and exact integer cents. Integers and strings must match
+exactly, floats within 1e-9 relative. Which columns are nullable (have a `.valid` companion) is checked too: it
+must never depend on the data. Exit 0 when everything matches, 1 otherwise (each difference is printed).
 """
 import csv
 import datetime as dt
@@ -21,28 +26,51 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
-from h5table import _attr_strs, read_table  # noqa: E402
 from reference import (COLUMNS, REASONS, check_row, parse_amount, parse_date, parse_int,  # noqa: E402
                        read_lines, split_fields)
 
 EPOCH = dt.date(1970, 1, 1)
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
-ALL_REASONS = REASONS + ["orphan_customer", "orphan_account"]
-TYPES = {
-    "warehouse/dim_customers": ["int64", "int64", "string", "string", "string", "string", "date"],
-    "warehouse/dim_accounts": ["int64", "int64", "int64", "string", "date", "string"],
-    "warehouse/dim_dates": ["int32", "date", "int32", "int32", "int32", "int32", "int32", "bool", "string"],
-    "warehouse/fact_transactions": ["int64", "int32", "int64", "int64", "string", "string", "string", "string",
-                                    "string", "decimal(18,2)", "string", "float64"],
-    "quality/rejects": ["string", "int64", "string", "string"],
-    "quality/summary": ["string", "int64"],
-    "analytics/top_customers": ["int64", "int64", "int64", "string", "string", "float64", "int64"],
+FLAGS = ["orphan_customer", "orphan_account", "account_customer_mismatch", "missing_fx_rate", "no_customer_version"]
+U = "Unknown"
+SCD2_COLS = ["customer_sk", "customer_id", "name", "email", "segment", "country_code", "opened_date", "scd_id",
+             "valid_from", "valid_to", "is_current", "is_deleted"]
+# table: (columns, types, sort_keys, nullable columns)
+LAYOUT = {
+    "warehouse/dim_customers": (["customer_key", "customer_id", "name", "email", "segment", "country_code",
+                                 "opened_date"], ["int64", "int64", "string", "string", "string", "string", "date"],
+                                ["customer_key"], ["opened_date"]),
+    "warehouse/dim_accounts": (["account_key", "account_id", "customer_key", "product", "opened_date", "currency"],
+                               ["int64", "int64", "int64", "string", "date", "string"], ["account_key"],
+                               ["opened_date"]),
+    "warehouse/dim_countries": (["country_key", "country_code", "name", "currency", "region", "income_group"],
+                                ["int64", "string", "string", "string", "string", "string"], ["country_key"], []),
+    "warehouse/dim_dates": (["date_key", "date", "year", "quarter", "month", "day", "weekday", "is_weekend",
+                             "month_name"],
+                            ["int32", "date", "int32", "int32", "int32", "int32", "int32", "bool", "string"],
+                            ["date_key"], ["date", "year", "quarter", "month", "day", "weekday", "is_weekend"]),
+    "warehouse/dim_customers_scd2": (SCD2_COLS, ["int64", "int64", "string", "string", "string", "string", "date",
+                                                 "string", "date", "date", "bool", "bool"],
+                                     ["customer_id", "valid_from"],
+                                     ["opened_date", "valid_from", "valid_to", "is_current", "is_deleted"]),
+    "warehouse/fact_transactions": (["txn_id", "date_key", "customer_key", "account_key", "country_key",
+                                     "customer_sk", "country_code", "txn_type", "sector", "status", "channel",
+                                     "amount", "currency", "amount_usd", "quality_flags"],
+                                    ["int64", "int32", "int64", "int64", "int64", "int64", "string", "string",
+                                     "string", "string", "string", "decimal(18,2)", "string", "float64", "int32"],
+                                    ["txn_id"], ["amount_usd"]),
+    "warehouse/customer_key_map": (["customer_id", "customer_key"], ["int64", "int64"], ["customer_key"], []),
+    "warehouse/account_key_map": (["account_id", "account_key"], ["int64", "int64"], ["account_key"], []),
+    "warehouse/country_key_map": (["country_code", "country_key"], ["string", "int64"], ["country_key"], []),
+    "quality/rejects": (["file", "line", "reason", "raw_line"], ["string", "int64", "string", "string"],
+                        ["file", "line"], []),
+    "quality/summary": (["metric", "count"], ["string", "int64"], [], []),
+    "analytics/top_customers": (["rank", "customer_key", "customer_id", "name", "country_code", "total_usd",
+                                 "txn_count", "unconverted_count"],
+                                ["int64", "int64", "int64", "string", "string", "float64", "int64", "int64"],
+                                ["rank"], ["total_usd"]),
 }
-SORT_KEYS = {"warehouse/dim_customers": ["customer_key"], "warehouse/dim_accounts": ["account_key"],
-             "warehouse/dim_dates": ["date_key"], "warehouse/fact_transactions": ["txn_id"],
-             "quality/rejects": ["file", "line"], "quality/summary": [], "analytics/top_customers": ["rank"]}
 
 
 def read_csv(path):
@@ -55,64 +83,90 @@ def iso_days(s):
     return (dt.date.fromisoformat(s) - EPOCH).days
 
 
-def dims(data):
-    """dim_customers, dim_accounts (lists of tuples in key order) and the lookups the fact needs."""
-    custs = sorted(read_csv(os.path.join(data, "customers.csv")), key=lambda r: int(r["customer_id"]))
-    ckey = {int(r["customer_id"]): k for k, r in enumerate(custs, start=1)}
-    dim_c = [(k, int(r["customer_id"]), r["name"], r["email"], r["segment"], r["country_code"],
-              iso_days(r["opened_date"])) for k, r in enumerate(custs, start=1)]
-    accts = sorted(read_csv(os.path.join(data, "accounts.csv")), key=lambda r: int(r["account_id"]))
-    akey = {int(r["account_id"]): (k, int(r["customer_id"])) for k, r in enumerate(accts, start=1)}
-    dim_a = [(k, int(r["account_id"]), ckey.get(int(r["customer_id"])), r["product"], iso_days(r["opened_date"]),
-              r["currency"]) for k, r in enumerate(accts, start=1)]
-    return dim_c, dim_a, ckey, akey
+def assign(ids, prev):
+    """Stable keys: prev's key for a known id, max + 1, + 2, ... for new ids in id order. Returns the new map."""
+    m = dict(prev)
+    top = max(m.values(), default=0)
+    for i in sorted(x for x in set(ids) if x not in m):
+        top += 1
+        m[i] = top
+    return m
 
 
-def fields_of(raw, layout):
-    """The trimmed fields of a clean line, by column name."""
-    f = split_fields(raw)
-    return {c.decode(): f[i].strip(b" \t") for c, i in zip(COLUMNS, layout[1])}
+def sources(data):
+    custs = read_csv(os.path.join(data, "customers.csv"))
+    accts = read_csv(os.path.join(data, "accounts.csv"))
+    ctrys = read_csv(os.path.join(data, "countries.csv"))
+    return custs, accts, ctrys
 
 
-def fact_row(raw, layout, ckey, akey, currency, fx):
-    """(reason, None) for an orphan, else (None, fact tuple without its sort position)."""
-    f = fields_of(raw, layout)
-    cust, acct = parse_int(f["customer_id"]), parse_int(f["account_id"])
-    if cust not in ckey:
-        return "orphan_customer", None
-    if acct not in akey or akey[acct][1] != cust:
-        return "orphan_account", None
-    days = parse_date(f["txn_date"])
-    d = EPOCH + dt.timedelta(days=days)
-    country = f["country_code"].upper().decode()
-    cents = parse_amount(f["amount"])
-    rate = fx.get((country, f"{d.year:04d}-{d.month:02d}"))
-    usd = float(Fraction(cents, 100) / rate) if rate else float("nan")
-    return None, (parse_int(f["txn_id"]), d.year * 10000 + d.month * 100 + d.day, ckey[cust], akey[acct][0],
-                  country, f["txn_type"].lower().decode(), f["sector"].lower().decode(),
-                  f["status"].lower().decode(), f["channel"].lower().decode(), cents, currency[country], usd, days)
+def key_maps(chain):
+    """The customer, account and country key maps after building each data directory of chain in turn."""
+    maps = [{}, {}, {}]
+    for d in chain:
+        custs, accts, ctrys = sources(d)
+        maps = [assign([int(r["customer_id"]) for r in custs], maps[0]),
+                assign([int(r["account_id"]) for r in accts], maps[1]),
+                assign([r["country_code"] for r in ctrys], maps[2])]
+    return maps
 
 
-def dim_dates(days):
-    if not days:
-        return []
-    out = []
-    for x in range(min(days), max(days) + 1):
-        d = EPOCH + dt.timedelta(days=x)
-        wd = d.isoweekday()
-        out.append((d.year * 10000 + d.month * 100 + d.day, x, d.year, (d.month - 1) // 3 + 1, d.month, d.day, wd,
-                    wd >= 6, MONTHS[d.month - 1]))
-    return out
+def read_h5(path, group):
+    """(columns, rows) of a Tessera table read with h5py: strings decoded, NULL (valid = 0) as None."""
+    with h5py.File(path, "r") as f:
+        g = f[group]
+        cols = [c.decode() if isinstance(c, bytes) else str(c) for c in g.attrs["columns"]]
+        data = []
+        for c in cols:
+            obj = g[c]
+            if isinstance(obj, h5py.Group):  # bytes+offsets
+                off, buf = obj["offsets"][()], obj["bytes"][()].tobytes()
+                vals = [buf[off[i]:off[i + 1]] for i in range(len(off) - 1)]
+            else:
+                a = obj[()]
+                vals = [x.decode("utf-8", "surrogateescape") for x in a] if a.dtype.kind == "S" else a.tolist()
+            if c + ".valid" in g:
+                vals = [v if ok else None for v, ok in zip(vals, g[c + ".valid"][()])]
+            data.append(vals)
+    return cols, [tuple(r) for r in zip(*data)] if data else []
 
 
-def warehouse(data):
+def version_on(versions, cust, days):
+    """customer_sk of the version of cust valid on days: valid_from <= d < valid_to (open: no end), the
+    earliest version also covering the days before it; -1 when none."""
+    vs = versions.get(cust, [])
+    for i, (sk, vf, vt) in enumerate(vs):
+        if (i == 0 or vf <= days) and (vt is None or days < vt):
+            return sk
+    return -1
+
+
+def warehouse(data, prev_data=(), scd2=None):
     """Every expected table of star-schema, as {name: (columns, rows)}."""
-    dim_c, dim_a, ckey, akey = dims(data)
-    countries = read_csv(os.path.join(data, "countries.csv"))
-    codes = {r["country_code"].encode() for r in countries}
-    currency = {r["country_code"]: r["currency"] for r in countries}
+    cmap, amap, nmap = key_maps(list(prev_data) + [data])
+    custs, accts, ctrys = sources(data)
+    ckey = {int(r["customer_id"]): cmap[int(r["customer_id"])] for r in custs}  # current customers only
+    akey = {int(r["account_id"]): (amap[int(r["account_id"])], int(r["customer_id"])) for r in accts}
+    nkey = {r["country_code"]: nmap[r["country_code"]] for r in ctrys}
+    dim_c = [(-1, -1, U, U, U, U, None)] + sorted(
+        (ckey[int(r["customer_id"])], int(r["customer_id"]), r["name"], r["email"], r["segment"], r["country_code"],
+         iso_days(r["opened_date"])) for r in custs)
+    dim_a = [(-1, -1, -1, U, None, U)] + sorted(
+        (akey[int(r["account_id"])][0], int(r["account_id"]), ckey.get(int(r["customer_id"]), -1), r["product"],
+         iso_days(r["opened_date"]), r["currency"]) for r in accts)
+    dim_n = [(-1, U, U, U, U, U)] + sorted(
+        (nkey[r["country_code"]], r["country_code"], r["name"], r["currency"], r["region"], r["income_group"])
+        for r in ctrys)
+    codes = {r["country_code"].encode() for r in ctrys}
+    currency = {r["country_code"]: r["currency"] for r in ctrys}
     fx = {(r["country_code"], r["month"]): Fraction(r["usd_rate"])
           for r in read_csv(os.path.join(data, "fx_rates.csv"))}
+    versions, scd2_rows = {}, []
+    if scd2:
+        _, scd2_rows = read_h5(scd2, "/warehouse/dim_customers_scd2")
+        scd2_rows.sort(key=lambda r: (r[1], r[8]))
+        for r in scd2_rows:
+            versions.setdefault(r[1], []).append((r[0], r[8], r[9]))
     tdir = os.path.join(data, "transactions")
     files = sorted((x for x in os.listdir(tdir) if x.endswith(".csv") or x.endswith(".csv.gz")),
                    key=lambda s: s.encode())
@@ -125,46 +179,69 @@ def warehouse(data):
             if reason is None and raw in seen:
                 reason = "duplicate"
             seen.add(raw)
-            if reason is None:
-                reason, row = fact_row(raw, layout, ckey, akey, currency, fx)
             if reason:
                 rejects.append((name, no, reason, raw))
-            else:
-                fact.append(row + ((fi, no),))
+                continue
+            f = split_fields(raw)
+            f = {c.decode(): f[i].strip(b" \t") for c, i in zip(COLUMNS, layout[1])}
+            cust, acct = parse_int(f["customer_id"]), parse_int(f["account_id"])
+            days = parse_date(f["txn_date"])
+            d = EPOCH + dt.timedelta(days=days)
+            country = f["country_code"].upper().decode()
+            cents = parse_amount(f["amount"])
+            flags = 0
+            ck = ckey.get(cust, -1)
+            flags |= 1 if ck == -1 else 0
+            ak, owner = akey.get(acct, (-1, None))
+            flags |= 2 if ak == -1 else (4 if owner != cust else 0)
+            rate = fx.get((country, f"{d.year:04d}-{d.month:02d}"))
+            usd = float(Fraction(cents, 100) / rate) if rate else None
+            flags |= 8 if usd is None else 0
+            sk = version_on(versions, cust, days) if scd2 else -1
+            flags |= 16 if scd2 and sk == -1 else 0
+            fact.append((parse_int(f["txn_id"]), d.year * 10000 + d.month * 100 + d.day, ck, ak, nkey[country], sk,
+                         country, f["txn_type"].lower().decode(), f["sector"].lower().decode(),
+                         f["status"].lower().decode(), f["channel"].lower().decode(), cents, currency[country], usd,
+                         flags, days, (fi, no)))
     fact.sort(key=lambda r: (r[0], r[-1]))
     rejects.sort(key=lambda r: (r[0].encode(), r[1]))
-    per = {r: 0 for r in ALL_REASONS}
-    for r in rejects:
-        per[r[2]] += 1
+    per = {r: sum(1 for x in rejects if x[2] == r) for r in REASONS}
+    flagged = {name: sum(1 for r in fact if r[14] >> b & 1) for b, name in enumerate(FLAGS)}
     summary = [("rows_read", rows_read), ("rows_clean", len(fact)), ("rows_rejected", len(rejects))] + \
-        [(r, per[r]) for r in ALL_REASONS]
-    return {
-        "warehouse/dim_customers": (["customer_key", "customer_id", "name", "email", "segment", "country_code",
-                                     "opened_date"], dim_c),
-        "warehouse/dim_accounts": (["account_key", "account_id", "customer_key", "product", "opened_date",
-                                    "currency"], dim_a),
-        "warehouse/dim_dates": (["date_key", "date", "year", "quarter", "month", "day", "weekday", "is_weekend",
-                                 "month_name"], dim_dates([r[12] for r in fact])),
-        "warehouse/fact_transactions": (["txn_id", "date_key", "customer_key", "account_key", "country_code",
-                                         "txn_type", "sector", "status", "channel", "amount", "currency",
-                                         "amount_usd"], [r[:12] for r in fact]),
-        "quality/rejects": (["file", "line", "reason", "raw_line"], rejects),
-        "quality/summary": (["metric", "count"], summary),
-    }, per
+        [(r, per[r]) for r in REASONS] + [(n, flagged[n]) for n in FLAGS]
+    days = [r[15] for r in fact]
+    dates = [(-1, None, None, None, None, None, None, None, U)]
+    for x in range(min(days), max(days) + 1) if days else []:
+        d = EPOCH + dt.timedelta(days=x)
+        wd = d.isoweekday()
+        dates.append((d.year * 10000 + d.month * 100 + d.day, x, d.year, (d.month - 1) // 3 + 1, d.month, d.day,
+                      wd, int(wd >= 6), MONTHS[d.month - 1]))
+    tables = {
+        "warehouse/dim_customers": dim_c, "warehouse/dim_accounts": dim_a, "warehouse/dim_countries": dim_n,
+        "warehouse/dim_dates": dates,
+        "warehouse/dim_customers_scd2": [(-1, -1, U, U, U, U, None, U, None, None, None, None)] + scd2_rows,
+        "warehouse/fact_transactions": [r[:15] for r in fact],
+        "warehouse/customer_key_map": sorted(((i, k) for i, k in cmap.items()), key=lambda x: x[1]),
+        "warehouse/account_key_map": sorted(((i, k) for i, k in amap.items()), key=lambda x: x[1]),
+        "warehouse/country_key_map": sorted(((i, k) for i, k in nmap.items()), key=lambda x: x[1]),
+        "quality/rejects": rejects, "quality/summary": summary,
+    }
+    return {name: (LAYOUT[name][0], rows) for name, rows in tables.items()}
 
 
 def top_customers(wh, limit):
-    """analytics/top_customers from the reference warehouse: successful amount_usd summed per customer."""
-    tot = {}
+    """analytics/top_customers from the reference warehouse: successful amount_usd summed per customer, NULL
+    amounts skipped and counted, NULL totals last, the unknown member not ranked."""
+    per = {}
     for r in wh["warehouse/fact_transactions"][1]:
-        if r[7] == "success":
-            t = tot.setdefault(r[2], [0.0, 0])
-            t[0] += r[11]
-            t[1] += 1
+        if r[9] == "success" and r[2] != -1:
+            per.setdefault(r[2], []).append(r[13])
+    tot = {k: (math.fsum(v for v in vs if v is not None) if any(v is not None for v in vs) else None, len(vs),
+               sum(v is None for v in vs)) for k, vs in per.items()}
     by_key = {r[0]: r for r in wh["warehouse/dim_customers"][1]}
-    order = sorted(tot.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
-    rows = [(i, k, by_key[k][1], by_key[k][2], by_key[k][5], t[0], t[1]) for i, (k, t) in enumerate(order, 1)]
-    return ["rank", "customer_key", "customer_id", "name", "country_code", "total_usd", "txn_count"], rows
+    order = sorted(tot.items(), key=lambda kv: (kv[1][0] is None, -(kv[1][0] or 0.0), kv[0]))[:limit]
+    rows = [(i, k, by_key[k][1], by_key[k][2], by_key[k][5], t[0], t[1], t[2]) for i, (k, t) in enumerate(order, 1)]
+    return LAYOUT["analytics/top_customers"][0], rows
 
 
 class Report:
@@ -178,9 +255,9 @@ class Report:
 
 
 def same_value(a, b):
+    if a is None or b is None:
+        return a is None and b is None
     if isinstance(a, float) or isinstance(b, float):
-        if a is None or b is None:
-            return a is None and b is None
         a, b = float(a), float(b)
         if math.isnan(a) or math.isnan(b):
             return math.isnan(a) and math.isnan(b)
@@ -188,39 +265,20 @@ def same_value(a, b):
     return a == b
 
 
-def py(v):
-    """numpy / pandas scalars -> plain Python (bool, int, float, str, bytes, None)."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return v
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    try:
-        import pandas as pd
-        if v is pd.NA:
-            return None
-    except ImportError:
-        pass
-    return v
-
-
-def h5_rows(path, name):
-    df = read_table(path, "/" + name, decode=True, dates=False)
-    cols = list(df.columns)
-    return cols, [tuple(py(v) for v in row) for row in df.itertuples(index=False, name=None)]
-
-
 def check_layout(path, name, rep):
+    cols, types, keys, nullable = LAYOUT[name]
     with h5py.File(path, "r") as f:
         g = f["/" + name]
-        types, keys = _attr_strs(g.attrs["types"]), _attr_strs(g.attrs["sort_keys"])
-    if types != TYPES[name]:
-        rep.fail(f"{name}: types {types}, expected {TYPES[name]}")
-    if keys != SORT_KEYS[name]:
-        rep.fail(f"{name}: sort_keys {keys}, expected {SORT_KEYS[name]}")
+        got_types = [t.decode() if isinstance(t, bytes) else str(t) for t in g.attrs["types"]]
+        got_keys = [t.decode() if isinstance(t, bytes) else str(t) for t in g.attrs["sort_keys"]]
+        got_null = sorted(k[:-6] for k in g.keys() if k.endswith(".valid"))
+    if got_types != types:
+        rep.fail(f"{name}: types {got_types}, expected {types}")
+    if got_keys != keys:
+        rep.fail(f"{name}: sort_keys {got_keys}, expected {keys}")
+    if got_null != sorted(nullable):
+        rep.fail(f"{name}: nullable columns {got_null}, expected {sorted(nullable)} (the schema must not depend on "
+                 "the data)")
 
 
 def compare(name, got, exp, rep, labels=("h5", "reference")):
@@ -239,9 +297,9 @@ def compare(name, got, exp, rep, labels=("h5", "reference")):
                 return
 
 
-def check(data, wh_path, top_path=None, limit=None):
+def check(data, wh_path, top=None, prev_data=(), scd2=None):
     rep = Report()
-    wh, _ = warehouse(data)
+    wh = warehouse(data, prev_data, scd2)
     mpath = os.path.join(data, "manifest.json")
     if os.path.exists(mpath):  # the reference's own cleaning agrees with what the generator injected
         import json
@@ -255,15 +313,16 @@ def check(data, wh_path, top_path=None, limit=None):
                 rep.fail(f"reference: {n} {r} rejects, manifest.json says {want.get(r, 0)}")
     for name, exp in wh.items():
         check_layout(wh_path, name, rep)
-        compare(name, h5_rows(wh_path, name), exp, rep)
-    if top_path:
+        compare(name, read_h5(wh_path, "/" + name), exp, rep)
+    if top:
         name = "analytics/top_customers"
-        check_layout(top_path, name, rep)
-        compare(name, h5_rows(top_path, name), top_customers(wh, limit), rep)
+        check_layout(top[0], name, rep)
+        compare(name, read_h5(top[0], "/" + name), top_customers(wh, int(top[1])), rep)
     s = dict(wh["quality/summary"][1])
-    print(f"reference: {s['rows_read']} rows, {s['rows_clean']} fact rows, {s['rows_rejected']} rejects "
-          f"(orphan_customer {s['orphan_customer']}, orphan_account {s['orphan_account']}), "
-          f"{len(wh['warehouse/dim_dates'][1])} dates: {'OK' if rep.errors == 0 else f'{rep.errors} mismatches'}")
+    flags = ", ".join(f"{n} {s[n]}" for n in FLAGS)
+    print(f"reference: {s['rows_read']} rows, {s['rows_clean']} fact rows, {s['rows_rejected']} rejects, flagged: "
+          f"{flags}; {len(wh['warehouse/dim_dates'][1]) - 1} dates: "
+          f"{'OK' if rep.errors == 0 else f'{rep.errors} mismatches'}")
     return rep.errors == 0
 
 
@@ -281,14 +340,26 @@ def same(a, b):
         rep.fail(f"tables {ta} != {tb}")
     for name in ta:
         if name in tb:
-            compare(name, h5_rows(a, name), h5_rows(b, name), rep, (a, b))
+            compare(name, read_h5(a, "/" + name), read_h5(b, "/" + name), rep, (a, b))
     print(f"{a} vs {b}: {len(ta)} tables, {'identical' if rep.errors == 0 else f'{rep.errors} differences'}")
     return rep.errors == 0
 
 
 def main(argv):
-    if len(argv) in (4, 6) and argv[1] == "check":
-        return 0 if check(argv[2], argv[3], *(argv[4:5] + [int(x) for x in argv[5:6]])) else 1
+    if len(argv) >= 4 and argv[1] == "check":
+        data, wh, rest = argv[2], argv[3], argv[4:]
+        top, prev, scd2 = None, (), None
+        while rest:
+            if rest[0] == "--top" and len(rest) >= 3:
+                top, rest = (rest[1], rest[2]), rest[3:]
+            elif rest[0] == "--prev-data" and len(rest) >= 2:
+                prev, rest = [x for x in rest[1].split(",") if x], rest[2:]
+            elif rest[0] == "--scd2" and len(rest) >= 2:
+                scd2, rest = rest[1], rest[2:]
+            else:
+                print(__doc__, file=sys.stderr)
+                return 2
+        return 0 if check(data, wh, top, prev, scd2) else 1
     if len(argv) == 4 and argv[1] == "same":
         return 0 if same(argv[2], argv[3]) else 1
     print(__doc__, file=sys.stderr)

@@ -44,8 +44,9 @@ static void csv_spec(const uint8_t *cfg, ts_csv_spec *spec)
                                                     TS_RULE_DECIMAL, TS_RULE_STRING, TS_RULE_FLOAT64,
                                                     TS_RULE_BOOL,   TS_RULE_SKIP};
     static const char delims[4] = {',', ';', '|', '\t'};
+    static ts_csv_field fields[CSV_NFIELDS];
     memset(spec, 0, sizeof *spec);
-    spec->nfields = CSV_NFIELDS;
+    spec->fields = fields, spec->nfields = CSV_NFIELDS;
     spec->delim = delims[cfg[0] & 3];
     spec->quote = cfg[0] & 4 ? '\'' : '"';
     spec->no_trim = cfg[0] >> 3 & 1, spec->skip_blank = cfg[0] >> 4 & 1;
@@ -180,7 +181,7 @@ static int64_t csv_data_lines(const ts_csv_spec *spec, const ts_csv_layout *layo
         ll = stop - start;
         if (ll && data[stop - 1] == '\r')
             ll--;
-        rows += !(idx == 0 && layout->header_ok) && !(ll == 0 && spec->skip_blank);
+        rows += !(idx == 0 && layout->skip_line1) && !(ll == 0 && spec->skip_blank);
         pos = stop + 1;
     }
     *all = idx;
@@ -242,7 +243,7 @@ TS_FUZZ_ENTRY(csv)
 
     ts_csv_layout layout;
     ts_csv_layout_from_header(&spec, text, len, &layout);
-    TS_FUZZ_ASSERT(layout.nphys >= 1 && layout.nphys <= TS_MAX_COLS);
+    TS_FUZZ_ASSERT(layout.nphys >= 1 && layout.nphys <= TS_CSV_MAX_FIELDS);
     csv_result whole = {0}, a = {0}, b = {0};
     csv_scan(&spec, &layout, text, len, 0, len, &whole);
     int64_t all_lines;

@@ -21,7 +21,7 @@ TS_FUZZ_INIT(csv_infer)
 
 static void infer_check_names(const ts_csv_inferred *inf)
 {
-    TS_FUZZ_ASSERT(inf->ncols >= 1 && inf->ncols <= TS_MAX_COLS - 1);
+    TS_FUZZ_ASSERT(inf->ncols >= 1 && inf->ncols <= TS_CSV_MAX_FIELDS);
     TS_FUZZ_ASSERT(inf->spec.nfields == inf->ncols);
     for (int i = 0; i < inf->ncols; i++) {
         const size_t n = strnlen(inf->names[i], TS_NAME_MAX);
@@ -47,7 +47,7 @@ static int64_t infer_data_lines(const ts_csv_spec *spec, const char *data, int64
         int64_t ll = stop - start;
         if (ll && data[stop - 1] == '\r')
             ll--;
-        rows += !(idx == 0 && spec->header_by_position) && !(ll == 0 && spec->skip_blank);
+        rows += !(idx == 0 && (spec->header_by_position || spec->header_sql_names)) && !(ll == 0 && spec->skip_blank);
         pos = stop + 1;
     }
     return rows;
@@ -73,10 +73,10 @@ TS_FUZZ_ENTRY(csv_infer)
         return 0;
     }
     infer_check_names(inf);
-    memcpy(copy, inf, sizeof *inf);
-    ts_csv_inferred_rebind(copy);
+    TS_FUZZ_ASSERT(ts_csv_inferred_copy(copy, inf) == TS_OK);
     for (int i = 0; i < copy->ncols; i++)
-        TS_FUZZ_ASSERT(copy->spec.fields[i].name == copy->names[i]);
+        TS_FUZZ_ASSERT(copy->spec.fields[i].name == copy->names[i] && strcmp(copy->names[i], inf->names[i]) == 0);
+    ts_csv_inferred_free(copy);
 
     ts_csv_layout layout;
     ts_csv_layout_from_header(&inf->spec, text, len, &layout);
@@ -92,6 +92,7 @@ TS_FUZZ_ENTRY(csv_infer)
         for (int64_t i = 0; i < rejects; i++)
             TS_FUZZ_ASSERT(TS_COL(sink.rejects->cols[2], int32_t)[i] == 0);
     ts_csv_sink_free(&sink);
+    ts_csv_inferred_free(inf);
     free(inf), free(copy);
     return 0;
 }

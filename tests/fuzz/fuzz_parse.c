@@ -10,12 +10,14 @@
  *   date     per form, the fields read by position and a day count from year arithmetic (not the civil
  *            algorithm under test): same acceptance and days; ts_format_date of the days is the canonical
  *            YYYY-MM-DD of the fields, and parses back to the same days
- *   bool     the six spellings in any case */
+ *   bool     the six spellings in any case
+ *   timestamp, interval  what parses prints as text that parses back to the same value */
 #include <inttypes.h>
 #include <math.h>
 
 #include "ts_date.h"
 #include "ts_fuzz.h"
+#include "ts_interval.h"
 #include "ts_parse.h"
 
 TS_FUZZ_INIT(parse)
@@ -284,6 +286,24 @@ static void parse_check_bool(const char *s, size_t n)
     TS_FUZZ_ASSERT(ok == (want >= 0) && (!ok || got == want));
 }
 
+/* Timestamps and intervals: whatever parses prints as text that parses back to the same value (and the printer
+ * stays within its documented size). */
+static void parse_check_timestamp_interval(const char *s, size_t n)
+{
+    int64_t us, back;
+    char out[96];
+    if (ts_parse_timestamp(s, n, &us)) {
+        const int len = ts_format_timestamp(us, out);
+        TS_FUZZ_ASSERT(len > 0 && len <= 48 && ts_parse_timestamp(out, (size_t)len, &back) && back == us);
+    }
+    ts_interval iv, iv2;
+    if (ts_parse_interval(s, n, &iv)) {
+        const int len = ts_format_interval(iv, out);
+        TS_FUZZ_ASSERT(len > 0 && len <= 80 && ts_parse_interval(out, (size_t)len, &iv2));
+        TS_FUZZ_ASSERT(iv2.months == iv.months && iv2.days == iv.days && iv2.micros == iv.micros);
+    }
+}
+
 TS_FUZZ_ENTRY(parse)
 {
     if (size < 1)
@@ -301,6 +321,7 @@ TS_FUZZ_ENTRY(parse)
     parse_check_date(s, n, forms);
     parse_check_date(s, n, TS_DATE_ALL);
     parse_check_bool(s, n);
+    parse_check_timestamp_interval(s, n);
     /* the trimmed view stays inside the text and has no blank at either end */
     const char *t = s;
     size_t tn = n;

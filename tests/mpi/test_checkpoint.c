@@ -149,7 +149,7 @@ static void same_table(const ts_table *got, const ts_table *want, const ts_dict 
 
 static void test_fingerprint(void)
 {
-    ts_fingerprint a, b;
+    static ts_fingerprint a, b; /* 1 MiB each: too big for the stack */
     char why[256];
     ts_fp_init(&a), ts_fp_init(&b);
     CHECK_OK(ts_fp_add(&a, "ranks", "%d", 2));
@@ -199,7 +199,7 @@ int main(int argc, char **argv)
     CHECK_OK(ts_table_add(z, "x", TS_T_INT64, 0, NULL, NULL));
     CHECK_OK(ts_table_add(z, "y", TS_T_STRING, 0, NULL, NULL));
 
-    ts_fingerprint fp;
+    static ts_fingerprint fp, other; /* 1 MiB each: too big for the stack */
     ts_fp_init(&fp);
     if (ctx.rank == 0) {
         ts_fp_add(&fp, "job", "test");
@@ -226,7 +226,6 @@ int main(int argc, char **argv)
     CHECK(found == 0, "found %d, want 0 (03-agg)", found);
     CHECK_OK(ts_checkpoint_find(&ctx, empty, no, names, 2, fp.text, &found));
     CHECK(found == -1, "found %d in an empty directory", found);
-    ts_fingerprint other;
     ts_fp_init(&other);
     if (ctx.rank == 0) {
         ts_fp_add(&other, "job", "test");

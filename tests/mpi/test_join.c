@@ -98,8 +98,13 @@ static int cmp_pair(const void *a, const void *b)
     return x[0] != y[0] ? (x[0] > y[0]) - (x[0] < y[0]) : (x[1] > y[1]) - (x[1] < y[1]);
 }
 
+/* 0: keys (k, w) = (rk, rw); 1: k = rk (integer keys only); 2: (k, k) = (rk, rk) (two integer keys) */
+static int g_int_keys;
+
 static int keys_match(const key *a, const key *b)
 {
+    if (g_int_keys)
+        return !a->num_null && !b->num_null && a->num == b->num;
     return !a->num_null && !b->num_null && !a->word_null && !b->word_null && a->num == b->num && a->word == b->word;
 }
 
@@ -173,17 +178,20 @@ static int64_t gather_pairs(ts_ctx *ctx, ts_table *joined, ts_join_type type, in
     return m;
 }
 
-static void run(ts_ctx *ctx, const scenario *sc, ts_join_type type)
+static void run(ts_ctx *ctx, const scenario *sc, ts_join_type type, int build_left)
 {
     ts_table *l = build_side(0, sc, ctx->rank, ctx->size), *r = build_side(1, sc, ctx->rank, ctx->size), *out = NULL;
     static const char *const lk[] = {"k", "w"}, *const rk[] = {"rk", "rw"};
-    const ts_join_spec spec = {.type = type, .left_keys = lk, .right_keys = rk, .nkeys = 2, .strategy = sc->strategy};
+    static const char *const lk2[] = {"k", "k"}, *const rk2[] = {"rk", "rk"};
+    const ts_join_spec spec = {.type = type, .left_keys = g_int_keys == 2 ? lk2 : lk,
+                               .right_keys = g_int_keys == 2 ? rk2 : rk, .nkeys = g_int_keys == 1 ? 1 : 2,
+                               .strategy = sc->strategy, .build_left = build_left};
     ts_join_stats st;
     if (CHECK_OK(ts_join(ctx, l, r, &spec, &out, &st))) {
         CHECK(sc->strategy == TS_JOIN_AUTO || st.broadcast == (sc->strategy == TS_JOIN_BROADCAST),
               "%s/%s: strategy honoured", sc->name, ts_join_type_name(type));
         CHECK(!sc->hot || ctx->size == 1 || st.broadcast || type == TS_JOIN_RIGHT || type == TS_JOIN_FULL ||
-                  st.hot_keys >= 1,
+                  build_left || st.hot_keys >= 1,
               "%s/%s: hot key detected (%d)", sc->name, ts_join_type_name(type), st.hot_keys);
         int64_t *got, *want = NULL;
         const int64_t ng = gather_pairs(ctx, out, type, &got);
@@ -223,9 +231,13 @@ int main(int argc, char **argv)
                             {"hot", 6000, 500, 1, TS_JOIN_SHUFFLE},
                             {"empty-right", 300, 0, 0, TS_JOIN_SHUFFLE},
                             {"empty-left", 0, 300, 0, TS_JOIN_BROADCAST}};
+    for (g_int_keys = 0; g_int_keys <= 2; g_int_keys++)
     for (size_t s = 0; s < sizeof scs / sizeof scs[0]; s++)
-        for (int t = TS_JOIN_INNER; t <= TS_JOIN_ANTI; t++)
-            run(&ctx, &scs[s], (ts_join_type)t);
+        for (int t = TS_JOIN_INNER; t <= TS_JOIN_ANTI; t++) {
+            run(&ctx, &scs[s], (ts_join_type)t, 0);
+            if (t == TS_JOIN_SEMI || t == TS_JOIN_ANTI) /* built on the left side instead */
+                run(&ctx, &scs[s], (ts_join_type)t, 1);
+        }
     test_errors(&ctx);
     ts_dict_release(g_dict);
     return ts_mpi_test_done(&ctx, "test_join");

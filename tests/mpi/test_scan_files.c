@@ -219,21 +219,21 @@ static void test_list_inputs(const char *dir)
         static const char *const want[] = {"nohdr-1.csv", "part-00.csv", "part-01.csv.gz", "part-02.csv",
                                            "part-03.csv", "part-04.csv", "part-06.csv"};
         for (int i = 0; i < n && i < 7; i++)
-            CHECK(strcmp(files[i].base, want[i]) == 0 && files[i].gz == (i == 2), "directory file %d: %s", i,
-                  files[i].base);
+            CHECK(strcmp(ts_file_base(&files[i]), want[i]) == 0 && files[i].gz == (i == 2), "directory file %d: %s", i,
+                  ts_file_base(&files[i]));
         free(files);
     }
     snprintf(pat, sizeof pat, "%s/part-02.csv", dir);
     if (CHECK_OK(ts_list_inputs(pat, &files, &n))) {
         struct stat st;
         stat(pat, &st);
-        CHECK(n == 1 && strcmp(files[0].base, "part-02.csv") == 0 && files[0].size == st.st_size && !files[0].gz,
+        CHECK(n == 1 && strcmp(ts_file_base(&files[0]), "part-02.csv") == 0 && files[0].size == st.st_size && !files[0].gz,
               "a single file");
         free(files);
     }
     snprintf(pat, sizeof pat, "%s/*.txt", dir);
     if (CHECK_OK(ts_list_inputs(pat, &files, &n))) {
-        CHECK(n == 1 && strcmp(files[0].base, "other.txt") == 0, "a glob of one .txt");
+        CHECK(n == 1 && strcmp(ts_file_base(&files[0]), "other.txt") == 0, "a glob of one .txt");
         free(files);
     }
     snprintf(pat, sizeof pat, "%s/nothing-*.csv", dir);
@@ -321,7 +321,7 @@ int main(int argc, char **argv)
     ts_file_info *list = NULL;
     int nlist = 0;
     if (CHECK_OK(ts_scan_list_inputs(&ctx, pattern, &list, &nlist)))
-        CHECK(nlist == 6 && strcmp(list[5].base, "part-06.csv") == 0, "glob: %d files", nlist);
+        CHECK(nlist == 6 && strcmp(ts_file_base(&list[5]), "part-06.csv") == 0, "glob: %d files", nlist);
 
     /* the schema, inferred from the first non-empty file on rank 0 */
     ts_csv_inferred inf;
@@ -367,6 +367,7 @@ int main(int argc, char **argv)
     /* no header, '|': line 1 is data; column names column0, column1; empty strings are NULL */
     snprintf(pattern, sizeof pattern, "%s/nohdr-*.csv", dir);
     free(list), list = NULL;
+    ts_csv_inferred_free(&inf);
     if (CHECK_OK(ts_scan_list_inputs(&ctx, pattern, &list, &nlist)) &&
         CHECK_OK(ts_csv_infer_files(&ctx, list, nlist, NULL, &inf))) {
         CHECK(inf.header == 0 && inf.delim == '|' && strcmp(inf.names[0], "column0") == 0 &&
@@ -389,6 +390,7 @@ int main(int argc, char **argv)
             ts_scan_free(&scan);
         }
     }
+    ts_csv_inferred_free(&inf);
     free(list), free(seen);
     for (int f = 0; f < 6; f++)
         free(files[f].lines);

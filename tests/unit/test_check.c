@@ -2,6 +2,7 @@
  * For every kernel and batch: survivors keep their selection order, failing rows get the right reason,
  * rows outside the selection are untouched, and survivors carry the parsed value. */
 #include <inttypes.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,15 @@
 #include "ts_test.h"
 
 #define MAXN 3000
-#define UNTOUCHED 0xEE
+#define UNTOUCHED 0xEEEE /* reasons are 16-bit */
 #define CODE 7
 #define MISSING 9
+
+static void untouch(uint16_t *reason, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        reason[i] = UNTOUCHED;
+}
 
 /* ---- naive references ---------------------------------------------------------------------------------- */
 
@@ -85,7 +92,7 @@ typedef struct batch {
     uint32_t len[MAXN];
     uint32_t sel[MAXN], sel0[MAXN];
     size_t nsel;
-    uint8_t reason[MAXN];
+    uint16_t reason[MAXN];
 } batch;
 
 static batch B;
@@ -105,7 +112,7 @@ static void make_selection(ts_test_rng *r)
             B.sel[k - 1] = B.sel[j], B.sel[j] = t;
         }
     memcpy(B.sel0, B.sel, sizeof B.sel[0] * B.nsel);
-    memset(B.reason, UNTOUCHED, sizeof B.reason);
+    untouch(B.reason, sizeof B.reason / sizeof B.reason[0]);
 }
 
 static void set_field(size_t i, const char *s, size_t len)
@@ -297,7 +304,7 @@ static void test_decimal(ts_test_rng *r)
     B.n = 8;
     for (size_t i = 0; i < B.n; i++)
         set_field(i, s[i], strlen(s[i])), B.sel[i] = (uint32_t)i;
-    memset(B.reason, UNTOUCHED, sizeof B.reason);
+    untouch(B.reason, sizeof B.reason / sizeof B.reason[0]);
     const size_t got = ts_check_decimal(B.ptr, B.len, B.sel, 8, 2, 16, 1, out, B.reason, CODE, MISSING);
     CHECK(got == 2 && B.sel[0] == 4 && B.sel[1] == 5, "positive amounts: kept %zu rows", got);
     CHECK(out[4] == 1 && out[5] == 1523050, "values %" PRId64 " %" PRId64, out[4], out[5]);
@@ -388,14 +395,14 @@ static void test_category(ts_test_rng *r)
     B.n = 6;
     for (size_t i = 0; i < 6; i++)
         set_field(i, s[i], strlen(s[i])), B.sel[i] = (uint32_t)i;
-    memset(B.reason, UNTOUCHED, sizeof B.reason);
+    untouch(B.reason, sizeof B.reason / sizeof B.reason[0]);
     size_t got = ts_check_category(B.ptr, B.len, B.sel, 6, lower, lv, 6, 0, out, B.reason, CODE);
     CHECK(got == 2 && B.sel[0] == 0 && B.sel[1] == 1 && out[0] == 0 && out[1] == 4, "lower-case lookup kept %zu",
           got);
     CHECK(B.reason[2] == CODE && B.reason[4] == CODE && B.reason[5] == CODE, "lower-case rejects");
     for (size_t i = 0; i < 6; i++)
         B.sel[i] = (uint32_t)i;
-    memset(B.reason, UNTOUCHED, sizeof B.reason);
+    untouch(B.reason, sizeof B.reason / sizeof B.reason[0]);
     got = ts_check_category(B.ptr, B.len, B.sel, 6, upper, uv, 10, 1, out, B.reason, CODE);
     CHECK(got == 2 && B.sel[0] == 2 && B.sel[1] == 3 && out[2] == 0 && out[3] == 0, "upper-case lookup kept %zu",
           got);
@@ -406,15 +413,49 @@ static void test_empty_selection(void)
 {
     int64_t out[1];
     uint32_t sel[1] = {0};
-    uint8_t reason[1] = {UNTOUCHED};
+    uint16_t reason[1] = {UNTOUCHED};
     const char *p[1] = {"x"};
     uint32_t l[1] = {1};
     CHECK(ts_check_int64(p, l, sel, 0, out, reason, CODE) == 0 && reason[0] == UNTOUCHED, "empty selection");
 }
 
+/* pattern=: values of every length are matched in place (a value of 1,024 bytes or more once never matched),
+ * up to the field's end only (the bytes after it are not part of the value), a NUL byte being a character. */
+static void test_pattern(void)
+{
+    regex_t re;
+    if (regcomp(&re, "^(a+|[0-9]{3}-z)$", REG_EXTENDED | REG_NOSUB) != 0) {
+        CHECK(0, "regcomp");
+        return;
+    }
+    enum { N = 9 };
+    static const uint32_t lens[] = {1, 1023, 1024, 1025, 5000, 100000};
+    char *big = malloc(100001 + 16);
+    memset(big, 'a', 100001);
+    memcpy(big + 100001, "bbbbbbbbbbbbbbb", 16); /* not a NUL after any field: the next bytes are 'b' */
+    const char *p[N];
+    uint32_t l[N], sel[N];
+    uint16_t reason[N];
+    for (int i = 0; i < 6; i++)
+        p[i] = big + 100001 - lens[i], l[i] = lens[i]; /* 'a' runs followed directly by 'b's */
+    p[6] = "123-zq", l[6] = 5;                          /* "123-z", cut before the 'q' */
+    p[7] = "aa\0a", l[7] = 4;                           /* a NUL byte is not an 'a' */
+    p[8] = "123-zq", l[8] = 6;                          /* the whole "123-zq" does not match */
+    for (int i = 0; i < N; i++)
+        sel[i] = (uint32_t)i, reason[i] = UNTOUCHED;
+    const size_t kept = ts_check_pattern(p, l, sel, N, &re, reason, CODE);
+    CHECK(kept == 7 && reason[7] == CODE && reason[8] == CODE, "long values match, fields end at their length: "
+          "kept %zu, reasons %d %d", kept, reason[7], reason[8]);
+    for (int i = 0; i < 7; i++)
+        CHECK(reason[i] == UNTOUCHED, "value %d (%u bytes) matches", i, l[i]);
+    regfree(&re);
+    free(big);
+}
+
 int main(void)
 {
     init_years();
+    test_pattern();
     ts_test_rng r = ts_rng_seed(2024);
     test_int64(&r);
     test_date(&r);

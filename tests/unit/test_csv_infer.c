@@ -38,6 +38,7 @@ static void expect(const char *text, const ts_csv_infer_opts *o, const char *wan
     CHECK(strcmp(got, want) == 0, "[%s]: schema %s, expected %s", text, got, want);
     CHECK(inf.header == header, "[%s]: header %d, expected %d", text, inf.header, header);
     CHECK(inf.delim == delim, "[%s]: delimiter '%c', expected '%c'", text, inf.delim, delim);
+    ts_csv_inferred_free(&inf);
 }
 
 static void test_names_and_types(void)
@@ -149,17 +150,22 @@ static void test_overrides(void)
           ts_csv_inferred_reason(&inf, 2));
     /* the spec */
     const ts_csv_spec *sp = &inf.spec;
-    CHECK(sp->nfields == 2 && sp->delim == ',' && sp->no_trim && sp->header_by_position && !sp->no_header &&
+    CHECK(sp->nfields == 2 && sp->delim == ',' && sp->no_trim && sp->header_sql_names && !sp->header_by_position &&
+              !sp->no_header &&
               sp->skip_blank && sp->reason_malformed == 0,
           "spec options");
     CHECK(sp->fields[0].kind == TS_RULE_INT64 && sp->fields[0].nullable && sp->fields[0].reason_invalid == 1 &&
               sp->fields[1].kind == TS_RULE_DATE && sp->fields[1].date_forms == TS_DATE_ISO &&
               sp->fields[1].reason_invalid == 2 && sp->fields[0].name == inf.names[0],
           "spec fields");
-    /* a copy needs rebinding */
-    ts_csv_inferred copy = inf;
-    ts_csv_inferred_rebind(&copy);
-    CHECK(copy.spec.fields[1].name == copy.names[1] && strcmp(copy.spec.fields[1].name, "d") == 0, "rebind");
+    /* a copy has its own arrays, its names pointing into them */
+    ts_csv_inferred copy;
+    if (CHECK_OK(ts_csv_inferred_copy(&copy, &inf))) {
+        CHECK(copy.spec.fields[1].name == copy.names[1] && copy.names != inf.names &&
+                  strcmp(copy.spec.fields[1].name, "d") == 0, "copy");
+        ts_csv_inferred_free(&copy);
+    }
+    ts_csv_inferred_free(&inf);
 }
 
 /* ---- randomized: columns of a known type -------------------------------------------------------------------- */
@@ -230,6 +236,7 @@ static void test_random_files(void)
         }
         if (!ok && bad++ < 5)
             CHECK(0, "random file %d (delim '%c', header %d) inferred wrongly:\n%s", it, delim, header, text);
+        ts_csv_inferred_free(&inf);
     }
     CHECK(bad == 0, "%ld random files inferred wrongly", bad);
     free(text);
@@ -260,6 +267,7 @@ static void test_scan(void)
         return;
     schema(&inf, got, sizeof got);
     CHECK(strcmp(got, "id:VARCHAR,name:VARCHAR,score:DOUBLE,ok:VARCHAR,day:VARCHAR") == 0, "schema %s", got);
+    ts_csv_inferred_free(&inf);
     o.columns = over, o.ncolumns = 3;
     if (!CHECK_OK(ts_csv_infer(text, len, &o, &inf)))
         return;
@@ -267,11 +275,13 @@ static void test_scan(void)
     CHECK(strcmp(got, "id:BIGINT,name:VARCHAR,score:DOUBLE,ok:BOOLEAN,day:DATE") == 0, "schema %s", got);
     ts_csv_layout layout;
     ts_csv_layout_from_header(&inf.spec, text, len, &layout);
-    CHECK(layout.header_ok && layout.nphys == 5, "positional layout with a header");
+    CHECK(layout.header_ok && layout.skip_line1 && layout.nphys == 5, "layout by name with a header");
     ts_csv_sink sink;
     int64_t nlines = 0;
-    if (!CHECK_OK(ts_csv_sink_new(&inf.spec, &sink)))
+    if (!CHECK_OK(ts_csv_sink_new(&inf.spec, &sink))) {
+        ts_csv_inferred_free(&inf);
         return;
+    }
     CHECK_OK(ts_csv_scan_range(&inf.spec, &layout, 0, text, len, 0, len, &sink, &nlines));
     CHECK(nlines == 10, "10 lines, got %lld", (long long)nlines);
     const ts_table *t = sink.clean;
@@ -313,6 +323,7 @@ static void test_scan(void)
         CHECK(off[1] - off[0] == 18 && memcmp(rj->cols[3]->bytes, "x;c;1;t;2024-03-01", 18) == 0, "raw line kept");
     }
     ts_csv_sink_free(&sink);
+    ts_csv_inferred_free(&inf);
 }
 
 /* ---- the rules format's float64 and bool (trimmed fields, header matched by name) ------------------------------ */

@@ -68,6 +68,11 @@ static void test_errors(void)
     expect_error("table t\norder x\nmalformed x\ncolumn a int64 reject=x\nreferences a nocolon reject=x\n",
                  "t.rules:5: FILE:COLUMN expected");
     expect_error("table t\norder x\nmalformed x\ncolumn a int64 reject=x\nunique a\n", "t.rules:5: expected");
+    /* a pattern glibc would expand to ~12 GB is refused by its size, naming the file, line and column (issue 10) */
+    expect_error("table t\norder x\nmalformed x\ncolumn iban string pattern=(x{1,255}){1,255}{1,255} reject=x\n",
+                 "t.rules:4: column 'iban': pattern '(x{1,255}){1,255}{1,255}' is too large to compile");
+    expect_error("table t\norder x\nmalformed x\ncolumn a string pattern=x{1,5000} reject=x\n",
+                 "the repetition {1,5000} exceeds 1000");
 }
 
 /* Scans `csv` (header included) with the rules and returns the clean and rejects tables. */

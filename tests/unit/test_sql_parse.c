@@ -42,7 +42,8 @@ static void pr_expr(sb *b, const ts_sql_expr *e);
 static const char *op_name(ts_sql_op op)
 {
     static const char *const names[] = {"?",  "+",  "-", "*",  "/", "%",  "//",  "||", "=",
-                                        "<>", "<", "<=", ">", ">=", "and", "or", "neg", "not"};
+                                        "<>", "<", "<=", ">", ">=", "and", "or", "neg", "not",
+                                        "distinct-from", "not-distinct-from"};
     return op >= 0 && op < (int)(sizeof names / sizeof names[0]) ? names[op] : "?";
 }
 
@@ -180,6 +181,13 @@ static void pr_expr(sb *b, const ts_sql_expr *e)
     case TS_SQL_E_IN_LIST:
     case TS_SQL_E_IN_QUERY: pr_pred(b, e, "in"); break;
     case TS_SQL_E_EXISTS: pr_pred(b, e, "exists"); break;
+    case TS_SQL_E_QUANTIFIED: /* (any > x query), (all > x query) */
+        put(b, "(%s %s ", e->negated ? "all" : "any", op_name(e->op));
+        pr_expr(b, e->args[0]);
+        put(b, " ");
+        pr_query(b, e->query);
+        put(b, ")");
+        break;
     case TS_SQL_E_SUBQUERY: pr_pred(b, e, "subquery"); break;
     case TS_SQL_E_LIKE: pr_pred(b, e, e->ilike ? "ilike" : "like"); break;
     case TS_SQL_E_CASE: pr_case(b, e); break;
@@ -323,7 +331,8 @@ static void pr_select(sb *b, const ts_sql_select *s)
 
 static void pr_body(sb *b, const ts_sql_query *q)
 {
-    static const char *const ops[] = {"none", "union", "union-all", "except", "intersect"};
+    static const char *const ops[] = {"none", "union", "union-all", "except", "intersect", "except-all",
+                                      "intersect-all"};
     if (q->set_op == TS_SQL_SET_NONE) {
         pr_select(b, q->select);
         return;
@@ -375,6 +384,18 @@ static void pr_stmt(sb *b, const ts_sql_stmt *st)
     case TS_SQL_S_CREATE_VIEW:
         put(b, "(create-%s %s%s%s ", st->kind == TS_SQL_S_CREATE_VIEW ? "view" : "table", st->name,
             st->or_replace ? " or-replace" : "", st->if_not_exists ? " if-not-exists" : "");
+        if (st->query)
+            pr_query(b, st->query);
+        for (int k = 0; k < st->ncolumns; k++)
+            put(b, "%s(%s %d%s)", k ? " " : "", st->columns[k], (int)st->types[k].kind,
+                st->not_null[k] ? " not-null" : "");
+        put(b, ")");
+        return;
+    case TS_SQL_S_INSERT:
+        put(b, "(insert %s", st->name);
+        for (int k = 0; k < st->ncolumns; k++)
+            put(b, " %s", st->columns[k]);
+        put(b, " ");
         pr_query(b, st->query);
         put(b, ")");
         return;
@@ -566,6 +587,22 @@ static void test_functions(void)
     EXPECT_EXPR("count(*)", "(count *)");
     EXPECT_EXPR("COUNT(DISTINCT x)", "(count distinct x)");
     EXPECT_EXPR("Sum(ALL x)", "(sum x)");
+    EXPECT_EXPR("substring(s FROM 2 FOR 3)", "(substring s 2 3)");
+    EXPECT_EXPR("SUBSTRING(s FOR 3)", "(substring s 1 3)");
+    EXPECT_EXPR("substring(s, 2)", "(substring s 2)");
+    EXPECT_EXPR("position('a' IN s || t)", "(position (|| s t) 'a')");
+    EXPECT_EXPR("trim(LEADING 'x' FROM s)", "(ltrim s 'x')");
+    EXPECT_EXPR("trim(TRAILING FROM s)", "(rtrim s)");
+    EXPECT_EXPR("trim(BOTH FROM s)", "(trim s)");
+    EXPECT_EXPR("trim(' ' FROM s)", "(trim s ' ')");
+    EXPECT_EXPR("trim(s, 'x')", "(trim s 'x')");
+    EXPECT_EXPR("a IS NOT DISTINCT FROM b + 1", "(not-distinct-from a (+ b 1))");
+    EXPECT_EXPR("a IS DISTINCT FROM NULL", "(distinct-from a null)");
+    EXPECT_EXPR("a = ANY (SELECT b FROM t)", "(in a (select (b) (from t)))");
+    EXPECT_EXPR("a = SOME (SELECT b FROM t)", "(in a (select (b) (from t)))");
+    EXPECT_EXPR("a <> ALL (SELECT b FROM t)", "(not-in a (select (b) (from t)))");
+    EXPECT_EXPR("a > ALL (SELECT b FROM t)", "(all > a (select (b) (from t)))");
+    EXPECT_EXPR("a <= ANY (SELECT b FROM t)", "(any <= a (select (b) (from t)))");
     EXPECT_EXPR("now()", "(now)");
     EXPECT_EXPR("coalesce(a, b, 0)", "(coalesce a b 0)");
     EXPECT_EXPR("sum(x) FILTER (WHERE y > 0)", "(sum x (filter (> y 0)))");
@@ -619,6 +656,8 @@ static void test_subqueries(void)
     EXPECT_EXPR("x IN ((SELECT y FROM t))", "(in x (select (y) (from t)))");
     EXPECT_EXPR("x IN ((SELECT 1), 2)", "(in x (subquery (select (1))) 2)");
     EXPECT_EXPR("EXISTS (SELECT 1)", "(exists (select (1)))");
+    EXPECT_EXPR("x <= ANY (SELECT y FROM t) AND a", "(and (any <= x (select (y) (from t))) a)");
+    EXPECT_EXPR("x = any_value(y)", "(= x (any_value y))");
     EXPECT_EXPR("NOT EXISTS (SELECT 1) AND a", "(and (not-exists (select (1))) a)");
     EXPECT_EXPR("(SELECT max(x) FROM t) + 1", "(+ (subquery (select ((max x)) (from t))) 1)");
     EXPECT_EXPR("((SELECT 1) UNION ALL (SELECT 2))", "(subquery (union-all (select (1)) (select (2))))");
@@ -638,6 +677,11 @@ static void test_queries(void)
               "(order (a desc)) (limit 10) (offset 5))");
     EXPECT_SX("SELECT a, b FROM t GROUP BY 1, b", "(select (a b) (from t) (group 1 b))");
     EXPECT_SX("SELECT a FROM t GROUP BY ALL", "(select (a) (from t) (group all))");
+    EXPECT_SX("SELECT 1 EXCEPT ALL SELECT 2 INTERSECT ALL SELECT 3",
+              "(except-all (select (1)) (intersect-all (select (2)) (select (3))))");
+    EXPECT_SX("CREATE TABLE t (a INTEGER NOT NULL, b VARCHAR(10) NULL)", "(create-table t (a 1 not-null) (b 5))");
+    EXPECT_SX("INSERT INTO t (a, b) VALUES (1, 'x')", "(insert t a b (select (*) (from (values (1 'x')))))");
+    EXPECT_SX("INSERT INTO t SELECT * FROM u", "(insert t (select (*) (from u)))");
     EXPECT_SX("SELECT a FROM t OFFSET 2 LIMIT 1", "(query (select (a) (from t)) (limit 1) (offset 2))");
     EXPECT_SX("SELECT 1 WHERE false", "(select (1) (where false))");
     EXPECT_SX("SELECT 1 UNION SELECT 2 UNION ALL SELECT 3",
@@ -781,13 +825,16 @@ static void test_errors(void)
                "                             ^~~~");
     EXPECT_ERR("SELEC 1", "sql", "sql:1:1: syntax error: expected SELECT, found 'SELEC'\n  SELEC 1\n  ^~~~~");
     EXPECT_ERR("UPDATE t SET a = 1", "sql",
-               "sql:1:1: syntax error: expected a statement (SELECT, WITH, CREATE, DROP or EXPLAIN), found "
+               "sql:1:1: syntax error: expected a statement (SELECT, WITH, CREATE, INSERT, DROP or EXPLAIN), found "
                "'UPDATE'\n  UPDATE t SET a = 1\n  ^~~~~~");
     EXPECT_ERR("CREATE TABEL t AS SELECT 1", "sql",
                "sql:1:8: syntax error: expected TABLE, found 'TABEL'\n  CREATE TABEL t AS SELECT 1\n         ^~~~~");
-    EXPECT_ERR("CREATE TABLE t (a INT)", "sql",
-               "sql:1:16: syntax error: expected AS (only CREATE ... AS query is supported), found '('\n"
-               "  CREATE TABLE t (a INT)\n                 ^");
+    EXPECT_ERR("CREATE TABLE t (a INT PRIMARY KEY)", "sql",
+               "sql:1:23: column constraint 'PRIMARY' is not supported (only NOT NULL: tables have no keys, defaults "
+               "or checks)\n  CREATE TABLE t (a INT PRIMARY KEY)\n                        ^~~~~~~");
+    EXPECT_ERR_HAS("CREATE VIEW v (a INT)", "sql:1:15: syntax error: expected AS, found '('");
+    EXPECT_ERR_HAS("INSERT t VALUES (1)", "syntax error: expected INTO, found 't'");
+    EXPECT_ERR_HAS("INSERT INTO t 1", "syntax error: expected VALUES or a query, found '1'");
     EXPECT_ERR("SELECT (1 + 2", "sql",
                "sql:1:14: syntax error: expected ')', found end of input\n  SELECT (1 + 2\n               ^");
     EXPECT_ERR("SELECT 1 2", "sql",
@@ -810,8 +857,8 @@ static void test_errors(void)
     EXPECT_ERR("SELECT \"\"", "sql", "sql:1:8: syntax error: empty quoted identifier\n  SELECT \"\"\n         ^~");
     EXPECT_ERR("SELECT a::VARCHR", "sql",
                "sql:1:11: unknown type 'VARCHR' (did you mean VARCHAR?)\n  SELECT a::VARCHR\n            ^~~~~~");
-    EXPECT_ERR("SELECT CAST(a AS TIMESTAMP)", "sql",
-               "sql:1:18: unknown type 'TIMESTAMP'\n  SELECT CAST(a AS TIMESTAMP)\n                   ^~~~~~~~~");
+    EXPECT_ERR("SELECT CAST(a AS TIMETZ)", "sql",
+               "sql:1:18: unknown type 'TIMETZ'\n  SELECT CAST(a AS TIMETZ)\n                   ^~~~~~");
     EXPECT_ERR("SELECT a::'x'", "sql",
                "sql:1:11: syntax error: expected a type name, found string 'x'\n  SELECT a::'x'\n            ^~~");
     /* tabs are copied into the caret line so the caret lines up however tabs are shown */
@@ -830,8 +877,8 @@ static void test_errors(void)
     EXPECT_ERR_HAS("SELECT sum(x) OVER (ROWS BETWEEN UNBOUNDED FOLLOWING AND UNBOUNDED FOLLOWING)",
                    "window frame starts after");
     EXPECT_ERR_HAS("SELECT sum(x) OVER (ROWS x PRECEDING)", "expected UNBOUNDED, CURRENT ROW or a row count");
-    EXPECT_ERR_HAS("SELECT 1 EXCEPT ALL SELECT 2", "sql:1:17: syntax error: EXCEPT ALL is not supported");
-    EXPECT_ERR_HAS("SELECT 1 INTERSECT ALL SELECT 2", "INTERSECT ALL is not supported");
+    EXPECT_ERR_HAS("SELECT a IS DISTINCT b", "syntax error: expected FROM, found 'b'");
+    EXPECT_ERR_HAS("SELECT a IS 1", "syntax error: expected NULL or DISTINCT FROM, found '1'");
     EXPECT_ERR_HAS("SELECT * FROM (VALUES (1, 2), (3)) v",
                    "sql:1:31: syntax error: VALUES row 2 has 1 values, the first row has 2");
     EXPECT_ERR_HAS("SELECT CAST(a AS DECIMAL(40, 2))", "DECIMAL precision must be between 1 and 38");
@@ -844,7 +891,6 @@ static void test_errors(void)
     EXPECT_ERR_HAS("SELECT CASE END", "expected an expression, found 'END'");
     EXPECT_ERR_HAS("SELECT CASE a END", "expected WHEN, found 'END'");
     EXPECT_ERR_HAS("SELECT CASE WHEN a THEN b", "expected WHEN, ELSE or END, found end of input");
-    EXPECT_ERR_HAS("SELECT a IS 1", "expected NULL, found '1'");
     EXPECT_ERR_HAS("SELECT t.*.x FROM t", "expected ';' or end of input, found '.'");
     EXPECT_ERR_HAS("SELECT a + t.* FROM t", "expected an operator, found '.'");
     EXPECT_ERR_HAS("SELECT * FROM t x y", "expected ';' or end of input, found 'y'");

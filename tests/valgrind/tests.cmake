@@ -17,7 +17,7 @@ if(TS_SANITIZE)
   file(GLOB TS_ASAN_E2E CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/e2e/job_*.sh)
   list(FILTER TS_ASAN_E2E EXCLUDE REGEX "/job_(failures|memory_limit)\\.sh$")
   list(APPEND TS_ASAN_E2E ${CMAKE_CURRENT_SOURCE_DIR}/e2e/run_e2e.sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/bad_input.sh
-       ${CMAKE_CURRENT_SOURCE_DIR}/e2e/cli_usage.sh)
+       ${CMAKE_CURRENT_SOURCE_DIR}/e2e/cli_usage.sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/io_hostile.sh)
   foreach(script ${TS_ASAN_E2E})
     get_filename_component(name ${script} NAME_WE)
     add_test(NAME asan_${name}

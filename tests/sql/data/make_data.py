@@ -97,8 +97,33 @@ def typed():
     return rows
 
 
+def events():
+    """Timestamps: whole seconds, fractions, 'T' separators, NULLs, times around midnight and month ends."""
+    rows = []
+    start = datetime.datetime(2023, 12, 30, 22, 0, 0)
+    for i in range(1, 41):
+        at = start + datetime.timedelta(seconds=rng.randrange(0, 70 * 86400), microseconds=rng.choice([0, 0, 500000, 123456]))
+        text = at.isoformat(sep=rng.choice([" ", " ", "T"]))
+        rows.append([str(i), str(rng.randrange(100, 110)), maybe(text, 0.1), rng.choice(["login", "payment", "logout"]),
+                     at.date().isoformat()])
+    return rows
+
+
 write("customers.csv", ["customer_id", "name", "country", "city", "signup_date", "vip", "score"], customers())
 write("accounts.csv", ["account_id", "customer_id", "kind", "opened", "balance", "currency"], accounts())
 write("transactions.csv", ["txn_id", "account_id", "txn_date", "amount", "category", "merchant", "flagged"],
       transactions())
 write("typed.csv", ["code", "qty", "price", "day", "answer"], typed())
+def tbl():
+    """dbgen's format: '|'-delimited, no header, every line ending with '|'."""
+    return [[str(i), f"item {i}", f"{i * 1.25:.2f}", f"2024-01-{i:02d}", ""] for i in range(1, 8)]
+
+
+def write_tbl(name, rows):
+    with open(os.path.join(HERE, name), "w", newline="") as f:
+        for r in rows:
+            f.write("|".join(r) + "\n")
+
+
+write("events.csv", ["event_id", "account_id", "happened", "kind", "day"], events())
+write_tbl("items.tbl", tbl())
