@@ -329,7 +329,8 @@ static ts_err agg_register(ts_sql_binder *b, agg_build *a, const ts_sql_expr *ca
         plain->args = ts_sql_alloc(b->script, sizeof *plain->args * (size_t)call->nargs);
         if (!plain->args)
             return NOMEM(b, call->pos);
-        memcpy(plain->args, call->args, sizeof *plain->args * (size_t)call->nargs);
+        if (call->nargs)
+            memcpy(plain->args, call->args, sizeof *plain->args * (size_t)call->nargs);
         plain->args[0] = ts_sql_ref(b, a->distinct_id, call->pos);
         call = plain;
     }
@@ -560,12 +561,14 @@ static ts_err distinct_by_window(ts_sql_binder *b, select_state *st, char **keys
         if (!w || !(w->partition = ts_sql_alloc(b->script, sizeof(char *) * (size_t)(nkeys + 2))) ||
             !(w->wins = ts_sql_alloc(b->script, sizeof *w->wins)))
             return NOMEM(b, pos);
-        memcpy(w->partition, keys, sizeof(char *) * (size_t)nkeys);
+        if (nkeys) /* keys is NULL without GROUP BY */
+            memcpy(w->partition, keys, sizeof(char *) * (size_t)nkeys);
         w->npartition = nkeys;
         w->partition[w->npartition++] = x;
         if (f)
             w->partition[w->npartition++] = f;
-        memcpy(w->cols, in->cols, sizeof *w->cols * (size_t)in->ncols);
+        if (in->ncols)
+            memcpy(w->cols, in->cols, sizeof *w->cols * (size_t)in->ncols);
         ts_sql_col *rn = &w->cols[in->ncols];
         memset(rn, 0, sizeof *rn);
         snprintf(rn->name, sizeof rn->name, "rn");
@@ -835,8 +838,10 @@ static ts_err build_window(ts_sql_binder *b, select_state *st, lift_map *calls, 
     node->ncols = in->ncols + node->nwins;
     if (!(node->cols = ts_sql_alloc(b->script, sizeof *node->cols * (size_t)node->ncols)))
         return NOMEM(b, node->pos);
-    memcpy(node->cols, in->cols, sizeof *node->cols * (size_t)in->ncols);
-    memcpy(node->cols + in->ncols, outs, sizeof *outs * (size_t)node->nwins);
+    if (in->ncols)
+        memcpy(node->cols, in->cols, sizeof *node->cols * (size_t)in->ncols);
+    if (node->nwins)
+        memcpy(node->cols + in->ncols, outs, sizeof *outs * (size_t)node->nwins);
     node->in[0] = in, node->est_rows = in->est_rows;
     st->plan = node;
     return TS_OK;

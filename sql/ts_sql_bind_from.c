@@ -276,8 +276,10 @@ static ts_err bind_on(ts_sql_binder *b, const ts_sql_from *f, const ts_sql_scope
     ts_sql_col *both = ts_sql_alloc(b->script, sizeof *both * (size_t)(nl + nr));
     if (!both)
         return NOMEM(b, f->pos);
-    memcpy(both, j->in[0]->cols, sizeof *both * (size_t)nl);
-    memcpy(both + nl, j->in[1]->cols, sizeof *both * (size_t)nr);
+    if (nl)
+        memcpy(both, j->in[0]->cols, sizeof *both * (size_t)nl);
+    if (nr)
+        memcpy(both + nl, j->in[1]->cols, sizeof *both * (size_t)nr);
     const ts_sql_scope scope = {.cols = both, .ncols = nl + nr, .outer = outer};
     ts_sql_expr *on, **conds = NULL, **rest = NULL;
     int n = 0, nrest = 0;
@@ -346,7 +348,8 @@ ts_err ts_sql_join_node(ts_sql_binder *b, ts_sql_pos pos, ts_join_type type, ts_
     ts_sql_plan *j = ts_sql_plan_new(b, TS_P_JOIN, pos, l->ncols + (only_left ? 0 : r->ncols));
     if (!j)
         return NOMEM(b, pos);
-    memcpy(j->cols, l->cols, sizeof *j->cols * (size_t)l->ncols);
+    if (l->ncols)
+        memcpy(j->cols, l->cols, sizeof *j->cols * (size_t)l->ncols);
     if (!only_left)
         memcpy(j->cols + l->ncols, r->cols, sizeof *j->cols * (size_t)r->ncols);
     j->in[0] = l, j->in[1] = r, j->join_type = type;

@@ -70,7 +70,8 @@ static ts_err new_dep(ts_sql_binder *b, ts_sql_dep_kind kind, ts_sql_plan *q, ts
         ts_sql_new_id(b, "exists", d->cols[0].id);
         d->cols[0].hidden = 1;
     } else if (kind == TS_DEP_SINGLE) {
-        memcpy(d->cols, q->cols, sizeof *d->cols * (size_t)nextra);
+        if (nextra)
+            memcpy(d->cols, q->cols, sizeof *d->cols * (size_t)nextra);
         for (int c = 0; c < nextra; c++)
             d->cols[c].hidden = 1, d->cols[c].qual[0] = 0;
     }
@@ -101,7 +102,8 @@ static ts_err attach(ts_sql_binder *b, ts_sql_plan **plan, ts_sql_plan *d)
     ts_sql_col *cols = ts_sql_alloc(b->script, sizeof *cols * (size_t)(l->ncols + nextra + 1));
     if (!cols)
         return NOMEM(b, d->pos);
-    memcpy(cols, l->cols, sizeof *cols * (size_t)l->ncols);
+    if (l->ncols)
+        memcpy(cols, l->cols, sizeof *cols * (size_t)l->ncols);
     if (nextra)
         memcpy(cols + l->ncols, d->cols, sizeof *cols * (size_t)nextra);
     d->cols = cols, d->ncols = l->ncols + nextra, d->in[0] = l;

@@ -121,7 +121,8 @@ static ts_err push_project(dctx *d, ts_sql_plan *q, ts_sql_plan **out, char ***d
     ts_sql_expr **exprs = ts_sql_alloc(d->b->script, sizeof *exprs * (size_t)(q->ncols + d->n + 1));
     if (!exprs)
         return NOMEM(d->b, q->pos);
-    memcpy(exprs, q->exprs, sizeof *exprs * (size_t)q->ncols);
+    if (q->ncols)
+        memcpy(exprs, q->exprs, sizeof *exprs * (size_t)q->ncols);
     for (int i = 0; i < d->n; i++)
         if (!(exprs[q->ncols + i] = ts_sql_ref(d->b, (*dids)[i], q->pos)))
             return NOMEM(d->b, q->pos);
@@ -147,7 +148,8 @@ static ts_err push_aggregate(dctx *d, ts_sql_plan *q, ts_sql_plan **out, char **
         return NOMEM(b, q->pos);
     if (q->nkeys)
         memcpy(keys, q->keys, sizeof *keys * (size_t)q->nkeys);
-    memcpy(keys + q->nkeys, ids, sizeof *keys * (size_t)d->n);
+    if (d->n)
+        memcpy(keys + q->nkeys, ids, sizeof *keys * (size_t)d->n);
     /* columns: the keys, D, then the aggregates */
     ts_sql_col *aggcols = q->cols + q->nkeys;
     const int naggs = q->naggs;
@@ -156,8 +158,10 @@ static ts_err push_aggregate(dctx *d, ts_sql_plan *q, ts_sql_plan **out, char **
     ts_sql_col *cols = ts_sql_alloc(b->script, sizeof *cols * (size_t)(q->ncols + naggs + 1));
     if (!cols)
         return NOMEM(b, q->pos);
-    memcpy(cols, q->cols, sizeof *cols * (size_t)q->ncols);
-    memcpy(cols + q->ncols, saved, sizeof *cols * (size_t)naggs);
+    if (q->ncols)
+        memcpy(cols, q->cols, sizeof *cols * (size_t)q->ncols);
+    if (naggs)
+        memcpy(cols + q->ncols, saved, sizeof *cols * (size_t)naggs);
     q->cols = cols, q->ncols += naggs, q->keys = keys, q->nkeys += d->n;
     if (!scalar) {
         *out = q, *dids = ids;
@@ -168,7 +172,8 @@ static ts_err push_aggregate(dctx *d, ts_sql_plan *q, ts_sql_plan **out, char **
     ts_sql_agg_item *aggs = ts_sql_alloc(b->script, sizeof *aggs * (size_t)(naggs + 1));
     if (!old || !aggs)
         return NOMEM(b, q->pos);
-    memcpy(aggs, q->aggs, sizeof *aggs * (size_t)naggs);
+    if (naggs)
+        memcpy(aggs, q->aggs, sizeof *aggs * (size_t)naggs);
     for (int a = 0; a < naggs; a++) {
         ts_sql_col *c = &q->cols[q->nkeys + a];
         old[a] = ts_sql_strdup(b->script, c->id);
@@ -242,8 +247,10 @@ static ts_err push_join(dctx *d, ts_sql_plan *q, ts_sql_plan **out, char ***dids
         ts_sql_col *cols = ts_sql_alloc(b->script, sizeof *cols * (size_t)(q->in[0]->ncols + nextra + 1));
         if (!cols)
             return NOMEM(b, q->pos);
-        memcpy(cols, q->in[0]->cols, sizeof *cols * (size_t)q->in[0]->ncols);
-        memcpy(cols + q->in[0]->ncols, extra, sizeof *cols * (size_t)nextra);
+        if (q->in[0]->ncols)
+            memcpy(cols, q->in[0]->cols, sizeof *cols * (size_t)q->in[0]->ncols);
+        if (nextra)
+            memcpy(cols + q->in[0]->ncols, extra, sizeof *cols * (size_t)nextra);
         q->cols = cols, q->ncols = q->in[0]->ncols + nextra;
         *out = q, *dids = lids;
         return TS_OK;
@@ -256,7 +263,8 @@ static ts_err push_join(dctx *d, ts_sql_plan *q, ts_sql_plan **out, char ***dids
     ts_sql_col *cols = ts_sql_alloc(b->script, sizeof *cols * (size_t)(L->ncols + R->ncols + 1));
     if (!cols)
         return NOMEM(b, q->pos);
-    memcpy(cols, L->cols, sizeof *cols * (size_t)L->ncols);
+    if (L->ncols)
+        memcpy(cols, L->cols, sizeof *cols * (size_t)L->ncols);
     if (!only_left)
         memcpy(cols + L->ncols, R->cols, sizeof *cols * (size_t)R->ncols);
     q->cols = cols, q->ncols = L->ncols + (only_left ? 0 : R->ncols);
@@ -332,15 +340,18 @@ static ts_err push_window(dctx *d, ts_sql_plan *q, ts_sql_plan **out, char ***di
         return NOMEM(d->b, q->pos);
     if (q->npartition)
         memcpy(part, q->partition, sizeof *part * (size_t)q->npartition);
-    memcpy(part + q->npartition, *dids, sizeof *part * (size_t)d->n);
+    if (d->n)
+        memcpy(part + q->npartition, *dids, sizeof *part * (size_t)d->n);
     q->partition = part, q->npartition += d->n;
     const int nwins = q->nwins;
     ts_sql_col *wcols = q->cols + q->ncols - nwins;
     ts_sql_col *cols = ts_sql_alloc(d->b->script, sizeof *cols * (size_t)(q->in[0]->ncols + nwins + 1));
     if (!cols)
         return NOMEM(d->b, q->pos);
-    memcpy(cols, q->in[0]->cols, sizeof *cols * (size_t)q->in[0]->ncols);
-    memcpy(cols + q->in[0]->ncols, wcols, sizeof *cols * (size_t)nwins);
+    if (q->in[0]->ncols)
+        memcpy(cols, q->in[0]->cols, sizeof *cols * (size_t)q->in[0]->ncols);
+    if (nwins)
+        memcpy(cols + q->in[0]->ncols, wcols, sizeof *cols * (size_t)nwins);
     q->cols = cols, q->ncols = q->in[0]->ncols + nwins;
     *out = q;
     return TS_OK;
@@ -709,7 +720,8 @@ static ts_err flatten(ts_sql_binder *b, ts_sql_plan **pp)
     j->ncols = P->ncols + (only_left ? 0 : Q->ncols);
     if (!(j->cols = ts_sql_alloc(b->script, sizeof *j->cols * (size_t)(j->ncols + 1))))
         return NOMEM(b, dep->pos);
-    memcpy(j->cols, P->cols, sizeof *j->cols * (size_t)P->ncols);
+    if (P->ncols)
+        memcpy(j->cols, P->cols, sizeof *j->cols * (size_t)P->ncols);
     if (!only_left)
         memcpy(j->cols + P->ncols, Q->cols, sizeof *j->cols * (size_t)Q->ncols);
     if (dep->dep_kind == TS_DEP_MARK)

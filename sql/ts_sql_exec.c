@@ -474,9 +474,26 @@ static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *
     TS_FAIL(TS_ERR_INTERNAL, "unknown plan node %d", (int)p->kind);
 }
 
+/* Out of memory: says which operator ran out, and how big the plan thought its result was. */
+static ts_err nomem_context(const ts_sql_plan *p, ts_err err)
+{
+    if (err != TS_ERR_NOMEM)
+        return err;
+    char msg[1024];
+    const int shared = ts_error_is_shared(); /* already agreed by every rank (and prefixed with the rank) */
+    ts_sql_user_message(ts_error_headline(), msg, sizeof msg);
+    err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "%s (in %s%s%s, estimated %.3g rows; EXPLAIN "
+                         "shows the plan)", msg, ts_sql_plan_kind_name(p->kind),
+                         p->kind == TS_P_JOIN && p->cross ? " (cross product)" : "",
+                         p->kind == TS_P_JOIN && !p->cross ? " (hash join)" : "", p->est_rows);
+    if (shared)
+        ts_error_mark_shared();
+    return err;
+}
+
 ts_err ts_sql_exec_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *in1, ts_table **out)
 {
-    const ts_err err = ts_ctx_check(x->ctx, run_kind(x, p, in0, in1, out));
+    const ts_err err = ts_ctx_check(x->ctx, nomem_context(p, run_kind(x, p, in0, in1, out)));
     if (err) {
         ts_table_free(*out);
         *out = NULL;
@@ -503,19 +520,7 @@ static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
     if (p->kind == TS_P_DELIM_JOIN) /* the right side has read it */
         ts_table_free(p->delim_values), p->delim_values = NULL;
     const double t0 = ts_now();
-    ts_err err = run_kind(x, p, in[0], in[1], out);
-    if (err == TS_ERR_NOMEM) { /* say which operator ran out, and how big the plan thought its result was */
-        char msg[1024];
-        const int shared = ts_error_is_shared(); /* already agreed by every rank (and prefixed with the rank) */
-        ts_sql_user_message(ts_error_headline(), msg, sizeof msg);
-        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "%s (in %s%s%s, estimated %.3g rows; EXPLAIN "
-                             "shows the plan)", msg, ts_sql_plan_kind_name(p->kind),
-                             p->kind == TS_P_JOIN && p->cross ? " (cross product)" : "",
-                             p->kind == TS_P_JOIN && !p->cross ? " (hash join)" : "", p->est_rows);
-        if (shared)
-            ts_error_mark_shared();
-    }
-    err = ts_ctx_check(x->ctx, err);
+    ts_err err = ts_ctx_check(x->ctx, nomem_context(p, run_kind(x, p, in[0], in[1], out)));
     if (err) {
         ts_table_free(*out);
         *out = NULL;

@@ -338,7 +338,8 @@ static ts_err refresh_cols(ts_sql_binder *b, ts_sql_plan *p, const ts_sql_col *e
     if (!cols)
         return NOMEM(b, p->pos);
     /* a join keeps the hidden flags it set (USING columns) */
-    memcpy(cols, p->in[0]->cols, sizeof *cols * (size_t)nl);
+    if (nl)
+        memcpy(cols, p->in[0]->cols, sizeof *cols * (size_t)nl);
     if (nr)
         memcpy(cols + nl, p->in[1]->cols, sizeof *cols * (size_t)nr);
     for (int c = 0; c < nl + nr; c++)
@@ -446,8 +447,10 @@ static void order_join_inputs(ts_sql_plan *p)
     p->in[0] = p->in[1], p->in[1] = first;
     char **k = p->left_keys;
     p->left_keys = p->right_keys, p->right_keys = k;
-    memcpy(p->cols, p->in[0]->cols, sizeof *p->cols * (size_t)p->in[0]->ncols);
-    memcpy(p->cols + p->in[0]->ncols, p->in[1]->cols, sizeof *p->cols * (size_t)p->in[1]->ncols);
+    if (p->in[0]->ncols)
+        memcpy(p->cols, p->in[0]->cols, sizeof *p->cols * (size_t)p->in[0]->ncols);
+    if (p->in[1]->ncols)
+        memcpy(p->cols + p->in[0]->ncols, p->in[1]->cols, sizeof *p->cols * (size_t)p->in[1]->ncols);
 }
 
 static void explain_decisions(ts_sql_plan *p, int nranks)

@@ -282,10 +282,12 @@ static ts_err materialize(phys *ph, pipe *pp, ts_sql_plan *node, ts_table **out)
     return err;
 }
 
+static ts_err on_node_executor(phys *ph, ts_sql_plan *p, ts_table *in0, ts_table *in1, pipe *out);
+
 /* A node the node executor runs: its inputs materialised by their pipelines, then ts_sql_exec_kind. */
 static ts_err fallback(phys *ph, ts_sql_plan *p, pipe *out)
 {
-    ts_table *in[2] = {NULL, NULL}, *res = NULL;
+    ts_table *in[2] = {NULL, NULL};
     ts_err err = TS_OK;
     for (int i = 0; i < 2 && !err; i++) {
         if (!p->in[i])
@@ -299,10 +301,15 @@ static ts_err fallback(phys *ph, ts_sql_plan *p, pipe *out)
         ts_table_free(in[0]), ts_table_free(in[1]);
         return err;
     }
+    return on_node_executor(ph, p, in[0], in[1], out);
+}
+
+/* Runs p on the node executor over materialised inputs (consumed) and starts *out over its result. */
+static ts_err on_node_executor(phys *ph, ts_sql_plan *p, ts_table *in0, ts_table *in1, pipe *out)
+{
+    ts_table *res = NULL;
     const double t0 = ts_now();
-    err = ts_sql_exec_kind(ph->x, p, in[0], in[1], &res);
-    if (err)
-        return err;
+    TS_TRY(ts_sql_exec_kind(ph->x, p, in0, in1, &res));
     ts_op *rec; /* the node's own time and rows, as a profile entry */
     static const ts_op_vt NODE = {.kind = "node"};
     if (!ts_op_alloc(sizeof(ts_op), &NODE, "node executor", &rec)) {
@@ -645,7 +652,7 @@ static int keys_comparable(const ts_sql_plan *p, const pipe *left, const pipe *r
 /* A join the node executor runs over both inputs' pipelines (opened already), materialised. */
 static ts_err join_on_node_executor(phys *ph, ts_sql_plan *p, pipe *left, pipe *right, pipe *out)
 {
-    ts_table *l = NULL, *r = NULL, *res = NULL;
+    ts_table *l = NULL, *r = NULL;
     ts_err err = materialize(ph, left, p->in[0], &l);
     if (err) {
         free_pipe(ph, right);
@@ -656,16 +663,7 @@ static ts_err join_on_node_executor(phys *ph, ts_sql_plan *p, pipe *left, pipe *
         ts_table_free(l);
         return err;
     }
-    const double t0 = ts_now();
-    TS_TRY(ts_sql_exec_kind(ph->x, p, l, r, &res));
-    ts_op *rec;
-    static const ts_op_vt NODE = {.kind = "node"};
-    if (!ts_op_alloc(sizeof(ts_op), &NODE, "node executor", &rec)) {
-        rec->prof.seconds = ts_now() - t0, rec->prof.rows_out = ts_table_rows(res);
-        rec->tag = tag_of(ph, p);
-        op_done(ph, rec);
-    }
-    return start_table(ph, out, res, 1, NULL, NULL, 0, p);
+    return on_node_executor(ph, p, l, r, out);
 }
 
 static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)

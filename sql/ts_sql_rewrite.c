@@ -237,7 +237,8 @@ static ts_err rename_exprs(ts_sql_binder *b, ts_sql_expr ***list, int count, cha
         if (!c) {
             if (!(c = ts_sql_alloc(b->script, sizeof *c * (size_t)count)))
                 TS_FAIL(TS_ERR_NOMEM, "out of memory rewriting a plan");
-            memcpy(c, *list, sizeof *c * (size_t)count);
+            if (count)
+                memcpy(c, *list, sizeof *c * (size_t)count);
         }
         c[i] = r;
     }
@@ -269,7 +270,8 @@ ts_err ts_sql_node_rename(ts_sql_binder *b, ts_sql_plan *p, char *const *from, c
         ts_sql_agg_item *a = ts_sql_alloc(b->script, sizeof *a * (size_t)p->naggs);
         if (!a)
             TS_FAIL(TS_ERR_NOMEM, "out of memory rewriting a plan");
-        memcpy(a, p->aggs, sizeof *a * (size_t)p->naggs);
+        if (p->naggs)
+            memcpy(a, p->aggs, sizeof *a * (size_t)p->naggs);
         for (int i = 0; i < p->naggs; i++) {
             a[i].agg.input = renamed(a[i].agg.input, from, to, n);
             a[i].agg.where = renamed(a[i].agg.where, from, to, n);
@@ -281,7 +283,8 @@ ts_err ts_sql_node_rename(ts_sql_binder *b, ts_sql_plan *p, char *const *from, c
         ts_sort_key *s = ts_sql_alloc(b->script, sizeof *s * (size_t)p->nsort);
         if (!s)
             TS_FAIL(TS_ERR_NOMEM, "out of memory rewriting a plan");
-        memcpy(s, p->sort, sizeof *s * (size_t)p->nsort);
+        if (p->nsort)
+            memcpy(s, p->sort, sizeof *s * (size_t)p->nsort);
         for (int i = 0; i < p->nsort; i++)
             s[i].name = renamed(s[i].name, from, to, n);
         p->sort = s;
@@ -290,7 +293,8 @@ ts_err ts_sql_node_rename(ts_sql_binder *b, ts_sql_plan *p, char *const *from, c
         ts_sql_win_item *w = ts_sql_alloc(b->script, sizeof *w * (size_t)p->nwins);
         if (!w)
             TS_FAIL(TS_ERR_NOMEM, "out of memory rewriting a plan");
-        memcpy(w, p->wins, sizeof *w * (size_t)p->nwins);
+        if (p->nwins)
+            memcpy(w, p->wins, sizeof *w * (size_t)p->nwins);
         for (int i = 0; i < p->nwins; i++) {
             w[i].fn.input = renamed(w[i].fn.input, from, to, n);
             w[i].fn.default_col = renamed(w[i].fn.default_col, from, to, n);
@@ -389,7 +393,8 @@ ts_err ts_sql_join_add_key(ts_sql_binder *b, ts_sql_plan *j, const char *left, c
         return NOMEM(b, j->pos);
     if (j->njoin_keys) {
         memcpy(l, j->left_keys, sizeof *l * (size_t)j->njoin_keys);
-        memcpy(r, j->right_keys, sizeof *r * (size_t)j->njoin_keys);
+        if (j->njoin_keys)
+            memcpy(r, j->right_keys, sizeof *r * (size_t)j->njoin_keys);
     }
     if (null_equal && j->njoin_keys >= 32) /* the mask's width (TS_KEY_NULL_EQUAL_MAX in the engine) */
         return ts_sql_error_at(b->src, j->pos, TS_ERR_USAGE, "a join has more than 32 NULL-matching key pairs");
