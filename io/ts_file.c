@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "ts_parquet_text.h"
+
 static int has_suffix(const char *name, const char *suffix)
 {
     const size_t n = strlen(name), s = strlen(suffix);
@@ -71,7 +73,7 @@ static ts_err check_readable(const char *path, struct stat *st)
     return TS_OK;
 }
 
-/* f->path = prefix/name (or name when prefix is NULL), with its size and gz flag; TS_ERR_IO for a path too long. */
+/* f->path = prefix/name (or name when prefix is NULL), with its size and gz/parquet flags; TS_ERR_IO for a path too long. */
 static ts_err set_info(ts_file_info *f, const char *prefix, const char *name, const struct stat *st)
 {
     memset(f, 0, sizeof *f);
@@ -83,6 +85,7 @@ static ts_err set_info(ts_file_info *f, const char *prefix, const char *name, co
     f->base_off = slash ? (int)(slash + 1 - f->path) : 0;
     f->size = st->st_size;
     f->gz = has_suffix(f->path, ".gz");
+    f->parquet = has_suffix(f->path, ".parquet");
     return TS_OK;
 }
 
@@ -326,13 +329,13 @@ static ts_err inflate_gz(const ts_file_info *f, int64_t max_bytes, ts_file_data 
 ts_err ts_file_load(const ts_file_info *f, ts_file_data *out)
 {
     memset(out, 0, sizeof *out);
-    return f->gz ? inflate_gz(f, 0, out) : map_plain(f, out);
+    return f->parquet ? ts_pq_load_csv(f, out) : f->gz ? inflate_gz(f, 0, out) : map_plain(f, out);
 }
 
 ts_err ts_file_load_head(const ts_file_info *f, int64_t max_bytes, ts_file_data *out)
 {
     memset(out, 0, sizeof *out);
-    TS_TRY(f->gz ? inflate_gz(f, max_bytes, out) : map_plain(f, out));
+    TS_TRY(f->parquet ? ts_pq_load_csv(f, out) : f->gz ? inflate_gz(f, max_bytes, out) : map_plain(f, out));
     if (out->len > max_bytes) {
         int64_t cut = max_bytes;
         while (cut > 0 && out->data[cut - 1] != '\n')
@@ -411,11 +414,11 @@ ts_err ts_list_inputs(const char *pattern, ts_file_info **files, int *n)
 {
     struct stat st, lst;
     if (stat(pattern, &st) == 0 && S_ISDIR(st.st_mode)) {
-        static const char *const suffixes[] = {".csv", ".csv.gz"};
-        TS_TRY(ts_list_files(pattern, suffixes, 2, files, n));
+        static const char *const suffixes[] = {".csv", ".csv.gz", ".parquet"};
+        TS_TRY(ts_list_files(pattern, suffixes, 3, files, n));
         if (*n == 0) {
             free(*files), *files = NULL;
-            TS_FAIL(TS_ERR_IO, "no file matches '%s' (a directory without .csv or .csv.gz files)", pattern);
+            TS_FAIL(TS_ERR_IO, "no file matches '%s' (a directory without .csv, .csv.gz or .parquet files)", pattern);
         }
         return TS_OK;
     }

@@ -14,7 +14,11 @@ typedef struct ts_file_info {
     int base_off;       /* path + base_off is the file's base name (ts_file_base) */
     int64_t size;       /* bytes on disk */
     int gz;             /* name ends in .gz */
+    int parquet;        /* name ends in .parquet: loaded as CSV text (io/ts_parquet_text.h) */
 } ts_file_info;
+
+/* Whether a file is read whole by one rank (gzip and Parquet files), not cut into byte ranges. */
+static inline int ts_file_whole(const ts_file_info *f) { return f->gz || f->parquet; }
 
 /* The file's base name (points into f->path). */
 static inline const char *ts_file_base(const ts_file_info *f) { return f->path + f->base_off; }
@@ -25,7 +29,7 @@ ts_err ts_list_files(const char *dir, const char *const *suffixes, int nsuffix, 
 
 /* The input files of a path or pattern, for read_csv('...'):
  *   a regular file                -> that file;
- *   a directory                   -> its *.csv and *.csv.gz files, as ts_list_files;
+ *   a directory                   -> its *.csv, *.csv.gz and *.parquet files, as ts_list_files;
  *   anything else is a glob(3)    -> the regular files it matches, sorted by path (bytewise).
  * gz is set for names ending in .gz. *files is malloc'ed (caller frees). Nothing found: TS_ERR_IO
  * "no file matches '<pattern>'". */

@@ -16,7 +16,7 @@
 #include "ts_fingerprint.h"
 #include "ts_builtin_rules.h"
 #include "ts_expr.h"
-#include "ts_h5.h"
+#include "ts_output.h"
 #include "ts_hash.h"
 #include "ts_jobs.h"
 #include "ts_join.h"
@@ -373,19 +373,19 @@ static ts_err stage_indicators(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     return TS_OK;
 }
 
-static ts_err write_tables(ts_ctx *ctx, bank_state *s, ts_h5_file *f)
+static ts_err write_tables(ts_ctx *ctx, bank_state *s, ts_output *f)
 {
     static const char *const bytes_cols[] = {"raw_line"};
     const ts_h5_table_opts rej_opts = {bytes_cols, 1};
-    TS_TRY(ts_h5_write_table(f, "/analytics/country_month", s->country_month, NULL));
-    TS_TRY(ts_h5_write_table(f, "/analytics/country_sector_month", s->country_sector_month, NULL));
-    TS_TRY(ts_h5_write_table(f, "/analytics/country_month_indicators", s->enriched, NULL));
+    TS_TRY(ts_output_write_table(f, "/analytics/country_month", s->country_month, NULL));
+    TS_TRY(ts_output_write_table(f, "/analytics/country_sector_month", s->country_sector_month, NULL));
+    TS_TRY(ts_output_write_table(f, "/analytics/country_month_indicators", s->enriched, NULL));
     ts_column *pos = ts_table_col(s->rejects, "__pos");
     s->rejects->ncols--; /* __pos is last: hide it from the writer */
-    const ts_err err = ts_h5_write_table(f, "/quality/rejects", s->rejects, &rej_opts);
+    const ts_err err = ts_output_write_table(f, "/quality/rejects", s->rejects, &rej_opts);
     s->rejects->cols[s->rejects->ncols++] = pos;
     TS_TRY(err);
-    TS_TRY(ts_h5_write_table(f, "/quality/summary", s->summary, NULL));
+    TS_TRY(ts_output_write_table(f, "/quality/summary", s->summary, NULL));
     (void)ctx;
     return TS_OK;
 }
@@ -394,14 +394,14 @@ static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 {
     bank_state *s = vs;
     const ts_h5_meta meta = {"bank-analytics", s->args->data_dir, TS_VERSION};
-    ts_h5_file *f;
-    TS_TRY(ts_h5_create(ctx->comm, s->args->out_path, s->args->overwrite, &meta, &f));
+    ts_output *f;
+    TS_TRY(ts_output_create(ctx, s->args->out_path, s->args->overwrite, &meta, s->args->out_format, &f));
     const ts_err err = ts_ctx_check(ctx, write_tables(ctx, s, f));
     if (err) {
-        ts_h5_abandon(f);
+        ts_output_abandon(f);
         return err;
     }
-    TS_TRY(ts_h5_commit(f));
+    TS_TRY(ts_output_commit(f));
     st->rows_in = st->rows_out = ts_table_rows(s->country_month) + ts_table_rows(s->country_sector_month) +
                                  ts_table_rows(s->rejects) + ts_table_rows(s->summary);
     return TS_OK;

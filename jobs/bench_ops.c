@@ -11,7 +11,7 @@
 #include "ts_aggregate_dist.h"
 #include "ts_builtin_rules.h"
 #include "ts_exchange.h"
-#include "ts_h5.h"
+#include "ts_output.h"
 #include "ts_join_dist.h"
 #include "ts_jobs.h"
 #include "ts_plan.h"
@@ -179,16 +179,16 @@ static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
         }
     }
     const ts_h5_meta meta = {"bench-ops", s->args->data_dir, TS_VERSION};
-    ts_h5_file *f = NULL;
+    ts_output *f = NULL;
     err = ts_ctx_check(ctx, err);
     if (!err)
-        err = ts_h5_create(ctx->comm, s->args->out_path, s->args->overwrite, &meta, &f);
+        err = ts_output_create(ctx, s->args->out_path, s->args->overwrite, &meta, s->args->out_format, &f);
     if (!err) {
-        err = ts_ctx_check(ctx, ts_h5_write_table(f, "/bench/results", t, NULL));
+        err = ts_ctx_check(ctx, ts_output_write_table(f, "/bench/results", t, NULL));
         if (err)
-            ts_h5_abandon(f);
+            ts_output_abandon(f);
         else
-            err = ts_h5_commit(f);
+            err = ts_output_commit(f);
     }
     ts_table_free(t);
     st->rows_out = s->nresults;

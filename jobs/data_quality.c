@@ -15,7 +15,7 @@
 #include "ts_csv_table.h"
 #include "ts_date.h"
 #include "ts_exchange.h"
-#include "ts_h5.h"
+#include "ts_output.h"
 #include "ts_jobs.h"
 #include "ts_plan.h"
 #include "ts_rules.h"
@@ -462,20 +462,20 @@ static ts_err build_outputs(const ts_ctx *ctx, dq_state *s)
     return TS_OK;
 }
 
-static ts_err write_tables(dq_state *s, ts_h5_file *f)
+static ts_err write_tables(dq_state *s, ts_output *f)
 {
-    TS_TRY(ts_h5_write_table(f, "/quality/columns", s->out_cols, NULL));
-    TS_TRY(ts_h5_write_table(f, "/quality/tests", s->out_tests, NULL));
-    TS_TRY(ts_h5_write_table(f, "/quality/score_histogram", s->out_hist, NULL));
-    TS_TRY(ts_h5_write_table(f, "/quality/score_summary", s->out_stats, NULL));
-    TS_TRY(ts_h5_write_table(f, "/quality/summary", s->out_summary, NULL));
+    TS_TRY(ts_output_write_table(f, "/quality/columns", s->out_cols, NULL));
+    TS_TRY(ts_output_write_table(f, "/quality/tests", s->out_tests, NULL));
+    TS_TRY(ts_output_write_table(f, "/quality/score_histogram", s->out_hist, NULL));
+    TS_TRY(ts_output_write_table(f, "/quality/score_summary", s->out_stats, NULL));
+    TS_TRY(ts_output_write_table(f, "/quality/summary", s->out_summary, NULL));
     for (int k = 0; k < s->suite.ntests; k++) { /* the failures tables (rank 0 holds the rows) */
         const dq_test *x = &s->suite.tests[k];
         if (!x->failed)
             continue;
         char group[TS_NAME_MAX * 2 + 32];
         snprintf(group, sizeof group, "/quality/failures/%s", x->name);
-        TS_TRY(ts_h5_write_table(f, group, x->failed, NULL));
+        TS_TRY(ts_output_write_table(f, group, x->failed, NULL));
     }
     return TS_OK;
 }
@@ -485,14 +485,14 @@ static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     dq_state *s = vs;
     TS_TRY(ts_ctx_check(ctx, build_outputs(ctx, s)));
     const ts_h5_meta meta = {"data-quality", s->args->data_dir, TS_VERSION};
-    ts_h5_file *f;
-    TS_TRY(ts_h5_create(ctx->comm, s->args->out_path, s->args->overwrite, &meta, &f));
+    ts_output *f;
+    TS_TRY(ts_output_create(ctx, s->args->out_path, s->args->overwrite, &meta, s->args->out_format, &f));
     const ts_err err = ts_ctx_check(ctx, write_tables(s, f));
     if (err) {
-        ts_h5_abandon(f);
+        ts_output_abandon(f);
         return err;
     }
-    TS_TRY(ts_h5_commit(f));
+    TS_TRY(ts_output_commit(f));
     st->rows_in = st->rows_out = ts_table_rows(s->out_cols) + ts_table_rows(s->out_tests) + NBUCKETS;
     return TS_OK;
 }

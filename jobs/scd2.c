@@ -16,7 +16,7 @@
 #include "ts_date.h"
 #include "ts_exchange.h"
 #include "ts_expr.h"
-#include "ts_h5.h"
+#include "ts_output.h"
 #include "ts_h5_read.h"
 #include "ts_hash.h"
 #include "ts_join_dist.h"
@@ -662,14 +662,14 @@ static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     const ts_h5_meta meta = {"scd2", s->args->data_dir, TS_VERSION};
     /* valid_to is nullable whatever the data (all versions closed is possible): a fixed schema */
     TS_TRY(ts_ctx_check(ctx, ts_column_make_nullable(s->out->cols[D_TO])));
-    ts_h5_file *f;
-    TS_TRY(ts_h5_create(ctx->comm, s->args->out_path, s->args->overwrite, &meta, &f));
-    const ts_err err = ts_ctx_check(ctx, ts_h5_write_table(f, DIM_GROUP, s->out, NULL));
+    ts_output *f;
+    TS_TRY(ts_output_create(ctx, s->args->out_path, s->args->overwrite, &meta, s->args->out_format, &f));
+    const ts_err err = ts_ctx_check(ctx, ts_output_write_table(f, DIM_GROUP, s->out, NULL));
     if (err) {
-        ts_h5_abandon(f);
+        ts_output_abandon(f);
         return err;
     }
-    TS_TRY(ts_h5_commit(f));
+    TS_TRY(ts_output_commit(f));
     TS_TRY(ts_allreduce_sum_i64(ctx, ts_table_rows(s->out), &s->counts[C_ROWS]));
     st->rows_in = st->rows_out = ts_table_rows(s->out);
     return TS_OK;

@@ -14,7 +14,7 @@
 #include "ts_dedup.h"
 #include "ts_exchange.h"
 #include "ts_expr.h"
-#include "ts_h5.h"
+#include "ts_output.h"
 #include "ts_hash.h"
 #include "ts_join.h"
 #include "ts_join_dist.h"
@@ -385,7 +385,7 @@ static ts_err stage_quality(ts_ctx *ctx, void *vs, ts_stage_stats *st)
 
 /* ---- output -------------------------------------------------------------------------------------------- */
 
-static ts_err write_tables(star_state *s, ts_h5_file *f)
+static ts_err write_tables(star_state *s, ts_output *f)
 {
     static const char *const bytes_cols[] = {"raw_line"};
     const ts_h5_table_opts rej_opts = {bytes_cols, 1};
@@ -396,13 +396,13 @@ static ts_err write_tables(star_state *s, ts_h5_file *f)
     for (int k = 0; k < 9; k++) {
         char group[128];
         snprintf(group, sizeof group, "/warehouse/%s", names[k]);
-        TS_TRY(ts_h5_write_table(f, group, tables[k], NULL));
+        TS_TRY(ts_output_write_table(f, group, tables[k], NULL));
     }
     s->rejects->ncols--; /* __pos is last: hide it from the writer */
-    const ts_err err = ts_h5_write_table(f, "/quality/rejects", s->rejects, &rej_opts);
+    const ts_err err = ts_output_write_table(f, "/quality/rejects", s->rejects, &rej_opts);
     s->rejects->ncols++;
     TS_TRY(err);
-    return ts_h5_write_table(f, "/quality/summary", s->summary, NULL);
+    return ts_output_write_table(f, "/quality/summary", s->summary, NULL);
 }
 
 static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
@@ -412,14 +412,14 @@ static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     /* amount_usd is nullable whatever the data (the operators since the FX lookup keep a bitmap only where a
      * NULL is): a fixed schema */
     TS_TRY(ts_ctx_check(ctx, ts_column_make_nullable(ts_table_col(s->rows, "amount_usd"))));
-    ts_h5_file *f;
-    TS_TRY(ts_h5_create(ctx->comm, s->args->out_path, s->args->overwrite, &meta, &f));
+    ts_output *f;
+    TS_TRY(ts_output_create(ctx, s->args->out_path, s->args->overwrite, &meta, s->args->out_format, &f));
     const ts_err err = ts_ctx_check(ctx, write_tables(s, f));
     if (err) {
-        ts_h5_abandon(f);
+        ts_output_abandon(f);
         return err;
     }
-    TS_TRY(ts_h5_commit(f));
+    TS_TRY(ts_output_commit(f));
     st->rows_in = st->rows_out = ts_table_rows(s->customers) + ts_table_rows(s->accounts) +
                                  ts_table_rows(s->dates) + ts_table_rows(s->rows) + ts_table_rows(s->rejects);
     return TS_OK;

@@ -11,7 +11,7 @@
 #include "bank_common.h"
 #include "ts_aggregate_dist.h"
 #include "ts_exchange.h"
-#include "ts_h5.h"
+#include "ts_output.h"
 #include "ts_h5_read.h"
 #include "ts_jobs.h"
 #include "ts_join_dist.h"
@@ -198,14 +198,14 @@ static ts_err stage_write(ts_ctx *ctx, void *vs, ts_stage_stats *st)
     /* total_usd is nullable whatever the data (the operators since the aggregation keep a bitmap only where a
      * NULL is): a fixed schema */
     TS_TRY(ts_ctx_check(ctx, ts_column_make_nullable(ts_table_col(s->top, "total_usd"))));
-    ts_h5_file *f;
-    TS_TRY(ts_h5_create(ctx->comm, s->args->out_path, s->args->overwrite, &meta, &f));
-    const ts_err err = ts_ctx_check(ctx, ts_h5_write_table(f, "/analytics/top_customers", s->top, NULL));
+    ts_output *f;
+    TS_TRY(ts_output_create(ctx, s->args->out_path, s->args->overwrite, &meta, s->args->out_format, &f));
+    const ts_err err = ts_ctx_check(ctx, ts_output_write_table(f, "/analytics/top_customers", s->top, NULL));
     if (err) {
-        ts_h5_abandon(f);
+        ts_output_abandon(f);
         return err;
     }
-    TS_TRY(ts_h5_commit(f));
+    TS_TRY(ts_output_commit(f));
     st->rows_in = st->rows_out = ts_table_rows(s->top);
     return TS_OK;
 }

@@ -10,7 +10,8 @@
 typedef struct ts_job_args {
     const char *data_dir;   /* --data DIR: input directory */
     const char *in_path;    /* --in FILE: input HDF5 file (jobs that read earlier outputs) */
-    const char *out_path;   /* --out FILE: output HDF5 file */
+    const char *out_path;   /* --out FILE: output HDF5 file (or directory, with --format parquet|csv) */
+    int out_format;         /* --format: TS_OUT_H5 (0, default), TS_OUT_PARQUET, TS_OUT_CSV (engine/ts_output.h) */
     int overwrite;
     int profile;            /* print the per-stage profile */
     int explain;            /* print the plan before running */

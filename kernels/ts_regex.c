@@ -56,13 +56,15 @@ static size_t number(const char *p, size_t j, unsigned long *v)
     return j;
 }
 
-/* Parses "{m}", "{m,}" or "{m,n}" at p[i]; returns the index past '}' or 0 when it is not an interval. */
+/* Parses "{m}", "{m,}", "{m,n}" or glibc's "{,n}" (taken as "{0,n}") at p[i]; returns the index past '}' or 0
+ * when it is not an interval. */
 static size_t interval(const char *p, size_t i, unsigned long *m, unsigned long *n, int *open)
 {
     size_t j = i + 1;
-    if (p[j] < '0' || p[j] > '9')
+    const int digit = p[j] >= '0' && p[j] <= '9';
+    if (!digit && p[j] != ',')
         return 0;
-    j = number(p, j, m);
+    j = digit ? number(p, j, m) : (*m = 0, j);
     *n = *m, *open = 0;
     if (p[j] == ',') {
         j++;

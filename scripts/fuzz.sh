@@ -3,6 +3,7 @@
 # of its seed corpus and regression inputs, in a temporary directory (tests/fuzz is never written to).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]        TS_FUZZ_BUILD=DIR (default build-fuzz)  TS_FUZZ_TARGETS="csv rules"
+#                                               TS_FUZZ_SEED=N (default: random; scripts/test.sh passes 1)
 #
 # Prints per target: executions, exec/s, coverage (edges), features, corpus size and crashes. Exit status 1 when a
 # target crashed in Tessera's code (or violated one of its invariants): the input is kept under the printed
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 SECONDS_PER_TARGET=${1:-30}
 BUILD=${TS_FUZZ_BUILD:-build-fuzz}
-TARGETS=${TS_FUZZ_TARGETS:-"parse csv csv_infer rules h5_read"}
+TARGETS=${TS_FUZZ_TARGETS:-"parse csv csv_infer rules h5_read parquet"}
 J=$(nproc)
 
 command -v clang >/dev/null ||
@@ -38,7 +39,7 @@ if ! command -v llvm-symbolizer >/dev/null; then
 fi
 . scripts/mpi-env.sh # fuzz_h5_read initialises MPI (one rank, no launcher)
 
-max_len() { case $1 in parse) echo 512 ;; h5_read) echo 32768 ;; *) echo 4096 ;; esac; }
+max_len() { case $1 in parse) echo 512 ;; h5_read) echo 32768 ;; parquet) echo 16384 ;; *) echo 4096 ;; esac; }
 dict() { case $1 in csv_infer) echo csv ;; *) echo "$1" ;; esac; }
 
 # "hdf5" when the first frame of the replayed input's report outside the runtime and libc is in libhdf5, else "ours"
@@ -60,6 +61,7 @@ for t in $TARGETS; do
   [ -d tests/fuzz/regressions/"$t" ] && cp -r tests/fuzz/regressions/"$t"/. "$WORK/regressions_$t"/
   args=(-max_total_time="$SECONDS_PER_TARGET" -max_len="$(max_len "$t")" -timeout=20 -rss_limit_mb=4096
         -artifact_prefix="$art" -print_final_stats=1)
+  [ -n "${TS_FUZZ_SEED:-}" ] && args+=(-seed="$TS_FUZZ_SEED")
   [ -f tests/fuzz/"$(dict "$t")".dict ] && args+=(-dict="tests/fuzz/$(dict "$t").dict")
   rc=0
   if [ "$t" = h5_read ]; then

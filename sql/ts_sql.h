@@ -19,6 +19,19 @@
 
 typedef struct ts_sql_session ts_sql_session;
 
+/* How rank 0 prints query results (the shell's .mode; the CLI's --mode). ALIGNED is Tessera's default text table
+ * (long results elided in the middle); the others follow the sqlite3 / DuckDB shells' modes of the same name and
+ * print every row: TABLE an ASCII-art grid, CSV RFC 4180 with a header line (NULL as an empty field, an empty string
+ * as "", a blank line after each result), MARKDOWN a pipe table, LINE one "column = value" line per value with a
+ * blank line between rows. */
+typedef enum {
+    TS_SQL_PRINT_ALIGNED,
+    TS_SQL_PRINT_TABLE,
+    TS_SQL_PRINT_CSV,
+    TS_SQL_PRINT_MARKDOWN,
+    TS_SQL_PRINT_LINE
+} ts_sql_print_mode;
+
 typedef struct ts_sql_options {
     const char *out_path;          /* HDF5 file for the created tables, or NULL (keep them in memory only) */
     int overwrite;                 /* replace an existing out_path */
@@ -34,8 +47,7 @@ typedef struct ts_sql_options {
     int timing;                    /* rank 0 prints "stmt <i> <name> <seconds>" per statement to stderr, and
                                       "mem <i> <name> <max bytes> <min bytes>": the statement's peak RSS over
                                       the ranks (each rank's high-water mark is reset when a statement starts) */
-    int csv;                       /* print results as CSV (RFC 4180, header line, NULL as an empty field, every
-                                      row, a blank line after each result) instead of aligned tables */
+    ts_sql_print_mode print_mode;  /* how query results print (default ALIGNED; CSV is ts_sql_print_csv's format) */
 } ts_sql_options;
 
 /* Creates a session (collective). *out is new on every rank (ts_sql_session_free). opt is copied. */
@@ -51,8 +63,28 @@ ts_err ts_sql_run(ts_sql_session *s, const char *text, const char *filename);
  * result's schema. Row order is the query's ORDER BY, or unspecified without one. Collective. */
 ts_err ts_sql_query_result(ts_sql_session *s, const char *text, const char *filename, ts_table **result);
 
+/* Where and how rank 0 prints from now on (the shell's .mode and output redirection). out == NULL: unchanged. */
+void ts_sql_session_set_output(ts_sql_session *s, FILE *out, ts_sql_print_mode mode);
+
+/* A catalog entry as the shell's .tables / .schema show it. Borrowed from the session: valid until its next
+ * statement. Rank-local (every rank has the same entries), no MPI. */
+typedef struct ts_sql_object {
+    const char *name;
+    const ts_table *table;   /* tables: this rank's part (its schema is the table's); NULL for views */
+    int64_t rows;            /* tables: rows over all ranks */
+    const char *view_sql;    /* views: the text of their CREATE VIEW statement (without ';') */
+} ts_sql_object;
+
+/* The session's tables and views in name order: fills up to cap entries of out, returns how many there are. */
+int ts_sql_session_objects(const ts_sql_session *s, ts_sql_object *out, int cap);
+
 /* Writes the created tables to the output file (collective; temporary name + rename). No-op without out_path. */
 ts_err ts_sql_finish(ts_sql_session *s);
+
+/* Prints a result table (rank-local, no MPI) in a mode with column titles names[]; ALIGNED keeps at most max_rows
+ * rows (first and last halves). Every other mode prints every row. */
+void ts_sql_print_result(FILE *out, const ts_table *t, const char *const *names, ts_sql_print_mode mode,
+                         int max_rows);
 
 /* Formats row `row` of column c as text the way results print: NULL, true/false, integers, dates as YYYY-MM-DD,
  * decimals with their scale, doubles in the shortest form that reads back exactly ("0.1", "1e+20", "nan",

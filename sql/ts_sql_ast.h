@@ -224,8 +224,26 @@ typedef enum {
     TS_SQL_S_CREATE_VIEW,  /* CREATE [OR REPLACE] VIEW name AS query */
     TS_SQL_S_DROP,         /* DROP TABLE|VIEW [IF EXISTS] name    (is_view tells which) */
     TS_SQL_S_EXPLAIN,      /* EXPLAIN [ANALYZE] statement         (analyze, inner) */
-    TS_SQL_S_INSERT        /* INSERT INTO name [(columns)] query (VALUES rows are a query over a VALUES list) */
+    TS_SQL_S_INSERT,       /* INSERT INTO name [(columns)] query (VALUES rows are a query over a VALUES list) */
+    TS_SQL_S_COPY          /* COPY name|(query) TO 'path' [(options)]   (query: SELECT * FROM name for a name;
+                              copy) */
 } ts_sql_stmt_kind;
+
+/* COPY's options: NAME [value | (name, ...)]: value NULL when absent, list for PARTITION_BY (a b) forms. */
+typedef struct ts_sql_copy_opt {
+    char *name;                  /* lower-cased */
+    char *value;                 /* a word (lower-cased), string or number as written; NULL when absent */
+    char **list;
+    int nlist;
+    ts_sql_pos pos;
+} ts_sql_copy_opt;
+
+typedef struct ts_sql_copy {
+    char *path;
+    ts_sql_pos path_pos;
+    ts_sql_copy_opt *opts;
+    int nopts;
+} ts_sql_copy;
 
 typedef struct ts_sql_stmt {
     ts_sql_stmt_kind kind;
@@ -238,6 +256,7 @@ typedef struct ts_sql_stmt {
     int *not_null;               /* CREATE TABLE: NOT NULL (checked by INSERT) */
     int ncolumns;
     struct ts_sql_stmt *inner;   /* EXPLAIN */
+    ts_sql_copy *copy;           /* COPY */
     const char *text;            /* the statement's source text (in the arena), without the ';' */
 } ts_sql_stmt;
 

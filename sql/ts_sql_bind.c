@@ -561,7 +561,7 @@ static ts_err distinct_by_window(ts_sql_binder *b, select_state *st, char **keys
         if (!w || !(w->partition = ts_sql_alloc(b->script, sizeof(char *) * (size_t)(nkeys + 2))) ||
             !(w->wins = ts_sql_alloc(b->script, sizeof *w->wins)))
             return NOMEM(b, pos);
-        if (nkeys) /* keys is NULL without GROUP BY */
+        if (nkeys) /* keys is NULL without GROUP BY: memcpy's arguments must not be, even for 0 bytes */
             memcpy(w->partition, keys, sizeof(char *) * (size_t)nkeys);
         w->npartition = nkeys;
         w->partition[w->npartition++] = x;

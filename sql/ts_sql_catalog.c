@@ -18,6 +18,7 @@ static void entry_free(ts_sql_entry *e)
 {
     free(e->name);
     free(e->stats);
+    free(e->not_null);
     ts_table_free(e->table);
     ts_sql_script_free(e->view_script);
 }

@@ -15,7 +15,7 @@ typedef struct ts_sql_entry {
     const ts_sql_query *view;
     int64_t global_rows;        /* tables: rows over all ranks */
     ts_col_stats *stats;        /* tables: statistics of each column, for the planner (owned; NULL: none) */
-    uint64_t not_null;          /* tables: bit c set = column c was declared NOT NULL (INSERT checks it) */
+    uint8_t *not_null;          /* tables: not_null[c] = column c was declared NOT NULL (INSERT checks it); owned */
 } ts_sql_entry;
 
 typedef struct ts_sql_catalog {

@@ -440,11 +440,15 @@ static ts_err exec_delim_get(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
     const ts_table *d = p->delim ? p->delim->delim_values : NULL;
     if (!d)
         TS_FAIL(TS_ERR_INTERNAL, "internal: a decorrelated subquery ran without its outer values");
-    int idx[TS_MAX_COLS];
-    char *names[TS_MAX_COLS];
-    for (int i = 0; i < p->ncols; i++)
+    int *idx = malloc(sizeof *idx * (size_t)(p->ncols + 1));
+    char **names = malloc(sizeof *names * (size_t)(p->ncols + 1));
+    ts_err err = idx && names ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int i = 0; !err && i < p->ncols; i++)
         idx[i] = i, names[i] = p->cols[i].id;
-    return ts_sql_exec_rename_view(x, d, idx, names, p->ncols, out);
+    if (!err)
+        err = ts_sql_exec_rename_view(x, d, idx, names, p->ncols, out);
+    free(idx), free(names);
+    return err;
 }
 
 /* Unary nodes work on *out (their input, replaced by their output); binary nodes consume both inputs. On failure
@@ -454,7 +458,7 @@ static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *
     *out = p->in[1] ? NULL : in0;
     switch (p->kind) {
     case TS_P_CATALOG: return exec_catalog(x, p, out);
-    case TS_P_CSV: case TS_P_H5: case TS_P_RANGE: return ts_sql_exec_source(x, p, out);
+    case TS_P_CSV: case TS_P_H5: case TS_P_RANGE: case TS_P_PARQUET: return ts_sql_exec_source(x, p, out);
     case TS_P_VALUES: return exec_values(x, p, out);
     case TS_P_ONE_ROW: return ts_sql_one_row(x, 0, out);
     case TS_P_FILTER: return exec_filter(x, p, out);

@@ -10,6 +10,7 @@
 #include "ts_sql_parse.h"
 #include "ts_sql_rewrite.h"
 #include "ts_sql_stats.h"
+#include "ts_sql_tablefn.h"
 
 
 #define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
@@ -94,10 +95,13 @@ static ts_err push_into(ts_sql_binder *b, ts_sql_plan *node, ts_sql_expr *cond, 
         return TS_OK;
     }
     case TS_P_UNION: case TS_P_SETOP: { /* into both inputs, columns renamed by position */
-        char *from[TS_MAX_COLS], *to[TS_MAX_COLS];
+        char **from = ts_sql_alloc(b->script, sizeof *from * (size_t)(node->ncols + 1));
+        char **to = ts_sql_alloc(b->script, sizeof *to * (size_t)(node->ncols + 1));
+        if (!from || !to)
+            return NOMEM(b, cond->pos);
         for (int side = 0; side < 2; side++) {
             const int n = node->ncols < node->in[side]->ncols ? node->ncols : node->in[side]->ncols;
-            for (int c = 0; c < n && c < TS_MAX_COLS; c++)
+            for (int c = 0; c < n; c++)
                 from[c] = node->cols[c].id, to[c] = node->in[side]->cols[c].id;
             ts_sql_expr *r = ts_sql_expr_rename(b, cond, from, to, n);
             if (!r)
@@ -415,7 +419,7 @@ static ts_err prune(ts_sql_binder *b, ts_sql_plan *p, const id_set *req)
             add(p->aggs[a].agg.order, &need);
         }
         return prune_children(b, p, &need);
-    case TS_P_CSV: case TS_P_H5: case TS_P_CATALOG:
+    case TS_P_CSV: case TS_P_H5: case TS_P_CATALOG: case TS_P_PARQUET:
         if (req)
             keep_required(p, req);
         return TS_OK;
@@ -487,6 +491,7 @@ static void explain_decisions(ts_sql_plan *p, int nranks)
         break;
     case TS_P_SORT: snprintf(note, sizeof note, "sample sort: rank r holds the r-th slab"); break;
     case TS_P_DISTINCT: snprintf(note, sizeof note, "rows exchanged by hash of all columns"); break;
+    case TS_P_PARQUET: ts_sql_parquet_explain(p); break; /* its own note */
     case TS_P_CSV:
         snprintf(note, sizeof note, "parallel scan: byte ranges per rank, %d column%s read", p->ncols,
                  p->ncols == 1 ? "" : "s");
@@ -519,6 +524,7 @@ static ts_err optimize_block(ts_sql_binder *b, ts_sql_plan **root)
         TS_TRY(ts_sql_order_joins(b, root, &changed));
     }
     TS_TRY(push_down(b, root));
+    ts_sql_parquet_attach_filters(*root);
     TS_TRY(prune(b, *root, NULL));
     TS_TRY(ts_sql_estimate(b, *root));
     order_join_inputs(*root);

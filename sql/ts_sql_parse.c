@@ -1980,6 +1980,78 @@ static ts_err parse_drop(parser *p, ts_sql_stmt *st)
     return parse_dotted(p, st->is_view ? "a view name" : "a table name", &st->name);
 }
 
+/* COPY option: NAME [word | 'string' | number | (name, ...)] */
+static ts_err parse_copy_opt(parser *p, ts_sql_copy_opt *o)
+{
+    memset(o, 0, sizeof *o);
+    o->pos = tok(p)->pos;
+    if (!is_word(tok(p)))
+        return err_expected(p, "a COPY option (FORMAT, COMPRESSION, PARTITION_BY, ...)", NULL, 0);
+    TS_TRY(word_text(p, tok(p), &o->name));
+    advance(p);
+    accept(p, TS_TK_EQ);
+    const ts_sql_token *t = tok(p);
+    if (t->kind == TS_TK_LPAREN)
+        return parse_name_list(p, "a column name", &o->list, &o->nlist);
+    if (t->kind == TS_TK_STRING) {
+        TS_TRY(unquote(p, p->s->text + t->off, t->len, '\'', &o->value, NULL));
+    } else if (t->kind == TS_TK_INT || t->kind == TS_TK_FLOAT) {
+        TS_TRY(copy_text(p, p->s->text + t->off, t->len, &o->value));
+    } else if (is_word(t)) {
+        TS_TRY(word_text(p, t, &o->value));
+    } else {
+        return TS_OK; /* no value: a flag (HEADER, OVERWRITE) */
+    }
+    advance(p);
+    return TS_OK;
+}
+
+/* COPY name TO 'path' [(opts)] | COPY (query) TO 'path' [(opts)]; a name becomes SELECT * FROM name. */
+static ts_err parse_copy(parser *p, ts_sql_stmt *st)
+{
+    advance(p);
+    st->kind = TS_SQL_S_COPY;
+    ALLOC(p, st->copy, 1);
+    if (accept(p, TS_TK_LPAREN)) {
+        TS_TRY(parse_query(p, &st->query));
+        TS_TRY(expect(p, TS_TK_RPAREN, "')'"));
+    } else {
+        const ts_sql_pos pos = tok(p)->pos;
+        ts_sql_select *s;
+        ts_sql_item *item;
+        ALLOC(p, st->query, 1);
+        ALLOC(p, s, 1);
+        ALLOC(p, item, 1);
+        TS_TRY(new_expr(p, TS_SQL_E_STAR, pos, &item->expr));
+        TS_TRY(new_from(p, TS_SQL_F_TABLE, pos, &s->from));
+        TS_TRY(parse_dotted(p, "a table name or (query)", &s->from->name));
+        s->pos = st->query->pos = pos;
+        s->items = item, s->nitems = 1;
+        st->query->select = s;
+    }
+    if (!word_is(p, tok(p), "to"))
+        return err_expected(p, "TO 'path'", NULL, 0);
+    advance(p);
+    const ts_sql_token *t = tok(p);
+    if (t->kind != TS_TK_STRING)
+        return err_expected(p, "a file or directory path in quotes", NULL, 0);
+    st->copy->path_pos = t->pos;
+    TS_TRY(unquote(p, p->s->text + t->off, t->len, '\'', &st->copy->path, NULL));
+    advance(p);
+    if (accept_kw(p, TS_KW_WITH) && !at(p, TS_TK_LPAREN))
+        return err_expected(p, "'(' after WITH", NULL, 0);
+    if (accept(p, TS_TK_LPAREN)) {
+        int cap = 0;
+        do {
+            ts_sql_copy_opt o;
+            TS_TRY(parse_copy_opt(p, &o));
+            PUSH(p, st->copy->opts, st->copy->nopts, cap, o);
+        } while (accept(p, TS_TK_COMMA));
+        TS_TRY(expect(p, TS_TK_RPAREN, "',' or ')'"));
+    }
+    return TS_OK;
+}
+
 static ts_err parse_stmt_body(parser *p, ts_sql_stmt *st)
 {
     const ts_sql_token *t = tok(p);
@@ -1993,6 +2065,8 @@ static ts_err parse_stmt_body(parser *p, ts_sql_stmt *st)
         return parse_create(p, st);
     if (is_kw(t, TS_KW_DROP))
         return parse_drop(p, st);
+    if (word_is(p, t, "copy"))
+        return parse_copy(p, st);
     if (word_is(p, t, "INSERT"))
         return parse_insert(p, st);
     if (starts_query(t) || t->kind == TS_TK_LPAREN) {

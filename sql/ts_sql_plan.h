@@ -48,7 +48,8 @@ typedef enum {
                        decorrelation (ts_sql_decorrelate.c), which replaces it     dep_kind, cols */
     TS_P_DELIM_JOIN,/* a join (join fields) whose right side holds DELIM_GET leaves: they read the distinct
                        values of its left input's delim_cols, computed once when the node runs */
-    TS_P_DELIM_GET  /* leaf: the distinct delim_cols of delim->in[0]; cols[i] is delim->delim_cols[i] */
+    TS_P_DELIM_GET, /* leaf: the distinct delim_cols of delim->in[0]; cols[i] is delim->delim_cols[i] */
+    TS_P_PARQUET    /* read_parquet (sql/ts_sql_parquet.c)                 source; conds: pruning hints */
 } ts_sql_plan_kind;
 
 /* What a dependent join computes per row of its left input (ts_sql_decorrelate.c). */
@@ -105,7 +106,7 @@ struct ts_sql_plan {
     /* VALUES: nrows * ncols constant expressions */
     ts_sql_expr **values;
     int nrows;
-    /* FILTER: conjuncts; PROJECT: exprs[i] computes cols[i] */
+    /* FILTER: conjuncts (PARQUET: the filter above it, for pruning); PROJECT: exprs[i] computes cols[i] */
     ts_sql_expr **conds;
     int nconds;
     ts_sql_expr **exprs;

@@ -135,17 +135,94 @@ void ts_sql_print_table(FILE *out, const ts_table *t, const char *const *names, 
     free(w);
 }
 
-static void csv_field(FILE *out, const char *s, size_t n, int is_null)
+/* ---- the sqlite3 / DuckDB shell modes: table, csv, markdown, line --------------------------------------------- */
+
+/* A cell's text without truncation: strings point into the column, other values are formatted into buf. */
+static const char *cell_text(const ts_column *c, int64_t row, char *buf, size_t cap, int64_t *len)
 {
-    int quote = !is_null && n == 0;
-    for (size_t i = 0; i < n && !quote; i++)
+    if (ts_column_is_valid(c, row) && (c->type == TS_T_STRING || c->type == TS_T_DICT)) {
+        if (c->type == TS_T_DICT)
+            return ts_dict_value(c->dict, TS_COL(c, int32_t)[row], len);
+        const int64_t *off = TS_COL(c, int64_t);
+        *len = off[row + 1] - off[row];
+        return c->bytes + off[row];
+    }
+    *len = ts_sql_format_cell(c, row, buf, cap);
+    return buf;
+}
+
+/* Display width: UTF-8 code points (continuation bytes do not count). */
+static int64_t text_width(const char *s, int64_t len)
+{
+    int64_t w = 0;
+    for (int64_t i = 0; i < len; i++)
+        w += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return w;
+}
+
+static void pad(FILE *out, int64_t n, char ch)
+{
+    for (int64_t i = 0; i < n; i++)
+        fputc(ch, out);
+}
+
+static void put_text(FILE *out, const char *s, int64_t len) { fwrite(s, 1, (size_t)len, out); }
+
+static void grid_rule(FILE *out, const int64_t *w, int n, char corner)
+{
+    for (int c = 0; c < n; c++)
+        fputc(corner, out), pad(out, w[c] + 2, '-');
+    fprintf(out, "%c\n", corner);
+}
+
+/* table and markdown: titles centred, values left-aligned, as sqlite3's shell prints them. */
+static void print_grid(FILE *out, const ts_table *t, const char *const *names, int markdown)
+{
+    const int64_t rows = ts_table_rows(t);
+    int64_t w[TS_MAX_COLS], len;
+    char buf[CELL];
+    for (int c = 0; c < t->ncols; c++) {
+        w[c] = text_width(names[c], (int64_t)strlen(names[c]));
+        for (int64_t r = 0; r < rows; r++) {
+            const char *s = cell_text(t->cols[c], r, buf, sizeof buf, &len);
+            const int64_t n = text_width(s, len);
+            w[c] = n > w[c] ? n : w[c];
+        }
+    }
+    const char corner = markdown ? '|' : '+';
+    if (!markdown)
+        grid_rule(out, w, t->ncols, corner);
+    for (int c = 0; c < t->ncols; c++) {
+        const int64_t n = text_width(names[c], (int64_t)strlen(names[c]));
+        fputs("| ", out), pad(out, (w[c] - n) / 2, ' '), fputs(names[c], out), pad(out, (w[c] - n + 1) / 2, ' ');
+        fputc(' ', out);
+    }
+    fputs("|\n", out);
+    grid_rule(out, w, t->ncols, corner);
+    for (int64_t r = 0; r < rows; r++) {
+        for (int c = 0; c < t->ncols; c++) {
+            const char *s = cell_text(t->cols[c], r, buf, sizeof buf, &len);
+            fputs("| ", out), put_text(out, s, len), pad(out, w[c] - text_width(s, len) + 1, ' ');
+        }
+        fputs("|\n", out);
+    }
+    if (!markdown)
+        grid_rule(out, w, t->ncols, corner);
+}
+
+/* RFC 4180: a field is quoted when it holds a comma, a quote, a line break or leading/trailing blanks, or is an
+ * empty string (so that it differs from NULL, an empty field). */
+static void put_csv_field(FILE *out, const char *s, int64_t len)
+{
+    int quote = len == 0 || s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t';
+    for (int64_t i = 0; i < len && !quote; i++)
         quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
     if (!quote) {
-        fwrite(s, 1, n, out);
+        put_text(out, s, len);
         return;
     }
     fputc('"', out);
-    for (size_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < len; i++) {
         if (s[i] == '"')
             fputc('"', out);
         fputc(s[i], out);
@@ -155,34 +232,60 @@ static void csv_field(FILE *out, const char *s, size_t n, int is_null)
 
 void ts_sql_print_csv(FILE *out, const ts_table *t, const char *const *names)
 {
+    char buf[CELL];
+    int64_t len;
     for (int c = 0; c < t->ncols; c++) {
         if (c)
             fputc(',', out);
-        csv_field(out, names[c], strlen(names[c]), 0);
+        put_csv_field(out, names[c], (int64_t)strlen(names[c]));
     }
     fputc('\n', out);
-    char buf[64];
-    for (int64_t r = 0; r < ts_table_rows(t); r++) {
+    const int64_t rows = ts_table_rows(t);
+    for (int64_t r = 0; r < rows; r++) {
         for (int c = 0; c < t->ncols; c++) {
-            const ts_column *col = t->cols[c];
             if (c)
                 fputc(',', out);
-            const int is_null = !ts_column_is_valid(col, r);
-            int64_t len;
-            if (!is_null && col->type == TS_T_DICT) {
-                const char *s = ts_dict_value(col->dict, TS_COL(col, int32_t)[r], &len);
-                csv_field(out, s, (size_t)len, 0);
-            } else if (!is_null && col->type == TS_T_STRING) {
-                const int64_t *off = TS_COL(col, int64_t);
-                csv_field(out, col->bytes + off[r], (size_t)(off[r + 1] - off[r]), 0);
-            } else if (!is_null) {
-                const int n = ts_sql_format_cell(col, r, buf, sizeof buf);
-                csv_field(out, buf, (size_t)(n < (int)sizeof buf ? n : (int)sizeof buf - 1), 0);
+            if (ts_column_is_valid(t->cols[c], r)) {
+                const char *s = cell_text(t->cols[c], r, buf, sizeof buf, &len);
+                put_csv_field(out, s, len);
             }
         }
         fputc('\n', out);
     }
-    fputc('\n', out);
+    fputc('\n', out); /* results apart when a script prints several */
+}
+
+/* line: "name = value" per value, names right-aligned to the longest, a blank line between rows. */
+static void print_lines(FILE *out, const ts_table *t, const char *const *names)
+{
+    char buf[CELL];
+    int64_t len, w = 0;
+    for (int c = 0; c < t->ncols; c++) {
+        const int64_t n = text_width(names[c], (int64_t)strlen(names[c]));
+        w = n > w ? n : w;
+    }
+    const int64_t rows = ts_table_rows(t);
+    for (int64_t r = 0; r < rows; r++) {
+        if (r)
+            fputc('\n', out);
+        for (int c = 0; c < t->ncols; c++) {
+            const char *s = cell_text(t->cols[c], r, buf, sizeof buf, &len);
+            pad(out, w - text_width(names[c], (int64_t)strlen(names[c])), ' ');
+            fprintf(out, "%s = ", names[c]), put_text(out, s, len), fputc('\n', out);
+        }
+    }
+}
+
+void ts_sql_print_result(FILE *out, const ts_table *t, const char *const *names, ts_sql_print_mode mode,
+                         int max_rows)
+{
+    switch (mode) {
+    case TS_SQL_PRINT_TABLE: print_grid(out, t, names, 0); break;
+    case TS_SQL_PRINT_MARKDOWN: print_grid(out, t, names, 1); break;
+    case TS_SQL_PRINT_CSV: ts_sql_print_csv(out, t, names); break;
+    case TS_SQL_PRINT_LINE: print_lines(out, t, names); break;
+    default: ts_sql_print_table(out, t, names, max_rows); break;
+    }
 }
 
 /* ---- plans ---------------------------------------------------------------------------------------------------- */
@@ -190,7 +293,7 @@ void ts_sql_print_csv(FILE *out, const ts_table *t, const char *const *names)
 static const char *const KIND_NAMES[] = {"SCAN table", "SCAN read_csv", "SCAN read_h5", "RANGE", "VALUES",
                                          "ONE ROW", "FILTER", "PROJECT", "AGGREGATE", "JOIN", "SORT", "LIMIT",
                                          "DISTINCT", "WINDOW", "UNION ALL", "SET OPERATION", "DEPENDENT JOIN",
-                                         "JOIN", "SCAN outer values"};
+                                         "JOIN", "SCAN outer values", "SCAN read_parquet"};
 
 const char *ts_sql_plan_kind_name(ts_sql_plan_kind kind) { return KIND_NAMES[kind]; }
 
@@ -208,7 +311,7 @@ static void print_detail(FILE *out, const ts_sql_plan *p)
     char a[TS_SQL_ID_MAX], b[TS_SQL_ID_MAX];
     switch (p->kind) {
     case TS_P_CATALOG: fprintf(out, " %s", p->table); break;
-    case TS_P_CSV: case TS_P_H5: fprintf(out, " '%s'%s%s", p->path, p->group ? " " : "", p->group ? p->group : ""); break;
+    case TS_P_CSV: case TS_P_H5: case TS_P_PARQUET: fprintf(out, " '%s'%s%s", p->path, p->group ? " " : "", p->group ? p->group : ""); break;
     case TS_P_AGGREGATE:
         fprintf(out, " keys:");
         for (int k = 0; k < p->nkeys; k++)
@@ -241,7 +344,7 @@ static void print_detail(FILE *out, const ts_sql_plan *p)
     default: break;
     }
     if (p->kind == TS_P_PROJECT || p->kind == TS_P_CSV || p->kind == TS_P_H5 || p->kind == TS_P_CATALOG ||
-        p->kind == TS_P_DELIM_GET) {
+        p->kind == TS_P_DELIM_GET || p->kind == TS_P_PARQUET) {
         fprintf(out, " [");
         for (int c = 0; c < p->ncols && c < 12; c++)
             short_id(p->cols[c].id, a, sizeof a), fprintf(out, "%s%s", c ? ", " : "", a);

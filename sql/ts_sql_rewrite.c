@@ -178,10 +178,11 @@ ts_sql_expr *ts_sql_expr_rename(ts_sql_binder *b, ts_sql_expr *e, char *const *f
         const char *r = renamed(e->name, from, to, n);
         return r == e->name ? e : ts_sql_ref(b, r, e->pos);
     }
-    ts_sql_expr *args[64], *operand, *els, *filter;
+    ts_sql_expr **args = e->nargs ? ts_sql_alloc(b->script, sizeof *args * (size_t)e->nargs) : NULL, *operand, *els,
+                *filter;
     int changed = 0;
-    if (e->nargs > 64)
-        return e; /* CASE with many branches: no column of a correlated subquery is that deep in practice */
+    if (e->nargs && !args)
+        return NULL;
     for (int i = 0; i < e->nargs; i++) {
         if (!(args[i] = ts_sql_expr_rename(b, e->args[i], from, to, n)))
             return NULL;

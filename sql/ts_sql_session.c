@@ -14,6 +14,7 @@
 #include "ts_mem.h"
 #include "ts_sql_bind.h"
 #include "ts_sql_catalog.h"
+#include "ts_sql_copy.h"
 #include "ts_sql_decorrelate.h"
 #include "ts_sql_exec.h"
 #include "ts_sql_opt.h"
@@ -200,10 +201,8 @@ static ts_err print_result(stmt_run *r, ts_table *t)
             err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
         for (int c = 0; !err && c < r->plan->ncols; c++)
             ptr[c] = names[c];
-        if (!err && r->s->opt.csv)
-            ts_sql_print_csv(r->s->opt.out, t, ptr);
-        else if (!err)
-            ts_sql_print_table(r->s->opt.out, t, ptr, r->s->opt.max_print_rows);
+        if (!err)
+            ts_sql_print_result(r->s->opt.out, t, ptr, r->s->opt.print_mode, r->s->opt.max_print_rows);
         fflush(r->s->opt.out);
         free(names), free(ptr);
     }
@@ -340,11 +339,15 @@ static ts_err declared_type(stmt_run *r, const ts_sql_stmt *st, int c, ts_type *
 /* CREATE TABLE name (c type [NOT NULL], ...): an empty table on every rank. */
 static ts_err create_table_defs(stmt_run *r, const ts_sql_stmt *st)
 {
-    if (st->ncolumns > TS_MAX_COLS)
-        return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, "a table has at most %d columns", TS_MAX_COLS);
-    uint64_t not_null = 0;
-    ts_table *t;
-    TS_TRY(ts_table_new(st->name, &t));
+    uint8_t *not_null = calloc((size_t)st->ncolumns + 1, 1);
+    ts_table *t = NULL;
+    if (!not_null)
+        return ts_sql_error_at(r->script, st->pos, TS_ERR_NOMEM, "out of memory");
+    const ts_err made = ts_table_new(st->name, &t);
+    if (made) {
+        free(not_null);
+        return made;
+    }
     for (int c = 0; c < st->ncolumns; c++) {
         ts_type type = TS_T_STRING;
         int scale = 0;
@@ -357,12 +360,16 @@ static ts_err create_table_defs(stmt_run *r, const ts_sql_stmt *st)
         if (!err)
             err = ts_table_add(t, st->columns[c], type, scale, NULL, NULL);
         if (err) {
-            ts_table_free(t);
+            ts_table_free(t), free(not_null);
             return err;
         }
-        not_null |= (uint64_t)(st->not_null[c] != 0) << c;
+        not_null[c] = st->not_null[c] != 0;
     }
-    TS_TRY(ts_sql_catalog_put(&r->s->catalog, st->name, t, 0, NULL, NULL));
+    const ts_err put = ts_sql_catalog_put(&r->s->catalog, st->name, t, 0, NULL, NULL);
+    if (put) {
+        free(not_null);
+        return put;
+    }
     ts_sql_catalog_find(&r->s->catalog, st->name)->not_null = not_null;
     return add_created(r->s, st->name);
 }
@@ -411,7 +418,9 @@ static ts_err cast_values(stmt_run *r, const ts_sql_stmt *st, const ts_table *t,
     const int want = st->ncolumns ? st->ncolumns : t->ncols;
     if (f->ncols != want)
         return TS_OK; /* insert_plan reports the count */
-    int target[TS_MAX_COLS];
+    int *target = ts_sql_alloc(r->script, sizeof *target * (size_t)(t->ncols + 1));
+    if (!target)
+        return ts_sql_error_at(r->script, st->pos, TS_ERR_NOMEM, "out of memory");
     for (int c = 0; c < t->ncols; c++)
         if (src[c] >= 0)
             target[src[c]] = c;
@@ -512,7 +521,9 @@ static ts_err insert(stmt_run *r, const ts_sql_stmt *st)
         return ts_sql_error_at(r->script, st->pos, TS_ERR_USAGE, e ? "'%s' is a view: INSERT needs a table"
                                : "table '%s' does not exist (CREATE TABLE it first)", st->name);
     ts_table *t = e->table;
-    int src[TS_MAX_COLS];
+    int *src = ts_sql_alloc(r->script, sizeof *src * (size_t)(t->ncols + 1));
+    if (!src)
+        return ts_sql_error_at(r->script, st->pos, TS_ERR_NOMEM, "out of memory");
     TS_TRY(ts_ctx_check(r->s->ctx, insert_targets(r, st, t, src)));
     ts_err err = insert_plan(r, st, t, src);
     r->s->next_id = r->b.next_id;
@@ -530,7 +541,7 @@ static ts_err insert(stmt_run *r, const ts_sql_stmt *st)
     }
     for (int c = 0; !err && c < t->ncols; c++) {
         const ts_column *col = rows->cols[c];
-        if ((e->not_null >> c & 1) && col->valid)
+        if (e->not_null && e->not_null[c] && col->valid)
             for (int64_t i = 0; i < col->len && !err; i++)
                 if (!ts_column_is_valid(col, i))
                     err = ts_sql_error_at(r->script, st->pos, TS_ERR_DATA, "NOT NULL column '%s' of '%s' would get "
@@ -614,11 +625,23 @@ static ts_err explain(stmt_run *r, const ts_sql_stmt *st)
     return TS_OK;
 }
 
+/* COPY: the query's result (columns under their output names) written as the statement says. */
+static ts_err copy_stmt(stmt_run *r, const ts_sql_stmt *st)
+{
+    TS_TRY(plan_query(r, st->query));
+    ts_table *t;
+    TS_TRY(execute(r, &t));
+    const ts_err err = ts_sql_copy_write(r->s->ctx, r->script, st->copy, t, r->s->opt.quiet);
+    ts_table_free(t);
+    return err;
+}
+
 static const char *stmt_label(const ts_sql_stmt *st)
 {
     switch (st->kind) {
     case TS_SQL_S_QUERY: return "query";
     case TS_SQL_S_EXPLAIN: return "explain";
+    case TS_SQL_S_COPY: return "copy";
     default: return st->name ? st->name : "statement";
     }
 }
@@ -685,6 +708,7 @@ static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_st
     case TS_SQL_S_CREATE_VIEW: err = create_view(&r, st); break;
     case TS_SQL_S_DROP: err = drop(&r, st); break;
     case TS_SQL_S_EXPLAIN: err = explain(&r, st); break;
+    case TS_SQL_S_COPY: err = copy_stmt(&r, st); break;
     case TS_SQL_S_INSERT: err = insert(&r, st); break;
     }
     err = ts_ctx_check(s->ctx, err);
@@ -746,6 +770,34 @@ ts_err ts_sql_query_result(ts_sql_session *s, const char *text, const char *file
 {
     *result = NULL;
     return run_script(s, text, filename, result);
+}
+
+/* ---- shell support ---------------------------------------------------------------------------------------------- */
+
+void ts_sql_session_set_output(ts_sql_session *s, FILE *out, ts_sql_print_mode mode)
+{
+    if (out)
+        s->opt.out = out;
+    s->opt.print_mode = mode;
+}
+
+static int object_order(const void *a, const void *b)
+{
+    return strcmp(((const ts_sql_object *)a)->name, ((const ts_sql_object *)b)->name);
+}
+
+int ts_sql_session_objects(const ts_sql_session *s, ts_sql_object *out, int cap)
+{
+    const ts_sql_catalog *c = &s->catalog;
+    int n = 0;
+    for (int i = 0; i < c->n && n < cap; i++) {
+        const ts_sql_entry *e = &c->entries[i];
+        out[n++] = (ts_sql_object){e->name, e->table, e->global_rows,
+                                   e->view_script && e->view_script->nstmts ? e->view_script->stmts[0]->text : NULL};
+    }
+    if (n > 1)
+        qsort(out, (size_t)n, sizeof *out, object_order);
+    return c->n;
 }
 
 /* ---- output ---------------------------------------------------------------------------------------------------- */

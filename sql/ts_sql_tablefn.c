@@ -652,10 +652,13 @@ ts_err ts_sql_bind_source(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **
         return bind_csv(b, f, out);
     if (!strcmp(f->name, "read_h5"))
         return bind_h5(b, f, out);
+    if (!strcmp(f->name, "read_parquet") || !strcmp(f->name, "parquet_scan"))
+        return ts_sql_bind_parquet(b, f, out);
     if (!strcmp(f->name, "range") || !strcmp(f->name, "generate_series"))
         return bind_range(b, f, out);
-    static const char *const KNOWN[] = {"read_csv", "read_csv_auto", "read_h5", "range", "generate_series"};
-    const char *hint = ts_sql_closest(f->name, KNOWN, 5);
+    static const char *const KNOWN[] = {"read_csv", "read_csv_auto", "read_h5", "range", "generate_series",
+                                        "read_parquet"};
+    const char *hint = ts_sql_closest(f->name, KNOWN, 6);
     return ts_sql_error_at(b->src, f->pos, TS_ERR_USAGE, "unknown table function '%s'%s%s%s", f->name,
                            hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
 }
@@ -665,6 +668,31 @@ ts_err ts_sql_exec_source(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
     switch (p->kind) {
     case TS_P_CSV: return p->with_rules ? exec_rules_csv(x, p, out) : exec_csv(x, p, out);
     case TS_P_H5: return exec_h5(x, p, out);
+    case TS_P_PARQUET: return ts_sql_exec_parquet(x, p, out);
     default: return exec_range(x, p, out);
     }
+}
+
+/* ---- argument helpers shared with the other table functions (ts_sql_parquet.c) ---------------------------------- */
+
+const ts_sql_arg *ts_sql_arg_named(const ts_sql_from *f, const char *name) { return named(f, name); }
+
+ts_err ts_sql_arg_check_named(ts_sql_binder *b, const ts_sql_from *f, const char *const *known)
+{
+    return check_named(b, f, known);
+}
+
+ts_err ts_sql_arg_positional(ts_sql_binder *b, const ts_sql_from *f, int k, const ts_sql_expr **out)
+{
+    return positional(b, f, k, out);
+}
+
+ts_err ts_sql_arg_string(ts_sql_binder *b, const ts_sql_expr *e, const char *what, const char **out)
+{
+    return string_arg(b, e, what, out);
+}
+
+ts_err ts_sql_arg_int(ts_sql_binder *b, const ts_sql_expr *e, const char *what, int64_t *out)
+{
+    return int_arg(b, e, what, out);
 }

@@ -62,6 +62,7 @@ const char *ts_error_code_name(ts_err code)
     case TS_ERR_DATA: return "bad input data";
     case TS_ERR_NOMEM: return "out of memory";
     case TS_ERR_MPI: return "MPI error";
+    case TS_ERR_CANCELLED: return "cancelled";
     default: return "internal error";
     }
 }

@@ -19,7 +19,8 @@ enum {
     TS_ERR_IO = 3,       /* a file could not be read or written */
     TS_ERR_DATA = 4,     /* input that cannot be processed at all (bad header, overflow) */
     TS_ERR_NOMEM = 5,    /* allocation failed */
-    TS_ERR_MPI = 6       /* an MPI call failed or another rank failed */
+    TS_ERR_MPI = 6,      /* an MPI call failed or another rank failed */
+    TS_ERR_CANCELLED = 7 /* the user cancelled the statement (Ctrl-C in the SQL shell: ts_ctx.h) */
 };
 
 /* Records "msg" as the current error (replacing any earlier one) and returns code. */

@@ -52,14 +52,17 @@ static void sample(const char *data, int64_t len, int64_t total_bytes, const ts_
     int64_t cap = 4096, n = 0, sample_bytes = 0;
     uint64_t *h = malloc(sizeof *h * (size_t)cap * (size_t)nc);
     int64_t *nulls = calloc((size_t)nc, sizeof *nulls), *bytes = calloc((size_t)nc, sizeof *bytes);
-    int identity[TS_MAX_COLS];
-    for (int c = 0; c < TS_MAX_COLS; c++)
+    /* one line's fields: the first nc are kept (slot c), the rest only counted */
+    int *identity = malloc(sizeof *identity * (size_t)(nc + 1));
+    const char **ptr = malloc(sizeof *ptr * (size_t)(nc + 1));
+    uint32_t *flen = malloc(sizeof *flen * (size_t)(nc + 1));
+    for (int c = 0; identity && c < nc; c++)
         identity[c] = c;
     for (int c = 0; c < nc; c++)
         out[c] = (ts_col_stats){.min = 1e300, .max = -1e300};
     int64_t at = ts_csv_bom(data, len), line = 0;
     char *scratch = malloc((size_t)len + 1);
-    while (h && nulls && bytes && scratch && at < len) {
+    while (h && nulls && bytes && scratch && identity && ptr && flen && at < len) {
         const char *nl = memchr(data + at, '\n', (size_t)(len - at));
         if (!nl) /* the head cuts the last line */
             break;
@@ -70,11 +73,8 @@ static void sample(const char *data, int64_t len, int64_t total_bytes, const ts_
             l--;
         if (line++ == 0 && inf->header)
             continue;
-        const char *ptr[TS_MAX_COLS];
-        uint32_t flen[TS_MAX_COLS];
         char *sc = scratch;
-        const int nf = ts_csv_split_line_ex(s, l, inf->delim ? inf->delim : ',', '"', 1, identity, TS_MAX_COLS, ptr,
-                                            flen, &sc);
+        const int nf = ts_csv_split_line_ex(s, l, inf->delim ? inf->delim : ',', '"', 1, identity, nc, ptr, flen, &sc);
         if (nf < nc || l == 0)
             continue;
         sample_bytes += l + 1;
@@ -127,7 +127,7 @@ static void sample(const char *data, int64_t len, int64_t total_bytes, const ts_
         if (!st->has_range)
             st->min = st->max = 0;
     }
-    free(h), free(nulls), free(bytes), free(scratch);
+    free(h), free(nulls), free(bytes), free(scratch), free(identity), free(ptr), free(flen);
 }
 
 ts_err ts_csv_sample_stats(ts_ctx *ctx, const ts_file_info *files, int nfiles, const ts_csv_inferred *inf,

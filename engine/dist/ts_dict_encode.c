@@ -181,41 +181,32 @@ static ts_err make_dict(const strv *v, int64_t m, int64_t total, ts_dict **out)
     return TS_OK;
 }
 
-/* Every rank's distinct values, gathered, sorted and deduplicated into a new dictionary (*out NULL when the
- * global count exceeds max_distinct, is 0, or the values do not fit one gather). Local failures are agreed on
- * before each collective, so no rank is left waiting. */
-static ts_err global_dict(ts_ctx *ctx, const distinct_set *d, int64_t max_distinct, ts_dict **out)
+/* Every rank's distinct values (this rank's: n values of lengths lens[0..n), bytes concatenated in mybytes, nbytes
+ * in all), gathered, sorted and deduplicated into a new dictionary (*out NULL when the global count exceeds
+ * max_distinct, is 0, or the values do not fit one gather). Local failures are agreed on before each collective,
+ * so no rank is left waiting. */
+static ts_err gather_dict(ts_ctx *ctx, const int64_t *lens, const char *mybytes, int64_t n, int64_t nbytes,
+                          int64_t max_distinct, ts_dict **out)
 {
-    const ts_column *c = d->col;
-    const int64_t *off = TS_COL(c, int64_t);
     *out = NULL;
-    int64_t mine[2] = {d->n, 0}, *all = malloc(sizeof *all * 2 * (size_t)ctx->size);
-    int64_t *lens = malloc(sizeof *lens * (size_t)(d->n + 1));
-    char *mybytes = NULL, *bytes = NULL;
+    int64_t mine[2] = {n, nbytes}, *all = malloc(sizeof *all * 2 * (size_t)ctx->size);
+    char *bytes = NULL;
     int64_t *vlens = NULL;
     int *cnt = NULL, *disp = NULL;
     strv *v = NULL;
-    ts_err err = TS_OK;
-    if (all && lens) {
-        for (int64_t j = 0; j < d->n; j++)
-            lens[j] = off[d->e[j].row + 1] - off[d->e[j].row], mine[1] += lens[j];
-        if ((mybytes = malloc((size_t)mine[1] + 1)))
-            for (int64_t j = 0, at = 0; j < d->n; at += lens[j], j++)
-                memcpy(mybytes + at, c->bytes + off[d->e[j].row], (size_t)lens[j]);
-    }
-    if (!mybytes)
-        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory gathering distinct values");
+    ts_err err = all ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory gathering "
+                                                                                          "distinct values");
     err = ts_ctx_check(ctx, err);
     if (!err)
         err = ts_mpi_status(MPI_Allgather(mine, 2, MPI_INT64_T, all, 2, MPI_INT64_T, ctx->comm), "MPI_Allgather",
                             __FILE__, __LINE__, __func__);
-    int64_t nvals = 0, nbytes = 0;
+    int64_t nvals = 0, total_bytes = 0;
     for (int r = 0; !err && r < ctx->size; r++)
-        nvals += all[2 * r], nbytes += all[2 * r + 1];
+        nvals += all[2 * r], total_bytes += all[2 * r + 1];
     /* every rank sees the same totals, so all take the same branch */
-    if (err || nvals == 0 || nvals > INT_MAX || nbytes > INT_MAX)
+    if (err || nvals == 0 || nvals > INT_MAX || total_bytes > INT_MAX)
         goto done;
-    bytes = malloc((size_t)nbytes + 1), vlens = malloc(sizeof *vlens * (size_t)nvals);
+    bytes = malloc((size_t)total_bytes + 1), vlens = malloc(sizeof *vlens * (size_t)nvals);
     v = malloc(sizeof *v * (size_t)nvals);
     cnt = malloc(sizeof *cnt * 2 * (size_t)ctx->size), disp = malloc(sizeof *disp * 2 * (size_t)ctx->size);
     if (!bytes || !vlens || !v || !cnt || !disp)
@@ -224,10 +215,10 @@ static ts_err global_dict(ts_ctx *ctx, const distinct_set *d, int64_t max_distin
         goto done;
     for (int r = 0, a = 0, b = 0; r < ctx->size; a += (int)all[2 * r], b += (int)all[2 * r + 1], r++)
         cnt[r] = (int)all[2 * r], disp[r] = a, cnt[ctx->size + r] = (int)all[2 * r + 1], disp[ctx->size + r] = b;
-    err = ts_mpi_status(MPI_Allgatherv(lens, (int)d->n, MPI_INT64_T, vlens, cnt, disp, MPI_INT64_T, ctx->comm),
+    err = ts_mpi_status(MPI_Allgatherv(lens, (int)n, MPI_INT64_T, vlens, cnt, disp, MPI_INT64_T, ctx->comm),
                         "MPI_Allgatherv", __FILE__, __LINE__, __func__);
     if (!err)
-        err = ts_mpi_status(MPI_Allgatherv(mybytes, (int)mine[1], MPI_BYTE, bytes, cnt + ctx->size,
+        err = ts_mpi_status(MPI_Allgatherv(mybytes, (int)nbytes, MPI_BYTE, bytes, cnt + ctx->size,
                                            disp + ctx->size, MPI_BYTE, ctx->comm),
                             "MPI_Allgatherv", __FILE__, __LINE__, __func__);
     if (err)
@@ -239,7 +230,30 @@ static ts_err global_dict(ts_ctx *ctx, const distinct_set *d, int64_t max_distin
     if (m <= max_distinct)
         err = make_dict(v, m, total, out);
 done:
-    free(all), free(lens), free(bytes), free(mybytes), free(vlens), free(v), free(cnt), free(disp);
+    free(all), free(bytes), free(vlens), free(v), free(cnt), free(disp);
+    return err;
+}
+
+/* The set's values (lengths and bytes) gathered into a sorted global dictionary. */
+static ts_err global_dict(ts_ctx *ctx, const distinct_set *d, int64_t max_distinct, ts_dict **out)
+{
+    const ts_column *c = d->col;
+    const int64_t *off = TS_COL(c, int64_t);
+    int64_t *lens = malloc(sizeof *lens * (size_t)(d->n + 1)), nbytes = 0;
+    char *mybytes = NULL;
+    if (lens) {
+        for (int64_t j = 0; j < d->n; j++)
+            lens[j] = off[d->e[j].row + 1] - off[d->e[j].row], nbytes += lens[j];
+        if ((mybytes = malloc((size_t)nbytes + 1)))
+            for (int64_t j = 0, at = 0; j < d->n; at += lens[j], j++)
+                memcpy(mybytes + at, c->bytes + off[d->e[j].row], (size_t)lens[j]);
+    }
+    ts_err err = mybytes ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory "
+                                                                                              "gathering distinct values");
+    err = ts_ctx_check(ctx, err);
+    if (!err)
+        err = gather_dict(ctx, lens, mybytes, d->n, nbytes, max_distinct, out);
+    free(lens), free(mybytes);
     return err;
 }
 
@@ -330,4 +344,29 @@ ts_err ts_dict_encode(ts_ctx *ctx, ts_table *t, const char *column, int64_t max_
     t->cols[idx] = nc;
     *encoded = 1;
     return TS_OK;
+}
+
+ts_err ts_dict_unify(ts_ctx *ctx, const ts_column *values, int64_t max_distinct, ts_dict **dict, int32_t **remap)
+{
+    *dict = NULL, *remap = NULL;
+    const int64_t n = values->len, *off = TS_COL(values, int64_t);
+    int64_t *lens = malloc(sizeof *lens * (size_t)(n + 1));
+    if (lens)
+        for (int64_t j = 0; j < n; j++)
+            lens[j] = off[j + 1] - off[j];
+    ts_err err = lens ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    err = ts_ctx_check(ctx, err);
+    if (!err)
+        err = gather_dict(ctx, lens, values->bytes + off[0], n, off[n] - off[0], max_distinct, dict);
+    free(lens);
+    if (!err && *dict && !(*remap = malloc(sizeof **remap * (size_t)(n + 1))))
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int64_t j = 0; !err && *dict && j < n; j++)
+        (*remap)[j] = dict_code(*dict, values->bytes + off[j], off[j + 1] - off[j]);
+    err = ts_ctx_check(ctx, err);
+    if (err) {
+        ts_dict_release(*dict), free(*remap);
+        *dict = NULL, *remap = NULL;
+    }
+    return err;
 }

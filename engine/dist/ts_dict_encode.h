@@ -17,4 +17,11 @@
  * writing the codes. Errors: TS_ERR_USAGE when the column is missing, not STRING, or t is a view. */
 ts_err ts_dict_encode(ts_ctx *ctx, ts_table *t, const char *column, int64_t max_distinct, int *encoded);
 
+/* The global dictionary of values that each rank holds as a list of its distinct strings (`values`, a STRING
+ * column without nulls, e.g. the values a Parquet reader met in dictionary pages): the sorted union over all ranks,
+ * identical everywhere, in *dict (new reference), and (*remap)[j] = the code of values row j (malloc'ed, caller
+ * frees). When the union has more than max_distinct values (or none at all), *dict and *remap are NULL on every
+ * rank. Collective. */
+ts_err ts_dict_unify(ts_ctx *ctx, const ts_column *values, int64_t max_distinct, ts_dict **dict, int32_t **remap);
+
 #endif

@@ -37,6 +37,11 @@ static ts_err share_list(ts_ctx *ctx, ts_err err, ts_file_info **files, int *n)
     return TS_OK;
 }
 
+ts_err ts_scan_share_files(ts_ctx *ctx, ts_err err, ts_file_info **files, int *n)
+{
+    return share_list(ctx, err, files, n);
+}
+
 ts_err ts_scan_list_inputs(ts_ctx *ctx, const char *pattern, ts_file_info **files, int *n)
 {
     *files = NULL, *n = 0;
@@ -49,10 +54,11 @@ static ts_err list_dir(ts_ctx *ctx, const char *dir, ts_file_info **files, int *
     ts_err err = TS_OK;
     *files = NULL, *n = 0;
     if (ctx->rank == 0) {
-        static const char *const suffixes[] = {".csv", ".csv.gz"};
-        err = ts_list_files(dir, suffixes, 2, files, n);
+        static const char *const suffixes[] = {".csv", ".csv.gz", ".parquet"};
+        err = ts_list_files(dir, suffixes, 3, files, n);
         if (!err && *n == 0)
-            err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "no .csv or .csv.gz file in '%s'", dir);
+            err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "no .csv, .csv.gz or .parquet file in '%s'",
+                                 dir);
     }
     TS_TRY(share_list(ctx, err, files, n));
     return TS_OK;
@@ -64,7 +70,7 @@ static ts_err check_same_files(ts_ctx *ctx, const ts_file_info *files, int nfile
     uint64_t h = ts_hash_u64((uint64_t)nfiles);
     for (int i = 0; i < nfiles; i++) {
         h = ts_hash_combine(h, ts_hash_bytes(files[i].path, strlen(files[i].path), 7));
-        h = ts_hash_combine(h, (uint64_t)files[i].size * 2 + (uint64_t)files[i].gz);
+        h = ts_hash_combine(h, (uint64_t)files[i].size * 4 + (uint64_t)files[i].gz + 2 * (uint64_t)files[i].parquet);
     }
     uint64_t mm[2] = {h, ~h}, red[2];
     TS_MPI(MPI_Allreduce(mm, red, 2, MPI_UINT64_T, MPI_MAX, ctx->comm));
@@ -96,12 +102,12 @@ static ts_err assign_ranges(ts_ctx *ctx, ts_scan *s)
 {
     int64_t total = 0;
     for (int i = 0; i < s->nfiles; i++)
-        total += s->files[i].gz ? 0 : s->files[i].size;
+        total += ts_file_whole(&s->files[i]) ? 0 : s->files[i].size;
     const int64_t lo = total / ctx->size * ctx->rank + total % ctx->size * ctx->rank / ctx->size;
     const int64_t hi = total / ctx->size * (ctx->rank + 1) + total % ctx->size * (ctx->rank + 1) / ctx->size;
     int64_t start = 0;
     for (int i = 0; i < s->nfiles; i++) {
-        if (s->files[i].gz)
+        if (ts_file_whole(&s->files[i]))
             continue;
         const int64_t b = lo > start ? lo : start, e = hi < start + s->files[i].size ? hi : start + s->files[i].size;
         if (b < e)
@@ -116,7 +122,7 @@ static ts_err assign_ranges(ts_ctx *ctx, ts_scan *s)
     }
     int ngz = 0;
     for (int i = 0; i < s->nfiles; i++)
-        if (s->files[i].gz) {
+        if (ts_file_whole(&s->files[i])) {
             int k = ngz++;
             while (k > 0 && s->files[order[k - 1]].size < s->files[i].size)
                 order[k] = order[k - 1], k--;
@@ -148,7 +154,7 @@ static ts_err reserve_rows(const ts_scan *s, const ts_scan_opts *o, ts_csv_sink 
         bytes = 2 * o->chunk_bytes;
     else
         for (int k = 0; k < s->nranges; k++)
-            bytes += s->files[s->ranges[k].file].gz ? s->files[s->ranges[k].file].size * 4
+            bytes += ts_file_whole(&s->files[s->ranges[k].file]) ? s->files[s->ranges[k].file].size * 4
                                                     : s->ranges[k].end - s->ranges[k].begin;
     const int64_t rows = bytes / 64 + 1024;
     for (int c = 0; c < sink->clean->ncols; c++)
@@ -162,14 +168,14 @@ static ts_err cut_ranges(ts_scan *s, int64_t chunk)
 {
     int n = 0;
     for (int k = 0; k < s->nranges; k++)
-        n += s->files[s->ranges[k].file].gz ? 1 : (int)((s->ranges[k].end - s->ranges[k].begin + chunk - 1) / chunk);
+        n += ts_file_whole(&s->files[s->ranges[k].file]) ? 1 : (int)((s->ranges[k].end - s->ranges[k].begin + chunk - 1) / chunk);
     ts_scan_range *r = malloc(sizeof *r * (size_t)(n + 1));
     if (!r)
         TS_FAIL(TS_ERR_NOMEM, "out of memory cutting the scan into %d pieces", n);
     int m = 0;
     for (int k = 0; k < s->nranges; k++) {
         const ts_scan_range *x = &s->ranges[k];
-        if (s->files[x->file].gz) {
+        if (ts_file_whole(&s->files[x->file])) {
             r[m++] = *x;
             continue;
         }

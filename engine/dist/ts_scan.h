@@ -73,6 +73,9 @@ ts_err ts_scan_csv(ts_ctx *ctx, const char *dir, const ts_csv_spec *spec, ts_sca
 /* read_csv's file selection, collectively: rank 0 runs ts_list_inputs(pattern) and broadcasts the list, so every
  * rank gets the same files (*files malloc'ed on every rank, caller frees). Errors are collective. */
 ts_err ts_scan_list_inputs(ts_ctx *ctx, const char *pattern, ts_file_info **files, int *n);
+/* Rank 0's file list (or its listing error err) made collective: *files / *n on every rank (malloc'ed, caller
+ * frees), or the error on every rank. */
+ts_err ts_scan_share_files(ts_ctx *ctx, ts_err err, ts_file_info **files, int *n);
 void ts_scan_free(ts_scan *s);
 
 /* Appends the raw bytes of the lines at positions pos[0..n) (ascending, all read by this rank) to raw. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ts_ctx.h"
 #include "ts_date.h"
 #include "ts_mem.h"
 
@@ -763,7 +764,9 @@ ts_err ts_expr_eval(const ts_expr *e, const ts_table *t, const char *name, ts_co
         err = ts_column_reserve(*out, rows, 0);
     for (int64_t start = 0; !err && start < rows; start += TS_EXPR_VECTOR) {
         const int m = (int)(rows - start < TS_EXPR_VECTOR ? rows - start : TS_EXPR_VECTOR);
-        err = ts_xeval(root, start, m, NULL);
+        err = ts_cancel_point();
+        if (!err)
+            err = ts_xeval(root, start, m, NULL);
         if (!err)
             err = store(root, *out, start, m);
     }
@@ -797,7 +800,9 @@ ts_err ts_expr_select(const ts_expr *e, const ts_table *t, int64_t **rows, int64
     ts_err err = TS_OK;
     for (int64_t start = 0; !err && start < total; start += TS_EXPR_VECTOR) {
         const int m = (int)(total - start < TS_EXPR_VECTOR ? total - start : TS_EXPR_VECTOR);
-        err = ts_xeval(root, start, m, NULL);
+        err = ts_cancel_point();
+        if (!err)
+            err = ts_xeval(root, start, m, NULL);
         for (int k = 0; !err && k < m; k++) {
             (*rows)[*n] = start + k;
             *n += root->valid[k] & (root->v.i[k] != 0);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ts_ctx.h"
 #include "ts_expr_impl.h"
 #include "ts_like.h"
 #include "ts_regex.h"
@@ -369,6 +370,10 @@ static ts_err eval_pred(ts_xnode *n, int64_t start, int m, const uint8_t *active
         return TS_OK;
     }
     for (int k = 0; k < m; k++) {
+        /* a regular expression with back-references can take milliseconds a row (backtracking): its rows are
+         * cancellation points too, not only the vectors */
+        if (p->has_re && !(k & 31))
+            TS_TRY(ts_cancel_point());
         const int r = n->valid[k] ? p->fn(p, a->v.s[k], n, k) : 0;
         if (r < 0)
             TS_FAIL(TS_ERR_NOMEM, "%s: out of memory for a %lld-byte value", ts_xname(n), (long long)a->v.s[k].n);

@@ -14,12 +14,16 @@
 #include "ts_fault.h"
 #include "ts_h5.h"
 #include "ts_jobs.h"
+#include "ts_output.h"
+#include "tessera_report.h"
 #include "tessera_sql.h"
 
 static const char *RUN_OPTIONS =
     "  --data DIR     input directory (tessera-gen's layout: transactions/*.csv[.gz] and reference CSVs)\n"
     "  --in FILE      input HDF5 file (jobs that read an earlier job's output)\n"
     "  --out FILE     output HDF5 file (written under a temporary name, renamed when complete)\n"
+    "  --format F     output format: h5 (default: one HDF5 file), parquet or csv (a directory DIR with one\n"
+    "                 dataset directory per table, Spark's layout: DIR/analytics/country_month/part-*.parquet)\n"
     "  --overwrite    replace FILE if it exists (otherwise an existing FILE is an error)\n"
     "  --rules FILE   cleaning rules (docs/rules-format.md); default: the job's built-in rules\n"
     "  --tests FILE   data-quality tests (docs/jobs/data-quality.md); default: the job's built-in tests\n"
@@ -62,8 +66,9 @@ static void usage(FILE *out)
 {
     fputs("Tessera " TS_VERSION " - distributed columnar processing on MPI\n\n"
           "usage: mpirun -n P tessera run JOB [options]\n"
-          "       mpirun -n P tessera sql SCRIPT.sql | -c \"SQL\" [options]\n"
-          "       tessera --help | --version | run --help | sql --help\n\n",
+          "       mpirun -n P tessera sql [SCRIPT.sql | -c \"SQL\"] [options]   (no script: interactive shell)\n"
+          "       tessera report FILE.h5 [FILE.h5 ...] -o REPORT.html       (an HTML page of the tables and charts)\n"
+          "       tessera --help | --version | run --help | sql --help | report --help\n\n",
           out);
     print_jobs(out);
     fputs("\nRun `tessera run --help` for the options. Docs: README.md, docs/architecture.md, docs/jobs/.\n", out);
@@ -124,7 +129,8 @@ static int parse_options(int argc, char **argv, cli *c)
         {"scd2", required_argument, 0, 'S'}, {"type1", required_argument, 0, 'T'},
         {"hard-deletes", required_argument, 0, 'H'},
         {"profile", no_argument, 0, 'p'},    {"explain", no_argument, 0, 'e'},     {"quiet", no_argument, 0, 'q'},
-        {"debug", no_argument, 0, 'g'},      {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+        {"debug", no_argument, 0, 'g'},      {"help", no_argument, 0, 'h'},
+        {"format", required_argument, 0, 'f'}, {0, 0, 0, 0}};
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -134,6 +140,10 @@ static int parse_options(int argc, char **argv, cli *c)
         case 'i': c->job.in_path = optarg; break;
         case 'o': c->job.out_path = optarg; break;
         case 'w': c->job.overwrite = 1; break;
+        case 'f':
+            if ((c->job.out_format = ts_out_format_from_name(optarg)) < 0)
+                return usage_error("--format must be h5, parquet or csv, not '%s'", optarg);
+            break;
         case 'r': c->job.rules_path = optarg; break;
         case 't': c->job.tests_path = optarg; break;
         case 'l':
@@ -273,7 +283,7 @@ static ts_err preflight(const ts_job_args *a)
     if (a->out_path && !a->overwrite && stat(a->out_path, &st) == 0)
         TS_FAIL(TS_ERR_IO, "output '%s' already exists (pass --overwrite to replace it)", a->out_path);
     if (a->out_path) /* a missing or read-only output directory, found before the work rather than after */
-        TS_TRY(ts_h5_check_output(a->out_path, a->overwrite));
+        TS_TRY(ts_output_check(a->out_path, a->overwrite, (ts_out_format)a->out_format));
     return TS_OK;
 }
 
@@ -318,6 +328,12 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "sql") == 0) {
         MPI_Init(&argc, &argv);
         const int rc = ts_cli_sql(argc - 1, argv + 1);
+        MPI_Finalize();
+        return rc;
+    }
+    if (strcmp(argv[1], "report") == 0) {
+        MPI_Init(&argc, &argv);
+        const int rc = ts_cli_report(argc - 1, argv + 1);
         MPI_Finalize();
         return rc;
     }

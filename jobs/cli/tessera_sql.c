@@ -6,38 +6,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tessera_sql_shell.h"
 #include "ts_sql.h"
 
 #define MAX_PARAMS 1024
 
 static const char *SQL_USAGE =
     "usage: mpirun -n P tessera sql SCRIPT.sql [options]\n"
-    "       mpirun -n P tessera sql -c \"SELECT ...\" [options]\n\n"
+    "       mpirun -n P tessera sql -c \"SELECT ...\" [options]\n"
+    "       mpirun -n P tessera sql [options]          (interactive shell, or statements from standard input)\n\n"
     "Runs SQL (a DuckDB-like dialect: docs/sql.md) across the MPI ranks. CREATE TABLE name AS ... results are\n"
-    "written to --out under /name (dots make groups: analytics.x -> /analytics/x); query results are printed.\n\n"
+    "written to --out under /name (dots make groups: analytics.x -> /analytics/x); query results are printed.\n"
+    "Without SCRIPT or -c, rank 0 reads statements from the terminal (line editing, history in ~/.tessera_history,\n"
+    "dot-commands: .help) or from standard input; tables live for the session; Ctrl-C cancels the running\n"
+    "statement on every rank.\n\n"
     "options:\n"
     "  -c SQL           run this text instead of a script file\n"
     "  --out FILE       HDF5 file for the created tables (temporary name, renamed when complete)\n"
     "  --overwrite      replace FILE if it exists\n"
     "  --job-name NAME  the output file's `job` attribute (default: sql)\n"
     "  --set NAME=VALUE replace ${NAME} in the script (repeatable)\n"
-    "  --max-rows N     rows of a printed result (first and last halves; default 40)\n"
+    "  --max-rows N     rows of a printed result in the aligned mode (first and last halves; default 40)\n"
+    "  --mode MODE      how results print: aligned (default), table, csv, markdown, line (as .mode)\n"
+    "  --format F       table (the aligned default) or csv (every row, a blank line after each result): the\n"
+    "                   same as --mode aligned and --mode csv\n"
+    "  --bail           statements from standard input: stop at the first error (default: report it, go on,\n"
+    "                   and exit with the first error's code)\n"
     "  --profile        print each statement's time\n"
-    "  --format F       how results print: table (aligned, the default) or csv (every row, a blank line after\n"
-    "                   each result)\n"
     "  --timing         rank 0 prints `stmt <i> <name> <seconds>` and `mem <i> <name> <max> <min>` (the\n"
     "                   statement's peak resident bytes over the ranks) per statement to stderr (for benchmarks)\n"
     "  --quiet          no warnings about rejected CSV rows\n"
     "  --debug          print the full error traceback\n"
     "  -h, --help       this text\n\n"
-    "Exit codes: 0 ok, 2 bad SQL or usage, 3 I/O, 4 data that cannot be processed, 5 memory, 6 MPI.\n";
+    "Exit codes: 0 ok, 2 bad SQL or usage, 3 I/O, 4 data that cannot be processed, 5 memory, 6 MPI\n"
+    "(a shell reading a terminal exits 0; reading standard input, with the first failed statement's code).\n";
 
 typedef struct sql_cli {
     const char *script, *command;
     ts_sql_options opt;
     const char *names[MAX_PARAMS], *values[MAX_PARAMS];
     char *owned[MAX_PARAMS];
-    int debug, help;
+    int debug, help, bail;
 } sql_cli;
 
 int ts_cli_rank(void)
@@ -84,7 +93,8 @@ static int parse(int argc, char **argv, sql_cli *c)
         {"max-rows", required_argument, 0, 'm'}, {"profile", no_argument, 0, 'p'}, {"timing", no_argument, 0, 't'},
         {"format", required_argument, 0, 'f'},
         {"quiet", no_argument, 0, 'q'}, {"debug", no_argument, 0, 'g'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"mode", required_argument, 0, 'M'}, {"bail", no_argument, 0, 'b'}, {0, 0, 0, 0}};
+    static const char *const modes[] = {"aligned", "table", "csv", "markdown", "line"};
     opterr = 0;
     int ch, rc;
     while ((ch = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
@@ -108,10 +118,20 @@ static int parse(int argc, char **argv, sql_cli *c)
         case 'f':
             if (strcmp(optarg, "csv") && strcmp(optarg, "table"))
                 return usage_error("--format is table or csv, not '%s'", optarg);
-            c->opt.csv = !strcmp(optarg, "csv");
+            c->opt.print_mode = strcmp(optarg, "csv") ? TS_SQL_PRINT_ALIGNED : TS_SQL_PRINT_CSV;
             break;
         case 'q': c->opt.quiet = 1; break;
         case 'g': c->debug = 1; break;
+        case 'b': c->bail = 1; break;
+        case 'M': {
+            int m = 0;
+            while (m < 5 && strcmp(optarg, modes[m]))
+                m++;
+            if (m == 5)
+                return usage_error("--mode is one of aligned, table, csv, markdown, line, not '%s'", optarg);
+            c->opt.print_mode = (ts_sql_print_mode)m;
+            break;
+        }
         case 'h': c->help = 1; return 0;
         default: return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -120,8 +140,8 @@ static int parse(int argc, char **argv, sql_cli *c)
         c->script = argv[optind++];
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
-    if (!c->script == !c->command)
-        return usage_error("%s", "give a SCRIPT file or -c SQL (one of them)");
+    if (c->script && c->command)
+        return usage_error("%s", "give a SCRIPT file or -c SQL, not both");
     return 0;
 }
 
@@ -154,8 +174,7 @@ static ts_err read_file(const char *path, char **out)
     return TS_OK;
 }
 
-/* The error without its traceback frames (SQL errors span lines: message, source line, caret). */
-static void print_error(ts_err err, int debug)
+void ts_cli_print_error(ts_err err, int debug)
 {
     const char *msg = ts_error_message();
     fprintf(stderr, "tessera: %s: ", ts_error_code_name(err));
@@ -217,9 +236,17 @@ int ts_cli_sql(int argc, char **argv)
         fprintf(stderr, "tessera: %s\n", ts_error_message());
         return TS_ERR_MPI;
     }
-    const ts_err err = run_sql(&ctx, &c);
-    if (err && ctx.rank == 0)
-        print_error(err, c.debug);
+    int err;
+    if (c.script || c.command) {
+        err = run_sql(&ctx, &c);
+        if (err && ctx.rank == 0)
+            ts_cli_print_error(err, c.debug);
+    } else {
+        c.opt.param_names = c.names, c.opt.param_values = c.values;
+        c.opt.inputs = "stdin";
+        const ts_shell_options shell = {c.opt, c.bail, c.debug};
+        err = ts_sql_shell(&ctx, &shell);
+    }
     ts_ctx_free(&ctx);
     for (int i = 0; i < c.opt.nparams; i++)
         free(c.owned[i]);

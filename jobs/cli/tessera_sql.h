@@ -6,4 +6,10 @@ int ts_cli_sql(int argc, char **argv);
 /* This process's rank in MPI_COMM_WORLD (0 before MPI_Init): usage errors are printed by rank 0 only. */
 int ts_cli_rank(void);
 
+#include "ts_error.h"
+
+/* Rank 0 prints a (collective) error to stderr: "tessera: <kind>: <message>", without its traceback frames unless
+ * debug (SQL errors span lines: message, source line, caret). */
+void ts_cli_print_error(ts_err err, int debug);
+
 #endif

@@ -18,8 +18,9 @@ expect() { # expect NAME WANT_RC GREP_PATTERN -- command...
 }
 MPI="mpirun -n 2 --oversubscribe"
 expect help 0 "tessera sql SCRIPT.sql" -- "$T" sql --help
-expect no-script 2 "give a SCRIPT file or -c SQL" -- "$T" sql
-expect both 2 "one of them" -- "$T" sql x.sql -c "SELECT 1"
+expect no-script 0 "" -- "$T" sql </dev/null   # no script: statements from standard input (here none)
+expect both 2 "not both" -- "$T" sql x.sql -c "SELECT 1"
+expect bad-mode 2 "--mode is one of" -- "$T" sql -c "SELECT 1" --mode json
 expect bad-set 2 "NAME=VALUE" -- "$T" sql -c "SELECT 1" --set novalue
 expect syntax 2 "1:13: syntax error: expected FROM" -- $MPI "$T" sql -c "SELECT a, b FORM t"
 expect caret 2 "            ^~~~" -- $MPI "$T" sql -c "SELECT a, b FORM t"

@@ -96,7 +96,7 @@ else
   echo "FAIL  generate.sbatch: sbatch --wait exit code $rc"; cat "$TMP/logs/gen.id" "$TMP"/tessera-gen-*.log; exit 1
 fi
 check "generate.sbatch log is tessera-gen-$GEN_ID.log in the submit directory and shows the srun command" \
-  grep -q '^+ srun --mpi=pmix --kill-on-bad-exit=1 .*tessera-gen --rows' "$TMP/tessera-gen-$GEN_ID.log"
+  grep -q '^+ srun --mpi=pmix --wait=30 .*tessera-gen --rows' "$TMP/tessera-gen-$GEN_ID.log"
 check "manifest.json: $ROWS rows" grep -q "\"rows\": $ROWS," "$DATA/manifest.json"
 check "reference tables (tests/e2e/reference.py)" "$PY" "$REPO/tests/e2e/reference.py" "$DATA" "$TMP/ref"
 
@@ -106,8 +106,8 @@ check "plain mpirun -n 2 bank-analytics" timeout "$(left)" mpirun -n 2 "$BUILD/t
 
 # ---- bank-analytics.sbatch, 2 tasks (the script's #SBATCH lines)
 if submit bank 0 "$REPO/slurm/bank-analytics.sbatch" "$DATA" "$TMP/bank.h5"; then
-  check "bank log: srun --mpi=pmix --kill-on-bad-exit=1 on 2 ranks, profile printed" \
-    bash -c "grep -q '^+ srun --mpi=pmix --kill-on-bad-exit=1 ' '$TMP/logs/bank.log' &&
+  check "bank log: srun --mpi=pmix --wait=30 on 2 ranks, profile printed" \
+    bash -c "grep -q '^+ srun --mpi=pmix --wait=30 ' '$TMP/logs/bank.log' &&
              grep -q 'Tessera profile: bank-analytics on 2 ranks' '$TMP/logs/bank.log' &&
              grep -q '^total ' '$TMP/logs/bank.log'"
   check "bank.h5 /analytics/country_month row count == reference" "$PY" "$HERE/check_slurm.py" rows "$TMP/bank.h5" "$TMP/ref"

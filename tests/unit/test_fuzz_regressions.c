@@ -10,6 +10,7 @@
 #include "../fuzz/fuzz_csv.c"
 #include "../fuzz/fuzz_csv_infer.c"
 #include "../fuzz/fuzz_h5_read.c"
+#include "../fuzz/fuzz_parquet.c"
 #include "../fuzz/fuzz_parse.c"
 #include "../fuzz/fuzz_rules.c"
 
@@ -82,6 +83,7 @@ int main(int argc, char **argv)
         {"csv", ts_fuzz_init_csv, ts_fuzz_one_csv},
         {"csv_infer", ts_fuzz_init_csv_infer, ts_fuzz_one_csv_infer},
         {"h5_read", ts_fuzz_init_h5_read, ts_fuzz_one_h5_read},
+        {"parquet", ts_fuzz_init_parquet, ts_fuzz_one_parquet},
         {"parse", ts_fuzz_init_parse, ts_fuzz_one_parse},
         {"rules", ts_fuzz_init_rules, ts_fuzz_one_rules},
     };

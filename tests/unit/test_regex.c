@@ -51,6 +51,9 @@ int main(void)
     expect("^([a-z]+|[0-9]{3,7})@[a-z]+\\.(com|org)$", 1, "");
     expect("[[:alpha:]{}]{2}x{1,3}", 1, "");    /* braces inside a bracket expression are literals */
     expect("a\\{1000000}", 1, "");              /* an escaped brace is a literal */
+    expect("(x{,1000}){,1000}", 0, "more than 2000"); /* glibc reads {,n} as {0,n} */
+    expect("x{,1001}", 0, "the repetition {,1001} exceeds 1000");
+    expect("(x{,}){,}", 1, "");
     expect("a{", 1, ""), expect("a{,5}", 1, ""), expect("(", 1, ""), expect("[", 1, ""); /* regcomp's to report */
     char deep[700] = "";
     for (int i = 0; i < 300; i++)

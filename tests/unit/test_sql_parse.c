@@ -407,6 +407,19 @@ static void pr_stmt(sb *b, const ts_sql_stmt *st)
         pr_stmt(b, st->inner);
         put(b, ")");
         return;
+    case TS_SQL_S_COPY:
+        put(b, "(copy ");
+        pr_query(b, st->query);
+        put(b, " '%s'", st->copy->path);
+        for (int i = 0; i < st->copy->nopts; i++) {
+            const ts_sql_copy_opt *o = &st->copy->opts[i];
+            put(b, " (%s%s%s", o->name, o->value ? " " : "", o->value ? o->value : "");
+            for (int k = 0; k < o->nlist; k++)
+                put(b, "%s%s", k ? "," : " ", o->list[k]);
+            put(b, ")");
+        }
+        put(b, ")");
+        return;
     }
 }
 
@@ -1234,6 +1247,20 @@ static void test_random(void)
     }
 }
 
+/* COPY ... TO: a table becomes SELECT * FROM it; options keep their words, strings and name lists */
+static void test_copy(void)
+{
+    EXPECT_SX("COPY t TO 'out.parquet'", "(copy (select (*) (from t)) 'out.parquet')");
+    EXPECT_SX("copy (SELECT a FROM t ORDER BY a) to 'd' (FORMAT parquet, PARTITION_BY (a, b), COMPRESSION 'zstd', "
+              "ROW_GROUP_SIZE 1000, HEADER, DELIMITER '|', overwrite_or_ignore true)",
+              "(copy (query (select (a) (from t)) (order a)) 'd' (format parquet) (partition_by a,b) (compression zstd) "
+              "(row_group_size 1000) (header) (delimiter |) (overwrite_or_ignore true))");
+    EXPECT_SX("COPY s.t TO 'x.csv' WITH (HEADER false)", "(copy (select (*) (from s.t)) 'x.csv' (header false))");
+    EXPECT_ERR_HAS("COPY t 'x.csv'", "expected TO 'path'");
+    EXPECT_ERR_HAS("COPY t TO x", "expected a file or directory path in quotes");
+    EXPECT_ERR_HAS("COPY t TO 'x' (FORMAT", "expected ',' or ')'");
+}
+
 int main(void)
 {
     test_precedence();
@@ -1244,6 +1271,7 @@ int main(void)
     test_queries();
     test_from();
     test_statements();
+    test_copy();
     test_errors();
     test_long_line();
     test_error_at();

@@ -47,18 +47,23 @@ def read_query(qdir, q):
 
 
 def split_results(stdout):
-    """CSV results separated by blank lines -> list of (header, rows)."""
-    out, cur = [], None
+    """CSV results, each ended by one blank line -> list of (header, rows). A one-column row holding NULL is a blank
+    line too: of n blank lines in a row after a header, the last ends the result and the others are NULL rows."""
+    out, cur, blanks = [], None, 0
     for row in csv.reader(io.StringIO(stdout)):
         if row == []:
-            if cur is not None:
-                out.append(cur)
-            cur = None
-        elif cur is None:
+            blanks += cur is not None
+            continue
+        if cur is not None and blanks:  # a new header: the blanks before it were NULL rows and the terminator
+            cur[1].extend([[""]] * (blanks - 1))
+            out.append(cur)
+            cur, blanks = None, 0
+        if cur is None:
             cur = (row, [])
         else:
             cur[1].append(row)
     if cur is not None:
+        cur[1].extend([[""]] * max(blanks - 1, 0))
         out.append(cur)
     return out
 
@@ -179,7 +184,7 @@ def cmd_run(a):
 def read_table(path, official):
     with open(path, newline="") as f:
         rows = list(csv.reader(f, delimiter="|" if official else ","))
-    return rows[0], rows[1:]
+    return rows[0], [r if r else [""] for r in rows[1:]]  # a blank line is a one-column row holding NULL
 
 
 def as_number(s):
