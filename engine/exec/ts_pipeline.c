@@ -77,6 +77,7 @@ static ts_err pump(ts_pipeline *p)
         }
         if (!c)
             return TS_OK;
+        TS_TRY(ts_cancel_point()); /* the shell's Ctrl-C: a clock read a chunk, a message test every 2 ms */
         src->prof.rows_out += ts_chunk_live(c);
         if (ts_chunk_live(c))
             TS_TRY(push(p, 0, c));
