@@ -213,8 +213,8 @@ static ts_err build(phys *ph, ts_sql_plan *p, pipe *out);
 static int passes_owned_table(const pipe *pp)
 {
     const ts_table *src = pp->src_table;
-    if (!src || pp->ntables != 1 || pp->tables[0] != src)
-        return 0;
+    if (!src || src->borrowed || pp->ntables != 1 || pp->tables[0] != src)
+        return 0; /* a view's columns belong to its table (read_h5's file, the catalog): copied, never moved */
     for (int i = 0; i < pp->pl.nops; i++)
         if (strcmp(pp->pl.ops[i]->vt->kind, "project"))
             return 0;
