@@ -124,3 +124,21 @@ int64_t ts_string_codes(const int64_t *off, const char *bytes, int64_t n, uint64
     }
     return next;
 }
+
+double ts_var_result(int64_t n, int samp, int sd, int is_float, double m2f, ts_i128 s1, ts_u128 s2, int scale,
+                     int *null)
+{
+    *null = n < (samp ? 2 : 1);
+    if (*null)
+        return NAN;
+    double v;
+    if (is_float) {
+        v = m2f / (double)(samp ? n - 1 : n);
+    } else {
+        long double m2 = ts_moments_m2(n, s1, s2);
+        const long double p = powl(10.0L, scale);
+        m2 = m2 < 0 ? 0 : m2; /* rounding of the last subtraction only */
+        v = (double)(m2 / (long double)(samp ? n - 1 : n) / (p * p));
+    }
+    return sd ? sqrt(v) : v;
+}

@@ -46,6 +46,12 @@ static inline void ts_moments_add(ts_i128 *s1, ts_u128 *s2, int64_t x, int *over
  * M2 = sum (x - q)^2 - r^2 / n with r = s1 - q n. A function of exact integers only: the same on any P. */
 long double ts_moments_m2(int64_t n, ts_i128 s1, ts_u128 s2);
 
+/* Variance-family result of n values: sample (samp) or population, standard deviation (sd) or variance, from a
+ * float M2 (Welford, is_float) or from exact integer moments s1, s2 of values scaled by 10^scale. NAN with *null = 1
+ * for too few values (sample: fewer than 2, population: none). */
+double ts_var_result(int64_t n, int samp, int sd, int is_float, double m2f, ts_i128 s1, ts_u128 s2, int scale,
+                     int *null);
+
 /* Total order of doubles used by MIN, MAX, FIRST/LAST orderings and quantiles: -0 == +0, NaN is greater than
  * every number including +inf and equal to itself (DuckDB's order). Returns <0, 0, >0. */
 static inline int ts_f64_cmp(double a, double b)

@@ -46,6 +46,8 @@ void ts_sql_exec_release(ts_sql_exec *x)
         x->deferred[i].fn(x->deferred[i].arg);
     free(x->deferred);
     x->deferred = NULL, x->ndeferred = x->cap_deferred = 0;
+    free(x->prof);
+    x->prof = NULL, x->nprof = x->cap_prof = 0;
 }
 
 static ts_err new_view(const char *name, ts_table **out)
@@ -476,6 +478,33 @@ static ts_err run_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *
     TS_FAIL(TS_ERR_INTERNAL, "unknown plan node %d", (int)p->kind);
 }
 
+/* Out of memory: says which operator ran out, and how big the plan thought its result was. */
+static ts_err nomem_context(const ts_sql_plan *p, ts_err err)
+{
+    if (err != TS_ERR_NOMEM)
+        return err;
+    char msg[1024];
+    const int shared = ts_error_is_shared(); /* already agreed by every rank (and prefixed with the rank) */
+    ts_sql_user_message(ts_error_headline(), msg, sizeof msg);
+    err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "%s (in %s%s%s, estimated %.3g rows; EXPLAIN "
+                         "shows the plan)", msg, ts_sql_plan_kind_name(p->kind),
+                         p->kind == TS_P_JOIN && p->cross ? " (cross product)" : "",
+                         p->kind == TS_P_JOIN && !p->cross ? " (hash join)" : "", p->est_rows);
+    if (shared)
+        ts_error_mark_shared();
+    return err;
+}
+
+ts_err ts_sql_exec_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *in1, ts_table **out)
+{
+    const ts_err err = ts_ctx_check(x->ctx, nomem_context(p, run_kind(x, p, in0, in1, out)));
+    if (err) {
+        ts_table_free(*out);
+        *out = NULL;
+    }
+    return err;
+}
+
 static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     ts_table *in[2] = {NULL, NULL};
@@ -495,19 +524,7 @@ static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
     if (p->kind == TS_P_DELIM_JOIN) /* the right side has read it */
         ts_table_free(p->delim_values), p->delim_values = NULL;
     const double t0 = ts_now();
-    ts_err err = run_kind(x, p, in[0], in[1], out);
-    if (err == TS_ERR_NOMEM) { /* say which operator ran out, and how big the plan thought its result was */
-        char msg[1024];
-        const int shared = ts_error_is_shared(); /* already agreed by every rank (and prefixed with the rank) */
-        ts_sql_user_message(ts_error_headline(), msg, sizeof msg);
-        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "%s (in %s%s%s, estimated %.3g rows; EXPLAIN "
-                             "shows the plan)", msg, ts_sql_plan_kind_name(p->kind),
-                             p->kind == TS_P_JOIN && p->cross ? " (cross product)" : "",
-                             p->kind == TS_P_JOIN && !p->cross ? " (hash join)" : "", p->est_rows);
-        if (shared)
-            ts_error_mark_shared();
-    }
-    err = ts_ctx_check(x->ctx, err);
+    ts_err err = ts_ctx_check(x->ctx, nomem_context(p, run_kind(x, p, in[0], in[1], out)));
     if (err) {
         ts_table_free(*out);
         *out = NULL;
@@ -526,6 +543,8 @@ static ts_err exec_node(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 ts_err ts_sql_exec_plan(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     TS_TRY(ts_sql_run_subqueries(x, p));
+    if (ts_sql_pipelined() && ts_sql_physical_supports(p))
+        return ts_sql_exec_pipelined(x, p, out);
     TS_TRY(exec_node(x, p, out));
     const ts_err err = ts_ctx_check(x->ctx, own(out));
     if (err) {
@@ -620,13 +639,39 @@ static int any_nulls(const ts_column *c)
     return 0;
 }
 
-/* The aggregation proper: aggs has room for 2 * p->naggs, fix and count_names for p->naggs. */
-static ts_err aggregate_with(ts_sql_exec *x, ts_sql_plan *p, ts_table **t, ts_agg *aggs, int *fix,
-                             char (*count_names)[TS_SQL_ID_MAX]);
+void ts_sql_agg_setup_free(ts_sql_agg_setup *a)
+{
+    free(a->aggs), free(a->fix), free(a->count_names);
+    memset(a, 0, sizeof *a);
+}
 
-/* An aggregation error located at the aggregate it is about and naming it as written ("avg(amount): the sum
- * overflows int64"), not by its plan id or a partial-state column; others are located at the first aggregate. */
-static ts_err aggregate_error(const ts_sql_exec *x, const ts_sql_plan *p, ts_err err)
+ts_err ts_sql_agg_prepare(const ts_sql_plan *p, const uint8_t *nullable, ts_sql_agg_setup *a)
+{
+    memset(a, 0, sizeof *a);
+    const size_t n = (size_t)p->naggs + 1;
+    a->aggs = calloc(2 * n, sizeof *a->aggs), a->fix = calloc(n, sizeof *a->fix);
+    a->count_names = calloc(n, sizeof *a->count_names);
+    if (!a->aggs || !a->fix || !a->count_names) {
+        ts_sql_agg_setup_free(a);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for %d aggregates", p->naggs);
+    }
+    a->keys = (const char *const *)p->keys;
+    a->naggs = p->naggs;
+    for (int i = 0; i < p->naggs; i++)
+        a->aggs[i] = p->aggs[i].agg;
+    /* SQL's SUM of no values is NULL (the engine's is 0): count the values where some may be NULL or filtered */
+    for (int i = 0; i < p->naggs; i++) {
+        if (a->aggs[i].kind != TS_AGG_SUM || !(nullable[i] || a->aggs[i].where))
+            continue;
+        snprintf(a->count_names[a->nfix], sizeof a->count_names[a->nfix], "__n%d", i);
+        a->aggs[a->naggs++] = (ts_agg){TS_AGG_COUNT, a->aggs[i].input, a->aggs[i].where, a->count_names[a->nfix], 0,
+                                       NULL};
+        a->fix[a->nfix++] = i;
+    }
+    return TS_OK;
+}
+
+ts_err ts_sql_agg_error(const ts_sql_exec *x, const ts_sql_plan *p, ts_err err)
 {
     const char *h = ts_error_headline();
     for (int a = 0; a < p->naggs; a++) {
@@ -643,50 +688,11 @@ static ts_err aggregate_error(const ts_sql_exec *x, const ts_sql_plan *p, ts_err
     return located_if(x, p->pos, err);
 }
 
-static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
+ts_err ts_sql_agg_fixup(ts_sql_exec *x, const ts_sql_plan *p, const ts_sql_agg_setup *a, ts_table *res)
 {
-    const size_t n = (size_t)p->naggs + 1;
-    ts_agg *aggs = calloc(2 * n, sizeof *aggs);
-    int *fix = calloc(n, sizeof *fix);
-    char (*count_names)[TS_SQL_ID_MAX] = calloc(n, sizeof *count_names);
-    ts_err err = aggs && fix && count_names ? aggregate_with(x, p, t, aggs, fix, count_names)
-                                            : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__,
-                                                             "out of memory for %d aggregates", p->naggs);
-    free(aggs), free(fix), free(count_names);
-    return err ? aggregate_error(x, p, err) : TS_OK;
-}
-
-static ts_err aggregate_with(ts_sql_exec *x, ts_sql_plan *p, ts_table **t, ts_agg *aggs, int *fix,
-                             char (*count_names)[TS_SQL_ID_MAX])
-{
-    const char *const *keys = (const char *const *)p->keys;
-    int naggs = p->naggs, nfix = 0;
-    for (int a = 0; a < p->naggs; a++)
-        aggs[a] = p->aggs[a].agg;
-    /* SQL's SUM of no values is NULL (the engine's is 0): count the values where some are NULL or filtered */
-    for (int a = 0; a < p->naggs; a++) {
-        if (aggs[a].kind != TS_AGG_SUM)
-            continue;
-        ts_column *in;
-        TS_TRY(ts_table_need(*t, aggs[a].input, &in));
-        int nulls = any_nulls(in) || aggs[a].where;
-        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &nulls, 1, MPI_INT, MPI_MAX, x->ctx->comm));
-        if (!nulls)
-            continue;
-        snprintf(count_names[nfix], TS_SQL_ID_MAX, "__n%d", a);
-        aggs[naggs++] = (ts_agg){TS_AGG_COUNT, aggs[a].input, aggs[a].where, count_names[nfix], 0, NULL};
-        fix[nfix++] = a;
-    }
-    if (x->ctx->size > 1 && ts_aggregate_is_local(*t, keys, p->nkeys))
-        snprintf(p->run_note, sizeof p->run_note, "input already hash-partitioned on a subset of the keys: "
-                 "aggregated locally, no exchange");
-    ts_table *res;
-    TS_TRY(ts_aggregate_distributed(x->ctx, *t, keys, p->nkeys, aggs, naggs, "aggregate", &res));
-    ts_table_free(*t);
-    *t = res;
     ts_err err = TS_OK;
-    for (int f = 0; !err && f < nfix; f++) {
-        ts_column *sum = ts_table_col(res, aggs[fix[f]].output), *cnt = ts_table_col(res, count_names[f]);
+    for (int f = 0; !err && f < a->nfix; f++) {
+        ts_column *sum = ts_table_col(res, a->aggs[a->fix[f]].output), *cnt = ts_table_col(res, a->count_names[f]);
         for (int64_t i = 0; !err && i < cnt->len; i++)
             if (!TS_COL(cnt, int64_t)[i])
                 err = ts_column_set_null(sum, i);
@@ -703,7 +709,7 @@ static ts_err aggregate_with(ts_sql_exec *x, ts_sql_plan *p, ts_table **t, ts_ag
                     "subquery may return at most one row for each row of the outer query)");
     }
     /* drop the helper counts (the aggregates after p->naggs; a key named like them stays) */
-    for (int c = 0, k = 0; !err && nfix && c <= res->ncols; c++) {
+    for (int c = 0, k = 0; !err && a->nfix && c <= res->ncols; c++) {
         if (c == res->ncols) {
             res->ncols = k;
             break;
@@ -729,6 +735,44 @@ static ts_err aggregate_with(ts_sql_exec *x, ts_sql_plan *p, ts_table **t, ts_ag
         }
     }
     return err;
+}
+
+/* The aggregation proper (aggregate errors are located by exec_aggregate). */
+static ts_err aggregate_with(ts_sql_exec *x, ts_sql_plan *p, ts_table **t, uint8_t *nullable)
+{
+    for (int a = 0; a < p->naggs; a++) {
+        if (p->aggs[a].agg.kind != TS_AGG_SUM)
+            continue;
+        ts_column *in;
+        TS_TRY(ts_table_need(*t, p->aggs[a].agg.input, &in));
+        int nulls = any_nulls(in);
+        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &nulls, 1, MPI_INT, MPI_MAX, x->ctx->comm));
+        nullable[a] = (uint8_t)nulls;
+    }
+    ts_sql_agg_setup a;
+    TS_TRY(ts_sql_agg_prepare(p, nullable, &a));
+    if (x->ctx->size > 1 && ts_aggregate_is_local(*t, a.keys, p->nkeys))
+        snprintf(p->run_note, sizeof p->run_note, "input already hash-partitioned on a subset of the keys: "
+                 "aggregated locally, no exchange");
+    ts_table *res;
+    ts_err err = ts_aggregate_distributed(x->ctx, *t, a.keys, p->nkeys, a.aggs, a.naggs, "aggregate", &res);
+    if (!err) {
+        ts_table_free(*t);
+        *t = res;
+        err = ts_sql_agg_fixup(x, p, &a, res);
+    }
+    ts_sql_agg_setup_free(&a);
+    return err;
+}
+
+static ts_err exec_aggregate(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
+{
+    uint8_t *nullable = calloc((size_t)p->naggs + 1, 1);
+    ts_err err = nullable ? aggregate_with(x, p, t, nullable)
+                          : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for %d "
+                                           "aggregates", p->naggs);
+    free(nullable);
+    return err ? ts_sql_agg_error(x, p, err) : TS_OK;
 }
 
 /* ---- joins -------------------------------------------------------------------------------------------------------- */

@@ -9,6 +9,7 @@
 #define TS_SQL_EXEC_H
 
 #include "ts_ctx.h"
+#include "ts_op.h"
 #include "ts_sql_catalog.h"
 #include "ts_sql_plan.h"
 
@@ -22,11 +23,55 @@ typedef struct ts_sql_exec {
      * ts_sql_exec_release as calls fn(arg) */
     struct ts_sql_deferred { void (*fn)(void *); void *arg; } *deferred;
     int ndeferred, cap_deferred;
+    /* the pipelined executor's operator profile of the statement, in the order the operators ran (the same on
+     * every rank): --profile prints it, EXPLAIN ANALYZE sums it per plan node */
+    struct ts_sql_op_prof { char kind[24]; char label[192]; ts_prof prof; ts_sql_plan *node; int output; } *prof;
+    int nprof, cap_prof;
 } ts_sql_exec;
 
 /* Runs plan p; *out is a new table owned by the caller with columns named by the plan's ids (a view of a
- * catalog table is copied). Collective. */
+ * catalog table is copied). Collective. Runs on the pipelined executor (ts_sql_physical.c) unless
+ * TESSERA_EXECUTOR=classic selects the node-at-a-time one below. */
 ts_err ts_sql_exec_plan(ts_sql_exec *x, ts_sql_plan *p, ts_table **out);
+
+/* ---- the pipelined executor (ts_sql_physical.c) ---- */
+
+/* 1 when plans run on pipelines: TESSERA_EXECUTOR=pipeline or unset; 0 for TESSERA_EXECUTOR=classic. */
+int ts_sql_pipelined(void);
+/* Runs plan p (its scalar subqueries already run) as pipelines of physical operators; the same contract as
+ * ts_sql_exec_plan. Node kinds without a pipelined form run on the node executor (ts_sql_exec_kind) over
+ * materialised inputs. Collective. */
+ts_err ts_sql_exec_pipelined(ts_sql_exec *x, ts_sql_plan *p, ts_table **out);
+/* 0 when plan p has a part the pipelines do not run exactly as the node executor does, so the whole statement runs
+ * on the node executor: DELIM joins (decorrelated subqueries), and nodes wider than a chunk's TS_MAX_COLS columns.
+ * (Joins with NULL-matching keys, NOT IN, RIGHT / FULL or cross joins, keys of different types, and aggregates the
+ * streaming operators lack run node by node on the node executor inside pipelined plans.) */
+int ts_sql_physical_supports(const ts_sql_plan *p);
+/* The node executor's implementation of p's kind over materialised inputs (consumed: unary nodes take in0,
+ * binary ones both; sources none); *out new. Errors are collective. */
+ts_err ts_sql_exec_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *in1, ts_table **out);
+
+/* Aggregations: the engine aggregates of an AGGREGATE node, with a COUNT beside each SUM whose input may be NULL
+ * (nullable[i], p->naggs entries) or is filtered, so that SQL's "SUM of no values is NULL" can be restored by
+ * ts_sql_agg_fixup. Any number of aggregates: the arrays are allocated (ts_sql_agg_setup_free frees them); keys
+ * points into the plan. */
+typedef struct ts_sql_agg_setup {
+    const char *const *keys;
+    ts_agg *aggs;
+    int naggs, *fix, nfix;
+    char (*count_names)[TS_SQL_ID_MAX];
+} ts_sql_agg_setup;
+ts_err ts_sql_agg_prepare(const ts_sql_plan *p, const uint8_t *nullable, ts_sql_agg_setup *a);
+void ts_sql_agg_setup_free(ts_sql_agg_setup *a);
+/* An aggregation error located at the aggregate it is about and naming it as written ("avg(amount): the sum
+ * overflows int64"), not by its plan id or a partial-state column; others are located at the node. */
+ts_err ts_sql_agg_error(const ts_sql_exec *x, const ts_sql_plan *p, ts_err err);
+/* Applies SQL's rules to an aggregation result: NULL sums where no value counted (the helper counts are then
+ * dropped), at most one row per group for a scalar subquery (p->single_count), and one row for an aggregation
+ * without GROUP BY over no rows. Collective. */
+ts_err ts_sql_agg_fixup(ts_sql_exec *x, const ts_sql_plan *p, const ts_sql_agg_setup *a, ts_table *res);
+
+/* ---- profile of the statement's operators (filled by the pipelined executor; --profile prints them) ---- */
 /* Frees the executor's pool (call after the statement's result is no longer needed). */
 void ts_sql_exec_release(ts_sql_exec *x);
 

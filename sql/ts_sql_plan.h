@@ -155,6 +155,8 @@ struct ts_sql_plan {
     char run_note[160];     /* what the executor did (EXPLAIN ANALYZE): the measured sizes behind its choices */
     int64_t rows_out;       /* actual, global */
     double seconds;         /* actual, max over ranks */
+    int64_t bytes_sent;     /* actual (pipelined executor), max over ranks */
+    int64_t mem_peak;       /* actual (pipelined executor): its operators' largest memory, max over ranks */
     int partitioned_on;     /* output is hash-partitioned on cols[0..partitioned_on) (0: unknown) */
 };
 

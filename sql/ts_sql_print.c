@@ -1,6 +1,8 @@
 /* Printing: result cells and tables as aligned text, and plans for EXPLAIN. */
 #include "ts_sql_print.h"
 
+#include "ts_mem.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -358,6 +360,14 @@ static void print_node(FILE *out, const ts_sql_plan *p, int depth, int analyze)
         fprintf(out, "   est. rows %.0f", p->est_rows);
     if (analyze)
         fprintf(out, "   rows %" PRId64 "   %.3f s", p->rows_out, p->seconds);
+    if (analyze && p->bytes_sent) {
+        char b[24];
+        fprintf(out, "   sent %s", ts_format_bytes((double)p->bytes_sent, b, sizeof b));
+    }
+    if (analyze && p->mem_peak) {
+        char b[24];
+        fprintf(out, "   memory %s", ts_format_bytes((double)p->mem_peak, b, sizeof b));
+    }
     if (p->note[0])
         fprintf(out, "   (%s)", p->note);
     if (analyze && p->run_note[0])

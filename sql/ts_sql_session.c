@@ -20,6 +20,7 @@
 #include "ts_sql_opt.h"
 #include "ts_sql_parse.h"
 #include "ts_sql_print.h"
+#include "ts_profile.h"
 
 struct ts_sql_session {
     ts_ctx *ctx;
@@ -645,6 +646,29 @@ static const char *stmt_label(const ts_sql_stmt *st)
     }
 }
 
+/* The statement's operators, min/max over ranks (collective; rank 0 prints). */
+static ts_err print_profile(ts_sql_session *s, const ts_sql_exec *x, const char *what)
+{
+    const int n = x->nprof;
+    ts_prof *local = malloc(sizeof *local * (size_t)n), *mn = malloc(sizeof *mn * (size_t)n),
+            *mx = malloc(sizeof *mx * (size_t)n);
+    const char **names = malloc(sizeof *names * (size_t)n), **labels = malloc(sizeof *labels * (size_t)n);
+    ts_err err = local && mn && mx && names && labels ? TS_OK
+                 : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int i = 0; !err && i < n; i++)
+        local[i] = x->prof[i].prof, names[i] = x->prof[i].kind, labels[i] = x->prof[i].label;
+    if (!err)
+        err = ts_prof_reduce(s->ctx, local, n, mn, mx, NULL);
+    if (!err && is_root(s)) {
+        char title[96];
+        snprintf(title, sizeof title, "statement %d (%s)", s->stmt_no + 1, what);
+        ts_prof_print(s->opt.out, title, s->ctx->size, "memory", names, labels, mn, mx, n, -1);
+        fflush(s->opt.out);
+    }
+    free(local), free(mn), free(mx), free(names), free(labels);
+    return err;
+}
+
 /* Starts a new high-water mark of the resident set (Linux: writing 5 to clear_refs), so VmHWM after a statement is
  * that statement's peak. Best effort: without it the peak is the process's. */
 static void reset_peak_rss(void)
@@ -663,7 +687,7 @@ static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_st
     run_init(&r, s, script);
     if (s->opt.timing)
         reset_peak_rss();
-    const double t0 = ts_now();
+    const double t0 = ts_now(), c0 = ts_cpu_seconds();
     ts_err err = TS_OK;
     switch (st->kind) {
     case TS_SQL_S_QUERY: {
@@ -687,8 +711,10 @@ static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_st
     case TS_SQL_S_COPY: err = copy_stmt(&r, st); break;
     case TS_SQL_S_INSERT: err = insert(&r, st); break;
     }
-    ts_sql_exec_release(&r.x);
     err = ts_ctx_check(s->ctx, err);
+    if (!err && s->opt.profile && r.x.nprof && st->kind != TS_SQL_S_EXPLAIN)
+        err = print_profile(s, &r.x, stmt_label(st));
+    ts_sql_exec_release(&r.x);
     s->stmt_no++;
     if (!err && s->opt.timing) {
         const double seconds = ts_now() - t0;
@@ -701,7 +727,9 @@ static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_st
                     seconds, s->stmt_no, stmt_label(st), peak[0], -peak[1]);
     }
     if (!err && s->opt.profile && is_root(s) && r.plan && st->kind != TS_SQL_S_EXPLAIN) {
-        fprintf(s->opt.out, "-- %s: %.3f s\n", stmt_label(st), ts_now() - t0);
+        /* CPU time beside wall time: on a shared machine only the first says what the statement cost */
+        fprintf(s->opt.out, "-- %s: %.3f s (rank 0: %.3f s of CPU)\n", stmt_label(st), ts_now() - t0,
+                ts_cpu_seconds() - c0);
     }
     return err;
 }

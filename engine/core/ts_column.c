@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ts_hash.h"
 #include "ts_mem.h"
 
 const char *ts_type_name(ts_type t, int scale, char *buf, size_t cap)
@@ -51,8 +52,17 @@ ts_dict *ts_dict_retain(ts_dict *d)
 void ts_dict_release(ts_dict *d)
 {
     if (d && --d->refs == 0) {
-        free(d->offsets), free(d->bytes), free(d);
+        free(d->offsets), free(d->bytes), free(d->hashes), free(d);
     }
+}
+
+const uint64_t *ts_dict_hashes(ts_dict *d)
+{
+    if (d->hashes || !(d->hashes = malloc(sizeof *d->hashes * (size_t)(d->n + 1))))
+        return d->hashes;
+    for (int32_t i = 0; i < d->n; i++)
+        d->hashes[i] = ts_hash_bytes(d->bytes + d->offsets[i], (size_t)(d->offsets[i + 1] - d->offsets[i]), 0);
+    return d->hashes;
 }
 
 int32_t ts_dict_find(const ts_dict *d, const char *s, size_t len)
@@ -101,7 +111,7 @@ void ts_column_free(ts_column *c)
 {
     if (!c)
         return;
-    ts_free(c->data), ts_free(c->bytes), ts_free(c->valid);
+    ts_free(c->data), ts_free(c->bytes), ts_free(c->valid), ts_free(c->valid_spare);
     ts_dict_release(c->dict);
     free(c);
 }
@@ -147,6 +157,8 @@ ts_err ts_column_reserve(ts_column *c, int64_t rows, int64_t bytes)
         TS_TRY(ts_reserve(&c->data, &cap, rows, ts_type_width(c->type)));
     }
     TS_TRY(reserve_valid(c, c->cap, cap));
+    if (cap != c->cap && c->valid_spare) /* sized for the old capacity */
+        ts_free(c->valid_spare), c->valid_spare = NULL;
     c->cap = cap;
     return TS_OK;
 }
@@ -201,12 +213,25 @@ ts_err ts_column_append_rows_or_null(ts_column *dst, const ts_column *src, const
     return err;
 }
 
+void ts_column_clear(ts_column *c)
+{
+    if (c->valid) {
+        ts_free(c->valid_spare);
+        c->valid_spare = c->valid, c->valid = NULL;
+    }
+    c->len = 0, c->nbytes = 0;
+    if (c->type == TS_T_STRING && c->data)
+        TS_COL(c, int64_t)[0] = 0;
+}
+
 ts_err ts_column_make_nullable(ts_column *c)
 {
     if (!c->valid) {
         const size_t bytes = ((size_t)(c->cap + 63) / 64 + 1) * 8;
-        void *p;
-        TS_TRY(ts_alloc(bytes, &p));
+        void *p = c->valid_spare;
+        c->valid_spare = NULL;
+        if (!p)
+            TS_TRY(ts_alloc(bytes, &p));
         memset(p, 0xff, bytes);
         c->valid = p;
     }

@@ -37,6 +37,7 @@ typedef struct ts_dict {
     int64_t *offsets; /* n + 1 */
     char *bytes;
     int refs;
+    uint64_t *hashes; /* ts_dict_hashes' cache (NULL until first asked) */
 } ts_dict;
 
 typedef struct ts_column {
@@ -49,6 +50,7 @@ typedef struct ts_column {
     int64_t nbytes, bytes_cap;
     uint64_t *valid;      /* NULL = all valid */
     ts_dict *dict;        /* DICT only (a retained reference) */
+    uint64_t *valid_spare; /* a cleared column's bitmap kept for reuse (ts_column_clear); never read as validity */
 } ts_column;
 
 /* Width in bytes of one value of a fixed-width type (8 for STRING offsets). */
@@ -68,6 +70,9 @@ static inline const char *ts_dict_value(const ts_dict *d, int32_t code, int64_t 
     *len = d->offsets[code + 1] - d->offsets[code];
     return d->bytes + d->offsets[code];
 }
+/* The key hash of every value (ts_hash_bytes(value, len, 0), what hashing the value as a STRING key gives),
+ * computed on first use and kept with the dictionary; NULL when out of memory. */
+const uint64_t *ts_dict_hashes(ts_dict *d);
 /* Code of s (exact match), or -1. Linear scan: dictionaries here are small; see ts_dict_index for large ones. */
 int32_t ts_dict_find(const ts_dict *d, const char *s, size_t len);
 
@@ -96,6 +101,9 @@ static inline int ts_column_is_valid(const ts_column *c, int64_t i)
 ts_err ts_column_append_rows_or_null(ts_column *dst, const ts_column *src, const int64_t *idx, int64_t n);
 /* Appends n nulls (zero / empty values under a cleared validity bit). */
 ts_err ts_column_append_nulls(ts_column *c, int64_t n);
+/* Empties c but keeps its allocations, so a vector refilled for every chunk touches no fresh memory: len and
+ * nbytes become 0, and the validity bitmap is set aside (valid = NULL: no nulls) until a null is set again. */
+void ts_column_clear(ts_column *c);
 /* Sets row i to null, allocating the bitmap (all valid) on first use. */
 ts_err ts_column_set_null(ts_column *c, int64_t i);
 /* Gives c a validity bitmap (every row valid) if it has none, so writers declare the column nullable (the HDF5

@@ -1,5 +1,7 @@
 #include "ts_ctx.h"
 
+#include <sys/resource.h>
+
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -212,3 +214,12 @@ ts_err ts_mpi_status(int mpi_rc, const char *what, const char *file, int line, c
 }
 
 double ts_now(void) { return MPI_Wtime(); }
+
+double ts_cpu_seconds(void)
+{
+    struct rusage u;
+    if (getrusage(RUSAGE_SELF, &u) != 0)
+        return 0;
+    return (double)u.ru_utime.tv_sec + 1e-6 * (double)u.ru_utime.tv_usec + (double)u.ru_stime.tv_sec +
+           1e-6 * (double)u.ru_stime.tv_usec;
+}

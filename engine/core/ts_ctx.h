@@ -59,5 +59,7 @@ ts_err ts_mpi_status(int mpi_rc, const char *what, const char *file, int line, c
 
 /* Wall time in seconds. */
 double ts_now(void);
+/* CPU time (user + system) this process used, in seconds. */
+double ts_cpu_seconds(void);
 
 #endif

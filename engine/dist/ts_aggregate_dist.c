@@ -7,50 +7,11 @@
 #include "ts_exchange.h"
 #include "ts_hash.h"
 #include "ts_keys.h"
-
-#define NULL_KEY_HASH UINT64_C(0x6e756c6c6b657921)
-
-/* Hash of one key value; equal values (as grouping sees them) hash alike. */
-static uint64_t value_hash(const ts_column *c, int64_t i)
-{
-    if (!ts_column_is_valid(c, i))
-        return NULL_KEY_HASH;
-    if (c->type == TS_T_STRING) {
-        const int64_t *o = TS_COL(c, int64_t);
-        return ts_hash_bytes(c->bytes + o[i], (size_t)(o[i + 1] - o[i]), 0x6b6579);
-    }
-    if (c->type == TS_T_FLOAT64) {
-        double v = TS_COL(c, double)[i];
-        uint64_t b;
-        v = v == 0 ? 0 : v; /* -0 and +0 group together */
-        memcpy(&b, &v, sizeof b);
-        return ts_hash_u64(isnan(v) ? UINT64_C(0x7ff8000000000000) : b);
-    }
-    return ts_hash_u64((uint64_t)ts_key_value(c, i));
-}
+#include "ts_partition.h"
 
 ts_err ts_aggregate_dest(const ts_table *t, const char *const *keys, int nkeys, int nranks, int32_t *dest)
 {
-    const int64_t n = ts_table_rows(t);
-    uint64_t *h = malloc(8 * (size_t)(n + 1));
-    if (!h)
-        TS_FAIL(TS_ERR_NOMEM, "out of memory routing %lld rows", (long long)n);
-    for (int64_t i = 0; i < n; i++)
-        h[i] = UINT64_C(0x9e3779b97f4a7c15);
-    for (int k = 0; k < nkeys; k++) {
-        ts_column *c;
-        const ts_err err = ts_table_need(t, keys[k], &c);
-        if (err) {
-            free(h);
-            TS_TRY(err);
-        }
-        for (int64_t i = 0; i < n; i++) /* column by column: one type switch per value, sequential reads */
-            h[i] = ts_hash_combine(h[i], value_hash(c, i));
-    }
-    for (int64_t i = 0; i < n; i++)
-        dest[i] = nkeys ? (int32_t)(h[i] % (uint64_t)nranks) : 0;
-    free(h);
-    return TS_OK;
+    return ts_partition_dest(t, keys, nkeys, nranks, dest);
 }
 
 /* Adds column `name` of in to the borrowing view unless present (a key may also be an input). */
@@ -154,7 +115,8 @@ static double estimate_groups(double d, double s, double n)
 
 /* 1 when the keys look nearly unique (a sample of every rank's rows estimates more groups than half the rows):
  * partial states would be as many as the rows and the two-phase aggregation would do the work twice. */
-static ts_err mostly_distinct(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys, int *out)
+ts_err ts_aggregate_mostly_distinct(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys, int *out,
+                                    double *groups_per_row)
 {
     enum { SAMPLE = 1 << 16 };
     const int64_t n = ts_table_rows(in), m = n < SAMPLE ? n : SAMPLE;
@@ -185,21 +147,14 @@ static ts_err mostly_distinct(ts_ctx *ctx, const ts_table *in, const char *const
     TS_TRY(ts_ctx_check(ctx, err));
     TS_MPI(MPI_Allreduce(MPI_IN_PLACE, ratio, 2, MPI_DOUBLE, MPI_SUM, ctx->comm));
     *out = ratio[1] > 0 && ratio[0] / ratio[1] > 0.5;
+    if (groups_per_row)
+        *groups_per_row = ratio[1] > 0 ? ratio[0] / ratio[1] : 0;
     return TS_OK;
 }
 
 int ts_aggregate_is_local(const ts_table *in, const char *const *keys, int nkeys)
 {
-    if (!in->npart)
-        return 0;
-    for (int p = 0; p < in->npart; p++) {
-        int found = 0;
-        for (int k = 0; k < nkeys && !found; k++)
-            found = !strcmp(in->part_keys[p], keys[k]);
-        if (!found)
-            return 0;
-    }
-    return 1;
+    return ts_partitioned_on(in, keys, nkeys);
 }
 
 ts_err ts_aggregate_distributed(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys,
@@ -211,7 +166,7 @@ ts_err ts_aggregate_distributed(ts_ctx *ctx, const ts_table *in, const char *con
     const int local = ctx->size == 1 || ts_aggregate_is_local(in, keys, nkeys);
     if (local) /* nothing to combine: one pass */
         err = ts_ctx_check(ctx, ts_hash_aggregate(in, keys, nkeys, aggs, naggs, name, out));
-    else if (!(err = nkeys ? mostly_distinct(ctx, in, keys, nkeys, &distinct) : TS_OK) &&
+    else if (!(err = nkeys ? ts_aggregate_mostly_distinct(ctx, in, keys, nkeys, &distinct, NULL) : TS_OK) &&
              ts_agg_decomposable(aggs, naggs) && !distinct)
         err = two_phase(ctx, in, keys, nkeys, aggs, naggs, name, out);
     else if (!err)

@@ -26,8 +26,14 @@ ts_err ts_aggregate_distributed(ts_ctx *ctx, const ts_table *in, const char *con
  * and ts_aggregate_distributed aggregates locally, without an exchange. */
 int ts_aggregate_is_local(const ts_table *in, const char *const *keys, int nkeys);
 
-/* dest[i] = rank of row i's group: a hash of the key tuple mod nranks, equal for equal keys on every rank
- * (STRING by bytes, DICT by code, FLOAT64 by value with -0 == +0 and one NaN, nulls alike). Per rank. */
+/* dest[i] = rank of row i's group: ts_partition_dest (engine/dist/ts_partition.h), the partitioning every
+ * router uses. Per rank. */
 ts_err ts_aggregate_dest(const ts_table *t, const char *const *keys, int nkeys, int nranks, int32_t *dest);
+
+/* 1 in *out when a sample of every rank's rows (64k evenly spaced rows each) estimates more groups than half the
+ * rows: partial states would be as many as the rows, so rows should move once instead. *groups_per_row (may be
+ * NULL) gets the estimated groups per row of a rank (the ranks' mean). Collective. */
+ts_err ts_aggregate_mostly_distinct(ts_ctx *ctx, const ts_table *in, const char *const *keys, int nkeys, int *out,
+                                    double *groups_per_row);
 
 #endif

@@ -5,6 +5,7 @@
 #include "ts_crash.h"
 #include "ts_fault.h"
 #include "ts_mem.h"
+#include "ts_profile.h"
 
 void ts_plan_init(ts_plan *p, const char *job)
 {
@@ -183,7 +184,7 @@ ts_err ts_plan_run(ts_ctx *ctx, ts_plan *p, void *state)
         ts_err err = run_stage(ctx, s, state);
         s->stats.seconds = ts_now() - t0;
         s->stats.bytes_sent = ctx->bytes_sent - sent0;
-        s->stats.peak_rss = ts_peak_rss_bytes();
+        s->stats.mem_peak = ts_peak_rss_bytes();
         if (ctx->verbose && ctx->rank == 0)
             fprintf(stderr, err ? " failed\n" : " %.2f s\n", s->stats.seconds);
         if (!err && p->ck.dir && (s->flags & TS_STAGE_CHECKPOINT) && i > resume_at) {
@@ -201,31 +202,13 @@ ts_err ts_plan_run(ts_ctx *ctx, ts_plan *p, void *state)
 
 ts_err ts_plan_print_profile(ts_ctx *ctx, const ts_plan *p, FILE *out)
 {
-    enum { NV = 5 };
+    ts_prof local[TS_PLAN_MAX_STAGES], mn[TS_PLAN_MAX_STAGES], mx[TS_PLAN_MAX_STAGES];
+    const char *names[TS_PLAN_MAX_STAGES], *ops[TS_PLAN_MAX_STAGES];
+    for (int i = 0; i < p->nstages; i++)
+        local[i] = p->stages[i].stats, names[i] = p->stages[i].name, ops[i] = p->stages[i].ops;
+    TS_TRY(ts_prof_reduce(ctx, local, p->nstages, mn, mx, NULL));
     if (ctx->rank == 0)
-        fprintf(out,
-                "\n---------------------------------------------- Tessera profile: %s on %d rank%s "
-                "----------------------------------------------\n"
-                "%-14s %-34s %17s %23s %23s %21s %21s\n",
-                p->job, ctx->size, ctx->size == 1 ? "" : "s", "stage", "operators", "time s (min/max)",
-                "rows in (min/max)", "rows out (min/max)", "sent (min/max)", "peak RSS (min/max)");
-    for (int i = 0; i < p->nstages; i++) {
-        const ts_stage_stats *s = &p->stages[i].stats;
-        double v[NV] = {s->seconds, (double)s->rows_in, (double)s->rows_out, (double)s->bytes_sent,
-                        (double)s->peak_rss};
-        double mn[NV], mx[NV];
-        TS_MPI(MPI_Reduce(v, mn, NV, MPI_DOUBLE, MPI_MIN, 0, ctx->comm));
-        TS_MPI(MPI_Reduce(v, mx, NV, MPI_DOUBLE, MPI_MAX, 0, ctx->comm));
-        if (ctx->rank != 0)
-            continue;
-        char b0[16], b1[16], r0[16], r1[16];
-        ts_format_bytes(mn[3], b0, sizeof b0), ts_format_bytes(mx[3], b1, sizeof b1);
-        ts_format_bytes(mn[4], r0, sizeof r0), ts_format_bytes(mx[4], r1, sizeof r1);
-        fprintf(out, "%-14s %-34s %8.3f/%-8.3f %11.0f/%-11.0f %11.0f/%-11.0f %10s/%-10s %10s/%-10s\n",
-                p->stages[i].name, p->stages[i].ops, mn[0], mx[0], mn[1], mx[1], mn[2], mx[2], b0, b1, r0, r1);
-    }
-    if (ctx->rank == 0)
-        fprintf(out, "%-14s %-34s %8.3f\n", "total", "", p->total_seconds);
+        ts_prof_print(out, p->job, ctx->size, "peak RSS", names, ops, mn, mx, p->nstages, p->total_seconds);
     return TS_OK;
 }
 

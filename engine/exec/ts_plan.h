@@ -9,15 +9,14 @@
 
 #include "ts_checkpoint.h"
 #include "ts_ctx.h"
+#include "ts_op.h"
 
 #define TS_PLAN_MAX_STAGES 32
 
-typedef struct ts_stage_stats {
-    double seconds;
-    int64_t rows_in, rows_out; /* set by the stage: local rows consumed and produced */
-    int64_t bytes_sent;        /* filled by the executor from ctx->bytes_sent */
-    int64_t peak_rss;          /* filled by the executor */
-} ts_stage_stats;
+/* A stage's counters are a profile entry (engine/core/ts_op.h): the stage sets rows_in and rows_out (local rows
+ * consumed and produced); the executor fills seconds, bytes_sent (from ctx->bytes_sent) and mem_peak (the
+ * process's peak RSS). */
+typedef ts_prof ts_stage_stats;
 
 typedef ts_err (*ts_stage_fn)(ts_ctx *ctx, void *state, ts_stage_stats *stats);
 

@@ -193,6 +193,32 @@ void ts_expr_free(ts_expr *e)
     free(e);
 }
 
+/* A deep copy (NULL when out of memory): bound trees point into their expression (names, literals). */
+static ts_expr *clone(const ts_expr *e)
+{
+    ts_expr *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *e;
+    c->s = NULL, c->args = NULL, c->nargs = 0, c->name = NULL;
+    if ((e->s && !(c->s = malloc(e->slen + 1))) || (e->name && !(c->name = strdup(e->name)))) {
+        ts_expr_free(c);
+        return NULL;
+    }
+    if (e->s)
+        memcpy(c->s, e->s, e->slen + 1);
+    if (e->nargs && !(c->args = calloc((size_t)e->nargs, sizeof *c->args))) {
+        ts_expr_free(c);
+        return NULL;
+    }
+    for (int i = 0; i < e->nargs; i++, c->nargs++)
+        if (!(c->args[i] = clone(e->args[i]))) {
+            ts_expr_free(c);
+            return NULL;
+        }
+    return c;
+}
+
 /* ---- bound nodes ------------------------------------------------------------------------------------------- */
 
 void ts_xfree(ts_xnode *n)
@@ -788,5 +814,113 @@ ts_err ts_expr_select(const ts_expr *e, const ts_table *t, int64_t **rows, int64
         *rows = NULL, *n = 0;
         TS_FAIL(err, "filter: %s", ts_error_headline());
     }
+    return TS_OK;
+}
+
+const char *ts_expr_column_name(const ts_expr *e) { return e && e->op == TS_X_COL ? e->name : NULL; }
+
+/* ---- bind once, evaluate per chunk ------------------------------------------------------------------------- */
+
+struct ts_expr_bound {
+    ts_expr *e;                     /* the bound tree's own copy of the expression */
+    ts_xnode *root;
+    uint8_t active[TS_EXPR_VECTOR]; /* the chunk's selection as a row mask */
+};
+
+ts_err ts_expr_bind(const ts_expr *e, const ts_table *schema, ts_expr_bound **out)
+{
+    *out = NULL;
+    ts_expr_bound *b = calloc(1, sizeof *b);
+    if (!b || !e || !(b->e = clone(e))) {
+        free(b);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory binding an expression");
+    }
+    const ts_err err = bind_root(b->e, schema, "expression", &b->root);
+    if (err) {
+        ts_expr_free(b->e);
+        free(b);
+        return err;
+    }
+    *out = b;
+    return TS_OK;
+}
+
+void ts_expr_unbind(ts_expr_bound *b)
+{
+    if (!b)
+        return;
+    ts_xfree(b->root);
+    ts_expr_free(b->e);
+    free(b);
+}
+
+void ts_expr_bound_type(const ts_expr_bound *b, ts_type *type, int *scale, ts_dict **dict)
+{
+    const ts_xtype t = b->root->type == TS_XT_NULL ? TS_XT_INT : b->root->type;
+    *type = out_type(t), *scale = t == TS_XT_DEC ? b->root->scale : 0;
+    *dict = t == TS_XT_CODE ? (ts_dict *)b->root->dict : NULL;
+}
+
+/* The chunk's live rows as the evaluator's active mask (NULL: every row). */
+static const uint8_t *active_rows(ts_expr_bound *b, const ts_chunk *c)
+{
+    if (!c->sel)
+        return NULL;
+    memset(b->active, 0, (size_t)c->n);
+    for (int k = 0; k < c->nsel; k++)
+        b->active[c->sel[k]] = 1;
+    return b->active;
+}
+
+ts_err ts_expr_eval_chunk(ts_expr_bound *b, const ts_chunk *c, ts_column *out)
+{
+    if (c->n > TS_EXPR_VECTOR)
+        TS_FAIL(TS_ERR_INTERNAL, "a chunk of %lld rows: at most %d", (long long)c->n, TS_EXPR_VECTOR);
+    if (b->root->type == TS_XT_NULL)
+        adopt(b->root, TS_XT_INT, 0, NULL);
+    ts_column_clear(out);
+    const int m = (int)c->n;
+    if (!m)
+        return TS_OK;
+    ts_err err = ts_xeval(b->root, 0, m, active_rows(b, c));
+    if (!err)
+        err = store(b->root, out, 0, m);
+    if (err)
+        TS_FAIL(err, "column '%s': %s", out->name, ts_error_headline());
+    return TS_OK;
+}
+
+ts_err ts_expr_filter_chunk(ts_expr_bound *b, ts_chunk *c)
+{
+    ts_xnode *root = b->root;
+    if (root->type == TS_XT_NULL)
+        adopt(root, TS_XT_BOOL, 0, NULL);
+    if (root->type != TS_XT_BOOL) {
+        char buf[32];
+        TS_FAIL(TS_ERR_USAGE, "a filter needs a boolean expression, not %s",
+                ts_xtype_name(root->type, root->scale, buf, sizeof buf));
+    }
+    const int m = (int)c->n;
+    if (!m || (c->sel && !c->nsel))
+        return TS_OK;
+    const ts_err err = ts_xeval(root, 0, m, active_rows(b, c));
+    if (err)
+        TS_FAIL(err, "filter: %s", ts_error_headline());
+    const uint8_t *valid = root->valid;
+    const int64_t *v = root->v.i;
+    int k = 0;
+    if (c->sel) {
+        for (int j = 0; j < c->nsel; j++) {
+            const int32_t r = c->sel[j];
+            c->sel_buf[k] = r;
+            k += valid[r] & (v[r] != 0);
+        }
+    } else {
+        for (int r = 0; r < m; r++) {
+            c->sel_buf[k] = r;
+            k += valid[r] & (v[r] != 0);
+        }
+    }
+    c->sel = c->sel_buf, c->nsel = k;
     return TS_OK;
 }

@@ -51,9 +51,10 @@
 #ifndef TS_EXPR_H
 #define TS_EXPR_H
 
+#include "ts_chunk.h"
 #include "ts_table.h"
 
-#define TS_EXPR_VECTOR 2048
+#define TS_EXPR_VECTOR TS_CHUNK_ROWS
 
 typedef enum {
     TS_X_COL,
@@ -139,6 +140,9 @@ ts_expr *ts_x_func(ts_expr_op op, ts_expr **args, int nargs);
 ts_expr *ts_x_cast(ts_expr *a, ts_type type, int scale, int try_cast);
 void ts_expr_free(ts_expr *e);
 
+/* The column name when e is a bare column reference, else NULL. */
+const char *ts_expr_column_name(const ts_expr *e);
+
 /* "+", "substr", "CASE", ... (static string). */
 const char *ts_expr_op_name(ts_expr_op op);
 
@@ -155,5 +159,24 @@ ts_err ts_expr_eval(const ts_expr *e, const ts_table *t, const char *name, ts_co
 /* Evaluates a BOOL expression and returns the rows where it is true (not false, not NULL) in *rows
  * (ts_free), *n of them, ascending. */
 ts_err ts_expr_select(const ts_expr *e, const ts_table *t, int64_t **rows, int64_t *n);
+
+/* ---- bind once, evaluate per chunk (pipelines: engine/core/ts_chunk.h) ------------------------------------------
+ * ts_expr_bind binds e to the columns of `schema` once (names, types, casts, constant folding, precompiled
+ * patterns); each evaluation then reads the values those column structs hold at that moment, rows [0, n) of the
+ * chunk: bind to a chunk's schema (its columns stay at fixed addresses) and evaluate every chunk that flows
+ * through. Rows outside the chunk's selection are computed but raise no errors (they are inactive, as rows a
+ * CASE branch does not take). A bound expression keeps its vectors and scratch buffers between chunks. */
+typedef struct ts_expr_bound ts_expr_bound;
+
+/* *out is new (ts_expr_unbind); e is only read during the call. */
+ts_err ts_expr_bind(const ts_expr *e, const ts_table *schema, ts_expr_bound **out);
+void ts_expr_unbind(ts_expr_bound *b);
+/* Result type, DECIMAL scale and (DICT) dictionary, as ts_expr_type. */
+void ts_expr_bound_type(const ts_expr_bound *b, ts_type *type, int *scale, ts_dict **dict);
+/* Evaluates rows [0, c->n) of chunk c into `out`, a column of ts_expr_bound_type's type (a chunk vector): out is
+ * cleared and filled with c->n values. */
+ts_err ts_expr_eval_chunk(ts_expr_bound *b, const ts_chunk *c, ts_column *out);
+/* Narrows c's selection to the live rows where b (a BOOL expression) is true. */
+ts_err ts_expr_filter_chunk(ts_expr_bound *b, ts_chunk *c);
 
 #endif

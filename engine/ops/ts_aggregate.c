@@ -635,20 +635,9 @@ static double pow10i(int e) { return pow(10.0, e); }
 /* Variance-family result of group g, or NAN with *null set. */
 static double var_result(ts_agg_kind k, const agg_src *s, const agg_acc *ac, int64_t g, int *null)
 {
-    const int samp = k == TS_AGG_VAR_SAMP || k == TS_AGG_STDDEV_SAMP;
-    const int64_t n = ac->cnt[g];
-    *null = n < (samp ? 2 : 1);
-    if (*null)
-        return NAN;
-    double v;
-    if (s->is_float) {
-        v = ac->f1[g] / (double)(samp ? n - 1 : n);
-    } else {
-        long double m2 = ts_moments_m2(n, ac->s1[g], ac->s2[g]);
-        m2 = m2 < 0 ? 0 : m2; /* rounding of the last subtraction only */
-        v = (double)(m2 / (long double)(samp ? n - 1 : n) / ((long double)pow10i(s->scale) * pow10i(s->scale)));
-    }
-    return k == TS_AGG_STDDEV_SAMP || k == TS_AGG_STDDEV_POP ? sqrt(v) : v;
+    return ts_var_result(ac->cnt[g], k == TS_AGG_VAR_SAMP || k == TS_AGG_STDDEV_SAMP,
+                         k == TS_AGG_STDDEV_SAMP || k == TS_AGG_STDDEV_POP, s->is_float, s->is_float ? ac->f1[g] : 0,
+                         s->is_float ? 0 : ac->s1[g], s->is_float ? 0 : ac->s2[g], s->scale, null);
 }
 
 static ts_err emit_final(ts_table *t, const ts_agg *a, const agg_src *s, const agg_acc *ac, int64_t ng)

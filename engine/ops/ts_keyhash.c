@@ -5,6 +5,8 @@
 #include "ts_hash.h"
 #include "ts_keys.h"
 
+#define NULL_HASH UINT64_C(0x5bd1e9955bd1e995)
+
 static ts_key_family family(const ts_column *c)
 {
     return c->type == TS_T_FLOAT64 ? TS_KF_FLOAT : c->type == TS_T_STRING || c->type == TS_T_DICT ? TS_KF_TEXT : TS_KF_INT;
@@ -65,7 +67,7 @@ static double float_key(const ts_column *c, int64_t i)
 static uint64_t value_hash(const ts_column *c, int64_t i)
 {
     if (!ts_column_is_valid(c, i)) /* the stored value under a NULL is arbitrary: hash all NULLs alike */
-        return UINT64_C(0x5bd1e9955bd1e995);
+        return NULL_HASH;
     switch (family(c)) {
     case TS_KF_FLOAT: {
         const double v = float_key(c, i);
@@ -90,31 +92,52 @@ uint64_t ts_key_hash(const ts_key_cols *k, int64_t i)
     return h;
 }
 
+#define KEY_SEED UINT64_C(0x6a09e667f3bcc909)
+
+/* One column's value hashes combined into h: a typed loop per column type; NULLs (only looked at when the
+ * column has some) hash alike whatever value is stored under them. */
+#define HASH_LOOP(expr)                                                                                         \
+    do {                                                                                                        \
+        if (c->valid)                                                                                           \
+            for (int64_t j = 0; j < m; j++) {                                                                   \
+                const int64_t i = rows ? rows[j] : j;                                                           \
+                h[j] = ts_hash_combine(h[j], ts_column_is_valid(c, i) ? (expr) : NULL_HASH);                   \
+            }                                                                                                   \
+        else                                                                                                    \
+            for (int64_t j = 0; j < m; j++) {                                                                   \
+                const int64_t i = rows ? rows[j] : j;                                                           \
+                h[j] = ts_hash_combine(h[j], (expr));                                                           \
+            }                                                                                                   \
+    } while (0)
+
+static void hash_column(const ts_column *c, const int32_t *rows, int64_t m, uint64_t *h)
+{
+    const uint64_t *dh = c->type == TS_T_DICT ? ts_dict_hashes(c->dict) : NULL;
+    switch (c->type) {
+    case TS_T_BOOL: HASH_LOOP(ts_hash_u64(TS_COL(c, uint8_t)[i])); break;
+    case TS_T_INT32: case TS_T_DATE: HASH_LOOP(ts_hash_u64((uint64_t)(int64_t)TS_COL(c, int32_t)[i])); break;
+    case TS_T_INT64: case TS_T_DECIMAL: HASH_LOOP(ts_hash_u64((uint64_t)TS_COL(c, int64_t)[i])); break;
+    case TS_T_DICT:
+        if (dh)
+            HASH_LOOP(dh[TS_COL(c, int32_t)[i]]);
+        else
+            HASH_LOOP(value_hash(c, i));
+        break;
+    default: HASH_LOOP(value_hash(c, i)); break;
+    }
+}
+
+void ts_key_hash_sel(const ts_column *const *cols, int ncols, const int32_t *rows, int64_t m, uint64_t *h)
+{
+    for (int64_t j = 0; j < m; j++)
+        h[j] = KEY_SEED;
+    for (int c = 0; c < ncols; c++)
+        hash_column(cols[c], rows, m, h);
+}
+
 void ts_key_hash_rows(const ts_key_cols *k, int64_t n, uint64_t *h)
 {
-    for (int64_t i = 0; i < n; i++)
-        h[i] = UINT64_C(0x6a09e667f3bcc909);
-    for (int c = 0; c < k->n; c++) {
-        const ts_column *col = k->col[c];
-        if (!col->valid && family(col) == TS_KF_INT) { /* the common case, one loop per width: same hashes */
-            switch (ts_type_width(col->type)) {
-            case 1:
-                for (int64_t i = 0; i < n; i++)
-                    h[i] = ts_hash_combine(h[i], ts_hash_u64((uint64_t)TS_COL(col, uint8_t)[i]));
-                break;
-            case 4:
-                for (int64_t i = 0; i < n; i++)
-                    h[i] = ts_hash_combine(h[i], ts_hash_u64((uint64_t)(int64_t)TS_COL(col, int32_t)[i]));
-                break;
-            default:
-                for (int64_t i = 0; i < n; i++)
-                    h[i] = ts_hash_combine(h[i], ts_hash_u64((uint64_t)TS_COL(col, int64_t)[i]));
-            }
-            continue;
-        }
-        for (int64_t i = 0; i < n; i++)
-            h[i] = ts_hash_combine(h[i], value_hash(col, i));
-    }
+    ts_key_hash_sel(k->col, k->n, NULL, n, h);
 }
 
 /* 1 when the (valid) values x[i] and y[j] are equal as keys. */
@@ -126,6 +149,8 @@ static int value_equal(const ts_column *x, int64_t i, const ts_column *y, int64_
         return p == q || (p != p && q != q); /* NaN matches NaN, as in DuckDB and PostgreSQL */
     }
     case TS_KF_TEXT: {
+        if (x->type == TS_T_DICT && y->type == TS_T_DICT && x->dict == y->dict) /* one dictionary: codes */
+            return TS_COL(x, int32_t)[i] == TS_COL(y, int32_t)[j];
         int64_t lx, ly;
         const char *sx = text(x, i, &lx), *sy = text(y, j, &ly);
         return lx == ly && memcmp(sx, sy, (size_t)lx) == 0;

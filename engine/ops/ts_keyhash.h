@@ -34,6 +34,9 @@ int ts_key_has_null(const ts_key_cols *k, int64_t i);
 uint64_t ts_key_hash(const ts_key_cols *k, int64_t i);
 /* Hashes rows [0, n) into h (vectorized over columns). NULLs hash alike whatever value is stored under them. */
 void ts_key_hash_rows(const ts_key_cols *k, int64_t n, uint64_t *h);
+/* Hashes rows rows[0 .. m) (NULL: 0 .. m-1) of the key columns cols[0 .. ncols) into h[0 .. m): the values
+ * ts_key_hash gives. One typed loop per column (DICT values through the dictionary's cached hashes). */
+void ts_key_hash_sel(const ts_column *const *cols, int ncols, const int32_t *rows, int64_t m, uint64_t *h);
 /* 1 when row i of a and row j of b have equal keys (nulls are never equal, except in a's null_equal keys). */
 int ts_key_equal(const ts_key_cols *a, int64_t i, const ts_key_cols *b, int64_t j);
 /* 1 when rows i and j of one table have the same key tuple, NULL matching NULL (DISTINCT, GROUP BY, PARTITION BY). */

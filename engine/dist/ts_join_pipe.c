@@ -1,0 +1,163 @@
+#include "ts_join_pipe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_exchange.h"
+#include "ts_keyhash.h"
+#include "ts_mem.h"
+#include "ts_partition.h"
+
+#define DEFAULT_BROADCAST_BYTES (INT64_C(64) << 20)
+
+typedef struct join_build {
+    ts_op op;
+    ts_ctx *ctx;
+    int nkeys, key[8];
+    char keys[8][TS_NAME_MAX];
+    ts_join_strategy strategy;
+    int64_t limit, global_bytes;
+    int broadcast;
+    ts_table *rows;
+    ts_join_ht *ht;
+} join_build;
+
+static int64_t table_bytes(const ts_table *t)
+{
+    int64_t b = 0;
+    for (int c = 0; c < t->ncols; c++)
+        b += t->cols[c]->len * (int64_t)ts_type_width(t->cols[c]->type) + t->cols[c]->nbytes;
+    return b;
+}
+
+static ts_err build_sink(ts_op *op, ts_chunk *in)
+{
+    join_build *b = (join_build *)op;
+    int nulls = 0;
+    for (int k = 0; k < b->nkeys; k++)
+        nulls |= in->col[b->key[k]].valid != NULL;
+    if (nulls) { /* a NULL key never matches: drop those rows here */
+        int32_t buf[TS_CHUNK_ROWS];
+        const int32_t *rows = ts_chunk_rows(in, buf);
+        int n = 0;
+        for (int64_t j = 0; j < ts_chunk_live(in); j++) {
+            int ok = 1;
+            for (int k = 0; k < b->nkeys && ok; k++)
+                ok = ts_column_is_valid(&in->col[b->key[k]], rows[j]);
+            in->sel_buf[n] = rows[j];
+            n += ok;
+        }
+        in->sel = in->sel_buf, in->nsel = n;
+    }
+    TS_TRY(ts_chunk_append_to(in, b->rows));
+    ts_op_hold(op, table_bytes(b->rows));
+    return TS_OK;
+}
+
+/* Every rank gets every row (rank order, then row order). */
+static ts_err replicate(ts_ctx *ctx, ts_table **t)
+{
+    const int64_t n = ts_table_rows(*t), m = n * ctx->size;
+    ts_table *picked = NULL, *out = NULL;
+    int64_t *idx = ts_big(8 * (size_t)(m + 1));
+    int32_t *dest = ts_big(4 * (size_t)(m + 1));
+    ts_err err = idx && dest ? ts_table_new_like(*t, (*t)->name, &picked)
+                             : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int64_t k = 0; !err && k < m; k++)
+        idx[k] = k % n, dest[k] = (int32_t)(k / n);
+    if (!err)
+        err = ts_table_append_rows(picked, *t, idx, m);
+    ts_free(idx);
+    err = ts_ctx_check(ctx, err);
+    if (!err)
+        err = ts_exchange_rows(ctx, picked, dest, &out);
+    ts_free(dest), ts_table_free(picked);
+    if (!err)
+        ts_table_free(*t), *t = out;
+    return err;
+}
+
+static ts_err shuffle(join_build *b)
+{
+    const char *keys[8];
+    for (int k = 0; k < b->nkeys; k++)
+        keys[k] = b->keys[k];
+    int32_t *dest = malloc(sizeof *dest * (size_t)(ts_table_rows(b->rows) + 1));
+    ts_err err = dest ? ts_partition_dest(b->rows, keys, b->nkeys, b->ctx->size, dest)
+                      : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    err = ts_ctx_check(b->ctx, err);
+    if (!err)
+        err = ts_exchange_rows_move(b->ctx, &b->rows, dest);
+    free(dest);
+    return err;
+}
+
+static ts_err build_finish(ts_op *op, ts_ctx *ctx, ts_err status)
+{
+    join_build *b = (join_build *)op;
+    TS_TRY(ts_ctx_check(ctx, status));
+    const int64_t mine = table_bytes(b->rows);
+    TS_MPI(MPI_Allreduce(&mine, &b->global_bytes, 1, MPI_INT64_T, MPI_SUM, ctx->comm));
+    b->broadcast = ctx->size == 1 || b->strategy == TS_JOIN_BROADCAST ||
+                   (b->strategy == TS_JOIN_AUTO && b->global_bytes <= b->limit);
+    const int64_t sent0 = ctx->bytes_sent;
+    ts_err err = ctx->size == 1 ? TS_OK : b->broadcast ? replicate(ctx, &b->rows) : shuffle(b);
+    op->prof.bytes_sent += ctx->bytes_sent - sent0;
+    if (!err) {
+        const char *keys[8];
+        for (int k = 0; k < b->nkeys; k++)
+            keys[k] = b->keys[k];
+        err = ts_ctx_check(ctx, ts_join_ht_build(b->rows, keys, b->nkeys, &b->ht));
+    }
+    if (!err) {
+        ts_op_hold(op, table_bytes(b->rows) + ts_join_ht_bytes(b->ht));
+        snprintf(op->label, sizeof op->label, "join-build: %s, right side %.1f MiB", b->broadcast ? "broadcast"
+                 : "shuffled by key hash", (double)b->global_bytes / (1 << 20));
+    }
+    return err;
+}
+
+static void build_destroy(ts_op *op)
+{
+    join_build *b = (join_build *)op;
+    ts_join_ht_free(b->ht);
+    ts_table_free(b->rows);
+}
+
+static const ts_op_vt JOIN_BUILD = {.kind = "join-build", .sink = build_sink, .finish = build_finish,
+                                    .destroy = build_destroy};
+
+ts_err ts_join_build_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int nkeys, ts_join_strategy strategy,
+                         int64_t broadcast_bytes, ts_op **out)
+{
+    if (nkeys < 1 || nkeys > 8)
+        TS_FAIL(TS_ERR_USAGE, "between 1 and 8 join keys are supported, not %d", nkeys);
+    TS_TRY(ts_op_alloc(sizeof(join_build), &JOIN_BUILD, "join-build", out));
+    join_build *b = (join_build *)*out;
+    b->ctx = ctx, b->nkeys = nkeys, b->strategy = strategy;
+    b->limit = broadcast_bytes > 0 ? broadcast_bytes : DEFAULT_BROADCAST_BYTES;
+    ts_err err = TS_OK;
+    for (int k = 0; !err && k < nkeys; k++) {
+        snprintf(b->keys[k], TS_NAME_MAX, "%s", keys[k]);
+        b->key[k] = -1;
+        for (int i = 0; i < in->schema.ncols; i++)
+            if (!strcmp(in->col[i].name, keys[k]))
+                b->key[k] = i;
+        if (b->key[k] < 0)
+            err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__, "join: right side has no column '%s'",
+                                 keys[k]);
+    }
+    if (!err)
+        err = ts_table_new_like(&in->schema, "right", &b->rows);
+    if (err) {
+        ts_op_free(*out);
+        *out = NULL;
+    }
+    return err;
+}
+
+int ts_join_build_broadcast(const ts_op *op) { return ((const join_build *)op)->broadcast; }
+int64_t ts_join_build_global_bytes(const ts_op *op) { return ((const join_build *)op)->global_bytes; }
+const ts_join_ht *ts_join_build_table(const ts_op *op) { return ((const join_build *)op)->ht; }
+const ts_table *ts_join_build_rows(const ts_op *op) { return ((const join_build *)op)->rows; }

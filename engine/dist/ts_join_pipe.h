@@ -1,0 +1,25 @@
+/* The build side of a pipelined hash join (collective finish). The sink collects the right side's rows (rows
+ * with a NULL key are dropped: they never match in the inner, left, semi and anti joins pipelines run); finish
+ * decides, from the right side's global size (an allreduce), to broadcast it (replicated to every rank: the left
+ * side is then probed where it is, with no exchange) or to shuffle it by the hash of its keys (the left side must
+ * then go through a streaming exchange on its keys before the probe), moves it, and builds the local hash table
+ * (ops/ts_join_probe.h). The probe pipeline is built after this decision, with the same information on every
+ * rank. */
+#ifndef TS_JOIN_PIPE_H
+#define TS_JOIN_PIPE_H
+
+#include "ts_hashjoin.h"
+#include "ts_join_probe.h"
+
+/* keys: the right side's key columns in `in`. strategy: TS_JOIN_AUTO (broadcast below broadcast_bytes, 0: 64 MiB),
+ * TS_JOIN_BROADCAST or TS_JOIN_SHUFFLE. ctx must outlive the operator. */
+ts_err ts_join_build_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int nkeys, ts_join_strategy strategy,
+                         int64_t broadcast_bytes, ts_op **out);
+/* After the build pipeline ran: 1 when the right side was broadcast; its global size in bytes. */
+int ts_join_build_broadcast(const ts_op *op);
+int64_t ts_join_build_global_bytes(const ts_op *op);
+/* The built table and the right rows it indexes (owned by the operator). */
+const ts_join_ht *ts_join_build_table(const ts_op *op);
+const ts_table *ts_join_build_rows(const ts_op *op);
+
+#endif

@@ -1,0 +1,317 @@
+#include "ts_join_probe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_keyhash.h"
+#include "ts_mem.h"
+
+typedef struct entry {
+    uint64_t hash;
+    int64_t row;
+} entry;
+
+struct ts_join_ht {
+    ts_key_cols rk;
+    uint64_t mask;   /* buckets - 1 */
+    int64_t *off;    /* buckets + 1 */
+    entry *e;        /* right rows with no NULL key, by bucket, in row order within a bucket */
+    int64_t n;
+};
+
+void ts_join_ht_free(ts_join_ht *ht)
+{
+    if (!ht)
+        return;
+    ts_free(ht->off), ts_free(ht->e);
+    free(ht);
+}
+
+int64_t ts_join_ht_bytes(const ts_join_ht *ht) { return 8 * (int64_t)(ht->mask + 2) + 16 * ht->n; }
+
+ts_err ts_join_ht_build(const ts_table *right, const char *const *keys, int nkeys, ts_join_ht **out)
+{
+    *out = NULL;
+    ts_join_ht *ht = calloc(1, sizeof *ht);
+    if (!ht)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for a join table");
+    ts_err err = ts_key_cols_resolve(right, keys, nkeys, &ht->rk);
+    const int64_t n = ts_table_rows(right);
+    uint64_t buckets = 16;
+    while (buckets < (uint64_t)n)
+        buckets <<= 1;
+    ht->mask = buckets - 1;
+    uint64_t *h = NULL;
+    if (!err && (!(ht->off = ts_big_zero(8 * (buckets + 1))) || !(h = ts_big(8 * (size_t)(n + 1)))))
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory building a join table of %lld "
+                             "rows", (long long)n);
+    if (err) {
+        ts_free(h);
+        ts_join_ht_free(ht);
+        return err;
+    }
+    ts_key_hash_rows(&ht->rk, n, h);
+    int nullable = 0;
+    for (int k = 0; k < ht->rk.n; k++)
+        nullable |= ht->rk.col[k]->valid != NULL;
+    int64_t kept = 0;
+    for (int64_t i = 0; i < n; i++) { /* NULL keys never match: they get no entry */
+        if (nullable && ts_key_has_null(&ht->rk, i))
+            continue;
+        ht->off[(h[i] & ht->mask) + 1]++;
+        kept++;
+    }
+    for (uint64_t b = 0; b < buckets; b++)
+        ht->off[b + 1] += ht->off[b];
+    if (!(ht->e = ts_big(sizeof *ht->e * (size_t)(kept + 1)))) {
+        ts_free(h);
+        ts_join_ht_free(ht);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory building a join table of %lld rows", (long long)n);
+    }
+    int64_t *at = ht->off; /* filled bucket by bucket, then shifted back */
+    for (int64_t i = 0; i < n; i++) {
+        if (nullable && ts_key_has_null(&ht->rk, i))
+            continue;
+        const uint64_t b = h[i] & ht->mask;
+        ht->e[at[b]++] = (entry){h[i], i};
+    }
+    for (uint64_t b = buckets; b > 0; b--) /* at[b - 1] now ends bucket b - 1: shift to starts */
+        ht->off[b] = ht->off[b - 1];
+    ht->off[0] = 0;
+    ht->n = kept;
+    ts_free(h);
+    *out = ht;
+    return TS_OK;
+}
+
+void ts_join_ht_probe(const ts_join_ht *ht, const ts_key_cols *probe, const int32_t *rows, int64_t m,
+                      const uint64_t *hash, ts_join_match_fn emit, void *arg)
+{
+    int nullable = 0;
+    for (int k = 0; k < probe->n; k++)
+        nullable |= probe->col[k]->valid != NULL;
+    for (int64_t k = 0; k < m; k++) {
+        const int64_t i = rows ? rows[k] : k;
+        if (nullable && ts_key_has_null(probe, i))
+            continue;
+        const uint64_t h = hash[k], b = h & ht->mask;
+        if (k + 8 < m)
+            __builtin_prefetch(&ht->off[hash[k + 8] & ht->mask]);
+        for (int64_t e = ht->off[b]; e < ht->off[b + 1]; e++)
+            if (ht->e[e].hash == h && ts_key_equal(probe, i, &ht->rk, ht->e[e].row) && emit(arg, k, ht->e[e].row))
+                break;
+    }
+}
+
+/* ---- the probe operator -------------------------------------------------------------------------------------------- */
+
+typedef struct probe_op {
+    ts_op op;
+    const ts_join_ht *ht;
+    const ts_table *right;
+    ts_join_type type;
+    int nleft, nright, rc[TS_MAX_COLS];
+    ts_key_cols lk;                   /* the left chunk's key columns */
+    int nullable;
+    /* the input chunk being probed and where its probe stands */
+    const ts_chunk *cur;
+    int m, j, matched;
+    int64_t e;
+    int32_t rows[TS_CHUNK_ROWS];
+    uint64_t h[TS_CHUNK_ROWS];
+    int64_t b0[TS_CHUNK_ROWS], b1[TS_CHUNK_ROWS];
+    /* output pairs: left chunk row, right table row (-1: none) */
+    int32_t pl[TS_CHUNK_ROWS];
+    int64_t pr[TS_CHUNK_ROWS];
+    int np;
+} probe_op;
+
+/* Starts probing chunk c: its live rows, their key hashes and bucket runs. */
+static void start(probe_op *p, const ts_chunk *c)
+{
+    const ts_join_ht *ht = p->ht;
+    p->cur = c, p->m = (int)ts_chunk_live(c), p->j = 0, p->matched = 0, p->nullable = 0;
+    for (int k = 0; k < p->lk.n; k++) /* the chunk's columns: whether this chunk has nulls */
+        p->nullable |= p->lk.col[k]->valid != NULL;
+    const int32_t *rows = ts_chunk_rows(c, p->rows);
+    if (rows != p->rows)
+        memcpy(p->rows, rows, sizeof *rows * (size_t)p->m);
+    ts_key_hash_sel(p->lk.col, p->lk.n, p->rows, p->m, p->h);
+    for (int k = 0; k < p->m; k++) {
+        if (k + 16 < p->m)
+            __builtin_prefetch(&ht->off[p->h[k + 16] & ht->mask]);
+        const uint64_t b = p->h[k] & ht->mask;
+        p->b0[k] = ht->off[b], p->b1[k] = ht->off[b + 1];
+        if (p->nullable && ts_key_has_null(&p->lk, p->rows[k]))
+            p->b1[k] = p->b0[k]; /* never matches */
+    }
+    p->e = p->m ? p->b0[0] : 0;
+}
+
+static int match(const probe_op *p, int k, int64_t e)
+{
+    const entry *x = &p->ht->e[e];
+    return x->hash == p->h[k] && ts_key_equal(&p->lk, p->rows[k], &p->ht->rk, x->row);
+}
+
+/* Semi / anti: narrows the chunk's selection. */
+static void filter(probe_op *p, ts_chunk *c)
+{
+    int n = 0;
+    for (int k = 0; k < p->m; k++) {
+        if (k + 8 < p->m)
+            __builtin_prefetch(&p->ht->e[p->b0[k + 8]]);
+        int found = 0;
+        for (int64_t e = p->b0[k]; e < p->b1[k] && !found; e++)
+            found = match(p, k, e);
+        c->sel_buf[n] = p->rows[k];
+        n += found == (p->type == TS_JOIN_SEMI);
+    }
+    c->sel = c->sel_buf, c->nsel = n;
+}
+
+/* Collects pairs until the output chunk is full (returns 1) or the input chunk is done (returns 0). */
+static int collect(probe_op *p)
+{
+    p->np = 0;
+    const int left = p->type == TS_JOIN_LEFT;
+    while (p->j < p->m) {
+        const int k = p->j;
+        if (k + 8 < p->m)
+            __builtin_prefetch(&p->ht->e[p->b0[k + 8]]);
+        for (; p->e < p->b1[k]; p->e++) {
+            if (!match(p, k, p->e))
+                continue;
+            if (p->np == TS_CHUNK_ROWS)
+                return 1;
+            p->pl[p->np] = p->rows[k], p->pr[p->np++] = p->ht->e[p->e].row;
+            p->matched = 1;
+        }
+        if (left && !p->matched) {
+            if (p->np == TS_CHUNK_ROWS)
+                return 1;
+            p->pl[p->np] = p->rows[k], p->pr[p->np++] = -1;
+        }
+        p->j++, p->matched = 0;
+        p->e = p->j < p->m ? p->b0[p->j] : 0;
+    }
+    return 0;
+}
+
+/* Right column k's values of the pairs into vector v: at position pl[t] (scatter: the left columns are views of the
+ * input chunk) or at t (gather). */
+static ts_err fill_right(probe_op *p, ts_column *v, const ts_column *src, int scatter, int64_t n)
+{
+    if (!scatter)
+        return ts_column_append_rows_or_null(v, src, p->pr, p->np);
+    const size_t w = ts_type_width(src->type);
+    char *d = v->data;
+    const char *s = src->data;
+    for (int t = 0; t < p->np; t++) {
+        const int64_t r = p->pr[t] < 0 ? 0 : p->pr[t];
+        if (src->len)
+            memcpy(d + w * (size_t)p->pl[t], s + w * (size_t)r, w);
+    }
+    v->len = n;
+    for (int t = 0; t < p->np; t++)
+        if (p->pr[t] < 0 || !ts_column_is_valid(src, p->pr[t]))
+            TS_TRY(ts_column_set_null(v, p->pl[t]));
+    return TS_OK;
+}
+
+/* The output chunk of the collected pairs. When every left row appears at most once (ascending) and no right
+ * column is a STRING, the left columns are views of the input with the pairs' left rows as the selection, and the
+ * right values are scattered to those rows: no left value is copied. */
+static ts_err emit(probe_op *p, const ts_chunk *in, ts_chunk *out)
+{
+    int scatter = 1;
+    for (int t = 1; t < p->np && scatter; t++)
+        scatter = p->pl[t] > p->pl[t - 1];
+    for (int k = 0; k < p->nright && scatter; k++)
+        scatter = p->right->cols[p->rc[k]]->type != TS_T_STRING;
+    const int64_t n = scatter ? in->n : p->np;
+    ts_chunk_begin(out, n);
+    for (int i = 0; i < p->nleft; i++) {
+        if (scatter) {
+            TS_TRY(ts_chunk_set_view(out, i, &in->col[i], 0, in->n));
+        } else {
+            ts_column *v;
+            TS_TRY(ts_chunk_vector(out, i, &v));
+            TS_TRY(ts_column_append_sel(v, &in->col[i], p->pl, p->np));
+        }
+    }
+    for (int k = 0; k < p->nright; k++) {
+        ts_column *v;
+        TS_TRY(ts_chunk_vector(out, p->nleft + k, &v));
+        TS_TRY(fill_right(p, v, p->right->cols[p->rc[k]], scatter, n));
+    }
+    if (scatter)
+        ts_chunk_select(out, p->pl, p->np);
+    return TS_OK;
+}
+
+static ts_err probe_execute(ts_op *op, ts_chunk *in, ts_chunk **out, int *more)
+{
+    probe_op *p = (probe_op *)op;
+    if (p->cur != in || p->j >= p->m) /* a new input chunk (a continued one comes back with j < m) */
+        start(p, in);
+    if (p->type == TS_JOIN_SEMI || p->type == TS_JOIN_ANTI) {
+        filter(p, in);
+        p->j = p->m;
+        *out = in;
+        return TS_OK;
+    }
+    *more = collect(p);
+    if (!*more)
+        p->cur = NULL;
+    TS_TRY(emit(p, in, op->out));
+    *out = op->out;
+    return TS_OK;
+}
+
+static const ts_op_vt PROBE = {.kind = "join-probe", .execute = probe_execute};
+
+ts_err ts_join_probe_new(ts_chunk *in, const ts_join_ht *ht, const ts_table *right, ts_join_type type,
+                         const char *const *left_keys, const char *const *right_cols, const char *const *out_names,
+                         int nright, ts_op **out)
+{
+    if (type != TS_JOIN_INNER && type != TS_JOIN_LEFT && type != TS_JOIN_SEMI && type != TS_JOIN_ANTI)
+        TS_FAIL(TS_ERR_INTERNAL, "the probe operator does %s joins only through ts_join",
+                ts_join_type_name(type));
+    char label[192];
+    snprintf(label, sizeof label, "join-probe: %s on %d key%s", ts_join_type_name(type), ht->rk.n,
+             ht->rk.n == 1 ? "" : "s");
+    TS_TRY(ts_op_alloc(sizeof(probe_op), &PROBE, label, out));
+    probe_op *p = (probe_op *)*out;
+    p->ht = ht, p->right = right, p->type = type, p->nleft = in->schema.ncols;
+    p->nright = type == TS_JOIN_SEMI || type == TS_JOIN_ANTI ? 0 : nright;
+    ts_err err = ts_key_cols_resolve(&in->schema, left_keys, ht->rk.n, &p->lk);
+    if (!err)
+        err = ts_key_cols_compatible(&p->lk, &ht->rk);
+    if (!err && p->nright) {
+        err = ts_chunk_new(in->schema.name, &p->op.out);
+        for (int i = 0; !err && i < p->nleft; i++)
+            err = ts_chunk_add_view(p->op.out, in->col[i].name, &in->col[i], NULL);
+        for (int k = 0; !err && k < p->nright; k++) {
+            p->rc[k] = -1;
+            for (int c = 0; c < right->ncols; c++)
+                if (!strcmp(right->cols[c]->name, right_cols[k]))
+                    p->rc[k] = c;
+            if (p->rc[k] < 0)
+                err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__, "join: right table has no column '%s'",
+                                     right_cols[k]);
+            else
+                err = ts_chunk_add_view(p->op.out, out_names[k], right->cols[p->rc[k]], NULL);
+        }
+        if (!err) {
+            p->op.out->schema.npart = in->schema.npart;
+            memcpy(p->op.out->schema.part_keys, in->schema.part_keys, sizeof in->schema.part_keys);
+        }
+    }
+    if (err) {
+        ts_op_free(*out);
+        *out = NULL;
+    }
+    return err;
+}

@@ -1,0 +1,43 @@
+/* Hash join building blocks on one rank: the built right side (ts_join_ht) and the probe operator of pipelines,
+ * which joins each chunk of the left side as it flows by (engine/core/ts_op.h). Keys match as in
+ * ts_hash_join_local (ops/ts_hashjoin.h, which has its own table): NULL never matches (no null_equal keys).
+ *
+ * The table: 64-bit key hashes (ops/ts_keyhash.h) of the right rows with no NULL key, grouped by bucket (the low
+ * bits of the hash; as many buckets as rows, rounded up to a power of two) with one counting sort: bucket b's
+ * entries, (hash, row) pairs in right row order, lie contiguously between offsets b and b + 1. A probe reads
+ * two offsets and a short run of entries (two cache misses, where chains cost one per link), compares full hashes
+ * and then the keys themselves (ts_key_equal), so matches are exact and come in right row order. */
+#ifndef TS_JOIN_PROBE_H
+#define TS_JOIN_PROBE_H
+
+#include "ts_hashjoin.h"
+#include "ts_keyhash.h"
+#include "ts_op.h"
+
+typedef struct ts_join_ht ts_join_ht;
+
+/* Builds the table over right's key columns keys[0 .. nkeys). right must outlive the table and not change. */
+ts_err ts_join_ht_build(const ts_table *right, const char *const *keys, int nkeys, ts_join_ht **out);
+void ts_join_ht_free(ts_join_ht *ht);
+/* Bytes the table holds. */
+int64_t ts_join_ht_bytes(const ts_join_ht *ht);
+
+/* Matches of probe rows: for each of rows[0 .. m) (indexes into the probe key columns, which must be comparable
+ * to the table's: ts_key_cols_compatible), calls back with its matching right rows.
+ * emit(arg, k, right_row) is called for each match of rows[k], in right row order; returning nonzero stops that
+ * row's matches (semi / anti joins need only the first). */
+typedef int (*ts_join_match_fn)(void *arg, int64_t k, int64_t right_row);
+void ts_join_ht_probe(const ts_join_ht *ht, const ts_key_cols *probe, const int32_t *rows, int64_t m,
+                      const uint64_t *hash, ts_join_match_fn emit, void *arg);
+
+/* Operator: joins every chunk flowing as `in` (the left side) with the table's right rows. Types: inner, left
+ * (unmatched left rows with NULL right columns), semi and anti (the chunk passes on with its selection narrowed:
+ * no copy). Output columns: the left chunk's columns, then right's columns right_cols[0 .. nright) named
+ * out_names[k] (semi / anti: none). Rows: left rows in order, each followed by its matches in right order; a
+ * chunk whose matches overflow one output chunk is continued in the next call (*more). ht and right must outlive
+ * the operator. The output records the left chunk's partitioning (left rows do not move in a probe). */
+ts_err ts_join_probe_new(ts_chunk *in, const ts_join_ht *ht, const ts_table *right, ts_join_type type,
+                         const char *const *left_keys, const char *const *right_cols, const char *const *out_names,
+                         int nright, ts_op **out);
+
+#endif
