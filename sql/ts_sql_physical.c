@@ -666,9 +666,18 @@ static ts_err join_on_node_executor(phys *ph, ts_sql_plan *p, pipe *left, pipe *
     return on_node_executor(ph, p, l, r, out);
 }
 
+/* The pipelined semi / anti join builds its table on the right side; when the estimates say the left is the
+ * smaller one, the node executor, which builds on the side measured smaller, costs less (TPC-H q04: 57 thousand
+ * orders against 3.8 million line items). */
+static int semi_left_smaller(const ts_sql_plan *p)
+{
+    const double l = p->in[0]->est_rows, r = p->in[1]->est_rows;
+    return (p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI) && l >= 0 && r > l;
+}
+
 static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
 {
-    if (!pipelined_join(p))
+    if (!pipelined_join(p) || semi_left_smaller(p))
         return fallback(ph, p, out);
     /* the build side first: its rows, then the broadcast / shuffle decision and the hash table */
     pipe right, left;
