@@ -338,3 +338,35 @@ ts_err ts_column_append_rows(ts_column *dst, const ts_column *src, const int64_t
     dst->len = base + n;
     return append_validity(dst, src, idx, n, base);
 }
+
+static int dict_string_cmp(const void *a, const void *b, void *arg)
+{
+    const ts_dict *d = arg;
+    int64_t la, lb;
+    const char *x = ts_dict_value(d, *(const int32_t *)a, &la), *y = ts_dict_value(d, *(const int32_t *)b, &lb);
+    const int r = memcmp(x, y, (size_t)(la < lb ? la : lb));
+    return r ? r : (la > lb) - (la < lb);
+}
+
+ts_err ts_dict_ranks(const ts_column *c, int32_t **out)
+{
+    *out = NULL;
+    if (!c || c->type != TS_T_DICT)
+        return TS_OK;
+    const int32_t n = c->dict->n;
+    int32_t *codes = malloc(sizeof *codes * (size_t)(n + 1)), *rank = malloc(sizeof *rank * (size_t)(n + 1));
+    if (!codes || !rank) {
+        free(codes), free(rank);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory ranking a dictionary");
+    }
+    for (int32_t i = 0; i < n; i++)
+        codes[i] = i;
+    qsort_r(codes, (size_t)n, sizeof *codes, dict_string_cmp, c->dict);
+    for (int32_t i = 0, r = 0; i < n; i++) {
+        r += i > 0 && dict_string_cmp(&codes[i - 1], &codes[i], c->dict) != 0;
+        rank[codes[i]] = r;
+    }
+    free(codes);
+    *out = rank;
+    return TS_OK;
+}

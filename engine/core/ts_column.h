@@ -64,6 +64,9 @@ const char *ts_type_name(ts_type t, int scale, char *buf, size_t cap);
 /* Dictionaries. ts_dict_new copies the n strings; the caller owns the returned reference. */
 ts_err ts_dict_new(const char *const *values, int32_t n, ts_dict **out);
 ts_dict *ts_dict_retain(ts_dict *d);
+/* *out = rank[code] ordering c's dictionary codes by their strings (equal strings share a rank), so DICT
+ * comparisons become integer comparisons; n + 1 entries, caller frees. *out = NULL when c is NULL or not DICT. */
+ts_err ts_dict_ranks(const ts_column *c, int32_t **out);
 void ts_dict_release(ts_dict *d);
 static inline const char *ts_dict_value(const ts_dict *d, int32_t code, int64_t *len)
 {

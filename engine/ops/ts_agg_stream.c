@@ -62,39 +62,6 @@ typedef struct agg_sink {
     int32_t rows[TS_CHUNK_ROWS], q[TS_CHUNK_ROWS], tmp[TS_CHUNK_ROWS];
 } agg_sink;
 
-static int rank_cmp(const void *a, const void *b, void *arg)
-{
-    const ts_dict *d = arg;
-    int64_t la, lb;
-    const char *x = ts_dict_value(d, *(const int32_t *)a, &la), *y = ts_dict_value(d, *(const int32_t *)b, &lb);
-    const int r = memcmp(x, y, (size_t)(la < lb ? la : lb));
-    return r ? r : (la > lb) - (la < lb);
-}
-
-/* rank[code] orders a dictionary's codes by their strings, so DICT comparisons are integer comparisons. */
-static ts_err dict_ranks(const ts_column *c, int32_t **out)
-{
-    *out = NULL;
-    if (!c || c->type != TS_T_DICT)
-        return TS_OK;
-    const int32_t n = c->dict->n;
-    int32_t *codes = malloc(sizeof *codes * (size_t)(n + 1)), *rank = malloc(sizeof *rank * (size_t)(n + 1));
-    if (!codes || !rank) {
-        free(codes), free(rank);
-        TS_FAIL(TS_ERR_NOMEM, "out of memory ranking a dictionary");
-    }
-    for (int32_t i = 0; i < n; i++)
-        codes[i] = i;
-    qsort_r(codes, (size_t)n, sizeof *codes, rank_cmp, c->dict);
-    for (int32_t i = 0, r = 0; i < n; i++) {
-        r += i > 0 && rank_cmp(&codes[i - 1], &codes[i], c->dict) != 0;
-        rank[codes[i]] = r;
-    }
-    free(codes);
-    *out = rank;
-    return TS_OK;
-}
-
 static void astate_free(astate *s)
 {
     free(s->rank), free(s->orank);
@@ -515,8 +482,8 @@ static ts_err init_state(agg_sink *k, int a, const ts_chunk *c)
                 x->output);
     layout(s, &k->W);
     if (is_pick(x->kind))
-        TS_TRY(dict_ranks(s->inc, &s->rank));
-    TS_TRY(dict_ranks(s->orc, &s->orank));
+        TS_TRY(ts_dict_ranks(s->inc, &s->rank));
+    TS_TRY(ts_dict_ranks(s->orc, &s->orank));
     if (is_pick(x->kind) && s->inc->type == TS_T_STRING)
         TS_TRY(ts_column_new("heap", TS_T_STRING, 0, NULL, &s->heap));
     if (x->kind == TS_AGG_COUNT_DISTINCT) {

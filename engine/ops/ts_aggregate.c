@@ -262,40 +262,6 @@ typedef struct agg_src {
     ts_type type;                        /* numeric aggregates: input type */
 } agg_src;
 
-static int rank_cmp(const void *a, const void *b, void *arg)
-{
-    const ts_dict *d = arg;
-    int64_t la, lb;
-    const char *x = ts_dict_value(d, *(const int32_t *)a, &la), *y = ts_dict_value(d, *(const int32_t *)b, &lb);
-    const int r = memcmp(x, y, (size_t)(la < lb ? la : lb));
-    return r ? r : (la > lb) - (la < lb);
-}
-
-/* rank[code] orders a dictionary's codes by their strings (equal strings share a rank), so DICT comparisons
- * are integer comparisons in the row loops. */
-static ts_err dict_ranks(const ts_column *c, int32_t **out)
-{
-    *out = NULL;
-    if (!c || c->type != TS_T_DICT)
-        return TS_OK;
-    const int32_t n = c->dict->n;
-    int32_t *codes = malloc(sizeof *codes * (size_t)(n + 1)), *rank = malloc(sizeof *rank * (size_t)(n + 1));
-    if (!codes || !rank) {
-        free(codes), free(rank);
-        TS_FAIL(TS_ERR_NOMEM, "out of memory ranking a dictionary");
-    }
-    for (int32_t i = 0; i < n; i++)
-        codes[i] = i;
-    qsort_r(codes, (size_t)n, sizeof *codes, rank_cmp, c->dict);
-    for (int32_t i = 0, r = 0; i < n; i++) {
-        r += i > 0 && rank_cmp(&codes[i - 1], &codes[i], c->dict) != 0;
-        rank[codes[i]] = r;
-    }
-    free(codes);
-    *out = rank;
-    return TS_OK;
-}
-
 static void src_free(agg_src *s) { free(s->rank), free(s->order_rank); }
 
 static void set_numeric(agg_src *s, const ts_column *c)
@@ -767,9 +733,9 @@ static ts_err compute_agg(const ts_table *in, const ts_agg *a, int ai, int mode,
     const int64_t n = ts_table_rows(in);
     agg_src s;
     TS_TRY(mode == MODE_MERGE ? src_merge(in, a, ai, &s) : src_rows(in, a, row_base, &s));
-    ts_err err = dict_ranks(is_pick(a->kind) ? s.in : NULL, &s.rank);
+    ts_err err = ts_dict_ranks(is_pick(a->kind) ? s.in : NULL, &s.rank);
     if (!err)
-        err = dict_ranks(s.order, &s.order_rank);
+        err = ts_dict_ranks(s.order, &s.order_rank);
     if (!err && mode != MODE_FULL && !ts_agg_decomposable(a, 1))
         err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__,
                              "aggregate '%s' has no partial state (quantiles and count distinct exchange rows)",
