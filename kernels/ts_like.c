@@ -14,19 +14,20 @@ static int eq_bytes(const char *a, const char *b, size_t n, int ci)
     return 1;
 }
 
-static int contains(const char *s, size_t n, const char *lit, size_t nlit, int ci)
+/* The first occurrence of lit[0..nlit) in s[0..n), or NULL. */
+static const char *find(const char *s, size_t n, const char *lit, size_t nlit, int ci)
 {
     if (nlit == 0)
-        return 1;
+        return s;
     if (nlit > n)
-        return 0;
+        return NULL;
     if (!ci)
-        return memmem(s, n, lit, nlit) != NULL;
+        return memmem(s, n, lit, nlit);
     const unsigned char first = fold((unsigned char)lit[0]);
     for (size_t i = 0; i + nlit <= n; i++)
         if (fold((unsigned char)s[i]) == first && eq_bytes(s + i + 1, lit + 1, nlit - 1, 1))
-            return 1;
-    return 0;
+            return s + i;
+    return NULL;
 }
 
 /* Index just past the UTF-8 code point starting at s[i] (a stray continuation byte counts as one character). */
@@ -68,11 +69,8 @@ void ts_like_compile(const char *p, size_t pn, int ci, ts_like_pat *out)
     out->ci = ci, out->p = p, out->pn = pn, out->kind = TS_LIKE_GENERAL;
     if (memchr(p, '_', pn))
         return;
-    /* segments between runs of '%' */
-    const char *seg[3];
-    size_t segn[3];
-    int nseg = 0, lead = pn > 0 && p[0] == '%', trail = pn > 0 && p[pn - 1] == '%';
-    for (size_t i = 0; i < pn;) {
+    out->lead = pn > 0 && p[0] == '%', out->trail = pn > 0 && p[pn - 1] == '%';
+    for (size_t i = 0; i < pn;) { /* the literal segments between runs of '%' */
         if (p[i] == '%') {
             i++;
             continue;
@@ -80,39 +78,49 @@ void ts_like_compile(const char *p, size_t pn, int ci, ts_like_pat *out)
         size_t j = i;
         while (j < pn && p[j] != '%')
             j++;
-        if (nseg == 2)
-            return; /* three literal parts: general */
-        seg[nseg] = p + i, segn[nseg++] = j - i;
+        if (out->nseg == TS_LIKE_MAX_SEGS)
+            return; /* general */
+        out->seg[out->nseg] = p + i, out->segn[out->nseg++] = j - i;
         i = j;
     }
-    const int has_pct = memchr(p, '%', pn) != NULL;
-    if (!has_pct) {
-        out->kind = TS_LIKE_EXACT, out->lit = p, out->nlit = pn;
-    } else if (nseg == 0) {
-        out->kind = TS_LIKE_CONTAINS, out->lit = p, out->nlit = 0;
-    } else if (nseg == 1) {
-        out->lit = seg[0], out->nlit = segn[0];
-        out->kind = lead && trail ? TS_LIKE_CONTAINS : lead ? TS_LIKE_SUFFIX : trail ? TS_LIKE_PREFIX : TS_LIKE_GENERAL;
-    } else if (!lead && !trail) {
-        out->kind = TS_LIKE_PRE_SUF;
-        out->lit = seg[0], out->nlit = segn[0], out->lit2 = seg[1], out->nlit2 = segn[1];
+    out->kind = memchr(p, '%', pn) ? TS_LIKE_SEGMENTS : TS_LIKE_EXACT;
+}
+
+/* The segments in order: an anchored first one at the start, an anchored last one at the end, each middle one at
+ * its leftmost occurrence after the previous (leftmost is never worse for what follows, as '%' takes any run). */
+static int segments(const ts_like_pat *pat, const char *s, size_t n)
+{
+    const int ci = pat->ci;
+    size_t pos = 0, end = n;
+    int first = 0, last = pat->nseg;
+    if (!pat->lead) {
+        if (n < pat->segn[0] || !eq_bytes(s, pat->seg[0], pat->segn[0], ci))
+            return 0;
+        pos = pat->segn[0], first = 1;
     }
+    if (!pat->trail && last > first) {
+        const size_t k = pat->segn[last - 1];
+        if (n - pos < k || !eq_bytes(s + n - k, pat->seg[last - 1], k, ci))
+            return 0;
+        end = n - k, last--;
+    }
+    for (int i = first; i < last; i++) {
+        const char *hit = find(s + pos, end - pos, pat->seg[i], pat->segn[i], ci);
+        if (!hit)
+            return 0;
+        pos = (size_t)(hit - s) + pat->segn[i];
+    }
+    return 1;
 }
 
 int ts_like_match(const ts_like_pat *pat, const char *s, size_t n)
 {
-    const int ci = pat->ci;
     switch (pat->kind) {
-    case TS_LIKE_EXACT: return n == pat->nlit && eq_bytes(s, pat->lit, n, ci);
-    case TS_LIKE_PREFIX: return n >= pat->nlit && eq_bytes(s, pat->lit, pat->nlit, ci);
-    case TS_LIKE_SUFFIX: return n >= pat->nlit && eq_bytes(s + n - pat->nlit, pat->lit, pat->nlit, ci);
-    case TS_LIKE_CONTAINS: return contains(s, n, pat->lit, pat->nlit, ci);
-    case TS_LIKE_PRE_SUF:
-        return n >= pat->nlit + pat->nlit2 && eq_bytes(s, pat->lit, pat->nlit, ci) &&
-               eq_bytes(s + n - pat->nlit2, pat->lit2, pat->nlit2, ci);
+    case TS_LIKE_EXACT: return n == pat->segn[0] && eq_bytes(s, pat->seg[0], n, pat->ci);
+    case TS_LIKE_SEGMENTS: return segments(pat, s, n);
     case TS_LIKE_GENERAL: break;
     }
-    return general(s, n, pat->p, pat->pn, ci);
+    return general(s, n, pat->p, pat->pn, pat->ci);
 }
 
 int ts_like(const char *s, size_t n, const char *p, size_t pn, int ci)

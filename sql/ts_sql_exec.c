@@ -913,6 +913,19 @@ static void plan_order(const ts_sql_plan *p, ts_table *t)
     }
 }
 
+int64_t ts_sql_broadcast_limit(int *strategy)
+{
+    const char *e = getenv("TESSERA_BROADCAST_LIMIT");
+    char *end = NULL;
+    const long long v = e && *e ? strtoll(e, &end, 10) : -1;
+    *strategy = TS_JOIN_AUTO;
+    if (v < 0 || (end && *end))
+        return 0;
+    if (v == 0)
+        *strategy = TS_JOIN_SHUFFLE;
+    return (int64_t)v;
+}
+
 static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r, ts_table **out)
 {
     int nkeys = p->njoin_keys, swapped = 0, build_left = 0;
@@ -942,6 +955,9 @@ static ts_err exec_join(ts_sql_exec *x, ts_sql_plan *p, ts_table *l, ts_table *r
     ts_join_spec spec = {.type = type, .left_keys = lk, .right_keys = rk, .nkeys = nkeys,
                          .right_cols = right_cols, .nright = nright, .null_equal = p->null_equal,
                          .build_left = build_left};
+    int strategy;
+    spec.broadcast_bytes = ts_sql_broadcast_limit(&strategy);
+    spec.strategy = (ts_join_strategy)strategy;
     ts_join_stats stats = {0};
     if (!err)
         err = ts_join(x->ctx, l, r, &spec, out, &stats);

@@ -34,6 +34,11 @@ typedef struct ts_sql_exec {
  * TESSERA_EXECUTOR=classic selects the node-at-a-time one below. */
 ts_err ts_sql_exec_plan(ts_sql_exec *x, ts_sql_plan *p, ts_table **out);
 
+/* The global size in bytes below which a join's build side is broadcast rather than both sides shuffled by key
+ * hash: TESSERA_BROADCAST_LIMIT (bytes; 0: always shuffle, which the tests use to run the shuffle paths on small
+ * data), else 0 meaning the join operators' default (64 MiB). *strategy: the matching ts_join_strategy. */
+int64_t ts_sql_broadcast_limit(int *strategy);
+
 /* ---- the pipelined executor (ts_sql_physical.c) ---- */
 
 /* 1 when plans run on pipelines: TESSERA_EXECUTOR=pipeline or unset; 0 for TESSERA_EXECUTOR=classic. */

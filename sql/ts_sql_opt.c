@@ -383,7 +383,11 @@ static ts_err prune(ts_sql_binder *b, ts_sql_plan *p, const id_set *req)
         for (int k = 0; k < p->nsort; k++)
             add(p->sort[k].name, &need);
         TS_TRY(prune_children(b, p, &need));
-        return refresh_cols(b, p, NULL, 0);
+        TS_TRY(refresh_cols(b, p, NULL, 0));
+        if (req && p->kind == TS_P_FILTER) /* the columns only its conditions read go no further (a sort's keys
+                                               stay: the projection above keeps the order by them) */
+            keep_required(p, req);
+        return TS_OK;
     }
     case TS_P_JOIN: case TS_P_DELIM_JOIN: {
         for (int c = 0; c < p->ncols; c++)

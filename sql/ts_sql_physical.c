@@ -25,6 +25,7 @@
 #include "ts_aggregate_dist.h"
 #include "ts_expr.h"
 #include "ts_join_pipe.h"
+#include "ts_mem.h"
 #include "ts_partition.h"
 #include "ts_pipe_ops.h"
 #include "ts_pipeline.h"
@@ -264,12 +265,42 @@ static ts_err give_up_table(phys *ph, pipe *pp, ts_table **out)
 
 /* Runs the pipeline into a materialising sink: the node's rows as an owned table. A pipeline that only passes
  * on a table it owns gives that table's columns up instead (no copy). */
+/* The node's own columns when its pipeline carries more (the columns a filter or a join read that nothing above
+ * needs: TPC-H q13's order comments), so that materialising does not copy them: a projection of views. */
+static ts_err drop_unneeded(phys *ph, pipe *pp, ts_sql_plan *node)
+{
+    if (!node->ncols || node->ncols >= pp->tail->schema.ncols)
+        return TS_OK;
+    for (int i = 0; i < node->ncols; i++)
+        if (!ts_table_col(&pp->tail->schema, node->cols[i].id))
+            return TS_OK; /* not a plain subset: keep everything */
+    ts_expr *ex[TS_MAX_COLS] = {0};
+    const char *names[TS_MAX_COLS];
+    ts_err err = TS_OK;
+    for (int i = 0; !err && i < node->ncols; i++) {
+        names[i] = node->cols[i].id;
+        if (!(ex[i] = ts_x_col(names[i])))
+            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    }
+    ts_op *op = NULL;
+    if (!err)
+        err = ts_project_new(pp->tail, (const ts_expr *const *)ex, names, node->ncols, "project: needed columns", &op);
+    for (int i = 0; i < node->ncols; i++)
+        ts_expr_free(ex[i]);
+    return err ? err : add_op(ph, pp, op, node); /* the pipe owns op even when adding fails */
+}
+
 static ts_err materialize(phys *ph, pipe *pp, ts_sql_plan *node, ts_table **out)
 {
     ts_op *sink;
     *out = NULL;
     if (passes_owned_table(pp))
         return give_up_table(ph, pp, out);
+    ts_err derr = drop_unneeded(ph, pp, node);
+    if (derr) {
+        free_pipe(ph, pp);
+        return derr;
+    }
     ts_err err = ts_materialize_new(pp->tail, "rows", &sink);
     if (err) {
         free_pipe(ph, pp);
@@ -616,15 +647,15 @@ static ts_err build_aggregate_streaming(phys *ph, ts_sql_plan *p, pipe *inp, con
 
 /* ---- joins ---------------------------------------------------------------------------------------------------------- */
 
-/* The joins the probe operator computes exactly as the node executor does: equality keys (at most 8, NULL never
- * matching NULL), no NOT IN rules. The rest (cross joins, RIGHT / FULL, null_equal keys, NOT IN) run on the node
- * executor; so do joins whose key types differ (below, once the inputs' types are known). */
+/* The joins the pipelined operators compute exactly as the node executor does: equality keys (at most 8, NULL
+ * never matching NULL), no NOT IN rules; inner, left, semi and anti joins probe a table built on the right side
+ * (semi / anti: or on the left, when it is smaller); right and full joins mark the right rows they matched. The
+ * rest (cross joins, null_equal keys, NOT IN) run on the node executor; so do joins whose key types differ
+ * (below, once the inputs' types are known). */
 static int pipelined_join(const ts_sql_plan *p)
 {
     return p->kind == TS_P_JOIN && !p->cross && p->njoin_keys > 0 && p->njoin_keys <= 8 && !p->not_in &&
-           !p->null_equal &&
-           (p->join_type == TS_JOIN_INNER || p->join_type == TS_JOIN_LEFT || p->join_type == TS_JOIN_SEMI ||
-            p->join_type == TS_JOIN_ANTI);
+           !p->null_equal;
 }
 
 /* 1 when key columns a and b compare without a conversion: the node executor converts keys of different kinds
@@ -666,19 +697,165 @@ static ts_err join_on_node_executor(phys *ph, ts_sql_plan *p, pipe *left, pipe *
     return on_node_executor(ph, p, l, r, out);
 }
 
-/* The pipelined semi / anti join builds its table on the right side; when the estimates say the left is the
- * smaller one, the node executor, which builds on the side measured smaller, costs less (TPC-H q04: 57 thousand
- * orders against 3.8 million line items). */
+/* A semi / anti join whose left side is estimated smaller builds its table on the left side and streams the right
+ * side through a mark sink (DuckDB's right semi join; TPC-H q04: 57 thousand orders against 3.8 million line
+ * items, q22's customers against every order). */
 static int semi_left_smaller(const ts_sql_plan *p)
 {
     const double l = p->in[0]->est_rows, r = p->in[1]->est_rows;
     return (p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI) && l >= 0 && r > l;
 }
 
+/* The build side: runs pipeline *side into a join-build sink on keys (the broadcast / shuffle decision is taken
+ * there, collectively); *bop then holds the table and its rows. names: the side's column names (its chunks go
+ * when the pipeline ran). */
+static ts_err run_build(phys *ph, ts_sql_plan *p, pipe *side, char *const *keys, int keep_null_keys, ts_op **bop,
+                        char names[][TS_NAME_MAX], int *nnames)
+{
+    *bop = NULL, *nnames = 0;
+    int strategy;
+    const int64_t limit = ts_sql_broadcast_limit(&strategy);
+    ts_err err = ts_join_build_new(ph->ctx, side->tail, (const char *const *)keys, p->njoin_keys,
+                                   (ts_join_strategy)strategy, limit, bop);
+    if (err) {
+        free_pipe(ph, side);
+        return err;
+    }
+    if (keep_null_keys)
+        ts_join_build_keep_null_keys(*bop);
+    for (int c = 0; c < side->tail->schema.ncols; c++)
+        memcpy(names[(*nnames)++], side->tail->col[c].name, TS_NAME_MAX);
+    err = run(ph, side, *bop, p);
+    if (err) {
+        op_done(ph, *bop);
+        *bop = NULL;
+    }
+    return err;
+}
+
+/* The probe side of a join whose build side was shuffled by its keys: the probe rows move too, by the hash of
+ * their keys (a streaming exchange), unless they are partitioned on exactly those keys already. */
+static ts_err route_probe(phys *ph, ts_sql_plan *p, const ts_op *bop, pipe *side, char *const *keys)
+{
+    if (ts_join_build_broadcast(bop) ||
+        (ts_partitioned_on(&side->tail->schema, (const char *const *)keys, p->njoin_keys) &&
+         side->tail->schema.npart == p->njoin_keys))
+        return TS_OK;
+    pipe moved;
+    TS_TRY(shuffle(ph, side, (const char *const *)keys, p->njoin_keys, p, &moved));
+    *side = moved;
+    return TS_OK;
+}
+
+static void join_note(ts_sql_plan *p, const ts_op *bop, const char *built)
+{
+    const int broadcast = ts_join_build_broadcast(bop);
+    snprintf(p->run_note, sizeof p->run_note, "%s join, %s side %.1f MiB%s", broadcast ? "broadcast" : "shuffle", built,
+             (double)ts_join_build_global_bytes(bop) / (1 << 20),
+             broadcast ? "" : ", the other side's rows exchanged by key hash (streaming)");
+}
+
+/* Semi / anti join built on the left side: the right rows mark the left rows they match; the answer is the
+ * marked (semi) or unmarked (anti: also the rows with a NULL key, which match nothing) left rows. */
+static ts_err build_semi_on_left(phys *ph, ts_sql_plan *p, pipe *out)
+{
+    pipe left, right;
+    TS_TRY(build(ph, p->in[0], &left));
+    ts_err err = build(ph, p->in[1], &right);
+    if (err) {
+        free_pipe(ph, &left);
+        return err;
+    }
+    if (!keys_comparable(p, &left, &right))
+        return join_on_node_executor(ph, p, &left, &right, out);
+    ts_op *bop = NULL, *mark = NULL;
+    char names[TS_MAX_COLS][TS_NAME_MAX];
+    int nnames;
+    err = run_build(ph, p, &left, p->left_keys, p->join_type == TS_JOIN_ANTI, &bop, names, &nnames);
+    if (err) {
+        free_pipe(ph, &right);
+        return err;
+    }
+    const ts_table *rows = ts_join_build_rows(bop);
+    uint8_t *matched = ts_big_zero((size_t)ts_table_rows(rows) + 1);
+    err = ts_ctx_check(ph->ctx, matched ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__,
+                                                                "out of memory for a semi join's marks"));
+    if (!err)
+        err = route_probe(ph, p, bop, &right, p->right_keys);
+    if (!err)
+        err = ts_join_mark_new(right.tail, ts_join_build_table(bop), (const char *const *)p->right_keys, matched,
+                               &mark);
+    if (!err) {
+        node_output(ph, mark);
+        err = run(ph, &right, mark, p);
+    } else {
+        free_pipe(ph, &right);
+    }
+    ts_table *res = NULL;
+    if (!err)
+        err = ts_join_build_select_marked(bop, ph->ctx, matched, p->join_type == TS_JOIN_SEMI, &res);
+    err = ts_ctx_check(ph->ctx, err);
+    if (!err) {
+        mark->prof.rows_out = ts_table_rows(res);
+        join_note(p, bop, "left (smaller)");
+    }
+    ts_free(matched);
+    op_done(ph, mark), op_done(ph, bop);
+    return err ? err : start_table(ph, out, res, 1, NULL, NULL, 0, p);
+}
+
+/* The probe of a join built on the right side: appended to the left pipeline (left rows flow through it). */
+static ts_err add_probe(phys *ph, ts_sql_plan *p, pipe *left, ts_op *bop, ts_join_type type, char names[][TS_NAME_MAX],
+                        int nnames, uint8_t *matched)
+{
+    const char *cols[TS_MAX_COLS];
+    for (int c = 0; c < nnames; c++)
+        cols[c] = names[c];
+    ts_op *probe = NULL;
+    ts_err err = ts_join_probe_new(left->tail, ts_join_build_table(bop), ts_join_build_rows(bop), type,
+                                   (const char *const *)p->left_keys, cols, cols, nnames, &probe);
+    if (err)
+        return err;
+    ts_join_probe_mark(probe, matched);
+    probe->tag = tag_of(ph, p);
+    node_output(ph, probe);
+    err = ts_pipeline_add(&left->pl, probe);
+    if (err) {
+        ts_op_free(probe);
+        return err;
+    }
+    TS_TRY(own_op(left, probe));
+    left->tail = probe->out ? probe->out : left->tail;
+    return TS_OK;
+}
+
+/* Right and full joins: the probe (inner, or left for full) marks the right rows it matched; its rows are
+ * materialised and the right rows no left row matched (once over the ranks) follow with NULL left columns. */
+static ts_err finish_outer_right(phys *ph, ts_sql_plan *p, pipe *left, ts_op *bop, uint8_t *matched, pipe *out)
+{
+    ts_table *t = NULL, *extra = NULL;
+    ts_err err = materialize(ph, left, p, &t);
+    if (!err)
+        err = ts_ctx_check(ph->ctx, ts_join_build_select_marked(bop, ph->ctx, matched, 0, &extra));
+    for (int c = 0; !err && c < t->ncols; c++) {
+        const ts_column *src = ts_table_col(extra, t->cols[c]->name);
+        err = src ? ts_column_append_sel(t->cols[c], src, NULL, ts_table_rows(extra)) : ts_column_append_nulls(t->cols[c], ts_table_rows(extra));
+    }
+    ts_table_free(extra);
+    if (err) {
+        ts_table_free(t);
+        return err;
+    }
+    t->npart = 0; /* the unmatched right rows stay where they were built */
+    return start_table(ph, out, t, 1, NULL, NULL, 0, p);
+}
+
 static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
 {
-    if (!pipelined_join(p) || semi_left_smaller(p))
+    if (!pipelined_join(p))
         return fallback(ph, p, out);
+    if (semi_left_smaller(p))
+        return build_semi_on_left(ph, p, out);
     /* the build side first: its rows, then the broadcast / shuffle decision and the hash table */
     pipe right, left;
     TS_TRY(build(ph, p->in[1], &right));
@@ -689,77 +866,48 @@ static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
     }
     if (!keys_comparable(p, &left, &right)) /* the same on every rank: so are the schemas */
         return join_on_node_executor(ph, p, &left, &right, out);
-    ts_op *build_op = NULL;
-    err = ts_join_build_new(ph->ctx, right.tail, (const char *const *)p->right_keys, p->njoin_keys,
-                                   TS_JOIN_AUTO, 0, &build_op);
+    const int outer_right = p->join_type == TS_JOIN_RIGHT || p->join_type == TS_JOIN_FULL;
+    ts_op *bop = NULL;
+    char names[TS_MAX_COLS][TS_NAME_MAX];
+    int nnames;
+    err = run_build(ph, p, &right, p->right_keys, outer_right, &bop, names, &nnames);
     if (err) {
-        free_pipe(ph, &right), free_pipe(ph, &left);
-        return err;
-    }
-    const char *right_cols[TS_MAX_COLS];
-    char right_names[TS_MAX_COLS][TS_NAME_MAX]; /* the right pipeline's chunks go when it ran */
-    int nright = 0;
-    for (int c = 0; c < right.tail->schema.ncols; c++, nright++) {
-        memcpy(right_names[nright], right.tail->col[c].name, TS_NAME_MAX);
-        right_cols[nright] = right_names[nright];
-    }
-    err = run(ph, &right, build_op, p);
-    if (err) {
-        op_done(ph, build_op);
         free_pipe(ph, &left);
         return err;
     }
-    const int broadcast = ts_join_build_broadcast(build_op);
-    const int64_t right_bytes = ts_join_build_global_bytes(build_op);
-    if (!broadcast) { /* both sides hash-partitioned on the keys: the left rows move too */
-        if (ts_partitioned_on(&left.tail->schema, (const char *const *)p->left_keys, p->njoin_keys) &&
-            left.tail->schema.npart == p->njoin_keys) {
-            /* already partitioned on exactly the keys, the way the right side was shuffled: no exchange */
-        } else {
-            pipe moved;
-            err = shuffle(ph, &left, (const char *const *)p->left_keys, p->njoin_keys, p, &moved);
-            if (!err)
-                left = moved;
-        }
-    }
-    if (err) {
-        op_done(ph, build_op);
-        return err;
-    }
-    ts_op *probe = NULL;
-    err = ts_join_probe_new(left.tail, ts_join_build_table(build_op), ts_join_build_rows(build_op), p->join_type,
-                            (const char *const *)p->left_keys, right_cols, right_cols, nright, &probe);
-    if (!err) {
-        probe->tag = tag_of(ph, p);
-        node_output(ph, probe);
-        err = own_op(&left, build_op); /* the table goes once the probe's pipeline ran */
-        build_op = NULL;
-    }
+    uint8_t *matched = NULL;
+    if (outer_right && !(matched = ts_big_zero((size_t)ts_table_rows(ts_join_build_rows(bop)) + 1)))
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for a join's marks");
+    if (outer_right)
+        err = ts_ctx_check(ph->ctx, err);
     if (!err)
-        err = ts_pipeline_add(&left.pl, probe);
-    if (!err) {
-        err = own_op(&left, probe);
-        left.tail = probe->out ? probe->out : left.tail;
-    } else {
-        ts_op_free(probe);
-    }
-    op_done(ph, build_op);
-    if (err) {
+        err = route_probe(ph, p, bop, &left, p->left_keys);
+    else
         free_pipe(ph, &left);
-        return err;
+    const ts_join_type type = p->join_type == TS_JOIN_RIGHT ? TS_JOIN_INNER
+                              : p->join_type == TS_JOIN_FULL ? TS_JOIN_LEFT : p->join_type;
+    if (!err && !(err = add_probe(ph, p, &left, bop, type, names, nnames, matched))) {
+        join_note(p, bop, "right");
+        if (!ts_join_build_broadcast(bop)) { /* the output is where the left keys hash (both sides moved by key) */
+            const char *part[8];
+            for (int k = 0; k < p->njoin_keys && k < 8; k++)
+                part[k] = p->left_keys[k];
+            ts_table_set_partitioned(&left.tail->schema, part, p->njoin_keys < 8 ? p->njoin_keys : 8);
+        }
+        left.src_table = NULL;
+        if (outer_right) {
+            err = finish_outer_right(ph, p, &left, bop, matched, out);
+        } else {
+            err = own_op(&left, bop); /* the table goes once the probe's pipeline ran */
+            bop = NULL;
+            *out = left;
+        }
+    } else if (!err) {
+        free_pipe(ph, &left);
     }
-    if (!broadcast) { /* the output is where the left keys hash (both sides were partitioned on the keys) */
-        const char *part[16];
-        int n = 0;
-        for (int k = 0; k < p->njoin_keys && n < 8; k++)
-            part[n++] = p->left_keys[k];
-        ts_table_set_partitioned(&left.tail->schema, part, n);
-    }
-    left.src_table = NULL;
-    snprintf(p->run_note, sizeof p->run_note, "%s join, right side %.1f MiB%s", broadcast ? "broadcast" : "shuffle",
-             (double)right_bytes / (1 << 20), broadcast ? "" : ", left rows exchanged by key hash (streaming)");
-    *out = left;
-    return TS_OK;
+    ts_free(matched);
+    op_done(ph, bop);
+    return err;
 }
 
 /* ---- sort and limit ------------------------------------------------------------------------------------------------ */

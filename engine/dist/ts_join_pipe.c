@@ -18,7 +18,8 @@ typedef struct join_build {
     char keys[8][TS_NAME_MAX];
     ts_join_strategy strategy;
     int64_t limit, global_bytes;
-    int broadcast;
+    int broadcast, keep_null_keys;
+    int64_t local_rows; /* rows this rank collected, before the broadcast */
     ts_table *rows;
     ts_join_ht *ht;
 } join_build;
@@ -37,7 +38,7 @@ static ts_err build_sink(ts_op *op, ts_chunk *in)
     int nulls = 0;
     for (int k = 0; k < b->nkeys; k++)
         nulls |= in->col[b->key[k]].valid != NULL;
-    if (nulls) { /* a NULL key never matches: drop those rows here */
+    if (nulls && !b->keep_null_keys) { /* a NULL key never matches: drop those rows here */
         int32_t buf[TS_CHUNK_ROWS];
         const int32_t *rows = ts_chunk_rows(in, buf);
         int n = 0;
@@ -99,6 +100,7 @@ static ts_err build_finish(ts_op *op, ts_ctx *ctx, ts_err status)
     TS_TRY(ts_ctx_check(ctx, status));
     const int64_t mine = table_bytes(b->rows);
     TS_MPI(MPI_Allreduce(&mine, &b->global_bytes, 1, MPI_INT64_T, MPI_SUM, ctx->comm));
+    b->local_rows = ts_table_rows(b->rows);
     b->broadcast = ctx->size == 1 || b->strategy == TS_JOIN_BROADCAST ||
                    (b->strategy == TS_JOIN_AUTO && b->global_bytes <= b->limit);
     const int64_t sent0 = ctx->bytes_sent;
@@ -152,6 +154,40 @@ ts_err ts_join_build_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int
         err = ts_table_new_like(&in->schema, "right", &b->rows);
     if (err) {
         ts_op_free(*out);
+        *out = NULL;
+    }
+    return err;
+}
+
+void ts_join_build_keep_null_keys(ts_op *op) { ((join_build *)op)->keep_null_keys = 1; }
+
+ts_err ts_join_build_select_marked(ts_op *op, ts_ctx *ctx, uint8_t *matched, int want, ts_table **out)
+{
+    join_build *b = (join_build *)op;
+    *out = NULL;
+    const int64_t n = ts_table_rows(b->rows);
+    int64_t first = 0, count = n;
+    if (b->broadcast && ctx->size > 1) { /* every rank marked its own probe rows: combine, then each takes its own */
+        for (int64_t at = 0; at < n; at += INT32_MAX) {
+            const int len = (int)(n - at < INT32_MAX ? n - at : INT32_MAX);
+            TS_MPI(MPI_Allreduce(MPI_IN_PLACE, matched + at, len, MPI_UINT8_T, MPI_BOR, ctx->comm));
+        }
+        TS_MPI(MPI_Exscan(&b->local_rows, &first, 1, MPI_INT64_T, MPI_SUM, ctx->comm));
+        if (ctx->rank == 0)
+            first = 0;
+        count = b->local_rows;
+    }
+    int64_t *idx = ts_big(8 * (size_t)(count + 1)), m = 0;
+    ts_err err = idx ? ts_table_new_like(b->rows, b->rows->name, out)
+                     : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int64_t i = first; !err && i < first + count; i++)
+        if (!matched[i] == !want)
+            idx[m++] = i;
+    if (!err)
+        err = ts_table_append_rows(*out, b->rows, idx, m);
+    ts_free(idx);
+    if (err) {
+        ts_table_free(*out);
         *out = NULL;
     }
     return err;

@@ -15,6 +15,14 @@
  * TS_JOIN_BROADCAST or TS_JOIN_SHUFFLE. ctx must outlive the operator. */
 ts_err ts_join_build_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int nkeys, ts_join_strategy strategy,
                          int64_t broadcast_bytes, ts_op **out);
+/* Before the build pipeline runs: keep the rows with a NULL key (they are in the table's rows, never in its hash
+ * table): right and full joins emit them unmatched, an anti join built on its left side keeps them. */
+void ts_join_build_keep_null_keys(ts_op *op);
+/* Collective, after the probe side marked matched[] (one byte per row of ts_join_build_rows; see
+ * ts_join_probe_mark, ts_join_mark_new): the built rows whose flag is `want` (1: matched, 0: unmatched), each row
+ * once over all ranks: a broadcast side's flags are OR-combined across ranks (matched is overwritten with the
+ * combination) and each rank takes the rows it collected itself. *out is new (caller frees). */
+ts_err ts_join_build_select_marked(ts_op *op, ts_ctx *ctx, uint8_t *matched, int want, ts_table **out);
 /* After the build pipeline ran: 1 when the right side was broadcast; its global size in bytes. */
 int ts_join_build_broadcast(const ts_op *op);
 int64_t ts_join_build_global_bytes(const ts_op *op);

@@ -125,6 +125,7 @@ typedef struct probe_op {
     int32_t pl[TS_CHUNK_ROWS];
     int64_t pr[TS_CHUNK_ROWS];
     int np;
+    uint8_t *mark; /* when set: mark[right row] = 1 for every match (right / full joins) */
 } probe_op;
 
 /* Starts probing chunk c: its live rows, their key hashes and bucket runs. */
@@ -187,6 +188,8 @@ static int collect(probe_op *p)
                 return 1;
             p->pl[p->np] = p->rows[k], p->pr[p->np++] = p->ht->e[p->e].row;
             p->matched = 1;
+            if (p->mark)
+                p->mark[p->ht->e[p->e].row] = 1;
         }
         if (left && !p->matched) {
             if (p->np == TS_CHUNK_ROWS)
@@ -271,6 +274,53 @@ static ts_err probe_execute(ts_op *op, ts_chunk *in, ts_chunk **out, int *more)
 }
 
 static const ts_op_vt PROBE = {.kind = "join-probe", .execute = probe_execute};
+
+void ts_join_probe_mark(ts_op *op, uint8_t *matched)
+{
+    if (op && op->vt == &PROBE)
+        ((probe_op *)op)->mark = matched;
+}
+
+/* ---- the mark sink ------------------------------------------------------------------------------------------------- */
+
+typedef struct mark_op {
+    probe_op p; /* its key columns, hashes and bucket runs (start()); never emits */
+} mark_op;
+
+static ts_err mark_sink(ts_op *op, ts_chunk *in)
+{
+    probe_op *p = &((mark_op *)op)->p;
+    start(p, in);
+    for (int k = 0; k < p->m; k++) {
+        if (k + 8 < p->m)
+            __builtin_prefetch(&p->ht->e[p->b0[k + 8]]);
+        for (int64_t e = p->b0[k]; e < p->b1[k]; e++)
+            if (!p->mark[p->ht->e[e].row] && match(p, k, e))
+                p->mark[p->ht->e[e].row] = 1;
+    }
+    p->cur = NULL;
+    return TS_OK;
+}
+
+static const ts_op_vt MARK = {.kind = "join-mark", .sink = mark_sink};
+
+ts_err ts_join_mark_new(ts_chunk *in, const ts_join_ht *ht, const char *const *keys, uint8_t *matched, ts_op **out)
+{
+    char label[192];
+    snprintf(label, sizeof label, "join-mark: %d key%s, marks the built rows that match", ht->rk.n,
+             ht->rk.n == 1 ? "" : "s");
+    TS_TRY(ts_op_alloc(sizeof(mark_op), &MARK, label, out));
+    probe_op *p = &((mark_op *)*out)->p;
+    p->ht = ht, p->mark = matched;
+    ts_err err = ts_key_cols_resolve(&in->schema, keys, ht->rk.n, &p->lk);
+    if (!err)
+        err = ts_key_cols_compatible(&p->lk, &ht->rk);
+    if (err) {
+        ts_op_free(*out);
+        *out = NULL;
+    }
+    return err;
+}
 
 ts_err ts_join_probe_new(ts_chunk *in, const ts_join_ht *ht, const ts_table *right, ts_join_type type,
                          const char *const *left_keys, const char *const *right_cols, const char *const *out_names,

@@ -40,4 +40,14 @@ ts_err ts_join_probe_new(ts_chunk *in, const ts_join_ht *ht, const ts_table *rig
                          const char *const *left_keys, const char *const *right_cols, const char *const *out_names,
                          int nright, ts_op **out);
 
+/* Right and full joins: from now on the probe operator (made by ts_join_probe_new, inner or left) sets
+ * matched[right row] = 1 for every match it emits, so the right rows no left row matched can be emitted after
+ * the probe (ts_join_build_unmatched). matched: one byte per right row, zeroed, owned by the caller. */
+void ts_join_probe_mark(ts_op *probe, uint8_t *matched);
+
+/* Sink: marks matched[right row] = 1 for every right row some row of the chunks flowing as `in` (probe key
+ * columns keys[0 .. nkeys of ht)) matches; emits nothing. A semi or anti join built on its smaller left side: the
+ * left rows are the table, the right side streams through this sink, and the (un)marked rows are the answer. */
+ts_err ts_join_mark_new(ts_chunk *in, const ts_join_ht *ht, const char *const *keys, uint8_t *matched, ts_op **out);
+
 #endif
