@@ -373,20 +373,18 @@ static ts_err build_catalog(phys *ph, ts_sql_plan *p, pipe *out)
 static ts_err build_filter(phys *ph, ts_sql_plan *p, pipe *out)
 {
     TS_TRY(build(ph, p->in[0], out));
-    ts_expr *all = NULL;
-    ts_err err = TS_OK;
-    for (int i = 0; !err && i < p->nconds; i++) {
-        ts_expr *ce;
-        err = compile(ph, p->conds[i], &ce);
-        if (!err && !(all = all ? ts_x_op(TS_X_AND, all, ce) : ce))
-            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory compiling a filter");
-    }
+    ts_expr **conds = calloc((size_t)p->nconds + 1, sizeof *conds);
+    ts_err err = conds ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int i = 0; !err && i < p->nconds; i++)
+        err = compile(ph, p->conds[i], &conds[i]);
     ts_op *op = NULL;
     char label[64];
     snprintf(label, sizeof label, "filter: %d condition%s", p->nconds, p->nconds == 1 ? "" : "s");
     if (!err)
-        err = ts_filter_new(out->tail, all, label, &op);
-    ts_expr_free(all);
+        err = ts_filter_new(out->tail, (const ts_expr *const *)conds, p->nconds, label, &op);
+    for (int i = 0; conds && i < p->nconds; i++)
+        ts_expr_free(conds[i]);
+    free(conds);
     if (!err)
         err = add_op(ph, out, op, p);
     if (err) {

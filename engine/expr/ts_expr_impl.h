@@ -79,6 +79,8 @@ struct ts_xnode {
     char *buf;             /* string scratch, reused for every vector */
     size_t cap;
     const ts_column *col;  /* COL */
+    const int32_t *const *gather; /* COL of a bound expression: when *gather is set, row k of the vector is the
+                                     column's row (*gather)[k] (a sparse selection evaluated densely) */
     int try_cast, narrow;  /* CAST: TRY_CAST; INT32 range check */
     int64_t param;         /* family-specific (date part, round digits, ...) */
     void *aux;             /* family-specific bind-time state, freed with aux_free */

@@ -701,19 +701,22 @@ ts_err ts_group_table_keys(const ts_group_table *g, const char *const *names, ts
         const uint8_t *src = g->recs + x->off;
         ts_column *c;
         TS_TRY(ts_table_add(t, names[k], x->type, x->scale, x->dict, &c));
-        if (x->type == TS_T_STRING) {
+        const uint8_t bit = (uint8_t)(1u << (k % 8));
+        if (x->type == TS_T_STRING) { /* a NULL key's code means nothing (0, also when no value was ever seen) */
             const ts_column *v = x->sd->vals;
             const int64_t *off = TS_COL(v, int64_t);
             int64_t bytes = 0;
             int32_t code;
             for (int64_t i = 0; i < n; i++) {
                 memcpy(&code, src + (size_t)i * R, 4);
-                bytes += off[code + 1] - off[code];
+                if (!(g->nulls[i] && (g->recs[(size_t)i * R + g->null_off + k / 8] & bit)))
+                    bytes += off[code + 1] - off[code];
             }
             TS_TRY(ts_column_reserve(c, n, bytes));
             for (int64_t i = 0; i < n; i++) {
                 memcpy(&code, src + (size_t)i * R, 4);
-                TS_TRY(ts_column_append_string(c, v->bytes + off[code], off[code + 1] - off[code]));
+                const int null = g->nulls[i] && (g->recs[(size_t)i * R + g->null_off + k / 8] & bit);
+                TS_TRY(ts_column_append_string(c, null ? "" : v->bytes + off[code], null ? 0 : off[code + 1] - off[code]));
             }
         } else {
             TS_TRY(ts_column_reserve(c, n, 0));
@@ -732,7 +735,6 @@ ts_err ts_group_table_keys(const ts_group_table *g, const char *const *names, ts
             }
             c->len = n; /* FLOAT64: the canonical bits are the value (-0 reads as 0, NaN as the canonical NaN) */
         }
-        const uint8_t bit = (uint8_t)(1u << (k % 8));
         for (int64_t i = 0; i < n; i++)
             if (g->nulls[i] && (g->recs[(size_t)i * R + g->null_off + k / 8] & bit))
                 TS_TRY(ts_column_set_null(c, i));

@@ -84,25 +84,39 @@ ts_err ts_table_source_new(const ts_table *t, const int *cols, const char *const
 
 typedef struct filter_op {
     ts_op op;
-    ts_expr_bound *cond;
+    int n;
+    ts_expr_bound *cond[]; /* n conjuncts */
 } filter_op;
 
+/* Each conjunct narrows the selection in turn, so the later ones run on fewer rows (densely, once the selection
+ * is sparse: ts_expr_filter_chunk). */
 static ts_err filter_execute(ts_op *op, ts_chunk *in, ts_chunk **out, int *more)
 {
     (void)more;
-    TS_TRY(ts_expr_filter_chunk(((filter_op *)op)->cond, in));
+    filter_op *f = (filter_op *)op;
+    for (int i = 0; i < f->n && ts_chunk_live(in); i++)
+        TS_TRY(ts_expr_filter_chunk(f->cond[i], in));
     *out = in;
     return TS_OK;
 }
 
-static void filter_destroy(ts_op *op) { ts_expr_unbind(((filter_op *)op)->cond); }
+static void filter_destroy(ts_op *op)
+{
+    filter_op *f = (filter_op *)op;
+    for (int i = 0; i < f->n; i++)
+        ts_expr_unbind(f->cond[i]);
+}
 
 static const ts_op_vt FILTER = {.kind = "filter", .execute = filter_execute, .destroy = filter_destroy};
 
-ts_err ts_filter_new(ts_chunk *in, const ts_expr *cond, const char *label, ts_op **out)
+ts_err ts_filter_new(ts_chunk *in, const ts_expr *const *conds, int n, const char *label, ts_op **out)
 {
-    TS_TRY(ts_op_alloc(sizeof(filter_op), &FILTER, label, out));
-    const ts_err err = ts_expr_bind(cond, &in->schema, &((filter_op *)*out)->cond);
+    TS_TRY(ts_op_alloc(sizeof(filter_op) + sizeof(ts_expr_bound *) * (size_t)n, &FILTER, label, out));
+    filter_op *f = (filter_op *)*out;
+    ts_err err = TS_OK;
+    for (; !err && f->n < n; f->n++)
+        if ((err = ts_expr_bind(conds[f->n], &in->schema, &f->cond[f->n])))
+            break;
     if (err) {
         ts_op_free(*out);
         *out = NULL;

@@ -14,9 +14,10 @@
  * under the new names when every partitioning column is output. t must outlive the operator and not change. */
 ts_err ts_table_source_new(const ts_table *t, const int *cols, const char *const *names, int n, ts_op **out);
 
-/* Operator: narrows the selection to the rows where cond (BOOL) is true; passes its input chunk on (no copy).
- * cond is read during the call only. */
-ts_err ts_filter_new(ts_chunk *in, const ts_expr *cond, const char *label, ts_op **out);
+/* Operator: narrows the selection to the rows where every one of conds[0 .. n) (BOOL) is true, applied in that
+ * order (a row a conjunct rejects is not evaluated by the later ones, as a lazy AND); passes its input chunk on
+ * (no copy). conds are read during the call only. */
+ts_err ts_filter_new(ts_chunk *in, const ts_expr *const *conds, int n, const char *label, ts_op **out);
 
 /* Operator: output column i is exprs[i] named names[i]: a bare column reference is passed on as a view, anything
  * else is evaluated per chunk into a vector (rows outside the selection raise no errors). The selection is kept.

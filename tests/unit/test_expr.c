@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "ts_chunk.h"
 #include "ts_date.h"
 #include "ts_expr.h"
 #include "ts_mem.h"
@@ -57,6 +58,89 @@ static ts_table *make_table(ts_dict *dict)
 /* Evaluates e and checks every row against want(row, &value, &valid). */
 typedef void (*naive_fn)(const row *x, double *v, int *valid);
 
+static double value_at(const ts_column *c, int64_t i)
+{
+    switch (c->type) {
+    case TS_T_BOOL: return TS_COL(c, uint8_t)[i];
+    case TS_T_FLOAT64: return TS_COL(c, double)[i];
+    case TS_T_DATE: return TS_COL(c, int32_t)[i];
+    default: return (double)TS_COL(c, int64_t)[i];
+    }
+}
+
+/* The per-chunk paths pipelines use: e bound once to a chunk of views of t, evaluated (ts_expr_eval_chunk) and, when
+ * BOOL, used as a filter (ts_expr_filter_chunk), with no selection, a dense one (3 rows in 4: evaluated over every
+ * row, the others masked) and a sparse one (1 row in 8: evaluated densely over the selected rows only). */
+static void check_chunks(const char *what, const ts_expr *e, const ts_table *t, naive_fn want)
+{
+    ts_chunk *ch = NULL;
+    ts_expr_bound *b = NULL;
+    if (!CHECK_OK(ts_chunk_new("t", &ch)) || !CHECK_OK(ts_chunk_add_like(ch, t, 1)) ||
+        !CHECK_OK(ts_expr_bind(e, &ch->schema, &b))) {
+        ts_chunk_free(ch);
+        return;
+    }
+    ts_type type;
+    int scale;
+    ts_dict *dict;
+    ts_expr_bound_type(b, &type, &scale, &dict);
+    ts_column *out = NULL;
+    if (CHECK_OK(ts_column_new("out", type, scale, dict, &out)))
+        CHECK_OK(ts_column_reserve(out, TS_CHUNK_ROWS, 0)); /* what a chunk vector holds */
+    long bad = 0;
+    for (int every = 1; every <= 8; every *= 8) {
+        for (int dense = 0; dense < 2; dense++) {
+            for (int64_t start = 0; start < ROWS; start += TS_CHUNK_ROWS) {
+                const int64_t n = ROWS - start < TS_CHUNK_ROWS ? ROWS - start : TS_CHUNK_ROWS;
+                CHECK_OK(ts_chunk_view_table(ch, t, start, n));
+                int32_t sel[TS_CHUNK_ROWS];
+                int nsel = 0;
+                for (int r = 0; r < n; r++)
+                    if (every == 1 ? !dense || r % 4 : r % 8 == 3)
+                        sel[nsel++] = r;
+                if (every > 1 || dense)
+                    ts_chunk_select(ch, sel, nsel);
+                const int32_t *live = ts_chunk_rows(ch, sel);
+                const int nlive = (int)ts_chunk_live(ch);
+                if (!CHECK_OK(ts_expr_eval_chunk(b, ch, out)))
+                    break;
+                for (int j = 0; j < nlive; j++) {
+                    double v;
+                    int valid;
+                    want(&R[start + live[j]], &v, &valid);
+                    const double got = value_at(out, live[j]);
+                    const int got_valid = ts_column_is_valid(out, live[j]);
+                    if ((got_valid != valid || (valid && got != v && !(isnan(got) && isnan(v)))) && bad++ < 3)
+                        CHECK(0, "%s, chunk at %lld, row %d: got %g (valid %d), expected %g (valid %d)", what,
+                              (long long)start, live[j], got, got_valid, v, valid);
+                }
+                if (type != TS_T_BOOL)
+                    continue;
+                int32_t keep[TS_CHUNK_ROWS];
+                int nkeep = 0;
+                for (int j = 0; j < nlive; j++) {
+                    double v;
+                    int valid;
+                    want(&R[start + live[j]], &v, &valid);
+                    if (valid && v != 0)
+                        keep[nkeep++] = live[j];
+                }
+                if (!CHECK_OK(ts_expr_filter_chunk(b, ch)))
+                    break;
+                const int same = ts_chunk_live(ch) == nkeep &&
+                                 (!nkeep || !memcmp(ts_chunk_rows(ch, sel), keep, sizeof *keep * (size_t)nkeep));
+                if (!same && bad++ < 3)
+                    CHECK(0, "%s as a filter, chunk at %lld: %lld rows kept, expected %d", what, (long long)start,
+                          (long long)ts_chunk_live(ch), nkeep);
+            }
+        }
+    }
+    CHECK(bad == 0, "%s per chunk: %ld differences", what, bad);
+    ts_column_free(out);
+    ts_expr_unbind(b);
+    ts_chunk_free(ch);
+}
+
 static void check_expr(const char *what, ts_expr *e, const ts_table *t, naive_fn want)
 {
     ts_column *c = NULL;
@@ -84,6 +168,7 @@ static void check_expr(const char *what, ts_expr *e, const ts_table *t, naive_fn
     CHECK(bad == 0, "%s: %ld rows differ", what, bad);
     CHECK(c->len == ROWS, "%s: %lld rows", what, (long long)c->len);
     ts_column_free(c);
+    check_chunks(what, e, t, want);
     ts_expr_free(e);
 }
 
