@@ -999,28 +999,34 @@ ts_err ts_expr_eval_chunk(ts_expr_bound *b, const ts_chunk *c, ts_column *out)
     return TS_OK;
 }
 
-ts_err ts_expr_filter_chunk(ts_expr_bound *b, ts_chunk *c)
+/* Narrows c's selection to the rows where node n is true: an AND one side after the other (each on the rows the
+ * previous left), a column compared with a constant straight into the selection, anything else evaluated (densely
+ * over a sparse selection, else over every row with the others masked). */
+static ts_err filter_node(ts_expr_bound *b, ts_xnode *n, ts_chunk *c)
 {
-    ts_xnode *root = b->root;
-    if (root->type == TS_XT_NULL)
-        adopt(root, TS_XT_BOOL, 0, NULL);
-    if (root->type != TS_XT_BOOL) {
-        char buf[32];
-        TS_FAIL(TS_ERR_USAGE, "a filter needs a boolean expression, not %s",
-                ts_xtype_name(root->type, root->scale, buf, sizeof buf));
+    if (n->op == TS_X_AND && n->args[0]->type == TS_XT_BOOL && n->args[1]->type == TS_XT_BOOL) {
+        for (int i = 0; i < 2 && ts_chunk_live(c); i++)
+            TS_TRY(filter_node(b, n->args[i], c));
+        return TS_OK;
     }
     const int m = (int)c->n;
-    if (!m || (c->sel && !c->nsel))
-        return TS_OK;
-    const uint8_t *valid = root->valid;
+    if (!n->is_const) {
+        int32_t all[TS_CHUNK_ROWS];
+        const int32_t *rows = ts_chunk_rows(c, all);
+        const int k = ts_xfilter_compare(n, rows, (int)ts_chunk_live(c), c->sel_buf);
+        if (k >= 0) {
+            c->sel = c->sel_buf, c->nsel = k;
+            return TS_OK;
+        }
+    }
+    const uint8_t *valid = n->valid;
     int k = 0;
     if (sparse(c)) { /* value j is row sel[j]'s */
         b->gather = c->sel;
-        const ts_err err = ts_xeval(root, 0, c->nsel, NULL);
+        const ts_err err = ts_xeval(n, 0, c->nsel, NULL);
         b->gather = NULL;
-        if (err)
-            TS_FAIL(err, "filter: %s", ts_error_headline());
-        const int64_t *v = root->v.i;
+        TS_TRY(err);
+        const int64_t *v = n->v.i;
         for (int j = 0; j < c->nsel; j++) {
             c->sel_buf[k] = c->sel[j];
             k += valid[j] & (v[j] != 0);
@@ -1028,10 +1034,13 @@ ts_err ts_expr_filter_chunk(ts_expr_bound *b, ts_chunk *c)
         c->sel = c->sel_buf, c->nsel = k;
         return TS_OK;
     }
-    const ts_err err = ts_xeval(root, 0, m, active_rows(b, c));
-    if (err)
-        TS_FAIL(err, "filter: %s", ts_error_headline());
-    const int64_t *v = root->v.i;
+    TS_TRY(ts_xeval(n, 0, m, active_rows(b, c)));
+    const int64_t *v = n->is_const ? NULL : n->v.i;
+    if (!v) { /* a constant: all rows or none */
+        if (!(n->valid[0] && n->v.i[0]))
+            c->sel = c->sel_buf, c->nsel = 0;
+        return TS_OK;
+    }
     if (c->sel) {
         for (int j = 0; j < c->nsel; j++) {
             const int32_t r = c->sel[j];
@@ -1045,5 +1054,23 @@ ts_err ts_expr_filter_chunk(ts_expr_bound *b, ts_chunk *c)
         }
     }
     c->sel = c->sel_buf, c->nsel = k;
+    return TS_OK;
+}
+
+ts_err ts_expr_filter_chunk(ts_expr_bound *b, ts_chunk *c)
+{
+    ts_xnode *root = b->root;
+    if (root->type == TS_XT_NULL)
+        adopt(root, TS_XT_BOOL, 0, NULL);
+    if (root->type != TS_XT_BOOL) {
+        char buf[32];
+        TS_FAIL(TS_ERR_USAGE, "a filter needs a boolean expression, not %s",
+                ts_xtype_name(root->type, root->scale, buf, sizeof buf));
+    }
+    if (!c->n || (c->sel && !c->nsel))
+        return TS_OK;
+    const ts_err err = filter_node(b, root, c);
+    if (err)
+        TS_FAIL(err, "filter: %s", ts_error_headline());
     return TS_OK;
 }

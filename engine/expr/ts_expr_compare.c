@@ -157,6 +157,38 @@ static ts_err incompatible(const ts_xnode *n, const ts_xnode *a, const ts_xnode 
 
 /* Plans args[ia] against args[ib] of n, casting them when needed (NULL adopts the other side, a string constant
  * becomes the other side's type, a DICT against a non-constant string reads as STRING). */
+/* = <> < <= > >= of two operands (not IN, NULLIF, greatest, least, whose constants stay as written). */
+static int plain_compare(const ts_xnode *n) { return n->op >= TS_X_EQ && n->op <= TS_X_GE && n->nargs == 2; }
+
+/* A constant integer or decimal at a smaller scale than the other operand's, rewritten at that scale when it fits
+ * (24 -> 24.00), so that the comparison reads both sides as int64 of one scale. */
+static void rescale_const(ts_xnode *k, int scale)
+{
+    if (!ts_xconst(k) || (k->type != TS_XT_INT && k->type != TS_XT_DEC))
+        return;
+    const int64_t mult = ts_xpow10[scale - scale_of(k)], v = k->v.i[0];
+    if (v > INT64_MAX / mult || v < INT64_MIN / mult)
+        return;
+    for (int r = 0; r < k->rows; r++)
+        k->v.i[r] = v * mult;
+    k->type = TS_XT_DEC, k->scale = scale;
+}
+
+/* A constant TIMESTAMP at a midnight, compared with a DATE, rewritten as that day: comparing the day numbers gives
+ * the same answer as comparing the DATE's midnight with it. 1 when done. */
+static int midnight_to_date(ts_xnode *k)
+{
+    const int64_t day = INT64_C(86400000000);
+    if (!ts_xconst(k) || k->type != TS_XT_TS || k->v.i[0] % day != 0 || k->v.i[0] / day < INT32_MIN ||
+        k->v.i[0] / day > INT32_MAX)
+        return 0;
+    const int64_t days = k->v.i[0] / day;
+    for (int r = 0; r < k->rows; r++)
+        k->v.i[r] = days;
+    k->type = TS_XT_DATE;
+    return 1;
+}
+
 static ts_err cmp_plan(ts_xnode *n, int ia, int ib, cmp *c)
 {
     memset(c, 0, sizeof *c);
@@ -199,6 +231,10 @@ static ts_err cmp_plan(ts_xnode *n, int ia, int ib, cmp *c)
         return TS_OK;
     }
     if (ta == TS_XT_TS || tb == TS_XT_TS) { /* a DATE against a TIMESTAMP is its midnight */
+        if (plain_compare(n) && ((ta == TS_XT_DATE && midnight_to_date(b)) || (tb == TS_XT_DATE && midnight_to_date(a)))) {
+            c->kind = K_II; /* d < DATE '1994-01-01' + INTERVAL 1 YEAR: the constant is a day, the column is read as is */
+            return TS_OK;
+        }
         if (ta == TS_XT_DATE)
             TS_TRY(ts_xcoerce(n, ia, TS_XT_TS, 0, NULL));
         else if (tb == TS_XT_DATE)
@@ -223,6 +259,8 @@ static ts_err cmp_plan(ts_xnode *n, int ia, int ib, cmp *c)
     }
     if (!intlike(ta) || !intlike(tb))
         return incompatible(n, a, b);
+    if (plain_compare(n) && scale_of(a) != scale_of(b)) /* amount < 24: 24.00 once, not 128-bit per row */
+        rescale_const(scale_of(a) < scale_of(b) ? a : b, scale_of(a) < scale_of(b) ? scale_of(b) : scale_of(a));
     const int sa = scale_of(a), sb = scale_of(b), s = sa > sb ? sa : sb;
     c->kind = sa == sb ? K_II : K_DEC;
     c->ma = ts_xpow10[s - sa], c->mb = ts_xpow10[s - sb];
@@ -263,6 +301,90 @@ static ts_err eval_compare(ts_xnode *n, int64_t start, int m, const uint8_t *act
     for (int k = 0; k < m; k++)
         n->valid[k] = a->valid[k] & b->valid[k];
     return TS_OK;
+}
+
+/* ---- a comparison of a column with a constant, straight into a selection ---------------------------------------- */
+
+/* Appends r to out when the comparison holds: branch-free, as the outcome of random data is unpredictable. */
+#define SELECT_ROWS(T, data, OP)                                                                                    \
+    for (int j = 0; j < m; j++) {                                                                                  \
+        const int32_t r = rows[j];                                                                                 \
+        const T x = (data)[r];                                                                                     \
+        out[kept] = r;                                                                                             \
+        kept += (x OP v) & (!valid || (int)((valid[r >> 6] >> (r & 63)) & 1u));                                    \
+    }
+
+#define SELECT_BY_OP(T, data)                                                                                       \
+    switch (op) {                                                                                                   \
+    case TS_X_EQ: SELECT_ROWS(T, data, ==) break;                                                                   \
+    case TS_X_NE: SELECT_ROWS(T, data, !=) break;                                                                   \
+    case TS_X_LT: SELECT_ROWS(T, data, <) break;                                                                    \
+    case TS_X_LE: SELECT_ROWS(T, data, <=) break;                                                                   \
+    case TS_X_GT: SELECT_ROWS(T, data, >) break;                                                                    \
+    default: SELECT_ROWS(T, data, >=) break;                                                                        \
+    }
+
+static ts_expr_op mirrored(ts_expr_op op)
+{
+    switch (op) {
+    case TS_X_LT: return TS_X_GT;
+    case TS_X_LE: return TS_X_GE;
+    case TS_X_GT: return TS_X_LT;
+    case TS_X_GE: return TS_X_LE;
+    default: return op;
+    }
+}
+
+static inline int holds(ts_expr_op op, int s)
+{
+    switch (op) {
+    case TS_X_EQ: return s == 0;
+    case TS_X_NE: return s != 0;
+    case TS_X_LT: return s < 0;
+    case TS_X_LE: return s <= 0;
+    case TS_X_GT: return s > 0;
+    default: return s >= 0;
+    }
+}
+
+static ts_err eval_compare(ts_xnode *n, int64_t start, int m, const uint8_t *active);
+
+int ts_xfilter_compare(const ts_xnode *n, const int32_t *rows, int m, int32_t *out)
+{
+    if (n->eval != eval_compare)
+        return -1;
+    const cmp *c = n->aux;
+    const ts_xnode *col = n->args[0], *k = n->args[1];
+    ts_expr_op op = n->op;
+    if (!(col->op == TS_X_COL && !col->is_const && ts_xconst(k))) {
+        col = n->args[1], k = n->args[0], op = mirrored(op);
+        if (!(col->op == TS_X_COL && !col->is_const && ts_xconst(k)))
+            return -1;
+    }
+    const ts_column *cc = col->col;
+    const uint64_t *valid = cc->valid;
+    int kept = 0;
+    if (c->kind == K_II && (cc->type == TS_T_INT32 || cc->type == TS_T_DATE)) {
+        const int64_t v = k->v.i[0];
+        SELECT_BY_OP(int64_t, TS_COL(cc, int32_t))
+        return kept;
+    }
+    if (c->kind == K_II && (cc->type == TS_T_INT64 || cc->type == TS_T_DECIMAL || cc->type == TS_T_TIMESTAMP)) {
+        const int64_t v = k->v.i[0];
+        SELECT_BY_OP(int64_t, TS_COL(cc, int64_t))
+        return kept;
+    }
+    if (c->kind == K_TABLE && cc->type == TS_T_DICT) { /* the outcome of each code, from its sign */
+        const int32_t *code = TS_COL(cc, int32_t);
+        for (int j = 0; j < m; j++) {
+            const int32_t r = rows[j];
+            const int s = code[r] >= 0 && code[r] < c->ncodes ? c->table[code[r]] : 0;
+            out[kept] = r;
+            kept += holds(n->op, c->swap ? -s : s) & (!valid || (int)((valid[r >> 6] >> (r & 63)) & 1u));
+        }
+        return kept;
+    }
+    return -1;
 }
 
 /* IS [NOT] DISTINCT FROM: = and <> where NULL is a value like any other (never a NULL result). */

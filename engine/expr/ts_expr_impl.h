@@ -173,6 +173,10 @@ int ts_xparse_date(const char *s, int64_t n, int64_t *days);
 /* ---- operator families: bind (check and coerce arguments, set type and eval) ----------------------------- */
 
 ts_err ts_xbind_compare(ts_xnode *n);  /* = <> < <= > >=, IN, NULLIF, greatest, least */
+/* A filter's fast path: when n compares a column leaf with a constant (int64 or int32 values, or dictionary codes
+ * against a text constant), writes the rows of rows[0 .. m) (the chunk's, ascending; out may alias rows) where it
+ * is true into out, reading the column directly, and returns how many; -1 when n is not such a comparison. */
+int ts_xfilter_compare(const ts_xnode *n, const int32_t *rows, int m, int32_t *out);
 ts_err ts_xbind_logic(ts_xnode *n);    /* AND OR NOT, IS NULL, CASE, COALESCE */
 ts_err ts_xbind_math(ts_xnode *n);     /* + - * / % //, NEG, abs, round, floor, ceil, pow, sqrt, ln, ... */
 ts_err ts_xbind_cast(ts_xnode *n);     /* CAST, TRY_CAST, TO_FLOAT (target in n->type / scale) */

@@ -220,8 +220,35 @@ static void n_day(const row *x, double *v, int *ok)
 }
 static void n_date_plus(const row *x, double *v, int *ok) { *v = x->d + 30, *ok = x->vd; }
 
+static void n_date_ge(const row *x, double *v, int *ok) { *v = x->d >= 19000, *ok = x->vd; }
+static void n_const_gt(const row *x, double *v, int *ok) { *v = 10 > x->a, *ok = x->va; }
+static void n_a_ne(const row *x, double *v, int *ok) { *v = x->a != 3, *ok = x->va; }
+static void n_between(const row *x, double *v, int *ok)
+{
+    /* a >= -5 AND a <= 5 (three-valued: NULL a gives NULL) */
+    *v = x->a >= -5 && x->a <= 5, *ok = x->va;
+}
+
+static void n_date_lt_ts(const row *x, double *v, int *ok) { *v = x->d < 19000, *ok = x->vd; }
+static void n_date_lt_ts_hour(const row *x, double *v, int *ok) { *v = x->d <= 19000, *ok = x->vd; }
+
 static void test_random(const ts_table *t)
 {
+    /* a DATE against TIMESTAMP constants: at a midnight (read as a day) and an hour past one */
+    check_expr("d < TIMESTAMP midnight", ts_x_op(TS_X_LT, ts_x_col("d"), ts_x_cast(ts_x_date(19000), TS_T_TIMESTAMP, 0, 0)),
+               t, n_date_lt_ts);
+    check_expr("d < TIMESTAMP 01:00",
+               ts_x_op(TS_X_LT, ts_x_col("d"),
+                       ts_x_op(TS_X_ADD, ts_x_cast(ts_x_date(19000), TS_T_TIMESTAMP, 0, 0),
+                               ts_x_interval(0, 0, INT64_C(3600000000)))),
+               t, n_date_lt_ts_hour);
+    /* column-with-constant comparisons (a filter's fast path), mirrored, and an AND of two of them */
+    check_expr("d >= 19000", ts_x_op(TS_X_GE, ts_x_col("d"), ts_x_date(19000)), t, n_date_ge);
+    check_expr("10 > a", ts_x_op(TS_X_GT, ts_x_int(10), ts_x_col("a")), t, n_const_gt);
+    check_expr("a <> 3", ts_x_op(TS_X_NE, ts_x_col("a"), ts_x_int(3)), t, n_a_ne);
+    check_expr("a >= -5 AND a <= 5",
+               ts_x_op(TS_X_AND, ts_x_op(TS_X_GE, ts_x_col("a"), ts_x_int(-5)), ts_x_op(TS_X_LE, ts_x_col("a"), ts_x_int(5))),
+               t, n_between);
     check_expr("a + 7", ts_x_op(TS_X_ADD, ts_x_col("a"), ts_x_int(7)), t, n_add);
     check_expr("a * f - 1.5", ts_x_op(TS_X_SUB, ts_x_op(TS_X_MUL, ts_x_col("a"), ts_x_col("f")), ts_x_float(1.5)), t,
                n_mix);
