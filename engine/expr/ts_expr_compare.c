@@ -349,11 +349,53 @@ static inline int holds(ts_expr_op op, int s)
 
 static ts_err eval_compare(ts_xnode *n, int64_t start, int m, const uint8_t *active);
 
+/* Appends r to out when column values x[r] OP y[r] hold and both are valid. */
+#define SELECT_PAIRS(T, x, y, OP)                                                                                   \
+    for (int j = 0; j < m; j++) {                                                                                  \
+        const int32_t r = rows[j];                                                                                 \
+        out[kept] = r;                                                                                             \
+        kept += ((x)[r] OP (y)[r]) & (!va || (int)((va[r >> 6] >> (r & 63)) & 1u)) &                                \
+                (!vb || (int)((vb[r >> 6] >> (r & 63)) & 1u));                                                     \
+    }
+
+#define SELECT_PAIRS_BY_OP(T, x, y)                                                                                 \
+    switch (n->op) {                                                                                                \
+    case TS_X_EQ: SELECT_PAIRS(T, x, y, ==) break;                                                                  \
+    case TS_X_NE: SELECT_PAIRS(T, x, y, !=) break;                                                                  \
+    case TS_X_LT: SELECT_PAIRS(T, x, y, <) break;                                                                   \
+    case TS_X_LE: SELECT_PAIRS(T, x, y, <=) break;                                                                  \
+    case TS_X_GT: SELECT_PAIRS(T, x, y, >) break;                                                                   \
+    default: SELECT_PAIRS(T, x, y, >=) break;                                                                       \
+    }
+
+static int int32_storage(ts_type t) { return t == TS_T_INT32 || t == TS_T_DATE; }
+static int int64_storage(ts_type t) { return t == TS_T_INT64 || t == TS_T_DECIMAL || t == TS_T_TIMESTAMP; }
+
+/* Two columns read as int64 of one scale (l_commitdate < l_receiptdate), compared where they lie. */
+static int select_column_pairs(const ts_xnode *n, const int32_t *rows, int m, int32_t *out)
+{
+    const ts_column *a = n->args[0]->col, *b = n->args[1]->col;
+    const uint64_t *va = a->valid, *vb = b->valid;
+    int kept = 0;
+    if (int32_storage(a->type) && int32_storage(b->type)) {
+        SELECT_PAIRS_BY_OP(int32_t, TS_COL(a, int32_t), TS_COL(b, int32_t))
+        return kept;
+    }
+    if (int64_storage(a->type) && int64_storage(b->type)) {
+        SELECT_PAIRS_BY_OP(int64_t, TS_COL(a, int64_t), TS_COL(b, int64_t))
+        return kept;
+    }
+    return -1;
+}
+
 int ts_xfilter_compare(const ts_xnode *n, const int32_t *rows, int m, int32_t *out)
 {
     if (n->eval != eval_compare)
         return -1;
     const cmp *c = n->aux;
+    if (c->kind == K_II && n->args[0]->op == TS_X_COL && n->args[1]->op == TS_X_COL && !n->args[0]->is_const &&
+        !n->args[1]->is_const)
+        return select_column_pairs(n, rows, m, out);
     const ts_xnode *col = n->args[0], *k = n->args[1];
     ts_expr_op op = n->op;
     if (!(col->op == TS_X_COL && !col->is_const && ts_xconst(k))) {
@@ -364,12 +406,12 @@ int ts_xfilter_compare(const ts_xnode *n, const int32_t *rows, int m, int32_t *o
     const ts_column *cc = col->col;
     const uint64_t *valid = cc->valid;
     int kept = 0;
-    if (c->kind == K_II && (cc->type == TS_T_INT32 || cc->type == TS_T_DATE)) {
+    if (c->kind == K_II && int32_storage(cc->type)) {
         const int64_t v = k->v.i[0];
         SELECT_BY_OP(int64_t, TS_COL(cc, int32_t))
         return kept;
     }
-    if (c->kind == K_II && (cc->type == TS_T_INT64 || cc->type == TS_T_DECIMAL || cc->type == TS_T_TIMESTAMP)) {
+    if (c->kind == K_II && int64_storage(cc->type)) {
         const int64_t v = k->v.i[0];
         SELECT_BY_OP(int64_t, TS_COL(cc, int64_t))
         return kept;

@@ -232,8 +232,14 @@ static void n_between(const row *x, double *v, int *ok)
 static void n_date_lt_ts(const row *x, double *v, int *ok) { *v = x->d < 19000, *ok = x->vd; }
 static void n_date_lt_ts_hour(const row *x, double *v, int *ok) { *v = x->d <= 19000, *ok = x->vd; }
 
+static void n_self_ge(const row *x, double *v, int *ok) { *v = 1, *ok = x->va; }
+static void n_self_lt(const row *x, double *v, int *ok) { *v = 0, *ok = x->vd; }
+
 static void test_random(const ts_table *t)
 {
+    /* two columns compared where they lie (int64 and int32 storage) */
+    check_expr("a >= a", ts_x_op(TS_X_GE, ts_x_col("a"), ts_x_col("a")), t, n_self_ge);
+    check_expr("d < d", ts_x_op(TS_X_LT, ts_x_col("d"), ts_x_col("d")), t, n_self_lt);
     /* a DATE against TIMESTAMP constants: at a midnight (read as a day) and an hour past one */
     check_expr("d < TIMESTAMP midnight", ts_x_op(TS_X_LT, ts_x_col("d"), ts_x_cast(ts_x_date(19000), TS_T_TIMESTAMP, 0, 0)),
                t, n_date_lt_ts);
