@@ -652,8 +652,8 @@ static ts_err build_aggregate_streaming(phys *ph, ts_sql_plan *p, pipe *inp, con
  * (below, once the inputs' types are known). */
 static int pipelined_join(const ts_sql_plan *p)
 {
-    return p->kind == TS_P_JOIN && !p->cross && p->njoin_keys > 0 && p->njoin_keys <= 8 && !p->not_in &&
-           !p->null_equal;
+    return p->kind == TS_P_JOIN && !p->cross && p->njoin_keys > 0 && p->njoin_keys <= 8 &&
+           (!p->not_in || (p->join_type == TS_JOIN_ANTI && p->njoin_keys == 1)) && !p->null_equal;
 }
 
 /* 1 when key columns a and b compare without a conversion: the node executor converts keys of different kinds
@@ -701,7 +701,31 @@ static ts_err join_on_node_executor(phys *ph, ts_sql_plan *p, pipe *left, pipe *
 static int semi_left_smaller(const ts_sql_plan *p)
 {
     const double l = p->in[0]->est_rows, r = p->in[1]->est_rows;
-    return (p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI) && l >= 0 && r > l;
+    return (p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI) && !p->not_in && l >= 0 && r > l;
+}
+
+/* NOT IN's rules on NULLs, as a filter before the anti join's probe (the build side's rows with a NULL key are
+ * kept, so they can be counted): any NULL on the right and no row passes; a non-empty right side and left rows
+ * with a NULL key do not pass; an empty right side and every row passes. */
+static ts_err not_in_rules(phys *ph, ts_sql_plan *p, pipe *left, const ts_op *bop)
+{
+    const ts_table *rows = ts_join_build_rows(bop);
+    const ts_column *key = ts_table_col(rows, p->right_keys[0]);
+    int64_t counts[2] = {0, ts_table_rows(rows)}; /* NULL keys, rows */
+    for (int64_t i = 0; key && key->valid && i < key->len; i++)
+        counts[0] += !ts_column_is_valid(key, i);
+    if (!ts_join_build_broadcast(bop)) /* each rank holds a part: the sums are global (a broadcast side is whole) */
+        TS_MPI(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, ph->ctx->comm));
+    if (!counts[1])
+        return TS_OK;
+    ts_expr *cond = counts[0] ? ts_x_bool(0) : ts_x_op(TS_X_NOT, ts_x_op(TS_X_IS_NULL, ts_x_col(p->left_keys[0]), NULL), NULL);
+    ts_op *op = NULL;
+    ts_err err = cond ? ts_filter_new(left->tail, (const ts_expr *const *)&cond, 1,
+                                      counts[0] ? "NOT IN: the subquery has a NULL, no row passes"
+                                                : "NOT IN: a NULL key never passes", &op)
+                      : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    ts_expr_free(cond);
+    return err ? err : add_op(ph, left, op, p);
 }
 
 /* The build side: runs pipeline *side into a join-build sink on keys (the broadcast / shuffle decision is taken
@@ -868,8 +892,11 @@ static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
     ts_op *bop = NULL;
     char names[TS_MAX_COLS][TS_NAME_MAX];
     int nnames;
-    err = run_build(ph, p, &right, p->right_keys, outer_right, &bop, names, &nnames);
+    err = run_build(ph, p, &right, p->right_keys, outer_right || p->not_in, &bop, names, &nnames);
+    if (!err && p->not_in)
+        err = ts_ctx_check(ph->ctx, not_in_rules(ph, p, &left, bop));
     if (err) {
+        op_done(ph, bop);
         free_pipe(ph, &left);
         return err;
     }
