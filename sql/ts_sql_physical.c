@@ -826,19 +826,21 @@ static ts_err build_semi_on_left(phys *ph, ts_sql_plan *p, pipe *out)
     return err ? err : start_table(ph, out, res, 1, NULL, NULL, 0, p);
 }
 
-/* The probe of a join built on the right side: appended to the left pipeline (left rows flow through it). */
-static ts_err add_probe(phys *ph, ts_sql_plan *p, pipe *left, ts_op *bop, ts_join_type type, char names[][TS_NAME_MAX],
-                        int nnames, uint8_t *matched)
+/* The probe of a join built on the right side: appended to the left pipeline (left rows flow through it). Right
+ * and full joins probe as inner / left joins and then drain the right rows they never matched. */
+static ts_err add_probe(phys *ph, ts_sql_plan *p, pipe *left, ts_op *bop, char names[][TS_NAME_MAX], int nnames)
 {
     const char *cols[TS_MAX_COLS];
     for (int c = 0; c < nnames; c++)
         cols[c] = names[c];
     ts_op *probe = NULL;
-    ts_err err = ts_join_probe_new(left->tail, ts_join_build_table(bop), ts_join_build_rows(bop), type,
-                                   (const char *const *)p->left_keys, cols, cols, nnames, &probe);
+    const char *const *keys = (const char *const *)p->left_keys;
+    ts_err err = p->join_type == TS_JOIN_RIGHT || p->join_type == TS_JOIN_FULL
+                     ? ts_join_outer_probe_new(left->tail, bop, p->join_type, keys, cols, cols, nnames, &probe)
+                     : ts_join_probe_new(left->tail, ts_join_build_table(bop), ts_join_build_rows(bop), p->join_type,
+                                         keys, cols, cols, nnames, &probe);
     if (err)
         return err;
-    ts_join_probe_mark(probe, matched);
     probe->tag = tag_of(ph, p);
     node_output(ph, probe);
     err = ts_pipeline_add(&left->pl, probe);
@@ -849,27 +851,6 @@ static ts_err add_probe(phys *ph, ts_sql_plan *p, pipe *left, ts_op *bop, ts_joi
     TS_TRY(own_op(left, probe));
     left->tail = probe->out ? probe->out : left->tail;
     return TS_OK;
-}
-
-/* Right and full joins: the probe (inner, or left for full) marks the right rows it matched; its rows are
- * materialised and the right rows no left row matched (once over the ranks) follow with NULL left columns. */
-static ts_err finish_outer_right(phys *ph, ts_sql_plan *p, pipe *left, ts_op *bop, uint8_t *matched, pipe *out)
-{
-    ts_table *t = NULL, *extra = NULL;
-    ts_err err = materialize(ph, left, p, &t);
-    if (!err)
-        err = ts_ctx_check(ph->ctx, ts_join_build_select_marked(bop, ph->ctx, matched, 0, &extra));
-    for (int c = 0; !err && c < t->ncols; c++) {
-        const ts_column *src = ts_table_col(extra, t->cols[c]->name);
-        err = src ? ts_column_append_sel(t->cols[c], src, NULL, ts_table_rows(extra)) : ts_column_append_nulls(t->cols[c], ts_table_rows(extra));
-    }
-    ts_table_free(extra);
-    if (err) {
-        ts_table_free(t);
-        return err;
-    }
-    t->npart = 0; /* the unmatched right rows stay where they were built */
-    return start_table(ph, out, t, 1, NULL, NULL, 0, p);
 }
 
 static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
@@ -900,37 +881,24 @@ static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
         free_pipe(ph, &left);
         return err;
     }
-    uint8_t *matched = NULL;
-    if (outer_right && !(matched = ts_big_zero((size_t)ts_table_rows(ts_join_build_rows(bop)) + 1)))
-        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for a join's marks");
-    if (outer_right)
-        err = ts_ctx_check(ph->ctx, err);
-    if (!err)
-        err = route_probe(ph, p, bop, &left, p->left_keys);
-    else
-        free_pipe(ph, &left);
-    const ts_join_type type = p->join_type == TS_JOIN_RIGHT ? TS_JOIN_INNER
-                              : p->join_type == TS_JOIN_FULL ? TS_JOIN_LEFT : p->join_type;
-    if (!err && !(err = add_probe(ph, p, &left, bop, type, names, nnames, matched))) {
+    err = route_probe(ph, p, bop, &left, p->left_keys);
+    if (!err && !(err = add_probe(ph, p, &left, bop, names, nnames))) {
         join_note(p, bop, "right");
-        if (!ts_join_build_broadcast(bop)) { /* the output is where the left keys hash (both sides moved by key) */
+        /* the output is where the left keys hash (both sides moved by key); not a right / full join's, whose
+           unmatched right rows have NULL left keys */
+        if (!ts_join_build_broadcast(bop) && !outer_right) {
             const char *part[8];
             for (int k = 0; k < p->njoin_keys && k < 8; k++)
                 part[k] = p->left_keys[k];
             ts_table_set_partitioned(&left.tail->schema, part, p->njoin_keys < 8 ? p->njoin_keys : 8);
         }
         left.src_table = NULL;
-        if (outer_right) {
-            err = finish_outer_right(ph, p, &left, bop, matched, out);
-        } else {
-            err = own_op(&left, bop); /* the table goes once the probe's pipeline ran */
-            bop = NULL;
-            *out = left;
-        }
+        err = own_op(&left, bop); /* the table goes once the probe's pipeline ran */
+        bop = NULL;
+        *out = left;
     } else if (!err) {
         free_pipe(ph, &left);
     }
-    ts_free(matched);
     op_done(ph, bop);
     return err;
 }

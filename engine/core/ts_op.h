@@ -8,6 +8,9 @@
  *   operator  execute(in) -> out (local); *more = 1 asks to be called again with the same input (a join probe
  *             whose matches overflow one chunk), *out may be NULL (nothing passed this time)
  *   sink      sink(chunk) ... (local) -> finish(status) (collective)
+ *   draining operator (optional, a right / full join's probe): once the source is exhausted on every rank,
+ *             drain_begin (collective) -> drain ... drain (local; *out == NULL at the end): rows the operator
+ *             still owes (the build rows no probe row matched), pushed on through the operators after it.
  *
  * SPMD rules: open, close and finish may be collective, and every rank calls them in the same order; everything
  * per chunk is local and never waits for another rank, so ranks may process different numbers of chunks. (A
@@ -48,6 +51,8 @@ typedef struct ts_op_vt {
     ts_err (*execute)(ts_op *op, ts_chunk *in, ts_chunk **out, int *more); /* operator */
     ts_err (*sink)(ts_op *op, ts_chunk *in);                            /* sink */
     ts_err (*finish)(ts_op *op, ts_ctx *ctx, ts_err status);            /* sink, optional */
+    ts_err (*drain_begin)(ts_op *op, ts_ctx *ctx);                      /* draining operator, optional */
+    ts_err (*drain)(ts_op *op, ts_chunk **out);                         /* draining operator */
     void (*destroy)(ts_op *op);                                         /* frees the operator's own state */
 } ts_op_vt;
 

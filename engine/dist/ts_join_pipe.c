@@ -193,6 +193,103 @@ ts_err ts_join_build_select_marked(ts_op *op, ts_ctx *ctx, uint8_t *matched, int
     return err;
 }
 
+/* ---- right and full joins: the probe, then the right rows it never matched ---------------------------------------- */
+
+typedef struct outer_probe {
+    ts_op op;
+    ts_op *probe;        /* inner (right joins) or left (full joins) probe, marking the right rows it matched */
+    ts_op *build;        /* the build operator: the right rows (not owned) */
+    uint8_t *matched;    /* one flag per right row */
+    ts_table *unmatched; /* after drain_begin: this rank's share of the right rows no left row matched */
+    int64_t next;        /* the next unmatched row to emit */
+    int nleft, rcol[TS_MAX_COLS]; /* output column nleft + k is unmatched's column rcol[k] */
+} outer_probe;
+
+static ts_err outer_execute(ts_op *op, ts_chunk *in, ts_chunk **out, int *more)
+{
+    outer_probe *o = (outer_probe *)op;
+    return o->probe->vt->execute(o->probe, in, out, more);
+}
+
+static ts_err outer_drain_begin(ts_op *op, ts_ctx *ctx)
+{
+    outer_probe *o = (outer_probe *)op;
+    TS_TRY(ts_join_build_select_marked(o->build, ctx, o->matched, 0, &o->unmatched));
+    const ts_chunk *out = o->probe->out;
+    for (int k = 0; o->nleft + k < out->schema.ncols; k++) {
+        o->rcol[k] = -1;
+        for (int c = 0; c < o->unmatched->ncols; c++)
+            if (!strcmp(o->unmatched->cols[c]->name, out->col[o->nleft + k].name))
+                o->rcol[k] = c;
+        if (o->rcol[k] < 0)
+            TS_FAIL(TS_ERR_INTERNAL, "join: the right rows have no column '%s'", out->col[o->nleft + k].name);
+    }
+    return TS_OK;
+}
+
+/* The unmatched right rows, a chunk at a time: NULL left columns, the right columns as views. */
+static ts_err outer_drain(ts_op *op, ts_chunk **out)
+{
+    outer_probe *o = (outer_probe *)op;
+    ts_chunk *c = o->probe->out;
+    const int64_t left = ts_table_rows(o->unmatched) - o->next, n = left < TS_CHUNK_ROWS ? left : TS_CHUNK_ROWS;
+    *out = NULL;
+    if (n <= 0)
+        return TS_OK;
+    ts_chunk_begin(c, n);
+    for (int i = 0; i < o->nleft; i++) {
+        ts_column *v;
+        TS_TRY(ts_chunk_vector(c, i, &v));
+        TS_TRY(ts_column_append_nulls(v, n));
+    }
+    for (int k = 0; o->nleft + k < c->schema.ncols; k++)
+        TS_TRY(ts_chunk_set_view(c, o->nleft + k, o->unmatched->cols[o->rcol[k]], o->next, n));
+    o->next += n;
+    *out = c;
+    return TS_OK;
+}
+
+static void outer_destroy(ts_op *op)
+{
+    outer_probe *o = (outer_probe *)op;
+    op->out = NULL; /* the inner probe's chunk: freed with it */
+    ts_op_free(o->probe);
+    ts_free(o->matched);
+    ts_table_free(o->unmatched);
+}
+
+static const ts_op_vt OUTER_PROBE = {.kind = "join-probe", .execute = outer_execute,
+                                     .drain_begin = outer_drain_begin, .drain = outer_drain,
+                                     .destroy = outer_destroy};
+
+ts_err ts_join_outer_probe_new(ts_chunk *in, ts_op *build, ts_join_type type, const char *const *left_keys,
+                               const char *const *right_cols, const char *const *out_names, int nright, ts_op **out)
+{
+    if (type != TS_JOIN_RIGHT && type != TS_JOIN_FULL)
+        TS_FAIL(TS_ERR_INTERNAL, "an outer probe does right and full joins, not %s", ts_join_type_name(type));
+    TS_TRY(ts_op_alloc(sizeof(outer_probe), &OUTER_PROBE, NULL, out));
+    outer_probe *o = (outer_probe *)*out;
+    const join_build *b = (const join_build *)build;
+    o->build = build, o->nleft = in->schema.ncols;
+    ts_err err = (o->matched = ts_big_zero((size_t)ts_table_rows(b->rows) + 1))
+                     ? ts_join_probe_new(in, b->ht, b->rows, type == TS_JOIN_RIGHT ? TS_JOIN_INNER : TS_JOIN_LEFT,
+                                         left_keys, right_cols, out_names, nright, &o->probe)
+                     : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for a join's marks");
+    if (!err && !o->probe->out)
+        err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "a right join outputs no right column");
+    if (err) {
+        ts_op_free(*out);
+        *out = NULL;
+        return err;
+    }
+    ts_join_probe_mark(o->probe, o->matched);
+    o->op.out = o->probe->out; /* what flows out (not owned: see outer_destroy) */
+    o->op.out->schema.npart = 0; /* the unmatched right rows, NULL on the left keys, stay where they were built */
+    snprintf(o->op.label, sizeof o->op.label, "join-probe: %s on %d key%s, then the unmatched right rows",
+             ts_join_type_name(type), b->nkeys, b->nkeys == 1 ? "" : "s");
+    return TS_OK;
+}
+
 int ts_join_build_broadcast(const ts_op *op) { return ((const join_build *)op)->broadcast; }
 int64_t ts_join_build_global_bytes(const ts_op *op) { return ((const join_build *)op)->global_bytes; }
 const ts_join_ht *ts_join_build_table(const ts_op *op) { return ((const join_build *)op)->ht; }

@@ -23,6 +23,13 @@ void ts_join_build_keep_null_keys(ts_op *op);
  * once over all ranks: a broadcast side's flags are OR-combined across ranks (matched is overwritten with the
  * combination) and each rank takes the rows it collected itself. *out is new (caller frees). */
 ts_err ts_join_build_select_marked(ts_op *op, ts_ctx *ctx, uint8_t *matched, int want, ts_table **out);
+/* Operator for right and full joins: probes the chunks flowing as `in` against the table of `build` (its pipeline
+ * ran, with ts_join_build_keep_null_keys) as an inner (right) or left (full) probe would, marking the right rows it
+ * matches; once the probe side is exhausted on every rank it drains the right rows no left row matched, each once
+ * over the ranks, with NULL left columns (ts_op.h's draining operator). Output columns as ts_join_probe_new's.
+ * build must outlive the operator. */
+ts_err ts_join_outer_probe_new(ts_chunk *in, ts_op *build, ts_join_type type, const char *const *left_keys,
+                               const char *const *right_cols, const char *const *out_names, int nright, ts_op **out);
 /* After the build pipeline ran: 1 when the right side was broadcast; its global size in bytes. */
 int ts_join_build_broadcast(const ts_op *op);
 int64_t ts_join_build_global_bytes(const ts_op *op);

@@ -86,6 +86,44 @@ static ts_err pump(ts_pipeline *p)
     }
 }
 
+/* The draining operators, in pipeline order, once the source is exhausted everywhere: each begins (collectively,
+ * after a collective error check, so no rank waits in it for one that failed) and then pushes what it still owes
+ * through the operators after it. */
+static ts_err drain(ts_ctx *ctx, ts_pipeline *p, ts_err err)
+{
+    for (int i = 0; i < p->nops; i++) {
+        ts_op *op = p->ops[i];
+        if (!op->vt->drain_begin)
+            continue;
+        TS_TRY(ts_ctx_check(ctx, err));
+        const double t0 = ts_now();
+        err = op->vt->drain_begin(op, ctx);
+        op->prof.seconds += ts_now() - t0;
+        while (!err) {
+            ts_chunk *c = NULL;
+            const double t1 = ts_now();
+            err = op->vt->drain(op, &c);
+            op->prof.seconds += ts_now() - t1;
+            if (err || !c)
+                break;
+            op->prof.rows_out += ts_chunk_live(c);
+            if (ts_chunk_live(c))
+                err = push(p, i + 1, c);
+        }
+        if (err && !failed_op)
+            failed_op = op;
+    }
+    return err;
+}
+
+static int drains(const ts_pipeline *p)
+{
+    for (int i = 0; i < p->nops; i++)
+        if (p->ops[i]->vt->drain_begin)
+            return 1;
+    return 0;
+}
+
 ts_err ts_pipeline_run(ts_ctx *ctx, ts_pipeline *p)
 {
     const double start = ts_now();
@@ -103,6 +141,8 @@ ts_err ts_pipeline_run(ts_ctx *ctx, ts_pipeline *p)
     failed_op = NULL;
     if (!err) {
         err = pump(p);
+        if (drains(p)) /* every rank, failed or not: the drains begin with a collective check */
+            err = drain(ctx, p, err);
         if (err && p->on_error)
             err = p->on_error(p->on_error_arg, failed_op, err);
     }
