@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ts_keyhash.h"
 #include "ts_sql_parse.h"
 #include "ts_sql_rewrite.h"
 #include "ts_sql_stats.h"
@@ -453,7 +454,7 @@ static void flatten(region *r, ts_sql_plan *p)
     }
     if (is_region_join(p)) {
         for (int k = 0; k < p->njoin_keys; k++) {
-            const ts_sql_op op = k < 32 && (p->null_equal >> k & 1) ? TS_SQL_OP_NOT_DISTINCT : TS_SQL_OP_EQ;
+            const ts_sql_op op = ts_key_null_equal(p->null_equal, k) ? TS_SQL_OP_NOT_DISTINCT : TS_SQL_OP_EQ;
             ts_sql_expr *eq = ts_sql_mk(r->b, TS_SQL_E_BINARY, op, p->pos,
                                         ts_sql_ref(r->b, p->left_keys[k], p->pos),
                                         ts_sql_ref(r->b, p->right_keys[k], p->pos));

@@ -1,6 +1,7 @@
 /* Printing: result cells and tables as aligned text, and plans for EXPLAIN. */
 #include "ts_sql_print.h"
 
+#include "ts_keyhash.h"
 #include "ts_mem.h"
 
 #include <inttypes.h>
@@ -322,7 +323,7 @@ static void print_detail(FILE *out, const ts_sql_plan *p)
         fprintf(out, " %s", p->cross ? "cross" : ts_join_type_name(p->join_type));
         for (int k = 0; k < p->njoin_keys; k++) {
             short_id(p->left_keys[k], a, sizeof a), short_id(p->right_keys[k], b, sizeof b);
-            fprintf(out, "%s%s %s %s", k ? ", " : " on ", a, k < 32 && (p->null_equal >> k & 1) ? "IS NOT DISTINCT FROM" : "=", b);
+            fprintf(out, "%s%s %s %s", k ? ", " : " on ", a, ts_key_null_equal(p->null_equal, k) ? "IS NOT DISTINCT FROM" : "=", b);
         }
         if (p->kind == TS_P_DELIM_JOIN) {
             fprintf(out, " (subquery, outer values:");

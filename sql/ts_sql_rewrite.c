@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ts_keyhash.h"
 #include "ts_sql_parse.h"
 
 #define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
@@ -397,8 +398,9 @@ ts_err ts_sql_join_add_key(ts_sql_binder *b, ts_sql_plan *j, const char *left, c
         if (j->njoin_keys)
             memcpy(r, j->right_keys, sizeof *r * (size_t)j->njoin_keys);
     }
-    if (null_equal && j->njoin_keys >= 32) /* the mask's width (TS_KEY_NULL_EQUAL_MAX in the engine) */
-        return ts_sql_error_at(b->src, j->pos, TS_ERR_USAGE, "a join has more than 32 NULL-matching key pairs");
+    if (null_equal && j->njoin_keys >= TS_KEY_NULL_EQUAL_MAX) /* the mask's width */
+        return ts_sql_error_at(b->src, j->pos, TS_ERR_USAGE, "a join has more than %d NULL-matching key pairs",
+                               TS_KEY_NULL_EQUAL_MAX);
     if (null_equal)
         j->null_equal |= 1u << j->njoin_keys;
     l[j->njoin_keys] = (char *)left, r[j->njoin_keys] = (char *)right;
