@@ -85,16 +85,186 @@ ts_err ts_allreduce_sum_i64(ts_ctx *ctx, int64_t local, int64_t *global)
 typedef struct route {
     int64_t *perm;            /* rows in destination order */
     int64_t *scount, *rcount; /* rows per rank */
+    int64_t *sbytes, *rbytes; /* packed path: message bytes per rank */
     int64_t nrecv;
+    int packed;               /* every rank's table is small: one message per peer (exchange_packed) */
 } route;
 
 static void route_free(route *rt) { ts_free(rt->perm), free(rt->scount); }
 
-static ts_err route_build(ts_ctx *ctx, const int32_t *dest, int64_t n, route *rt)
+/* ---- the packed path for small tables ---------------------------------------------------------------------------
+ * Exchanging column by column costs about three collectives per column (counts, payload, null check), which is
+ * what a small table's exchange (the partial states of an aggregation, a join's build side of a few rows) spends
+ * its time on, above all when ranks share cores and every collective waits for a descheduled peer. A table of at
+ * most PACKED_MAX bytes on every rank moves instead as one message per peer holding all its columns: one
+ * MPI_Alltoall (row counts, message sizes and the "small" votes) and one MPI_Alltoallv. Message layout, per
+ * column, every part 8-byte aligned: an int64 flag (1: validity bytes follow), the values (STRING: the lengths as
+ * int64, then the bytes), then one byte per row (1 = valid) when flagged. Same rows, same order as the column
+ * path. */
+#define PACKED_MAX (INT64_C(4) << 20)
+
+static int64_t pad8(int64_t n) { return (n + 7) & ~INT64_C(7); }
+
+/* Upper bound of the table's packed bytes, for the vote. */
+static int64_t packed_estimate(const ts_table *t, int p)
+{
+    const int64_t n = ts_table_rows(t);
+    int64_t b = 0;
+    for (int c = 0; c < t->ncols; c++)
+        b += (8 + 8 + 8) * (int64_t)p + n * (ts_type_width(t->cols[c]->type) + 1) +
+             (t->cols[c]->type == TS_T_STRING ? t->cols[c]->nbytes : 0);
+    return b;
+}
+
+/* Exact bytes of the message to each rank (rows perm[...] in destination order) into sbytes[0 .. p). */
+static void packed_sizes(const ts_table *t, const route *rt, int p, int64_t *sbytes)
+{
+    int64_t start = 0;
+    for (int r = 0; r < p; r++) {
+        const int64_t k = rt->scount[r];
+        int64_t b = 0;
+        for (int c = 0; c < t->ncols; c++) {
+            const ts_column *col = t->cols[c];
+            b += 8 + (col->valid ? pad8(k) : 0);
+            if (col->type == TS_T_STRING) {
+                const int64_t *off = TS_COL(col, int64_t);
+                int64_t bytes = 0;
+                for (int64_t i = start; i < start + k; i++)
+                    bytes += off[rt->perm[i] + 1] - off[rt->perm[i]];
+                b += 8 * k + pad8(bytes);
+            } else {
+                b += pad8(k * ts_type_width(col->type));
+            }
+        }
+        sbytes[r] = b, start += k;
+    }
+}
+
+/* Writes rows idx[0 .. k) of every column of t at *at (advanced). */
+static void pack_rows(const ts_table *t, const int64_t *idx, int64_t k, char **at)
+{
+    char *w = *at;
+    for (int c = 0; c < t->ncols; c++) {
+        const ts_column *col = t->cols[c];
+        const int64_t flag = col->valid != NULL;
+        memcpy(w, &flag, 8), w += 8;
+        if (col->type == TS_T_STRING) {
+            const int64_t *off = TS_COL(col, int64_t);
+            int64_t bytes = 0;
+            for (int64_t i = 0; i < k; i++) {
+                const int64_t len = off[idx[i] + 1] - off[idx[i]];
+                memcpy(w + 8 * i, &len, 8), bytes += len;
+            }
+            w += 8 * k;
+            char *b = w;
+            for (int64_t i = 0; i < k; i++) {
+                const int64_t len = off[idx[i] + 1] - off[idx[i]];
+                if (len)
+                    memcpy(b, col->bytes + off[idx[i]], (size_t)len), b += len;
+            }
+            memset(b, 0, (size_t)(pad8(bytes) - bytes));
+            w += pad8(bytes);
+        } else {
+            const size_t wd = ts_type_width(col->type);
+            const char *src = col->data;
+            for (int64_t i = 0; i < k; i++)
+                memcpy(w + wd * (size_t)i, src + wd * (size_t)idx[i], wd);
+            memset(w + wd * (size_t)k, 0, (size_t)(pad8(k * (int64_t)wd) - k * (int64_t)wd));
+            w += pad8(k * (int64_t)wd);
+        }
+        if (flag) {
+            for (int64_t i = 0; i < k; i++)
+                w[i] = (char)ts_column_is_valid(col, idx[i]);
+            memset(w + k, 0, (size_t)(pad8(k) - k));
+            w += pad8(k);
+        }
+    }
+    *at = w;
+}
+
+/* Appends the k rows of the message at *at to out's columns (advancing *at); pass 0 only adds up each STRING
+ * column's bytes into sbytes[c] (to reserve once), pass 1 appends. */
+static ts_err unpack_rows(ts_table *out, int64_t k, const char **at, int pass, int64_t *sbytes)
+{
+    const char *p = *at;
+    for (int c = 0; c < out->ncols; c++) {
+        ts_column *col = out->cols[c];
+        int64_t flag;
+        memcpy(&flag, p, 8), p += 8;
+        const int64_t base = col->len;
+        if (col->type == TS_T_STRING) {
+            const char *lens = p, *bytes = p + 8 * k;
+            int64_t total = 0, len;
+            for (int64_t i = 0; i < k; i++)
+                memcpy(&len, lens + 8 * i, 8), total += len;
+            if (pass == 0) {
+                sbytes[c] += total;
+            } else {
+                int64_t *off = TS_COL(col, int64_t);
+                if (total)
+                    memcpy(col->bytes + col->nbytes, bytes, (size_t)total);
+                for (int64_t i = 0; i < k; i++) {
+                    memcpy(&len, lens + 8 * i, 8);
+                    off[base + i + 1] = off[base + i] + len;
+                }
+                col->nbytes += total, col->len = base + k;
+            }
+            p += 8 * k + pad8(total);
+        } else {
+            const int64_t w = ts_type_width(col->type);
+            if (pass == 1 && k) {
+                memcpy((char *)col->data + w * base, p, (size_t)(w * k));
+                col->len = base + k;
+            }
+            p += pad8(w * k);
+        }
+        if (flag) {
+            for (int64_t i = 0; pass == 1 && i < k; i++)
+                if (!p[i])
+                    TS_TRY(ts_column_set_null(col, base + i));
+            p += pad8(k);
+        }
+    }
+    *at = p;
+    return TS_OK;
+}
+
+static ts_err exchange_packed(ts_ctx *ctx, const route *rt, const ts_table *in, ts_table *out)
 {
     const int p = ctx->size;
+    int64_t stotal = 0, rtotal = 0;
+    for (int r = 0; r < p; r++)
+        stotal += rt->sbytes[r], rtotal += rt->rbytes[r];
+    char *send = malloc((size_t)stotal + 8), *recv = malloc((size_t)rtotal + 8);
+    int64_t *sb = calloc((size_t)out->ncols + 1, sizeof *sb);
+    ts_err err = send && recv && sb ? TS_OK
+                                    : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory "
+                                                     "exchanging %lld bytes", (long long)(stotal + rtotal));
+    char *w = send;
+    int64_t start = 0;
+    for (int r = 0; !err && r < p; start += rt->scount[r], r++)
+        pack_rows(in, rt->perm + start, rt->scount[r], &w);
+    if (!err) {
+        ctx->bytes_sent += stotal - rt->sbytes[ctx->rank];
+        err = alltoallv_small(ctx, send, rt->sbytes, recv, rt->rbytes);
+    }
+    for (int pass = 0; !err && pass < 2; pass++) {
+        const char *at = recv;
+        for (int r = 0; !err && r < p; r++)
+            err = unpack_rows(out, rt->rcount[r], &at, pass, sb);
+        for (int c = 0; !err && pass == 0 && c < out->ncols; c++)
+            err = ts_column_reserve(out->cols[c], rt->nrecv, sb[c]);
+    }
+    free(send), free(recv), free(sb);
+    return err;
+}
+
+static ts_err route_build(ts_ctx *ctx, const ts_table *in, const int32_t *dest, route *rt)
+{
+    const int p = ctx->size;
+    const int64_t n = ts_table_rows(in);
     memset(rt, 0, sizeof *rt);
-    rt->scount = calloc(2 * (size_t)p + 1, sizeof(int64_t));
+    rt->scount = calloc(4 * (size_t)p + 1, sizeof(int64_t));
     rt->perm = ts_big(sizeof(int64_t) * (size_t)(n ? n : 1));
     if (!rt->scount || !rt->perm) {
         route_free(rt);
@@ -113,13 +283,27 @@ static ts_err route_build(ts_ctx *ctx, const int32_t *dest, int64_t n, route *rt
     for (int64_t i = 0; i < n; i++)
         rt->perm[next[dest[i]]++] = i;
     free(next);
-    const int rc = MPI_Alltoall(rt->scount, 1, MPI_INT64_T, rt->rcount, 1, MPI_INT64_T, ctx->comm);
+    /* per peer {rows, packed bytes, small vote}: one collective gives the counts and decides the path */
+    rt->sbytes = rt->scount + 2 * p, rt->rbytes = rt->scount + 3 * p;
+    const int small = !ctx->force_p2p && (int64_t)p * 2 * PACKED_MAX < INT_MAX &&
+                      packed_estimate(in, p) <= PACKED_MAX;
+    if (small)
+        packed_sizes(in, rt, p, rt->sbytes);
+    int64_t *sv = malloc(sizeof *sv * 6 * (size_t)p), *rv = sv + 3 * p;
+    for (int r = 0; sv && r < p; r++)
+        sv[3 * r] = rt->scount[r], sv[3 * r + 1] = rt->sbytes[r], sv[3 * r + 2] = small;
+    const int rc = sv ? MPI_Alltoall(sv, 3, MPI_INT64_T, rv, 3, MPI_INT64_T, ctx->comm) : MPI_ERR_NO_MEM;
     if (rc != MPI_SUCCESS) {
+        free(sv);
         route_free(rt);
         TS_TRY(ts_mpi_status(rc, "MPI_Alltoall of row counts", __FILE__, __LINE__, __func__));
     }
-    for (int r = 0; r < p; r++)
+    rt->packed = 1;
+    for (int r = 0; r < p; r++) {
+        rt->rcount[r] = rv[3 * r], rt->rbytes[r] = rv[3 * r + 1], rt->packed &= rv[3 * r + 2] != 0;
         rt->nrecv += rt->rcount[r];
+    }
+    free(sv);
     return TS_OK;
 }
 
@@ -218,8 +402,17 @@ done:
 static ts_err exchange(ts_ctx *ctx, ts_table *in, const int32_t *dest, int consume, ts_table **out)
 {
     route rt;
-    TS_TRY(route_build(ctx, dest, ts_table_rows(in), &rt));
+    TS_TRY(route_build(ctx, in, dest, &rt));
     ts_err err = ts_table_new_like(in, in->name, out);
+    if (!err && rt.packed) {
+        err = exchange_packed(ctx, &rt, in, *out);
+        route_free(&rt);
+        if (err) {
+            ts_table_free(*out);
+            *out = NULL;
+        }
+        return err;
+    }
     for (int c = 0; !err && c < in->ncols; c++) {
         err = exchange_column(ctx, &rt, in->cols[c], (*out)->cols[c]);
         if (consume && !in->borrowed) {

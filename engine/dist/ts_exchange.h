@@ -5,7 +5,9 @@
  * MPI_Alltoall, then the payload moves with MPI_Alltoallv when every count and displacement fits in an int, and
  * otherwise in rounds of point-to-point messages of at most 1 GiB (so exchanges over 2^31 bytes work).
  * STRING columns move their lengths first, then their bytes; nulls move as one byte per row, only for columns
- * that have nulls on some rank. Received rows are ordered by source rank, then source order: deterministic. */
+ * that have nulls on some rank. Received rows are ordered by source rank, then source order: deterministic.
+ * Small tables (at most 4 MiB on every rank, voted in the counts' MPI_Alltoall) move instead as one message per
+ * peer holding every column, so the exchange costs two collectives, not about three per column. */
 #ifndef TS_EXCHANGE_H
 #define TS_EXCHANGE_H
 

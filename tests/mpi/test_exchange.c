@@ -44,6 +44,9 @@ typedef struct scenario {
 static int64_t rows_mixed(int rank, int size) { return size > 1 && rank % 3 == 1 ? 0 : 300 + 97 * rank; }
 static int64_t rows_root_only(int rank, int size) { (void)size; return rank == 0 ? 1500 : 0; }
 static int64_t rows_none(int rank, int size) { (void)rank, (void)size; return 0; }
+/* rank 0's table is over the packed path's limit (4 MiB), the others' far under it: the ranks must agree on the
+ * column-by-column path */
+static int64_t rows_root_big(int rank, int size) { (void)size; return rank == 0 ? 90000 : 200 + rank; }
 static int32_t dest_random(int64_t g, int size) { return (int32_t)(mix((uint64_t)g + 12345) % (uint64_t)size); }
 static int32_t dest_last(int64_t g, int size) { (void)g; return size - 1; }
 
@@ -130,6 +133,7 @@ static void test_exchange(ts_ctx *ctx)
         {"everything to the last rank, p2p", rows_mixed, dest_last, 1},
         {"no rows anywhere", rows_none, dest_random, 0},
         {"no rows anywhere, p2p", rows_none, dest_random, 1},
+        {"one rank over the packed limit", rows_root_big, dest_random, 0},
     };
     for (size_t i = 0; i < sizeof scs / sizeof scs[0]; i++) {
         int32_t *dest = NULL;
