@@ -840,6 +840,7 @@ static ts_err analyze(phys *ph, int first)
         const ts_prof *b = &x->prof[i].prof;
         a->seconds += b->seconds, a->bytes_sent += b->bytes_sent, a->bytes_recv += b->bytes_recv;
         a->mem_peak = a->mem_peak > b->mem_peak ? a->mem_peak : b->mem_peak;
+        a->spill_bytes += b->spill_bytes;
         if (x->prof[i].output)
             a->rows_out = b->rows_out;
     }
@@ -848,7 +849,7 @@ static ts_err analyze(phys *ph, int first)
     for (int t = 0; !err && t < n; t++) {
         ts_sql_plan *p = ph->node[t];
         p->rows_out = sm[t].rows_out, p->seconds = mx[t].seconds;
-        p->bytes_sent = mx[t].bytes_sent, p->mem_peak = mx[t].mem_peak;
+        p->bytes_sent = mx[t].bytes_sent, p->mem_peak = mx[t].mem_peak, p->spill_bytes = sm[t].spill_bytes;
     }
     free(local), free(mx), free(sm);
     return err;

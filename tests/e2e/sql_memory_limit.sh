@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `tessera sql --memory-limit`: the TPC-H queries at SF 0.01 under a limit whose operator share (TESSERA_OP_MEMORY)
+# is far below their hash tables, on 1, 2 and 4 ranks. Asserts (a) every answer equals DuckDB's checked-in answer
+# (tests/tpch/expected, compared by scripts/bench/tpch/tpch.py check), (b) operators really spilled (the `spill`
+# lines of --timing: bytes > 0 for the aggregation-heavy q18 and q10, and in total for at least 8 queries), (c) the
+# spill directory is empty afterwards, and (d) an operator that cannot spill and outgrows its share (COUNT DISTINCT)
+# fails with exit 5 and a message naming the operator and the limit. q16 (COUNT DISTINCT) is that case in TPC-H.
+#   tests/e2e/sql_memory_limit.sh BUILD_DIR SHARED_DIR
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+BUILD=$(cd "${1:?usage: sql_memory_limit.sh BUILD_DIR SHARED_DIR}" && pwd)
+SHARED=$(cd "${2:?usage: sql_memory_limit.sh BUILD_DIR SHARED_DIR}" && pwd) || exit 1
+PY=/usr/bin/python3
+. "$REPO/scripts/mpi-env.sh"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+"$SHARED/tpch/gen.sh" 0.01 "$tmp/data" >/dev/null || exit 1
+mkdir -p "$tmp/spill"
+export TESSERA_OP_MEMORY=64K
+# tpch.py runs BIN sql SCRIPT ...: the wrapper adds the limit and keeps rank 0's --timing lines
+cat > "$tmp/tessera" <<WRAP
+#!/usr/bin/env bash
+exec "$BUILD/tessera" "\$@" --memory-limit 40M --spill-dir "$tmp/spill" 2> >(tee -a "$tmp/stderr.\$OMPI_COMM_WORLD_RANK" >&2)
+WRAP
+chmod +x "$tmp/tessera"
+queries=(q01 q02 q03 q04 q05 q06 q07 q08 q09 q10 q11 q12 q13 q14 q15 q17 q18 q19 q20 q21 q22)
+fail() { echo "FAIL: $*"; exit 1; }
+for P in ${RANKS:-1 2 4}; do
+  rm -f "$tmp"/stderr.*
+  "$PY" "$REPO/scripts/bench/tpch/tpch.py" run --tessera "$tmp/tessera" --ranks "$P" --data "$tmp/data" \
+    --queries "$SHARED/tpch/queries" --out "$tmp/out$P" --timeout 120 --mem-limit-gb 4 "${queries[@]}" || fail "run P=$P"
+  "$PY" "$REPO/scripts/bench/tpch/tpch.py" check --expected "$REPO/tests/tpch/expected" --results "$tmp/out$P" \
+    "${queries[@]}" > "$tmp/check$P" || { cat "$tmp/check$P"; fail "answers differ on $P ranks"; }
+  # spill lines: statement numbers after the 8 load statements name the queries in order
+  "$PY" - "$tmp/stderr.0" "$P" "${queries[@]}" <<'PYEOF' || exit 1
+import re, sys
+path, P, queries = sys.argv[1], sys.argv[2], sys.argv[3:]
+spilled = {}
+for line in open(path):
+    m = re.match(r"^spill (\d+) \S+ (\d+)$", line.strip())
+    if m and int(m.group(1)) > 8:
+        spilled[queries[int(m.group(1)) - 9]] = int(m.group(2))
+print("P=%s spilled (bytes, most of any rank): %s" % (P, " ".join("%s=%d" % kv for kv in sorted(spilled.items()))))
+for q in ("q10", "q18"):
+    if spilled.get(q, 0) <= 0:
+        sys.exit("FAIL: %s did not spill on %s ranks" % (q, P))
+if len(spilled) < 8:
+    sys.exit("FAIL: only %d queries spilled on %s ranks" % (len(spilled), P))
+PYEOF
+  [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind on $P ranks: $(ls "$tmp/spill" | head -3)"
+done
+# an aggregate that cannot spill (exact distinct counts) outgrowing its share: exit 5, the operator and the limit named
+{ cat "$REPO/scripts/bench/tpch/load.sql"; echo "SELECT l_orderkey, count(DISTINCT l_partkey) FROM lineitem GROUP BY 1;"; } \
+  > "$tmp/distinct.sql"
+out=$(mpirun -n 2 "$BUILD/tessera" sql "$tmp/distinct.sql" --memory-limit 40M --spill-dir "$tmp/spill" --quiet \
+  --set data="$tmp/data" 2>&1 >/dev/null)
+rc=$?
+[[ $rc == 5 ]] || fail "COUNT DISTINCT over its share: exit $rc, not 5: $out"
+grep -q 'aggregate: .* more than its share .* of --memory-limit 40.0 MiB' <<<"$out" || fail "message: $out"
+[[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind after the failure"
+echo "sql_memory_limit: ${#queries[@]} TPC-H queries equal DuckDB's answers under --memory-limit on ${RANKS:-1 2 4} ranks, spilling"
