@@ -24,6 +24,7 @@
 #include "ts_agg_pipe.h"
 #include "ts_aggregate_dist.h"
 #include "ts_expr.h"
+#include "ts_join_grace.h"
 #include "ts_join_pipe.h"
 #include "ts_partition.h"
 #include "ts_pipe_ops.h"
@@ -675,6 +676,65 @@ static int semi_left_smaller(const ts_sql_plan *p)
     return (p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI) && l >= 0 && r > l;
 }
 
+/* The left side moved to the rank its keys hash to, unless it is partitioned that way already (the right side was
+ * shuffled by key hash). */
+static ts_err shuffle_left(phys *ph, ts_sql_plan *p, pipe *left)
+{
+    if (ts_partitioned_on(&left->tail->schema, (const char *const *)p->left_keys, p->njoin_keys) &&
+        left->tail->schema.npart == p->njoin_keys)
+        return TS_OK;
+    pipe moved;
+    TS_TRY(shuffle(ph, left, (const char *const *)p->left_keys, p->njoin_keys, p, &moved));
+    *left = moved;
+    return TS_OK;
+}
+
+/* The grace hash join (the build side outgrew its share of --memory-limit and was spilled by key hash, right_spill):
+ * the left rows are shuffled like the right ones, spilled alike, and *out starts over a source joining the
+ * partition pairs a round at a time (dist/ts_join_grace.h). */
+static ts_err grace_join(phys *ph, ts_sql_plan *p, pipe *left, ts_spill *right_spill, const char *const *right_cols,
+                         int nright, pipe *out)
+{
+    ts_err err = ph->ctx->size > 1 ? shuffle_left(ph, p, left) : TS_OK;
+    ts_op *sink = NULL;
+    if (!err)
+        err = ts_join_spill_sink_new(ph->ctx, left->tail, (const char *const *)p->left_keys, p->njoin_keys, &sink);
+    if (err) {
+        ts_spill_close(right_spill);
+        free_pipe(ph, left);
+        return err;
+    }
+    err = run(ph, left, sink, p);
+    ts_spill *left_spill = ts_join_spill_sink_take(sink);
+    op_done(ph, sink);
+    ts_op *src = NULL;
+    if (!err)
+        err = ts_join_grace_source_new(ph->ctx, left_spill, right_spill, p->join_type, (const char *const *)p->left_keys,
+                                       (const char *const *)p->right_keys, p->njoin_keys, right_cols, right_cols,
+                                       nright, &src);
+    else
+        ts_spill_close(left_spill), ts_spill_close(right_spill);
+    err = ts_ctx_check(ph->ctx, err); /* the source loaded its first round: a local step */
+    if (err) {
+        ts_op_free(src);
+        return err;
+    }
+    memset(out, 0, sizeof *out);
+    src->tag = tag_of(ph, p);
+    node_output(ph, src);
+    TS_TRY(own_op(out, src));
+    out->pl.source = src, out->tail = src->out;
+    if (ph->ctx->size > 1) { /* both sides were partitioned on the keys */
+        const char *part[8];
+        for (int k = 0; k < p->njoin_keys; k++)
+            part[k] = p->left_keys[k];
+        ts_table_set_partitioned(&out->tail->schema, part, p->njoin_keys);
+    }
+    snprintf(p->run_note, sizeof p->run_note, "grace hash join: the right side outgrew its share of --memory-limit; "
+             "both sides spilled by key hash, joined partition pair by pair");
+    return TS_OK;
+}
+
 static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
 {
     if (!pipelined_join(p) || semi_left_smaller(p))
@@ -709,19 +769,15 @@ static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
         free_pipe(ph, &left);
         return err;
     }
+    ts_spill *right_spill = ts_join_build_take_spill(build_op); /* the same on every rank */
+    if (right_spill) {
+        op_done(ph, build_op);
+        return grace_join(ph, p, &left, right_spill, right_cols, nright, out);
+    }
     const int broadcast = ts_join_build_broadcast(build_op);
     const int64_t right_bytes = ts_join_build_global_bytes(build_op);
-    if (!broadcast) { /* both sides hash-partitioned on the keys: the left rows move too */
-        if (ts_partitioned_on(&left.tail->schema, (const char *const *)p->left_keys, p->njoin_keys) &&
-            left.tail->schema.npart == p->njoin_keys) {
-            /* already partitioned on exactly the keys, the way the right side was shuffled: no exchange */
-        } else {
-            pipe moved;
-            err = shuffle(ph, &left, (const char *const *)p->left_keys, p->njoin_keys, p, &moved);
-            if (!err)
-                left = moved;
-        }
-    }
+    if (!broadcast) /* both sides hash-partitioned on the keys: the left rows move too */
+        err = shuffle_left(ph, p, &left);
     if (err) {
         op_done(ph, build_op);
         return err;

@@ -9,8 +9,7 @@
 #include "ts_partition.h"
 #include "ts_spill_keys.h"
 
-/* Spill partitions of an aggregation over its budget: each holds 1/SPILL_PARTS of every flush's partial states. */
-#define SPILL_PARTS 32
+#define SPILL_PARTS TS_SPILL_PARTS /* each holds 1/SPILL_PARTS of every flush's partial states */
 
 typedef struct agg_pipe {
     ts_op op;

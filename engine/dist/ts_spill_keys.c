@@ -1,6 +1,7 @@
 #include "ts_spill_keys.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "ts_mem.h"
 #include "ts_partition.h"
@@ -53,7 +54,8 @@ ts_err ts_spill_rounds(ts_ctx *ctx, const ts_spill *s, int nparts, int64_t room,
     const double per_row = rows ? (double)ts_spill_bytes_written(s) / (double)rows : 0;
     for (int p = 0; p < nparts; p++)
         bytes[p] = (int64_t)(per_row * (double)ts_spill_rows(s, p));
-    const int rc = MPI_Allreduce(bytes, bytes + nparts, nparts, MPI_INT64_T, MPI_MAX, ctx->comm);
+    const int rc = ctx ? MPI_Allreduce(bytes, bytes + nparts, nparts, MPI_INT64_T, MPI_MAX, ctx->comm)
+                       : (memcpy(bytes + nparts, bytes, sizeof *bytes * (size_t)nparts), MPI_SUCCESS);
     int n = 0;
     round[0] = 0;
     for (int p = 0; rc == MPI_SUCCESS && p < nparts;) {

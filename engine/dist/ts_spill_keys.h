@@ -11,9 +11,13 @@
 
 /* Appends t's rows (rows[0 .. n) of it, NULL: all) to the partitions of s by the hash of keys[0 .. nkeys): one batch per
  * partition that gets rows. t has the spill's schema. */
+/* Partitions of a memory budget's spills by key hash: each holds 1/TS_SPILL_PARTS of the rows (rounds then merge
+ * small neighbours: ts_spill_rounds). */
+#define TS_SPILL_PARTS 32
+
 ts_err ts_spill_by_keys(ts_spill *s, int nparts, const ts_table *t, const char *const *keys, int nkeys);
 
-/* Collective: groups the partitions [0, nparts) into rounds of consecutive partitions, the same on every rank, each
+/* Collective (ctx NULL: this rank's sizes alone, local): groups the partitions [0, nparts) into rounds of consecutive partitions, the same on every rank, each
  * holding at most `room` bytes on every rank (estimated from rows written; a partition alone may hold more): round r
  * is partitions [round[r], round[r + 1]). round has room for nparts + 1 entries. Merging small partitions saves the
  * per-round work (collectives, preparing the operator). */

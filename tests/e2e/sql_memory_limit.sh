@@ -2,8 +2,9 @@
 # `tessera sql --memory-limit`: the TPC-H queries at SF 0.01 under a limit whose operator share (TESSERA_OP_MEMORY)
 # is far below their hash tables, on 1, 2 and 4 ranks. Asserts (a) every answer equals DuckDB's checked-in answer
 # (tests/tpch/expected, compared by scripts/bench/tpch/tpch.py check), (b) operators really spilled (the `spill`
-# lines of --timing: bytes > 0 for the aggregation-heavy q18 and q10, and in total for at least 8 queries), (c) the
-# spill directory is empty afterwards, and (d) an operator that cannot spill and outgrows its share (COUNT DISTINCT)
+# lines of --timing: bytes > 0 for the aggregation-heavy q18 and q10 and the join-heavy q09, and in total for at
+# least 8 queries), (c) the spill directory is empty afterwards, (d) inner / left / semi / anti grace hash joins over
+# keys with NULLs and duplicates equal answers computed in Python (generated data), and (e) an operator that cannot spill and outgrows its share (COUNT DISTINCT)
 # fails with exit 5 and a message naming the operator and the limit. q16 (COUNT DISTINCT) is that case in TPC-H.
 #   tests/e2e/sql_memory_limit.sh BUILD_DIR SHARED_DIR
 set -uo pipefail
@@ -41,7 +42,7 @@ for line in open(path):
     if m and int(m.group(1)) > 8:
         spilled[queries[int(m.group(1)) - 9]] = int(m.group(2))
 print("P=%s spilled (bytes, most of any rank): %s" % (P, " ".join("%s=%d" % kv for kv in sorted(spilled.items()))))
-for q in ("q10", "q18"):
+for q in ("q09", "q10", "q18"):
     if spilled.get(q, 0) <= 0:
         sys.exit("FAIL: %s did not spill on %s ranks" % (q, P))
 if len(spilled) < 8:
@@ -49,6 +50,60 @@ if len(spilled) < 8:
 PYEOF
   [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind on $P ranks: $(ls "$tmp/spill" | head -3)"
 done
+# join semantics in the grace hash join: inner, left, semi (IN) and anti (NOT EXISTS) joins over keys with NULLs and
+# duplicates, build sides far above the share; the expected answers computed here in Python
+"$PY" - "$tmp" <<'PYEOF' || exit 1
+import random, sys
+from collections import defaultdict
+tmp = sys.argv[1]
+random.seed(7)
+def gen(name, n, nullp):
+    rows = []
+    with open("%s/%s.csv" % (tmp, name), "w") as f:
+        f.write("id,k,s\n")
+        for i in range(n):
+            k = None if random.random() < nullp else random.randint(0, 20000)
+            f.write("%d,%s,s%d\n" % (i, "" if k is None else k, random.randint(0, 50)))
+            rows.append((i, k))
+    return rows
+L, R = gen("l", 30000, 0.05), gen("r", 20000, 0.05)
+idx = defaultdict(list)
+for i, k in R:
+    if k is not None:
+        idx[k].append(i)
+inner = [(a, b) for a, k in L if k is not None for b in idx.get(k, [])]
+left = []
+for a, k in L:
+    m = idx.get(k, []) if k is not None else []
+    left += [(a, b) for b in m] if m else [(a, None)]
+semi = [a for a, k in L if k is not None and k in idx]
+anti = [a for a, k in L if not (k is not None and k in idx)]
+with open("%s/joins.expected" % tmp, "w") as f:
+    f.write("inner,%d,%d,%d,%d\n" % (len(inner), sum(a for a, b in inner), sum(b for a, b in inner),
+                                     sum(a * b for a, b in inner)))
+    f.write("left,%d,%d,%d,%d\n" % (len(left), sum(1 for a, b in left if b is not None), sum(a for a, b in left),
+                                    sum(-1 if b is None else b for a, b in left)))
+    f.write("semi,%d,%d\nanti,%d,%d\n" % (len(semi), sum(semi), len(anti), sum(anti)))
+PYEOF
+cat > "$tmp/joins.sql" <<SQL
+CREATE TABLE l AS SELECT * FROM read_csv('$tmp/l.csv', header=true, columns={'id': 'BIGINT', 'k': 'BIGINT', 's': 'VARCHAR'});
+CREATE TABLE r AS SELECT * FROM read_csv('$tmp/r.csv', header=true, columns={'id': 'BIGINT', 'k': 'BIGINT', 's': 'VARCHAR'});
+SELECT 'inner', count(*), sum(l.id), sum(r.id), sum(l.id * r.id) FROM l JOIN r ON l.k = r.k;
+SELECT 'left', count(*), count(r.id), sum(l.id), sum(coalesce(r.id, -1)) FROM l LEFT JOIN r ON l.k = r.k;
+SELECT 'semi', count(*), sum(id) FROM l WHERE k IN (SELECT k FROM r);
+SELECT 'anti', count(*), sum(id) FROM l WHERE NOT EXISTS (SELECT 1 FROM r WHERE r.k = l.k);
+EXPLAIN ANALYZE SELECT 'left', count(*), count(r.id) FROM l LEFT JOIN r ON l.k = r.k;
+SQL
+for P in ${RANKS:-1 2 4}; do
+  TESSERA_OP_MEMORY=16K mpirun -n "$P" "$BUILD/tessera" sql "$tmp/joins.sql" --memory-limit 40M --spill-dir "$tmp/spill" --quiet \
+    --format csv > "$tmp/joins.out$P" 2>&1 || { cat "$tmp/joins.out$P"; fail "joins on $P ranks"; }
+  diff <(grep -E '^(inner|left|semi|anti),' "$tmp/joins.out$P") "$tmp/joins.expected" \
+    || fail "grace join answers differ from Python's on $P ranks"
+  grep -q 'JOIN left on k = k .* spilled .*grace hash join' "$tmp/joins.out$P" \
+    || { grep JOIN "$tmp/joins.out$P"; fail "the left join did not run as a grace hash join on $P ranks"; }
+  [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind by the joins on $P ranks"
+done
+echo "grace hash join: inner, left, semi, anti with NULL keys equal Python's answers on ${RANKS:-1 2 4} ranks"
 # an aggregate that cannot spill (exact distinct counts) outgrowing its share: exit 5, the operator and the limit named
 { cat "$REPO/scripts/bench/tpch/load.sql"; echo "SELECT l_orderkey, count(DISTINCT l_partkey) FROM lineitem GROUP BY 1;"; } \
   > "$tmp/distinct.sql"
