@@ -26,11 +26,13 @@
 #include "ts_expr.h"
 #include "ts_join_grace.h"
 #include "ts_join_pipe.h"
+#include "ts_mem.h"
 #include "ts_partition.h"
 #include "ts_pipe_ops.h"
 #include "ts_pipeline.h"
 #include "ts_profile.h"
 #include "ts_sort.h"
+#include "ts_spill_keys.h"
 #include "ts_sql_exec.h"
 #include "ts_sql_parse.h"
 #include "ts_xchg.h"
@@ -820,6 +822,21 @@ static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
 
 /* ---- sort and limit ------------------------------------------------------------------------------------------------ */
 
+/* Under --memory-limit: a full sort of t (its rows, the exchange's received copy and the permuted output: about 3
+ * times t) must fit in the working memory, since sorts do not spill yet; otherwise exit 5 with a message rather
+ * than leave the machine to the OS killer. Local (the caller checks collectively). */
+static ts_err sort_fits(const ts_ctx *ctx, const ts_table *t)
+{
+    const int64_t bytes = ts_table_mem_bytes(t);
+    if (ctx->mem_room <= 0 || 3 * bytes <= ctx->mem_room)
+        return TS_OK;
+    char h[24], w[24], l[24];
+    TS_FAIL(TS_ERR_NOMEM, "sort: its input holds %s on rank %d and sorting needs about 3 times that, more than the %s "
+            "of working memory --memory-limit %s leaves (sorts do not spill yet)",
+            ts_format_bytes((double)bytes, h, sizeof h), ctx->rank, ts_format_bytes((double)ctx->mem_room, w, sizeof w),
+            ts_format_bytes((double)ctx->mem_limit, l, sizeof l));
+}
+
 static ts_err build_sort(phys *ph, ts_sql_plan *p, int64_t top, pipe *out)
 {
     pipe in;
@@ -835,7 +852,9 @@ static ts_err build_sort(phys *ph, ts_sql_plan *p, int64_t top, pipe *out)
         t = k;
         snprintf(p->run_note, sizeof p->run_note, "top %lld: a bounded heap per rank, merged on rank 0", (long long)top);
     } else {
-        err = ts_sort_distributed_by(ph->ctx, &t, p->sort, p->nsort);
+        err = ts_ctx_check(ph->ctx, sort_fits(ph->ctx, t));
+        if (!err)
+            err = ts_sort_distributed_by(ph->ctx, &t, p->sort, p->nsort);
     }
     err = ts_ctx_check(ph->ctx, err);
     if (err) {

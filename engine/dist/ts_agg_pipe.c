@@ -24,6 +24,7 @@ typedef struct agg_pipe {
     /* the memory budget (ctx->op_room > 0) */
     ts_chunk *in;
     int decomposable;
+    int64_t floor; /* the local sink's bytes right after a reset: its tables' least size */
     ts_spill *spill;
     int flushes;
 } agg_pipe;
@@ -65,11 +66,13 @@ static ts_err pipe_sink(ts_op *op, ts_chunk *in)
     agg_pipe *a = (agg_pipe *)op;
     TS_TRY(a->local->vt->sink(a->local, in));
     ts_op_hold(op, a->local->prof.mem_now);
-    if (a->ctx->op_room > 0 && a->local->prof.mem_now > a->ctx->op_room) {
+    /* past the share, and grown well beyond the sink's least size (a share below that would flush every chunk) */
+    if (a->ctx->op_room > 0 && a->local->prof.mem_now > a->ctx->op_room && a->local->prof.mem_now > 2 * a->floor) {
         if (!a->decomposable)
             return over_budget(a, ": quantiles and distinct counts do not spill (raise --memory-limit)");
         TS_TRY(flush(a));
         TS_TRY(ts_agg_sink_reset(a->local, a->in));
+        a->floor = a->local->prof.mem_now;
     }
     return TS_OK;
 }

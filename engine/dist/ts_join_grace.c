@@ -26,10 +26,7 @@ static ts_err spill_staged(spill_sink *s)
         keys[k] = s->keys[k];
     TS_TRY(ts_spill_by_keys(s->spill, TS_SPILL_PARTS, s->staged, keys, s->nkeys));
     s->op.prof.spill_bytes = ts_spill_bytes_written(s->spill);
-    ts_table *empty; /* a fresh table: appends expect new rows' validity bits set, which truncating leaves stale */
-    TS_TRY(ts_table_new_like(s->staged, "left", &empty));
-    ts_table_free(s->staged);
-    s->staged = empty;
+    ts_table_truncate(s->staged, 0); /* keeps the allocations for the next batch */
     return TS_OK;
 }
 

@@ -4,14 +4,17 @@
 # (tests/tpch/expected, compared by scripts/bench/tpch/tpch.py check), (b) operators really spilled (the `spill`
 # lines of --timing: bytes > 0 for the aggregation-heavy q18 and q10 and the join-heavy q09, and in total for at
 # least 8 queries), (c) the spill directory is empty afterwards, (d) inner / left / semi / anti grace hash joins over
-# keys with NULLs and duplicates equal answers computed in Python (generated data), and (e) an operator that cannot spill and outgrows its share (COUNT DISTINCT)
-# fails with exit 5 and a message naming the operator and the limit. q16 (COUNT DISTINCT) is that case in TPC-H.
-#   tests/e2e/sql_memory_limit.sh BUILD_DIR SHARED_DIR
+# keys with NULLs and duplicates equal answers computed in Python (generated data), and (e) an operator that cannot
+# spill and outgrows its share (COUNT DISTINCT: q16 is that case in TPC-H) fails with exit 5 and a message naming
+# the operator and the limit, and so does a full sort that cannot fit (sorts do not spill yet).
+#   tests/e2e/sql_memory_limit.sh BUILD_DIR [SHARED_DIR]   (env RANKS="1 2 4": the rank counts)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 BUILD=$(cd "${1:?usage: sql_memory_limit.sh BUILD_DIR SHARED_DIR}" && pwd)
-SHARED=$(cd "${2:?usage: sql_memory_limit.sh BUILD_DIR SHARED_DIR}" && pwd) || exit 1
+SHARED=${2:-$REPO/../shared}
+[[ -d $SHARED/tpch ]] || SHARED=/work/shared
+SHARED=$(cd "$SHARED" && pwd) || exit 1
 PY=/usr/bin/python3
 . "$REPO/scripts/mpi-env.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -113,4 +116,10 @@ rc=$?
 [[ $rc == 5 ]] || fail "COUNT DISTINCT over its share: exit $rc, not 5: $out"
 grep -q 'aggregate: .* more than its share .* of --memory-limit 40.0 MiB' <<<"$out" || fail "message: $out"
 [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind after the failure"
+# a full sort cannot spill yet: one that cannot fit fails with exit 5 before sorting, naming the limit
+out=$("$BUILD/tessera" sql --memory-limit 40M -c "CREATE TABLE t AS SELECT range AS x FROM range(3000000);
+  SELECT count(*) FROM (SELECT x FROM t ORDER BY x DESC)" 2>&1 >/dev/null)
+rc=$?
+[[ $rc == 5 ]] || fail "sort over the budget: exit $rc, not 5: $out"
+grep -q 'sort: its input holds .* --memory-limit 40.0 MiB leaves (sorts do not spill yet)' <<<"$out" || fail "message: $out"
 echo "sql_memory_limit: ${#queries[@]} TPC-H queries equal DuckDB's answers under --memory-limit on ${RANKS:-1 2 4} ranks, spilling"
