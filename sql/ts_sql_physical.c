@@ -24,6 +24,7 @@
 #include "ts_agg_pipe.h"
 #include "ts_aggregate_dist.h"
 #include "ts_expr.h"
+#include "ts_join_grace.h"
 #include "ts_join_pipe.h"
 #include "ts_mem.h"
 #include "ts_partition.h"
@@ -31,6 +32,7 @@
 #include "ts_pipeline.h"
 #include "ts_profile.h"
 #include "ts_sort.h"
+#include "ts_spill_keys.h"
 #include "ts_sql_exec.h"
 #include "ts_sql_parse.h"
 #include "ts_xchg.h"
@@ -704,6 +706,9 @@ static int semi_left_smaller(const ts_sql_plan *p)
     return (p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI) && !p->not_in && l >= 0 && r > l;
 }
 
+/* Under --memory-limit, semi / anti joins build on the right side, whose spilling the grace join handles. */
+static int build_on_left(const phys *ph, const ts_sql_plan *p) { return semi_left_smaller(p) && !ph->ctx->mem_limit; }
+
 /* NOT IN's rules on NULLs, as a filter before the anti join's probe (the build side's rows with a NULL key are
  * kept, so they can be counted): any NULL on the right and no row passes; a non-empty right side and left rows
  * with a NULL key do not pass; an empty right side and every row passes. */
@@ -755,18 +760,23 @@ static ts_err run_build(phys *ph, ts_sql_plan *p, pipe *side, char *const *keys,
     return err;
 }
 
-/* The probe side of a join whose build side was shuffled by its keys: the probe rows move too, by the hash of
- * their keys (a streaming exchange), unless they are partitioned on exactly those keys already. */
-static ts_err route_probe(phys *ph, ts_sql_plan *p, const ts_op *bop, pipe *side, char *const *keys)
+/* A join side moved to the rank its keys hash to (a streaming exchange), unless it is partitioned on exactly those
+ * keys already. */
+static ts_err shuffle_on_keys(phys *ph, ts_sql_plan *p, pipe *side, char *const *keys)
 {
-    if (ts_join_build_broadcast(bop) ||
-        (ts_partitioned_on(&side->tail->schema, (const char *const *)keys, p->njoin_keys) &&
-         side->tail->schema.npart == p->njoin_keys))
+    if (ts_partitioned_on(&side->tail->schema, (const char *const *)keys, p->njoin_keys) &&
+        side->tail->schema.npart == p->njoin_keys)
         return TS_OK;
     pipe moved;
     TS_TRY(shuffle(ph, side, (const char *const *)keys, p->njoin_keys, p, &moved));
     *side = moved;
     return TS_OK;
+}
+
+/* The probe side of a join: it moves too when the build side was shuffled by its keys. */
+static ts_err route_probe(phys *ph, ts_sql_plan *p, const ts_op *bop, pipe *side, char *const *keys)
+{
+    return ts_join_build_broadcast(bop) ? TS_OK : shuffle_on_keys(ph, p, side, keys);
 }
 
 static void join_note(ts_sql_plan *p, const ts_op *bop, const char *built)
@@ -853,11 +863,57 @@ static ts_err add_probe(phys *ph, ts_sql_plan *p, pipe *left, ts_op *bop, char n
     return TS_OK;
 }
 
+/* The grace hash join (the build side outgrew its share of --memory-limit and was spilled by key hash, right_spill):
+ * the left rows are shuffled like the right ones, spilled alike, and *out starts over a source joining the
+ * partition pairs a round at a time (dist/ts_join_grace.h). */
+static ts_err grace_join(phys *ph, ts_sql_plan *p, pipe *left, ts_spill *right_spill, const char *const *right_cols,
+                         int nright, pipe *out)
+{
+    ts_err err = ph->ctx->size > 1 ? shuffle_on_keys(ph, p, left, p->left_keys) : TS_OK;
+    ts_op *sink = NULL;
+    if (!err)
+        err = ts_join_spill_sink_new(ph->ctx, left->tail, (const char *const *)p->left_keys, p->njoin_keys, &sink);
+    if (err) {
+        ts_spill_close(right_spill);
+        free_pipe(ph, left);
+        return err;
+    }
+    err = run(ph, left, sink, p);
+    ts_spill *left_spill = ts_join_spill_sink_take(sink);
+    op_done(ph, sink);
+    ts_op *src = NULL;
+    if (!err)
+        err = ts_join_grace_source_new(ph->ctx, left_spill, right_spill, p->join_type, (const char *const *)p->left_keys,
+                                       (const char *const *)p->right_keys, p->njoin_keys, right_cols, right_cols,
+                                       nright, &src);
+    else
+        ts_spill_close(left_spill), ts_spill_close(right_spill);
+    err = ts_ctx_check(ph->ctx, err); /* the source loaded its first round: a local step */
+    if (err) {
+        ts_op_free(src);
+        return err;
+    }
+    memset(out, 0, sizeof *out);
+    src->tag = tag_of(ph, p);
+    node_output(ph, src);
+    TS_TRY(own_op(out, src));
+    out->pl.source = src, out->tail = src->out;
+    if (ph->ctx->size > 1) { /* both sides were partitioned on the keys */
+        const char *part[8];
+        for (int k = 0; k < p->njoin_keys; k++)
+            part[k] = p->left_keys[k];
+        ts_table_set_partitioned(&out->tail->schema, part, p->njoin_keys);
+    }
+    snprintf(p->run_note, sizeof p->run_note, "grace hash join: the right side outgrew its share of --memory-limit; "
+             "both sides spilled by key hash, joined partition pair by pair");
+    return TS_OK;
+}
+
 static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
 {
     if (!pipelined_join(p))
         return fallback(ph, p, out);
-    if (semi_left_smaller(p))
+    if (build_on_left(ph, p))
         return build_semi_on_left(ph, p, out);
     /* the build side first: its rows, then the broadcast / shuffle decision and the hash table */
     pipe right, left;
@@ -874,6 +930,20 @@ static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
     char names[TS_MAX_COLS][TS_NAME_MAX];
     int nnames;
     err = run_build(ph, p, &right, p->right_keys, outer_right || p->not_in, &bop, names, &nnames);
+    ts_spill *right_spill = err ? NULL : ts_join_build_take_spill(bop); /* the same on every rank */
+    if (right_spill && !outer_right && !p->not_in) { /* the build side outgrew its share of --memory-limit */
+        const char *cols[TS_MAX_COLS];
+        for (int c = 0; c < nnames; c++)
+            cols[c] = names[c];
+        op_done(ph, bop);
+        return grace_join(ph, p, &left, right_spill, cols, nnames, out);
+    }
+    if (right_spill) {
+        ts_spill_close(right_spill);
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "%s join: its build side outgrew its share "
+                             "of --memory-limit, and %s joins do not spill yet", p->not_in ? "NOT IN" :
+                             ts_join_type_name(p->join_type), p->not_in ? "NOT IN" : "right and full");
+    }
     if (!err && p->not_in)
         err = ts_ctx_check(ph->ctx, not_in_rules(ph, p, &left, bop));
     if (err) {
@@ -905,6 +975,21 @@ static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
 
 /* ---- sort and limit ------------------------------------------------------------------------------------------------ */
 
+/* Under --memory-limit: a full sort of t (its rows, the exchange's received copy and the permuted output: about 3
+ * times t) must fit in the working memory, since sorts do not spill yet; otherwise exit 5 with a message rather
+ * than leave the machine to the OS killer. Local (the caller checks collectively). */
+static ts_err sort_fits(const ts_ctx *ctx, const ts_table *t)
+{
+    const int64_t bytes = ts_table_mem_bytes(t);
+    if (ctx->mem_room <= 0 || 3 * bytes <= ctx->mem_room)
+        return TS_OK;
+    char h[24], w[24], l[24];
+    TS_FAIL(TS_ERR_NOMEM, "sort: its input holds %s on rank %d and sorting needs about 3 times that, more than the %s "
+            "of working memory --memory-limit %s leaves (sorts do not spill yet)",
+            ts_format_bytes((double)bytes, h, sizeof h), ctx->rank, ts_format_bytes((double)ctx->mem_room, w, sizeof w),
+            ts_format_bytes((double)ctx->mem_limit, l, sizeof l));
+}
+
 static ts_err build_sort(phys *ph, ts_sql_plan *p, int64_t top, pipe *out)
 {
     pipe in;
@@ -920,7 +1005,9 @@ static ts_err build_sort(phys *ph, ts_sql_plan *p, int64_t top, pipe *out)
         t = k;
         snprintf(p->run_note, sizeof p->run_note, "top %lld: a bounded heap per rank, merged on rank 0", (long long)top);
     } else {
-        err = ts_sort_distributed_by(ph->ctx, &t, p->sort, p->nsort);
+        err = ts_ctx_check(ph->ctx, sort_fits(ph->ctx, t));
+        if (!err)
+            err = ts_sort_distributed_by(ph->ctx, &t, p->sort, p->nsort);
     }
     err = ts_ctx_check(ph->ctx, err);
     if (err) {
@@ -981,6 +1068,7 @@ static ts_err analyze(phys *ph, int first)
         const ts_prof *b = &x->prof[i].prof;
         a->seconds += b->seconds, a->bytes_sent += b->bytes_sent, a->bytes_recv += b->bytes_recv;
         a->mem_peak = a->mem_peak > b->mem_peak ? a->mem_peak : b->mem_peak;
+        a->spill_bytes += b->spill_bytes;
         if (x->prof[i].output)
             a->rows_out = b->rows_out;
     }
@@ -989,7 +1077,7 @@ static ts_err analyze(phys *ph, int first)
     for (int t = 0; !err && t < n; t++) {
         ts_sql_plan *p = ph->node[t];
         p->rows_out = sm[t].rows_out, p->seconds = mx[t].seconds;
-        p->bytes_sent = mx[t].bytes_sent, p->mem_peak = mx[t].mem_peak;
+        p->bytes_sent = mx[t].bytes_sent, p->mem_peak = mx[t].mem_peak, p->spill_bytes = sm[t].spill_bytes;
     }
     free(local), free(mx), free(sm);
     return err;

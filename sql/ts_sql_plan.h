@@ -157,6 +157,7 @@ struct ts_sql_plan {
     double seconds;         /* actual, max over ranks */
     int64_t bytes_sent;     /* actual (pipelined executor), max over ranks */
     int64_t mem_peak;       /* actual (pipelined executor): its operators' largest memory, max over ranks */
+    int64_t spill_bytes;    /* actual (pipelined executor): bytes its operators spilled, summed over ranks */
     int partitioned_on;     /* output is hash-partitioned on cols[0..partitioned_on) (0: unknown) */
 };
 

@@ -369,6 +369,10 @@ static void print_node(FILE *out, const ts_sql_plan *p, int depth, int analyze)
         char b[24];
         fprintf(out, "   memory %s", ts_format_bytes((double)p->mem_peak, b, sizeof b));
     }
+    if (analyze && p->spill_bytes) {
+        char b[24];
+        fprintf(out, "   spilled %s", ts_format_bytes((double)p->spill_bytes, b, sizeof b));
+    }
     if (p->note[0])
         fprintf(out, "   (%s)", p->note);
     if (analyze && p->run_note[0])

@@ -714,17 +714,22 @@ static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_st
     err = ts_ctx_check(s->ctx, err);
     if (!err && s->opt.profile && r.x.nprof && st->kind != TS_SQL_S_EXPLAIN)
         err = print_profile(s, &r.x, stmt_label(st));
+    int64_t spilled = 0; /* bytes this rank's operators wrote to spill files (--memory-limit) */
+    for (int i = 0; i < r.x.nprof; i++)
+        spilled += r.x.prof[i].prof.spill_bytes;
     ts_sql_exec_release(&r.x);
     s->stmt_no++;
     if (!err && s->opt.timing) {
         const double seconds = ts_now() - t0;
-        int64_t peak[2] = {ts_peak_rss_bytes(), 0};
+        int64_t peak[3] = {ts_peak_rss_bytes(), 0, spilled};
         peak[1] = -peak[0];
-        err = ts_mpi_status(MPI_Allreduce(MPI_IN_PLACE, peak, 2, MPI_INT64_T, MPI_MAX, s->ctx->comm),
+        err = ts_mpi_status(MPI_Allreduce(MPI_IN_PLACE, peak, 3, MPI_INT64_T, MPI_MAX, s->ctx->comm),
                             "MPI_Allreduce", __FILE__, __LINE__, __func__);
         if (!err && is_root(s))
             fprintf(stderr, "stmt %d %s %.6f\nmem %d %s %" PRId64 " %" PRId64 "\n", s->stmt_no, stmt_label(st),
                     seconds, s->stmt_no, stmt_label(st), peak[0], -peak[1]);
+        if (!err && is_root(s) && peak[2] > 0) /* the most any rank spilled */
+            fprintf(stderr, "spill %d %s %" PRId64 "\n", s->stmt_no, stmt_label(st), peak[2]);
     }
     if (!err && s->opt.profile && is_root(s) && r.plan && st->kind != TS_SQL_S_EXPLAIN) {
         /* CPU time beside wall time: on a shared machine only the first says what the statement cost */

@@ -18,6 +18,12 @@ typedef struct ts_ctx {
     int verbose;             /* rank 0 prints progress */
     int64_t bytes_sent;      /* bytes this rank sent in exchanges (running total) */
     int force_p2p;           /* exchanges use chunked point-to-point even when alltoallv would do */
+    /* The memory budget the blocking operators of pipelines honour (set from engine/exec/ts_budget.h by the front
+     * end; all 0: no budget, nothing spills). The same on every rank. */
+    int64_t mem_limit;       /* --memory-limit: resident bytes this rank may use (for messages) */
+    int64_t mem_room;        /* working bytes above the process's baseline: what one partition must fit in */
+    int64_t op_room;         /* bytes one blocking operator may hold before it spills (a share of mem_room) */
+    const char *spill_dir;   /* where spill files go (NULL: ts_spill_dir's default); not owned */
 } ts_ctx;
 
 /* Duplicates comm so Tessera's messages never mix with the caller's. Collective. */

@@ -39,6 +39,7 @@ typedef struct ts_prof {
     int64_t bytes_sent, bytes_recv;
     int64_t mem_peak;       /* bytes of its buffers and states at their largest (jobs' stages: peak RSS) */
     int64_t mem_now;
+    int64_t spill_bytes;    /* bytes it wrote to spill files (a memory budget's partitions) */
 } ts_prof;
 
 typedef struct ts_op ts_op;

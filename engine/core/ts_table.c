@@ -163,6 +163,8 @@ void ts_table_truncate(ts_table *t, int64_t n)
             continue;
         if (c->type == TS_T_STRING)
             c->nbytes = TS_COL(c, int64_t)[n];
+        for (int64_t r = n; c->valid && r < c->len; r++) /* appends later only clear the bits of their NULLs */
+            c->valid[r >> 6] |= UINT64_C(1) << (r & 63);
         c->len = n;
     }
 }

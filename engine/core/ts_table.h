@@ -45,7 +45,8 @@ ts_err ts_table_new_like(const ts_table *t, const char *name, ts_table **out);
 ts_err ts_table_append_rows(ts_table *dst, const ts_table *src, const int64_t *idx, int64_t n);
 /* Keeps rows idx[0..n) (strictly ascending) of every column, in place. */
 void ts_table_keep_rows(ts_table *t, const int64_t *idx, int64_t n);
-/* Keeps the first n rows (n <= rows), keeping the allocations. */
+/* Keeps the first n rows (n <= rows), keeping the allocations; the dropped rows' validity bits are set again, so rows
+ * appended later are valid unless they are NULL. */
 void ts_table_truncate(ts_table *t, int64_t n);
 /* A zero-copy projection: a new table (free it with ts_table_free) whose columns are t's columns `names`
  * (each once). It must not outlive t, and t's columns must not change while it is used. */

@@ -7,6 +7,9 @@
 #include "ts_exchange.h"
 #include "ts_mem.h"
 #include "ts_partition.h"
+#include "ts_spill_keys.h"
+
+#define SPILL_PARTS TS_SPILL_PARTS /* each holds 1/SPILL_PARTS of every flush's partial states */
 
 typedef struct agg_pipe {
     ts_op op;
@@ -18,17 +21,64 @@ typedef struct agg_pipe {
     char outs[TS_MAX_COLS][TS_NAME_MAX];
     int naggs;
     ts_table *result;
+    /* the memory budget (ctx->op_room > 0) */
+    ts_chunk *in;
+    int decomposable;
+    int64_t floor; /* the local sink's bytes right after a reset: its tables' least size */
+    ts_spill *spill;
+    int flushes;
 } agg_pipe;
+
+/* Writes the local sink's groups as partial states to the spill partitions (by key hash); the sink is then reset
+ * (ts_agg_sink_reset) or, at the end, freed. */
+static ts_err flush(agg_pipe *a)
+{
+    ts_table *t = NULL;
+    const char *keys[TS_MAX_COLS];
+    for (int k = 0; k < a->nkeys; k++)
+        keys[k] = a->keys[k];
+    ts_err err = ts_agg_sink_partial_result(a->local, "partial", &t);
+    if (!err && !a->spill) {
+        char tag[32];
+        snprintf(tag, sizeof tag, "agg%d", a->ctx->rank);
+        err = ts_spill_open(ts_spill_dir(a->ctx->spill_dir), tag, SPILL_PARTS, t, &a->spill);
+    }
+    if (!err)
+        err = ts_spill_by_keys(a->spill, SPILL_PARTS, t, keys, a->nkeys);
+    ts_table_free(t);
+    a->flushes++;
+    if (a->spill)
+        a->op.prof.spill_bytes = ts_spill_bytes_written(a->spill);
+    return err;
+}
+
+static ts_err over_budget(const agg_pipe *a, const char *why)
+{
+    char h[24], r[24], l[24];
+    TS_FAIL(TS_ERR_NOMEM, "aggregate: %lld groups hold %s, more than its share %s of --memory-limit %s%s",
+            (long long)ts_agg_sink_groups(a->local), ts_format_bytes((double)a->local->prof.mem_now, h, sizeof h),
+            ts_format_bytes((double)a->ctx->op_room, r, sizeof r), ts_format_bytes((double)a->ctx->mem_limit, l,
+            sizeof l), why);
+}
 
 static ts_err pipe_sink(ts_op *op, ts_chunk *in)
 {
     agg_pipe *a = (agg_pipe *)op;
     TS_TRY(a->local->vt->sink(a->local, in));
     ts_op_hold(op, a->local->prof.mem_now);
+    /* past the share, and grown well beyond the sink's least size (a share below that would flush every chunk) */
+    if (a->ctx->op_room > 0 && a->local->prof.mem_now > a->ctx->op_room && a->local->prof.mem_now > 2 * a->floor) {
+        if (!a->decomposable)
+            return over_budget(a, ": quantiles and distinct counts do not spill (raise --memory-limit)");
+        TS_TRY(flush(a));
+        TS_TRY(ts_agg_sink_reset(a->local, a->in));
+        a->floor = a->local->prof.mem_now;
+    }
     return TS_OK;
 }
 
-static ts_err merge_states(agg_pipe *a, ts_table *partial)
+/* Partial states exchanged by key hash and merged: *out (new) the groups this rank owns. Collective. */
+static ts_err merge_states(agg_pipe *a, ts_table *partial, ts_table **out)
 {
     const char *keys[TS_MAX_COLS];
     for (int k = 0; k < a->nkeys; k++)
@@ -45,23 +95,95 @@ static ts_err merge_states(agg_pipe *a, ts_table *partial)
     a->op.prof.bytes_sent += a->ctx->bytes_sent - sent0;
     free(dest);
     if (!err)
-        err = ts_ctx_check(a->ctx, ts_aggregate_merge(moved, keys, a->nkeys, a->aggs, a->naggs, "aggregate",
-                                                      &a->result));
+        err = ts_ctx_check(a->ctx, ts_aggregate_merge(moved, keys, a->nkeys, a->aggs, a->naggs, "aggregate", out));
     ts_table_free(moved);
     if (!err)
-        ts_table_set_partitioned(a->result, keys, a->nkeys);
+        ts_table_set_partitioned(*out, keys, a->nkeys);
     return err;
+}
+
+/* Appends merged groups to the result. */
+static ts_err add_result(agg_pipe *a, ts_table *t)
+{
+    if (!a->result) {
+        a->result = t;
+        return TS_OK;
+    }
+    const ts_err err = ts_table_append_rows(a->result, t, NULL, ts_table_rows(t));
+    ts_table_free(t);
+    return err;
+}
+
+/* The grace aggregation's second half (collective; some rank spilled): every rank flushes what it holds, then the
+ * partitions are merged one at a time (their partial states exchanged by key hash first when groups span ranks).
+ * A group's states all lie in one partition, so the partitions' groups are disjoint and concatenate. */
+static ts_err finish_spilled(agg_pipe *a, ts_ctx *ctx)
+{
+    ts_err err = ts_ctx_check(ctx, flush(a));
+    ts_op_free(a->local); /* its groups are on disk now */
+    a->local = NULL;
+    const char *keys[TS_MAX_COLS];
+    for (int k = 0; k < a->nkeys; k++)
+        keys[k] = a->keys[k];
+    int at[SPILL_PARTS + 1], nrounds = 0;
+    if (!err)
+        err = ts_spill_rounds(ctx, a->spill, SPILL_PARTS, ctx->op_room, at, &nrounds);
+    for (int r = 0; !err && r < nrounds; r++) {
+        ts_table *part = NULL;
+        err = ts_spill_read_range(a->spill, at[r], at[r + 1], "partial", &part);
+        const int64_t bytes = part ? ts_table_mem_bytes(part) : 0;
+        ts_op_hold(&a->op, bytes);
+        if (!err && bytes > ctx->mem_room) {
+            char h[24], w[24], l[24];
+            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "aggregate: spill partition %d holds %s "
+                                 "of partial states, more than the %s of working memory --memory-limit %s leaves "
+                                 "(too many groups)", at[r], ts_format_bytes((double)bytes, h, sizeof h),
+                                 ts_format_bytes((double)ctx->mem_room, w, sizeof w),
+                                 ts_format_bytes((double)ctx->mem_limit, l, sizeof l));
+        }
+        err = ts_ctx_check(ctx, err);
+        ts_table *merged = NULL;
+        if (!err && a->two_phase) {
+            err = merge_states(a, part, &merged);
+        } else if (!err) {
+            err = ts_ctx_check(ctx, ts_aggregate_merge(part, keys, a->nkeys, a->aggs, a->naggs, "aggregate", &merged));
+        }
+        ts_table_free(part);
+        if (!err && merged)
+            err = ts_ctx_check(ctx, add_result(a, merged));
+    }
+    ts_spill_close(a->spill);
+    a->spill = NULL;
+    if (err)
+        return err;
+    snprintf(a->op.label + strlen(a->op.label), sizeof a->op.label - strlen(a->op.label),
+             "; over its memory share: %d flush%s spilled, merged in %d rounds", a->flushes,
+             a->flushes == 1 ? "" : "es", nrounds);
+    const char *part[8];
+    for (int p = 0; p < a->npart; p++)
+        part[p] = a->part[p];
+    if (a->two_phase)
+        ts_table_set_partitioned(a->result, keys, a->nkeys);
+    else
+        ts_table_set_partitioned(a->result, part, a->npart);
+    return TS_OK;
 }
 
 static ts_err pipe_finish(ts_op *op, ts_ctx *ctx, ts_err status)
 {
     agg_pipe *a = (agg_pipe *)op;
     TS_TRY(ts_ctx_check(ctx, status)); /* every rank learns of a failure before any collective */
+    if (ctx->op_room > 0) { /* a budget: did any rank spill? (then all run the partitioned merge) */
+        int mine = a->spill != NULL, any = 0;
+        TS_MPI(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, ctx->comm));
+        if (any)
+            return finish_spilled(a, ctx);
+    }
     ts_table *t = NULL;
     ts_err err = ts_ctx_check(ctx, ts_agg_sink_result(a->local, a->two_phase ? "partial" : "aggregate", &t));
     ts_op_hold(op, a->local->prof.mem_peak);
     if (!err && a->two_phase) {
-        err = merge_states(a, t);
+        err = merge_states(a, t, &a->result);
         ts_table_free(t);
     } else if (!err) {
         a->result = t;
@@ -80,6 +202,7 @@ static void pipe_destroy(ts_op *op)
     agg_pipe *a = (agg_pipe *)op;
     ts_op_free(a->local);
     ts_table_free(a->result);
+    ts_spill_close(a->spill);
 }
 
 static const ts_op_vt AGG_PIPE = {.kind = "aggregate", .sink = pipe_sink, .finish = pipe_finish,
@@ -107,6 +230,9 @@ ts_err ts_agg_pipe_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int n
         if (aggs[i].order)
             a->aggs[i].order = "(order)";
     }
+    a->in = in, a->decomposable = ts_agg_decomposable(aggs, naggs);
+    if (ctx->op_room > 0 && expected > ctx->op_room / 256) /* the first tables fit the budget's share */
+        expected = ctx->op_room / 256;
     const ts_err err = ts_agg_sink_new(in, keys, nkeys, aggs, naggs, a->two_phase, (int64_t)ctx->rank << 40,
                                        expected, &a->local);
     if (err) {

@@ -8,6 +8,7 @@
 #include "ts_keyhash.h"
 #include "ts_mem.h"
 #include "ts_partition.h"
+#include "ts_spill_keys.h"
 
 #define DEFAULT_BROADCAST_BYTES (INT64_C(64) << 20)
 
@@ -22,6 +23,7 @@ typedef struct join_build {
     int64_t local_rows; /* rows this rank collected, before the broadcast */
     ts_table *rows;
     ts_join_ht *ht;
+    ts_spill *spill; /* over the memory budget: the rows by key hash (after finish: this rank's, shuffled) */
 } join_build;
 
 static int64_t table_bytes(const ts_table *t)
@@ -30,6 +32,68 @@ static int64_t table_bytes(const ts_table *t)
     for (int c = 0; c < t->ncols; c++)
         b += t->cols[c]->len * (int64_t)ts_type_width(t->cols[c]->type) + t->cols[c]->nbytes;
     return b;
+}
+
+/* The collected rows go to the spill partitions (by key hash), and their memory is freed. */
+static ts_err spill_rows(join_build *b)
+{
+    const char *keys[8];
+    for (int k = 0; k < b->nkeys; k++)
+        keys[k] = b->keys[k];
+    if (!b->spill) {
+        char tag[32];
+        snprintf(tag, sizeof tag, "build%d", b->ctx->rank);
+        TS_TRY(ts_spill_open(ts_spill_dir(b->ctx->spill_dir), tag, TS_SPILL_PARTS, b->rows, &b->spill));
+    }
+    TS_TRY(ts_spill_by_keys(b->spill, TS_SPILL_PARTS, b->rows, keys, b->nkeys));
+    b->op.prof.spill_bytes = ts_spill_bytes_written(b->spill);
+    ts_table *empty;
+    TS_TRY(ts_table_new_like(b->rows, b->rows->name, &empty));
+    ts_table_free(b->rows);
+    b->rows = empty;
+    return TS_OK;
+}
+
+/* Grace mode (some rank's build side outgrew its share; collective): every rank spills what it holds, then the
+ * partitions move to the ranks their keys hash to a round at a time, re-spilled there in the same partitions; the
+ * probe side is spilled alike (dist/ts_join_grace.h) and partition pairs joined one round at a time. */
+static ts_err finish_grace(join_build *b, ts_ctx *ctx)
+{
+    ts_err err = ts_ctx_check(ctx, spill_rows(b));
+    if (err || ctx->size == 1)
+        return err;
+    const char *keys[8];
+    for (int k = 0; k < b->nkeys; k++)
+        keys[k] = b->keys[k];
+    ts_spill *mine = b->spill, *moved = NULL;
+    char tag[32];
+    snprintf(tag, sizeof tag, "right%d", ctx->rank);
+    err = ts_ctx_check(ctx, ts_spill_open(ts_spill_dir(ctx->spill_dir), tag, TS_SPILL_PARTS, b->rows, &moved));
+    int at[TS_SPILL_PARTS + 1], n = 0;
+    if (!err)
+        err = ts_spill_rounds(ctx, mine, TS_SPILL_PARTS, ctx->op_room, at, &n);
+    const int64_t sent0 = ctx->bytes_sent;
+    for (int r = 0; !err && r < n; r++) {
+        ts_table *t = NULL;
+        int32_t *dest = NULL;
+        err = ts_spill_read_range(mine, at[r], at[r + 1], "right", &t);
+        if (!err && !(dest = malloc(sizeof *dest * (size_t)(ts_table_rows(t) + 1))))
+            err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+        if (!err)
+            err = ts_partition_dest(t, keys, b->nkeys, ctx->size, dest);
+        err = ts_ctx_check(ctx, err);
+        if (!err)
+            err = ts_exchange_rows_move(ctx, &t, dest);
+        if (!err)
+            err = ts_ctx_check(ctx, ts_spill_by_keys(moved, TS_SPILL_PARTS, t, keys, b->nkeys));
+        free(dest);
+        ts_table_free(t);
+    }
+    b->op.prof.bytes_sent += ctx->bytes_sent - sent0;
+    b->op.prof.spill_bytes = ts_spill_bytes_written(mine) + (moved ? ts_spill_bytes_written(moved) : 0);
+    ts_spill_close(mine);
+    b->spill = moved;
+    return err;
 }
 
 static ts_err build_sink(ts_op *op, ts_chunk *in)
@@ -53,6 +117,8 @@ static ts_err build_sink(ts_op *op, ts_chunk *in)
     }
     TS_TRY(ts_chunk_append_to(in, b->rows));
     ts_op_hold(op, table_bytes(b->rows));
+    if (b->ctx->op_room > 0 && table_bytes(b->rows) > b->ctx->op_room)
+        TS_TRY(spill_rows(b));
     return TS_OK;
 }
 
@@ -98,6 +164,16 @@ static ts_err build_finish(ts_op *op, ts_ctx *ctx, ts_err status)
 {
     join_build *b = (join_build *)op;
     TS_TRY(ts_ctx_check(ctx, status));
+    if (ctx->op_room > 0) { /* a budget: did any rank spill? (then all join in partition pairs) */
+        int spilled = b->spill != NULL, any = 0;
+        TS_MPI(MPI_Allreduce(&spilled, &any, 1, MPI_INT, MPI_MAX, ctx->comm));
+        if (any) {
+            TS_TRY(finish_grace(b, ctx));
+            snprintf(op->label, sizeof op->label, "join-build: over its memory share, spilled by key hash%s",
+                     ctx->size > 1 ? " and shuffled" : "");
+            return TS_OK;
+        }
+    }
     const int64_t mine = table_bytes(b->rows);
     TS_MPI(MPI_Allreduce(&mine, &b->global_bytes, 1, MPI_INT64_T, MPI_SUM, ctx->comm));
     b->local_rows = ts_table_rows(b->rows);
@@ -125,6 +201,7 @@ static void build_destroy(ts_op *op)
     join_build *b = (join_build *)op;
     ts_join_ht_free(b->ht);
     ts_table_free(b->rows);
+    ts_spill_close(b->spill);
 }
 
 static const ts_op_vt JOIN_BUILD = {.kind = "join-build", .sink = build_sink, .finish = build_finish,
@@ -294,3 +371,11 @@ int ts_join_build_broadcast(const ts_op *op) { return ((const join_build *)op)->
 int64_t ts_join_build_global_bytes(const ts_op *op) { return ((const join_build *)op)->global_bytes; }
 const ts_join_ht *ts_join_build_table(const ts_op *op) { return ((const join_build *)op)->ht; }
 const ts_table *ts_join_build_rows(const ts_op *op) { return ((const join_build *)op)->rows; }
+
+ts_spill *ts_join_build_take_spill(ts_op *op)
+{
+    join_build *b = (join_build *)op;
+    ts_spill *s = b->spill;
+    b->spill = NULL;
+    return s;
+}

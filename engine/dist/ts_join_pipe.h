@@ -10,6 +10,7 @@
 
 #include "ts_hashjoin.h"
 #include "ts_join_probe.h"
+#include "ts_spill.h"
 
 /* keys: the right side's key columns in `in`. strategy: TS_JOIN_AUTO (broadcast below broadcast_bytes, 0: 64 MiB),
  * TS_JOIN_BROADCAST or TS_JOIN_SHUFFLE. ctx must outlive the operator. */
@@ -33,6 +34,11 @@ ts_err ts_join_outer_probe_new(ts_chunk *in, ts_op *build, ts_join_type type, co
 /* After the build pipeline ran: 1 when the right side was broadcast; its global size in bytes. */
 int ts_join_build_broadcast(const ts_op *op);
 int64_t ts_join_build_global_bytes(const ts_op *op);
+/* After the build pipeline ran under a memory budget (ctx->op_room > 0): when some rank's right side outgrew its
+ * share, every rank's right rows are in spill partitions by key hash, already on the rank their keys hash to (no
+ * table is built; the join runs in partition pairs: dist/ts_join_grace.h). Returns them (the caller owns them),
+ * or NULL when everything fit. */
+ts_spill *ts_join_build_take_spill(ts_op *op);
 /* The built table and the right rows it indexes (owned by the operator). */
 const ts_join_ht *ts_join_build_table(const ts_op *op);
 const ts_table *ts_join_build_rows(const ts_op *op);

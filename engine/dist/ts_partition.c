@@ -6,10 +6,11 @@
 #include "ts_keyhash.h"
 #include "ts_mem.h"
 
-ts_err ts_partition_dest(const ts_table *t, const char *const *keys, int nkeys, int nranks, int32_t *dest)
+/* dest[i] = the rank (spill = 0) or the spill partition (spill = 1) among nout of row i's key hash. */
+static ts_err route(const ts_table *t, const char *const *keys, int nkeys, int nout, int spill, int32_t *dest)
 {
     const int64_t n = ts_table_rows(t);
-    if (nkeys == 0 || nranks == 1) {
+    if (nkeys == 0 || nout == 1) {
         memset(dest, 0, sizeof *dest * (size_t)n);
         return TS_OK;
     }
@@ -34,10 +35,24 @@ ts_err ts_partition_dest(const ts_table *t, const char *const *keys, int nkeys, 
             vp[k] = &view[k];
         }
         ts_key_hash_sel(vp, nkeys, NULL, m, h);
-        for (int64_t j = 0; j < m; j++)
-            dest[at + j] = ts_partition_rank(h[j], nranks);
+        if (spill)
+            for (int64_t j = 0; j < m; j++)
+                dest[at + j] = (int32_t)((((h[j] >> 16) & 0xffffffffu) * (uint64_t)nout) >> 32);
+        else
+            for (int64_t j = 0; j < m; j++)
+                dest[at + j] = ts_partition_rank(h[j], nout);
     }
     return TS_OK;
+}
+
+ts_err ts_partition_dest(const ts_table *t, const char *const *keys, int nkeys, int nranks, int32_t *dest)
+{
+    return route(t, keys, nkeys, nranks, 0, dest);
+}
+
+ts_err ts_partition_spill(const ts_table *t, const char *const *keys, int nkeys, int nparts, int32_t *part)
+{
+    return route(t, keys, nkeys, nparts, 1, part);
 }
 
 int ts_partitioned_on(const ts_table *t, const char *const *keys, int nkeys)

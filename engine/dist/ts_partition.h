@@ -22,6 +22,11 @@ static inline int32_t ts_partition_rank(uint64_t h, int nranks)
 /* dest[i] = rank of row i's key tuple (keys[0 .. nkeys) of t) among nranks; nkeys == 0: rank 0. Per rank. */
 ts_err ts_partition_dest(const ts_table *t, const char *const *keys, int nkeys, int nranks, int32_t *dest);
 
+/* part[i] = spill partition of row i's key tuple among nparts (a memory budget's partitions, engine/ops/ts_spill.h):
+ * the same hash, but taken from bits 16-47, so it is independent of the rank (the high bits) and rows of one
+ * partition still spread over a rank's local hash table (the low bits). Per rank. */
+ts_err ts_partition_spill(const ts_table *t, const char *const *keys, int nkeys, int nparts, int32_t *part);
+
 /* 1 when t records a hash partitioning on a non-empty subset of keys[0 .. nkeys): rows with equal key tuples are
  * already on one rank. */
 int ts_partitioned_on(const ts_table *t, const char *const *keys, int nkeys);

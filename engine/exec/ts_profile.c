@@ -5,18 +5,20 @@
 
 #include "ts_mem.h"
 
-enum { NV = 7 };
+enum { NV = 8 };
 
 static void to_vec(const ts_prof *p, double *v)
 {
     v[0] = p->seconds, v[1] = (double)p->rows_in, v[2] = (double)p->rows_out, v[3] = (double)p->bytes_sent;
     v[4] = (double)p->bytes_recv, v[5] = (double)p->mem_peak, v[6] = (double)p->mem_now;
+    v[7] = (double)p->spill_bytes;
 }
 
 static void from_vec(const double *v, ts_prof *p)
 {
     p->seconds = v[0], p->rows_in = (int64_t)v[1], p->rows_out = (int64_t)v[2], p->bytes_sent = (int64_t)v[3];
     p->bytes_recv = (int64_t)v[4], p->mem_peak = (int64_t)v[5], p->mem_now = (int64_t)v[6];
+    p->spill_bytes = (int64_t)v[7];
 }
 
 ts_err ts_prof_reduce(ts_ctx *ctx, const ts_prof *local, int n, ts_prof *min, ts_prof *max, ts_prof *sum)
@@ -61,17 +63,24 @@ void ts_prof_print(FILE *out, const char *title, int nranks, const char *mem_lab
 {
     fprintf(out, "\n------------------------------ Tessera profile: %s on %d rank%s (min/max over ranks) "
                  "------------------------------\n", title, nranks, nranks == 1 ? "" : "s");
-    fprintf(out, "%-16s %-40s %17s %23s %23s %21s %21s %21s\n", "stage", "operators", "time s", "rows in",
-            "rows out", "sent", "received", mem_label);
+    int spilled = 0; /* the spill column shows only when something spilled: other profiles keep their layout */
+    for (int i = 0; i < n; i++)
+        spilled |= max[i].spill_bytes > 0;
+    fprintf(out, "%-16s %-40s %17s %23s %23s %21s %21s %21s%s\n", "stage", "operators", "time s", "rows in",
+            "rows out", "sent", "received", mem_label, spilled ? "               spilled" : "");
     for (int i = 0; i < n; i++) {
         char b[10][24];
-        fprintf(out, "%-16.16s %-40.40s %8.3f/%-8.3f %11s/%-11s %11s/%-11s %10s/%-10s %10s/%-10s %10s/%-10s\n",
+        fprintf(out, "%-16.16s %-40.40s %8.3f/%-8.3f %11s/%-11s %11s/%-11s %10s/%-10s %10s/%-10s %10s/%-10s%s",
                 names[i], what ? what[i] : "", min[i].seconds, max[i].seconds, rows((double)min[i].rows_in, b[0], 24),
                 rows((double)max[i].rows_in, b[1], 24), rows((double)min[i].rows_out, b[2], 24),
                 rows((double)max[i].rows_out, b[3], 24), ts_format_bytes((double)min[i].bytes_sent, b[4], 24),
                 ts_format_bytes((double)max[i].bytes_sent, b[5], 24), ts_format_bytes((double)min[i].bytes_recv,
                 b[6], 24), ts_format_bytes((double)max[i].bytes_recv, b[7], 24),
-                ts_format_bytes((double)min[i].mem_peak, b[8], 24), ts_format_bytes((double)max[i].mem_peak, b[9], 24));
+                ts_format_bytes((double)min[i].mem_peak, b[8], 24), ts_format_bytes((double)max[i].mem_peak, b[9], 24),
+                spilled ? "" : "\n");
+        if (spilled)
+            fprintf(out, " %10s/%-10s\n", ts_format_bytes((double)min[i].spill_bytes, b[0], 24),
+                    ts_format_bytes((double)max[i].spill_bytes, b[1], 24));
     }
     if (total >= 0)
         fprintf(out, "%-16s %-40s %8.3f\n", "total", "", total);

@@ -779,3 +779,44 @@ ts_err ts_agg_sink_result(ts_op *op, const char *name, ts_table **out)
     }
     return err;
 }
+
+ts_err ts_agg_sink_partial_result(ts_op *op, const char *name, ts_table **out)
+{
+    agg_sink *k = (agg_sink *)op; /* the states are laid out alike either way: only the emitting differs */
+    const int was = k->partial;
+    k->partial = 1;
+    const ts_err err = ts_agg_sink_result(op, name, out);
+    k->partial = was;
+    return err;
+}
+
+ts_err ts_agg_sink_reset(ts_op *op, ts_chunk *in)
+{
+    agg_sink *k = (agg_sink *)op;
+    const ts_column *kc[TS_MAX_COLS];
+    for (int i = 0; i < k->nkeys; i++)
+        kc[i] = &in->col[k->key[i]];
+    ts_group_table *g;
+    TS_TRY(ts_group_table_new(kc, k->nkeys, 0, &g));
+    ts_group_table_free(k->g);
+    k->g = g;
+    ts_free(k->mem);
+    k->mem = NULL, k->cap = 0;
+    for (int a = 0; a < k->naggs; a++) {
+        astate *s = &k->a[a];
+        void *unpacked[] = {s->cnt, s->isum, s->s1, s->s2, s->f0, s->f1, s->val, s->pos, s->oval, s->has, s->soff,
+                            s->slen};
+        for (size_t i = 0; i < sizeof unpacked / sizeof *unpacked; i++)
+            ts_free(unpacked[i]);
+        s->cnt = s->isum = s->val = s->pos = s->oval = s->soff = s->slen = NULL;
+        s->s1 = NULL, s->s2 = NULL, s->f0 = s->f1 = NULL, s->has = NULL;
+        if (s->heap) {
+            ts_column_free(s->heap);
+            s->heap = NULL;
+            TS_TRY(ts_column_new("heap", TS_T_STRING, 0, NULL, &s->heap));
+        }
+    }
+    TS_TRY(ensure_capacity(k, 1));
+    ts_op_hold(op, sink_bytes(k));
+    return TS_OK;
+}

@@ -36,6 +36,15 @@ ts_err ts_agg_sink_new(ts_chunk *in, const char *const *keys, int nkeys, const t
  * the last chunk. */
 ts_err ts_agg_sink_result(ts_op *op, const char *name, ts_table **out);
 
+/* The partial states (as a sink made with partial = 1 gives) whatever the sink was made for: what a memory budget
+ * spills (dist/ts_agg_pipe.h). Decomposable aggregates only. Call once. */
+ts_err ts_agg_sink_partial_result(ts_op *op, const char *name, ts_table **out);
+
+/* Forgets every group (after its states were taken with ts_agg_sink_partial_result) and frees their memory, keeping
+ * what the sink prepared once (dictionary ranks): the sink then aggregates the next chunks afresh, row positions
+ * continuing. in: the chunk the sink was made on. Decomposable aggregates only. */
+ts_err ts_agg_sink_reset(ts_op *op, ts_chunk *in);
+
 /* Groups so far and rows consumed. */
 int64_t ts_agg_sink_groups(const ts_op *op);
 int64_t ts_agg_sink_rows(const ts_op *op);

@@ -35,7 +35,7 @@ static const char *RUN_OPTIONS =
     "                 (invalidate) or also gets a current version with is_deleted = true (new_record, default)\n"
     "  --memory-limit BYTES  resident memory per rank (suffix K, M, G; default: 3/4 of the node's memory\n"
     "                 shared among its ranks); data that does not fit is spilled to --spill-dir\n"
-    "                 (bank-analytics; docs/architecture.md \"Memory budget\")\n"
+    "                 (bank-analytics; also `tessera sql`: docs/architecture.md \"Memory budget\")\n"
     "  --spill-dir DIR       where spilled partitions go (default: $TMPDIR, else /tmp)\n"
     "  --checkpoint DIR      persist each completed stage in DIR (HDF5), for --resume\n"
     "  --resume       skip the stages already checkpointed in --checkpoint DIR (same inputs and ranks)\n"
@@ -80,24 +80,6 @@ static void run_usage(FILE *out)
     print_jobs(out);
     fputs("\noptions:\n", out);
     fputs(RUN_OPTIONS, out);
-}
-
-/* "512M", "2G", "1048576" -> bytes; -1 unless a positive size. */
-static int parse_bytes(const char *s, int64_t *out)
-{
-    char *end;
-    const double v = strtod(s, &end);
-    double mult = 1;
-    if (*end == 'K' || *end == 'k')
-        mult = 1024.0, end++;
-    else if (*end == 'M' || *end == 'm')
-        mult = 1024.0 * 1024, end++;
-    else if (*end == 'G' || *end == 'g')
-        mult = 1024.0 * 1024 * 1024, end++;
-    if (end == s || *end || !(v > 0) || v * mult > 9e18)
-        return -1;
-    *out = (int64_t)(v * mult);
-    return 0;
 }
 
 typedef struct cli {
@@ -152,7 +134,7 @@ static int parse_options(int argc, char **argv, cli *c)
                 return usage_error("--limit needs a positive integer, not '%s'", optarg);
             break;
         case 'm':
-            if (parse_bytes(optarg, &c->job.memory_limit) != 0)
+            if (ts_cli_parse_bytes(optarg, &c->job.memory_limit) != 0)
                 return usage_error("--memory-limit needs a positive size in bytes (suffix K, M or G), not '%s'",
                                    optarg);
             break;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "tessera_sql_shell.h"
+#include "ts_budget.h"
+#include "ts_spill.h"
 #include "ts_sql.h"
 
 #define MAX_PARAMS 1024
@@ -32,12 +34,20 @@ static const char *SQL_USAGE =
     "                   same as --mode aligned and --mode csv\n"
     "  --bail           statements from standard input: stop at the first error (default: report it, go on,\n"
     "                   and exit with the first error's code)\n"
-    "  --profile        print each statement's time\n"
+    "  --memory-limit SIZE  resident memory per rank (suffix K, M, G): hash aggregations and join builds that\n"
+    "                   outgrow their share spill partitions to --spill-dir and finish partition by partition;\n"
+    "                   an operator that cannot fit (one key's rows alone, a sort, quantiles, distinct counts)\n"
+    "                   fails with exit 5 naming the limit (default: no limit; docs/architecture.md \"Memory budget\")\n"
+    "  --spill-dir DIR  where spilled partitions go (default: $TMPDIR, else /tmp)\n"
+    "  --profile        print each statement's operators (time, rows, bytes, memory, bytes spilled)\n"
     "  --timing         rank 0 prints `stmt <i> <name> <seconds>` and `mem <i> <name> <max> <min>` (the\n"
-    "                   statement's peak resident bytes over the ranks) per statement to stderr (for benchmarks)\n"
+    "                   statement's peak resident bytes over the ranks) per statement to stderr (for benchmarks),\n"
+    "                   and `spill <i> <name> <max>` when its operators spilled (bytes, the most of any rank)\n"
     "  --quiet          no warnings about rejected CSV rows\n"
     "  --debug          print the full error traceback\n"
     "  -h, --help       this text\n\n"
+    "Environment: TESSERA_OP_MEMORY=SIZE  with --memory-limit: each blocking operator's share, when smaller than\n"
+    "  the default quarter of the room the limit leaves (testing: makes small data spill)\n"
     "Exit codes: 0 ok, 2 bad SQL or usage, 3 I/O, 4 data that cannot be processed, 5 memory, 6 MPI\n"
     "(a shell reading a terminal exits 0; reading standard input, with the first failed statement's code).\n";
 
@@ -47,6 +57,8 @@ typedef struct sql_cli {
     const char *names[MAX_PARAMS], *values[MAX_PARAMS];
     char *owned[MAX_PARAMS];
     int debug, help, bail;
+    int64_t memory_limit;
+    const char *spill_dir;
 } sql_cli;
 
 int ts_cli_rank(void)
@@ -93,7 +105,8 @@ static int parse(int argc, char **argv, sql_cli *c)
         {"max-rows", required_argument, 0, 'm'}, {"profile", no_argument, 0, 'p'}, {"timing", no_argument, 0, 't'},
         {"format", required_argument, 0, 'f'},
         {"quiet", no_argument, 0, 'q'}, {"debug", no_argument, 0, 'g'}, {"help", no_argument, 0, 'h'},
-        {"mode", required_argument, 0, 'M'}, {"bail", no_argument, 0, 'b'}, {0, 0, 0, 0}};
+        {"mode", required_argument, 0, 'M'}, {"bail", no_argument, 0, 'b'},
+        {"memory-limit", required_argument, 0, 'L'}, {"spill-dir", required_argument, 0, 'D'}, {0, 0, 0, 0}};
     static const char *const modes[] = {"aligned", "table", "csv", "markdown", "line"};
     opterr = 0;
     int ch, rc;
@@ -123,6 +136,12 @@ static int parse(int argc, char **argv, sql_cli *c)
         case 'q': c->opt.quiet = 1; break;
         case 'g': c->debug = 1; break;
         case 'b': c->bail = 1; break;
+        case 'L':
+            if (ts_cli_parse_bytes(optarg, &c->memory_limit) != 0)
+                return usage_error("--memory-limit needs a positive size in bytes (suffix K, M or G), not '%s'",
+                                   optarg);
+            break;
+        case 'D': c->spill_dir = optarg; break;
         case 'M': {
             int m = 0;
             while (m < 5 && strcmp(optarg, modes[m]))
@@ -143,6 +162,43 @@ static int parse(int argc, char **argv, sql_cli *c)
     if (c->script && c->command)
         return usage_error("%s", "give a SCRIPT file or -c SQL, not both");
     return 0;
+}
+
+int ts_cli_parse_bytes(const char *s, int64_t *out)
+{
+    char *end;
+    const double v = strtod(s, &end);
+    double mult = 1;
+    if (*end == 'K' || *end == 'k')
+        mult = 1024.0, end++;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1024.0 * 1024, end++;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1024.0 * 1024 * 1024, end++;
+    if (end == s || *end || !(v > 0) || v * mult > 9e18)
+        return -1;
+    *out = (int64_t)(v * mult);
+    return 0;
+}
+
+/* The memory budget the pipelined operators read from ctx (collective): the working room above the baseline,
+ * and each blocking operator's share of it (a quarter: a join's build tables, an aggregation's groups and the
+ * exchange buffers are alive at the same time). */
+static ts_err set_budget(ts_ctx *ctx, const sql_cli *c)
+{
+    if (!c->memory_limit)
+        return TS_OK;
+    ts_budget b;
+    TS_TRY(ts_budget_init(ctx, c->memory_limit, &b));
+    ctx->mem_limit = b.limit;
+    ctx->mem_room = b.limit - b.baseline;
+    ctx->op_room = ctx->mem_room / 4;
+    int64_t share; /* testing: a smaller share makes small data spill */
+    const char *env = getenv("TESSERA_OP_MEMORY");
+    if (env && ts_cli_parse_bytes(env, &share) == 0 && share < ctx->op_room)
+        ctx->op_room = share;
+    ctx->spill_dir = ts_spill_dir(c->spill_dir);
+    return TS_OK;
 }
 
 static ts_err read_file(const char *path, char **out)
@@ -236,8 +292,11 @@ int ts_cli_sql(int argc, char **argv)
         fprintf(stderr, "tessera: %s\n", ts_error_message());
         return TS_ERR_MPI;
     }
-    int err;
-    if (c.script || c.command) {
+    int err = set_budget(&ctx, &c);
+    if (err) {
+        if (ctx.rank == 0)
+            ts_cli_print_error(err, c.debug);
+    } else if (c.script || c.command) {
         err = run_sql(&ctx, &c);
         if (err && ctx.rank == 0)
             ts_cli_print_error(err, c.debug);

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# `tessera sql --memory-limit`: the TPC-H queries at SF 0.01 under a limit whose operator share (TESSERA_OP_MEMORY)
+# is far below their hash tables, on 1, 2 and 4 ranks. Asserts (a) every answer equals DuckDB's checked-in answer
+# (tests/tpch/expected, compared by scripts/bench/tpch/tpch.py check), (b) operators really spilled (the `spill`
+# lines of --timing: bytes > 0 for the aggregation-heavy q18 and q10 and the join-heavy q09, and in total for at
+# least 8 queries), (c) the spill directory is empty afterwards, (d) inner / left / semi / anti grace hash joins over
+# keys with NULLs and duplicates equal answers computed in Python (generated data), and (e) an operator that cannot
+# spill and outgrows its share (COUNT DISTINCT: q16 is that case in TPC-H) fails with exit 5 and a message naming
+# the operator and the limit, and so does a full sort that cannot fit (sorts do not spill yet).
+#   tests/e2e/sql_memory_limit.sh BUILD_DIR [SHARED_DIR]   (env RANKS="1 2 4": the rank counts; MEM_GB=4: the
+#   address-space cap per process, 0 for none as ASan needs)
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+BUILD=$(cd "${1:?usage: sql_memory_limit.sh BUILD_DIR SHARED_DIR}" && pwd)
+SHARED=${2:-$REPO/../shared}
+[[ -d $SHARED/tpch ]] || SHARED=/work/shared
+SHARED=$(cd "$SHARED" && pwd) || exit 1
+PY=/usr/bin/python3
+. "$REPO/scripts/mpi-env.sh"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+"$SHARED/tpch/gen.sh" 0.01 "$tmp/data" >/dev/null || exit 1
+mkdir -p "$tmp/spill"
+export TESSERA_OP_MEMORY=64K
+LIMIT=${LIMIT:-40M} # per rank: above the process baseline (ASan: ~60 MiB) by 8 MiB at least
+# tpch.py runs BIN sql SCRIPT ...: the wrapper adds the limit and keeps rank 0's --timing lines
+cat > "$tmp/tessera" <<WRAP
+#!/usr/bin/env bash
+exec "$BUILD/tessera" "\$@" --memory-limit "$LIMIT" --spill-dir "$tmp/spill" 2> >(tee -a "$tmp/stderr.\$OMPI_COMM_WORLD_RANK" >&2)
+WRAP
+chmod +x "$tmp/tessera"
+queries=(q01 q02 q03 q04 q05 q06 q07 q08 q09 q10 q11 q12 q13 q14 q15 q17 q18 q19 q20 q21 q22)
+fail() { echo "FAIL: $*"; exit 1; }
+for P in ${RANKS:-1 2 4}; do
+  rm -f "$tmp"/stderr.*
+  "$PY" "$REPO/scripts/bench/tpch/tpch.py" run --tessera "$tmp/tessera" --ranks "$P" --data "$tmp/data" \
+    --queries "$SHARED/tpch/queries" --out "$tmp/out$P" --timeout 120 --mem-limit-gb "${MEM_GB:-4}" "${queries[@]}" || fail "run P=$P"
+  "$PY" "$REPO/scripts/bench/tpch/tpch.py" check --expected "$REPO/tests/tpch/expected" --results "$tmp/out$P" \
+    "${queries[@]}" > "$tmp/check$P" || { cat "$tmp/check$P"; fail "answers differ on $P ranks"; }
+  # spill lines: statement numbers after the 8 load statements name the queries in order
+  "$PY" - "$tmp/stderr.0" "$P" "${queries[@]}" <<'PYEOF' || exit 1
+import re, sys
+path, P, queries = sys.argv[1], sys.argv[2], sys.argv[3:]
+spilled = {}
+for line in open(path):
+    m = re.match(r"^spill (\d+) \S+ (\d+)$", line.strip())
+    if m and int(m.group(1)) > 8:
+        spilled[queries[int(m.group(1)) - 9]] = int(m.group(2))
+print("P=%s spilled (bytes, most of any rank): %s" % (P, " ".join("%s=%d" % kv for kv in sorted(spilled.items()))))
+for q in ("q09", "q10", "q18"):
+    if spilled.get(q, 0) <= 0:
+        sys.exit("FAIL: %s did not spill on %s ranks" % (q, P))
+if len(spilled) < 8:
+    sys.exit("FAIL: only %d queries spilled on %s ranks" % (len(spilled), P))
+PYEOF
+  [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind on $P ranks: $(ls "$tmp/spill" | head -3)"
+done
+# join semantics in the grace hash join: inner, left, semi (IN) and anti (NOT EXISTS) joins over keys with NULLs and
+# duplicates, build sides far above the share; the expected answers computed here in Python
+"$PY" - "$tmp" <<'PYEOF' || exit 1
+import random, sys
+from collections import defaultdict
+tmp = sys.argv[1]
+random.seed(7)
+def gen(name, n, nullp):
+    rows = []
+    with open("%s/%s.csv" % (tmp, name), "w") as f:
+        f.write("id,k,s\n")
+        for i in range(n):
+            k = None if random.random() < nullp else random.randint(0, 20000)
+            f.write("%d,%s,s%d\n" % (i, "" if k is None else k, random.randint(0, 50)))
+            rows.append((i, k))
+    return rows
+L, R = gen("l", 30000, 0.05), gen("r", 20000, 0.05)
+idx = defaultdict(list)
+for i, k in R:
+    if k is not None:
+        idx[k].append(i)
+inner = [(a, b) for a, k in L if k is not None for b in idx.get(k, [])]
+left = []
+for a, k in L:
+    m = idx.get(k, []) if k is not None else []
+    left += [(a, b) for b in m] if m else [(a, None)]
+semi = [a for a, k in L if k is not None and k in idx]
+anti = [a for a, k in L if not (k is not None and k in idx)]
+with open("%s/joins.expected" % tmp, "w") as f:
+    f.write("inner,%d,%d,%d,%d\n" % (len(inner), sum(a for a, b in inner), sum(b for a, b in inner),
+                                     sum(a * b for a, b in inner)))
+    f.write("left,%d,%d,%d,%d\n" % (len(left), sum(1 for a, b in left if b is not None), sum(a for a, b in left),
+                                    sum(-1 if b is None else b for a, b in left)))
+    f.write("semi,%d,%d\nanti,%d,%d\n" % (len(semi), sum(semi), len(anti), sum(anti)))
+PYEOF
+cat > "$tmp/joins.sql" <<SQL
+CREATE TABLE l AS SELECT * FROM read_csv('$tmp/l.csv', header=true, columns={'id': 'BIGINT', 'k': 'BIGINT', 's': 'VARCHAR'});
+CREATE TABLE r AS SELECT * FROM read_csv('$tmp/r.csv', header=true, columns={'id': 'BIGINT', 'k': 'BIGINT', 's': 'VARCHAR'});
+SELECT 'inner', count(*), sum(l.id), sum(r.id), sum(l.id * r.id) FROM l JOIN r ON l.k = r.k;
+SELECT 'left', count(*), count(r.id), sum(l.id), sum(coalesce(r.id, -1)) FROM l LEFT JOIN r ON l.k = r.k;
+SELECT 'semi', count(*), sum(id) FROM l WHERE k IN (SELECT k FROM r);
+SELECT 'anti', count(*), sum(id) FROM l WHERE NOT EXISTS (SELECT 1 FROM r WHERE r.k = l.k);
+EXPLAIN ANALYZE SELECT 'left', count(*), count(r.id) FROM l LEFT JOIN r ON l.k = r.k;
+SQL
+for P in ${RANKS:-1 2 4}; do
+  TESSERA_OP_MEMORY=16K mpirun -n "$P" "$BUILD/tessera" sql "$tmp/joins.sql" --memory-limit "$LIMIT" --spill-dir "$tmp/spill" --quiet \
+    --format csv > "$tmp/joins.out$P" 2>&1 || { cat "$tmp/joins.out$P"; fail "joins on $P ranks"; }
+  diff <(grep -E '^(inner|left|semi|anti),' "$tmp/joins.out$P") "$tmp/joins.expected" \
+    || fail "grace join answers differ from Python's on $P ranks"
+  grep -q 'JOIN left on k = k .* spilled .*grace hash join' "$tmp/joins.out$P" \
+    || { grep JOIN "$tmp/joins.out$P"; fail "the left join did not run as a grace hash join on $P ranks"; }
+  [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind by the joins on $P ranks"
+done
+echo "grace hash join: inner, left, semi, anti with NULL keys equal Python's answers on ${RANKS:-1 2 4} ranks"
+# an aggregate that cannot spill (exact distinct counts) outgrowing its share: exit 5, the operator and the limit named
+{ cat "$REPO/scripts/bench/tpch/load.sql"; echo "SELECT l_orderkey, count(DISTINCT l_partkey) FROM lineitem GROUP BY 1;"; } \
+  > "$tmp/distinct.sql"
+out=$(mpirun -n 2 "$BUILD/tessera" sql "$tmp/distinct.sql" --memory-limit "$LIMIT" --spill-dir "$tmp/spill" --quiet \
+  --set data="$tmp/data" 2>&1 >/dev/null)
+rc=$?
+[[ $rc == 5 ]] || fail "COUNT DISTINCT over its share: exit $rc, not 5: $out"
+grep -q 'aggregate: .* more than its share .* of --memory-limit [0-9.]* MiB' <<<"$out" || fail "message: $out"
+[[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind after the failure"
+# a full sort cannot spill yet: one that cannot fit fails with exit 5 before sorting, naming the limit
+out=$("$BUILD/tessera" sql --memory-limit "$LIMIT" -c "CREATE TABLE t AS SELECT range AS x FROM range(3000000);
+  SELECT count(*) FROM (SELECT x FROM t ORDER BY x DESC)" 2>&1 >/dev/null)
+rc=$?
+[[ $rc == 5 ]] || fail "sort over the budget: exit $rc, not 5: $out"
+grep -q 'sort: its input holds .* --memory-limit [0-9.]* MiB leaves (sorts do not spill yet)' <<<"$out" || fail "message: $out"
+echo "sql_memory_limit: ${#queries[@]} TPC-H queries equal DuckDB's answers under --memory-limit on ${RANKS:-1 2 4} ranks, spilling"
