@@ -863,6 +863,16 @@ static ts_err add_probe(phys *ph, ts_sql_plan *p, pipe *left, ts_op *bop, char n
     return TS_OK;
 }
 
+/* Records that a join's output rows lie where their left keys hash (both sides were moved by key hash; pipelined
+ * joins have at most 8 keys, pipelined_join). */
+static void partitioned_on_left_keys(ts_chunk *c, const ts_sql_plan *p)
+{
+    const char *part[8];
+    for (int k = 0; k < p->njoin_keys; k++)
+        part[k] = p->left_keys[k];
+    ts_table_set_partitioned(&c->schema, part, p->njoin_keys);
+}
+
 /* The grace hash join (the build side outgrew its share of --memory-limit and was spilled by key hash, right_spill):
  * the left rows are shuffled like the right ones, spilled alike, and *out starts over a source joining the
  * partition pairs a round at a time (dist/ts_join_grace.h). */
@@ -898,12 +908,8 @@ static ts_err grace_join(phys *ph, ts_sql_plan *p, pipe *left, ts_spill *right_s
     node_output(ph, src);
     TS_TRY(own_op(out, src));
     out->pl.source = src, out->tail = src->out;
-    if (ph->ctx->size > 1) { /* both sides were partitioned on the keys */
-        const char *part[8];
-        for (int k = 0; k < p->njoin_keys; k++)
-            part[k] = p->left_keys[k];
-        ts_table_set_partitioned(&out->tail->schema, part, p->njoin_keys);
-    }
+    if (ph->ctx->size > 1) /* both sides were partitioned on the keys */
+        partitioned_on_left_keys(out->tail, p);
     snprintf(p->run_note, sizeof p->run_note, "grace hash join: the right side outgrew its share of --memory-limit; "
              "both sides spilled by key hash, joined partition pair by pair");
     return TS_OK;
@@ -956,12 +962,8 @@ static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
         join_note(p, bop, "right");
         /* the output is where the left keys hash (both sides moved by key); not a right / full join's, whose
            unmatched right rows have NULL left keys */
-        if (!ts_join_build_broadcast(bop) && !outer_right) {
-            const char *part[8];
-            for (int k = 0; k < p->njoin_keys && k < 8; k++)
-                part[k] = p->left_keys[k];
-            ts_table_set_partitioned(&left.tail->schema, part, p->njoin_keys < 8 ? p->njoin_keys : 8);
-        }
+        if (!ts_join_build_broadcast(bop) && !outer_right)
+            partitioned_on_left_keys(left.tail, p);
         left.src_table = NULL;
         err = own_op(&left, bop); /* the table goes once the probe's pipeline ran */
         bop = NULL;
