@@ -22,6 +22,10 @@
 #include "ts_sql_print.h"
 #include "ts_profile.h"
 
+/* Freed mappings a statement leaves pooled for the next one (engine/core/ts_mem.h): enough to spare the next
+ * statement's first vectors their page faults, not the load's transient buffers held for the whole session */
+#define TS_SQL_POOL_KEEP ((size_t)64 << 20)
+
 struct ts_sql_session {
     ts_ctx *ctx;
     ts_sql_options opt;
@@ -718,6 +722,7 @@ static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_st
     for (int i = 0; i < r.x.nprof; i++)
         spilled += r.x.prof[i].prof.spill_bytes;
     ts_sql_exec_release(&r.x);
+    ts_mem_trim_pool(TS_SQL_POOL_KEEP);
     s->stmt_no++;
     if (!err && s->opt.timing) {
         const double seconds = ts_now() - t0;

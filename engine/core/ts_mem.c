@@ -231,6 +231,19 @@ int64_t ts_rss_bytes(void) { return status_kib("VmRSS:"); }
 
 void ts_mem_set_pool_limit(size_t bytes) { g_pool_bytes = bytes; }
 
+void ts_mem_trim_pool(size_t keep)
+{
+    while (g_pool.total > keep) {
+        int big = -1;
+        for (int i = 0; i < POOL_SLOTS; i++)
+            if (g_pool.block[i] && (big < 0 || g_pool.len[i] > g_pool.len[big]))
+                big = i;
+        munmap(g_pool.block[big], g_pool.len[big]);
+        g_pool.total -= g_pool.len[big];
+        g_pool.block[big] = NULL;
+    }
+}
+
 int64_t ts_physical_memory_bytes(void)
 {
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);

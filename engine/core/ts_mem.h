@@ -27,6 +27,10 @@ ts_err ts_reserve(void **p, int64_t *cap, int64_t need, size_t elem);
 
 /* Caps the bytes of freed mappings kept for reuse (default 4 GiB): a memory budget counts them too. */
 void ts_mem_set_pool_limit(size_t bytes);
+/* Returns freed mappings kept for reuse to the system until at most `keep` bytes remain pooled (the largest go
+ * first). Call between units of work (SQL statements): what one statement freed should not stay resident for the
+ * next. */
+void ts_mem_trim_pool(size_t keep);
 
 /* Test hook: after `n` more successful block allocations or growths (ts_alloc, ts_calloc, ts_big, ts_realloc,
  * ts_reserve), every later one fails with TS_ERR_NOMEM as if memory were exhausted, until it is called again with

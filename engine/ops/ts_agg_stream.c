@@ -80,9 +80,9 @@ static void layout(astate *s, int *w)
     s->o_cnt = s->o_isum = s->o_f0 = s->o_f1 = s->o_s1 = s->o_s2 = -1;
     s->o_has = s->o_val = s->o_pos = s->o_oval = s->o_soff = s->o_slen = -1;
 #define FIELD(f, size) (*w = (*w + (size) - 1) / (size) * (size), s->f = *w, *w += (size))
-    if (is_quantile(k) || k == TS_AGG_COUNT_DISTINCT)
+    if (is_quantile(k))
         return;
-    if (!is_pick(k) && k != TS_AGG_SUM)
+    if (!is_pick(k) && k != TS_AGG_SUM) /* COUNT DISTINCT: the pairs new to its table */
         FIELD(o_cnt, 8);
     if ((k == TS_AGG_SUM || k == TS_AGG_MEAN) && !s->is_float)
         FIELD(o_isum, 8);
@@ -337,8 +337,11 @@ static ts_err update_quantile(astate *s, const ts_chunk *c, const int32_t *rows,
     return TS_OK;
 }
 
+/* Looks the chunk's (group, value) pairs up in the pairs table and counts each pair new to it in its group's row:
+ * new pairs get the next ids in the order of their first row, so a pair is new exactly when its id is the next one
+ * (the counts are then ready without reading the pairs back). */
 static ts_err update_distinct(astate *s, const ts_chunk *c, const int32_t *rows, int m, const uint32_t *gid,
-                              const int32_t *q, int n, int all, int32_t *scratch)
+                              uint8_t *const *sp, const int32_t *q, int n, int all, int32_t *scratch)
 {
     const ts_column *in = &c->col[s->in];
     int64_t *g64 = TS_COL(s->pair_gid, int64_t);
@@ -352,7 +355,14 @@ static ts_err update_distinct(astate *s, const ts_chunk *c, const int32_t *rows,
     s->pair_gid->len = c->n;
     const ts_column *keys[2] = {s->pair_gid, in};
     uint32_t pid[TS_CHUNK_ROWS];
-    return ts_group_table_find(s->pairs, keys, scratch, cnt, pid);
+    int64_t next = ts_group_table_groups(s->pairs);
+    TS_TRY(ts_group_table_find(s->pairs, keys, scratch, cnt, pid));
+    for (int t = 0; t < cnt; t++)
+        if (pid[t] == next) {
+            int64_t *count = (int64_t *)(sp[all ? t : q[t]] + s->o_cnt);
+            ++*count, ++next;
+        }
+    return TS_OK;
 }
 
 /* ---- the sink ------------------------------------------------------------------------------------------------------ */
@@ -410,7 +420,7 @@ static ts_err agg_consume(ts_op *op, ts_chunk *c)
         else if (is_quantile(s->kind))
             TS_TRY(update_quantile(s, c, rows, m, k->gid, k->q, n, all));
         else if (s->kind == TS_AGG_COUNT_DISTINCT)
-            TS_TRY(update_distinct(s, c, rows, m, k->gid, k->q, n, all, k->tmp));
+            TS_TRY(update_distinct(s, c, rows, m, k->gid, k->sp, k->q, n, all, k->tmp));
         else
             TS_TRY(update_numeric(s, c, rows, m, k->sp, k->q, n, all));
     }
@@ -452,7 +462,7 @@ int ts_agg_stream_supports(const ts_table *schema, const ts_agg *aggs, int naggs
     return 1;
 }
 
-static ts_err init_state(agg_sink *k, int a, const ts_chunk *c)
+static ts_err init_state(agg_sink *k, int a, const ts_chunk *c, int64_t expected)
 {
     const ts_agg *x = &k->aggs[a];
     astate *s = &k->a[a];
@@ -490,7 +500,7 @@ static ts_err init_state(agg_sink *k, int a, const ts_chunk *c)
         TS_TRY(ts_column_new("gid", TS_T_INT64, 0, NULL, &s->pair_gid));
         TS_TRY(ts_column_reserve(s->pair_gid, TS_CHUNK_ROWS, 0));
         const ts_column *types[2] = {s->pair_gid, s->inc};
-        TS_TRY(ts_group_table_new(types, 2, 0, &s->pairs));
+        TS_TRY(ts_group_table_new(types, 2, expected, &s->pairs)); /* at least a pair a group */
     }
     return TS_OK;
 }
@@ -524,7 +534,7 @@ ts_err ts_agg_sink_new(ts_chunk *in, const char *const *keys, int nkeys, const t
         k->aggs[a] = aggs[a];
         snprintf(k->outname[a], TS_NAME_MAX, "%s", aggs[a].output);
         k->aggs[a].output = k->outname[a];
-        err = init_state(k, a, in);
+        err = init_state(k, a, in, expected);
         k->aggs[a].input = k->aggs[a].where = k->aggs[a].order = NULL; /* resolved: the caller's strings may go */
     }
     k->W = (k->W + 15) / 16 * 16; /* rows stay 16-byte aligned for the 128-bit moments */
@@ -664,25 +674,6 @@ static ts_err emit_quantile(ts_table *t, const ts_agg *x, const astate *s, int64
     return err;
 }
 
-static ts_err emit_distinct(ts_table *t, const ts_agg *x, const astate *s, int64_t ng)
-{
-    ts_table *pairs;
-    TS_TRY(ts_table_new("pairs", &pairs));
-    const char *names[2] = {"g", "v"};
-    ts_column *c = NULL;
-    ts_err err = ts_group_table_keys(s->pairs, names, pairs);
-    if (!err)
-        err = add_rows(t, x->output, TS_T_INT64, 0, NULL, ng, &c);
-    if (!err) {
-        memset(c->data, 0, 8 * (size_t)ng);
-        const int64_t *g = TS_COL(pairs->cols[0], int64_t);
-        for (int64_t i = 0; i < ts_table_rows(pairs); i++)
-            TS_COL(c, int64_t)[g[i]]++;
-    }
-    ts_table_free(pairs);
-    return err;
-}
-
 static ts_err emit_final(ts_table *t, const ts_agg *x, const astate *s, int64_t ng)
 {
     const ts_agg_kind k = x->kind;
@@ -690,9 +681,7 @@ static ts_err emit_final(ts_table *t, const ts_agg *x, const astate *s, int64_t 
         return add_picked(t, x->output, s->inc, s, s->val, ng);
     if (is_quantile(k))
         return emit_quantile(t, x, s, ng);
-    if (k == TS_AGG_COUNT_DISTINCT)
-        return emit_distinct(t, x, s, ng);
-    if (k == TS_AGG_COUNT)
+    if (k == TS_AGG_COUNT || k == TS_AGG_COUNT_DISTINCT)
         return add_i64(t, x->output, TS_T_INT64, 0, s->cnt, ng);
     if (k == TS_AGG_SUM && !s->is_float)
         return add_i64(t, x->output, sum_type(s), s->scale, s->isum, ng);
