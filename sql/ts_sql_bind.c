@@ -497,21 +497,24 @@ static ts_err bind_group_item(ts_sql_binder *b, const ts_sql_expr *g, select_sta
     return ts_sql_bind_expr(b, &st->scope, g, out);
 }
 
-/* sum(DISTINCT x), avg(DISTINCT x), ...: when every aggregate is DISTINCT over the same argument, the input is
- * first reduced to its distinct (group keys, x) rows; the aggregates then run as plain ones. */
+/* count(DISTINCT x), sum(DISTINCT x), ...: when every aggregate is DISTINCT over the same argument (without
+ * FILTER), the input is first reduced to its distinct (group keys, x) rows, and the aggregates then run as plain
+ * ones. Both steps are then ordinary aggregations (partial states per rank, spilling under a memory limit), where a
+ * distinct count alone would exchange every row by the group keys and keep each group's values in memory; Spark
+ * plans distinct aggregates the same way. */
 static ts_err distinct_input(ts_sql_binder *b, select_state *st, char **keys, int nkeys, const lift_map *calls,
                              agg_build *a)
 {
     const ts_sql_expr *arg = NULL;
-    int plain_ok = 1; /* count / min / max handle DISTINCT themselves */
+    int min_max_only = 1; /* min / max ignore DISTINCT */
     for (int i = 0; i < calls->n; i++) {
         const ts_sql_expr *c = calls->from[i];
-        if (!c->distinct || c->nargs != 1 || (arg && !ts_sql_expr_equal(arg, c->args[0])))
+        if (!c->distinct || c->nargs != 1 || c->filter || (arg && !ts_sql_expr_equal(arg, c->args[0])))
             return TS_OK;
         arg = c->args[0];
-        plain_ok &= !strcmp(c->name, "count") || !strcmp(c->name, "min") || !strcmp(c->name, "max");
+        min_max_only &= !strcmp(c->name, "min") || !strcmp(c->name, "max");
     }
-    if (!arg || plain_ok)
+    if (!arg || min_max_only)
         return TS_OK;
     char *id;
     TS_TRY(ts_sql_add_computed(b, &st->plan, (ts_sql_expr *)arg, "distinct_arg", &id));

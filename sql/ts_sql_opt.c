@@ -513,6 +513,26 @@ static void explain_decisions(ts_sql_plan *p, int nranks)
     }
 }
 
+/* DISTINCT becomes a grouping on every column without aggregates: the hash aggregation then removes duplicates on
+ * each rank before the exchange, streams, and spills under a memory limit, where a DISTINCT node would exchange
+ * every row and deduplicate it materialised. */
+static ts_err lower_distinct(ts_sql_binder *b, ts_sql_plan *p)
+{
+    for (int i = 0; i < 2; i++)
+        if (p->in[i])
+            TS_TRY(lower_distinct(b, p->in[i]));
+    if (p->kind != TS_P_DISTINCT || p->ncols == 0 || p->ncols > TS_MAX_COLS)
+        return TS_OK;
+    char **keys = ts_sql_alloc(b->script, sizeof *keys * (size_t)p->ncols);
+    if (!keys)
+        return ts_sql_error_at(b->src, p->pos, TS_ERR_NOMEM, "out of memory");
+    for (int c = 0; c < p->ncols; c++)
+        if (!(keys[c] = ts_sql_strdup(b->script, p->cols[c].id)))
+            return ts_sql_error_at(b->src, p->pos, TS_ERR_NOMEM, "out of memory");
+    p->kind = TS_P_AGGREGATE, p->keys = keys, p->nkeys = p->ncols, p->aggs = NULL, p->naggs = 0;
+    return TS_OK;
+}
+
 /* One query block (and, first, the blocks of its scalar subqueries): rewrites to a fixed point, then the final
  * estimates and decisions. */
 static ts_err optimize_block(ts_sql_binder *b, ts_sql_plan **root)
@@ -528,6 +548,7 @@ static ts_err optimize_block(ts_sql_binder *b, ts_sql_plan **root)
         TS_TRY(ts_sql_order_joins(b, root, &changed));
     }
     TS_TRY(push_down(b, root));
+    TS_TRY(lower_distinct(b, *root));
     ts_sql_parquet_attach_filters(*root);
     TS_TRY(prune(b, *root, NULL));
     TS_TRY(ts_sql_estimate(b, *root));
