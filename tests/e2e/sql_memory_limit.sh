@@ -188,4 +188,11 @@ PYEOF
   [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind by the sorts on $P ranks"
 done
 echo "ORDER BY: multi-key, DESC, NULLS FIRST/LAST, ties, strings and lineitem spilled sorted runs on ${RANKS:-1 2 4} ranks and equal Python's order"
+# an error after runs were spilled (a CAST failing in the sort's input past row 25000): exit 4, no spill file left
+out=$(TESSERA_OP_MEMORY=32K mpirun -n 2 "$BUILD/tessera" sql --memory-limit "$LIMIT" --spill-dir "$tmp/spill" --quiet -c "
+  CREATE TABLE u AS SELECT range AS id, CASE WHEN range < 25000 THEN CAST(range AS VARCHAR) ELSE 'x' END AS s FROM range(30000);
+  SELECT id, CAST(s AS BIGINT) AS v FROM u ORDER BY v DESC;" 2>&1 >/dev/null)
+rc=$?
+[[ $rc == 4 ]] || fail "a failing sort input: exit $rc, not 4: $out"
+[[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind by a failed sort"
 echo "sql_memory_limit: ${#queries[@]} TPC-H queries equal DuckDB's answers under --memory-limit on ${RANKS:-1 2 4} ranks, spilling"
