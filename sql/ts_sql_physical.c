@@ -7,7 +7,8 @@
  * A breaker ends its input's pipeline with a sink, runs it, and starts a new pipeline over the sink's result:
  * AGGREGATE (streaming hash aggregation, partial states merged across ranks), the build side of a JOIN, a shuffle
  * (a streaming exchange: the left side of a shuffle join, or the rows of an aggregation whose groups must meet
- * first), SORT (materialised, then the sample sort or, under a LIMIT, the top-k). Every other node kind runs on
+ * first), SORT (materialised, then the sample sort or, under a LIMIT, the top-k; under --memory-limit a sink
+ * that spills sorted runs and a source merging them). Every other node kind runs on
  * the node executor (ts_sql_exec_kind) over materialised inputs, so the two executors give the same answers.
  *
  * The decisions that need global facts are taken between pipelines, identically on every rank: broadcast or
@@ -32,6 +33,7 @@
 #include "ts_pipeline.h"
 #include "ts_profile.h"
 #include "ts_sort.h"
+#include "ts_sort_pipe.h"
 #include "ts_spill_keys.h"
 #include "ts_sql_exec.h"
 #include "ts_sql_parse.h"
@@ -977,25 +979,43 @@ static ts_err build_join(phys *ph, ts_sql_plan *p, pipe *out)
 
 /* ---- sort and limit ------------------------------------------------------------------------------------------------ */
 
-/* Under --memory-limit: a full sort of t (its rows, the exchange's received copy and the permuted output: about 3
- * times t) must fit in the working memory, since sorts do not spill yet; otherwise exit 5 with a message rather
- * than leave the machine to the OS killer. Local (the caller checks collectively). */
-static ts_err sort_fits(const ts_ctx *ctx, const ts_table *t)
+/* Under --memory-limit, a full sort (no LIMIT) is a sink that spills sorted runs past its share and, when it did,
+ * a source merging them (dist/ts_sort_pipe.h); when no rank spilled, its rows take the in-memory sample sort as
+ * without a limit. */
+static ts_err external_sort(phys *ph, ts_sql_plan *p, pipe *in, pipe *out)
 {
-    const int64_t bytes = ts_table_mem_bytes(t);
-    if (ctx->mem_room <= 0 || 3 * bytes <= ctx->mem_room)
-        return TS_OK;
-    char h[24], w[24], l[24];
-    TS_FAIL(TS_ERR_NOMEM, "sort: its input holds %s on rank %d and sorting needs about 3 times that, more than the %s "
-            "of working memory --memory-limit %s leaves (sorts do not spill yet)",
-            ts_format_bytes((double)bytes, h, sizeof h), ctx->rank, ts_format_bytes((double)ctx->mem_room, w, sizeof w),
-            ts_format_bytes((double)ctx->mem_limit, l, sizeof l));
+    ts_err err = drop_unneeded(ph, in, p);
+    ts_op *sink = NULL, *src = NULL;
+    if (!err)
+        err = ts_sort_sink_new(ph->ctx, in->tail, p->sort, p->nsort, &sink);
+    if (err) {
+        free_pipe(ph, in);
+        return err;
+    }
+    err = run(ph, in, sink, p);
+    ts_table *t = err ? NULL : ts_sort_sink_take_sorted(sink);
+    if (!err && !t)
+        err = ts_sort_source_new(sink, &src);
+    op_done(ph, sink);
+    if (err)
+        return err;
+    if (t)
+        return start_table(ph, out, t, 1, NULL, NULL, 0, p);
+    memset(out, 0, sizeof *out);
+    src->tag = tag_of(ph, p);
+    node_output(ph, src);
+    TS_TRY(own_op(out, src));
+    out->pl.source = src, out->tail = src->out;
+    snprintf(out->pl.name, sizeof out->pl.name, "merge of sorted runs");
+    return TS_OK;
 }
 
 static ts_err build_sort(phys *ph, ts_sql_plan *p, int64_t top, pipe *out)
 {
     pipe in;
     TS_TRY(build(ph, p->in[0], &in));
+    if (top < 0 && ph->ctx->op_room > 0)
+        return external_sort(ph, p, &in, out);
     ts_table *t;
     TS_TRY(materialize(ph, &in, p, &t));
     const double t0 = ts_now();
@@ -1007,9 +1027,7 @@ static ts_err build_sort(phys *ph, ts_sql_plan *p, int64_t top, pipe *out)
         t = k;
         snprintf(p->run_note, sizeof p->run_note, "top %lld: a bounded heap per rank, merged on rank 0", (long long)top);
     } else {
-        err = ts_ctx_check(ph->ctx, sort_fits(ph->ctx, t));
-        if (!err)
-            err = ts_sort_distributed_by(ph->ctx, &t, p->sort, p->nsort);
+        err = ts_sort_distributed_by(ph->ctx, &t, p->sort, p->nsort);
     }
     err = ts_ctx_check(ph->ctx, err);
     if (err) {

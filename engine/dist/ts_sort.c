@@ -28,6 +28,27 @@ static ts_err add_order(ts_ctx *ctx, ts_table *t)
 
 static void drop_last_column(ts_table *t) { ts_column_free(t->cols[--t->ncols]); }
 
+ts_err ts_sort_allgather(ts_ctx *ctx, const ts_table *t, ts_table **out)
+{
+    *out = NULL;
+    const int64_t n = ts_table_rows(t);
+    ts_table *rep;
+    TS_TRY(ts_table_new_like(t, t->name, &rep));
+    int64_t *pick = malloc(8 * (size_t)(n * ctx->size + 1));
+    int32_t *dest = malloc(4 * (size_t)(n * ctx->size + 1));
+    ts_err err = pick && dest ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int r = 0; !err && r < ctx->size; r++) /* every row, once per destination rank */
+        for (int64_t i = 0; i < n; i++)
+            pick[r * n + i] = i, dest[r * n + i] = r;
+    if (!err)
+        err = ts_table_append_rows(rep, t, pick, n * ctx->size);
+    err = ts_ctx_check(ctx, err);
+    if (!err)
+        err = ts_exchange_rows(ctx, rep, dest, out);
+    free(pick), free(dest), ts_table_free(rep);
+    return err;
+}
+
 /* Every rank receives every rank's regular samples of its sorted rows (in rank order), then picks the same
  * P-1 splitters. */
 static ts_err gather_samples(ts_ctx *ctx, const ts_table *t, const ts_sort_key *keys, int nkeys, ts_table **all)
@@ -36,45 +57,39 @@ static ts_err gather_samples(ts_ctx *ctx, const ts_table *t, const ts_sort_key *
     ts_table *keys_only, *rep = NULL;
     TS_TRY(ts_table_new("samples", &keys_only));
     ts_err err = TS_OK;
-    int64_t *pick = malloc(8 * (size_t)(per * ctx->size + 1));
-    int32_t *dest = malloc(4 * (size_t)(per * ctx->size + 1));
-    if (!pick || !dest)
-        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for samples");
+    int64_t pick[32];
     for (int k = 0; !err && k < nkeys; k++) {
         ts_column *c;
         err = ts_column_new_like(ts_table_col(t, keys[k].name), &c);
         if (!err)
             err = ts_table_adopt(keys_only, c);
     }
-    /* sample s of this rank, repeated once per destination rank */
-    for (int r = 0; !err && r < ctx->size; r++)
-        for (int64_t s = 0; s < per; s++)
-            pick[r * per + s] = (2 * s + 1) * n / (2 * per), dest[r * per + s] = r;
+    for (int64_t s = 0; s < per; s++)
+        pick[s] = (2 * s + 1) * n / (2 * per);
     for (int k = 0; !err && k < nkeys; k++)
-        err = ts_column_append_rows(keys_only->cols[k], ts_table_col(t, keys[k].name), pick, per * ctx->size);
+        err = ts_column_append_rows(keys_only->cols[k], ts_table_col(t, keys[k].name), pick, per);
     err = ts_ctx_check(ctx, err);
     if (!err)
-        err = ts_exchange_rows(ctx, keys_only, dest, &rep);
-    free(pick), free(dest), ts_table_free(keys_only);
+        err = ts_sort_allgather(ctx, keys_only, &rep);
+    ts_table_free(keys_only);
     if (!err)
         err = ts_sort_local_keys(&rep, keys, nkeys);
     *all = rep;
     return err;
 }
 
-/* Destination of each (locally sorted) row: the number of splitters not greater than it. */
-static ts_err splitter_ranks(ts_ctx *ctx, const ts_table *t, const ts_table *samples, const ts_sort_key *keys,
-                             int nkeys, int32_t *dest)
+ts_err ts_sort_dest(const ts_table *t, const ts_table *splitters, const ts_sort_key *keys, int nkeys, int32_t *dest)
 {
     ts_sort_keyset row_keys, split_keys;
     TS_TRY(ts_sort_keyset_resolve(t, keys, nkeys, &row_keys));
-    TS_TRY(ts_sort_keyset_resolve(samples, keys, nkeys, &split_keys));
-    const int64_t n = ts_table_rows(t), m = ts_table_rows(samples);
+    TS_TRY(ts_sort_keyset_resolve(splitters, keys, nkeys, &split_keys));
+    const int64_t n = ts_table_rows(t);
+    const int m = (int)ts_table_rows(splitters);
     for (int64_t i = 0; i < n; i++) {
-        int lo = 0, hi = ctx->size - 1;
-        while (m && lo < hi) { /* m == 0 only when no rank has rows */
+        int lo = 0, hi = m; /* the answer lies in [lo, hi] */
+        while (lo < hi) {
             const int mid = (lo + hi + 1) / 2;
-            if (ts_sort_keyset_cmp(&split_keys, (int64_t)mid * m / ctx->size, &row_keys, i) <= 0)
+            if (ts_sort_keyset_cmp(&split_keys, mid - 1, &row_keys, i) <= 0)
                 lo = mid;
             else
                 hi = mid - 1;
@@ -82,6 +97,25 @@ static ts_err splitter_ranks(ts_ctx *ctx, const ts_table *t, const ts_table *sam
         dest[i] = lo;
     }
     return TS_OK;
+}
+
+/* Destination of each (locally sorted) row: the number of splitters (samples[mid * m / P], mid = 1 .. P-1) not
+ * greater than it. */
+static ts_err splitter_ranks(ts_ctx *ctx, const ts_table *t, const ts_table *samples, const ts_sort_key *keys,
+                             int nkeys, int32_t *dest)
+{
+    const int64_t m = ts_table_rows(samples);
+    int64_t pick[1024];
+    int np = 0;
+    for (int mid = 1; m && mid < ctx->size && np < 1024; mid++) /* m == 0 only when no rank has rows */
+        pick[np++] = (int64_t)mid * m / ctx->size;
+    ts_table *split;
+    TS_TRY(ts_table_new_like(samples, "splitters", &split));
+    ts_err err = ts_table_append_rows(split, samples, pick, np);
+    if (!err)
+        err = ts_sort_dest(t, split, keys, nkeys, dest);
+    ts_table_free(split);
+    return err;
 }
 
 ts_err ts_sort_distributed_by(ts_ctx *ctx, ts_table **t, const ts_sort_key *keys, int nkeys)

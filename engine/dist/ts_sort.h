@@ -18,6 +18,13 @@ ts_err ts_sort_distributed_by(ts_ctx *ctx, ts_table **t, const ts_sort_key *keys
  * sorting everything: each rank keeps its local top k with a bounded heap, then rank 0 merges P * k rows. */
 ts_err ts_top_k(ts_ctx *ctx, const ts_table *t, const ts_sort_key *keys, int nkeys, int64_t k, ts_table **out);
 
+/* Collective: every rank gets every rank's rows of t, in rank order, in *out (new, caller frees). */
+ts_err ts_sort_allgather(ts_ctx *ctx, const ts_table *t, ts_table **out);
+
+/* Range partitioning: dest[i] = the number of rows of splitters (sorted under keys, P - 1 rows) that are not
+ * greater than row i of t. Local. */
+ts_err ts_sort_dest(const ts_table *t, const ts_table *splitters, const ts_sort_key *keys, int nkeys, int32_t *dest);
+
 /* Shorthand: ascending, nulls first. */
 ts_err ts_sort_distributed(ts_ctx *ctx, ts_table **t, const char *const *keys, int nkeys);
 

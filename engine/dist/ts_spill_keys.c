@@ -33,17 +33,6 @@ ts_err ts_spill_by_keys(ts_spill *s, int nparts, const ts_table *t, const char *
     return err;
 }
 
-int64_t ts_table_mem_bytes(const ts_table *t)
-{
-    int64_t b = 0;
-    for (int c = 0; c < t->ncols; c++) {
-        const ts_column *col = t->cols[c];
-        if (col)
-            b += col->len * (int64_t)ts_type_width(col->type) + col->nbytes + (col->valid ? (col->len + 7) / 8 : 0);
-    }
-    return b;
-}
-
 ts_err ts_spill_rounds(ts_ctx *ctx, const ts_spill *s, int nparts, int64_t room, int *round, int *nrounds)
 {
     int64_t *bytes = calloc(2 * (size_t)nparts, sizeof *bytes), rows = 0;

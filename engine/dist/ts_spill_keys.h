@@ -26,7 +26,4 @@ ts_err ts_spill_rounds(ts_ctx *ctx, const ts_spill *s, int nparts, int64_t room,
 /* Reads partitions [first, end) of s into one table *out (new; caller frees), deleting their files. */
 ts_err ts_spill_read_range(ts_spill *s, int first, int end, const char *name, ts_table **out);
 
-/* Bytes a table holds in memory (values, string payloads and validity): what a budget compares. */
-int64_t ts_table_mem_bytes(const ts_table *t);
-
 #endif

@@ -175,8 +175,7 @@ static ts_err radix_order(const ts_sort_keyset *ks, int64_t n, int64_t *idx)
     return TS_OK;
 }
 
-/* Sorted row order of t into idx (ts_free). */
-static ts_err sorted_order(const ts_table *t, const ts_sort_key *keys, int nkeys, int64_t **out)
+ts_err ts_sort_local_order(const ts_table *t, const ts_sort_key *keys, int nkeys, int64_t **out)
 {
     ts_sort_keyset ks;
     TS_TRY(ts_sort_keyset_resolve(t, keys, nkeys, &ks));
@@ -220,7 +219,7 @@ static ts_err reorder(ts_table **t, const int64_t *idx, int64_t n)
 ts_err ts_sort_local_keys(ts_table **t, const ts_sort_key *keys, int nkeys)
 {
     int64_t *idx = NULL;
-    TS_TRY(sorted_order(*t, keys, nkeys, &idx));
+    TS_TRY(ts_sort_local_order(*t, keys, nkeys, &idx));
     const ts_err err = reorder(t, idx, ts_table_rows(*t));
     ts_free(idx);
     TS_TRY(err);

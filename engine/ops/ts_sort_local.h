@@ -30,6 +30,9 @@ int ts_sort_keyset_cmp(const ts_sort_keyset *a, int64_t i, const ts_sort_keyset 
 ts_err ts_sort_local_by(ts_table **t, const ts_sort_key *keys, int nkeys);
 /* The same with 1..9 keys (for the distributed sort, which appends the input position). */
 ts_err ts_sort_local_keys(ts_table **t, const ts_sort_key *keys, int nkeys);
+/* The stable sorted order of t's rows under keys[0..nkeys) (1..9) without moving them: *out (ts_free) holds the
+ * row indexes in order (rows + 1 entries allocated). */
+ts_err ts_sort_local_order(const ts_table *t, const ts_sort_key *keys, int nkeys, int64_t **out);
 /* Records keys[0..nkeys) (at most 8 kept) as t's sort order. */
 void ts_sort_record_keys(ts_table *t, const ts_sort_key *keys, int nkeys);
 

@@ -14,6 +14,7 @@ typedef struct spill_part {
     char path[4200];
     FILE *f;
     int64_t rows;
+    int64_t size; /* bytes written: where the next batch starts */
 } spill_part;
 
 struct ts_spill {
@@ -73,7 +74,7 @@ static ts_err put(ts_spill *s, spill_part *p, const void *v, size_t n)
 {
     if (n && fwrite(v, 1, n, p->f) != n)
         return io_fail(p, "write");
-    s->bytes += (int64_t)n;
+    s->bytes += (int64_t)n, p->size += (int64_t)n;
     return TS_OK;
 }
 
@@ -203,6 +204,37 @@ ts_err ts_spill_read(ts_spill *s, int part, const char *name, ts_spill_batch_fn 
         *out = NULL;
     }
     return err;
+}
+
+ts_err ts_spill_read_at(ts_spill *s, int part, int64_t *offset, ts_table *dst, int64_t *rows)
+{
+    spill_part *p = &s->parts[part];
+    if (!p->f || *offset < 0 || *offset >= p->size)
+        TS_FAIL(TS_ERR_INTERNAL, "spill partition %d: no batch at offset %lld", part, (long long)*offset);
+    if (fseeko(p->f, (off_t)*offset, SEEK_SET) != 0) /* also ends a write, as switching to reading must */
+        return io_fail(p, "seek");
+    int64_t head[2];
+    TS_TRY(get(p, head, sizeof head));
+    for (int i = 0; i < dst->ncols; i++)
+        TS_TRY(get_column(p, dst->cols[i], head[0]));
+    const off_t at = ftello(p->f);
+    if (at < 0)
+        return io_fail(p, "tell");
+    *offset = (int64_t)at, *rows = head[0];
+    return TS_OK;
+}
+
+int64_t ts_spill_size(const ts_spill *s, int part) { return s->parts[part].size; }
+
+int64_t ts_table_mem_bytes(const ts_table *t)
+{
+    int64_t b = 0;
+    for (int c = 0; c < t->ncols; c++) {
+        const ts_column *col = t->cols[c];
+        if (col)
+            b += col->len * (int64_t)ts_type_width(col->type) + col->nbytes + (col->valid ? (col->len + 7) / 8 : 0);
+    }
+    return b;
 }
 
 int64_t ts_spill_rows(const ts_spill *s, int part) { return s->parts[part].rows; }

@@ -33,6 +33,17 @@ typedef ts_err (*ts_spill_batch_fn)(void *arg, int64_t tag, ts_table *dst, int64
  * write order, calling fn (may be NULL) after each batch. The partition's file is deleted after it is read. */
 ts_err ts_spill_read(ts_spill *s, int part, const char *name, ts_spill_batch_fn fn, void *arg, ts_table **out);
 
+/* Reads the one batch that starts at byte *offset of partition part (an offset ts_spill_size gave before the batch
+ * was appended, or one this call returned), appending its rows to dst (columns like the schema's); *offset becomes
+ * the next batch's, *rows the batch's rows. The file stays (for runs read a batch at a time: the external sort);
+ * more batches may still be appended after reading. */
+ts_err ts_spill_read_at(ts_spill *s, int part, int64_t *offset, ts_table *dst, int64_t *rows);
+/* Bytes written to partition part so far: the offset its next batch will start at. */
+int64_t ts_spill_size(const ts_spill *s, int part);
+
+/* Bytes a table holds in memory (values, string payloads and validity): what a budget compares. */
+int64_t ts_table_mem_bytes(const ts_table *t);
+
 int64_t ts_spill_rows(const ts_spill *s, int part);
 int64_t ts_spill_bytes_written(const ts_spill *s);
 /* Closes and deletes every partition file. NULL is fine. */

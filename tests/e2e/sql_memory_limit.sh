@@ -5,7 +5,8 @@
 # lines of --timing: bytes > 0 for the aggregation-heavy q18 and q10 and the join-heavy q09, and in total for at
 # least 8 queries), (c) the spill directory is empty afterwards, (d) inner / left / semi / anti grace hash joins over
 # keys with NULLs and duplicates equal answers computed in Python (generated data), and (e) an operator that cannot
-# spill and outgrows its share (exact quantiles) fails with exit 5 and a message naming the operator and the limit, and so does a full sort that cannot fit (sorts do not spill yet).
+# spill and outgrows its share (exact quantiles) fails with exit 5 and a message naming the operator and the limit;
+# (f) full sorts (ORDER BY without LIMIT) spill sorted runs and equal Python's order.
 #   tests/e2e/sql_memory_limit.sh BUILD_DIR [SHARED_DIR]   (env RANKS="1 2 4": the rank counts; MEM_GB=4: the
 #   address-space cap per process, 0 for none as ASan needs)
 set -uo pipefail
@@ -117,10 +118,81 @@ rc=$?
 [[ $rc == 5 ]] || fail "a median over its share: exit $rc, not 5: $out"
 grep -q 'aggregate: .* more than its share .* of --memory-limit [0-9.]* MiB' <<<"$out" || fail "message: $out"
 [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind after the failure"
-# a full sort cannot spill yet: one that cannot fit fails with exit 5 before sorting, naming the limit
-out=$("$BUILD/tessera" sql --memory-limit "$LIMIT" -c "CREATE TABLE t AS SELECT range AS x FROM range(3000000);
-  SELECT count(*) FROM (SELECT x FROM t ORDER BY x DESC)" 2>&1 >/dev/null)
+# full sorts (ORDER BY without LIMIT) spill sorted runs and merge them: multi-key, DESC, NULLS FIRST / LAST, strings,
+# ties (stable: input order), and a big ORDER BY over TPC-H's lineitem; the expected orders computed here in Python
+"$PY" - "$tmp" <<'PYEOF' || exit 1
+import csv, random, sys
+from decimal import Decimal
+tmp = sys.argv[1]
+random.seed(11)
+words = ["a", "ab", "abc", "B", "b", "ba", "zz", "z", "Zeta", "alpha", "alp", "m n", "x|y"]
+rows = []
+with open("%s/srt.csv" % tmp, "w") as f:
+    f.write("id,k,s\n")
+    for i in range(30000):
+        k = None if random.random() < 0.1 else random.randint(0, 40)
+        s = None if random.random() < 0.1 else random.choice(words) + str(random.randint(0, 30))
+        f.write("%d,%s,%s\n" % (i, "" if k is None else k, "" if s is None else s))
+        rows.append((i, k, s))
+def order(rows, spec):  # spec: [(column, desc, nulls_last)]: stable sorts from the last key to the first
+    out = list(rows)
+    for c, desc, nl in reversed(spec):  # sorted(reverse=True) keeps equal rows in order too
+        nonnull = sorted([r for r in out if r[c] is not None], key=lambda r: r[c], reverse=desc)
+        nulls = [r for r in out if r[c] is None]
+        out = nonnull + nulls if nl else nulls + nonnull
+    return out
+def show(v):
+    return "~" if v is None else str(v)
+with open("%s/srt.expected" % tmp, "w", newline="") as f:
+    w = csv.writer(f, lineterminator="\n")
+    for r in order(rows, [(1, True, True), (2, False, False), (0, False, False)]):
+        w.writerow(["A", r[0], "" if r[1] is None else r[1], show(r[2]), r[2] or ""])
+    for r in order(rows, [(2, True, False)]):
+        w.writerow(["B", r[0], show(r[2])])
+    for r in order(rows, [(1, False, True), (0, True, False)]):
+        w.writerow(["C", r[0], show(r[1])])
+    li = []
+    for line in open("%s/data/lineitem.tbl" % tmp):
+        x = line.split("|")
+        li.append((int(x[0]), int(x[3]), Decimal(x[5]), x[15]))
+    for r in sorted(li, key=lambda r: (-r[2], r[0], r[1])):
+        w.writerow(["D", r[0], r[1], r[2], r[3]])
+PYEOF
+{ sed -n '/CREATE TABLE lineitem/,$p' "$REPO/scripts/bench/tpch/load.sql"; cat <<SQL; } > "$tmp/sort.sql"
+CREATE TABLE t AS SELECT * FROM read_csv('$tmp/srt.csv', header=true, columns={'id': 'BIGINT', 'k': 'BIGINT', 's': 'VARCHAR'});
+SELECT 'A', id, k, coalesce(s, '~'), s FROM t ORDER BY k DESC NULLS LAST, s NULLS FIRST, id;
+SELECT 'B', id, coalesce(s, '~') FROM t ORDER BY s DESC NULLS FIRST;
+SELECT 'C', id, coalesce(CAST(k AS VARCHAR), '~') FROM t ORDER BY k NULLS LAST, id DESC;
+SELECT 'D', l_orderkey, l_linenumber, l_extendedprice, l_comment FROM lineitem ORDER BY l_extendedprice DESC, l_orderkey, l_linenumber;
+SQL
+for P in ${RANKS:-1 2 4}; do
+  TESSERA_OP_MEMORY=32K mpirun -n "$P" "$BUILD/tessera" sql "$tmp/sort.sql" --memory-limit "$LIMIT" --spill-dir "$tmp/spill" \
+    --quiet --format csv --timing --set data="$tmp/data" > "$tmp/sort.out$P" 2> "$tmp/sort.err$P" \
+    || { cat "$tmp/sort.err$P"; fail "ORDER BY under the limit on $P ranks"; }
+  "$PY" - "$tmp/sort.out$P" "$tmp/srt.expected" <<'PYEOF' || fail "ORDER BY answers differ from Python's on $P ranks"
+import csv, sys
+from decimal import Decimal
+got = [r for r in csv.reader(open(sys.argv[1])) if r and r[0] in "ABCD" and len(r[0]) == 1]
+want = list(csv.reader(open(sys.argv[2])))
+norm = lambda r: r[:3] + [str(Decimal(r[3]))] + r[4:] if r[0] == "D" else r
+bad = [i for i, (a, b) in enumerate(zip(got, want)) if norm(a) != norm(b)]
+if len(got) != len(want) or bad:
+    i = bad[0] if bad else min(len(got), len(want))
+    sys.exit("%d rows, %d expected; first difference at %d: %s vs %s" % (len(got), len(want), i,
+             got[i] if i < len(got) else None, want[i] if i < len(want) else None))
+PYEOF
+  # statements 3-6 are the four ORDER BYs (after lineitem and t): each must have spilled
+  for st in 3 4 5 6; do
+    grep -qE "^spill $st query [1-9][0-9]*$" "$tmp/sort.err$P" || { grep '^spill' "$tmp/sort.err$P"; fail "statement $st did not spill on $P ranks"; }
+  done
+  [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind by the sorts on $P ranks"
+done
+echo "ORDER BY: multi-key, DESC, NULLS FIRST/LAST, ties, strings and lineitem spilled sorted runs on ${RANKS:-1 2 4} ranks and equal Python's order"
+# an error after runs were spilled (a CAST failing in the sort's input past row 25000): exit 4, no spill file left
+out=$(TESSERA_OP_MEMORY=32K mpirun -n 2 "$BUILD/tessera" sql --memory-limit "$LIMIT" --spill-dir "$tmp/spill" --quiet -c "
+  CREATE TABLE u AS SELECT range AS id, CASE WHEN range < 25000 THEN CAST(range AS VARCHAR) ELSE 'x' END AS s FROM range(30000);
+  SELECT id, CAST(s AS BIGINT) AS v FROM u ORDER BY v DESC;" 2>&1 >/dev/null)
 rc=$?
-[[ $rc == 5 ]] || fail "sort over the budget: exit $rc, not 5: $out"
-grep -q 'sort: its input holds .* --memory-limit [0-9.]* MiB leaves (sorts do not spill yet)' <<<"$out" || fail "message: $out"
+[[ $rc == 4 ]] || fail "a failing sort input: exit $rc, not 4: $out"
+[[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind by a failed sort"
 echo "sql_memory_limit: ${#queries[@]} TPC-H queries equal DuckDB's answers under --memory-limit on ${RANKS:-1 2 4} ranks, spilling"
