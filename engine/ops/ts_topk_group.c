@@ -1,0 +1,263 @@
+/* Top k rows per group (see the header): group ids a chunk at a time, a bounded sorted array per group. */
+#include "ts_topk_group.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "ts_chunk.h"
+#include "ts_group_table.h"
+#include "ts_keys.h"
+#include "ts_mem.h"
+
+/* A group's kept rows: pool[off .. off + cnt), sorted best first; room for cap. */
+typedef struct grp {
+    int64_t off;
+    int32_t cnt, cap;
+} grp;
+
+typedef struct state {
+    const ts_sort_keyset *ks;
+    int64_t k;
+    ts_topk_kind kind;
+    int fast;             /* one fixed-width key without NULLs: rows compare by their order-preserving 64-bit codes */
+    grp *g;
+    int64_t ng, g_cap;
+    int64_t *pool;        /* row indexes */
+    uint64_t *pcode;      /* fast: the codes of the pool's rows */
+    int64_t plen, pcap, pcode_cap;
+} state;
+
+/* ---- order ------------------------------------------------------------------------------------------------------ */
+
+static int fast_order(const ts_sort_keyset *ks)
+{
+    if (ks->n != 1 || ks->cols[0]->valid)
+        return 0;
+    switch (ks->cols[0]->type) {
+    case TS_T_STRING: case TS_T_DICT: return 0;
+    default: return 1;
+    }
+}
+
+/* Codes whose unsigned order is the key's order (DESC included): FLOAT64 as sign-flipped bits with -0 as +0 and
+ * one NaN above every number (ts_sort_local.h's order), integer-like keys with the sign bit flipped. */
+static void codes(const ts_sort_keyset *ks, int64_t from, int m, uint64_t *out)
+{
+    const ts_column *c = ks->cols[0];
+    const uint64_t flip = ks->desc[0] ? ~UINT64_C(0) : 0;
+    if (c->type == TS_T_FLOAT64) {
+        const double *v = TS_COL(c, double) + from;
+        for (int j = 0; j < m; j++) {
+            double d = v[j] == 0 ? 0.0 : v[j];
+            uint64_t b;
+            memcpy(&b, &d, 8);
+            if (d != d)
+                b = UINT64_C(0x7ff8000000000000);
+            b = (b >> 63) ? ~b : b ^ (UINT64_C(1) << 63);
+            out[j] = b ^ flip;
+        }
+        return;
+    }
+    for (int j = 0; j < m; j++)
+        out[j] = ((uint64_t)ts_key_value(c, from + j) ^ (UINT64_C(1) << 63)) ^ flip;
+}
+
+/* Order of row i (code ci) against the pool's entry at slot s. */
+static inline int cmp_slot(const state *st, int64_t i, uint64_t ci, int64_t s)
+{
+    if (st->fast)
+        return (ci > st->pcode[s]) - (ci < st->pcode[s]);
+    return ts_sort_keyset_cmp(st->ks, i, st->ks, st->pool[s]);
+}
+
+/* ---- groups ----------------------------------------------------------------------------------------------------- */
+
+static ts_err add_groups(state *st, int64_t ng)
+{
+    if (ng <= st->ng)
+        return TS_OK;
+    TS_TRY(ts_reserve((void **)&st->g, &st->g_cap, ng, sizeof(grp)));
+    memset(st->g + st->ng, 0, sizeof(grp) * (size_t)(ng - st->ng));
+    st->ng = ng;
+    return TS_OK;
+}
+
+/* Room for one more row in group g (cnt < k): its array doubles, moved to the pool's end. */
+static ts_err grow(state *st, grp *g)
+{
+    int64_t cap = g->cap ? 2 * (int64_t)g->cap : 2;
+    cap = cap < st->k ? cap : st->k;
+    TS_TRY(ts_reserve((void **)&st->pool, &st->pcap, st->plen + cap, 8));
+    if (st->fast)
+        TS_TRY(ts_reserve((void **)&st->pcode, &st->pcode_cap, st->plen + cap, 8));
+    if (g->cnt) {
+        memcpy(st->pool + st->plen, st->pool + g->off, 8 * (size_t)g->cnt);
+        if (st->fast)
+            memcpy(st->pcode + st->plen, st->pcode + g->off, 8 * (size_t)g->cnt);
+    }
+    g->off = st->plen, g->cap = (int32_t)cap;
+    st->plen += cap;
+    return TS_OK;
+}
+
+/* Offers row i (code ci) to group gi. */
+static ts_err offer(state *st, int64_t gi, int64_t i, uint64_t ci)
+{
+    grp *g = &st->g[gi];
+    const int64_t c = g->cnt;
+    if (c == st->k && cmp_slot(st, i, ci, g->off + c - 1) >= 0)
+        return TS_OK; /* not better than the k-th kept row (ties keep the earlier rows) */
+    int64_t p = c;
+    while (p > 0 && cmp_slot(st, i, ci, g->off + p - 1) < 0)
+        p--;
+    if (st->kind == TS_TOPK_DENSE_RANK && p > 0 && cmp_slot(st, i, ci, g->off + p - 1) == 0)
+        return TS_OK; /* a value already kept: DENSE_RANK keeps distinct values */
+    if (c < st->k && c == g->cap) {
+        TS_TRY(grow(st, g));
+        g = &st->g[gi];
+    }
+    const int64_t last = c < st->k ? c : c - 1; /* the entry shifted past the end (when full) is dropped */
+    int64_t *a = st->pool + g->off;
+    memmove(a + p + 1, a + p, 8 * (size_t)(last - p));
+    a[p] = i;
+    if (st->fast) {
+        uint64_t *ac = st->pcode + g->off;
+        memmove(ac + p + 1, ac + p, 8 * (size_t)(last - p));
+        ac[p] = ci;
+    }
+    g->cnt = (int32_t)(last + 1);
+    return TS_OK;
+}
+
+/* ---- the two passes --------------------------------------------------------------------------------------------- */
+
+typedef struct scratch {
+    const ts_column *keys[TS_MAX_COLS];
+    int32_t rows[TS_CHUNK_ROWS];
+    uint32_t gid[TS_CHUNK_ROWS];
+    uint64_t code[TS_CHUNK_ROWS];
+} scratch;
+
+/* Group ids and (fast) codes of rows [from, from + m). */
+static ts_err chunk_groups(ts_group_table *gt, const state *st, scratch *s, int64_t from, int m)
+{
+    for (int j = 0; j < m; j++)
+        s->rows[j] = (int32_t)(from + j);
+    TS_TRY(ts_group_table_find(gt, s->keys, s->rows, m, s->gid));
+    if (st->fast)
+        codes(st->ks, from, m, s->code);
+    return TS_OK;
+}
+
+/* Pass 1: every row offered to its group. */
+static ts_err collect(const ts_table *t, ts_group_table *gt, state *st, scratch *s)
+{
+    const int64_t n = ts_table_rows(t);
+    for (int64_t from = 0; from < n; from += TS_CHUNK_ROWS) {
+        const int m = (int)(n - from < TS_CHUNK_ROWS ? n - from : TS_CHUNK_ROWS);
+        TS_TRY(chunk_groups(gt, st, s, from, m));
+        TS_TRY(add_groups(st, ts_group_table_groups(gt)));
+        for (int j = 0; j < m; j++)
+            TS_TRY(offer(st, s->gid[j], from + j, s->code[j]));
+    }
+    return TS_OK;
+}
+
+/* ROW_NUMBER: exactly the kept rows, ascending (a bitmap over the rows). */
+static ts_err kept_rows(const state *st, int64_t n, int64_t *out, int64_t *m)
+{
+    uint64_t *bits = ts_big_zero(8 * (size_t)(n / 64 + 1));
+    if (!bits)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory marking the top rows of %lld groups", (long long)st->ng);
+    for (int64_t gi = 0; gi < st->ng; gi++)
+        for (int64_t e = 0; e < st->g[gi].cnt; e++) {
+            const int64_t r = st->pool[st->g[gi].off + e];
+            bits[r >> 6] |= UINT64_C(1) << (r & 63);
+        }
+    int64_t c = 0;
+    for (int64_t w = 0; w <= n / 64; w++)
+        for (uint64_t b = bits[w]; b; b &= b - 1)
+            out[c++] = 64 * w + __builtin_ctzll(b);
+    ts_free(bits);
+    *m = c;
+    return TS_OK;
+}
+
+/* RANK / DENSE_RANK, pass 2: every row not after its group's k-th kept row (all rows of a group holding fewer). */
+static ts_err rows_within(const ts_table *t, ts_group_table *gt, const state *st, scratch *s, int64_t *out, int64_t *m)
+{
+    const int64_t n = ts_table_rows(t);
+    int64_t c = 0;
+    for (int64_t from = 0; from < n; from += TS_CHUNK_ROWS) {
+        const int mm = (int)(n - from < TS_CHUNK_ROWS ? n - from : TS_CHUNK_ROWS);
+        TS_TRY(chunk_groups(gt, st, s, from, mm));
+        for (int j = 0; j < mm; j++) {
+            const grp *g = &st->g[s->gid[j]];
+            if (g->cnt < st->k || cmp_slot(st, from + j, s->code[j], g->off + st->k - 1) <= 0)
+                out[c++] = from + j;
+        }
+    }
+    *m = c;
+    return TS_OK;
+}
+
+ts_err ts_topk_group_rows(const ts_table *t, const char *const *keys, int nkeys, const ts_sort_key *order, int norder,
+                          int64_t k, ts_topk_kind kind, int64_t **rows, int64_t *m)
+{
+    *rows = NULL, *m = 0;
+    if (k < 1 || k > INT32_MAX || nkeys < 0 || nkeys > TS_MAX_COLS || norder < 1 || norder > 8 ||
+        (unsigned)kind > TS_TOPK_DENSE_RANK)
+        TS_FAIL(TS_ERR_USAGE, "top k per group: k >= 1, 0..%d group keys and 1..8 order keys, not k = %lld, %d and %d",
+                TS_MAX_COLS, (long long)k, nkeys, norder);
+    const int64_t n = ts_table_rows(t);
+    int64_t *out = ts_big(8 * (size_t)(n + 1));
+    if (!out)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for the top %lld rows per group of %lld rows", (long long)k,
+                (long long)n);
+    if (n > INT32_MAX) { /* the group table numbers rows with 32 bits: keep them all (still exact) */
+        for (int64_t i = 0; i < n; i++)
+            out[i] = i;
+        *rows = out, *m = n;
+        return TS_OK;
+    }
+    ts_sort_keyset ks;
+    scratch *s = ts_big(sizeof *s);
+    state st = {.ks = &ks, .k = k, .kind = kind};
+    ts_group_table *gt = NULL;
+    ts_err err = s ? ts_sort_keyset_resolve(t, order, norder, &ks)
+                   : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int c = 0; !err && c < nkeys; c++) {
+        ts_column *col;
+        err = ts_table_need(t, keys[c], &col);
+        if (!err)
+            s->keys[c] = col;
+    }
+    if (!err) {
+        st.fast = fast_order(&ks);
+        err = ts_group_table_new(s->keys, nkeys, 1024, &gt);
+    }
+    if (!err)
+        err = collect(t, gt, &st, s);
+    if (!err)
+        err = kind == TS_TOPK_ROW_NUMBER ? kept_rows(&st, n, out, m) : rows_within(t, gt, &st, s, out, m);
+    ts_group_table_free(gt);
+    ts_free(st.g), ts_free(st.pool), ts_free(st.pcode), ts_free(s);
+    if (err || !*m) {
+        ts_free(out);
+        *m = 0;
+        return err;
+    }
+    *rows = out;
+    return TS_OK;
+}
+
+ts_err ts_topk_group_keep(ts_table *t, const char *const *keys, int nkeys, const ts_sort_key *order, int norder,
+                          int64_t k, ts_topk_kind kind)
+{
+    int64_t *rows, m;
+    TS_TRY(ts_topk_group_rows(t, keys, nkeys, order, norder, k, kind, &rows, &m));
+    if (m < ts_table_rows(t))
+        ts_table_keep_rows(t, rows, m);
+    ts_free(rows);
+    return TS_OK;
+}
