@@ -2,6 +2,7 @@
 #include "ts_topk_group.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ts_chunk.h"
@@ -13,34 +14,44 @@
 typedef struct grp {
     int64_t off;
     int32_t cnt, cap;
+    int64_t stamp;        /* sink: the last chunk that inserted into it (its entries may name that chunk's rows) */
 } grp;
 
+/* Pool entries are row indexes: of the table (the table kernel) or of the kept rows (the sink), compared under
+ * ks_store; negative entries -(j + 1) name row j of the chunk being sunk, compared under ks_in. New rows are always
+ * compared under ks_in. */
 typedef struct state {
-    const ts_sort_keyset *ks;
+    const ts_sort_keyset *ks_in, *ks_store;
     int64_t k;
     ts_topk_kind kind;
-    int fast;             /* one fixed-width key without NULLs: rows compare by their order-preserving 64-bit codes */
+    int fast;             /* one key whose values and NULLs fit order-preserving 64-bit codes: rows compare by code */
     grp *g;
     int64_t ng, g_cap;
     int64_t *pool;        /* row indexes */
     uint64_t *pcode;      /* fast: the codes of the pool's rows */
     int64_t plen, pcap, pcode_cap;
+    int64_t live;         /* entries held (sum of cnt) */
 } state;
 
 /* ---- order ------------------------------------------------------------------------------------------------------ */
 
-static int fast_order(const ts_sort_keyset *ks)
+/* Whether a key of column c's type gets codes: FLOAT64 and integers of at most 4 bytes leave code 0 and the
+ * largest code free for NULL; 8-byte integers use every code, so only without NULLs (may_have_nulls = 0). */
+static int fast_order(const ts_sort_keyset *ks, int may_have_nulls)
 {
-    if (ks->n != 1 || ks->cols[0]->valid)
+    if (ks->n != 1)
         return 0;
-    switch (ks->cols[0]->type) {
+    const ts_column *c = ks->cols[0];
+    switch (c->type) {
     case TS_T_STRING: case TS_T_DICT: return 0;
-    default: return 1;
+    case TS_T_FLOAT64: return 1;
+    default: return ts_type_width(c->type) <= 4 || !may_have_nulls;
     }
 }
 
-/* Codes whose unsigned order is the key's order (DESC included): FLOAT64 as sign-flipped bits with -0 as +0 and
- * one NaN above every number (ts_sort_local.h's order), integer-like keys with the sign bit flipped. */
+/* Codes of rows [from, from + m) whose unsigned order is the key's order (DESC and NULL placement included):
+ * FLOAT64 as sign-flipped bits with -0 as +0 and one NaN above every number (ts_sort_local.h's order), integer-like
+ * keys with the sign bit flipped; a NULL is 0 (first) or the largest code (last), which no value takes. */
 static void codes(const ts_sort_keyset *ks, int64_t from, int m, uint64_t *out)
 {
     const ts_column *c = ks->cols[0];
@@ -56,18 +67,25 @@ static void codes(const ts_sort_keyset *ks, int64_t from, int m, uint64_t *out)
             b = (b >> 63) ? ~b : b ^ (UINT64_C(1) << 63);
             out[j] = b ^ flip;
         }
-        return;
+    } else {
+        for (int j = 0; j < m; j++)
+            out[j] = ((uint64_t)ts_key_value(c, from + j) ^ (UINT64_C(1) << 63)) ^ flip;
     }
-    for (int j = 0; j < m; j++)
-        out[j] = ((uint64_t)ts_key_value(c, from + j) ^ (UINT64_C(1) << 63)) ^ flip;
+    if (c->valid) {
+        const uint64_t null_code = ks->nulls_last[0] ? ~UINT64_C(0) : 0;
+        for (int j = 0; j < m; j++)
+            if (!ts_column_is_valid(c, from + j))
+                out[j] = null_code;
+    }
 }
 
-/* Order of row i (code ci) against the pool's entry at slot s. */
+/* Order of new row i (code ci) against the pool's entry at slot s. */
 static inline int cmp_slot(const state *st, int64_t i, uint64_t ci, int64_t s)
 {
     if (st->fast)
         return (ci > st->pcode[s]) - (ci < st->pcode[s]);
-    return ts_sort_keyset_cmp(st->ks, i, st->ks, st->pool[s]);
+    const int64_t e = st->pool[s];
+    return e >= 0 ? ts_sort_keyset_cmp(st->ks_in, i, st->ks_store, e) : ts_sort_keyset_cmp(st->ks_in, i, st->ks_in, -e - 1);
 }
 
 /* ---- groups ----------------------------------------------------------------------------------------------------- */
@@ -78,6 +96,8 @@ static ts_err add_groups(state *st, int64_t ng)
         return TS_OK;
     TS_TRY(ts_reserve((void **)&st->g, &st->g_cap, ng, sizeof(grp)));
     memset(st->g + st->ng, 0, sizeof(grp) * (size_t)(ng - st->ng));
+    for (int64_t i = st->ng; i < ng; i++)
+        st->g[i].stamp = -1;
     st->ng = ng;
     return TS_OK;
 }
@@ -100,11 +120,12 @@ static ts_err grow(state *st, grp *g)
     return TS_OK;
 }
 
-/* Offers row i (code ci) to group gi. */
-static ts_err offer(state *st, int64_t gi, int64_t i, uint64_t ci)
+/* Offers row i (code ci; stored as entry e) to group gi; *in = 1 when it was kept. */
+static ts_err offer(state *st, int64_t gi, int64_t i, uint64_t ci, int64_t e, int *in)
 {
     grp *g = &st->g[gi];
     const int64_t c = g->cnt;
+    *in = 0;
     if (c == st->k && cmp_slot(st, i, ci, g->off + c - 1) >= 0)
         return TS_OK; /* not better than the k-th kept row (ties keep the earlier rows) */
     int64_t p = c;
@@ -119,13 +140,35 @@ static ts_err offer(state *st, int64_t gi, int64_t i, uint64_t ci)
     const int64_t last = c < st->k ? c : c - 1; /* the entry shifted past the end (when full) is dropped */
     int64_t *a = st->pool + g->off;
     memmove(a + p + 1, a + p, 8 * (size_t)(last - p));
-    a[p] = i;
+    a[p] = e;
     if (st->fast) {
         uint64_t *ac = st->pcode + g->off;
         memmove(ac + p + 1, ac + p, 8 * (size_t)(last - p));
         ac[p] = ci;
     }
+    st->live += last + 1 - c;
     g->cnt = (int32_t)(last + 1);
+    *in = 1;
+    return TS_OK;
+}
+
+/* The entries held, ascending, through a bitmap over rows [0, n) (entries are >= 0 here). */
+static ts_err held_rows(const state *st, int64_t n, int64_t *out, int64_t *m)
+{
+    uint64_t *bits = ts_big_zero(8 * (size_t)(n / 64 + 1));
+    if (!bits)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory marking the top rows of %lld groups", (long long)st->ng);
+    for (int64_t gi = 0; gi < st->ng; gi++)
+        for (int64_t e = 0; e < st->g[gi].cnt; e++) {
+            const int64_t r = st->pool[st->g[gi].off + e];
+            bits[r >> 6] |= UINT64_C(1) << (r & 63);
+        }
+    int64_t c = 0;
+    for (int64_t w = 0; w <= n / 64; w++)
+        for (uint64_t b = bits[w]; b; b &= b - 1)
+            out[c++] = 64 * w + __builtin_ctzll(b);
+    ts_free(bits);
+    *m = c;
     return TS_OK;
 }
 
@@ -145,7 +188,7 @@ static ts_err chunk_groups(ts_group_table *gt, const state *st, scratch *s, int6
         s->rows[j] = (int32_t)(from + j);
     TS_TRY(ts_group_table_find(gt, s->keys, s->rows, m, s->gid));
     if (st->fast)
-        codes(st->ks, from, m, s->code);
+        codes(st->ks_in, from, m, s->code);
     return TS_OK;
 }
 
@@ -157,29 +200,11 @@ static ts_err collect(const ts_table *t, ts_group_table *gt, state *st, scratch 
         const int m = (int)(n - from < TS_CHUNK_ROWS ? n - from : TS_CHUNK_ROWS);
         TS_TRY(chunk_groups(gt, st, s, from, m));
         TS_TRY(add_groups(st, ts_group_table_groups(gt)));
-        for (int j = 0; j < m; j++)
-            TS_TRY(offer(st, s->gid[j], from + j, s->code[j]));
-    }
-    return TS_OK;
-}
-
-/* ROW_NUMBER: exactly the kept rows, ascending (a bitmap over the rows). */
-static ts_err kept_rows(const state *st, int64_t n, int64_t *out, int64_t *m)
-{
-    uint64_t *bits = ts_big_zero(8 * (size_t)(n / 64 + 1));
-    if (!bits)
-        TS_FAIL(TS_ERR_NOMEM, "out of memory marking the top rows of %lld groups", (long long)st->ng);
-    for (int64_t gi = 0; gi < st->ng; gi++)
-        for (int64_t e = 0; e < st->g[gi].cnt; e++) {
-            const int64_t r = st->pool[st->g[gi].off + e];
-            bits[r >> 6] |= UINT64_C(1) << (r & 63);
+        for (int j = 0; j < m; j++) {
+            int in;
+            TS_TRY(offer(st, s->gid[j], from + j, s->code[j], from + j, &in));
         }
-    int64_t c = 0;
-    for (int64_t w = 0; w <= n / 64; w++)
-        for (uint64_t b = bits[w]; b; b &= b - 1)
-            out[c++] = 64 * w + __builtin_ctzll(b);
-    ts_free(bits);
-    *m = c;
+    }
     return TS_OK;
 }
 
@@ -222,7 +247,7 @@ ts_err ts_topk_group_rows(const ts_table *t, const char *const *keys, int nkeys,
     }
     ts_sort_keyset ks;
     scratch *s = ts_big(sizeof *s);
-    state st = {.ks = &ks, .k = k, .kind = kind};
+    state st = {.ks_in = &ks, .ks_store = &ks, .k = k, .kind = kind};
     ts_group_table *gt = NULL;
     ts_err err = s ? ts_sort_keyset_resolve(t, order, norder, &ks)
                    : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
@@ -233,13 +258,13 @@ ts_err ts_topk_group_rows(const ts_table *t, const char *const *keys, int nkeys,
             s->keys[c] = col;
     }
     if (!err) {
-        st.fast = fast_order(&ks);
+        st.fast = fast_order(&ks, ks.cols[0]->valid != NULL);
         err = ts_group_table_new(s->keys, nkeys, 1024, &gt);
     }
     if (!err)
         err = collect(t, gt, &st, s);
     if (!err)
-        err = kind == TS_TOPK_ROW_NUMBER ? kept_rows(&st, n, out, m) : rows_within(t, gt, &st, s, out, m);
+        err = kind == TS_TOPK_ROW_NUMBER ? held_rows(&st, n, out, m) : rows_within(t, gt, &st, s, out, m);
     ts_group_table_free(gt);
     ts_free(st.g), ts_free(st.pool), ts_free(st.pcode), ts_free(s);
     if (err || !*m) {
@@ -260,4 +285,160 @@ ts_err ts_topk_group_keep(ts_table *t, const char *const *keys, int nkeys, const
         ts_table_keep_rows(t, rows, m);
     ts_free(rows);
     return TS_OK;
+}
+
+/* ---- the sink: ROW_NUMBER's top k per group of the rows pushed into it ------------------------------------------- */
+
+typedef struct topk_sink {
+    ts_op op;
+    state st;
+    ts_sort_keyset ks_in, ks_store; /* the order keys in the input chunk and in the kept rows */
+    ts_group_table *gt;
+    ts_table *kept;                 /* every row ever kept; those the groups still hold are live */
+    int nkeys;
+    int64_t chunks;
+    scratch s;
+    int32_t acc[TS_CHUNK_ROWS];     /* rows of the current chunk kept when offered */
+    int64_t map[TS_CHUNK_ROWS];     /* their indexes in kept */
+    int64_t touched[TS_CHUNK_ROWS]; /* groups the chunk inserted into */
+} topk_sink;
+
+/* Drops the kept rows no group holds any more (rows displaced by better ones), renumbering the entries. */
+static ts_err compact(topk_sink *t)
+{
+    state *st = &t->st;
+    const int64_t n = ts_table_rows(t->kept);
+    int64_t *idx = ts_big(8 * (size_t)(st->live + 1)), *renum = ts_big(8 * (size_t)(n + 1)), m = 0;
+    ts_err err = idx && renum ? held_rows(st, n, idx, &m)
+                              : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory compacting "
+                                               "the top rows of %lld groups", (long long)st->ng);
+    if (!err) {
+        for (int64_t q = 0; q < m; q++)
+            renum[idx[q]] = q;
+        ts_table_keep_rows(t->kept, idx, m);
+        for (int64_t gi = 0; gi < st->ng; gi++)
+            for (int64_t e = 0; e < st->g[gi].cnt; e++)
+                st->pool[st->g[gi].off + e] = renum[st->pool[st->g[gi].off + e]];
+    }
+    ts_free(idx), ts_free(renum);
+    return err;
+}
+
+static int64_t sink_bytes(const topk_sink *t)
+{
+    int64_t b = 16 * t->st.pcap + (int64_t)sizeof(grp) * t->st.g_cap + ts_group_table_bytes(t->gt);
+    for (int c = 0; c < t->kept->ncols; c++)
+        b += t->kept->cols[c]->cap * (int64_t)ts_type_width(t->kept->cols[c]->type) + t->kept->cols[c]->bytes_cap;
+    return b;
+}
+
+static ts_err topk_sink_sink(ts_op *op, ts_chunk *in)
+{
+    topk_sink *t = (topk_sink *)op;
+    state *st = &t->st;
+    scratch *s = &t->s;
+    const int m = (int)ts_chunk_live(in);
+    const int32_t *rows = ts_chunk_rows(in, s->rows);
+    TS_TRY(ts_group_table_find(t->gt, s->keys, rows, m, s->gid));
+    TS_TRY(add_groups(st, ts_group_table_groups(t->gt)));
+    if (st->fast)
+        codes(st->ks_in, 0, (int)in->n, s->code);
+    const int64_t chunk = ++t->chunks;
+    int na = 0, nt = 0;
+    for (int j = 0; j < m; j++) {
+        const int32_t r = rows[j];
+        int kept;
+        TS_TRY(offer(st, s->gid[j], r, st->fast ? s->code[r] : 0, -(int64_t)r - 1, &kept));
+        if (!kept)
+            continue;
+        t->acc[na++] = r;
+        if (st->g[s->gid[j]].stamp != chunk)
+            st->g[s->gid[j]].stamp = chunk, t->touched[nt++] = s->gid[j];
+    }
+    if (!na)
+        return TS_OK;
+    const int64_t base = ts_table_rows(t->kept);
+    for (int c = 0; c < t->kept->ncols; c++)
+        TS_TRY(ts_column_append_sel(t->kept->cols[c], &in->col[c], t->acc, na));
+    for (int q = 0; q < na; q++)
+        t->map[t->acc[q]] = base + q;
+    for (int q = 0; q < nt; q++) { /* the entries naming this chunk's rows now name their copies */
+        const grp *g = &st->g[t->touched[q]];
+        for (int64_t e = g->off; e < g->off + g->cnt; e++)
+            if (st->pool[e] < 0)
+                st->pool[e] = t->map[-st->pool[e] - 1];
+    }
+    const int64_t dead = ts_table_rows(t->kept) - st->live;
+    if (dead > st->live && dead > 4 * TS_CHUNK_ROWS)
+        TS_TRY(compact(t));
+    ts_op_hold(op, sink_bytes(t));
+    return TS_OK;
+}
+
+static ts_err topk_sink_finish(ts_op *op, ts_ctx *ctx, ts_err status)
+{
+    (void)ctx;
+    topk_sink *t = (topk_sink *)op;
+    if (!status && ts_table_rows(t->kept) > t->st.live)
+        status = compact(t);
+    return status;
+}
+
+static void topk_sink_destroy(ts_op *op)
+{
+    topk_sink *t = (topk_sink *)op;
+    ts_group_table_free(t->gt);
+    ts_table_free(t->kept);
+    ts_free(t->st.g), ts_free(t->st.pool), ts_free(t->st.pcode);
+}
+
+static const ts_op_vt TOPK_SINK = {.kind = "top-k per group", .sink = topk_sink_sink, .finish = topk_sink_finish,
+                                   .destroy = topk_sink_destroy};
+
+ts_err ts_topk_group_sink_new(ts_chunk *in, const char *const *keys, int nkeys, const ts_sort_key *order, int norder,
+                              int64_t k, ts_op **out)
+{
+    *out = NULL;
+    if (k < 1 || k > INT32_MAX || nkeys < 0 || nkeys > TS_MAX_COLS || norder < 1 || norder > 8)
+        TS_FAIL(TS_ERR_USAGE, "top k per group: k >= 1, 0..%d group keys and 1..8 order keys, not k = %lld, %d and %d",
+                TS_MAX_COLS, (long long)k, nkeys, norder);
+    char label[96];
+    snprintf(label, sizeof label, "top %lld per group of %d key%s", (long long)k, nkeys, nkeys == 1 ? "" : "s");
+    ts_op *op;
+    TS_TRY(ts_op_alloc(sizeof(topk_sink), &TOPK_SINK, label, &op));
+    topk_sink *t = (topk_sink *)op;
+    t->st = (state){.ks_in = &t->ks_in, .ks_store = &t->ks_store, .k = k, .kind = TS_TOPK_ROW_NUMBER};
+    t->nkeys = nkeys;
+    ts_err err = ts_table_new_like(&in->schema, "top k per group", &t->kept);
+    if (!err) {
+        t->kept->npart = in->schema.npart; /* the rows stay on this rank */
+        memcpy(t->kept->part_keys, in->schema.part_keys, sizeof t->kept->part_keys);
+        err = ts_sort_keyset_resolve(&in->schema, order, norder, &t->ks_in);
+    }
+    if (!err)
+        err = ts_sort_keyset_resolve(t->kept, order, norder, &t->ks_store);
+    for (int c = 0; !err && c < nkeys; c++) {
+        ts_column *col;
+        err = ts_table_need(&in->schema, keys[c], &col);
+        if (!err)
+            t->s.keys[c] = col;
+    }
+    if (!err) {
+        t->st.fast = fast_order(&t->ks_in, 1);
+        err = ts_group_table_new(t->s.keys, nkeys, 1024, &t->gt);
+    }
+    if (err) {
+        ts_op_free(op);
+        return err;
+    }
+    *out = op;
+    return TS_OK;
+}
+
+ts_table *ts_topk_group_sink_take(ts_op *op)
+{
+    topk_sink *t = (topk_sink *)op;
+    ts_table *r = t->kept;
+    t->kept = NULL;
+    return r;
 }

@@ -20,6 +20,7 @@
 #ifndef TS_TOPK_GROUP_H
 #define TS_TOPK_GROUP_H
 
+#include "ts_op.h"
 #include "ts_sort_local.h"
 #include "ts_table.h"
 
@@ -35,5 +36,14 @@ ts_err ts_topk_group_rows(const ts_table *t, const char *const *keys, int nkeys,
 /* The same, applied: keeps those rows of t in place (ts_table_keep_rows). */
 ts_err ts_topk_group_keep(ts_table *t, const char *const *keys, int nkeys, const ts_sort_key *order, int norder,
                           int64_t k, ts_topk_kind kind);
+
+/* Sink (pipelines, engine/core/ts_op.h): of the rows pushed into it, keeps ROW_NUMBER's rows above (at most k per
+ * group, the earlier of equal rows) without materialising the others: a row enters when it beats its group's k-th
+ * kept row, its values are copied (a chunk's entrants in one append per column), and rows displaced since are
+ * dropped when they outnumber the live ones. in: the chunk that will flow in (keys and order are its columns). */
+ts_err ts_topk_group_sink_new(ts_chunk *in, const char *const *keys, int nkeys, const ts_sort_key *order, int norder,
+                              int64_t k, ts_op **out);
+/* The kept rows, in input order, once the sink finished (the caller owns the table; the operator forgets it). */
+ts_table *ts_topk_group_sink_take(ts_op *op);
 
 #endif
