@@ -10,11 +10,16 @@
 #include "ts_keys.h"
 #include "ts_mem.h"
 
-/* A group's kept rows: pool[off .. off + cnt), sorted best first; room for cap. */
+#define INLINE_K 4 /* with codes and k <= INLINE_K, a group's codes live in its own record: one cache line */
+
+/* A group's kept rows: pool[off .. off + cnt), sorted best first; room for cap. Their codes (fast) in code[] when
+ * k <= INLINE_K, else in pcode[off ..]. Most rows are rejected by one comparison with the k-th code. */
 typedef struct grp {
     int64_t off;
     int32_t cnt, cap;
     int64_t stamp;        /* sink: the last chunk that inserted into it (its entries may name that chunk's rows) */
+    uint64_t code[INLINE_K];
+    int64_t pad;          /* 64 bytes: a record never straddles two cache lines */
 } grp;
 
 /* Pool entries are row indexes: of the table (the table kernel) or of the kept rows (the sink), compared under
@@ -25,6 +30,7 @@ typedef struct state {
     int64_t k;
     ts_topk_kind kind;
     int fast;             /* one key whose values and NULLs fit order-preserving 64-bit codes: rows compare by code */
+    int inl;              /* fast and k <= INLINE_K: codes in the group records */
     grp *g;
     int64_t ng, g_cap;
     int64_t *pool;        /* row indexes */
@@ -79,13 +85,15 @@ static void codes(const ts_sort_keyset *ks, int64_t from, int m, uint64_t *out)
     }
 }
 
-/* Order of new row i (code ci) against the pool's entry at slot s. */
-static inline int cmp_slot(const state *st, int64_t i, uint64_t ci, int64_t s)
+/* Order of new row i (code ci) against entry e (0 = best) of group g. */
+static inline int cmp_entry(const state *st, const grp *g, int64_t i, uint64_t ci, int64_t e)
 {
-    if (st->fast)
-        return (ci > st->pcode[s]) - (ci < st->pcode[s]);
-    const int64_t e = st->pool[s];
-    return e >= 0 ? ts_sort_keyset_cmp(st->ks_in, i, st->ks_store, e) : ts_sort_keyset_cmp(st->ks_in, i, st->ks_in, -e - 1);
+    if (st->fast) {
+        const uint64_t x = st->inl ? g->code[e] : st->pcode[g->off + e];
+        return (ci > x) - (ci < x);
+    }
+    const int64_t r = st->pool[g->off + e];
+    return r >= 0 ? ts_sort_keyset_cmp(st->ks_in, i, st->ks_store, r) : ts_sort_keyset_cmp(st->ks_in, i, st->ks_in, -r - 1);
 }
 
 /* ---- groups ----------------------------------------------------------------------------------------------------- */
@@ -108,11 +116,12 @@ static ts_err grow(state *st, grp *g)
     int64_t cap = g->cap ? 2 * (int64_t)g->cap : 2;
     cap = cap < st->k ? cap : st->k;
     TS_TRY(ts_reserve((void **)&st->pool, &st->pcap, st->plen + cap, 8));
-    if (st->fast)
+    const int pcodes = st->fast && !st->inl;
+    if (pcodes)
         TS_TRY(ts_reserve((void **)&st->pcode, &st->pcode_cap, st->plen + cap, 8));
     if (g->cnt) {
         memcpy(st->pool + st->plen, st->pool + g->off, 8 * (size_t)g->cnt);
-        if (st->fast)
+        if (pcodes)
             memcpy(st->pcode + st->plen, st->pcode + g->off, 8 * (size_t)g->cnt);
     }
     g->off = st->plen, g->cap = (int32_t)cap;
@@ -121,17 +130,17 @@ static ts_err grow(state *st, grp *g)
 }
 
 /* Offers row i (code ci; stored as entry e) to group gi; *in = 1 when it was kept. */
-static ts_err offer(state *st, int64_t gi, int64_t i, uint64_t ci, int64_t e, int *in)
+static inline ts_err offer(state *st, int64_t gi, int64_t i, uint64_t ci, int64_t e, int *in)
 {
     grp *g = &st->g[gi];
     const int64_t c = g->cnt;
     *in = 0;
-    if (c == st->k && cmp_slot(st, i, ci, g->off + c - 1) >= 0)
+    if (c == st->k && cmp_entry(st, g, i, ci, c - 1) >= 0)
         return TS_OK; /* not better than the k-th kept row (ties keep the earlier rows) */
     int64_t p = c;
-    while (p > 0 && cmp_slot(st, i, ci, g->off + p - 1) < 0)
+    while (p > 0 && cmp_entry(st, g, i, ci, p - 1) < 0)
         p--;
-    if (st->kind == TS_TOPK_DENSE_RANK && p > 0 && cmp_slot(st, i, ci, g->off + p - 1) == 0)
+    if (st->kind == TS_TOPK_DENSE_RANK && p > 0 && cmp_entry(st, g, i, ci, p - 1) == 0)
         return TS_OK; /* a value already kept: DENSE_RANK keeps distinct values */
     if (c < st->k && c == g->cap) {
         TS_TRY(grow(st, g));
@@ -139,11 +148,13 @@ static ts_err offer(state *st, int64_t gi, int64_t i, uint64_t ci, int64_t e, in
     }
     const int64_t last = c < st->k ? c : c - 1; /* the entry shifted past the end (when full) is dropped */
     int64_t *a = st->pool + g->off;
-    memmove(a + p + 1, a + p, 8 * (size_t)(last - p));
+    for (int64_t q = last; q > p; q--)
+        a[q] = a[q - 1];
     a[p] = e;
     if (st->fast) {
-        uint64_t *ac = st->pcode + g->off;
-        memmove(ac + p + 1, ac + p, 8 * (size_t)(last - p));
+        uint64_t *ac = st->inl ? g->code : st->pcode + g->off;
+        for (int64_t q = last; q > p; q--)
+            ac[q] = ac[q - 1];
         ac[p] = ci;
     }
     st->live += last + 1 - c;
@@ -202,6 +213,8 @@ static ts_err collect(const ts_table *t, ts_group_table *gt, state *st, scratch 
         TS_TRY(add_groups(st, ts_group_table_groups(gt)));
         for (int j = 0; j < m; j++) {
             int in;
+            if (j + 16 < m)
+                __builtin_prefetch(&st->g[s->gid[j + 16]]);
             TS_TRY(offer(st, s->gid[j], from + j, s->code[j], from + j, &in));
         }
     }
@@ -218,7 +231,7 @@ static ts_err rows_within(const ts_table *t, ts_group_table *gt, const state *st
         TS_TRY(chunk_groups(gt, st, s, from, mm));
         for (int j = 0; j < mm; j++) {
             const grp *g = &st->g[s->gid[j]];
-            if (g->cnt < st->k || cmp_slot(st, from + j, s->code[j], g->off + st->k - 1) <= 0)
+            if (g->cnt < st->k || cmp_entry(st, g, from + j, s->code[j], st->k - 1) <= 0)
                 out[c++] = from + j;
         }
     }
@@ -259,6 +272,7 @@ ts_err ts_topk_group_rows(const ts_table *t, const char *const *keys, int nkeys,
     }
     if (!err) {
         st.fast = fast_order(&ks, ks.cols[0]->valid != NULL);
+        st.inl = st.fast && k <= INLINE_K;
         err = ts_group_table_new(s->keys, nkeys, 1024, &gt);
     }
     if (!err)
@@ -348,6 +362,8 @@ static ts_err topk_sink_sink(ts_op *op, ts_chunk *in)
     for (int j = 0; j < m; j++) {
         const int32_t r = rows[j];
         int kept;
+        if (j + 16 < m)
+            __builtin_prefetch(&st->g[s->gid[j + 16]]);
         TS_TRY(offer(st, s->gid[j], r, st->fast ? s->code[r] : 0, -(int64_t)r - 1, &kept));
         if (!kept)
             continue;
@@ -425,6 +441,7 @@ ts_err ts_topk_group_sink_new(ts_chunk *in, const char *const *keys, int nkeys, 
     }
     if (!err) {
         t->st.fast = fast_order(&t->ks_in, 1);
+        t->st.inl = t->st.fast && k <= INLINE_K;
         err = ts_group_table_new(t->s.keys, nkeys, 1024, &t->gt);
     }
     if (err) {
