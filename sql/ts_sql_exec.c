@@ -394,7 +394,8 @@ static ts_err exec_window(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
         TS_FAIL(TS_ERR_NOMEM, "out of memory for %d window functions", p->nwins);
     for (int i = 0; i < p->nwins; i++)
         fns[i] = p->wins[i].fn;
-    const ts_window_spec spec = {(const char *const *)p->partition, p->npartition, p->sort, p->nsort, fns, p->nwins};
+    const ts_window_spec spec = {(const char *const *)p->partition, p->npartition, p->sort, p->nsort, fns, p->nwins,
+                                 p->topk, p->topk_fn};
     ts_err err = own(t);
     for (int i = 0; !err && i < p->nwins; i++) /* lag/lead defaults take their input's type (lag(i, 1, 0) on INT32) */
         if (fns[i].default_col)

@@ -490,8 +490,13 @@ static void explain_decisions(ts_sql_plan *p, int nranks)
         }
         break;
     case TS_P_WINDOW:
-        snprintf(note, sizeof note, "%s", p->npartition ? "rows exchanged by PARTITION BY hash, sorted per rank"
-                                                        : "no PARTITION BY: all rows on rank 0");
+        if (p->topk > 0)
+            snprintf(note, sizeof note, "top %lld per partition kept on each rank, %s, top %lld kept again, sorted",
+                     (long long)p->topk, p->npartition ? "exchanged by PARTITION BY hash" : "gathered on rank 0",
+                     (long long)p->topk);
+        else
+            snprintf(note, sizeof note, "%s", p->npartition ? "rows exchanged by PARTITION BY hash, sorted per rank"
+                                                            : "no PARTITION BY: all rows on rank 0");
         break;
     case TS_P_SORT: snprintf(note, sizeof note, "sample sort: rank r holds the r-th slab"); break;
     case TS_P_DISTINCT: snprintf(note, sizeof note, "rows exchanged by hash of all columns"); break;
@@ -533,6 +538,51 @@ static ts_err lower_distinct(ts_sql_binder *b, ts_sql_plan *p)
     return TS_OK;
 }
 
+/* ---- top k per partition: FILTER rn <= k over a WINDOW of ranking functions ------------------------------------------ */
+
+/* The bound k that conjunct e puts on window function f's output (rn <= k, rn < k + 1, rn = k, k >= rn, ...;
+ * k an integer literal), or 0. */
+static int64_t rank_bound(const ts_sql_expr *e, const char *out)
+{
+    if (e->kind != TS_SQL_E_BINARY || e->nargs != 2)
+        return 0;
+    const ts_sql_expr *a = e->args[0], *c = e->args[1];
+    ts_sql_op op = e->op;
+    if (a->kind == TS_SQL_E_INT && c->kind == TS_SQL_E_COLUMN) { /* k >= rn is rn <= k */
+        const ts_sql_expr *t = a;
+        a = c, c = t;
+        op = op == TS_SQL_OP_GE ? TS_SQL_OP_LE : op == TS_SQL_OP_GT ? TS_SQL_OP_LT : op;
+    }
+    if (a->kind != TS_SQL_E_COLUMN || c->kind != TS_SQL_E_INT || strcmp(a->name, out))
+        return 0;
+    const int64_t k = op == TS_SQL_OP_LE || op == TS_SQL_OP_EQ ? c->ival : op == TS_SQL_OP_LT ? c->ival - 1 : 0;
+    return k > 0 && k <= INT32_MAX ? k : 0;
+}
+
+/* A FILTER over a WINDOW whose functions are all ROW_NUMBER, RANK or DENSE_RANK with ORDER BY, with a conjunct
+ * bounding one of them by a constant: the window keeps only the rows that can pass (ts_window_spec.topk). */
+static void mark_window_topk(ts_sql_plan *p)
+{
+    if (!p)
+        return;
+    mark_window_topk(p->in[0]);
+    mark_window_topk(p->in[1]);
+    ts_sql_plan *w = p->in[0];
+    if (p->kind != TS_P_FILTER || !w || w->kind != TS_P_WINDOW || !w->nsort || w->npartition > TS_MAX_COLS)
+        return;
+    for (int i = 0; i < w->nwins; i++) {
+        const ts_window_kind k = w->wins[i].fn.kind;
+        if (k != TS_WIN_ROW_NUMBER && k != TS_WIN_RANK && k != TS_WIN_DENSE_RANK)
+            return;
+    }
+    for (int c = 0; c < p->nconds; c++)
+        for (int i = 0; i < w->nwins; i++) {
+            const int64_t k = rank_bound(p->conds[c], w->wins[i].fn.output);
+            if (k > 0 && (!w->topk || k < w->topk))
+                w->topk = k, w->topk_fn = i;
+        }
+}
+
 /* One query block (and, first, the blocks of its scalar subqueries): rewrites to a fixed point, then the final
  * estimates and decisions. */
 static ts_err optimize_block(ts_sql_binder *b, ts_sql_plan **root)
@@ -552,6 +602,7 @@ static ts_err optimize_block(ts_sql_binder *b, ts_sql_plan **root)
     ts_sql_parquet_attach_filters(*root);
     TS_TRY(prune(b, *root, NULL));
     TS_TRY(ts_sql_estimate(b, *root));
+    mark_window_topk(*root);
     order_join_inputs(*root);
     explain_decisions(*root, b->ctx->size);
     return TS_OK;

@@ -37,6 +37,7 @@
 #include "ts_spill_keys.h"
 #include "ts_sql_exec.h"
 #include "ts_sql_parse.h"
+#include "ts_topk_group.h"
 #include "ts_xchg.h"
 
 int ts_sql_pipelined(void)
@@ -1068,6 +1069,37 @@ static ts_err build_limit(phys *ph, ts_sql_plan *p, pipe *out)
     return start_table(ph, out, res, 1, NULL, NULL, 0, p);
 }
 
+/* ---- windows ------------------------------------------------------------------------------------------------------ */
+
+/* A WINDOW under a filter row_number() <= k (p->topk, set by the optimizer): the input pipeline streams into a
+ * top-k-per-partition sink, so only at most k rows per partition and rank are ever copied; the window then runs on
+ * the node executor over those (ts_window exchanges them and keeps k per partition again). Other windows (and
+ * rank / dense_rank filters, whose peers of the k-th row are unbounded) materialise their input. */
+static ts_err build_window(phys *ph, ts_sql_plan *p, pipe *out)
+{
+    if (p->topk <= 0 || p->wins[p->topk_fn].fn.kind != TS_WIN_ROW_NUMBER || p->npartition > TS_MAX_COLS ||
+        p->nsort < 1 || p->nsort > 8)
+        return fallback(ph, p, out);
+    pipe in;
+    TS_TRY(build(ph, p->in[0], &in));
+    ts_err err = drop_unneeded(ph, &in, p->in[0]);
+    ts_op *sink = NULL;
+    if (!err)
+        err = ts_topk_group_sink_new(in.tail, (const char *const *)p->partition, p->npartition, p->sort, p->nsort,
+                                     p->topk, &sink);
+    if (err) {
+        free_pipe(ph, &in);
+        return err;
+    }
+    err = run(ph, &in, sink, p);
+    ts_table *t = err ? NULL : ts_topk_group_sink_take(sink);
+    op_done(ph, sink);
+    TS_TRY(err);
+    snprintf(p->run_note, sizeof p->run_note, "top %lld per partition kept while streaming, exchanged, top %lld "
+             "again, sorted", (long long)p->topk, (long long)p->topk);
+    return on_node_executor(ph, p, t, NULL, out);
+}
+
 /* ---- EXPLAIN ANALYZE: the operators' profiles summed per plan node --------------------------------------------------- */
 
 /* Node rows (global sum of its output operator's rows) and time (the max over ranks of its operators' time). */
@@ -1116,6 +1148,7 @@ static ts_err build(phys *ph, ts_sql_plan *p, pipe *out)
     case TS_P_JOIN: return build_join(ph, p, out);
     case TS_P_SORT: return build_sort(ph, p, -1, out);
     case TS_P_LIMIT: return build_limit(ph, p, out);
+    case TS_P_WINDOW: return build_window(ph, p, out);
     default: return fallback(ph, p, out);
     }
 }

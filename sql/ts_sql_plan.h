@@ -145,6 +145,9 @@ struct ts_sql_plan {
     int npartition;
     ts_sql_win_item *wins;
     int nwins;
+    int64_t topk;           /* > 0: the FILTER above keeps only rows where wins[topk_fn] (a ranking function) is at
+                               most topk, so the window needs only the rows that can pass (ts_window_spec.topk) */
+    int topk_fn;
     /* SETOP */
     ts_sql_setop set_op;
 

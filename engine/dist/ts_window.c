@@ -8,6 +8,7 @@
 #include "ts_exchange.h"
 #include "ts_keyhash.h"
 #include "ts_mem.h"
+#include "ts_topk_group.h"
 #include "ts_window_eval.h"
 
 #define PART_COL "__win_part" /* dense partition number, the first sort key */
@@ -92,6 +93,8 @@ static ts_err check_fn(const ts_table *t, const ts_window_spec *spec, int k)
     return TS_OK;
 }
 
+static int ranking(ts_window_kind k);
+
 static ts_err check_spec(const ts_table *t, const ts_window_spec *spec)
 {
     if (spec->npartition < 0 || spec->npartition > TS_KEY_COLS_MAX || spec->norder < 0 || spec->norder > 7 ||
@@ -107,7 +110,32 @@ static ts_err check_spec(const ts_table *t, const ts_window_spec *spec)
         TS_TRY(ts_table_need(t, spec->order[k].name, &c));
     for (int k = 0; k < spec->nfns; k++)
         TS_TRY(check_fn(t, spec, k));
+    if (spec->topk > 0) {
+        if (spec->topk_fn < 0 || spec->topk_fn >= spec->nfns || !spec->norder)
+            TS_FAIL(TS_ERR_USAGE, "window: a top-k filter needs ORDER BY and one of the functions, not %d",
+                    spec->topk_fn);
+        for (int k = 0; k < spec->nfns; k++)
+            if (!ranking(spec->fns[k].kind))
+                TS_FAIL(TS_ERR_USAGE, "window '%s': a top-k filter needs ranking functions only (ROW_NUMBER, RANK, "
+                        "DENSE_RANK)", spec->fns[k].output);
+    }
     return TS_OK;
+}
+
+/* ---- top k per partition ---------------------------------------------------------------------------------------- */
+
+static int ranking(ts_window_kind k) { return k == TS_WIN_ROW_NUMBER || k == TS_WIN_RANK || k == TS_WIN_DENSE_RANK; }
+
+/* Drops the rows that cannot pass the filter above (spec->topk): run on each rank's rows before the exchange (so
+ * only survivors move) and after it (so only k per partition are sorted). */
+static ts_err keep_top(ts_table *t, const ts_window_spec *spec)
+{
+    if (spec->topk <= 0 || spec->npartition > TS_MAX_COLS)
+        return TS_OK;
+    const ts_window_kind f = spec->fns[spec->topk_fn].kind;
+    const ts_topk_kind kind = f == TS_WIN_RANK ? TS_TOPK_RANK : f == TS_WIN_DENSE_RANK ? TS_TOPK_DENSE_RANK
+                                                                                         : TS_TOPK_ROW_NUMBER;
+    return ts_topk_group_keep(t, spec->partition, spec->npartition, spec->order, spec->norder, spec->topk, kind);
 }
 
 /* ---- distribution ------------------------------------------------------------------------------------------ */
@@ -355,7 +383,10 @@ static ts_err window_local(ts_table **t, const ts_window_spec *spec)
 ts_err ts_window(ts_ctx *ctx, ts_table **t, const ts_window_spec *spec)
 {
     TS_TRY(ts_ctx_check(ctx, check_spec(*t, spec)));
+    TS_TRY(ts_ctx_check(ctx, keep_top(*t, spec)));
     TS_TRY(distribute(ctx, t, spec));
+    if (ctx->size > 1)
+        TS_TRY(ts_ctx_check(ctx, keep_top(*t, spec)));
     TS_TRY(ts_ctx_check(ctx, window_local(t, spec)));
     return TS_OK;
 }

@@ -6,7 +6,9 @@
  * rank then numbers its partitions exactly (hash table over the key tuples), sorts locally by (partition,
  * ORDER BY keys), finds partition and peer boundaries in one pass and evaluates every function per partition in
  * O(n) time: running counts and exact integer sums over sliding frames, a two-stack sliding window of compensated
- * sums for FLOAT64, a monotonic deque for MIN/MAX. Nothing is allocated per row.
+ * sums for FLOAT64, a monotonic deque for MIN/MAX. Nothing is allocated per row. Under a filter `rn <= k` on a
+ * ranking function (spec->topk), each rank first keeps only its rows that can pass (at most k per partition for
+ * ROW_NUMBER: ops/ts_topk_group.h), so only those are exchanged, and again after the exchange, before the sort.
  *
  * Semantics of the functions: ops/ts_window_spec.h. */
 #ifndef TS_WINDOW_H
@@ -17,8 +19,8 @@
 
 /* Collective. Replaces *t (freed) by a table with all of its columns plus one column per function (see the
  * top of this file). Strings in the spec are only read during the call. On failure every rank returns the same
- * error and *t still holds the input rows (possibly moved between ranks and reordered, without new columns);
- * the caller keeps ownership either way. */
+ * error and *t still holds the input rows (possibly moved between ranks and reordered, without new columns; with
+ * spec->topk, possibly without rows the top-k filter drops); the caller keeps ownership either way. */
 ts_err ts_window(ts_ctx *ctx, ts_table **t, const ts_window_spec *spec);
 
 #endif

@@ -30,7 +30,7 @@
  *   AVG -> FLOAT64 (integers summed exactly and divided once; DECIMAL in units). MIN/MAX of any type keep it
  *   (DICT compares strings, NaN is the largest float).
  *
- * Output: every column of the input plus one column per function, in spec order. Rows are partitioned by the
+ * Output: every column of the input plus one column per function, in spec order (with topk: see below). Rows are partitioned by the
  * hash of the partition keys (all on rank 0 without PARTITION BY); their order is unspecified (in practice
  * sorted by partition, then ORDER BY). DICT columns keep their dictionary. */
 #ifndef TS_WINDOW_SPEC_H
@@ -91,6 +91,12 @@ typedef struct ts_window_spec {
     int norder;
     const ts_window_fn *fns;      /* functions, all over this one window */
     int nfns;
+    /* topk > 0: a filter `fn <= topk` over ranking function topk_fn (ROW_NUMBER, RANK or DENSE_RANK) follows, so
+     * rows whose number would exceed topk are not needed: they are dropped before and after the exchange
+     * (ops/ts_topk_group.h), and the output holds only a superset of the rows that pass, each with its exact
+     * numbers. Every function must then be a ranking one (ROW_NUMBER, RANK, DENSE_RANK), with ORDER BY. */
+    int64_t topk;
+    int topk_fn;
 } ts_window_spec;
 
 #endif

@@ -527,7 +527,7 @@ static ts_window_spec spec_of(const scenario *sc, ts_window_fn *fns)
 {
     for (int k = 0; k < sc->nfns; k++)
         fns[k] = sc->fns[k].fn;
-    return (ts_window_spec){sc->part, sc->npart, sc->order, sc->norder, fns, sc->nfns};
+    return (ts_window_spec){sc->part, sc->npart, sc->order, sc->norder, fns, sc->nfns, 0, 0};
 }
 
 static void check_result(const scenario *sc, const ts_table *all)
@@ -681,7 +681,7 @@ static void hand_checked(ts_ctx *ctx)
     const double nt[] = {1, 1, 1, 2, 2, 2, 3, 3, 4, 4}, lag[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, NAN},
                  lead[] = {99, 99, 0, 1, 2, 3, 4, 5, 6, 7};
     const double *const w1[] = {nt, lag, lead};
-    const ts_window_spec s1 = {NULL, 0, by_i, 1, f1, 3};
+    const ts_window_spec s1 = {NULL, 0, by_i, 1, f1, 3, 0, 0};
     small_case(ctx, "ntile and negative offsets", zeros, 10, &s1, w1);
 
     /* select last_value(i), percent_rank(), cume_dist() over (order by v) from (values (1,1),(2,1),(3,2),(4,null))
@@ -691,7 +691,7 @@ static void hand_checked(ts_ctx *ctx)
     const ts_window_fn f2[] = {FN(LAST_VALUE, "i", "last"), FN(PERCENT_RANK, NULL, "pr"), FN(CUME_DIST, NULL, "cd")};
     const double last[] = {1, 1, 2, 3}, pr[] = {0, 0, 2.0 / 3, 1}, cd[] = {0.5, 0.5, 0.75, 1};
     const double *const w2[] = {last, pr, cd};
-    const ts_window_spec s2 = {NULL, 0, by_v, 1, f2, 3};
+    const ts_window_spec s2 = {NULL, 0, by_v, 1, f2, 3, 0, 0};
     small_case(ctx, "peers in the default frame", vals, 4, &s2, w2);
 
     /* select sum(i) over w, count(i) over w from range(3) t(i) window w as (order by i rows between 1 following
@@ -701,7 +701,7 @@ static void hand_checked(ts_ctx *ctx)
                                FNF(SUM, "i", "p", 1, PRECEDING, 3, PRECEDING, 1)};
     const double s[] = {3, 2, NAN}, c[] = {2, 1, 0}, p[] = {NAN, 0, 1};
     const double *const w3[] = {s, c, p};
-    const ts_window_spec s3 = {NULL, 0, by_i, 1, f3, 3};
+    const ts_window_spec s3 = {NULL, 0, by_i, 1, f3, 3, 0, 0};
     small_case(ctx, "frames running off the partition", zeros, 3, &s3, w3);
 }
 
@@ -722,7 +722,7 @@ static void errors(ts_ctx *ctx)
     const char *part[] = {"k"}, *bad_part[] = {"nope"};
     const ts_sort_key order[] = {{"v", 0, 0}};
     ts_window_fn fn = FN(SUM, "s", "bad_sum"); /* sum of a string */
-    ts_window_spec spec = {part, 1, order, 1, &fn, 1};
+    ts_window_spec spec = {part, 1, order, 1, &fn, 1, 0, 0};
     expect_error(ctx, "sum of strings", &spec, TS_ERR_USAGE);
     fn = (ts_window_fn)FNF(SUM, "x", "range_n", 0, PRECEDING, 1, CURRENT_ROW, 0);
     expect_error(ctx, "RANGE with an offset", &spec, TS_ERR_USAGE);
@@ -752,7 +752,7 @@ static void errors(ts_ctx *ctx)
         k->len = x->len = 2;
     }
     fn = (ts_window_fn)FN(SUM, "x", "s");
-    spec = (ts_window_spec){part, 1, NULL, 0, &fn, 1};
+    spec = (ts_window_spec){part, 1, NULL, 0, &fn, 1, 0, 0};
     const ts_err err = ts_window(ctx, &t, &spec);
     CHECK(err == TS_ERR_DATA, "overflowing sum: error %d (%s)", err, ts_error_headline());
     ts_table_free(t);
