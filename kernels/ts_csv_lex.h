@@ -57,6 +57,9 @@ static inline void ts_lex_load(ts_lex *L, const char *base)
 {
     L->base = base;
     if (base >= L->data && L->end - base >= 64) {
+        /* the input streams from memory (a file's page cache pages are scattered, so the hardware prefetcher
+         * restarts at every 4 KiB page): ask for a block 1 KiB ahead (a prefetch never faults) */
+        __builtin_prefetch(base + 1024);
         ts_lex_masks(base, L->d, L->q, &L->delim, &L->nl, &L->quote);
         return;
     }
