@@ -424,6 +424,7 @@ typedef struct batch {
     int nreads;
     int *read_phys, *read_slot, *read_trim; /* [nfields] */
     const char **delims;                    /* [TS_CSV_MAX_FIELDS + 1] */
+    int *nullable, nnullable;               /* the kept fields that can be NULL (nullable or fail_to_null) */
 } batch;
 
 static void batch_free(batch *b)
@@ -431,7 +432,7 @@ static void batch_free(batch *b)
     if (b) {
         free(b->fptr), free(b->flen), free(b->val), free(b->isnull), ts_free(b->scratch);
         free(b->order), free(b->kept), free(b->rowptr), free(b->rowlen), free(b->values), free(b->value_len);
-        free(b->read_phys), free(b->read_slot), free(b->read_trim), free(b->delims);
+        free(b->read_phys), free(b->read_slot), free(b->read_trim), free(b->delims), free(b->nullable);
         free(b);
     }
 }
@@ -447,17 +448,21 @@ static ts_err batch_new(const ts_csv_spec *spec, batch **out)
         b->rowptr = calloc(nf, sizeof *b->rowptr), b->rowlen = calloc(nf, sizeof *b->rowlen);
         b->values = calloc(nf, sizeof *b->values), b->value_len = calloc(nf, sizeof *b->value_len);
         b->read_phys = calloc(nf, sizeof *b->read_phys), b->read_slot = calloc(nf, sizeof *b->read_slot);
-        b->read_trim = calloc(nf, sizeof *b->read_trim);
+        b->read_trim = calloc(nf, sizeof *b->read_trim), b->nullable = calloc(nf, sizeof *b->nullable);
         b->delims = malloc(sizeof *b->delims * (TS_CSV_MAX_FIELDS + 1));
     }
     if (!b || !b->fptr || !b->flen || !b->val || !b->isnull || !b->order || !b->kept || !b->rowptr || !b->rowlen ||
-        !b->values || !b->value_len || !b->read_phys || !b->read_slot || !b->read_trim || !b->delims) {
+        !b->values || !b->value_len || !b->read_phys || !b->read_slot || !b->read_trim || !b->delims ||
+        !b->nullable) {
         batch_free(b);
         TS_FAIL(TS_ERR_NOMEM, "out of memory for a CSV batch of %d fields", spec->nfields);
     }
     for (int s = 0; s < spec->nfields; s++)
-        if (spec->fields[s].kind != TS_RULE_SKIP)
+        if (spec->fields[s].kind != TS_RULE_SKIP) {
             b->kept[b->nkept++] = s;
+            if (spec->fields[s].nullable || spec->fields[s].fail_to_null)
+                b->nullable[b->nnullable++] = s;
+        }
     /* check order: by check_rank, ties by field order (insertion sort of a handful of fields) */
     for (int s = 0; s < spec->nfields; s++) {
         int k = s;
@@ -524,16 +529,20 @@ static void tokenize_line(const ts_csv_spec *spec, const ts_csv_layout *layout, 
     if (quoted || b->line_len[i] > (int64_t)UINT32_MAX) {
         ok = split_quoted(spec, layout, b, i, scratch);
     } else if ((ok = nd + 1 == layout->nphys)) {
-        for (int r = 0; r < b->nreads; r++) {
-            const int f = b->read_phys[r], s = b->read_slot[r];
+        const int nreads = b->nreads, *const phys = b->read_phys, *const slot = b->read_slot;
+        const int *const trim = b->read_trim;
+        const char **const fptr = b->fptr + i;
+        uint32_t *const flen = b->flen + i;
+        for (int r = 0; r < nreads; r++) {
+            const int f = phys[r], s = slot[r];
             const char *fs = f ? d[f - 1] + 1 : line, *fe = f < nd ? d[f] : line_end;
-            if (b->read_trim[r]) {
+            if (trim[r]) {
                 while (fs < fe && (*fs == ' ' || *fs == '\t'))
                     fs++;
                 while (fe > fs && (fe[-1] == ' ' || fe[-1] == '\t'))
                     fe--;
             }
-            b->fptr[s * TS_CSV_BATCH + i] = fs, b->flen[s * TS_CSV_BATCH + i] = (uint32_t)(fe - fs);
+            fptr[s * TS_CSV_BATCH] = fs, flen[s * TS_CSV_BATCH] = (uint32_t)(fe - fs);
         }
     }
     if (!ok) {
@@ -542,8 +551,8 @@ static void tokenize_line(const ts_csv_spec *spec, const ts_csv_layout *layout, 
     }
     b->reason[i] = REASON_OK;
     b->sel[b->nsel++] = (uint32_t)i;
-    for (int j = 0; j < b->nkept; j++)
-        b->isnull[b->kept[j] * TS_CSV_BATCH + i] = 0;
+    for (int j = 0; j < b->nnullable; j++) /* only fields that can be NULL ever read their flags */
+        b->isnull[b->nullable[j] * TS_CSV_BATCH + i] = 0;
 }
 
 /* FLOAT64 and BOOL kernels: parse each selected field, or leave with code. */

@@ -87,9 +87,7 @@ typedef struct packed_values {
 
 static inline uint32_t cat_slot(uint64_t w0, uint64_t w1, uint32_t n)
 {
-    const uint64_t h = (w0 * UINT64_C(0x9e3779b97f4a7c15)) ^ (w1 * UINT64_C(0xc2b2ae3d27d4eb4f)) ^
-                       ((uint64_t)n * UINT64_C(0x165667b19e3779f9));
-    return (uint32_t)((h ^ (h >> 29)) & (CAT_SLOTS - 1));
+    return (uint32_t)(((w0 ^ (w1 >> 1) ^ n) * UINT64_C(0x9e3779b97f4a7c15)) >> 57); /* top 7 bits: best mixed */
 }
 
 static inline int cat_find(const packed_values *pv, uint64_t w0, uint64_t w1, uint32_t n, int32_t *out)
