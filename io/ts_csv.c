@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ts_check.h"
+#include "ts_csv_lex.h"
 #include "ts_date.h"
 #include "ts_file.h"
 #include "ts_hash.h"
@@ -418,6 +419,12 @@ typedef struct batch {
     uint32_t *rowlen;
     const char *(*values)[64]; /* [nfields]: CATEGORY lists as pointer/length arrays for the kernel */
     int64_t (*value_len)[64];
+    /* the lexer's path (set per range from its layout): the physical fields that are read, their spec fields and
+     * whether they are trimmed; delimiter positions of one line */
+    int nreads;
+    int *read_phys, *read_slot, *read_trim; /* [nfields] */
+    const char **delims;                    /* [TS_CSV_MAX_FIELDS + 1] */
+    int *nullable, nnullable;               /* the kept fields that can be NULL (nullable or fail_to_null) */
 } batch;
 
 static void batch_free(batch *b)
@@ -425,6 +432,7 @@ static void batch_free(batch *b)
     if (b) {
         free(b->fptr), free(b->flen), free(b->val), free(b->isnull), ts_free(b->scratch);
         free(b->order), free(b->kept), free(b->rowptr), free(b->rowlen), free(b->values), free(b->value_len);
+        free(b->read_phys), free(b->read_slot), free(b->read_trim), free(b->delims), free(b->nullable);
         free(b);
     }
 }
@@ -439,15 +447,22 @@ static ts_err batch_new(const ts_csv_spec *spec, batch **out)
         b->order = calloc(nf, sizeof *b->order), b->kept = calloc(nf, sizeof *b->kept);
         b->rowptr = calloc(nf, sizeof *b->rowptr), b->rowlen = calloc(nf, sizeof *b->rowlen);
         b->values = calloc(nf, sizeof *b->values), b->value_len = calloc(nf, sizeof *b->value_len);
+        b->read_phys = calloc(nf, sizeof *b->read_phys), b->read_slot = calloc(nf, sizeof *b->read_slot);
+        b->read_trim = calloc(nf, sizeof *b->read_trim), b->nullable = calloc(nf, sizeof *b->nullable);
+        b->delims = malloc(sizeof *b->delims * (TS_CSV_MAX_FIELDS + 1));
     }
     if (!b || !b->fptr || !b->flen || !b->val || !b->isnull || !b->order || !b->kept || !b->rowptr || !b->rowlen ||
-        !b->values || !b->value_len) {
+        !b->values || !b->value_len || !b->read_phys || !b->read_slot || !b->read_trim || !b->delims ||
+        !b->nullable) {
         batch_free(b);
         TS_FAIL(TS_ERR_NOMEM, "out of memory for a CSV batch of %d fields", spec->nfields);
     }
     for (int s = 0; s < spec->nfields; s++)
-        if (spec->fields[s].kind != TS_RULE_SKIP)
+        if (spec->fields[s].kind != TS_RULE_SKIP) {
             b->kept[b->nkept++] = s;
+            if (spec->fields[s].nullable || spec->fields[s].fail_to_null)
+                b->nullable[b->nnullable++] = s;
+        }
     /* check order: by check_rank, ties by field order (insertion sort of a handful of fields) */
     for (int s = 0; s < spec->nfields; s++) {
         int k = s;
@@ -462,36 +477,82 @@ static ts_err batch_new(const ts_csv_spec *spec, batch **out)
     return TS_OK;
 }
 
-static void tokenize(const ts_csv_spec *spec, const ts_csv_layout *layout, batch *b)
+/* Which physical fields the lexer's path stores for this range's layout, and whether each is trimmed (no_trim:
+ * only strings keep their blanks). */
+static void plan_reads(const ts_csv_spec *spec, const ts_csv_layout *layout, batch *b)
+{
+    b->nreads = 0;
+    for (int f = 0; f < layout->nphys && b->nreads < spec->nfields; f++) {
+        const int s = layout->slot[f];
+        if (s < 0)
+            continue;
+        b->read_phys[b->nreads] = f, b->read_slot[b->nreads] = s;
+        b->read_trim[b->nreads++] = !spec->no_trim || spec->fields[s].kind != TS_RULE_STRING;
+    }
+}
+
+/* A line with the quote byte: the RFC 4180 splitter (a delimiter inside quotes is not a boundary). */
+static int split_quoted(const ts_csv_spec *spec, const ts_csv_layout *layout, batch *b, int i, char **scratch)
 {
     const char **ptr = b->rowptr;
     uint32_t *len = b->rowlen;
-    char *scratch = b->scratch;
     const int plain = !spec->delim && !spec->quote && !spec->no_trim;
-    const char delim = spec_delim(spec), quote = spec_quote(spec);
-    b->nsel = 0;
-    for (int i = 0; i < b->n; i++) {
-        const int nf = plain ? ts_csv_split_line(b->line[i], b->line_len[i], layout->slot, layout->nphys, ptr, len,
-                                                 &scratch)
-                             : split_fields(b->line[i], b->line_len[i], delim, quote, !spec->no_trim, layout->slot,
-                                            layout->nphys, ptr, len, &scratch);
-        if (nf != layout->nphys) {
-            b->reason[i] = (uint16_t)spec->reason_malformed;
-            continue;
+    const int nf = plain ? ts_csv_split_line(b->line[i], b->line_len[i], layout->slot, layout->nphys, ptr, len,
+                                             scratch)
+                         : split_fields(b->line[i], b->line_len[i], spec_delim(spec), spec_quote(spec),
+                                        !spec->no_trim, layout->slot, layout->nphys, ptr, len, scratch);
+    if (nf != layout->nphys)
+        return 0;
+    for (int j = 0; j < b->nkept; j++) { /* the fields that are read: the layout gives the others no slot */
+        const int s = b->kept[j];
+        if (spec->no_trim && spec->fields[s].kind != TS_RULE_STRING) { /* only strings keep their blanks */
+            size_t n = len[s];
+            ts_trim(&ptr[s], &n);
+            len[s] = (uint32_t)n;
         }
-        b->reason[i] = REASON_OK;
-        b->sel[b->nsel++] = (uint32_t)i;
-        for (int j = 0; j < b->nkept; j++) { /* the fields that are read: the layout gives the others no slot */
-            const int s = b->kept[j];
-            b->isnull[s * TS_CSV_BATCH + i] = 0;
-            if (spec->no_trim && spec->fields[s].kind != TS_RULE_STRING) { /* only strings keep their blanks */
-                size_t n = len[s];
-                ts_trim(&ptr[s], &n);
-                len[s] = (uint32_t)n;
+        b->fptr[s * TS_CSV_BATCH + i] = ptr[s], b->flen[s * TS_CSV_BATCH + i] = len[s];
+    }
+    return 1;
+}
+
+/* Line i of the batch into the per-field arrays (or its malformed reason). The lexer found its nd delimiters
+ * (b->delims) and whether the quote byte occurs in it: without one, field f lies between delimiters f - 1 and f,
+ * so only the fields that are read are looked at. */
+static void tokenize_line(const ts_csv_spec *spec, const ts_csv_layout *layout, batch *b, int i, int64_t nd,
+                          int quoted, char **scratch)
+{
+    const char *const line = b->line[i], *const line_end = line + b->line_len[i];
+    const char *const *d = b->delims;
+    if (nd > 0 && nd <= TS_CSV_MAX_FIELDS + 1 && d[nd - 1] >= line_end)
+        nd--; /* a delimiter at the '\r' dropped before the '\n' (a '\r' delimiter) is not in the line */
+    int ok;
+    if (quoted || b->line_len[i] > (int64_t)UINT32_MAX) {
+        ok = split_quoted(spec, layout, b, i, scratch);
+    } else if ((ok = nd + 1 == layout->nphys)) {
+        const int nreads = b->nreads, *const phys = b->read_phys, *const slot = b->read_slot;
+        const int *const trim = b->read_trim;
+        const char **const fptr = b->fptr + i;
+        uint32_t *const flen = b->flen + i;
+        for (int r = 0; r < nreads; r++) {
+            const int f = phys[r], s = slot[r];
+            const char *fs = f ? d[f - 1] + 1 : line, *fe = f < nd ? d[f] : line_end;
+            if (trim[r]) {
+                while (fs < fe && (*fs == ' ' || *fs == '\t'))
+                    fs++;
+                while (fe > fs && (fe[-1] == ' ' || fe[-1] == '\t'))
+                    fe--;
             }
-            b->fptr[s * TS_CSV_BATCH + i] = ptr[s], b->flen[s * TS_CSV_BATCH + i] = len[s];
+            fptr[s * TS_CSV_BATCH] = fs, flen[s * TS_CSV_BATCH] = (uint32_t)(fe - fs);
         }
     }
+    if (!ok) {
+        b->reason[i] = (uint16_t)spec->reason_malformed;
+        return;
+    }
+    b->reason[i] = REASON_OK;
+    b->sel[b->nsel++] = (uint32_t)i;
+    for (int j = 0; j < b->nnullable; j++) /* only fields that can be NULL ever read their flags */
+        b->isnull[b->nullable[j] * TS_CSV_BATCH + i] = 0;
 }
 
 /* FLOAT64 and BOOL kernels: parse each selected field, or leave with code. */
@@ -728,14 +789,12 @@ static ts_err emit_rejects(batch *b, int32_t file_id, ts_table *rej)
     return TS_OK;
 }
 
-static ts_err flush_batch(const ts_csv_spec *spec, const ts_csv_layout *layout, int32_t file_id, batch *b,
-                          ts_csv_sink *sink)
+static ts_err flush_batch(const ts_csv_spec *spec, int32_t file_id, batch *b, ts_csv_sink *sink)
 {
-    tokenize(spec, layout, b);
     run_checks(spec, b);
     TS_TRY(emit_clean(spec, b, sink->clean));
     TS_TRY(emit_rejects(b, file_id, sink->rejects));
-    b->n = 0, b->scratch_used = 0;
+    b->n = 0, b->nsel = 0, b->scratch_used = 0;
     return TS_OK;
 }
 
@@ -757,21 +816,27 @@ ts_err ts_csv_scan_range(const ts_csv_spec *spec, const ts_csv_layout *layout, i
     const int faults = ts_file_faults();
     int64_t pos = first_line_start(data, len, begin), idx = 0;
     const int skip_header = begin == 0 && layout->skip_line1;
+    ts_lex lex;
+    ts_lex_init(&lex, data, len, spec_delim(spec), spec_quote(spec));
+    plan_reads(spec, layout, b);
     for (; pos < end && pos < len; idx++) {
-        const char *nl = memchr(data + pos, '\n', (size_t)(len - pos));
-        const int64_t stop = nl ? nl - data : len;
+        const int64_t start = pos == 0 ? ts_csv_bom(data, len) : pos;
+        const char *eol;
+        int quoted;
+        ts_lex_seek(&lex, data + start);
+        const int64_t nd = ts_lex_line(&lex, b->delims, TS_CSV_MAX_FIELDS + 1, &eol, &quoted);
+        const int64_t stop = eol - data;
         if (ts_file_faults() != faults) { /* the file shrank under its mapping: what follows is zero pages */
             err = ts_error_raise(TS_ERR_IO, __FILE__, __LINE__, __func__, "an input changed while being read");
             goto done;
         }
-        const int64_t start = pos == 0 ? ts_csv_bom(data, stop) : pos;
         int64_t ll = stop - start;
         if (ll && data[stop - 1] == '\r')
             ll--;
         if (!(idx == 0 && skip_header) && !(ll == 0 && spec->skip_blank)) {
             if (b->scratch_used + ll + 1 > b->scratch_cap) {
                 if (b->n)
-                    TS_TRY_GOTO(err, flush_batch(spec, layout, file_id, b, sink), done);
+                    TS_TRY_GOTO(err, flush_batch(spec, file_id, b, sink), done);
                 if (ll + 1 > b->scratch_cap) {
                     void *p = b->scratch;
                     TS_TRY_GOTO(err, ts_realloc(&p, 0, (size_t)(ll + 1) * 2 + (1 << 20)), done);
@@ -779,14 +844,16 @@ ts_err ts_csv_scan_range(const ts_csv_spec *spec, const ts_csv_layout *layout, i
                 }
             }
             b->line[b->n] = data + start, b->line_len[b->n] = ll, b->line_idx[b->n] = idx;
+            char *scratch = b->scratch + b->scratch_used;
+            tokenize_line(spec, layout, b, b->n, nd, quoted, &scratch);
             b->scratch_used += ll + 1;
             if (++b->n == TS_CSV_BATCH)
-                TS_TRY_GOTO(err, flush_batch(spec, layout, file_id, b, sink), done);
+                TS_TRY_GOTO(err, flush_batch(spec, file_id, b, sink), done);
         }
         pos = stop + 1;
     }
     if (b->n)
-        TS_TRY_GOTO(err, flush_batch(spec, layout, file_id, b, sink), done);
+        TS_TRY_GOTO(err, flush_batch(spec, file_id, b, sink), done);
     *nlines = idx;
 done:
     batch_free(b);

@@ -8,10 +8,11 @@
  * ordinary character. Every field is trimmed of ASCII spaces and tabs before it is checked, except STRING fields
  * of a spec with no_trim (SQL's read_csv keeps their blanks, as DuckDB does).
  *
- * Lines are processed in vectors of TS_CSV_BATCH: the tokenizer fills per-field (pointer, length) arrays, then
- * each field's check runs as a vectorized kernel over the batch's selection vector, in the spec's check order;
- * a row failing a check leaves the selection with that check's reason, so each row gets the first reason that
- * applies. Survivors are gathered into the output columns once per batch. */
+ * Lines are processed in vectors of TS_CSV_BATCH: the lexer (kernels/ts_csv_lex.h: newline, delimiter and quote
+ * bit masks of 64-byte blocks; lines holding the quote byte take ts_csv_split_line) fills per-field (pointer,
+ * length) arrays, then each field's check runs as a vectorized kernel over the batch's selection vector, in the
+ * spec's check order; a row failing a check leaves the selection with that check's reason, so each row gets the
+ * first reason that applies. Survivors are gathered into the output columns once per batch. */
 #ifndef TS_CSV_H
 #define TS_CSV_H
 

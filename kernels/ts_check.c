@@ -30,8 +30,9 @@ size_t ts_check_date(const char *const *ptr, const uint32_t *len, uint32_t *sel,
     FILTER_SELECTION(ts_parse_date(ptr[i], len[i], &out[i]), code);
 }
 
-/* Category lookup without copying: values of up to 16 bytes are compared as two zero-padded 64-bit words after
- * folding the field's case eight bytes at a time (SWAR); longer values take the byte-wise path. */
+/* Category lookup without copying: texts of up to 16 bytes become two 64-bit words (key_words), the field's are
+ * case-folded eight bytes at a time (SWAR) and looked up in a small hash table of the accepted values' words;
+ * longer texts take the byte-wise path. */
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGH UINT64_C(0x8080808080808080)
 
@@ -44,27 +45,77 @@ static inline uint64_t fold_word(uint64_t x, int upper)
     return upper ? x & ~(in_range >> 2) : x | (in_range >> 2);
 }
 
-static inline uint64_t load_padded(const char *s, size_t n)
+static inline uint64_t load8(const char *s)
 {
-    uint64_t v = 0;
-    memcpy(&v, s, n < 8 ? n : 8);
+    uint64_t v;
+    memcpy(&v, s, 8);
     return v;
 }
 
+static inline uint64_t load4(const char *s)
+{
+    uint32_t v;
+    memcpy(&v, s, 4);
+    return v;
+}
+
+/* Text of up to 16 bytes as two words that tell it from every other text of its length, read with at most two
+ * overlapping fixed-size loads (no byte loop, no variable-length copy): its first and last 8 bytes, or first and
+ * last 4, or for 1-3 bytes the bytes 0, n/2 and n-1 in separate byte lanes (so case folding by lane still works). */
+static inline void key_words(const char *s, uint32_t n, uint64_t *w0, uint64_t *w1)
+{
+    if (n >= 8)
+        *w0 = load8(s), *w1 = load8(s + n - 8);
+    else if (n >= 4)
+        *w0 = load4(s) | load4(s + n - 4) << 32, *w1 = 0;
+    else if (n)
+        *w0 = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 |
+              (uint64_t)(unsigned char)s[n - 1] << 16,
+        *w1 = 0;
+    else
+        *w0 = *w1 = 0;
+}
+
+/* Open-addressing table of the accepted values of up to 16 bytes (at most 64 values, 128 slots): one probe for
+ * most fields, where a linear scan compared against every value in turn. */
+#define CAT_SLOTS 128
 typedef struct packed_values {
-    uint64_t w0[64], w1[64];
-    uint32_t len[64];
-    int n;
+    uint64_t w0[CAT_SLOTS], w1[CAT_SLOTS];
+    uint32_t len[CAT_SLOTS];
+    int32_t code[CAT_SLOTS]; /* -1: empty */
 } packed_values;
+
+static inline uint32_t cat_slot(uint64_t w0, uint64_t w1, uint32_t n)
+{
+    return (uint32_t)(((w0 ^ (w1 >> 1) ^ n) * UINT64_C(0x9e3779b97f4a7c15)) >> 57); /* top 7 bits: best mixed */
+}
+
+static inline int cat_find(const packed_values *pv, uint64_t w0, uint64_t w1, uint32_t n, int32_t *out)
+{
+    for (uint32_t i = cat_slot(w0, w1, n);; i = (i + 1) & (CAT_SLOTS - 1)) {
+        if (pv->code[i] < 0)
+            return 0;
+        if (pv->w0[i] == w0 && pv->w1[i] == w1 && pv->len[i] == n)
+            return *out = pv->code[i], 1;
+    }
+}
 
 static void pack_values(const char *const *values, const int64_t *value_len, int nvalues, packed_values *pv)
 {
-    pv->n = nvalues > 64 ? 64 : nvalues;
-    for (int k = 0; k < pv->n; k++) {
-        const size_t l = (size_t)value_len[k];
-        pv->len[k] = (uint32_t)l;
-        pv->w0[k] = l <= 16 ? load_padded(values[k], l) : 0;
-        pv->w1[k] = l > 8 && l <= 16 ? load_padded(values[k] + 8, l - 8) : 0;
+    memset(pv->code, 0xff, sizeof pv->code);
+    for (int k = 0; k < nvalues && k < 64; k++) {
+        if (value_len[k] > 16)
+            continue; /* only fields of more than 16 bytes can match it: they take the byte-wise path */
+        const uint32_t n = (uint32_t)value_len[k];
+        uint64_t w0, w1;
+        int32_t seen;
+        key_words(values[k], n, &w0, &w1);
+        if (cat_find(pv, w0, w1, n, &seen))
+            continue; /* a repeated value keeps its first code, as the linear search did */
+        uint32_t i = cat_slot(w0, w1, n);
+        while (pv->code[i] >= 0)
+            i = (i + 1) & (CAT_SLOTS - 1);
+        pv->w0[i] = w0, pv->w1[i] = w1, pv->len[i] = n, pv->code[i] = k;
     }
 }
 
@@ -92,12 +143,9 @@ static inline int lookup(const char *s, uint32_t len, const packed_values *pv, c
 {
     if (len > 16 || nvalues > 64)
         return lookup_slow(s, len, values, value_len, nvalues, fold_upper, out);
-    const uint64_t w0 = fold_word(load_padded(s, len), fold_upper);
-    const uint64_t w1 = len > 8 ? fold_word(load_padded(s + 8, len - 8), fold_upper) : 0;
-    for (int k = 0; k < pv->n; k++)
-        if (pv->len[k] == len && pv->w0[k] == w0 && pv->w1[k] == w1)
-            return *out = k, 1;
-    return 0;
+    uint64_t w0, w1;
+    key_words(s, len, &w0, &w1);
+    return cat_find(pv, fold_word(w0, fold_upper), fold_word(w1, fold_upper), len, out);
 }
 
 size_t ts_check_category(const char *const *ptr, const uint32_t *len, uint32_t *sel, size_t n,

@@ -10,6 +10,17 @@ int ts_parse_int64(const char *s, size_t len, int64_t *out)
         neg = s[0] == '-', i = 1;
     if (i == len)
         return 0;
+    if (len - i <= 18) { /* at most 18 digits cannot overflow: no bound check per digit */
+        uint64_t v = 0;
+        for (; i < len; i++) {
+            const unsigned d = (unsigned)((unsigned char)s[i] - '0');
+            if (d > 9)
+                return 0;
+            v = v * 10 + d;
+        }
+        *out = neg ? -(int64_t)v : (int64_t)v;
+        return 1;
+    }
     /* accumulate as a negative number so INT64_MIN parses */
     int64_t v = 0;
     for (; i < len; i++) {
