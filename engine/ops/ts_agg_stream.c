@@ -430,8 +430,10 @@ static ts_err agg_consume(ts_op *op, ts_chunk *c)
         keys[i] = &c->col[k->key[i]];
     TS_TRY(ts_group_table_find(k->g, keys, c->sel, m, k->gid));
     TS_TRY(ensure_capacity(k, ts_group_table_groups(k->g)));
-    for (int j = 0; j < m; j++)
+    for (int j = 0; j < m; j++) { /* the state rows are fetched while the first aggregate's loop runs */
         k->sp[j] = k->mem + (size_t)k->gid[j] * (size_t)k->W;
+        __builtin_prefetch(k->sp[j], 1);
+    }
     for (int a = 0; a < k->naggs; a++) {
         astate *s = &k->a[a];
         int all;
