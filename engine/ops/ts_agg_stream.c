@@ -27,6 +27,8 @@ typedef struct astate {
     double param;
     const ts_column *inc, *orc;  /* the input and order columns' schema (types) */
     int is_float, scale;
+    int derived;                 /* COUNT / MEAN: the o_cnt field holds the group's rows this aggregate skipped
+                                    (NULL input, `where` not true); its count is the group's rows minus those */
     int32_t *rank, *orank;       /* DICT input / order: rank of each code by its string */
     /* offsets of the state's fields in a group's state row (-1: none) */
     int o_cnt, o_isum, o_f0, o_f1, o_s1, o_s2, o_has, o_val, o_pos, o_oval, o_soff, o_slen, o_cm;
@@ -62,6 +64,7 @@ typedef struct agg_sink {
      * a chunk's updates of all aggregates touch one cache line per group instead of one per aggregate */
     uint8_t *mem;
     int W;
+    int o_rows;                  /* every group's rows (-1: no aggregate derives its count from it) */
     uint8_t *sp[TS_CHUNK_ROWS];  /* the state row of each live row of the chunk */
     uint32_t gid[TS_CHUNK_ROWS];
     int32_t rows[TS_CHUNK_ROWS], q[TS_CHUNK_ROWS], tmp[TS_CHUNK_ROWS];
@@ -218,8 +221,16 @@ static ts_err update_numeric(const astate *s, const ts_chunk *c, const int32_t *
     const ts_column *in = s->in >= 0 ? &c->col[s->in] : NULL;
     const ts_agg_kind k = s->kind;
     const int oc = s->o_cnt;
-    if (k == TS_AGG_COUNT || k == TS_AGG_MEAN || (is_var(k) && !s->is_float))
+    if (s->derived && !all) { /* count the rows that do not qualify: none in the usual chunk without NULLs */
+        for (int j = 0, t = 0; j < m; j++) {
+            if (t < n && q[t] == j)
+                t++;
+            else
+                (*(int64_t *)(sp[j] + oc))++;
+        }
+    } else if (is_var(k) && !s->is_float) {
         FOR_ROWS(I64(oc)++);
+    }
     if (k == TS_AGG_COUNT)
         return TS_OK;
     int ovf = 0;
@@ -430,9 +441,16 @@ static ts_err agg_consume(ts_op *op, ts_chunk *c)
         keys[i] = &c->col[k->key[i]];
     TS_TRY(ts_group_table_find(k->g, keys, c->sel, m, k->gid));
     TS_TRY(ensure_capacity(k, ts_group_table_groups(k->g)));
-    for (int j = 0; j < m; j++) { /* the state rows are fetched while the first aggregate's loop runs */
-        k->sp[j] = k->mem + (size_t)k->gid[j] * (size_t)k->W;
-        __builtin_prefetch(k->sp[j], 1);
+    if (k->o_rows >= 0) {
+        for (int j = 0; j < m; j++) {
+            k->sp[j] = k->mem + (size_t)k->gid[j] * (size_t)k->W;
+            (*(int64_t *)(k->sp[j] + k->o_rows))++;
+        }
+    } else {
+        for (int j = 0; j < m; j++) { /* the state rows are fetched while the first aggregate's loop runs */
+            k->sp[j] = k->mem + (size_t)k->gid[j] * (size_t)k->W;
+            __builtin_prefetch(k->sp[j], 1);
+        }
     }
     for (int a = 0; a < k->naggs; a++) {
         astate *s = &k->a[a];
@@ -521,6 +539,7 @@ static ts_err init_state(agg_sink *k, int a, const ts_chunk *c)
     if (s->orc && s->orc->type == TS_T_STRING)
         TS_FAIL(TS_ERR_USAGE, "aggregate '%s': a STRING ordering is not supported by the streaming aggregation",
                 x->output);
+    s->derived = x->kind == TS_AGG_COUNT || x->kind == TS_AGG_MEAN;
     layout(s, &k->W);
     if (is_pick(x->kind))
         TS_TRY(ts_dict_ranks(s->inc, &s->rank));
@@ -561,6 +580,10 @@ ts_err ts_agg_sink_new(ts_chunk *in, const char *const *keys, int nkeys, const t
     if (!err && partial && !ts_agg_decomposable(aggs, naggs))
         err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__,
                              "partial states of quantiles and distinct counts are not supported");
+    k->o_rows = -1;
+    for (int a = 0; a < naggs; a++)
+        if (aggs[a].kind == TS_AGG_COUNT || aggs[a].kind == TS_AGG_MEAN)
+            k->o_rows = 0, k->W = 8; /* the group's rows lead its state row */
     for (int a = 0; !err && a < naggs; a++) {
         k->aggs[a] = aggs[a];
         snprintf(k->outname[a], TS_NAME_MAX, "%s", aggs[a].output);
@@ -795,6 +818,8 @@ static ts_err unpack(const agg_sink *k, int off, size_t size, int64_t ng, void *
 static ts_err unpack_state(const agg_sink *k, astate *s, int64_t ng)
 {
     TS_TRY(unpack(k, s->o_cnt, 8, ng, &s->cnt));
+    for (int64_t g = 0; s->derived && g < ng; g++)
+        s->cnt[g] = *AT(k, g, k->o_rows, int64_t) - s->cnt[g];
     TS_TRY(unpack(k, s->o_isum, 8, ng, &s->isum));
     TS_TRY(unpack(k, s->o_f0, 8, ng, &s->f0));
     TS_TRY(unpack(k, s->o_f1, 8, ng, &s->f1));
