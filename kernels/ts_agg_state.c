@@ -17,6 +17,36 @@ void ts_chan_merge(int64_t na, double *mean, double *m2, int64_t nb, double mean
     *m2 += m2_b + d * d * ((double)na * (double)nb / n);
 }
 
+void ts_comoments_merge(int64_t na, ts_comoments *a, int64_t nb, const ts_comoments *b)
+{
+    if (nb == 0)
+        return;
+    if (na == 0) {
+        *a = *b;
+        return;
+    }
+    const double n = (double)na + (double)nb, dx = b->mx - a->mx, dy = b->my - a->my;
+    const double f = (double)na * (double)nb / n, wb = (double)nb / n;
+    a->m2x += b->m2x + dx * dx * f;
+    a->m2y += b->m2y + dy * dy * f;
+    a->cxy += b->cxy + dx * dy * f;
+    a->mx += dx * wb;
+    a->my += dy * wb;
+}
+
+double ts_covar_result(int64_t n, const ts_comoments *s, int samp, int *null)
+{
+    *null = n < (samp ? 2 : 1);
+    return *null ? NAN : s->cxy / (double)(samp ? n - 1 : n);
+}
+
+double ts_corr_result(int64_t n, const ts_comoments *s, int *null)
+{
+    const double d = sqrt(s->m2x) * sqrt(s->m2y);
+    *null = n < 1;
+    return *null || d == 0 ? NAN : s->cxy / d;
+}
+
 long double ts_moments_m2(int64_t n, ts_i128 s1, ts_u128 s2)
 {
     if (n <= 0)

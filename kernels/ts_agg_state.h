@@ -33,6 +33,35 @@ static inline void ts_welford_add(int64_t n, double *mean, double *m2, double x)
 /* Chan et al.'s merge of two Welford states: (na, *mean, *m2) absorbs (nb, mean_b, m2_b). */
 void ts_chan_merge(int64_t na, double *mean, double *m2, int64_t nb, double mean_b, double m2_b);
 
+/* Co-moments of pairs (x, y) for covariance and correlation (Welford's update extended to two variables, as
+ * DuckDB's covar / corr states): means, sums of squared deviations m2x, m2y and the sum of cross deviations cxy.
+ * Stable whatever the data's offset (no E[xy] - E[x]E[y] cancellation). */
+typedef struct ts_comoments {
+    double mx, my, m2x, m2y, cxy;
+} ts_comoments;
+
+/* Adds the pair (x, y); n counts the pair already (n >= 1). */
+static inline void ts_comoments_add(int64_t n, ts_comoments *s, double x, double y)
+{
+    const double inv = 1.0 / (double)n, dx = x - s->mx, dy = y - s->my;
+    s->mx += dx * inv;
+    s->my += dy * inv;
+    const double ex = x - s->mx, ey = y - s->my;
+    s->m2x += dx * ex;
+    s->m2y += dy * ey;
+    s->cxy += dx * ey;
+}
+
+/* Chan et al.'s merge: (na, *a) absorbs (nb, *b). */
+void ts_comoments_merge(int64_t na, ts_comoments *a, int64_t nb, const ts_comoments *b);
+
+/* covar_pop (samp = 0) or covar_samp (samp = 1) of n pairs; NAN with *null = 1 for fewer than 1 (2) pairs. */
+double ts_covar_result(int64_t n, const ts_comoments *s, int samp, int *null);
+
+/* Pearson's correlation of n pairs; NAN with *null = 1 when there are none; NAN (not NULL, as DuckDB) when either
+ * variable is constant, e.g. a single pair. */
+double ts_corr_result(int64_t n, const ts_comoments *s, int *null);
+
 /* Exact variance moments of integers: count, sum x, sum x^2. The second sum is unsigned 128-bit; *overflow is
  * set when it wraps (values near 2^63 over many rows). */
 static inline void ts_moments_add(ts_i128 *s1, ts_u128 *s2, int64_t x, int *overflow)

@@ -193,22 +193,6 @@ static ts_sql_expr *mk(ts_sql_binder *b, ts_sql_expr_kind kind, ts_sql_op op, ts
     return ts_sql_mk(b, kind, op, pos, x, y);
 }
 
-static ts_sql_expr *mk_func(ts_sql_binder *b, const char *name, ts_sql_pos pos, ts_sql_expr *x)
-{
-    ts_sql_expr *e = mk(b, TS_SQL_E_FUNC, TS_SQL_OP_NONE, pos, x, NULL);
-    if (e)
-        e->name = ts_sql_strdup(b->script, name);
-    return e;
-}
-
-static ts_sql_expr *mk_double(ts_sql_binder *b, ts_sql_pos pos, ts_sql_expr *x)
-{
-    ts_sql_expr *e = mk(b, TS_SQL_E_CAST, TS_SQL_OP_NONE, pos, x, NULL);
-    if (e)
-        e->type.kind = TS_SQL_TY_DOUBLE;
-    return e;
-}
-
 /* ---- aggregates ------------------------------------------------------------------------------------------------- */
 
 typedef struct agg_build {
@@ -266,56 +250,25 @@ static int agg_kind(const ts_sql_expr *e, ts_agg_kind *k)
     return 0;
 }
 
-/* corr / covar_pop / covar_samp from exact moment sums: n, Sx, Sy, Sxy, Sxx, Syy over rows where both are set. */
+/* corr / covar_pop / covar_samp: one aggregate over both arguments (co-moment states, ops/ts_aggregate.h). */
 static ts_err agg_moments(ts_sql_binder *b, agg_build *a, const ts_sql_expr *call, ts_sql_expr **repl)
 {
     if (call->nargs != 2)
         return ts_sql_error_at(b->src, call->pos, TS_ERR_USAGE, "%s() takes two arguments", call->name);
-    const ts_sql_pos pos = call->pos;
-    ts_sql_expr *x = mk_double(b, pos, call->args[0]), *y = mk_double(b, pos, call->args[1]);
-    ts_sql_expr *both = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_AND, pos,
-                           mk(b, TS_SQL_E_IS_NULL, TS_SQL_OP_NONE, pos, call->args[0], NULL),
-                           mk(b, TS_SQL_E_IS_NULL, TS_SQL_OP_NONE, pos, call->args[1], NULL));
-    if (!x || !y || !both)
-        return NOMEM(b, pos);
-    both->args[0]->negated = both->args[1]->negated = 1;
-    if (call->filter && !(both = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_AND, pos, both, call->filter)))
-        return NOMEM(b, pos);
-    ts_sql_expr *xy = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_MUL, pos, x, y);
-    ts_sql_expr *xx = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_MUL, pos, x, x);
-    ts_sql_expr *yy = mk(b, TS_SQL_E_BINARY, TS_SQL_OP_MUL, pos, y, y);
-    char *w, *ix, *iy, *ixy, *ixx, *iyy;
-    TS_TRY(agg_arg(b, a, both, &w));
-    TS_TRY(agg_arg(b, a, x, &ix));
-    TS_TRY(agg_arg(b, a, y, &iy));
-    TS_TRY(agg_arg(b, a, xy, &ixy));
-    TS_TRY(agg_arg(b, a, xx, &ixx));
-    TS_TRY(agg_arg(b, a, yy, &iyy));
-    ts_sql_expr *n, *sx, *sy, *sxy, *sxx, *syy;
-    TS_TRY(agg_push(b, a, TS_AGG_COUNT, NULL, w, 0, "n", pos, &n));
-    TS_TRY(agg_push(b, a, TS_AGG_SUM, ix, w, 0, "sx", pos, &sx));
-    TS_TRY(agg_push(b, a, TS_AGG_SUM, iy, w, 0, "sy", pos, &sy));
-    TS_TRY(agg_push(b, a, TS_AGG_SUM, ixy, w, 0, "sxy", pos, &sxy));
-    /* cov*n = Sxy - Sx*Sy/n, var_x*n = Sxx - Sx^2/n */
-#define BIN(op, l, r) mk(b, TS_SQL_E_BINARY, TS_SQL_OP_##op, pos, (l), (r))
-    ts_sql_expr *cov_n = BIN(SUB, sxy, BIN(DIV, BIN(MUL, sx, sy), n));
-    if (!strcmp(call->name, "covar_pop")) {
-        *repl = BIN(DIV, cov_n, n);
-    } else if (!strcmp(call->name, "covar_samp")) {
-        ts_sql_expr *one = ts_sql_alloc(b->script, sizeof *one);
-        if (!one)
-            return NOMEM(b, pos);
-        *one = (ts_sql_expr){.kind = TS_SQL_E_INT, .pos = pos, .ival = 1};
-        *repl = BIN(DIV, cov_n, BIN(SUB, n, one));
-    } else {
-        TS_TRY(agg_push(b, a, TS_AGG_SUM, ixx, w, 0, "sxx", pos, &sxx));
-        TS_TRY(agg_push(b, a, TS_AGG_SUM, iyy, w, 0, "syy", pos, &syy));
-        ts_sql_expr *vx = BIN(SUB, sxx, BIN(DIV, BIN(MUL, sx, sx), n));
-        ts_sql_expr *vy = BIN(SUB, syy, BIN(DIV, BIN(MUL, sy, sy), n));
-        *repl = BIN(DIV, cov_n, mk_func(b, "sqrt", pos, BIN(MUL, vx, vy)));
-    }
-#undef BIN
-    return *repl ? TS_OK : NOMEM(b, pos);
+    const ts_agg_kind kind = !strcmp(call->name, "corr")        ? TS_AGG_CORR
+                             : !strcmp(call->name, "covar_pop") ? TS_AGG_COVAR_POP
+                                                                : TS_AGG_COVAR_SAMP;
+    char *ix, *iy, *where = NULL;
+    TS_TRY(agg_arg(b, a, call->args[0], &ix));
+    TS_TRY(agg_arg(b, a, call->args[1], &iy));
+    if (call->filter)
+        TS_TRY(agg_arg(b, a, call->filter, &where));
+    TS_TRY(agg_push(b, a, kind, ix, where, 0, call->name, call->pos, repl));
+    a->items[a->n - 1].agg.order = iy;
+    char text[TS_SQL_NAME_MAX]; /* errors of this aggregate name the call as written */
+    ts_sql_expr_text(call, (*a->input)->cols, (*a->input)->ncols, text, sizeof text);
+    a->items[a->n - 1].text = ts_sql_strdup(b->script, text);
+    return TS_OK;
 }
 
 static ts_err agg_register(ts_sql_binder *b, agg_build *a, const ts_sql_expr *call, ts_sql_expr **repl)

@@ -43,19 +43,38 @@ static struct {
     size_t total;
 } g_pool;
 
-/* A pooled mapping of at least len bytes and at most twice that, or NULL. */
+static int pool_give(void *h, size_t len);
+
+/* A pooled mapping of at least len bytes: the best fit of at most twice len, else the head of the smallest larger
+ * one, cut at a 2 MiB boundary (huge pages stay whole), its tail going back to the pool. Cutting lets the first
+ * statement after a load reuse the load's freed buffers instead of faulting in fresh pages (each range is unmapped
+ * or remapped on its own later: munmap and mremap work on any page-aligned range). NULL when nothing fits. */
 static void *pool_take(size_t len)
 {
-    int best = -1;
-    for (int i = 0; i < POOL_SLOTS; i++)
-        if (g_pool.block[i] && g_pool.len[i] >= len && g_pool.len[i] <= 2 * len &&
-            (best < 0 || g_pool.len[i] < g_pool.len[best]))
+    const size_t huge = (size_t)2 << 20;
+    int best = -1, big = -1;
+    for (int i = 0; i < POOL_SLOTS; i++) {
+        if (!g_pool.block[i] || g_pool.len[i] < len)
+            continue;
+        if (g_pool.len[i] <= 2 * len && (best < 0 || g_pool.len[i] < g_pool.len[best]))
             best = i;
-    if (best < 0)
+        else if (g_pool.len[i] > 2 * len && (big < 0 || g_pool.len[i] < g_pool.len[big]))
+            big = i;
+    }
+    const int at = best >= 0 ? best : big;
+    if (at < 0)
         return NULL;
-    void *h = g_pool.block[best];
-    g_pool.total -= g_pool.len[best];
-    g_pool.block[best] = NULL;
+    void *h = g_pool.block[at];
+    const size_t have = g_pool.len[at], cut = (len + huge - 1) / huge * huge;
+    g_pool.total -= have;
+    g_pool.block[at] = NULL;
+    if (best < 0 && cut < have) {
+        header *tail = (header *)((char *)h + cut);
+        tail->mapped = have - cut, tail->zeroed = 0;
+        ((header *)h)->mapped = cut;
+        if (!pool_give(tail, have - cut))
+            munmap(tail, have - cut);
+    }
     return h;
 }
 

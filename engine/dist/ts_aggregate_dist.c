@@ -36,8 +36,8 @@ static ts_err needed_columns(const ts_table *in, const char *const *keys, int nk
     for (int a = 0; a < naggs; a++) {
         TS_TRY(view_add(view, in, aggs[a].input));
         TS_TRY(view_add(view, in, aggs[a].where));
-        if (aggs[a].kind == TS_AGG_FIRST || aggs[a].kind == TS_AGG_LAST)
-            TS_TRY(view_add(view, in, aggs[a].order));
+        if (aggs[a].kind == TS_AGG_FIRST || aggs[a].kind == TS_AGG_LAST || aggs[a].kind >= TS_AGG_COVAR_POP)
+            TS_TRY(view_add(view, in, aggs[a].order)); /* an ordering, or covariances' second argument */
     }
     return TS_OK;
 }

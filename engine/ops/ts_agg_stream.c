@@ -13,24 +13,31 @@ static int is_pick(ts_agg_kind k) { return k == TS_AGG_MIN || k == TS_AGG_MAX ||
 static int is_ordered(ts_agg_kind k) { return k == TS_AGG_FIRST || k == TS_AGG_LAST; }
 static int is_var(ts_agg_kind k) { return k >= TS_AGG_VAR_SAMP && k <= TS_AGG_STDDEV_POP; }
 static int is_quantile(ts_agg_kind k) { return k == TS_AGG_QUANTILE || k == TS_AGG_MEDIAN; }
-static int is_numeric(ts_agg_kind k) { return k == TS_AGG_SUM || k == TS_AGG_MEAN || is_var(k) || is_quantile(k); }
+static int is_comoment(ts_agg_kind k) { return k >= TS_AGG_COVAR_POP && k <= TS_AGG_CORR; }
+static int is_numeric(ts_agg_kind k)
+{
+    return k == TS_AGG_SUM || k == TS_AGG_MEAN || is_var(k) || is_quantile(k) || is_comoment(k);
+}
 
 /* ---- one aggregate's state ------------------------------------------------------------------------------------- */
 
 typedef struct astate {
     ts_agg_kind kind;
-    int in, where, order;        /* chunk columns (-1: none) */
+    int in, where, order, in2;   /* chunk columns (-1: none) */
     double param;
     const ts_column *inc, *orc;  /* the input and order columns' schema (types) */
     int is_float, scale;
+    int derived;                 /* COUNT / MEAN: the o_cnt field holds the group's rows this aggregate skipped
+                                    (NULL input, `where` not true); its count is the group's rows minus those */
     int32_t *rank, *orank;       /* DICT input / order: rank of each code by its string */
     /* offsets of the state's fields in a group's state row (-1: none) */
-    int o_cnt, o_isum, o_f0, o_f1, o_s1, o_s2, o_has, o_val, o_pos, o_oval, o_soff, o_slen;
+    int o_cnt, o_isum, o_f0, o_f1, o_s1, o_s2, o_has, o_val, o_pos, o_oval, o_soff, o_slen, o_cm;
     /* the fields unpacked into arrays by group, for the result (ts_agg_sink_result) */
     int64_t *cnt, *isum;
     ts_i128 *s1;
     ts_u128 *s2;
     double *f0, *f1;
+    ts_comoments *cm;            /* COVAR_* / CORR */
     int64_t *val, *pos, *oval;   /* picks: value (doubles as bits), position, order value */
     uint8_t *has;
     int64_t *soff, *slen;        /* STRING picks: the value in heap */
@@ -57,15 +64,17 @@ typedef struct agg_sink {
      * a chunk's updates of all aggregates touch one cache line per group instead of one per aggregate */
     uint8_t *mem;
     int W;
+    int o_rows;                  /* every group's rows (-1: no aggregate derives its count from it) */
     uint8_t *sp[TS_CHUNK_ROWS];  /* the state row of each live row of the chunk */
     uint32_t gid[TS_CHUNK_ROWS];
     int32_t rows[TS_CHUNK_ROWS], q[TS_CHUNK_ROWS], tmp[TS_CHUNK_ROWS];
+    double fx[TS_CHUNK_ROWS], fy[TS_CHUNK_ROWS]; /* co-moments: integer inputs as doubles */
 } agg_sink;
 
 static void astate_free(astate *s)
 {
     free(s->rank), free(s->orank);
-    ts_free(s->cnt), ts_free(s->isum), ts_free(s->s1), ts_free(s->s2), ts_free(s->f0), ts_free(s->f1);
+    ts_free(s->cnt), ts_free(s->isum), ts_free(s->s1), ts_free(s->s2), ts_free(s->f0), ts_free(s->f1), ts_free(s->cm);
     ts_free(s->val), ts_free(s->pos), ts_free(s->oval), ts_free(s->has), ts_free(s->soff), ts_free(s->slen);
     ts_column_free(s->heap);
     ts_free(s->lg), ts_free(s->lv);
@@ -78,12 +87,17 @@ static void layout(astate *s, int *w)
 {
     const ts_agg_kind k = s->kind;
     s->o_cnt = s->o_isum = s->o_f0 = s->o_f1 = s->o_s1 = s->o_s2 = -1;
-    s->o_has = s->o_val = s->o_pos = s->o_oval = s->o_soff = s->o_slen = -1;
+    s->o_has = s->o_val = s->o_pos = s->o_oval = s->o_soff = s->o_slen = s->o_cm = -1;
 #define FIELD(f, size) (*w = (*w + (size) - 1) / (size) * (size), s->f = *w, *w += (size))
     if (is_quantile(k))
         return;
     if (!is_pick(k) && k != TS_AGG_SUM) /* COUNT DISTINCT: the pairs new to its table */
         FIELD(o_cnt, 8);
+    if (is_comoment(k)) {
+        FIELD(o_cm, 8);
+        *w += (int)sizeof(ts_comoments) - 8;
+        return;
+    }
     if ((k == TS_AGG_SUM || k == TS_AGG_MEAN) && !s->is_float)
         FIELD(o_isum, 8);
     if (is_var(k) && !s->is_float) {
@@ -149,9 +163,9 @@ static int qualifying(const agg_sink *k, const astate *s, const ts_chunk *c, con
                       int *all)
 {
     const ts_column *w = s->where >= 0 ? &c->col[s->where] : NULL, *in = s->in >= 0 ? &c->col[s->in] : NULL,
-                    *o = s->order >= 0 ? &c->col[s->order] : NULL;
+                    *o = s->order >= 0 ? &c->col[s->order] : NULL, *in2 = s->in2 >= 0 ? &c->col[s->in2] : NULL;
     (void)k;
-    *all = !w && (!in || !in->valid) && (!o || !o->valid);
+    *all = !w && (!in || !in->valid) && (!o || !o->valid) && (!in2 || !in2->valid);
     if (*all)
         return m;
     int n = 0;
@@ -159,7 +173,7 @@ static int qualifying(const agg_sink *k, const astate *s, const ts_chunk *c, con
         const int32_t r = rows[j];
         q[n] = j;
         n += (!w || (ts_column_is_valid(w, r) && TS_COL(w, uint8_t)[r])) && (!in || ts_column_is_valid(in, r)) &&
-             (!o || ts_column_is_valid(o, r));
+             (!o || ts_column_is_valid(o, r)) && (!in2 || ts_column_is_valid(in2, r));
     }
     return n;
 }
@@ -207,8 +221,16 @@ static ts_err update_numeric(const astate *s, const ts_chunk *c, const int32_t *
     const ts_column *in = s->in >= 0 ? &c->col[s->in] : NULL;
     const ts_agg_kind k = s->kind;
     const int oc = s->o_cnt;
-    if (k == TS_AGG_COUNT || k == TS_AGG_MEAN || (is_var(k) && !s->is_float))
+    if (s->derived && !all) { /* count the rows that do not qualify: none in the usual chunk without NULLs */
+        for (int j = 0, t = 0; j < m; j++) {
+            if (t < n && q[t] == j)
+                t++;
+            else
+                (*(int64_t *)(sp[j] + oc))++;
+        }
+    } else if (is_var(k) && !s->is_float) {
         FOR_ROWS(I64(oc)++);
+    }
     if (k == TS_AGG_COUNT)
         return TS_OK;
     int ovf = 0;
@@ -240,6 +262,26 @@ static ts_err update_numeric(const astate *s, const ts_chunk *c, const int32_t *
     else
         SUM_INT(uint8_t);
     return ovf ? overflow(in) : TS_OK;
+}
+
+/* The chunk's values of a numeric column as doubles at the live rows' positions (DECIMAL by value). */
+static const double *as_f64(const ts_column *c, const int32_t *rows, int m, double *buf)
+{
+    if (c->type == TS_T_FLOAT64)
+        return TS_COL(c, double);
+    const double scale = c->type == TS_T_DECIMAL ? pow(10.0, c->scale) : 1;
+    for (int j = 0; j < m; j++)
+        buf[rows[j]] = (double)ival(c, rows[j]) / scale;
+    return buf;
+}
+
+/* COVAR_* / CORR: the co-moments of the pairs (input, order). */
+static void update_comoments(const astate *s, const ts_chunk *c, const int32_t *rows, int m, uint8_t *const *sp,
+                             const int32_t *q, int n, int all, double *bx, double *by)
+{
+    const double *x = as_f64(&c->col[s->in], rows, m, bx), *y = as_f64(&c->col[s->in2], rows, m, by);
+    const int oc = s->o_cnt, om = s->o_cm;
+    FOR_ROWS(ts_comoments_add(++I64(oc), (ts_comoments *)(p + om), x[r], y[r]));
 }
 
 /* Whether a row with value v (order value ov, position ps) replaces the pick in state row p. */
@@ -409,8 +451,17 @@ static ts_err agg_consume(ts_op *op, ts_chunk *c)
         keys[i] = &c->col[k->key[i]];
     TS_TRY(ts_group_table_find(k->g, keys, c->sel, m, k->gid));
     TS_TRY(ensure_capacity(k, ts_group_table_groups(k->g)));
-    for (int j = 0; j < m; j++)
-        k->sp[j] = k->mem + (size_t)k->gid[j] * (size_t)k->W;
+    if (k->o_rows >= 0) {
+        for (int j = 0; j < m; j++) {
+            k->sp[j] = k->mem + (size_t)k->gid[j] * (size_t)k->W;
+            (*(int64_t *)(k->sp[j] + k->o_rows))++;
+        }
+    } else {
+        for (int j = 0; j < m; j++) { /* the state rows are fetched while the first aggregate's loop runs */
+            k->sp[j] = k->mem + (size_t)k->gid[j] * (size_t)k->W;
+            __builtin_prefetch(k->sp[j], 1);
+        }
+    }
     for (int a = 0; a < k->naggs; a++) {
         astate *s = &k->a[a];
         int all;
@@ -421,6 +472,8 @@ static ts_err agg_consume(ts_op *op, ts_chunk *c)
             TS_TRY(update_quantile(s, c, rows, m, k->gid, k->q, n, all));
         else if (s->kind == TS_AGG_COUNT_DISTINCT)
             TS_TRY(update_distinct(s, c, rows, m, k->gid, k->sp, k->q, n, all, k->tmp));
+        else if (is_comoment(s->kind))
+            update_comoments(s, c, rows, m, k->sp, k->q, n, all, k->fx, k->fy);
         else
             TS_TRY(update_numeric(s, c, rows, m, k->sp, k->q, n, all));
     }
@@ -467,13 +520,19 @@ static ts_err init_state(agg_sink *k, int a, const ts_chunk *c, int64_t expected
     const ts_agg *x = &k->aggs[a];
     astate *s = &k->a[a];
     s->kind = x->kind, s->param = x->param;
-    s->in = s->where = s->order = -1;
-    if (x->kind < TS_AGG_COUNT || x->kind > TS_AGG_LAST)
+    s->in = s->where = s->order = s->in2 = -1;
+    if (x->kind < TS_AGG_COUNT || x->kind > TS_AGG_KIND_MAX)
         TS_FAIL(TS_ERR_USAGE, "aggregate '%s': unknown kind %d", x->output, (int)x->kind);
     if (!x->input && x->kind != TS_AGG_COUNT)
         TS_FAIL(TS_ERR_USAGE, "aggregate '%s' needs an input column", x->output);
     if (x->input && (s->in = find(c, x->input)) < 0)
         TS_FAIL(TS_ERR_USAGE, "table '%s' has no column '%s'", c->schema.name, x->input);
+    if (is_comoment(x->kind) && (!x->order || (s->in2 = find(c, x->order)) < 0))
+        TS_FAIL(TS_ERR_USAGE, "aggregate '%s': table '%s' has no second input column '%s'", x->output, c->schema.name,
+                x->order ? x->order : "(none)");
+    if (s->in2 >= 0 && (c->col[s->in2].type == TS_T_STRING || c->col[s->in2].type == TS_T_DICT))
+        TS_FAIL(TS_ERR_USAGE, "aggregate '%s': covariance and correlation of '%s' need a numeric column", x->output,
+                c->col[s->in2].name);
     if (x->where && (s->where = find(c, x->where)) < 0)
         TS_FAIL(TS_ERR_USAGE, "table '%s' has no column '%s'", c->schema.name, x->where);
     if (x->order && is_ordered(x->kind) && (s->order = find(c, x->order)) < 0)
@@ -490,6 +549,7 @@ static ts_err init_state(agg_sink *k, int a, const ts_chunk *c, int64_t expected
     if (s->orc && s->orc->type == TS_T_STRING)
         TS_FAIL(TS_ERR_USAGE, "aggregate '%s': a STRING ordering is not supported by the streaming aggregation",
                 x->output);
+    s->derived = x->kind == TS_AGG_COUNT || x->kind == TS_AGG_MEAN;
     layout(s, &k->W);
     if (is_pick(x->kind))
         TS_TRY(ts_dict_ranks(s->inc, &s->rank));
@@ -530,6 +590,10 @@ ts_err ts_agg_sink_new(ts_chunk *in, const char *const *keys, int nkeys, const t
     if (!err && partial && !ts_agg_decomposable(aggs, naggs))
         err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__,
                              "partial states of quantiles and distinct counts are not supported");
+    k->o_rows = -1;
+    for (int a = 0; a < naggs; a++)
+        if (aggs[a].kind == TS_AGG_COUNT || aggs[a].kind == TS_AGG_MEAN)
+            k->o_rows = 0, k->W = 8; /* the group's rows lead its state row */
     for (int a = 0; !err && a < naggs; a++) {
         k->aggs[a] = aggs[a];
         snprintf(k->outname[a], TS_NAME_MAX, "%s", aggs[a].output);
@@ -623,6 +687,18 @@ static ts_err emit_partial(ts_table *t, const ts_agg *x, int ai, const astate *s
         TS_TRY(add_i64(t, NAME("c"), TS_T_INT64, 0, s->cnt, ng));
     if (k == TS_AGG_COUNT)
         return TS_OK;
+    if (is_comoment(k)) { /* ts_aggregate_merge's co-moment columns */
+        static const char *const f[5] = {"mx", "my", "qx", "qy", "cxy"};
+        for (int i = 0; i < 5; i++) {
+            ts_column *c;
+            TS_TRY(add_rows(t, NAME(f[i]), TS_T_FLOAT64, 0, NULL, ng, &c));
+            for (int64_t g = 0; g < ng; g++) {
+                const double v[5] = {s->cm[g].mx, s->cm[g].my, s->cm[g].m2x, s->cm[g].m2y, s->cm[g].cxy};
+                TS_COL(c, double)[g] = v[i];
+            }
+        }
+        return TS_OK;
+    }
     if (s->is_float) {
         TS_TRY(add_i64(t, NAME(is_var(k) ? "m" : "s"), TS_T_FLOAT64, 0, (const int64_t *)s->f0, ng));
         return add_i64(t, NAME(is_var(k) ? "q" : "e"), TS_T_FLOAT64, 0, (const int64_t *)s->f1, ng);
@@ -697,6 +773,10 @@ static ts_err emit_final(ts_table *t, const ts_agg *x, const astate *s, int64_t 
             v = s->is_float ? ts_neumaier_result(s->f0[g], s->f1[g]) / (double)s->cnt[g]
                             : (double)s->isum[g] / scale / (double)s->cnt[g],
             null = s->cnt[g] == 0;
+        else if (k == TS_AGG_CORR)
+            v = ts_corr_result(s->cnt[g], &s->cm[g], &null);
+        else if (is_comoment(k))
+            v = ts_covar_result(s->cnt[g], &s->cm[g], k == TS_AGG_COVAR_SAMP, &null);
         else
             v = ts_var_result(s->cnt[g], k == TS_AGG_VAR_SAMP || k == TS_AGG_STDDEV_SAMP,
                               k == TS_AGG_STDDEV_SAMP || k == TS_AGG_STDDEV_POP, s->is_float,
@@ -727,11 +807,14 @@ static ts_err unpack(const agg_sink *k, int off, size_t size, int64_t ng, void *
 static ts_err unpack_state(const agg_sink *k, astate *s, int64_t ng)
 {
     TS_TRY(unpack(k, s->o_cnt, 8, ng, &s->cnt));
+    for (int64_t g = 0; s->derived && g < ng; g++)
+        s->cnt[g] = *AT(k, g, k->o_rows, int64_t) - s->cnt[g];
     TS_TRY(unpack(k, s->o_isum, 8, ng, &s->isum));
     TS_TRY(unpack(k, s->o_f0, 8, ng, &s->f0));
     TS_TRY(unpack(k, s->o_f1, 8, ng, &s->f1));
     TS_TRY(unpack(k, s->o_s1, 16, ng, &s->s1));
     TS_TRY(unpack(k, s->o_s2, 16, ng, &s->s2));
+    TS_TRY(unpack(k, s->o_cm, sizeof(ts_comoments), ng, &s->cm));
     TS_TRY(unpack(k, s->o_val, 8, ng, &s->val));
     TS_TRY(unpack(k, s->o_pos, 8, ng, &s->pos));
     TS_TRY(unpack(k, s->o_oval, 8, ng, &s->oval));
@@ -794,11 +877,11 @@ ts_err ts_agg_sink_reset(ts_op *op, ts_chunk *in)
     for (int a = 0; a < k->naggs; a++) {
         astate *s = &k->a[a];
         void *unpacked[] = {s->cnt, s->isum, s->s1, s->s2, s->f0, s->f1, s->val, s->pos, s->oval, s->has, s->soff,
-                            s->slen};
+                            s->slen, s->cm};
         for (size_t i = 0; i < sizeof unpacked / sizeof *unpacked; i++)
             ts_free(unpacked[i]);
         s->cnt = s->isum = s->val = s->pos = s->oval = s->soff = s->slen = NULL;
-        s->s1 = NULL, s->s2 = NULL, s->f0 = s->f1 = NULL, s->has = NULL;
+        s->s1 = NULL, s->s2 = NULL, s->f0 = s->f1 = NULL, s->has = NULL, s->cm = NULL;
         if (s->heap) {
             ts_column_free(s->heap);
             s->heap = NULL;

@@ -243,7 +243,11 @@ enum { MODE_FULL, MODE_PARTIAL, MODE_MERGE };
 static int is_pick(ts_agg_kind k) { return k == TS_AGG_MIN || k == TS_AGG_MAX || k == TS_AGG_FIRST || k == TS_AGG_LAST; }
 static int is_var(ts_agg_kind k) { return k >= TS_AGG_VAR_SAMP && k <= TS_AGG_STDDEV_POP; }
 static int is_quantile(ts_agg_kind k) { return k == TS_AGG_QUANTILE || k == TS_AGG_MEDIAN; }
-static int is_numeric(ts_agg_kind k) { return k == TS_AGG_SUM || k == TS_AGG_MEAN || is_var(k) || is_quantile(k); }
+static int is_comoment(ts_agg_kind k) { return k >= TS_AGG_COVAR_POP && k <= TS_AGG_CORR; }
+static int is_numeric(ts_agg_kind k)
+{
+    return k == TS_AGG_SUM || k == TS_AGG_MEAN || is_var(k) || is_quantile(k) || is_comoment(k);
+}
 
 int ts_agg_decomposable(const ts_agg *aggs, int naggs)
 {
@@ -255,6 +259,8 @@ int ts_agg_decomposable(const ts_agg *aggs, int naggs)
 
 typedef struct agg_src {
     const ts_column *in, *where, *order; /* in: the input (rows) or the state's value column (merge) */
+    const ts_column *in2;                /* COVAR_* / CORR: the second input (rows) */
+    double scale1, scale2;               /* COVAR_* / CORR: 10^scale of a DECIMAL input, else 1 */
     const int64_t *pos;                  /* FIRST/LAST: position of each row; NULL = row_base + row */
     int64_t row_base;
     int32_t *rank, *order_rank;          /* DICT columns: rank of each code by its string (owned) */
@@ -274,15 +280,26 @@ static ts_err src_rows(const ts_table *in, const ts_agg *a, int64_t row_base, ag
 {
     memset(s, 0, sizeof *s);
     s->row_base = row_base;
-    if (a->kind < TS_AGG_COUNT || a->kind > TS_AGG_LAST)
+    if (a->kind < TS_AGG_COUNT || a->kind > TS_AGG_KIND_MAX)
         TS_FAIL(TS_ERR_USAGE, "aggregate '%s': unknown kind %d", a->output, (int)a->kind);
     if (!a->input && a->kind != TS_AGG_COUNT)
         TS_FAIL(TS_ERR_USAGE, "aggregate '%s' needs an input column", a->output);
+    if (is_comoment(a->kind) && !a->order)
+        TS_FAIL(TS_ERR_USAGE, "aggregate '%s' needs a second input column", a->output);
     ts_column *c;
+    if (is_comoment(a->kind)) {
+        TS_TRY(ts_table_need(in, a->order, &c));
+        s->in2 = c;
+        if (c->type == TS_T_STRING || c->type == TS_T_DICT)
+            TS_FAIL(TS_ERR_USAGE, "aggregate '%s': covariance and correlation of '%s' need a numeric column",
+                    a->output, c->name);
+        s->scale2 = c->type == TS_T_DECIMAL ? pow(10.0, c->scale) : 1;
+    }
     if (a->input) {
         TS_TRY(ts_table_need(in, a->input, &c));
         s->in = c;
         set_numeric(s, c);
+        s->scale1 = c->type == TS_T_DECIMAL ? pow(10.0, c->scale) : 1;
     }
     if (a->where) {
         TS_TRY(ts_table_need(in, a->where, &c));
@@ -304,7 +321,14 @@ static ts_err src_rows(const ts_table *in, const ts_agg *a, int64_t row_base, ag
 static inline int row_counts(const agg_src *s, int64_t i)
 {
     return (!s->where || (ts_column_is_valid(s->where, i) && TS_COL(s->where, uint8_t)[i])) &&
-           (!s->in || ts_column_is_valid(s->in, i)) && (!s->order || ts_column_is_valid(s->order, i));
+           (!s->in || ts_column_is_valid(s->in, i)) && (!s->order || ts_column_is_valid(s->order, i)) &&
+           (!s->in2 || ts_column_is_valid(s->in2, i));
+}
+
+/* Row i of a numeric column as a double (DECIMAL by value: scale is 10^its scale). */
+static inline double num_value(const ts_column *c, int64_t i, double scale)
+{
+    return c->type == TS_T_FLOAT64 ? TS_COL(c, double)[i] : (double)ts_key_value(c, i) / scale;
 }
 
 /* ==== per-group accumulators =================================================================================== */
@@ -316,12 +340,13 @@ typedef struct agg_acc {
     ts_u128 *s2;
     double *f0, *f1;        /* FLOAT64: Neumaier sum and compensation, or Welford mean and M2 */
     int64_t *best, *bpos;   /* MIN/MAX/FIRST/LAST: row holding the value (-1 none) and its position */
+    ts_comoments *cm;       /* COVAR_* / CORR */
 } agg_acc;
 
 static void acc_free(agg_acc *ac)
 {
     free(ac->cnt), free(ac->isum), free(ac->s1), free(ac->s2), free(ac->f0), free(ac->f1), free(ac->best),
-        free(ac->bpos);
+        free(ac->bpos), free(ac->cm);
 }
 
 static ts_err acc_alloc(agg_acc *ac, ts_agg_kind k, int is_float, int64_t ng)
@@ -335,6 +360,8 @@ static ts_err acc_alloc(agg_acc *ac, ts_agg_kind k, int is_float, int64_t ng)
         ok &= (ac->s1 = calloc(m, sizeof *ac->s1)) != NULL && (ac->s2 = calloc(m, sizeof *ac->s2)) != NULL;
     if ((k == TS_AGG_SUM || k == TS_AGG_MEAN || is_var(k)) && is_float)
         ok &= (ac->f0 = calloc(m, 8)) != NULL && (ac->f1 = calloc(m, 8)) != NULL;
+    if (is_comoment(k))
+        ok &= (ac->cm = calloc(m, sizeof *ac->cm)) != NULL;
     if (is_pick(k)) {
         ok &= (ac->best = malloc(8 * m)) != NULL && (ac->bpos = calloc(m, 8)) != NULL;
         for (int64_t g = 0; ok && g < ng; g++)
@@ -415,7 +442,9 @@ static ts_err update_rows(ts_agg_kind k, const agg_src *s, const int64_t *gid, i
         ac->cnt[g]++;
         if (k == TS_AGG_COUNT)
             continue;
-        if (is_var(k)) {
+        if (is_comoment(k)) {
+            ts_comoments_add(ac->cnt[g], &ac->cm[g], num_value(s->in, i, s->scale1), num_value(s->in2, i, s->scale2));
+        } else if (is_var(k)) {
             if (f)
                 ts_welford_add(ac->cnt[g], &ac->f0[g], &ac->f1[g], f[i]);
             else
@@ -448,6 +477,7 @@ static ts_err src_merge(const ts_table *p, const ts_agg *a, int ai, agg_src *s)
     const int ordered = k == TS_AGG_FIRST || k == TS_AGG_LAST;
     const char *field = is_pick(k)            ? "v"
                         : k == TS_AGG_COUNT   ? "c"
+                        : is_comoment(k)      ? "cxy"
                         : is_var(k)           ? (state_col(p, ai, "m") ? "m" : "s1l")
                                               : "s";
     const ts_column *num = state_col(p, ai, field), *pos = state_col(p, ai, "p");
@@ -490,6 +520,30 @@ static ts_err merge_var(const ts_table *p, int ai, const agg_src *s, const int64
     return TS_OK;
 }
 
+/* The co-moment state columns of aggregate ai: count, means, squared and cross deviations. */
+static const char *const COMOMENT_FIELDS[6] = {"c", "mx", "my", "qx", "qy", "cxy"};
+
+static ts_err merge_comoments(const ts_table *p, int ai, const int64_t *gid, int64_t n, agg_acc *ac)
+{
+    const void *f[6];
+    for (int k = 0; k < 6; k++) {
+        const ts_column *c = state_col(p, ai, COMOMENT_FIELDS[k]);
+        if (!c)
+            TS_FAIL(TS_ERR_USAGE, "table '%s' holds no co-moment state '%s' of aggregate %d", p->name,
+                    COMOMENT_FIELDS[k], ai);
+        f[k] = c->data;
+    }
+    const int64_t *c = f[0];
+    const double *mx = f[1], *my = f[2], *qx = f[3], *qy = f[4], *cxy = f[5];
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t g = gid[i];
+        const ts_comoments b = {mx[i], my[i], qx[i], qy[i], cxy[i]};
+        ts_comoments_merge(ac->cnt[g], &ac->cm[g], c[i], &b);
+        ac->cnt[g] += c[i];
+    }
+    return TS_OK;
+}
+
 /* One pass over partial-state rows (the union of several partial tables). */
 static ts_err update_merge(const ts_table *p, ts_agg_kind k, int ai, const agg_src *s, const int64_t *gid,
                            int64_t n, agg_acc *ac)
@@ -498,6 +552,8 @@ static ts_err update_merge(const ts_table *p, ts_agg_kind k, int ai, const agg_s
         return update_pick(k, s, gid, n, ac);
     if (is_var(k))
         return merge_var(p, ai, s, gid, n, ac);
+    if (is_comoment(k))
+        return merge_comoments(p, ai, gid, n, ac);
     const ts_column *cc = state_col(p, ai, "c"), *sc = state_col(p, ai, "s"), *ec = state_col(p, ai, "e");
     int ovf = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -560,6 +616,28 @@ static ts_err add_picked(ts_table *t, const char *name, const ts_column *src, co
 
 static ts_type sum_type(const agg_src *s) { return s->type == TS_T_DECIMAL ? TS_T_DECIMAL : TS_T_INT64; }
 
+/* The five float fields of co-moment states (the count is emitted beside them) as partial-state columns. */
+static ts_err emit_comoments(ts_table *t, int ai, const ts_comoments *cm, int64_t ng)
+{
+    for (int f = 1; f < 6; f++) {
+        char name[TS_NAME_MAX];
+        snprintf(name, sizeof name, "__p%d_%s", ai, COMOMENT_FIELDS[f]);
+        ts_column *c;
+        TS_TRY(add_rows(t, name, TS_T_FLOAT64, 0, NULL, ng, &c));
+        for (int64_t g = 0; g < ng; g++) {
+            const double v[5] = {cm[g].mx, cm[g].my, cm[g].m2x, cm[g].m2y, cm[g].cxy};
+            TS_COL(c, double)[g] = v[f - 1];
+        }
+    }
+    return TS_OK;
+}
+
+/* The result of a COVAR_* / CORR aggregate of group g, or NAN with *null set. */
+static double comoment_result(ts_agg_kind k, int64_t n, const ts_comoments *cm, int *null)
+{
+    return k == TS_AGG_CORR ? ts_corr_result(n, cm, null) : ts_covar_result(n, cm, k == TS_AGG_COVAR_SAMP, null);
+}
+
 static ts_err emit_partial(ts_table *t, const ts_agg *a, int ai, const agg_src *s, const agg_acc *ac, int64_t ng)
 {
     char name[TS_NAME_MAX];
@@ -577,6 +655,8 @@ static ts_err emit_partial(ts_table *t, const ts_agg *a, int ai, const agg_src *
         TS_TRY(add_i64(t, NAME("c"), TS_T_INT64, 0, ac->cnt, ng));
     if (k == TS_AGG_COUNT)
         return TS_OK;
+    if (is_comoment(k))
+        return emit_comoments(t, ai, ac->cm, ng);
     if (s->is_float) {
         TS_TRY(add_i64(t, NAME(is_var(k) ? "m" : "s"), TS_T_FLOAT64, 0, (const int64_t *)ac->f0, ng));
         return add_i64(t, NAME(is_var(k) ? "q" : "e"), TS_T_FLOAT64, 0, (const int64_t *)ac->f1, ng);
@@ -627,6 +707,8 @@ static ts_err emit_final(ts_table *t, const ts_agg *a, const agg_src *s, const a
             v = s->is_float ? ts_neumaier_result(ac->f0[g], ac->f1[g]) / (double)ac->cnt[g]
                             : (double)ac->isum[g] / scale / (double)ac->cnt[g],
             null = ac->cnt[g] == 0;
+        else if (is_comoment(k))
+            v = comoment_result(k, ac->cnt[g], &ac->cm[g], &null);
         else
             v = var_result(k, s, ac, g, &null);
         TS_COL(c, double)[g] = null ? 0 : v;

@@ -35,9 +35,16 @@ typedef enum {
                               NULL for a group without values. Not decomposable: exchanges rows */
     TS_AGG_MEDIAN,         /* QUANTILE at 0.5 (param ignored) */
     TS_AGG_FIRST,          /* value of the first row with a non-null input: in row order, or with `order` the row */
-    TS_AGG_LAST            /* with the smallest (FIRST) / largest (LAST) non-null order value, ties -> the earliest
+    TS_AGG_LAST,           /* with the smallest (FIRST) / largest (LAST) non-null order value, ties -> the earliest
                               row. Row order on P ranks is global: rank 0's rows, then rank 1's, ... */
+    TS_AGG_COVAR_POP,      /* of the pairs (input, order) where both are non-null; numeric inputs (integer-like
+                              and DECIMAL by value) -> FLOAT64. Welford co-moments, merged with Chan's formula */
+    TS_AGG_COVAR_SAMP,     /* covar_pop: NULL without pairs; covar_samp: NULL for fewer than 2 */
+    TS_AGG_CORR            /* Pearson's correlation; NULL without pairs, NaN when either input is constant (DuckDB) */
 } ts_agg_kind;
+
+/* The last kind (validity checks). */
+#define TS_AGG_KIND_MAX TS_AGG_CORR
 
 
 typedef struct ts_agg {
@@ -46,7 +53,8 @@ typedef struct ts_agg {
     const char *where;  /* optional BOOL column: only rows where it is 1 count; NULL = all rows */
     const char *output; /* output column name */
     double param;       /* QUANTILE: q */
-    const char *order;  /* FIRST/LAST: optional ordering column (any type) */
+    const char *order;  /* FIRST/LAST: optional ordering column (any type); COVAR_* / CORR: the second argument (y;
+                           input is x), required */
 } ts_agg;
 
 /* *out (new; caller frees) has the key columns, then one column per aggregate. */

@@ -1,7 +1,8 @@
 /* ts_hash_aggregate, every aggregate kind, against a naive reference: groups found by linear search in order of
  * first appearance, per-group loops in long double or exact integers, sorted copies for quantiles.
  * Inputs: randomized with nulls, NaN, +-inf and -0; empty; all-equal keys; one hot key with half the rows; string,
- * float and mixed multi-column keys. Also hand-checked small cases, and partial states merged across chunks.
+ * float and mixed multi-column keys. Also hand-checked small cases (co-moments at a large offset), and partial
+ * states merged across chunks.
  * The reference (everything above main) is shared with tests/mpi/test_aggregate_dist.c, which includes this file
  * with TS_AGG_REF_ONLY defined. */
 #include <math.h>
@@ -152,7 +153,8 @@ static int cmp_ld(const void *a, const void *b)
 static int64_t ref_rows(const ts_table *t, const ts_agg *a, const ref_groups *gr, int64_t g, int64_t *rows)
 {
     const ts_column *in = a->input ? ts_table_col(t, a->input) : NULL, *w = a->where ? ts_table_col(t, a->where) : NULL;
-    const ts_column *o = a->order && (a->kind == TS_AGG_FIRST || a->kind == TS_AGG_LAST) ? ts_table_col(t, a->order) : NULL;
+    const ts_column *o = a->order && (a->kind == TS_AGG_FIRST || a->kind == TS_AGG_LAST || a->kind >= TS_AGG_COVAR_POP)
+                             ? ts_table_col(t, a->order) : NULL; /* an ordering, or the second argument */
     int64_t m = 0;
     for (int64_t i = 0; i < ts_table_rows(t); i++)
         if (gr->gid[i] == g && (!w || (ref_valid(w, i) && ref_int(w, i))) && (!in || ref_valid(in, i)) &&
@@ -233,6 +235,31 @@ static want ref_pick(const ts_agg *a, const ts_table *t, const int64_t *rows, in
     return w;
 }
 
+/* COVAR_POP / COVAR_SAMP / CORR of the pairs (input, order): two passes in long double (means, then sums of
+ * deviation products), the textbook definitions. */
+static want ref_comoment(const ts_agg *a, const ts_table *t, const int64_t *rows, int64_t m)
+{
+    const ts_column *x = ts_table_col(t, a->input), *y = ts_table_col(t, a->order);
+    want w = {.kind = 1};
+    if (m < (a->kind == TS_AGG_COVAR_SAMP ? 2 : 1))
+        return w.null = 1, w;
+    long double mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0;
+    for (int64_t k = 0; k < m; k++)
+        mx += ref_num(x, rows[k]), my += ref_num(y, rows[k]);
+    mx /= m, my /= m;
+    for (int64_t k = 0; k < m; k++) {
+        const long double dx = ref_num(x, rows[k]) - mx, dy = ref_num(y, rows[k]) - my;
+        sxx += dx * dx, syy += dy * dy, sxy += dx * dy;
+    }
+    if (a->kind == TS_AGG_CORR) {
+        const long double den = sqrtl(sxx) * sqrtl(syy);
+        w.d = den == 0 ? NAN : (double)(sxy / den);
+    } else {
+        w.d = (double)(sxy / (a->kind == TS_AGG_COVAR_SAMP ? m - 1 : m));
+    }
+    return w;
+}
+
 static want ref_distinct(const ts_column *in, const int64_t *rows, int64_t m)
 {
     want w = {.kind = 0};
@@ -271,6 +298,9 @@ static want ref_agg(const ts_table *t, const ts_agg *a, const ref_groups *gr, in
     case TS_AGG_MAX:
     case TS_AGG_FIRST:
     case TS_AGG_LAST: return ref_pick(a, t, rows, m);
+    case TS_AGG_COVAR_POP:
+    case TS_AGG_COVAR_SAMP:
+    case TS_AGG_CORR: return ref_comoment(a, t, rows, m);
     default: return ref_var(a, in, rows, m);
     }
 }
@@ -312,12 +342,15 @@ static long ref_check(const ts_table *t, const char *const *keys, int nkeys, con
         for (int a = 0; a < naggs; a++) {
             const ts_column *c = ts_table_col(out, aggs[a].output);
             const want w = ref_agg(t, &aggs[a], &gr, g, rows);
+            /* co-moments: Welford's updates in double against a long double two-pass reference; a covariance near
+             * zero loses relative digits to cancellation of terms of size sqrt(m2x m2y): 1e-9 (the SQL tests') */
+            const double atol = aggs[a].kind >= TS_AGG_COVAR_POP ? fmax(tol, 1e-9) : tol;
             int ok = (!ref_valid(c, o)) == w.null;
             if (ok && !w.null) {
                 if (w.kind == 0)
                     ok = ref_int(c, o) == w.i;
                 else if (w.kind == 1)
-                    ok = c->type == TS_T_FLOAT64 && ref_close(TS_COL(c, double)[o], w.d, tol);
+                    ok = c->type == TS_T_FLOAT64 && ref_close(TS_COL(c, double)[o], w.d, atol);
                 else
                     ok = c->type == w.col->type && ref_same(c, o, w.col, w.row);
             }
@@ -401,6 +434,8 @@ static const ts_agg REF_DECOMP[] = {
     {TS_AGG_VAR_SAMP, "g", "w", "vs_g", 0, NULL},      {TS_AGG_FIRST, "v", NULL, "first_v", 0, NULL},
     {TS_AGG_LAST, "s", NULL, "last_s", 0, NULL},       {TS_AGG_FIRST, "s", "w", "first_s_o", 0, "o"},
     {TS_AGG_LAST, "f", NULL, "last_f_o", 0, "o"},      {TS_AGG_FIRST, "d", NULL, "first_d_e", 0, "e"},
+    {TS_AGG_CORR, "g", NULL, "corr_g_v", 0, "v"},      {TS_AGG_COVAR_SAMP, "d", "w", "cs_d_o", 0, "o"},
+    {TS_AGG_COVAR_POP, "v", NULL, "cp_v_g", 0, "g"},   {TS_AGG_CORR, "o", "w", "corr_o_ki", 0, "ki"},
 };
 static const ts_agg REF_ROWS[] = {
     {TS_AGG_COUNT_DISTINCT, "s", NULL, "nd_s", 0, NULL}, {TS_AGG_COUNT_DISTINCT, "f", "w", "nd_f", 0, NULL},
@@ -523,6 +558,39 @@ static void test_hand(void)
     ts_table_free(out), ts_table_free(t);
 }
 
+/* Co-moments by hand: x = o + {1,2,3,4}, y = o + {2,4,5,9}: Sxx = 5, Syy = 26, Sxy = 11, so covar_pop 2.75,
+ * covar_samp 11/3, corr 11/sqrt(130), whatever the offset o (at o = 1e6 sums of squares are 1e12 and their
+ * difference 5: Welford's deviations keep it to a relative 1e-10, the double means' rounding);
+ * one pair: covar_pop 0, covar_samp NULL, corr NaN; constant x: corr NaN (DuckDB's answers). */
+static void test_comoments_hand(void)
+{
+    static const char *const by[] = {"k"};
+    ts_table *t;
+    CHECK_OK(ts_table_new("h", &t));
+    ts_column *k = ref_add(t, "k", TS_T_INT64, 0, NULL), *x = ref_add(t, "x", TS_T_FLOAT64, 0, NULL);
+    ts_column *y = ref_add(t, "y", TS_T_INT64, 0, NULL);
+    const double o = 1e6, dx[] = {1, 2, 3, 4};
+    const int64_t dy[] = {2, 4, 5, 9};
+    for (int i = 0; i < 4; i++)
+        ref_push(k, 0, 1), ref_push_f64(x, o + dx[i], 1), ref_push(y, (int64_t)o + dy[i], 1);
+    ref_push(k, 0, 1), ref_push_f64(x, 5, 1), ref_push(y, 0, 0); /* a NULL y: not a pair */
+    ref_push(k, 1, 1), ref_push_f64(x, 3, 1), ref_push(y, 8, 1);
+    for (int i = 0; i < 3; i++)
+        ref_push(k, 2, 1), ref_push_f64(x, 7, 1), ref_push(y, i, 1);
+    const ts_agg ca[] = {{TS_AGG_COVAR_POP, "x", NULL, "cp", 0, "y"}, {TS_AGG_COVAR_SAMP, "y", NULL, "cs", 0, "x"},
+                         {TS_AGG_CORR, "x", NULL, "r", 0, "y"}};
+    ts_table *out = NULL;
+    if (CHECK_OK(ts_hash_aggregate(t, by, 1, ca, 3, "o", &out))) {
+        CHECK(fabs(cell(out, "cp", 0) - 2.75) < 1e-9 && fabs(cell(out, "cs", 0) - 11.0 / 3) < 1e-9,
+              "covariances %.17g %.17g", cell(out, "cp", 0), cell(out, "cs", 0));
+        CHECK(fabs(cell(out, "r", 0) - 11 / sqrt(130)) < 1e-10, "corr %.17g", cell(out, "r", 0));
+        CHECK(cell(out, "cp", 1) == 0 && !ts_column_is_valid(ts_table_col(out, "cs"), 1) && isnan(cell(out, "r", 1)),
+              "one pair");
+        CHECK(cell(out, "cp", 2) == 0 && isnan(cell(out, "r", 2)), "constant x: corr NaN");
+    }
+    ts_table_free(out), ts_table_free(t);
+}
+
 static void test_errors(void)
 {
     ts_dict *d = ref_dict();
@@ -545,6 +613,7 @@ static void test_errors(void)
 int main(void)
 {
     test_hand();
+    test_comoments_hand();
     test_errors();
     test_random();
     return TS_TEST_DONE("test_aggregate_full");
