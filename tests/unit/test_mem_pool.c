@@ -1,7 +1,8 @@
 /* ts_mem's pool of freed mappings: a freed large block serves later requests, a much larger one is cut (its head
  * serves the request, its tail returns to the pool at a 2 MiB boundary), every piece stays usable, growable and
  * freeable on its own. Addresses are checked to prove reuse (a mapping's payload starts TS_ALIGN bytes in). Under
- * ASan or TS_MEM_HEAP=1 blocks come from the C heap and there is no pool: only the usability checks apply. */
+ * ASan or TS_MEM_HEAP=1 blocks come from the C heap and there is no pool: only the usability checks apply.
+ * ts_mem_trim_pool gives pooled pages back: the resident set shrinks by what was pooled beyond the bound. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,5 +55,22 @@ int main(void)
         zero &= c[i] == 0;
     CHECK(zero, "ts_calloc from the pool is zeroed");
     ts_free(a), ts_free(c);
+    /* trimming: a freed, touched 64 MiB block stays resident in the pool until the pool is trimmed below it */
+    ts_mem_trim_pool(0);
+    unsigned char *d = NULL;
+    CHECK_OK(ts_alloc(64 * MIB, (void **)&d));
+    CHECK(fill_check(d, 64 * MIB, 5), "64 MiB block usable");
+    ts_free(d);
+    const int64_t pooled_rss = ts_rss_bytes();
+    ts_mem_trim_pool(80 * MIB); /* within the bound (the mapping is the block plus its header, page-rounded): kept */
+    const int64_t kept_rss = ts_rss_bytes();
+    ts_mem_trim_pool(0);
+    const int64_t trimmed_rss = ts_rss_bytes();
+    if (pooled && pooled_rss > 0) {
+        CHECK(kept_rss > pooled_rss - 8 * (int64_t)MIB, "a pool within the bound is kept (%lld -> %lld bytes)",
+              (long long)pooled_rss, (long long)kept_rss);
+        CHECK(trimmed_rss < kept_rss - 56 * (int64_t)MIB, "trimming to 0 gives the 64 MiB back (%lld -> %lld bytes)",
+              (long long)kept_rss, (long long)trimmed_rss);
+    }
     return TS_TEST_DONE("test_mem_pool");
 }
