@@ -936,10 +936,9 @@ static ts_err build_projection(ts_sql_binder *b, const ts_sql_select *s, select_
             e = st->items[i].expr;
             snprintf(c->name, sizeof c->name, "%s", st->items[i].name);
         } else {
-            int k = 0;
-            for (int seen = st->nitems; k < st->norder; k++)
-                if (st->order_pos[k] < 0 && seen++ == i)
-                    break;
+            int k = 0; /* the first ORDER BY key not in the select list and not placed yet (extra counts them) */
+            while (st->order_pos[k] >= 0)
+                k++;
             e = st->order[k];
             st->order_pos[k] = i;
             snprintf(c->name, sizeof c->name, "order");

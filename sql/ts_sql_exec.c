@@ -141,12 +141,29 @@ ts_err ts_sql_one_row(ts_sql_exec *x, int all_ranks, ts_table **out)
 
 /* ---- expressions ------------------------------------------------------------------------------------------------ */
 
-/* Re-raises the current error at a position of the script (the message gets the line, column and caret). */
-static ts_err located(const ts_sql_exec *x, ts_sql_pos pos, ts_err err)
+/* Raises text (an engine message) at pos; a "rank N: " tag that a collective check gave the message stays in
+ * front of the place, where the next check looks for it. */
+static ts_err raise_at(const ts_sql_exec *x, ts_sql_pos pos, ts_err err, const char *rank_tag, size_t tag_len,
+                       const char *text)
 {
     char msg[1024];
-    ts_sql_user_message(ts_error_headline(), msg, sizeof msg);
-    return ts_sql_error_at(x->src, pos, err, "%s", msg);
+    ts_sql_user_message(text, msg, sizeof msg);
+    ts_sql_error_at(x->src, pos, err, "%s", msg);
+    if (tag_len) {
+        char full[4096];
+        snprintf(full, sizeof full, "%.*s%s", (int)tag_len, rank_tag, ts_error_message());
+        ts_error_set_message(full);
+    }
+    return err;
+}
+
+ts_err ts_sql_located(const ts_sql_exec *x, ts_sql_pos pos, ts_err err)
+{
+    if (!err || !pos.line || ts_sql_error_located(x->src))
+        return err;
+    const char *h = ts_error_headline();
+    const size_t tag = ts_sql_rank_tag(h);
+    return raise_at(x, pos, err, h, tag, h + tag);
 }
 
 void ts_sql_user_message(const char *in, char *out, size_t cap)
@@ -169,7 +186,7 @@ static ts_err eval_into(ts_sql_exec *x, const ts_sql_expr *e, const ts_table *t,
     TS_TRY(ts_sql_compile(x, e, &ce));
     const ts_err err = ts_expr_eval(ce, t, name, out);
     ts_expr_free(ce);
-    return err ? located(x, e->pos, err) : TS_OK;
+    return err ? ts_sql_located(x, e->pos, err) : TS_OK;
 }
 
 /* Rows of t where every condition holds. */
@@ -186,7 +203,7 @@ static ts_err select_rows(ts_sql_exec *x, ts_sql_expr *const *conds, int n, cons
     }
     const ts_err err = ts_expr_select(all, t, rows, nrows);
     ts_expr_free(all);
-    return err ? located(x, conds[0]->pos, err) : TS_OK;
+    return err ? ts_sql_located(x, conds[0]->pos, err) : TS_OK;
 }
 
 /* ---- nodes -------------------------------------------------------------------------------------------------------- */
@@ -405,11 +422,6 @@ static ts_err exec_window(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
     free(fns);
     TS_TRY(err);
     return TS_OK;
-}
-
-static ts_err located_if(const ts_sql_exec *x, ts_sql_pos pos, ts_err err)
-{
-    return err && pos.line ? located(x, pos, err) : err;
 }
 
 /* ---- decorrelated subqueries: D, the distinct values of a DELIM_JOIN's correlated columns ---------------------- */
@@ -674,19 +686,22 @@ ts_err ts_sql_agg_prepare(const ts_sql_plan *p, const uint8_t *nullable, ts_sql_
 
 ts_err ts_sql_agg_error(const ts_sql_exec *x, const ts_sql_plan *p, ts_err err)
 {
+    if (!err || ts_sql_error_located(x->src))
+        return err;
     const char *h = ts_error_headline();
+    const size_t rank_tag = ts_sql_rank_tag(h);
     for (int a = 0; a < p->naggs; a++) {
         const ts_sql_agg_item *it = &p->aggs[a];
         char tag[TS_SQL_ID_MAX + 32];
         snprintf(tag, sizeof tag, "aggregate '%s' of '", it->agg.output);
-        const char *at = strstr(h, tag), *rest = at ? strstr(at + strlen(tag), "': ") : NULL;
+        const char *at = strstr(h + rank_tag, tag), *rest = at ? strstr(at + strlen(tag), "': ") : NULL;
         if (!it->text || !rest)
             continue;
         char msg[1024];
-        snprintf(msg, sizeof msg, "%.*s%s: %s", (int)(at - h), h, it->text, rest + 3);
-        return ts_sql_error_at(x->src, it->pos, err, "%s", msg);
+        snprintf(msg, sizeof msg, "%.*s%s: %s", (int)(at - h - rank_tag), h + rank_tag, it->text, rest + 3);
+        return raise_at(x, it->pos, err, h, rank_tag, msg);
     }
-    return located_if(x, p->pos, err);
+    return ts_sql_located(x, p->pos, err);
 }
 
 ts_err ts_sql_agg_fixup(ts_sql_exec *x, const ts_sql_plan *p, const ts_sql_agg_setup *a, ts_table *res)

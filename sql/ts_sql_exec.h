@@ -111,6 +111,10 @@ ts_err ts_sql_eval_constant(const ts_sql_script *src, const ts_sql_expr *e, ts_t
                             ts_sql_value *out);
 /* Runs the plan's scalar subqueries and replaces each by its value (a constant). Collective. */
 ts_err ts_sql_run_subqueries(ts_sql_exec *x, ts_sql_plan *p);
+/* Re-raises the current error at pos (the message gets the line, column and caret, plan ids read as names), unless
+ * its message names a place already (it was located where it was raised, maybe on another rank) or pos is unknown.
+ * Returns err. */
+ts_err ts_sql_located(const ts_sql_exec *x, ts_sql_pos pos, ts_err err);
 /* Copies an engine message with the plan's column ids ("amount#7") turned back into names ("amount"). */
 void ts_sql_user_message(const char *in, char *out, size_t cap);
 /* A one-row table on rank 0 (no rows elsewhere) with a single hidden column, for constant expressions. */

@@ -167,26 +167,18 @@ static ts_err start_table(phys *ph, pipe *pp, ts_table *t, int owned, const int 
     return TS_OK;
 }
 
-/* Re-raises the current error at a position of the script. */
-static ts_err located(const ts_sql_exec *x, ts_sql_pos pos, ts_err err)
-{
-    if (!err || !pos.line)
-        return err;
-    char msg[1024];
-    ts_sql_user_message(ts_error_headline(), msg, sizeof msg);
-    return ts_sql_error_at(x->src, pos, err, "%s", msg);
-}
-
 static ts_err on_error(void *arg, ts_op *op, ts_err err)
 {
     phys *ph = arg;
     const ts_sql_plan *p = tag_node(ph, op ? op->tag : -1);
     if (!p)
         return err;
+    if (p->kind == TS_P_AGGREGATE) /* the failing aggregate's own call, when the message names it */
+        return ts_sql_agg_error(ph->x, p, err);
     ts_sql_pos pos = p->pos;
     if (p->kind == TS_P_FILTER && p->nconds)
         pos = p->conds[0]->pos;
-    return located(ph->x, pos, err);
+    return ts_sql_located(ph->x, pos, err);
 }
 
 /* Runs pipeline pp into sink (which the caller keeps and frees); pp's own operators and tables are freed. */
@@ -394,7 +386,7 @@ static ts_err build_filter(phys *ph, ts_sql_plan *p, pipe *out)
         err = add_op(ph, out, op, p);
     if (err) {
         free_pipe(ph, out);
-        return p->nconds ? located(ph->x, p->conds[0]->pos, err) : err;
+        return p->nconds ? ts_sql_located(ph->x, p->conds[0]->pos, err) : err;
     }
     out->src_table = NULL; /* rows are filtered: the source table no longer describes them */
     return TS_OK;
@@ -442,7 +434,7 @@ static ts_err build_project(phys *ph, ts_sql_plan *p, pipe *out)
         err = add_op(ph, out, op, p);
     if (err) {
         free_pipe(ph, out);
-        return bad >= 0 ? located(ph->x, p->exprs[bad]->pos, err) : err;
+        return bad >= 0 ? ts_sql_located(ph->x, p->exprs[bad]->pos, err) : err;
     }
     memcpy(out->src_cols, src_cols, sizeof(int) * (size_t)p->ncols);
     return TS_OK;

@@ -173,6 +173,17 @@ static int agree(ts_ctx *ctx, int mine[2], int first[2])
     return rc;
 }
 
+/* Whether msg starts with a "rank N: " tag. */
+static int names_rank(const char *msg)
+{
+    if (strncmp(msg, "rank ", 5))
+        return 0;
+    const char *p = msg + 5;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p > msg + 5 && p[0] == ':' && p[1] == ' ';
+}
+
 ts_err ts_ctx_check(ts_ctx *ctx, ts_err local)
 {
     if (local == TS_OK && cs.active && ctx->comm == cs.base)
@@ -186,15 +197,18 @@ ts_err ts_ctx_check(ts_ctx *ctx, ts_err local)
     int shared = ts_error_is_shared(), all_shared;
     if (MPI_Allreduce(&shared, &all_shared, 1, MPI_INT, MPI_MIN, ctx->comm) == MPI_SUCCESS && all_shared)
         return first[1]; /* an earlier check already gave every rank the message */
-    char msg[1024];
+    char msg[1024], tag[24];
+    /* a message that went through an earlier check (and was then re-raised with more context) names its rank */
+    snprintf(tag, sizeof tag, "rank %d: ", first[0]);
+    const int named = ctx->rank == first[0] && names_rank(ts_error_headline());
     if (ctx->rank == first[0])
-        snprintf(msg, sizeof msg, "rank %d: %s", ctx->rank, ts_error_headline());
+        snprintf(msg, sizeof msg, "%s%s", named ? "" : tag, ts_error_headline());
     if (MPI_Bcast(msg, sizeof msg, MPI_CHAR, first[0], ctx->comm) != MPI_SUCCESS)
         snprintf(msg, sizeof msg, "rank %d failed (its message was lost)", first[0]);
     if (ctx->rank == first[0]) {
         /* the failing rank keeps its traceback (shown with --debug) */
         char full[4096];
-        snprintf(full, sizeof full, "rank %d: %s", ctx->rank, ts_error_message());
+        snprintf(full, sizeof full, "%s%s", named ? "" : tag, ts_error_message());
         ts_error_set_message(full);
     } else {
         ts_error_set_message(msg);

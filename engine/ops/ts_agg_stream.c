@@ -155,7 +155,11 @@ static inline int cmp_val(ts_type type, const int32_t *rank, int64_t a, int64_t 
 
 /* ---- updates ------------------------------------------------------------------------------------------------------ */
 
-static ts_err overflow(const ts_column *c) { TS_FAIL(TS_ERR_DATA, "sum of column '%s' overflows int64", c->name); }
+/* Named like ts_aggregate's errors ("aggregate 'out' of 'in': ..."), so that SQL shows the user's call instead. */
+static ts_err overflow(const char *output, const ts_column *c)
+{
+    TS_FAIL(TS_ERR_DATA, "aggregate '%s' of '%s': the sum overflows int64", output, c->name);
+}
 
 /* The rows (indexes into rows[]) that take part: `where` true, input and order non-null. Returns their count and
  * sets *all when every row does (q untouched). */
@@ -215,8 +219,8 @@ static int qualifying(const agg_sink *k, const astate *s, const ts_chunk *c, con
         FOR_ROWS(ts_moments_add((ts_i128 *)(p + o1), (ts_u128 *)(p + o2), (int64_t)v[r], &ovf));                \
     } while (0)
 
-static ts_err update_numeric(const astate *s, const ts_chunk *c, const int32_t *rows, int m, uint8_t *const *sp,
-                             const int32_t *q, int n, int all)
+static ts_err update_numeric(const astate *s, const char *output, const ts_chunk *c, const int32_t *rows, int m,
+                             uint8_t *const *sp, const int32_t *q, int n, int all)
 {
     const ts_column *in = s->in >= 0 ? &c->col[s->in] : NULL;
     const ts_agg_kind k = s->kind;
@@ -261,7 +265,7 @@ static ts_err update_numeric(const astate *s, const ts_chunk *c, const int32_t *
         SUM_INT(int32_t);
     else
         SUM_INT(uint8_t);
-    return ovf ? overflow(in) : TS_OK;
+    return ovf ? overflow(output, in) : TS_OK;
 }
 
 /* The chunk's values of a numeric column as doubles at the live rows' positions (DECIMAL by value). */
@@ -475,7 +479,7 @@ static ts_err agg_consume(ts_op *op, ts_chunk *c)
         else if (is_comoment(s->kind))
             update_comoments(s, c, rows, m, k->sp, k->q, n, all, k->fx, k->fy);
         else
-            TS_TRY(update_numeric(s, c, rows, m, k->sp, k->q, n, all));
+            TS_TRY(update_numeric(s, k->outname[a], c, rows, m, k->sp, k->q, n, all));
     }
     k->seen += m;
     ts_op_hold(op, sink_bytes(k));

@@ -42,6 +42,11 @@ expect name-group-dropped 0 "" -- $MPI2 "$T" sql -c 'CREATE TABLE a AS SELECT 2 
 
 # an avg overflow names the user's expression, not a partial-state column
 expect avg-overflow 4 "avg(x): the sum overflows int64" -- $MPI2 "$T" sql -c "SELECT avg(x) FROM (VALUES (9223372036854775807), (9223372036854775807)) t(x)"
+# an error inside an aggregation's pipeline is located once, where it happens (the product, not the sum), and names
+# its rank once
+expect one-location 4 "^tessera: bad input data: rank [0-9]: -c:1:75: column 'x': '\*': integer overflow" -- $MPI2 "$T" sql -c "CREATE TABLE t AS SELECT range AS x FROM range(3); SELECT k, sum(x) FROM (SELECT x % 2 AS k, CAST(x AS BIGINT) * 4611686018427387904 AS x FROM t) GROUP BY k"
+expect one-rank-tag 4 "^tessera: bad input data: rank [0-9]: -c:1:99: sum(x): the sum overflows int64" -- $MPI2 "$T" sql -c "CREATE TABLE t AS SELECT * FROM (VALUES (9223372036854775807), (1), (5)) v(x); SELECT x % 2 AS k, sum(x) FROM t GROUP BY 1"
+expect one-rank-tag-merge 4 "^tessera: bad input data: rank [0-9]: -c:1:8: avg(x): the sum overflows int64 (partial" -- $MPI2 "$T" sql -c "SELECT avg(x) FROM (VALUES (9223372036854775807), (9223372036854775807)) t(x)"
 
 # long names: a 70-byte CSV header, a 1000-byte alias, a 300-byte table name, all written to HDF5 and read back;
 # past 1024 bytes a clear error, never a cut name
