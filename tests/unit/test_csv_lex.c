@@ -68,8 +68,8 @@ static void test_lex(void)
     ts_test_rng r = ts_rng_seed(7);
     static const char alpha[] = "ab1 ,,;\t\"\n\r|";
     char text[700];
-    for (int it = 0; it < 4000; it++) {
-        const size_t n = ts_rng_below(&r, it < 2000 ? 140 : sizeof text);
+    for (int it = 0; it < 2000; it++) {
+        const size_t n = ts_rng_below(&r, it < 1000 ? 140 : sizeof text);
         const int dense = (int)ts_rng_below(&r, 3); /* some texts are mostly newlines, some have none */
         for (size_t i = 0; i < n; i++) {
             char c = alpha[ts_rng_below(&r, sizeof alpha - 1)];
@@ -253,9 +253,11 @@ static void scan_case(ts_test_rng *r, char delim, int no_trim)
 static void test_scan_random(void)
 {
     ts_test_rng r = ts_rng_seed(11);
-    for (int it = 0; it < 1500; it++)
+    for (int it = 0; it < 800; it++)
         scan_case(&r, it % 3 == 2 ? ';' : ',', it % 5 == 4);
-    CHECK(scan_clean_rows > 2000 && scan_rejects > 2000 && scan_quoted_clean > 500,
+    printf("random scans: %ld clean rows (%ld with quotes), %ld rejects\n", scan_clean_rows, scan_quoted_clean,
+           scan_rejects);
+    CHECK(scan_clean_rows > 1000 && scan_rejects > 1000 && scan_quoted_clean > 250,
           "the random files exercise both paths: %ld clean rows (%ld with quotes), %ld rejects", scan_clean_rows,
           scan_quoted_clean, scan_rejects);
 }
@@ -281,7 +283,7 @@ static void test_int64(void)
         int_case(fixed[i], strlen(fixed[i]));
     ts_test_rng r = ts_rng_seed(5);
     char s[32];
-    for (int it = 0; it < 200000; it++) {
+    for (int it = 0; it < 50000; it++) {
         size_t n = 0;
         const uint64_t kind = ts_rng_below(&r, 4);
         if (ts_rng_below(&r, 3) == 0)
@@ -304,7 +306,7 @@ static void test_decimal(void)
 {
     ts_test_rng r = ts_rng_seed(6);
     char s[32];
-    for (int it = 0; it < 200000; it++) {
+    for (int it = 0; it < 50000; it++) {
         size_t n = 0;
         if (ts_rng_below(&r, 3) == 0)
             s[n++] = "+-"[ts_rng_below(&r, 2)];
@@ -335,7 +337,7 @@ static void test_category(void)
     char pool[40][24];
     const char *values[40];
     int64_t value_len[40];
-    for (int it = 0; it < 300; it++) {
+    for (int it = 0; it < 100; it++) {
         const int nv = (int)ts_rng_range(&r, 1, 40);
         for (int k = 0; k < nv; k++) {
             if (k && ts_rng_below(&r, 8) == 0) { /* a repeated value keeps its first code */
@@ -402,7 +404,7 @@ static void test_hash128(void)
 {
     ts_test_rng r = ts_rng_seed(3);
     unsigned char buf[200];
-    for (int it = 0; it < 20000; it++) {
+    for (int it = 0; it < 4000; it++) {
         const size_t n = ts_rng_below(&r, sizeof buf + 1);
         for (size_t i = 0; i < n; i++)
             buf[i] = (unsigned char)ts_rng_next(&r);
