@@ -16,11 +16,11 @@
 #include "ts_scan.h"
 #include "ts_sql_parse.h"
 
-/* read_csv dictionary-encodes a string column with at most this many distinct values over all ranks, and at most
- * one per TS_SQL_DICT_ROWS rows: every rank holds the whole dictionary, so a column of mostly unique values (names,
- * comments) would cost each rank its whole text (and the load a sort of it) for codes that save nothing */
+/* read_csv dictionary-encodes a string column with at most this many distinct values over all ranks, of at most
+ * TS_SQL_DICT_BYTES together: every rank holds the whole dictionary, so a large one of mostly unique text (TPC-H's
+ * partsupp comments: 100 MiB) would cost each rank the column's whole text, and the load a gather and sort of it */
 #define TS_SQL_DICT_MAX (1 << 20)
-#define TS_SQL_DICT_ROWS 4
+#define TS_SQL_DICT_BYTES ((int64_t)16 << 20)
 
 #define NOMEM(b, pos) ts_sql_error_at((b)->src, (pos), TS_ERR_NOMEM, "out of memory")
 
@@ -530,12 +530,10 @@ static ts_err exec_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
     ts_scan_free(&scan);
     err = adopt_columns(p, clean, &res);
     /* strings with few distinct values become dictionary codes: group-bys, joins and sorts then work on int32 */
-    const int64_t max_distinct = counts[0] / TS_SQL_DICT_ROWS < TS_SQL_DICT_MAX ? counts[0] / TS_SQL_DICT_ROWS
-                                                                               : TS_SQL_DICT_MAX;
     for (int c = 0; !err && c < res->ncols; c++) {
         int encoded;
-        if (res->cols[c]->type == TS_T_STRING && max_distinct > 0)
-            err = ts_dict_encode(x->ctx, res, res->cols[c]->name, max_distinct, &encoded);
+        if (res->cols[c]->type == TS_T_STRING)
+            err = ts_dict_encode(x->ctx, res, res->cols[c]->name, TS_SQL_DICT_MAX, TS_SQL_DICT_BYTES, &encoded);
     }
     if (err)
         ts_table_free(res), res = NULL;

@@ -101,11 +101,12 @@ static int same_value(const ts_column *c, const entry *a, const entry *x, int64_
 }
 
 /* Pass over the rows: ids[i] = local distinct id of row i (0 under NULLs). *over = 1 as soon as the set exceeds
- * max_distinct. */
-static ts_err local_distinct(distinct_set *d, int64_t max_distinct, int32_t *ids, int *over)
+ * max_distinct values or max_bytes bytes. */
+static ts_err local_distinct(distinct_set *d, int64_t max_distinct, int64_t max_bytes, int32_t *ids, int *over)
 {
     const ts_column *c = d->col;
     const int64_t *off = TS_COL(c, int64_t), n = c->len;
+    int64_t bytes = 0;
     TS_TRY(set_grow_slots(d, 1024));
     *over = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -124,7 +125,7 @@ static ts_err local_distinct(distinct_set *d, int64_t max_distinct, int32_t *ids
                 break;
             }
         if (id < 0) {
-            if (d->n >= max_distinct) {
+            if (d->n >= max_distinct || (bytes += x.len) > max_bytes) {
                 *over = 1;
                 return TS_OK;
             }
@@ -186,7 +187,7 @@ static ts_err make_dict(const strv *v, int64_t m, int64_t total, ts_dict **out)
  * max_distinct, is 0, or the values do not fit one gather). Local failures are agreed on before each collective,
  * so no rank is left waiting. */
 static ts_err gather_dict(ts_ctx *ctx, const int64_t *lens, const char *mybytes, int64_t n, int64_t nbytes,
-                          int64_t max_distinct, ts_dict **out)
+                          int64_t max_distinct, int64_t max_bytes, ts_dict **out)
 {
     *out = NULL;
     int64_t mine[2] = {n, nbytes}, *all = malloc(sizeof *all * 2 * (size_t)ctx->size);
@@ -204,7 +205,7 @@ static ts_err gather_dict(ts_ctx *ctx, const int64_t *lens, const char *mybytes,
     for (int r = 0; !err && r < ctx->size; r++)
         nvals += all[2 * r], total_bytes += all[2 * r + 1];
     /* every rank sees the same totals, so all take the same branch */
-    if (err || nvals == 0 || nvals > INT_MAX || total_bytes > INT_MAX)
+    if (err || nvals == 0 || nvals > INT_MAX || total_bytes > INT_MAX || total_bytes > max_bytes)
         goto done;
     bytes = malloc((size_t)total_bytes + 1), vlens = malloc(sizeof *vlens * (size_t)nvals);
     v = malloc(sizeof *v * (size_t)nvals);
@@ -235,7 +236,8 @@ done:
 }
 
 /* The set's values (lengths and bytes) gathered into a sorted global dictionary. */
-static ts_err global_dict(ts_ctx *ctx, const distinct_set *d, int64_t max_distinct, ts_dict **out)
+static ts_err global_dict(ts_ctx *ctx, const distinct_set *d, int64_t max_distinct, int64_t max_bytes,
+                          ts_dict **out)
 {
     const ts_column *c = d->col;
     const int64_t *off = TS_COL(c, int64_t);
@@ -252,7 +254,7 @@ static ts_err global_dict(ts_ctx *ctx, const distinct_set *d, int64_t max_distin
                                                                                               "gathering distinct values");
     err = ts_ctx_check(ctx, err);
     if (!err)
-        err = gather_dict(ctx, lens, mybytes, d->n, nbytes, max_distinct, out);
+        err = gather_dict(ctx, lens, mybytes, d->n, nbytes, max_distinct, max_bytes, out);
     free(lens), free(mybytes);
     return err;
 }
@@ -297,7 +299,8 @@ static ts_err finish_column(const ts_column *c, ts_dict *dict, const distinct_se
     return TS_OK;
 }
 
-ts_err ts_dict_encode(ts_ctx *ctx, ts_table *t, const char *column, int64_t max_distinct, int *encoded)
+ts_err ts_dict_encode(ts_ctx *ctx, ts_table *t, const char *column, int64_t max_distinct, int64_t max_bytes,
+                      int *encoded)
 {
     *encoded = 0;
     int idx = 0;
@@ -320,7 +323,7 @@ ts_err ts_dict_encode(ts_ctx *ctx, ts_table *t, const char *column, int64_t max_
     if (!err)
         err = ts_column_reserve(nc, c->len, 0);
     if (!err)
-        err = local_distinct(&d, max_distinct, TS_COL(nc, int32_t), &over);
+        err = local_distinct(&d, max_distinct, max_bytes, TS_COL(nc, int32_t), &over);
     if (!err)
         nc->len = c->len;
     err = ts_ctx_check(ctx, err);
@@ -329,7 +332,7 @@ ts_err ts_dict_encode(ts_ctx *ctx, ts_table *t, const char *column, int64_t max_
                             __FILE__, __LINE__, __func__);
     ts_dict *dict = NULL;
     if (!err && !any_over)
-        err = global_dict(ctx, &d, max_distinct, &dict);
+        err = global_dict(ctx, &d, max_distinct, max_bytes, &dict);
     err = ts_ctx_check(ctx, err);
     if (!err && dict)
         err = finish_column(c, dict, &d, nc);
@@ -357,7 +360,7 @@ ts_err ts_dict_unify(ts_ctx *ctx, const ts_column *values, int64_t max_distinct,
     ts_err err = lens ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
     err = ts_ctx_check(ctx, err);
     if (!err)
-        err = gather_dict(ctx, lens, values->bytes + off[0], n, off[n] - off[0], max_distinct, dict);
+        err = gather_dict(ctx, lens, values->bytes + off[0], n, off[n] - off[0], max_distinct, INT64_MAX, dict);
     free(lens);
     if (!err && *dict && !(*remap = malloc(sizeof **remap * (size_t)(n + 1))))
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");

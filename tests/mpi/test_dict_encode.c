@@ -167,17 +167,25 @@ static void check_unchanged(const ts_table *t, int distinct)
 }
 
 /* Encodes and checks; the expected outcome comes from the naive dictionary: encoded when it has 1 to max_distinct
- * values. Returns the outcome, so callers can assert which case they built. */
-static int run(ts_ctx *ctx, int64_t n, int distinct, int64_t max_distinct)
+ * values and max_bytes allows it. The bytes are checked on the ranks' local values summed, so only bounds on either
+ * side of that sum are predictable: max_bytes < 0 means "one byte less than the dictionary" (never encoded),
+ * anything else at least the dictionary times the rank count (the bound never matters). Returns the outcome, so
+ * callers can assert which case they built. */
+static int run_bytes(ts_ctx *ctx, int64_t n, int distinct, int64_t max_distinct, int64_t max_bytes)
 {
     word *want = malloc(sizeof *want * (size_t)distinct);
     const int m = naive_dict(n, distinct, want);
-    const int want_encoded = m > 0 && m <= max_distinct;
+    int64_t dict_bytes = 0;
+    for (int j = 0; j < m; j++)
+        dict_bytes += want[j].len;
+    if (max_bytes < 0)
+        max_bytes = dict_bytes - 1;
+    const int want_encoded = m > 0 && m <= max_distinct && max_bytes >= dict_bytes;
     ts_table *t = build(n, distinct, ctx->rank, ctx->size);
     int encoded = -1;
     MPI_Barrier(ctx->comm); /* time the encoding, not the other ranks' building */
     const double t0 = MPI_Wtime();
-    const ts_err err = ts_dict_encode(ctx, t, "s", max_distinct, &encoded);
+    const ts_err err = ts_dict_encode(ctx, t, "s", max_distinct, max_bytes, &encoded);
     const double seconds = MPI_Wtime() - t0;
     if (CHECK_OK(err)) {
         CHECK(encoded == want_encoded, "n=%lld distinct=%d max=%lld: encoded %d, expected %d", (long long)n,
@@ -193,6 +201,11 @@ static int run(ts_ctx *ctx, int64_t n, int distinct, int64_t max_distinct)
     ts_table_free(t);
     free(want);
     return want_encoded;
+}
+
+static int run(ts_ctx *ctx, int64_t n, int distinct, int64_t max_distinct)
+{
+    return run_bytes(ctx, n, distinct, max_distinct, INT64_MAX);
 }
 
 int main(int argc, char **argv)
@@ -215,6 +228,9 @@ int main(int argc, char **argv)
     CHECK(run(&ctx, 7, 5, 100) == 1, "tiny: some ranks have no row at all");
     CHECK(run(&ctx, 0, 5, 100) == 0, "no value anywhere: left alone");
     CHECK(run(&ctx, big, 100, 100) == 1, "speed");
+    /* the byte bound: the dictionary's bytes one over it is left alone; a bound above every rank's sum encodes */
+    CHECK(run_bytes(&ctx, 20000, 300, 1000, -1) == 0, "one byte over the byte bound");
+    CHECK(run_bytes(&ctx, 20000, 300, 1000, (int64_t)300 * 64 * ctx.size) == 1, "within the byte bound");
 
     /* only NULLs: left alone */
     ts_table *t;
@@ -224,9 +240,9 @@ int main(int argc, char **argv)
     CHECK_OK(ts_table_add(t, "s", TS_T_STRING, 0, NULL, &s));
     CHECK_OK(ts_column_append_nulls(s, 3));
     int encoded = -1;
-    CHECK(ts_dict_encode(&ctx, t, "s", 10, &encoded) == TS_OK && encoded == 0, "only NULLs: not encoded");
-    CHECK(ts_dict_encode(&ctx, t, "id", 10, &encoded) == TS_ERR_USAGE, "an INT64 column is refused");
-    CHECK(ts_dict_encode(&ctx, t, "nope", 10, &encoded) == TS_ERR_USAGE, "a missing column is refused");
+    CHECK(ts_dict_encode(&ctx, t, "s", 10, INT64_MAX, &encoded) == TS_OK && encoded == 0, "only NULLs: not encoded");
+    CHECK(ts_dict_encode(&ctx, t, "id", 10, INT64_MAX, &encoded) == TS_ERR_USAGE, "an INT64 column is refused");
+    CHECK(ts_dict_encode(&ctx, t, "nope", 10, INT64_MAX, &encoded) == TS_ERR_USAGE, "a missing column is refused");
     ts_error_clear();
     ts_table_free(t);
     return ts_mpi_test_done(&ctx, "test_dict_encode");
