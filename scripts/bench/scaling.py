@@ -34,7 +34,8 @@ def size(text):
 
 # ---- Tessera's --profile table ------------------------------------------------------------------------------------
 PROFILE_ROW = re.compile(
-    r"^(\S+)\s+.*?\s([\d.]+)/([\d.]+)\s+(\d+)/(\d+)\s+(\d+)/(\d+)\s+([\d.]+ \w+)/([\d.]+ \w+)\s+([\d.]+ \w+)/([\d.]+ \w+)\s*$")
+    r"^(\S+)\s+.*?\s([\d.]+)/([\d.]+)\s+(\d+)/(\d+)\s+(\d+)/(\d+)\s+([\d.]+ \w+)/([\d.]+ \w+)\s+([\d.]+ \w+)/([\d.]+ \w+)"
+    r"(?:\s+([\d.]+ \w+)/([\d.]+ \w+))?\s*$")  # sent, then (since the profile has a received column) received, peak RSS
 
 
 def parse_profile(text):
@@ -46,7 +47,7 @@ def parse_profile(text):
             g = m.groups()
             stages[g[0]] = {"tmin": float(g[1]), "tmax": float(g[2]), "in_min": int(g[3]), "in_max": int(g[4]),
                             "out_min": int(g[5]), "out_max": int(g[6]), "sent_min": size(g[7]),
-                            "sent_max": size(g[8]), "rss_max": size(g[10])}
+                            "sent_max": size(g[8]), "rss_max": size(g[12] if g[12] else g[10])}
         elif line.startswith("total "):
             total = float(line.split()[1])
     return stages, total
