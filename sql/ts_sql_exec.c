@@ -141,17 +141,19 @@ ts_err ts_sql_one_row(ts_sql_exec *x, int all_ranks, ts_table **out)
 
 /* ---- expressions ------------------------------------------------------------------------------------------------ */
 
-/* Raises text (an engine message) at pos; a "rank N: " tag that a collective check gave the message stays in
- * front of the place, where the next check looks for it. */
-static ts_err raise_at(const ts_sql_exec *x, ts_sql_pos pos, ts_err err, const char *rank_tag, size_t tag_len,
-                       const char *text)
+/* Raises text (the current engine message without its "rank N: " tag) at pos; the tag a collective check gave
+ * the current message stays in front of the place, where the next check looks for it. Both are copied before the
+ * raise replaces the message. */
+static ts_err raise_at(const ts_sql_exec *x, ts_sql_pos pos, ts_err err, const char *text)
 {
-    char msg[1024];
+    char msg[1024], tag[32];
+    const char *h = ts_error_headline();
+    snprintf(tag, sizeof tag, "%.*s", (int)ts_error_rank_tag(h), h);
     ts_sql_user_message(text, msg, sizeof msg);
     ts_sql_error_at(x->src, pos, err, "%s", msg);
-    if (tag_len) {
+    if (tag[0]) {
         char full[4096];
-        snprintf(full, sizeof full, "%.*s%s", (int)tag_len, rank_tag, ts_error_message());
+        snprintf(full, sizeof full, "%s%s", tag, ts_error_message());
         ts_error_set_message(full);
     }
     return err;
@@ -162,8 +164,7 @@ ts_err ts_sql_located(const ts_sql_exec *x, ts_sql_pos pos, ts_err err)
     if (!err || !pos.line || ts_sql_error_located(x->src))
         return err;
     const char *h = ts_error_headline();
-    const size_t tag = ts_sql_rank_tag(h);
-    return raise_at(x, pos, err, h, tag, h + tag);
+    return raise_at(x, pos, err, h + ts_error_rank_tag(h));
 }
 
 void ts_sql_user_message(const char *in, char *out, size_t cap)
@@ -689,7 +690,7 @@ ts_err ts_sql_agg_error(const ts_sql_exec *x, const ts_sql_plan *p, ts_err err)
     if (!err || ts_sql_error_located(x->src))
         return err;
     const char *h = ts_error_headline();
-    const size_t rank_tag = ts_sql_rank_tag(h);
+    const size_t rank_tag = ts_error_rank_tag(h);
     for (int a = 0; a < p->naggs; a++) {
         const ts_sql_agg_item *it = &p->aggs[a];
         char tag[TS_SQL_ID_MAX + 32];
@@ -699,7 +700,7 @@ ts_err ts_sql_agg_error(const ts_sql_exec *x, const ts_sql_plan *p, ts_err err)
             continue;
         char msg[1024];
         snprintf(msg, sizeof msg, "%.*s%s: %s", (int)(at - h - rank_tag), h + rank_tag, it->text, rest + 3);
-        return raise_at(x, it->pos, err, h, rank_tag, msg);
+        return raise_at(x, it->pos, err, msg);
     }
     return ts_sql_located(x, p->pos, err);
 }

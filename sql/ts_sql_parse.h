@@ -32,8 +32,6 @@ ts_err ts_sql_error_at(const ts_sql_script *s, ts_sql_pos pos, ts_err code, cons
 /* Whether the current error's message already names a place in the script ("[rank N: ]FILE:LINE:COL: ..."), so
  * that an error passing up through several plan nodes is located once, where it was raised, on every rank. */
 int ts_sql_error_located(const ts_sql_script *s);
-/* The length of msg's leading "rank N: " (the tag a collective error check gives a message), or 0. */
-size_t ts_sql_rank_tag(const char *msg);
 
 /* The candidate closest to name by edit distance (case-insensitive), or NULL when none is within a third of the
  * name's length (at least 2 edits). For "did you mean" hints. */

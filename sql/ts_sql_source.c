@@ -223,20 +223,10 @@ static size_t offset_of(const char *text, ts_sql_pos pos)
     return off;
 }
 
-size_t ts_sql_rank_tag(const char *msg)
-{
-    if (strncmp(msg, "rank ", 5))
-        return 0;
-    const char *p = msg + 5;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    return p > msg + 5 && p[0] == ':' && p[1] == ' ' ? (size_t)(p + 2 - msg) : 0;
-}
-
 int ts_sql_error_located(const ts_sql_script *s)
 {
     const char *m = ts_error_headline(), *file = s && s->filename ? s->filename : "sql";
-    m += ts_sql_rank_tag(m);
+    m += ts_error_rank_tag(m);
     const size_t n = strlen(file);
     if (strncmp(m, file, n) || m[n] != ':')
         return 0;

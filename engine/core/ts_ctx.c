@@ -173,17 +173,6 @@ static int agree(ts_ctx *ctx, int mine[2], int first[2])
     return rc;
 }
 
-/* Whether msg starts with a "rank N: " tag. */
-static int names_rank(const char *msg)
-{
-    if (strncmp(msg, "rank ", 5))
-        return 0;
-    const char *p = msg + 5;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    return p > msg + 5 && p[0] == ':' && p[1] == ' ';
-}
-
 ts_err ts_ctx_check(ts_ctx *ctx, ts_err local)
 {
     if (local == TS_OK && cs.active && ctx->comm == cs.base)
@@ -200,7 +189,7 @@ ts_err ts_ctx_check(ts_ctx *ctx, ts_err local)
     char msg[1024], tag[24];
     /* a message that went through an earlier check (and was then re-raised with more context) names its rank */
     snprintf(tag, sizeof tag, "rank %d: ", first[0]);
-    const int named = ctx->rank == first[0] && names_rank(ts_error_headline());
+    const int named = ctx->rank == first[0] && ts_error_rank_tag(ts_error_headline()) > 0;
     if (ctx->rank == first[0])
         snprintf(msg, sizeof msg, "%s%s", named ? "" : tag, ts_error_headline());
     if (MPI_Bcast(msg, sizeof msg, MPI_CHAR, first[0], ctx->comm) != MPI_SUCCESS)

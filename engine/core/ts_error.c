@@ -53,6 +53,16 @@ void ts_error_clear(void) { g_message[0] = '\0', g_len = 0, g_shared = 0; }
 void ts_error_mark_shared(void) { g_shared = 1; }
 int ts_error_is_shared(void) { return g_shared; }
 
+size_t ts_error_rank_tag(const char *msg)
+{
+    if (strncmp(msg, "rank ", 5))
+        return 0;
+    const char *p = msg + 5;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p > msg + 5 && p[0] == ':' && p[1] == ' ' ? (size_t)(p + 2 - msg) : 0;
+}
+
 const char *ts_error_code_name(ts_err code)
 {
     switch (code) {

@@ -8,6 +8,7 @@
 #define TS_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 typedef int ts_err;
 
@@ -39,6 +40,8 @@ void ts_error_clear(void);
  * checks pass it on unchanged instead of prefixing the rank again. Cleared by ts_error_raise. */
 void ts_error_mark_shared(void);
 int ts_error_is_shared(void);
+/* The length of msg's leading "rank N: " (the tag ts_ctx_check gives a message), or 0. */
+size_t ts_error_rank_tag(const char *msg);
 /* Short name of a code: "I/O error", "bad input data", ... */
 const char *ts_error_code_name(ts_err code);
 
