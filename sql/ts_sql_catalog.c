@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ts_cold.h"
+#include "ts_mem.h"
 #include "ts_sql_parse.h"
 
 ts_sql_entry *ts_sql_catalog_find(const ts_sql_catalog *c, const char *name)
@@ -65,7 +67,45 @@ ts_err ts_sql_catalog_analyze(ts_ctx *ctx, ts_sql_entry *e)
         return err;
     }
     e->stats = st;
+    ts_table_release(e->table); /* a cold table's pages the statistics read */
     return TS_OK;
+}
+
+/* Bytes of t's columns held in memory (not cold). */
+static int64_t warm_bytes(const ts_table *t)
+{
+    int64_t b = 0;
+    for (int i = 0; i < t->ncols; i++) {
+        const ts_column *c = t->cols[i];
+        if (!ts_mem_is_file(c->data))
+            b += c->len * (int64_t)ts_type_width(c->type) + c->nbytes;
+    }
+    return b;
+}
+
+ts_err ts_sql_catalog_fit(ts_sql_catalog *c, int64_t room, const char *dir)
+{
+    for (;;) {
+        int64_t total = 0, largest = 0;
+        ts_table *big = NULL;
+        for (int i = 0; i < c->n; i++) {
+            const ts_table *t = c->entries[i].table;
+            const int64_t b = t ? warm_bytes(t) : 0;
+            total += b;
+            if (b > largest)
+                largest = b, big = c->entries[i].table;
+        }
+        if (total <= room || !big)
+            return TS_OK;
+        TS_TRY(ts_table_to_cold(big, dir, NULL));
+    }
+}
+
+void ts_sql_catalog_release(const ts_sql_catalog *c)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->entries[i].table)
+            ts_table_release(c->entries[i].table);
 }
 
 int ts_sql_catalog_drop(ts_sql_catalog *c, const char *name)

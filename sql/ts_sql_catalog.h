@@ -31,6 +31,11 @@ ts_err ts_sql_catalog_put(ts_sql_catalog *c, const char *name, ts_table *table, 
 /* (Re)computes the statistics of table entry e (collective: every rank calls it for the same entry). Call it
  * whenever the table's rows change. */
 ts_err ts_sql_catalog_analyze(ts_ctx *ctx, ts_sql_entry *e);
+/* Under a memory budget: moves the largest tables to cold storage (engine/ops/ts_cold.h, files in dir) until the
+ * tables' bytes in memory are at most room. Per rank (every rank decides for its own part). */
+ts_err ts_sql_catalog_fit(ts_sql_catalog *c, int64_t room, const char *dir);
+/* Drops the resident pages of every cold table (between statements: what a statement read stays on disk). */
+void ts_sql_catalog_release(const ts_sql_catalog *c);
 /* Removes (and frees) the entry; 0 when there was none. */
 int ts_sql_catalog_drop(ts_sql_catalog *c, const char *name);
 void ts_sql_catalog_free(ts_sql_catalog *c);

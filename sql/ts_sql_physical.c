@@ -34,6 +34,7 @@
 #include "ts_profile.h"
 #include "ts_sort.h"
 #include "ts_sort_pipe.h"
+#include "ts_spill.h"
 #include "ts_spill_keys.h"
 #include "ts_sql_exec.h"
 #include "ts_sql_parse.h"
@@ -303,6 +304,8 @@ static ts_err materialize(phys *ph, pipe *pp, ts_sql_plan *node, ts_table **out)
         free_pipe(ph, pp);
         return err;
     }
+    if (ph->ctx->mem_limit) /* a result larger than an operator's share goes to a cold table */
+        ts_materialize_set_cold(sink, ts_spill_dir(ph->ctx->spill_dir), ph->ctx->op_room);
     err = run(ph, pp, sink, node);
     if (!err)
         *out = ts_materialize_take(sink);
@@ -736,7 +739,11 @@ static ts_err run_build(phys *ph, ts_sql_plan *p, pipe *side, char *const *keys,
 {
     *bop = NULL, *nnames = 0;
     int strategy;
-    const int64_t limit = ts_sql_broadcast_limit(&strategy);
+    int64_t limit = ts_sql_broadcast_limit(&strategy);
+    if (ph->ctx->mem_limit && strategy == TS_JOIN_AUTO) { /* every rank holds a broadcast side whole, hashed */
+        const int64_t cap = ph->ctx->op_room / 3 > 0 ? ph->ctx->op_room / 3 : 1, usual = limit ? limit : 64 << 20;
+        limit = usual < cap ? usual : cap;
+    }
     ts_err err = ts_join_build_new(ph->ctx, side->tail, (const char *const *)keys, p->njoin_keys,
                                    (ts_join_strategy)strategy, limit, bop);
     if (err) {

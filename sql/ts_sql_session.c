@@ -8,10 +8,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "ts_cold.h"
 #include "ts_exchange.h"
 #include "ts_expr.h"
 #include "ts_h5.h"
 #include "ts_mem.h"
+#include "ts_spill.h"
 #include "ts_sql_bind.h"
 #include "ts_sql_catalog.h"
 #include "ts_sql_copy.h"
@@ -692,6 +694,7 @@ static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_st
     if (s->opt.timing)
         reset_peak_rss();
     const double t0 = ts_now(), c0 = ts_cpu_seconds();
+    const int64_t cold0 = ts_cold_written();
     ts_err err = TS_OK;
     switch (st->kind) {
     case TS_SQL_S_QUERY: {
@@ -715,12 +718,17 @@ static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_st
     case TS_SQL_S_COPY: err = copy_stmt(&r, st); break;
     case TS_SQL_S_INSERT: err = insert(&r, st); break;
     }
+    if (!err && s->ctx->mem_limit) /* the catalog keeps at most an operator's share in memory */
+        err = ts_sql_catalog_fit(&s->catalog, s->ctx->op_room, ts_spill_dir(s->ctx->spill_dir));
+    ts_sql_catalog_release(&s->catalog);
+    /* bytes this rank wrote to spill files and cold tables (--memory-limit); a cold result's are both */
+    int64_t spilled = ts_cold_written() - cold0;
     err = ts_ctx_check(s->ctx, err);
     if (!err && s->opt.profile && r.x.nprof && st->kind != TS_SQL_S_EXPLAIN)
         err = print_profile(s, &r.x, stmt_label(st));
-    int64_t spilled = 0; /* bytes this rank's operators wrote to spill files (--memory-limit) */
     for (int i = 0; i < r.x.nprof; i++)
-        spilled += r.x.prof[i].prof.spill_bytes;
+        if (strcmp(r.x.prof[i].kind, "materialize")) /* counted as cold tables */
+            spilled += r.x.prof[i].prof.spill_bytes;
     ts_sql_exec_release(&r.x);
     ts_mem_trim_pool(TS_SQL_POOL_KEEP);
     s->stmt_no++;

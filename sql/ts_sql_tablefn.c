@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "ts_clean.h"
+#include "ts_cold.h"
 #include "ts_csv_sample.h"
 #include "ts_csv_schema.h"
 #include "ts_sort.h"
@@ -14,6 +15,7 @@
 #include "ts_dict_encode.h"
 #include "ts_h5_read.h"
 #include "ts_scan.h"
+#include "ts_spill.h"
 #include "ts_sql_parse.h"
 
 /* read_csv dictionary-encodes a string column with at most this many distinct values over all ranks, of at most
@@ -489,6 +491,51 @@ static ts_err csv_rejects(ts_sql_exec *x, ts_sql_plan *p, const ts_csv_inferred 
     TS_FAIL(TS_ERR_INTERNAL, "read_csv: rejected rows but no rank reported the first");
 }
 
+/* read_csv under a memory budget, when this rank's share of the files is larger than an operator's share of it:
+ * the scan reads pieces of its byte ranges and moves each piece's rows to a cold table (engine/ops/ts_cold.h), so
+ * neither the files' pages nor the rows stay resident. */
+typedef struct cold_scan {
+    const char *dir;
+    ts_cold *b;
+} cold_scan;
+
+static ts_err piece_to_cold(void *arg, ts_table *clean, int64_t first_row, int range)
+{
+    (void)range;
+    cold_scan *cs = arg;
+    if (!cs->b)
+        TS_TRY(ts_cold_begin(clean, cs->dir, &cs->b));
+    TS_TRY(ts_cold_append(cs->b, clean, first_row, ts_table_rows(clean) - first_row));
+    ts_table_truncate(clean, first_row);
+    return TS_OK;
+}
+
+static ts_err scan_csv(ts_sql_exec *x, const csv_source *src, const ts_csv_inferred *inf, ts_scan *scan)
+{
+    const ts_ctx *ctx = x->ctx;
+    int64_t bytes = 0;
+    for (int i = 0; i < src->nfiles; i++)
+        bytes += src->files[i].size;
+    if (!ctx->mem_limit || bytes / ctx->size <= ctx->op_room)
+        return ts_scan_csv_files(x->ctx, src->files, src->nfiles, &inf->spec, scan);
+    cold_scan cs = {.dir = ts_spill_dir(ctx->spill_dir)};
+    int64_t piece = ctx->op_room / 4;
+    piece = piece < (1 << 20) ? 1 << 20 : piece > (64 << 20) ? 64 << 20 : piece;
+    const ts_scan_opts opts = {.chunk_bytes = piece, .batch = piece_to_cold, .arg = &cs};
+    TS_TRY(ts_scan_csv_files_opts(x->ctx, src->files, src->nfiles, &inf->spec, &opts, scan));
+    if (!cs.b)
+        return TS_OK;
+    ts_table *cold;
+    ts_err err = ts_cold_finish(cs.b, scan->clean->name, &cold);
+    if (err) {
+        ts_scan_free(scan);
+        return err;
+    }
+    ts_table_free(scan->clean);
+    scan->clean = cold;
+    return TS_OK;
+}
+
 static ts_err exec_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     csv_source *src = p->source;
@@ -509,7 +556,7 @@ static ts_err exec_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
                 "select the columns you need", p->path, nneeded, src->inf.ncols, TS_MAX_COLS - 1);
     }
     ts_scan scan;
-    ts_err err = ts_scan_csv_files(x->ctx, src->files, src->nfiles, &inf.spec, &scan);
+    ts_err err = scan_csv(x, src, &inf, &scan);
     if (err) {
         ts_csv_inferred_free(&inf);
         return err;
@@ -535,6 +582,8 @@ static ts_err exec_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
         if (res->cols[c]->type == TS_T_STRING)
             err = ts_dict_encode(x->ctx, res, res->cols[c]->name, TS_SQL_DICT_MAX, TS_SQL_DICT_BYTES, &encoded);
     }
+    if (!err && ts_table_is_cold(res)) /* the dictionary codes join the columns on disk */
+        err = ts_table_to_cold(res, ts_spill_dir(x->ctx->spill_dir), NULL);
     if (err)
         ts_table_free(res), res = NULL;
     *out = res;

@@ -116,6 +116,18 @@ void ts_column_free(ts_column *c)
     free(c);
 }
 
+void ts_column_release(const ts_column *c, int64_t first, int64_t n)
+{
+    if (n <= 0 || first < 0 || first + n > c->len)
+        return;
+    if (c->type == TS_T_STRING && ts_mem_is_file(c->bytes)) { /* the offsets before their pages go */
+        const int64_t *off = TS_COL(c, int64_t);
+        ts_mem_release(c->bytes, (size_t)off[first], (size_t)off[first + n]);
+    }
+    const size_t w = ts_type_width(c->type);
+    ts_mem_release(c->data, (size_t)first * w, (size_t)(first + n) * w);
+}
+
 ts_err ts_column_new_like(const ts_column *src, ts_column **out)
 {
     return ts_column_new(src->name, src->type, src->scale, src->dict, out);

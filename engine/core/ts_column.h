@@ -113,6 +113,9 @@ ts_err ts_column_set_null(ts_column *c, int64_t i);
  * writer adds "<name>.valid") whatever its values: a job's output schema then never depends on its data. */
 ts_err ts_column_make_nullable(ts_column *c);
 
+/* Drops the resident pages of rows [first, first + n) of a cold column (engine/ops/ts_cold.h: values in a file
+ * mapping) once a reader is done with them; nothing for a column in memory. The values stay readable. */
+void ts_column_release(const ts_column *c, int64_t first, int64_t n);
 #define TS_COL(c, T) ((T *)(c)->data)
 
 #endif

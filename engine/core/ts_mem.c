@@ -1,5 +1,6 @@
 #include "ts_mem.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 typedef struct header {
     size_t mapped; /* bytes mapped (header included), 0 for heap blocks */
     int zeroed;    /* a fresh mapping: still all zero */
+    int file;      /* a shared mapping of a file (ts_mem_map_file): unmapped when freed, never pooled or remapped */
 } header;
 
 _Static_assert(sizeof(header) <= TS_ALIGN, "header must fit in the alignment gap");
@@ -70,7 +72,7 @@ static void *pool_take(size_t len)
     g_pool.block[at] = NULL;
     if (best < 0 && cut < have) {
         header *tail = (header *)((char *)h + cut);
-        tail->mapped = have - cut, tail->zeroed = 0;
+        tail->mapped = have - cut, tail->zeroed = 0, tail->file = 0;
         ((header *)h)->mapped = cut;
         if (!pool_give(tail, have - cut))
             munmap(tail, have - cut);
@@ -143,14 +145,14 @@ ts_err ts_alloc(size_t n, void **out)
             h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (h == MAP_FAILED)
                 TS_FAIL(TS_ERR_NOMEM, "out of memory mapping %zu bytes", n);
-            ((header *)h)->mapped = len, ((header *)h)->zeroed = 1;
+            ((header *)h)->mapped = len, ((header *)h)->zeroed = 1, ((header *)h)->file = 0;
             advise_huge(h, len);
         }
     } else {
         h = aligned_alloc(TS_ALIGN, (n + 2 * TS_ALIGN - 1) / TS_ALIGN * TS_ALIGN);
         if (!h)
             TS_FAIL(TS_ERR_NOMEM, "out of memory allocating %zu bytes", n);
-        ((header *)h)->mapped = 0, ((header *)h)->zeroed = 0;
+        ((header *)h)->mapped = 0, ((header *)h)->zeroed = 0, ((header *)h)->file = 0;
     }
     *out = from_header(h);
     return TS_OK;
@@ -180,9 +182,51 @@ void *ts_big_zero(size_t n)
     return p;
 }
 
+/* The live file blocks' address ranges: ts_mem_is_file must answer for any pointer (a view's data points into the
+ * middle of another block, where no header is), and releasing pages of anonymous memory would destroy them. */
+static struct {
+    uintptr_t *lo, *hi;
+    int n, cap;
+} g_files;
+
+static int note_file(void *h, size_t len)
+{
+    if (g_files.n == g_files.cap) {
+        const int cap = g_files.cap ? 2 * g_files.cap : 256;
+        uintptr_t *lo = realloc(g_files.lo, sizeof *lo * (size_t)cap);
+        if (lo)
+            g_files.lo = lo;
+        uintptr_t *hi = lo ? realloc(g_files.hi, sizeof *hi * (size_t)cap) : NULL;
+        if (!hi)
+            return 0;
+        g_files.hi = hi, g_files.cap = cap;
+    }
+    g_files.lo[g_files.n] = (uintptr_t)h, g_files.hi[g_files.n++] = (uintptr_t)h + len;
+    return 1;
+}
+
+static void forget_file(void *h)
+{
+    for (int i = 0; i < g_files.n; i++)
+        if (g_files.lo[i] == (uintptr_t)h) {
+            g_files.lo[i] = g_files.lo[--g_files.n], g_files.hi[i] = g_files.hi[g_files.n];
+            return;
+        }
+}
+
+/* The file block holding [p, p + n), as its mapping's end (0: none). */
+static uintptr_t file_end(const void *p, size_t n)
+{
+    const uintptr_t a = (uintptr_t)p;
+    for (int i = 0; i < g_files.n; i++)
+        if (a >= g_files.lo[i] && a + n <= g_files.hi[i])
+            return g_files.hi[i];
+    return 0;
+}
+
 ts_err ts_realloc(void **p, size_t old_n, size_t new_n)
 {
-    if (*p && to_header(*p)->mapped && new_n + TS_ALIGN >= LARGE_BLOCK) {
+    if (*p && to_header(*p)->mapped && !to_header(*p)->file && new_n + TS_ALIGN >= LARGE_BLOCK) {
         if (injected_failure())
             TS_FAIL(TS_ERR_NOMEM, "out of memory growing a block to %zu bytes (injected)", new_n);
         header *h = to_header(*p);
@@ -211,8 +255,41 @@ void ts_free(void *p)
     header *h = to_header(p);
     if (!h->mapped)
         free(h);
-    else if (!pool_give(h, h->mapped))
+    else if (h->file) {
+        forget_file(h);
         munmap(h, h->mapped);
+    } else if (!pool_give(h, h->mapped))
+        munmap(h, h->mapped);
+}
+
+ts_err ts_mem_map_file(int fd, size_t n, const char *what, void **out)
+{
+    *out = NULL;
+    const size_t len = page_round(n + TS_ALIGN);
+    if (ftruncate(fd, (off_t)len) != 0)
+        TS_FAIL(TS_ERR_IO, "cannot size %s to %zu bytes: %s", what, len, strerror(errno));
+    void *h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (h == MAP_FAILED)
+        TS_FAIL(TS_ERR_NOMEM, "cannot map %s (%zu bytes): %s", what, len, strerror(errno));
+    if (!note_file(h, len)) {
+        munmap(h, len);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory noting a mapping of %s", what);
+    }
+    ((header *)h)->mapped = len, ((header *)h)->zeroed = 0, ((header *)h)->file = 1;
+    *out = from_header(h);
+    return TS_OK;
+}
+
+int ts_mem_is_file(const void *p) { return p && file_end(p, 1) != 0; }
+
+void ts_mem_release(const void *p, size_t from, size_t to)
+{
+    if (!p || to <= from || !file_end((const char *)p + from, to - from))
+        return;
+    const uintptr_t base = (uintptr_t)p, page = 4096;
+    const uintptr_t lo = (base + from + page - 1) & ~(page - 1), hi = (base + to) & ~(page - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 ts_err ts_reserve(void **p, int64_t *cap, int64_t need, size_t elem)

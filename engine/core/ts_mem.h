@@ -22,6 +22,19 @@ void *ts_big_zero(size_t n);
 ts_err ts_realloc(void **p, size_t old_n, size_t new_n);
 void ts_free(void *p);
 
+/* Cold storage (engine/ops/ts_cold.h): a block whose bytes live in a file rather than in anonymous memory. The
+ * kernel reads its pages in on access and may drop them again at any time (they are clean page cache), so a table
+ * larger than the memory budget can still be scanned. ts_mem_map_file sizes the open file fd for an n-byte block
+ * (the block's header first, then the payload; the caller has written the payload at file offset TS_ALIGN, or
+ * writes it through the mapping) and maps it shared into *out; the caller may close fd afterwards. The block is
+ * freed with ts_free like any other; ts_realloc copies it into memory. Per rank. */
+ts_err ts_mem_map_file(int fd, size_t n, const char *what, void **out);
+/* 1 when p points into a block from ts_mem_map_file (any pointer may be asked). */
+int ts_mem_is_file(const void *p);
+/* Drops the resident pages of bytes [from, to) after p from this process when they lie in a file block (they
+ * are read again from the file, or the page cache, on the next access); nothing for other memory. */
+void ts_mem_release(const void *p, size_t from, size_t to);
+
 /* Ensures *p (elements of elem bytes, capacity *cap) holds at least need elements; grows geometrically. */
 ts_err ts_reserve(void **p, int64_t *cap, int64_t need, size_t elem);
 

@@ -324,6 +324,7 @@ ts_err ts_dict_encode(ts_ctx *ctx, ts_table *t, const char *column, int64_t max_
         err = ts_column_reserve(nc, c->len, 0);
     if (!err)
         err = local_distinct(&d, max_distinct, max_bytes, TS_COL(nc, int32_t), &over);
+    ts_column_release(c, 0, c->len); /* a cold column's pages: read once */
     if (!err)
         nc->len = c->len;
     err = ts_ctx_check(ctx, err);

@@ -26,6 +26,8 @@ static void local_stats(const ts_column *c, ts_hll *h, int64_t *nulls, double *m
     const int64_t *off = c->type == TS_T_STRING ? TS_COL(c, int64_t) : NULL;
     *mn = INFINITY, *mx = -INFINITY, *nulls = 0, *bytes = off ? off[c->len] - off[0] : 0;
     for (int64_t i = 0; i < c->len; i++) {
+        if ((i & 0xffff) == 0 && i) /* a cold column's pages read so far leave the resident set */
+            ts_column_release(c, i - 0x10000, 0x10000);
         if (c->valid && !ts_column_is_valid(c, i)) {
             ++*nulls;
             continue;
@@ -65,6 +67,7 @@ ts_err ts_table_stats(ts_ctx *ctx, const ts_table *t, ts_col_stats *out)
     for (int c = 0; !err && c < n; c++) {
         counts[3 * c] = t->cols[c]->len;
         local_stats(t->cols[c], &h[c], &counts[3 * c + 1], &mn[c], &mx[c], &counts[3 * c + 2]);
+        ts_column_release(t->cols[c], 0, t->cols[c]->len);
         mx[c] = -mx[c]; /* one MIN reduction for both bounds */
     }
     err = ts_ctx_check(ctx, err);

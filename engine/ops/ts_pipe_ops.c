@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ts_cold.h"
+
 /* Records on `to` the partitioning of `from` when every partitioning column of `from` is output: map[i] is the
  * column of `from` that output column i shows (-1: computed). */
 static void carry_partitioning(const ts_table *from, ts_table *to, const int *map, int n)
@@ -28,12 +30,27 @@ typedef struct table_source {
     const ts_table *t;
     int cols[TS_MAX_COLS];
     int64_t at;
+    int64_t released; /* rows before this one have left the resident set (cold columns) */
 } table_source;
+
+/* A cold table's pages leave the resident set behind the scan, in strides (one madvise per column per stride):
+ * the chunks before s->at are done with, since a chunk is valid only until its producer is called again. */
+#define RELEASE_STRIDE (64 * 1024)
+
+static void release_behind(table_source *s, int64_t upto)
+{
+    if (upto - s->released < RELEASE_STRIDE && upto < ts_table_rows(s->t))
+        return;
+    for (int i = 0; i < s->op.out->schema.ncols; i++)
+        ts_column_release(s->t->cols[s->cols[i]], s->released, upto - s->released);
+    s->released = upto;
+}
 
 static ts_err table_next(ts_op *op, ts_chunk **out)
 {
     table_source *s = (table_source *)op;
     const int64_t rows = ts_table_rows(s->t);
+    release_behind(s, s->at);
     if (s->at >= rows) {
         *out = NULL;
         return TS_OK;
@@ -237,7 +254,31 @@ ts_err ts_limit_local_new(int64_t keep, const char *label, ts_op **out)
 typedef struct materialize_op {
     ts_op op;
     ts_table *t;
+    const char *cold_dir;   /* ts_materialize_set_cold: rows go to a cold table past cold_at bytes */
+    int64_t cold_at;
+    ts_cold *cold;
 } materialize_op;
+
+/* Bytes of the rows held (not of the allocations: cleared columns keep theirs). */
+static int64_t rows_bytes(const ts_table *t)
+{
+    int64_t b = 0;
+    for (int c = 0; c < t->ncols; c++)
+        b += t->cols[c]->len * (int64_t)ts_type_width(t->cols[c]->type) + t->cols[c]->nbytes;
+    return b;
+}
+
+/* Moves the rows held to the cold table's files; the columns keep their allocations for the next rows. */
+static ts_err flush_cold(materialize_op *m)
+{
+    if (!m->cold)
+        TS_TRY(ts_cold_begin(m->t, m->cold_dir, &m->cold));
+    TS_TRY(ts_cold_append(m->cold, m->t, 0, ts_table_rows(m->t)));
+    for (int c = 0; c < m->t->ncols; c++)
+        ts_column_clear(m->t->cols[c]);
+    m->op.prof.spill_bytes = ts_cold_bytes(m->cold);
+    return TS_OK;
+}
 
 static int64_t table_bytes(const ts_table *t)
 {
@@ -252,12 +293,39 @@ static ts_err materialize_sink(ts_op *op, ts_chunk *in)
     materialize_op *m = (materialize_op *)op;
     TS_TRY(ts_chunk_append_to(in, m->t));
     ts_op_hold(op, table_bytes(m->t));
+    if (m->cold_dir && rows_bytes(m->t) >= m->cold_at)
+        TS_TRY(flush_cold(m));
     return TS_OK;
 }
 
-static void materialize_destroy(ts_op *op) { ts_table_free(((materialize_op *)op)->t); }
+/* A cold result: the last rows written, the files mapped as the table's columns. */
+static ts_err materialize_finish(ts_op *op, ts_ctx *ctx, ts_err status)
+{
+    (void)ctx;
+    materialize_op *m = (materialize_op *)op;
+    if (status || !m->cold)
+        return status;
+    TS_TRY(flush_cold(m));
+    ts_table *t;
+    ts_cold *b = m->cold;
+    m->cold = NULL;
+    TS_TRY(ts_cold_finish(b, m->t->name, &t));
+    t->npart = m->t->npart;
+    memcpy(t->part_keys, m->t->part_keys, sizeof t->part_keys);
+    ts_table_free(m->t);
+    m->t = t;
+    ts_op_hold(op, 0);
+    return TS_OK;
+}
 
-static const ts_op_vt MATERIALIZE = {.kind = "materialize", .sink = materialize_sink, .destroy = materialize_destroy};
+static void materialize_destroy(ts_op *op)
+{
+    ts_table_free(((materialize_op *)op)->t);
+    ts_cold_free(((materialize_op *)op)->cold);
+}
+
+static const ts_op_vt MATERIALIZE = {.kind = "materialize", .sink = materialize_sink, .finish = materialize_finish,
+                                     .destroy = materialize_destroy};
 
 ts_err ts_materialize_new(ts_chunk *in, const char *name, ts_op **out)
 {
@@ -273,6 +341,12 @@ ts_err ts_materialize_new(ts_chunk *in, const char *name, ts_op **out)
         *out = NULL;
     }
     return err;
+}
+
+void ts_materialize_set_cold(ts_op *op, const char *dir, int64_t bytes)
+{
+    materialize_op *m = (materialize_op *)op;
+    m->cold_dir = dir, m->cold_at = bytes > 0 ? bytes : 1;
 }
 
 ts_table *ts_materialize_take(ts_op *op)

@@ -30,6 +30,9 @@ ts_err ts_limit_local_new(int64_t keep, const char *label, ts_op **out);
 
 /* Sink: appends every live row to a table with the input's schema (and recorded partitioning). */
 ts_err ts_materialize_new(ts_chunk *in, const char *name, ts_op **out);
+/* Under a memory budget: once the rows held reach `bytes`, they move to a cold table's files in dir (ts_cold.h),
+ * and so on every `bytes`; the table taken is then cold. dir must outlive the operator. */
+void ts_materialize_set_cold(ts_op *op, const char *dir, int64_t bytes);
 /* The materialised table (the caller owns it; the operator forgets it). */
 ts_table *ts_materialize_take(ts_op *op);
 

@@ -6,7 +6,9 @@
 #      TPCH_DATA=DIR (the .tbl files; default: /work/data/tpch/sfSF when present, else $BENCH_DIR/tpch-sfSF,
 #      generated once with ../shared/tpch/gen.sh)  TPCH_RANKS="1 2"  TPCH_TIMEOUT=600 (seconds per query)
 #      TPCH_MEM_GB=6 (address-space cap per Tessera process: a query that explodes fails with exit 5 instead of
-#      taking the machine)
+#      taking the machine)  TPCH_MEMORY_LIMIT=3G (Tessera's --memory-limit per rank; the table then shows each
+#      query's spill volume, and the address-space cap is off unless TPCH_MEM_GB is set: cold tables are file
+#      mappings)  TPCH_SPILL_DIR=DIR (--spill-dir)
 # Answers: at SF 1 against the TPC's official answers (../shared/tpch/answers/sf1: numbers to the 2 decimals
 # printed there, strings exact, order exact; where that file and DuckDB disagree (q17), DuckDB's answer of the same
 # run counts, with a note), at other scale factors against DuckDB's answers of the same run.
@@ -51,10 +53,12 @@ fi
 
 status=0
 report=()
+as_cap=6; [[ -n ${TPCH_MEMORY_LIMIT:-} ]] && as_cap=0
 for P in $RANKS; do
   echo "running tessera on $P rank(s)" >&2
   "$PY" "$HERE/tpch/tpch.py" run --tessera "$BUILD/tessera" --ranks "$P" --data "$data" --queries "$SHARED/tpch/queries" \
-    --out "$out/tessera-$P" --timeout "${TPCH_TIMEOUT:-600}" --mem-limit-gb "${TPCH_MEM_GB:-6}" || status=1
+    --out "$out/tessera-$P" --timeout "${TPCH_TIMEOUT:-600}" --mem-limit-gb "${TPCH_MEM_GB:-$as_cap}" \
+    ${TPCH_MEMORY_LIMIT:+--memory-limit "$TPCH_MEMORY_LIMIT"} ${TPCH_SPILL_DIR:+--spill-dir "$TPCH_SPILL_DIR"} || status=1
   "$PY" "$HERE/tpch/tpch.py" check "${expected[@]}" --results "$out/tessera-$P" --json "$out/check-$P.json" \
     >"$out/check-$P.txt" || status=1
   report+=(--tessera "$P=$out/tessera-$P" --checks "$P=$out/check-$P.json")

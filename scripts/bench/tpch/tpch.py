@@ -125,12 +125,17 @@ def cmd_run(a):
             path = f.name
         cmd = mpirun + ["-n", str(a.ranks), a.tessera, "sql", path, "--set", "data=" + a.data, "--format", "csv",
                         "--timing", "--quiet"]
+        if a.memory_limit:
+            cmd += ["--memory-limit", a.memory_limit] + (["--spill-dir", a.spill_dir] if a.spill_dir else [])
         try:
             code, stdout, stderr = run_watched(cmd, a.timeout, a.mem_limit_gb)
         finally:
             os.unlink(path)
-        secs, mem = {}, {}
+        secs, mem, spill = {}, {}, {}
         for line in stderr.splitlines():
+            m = re.match(r"^spill\s+(\d+)\s+\S+\s+(\d+)\s*$", line)
+            if m:
+                spill[int(m.group(1))] = int(m.group(2))
             m = re.match(r"^stmt\s+(\d+)\s+\S+\s+([0-9.eE+-]+)\s*$", line)
             if m:
                 secs[int(m.group(1))] = float(m.group(2))
@@ -156,7 +161,8 @@ def cmd_run(a):
                     res["queries"][q] = {"error": "load failed: " + err}
                 break
             res["load"] = {"seconds": sum(secs[i] for i in range(1, NLOAD + 1)),
-                           "peak_bytes": max(mem.get(i, (0, 0))[0] for i in range(1, NLOAD + 1))}
+                           "peak_bytes": max(mem.get(i, (0, 0))[0] for i in range(1, NLOAD + 1)),
+                           "spill_bytes": sum(spill.get(i, 0) for i in range(1, NLOAD + 1))}
         results = split_results(stdout)
         done = 0
         for k, q in enumerate(todo):
@@ -169,7 +175,7 @@ def cmd_run(a):
                 w.writerow(header)
                 w.writerows(rows)
             res["queries"][q] = {"seconds": secs[i], "peak_bytes": mem.get(i, (0, 0))[0],
-                                 "peak_bytes_min": mem.get(i, (0, 0))[1]}
+                                 "peak_bytes_min": mem.get(i, (0, 0))[1], "spill_bytes": spill.get(i, 0)}
             done += 1
         if done == len(todo):
             break
@@ -276,7 +282,11 @@ def cmd_report(a):
           % (a.sf, ", ".join("%d rank%s" % (p, "s" if p > 1 else "") for p, _ in runs), duck["version"],
              duck["threads"]))
     print()
-    head = "| query |" + "".join(" tessera %dr s | answer %dr | peak MiB %dr |" % (p, p, p) for p, _ in runs)
+    # under --memory-limit: the bytes written to spill files and cold tables (the most of any rank)
+    spilling = any(t.get("spill_bytes") for _, r in runs for t in list(r["queries"].values()) + [r.get("load") or {}])
+    sp = " spill MiB %dr |" if spilling else ""
+    head = "| query |" + "".join((" tessera %dr s | answer %dr | peak MiB %dr |" + sp) % ((p, p, p, p) if spilling
+                                 else (p, p, p)) for p, _ in runs)
     head += " duckdb s | duckdb MiB |" + "".join(" ratio %dr |" % p for p, _ in runs)
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
@@ -294,10 +304,11 @@ def cmd_report(a):
             verdict = "ok" if ok == "ok" else ("wrong" if ok and "seconds" in t else "FAILED")
             if "seconds" in t:
                 line += " %s | %s | %s |" % (fmt_s(t["seconds"]), verdict, fmt_mib(t.get("peak_bytes")))
+                line += " %s |" % fmt_mib(t.get("spill_bytes", 0)) if spilling else ""
                 tot[p] += t["seconds"]
                 ratios += " %s |" % ("%.2f" % (t["seconds"] / ds) if ds else "-")
             else:
-                line += " - | FAILED | - |"
+                line += " - | FAILED | - |" + (" - |" if spilling else "")
                 ratios += " - |"
                 complete[p] = False
         if ds is not None:
@@ -306,7 +317,7 @@ def cmd_report(a):
         print(line)
     line = "| total |"
     for p, _ in runs:
-        line += " %s%s | | |" % (fmt_s(tot[p]), "" if complete[p] else " (answered only)")
+        line += " %s%s | | |" % (fmt_s(tot[p]), "" if complete[p] else " (answered only)") + (" |" if spilling else "")
     line += " %s | |" % fmt_s(totd)
     for p, _ in runs:
         line += " %s |" % ("%.2f" % (tot[p] / totd) if totd and complete[p] else "-")
@@ -314,8 +325,9 @@ def cmd_report(a):
     print()
     for p, r in runs:
         ld = r.get("load") or {}
-        print("load, tessera %d rank%s: %s s, peak %s MiB per rank%s" % (
+        print("load, tessera %d rank%s: %s s, peak %s MiB per rank%s%s" % (
             p, "s" if p > 1 else "", fmt_s(ld.get("seconds")), fmt_mib(ld.get("peak_bytes")),
+            ", wrote %s MiB of cold tables per rank (max)" % fmt_mib(ld["spill_bytes"]) if ld.get("spill_bytes") else "",
             "" if "error" not in ld else " (FAILED: %s)" % ld["error"]))
     print("load, duckdb: %s s, peak %s MiB" % (fmt_s(duck["load"]["seconds"]), fmt_mib(duck["load"]["peak_bytes"])))
     failures = [(p, q, t["error"]) for p, r in runs for q, t in sorted(r["queries"].items()) if "error" in t]
@@ -341,6 +353,8 @@ def main():
     r.add_argument("--mpirun", default="mpirun")
     r.add_argument("--timeout", type=int, default=600, help="seconds per statement (query or load statement)")
     r.add_argument("--mem-limit-gb", type=float, default=0, help="address-space cap per process (0: none)")
+    r.add_argument("--memory-limit", help="tessera's --memory-limit per rank (e.g. 3G)")
+    r.add_argument("--spill-dir", help="tessera's --spill-dir")
     r.add_argument("only", nargs="*")
     c = sub.add_parser("check")
     c.add_argument("--expected", required=True)
