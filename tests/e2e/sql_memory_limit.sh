@@ -6,7 +6,8 @@
 # least 8 queries), (c) the spill directory is empty afterwards, (d) inner / left / semi / anti grace hash joins over
 # keys with NULLs and duplicates equal answers computed in Python (generated data), and (e) an operator that cannot
 # spill and outgrows its share (exact quantiles) fails with exit 5 and a message naming the operator and the limit;
-# (f) full sorts (ORDER BY without LIMIT) spill sorted runs and equal Python's order.
+# (f) full sorts (ORDER BY without LIMIT) spill sorted runs and equal Python's order; (g) the loaded tables went to
+# cold storage (files; engine/ops/ts_cold.h) and the queries answered from them.
 #   tests/e2e/sql_memory_limit.sh BUILD_DIR [SHARED_DIR]   (env RANKS="1 2 4": the rank counts; MEM_GB=4: the
 #   address-space cap per process, 0 for none as ASan needs)
 set -uo pipefail
@@ -41,11 +42,17 @@ for P in ${RANKS:-1 2 4}; do
   "$PY" - "$tmp/stderr.0" "$P" "${queries[@]}" <<'PYEOF' || exit 1
 import re, sys
 path, P, queries = sys.argv[1], sys.argv[2], sys.argv[3:]
-spilled = {}
+spilled, cold = {}, {}
 for line in open(path):
-    m = re.match(r"^spill (\d+) \S+ (\d+)$", line.strip())
+    m = re.match(r"^spill (\d+) (\S+) (\d+)$", line.strip())
     if m and int(m.group(1)) > 8:
-        spilled[queries[int(m.group(1)) - 9]] = int(m.group(2))
+        spilled[queries[int(m.group(1)) - 9]] = int(m.group(3))
+    elif m:
+        cold[m.group(2)] = int(m.group(3))
+# the load: the tables above the share became cold tables (files), lineitem and orders at least
+print("P=%s cold tables written by the load (bytes): %s" % (P, " ".join("%s=%d" % kv for kv in sorted(cold.items()))))
+if cold.get("lineitem", 0) <= 0 or cold.get("orders", 0) <= 0:
+    sys.exit("FAIL: the load wrote no cold table for lineitem / orders on %s ranks" % P)
 print("P=%s spilled (bytes, most of any rank): %s" % (P, " ".join("%s=%d" % kv for kv in sorted(spilled.items()))))
 for q in ("q09", "q10", "q16", "q18"): # q16: COUNT(DISTINCT) as two aggregations
     if spilled.get(q, 0) <= 0:
