@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ts_cold.h"
 #include "ts_keyhash.h"
 #include "ts_mem.h"
 #include "ts_partition.h"
+#include "ts_spill.h"
 
 #define MAGIC INT64_C(0x7473786368670001) /* "tsxchg", version 1 */
 #define TAG_BASE 20000
@@ -43,6 +45,7 @@ typedef struct xchg_sink {
     MPI_Request *rreq;      /* pending receives */
     int nrecv, cap_recv;
     int64_t staged_bytes, inflight_bytes;
+    int64_t held_bytes;     /* received messages still in memory (not cold, not yet read) */
     ts_xchg_stats st;
     int taken;              /* a source took the received data over */
     uint64_t h[TS_CHUNK_ROWS];
@@ -71,8 +74,28 @@ static ts_err add_recv(xchg_sink *x, int src, char *buf, int64_t size, MPI_Messa
         x->rreq = g, x->cap_recv = cap;
     }
     p->m[p->n++] = (rmsg){buf, size};
+    x->held_bytes += size;
     TS_TRY(mpi(MPI_Imrecv(buf, (int)size, MPI_BYTE, m, &x->rreq[x->nrecv++]), "MPI_Imrecv"));
     x->st.messages_received++, x->st.bytes_received += size;
+    return TS_OK;
+}
+
+/* Under a memory budget, once every receive posted has completed: the received messages beyond an operator's
+ * share move to cold blocks (files the kernel pages in when the source reads them), the latest first, so the
+ * receiver's partition of an exchange is bounded like the other breakers' state. */
+static ts_err cool_received(xchg_sink *x)
+{
+    if (!x->ctx->mem_limit || x->held_bytes <= x->ctx->op_room)
+        return TS_OK;
+    const char *dir = ts_spill_dir(x->ctx->spill_dir);
+    for (int s = x->P - 1; s >= 0 && x->held_bytes > x->ctx->op_room / 2; s--)
+        for (int i = x->from[s].n - 1; i >= 0 && x->held_bytes > x->ctx->op_room / 2; i--) {
+            rmsg *m = &x->from[s].m[i];
+            if (!m->buf || ts_mem_is_file(m->buf))
+                continue;
+            TS_TRY(ts_cold_block((void **)&m->buf, (size_t)m->size, dir));
+            x->held_bytes -= m->size, x->op.prof.spill_bytes += m->size;
+        }
     return TS_OK;
 }
 
@@ -99,8 +122,10 @@ static ts_err poll_recv(xchg_sink *x)
     if (x->nrecv) { /* keep only the pending ones */
         int done = 0, k = 0;
         TS_TRY(mpi(MPI_Testall(x->nrecv, x->rreq, &done, MPI_STATUSES_IGNORE), "MPI_Testall"));
-        if (done)
+        if (done) {
             x->nrecv = 0;
+            TS_TRY(cool_received(x));
+        }
         for (int i = 0; !done && i < x->nrecv; i++)
             if (x->rreq[i] != MPI_REQUEST_NULL)
                 x->rreq[k++] = x->rreq[i];
@@ -341,6 +366,13 @@ static ts_err xchg_finish(ts_op *op, ts_ctx *ctx, ts_err status)
     for (int s = 0; s < x->P; s++)
         for (int i = 0; i < x->from[s].n; i++)
             x->st.rows_received += ((const int64_t *)x->from[s].m[i].buf)[1];
+    if (!perr)
+        perr = cool_received(x);
+    if (!perr && x->ctx->mem_limit && ts_table_mem_bytes(x->kept) > x->ctx->op_room) { /* this rank's own rows */
+        int64_t written = 0;
+        perr = ts_table_to_cold(x->kept, ts_spill_dir(x->ctx->spill_dir), &written);
+        op->prof.spill_bytes += written;
+    }
     op->prof.bytes_recv += x->st.bytes_received;
     for (int d = 0; d < x->P; d++) /* staging buffers are no longer needed */
         if (d != x->me)
@@ -485,6 +517,8 @@ static ts_err advance(xchg_source *s, int *more)
 {
     xchg_sink *x = s->x;
     if (s->src >= 0 && s->src != x->me && s->idx >= 0) {
+        if (!ts_mem_is_file(x->from[s->src].m[s->idx].buf))
+            x->held_bytes -= x->from[s->src].m[s->idx].size;
         ts_free(x->from[s->src].m[s->idx].buf);
         x->from[s->src].m[s->idx].buf = NULL;
     }

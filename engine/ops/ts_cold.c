@@ -215,6 +215,25 @@ ts_err ts_cold_finish(ts_cold *b, const char *name, ts_table **out)
     return TS_OK;
 }
 
+ts_err ts_cold_block(void **p, size_t n, const char *dir)
+{
+    if (!*p || ts_mem_is_file(*p))
+        return TS_OK;
+    ts_cold b = {0}; /* for write_at's messages */
+    snprintf(b.dir, sizeof b.dir, "%s", dir);
+    int fd;
+    TS_TRY(open_file(dir, &fd));
+    void *m = NULL;
+    ts_err err = write_at(&b, fd, *p, n, TS_ALIGN);
+    if (!err)
+        err = ts_mem_map_file(fd, n, "a cold block", &m);
+    close(fd);
+    TS_TRY(err);
+    ts_free(*p);
+    *p = m;
+    return TS_OK;
+}
+
 int ts_table_is_cold(const ts_table *t)
 {
     for (int i = 0; i < t->ncols; i++)

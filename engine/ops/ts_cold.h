@@ -35,6 +35,9 @@ int64_t ts_cold_written(void);
 /* Moves every in-memory column of t to files in dir (columns already cold stay), keeping t's rows, names and
  * partitioning; *written (may be NULL) = bytes written. On failure t is unchanged. */
 ts_err ts_table_to_cold(ts_table *t, const char *dir, int64_t *written);
+/* Moves the n bytes of block *p (from ts_alloc) to a new file in dir: *p becomes its mapping, the old block is
+ * freed. Nothing for a block already cold. */
+ts_err ts_cold_block(void **p, size_t n, const char *dir);
 /* 1 when some column of t is cold. */
 int ts_table_is_cold(const ts_table *t);
 /* Drops every cold column's pages of t from the resident set (after a pass over the whole table). */
