@@ -23,4 +23,13 @@
  * spec->topk, possibly without rows the top-k filter drops); the caller keeps ownership either way. */
 ts_err ts_window(ts_ctx *ctx, ts_table **t, const ts_window_spec *spec);
 
+/* Per rank, no exchange: evaluates spec over t, whose rows are already sorted by (the PARTITION BY keys, then
+ * the ORDER BY keys) and hold whole partitions (an external sort's output: dist/ts_window_pipe.h). Adds one column
+ * per function, as ts_window; spec->topk is ignored (the filter above it still applies). */
+ts_err ts_window_sorted(ts_table *t, const ts_window_spec *spec);
+
+/* The first row of the last window partition of t (sorted as for ts_window_sorted; 0 when all rows are one
+ * partition or there are none): the rows before it are whole partitions. */
+int64_t ts_window_last_start(const ts_table *t, const ts_window_spec *spec);
+
 #endif
