@@ -10,6 +10,9 @@
  * ranking function (spec->topk), each rank first keeps only its rows that can pass (at most k per partition for
  * ROW_NUMBER: ops/ts_topk_group.h), so only those are exchanged, and again after the exchange, before the sort.
  *
+ * Under --memory-limit the SQL executor uses dist/ts_window_pipe.h instead when the rows outgrow their share
+ * (external sort, then ts_window_sorted a few partitions at a time).
+ *
  * Semantics of the functions: ops/ts_window_spec.h. */
 #ifndef TS_WINDOW_H
 #define TS_WINDOW_H
