@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "ts_exchange.h"
-#include "ts_keyhash.h"
 #include "ts_mem.h"
+#include "ts_partition.h"
 #include "ts_sort.h"
 #include "ts_sort_ext.h"
 #include "ts_spill.h"
@@ -98,27 +98,13 @@ static ts_err pick_splitters(ts_ctx *ctx, ts_table **all, const ts_sort_key *key
     return ts_table_append_rows(*out, *all, pick, np);
 }
 
-/* Routed: dest[i] = the hash of row i's route keys mod P (all 0 without keys). */
+/* Routed: dest[i] = the rank of row i's route keys (ts_partition_dest; all 0 without keys). */
 static ts_err route_dest(const sort_sink *k, ts_ctx *ctx, const ts_table *t, int32_t *dest)
 {
-    const int64_t n = ts_table_rows(t);
-    if (k->nroute == 0) {
-        memset(dest, 0, sizeof *dest * (size_t)n);
-        return TS_OK;
-    }
     const char *names[8];
     for (int i = 0; i < k->nroute; i++)
         names[i] = k->route[i];
-    ts_key_cols kc;
-    TS_TRY(ts_key_cols_resolve(t, names, k->nroute, &kc));
-    uint64_t *h = ts_big(sizeof *h * (size_t)(n + 1));
-    if (!h)
-        TS_FAIL(TS_ERR_NOMEM, "out of memory hashing %lld rows", (long long)n);
-    ts_key_hash_rows(&kc, n, h);
-    for (int64_t i = 0; i < n; i++)
-        dest[i] = (int32_t)(h[i] % (uint64_t)ctx->size);
-    ts_free(h);
-    return TS_OK;
+    return ts_partition_dest(t, names, k->nroute, ctx->size, dest);
 }
 
 /* One round: this rank's next rows in order go to the ranks of their key ranges (routed: of their route keys'
