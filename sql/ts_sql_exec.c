@@ -405,6 +405,14 @@ static ts_err cast_like(ts_table *t, const char *name, const char *like)
     return TS_OK;
 }
 
+ts_err ts_sql_window_prepare(const ts_sql_plan *p, ts_table *t)
+{
+    for (int i = 0; i < p->nwins; i++) /* lag/lead defaults take their input's type (lag(i, 1, 0) on INT32) */
+        if (p->wins[i].fn.default_col)
+            TS_TRY(cast_like(t, p->wins[i].fn.default_col, p->wins[i].fn.input));
+    return TS_OK;
+}
+
 static ts_err exec_window(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
 {
     ts_window_fn *fns = malloc(sizeof *fns * (size_t)(p->nwins ? p->nwins : 1));
@@ -415,9 +423,8 @@ static ts_err exec_window(ts_sql_exec *x, ts_sql_plan *p, ts_table **t)
     const ts_window_spec spec = {(const char *const *)p->partition, p->npartition, p->sort, p->nsort, fns, p->nwins,
                                  p->topk, p->topk_fn};
     ts_err err = own(t);
-    for (int i = 0; !err && i < p->nwins; i++) /* lag/lead defaults take their input's type (lag(i, 1, 0) on INT32) */
-        if (fns[i].default_col)
-            err = cast_like(*t, fns[i].default_col, fns[i].input);
+    if (!err)
+        err = ts_sql_window_prepare(p, *t);
     if (!err)
         err = ts_window(x->ctx, t, &spec);
     free(fns);

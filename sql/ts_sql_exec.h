@@ -55,6 +55,9 @@ int ts_sql_physical_supports(const ts_sql_plan *p);
 /* The node executor's implementation of p's kind over materialised inputs (consumed: unary nodes take in0,
  * binary ones both; sources none); *out new. Errors are collective. */
 ts_err ts_sql_exec_kind(ts_sql_exec *x, ts_sql_plan *p, ts_table *in0, ts_table *in1, ts_table **out);
+/* A WINDOW node's preparation of its (owned) input rows before ts_window: lag/lead defaults cast to their input's
+ * type. Also run on each batch of the spilling window (sql/ts_sql_physical.c). */
+ts_err ts_sql_window_prepare(const ts_sql_plan *p, ts_table *t);
 
 /* Aggregations: the engine aggregates of an AGGREGATE node, with a COUNT beside each SUM whose input may be NULL
  * (nullable[i], p->naggs entries) or is filtered, so that SQL's "SUM of no values is NULL" can be restored by

@@ -39,6 +39,7 @@
 #include "ts_sql_exec.h"
 #include "ts_sql_parse.h"
 #include "ts_topk_group.h"
+#include "ts_window_pipe.h"
 #include "ts_xchg.h"
 
 int ts_sql_pipelined(void)
@@ -1070,15 +1071,78 @@ static ts_err build_limit(phys *ph, ts_sql_plan *p, pipe *out)
 
 /* ---- windows ------------------------------------------------------------------------------------------------------ */
 
+static ts_err window_prep(void *arg, ts_table *t) { return ts_sql_window_prepare(arg, t); }
+
+/* Under --memory-limit: the input streams into a window sink (dist/ts_window_pipe.h) that distributes and sorts
+ * the rows externally once they outgrow the operator's share. When no rank spilled, the rows take the node
+ * executor's in-memory window as without a limit; otherwise a source evaluates whole partitions of the merged rows
+ * at a time (a partition larger than the share: exit 5). */
+static ts_err spilling_window(phys *ph, ts_sql_plan *p, pipe *out)
+{
+    ts_window_fn *fns = malloc(sizeof *fns * (size_t)(p->nwins + 1));
+    if (!fns)
+        TS_FAIL(TS_ERR_NOMEM, "out of memory for %d window functions", p->nwins);
+    for (int i = 0; i < p->nwins; i++)
+        fns[i] = p->wins[i].fn;
+    const ts_window_spec spec = {(const char *const *)p->partition, p->npartition, p->sort, p->nsort, fns, p->nwins,
+                                 0, -1};
+    char name[128] = "window"; /* "window rn, total": the functions' output names */
+    for (int i = 0, len = 6; i < p->nwins && len < (int)sizeof name - 1; i++)
+        for (int c = 0; c < p->ncols; c++)
+            if (!strcmp(p->cols[c].id, fns[i].output)) {
+                const int w = snprintf(name + len, sizeof name - (size_t)len, "%s%s", i ? ", " : " ", p->cols[c].name);
+                len = w < 0 ? (int)sizeof name : len + w;
+                break;
+            }
+    pipe in;
+    ts_err err = build(ph, p->in[0], &in);
+    if (err) {
+        free(fns);
+        return err;
+    }
+    err = drop_unneeded(ph, &in, p->in[0]);
+    ts_op *sink = NULL, *src = NULL;
+    if (!err)
+        err = ts_window_sink_new(ph->ctx, in.tail, &spec, &sink);
+    if (err) {
+        free(fns);
+        free_pipe(ph, &in);
+        return err;
+    }
+    err = run(ph, &in, sink, p);
+    ts_table *t = err ? NULL : ts_window_sink_take_rows(sink);
+    if (!err && !t)
+        err = ts_window_source_new(ph->ctx, sink, &spec, name, window_prep, p, &src);
+    op_done(ph, sink);
+    free(fns);
+    if (err)
+        return err;
+    if (t)
+        return on_node_executor(ph, p, t, NULL, out);
+    memset(out, 0, sizeof *out);
+    src->tag = tag_of(ph, p);
+    node_output(ph, src);
+    TS_TRY(own_op(out, src));
+    out->pl.source = src, out->tail = src->out;
+    snprintf(out->pl.name, sizeof out->pl.name, "window over merged sorted runs");
+    snprintf(p->run_note, sizeof p->run_note, "spilled: sorted externally by partition, evaluated a partition at a "
+             "time");
+    return TS_OK;
+}
+
 /* A WINDOW under a filter row_number() <= k (p->topk, set by the optimizer): the input pipeline streams into a
  * top-k-per-partition sink, so only at most k rows per partition and rank are ever copied; the window then runs on
  * the node executor over those (ts_window exchanges them and keeps k per partition again). Other windows (and
- * rank / dense_rank filters, whose peers of the k-th row are unbounded) materialise their input. */
+ * rank / dense_rank filters, whose peers of the k-th row are unbounded) materialise their input, or, under
+ * --memory-limit, go to spilling_window. */
 static ts_err build_window(phys *ph, ts_sql_plan *p, pipe *out)
 {
     if (p->topk <= 0 || p->wins[p->topk_fn].fn.kind != TS_WIN_ROW_NUMBER || p->npartition > TS_MAX_COLS ||
-        p->nsort < 1 || p->nsort > 8)
+        p->nsort < 1 || p->nsort > 8) {
+        if (ph->ctx->op_room > 0 && p->npartition + p->nsort <= 8)
+            return spilling_window(ph, p, out);
         return fallback(ph, p, out);
+    }
     pipe in;
     TS_TRY(build(ph, p->in[0], &in));
     ts_err err = drop_unneeded(ph, &in, p->in[0]);

@@ -8,6 +8,7 @@
 
 #include "ts_exchange.h"
 #include "ts_mem.h"
+#include "ts_partition.h"
 #include "ts_sort.h"
 #include "ts_sort_ext.h"
 #include "ts_spill.h"
@@ -15,6 +16,14 @@
 #define ORDER_COL "__sort_order" /* the input position: rank << ORDER_SHIFT | row (as ts_sort.c's tie-breaker) */
 #define ORDER_SHIFT 40
 #define SAMPLES_PER_RUN 64
+
+/* Numbers the sorters of a process: a sorter's spill files are named by its tag, and two can be alive at once (a
+ * window's merge feeding the next window's sort). */
+static int next_sorter_id(void)
+{
+    static int n;
+    return n++;
+}
 
 typedef struct sort_sink {
     ts_op op;
@@ -26,7 +35,10 @@ typedef struct sort_sink {
     ts_sort_ext *s;   /* the sorter: this rank's input, then (P > 1, spilled) the rows it received */
     int64_t spilled;  /* bytes spilled by sorters already freed */
     int runs;         /* runs spilled by the first sorter */
-    ts_table *sorted; /* nothing spilled: the in-memory sort's result */
+    ts_table *sorted; /* nothing spilled: the in-memory sort's result (routed: the input rows, unsorted) */
+    int routed;       /* rows move by the hash of route[] (ts_sort_sink_new_routed), not by key range */
+    char route[8][TS_NAME_MAX];
+    int nroute;
 } sort_sink;
 
 static void sink_note(sort_sink *k)
@@ -86,7 +98,17 @@ static ts_err pick_splitters(ts_ctx *ctx, ts_table **all, const ts_sort_key *key
     return ts_table_append_rows(*out, *all, pick, np);
 }
 
-/* One round: this rank's next rows in order go to the ranks of their key ranges; the received ones to *recv
+/* Routed: dest[i] = the rank of row i's route keys (ts_partition_dest; all 0 without keys). */
+static ts_err route_dest(const sort_sink *k, ts_ctx *ctx, const ts_table *t, int32_t *dest)
+{
+    const char *names[8];
+    for (int i = 0; i < k->nroute; i++)
+        names[i] = k->route[i];
+    return ts_partition_dest(t, names, k->nroute, ctx->size, dest);
+}
+
+/* One round: this rank's next rows in order go to the ranks of their key ranges (routed: of their route keys'
+ * hash); the received ones to *recv
  * (made on the first round, like the rows). Collective. *more: some rank still had rows. */
 static ts_err route_round(sort_sink *k, ts_ctx *ctx, const ts_table *split, int64_t *per_round, int32_t **dest,
                           int64_t *cap, ts_sort_ext **recv, int *more)
@@ -96,7 +118,7 @@ static ts_err route_round(sort_sink *k, ts_ctx *ctx, const ts_table *split, int6
     const int64_t n = err ? 0 : ts_table_rows(t);
     if (!err && !*recv) {
         char tag[32];
-        snprintf(tag, sizeof tag, "sort-recv%d", ctx->rank);
+        snprintf(tag, sizeof tag, "sort-recv%d-%d", ctx->rank, next_sorter_id());
         const ts_sort_ext_opts o = {.room = ctx->op_room, .dir = ts_spill_dir(ctx->spill_dir), .tag = tag};
         err = ts_sort_ext_new(t, k->keys, k->nkeys, &o, recv);
     }
@@ -109,7 +131,7 @@ static ts_err route_round(sort_sink *k, ts_ctx *ctx, const ts_table *split, int6
             *cap = n + 1;
     }
     if (!err)
-        err = ts_sort_dest(t, split, k->keys, k->nkeys, *dest);
+        err = k->routed ? route_dest(k, ctx, t, *dest) : ts_sort_dest(t, split, k->keys, k->nkeys, *dest);
     if (!err && n > 0) { /* rounds of about a quarter of the share */
         const int64_t per_row = ts_table_mem_bytes(t) / n + 1, r = ctx->op_room / 4 / per_row;
         *per_round = r < 64 ? 64 : r > (1 << 20) ? 1 << 20 : r;
@@ -131,10 +153,13 @@ static ts_err redistribute(sort_sink *k, ts_ctx *ctx)
 {
     TS_TRY(ts_ctx_check(ctx, ts_sort_ext_finish(k->s)));
     ts_table *all = NULL, *split = NULL;
-    ts_err err = ts_sort_allgather(ctx, ts_sort_ext_samples(k->s), &all);
-    if (!err)
-        err = ts_ctx_check(ctx, pick_splitters(ctx, &all, k->keys, k->nkeys, &split));
-    ts_table_free(all);
+    ts_err err = TS_OK;
+    if (!k->routed) {
+        err = ts_sort_allgather(ctx, ts_sort_ext_samples(k->s), &all);
+        if (!err)
+            err = ts_ctx_check(ctx, pick_splitters(ctx, &all, k->keys, k->nkeys, &split));
+        ts_table_free(all);
+    }
     ts_sort_ext *recv = NULL;
     int32_t *dest = NULL;
     int64_t cap = 0, per_round = 4096;
@@ -157,7 +182,15 @@ static ts_err sink_finish(ts_op *op, ts_ctx *ctx, ts_err status)
     if (ctx->size > 1)
         TS_MPI(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, ctx->comm));
     ts_err err;
-    if (!any)
+    if (!any && k->routed) { /* the caller's in-memory path takes the rows as they came */
+        k->sorted = ts_sort_ext_take_rows(k->s);
+        ts_sort_ext_free(k->s);
+        k->s = NULL;
+        err = k->sorted ? TS_OK : ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "sort: no rows");
+        if (!err)
+            ts_column_free(k->sorted->cols[--k->sorted->ncols]); /* the input position */
+        err = ts_ctx_check(ctx, err);
+    } else if (!any)
         err = sort_in_memory(k, ctx);
     else if (ctx->size == 1)
         err = ts_ctx_check(ctx, ts_sort_ext_finish(k->s));
@@ -180,26 +213,33 @@ static void sink_destroy(ts_op *op)
 static const ts_op_vt SORT_SINK = {.kind = "sort", .sink = sink_consume, .finish = sink_finish,
                                    .destroy = sink_destroy};
 
-ts_err ts_sort_sink_new(ts_ctx *ctx, ts_chunk *in, const ts_sort_key *keys, int nkeys, ts_op **out)
+static ts_err sink_new(ts_ctx *ctx, ts_chunk *in, const ts_sort_key *keys, int nkeys, const ts_sort_route *route,
+                       ts_op **out)
 {
-    if (nkeys < 1 || nkeys > 8)
-        TS_FAIL(TS_ERR_USAGE, "sort takes 1 to 8 keys, not %d", nkeys);
+    if (nkeys < !route || nkeys > 8)
+        TS_FAIL(TS_ERR_USAGE, "sort takes %d to 8 keys, not %d", !route, nkeys);
+    if (route && (route->nkeys < 0 || route->nkeys > 8))
+        TS_FAIL(TS_ERR_USAGE, "sort: 0 to 8 keys to distribute rows by, not %d", route->nkeys);
     if (ctx->op_room <= 0)
         TS_FAIL(TS_ERR_INTERNAL, "the spilling sort needs a memory budget");
     TS_TRY(ts_op_alloc(sizeof(sort_sink), &SORT_SINK, "sort: in memory (spills past its share)", out));
     sort_sink *k = (sort_sink *)*out;
-    k->ctx = ctx, k->nuser = nkeys, k->nkeys = nkeys + (ctx->size > 1);
+    const int seq = ctx->size > 1 || route; /* routed: a key even on one rank (there may be no other) */
+    k->ctx = ctx, k->nuser = nkeys, k->nkeys = nkeys + seq;
+    k->routed = route != NULL, k->nroute = route ? route->nkeys : 0;
+    for (int i = 0; i < k->nroute; i++)
+        snprintf(k->route[i], TS_NAME_MAX, "%s", route->keys[i]);
     for (int i = 0; i < k->nkeys; i++) {
         snprintf(k->names[i], TS_NAME_MAX, "%s", i < nkeys ? keys[i].name : ORDER_COL);
         k->keys[i] = i < nkeys ? keys[i] : (ts_sort_key){NULL, 0, 0};
         k->keys[i].name = k->names[i];
     }
     char tag[32];
-    snprintf(tag, sizeof tag, "sort%d", ctx->rank);
+    snprintf(tag, sizeof tag, "sort%d-%d", ctx->rank, next_sorter_id());
     const ts_sort_ext_opts o = {.room = ctx->op_room, .dir = ts_spill_dir(ctx->spill_dir), .tag = tag,
-                                .seq = ctx->size > 1 ? ORDER_COL : NULL,
+                                .seq = seq ? ORDER_COL : NULL,
                                 .seq_base = (int64_t)ctx->rank << ORDER_SHIFT,
-                                .samples = ctx->size > 1 ? SAMPLES_PER_RUN : 0};
+                                .samples = ctx->size > 1 && !route ? SAMPLES_PER_RUN : 0};
     ts_err err = ts_table_new_like(&in->schema, "sort", &k->shape);
     if (!err)
         err = ts_sort_ext_new(&in->schema, k->keys, k->nkeys, &o, &k->s);
@@ -208,6 +248,27 @@ ts_err ts_sort_sink_new(ts_ctx *ctx, ts_chunk *in, const ts_sort_key *keys, int 
         *out = NULL;
     }
     return err;
+}
+
+ts_err ts_sort_sink_new(ts_ctx *ctx, ts_chunk *in, const ts_sort_key *keys, int nkeys, ts_op **out)
+{
+    return sink_new(ctx, in, keys, nkeys, NULL, out);
+}
+
+ts_err ts_sort_sink_new_routed(ts_ctx *ctx, ts_chunk *in, const ts_sort_key *keys, int nkeys,
+                               const ts_sort_route *route, ts_op **out)
+{
+    static const ts_sort_route none = {NULL, 0};
+    return sink_new(ctx, in, keys, nkeys, route ? route : &none, out);
+}
+
+ts_sort_ext *ts_sort_sink_take_merger(ts_op *sink)
+{
+    sort_sink *k = (sort_sink *)sink;
+    ts_sort_ext *s = k->sorted ? NULL : k->s;
+    if (s)
+        k->s = NULL;
+    return s;
 }
 
 ts_table *ts_sort_sink_take_sorted(ts_op *sink)

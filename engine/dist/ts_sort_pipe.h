@@ -14,10 +14,29 @@
 #define TS_SORT_PIPE_H
 
 #include "ts_op.h"
+#include "ts_sort_ext.h"
 #include "ts_sort_local.h"
 
 /* The sink sorting the chunks flowing as `in` by keys[0 .. nkeys) (1..8). */
 ts_err ts_sort_sink_new(ts_ctx *ctx, ts_chunk *in, const ts_sort_key *keys, int nkeys, ts_op **out);
+
+/* Rows are distributed by the hash of keys[0 .. nkeys) (0..8; no keys: all to rank 0) instead of by key range. */
+typedef struct ts_sort_route {
+    const char *const *keys;
+    int nkeys;
+} ts_sort_route;
+
+/* The same sink with rows distributed by route (Spark's DISTRIBUTE BY ... SORT BY; route NULL: no keys) and
+ * keys[0 .. nkeys) (0..8) sorting each rank's rows, the input position (rank << 40 | row, "__sort_order") always
+ * the last key. When no rank spilled, nothing is sorted or moved: ts_sort_sink_take_sorted gives this rank's input
+ * rows in input order, for the caller's in-memory path. Otherwise rank r's merger (ts_sort_sink_take_merger)
+ * streams, in order, the rows whose route keys hash to r (every row of a route key value on one rank). */
+ts_err ts_sort_sink_new_routed(ts_ctx *ctx, ts_chunk *in, const ts_sort_key *keys, int nkeys,
+                               const ts_sort_route *route, ts_op **out);
+
+/* After a spill: the finished external sorter streaming this rank's rows in order (ts_sort_ext_next; its tables'
+ * last column is the input position), which the caller now owns (ts_sort_ext_free). NULL when nothing spilled. */
+ts_sort_ext *ts_sort_sink_take_merger(ts_op *sink);
 
 /* After the sink's pipeline ran: when no rank spilled, the sorted rows (the caller owns them; this rank's slab);
  * NULL when the rows spilled: ts_sort_source_new streams them. */

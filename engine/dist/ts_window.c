@@ -306,18 +306,34 @@ static int same_order(const ts_column *const *ord, int norder, int64_t i, int64_
     return 1;
 }
 
-/* Partition starts (pstart, np + 1 entries) and peer group starts (newpeer, only with ORDER BY). */
+/* Same PARTITION BY values (NULL equal to NULL, -0 to +0, NaN to NaN: the partition numbering's equality). */
+static int same_keys(const ts_key_cols *k, int64_t i, int64_t j)
+{
+    for (int c = 0; c < k->n; c++) {
+        const int vi = ts_column_is_valid(k->col[c], i), vj = ts_column_is_valid(k->col[c], j);
+        if (vi != vj || (vi && ts_win_cmp(k->col[c], i, j) != 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* Partition starts (pstart, np + 1 entries) and peer group starts (newpeer, only with ORDER BY). Partitions are
+ * told apart by PART_COL's numbers or, without that column (rows sorted by the keys themselves), by key values. */
 static ts_err find_bounds(const ts_table *t, const ts_window_spec *spec, int64_t *pstart, int64_t *np,
                           uint8_t *newpeer)
 {
     const int64_t n = ts_table_rows(t);
-    const int64_t *gid = spec->npartition ? TS_COL(ts_table_col(t, PART_COL), int64_t) : NULL;
+    const ts_column *pc = spec->npartition ? ts_table_col(t, PART_COL) : NULL;
+    const int64_t *gid = pc ? TS_COL(pc, int64_t) : NULL;
+    ts_key_cols keys = {.n = 0};
+    if (spec->npartition && !pc)
+        TS_TRY(ts_key_cols_resolve(t, spec->partition, spec->npartition, &keys));
     const ts_column *ord[8];
     for (int k = 0; k < spec->norder; k++)
         ord[k] = ts_table_col(t, spec->order[k].name); /* validated */
     int64_t m = 0;
     for (int64_t i = 0; i < n; i++) {
-        const int start = i == 0 || (gid && gid[i] != gid[i - 1]);
+        const int start = i == 0 || (gid && gid[i] != gid[i - 1]) || (keys.n && !same_keys(&keys, i, i - 1));
         if (start)
             pstart[m++] = i;
         if (newpeer)
@@ -353,10 +369,11 @@ static ts_err eval_all(ts_table *t, const ts_window_spec *spec, const ts_win_lay
     return TS_OK;
 }
 
-/* Everything after the exchange, on this rank's rows. */
-static ts_err window_local(ts_table **t, const ts_window_spec *spec)
+/* Everything after the exchange, on this rank's rows (presorted: already sorted by the partition keys, then the
+ * ORDER BY keys). */
+static ts_err window_local(ts_table **t, const ts_window_spec *spec, int presorted)
 {
-    ts_err err = sort_rows(t, spec);
+    ts_err err = presorted ? TS_OK : sort_rows(t, spec);
     if (err) {
         drop_column(*t, PART_COL);
         TS_TRY(err);
@@ -387,6 +404,30 @@ ts_err ts_window(ts_ctx *ctx, ts_table **t, const ts_window_spec *spec)
     TS_TRY(distribute(ctx, t, spec));
     if (ctx->size > 1)
         TS_TRY(ts_ctx_check(ctx, keep_top(*t, spec)));
-    TS_TRY(ts_ctx_check(ctx, window_local(t, spec)));
+    TS_TRY(ts_ctx_check(ctx, window_local(t, spec, 0)));
     return TS_OK;
+}
+
+ts_err ts_window_sorted(ts_table *t, const ts_window_spec *spec)
+{
+    ts_window_spec s = *spec;
+    s.topk = 0, s.topk_fn = -1; /* the filter above still applies; keep_top would re-sort */
+    TS_TRY(check_spec(t, &s));
+    ts_table *tt = t;
+    TS_TRY(window_local(&tt, &s, 1));
+    return TS_OK;
+}
+
+int64_t ts_window_last_start(const ts_table *t, const ts_window_spec *spec)
+{
+    const int64_t n = ts_table_rows(t);
+    ts_key_cols k;
+    if (n == 0 || spec->npartition == 0 || ts_key_cols_resolve(t, spec->partition, spec->npartition, &k))
+        return 0;
+    if (same_keys(&k, 0, n - 1)) /* sorted: the first and last rows agree only when all rows do */
+        return 0;
+    int64_t i = n - 1;
+    while (same_keys(&k, i - 1, n - 1))
+        i--;
+    return i;
 }

@@ -6,8 +6,9 @@
 # least 8 queries), (c) the spill directory is empty afterwards, (d) inner / left / semi / anti grace hash joins over
 # keys with NULLs and duplicates equal answers computed in Python (generated data), and (e) an operator that cannot
 # spill and outgrows its share (exact quantiles) fails with exit 5 and a message naming the operator and the limit;
-# (f) full sorts (ORDER BY without LIMIT) spill sorted runs and equal Python's order; (g) the loaded tables went to
-# cold storage (files; engine/ops/ts_cold.h) and the queries answered from them.
+# (f) full sorts (ORDER BY without LIMIT) spill sorted runs and equal Python's order; (g) windows spill and equal
+# Python's answers, one partition above the share fails with exit 5; (h) the loaded tables went to cold storage
+# (files; engine/ops/ts_cold.h) and the queries answered from them.
 #   tests/e2e/sql_memory_limit.sh BUILD_DIR [SHARED_DIR]   (env RANKS="1 2 4": the rank counts; MEM_GB=4: the
 #   address-space cap per process, 0 for none as ASan needs)
 set -uo pipefail
@@ -202,4 +203,90 @@ out=$(TESSERA_OP_MEMORY=32K mpirun -n 2 "$BUILD/tessera" sql --memory-limit "$LI
 rc=$?
 [[ $rc == 4 ]] || fail "a failing sort input: exit $rc, not 4: $out"
 [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind by a failed sort"
+# windows (g): past their share they sort externally by (PARTITION BY, ORDER BY) and are evaluated a partition at a
+# time: ROW_NUMBER / RANK / DENSE_RANK over ties and NULLs, ROWS frames, LAG / LEAD with a default, RANGE frames over
+# peers, string and multi-column partition keys with NULLs, a rank filter; every window statement must spill; the
+# expected values computed here in Python (rows compared as sets: the statements have no ORDER BY)
+"$PY" - "$tmp" <<'PYEOF' || exit 1
+import random, sys
+from collections import defaultdict
+tmp = sys.argv[1]
+random.seed(5)
+rows = []
+with open("%s/win.csv" % tmp, "w") as f:
+    f.write("id,g,s,x\n")
+    for i in range(40000):
+        g = None if random.random() < 0.03 else random.randint(0, 150)
+        s = None if random.random() < 0.05 else random.choice(["u", "v", "w"])
+        x = None if random.random() < 0.1 else random.randint(0, 60)
+        f.write("%d,%s,%s,%s\n" % (i, "" if g is None else g, "" if s is None else s, "" if x is None else x))
+        rows.append({"id": i, "g": g, "s": s, "x": x})
+def parts(keys):
+    d = defaultdict(list)
+    for r in rows:
+        d[tuple(r[k] for k in keys)].append(r)
+    return d.values()
+def okey(v, nulls_first, desc=False):  # a sort key: NULLs first or last, values ascending or descending
+    if v is None:
+        return (0,) if nulls_first else (2,)
+    return (1, -v if desc else v)
+def ranks(p, key):  # RANK and DENSE_RANK by key(row)
+    ks = sorted(key(r) for r in p)
+    distinct = sorted(set(ks))
+    import bisect
+    return {r["id"]: (bisect.bisect_left(ks, key(r)) + 1, bisect.bisect_left(distinct, key(r)) + 1) for r in p}
+S = lambda v: "" if v is None else str(v)
+out = []
+for p in parts(["g"]):
+    o = sorted(p, key=lambda r: (okey(r["x"], True), -r["id"]))
+    rn = {r["id"]: i + 1 for i, r in enumerate(o)}
+    rk = ranks(p, lambda r: okey(r["x"], True))
+    for r in p:
+        out.append("W1,%d,%d,%d,%d" % (r["id"], rn[r["id"]], rk[r["id"]][0], rk[r["id"]][1]))
+    o = sorted(p, key=lambda r: r["id"])
+    for i, r in enumerate(o):
+        fr = [q["x"] for q in o[max(0, i - 2):i + 2] if q["x"] is not None]
+        lg = o[i - 1]["x"] if i >= 1 else None
+        ld = o[i + 2]["x"] if i + 2 < len(o) else -1
+        out.append("W2,%d,%s,%s,%s" % (r["id"], S(sum(fr) if fr else None), S(lg), S(ld)))
+    rk = ranks(p, lambda r: okey(r["x"], False, True))
+    for r in p:
+        if rk[r["id"]][0] <= 3:
+            out.append("W4,%d,%d" % (r["id"], rk[r["id"]][0]))
+for p in parts(["g", "s"]):
+    mn = min(r["id"] for r in p)
+    for r in p:
+        k = okey(r["x"], False)
+        v = [q["x"] for q in p if okey(q["x"], False) <= k and q["x"] is not None]
+        out.append("W3,%d,%s,%d,%d" % (r["id"], S(sum(v) if v else None), len(p), mn))
+open("%s/win.expected" % tmp, "w").write("\n".join(sorted(out)) + "\n")
+PYEOF
+cat > "$tmp/win.sql" <<SQL
+CREATE TABLE t AS SELECT * FROM read_csv('$tmp/win.csv', header=true, columns={'id': 'BIGINT', 'g': 'BIGINT', 's': 'VARCHAR', 'x': 'BIGINT'});
+SELECT 'W1', id, row_number() OVER (PARTITION BY g ORDER BY x NULLS FIRST, id DESC), rank() OVER (PARTITION BY g ORDER BY x NULLS FIRST), dense_rank() OVER (PARTITION BY g ORDER BY x NULLS FIRST) FROM t;
+SELECT 'W2', id, sum(x) OVER (PARTITION BY g ORDER BY id ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING), lag(x) OVER (PARTITION BY g ORDER BY id), lead(x, 2, -1) OVER (PARTITION BY g ORDER BY id) FROM t;
+SELECT 'W3', id, sum(x) OVER (PARTITION BY g, s ORDER BY x NULLS LAST), count(*) OVER (PARTITION BY g, s), min(id) OVER (PARTITION BY s, g) FROM t;
+SELECT 'W4', id, rk FROM (SELECT id, rank() OVER (PARTITION BY g ORDER BY x DESC NULLS LAST) AS rk FROM t) q WHERE rk <= 3;
+SQL
+for P in ${RANKS:-1 2 4}; do
+  TESSERA_OP_MEMORY=64K mpirun -n "$P" "$BUILD/tessera" sql "$tmp/win.sql" --memory-limit "$LIMIT" --spill-dir "$tmp/spill" \
+    --quiet --format csv --timing > "$tmp/win.out$P" 2> "$tmp/win.err$P" \
+    || { cat "$tmp/win.err$P"; fail "windows under the limit on $P ranks"; }
+  diff <(grep -E '^W[1-4],' "$tmp/win.out$P" | LC_ALL=C sort) <(LC_ALL=C sort "$tmp/win.expected") > "$tmp/win.diff" \
+    || { head -5 "$tmp/win.diff"; fail "window answers differ from Python's on $P ranks"; }
+  for st in 2 3 4 5; do
+    grep -qE "^spill $st query [1-9][0-9]*$" "$tmp/win.err$P" || { grep '^spill' "$tmp/win.err$P"; fail "window statement $st did not spill on $P ranks"; }
+  done
+  [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind by the windows on $P ranks"
+done
+# one partition alone above the share (no PARTITION BY): exit 5, the window named, no spill file left
+out=$(TESSERA_OP_MEMORY=64K mpirun -n 2 "$BUILD/tessera" sql --memory-limit "$LIMIT" --spill-dir "$tmp/spill" --quiet -c "
+  CREATE TABLE u AS SELECT range AS id FROM range(40000);
+  SELECT id, sum(id) OVER (ORDER BY id) AS running FROM u;" 2>&1 >/dev/null)
+rc=$?
+[[ $rc == 5 ]] || fail "a window partition over the share: exit $rc, not 5: $out"
+grep -q 'window sum: one window partition of [0-9]* rows holds .* more than its share .* of --memory-limit' <<<"$out" \
+  || fail "message: $out"
+[[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind by a failed window"
+echo "windows: ranking, frames, lag/lead, RANGE peers, NULL and string partition keys spilled on ${RANKS:-1 2 4} ranks and equal Python's answers"
 echo "sql_memory_limit: ${#queries[@]} TPC-H queries equal DuckDB's answers under --memory-limit on ${RANKS:-1 2 4} ranks, spilling"
