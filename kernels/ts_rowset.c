@@ -12,12 +12,18 @@ uint64_t ts_rowset_slots(int64_t n)
 
 void ts_rowset_init(ts_rowset *s, uint64_t *slots, uint64_t nslots, const uint64_t *lo, const uint64_t *hi)
 {
-    s->slots = slots, s->mask = nslots - 1, s->lo = lo, s->hi = hi;
+    s->slots = slots, s->mask = nslots - 1, s->lo = lo, s->hi = hi, s->stride = 1;
+}
+
+void ts_rowset_init_strided(ts_rowset *s, uint64_t *slots, uint64_t nslots, const uint64_t *lo, const uint64_t *hi,
+                            uint64_t stride)
+{
+    s->slots = slots, s->mask = nslots - 1, s->lo = lo, s->hi = hi, s->stride = stride;
 }
 
 static inline uint64_t key_hash(const ts_rowset *s, uint32_t i)
 {
-    return ts_hash_combine(ts_hash_u64(s->lo[i]), s->hi[i]);
+    return ts_hash_combine(ts_hash_u64(s->lo[i * s->stride]), s->hi[i * s->stride]);
 }
 
 static uint64_t *insert_hashed(ts_rowset *s, uint32_t i, uint64_t h)
@@ -31,7 +37,7 @@ static uint64_t *insert_hashed(ts_rowset *s, uint32_t i, uint64_t h)
         }
         if (*slot >> 32 == tag) {
             const uint32_t r = ts_rowset_row(slot);
-            if (s->lo[r] == s->lo[i] && s->hi[r] == s->hi[i])
+            if (s->lo[r * s->stride] == s->lo[i * s->stride] && s->hi[r * s->stride] == s->hi[i * s->stride])
                 return slot;
         }
     }

@@ -10,13 +10,18 @@
 typedef struct ts_rowset {
     uint64_t *slots;           /* 0 = empty, else (tag << 32) | (row + 1) */
     uint64_t mask;
-    const uint64_t *lo, *hi;   /* the keys, indexed by row */
+    const uint64_t *lo, *hi;   /* the keys: row i's are lo[i * stride], hi[i * stride] */
+    uint64_t stride;
 } ts_rowset;
 
 /* Number of slots (a power of two) for up to n rows. */
 uint64_t ts_rowset_slots(int64_t n);
 /* slots: ts_rowset_slots(n) zeroed uint64 values, owned by the caller. */
 void ts_rowset_init(ts_rowset *s, uint64_t *slots, uint64_t nslots, const uint64_t *lo, const uint64_t *hi);
+/* The same over strided keys: row i's are lo[i * stride], hi[i * stride] (records of `stride` uint64 words, as
+ * an exchange of fixed-width records delivers them: no copy into two arrays first). */
+void ts_rowset_init_strided(ts_rowset *s, uint64_t *slots, uint64_t nslots, const uint64_t *lo, const uint64_t *hi,
+                            uint64_t stride);
 /* Inserts row i unless a row with an equal key is present. Returns the slot holding that key's row. */
 uint64_t *ts_rowset_insert(ts_rowset *s, uint32_t i);
 /* Inserts rows idx[0..n) (or start..start+n when idx is NULL) in order, writing for each the row that holds its

@@ -300,32 +300,36 @@ static ts_err append_strings(ts_column *dst, const ts_column *src, const int64_t
     } while (0)
 
 /* idx ascending means idx[k] >= k: a forward copy never overwrites a row it still has to read. */
-#define KEEP(T)                                                                                               \
-    do {                                                                                                      \
-        T *v = (T *)c->data;                                                                                  \
-        for (int64_t k = 0; k < n; k++)                                                                       \
-            v[k] = v[idx[k]];                                                                                 \
-    } while (0)
+/* Rows idx[k] for k >= s move to k in runs of consecutive source rows (one memmove a run): removing a few rows
+ * from a large column moves long runs, not row by row. Rows before s already are in place. */
+static void keep_fixed(ts_column *c, size_t w, const int64_t *idx, int64_t s, int64_t n)
+{
+    char *v = c->data;
+    for (int64_t k = s, e; k < n; k = e) {
+        for (e = k + 1; e < n && idx[e] == idx[e - 1] + 1;)
+            e++;
+        memmove(v + w * (size_t)k, v + w * (size_t)idx[k], w * (size_t)(e - k));
+    }
+}
 
 void ts_column_keep_rows(ts_column *c, const int64_t *idx, int64_t n)
 {
+    int64_t s = 0; /* rows kept in place: the common prefix of idx and 0, 1, 2, ... */
+    while (s < n && idx[s] == s)
+        s++;
     if (c->type == TS_T_STRING) {
-        int64_t *off = TS_COL(c, int64_t), at = 0;
-        for (int64_t k = 0; k < n; k++) {
+        int64_t *off = TS_COL(c, int64_t), at = off[s];
+        for (int64_t k = s; k < n; k++) {
             const int64_t b = off[idx[k]], e = off[idx[k] + 1];
             memmove(c->bytes + at, c->bytes + b, (size_t)(e - b));
             off[k] = at, at += e - b;
         }
         off[n] = at, c->nbytes = at;
     } else {
-        switch (ts_type_width(c->type)) {
-        case 1: KEEP(uint8_t); break;
-        case 4: KEEP(uint32_t); break;
-        default: KEEP(uint64_t); break;
-        }
+        keep_fixed(c, ts_type_width(c->type), idx, s, n);
     }
     if (c->valid)
-        for (int64_t k = 0; k < n; k++) {
+        for (int64_t k = s; k < n; k++) {
             const uint64_t bit = UINT64_C(1) << (k & 63);
             c->valid[k >> 6] = ts_column_is_valid(c, idx[k]) ? c->valid[k >> 6] | bit : c->valid[k >> 6] & ~bit;
         }

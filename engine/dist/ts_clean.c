@@ -115,19 +115,20 @@ static ts_err route_by_hash(const ts_ctx *ctx, const ts_table *clean, int32_t **
     return TS_OK;
 }
 
-/* later[i] = 1 for every delivered line hash seen before: earlier in delivery order when that is the input
- * order (pos NULL), else with a smaller position. ts_dedup's method, marking only: the hashes stay put. */
-static ts_err mark_later(const ts_table *keys, const int64_t *pos, uint8_t *later)
+/* later[i] = 1 for every line hash i of n seen before: earlier in delivery order when that is the input order
+ * (pos NULL), else with a smaller position. Row i's hash is lo[i * stride], hi[i * stride] (and pos[i * stride]):
+ * the clean table's columns (stride 1) or the exchange's records. ts_dedup's method, marking only: the hashes
+ * stay put. */
+static ts_err mark_later(const uint64_t *lo, const uint64_t *hi, const int64_t *pos, uint64_t stride, int64_t n,
+                         uint8_t *later)
 {
-    const int64_t n = ts_table_rows(keys);
     if (n >= (INT64_C(1) << 32))
         TS_FAIL(TS_ERR_USAGE, "duplicate detection over %lld lines on one rank: at most 2^32", (long long)n);
     const uint64_t nslots = ts_rowset_slots(n);
     uint64_t *slots;
     TS_TRY(ts_calloc(nslots * sizeof *slots, (void **)&slots));
     ts_rowset set;
-    ts_rowset_init(&set, slots, nslots, TS_COL(ts_table_col(keys, "__hash_lo"), uint64_t),
-                   TS_COL(ts_table_col(keys, "__hash_hi"), uint64_t));
+    ts_rowset_init_strided(&set, slots, nslots, lo, hi, stride);
     uint32_t first[1024];
     for (int64_t base = 0; base < n; base += 1024) {
         const uint32_t m = (uint32_t)(n - base < 1024 ? n - base : 1024);
@@ -143,7 +144,7 @@ static ts_err mark_later(const ts_table *keys, const int64_t *pos, uint8_t *late
             /* keep the earliest copy in the slot, whichever rank's hash arrived first */
             uint64_t *slot = ts_rowset_insert(&set, i);
             const uint32_t f = ts_rowset_row(slot);
-            if (pos[i] < pos[f])
+            if (pos[i * stride] < pos[f * stride])
                 later[f] = 1, ts_rowset_set_row(slot, i);
             else
                 later[i] = 1;
@@ -208,16 +209,71 @@ static ts_err named_rows(const ts_ctx *ctx, const int32_t *dest, int64_t n, cons
     return TS_OK;
 }
 
+/* The clean rows' line hashes (and positions when words = 3) as records of `words` uint64, grouped by destination
+ * (counts[r] rows for rank r, input order within each): the send buffer of one all-to-all, written in one pass.
+ * One message per peer instead of a table exchange's collectives per column, and no permutation or per-column
+ * copies: this exchange is most of what duplicate detection costs on more than one rank. */
+static ts_err pack_hashes(const ts_ctx *ctx, const ts_table *clean, const int32_t *dest, const int64_t *counts,
+                          int words, uint64_t **out)
+{
+    const int64_t n = ts_table_rows(clean);
+    const uint64_t *lo = TS_COL(ts_table_col(clean, "__hash_lo"), uint64_t);
+    const uint64_t *hi = TS_COL(ts_table_col(clean, "__hash_hi"), uint64_t);
+    const int64_t *pos = TS_COL(ts_table_col(clean, "__pos"), int64_t);
+    uint64_t *send = ts_big(8 * (size_t)words * (size_t)(n + 1));
+    int64_t *next = calloc((size_t)ctx->size, sizeof *next);
+    if (!send || !next) {
+        ts_free(send), free(next);
+        TS_FAIL(TS_ERR_NOMEM, "out of memory packing %lld line hashes", (long long)n);
+    }
+    for (int r = 1; r < ctx->size; r++)
+        next[r] = next[r - 1] + counts[r - 1];
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t *w = send + (size_t)words * (size_t)next[dest[i]]++;
+        w[0] = lo[i], w[1] = hi[i];
+        if (words == 3)
+            w[2] = (uint64_t)pos[i];
+    }
+    free(next);
+    *out = send;
+    return TS_OK;
+}
+
+/* Moves this rank's line hashes to their judging ranks: *recv (ts_free) gets counts[p + r] records of `words`
+ * uint64 from each rank r, ordered by source rank, then source order. The hash columns leave clean once packed. */
+static ts_err send_hashes(ts_ctx *ctx, ts_table *clean, const int32_t *dest, const int64_t *counts, int words,
+                          uint64_t **recv)
+{
+    const int p = ctx->size;
+    uint64_t *send = NULL;
+    int64_t *bytes = calloc(2 * (size_t)p, sizeof *bytes), nrecv = 0;
+    ts_err err = bytes ? pack_hashes(ctx, clean, dest, counts, words, &send)
+                       : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    ts_column_free(take_column(clean, "__hash_lo")); /* packed: clean has no further use for them */
+    ts_column_free(take_column(clean, "__hash_hi"));
+    for (int r = 0; bytes && r < p; r++)
+        bytes[r] = 8 * words * counts[r], bytes[p + r] = 8 * words * counts[p + r], nrecv += counts[p + r];
+    if (!err && !(*recv = ts_big(8 * (size_t)words * (size_t)(nrecv + 1))))
+        err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory receiving %lld line hashes",
+                             (long long)nrecv);
+    err = ts_ctx_check(ctx, err);
+    if (!err)
+        err = ts_alltoallv_bytes(ctx, send, bytes, *recv, bytes + p);
+    ts_free(send), free(bytes);
+    return err;
+}
+
 /* This rank's clean rows (local indexes, ascending, malloc'ed) whose line copies an earlier line. Only line
  * hashes travel (with positions when the ranks' rows are not in input order): partitioned by hash, all copies
- * of a line meet on one rank, which sends back a verdict for each later copy. The hash columns leave clean. */
+ * of a line meet on one rank, which sends back a verdict for each later copy. On one rank nothing moves: the
+ * hash columns are judged where they are. The hash columns leave clean. */
 static ts_err later_copies(ts_ctx *ctx, ts_table *clean, int64_t **out, int64_t *nout)
 {
-    static const char *const names[] = {"__hash_lo", "__hash_hi", "__pos"};
     const int p = ctx->size;
-    ts_table *view = NULL, *keys = NULL, *home = NULL;
+    ts_table *home = NULL;
     int32_t *dest = NULL, *back = NULL; /* ranks of the hashes, and of the verdicts */
     uint8_t *later = NULL;
+    uint64_t *recv = NULL;
     int ordered = 0;
     int64_t *counts = calloc(4 * (size_t)p, sizeof *counts); /* hashes sent, received; verdicts sent, received */
     ts_err err = ts_ctx_check(ctx, counts ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__,
@@ -225,25 +281,31 @@ static ts_err later_copies(ts_ctx *ctx, ts_table *clean, int64_t **out, int64_t 
     if (!err)
         err = ranks_in_input_order(ctx, clean, &ordered);
     if (!err)
-        err = ts_table_view(clean, names, ordered ? 2 : 3, &view);
-    if (!err)
         err = route_by_hash(ctx, clean, &dest, counts);
     err = ts_ctx_check(ctx, err);
     if (!err)
         err = ts_mpi_status(MPI_Alltoall(counts, 1, MPI_INT64_T, counts + p, 1, MPI_INT64_T, ctx->comm),
                             "MPI_Alltoall of line-hash counts", __FILE__, __LINE__, __func__);
-    if (!err)
-        err = ts_exchange_rows(ctx, view, dest, &keys);
-    ts_table_free(view);
-    ts_column_free(take_column(clean, "__hash_lo")); /* sent: clean has no further use for them */
-    ts_column_free(take_column(clean, "__hash_hi"));
-    if (!err && !(later = ts_big_zero((size_t)ts_table_rows(keys) + 1)))
+    const int words = ordered ? 2 : 3;
+    if (!err && p > 1)
+        err = send_hashes(ctx, clean, dest, counts, words, &recv);
+    int64_t nkeys = 0; /* hashes this rank judges */
+    for (int r = 0; !err && r < p; r++)
+        nkeys += counts[p + r];
+    if (!err && !(later = ts_big_zero((size_t)nkeys + 1)))
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    if (!err && p > 1)
+        err = mark_later(recv, recv + 1, ordered ? NULL : (const int64_t *)(recv + 2), (uint64_t)words, nkeys, later);
+    else if (!err)
+        err = mark_later(TS_COL(ts_table_col(clean, "__hash_lo"), uint64_t),
+                         TS_COL(ts_table_col(clean, "__hash_hi"), uint64_t),
+                         ordered ? NULL : TS_COL(ts_table_col(clean, "__pos"), int64_t), 1, nkeys, later);
+    ts_free(recv);
+    ts_column_free(take_column(clean, "__hash_lo")); /* judged: clean has no further use for them */
+    ts_column_free(take_column(clean, "__hash_hi"));
     if (!err)
-        err = mark_later(keys, ordered ? NULL : TS_COL(ts_table_col(keys, "__pos"), int64_t), later);
-    if (!err)
-        err = verdicts(ctx, ts_table_rows(keys), later, counts + p, &home, &back, counts + 2 * p);
-    ts_table_free(keys), ts_free(later);
+        err = verdicts(ctx, nkeys, later, counts + p, &home, &back, counts + 2 * p);
+    ts_free(later);
     err = ts_ctx_check(ctx, err);
     if (!err)
         err = ts_mpi_status(MPI_Alltoall(counts + 2 * p, 1, MPI_INT64_T, counts + 3 * p, 1, MPI_INT64_T, ctx->comm),

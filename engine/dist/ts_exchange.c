@@ -62,6 +62,19 @@ static ts_err alltoallv_p2p(ts_ctx *ctx, const void *send, const int64_t *scount
     return TS_OK;
 }
 
+/* The all-to-all with the path already agreed (all_small: every rank's counts fit MPI's ints). */
+static ts_err alltoallv_decided(ts_ctx *ctx, const void *send, const int64_t *scount, void *recv,
+                                const int64_t *rcount, int all_small)
+{
+    int64_t stotal = 0;
+    for (int r = 0; r < ctx->size; r++)
+        stotal += scount[r];
+    ctx->bytes_sent += stotal - scount[ctx->rank];
+    if (all_small)
+        return alltoallv_small(ctx, send, scount, recv, rcount);
+    return alltoallv_p2p(ctx, send, scount, recv, rcount);
+}
+
 ts_err ts_alltoallv_bytes(ts_ctx *ctx, const void *send, const int64_t *scount, void *recv, const int64_t *rcount)
 {
     int64_t stotal = 0, rtotal = 0;
@@ -69,10 +82,7 @@ ts_err ts_alltoallv_bytes(ts_ctx *ctx, const void *send, const int64_t *scount, 
         stotal += scount[r], rtotal += rcount[r];
     int small = stotal < INT_MAX && rtotal < INT_MAX && !ctx->force_p2p, all_small;
     TS_MPI(MPI_Allreduce(&small, &all_small, 1, MPI_INT, MPI_MIN, ctx->comm));
-    ctx->bytes_sent += stotal - scount[ctx->rank];
-    if (all_small)
-        return alltoallv_small(ctx, send, scount, recv, rcount);
-    return alltoallv_p2p(ctx, send, scount, recv, rcount);
+    return alltoallv_decided(ctx, send, scount, recv, rcount, all_small);
 }
 
 ts_err ts_allreduce_sum_i64(ts_ctx *ctx, int64_t local, int64_t *global)
@@ -88,6 +98,11 @@ typedef struct route {
     int64_t *sbytes, *rbytes; /* packed path: message bytes per rank */
     int64_t nrecv;
     int packed;               /* every rank's table is small: one message per peer (exchange_packed) */
+    /* Agreed in route_build's one collective, so the column path needs one collective per column, not three:
+     * fixed_small: every fixed-width column's all-to-all fits MPI's int counts on every rank; nulls: bit c set
+     * when column c has nulls on some rank (known only for tables of at most 64 columns: nulls_known). */
+    int fixed_small, nulls_known;
+    uint64_t nulls;
 } route;
 
 static void route_free(route *rt) { ts_free(rt->perm), free(rt->scount); }
@@ -283,27 +298,36 @@ static ts_err route_build(ts_ctx *ctx, const ts_table *in, const int32_t *dest, 
     for (int64_t i = 0; i < n; i++)
         rt->perm[next[dest[i]]++] = i;
     free(next);
-    /* per peer {rows, packed bytes, small vote}: one collective gives the counts and decides the path */
+    /* per peer {rows, packed bytes, small vote, this rank's rows, null flags}: one collective gives the counts,
+     * decides the path, and settles what the column path would otherwise agree on per column */
     rt->sbytes = rt->scount + 2 * p, rt->rbytes = rt->scount + 3 * p;
     const int small = !ctx->force_p2p && (int64_t)p * 2 * PACKED_MAX < INT_MAX &&
                       packed_estimate(in, p) <= PACKED_MAX;
     if (small)
         packed_sizes(in, rt, p, rt->sbytes);
-    int64_t *sv = malloc(sizeof *sv * 6 * (size_t)p), *rv = sv + 3 * p;
+    uint64_t nulls = 0;
+    for (int c = 0; c < in->ncols && c < 64; c++)
+        nulls |= (uint64_t)(in->cols[c]->valid != NULL) << c;
+    int64_t *sv = malloc(sizeof *sv * 10 * (size_t)p), *rv = sv + 5 * p;
     for (int r = 0; sv && r < p; r++)
-        sv[3 * r] = rt->scount[r], sv[3 * r + 1] = rt->sbytes[r], sv[3 * r + 2] = small;
-    const int rc = sv ? MPI_Alltoall(sv, 3, MPI_INT64_T, rv, 3, MPI_INT64_T, ctx->comm) : MPI_ERR_NO_MEM;
+        sv[5 * r] = rt->scount[r], sv[5 * r + 1] = rt->sbytes[r], sv[5 * r + 2] = small, sv[5 * r + 3] = n,
+        sv[5 * r + 4] = (int64_t)nulls;
+    const int rc = sv ? MPI_Alltoall(sv, 5, MPI_INT64_T, rv, 5, MPI_INT64_T, ctx->comm) : MPI_ERR_NO_MEM;
     if (rc != MPI_SUCCESS) {
         free(sv);
         route_free(rt);
         TS_TRY(ts_mpi_status(rc, "MPI_Alltoall of row counts", __FILE__, __LINE__, __func__));
     }
     rt->packed = 1;
+    int64_t all_rows = 0; /* rows on all ranks: bounds what any rank sends or receives of one column */
     for (int r = 0; r < p; r++) {
-        rt->rcount[r] = rv[3 * r], rt->rbytes[r] = rv[3 * r + 1], rt->packed &= rv[3 * r + 2] != 0;
-        rt->nrecv += rt->rcount[r];
+        rt->rcount[r] = rv[5 * r], rt->rbytes[r] = rv[5 * r + 1], rt->packed &= rv[5 * r + 2] != 0;
+        rt->nrecv += rt->rcount[r], all_rows += rv[5 * r + 3], rt->nulls |= (uint64_t)rv[5 * r + 4];
     }
     free(sv);
+    /* every rank sees the same numbers, so every rank decides alike */
+    rt->fixed_small = !ctx->force_p2p && all_rows < INT_MAX / 8;
+    rt->nulls_known = in->ncols <= 64;
     return TS_OK;
 }
 
@@ -316,7 +340,8 @@ static ts_err move_fixed(ts_ctx *ctx, const route *rt, const void *send, size_t 
         TS_FAIL(TS_ERR_NOMEM, "out of memory for exchange counts");
     for (int r = 0; r < p; r++)
         sb[r] = rt->scount[r] * (int64_t)width, sb[p + r] = rt->rcount[r] * (int64_t)width;
-    const ts_err err = ts_alltoallv_bytes(ctx, send, sb, recv, sb + p);
+    const ts_err err = width <= 8 && rt->fixed_small ? alltoallv_decided(ctx, send, sb, recv, sb + p, 1)
+                                                     : ts_alltoallv_bytes(ctx, send, sb, recv, sb + p);
     free(sb);
     return err;
 }
@@ -359,10 +384,11 @@ done:
 }
 
 /* Nulls travel as one byte per row, and only when some rank has a null in the column. */
-static ts_err exchange_validity(ts_ctx *ctx, const route *rt, const ts_column *packed, ts_column *dst)
+static ts_err exchange_validity(ts_ctx *ctx, const route *rt, int c, const ts_column *packed, ts_column *dst)
 {
-    int has = packed->valid != NULL, any;
-    TS_MPI(MPI_Allreduce(&has, &any, 1, MPI_INT, MPI_MAX, ctx->comm));
+    int has = packed->valid != NULL, any = (int)((rt->nulls >> (c & 63)) & 1);
+    if (!rt->nulls_known)
+        TS_MPI(MPI_Allreduce(&has, &any, 1, MPI_INT, MPI_MAX, ctx->comm));
     if (!any)
         return TS_OK;
     uint8_t *s = malloc((size_t)packed->len + 1), *r = malloc((size_t)rt->nrecv + 1);
@@ -378,7 +404,7 @@ static ts_err exchange_validity(ts_ctx *ctx, const route *rt, const ts_column *p
     return err;
 }
 
-static ts_err exchange_column(ts_ctx *ctx, const route *rt, const ts_column *src, ts_column *dst)
+static ts_err exchange_column(ts_ctx *ctx, const route *rt, int c, const ts_column *src, ts_column *dst)
 {
     ts_column *packed;
     TS_TRY(ts_column_new_like(src, &packed));
@@ -391,7 +417,7 @@ static ts_err exchange_column(ts_ctx *ctx, const route *rt, const ts_column *src
         TS_TRY_GOTO(err, move_fixed(ctx, rt, packed->data, ts_type_width(src->type), dst->data), done);
         dst->len = rt->nrecv;
     }
-    TS_TRY_GOTO(err, exchange_validity(ctx, rt, packed, dst), done);
+    TS_TRY_GOTO(err, exchange_validity(ctx, rt, c, packed, dst), done);
 done:
     ts_column_free(packed);
     return err;
@@ -414,7 +440,7 @@ static ts_err exchange(ts_ctx *ctx, ts_table *in, const int32_t *dest, int consu
         return err;
     }
     for (int c = 0; !err && c < in->ncols; c++) {
-        err = exchange_column(ctx, &rt, in->cols[c], (*out)->cols[c]);
+        err = exchange_column(ctx, &rt, c, in->cols[c], (*out)->cols[c]);
         if (consume && !in->borrowed) {
             ts_column *empty;
             if (!err)

@@ -568,31 +568,40 @@ static void test_sort(void)
 
 /* ---- ts_column_append_rows ------------------------------------------------------------------------------ */
 
+/* A column "src" of n rows of type `type` (scale 2), a quarter of them null, values from r. */
+static ts_column *random_column(ts_type type, int64_t n, ts_test_rng *r)
+{
+    ts_column *src = NULL;
+    if (!CHECK_OK(ts_column_new("src", type, 2, NULL, &src)))
+        abort();
+    for (int64_t i = 0; i < n; i++) {
+        const int ok = ts_rng_below(r, 4) != 0;
+        if (type == TS_T_STRING) {
+            char buf[40];
+            const int len = (int)ts_rng_below(r, 30);
+            for (int k = 0; k < len; k++)
+                buf[k] = (char)('a' + (i + k) % 26);
+            buf[len] = 0;
+            push_str(src, buf, ok);
+        } else if (type == TS_T_FLOAT64) {
+            push_f64(src, (double)i / 3);
+            if (!ok)
+                ts_column_set_null(src, i);
+        } else {
+            push(src, type == TS_T_BOOL ? i % 2 : i * 7 - 1000, ok);
+        }
+    }
+    return src;
+}
+
 static void test_append_rows(void)
 {
     ts_test_rng r = ts_rng_seed(6);
     const ts_type types[] = {TS_T_STRING, TS_T_INT64, TS_T_INT32, TS_T_BOOL, TS_T_FLOAT64, TS_T_DECIMAL};
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         ts_column *src, *dst;
-        CHECK_OK(ts_column_new("src", types[ti], 2, NULL, &src));
         const int64_t n = 2500; /* past the first 1024-row allocation and across bitmap words */
-        for (int64_t i = 0; i < n; i++) {
-            const int ok = ts_rng_below(&r, 4) != 0;
-            if (types[ti] == TS_T_STRING) {
-                char buf[40];
-                const int len = (int)ts_rng_below(&r, 30);
-                for (int k = 0; k < len; k++)
-                    buf[k] = (char)('a' + (i + k) % 26);
-                buf[len] = 0;
-                push_str(src, buf, ok);
-            } else if (types[ti] == TS_T_FLOAT64) {
-                push_f64(src, (double)i / 3);
-                if (!ok)
-                    ts_column_set_null(src, i);
-            } else {
-                push(src, types[ti] == TS_T_BOOL ? i % 2 : i * 7 - 1000, ok);
-            }
-        }
+        src = random_column(types[ti], n, &r);
         CHECK_OK(ts_column_new_like(src, &dst));
         CHECK(strcmp(dst->name, "src") == 0 && dst->type == types[ti] && dst->scale == 2 && dst->len == 0, "new_like");
         /* whole column, then a random gather with repeats, then nothing */
@@ -635,6 +644,47 @@ static void test_append_rows(void)
     ts_column_free(a), ts_column_free(b);
 }
 
+/* ts_column_keep_rows in place against the rows it should keep, read from an untouched copy: every type, nulls,
+ * and selections that exercise its shortcuts (a kept prefix, long runs) and plain row-by-row moves. */
+static void test_keep_rows(void)
+{
+    ts_test_rng r = ts_rng_seed(8);
+    const ts_type types[] = {TS_T_STRING, TS_T_INT64, TS_T_INT32, TS_T_BOOL, TS_T_FLOAT64};
+    const int64_t n = 3000;
+    int64_t *idx = malloc(sizeof *idx * (size_t)n);
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        for (int pattern = 0; pattern < 5; pattern++) {
+            ts_column *src = random_column(types[ti], n, &r), *col;
+            CHECK_OK(ts_column_new_like(src, &col));
+            CHECK_OK(ts_column_append_rows(col, src, NULL, n));
+            /* 0: drop a few rows (long runs), 1: keep about half, 2: keep all, 3: keep none, 4: drop row 0 */
+            int64_t m = 0;
+            for (int64_t i = 0; i < n; i++) {
+                const int keep = pattern == 0   ? ts_rng_below(&r, 200) != 0
+                                 : pattern == 1 ? ts_rng_below(&r, 2) != 0
+                                 : pattern == 2 ? 1
+                                 : pattern == 3 ? 0
+                                                : i != 0;
+                if (keep)
+                    idx[m++] = i;
+            }
+            ts_column_keep_rows(col, idx, m);
+            long bad = 0;
+            for (int64_t k = 0; k < m; k++)
+                bad += !same_value(col, k, src, idx[k]);
+            CHECK(col->len == m && bad == 0, "type %d pattern %d: %ld of %lld kept rows differ", types[ti], pattern,
+                  bad, (long long)m);
+            if (types[ti] == TS_T_STRING) {
+                const int64_t *o = TS_COL(col, int64_t);
+                CHECK(o[0] == 0 && o[m] == col->nbytes, "type %d pattern %d: offsets end at nbytes", types[ti],
+                      pattern);
+            }
+            ts_column_free(src), ts_column_free(col);
+        }
+    }
+    free(idx);
+}
+
 int main(void)
 {
     test_pack_keys();
@@ -643,5 +693,6 @@ int main(void)
     test_join();
     test_sort();
     test_append_rows();
+    test_keep_rows();
     return TS_TEST_DONE("test_table_ops");
 }
