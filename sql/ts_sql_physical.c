@@ -143,23 +143,34 @@ static ts_err add_op(phys *ph, pipe *pp, ts_op *op, ts_sql_plan *node)
     return TS_OK;
 }
 
-/* Starts pipeline pp with a source over table t (owned: freed once the pipeline ran). */
-static ts_err start_table(phys *ph, pipe *pp, ts_table *t, int owned, const int *cols, const char *const *names,
-                          int n, ts_sql_plan *node)
+/* Starts pipeline pp (its previous contents ignored) with source operator src, the output of plan node `node`.
+ * pp owns src from here on, even on failure. The caller names the pipeline. */
+static ts_err start_source(phys *ph, pipe *pp, ts_op *src, ts_sql_plan *node)
 {
     memset(pp, 0, sizeof *pp);
-    if (owned)
-        pp->tables[pp->ntables++] = t;
-    ts_op *src;
-    const ts_err err = ts_table_source_new(t, cols, names, n, &src);
-    if (err) {
-        free_pipe(ph, pp);
-        return err;
-    }
     src->tag = tag_of(ph, node);
     node_output(ph, src);
     TS_TRY(own_op(pp, src));
     pp->pl.source = src, pp->tail = src->out;
+    return TS_OK;
+}
+
+/* Starts pipeline pp with a source over table t (owned: freed once the pipeline ran, or here on failure). */
+static ts_err start_table(phys *ph, pipe *pp, ts_table *t, int owned, const int *cols, const char *const *names,
+                          int n, ts_sql_plan *node)
+{
+    ts_op *src;
+    memset(pp, 0, sizeof *pp); /* empty on failure too */
+    ts_err err = ts_table_source_new(t, cols, names, n, &src);
+    if (!err)
+        err = start_source(ph, pp, src, node);
+    if (err) {
+        if (owned)
+            ts_table_free(t);
+        return err;
+    }
+    if (owned)
+        pp->tables[pp->ntables++] = t;
     pp->src_table = t;
     for (int i = 0; i < src->out->schema.ncols; i++)
         pp->src_cols[i] = cols ? cols[i] : i;
@@ -898,11 +909,7 @@ static ts_err grace_join(phys *ph, ts_sql_plan *p, pipe *left, ts_spill *right_s
         ts_op_free(src);
         return err;
     }
-    memset(out, 0, sizeof *out);
-    src->tag = tag_of(ph, p);
-    node_output(ph, src);
-    TS_TRY(own_op(out, src));
-    out->pl.source = src, out->tail = src->out;
+    TS_TRY(start_source(ph, out, src, p));
     if (ph->ctx->size > 1) /* both sides were partitioned on the keys */
         partitioned_on_left_keys(out->tail, p);
     snprintf(p->run_note, sizeof p->run_note, "grace hash join: the right side outgrew its share of --memory-limit; "
@@ -994,11 +1001,7 @@ static ts_err external_sort(phys *ph, ts_sql_plan *p, pipe *in, pipe *out)
         return err;
     if (t)
         return start_table(ph, out, t, 1, NULL, NULL, 0, p);
-    memset(out, 0, sizeof *out);
-    src->tag = tag_of(ph, p);
-    node_output(ph, src);
-    TS_TRY(own_op(out, src));
-    out->pl.source = src, out->tail = src->out;
+    TS_TRY(start_source(ph, out, src, p));
     snprintf(out->pl.name, sizeof out->pl.name, "merge of sorted runs");
     return TS_OK;
 }
