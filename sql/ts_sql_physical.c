@@ -70,6 +70,8 @@ typedef struct pipe {
     int ntables;
     const ts_table *src_table; /* the source's table when no operator filtered or joined since (for samples) */
     int src_cols[TS_MAX_COLS]; /* tail column i shows src_table's column src_cols[i] (-1: computed) */
+    int64_t src_rows;          /* the rows the source yields, when known before it runs (a table's, what an
+                                  exchange received); else -1 */
 } pipe;
 
 static int tag_of(phys *ph, ts_sql_plan *p)
@@ -148,6 +150,7 @@ static ts_err add_op(phys *ph, pipe *pp, ts_op *op, ts_sql_plan *node)
 static ts_err start_source(phys *ph, pipe *pp, ts_op *src, ts_sql_plan *node)
 {
     memset(pp, 0, sizeof *pp);
+    pp->src_rows = -1;
     src->tag = tag_of(ph, node);
     node_output(ph, src);
     TS_TRY(own_op(pp, src));
@@ -171,7 +174,7 @@ static ts_err start_table(phys *ph, pipe *pp, ts_table *t, int owned, const int 
     }
     if (owned)
         pp->tables[pp->ntables++] = t;
-    pp->src_table = t;
+    pp->src_table = t, pp->src_rows = ts_table_rows(t);
     for (int i = 0; i < src->out->schema.ncols; i++)
         pp->src_cols[i] = cols ? cols[i] : i;
     snprintf(pp->pl.name, sizeof pp->pl.name, "scan %.80s", t->name);
@@ -534,6 +537,9 @@ static ts_err shuffle(phys *ph, pipe *pp, const char *const *keys, int nkeys, ts
         return err;
     }
     src->tag = tag_of(ph, node);
+    ts_xchg_stats st;
+    ts_xchg_get_stats(sink, &st);
+    out->src_rows = st.rows_kept + st.rows_received;
     own_op(out, sink); /* the source reads the sink's received messages: both go when the next pipeline ran */
     TS_TRY(own_op(out, src));
     out->pl.source = src, out->tail = src->out;
@@ -541,6 +547,33 @@ static ts_err shuffle(phys *ph, pipe *pp, const char *const *keys, int nkeys, ts
 }
 
 static ts_err build_aggregate_streaming(phys *ph, ts_sql_plan *p, pipe *inp, const ts_sql_agg_setup *ap, pipe *out);
+
+/* Groups per rank the aggregation expects: the sample's estimate when the keys are a source table's columns (and
+ * *distinct, whether they look nearly unique), else the optimizer's. Collective (the sample). */
+static int64_t agg_estimate(phys *ph, const ts_sql_plan *p, const pipe *in, const ts_sql_agg_setup *a, int *distinct,
+                            ts_err *err)
+{
+    int64_t expected = p->est_rows > 0 ? (int64_t)(p->est_rows / ph->ctx->size) : 0;
+    *distinct = 0;
+    if (ts_agg_decomposable(a->aggs, a->naggs))
+        *err = keys_mostly_distinct(ph, in, a, p->nkeys, distinct, &expected);
+    return expected;
+}
+
+/* The groups the aggregation's tables start sized for (they grow past it, rehashing stored hashes): the estimate,
+ * bounded by what is known of the input. Groups never outnumber rows, and a pipeline still over a table, or
+ * straight over what an exchange received, has a known number of them; rows behind a filter or a join's probe
+ * are counted by no one before they flow, and the estimate may be off by orders of magnitude there (TPC-H q18's
+ * last aggregation: 750 000 groups a rank planned, about 100 found), so those tables start at AGG_START_GROUPS
+ * and grow on demand. */
+#define AGG_START_GROUPS (INT64_C(1) << 14)
+static int64_t agg_start_groups(const pipe *in, int64_t estimate)
+{
+    const int64_t rows = in->src_table ? ts_table_rows(in->src_table) : in->pl.nops == 0 ? in->src_rows : -1;
+    const int64_t bound = rows >= 0 ? rows : AGG_START_GROUPS;
+    const int64_t n = estimate < bound ? estimate : bound;
+    return n > (INT64_C(1) << 26) ? INT64_C(1) << 26 : n;
+}
 
 static ts_err build_aggregate(phys *ph, ts_sql_plan *p, pipe *out)
 {
@@ -580,13 +613,8 @@ static ts_err build_aggregate_streaming(phys *ph, ts_sql_plan *p, pipe *inp, con
     const int local = ctx->size == 1 || ts_partitioned_on(&in.tail->schema, a.keys, p->nkeys);
     int distinct = 0;
     ts_err err = TS_OK;
-    /* groups per rank to size the tables for: the sample's estimate, else the optimizer's (per rank) */
-    int64_t expected = p->est_rows > 0 ? (int64_t)(p->est_rows / ctx->size) : 0;
-    if (ts_agg_decomposable(a.aggs, a.naggs))
-        err = keys_mostly_distinct(ph, &in, &a, p->nkeys, &distinct, &expected);
+    const int64_t estimate = agg_estimate(ph, p, &in, &a, &distinct, &err);
     distinct = distinct && !local;
-    if (expected > (INT64_C(1) << 26))
-        expected = INT64_C(1) << 26;
     const char *part[8];
     int npart = 0;
     if (local && ctx->size > 1) {
@@ -633,8 +661,8 @@ static ts_err build_aggregate_streaming(phys *ph, ts_sql_plan *p, pipe *inp, con
         return err;
     }
     ts_op *sink = NULL;
-    err = ts_agg_pipe_new(ctx, in.tail, a.keys, p->nkeys, a.aggs, a.naggs, !local && !routed, part, npart, expected,
-                          &sink);
+    err = ts_agg_pipe_new(ctx, in.tail, a.keys, p->nkeys, a.aggs, a.naggs, !local && !routed, part, npart,
+                          agg_start_groups(&in, estimate), &sink);
     if (err) {
         free_pipe(ph, &in);
         return ts_sql_agg_error(ph->x, p, err);
