@@ -91,7 +91,14 @@ typedef struct ts_sql_order {
 typedef enum { TS_SQL_BOUND_UNBOUNDED_PRECEDING, TS_SQL_BOUND_PRECEDING, TS_SQL_BOUND_CURRENT_ROW,
                TS_SQL_BOUND_FOLLOWING, TS_SQL_BOUND_UNBOUNDED_FOLLOWING } ts_sql_bound_kind;
 
+/* A window: OVER (...), OVER name, or a WINDOW clause's definition. ref names a window of the same SELECT's
+ * WINDOW clause this one builds on: OVER name (bare = 1) uses it as it is; OVER (name ORDER BY ...) and
+ * WINDOW w2 AS (name ...) copy its PARTITION BY and ORDER BY and add their own ORDER BY (when it has none) and
+ * frame. The binder resolves ref away (ts_sql_bind_window.c); bound windows have ref == NULL. */
 typedef struct ts_sql_window {
+    char *ref;                    /* the named window built on, or NULL */
+    int bare;                     /* OVER name, without parentheses */
+    ts_sql_pos ref_pos, partition_pos, order_pos; /* for errors: where each part was written */
     ts_sql_expr **partition;
     int npartition;
     ts_sql_order *order;
@@ -177,6 +184,13 @@ typedef struct ts_sql_item {
     char *alias;                 /* AS alias or NULL */
 } ts_sql_item;
 
+/* WINDOW name AS (window): a definition OVER clauses of the same SELECT block refer to. */
+typedef struct ts_sql_named_window {
+    char *name;
+    ts_sql_pos pos;              /* of the name */
+    ts_sql_window *def;
+} ts_sql_named_window;
+
 /* One SELECT block. */
 typedef struct ts_sql_select {
     ts_sql_pos pos;
@@ -189,6 +203,8 @@ typedef struct ts_sql_select {
     int ngroup, group_all;
     ts_sql_expr *having;
     ts_sql_expr *qualify;
+    ts_sql_named_window *windows; /* WINDOW name AS (...), ...: in the order written */
+    int nwindows;
 } ts_sql_select;
 
 typedef struct ts_sql_cte {

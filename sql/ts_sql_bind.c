@@ -1029,7 +1029,7 @@ static ts_err drop_hidden(ts_sql_binder *b, ts_sql_plan **p, int n)
     return TS_OK;
 }
 
-static ts_err bind_select(ts_sql_binder *b, const ts_sql_select *s, const ts_sql_query *q, ts_sql_plan **out)
+static ts_err bind_block(ts_sql_binder *b, const ts_sql_select *s, const ts_sql_query *q, ts_sql_plan **out)
 {
     select_state st = {0};
     const ts_sql_scope *outer = b->outer; /* the enclosing query's scope when this is a subquery */
@@ -1083,6 +1083,19 @@ static ts_err bind_select(ts_sql_binder *b, const ts_sql_select *s, const ts_sql
     }
     *out = st.plan;
     return TS_OK;
+}
+
+/* A SELECT block with its own WINDOW clause: the enclosing block's named windows are out of its sight and back
+ * in force after it. */
+static ts_err bind_select(ts_sql_binder *b, const ts_sql_select *s, const ts_sql_query *q, ts_sql_plan **out)
+{
+    const ts_sql_named_window *windows = b->windows;
+    int nwindows = b->nwindows;
+    ts_err err = ts_sql_bind_window_clause(b, s);
+    if (err == TS_OK)
+        err = bind_block(b, s, q, out);
+    b->windows = windows, b->nwindows = nwindows;
+    return err;
 }
 
 /* ---- set operations and queries ------------------------------------------------------------------------------- */

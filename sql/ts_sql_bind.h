@@ -35,12 +35,22 @@ typedef struct ts_sql_binder {
     int npending, cap_pending;
     ts_sql_expr **derived;      /* filters the optimizer derived (transitive, from ORs): each is added once */
     int nderived, cap_derived;
+    const ts_sql_named_window *windows; /* the WINDOW clause of the SELECT block being bound, resolved */
+    int nwindows;
 } ts_sql_binder;
 
 /* Binds a query into *out (in the script's arena). Errors point at the offending token. */
 ts_err ts_sql_bind_query(ts_sql_binder *b, const ts_sql_query *q, ts_sql_plan **out);
 
 /* ---- shared between the binder's files ---- */
+
+/* Named windows (ts_sql_bind_window.c). ts_sql_bind_window_clause checks s's WINDOW clause (unique names,
+ * references to earlier definitions, the rules of building on a window) and makes it the one OVER clauses
+ * resolve against until the next call; the SELECT binder saves and restores it around a block.
+ * ts_sql_resolve_window sets *out to w with its reference resolved: w itself when it has none, else a window
+ * in the script's arena. Errors point at the offending name or clause. */
+ts_err ts_sql_bind_window_clause(ts_sql_binder *b, const ts_sql_select *s);
+ts_err ts_sql_resolve_window(ts_sql_binder *b, const ts_sql_window *w, const ts_sql_window **out);
 
 struct ts_sql_scope {
     ts_sql_col *cols;

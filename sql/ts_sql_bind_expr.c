@@ -129,6 +129,7 @@ static ts_err bind_list(ts_sql_binder *b, const ts_sql_scope *scope, ts_sql_expr
 
 static ts_err bind_window(ts_sql_binder *b, const ts_sql_scope *scope, const ts_sql_window *w, ts_sql_window **out)
 {
+    TS_TRY(ts_sql_resolve_window(b, w, &w));
     ts_sql_window *c = ts_sql_alloc(b->script, sizeof *c);
     if (!c)
         TS_FAIL(TS_ERR_NOMEM, "out of memory binding a window");

@@ -35,7 +35,7 @@ typedef enum {
     X(NULL, 1) X(NULLS, 0) X(OFFSET, 1) X(ON, 1) X(OR, 1) X(ORDER, 1) X(OUTER, 1) X(OVER, 0)                  \
     X(PARTITION, 0) X(PRECEDING, 0) X(QUALIFY, 1) X(RANGE, 0) X(REPLACE, 0) X(RIGHT, 1) X(ROW, 0)            \
     X(ROWS, 0) X(SELECT, 1) X(SEMI, 0) X(TABLE, 1) X(THEN, 1) X(TRUE, 1) X(TRY_CAST, 1) X(UNBOUNDED, 0)      \
-    X(UNION, 1) X(USING, 1) X(VALUES, 0) X(VIEW, 0) X(WHEN, 1) X(WHERE, 1) X(WITH, 1)
+    X(UNION, 1) X(USING, 1) X(VALUES, 0) X(VIEW, 0) X(WHEN, 1) X(WHERE, 1) X(WINDOW, 1) X(WITH, 1)
 
 #define TS_SQL_KW_ENUM_(name, reserved) TS_KW_##name,
 typedef enum { TS_KW_NONE, TS_SQL_KEYWORDS(TS_SQL_KW_ENUM_) TS_KW_COUNT_ } ts_sql_keyword;

@@ -28,10 +28,11 @@ typedef struct parser {
 
 /* Keywords a misspelled word is compared with, by context (only words of 4+ letters: shorter misspellings
  * are too ambiguous to guess). */
-static const char *const follow_kws[] = {"FROM",  "WHERE", "GROUP", "HAVING", "QUALIFY", "ORDER",   "LIMIT",
-                                         "OFFSET", "UNION", "EXCEPT", "INTERSECT", "JOIN", "INNER", "LEFT",
-                                         "RIGHT", "FULL",  "OUTER", "CROSS",  "SEMI",    "ANTI",    "USING",
-                                         "BETWEEN", "LIKE", "ILIKE", "DESC",  "NULLS",   "FILTER",  "OVER"};
+static const char *const follow_kws[] = {"FROM",   "WHERE",  "GROUP",   "HAVING", "WINDOW", "QUALIFY", "ORDER",
+                                         "LIMIT",  "OFFSET", "UNION",   "EXCEPT", "INTERSECT", "JOIN",  "INNER",
+                                         "LEFT",   "RIGHT",  "FULL",    "OUTER",  "CROSS",  "SEMI",    "ANTI",
+                                         "USING",  "BETWEEN", "LIKE",   "ILIKE",  "DESC",   "NULLS",   "FILTER",
+                                         "OVER"};
 static const char *const stmt_kws[] = {"SELECT", "WITH", "CREATE", "DROP", "EXPLAIN", "INSERT"};
 static const char *const create_kws[] = {"TABLE", "VIEW", "REPLACE"};
 static const char *const drop_kws[] = {"TABLE", "VIEW"};
@@ -585,23 +586,61 @@ static ts_err parse_frame(parser *p, ts_sql_window *w)
     return TS_OK;
 }
 
-static ts_err parse_window(parser *p, ts_sql_window **out)
+/* [name] [PARTITION BY ..] [ORDER BY ..] [frame], inside the parentheses of OVER (...) or WINDOW w AS (...). A
+ * leading name is a window the SELECT's WINDOW clause defines (any unreserved word but the clause keywords). */
+static ts_err parse_window_spec(parser *p, ts_sql_window *w)
 {
-    ts_sql_window *w;
-    ALLOC(p, w, 1);
-    TS_TRY(expect(p, TS_TK_LPAREN, "'(' after OVER"));
-    if (accept_kw(p, TS_KW_PARTITION)) {
+    TS_TRY(expect(p, TS_TK_LPAREN, "'('"));
+    if (is_name(tok(p)) && !at_kw(p, TS_KW_PARTITION) && !at_kw(p, TS_KW_ROWS) && !at_kw(p, TS_KW_RANGE)) {
+        w->ref_pos = tok(p)->pos;
+        TS_TRY(parse_name(p, "a window name", &w->ref));
+    }
+    if (at_kw(p, TS_KW_PARTITION)) {
+        w->partition_pos = tok(p)->pos;
+        advance(p);
         TS_TRY(expect_kw(p, TS_KW_BY));
         TS_TRY(parse_expr_list(p, &w->partition, &w->npartition));
     }
-    if (accept_kw(p, TS_KW_ORDER)) {
+    if (at_kw(p, TS_KW_ORDER)) {
+        w->order_pos = tok(p)->pos;
+        advance(p);
         TS_TRY(expect_kw(p, TS_KW_BY));
         TS_TRY(parse_order_list(p, &w->order, &w->norder));
     }
     if (at_kw(p, TS_KW_ROWS) || at_kw(p, TS_KW_RANGE))
         TS_TRY(parse_frame(p, w));
-    *out = w;
     return expect(p, TS_TK_RPAREN, "PARTITION BY, ORDER BY, ROWS, RANGE or ')'");
+}
+
+/* OVER (window) | OVER name; the OVER keyword is behind. */
+static ts_err parse_window(parser *p, ts_sql_window **out)
+{
+    ts_sql_window *w;
+    ALLOC(p, w, 1);
+    *out = w;
+    if (is_name(tok(p))) {
+        w->bare = 1;
+        w->ref_pos = tok(p)->pos;
+        return parse_name(p, "a window name", &w->ref);
+    }
+    if (!at(p, TS_TK_LPAREN))
+        return err_expected(p, "'(' or a window name after OVER", NULL, 0);
+    return parse_window_spec(p, w);
+}
+
+/* WINDOW name AS (window) {, name AS (window)}; the WINDOW keyword is behind. */
+static ts_err parse_window_clause(parser *p, ts_sql_select *s)
+{
+    int cap = 0;
+    do {
+        ts_sql_named_window nw = {.pos = tok(p)->pos};
+        TS_TRY(parse_name(p, "a window name", &nw.name));
+        TS_TRY(expect_kw(p, TS_KW_AS));
+        ALLOC(p, nw.def, 1);
+        TS_TRY(parse_window_spec(p, nw.def));
+        PUSH(p, s->windows, s->nwindows, cap, nw);
+    } while (accept(p, TS_TK_COMMA));
+    return TS_OK;
 }
 
 /* ---- calls ---- */
@@ -1568,7 +1607,7 @@ static ts_err parse_group_by(parser *p, ts_sql_select *s)
     return parse_expr_list(p, &s->group, &s->ngroup);
 }
 
-/* SELECT [DISTINCT] items [FROM ..] [WHERE ..] [GROUP BY ..] [HAVING ..] [QUALIFY ..] */
+/* SELECT [DISTINCT] items [FROM ..] [WHERE ..] [GROUP BY ..] [HAVING ..] [WINDOW ..] [QUALIFY ..] */
 static ts_err parse_select(parser *p, ts_sql_select **out)
 {
     ts_sql_select *s;
@@ -1593,6 +1632,8 @@ static ts_err parse_select(parser *p, ts_sql_select **out)
         TS_TRY(parse_group_by(p, s));
     if (accept_kw(p, TS_KW_HAVING))
         TS_TRY(parse_expr(p, &s->having));
+    if (accept_kw(p, TS_KW_WINDOW))
+        TS_TRY(parse_window_clause(p, s));
     if (accept_kw(p, TS_KW_QUALIFY))
         TS_TRY(parse_expr(p, &s->qualify));
     *out = s;
@@ -1799,6 +1840,14 @@ static ts_err height_order(parser *p, const ts_sql_order *o, int n, int level)
     return TS_OK;
 }
 
+static ts_err height_window(parser *p, const ts_sql_window *w, int level)
+{
+    if (!w)
+        return TS_OK;
+    TS_TRY(height_exprs(p, w->partition, w->npartition, level));
+    return height_order(p, w->order, w->norder, level);
+}
+
 static ts_err height_expr(parser *p, const ts_sql_expr *e, int level)
 {
     if (!e)
@@ -1809,10 +1858,7 @@ static ts_err height_expr(parser *p, const ts_sql_expr *e, int level)
     TS_TRY(height_expr(p, e->operand, level + 1));
     TS_TRY(height_expr(p, e->else_expr, level + 1));
     TS_TRY(height_expr(p, e->filter, level + 1));
-    if (e->over) {
-        TS_TRY(height_exprs(p, e->over->partition, e->over->npartition, level + 1));
-        TS_TRY(height_order(p, e->over->order, e->over->norder, level + 1));
-    }
+    TS_TRY(height_window(p, e->over, level + 1));
     return height_query(p, e->query, level + 1);
 }
 
@@ -1841,6 +1887,8 @@ static ts_err height_select(parser *p, const ts_sql_select *s, int level)
     TS_TRY(height_expr(p, s->where, level));
     TS_TRY(height_exprs(p, s->group, s->ngroup, level));
     TS_TRY(height_expr(p, s->having, level));
+    for (int k = 0; k < s->nwindows; k++)
+        TS_TRY(height_window(p, s->windows[k].def, level));
     return height_expr(p, s->qualify, level);
 }
 

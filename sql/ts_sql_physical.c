@@ -72,6 +72,8 @@ typedef struct pipe {
     int ntables;
     const ts_table *src_table; /* the source's table when no operator filtered or joined since (for samples) */
     int src_cols[TS_MAX_COLS]; /* tail column i shows src_table's column src_cols[i] (-1: computed) */
+    int64_t src_rows;          /* the rows the source yields, when known before it runs (a table's, what an
+                                  exchange received); else -1 */
 } pipe;
 
 static int tag_of(phys *ph, ts_sql_plan *p)
@@ -145,24 +147,36 @@ static ts_err add_op(phys *ph, pipe *pp, ts_op *op, ts_sql_plan *node)
     return TS_OK;
 }
 
-/* Starts pipeline pp with a source over table t (owned: freed once the pipeline ran). */
-static ts_err start_table(phys *ph, pipe *pp, ts_table *t, int owned, const int *cols, const char *const *names,
-                          int n, ts_sql_plan *node)
+/* Starts pipeline pp (its previous contents ignored) with source operator src, the output of plan node `node`.
+ * pp owns src from here on, even on failure. The caller names the pipeline. */
+static ts_err start_source(phys *ph, pipe *pp, ts_op *src, ts_sql_plan *node)
 {
     memset(pp, 0, sizeof *pp);
-    if (owned)
-        pp->tables[pp->ntables++] = t;
-    ts_op *src;
-    const ts_err err = ts_table_source_new(t, cols, names, n, &src);
-    if (err) {
-        free_pipe(ph, pp);
-        return err;
-    }
+    pp->src_rows = -1;
     src->tag = tag_of(ph, node);
     node_output(ph, src);
     TS_TRY(own_op(pp, src));
     pp->pl.source = src, pp->tail = src->out;
-    pp->src_table = t;
+    return TS_OK;
+}
+
+/* Starts pipeline pp with a source over table t (owned: freed once the pipeline ran, or here on failure). */
+static ts_err start_table(phys *ph, pipe *pp, ts_table *t, int owned, const int *cols, const char *const *names,
+                          int n, ts_sql_plan *node)
+{
+    ts_op *src;
+    memset(pp, 0, sizeof *pp); /* empty on failure too */
+    ts_err err = ts_table_source_new(t, cols, names, n, &src);
+    if (!err)
+        err = start_source(ph, pp, src, node);
+    if (err) {
+        if (owned)
+            ts_table_free(t);
+        return err;
+    }
+    if (owned)
+        pp->tables[pp->ntables++] = t;
+    pp->src_table = t, pp->src_rows = ts_table_rows(t);
     for (int i = 0; i < src->out->schema.ncols; i++)
         pp->src_cols[i] = cols ? cols[i] : i;
     snprintf(pp->pl.name, sizeof pp->pl.name, "scan %.80s", t->name);
@@ -527,6 +541,9 @@ static ts_err shuffle(phys *ph, pipe *pp, const char *const *keys, int nkeys, ts
         return err;
     }
     src->tag = tag_of(ph, node);
+    ts_xchg_stats st;
+    ts_xchg_get_stats(sink, &st);
+    out->src_rows = st.rows_kept + st.rows_received;
     own_op(out, sink); /* the source reads the sink's received messages: both go when the next pipeline ran */
     TS_TRY(own_op(out, src));
     out->pl.source = src, out->tail = src->out;
@@ -534,6 +551,33 @@ static ts_err shuffle(phys *ph, pipe *pp, const char *const *keys, int nkeys, ts
 }
 
 static ts_err build_aggregate_streaming(phys *ph, ts_sql_plan *p, pipe *inp, const ts_sql_agg_setup *ap, pipe *out);
+
+/* Groups per rank the aggregation expects: the sample's estimate when the keys are a source table's columns (and
+ * *distinct, whether they look nearly unique), else the optimizer's. Collective (the sample). */
+static int64_t agg_estimate(phys *ph, const ts_sql_plan *p, const pipe *in, const ts_sql_agg_setup *a, int *distinct,
+                            ts_err *err)
+{
+    int64_t expected = p->est_rows > 0 ? (int64_t)(p->est_rows / ph->ctx->size) : 0;
+    *distinct = 0;
+    if (ts_agg_decomposable(a->aggs, a->naggs))
+        *err = keys_mostly_distinct(ph, in, a, p->nkeys, distinct, &expected);
+    return expected;
+}
+
+/* The groups the aggregation's tables start sized for (they grow past it, rehashing stored hashes): the estimate,
+ * bounded by what is known of the input. Groups never outnumber rows, and a pipeline still over a table, or
+ * straight over what an exchange received, has a known number of them; rows behind a filter or a join's probe
+ * are counted by no one before they flow, and the estimate may be off by orders of magnitude there (TPC-H q18's
+ * last aggregation: 750 000 groups a rank planned, about 100 found), so those tables start at AGG_START_GROUPS
+ * and grow on demand. */
+#define AGG_START_GROUPS (INT64_C(1) << 14)
+static int64_t agg_start_groups(const pipe *in, int64_t estimate)
+{
+    const int64_t rows = in->src_table ? ts_table_rows(in->src_table) : in->pl.nops == 0 ? in->src_rows : -1;
+    const int64_t bound = rows >= 0 ? rows : AGG_START_GROUPS;
+    const int64_t n = estimate < bound ? estimate : bound;
+    return n > (INT64_C(1) << 26) ? INT64_C(1) << 26 : n;
+}
 
 static ts_err build_aggregate(phys *ph, ts_sql_plan *p, pipe *out)
 {
@@ -573,13 +617,8 @@ static ts_err build_aggregate_streaming(phys *ph, ts_sql_plan *p, pipe *inp, con
     const int local = ctx->size == 1 || ts_partitioned_on(&in.tail->schema, a.keys, p->nkeys);
     int distinct = 0;
     ts_err err = TS_OK;
-    /* groups per rank to size the tables for: the sample's estimate, else the optimizer's (per rank) */
-    int64_t expected = p->est_rows > 0 ? (int64_t)(p->est_rows / ctx->size) : 0;
-    if (ts_agg_decomposable(a.aggs, a.naggs))
-        err = keys_mostly_distinct(ph, &in, &a, p->nkeys, &distinct, &expected);
+    const int64_t estimate = agg_estimate(ph, p, &in, &a, &distinct, &err);
     distinct = distinct && !local;
-    if (expected > (INT64_C(1) << 26))
-        expected = INT64_C(1) << 26;
     const char *part[8];
     int npart = 0;
     if (local && ctx->size > 1) {
@@ -626,8 +665,8 @@ static ts_err build_aggregate_streaming(phys *ph, ts_sql_plan *p, pipe *inp, con
         return err;
     }
     ts_op *sink = NULL;
-    err = ts_agg_pipe_new(ctx, in.tail, a.keys, p->nkeys, a.aggs, a.naggs, !local && !routed, part, npart, expected,
-                          &sink);
+    err = ts_agg_pipe_new(ctx, in.tail, a.keys, p->nkeys, a.aggs, a.naggs, !local && !routed, part, npart,
+                          agg_start_groups(&in, estimate), &sink);
     if (err) {
         free_pipe(ph, &in);
         return ts_sql_agg_error(ph->x, p, err);
@@ -906,11 +945,7 @@ static ts_err grace_join(phys *ph, ts_sql_plan *p, pipe *left, ts_spill *right_s
         ts_op_free(src);
         return err;
     }
-    memset(out, 0, sizeof *out);
-    src->tag = tag_of(ph, p);
-    node_output(ph, src);
-    TS_TRY(own_op(out, src));
-    out->pl.source = src, out->tail = src->out;
+    TS_TRY(start_source(ph, out, src, p));
     if (ph->ctx->size > 1) /* both sides were partitioned on the keys */
         partitioned_on_left_keys(out->tail, p);
     snprintf(p->run_note, sizeof p->run_note, "grace hash join: the right side outgrew its share of --memory-limit; "
@@ -1002,11 +1037,7 @@ static ts_err external_sort(phys *ph, ts_sql_plan *p, pipe *in, pipe *out)
         return err;
     if (t)
         return start_table(ph, out, t, 1, NULL, NULL, 0, p);
-    memset(out, 0, sizeof *out);
-    src->tag = tag_of(ph, p);
-    node_output(ph, src);
-    TS_TRY(own_op(out, src));
-    out->pl.source = src, out->tail = src->out;
+    TS_TRY(start_source(ph, out, src, p));
     snprintf(out->pl.name, sizeof out->pl.name, "merge of sorted runs");
     return TS_OK;
 }

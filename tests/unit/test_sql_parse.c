@@ -92,9 +92,10 @@ static void pr_bound(sb *b, ts_sql_bound_kind k, int64_t n)
     }
 }
 
-static void pr_window(sb *b, const ts_sql_window *w)
+static void pr_window_spec(sb *b, const ts_sql_window *w)
 {
-    put(b, " (over");
+    if (w->ref)
+        put(b, w->bare ? " %s" : " (ref %s)", w->ref);
     if (w->npartition) {
         put(b, " (partition");
         pr_args(b, w->partition, w->npartition);
@@ -111,6 +112,12 @@ static void pr_window(sb *b, const ts_sql_window *w)
         pr_bound(b, w->end, w->end_n);
         put(b, ")");
     }
+}
+
+static void pr_window(sb *b, const ts_sql_window *w)
+{
+    put(b, " (over");
+    pr_window_spec(b, w);
     put(b, ")");
 }
 
@@ -325,6 +332,11 @@ static void pr_select(sb *b, const ts_sql_select *s)
         put(b, ")");
     }
     pr_clause(b, "having", s->having);
+    for (int k = 0; k < s->nwindows; k++) {
+        put(b, " (window %s", s->windows[k].name);
+        pr_window_spec(b, s->windows[k].def);
+        put(b, ")");
+    }
     pr_clause(b, "qualify", s->qualify);
     put(b, ")");
 }
@@ -689,6 +701,12 @@ static void test_queries(void)
               "(query (select distinct (a) (from t) (where (> b 1)) (group a) (having (> (count *) 2)) (qualify x)) "
               "(order (a desc)) (limit 10) (offset 5))");
     EXPECT_SX("SELECT a, b FROM t GROUP BY 1, b", "(select (a b) (from t) (group 1 b))");
+    EXPECT_SX("SELECT sum(x) OVER w, rank() OVER (w ORDER BY y ROWS 1 PRECEDING) FROM t HAVING 1 WINDOW w AS "
+              "(PARTITION BY k), \"V\" AS (w) QUALIFY 2",
+              "(select ((sum x (over w)) (rank (over (ref w) (order y) (rows 1-preceding current)))) (from t) "
+              "(having 1) (window w (partition k)) (window V (ref w)) (qualify 2))");
+    EXPECT_SX("SELECT sum(x) OVER (ORDER BY y) FROM t WINDOW w AS ()",
+              "(select ((sum x (over (order y)))) (from t) (window w))");
     EXPECT_SX("SELECT a FROM t GROUP BY ALL", "(select (a) (from t) (group all))");
     EXPECT_SX("SELECT 1 EXCEPT ALL SELECT 2 INTERSECT ALL SELECT 3",
               "(except-all (select (1)) (intersect-all (select (2)) (select (3))))");
@@ -890,6 +908,10 @@ static void test_errors(void)
     EXPECT_ERR_HAS("SELECT sum(x) OVER (ROWS BETWEEN UNBOUNDED FOLLOWING AND UNBOUNDED FOLLOWING)",
                    "window frame starts after");
     EXPECT_ERR_HAS("SELECT sum(x) OVER (ROWS x PRECEDING)", "expected UNBOUNDED, CURRENT ROW or a row count");
+    EXPECT_ERR_HAS("SELECT sum(x) OVER 1", "sql:1:20: syntax error: expected '(' or a window name after OVER");
+    EXPECT_ERR_HAS("SELECT 1 FROM t WINDOW w (ORDER BY a)", "sql:1:26: syntax error: expected AS, found '('");
+    EXPECT_ERR_HAS("SELECT 1 FROM t WINDOW AS (ORDER BY a)", "sql:1:24: syntax error: expected a window name");
+    EXPECT_ERR_HAS("SELECT 1 FROM t WINDOW w AS (ORDER BY a) WINDOW v AS ()", "sql:1:42:");
     EXPECT_ERR_HAS("SELECT a IS DISTINCT b", "syntax error: expected FROM, found 'b'");
     EXPECT_ERR_HAS("SELECT a IS 1", "syntax error: expected NULL or DISTINCT FROM, found '1'");
     EXPECT_ERR_HAS("SELECT * FROM (VALUES (1, 2), (3)) v",
