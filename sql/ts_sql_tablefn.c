@@ -522,15 +522,21 @@ static ts_err scan_csv(ts_sql_exec *x, const csv_source *src, const ts_csv_infer
     int64_t piece = ctx->op_room / 4;
     piece = piece < (1 << 20) ? 1 << 20 : piece > (64 << 20) ? 64 << 20 : piece;
     const ts_scan_opts opts = {.chunk_bytes = piece, .batch = piece_to_cold, .arg = &cs};
-    TS_TRY(ts_scan_csv_files_opts(x->ctx, src->files, src->nfiles, &inf->spec, &opts, scan));
-    if (!cs.b)
-        return TS_OK;
-    ts_table *cold;
-    ts_err err = ts_cold_finish(cs.b, scan->clean->name, &cold);
+    ts_err err = ts_scan_csv_files_opts(x->ctx, src->files, src->nfiles, &inf->spec, &opts, scan);
     if (err) {
+        ts_cold_free(cs.b);
+        return err;
+    }
+    ts_table *cold = NULL;
+    if (cs.b)
+        err = ts_cold_finish(cs.b, scan->clean->name, &cold);
+    if ((err = ts_ctx_check(x->ctx, err))) { /* a rank that cannot map its files ends the statement everywhere */
+        ts_table_free(cold);
         ts_scan_free(scan);
         return err;
     }
+    if (!cold)
+        return TS_OK;
     ts_table_free(scan->clean);
     scan->clean = cold;
     return TS_OK;
@@ -584,6 +590,8 @@ static ts_err exec_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
     }
     if (!err && ts_table_is_cold(res)) /* the dictionary codes join the columns on disk */
         err = ts_table_to_cold(res, ts_spill_dir(x->ctx->spill_dir), NULL);
+    if (x->ctx->mem_limit)
+        err = ts_ctx_check(x->ctx, err);
     if (err)
         ts_table_free(res), res = NULL;
     *out = res;

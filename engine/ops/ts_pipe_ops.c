@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ts_cold.h"
+#include "ts_spill.h"
 
 /* Records on `to` the partitioning of `from` when every partitioning column of `from` is output: map[i] is the
  * column of `from` that output column i shows (-1: computed). */
@@ -259,15 +260,6 @@ typedef struct materialize_op {
     ts_cold *cold;
 } materialize_op;
 
-/* Bytes of the rows held (not of the allocations: cleared columns keep theirs). */
-static int64_t rows_bytes(const ts_table *t)
-{
-    int64_t b = 0;
-    for (int c = 0; c < t->ncols; c++)
-        b += t->cols[c]->len * (int64_t)ts_type_width(t->cols[c]->type) + t->cols[c]->nbytes;
-    return b;
-}
-
 /* Moves the rows held to the cold table's files; the columns keep their allocations for the next rows. */
 static ts_err flush_cold(materialize_op *m)
 {
@@ -293,7 +285,7 @@ static ts_err materialize_sink(ts_op *op, ts_chunk *in)
     materialize_op *m = (materialize_op *)op;
     TS_TRY(ts_chunk_append_to(in, m->t));
     ts_op_hold(op, table_bytes(m->t));
-    if (m->cold_dir && rows_bytes(m->t) >= m->cold_at)
+    if (m->cold_dir && ts_table_mem_bytes(m->t) >= m->cold_at) /* the rows held, not the allocations */
         TS_TRY(flush_cold(m));
     return TS_OK;
 }
