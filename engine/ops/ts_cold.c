@@ -180,6 +180,8 @@ static ts_err map_column(ts_cold *b, int i, ts_column **out)
     cold_col *cc = &b->cols[i];
     ts_column *c;
     TS_TRY(ts_column_new_like(like, &c));
+    ts_free(c->data), ts_free(c->bytes), ts_free(c->valid); /* a new column's first allocations */
+    c->data = c->bytes = NULL, c->valid = NULL;
     const size_t w = ts_type_width(like->type);
     const int64_t values = b->rows + (like->type == TS_T_STRING);
     ts_err err = ts_mem_map_file(cc->fd, (size_t)values * w, "a cold column", &c->data);
