@@ -718,9 +718,11 @@ static ts_err run_stmt(ts_sql_session *s, ts_sql_script *script, const ts_sql_st
     case TS_SQL_S_COPY: err = copy_stmt(&r, st); break;
     case TS_SQL_S_INSERT: err = insert(&r, st); break;
     }
-    if (!err && s->ctx->mem_limit) /* the catalog keeps at most an operator's share in memory */
-        err = ts_sql_catalog_fit(&s->catalog, s->ctx->op_room, ts_spill_dir(s->ctx->spill_dir));
-    ts_sql_catalog_release(&s->catalog);
+    if (s->ctx->mem_limit) { /* the catalog keeps at most an operator's share in memory, the rest cold */
+        if (!err)
+            err = ts_sql_catalog_fit(&s->catalog, s->ctx->op_room, ts_spill_dir(s->ctx->spill_dir));
+        ts_sql_catalog_release(&s->catalog);
+    }
     /* bytes this rank wrote to spill files and cold tables (--memory-limit); a cold result's are both */
     int64_t spilled = ts_cold_written() - cold0;
     err = ts_ctx_check(s->ctx, err);

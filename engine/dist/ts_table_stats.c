@@ -54,6 +54,7 @@ static void local_stats(const ts_column *c, ts_hll *h, int64_t *nulls, double *m
             }
         }
     }
+    ts_column_release(c, c->len & ~INT64_C(0xffff), c->len & 0xffff); /* the last stride's pages */
 }
 
 ts_err ts_table_stats(ts_ctx *ctx, const ts_table *t, ts_col_stats *out)
@@ -67,7 +68,6 @@ ts_err ts_table_stats(ts_ctx *ctx, const ts_table *t, ts_col_stats *out)
     for (int c = 0; !err && c < n; c++) {
         counts[3 * c] = t->cols[c]->len;
         local_stats(t->cols[c], &h[c], &counts[3 * c + 1], &mn[c], &mx[c], &counts[3 * c + 2]);
-        ts_column_release(t->cols[c], 0, t->cols[c]->len);
         mx[c] = -mx[c]; /* one MIN reduction for both bounds */
     }
     err = ts_ctx_check(ctx, err);
