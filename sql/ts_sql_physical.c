@@ -673,6 +673,12 @@ static ts_err build_aggregate_streaming(phys *ph, ts_sql_plan *p, pipe *inp, con
     }
     err = run(ph, &in, sink, p);
     ts_table *res = err ? NULL : ts_agg_pipe_take(sink);
+    const int rounds = ts_agg_pipe_grace_rounds(sink);
+    if (rounds > 0) {
+        const size_t used = strlen(p->run_note);
+        snprintf(p->run_note + used, sizeof p->run_note - used, "; over its share: input rows spilled by key hash, "
+                 "%d rounds", rounds);
+    }
     op_done(ph, sink);
     if (!err)
         err = ts_sql_agg_fixup(ph->x, p, &a, res);

@@ -9,7 +9,12 @@
  *                   (e.g. a streaming exchange ran before), or there is one rank.
  * The result records its partitioning: on the keys (two-phase, or part_keys when given), so a later aggregation,
  * join or DISTINCT on them skips its exchange. Row positions for FIRST / LAST are (rank << 40) + running row, so
- * the global order is rank 0's rows, then rank 1's, ... */
+ * the global order is rank 0's rows, then rank 1's, ...
+ *
+ * Memory budget (ctx->op_room > 0): decomposable aggregates flush partial states to spill partitions past the share
+ * and merge them a round at a time (collective). The others (exact quantiles, distinct counts), whose states cannot
+ * be merged, mirror their input rows to spill partitions by key hash as they run; past the share the sink is dropped
+ * and each round of partitions is aggregated from its rows (per rank: the planner gives them complete groups). */
 #ifndef TS_AGG_PIPE_H
 #define TS_AGG_PIPE_H
 
@@ -22,5 +27,9 @@ ts_err ts_agg_pipe_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int n
                        int two_phase, const char *const *part_keys, int npart, int64_t expected, ts_op **out);
 /* The result (the caller owns it), after the pipeline ran. */
 ts_table *ts_agg_pipe_take(ts_op *op);
+/* Rounds of this rank's grace finish (0: none): aggregates without mergeable states (exact quantiles, distinct
+ * counts) outgrew the operator's share of a --memory-limit, so the rows it had mirrored to spill partitions by key
+ * hash were aggregated a round of partitions at a time. */
+int ts_agg_pipe_grace_rounds(const ts_op *op);
 
 #endif

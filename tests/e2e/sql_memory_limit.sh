@@ -4,8 +4,9 @@
 # (tests/tpch/expected, compared by scripts/bench/tpch/tpch.py check), (b) operators really spilled (the `spill`
 # lines of --timing: bytes > 0 for the aggregation-heavy q18 and q10 and the join-heavy q09, and in total for at
 # least 8 queries), (c) the spill directory is empty afterwards, (d) inner / left / semi / anti grace hash joins over
-# keys with NULLs and duplicates equal answers computed in Python (generated data), and (e) an operator that cannot
-# spill and outgrows its share (exact quantiles) fails with exit 5 and a message naming the operator and the limit;
+# keys with NULLs and duplicates equal answers computed in Python (generated data), and (e) aggregates without
+# mergeable states (median, count DISTINCT) spill their input rows and equal Python's answers, while one group above
+# the working memory fails with exit 5 and a message naming the operator and the limit;
 # (f) full sorts (ORDER BY without LIMIT) spill sorted runs and equal Python's order; (g) windows spill and equal
 # Python's answers, one partition above the share fails with exit 5; (h) the loaded tables went to cold storage
 # (files; engine/ops/ts_cold.h) and the queries answered from them.
@@ -117,14 +118,54 @@ for P in ${RANKS:-1 2 4}; do
   [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind by the joins on $P ranks"
 done
 echo "grace hash join: inner, left, semi, anti with NULL keys equal Python's answers on ${RANKS:-1 2 4} ranks"
-# an aggregate that cannot spill (exact quantiles) outgrowing its share: exit 5, the operator and the limit named
-{ cat "$REPO/scripts/bench/tpch/load.sql"; echo "SELECT l_orderkey, median(l_partkey) FROM lineitem GROUP BY 1;"; } \
-  > "$tmp/quantile.sql"
-out=$(mpirun -n 2 "$BUILD/tessera" sql "$tmp/quantile.sql" --memory-limit "$LIMIT" --spill-dir "$tmp/spill" --quiet \
-  --set data="$tmp/data" 2>&1 >/dev/null)
+# aggregates without mergeable states (exact medians, distinct counts) over their share: the input rows spill by
+# key hash and the groups are computed a partition at a time; the answers equal Python's from the .tbl file
+{ cat "$REPO/scripts/bench/tpch/load.sql"; cat <<SQL
+SELECT l_orderkey % 997 AS g, count(*) AS n, count(DISTINCT l_suppkey) AS ds, median(l_partkey) AS med
+FROM lineitem GROUP BY 1 ORDER BY 1;
+EXPLAIN ANALYZE SELECT l_orderkey % 997 AS g, median(l_partkey) FROM lineitem GROUP BY 1;
+SQL
+} > "$tmp/grace_agg.sql"
+"$PY" - "$tmp/data/lineitem.tbl" > "$tmp/grace_agg.expected" <<'PYEOF' || exit 1
+import sys
+from collections import defaultdict
+groups = defaultdict(list)
+for line in open(sys.argv[1]):
+    f = line.split("|")
+    groups[int(f[0]) % 997].append((int(f[1]), int(f[2])))
+for g in sorted(groups):
+    parts = sorted(p for p, s in groups[g])
+    n = len(parts)
+    med = parts[n // 2] if n % 2 else (parts[n // 2 - 1] + parts[n // 2]) / 2
+    print("%d,%d,%d,%.1f" % (g, n, len({s for p, s in groups[g]}), med))
+PYEOF
+for P in ${RANKS:-1 2 4}; do
+  TESSERA_OP_MEMORY=16K mpirun -n "$P" "$BUILD/tessera" sql "$tmp/grace_agg.sql" --memory-limit "$LIMIT" \
+    --set data="$tmp/data" --spill-dir "$tmp/spill" --quiet --format csv > "$tmp/grace_agg.out$P" 2>&1 || { cat "$tmp/grace_agg.out$P"; fail "grace aggregation on $P ranks"; }
+  "$PY" - "$tmp/grace_agg.out$P" "$tmp/grace_agg.expected" <<'PYEOF' || fail "grace aggregation answers differ from Python's on $P ranks"
+import sys
+got = [l.strip().split(",") for l in open(sys.argv[1]) if l[:1].isdigit()]
+want = [l.strip().split(",") for l in open(sys.argv[2])]
+assert len(got) == len(want) == 997, (len(got), len(want))
+for g, w in zip(got, want):
+    assert g[:3] == w[:3] and abs(float(g[3]) - float(w[3])) < 1e-9, (g, w)
+PYEOF
+  grep -q 'input rows spilled by key hash, [0-9]* rounds' "$tmp/grace_agg.out$P" \
+    || { grep -i aggregate "$tmp/grace_agg.out$P"; fail "the distinct count did not spill its input rows on $P ranks"; }
+  [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind by the grace aggregation on $P ranks"
+done
+echo "grace aggregation: median and count(DISTINCT) over their share equal Python's answers on ${RANKS:-1 2 4} ranks"
+# one group whose values alone outgrow the working memory (a partition cannot be split further): exit 5, the
+# operator and the limit named, no spill file left
+cat > "$tmp/quantile.sql" <<SQL
+SELECT range % 1 AS g, median(range) FROM range(0, 8000000) GROUP BY 1;
+SQL
+out=$(mpirun -n 1 "$BUILD/tessera" sql "$tmp/quantile.sql" --memory-limit "$LIMIT" --spill-dir "$tmp/spill" --quiet \
+  2>&1 >/dev/null)
 rc=$?
-[[ $rc == 5 ]] || fail "a median over its share: exit $rc, not 5: $out"
-grep -q 'aggregate: .* more than its share .* of --memory-limit [0-9.]* MiB' <<<"$out" || fail "message: $out"
+[[ $rc == 5 ]] || fail "one median group over the working memory: exit $rc, not 5: $out"
+grep -q 'aggregate: a spill partition.* more than the .* of working memory --memory-limit [0-9.]* MiB leaves' <<<"$out" \
+  || fail "message: $out"
 [[ -z $(ls -A "$tmp/spill") ]] || fail "spill files left behind after the failure"
 # full sorts (ORDER BY without LIMIT) spill sorted runs and merge them: multi-key, DESC, NULLS FIRST / LAST, strings,
 # ties (stable: input order), and a big ORDER BY over TPC-H's lineitem; the expected orders computed here in Python
