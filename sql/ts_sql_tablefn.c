@@ -319,11 +319,37 @@ static ts_err sorted_rejects(ts_ctx *ctx, ts_table **rej)
     return TS_OK;
 }
 
+/* The cleaning scan; under a memory budget, when this rank's share of the input is larger than an operator's share
+ * of it and the rules have no table rules (which need every row at once), the partitioned mode with the clean rows
+ * in cold storage (ts_clean_scan_spilled): pieces of the files, one partition and the rejects in memory. */
+static ts_err clean_scan(ts_sql_exec *x, const rules_source *src, ts_clean_result *r)
+{
+    const ts_ctx *ctx = x->ctx;
+    int64_t bytes = 0;
+    for (int i = 0; i < src->nfiles; i++) /* gzip inflates about 4x */
+        bytes += src->files[i].gz ? 4 * src->files[i].size : src->files[i].size;
+    const int64_t share = bytes / ctx->size + 1;
+    /* a partition's clean rows take about as much memory as its CSV bytes, plus the dedup's hash set. Every rank
+     * must take the same path with the same partitions (the steps are collective), and op_room depends on each
+     * rank's own baseline: the most any rank needs. */
+    int64_t nparts = 0;
+    if (ctx->mem_limit && share > ctx->op_room && src->rules->ntable_rules == 0)
+        nparts = 2 * share / ctx->op_room + 1;
+    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &nparts, 1, MPI_INT64_T, MPI_MAX, ctx->comm));
+    if (nparts == 0)
+        return ts_clean_scan(x->ctx, src->files, src->nfiles, src->rules, src->values_dir, r);
+    nparts = nparts > 512 ? 512 : nparts; /* each is an open file per rank */
+    int64_t piece = ctx->op_room / 4;
+    piece = piece < (1 << 20) ? 1 << 20 : piece > (32 << 20) ? 32 << 20 : piece;
+    return ts_clean_scan_spilled(x->ctx, src->files, src->nfiles, src->rules, src->values_dir, (int)nparts, piece,
+                                 ts_spill_dir(ctx->spill_dir), r);
+}
+
 static ts_err exec_rules_csv(ts_sql_exec *x, ts_sql_plan *p, ts_table **out)
 {
     rules_source *src = p->source;
     ts_clean_result r = {0};
-    TS_TRY(ts_clean_scan(x->ctx, src->files, src->nfiles, src->rules, src->values_dir, &r));
+    TS_TRY(clean_scan(x, src, &r));
     p->rows_rejected = r.rows_rejected;
     ts_err err = TS_OK;
     if (p->rejects_name) {

@@ -108,5 +108,13 @@ ts_err ts_clean_load_partition(ts_ctx *ctx, ts_clean *c, int part);
 void ts_clean_take(ts_clean *c, ts_table **rows);
 /* Bytes written to spill files so far on this rank. */
 int64_t ts_clean_spilled_bytes(const ts_clean *c);
+/* ts_clean_scan under a memory budget: the partitioned mode with partitions by the hash of a row's values, each
+ * partition's deduplicated rows appended to a cold table (engine/ops/ts_cold.h: files in spill_dir) that becomes
+ * out->clean. Only a piece of the input, one partition and the rejects are in memory at a time. The clean rows
+ * come in partition order, not input order (their __pos column still gives the input order). Rules with table
+ * rules are refused (TS_ERR_USAGE), as in ts_clean_begin_partitioned. Collective. */
+ts_err ts_clean_scan_spilled(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rules *rules,
+                             const char *ref_dir, int nparts, int64_t chunk_bytes, const char *spill_dir,
+                             ts_clean_result *out);
 
 #endif

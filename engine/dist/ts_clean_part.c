@@ -6,6 +6,8 @@
 
 #include "ts_clean.h"
 #include "ts_clean_part.h"
+#include "ts_cold.h"
+#include "ts_keyhash.h"
 #include "ts_mem.h"
 #include "ts_spill.h"
 
@@ -124,4 +126,74 @@ ts_err ts_clean_fetch_pending(ts_clean *c)
     if (!err)
         c->npending = 0;
     return err;
+}
+
+/* A clean row's partition from its values (not its position: every column but the __ ones), so all copies of a
+ * line share a partition. The high bits of the hash, as the exchange uses the low ones. */
+static void content_partition(void *arg, const ts_table *clean, int64_t first, int64_t n, int32_t *part)
+{
+    const int nparts = *(const int *)arg;
+    const char *names[TS_MAX_COLS];
+    int k = 0;
+    for (int i = 0; i < clean->ncols && k < TS_MAX_COLS; i++)
+        if (strncmp(clean->cols[i]->name, "__", 2))
+            names[k++] = clean->cols[i]->name;
+    ts_key_cols key;
+    if (ts_key_cols_resolve(clean, names, k, &key)) { /* cannot happen (the names are the table's); one partition
+                                                          is still exact */
+        ts_error_clear();
+        memset(part, 0, sizeof *part * (size_t)n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        part[i] = (int32_t)(((ts_key_hash(&key, first + i) >> 32) * (uint64_t)nparts) >> 32);
+}
+
+/* Each partition's deduplicated rows appended to a cold table (collective: the partition steps are). */
+static ts_err partitions_to_cold(ts_ctx *ctx, ts_clean *c, int nparts, const char *spill_dir, ts_table **out)
+{
+    ts_cold *b = NULL;
+    ts_err err = TS_OK;
+    for (int p = 0; !err && p < nparts; p++) {
+        err = ts_clean_load_partition(ctx, c, p);
+        if (!err)
+            err = ts_clean_dedup(ctx, c);
+        ts_table *rows = NULL;
+        if (!err) {
+            ts_clean_take(c, &rows);
+            ts_err mine = b ? TS_OK : ts_cold_begin(rows, spill_dir, &b);
+            if (!mine)
+                mine = ts_cold_append(b, rows, 0, ts_table_rows(rows));
+            err = ts_ctx_check(ctx, mine);
+        }
+        ts_table_free(rows);
+    }
+    if (!err)
+        err = ts_ctx_check(ctx, ts_cold_finish(b, c->rules->table, out));
+    else
+        ts_cold_free(b);
+    return err;
+}
+
+ts_err ts_clean_scan_spilled(ts_ctx *ctx, const ts_file_info *files, int nfiles, ts_rules *rules,
+                             const char *ref_dir, int nparts, int64_t chunk_bytes, const char *spill_dir,
+                             ts_clean_result *out)
+{
+    ts_clean c;
+    memset(out, 0, sizeof *out);
+    TS_TRY(ts_clean_begin_partitioned(ctx, files, nfiles, rules, ref_dir, nparts, chunk_bytes, spill_dir,
+                                      content_partition, &nparts, &c));
+    ts_table *clean = NULL;
+    ts_err err = partitions_to_cold(ctx, &c, nparts, spill_dir, &clean);
+    if (!err)
+        err = ts_clean_finish(ctx, &c, out);
+    ts_clean_free(&c);
+    if (err) {
+        ts_table_free(clean);
+        ts_clean_result_free(out);
+        return err;
+    }
+    ts_table_free(out->clean);
+    out->clean = clean;
+    return TS_OK;
 }

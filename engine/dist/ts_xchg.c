@@ -23,6 +23,7 @@ static int next_tag; /* every rank creates exchanges in the same order, so they 
 typedef struct rmsg {
     char *buf;
     int64_t size;
+    int pending;   /* its receive has not completed: the buffer is MPI's */
 } rmsg;
 
 typedef struct peer {
@@ -43,7 +44,10 @@ typedef struct xchg_sink {
     int64_t *ssize;
     peer *from;             /* received messages per source, in sequence order */
     MPI_Request *rreq;      /* pending receives */
+    int (*rmsg_of)[2];      /* the message each pending receive fills: (source, index in from[source]) */
+    int *done_idx;          /* scratch for MPI_Testsome */
     int nrecv, cap_recv;
+    ts_cold *kept_cold;     /* under a budget: this rank's own rows beyond half a share, moved out as they come */
     int64_t staged_bytes, inflight_bytes;
     int64_t held_bytes;     /* received messages still in memory (not cold, not yet read) */
     ts_xchg_stats st;
@@ -69,20 +73,27 @@ static ts_err add_recv(xchg_sink *x, int src, char *buf, int64_t size, MPI_Messa
     if (x->nrecv == x->cap_recv) {
         const int cap = x->cap_recv ? 2 * x->cap_recv : 64;
         MPI_Request *g = realloc(x->rreq, sizeof *g * (size_t)cap);
-        if (!g)
+        if (g)
+            x->rreq = g;
+        int(*o)[2] = g ? realloc(x->rmsg_of, sizeof *o * (size_t)cap) : NULL;
+        if (o)
+            x->rmsg_of = o;
+        int *d = o ? realloc(x->done_idx, sizeof *d * (size_t)cap) : NULL;
+        if (!d)
             TS_FAIL(TS_ERR_NOMEM, "out of memory receiving an exchange");
-        x->rreq = g, x->cap_recv = cap;
+        x->done_idx = d, x->cap_recv = cap;
     }
-    p->m[p->n++] = (rmsg){buf, size};
+    p->m[p->n++] = (rmsg){buf, size, 1};
     x->held_bytes += size;
+    x->rmsg_of[x->nrecv][0] = src, x->rmsg_of[x->nrecv][1] = p->n - 1;
     TS_TRY(mpi(MPI_Imrecv(buf, (int)size, MPI_BYTE, m, &x->rreq[x->nrecv++]), "MPI_Imrecv"));
     x->st.messages_received++, x->st.bytes_received += size;
     return TS_OK;
 }
 
-/* Under a memory budget, once every receive posted has completed: the received messages beyond an operator's
- * share move to cold blocks (files the kernel pages in when the source reads them), the latest first, so the
- * receiver's partition of an exchange is bounded like the other breakers' state. */
+/* Under a memory budget, as receives complete: the received messages beyond half an operator's share move to cold
+ * blocks (files the kernel pages in when the source reads them), the latest first, so the receiver's partition of
+ * an exchange is bounded like the other breakers' state. */
 static ts_err cool_received(xchg_sink *x)
 {
     if (!x->ctx->mem_limit || x->held_bytes <= x->ctx->op_room)
@@ -91,11 +102,40 @@ static ts_err cool_received(xchg_sink *x)
     for (int s = x->P - 1; s >= 0 && x->held_bytes > x->ctx->op_room / 2; s--)
         for (int i = x->from[s].n - 1; i >= 0 && x->held_bytes > x->ctx->op_room / 2; i--) {
             rmsg *m = &x->from[s].m[i];
-            if (!m->buf || ts_mem_is_file(m->buf))
+            if (!m->buf || m->pending || ts_mem_is_file(m->buf))
                 continue;
             TS_TRY(ts_cold_block((void **)&m->buf, (size_t)m->size, dir));
             x->held_bytes -= m->size, x->op.prof.spill_bytes += m->size;
         }
+    return TS_OK;
+}
+
+/* Under a memory budget: this rank's own rows move to a cold table builder once they pass half an operator's share
+ * (all of them at the end: final), so they are bounded as they come like the received messages. */
+static ts_err cool_kept(xchg_sink *x, int final)
+{
+    if (!x->ctx->mem_limit)
+        return TS_OK;
+    const int64_t bytes = ts_table_mem_bytes(x->kept);
+    if (final ? !x->kept_cold && bytes <= x->ctx->op_room : bytes <= x->ctx->op_room / 2)
+        return TS_OK;
+    if (!x->kept_cold)
+        TS_TRY(ts_cold_begin(x->kept, ts_spill_dir(x->ctx->spill_dir), &x->kept_cold));
+    TS_TRY(ts_cold_append(x->kept_cold, x->kept, 0, ts_table_rows(x->kept)));
+    x->op.prof.spill_bytes += bytes;
+    ts_table_truncate(x->kept, 0);
+    if (!final)
+        return TS_OK;
+    ts_table *cold = NULL;
+    const ts_err err = ts_cold_finish(x->kept_cold, x->kept->name, &cold);
+    x->kept_cold = NULL;
+    TS_TRY(err);
+    const char *keys[8];
+    for (int k = 0; k < x->kept->npart; k++)
+        keys[k] = x->kept->part_keys[k];
+    ts_table_set_partitioned(cold, keys, x->kept->npart);
+    ts_table_free(x->kept);
+    x->kept = cold;
     return TS_OK;
 }
 
@@ -119,18 +159,22 @@ static ts_err poll_recv(xchg_sink *x)
             return err;
         }
     }
-    if (x->nrecv) { /* keep only the pending ones */
-        int done = 0, k = 0;
-        TS_TRY(mpi(MPI_Testall(x->nrecv, x->rreq, &done, MPI_STATUSES_IGNORE), "MPI_Testall"));
-        if (done) {
-            x->nrecv = 0;
-            TS_TRY(cool_received(x));
+    if (x->nrecv) { /* retire the completed receives, keep the pending ones */
+        int ndone = 0, k = 0;
+        TS_TRY(mpi(MPI_Testsome(x->nrecv, x->rreq, &ndone, x->done_idx, MPI_STATUSES_IGNORE), "MPI_Testsome"));
+        if (ndone <= 0 || ndone == MPI_UNDEFINED)
+            return TS_OK;
+        for (int i = 0; i < ndone; i++) {
+            const int *at = x->rmsg_of[x->done_idx[i]];
+            x->from[at[0]].m[at[1]].pending = 0;
         }
-        for (int i = 0; !done && i < x->nrecv; i++)
-            if (x->rreq[i] != MPI_REQUEST_NULL)
-                x->rreq[k++] = x->rreq[i];
-        if (!done)
-            x->nrecv = k;
+        for (int i = 0; i < x->nrecv; i++)
+            if (x->rreq[i] != MPI_REQUEST_NULL) {
+                x->rreq[k] = x->rreq[i];
+                x->rmsg_of[k][0] = x->rmsg_of[i][0], x->rmsg_of[k++][1] = x->rmsg_of[i][1];
+            }
+        x->nrecv = k;
+        TS_TRY(cool_received(x));
     }
     return TS_OK;
 }
@@ -320,8 +364,11 @@ static ts_err xchg_sink_chunk(ts_op *op, ts_chunk *c)
         if (n) {
             ts_table *t = d == x->me ? x->kept : x->stage[d];
             err = append_rows(t, c, x->order + lo, n);
-            if (d == x->me)
+            if (d == x->me) {
                 x->st.rows_kept += n;
+                if (!err)
+                    err = cool_kept(x, 0);
+            }
             else if (!err && full(x, t))
                 err = flush(x, d);
         }
@@ -362,17 +409,16 @@ static ts_err xchg_finish(ts_op *op, ts_ctx *ctx, ts_err status)
     }
     if (!perr && x->nrecv)
         perr = mpi(MPI_Waitall(x->nrecv, x->rreq, MPI_STATUSES_IGNORE), "MPI_Waitall");
+    for (int i = 0; !perr && i < x->nrecv; i++)
+        x->from[x->rmsg_of[i][0]].m[x->rmsg_of[i][1]].pending = 0;
     x->nrecv = 0;
     for (int s = 0; s < x->P; s++)
         for (int i = 0; i < x->from[s].n; i++)
             x->st.rows_received += ((const int64_t *)x->from[s].m[i].buf)[1];
     if (!perr)
         perr = cool_received(x);
-    if (!perr && x->ctx->mem_limit && ts_table_mem_bytes(x->kept) > x->ctx->op_room) { /* this rank's own rows */
-        int64_t written = 0;
-        perr = ts_table_to_cold(x->kept, ts_spill_dir(x->ctx->spill_dir), &written);
-        op->prof.spill_bytes += written;
-    }
+    if (!perr)
+        perr = cool_kept(x, 1);
     op->prof.bytes_recv += x->st.bytes_received;
     for (int d = 0; d < x->P; d++) /* staging buffers are no longer needed */
         if (d != x->me)
@@ -408,7 +454,8 @@ static void xchg_destroy(ts_op *op)
         }
     for (int d = 0; x->stage && d < x->P; d++)
         ts_table_free(x->stage[d]);
-    free(x->stage), free(x->seq), free(x->sreq), free(x->sbuf), free(x->ssize), free(x->rreq);
+    free(x->stage), free(x->seq), free(x->sreq), free(x->sbuf), free(x->ssize), free(x->rreq), free(x->rmsg_of), free(x->done_idx);
+    ts_cold_free(x->kept_cold);
     ts_table_free(x->kept);
     free_received(x);
     free(x->from);
@@ -487,7 +534,21 @@ typedef struct xchg_source {
     int src, idx;             /* the message being read: from[src].m[idx]; idx == -1 before the first */
     ts_column mcol[TS_MAX_COLS];
     int64_t rows, at;         /* its rows and the next row */
+    int64_t released;         /* kept rows before this one have left the resident set (a cold table) */
 } xchg_source;
+
+/* The rank's own rows, when they went cold, leave the resident set behind the reader in strides (a chunk is valid
+ * until the source is called again, so rows before s->at are done with); received messages are freed whole. */
+#define RELEASE_STRIDE (64 * 1024)
+
+static void release_kept(xchg_source *s)
+{
+    if (s->src != s->x->me || (s->at - s->released < RELEASE_STRIDE && s->at < s->rows))
+        return;
+    for (int i = 0; i < s->op.out->schema.ncols; i++)
+        ts_column_release(&s->mcol[i], s->released, s->at - s->released);
+    s->released = s->at;
+}
 
 static ts_err load_message(xchg_source *s)
 {
@@ -536,7 +597,7 @@ static ts_err advance(xchg_source *s, int *more)
         if (s->src == x->me) {
             for (int i = 0; i < s->op.out->schema.ncols; i++)
                 s->mcol[i] = *x->kept->cols[i];
-            s->rows = ts_table_rows(x->kept), s->at = 0;
+            s->rows = ts_table_rows(x->kept), s->at = 0, s->released = 0;
             return TS_OK;
         }
     }
@@ -546,6 +607,7 @@ static ts_err xchg_next(ts_op *op, ts_chunk **out)
 {
     xchg_source *s = (xchg_source *)op;
     *out = NULL;
+    release_kept(s);
     while (s->at >= s->rows) {
         int more;
         TS_TRY(advance(s, &more));
