@@ -330,8 +330,8 @@ static ts_err clean_scan(ts_sql_exec *x, const rules_source *src, ts_clean_resul
         bytes += src->files[i].gz ? 4 * src->files[i].size : src->files[i].size;
     const int64_t share = bytes / ctx->size + 1;
     /* a partition's clean rows take about as much memory as its CSV bytes, plus the dedup's hash set. Every rank
-     * must take the same path with the same partitions (the steps are collective), and op_room depends on each
-     * rank's own baseline: the most any rank needs. */
+     * must take the same path with the same partitions (the steps are collective): the most any rank asks for,
+     * whatever budget each rank's context holds (tessera sql gives all the same one). */
     int64_t nparts = 0;
     if (ctx->mem_limit && share > ctx->op_room && src->rules->ntable_rules == 0)
         nparts = 2 * share / ctx->op_room + 1;

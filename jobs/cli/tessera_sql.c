@@ -192,6 +192,9 @@ static ts_err set_budget(ts_ctx *ctx, const sql_cli *c)
     TS_TRY(ts_budget_init(ctx, c->memory_limit, &b));
     ctx->mem_limit = b.limit;
     ctx->mem_room = b.limit - b.baseline;
+    /* the same budget on every rank (the least room): operators take collective decisions from it (partition
+     * counts, broadcast caps), and each rank's baseline differs by a few MiB */
+    TS_MPI(MPI_Allreduce(MPI_IN_PLACE, &ctx->mem_room, 1, MPI_INT64_T, MPI_MIN, ctx->comm));
     ctx->op_room = ctx->mem_room / 4;
     int64_t share; /* testing: a smaller share makes small data spill */
     const char *env = getenv("TESSERA_OP_MEMORY");
