@@ -48,6 +48,9 @@ typedef struct ts_sql_options {
                                       "mem <i> <name> <max bytes> <min bytes>": the statement's peak RSS over
                                       the ranks (each rank's high-water mark is reset when a statement starts) */
     ts_sql_print_mode print_mode;  /* how query results print (default ALIGNED; CSV is ts_sql_print_csv's format) */
+    const char *checkpoint_dir;    /* scripts: the state after each statement that changes it goes there
+                                      (sql/ts_sql_checkpoint.h); NULL: none */
+    int resume;                    /* with checkpoint_dir: start after the last statement whose checkpoint matches */
 } ts_sql_options;
 
 /* Creates a session (collective). *out is new on every rank (ts_sql_session_free). opt is copied. */

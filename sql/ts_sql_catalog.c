@@ -25,6 +25,8 @@ static void entry_free(ts_sql_entry *e)
     ts_sql_script_free(e->view_script);
 }
 
+static int64_t versions; /* the last version handed out (per process, single-threaded) */
+
 ts_err ts_sql_catalog_put(ts_sql_catalog *c, const char *name, ts_table *table, int64_t global_rows,
                           ts_sql_script *view_script, const ts_sql_query *view)
 {
@@ -44,7 +46,7 @@ ts_err ts_sql_catalog_put(ts_sql_catalog *c, const char *name, ts_table *table, 
         e = &c->entries[c->n++];
     }
     *e = (ts_sql_entry){.name = strdup(name), .table = table, .view_script = view_script, .view = view,
-                        .global_rows = global_rows};
+                        .global_rows = global_rows, .version = ++versions};
     if (!e->name) {
         entry_free(e);
         *e = c->entries[--c->n];
@@ -52,6 +54,8 @@ ts_err ts_sql_catalog_put(ts_sql_catalog *c, const char *name, ts_table *table, 
     }
     return TS_OK;
 }
+
+void ts_sql_catalog_touch(ts_sql_entry *e) { e->version = ++versions; }
 
 ts_err ts_sql_catalog_analyze(ts_ctx *ctx, ts_sql_entry *e)
 {

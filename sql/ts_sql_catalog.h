@@ -16,6 +16,8 @@ typedef struct ts_sql_entry {
     int64_t global_rows;        /* tables: rows over all ranks */
     ts_col_stats *stats;        /* tables: statistics of each column, for the planner (owned; NULL: none) */
     uint8_t *not_null;          /* tables: not_null[c] = column c was declared NOT NULL (INSERT checks it); owned */
+    int64_t version;            /* a process-wide number, new whenever the entry is put or its rows change
+                                   (checkpoints save the tables whose version moved) */
 } ts_sql_entry;
 
 typedef struct ts_sql_catalog {
@@ -28,6 +30,8 @@ ts_sql_entry *ts_sql_catalog_find(const ts_sql_catalog *c, const char *name);
 /* Adds an entry; takes ownership of table / view_script. Replaces an entry of the same name. */
 ts_err ts_sql_catalog_put(ts_sql_catalog *c, const char *name, ts_table *table, int64_t global_rows,
                           ts_sql_script *view_script, const ts_sql_query *view);
+/* Gives e a new version: call it whenever its table's rows change. */
+void ts_sql_catalog_touch(ts_sql_entry *e);
 /* (Re)computes the statistics of table entry e (collective: every rank calls it for the same entry). Call it
  * whenever the table's rows change. */
 ts_err ts_sql_catalog_analyze(ts_ctx *ctx, ts_sql_entry *e);

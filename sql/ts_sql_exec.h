@@ -27,6 +27,9 @@ typedef struct ts_sql_exec {
      * every rank): --profile prints it, EXPLAIN ANALYZE sums it per plan node */
     struct ts_sql_op_prof { char kind[24]; char label[192]; ts_prof prof; ts_sql_plan *node; int output; } *prof;
     int nprof, cap_prof;
+    /* optional: called with each input file a table function binds (checkpoints fingerprint them) */
+    void (*on_input)(void *arg, const char *path);
+    void *on_input_arg;
 } ts_sql_exec;
 
 /* Runs plan p; *out is a new table owned by the caller with columns named by the plan's ids (a view of a

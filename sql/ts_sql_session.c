@@ -10,12 +10,14 @@
 
 #include "ts_cold.h"
 #include "ts_exchange.h"
+#include "ts_fault.h"
 #include "ts_expr.h"
 #include "ts_h5.h"
 #include "ts_mem.h"
 #include "ts_spill.h"
 #include "ts_sql_bind.h"
 #include "ts_sql_catalog.h"
+#include "ts_sql_checkpoint.h"
 #include "ts_sql_copy.h"
 #include "ts_sql_decorrelate.h"
 #include "ts_sql_exec.h"
@@ -37,6 +39,7 @@ struct ts_sql_session {
     int ncreated;
     int next_id;      /* column ids stay unique across the session's statements */
     int stmt_no;
+    ts_sql_ckpt *ck;  /* --checkpoint: NULL without */
 };
 
 ts_err ts_sql_session_new(ts_ctx *ctx, const ts_sql_options *opt, ts_sql_session **out)
@@ -59,6 +62,8 @@ ts_err ts_sql_session_new(ts_ctx *ctx, const ts_sql_options *opt, ts_sql_session
     *out = s;
     if (!s->param_names || !s->param_values)
         TS_FAIL(TS_ERR_NOMEM, "out of memory creating a SQL session");
+    if (opt->checkpoint_dir)
+        TS_TRY(ts_sql_ckpt_new(opt->checkpoint_dir, opt->resume, &s->ck));
     /* refuse an existing output now rather than after the work */
     int exists = 0;
     if (ctx->rank == 0 && opt->out_path && !opt->overwrite)
@@ -79,6 +84,7 @@ void ts_sql_session_free(ts_sql_session *s)
     for (int i = 0; i < s->ncreated; i++)
         free(s->created[i]);
     free(s->param_names), free(s->param_values), free(s->created);
+    ts_sql_ckpt_free(s->ck);
     free(s);
 }
 
@@ -133,7 +139,8 @@ static void run_init(stmt_run *r, ts_sql_session *s, ts_sql_script *script)
 {
     memset(r, 0, sizeof *r);
     r->s = s, r->script = script;
-    r->x = (ts_sql_exec){.ctx = s->ctx, .catalog = &s->catalog, .src = script, .quiet = s->opt.quiet};
+    r->x = (ts_sql_exec){.ctx = s->ctx, .catalog = &s->catalog, .src = script, .quiet = s->opt.quiet,
+                         .on_input = s->ck ? ts_sql_ckpt_note_input : NULL, .on_input_arg = s->ck};
     r->b = (ts_sql_binder){.ctx = s->ctx, .script = script, .src = script, .catalog = &s->catalog,
                            .next_id = s->next_id, .exec = &r->x};
 }
@@ -570,6 +577,7 @@ static ts_err insert(stmt_run *r, const ts_sql_stmt *st)
         t->nsort = 0, t->npart = 0;
         free(e->stats); /* stale: the next query that reads the table analyzes it again (once for many INSERTs) */
         e->stats = NULL;
+        ts_sql_catalog_touch(e);
     }
 done:
     ts_table_free(rows);
@@ -775,8 +783,21 @@ static ts_err run_script(ts_sql_session *s, const char *text, const char *filena
     if (result && (last < 0 || script->stmts[last]->kind != TS_SQL_S_QUERY))
         err = ts_error_raise(TS_ERR_USAGE, __FILE__, __LINE__, __func__, "%s: the last statement must be a query",
                              filename);
-    for (int i = 0; !err && i <= last; i++)
-        err = run_stmt(s, script, script->stmts[i], result && i == last ? result : NULL);
+    int first = 0;
+    const ts_sql_created created = {&s->created, &s->ncreated};
+    if (!err && s->ck)
+        err = ts_sql_ckpt_start(s->ck, s->ctx, script, &s->catalog, created, &first);
+    for (int i = first; !err && i <= last; i++) {
+        if (ts_fault_armed()) { /* TESSERA_FAULT=RANK:stmt-N:KIND, N counted from 1 in the script */
+            char point[32];
+            snprintf(point, sizeof point, "stmt-%d", i + 1);
+            err = ts_ctx_check(s->ctx, ts_fault_point(point));
+        }
+        if (!err)
+            err = run_stmt(s, script, script->stmts[i], result && i == last ? result : NULL);
+        if (!err && s->ck)
+            err = ts_sql_ckpt_after(s->ck, s->ctx, script, i, &s->catalog, created);
+    }
     ts_sql_script_free(script);
     return err;
 }

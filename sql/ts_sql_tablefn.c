@@ -248,6 +248,13 @@ typedef struct rules_source {
 } rules_source;
 
 static void free_rules(void *r) { ts_rules_free(r); }
+
+/* Tells the session which files a statement reads (its checkpoints fingerprint them). */
+static void note_inputs(const ts_sql_binder *b, const ts_file_info *files, int n)
+{
+    for (int i = 0; b->exec->on_input && i < n; i++)
+        b->exec->on_input(b->exec->on_input_arg, files[i].path);
+}
 static void free_inferred(void *inf) { ts_csv_inferred_free(inf); }
 
 static ts_err bind_rules_csv(ts_sql_binder *b, const ts_sql_from *f, const char *pattern, const char *rules_path,
@@ -261,6 +268,8 @@ static ts_err bind_rules_csv(ts_sql_binder *b, const ts_sql_from *f, const char 
         TS_TRY(string_arg(b, a->value, "values_dir", &src->values_dir));
     if ((a = named(f, "summary")))
         TS_TRY(string_arg(b, a->value, "summary", &src->summary));
+    if (b->exec->on_input)
+        b->exec->on_input(b->exec->on_input_arg, rules_path);
     ts_err err = ts_rules_load(rules_path, &src->rules);
     if (!err)
         err = ts_sql_exec_defer(b->exec, free_rules, src->rules);
@@ -270,6 +279,7 @@ static ts_err bind_rules_csv(ts_sql_binder *b, const ts_sql_from *f, const char 
     int n;
     if ((err = ts_scan_list_inputs(b->ctx, pattern, &files, &n)))
         return ts_sql_error_at(b->src, f->pos, err, "read_csv: %s", ts_error_headline());
+    note_inputs(b, files, n);
     src->files = ts_sql_alloc(b->script, sizeof *files * (size_t)n);
     if (src->files)
         memcpy(src->files, files, sizeof *files * (size_t)n);
@@ -411,6 +421,7 @@ static ts_err bind_csv(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out
     ts_err err = ts_scan_list_inputs(b->ctx, pattern, &files, &n);
     if (err)
         return ts_sql_error_at(b->src, pe->pos, err, "read_csv: %s", ts_error_headline());
+    note_inputs(b, files, n);
     err = ts_csv_infer_files(b->ctx, files, n, &opts, &src->inf);
     if (!err && (err = ts_sql_exec_defer(b->exec, free_inferred, &src->inf)))
         err = NOMEM(b, f->pos); /* the defer freed it */
@@ -636,6 +647,8 @@ static ts_err bind_h5(ts_sql_binder *b, const ts_sql_from *f, ts_sql_plan **out)
     TS_TRY(positional(b, f, 1, &ge));
     TS_TRY(string_arg(b, pe, "read_h5's file", &path));
     TS_TRY(string_arg(b, ge, "read_h5's group", &group));
+    if (b->exec->on_input)
+        b->exec->on_input(b->exec->on_input_arg, path);
     ts_table *t;
     const ts_err err = ts_h5_read_table(b->ctx->comm, path, group, NULL, 0, &t);
     if (err)

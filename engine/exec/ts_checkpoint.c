@@ -297,6 +297,8 @@ static ts_err saved_fingerprint(const ts_table *m, char **out)
     return TS_OK;
 }
 
+ts_err ts_checkpoint_fingerprint(const ts_checkpoint *ck, char **out) { return saved_fingerprint(ck->meta, out); }
+
 /* Rank 0: whether path's fingerprint is fp (*same), with the first difference in why. Unreadable files are
  * reported as different. */
 static void compare_run(const char *path, const char *fp, int *same, char *why, size_t cap)

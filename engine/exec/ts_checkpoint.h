@@ -59,6 +59,8 @@ ts_err ts_checkpoint_get_table(ts_checkpoint *ck, const char *key, ts_dict *cons
                                ts_table **out);
 /* The n counters saved under key (TS_ERR_DATA when their number differs). Local. */
 ts_err ts_checkpoint_get_counts(const ts_checkpoint *ck, const char *key, int64_t *v, int n);
+/* The fingerprint text the checkpoint was written with (*out malloc'ed; caller frees). Local. */
+ts_err ts_checkpoint_fingerprint(const ts_checkpoint *ck, char **out);
 void ts_checkpoint_close(ts_checkpoint *ck);
 
 /* Removes the checkpoints DIR/NN-<stage>.h5 of the given stages (a new run starting a new series). Rank 0 does

@@ -8,6 +8,8 @@
 
 #include "tessera_sql_shell.h"
 #include "ts_budget.h"
+#include "ts_crash.h"
+#include "ts_fault.h"
 #include "ts_spill.h"
 #include "ts_sql.h"
 
@@ -36,9 +38,15 @@ static const char *SQL_USAGE =
     "                   and exit with the first error's code)\n"
     "  --memory-limit SIZE  resident memory per rank (suffix K, M, G): hash aggregations and join builds that\n"
     "                   outgrow their share spill partitions to --spill-dir and finish partition by partition;\n"
-    "                   an operator that cannot fit (one key's rows alone, a sort, quantiles, distinct counts)\n"
+    "                   an operator that cannot fit (one key's rows alone, one huge group's median)\n"
     "                   fails with exit 5 naming the limit (default: no limit; docs/architecture.md \"Memory budget\")\n"
     "  --spill-dir DIR  where spilled partitions go (default: $TMPDIR, else /tmp)\n"
+    "  --checkpoint DIR after each statement that changes the tables (CREATE TABLE, DROP, INSERT, COPY), save\n"
+    "                   them to DIR/NN-<table>.h5 (only the tables that changed; a new run clears the old ones)\n"
+    "  --resume         with --checkpoint: start after the last statement whose checkpoint is of this run (same\n"
+    "                   ranks, the same text of the statements up to it, the same input files); exit 2 when\n"
+    "                   checkpoints exist but none matches. Skipped statements print nothing (scripts with views\n"
+    "                   are refused)\n"
     "  --profile        print each statement's operators (time, rows, bytes, memory, bytes spilled)\n"
     "  --timing         rank 0 prints `stmt <i> <name> <seconds>` and `mem <i> <name> <max> <min>` (the\n"
     "                   statement's peak resident bytes over the ranks) per statement to stderr (for benchmarks),\n"
@@ -47,7 +55,8 @@ static const char *SQL_USAGE =
     "  --debug          print the full error traceback\n"
     "  -h, --help       this text\n\n"
     "Environment: TESSERA_OP_MEMORY=SIZE  with --memory-limit: each blocking operator's share, when smaller than\n"
-    "  the default quarter of the room the limit leaves (testing: makes small data spill)\n"
+    "  the default quarter of the room the limit leaves (testing: makes small data spill);\n"
+    "  TESSERA_FAULT=RANK:stmt-N:error|kill  fail before the script's statement N (testing checkpoints)\n"
     "Exit codes: 0 ok, 2 bad SQL or usage, 3 I/O, 4 data that cannot be processed, 5 memory, 6 MPI\n"
     "(a shell reading a terminal exits 0; reading standard input, with the first failed statement's code).\n";
 
@@ -106,7 +115,8 @@ static int parse(int argc, char **argv, sql_cli *c)
         {"format", required_argument, 0, 'f'},
         {"quiet", no_argument, 0, 'q'}, {"debug", no_argument, 0, 'g'}, {"help", no_argument, 0, 'h'},
         {"mode", required_argument, 0, 'M'}, {"bail", no_argument, 0, 'b'},
-        {"memory-limit", required_argument, 0, 'L'}, {"spill-dir", required_argument, 0, 'D'}, {0, 0, 0, 0}};
+        {"memory-limit", required_argument, 0, 'L'}, {"spill-dir", required_argument, 0, 'D'},
+        {"checkpoint", required_argument, 0, 'K'}, {"resume", no_argument, 0, 'R'}, {0, 0, 0, 0}};
     static const char *const modes[] = {"aligned", "table", "csv", "markdown", "line"};
     opterr = 0;
     int ch, rc;
@@ -142,6 +152,8 @@ static int parse(int argc, char **argv, sql_cli *c)
                                    optarg);
             break;
         case 'D': c->spill_dir = optarg; break;
+        case 'K': c->opt.checkpoint_dir = optarg; break;
+        case 'R': c->opt.resume = 1; break;
         case 'M': {
             int m = 0;
             while (m < 5 && strcmp(optarg, modes[m]))
@@ -161,6 +173,10 @@ static int parse(int argc, char **argv, sql_cli *c)
         return usage_error("unexpected argument '%s'", argv[optind]);
     if (c->script && c->command)
         return usage_error("%s", "give a SCRIPT file or -c SQL, not both");
+    if (c->opt.resume && !c->opt.checkpoint_dir)
+        return usage_error("%s", "--resume needs --checkpoint DIR");
+    if (c->opt.checkpoint_dir && !c->script)
+        return usage_error("%s", "--checkpoint goes with a SCRIPT file");
     return 0;
 }
 
@@ -295,7 +311,10 @@ int ts_cli_sql(int argc, char **argv)
         fprintf(stderr, "tessera: %s\n", ts_error_message());
         return TS_ERR_MPI;
     }
-    int err = set_budget(&ctx, &c);
+    ts_crash_install(ctx.rank); /* the same crash report and fault injection as the built-in jobs */
+    int err = ts_fault_init(&ctx);
+    if (!err)
+        err = set_budget(&ctx, &c);
     if (err) {
         if (ctx.rank == 0)
             ts_cli_print_error(err, c.debug);
