@@ -57,30 +57,43 @@ long double ts_moments_m2(int64_t n, ts_i128 s1, ts_u128 s2)
     return (long double)sq - (long double)r * (long double)r / (long double)n;
 }
 
-/* Quickselect with a three-way partition (runs of equal values, common in real data, end the recursion at
- * once). Leaves v[k] at its sorted position, smaller values before it, larger after. */
+/* Quickselect with branch-free partitions: values from a group of random data compare with the pivot at random, so
+ * a branching partition mispredicts about every other value; here each pass moves the values below the pivot to
+ * the front with a swap and a conditional increment. A pass that moves none (k among values >= the pivot, none
+ * smaller) moves the pivot's equals next, so runs of equal values, common in real data, still end the search at
+ * once. Leaves v[k] at its sorted position, smaller values before it, larger after. */
+#define SELECT_SMALL 16
 #define SELECT_BODY(T)                                                                                        \
-    int64_t lo = 0, hi = n - 1;                                                                               \
-    while (lo < hi) {                                                                                         \
+    int64_t lo = 0, hi = n; /* v[k] lies in [lo, hi): everything before is <= it, everything after >= it */  \
+    while (hi - lo > SELECT_SMALL) {                                                                          \
         const int64_t mid = lo + (hi - lo) / 2;                                                               \
-        T a = v[lo], b = v[mid], c = v[hi], p;                                                                \
-        p = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));                            \
-        int64_t lt = lo, i = lo, gt = hi;                                                                     \
-        while (i <= gt) {                                                                                     \
+        const T a = v[lo], b = v[mid], c = v[hi - 1];                                                         \
+        const T p = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));                    \
+        int64_t j = lo;                                                                                       \
+        for (int64_t i = lo; i < hi; i++) {                                                                   \
             const T x = v[i];                                                                                 \
-            if (x < p)                                                                                        \
-                v[i++] = v[lt], v[lt++] = x;                                                                  \
-            else if (x > p)                                                                                   \
-                v[i] = v[gt], v[gt--] = x;                                                                    \
-            else                                                                                              \
-                i++;                                                                                          \
+            v[i] = v[j], v[j] = x, j += x < p;                                                                \
         }                                                                                                     \
-        if (k < lt)                                                                                           \
-            hi = lt - 1;                                                                                      \
-        else if (k > gt)                                                                                      \
-            lo = gt + 1;                                                                                      \
-        else                                                                                                  \
-            return;                                                                                           \
+        if (k < j) {                                                                                          \
+            hi = j;                                                                                           \
+        } else if (j > lo) {                                                                                  \
+            lo = j;                                                                                           \
+        } else { /* every value >= p: the equals of p next */                                                 \
+            for (int64_t i = lo; i < hi; i++) {                                                               \
+                const T x = v[i];                                                                             \
+                v[i] = v[j], v[j] = x, j += !(p < x);                                                         \
+            }                                                                                                 \
+            if (k < j)                                                                                        \
+                return;                                                                                       \
+            lo = j;                                                                                           \
+        }                                                                                                     \
+    }                                                                                                         \
+    for (int64_t i = lo + 1; i < hi; i++) { /* insertion sort of the few left */                              \
+        const T x = v[i];                                                                                     \
+        int64_t j = i;                                                                                        \
+        for (; j > lo && x < v[j - 1]; j--)                                                                   \
+            v[j] = v[j - 1];                                                                                  \
+        v[j] = x;                                                                                             \
     }
 
 static void select_f64(double *v, int64_t n, int64_t k) { SELECT_BODY(double) }

@@ -32,6 +32,7 @@ typedef struct astate {
     int32_t *rank, *orank;       /* DICT input / order: rank of each code by its string */
     /* offsets of the state's fields in a group's state row (-1: none) */
     int o_cnt, o_isum, o_f0, o_f1, o_s1, o_s2, o_has, o_val, o_pos, o_oval, o_soff, o_slen, o_cm;
+    int o_qtail, o_qfill;        /* quantiles: the group's last block and (capacity << 32 | values in it) */
     /* the fields unpacked into arrays by group, for the result (ts_agg_sink_result) */
     int64_t *cnt, *isum;
     ts_i128 *s1;
@@ -42,9 +43,10 @@ typedef struct astate {
     uint8_t *has;
     int64_t *soff, *slen;        /* STRING picks: the value in heap */
     ts_column *heap;
-    /* quantiles: every (group, value) */
-    uint32_t *lg;
-    int64_t *lv, ln, lcap;
+    /* quantiles: each group's values in a chain of blocks of the pool, {capacity << 40 | next block, values},
+     * the capacities doubling from QBLOCK_FIRST to QBLOCK_MAX; in the group's state row its value count (o_cnt),
+     * first block (o_val), last block and that block's fill. Index 0 is no block. */
+    int64_t *qpool, qlen, qcap;
     /* count distinct: a group table over (group, value) */
     ts_group_table *pairs;
     ts_column *pair_gid;         /* a one-chunk INT64 vector of group ids */
@@ -77,7 +79,7 @@ static void astate_free(astate *s)
     ts_free(s->cnt), ts_free(s->isum), ts_free(s->s1), ts_free(s->s2), ts_free(s->f0), ts_free(s->f1), ts_free(s->cm);
     ts_free(s->val), ts_free(s->pos), ts_free(s->oval), ts_free(s->has), ts_free(s->soff), ts_free(s->slen);
     ts_column_free(s->heap);
-    ts_free(s->lg), ts_free(s->lv);
+    ts_free(s->qpool);
     ts_group_table_free(s->pairs);
     ts_column_free(s->pair_gid);
 }
@@ -88,9 +90,15 @@ static void layout(astate *s, int *w)
     const ts_agg_kind k = s->kind;
     s->o_cnt = s->o_isum = s->o_f0 = s->o_f1 = s->o_s1 = s->o_s2 = -1;
     s->o_has = s->o_val = s->o_pos = s->o_oval = s->o_soff = s->o_slen = s->o_cm = -1;
+    s->o_qtail = s->o_qfill = -1;
 #define FIELD(f, size) (*w = (*w + (size) - 1) / (size) * (size), s->f = *w, *w += (size))
-    if (is_quantile(k))
+    if (is_quantile(k)) {
+        FIELD(o_cnt, 8);
+        FIELD(o_val, 8);
+        FIELD(o_qtail, 8);
+        FIELD(o_qfill, 8);
         return;
+    }
     if (!is_pick(k) && k != TS_AGG_SUM) /* COUNT DISTINCT: the pairs new to its table */
         FIELD(o_cnt, 8);
     if (is_comoment(k)) {
@@ -359,28 +367,44 @@ static ts_err update_pick(astate *s, const ts_chunk *c, const int32_t *rows, int
     return TS_OK;
 }
 
-static ts_err update_quantile(astate *s, const ts_chunk *c, const int32_t *rows, int m, const uint32_t *gid,
+/* Quantiles keep every value: appended to its group's last block (a new, twice larger one when full), in the
+ * state row the chunk's other aggregates touch anyway. Compared with a (group, value) list bucketed by a counting
+ * sort at the end, each value is written once and read once, and the result walks a group's blocks in cache. */
+#define QBLOCK_FIRST 2
+#define QBLOCK_MAX 512
+static ts_err update_quantile(astate *s, const ts_chunk *c, const int32_t *rows, int m, uint8_t *const *sp,
                               const int32_t *q, int n, int all)
 {
     const ts_column *in = &c->col[s->in];
-    const int64_t add = all ? m : n;
-    if (s->ln + add > s->lcap) {
-        int64_t cap = s->lcap;
-        void *lv = s->lv, *lg = s->lg;
-        TS_TRY(ts_reserve(&lv, &cap, s->ln + add, 8));
-        cap = s->lcap;
-        TS_TRY(ts_reserve(&lg, &cap, s->ln + add, 4));
-        s->lv = lv, s->lg = lg, s->lcap = cap;
+    if (!s->qpool) {
+        s->qlen = 1;
+        TS_TRY(ts_reserve((void **)&s->qpool, &s->qcap, 1 + QBLOCK_FIRST + TS_CHUNK_ROWS, 8));
     }
-    int64_t at = s->ln;
-    if (all)
-        for (int j = 0; j < m; j++)
-            s->lg[at] = gid[j], s->lv[at++] = ival(in, rows[j]); /* doubles as their bits */
-    else
-        for (int t = 0; t < n; t++)
-            s->lg[at] = gid[q[t]], s->lv[at++] = ival(in, rows[q[t]]);
-    s->ln = at;
-    return TS_OK;
+    const int on = s->o_cnt, oh = s->o_val, ot = s->o_qtail, of = s->o_qfill;
+    int64_t *pool = s->qpool;
+    ts_err err = TS_OK;
+    FOR_ROWS({
+        uint64_t f = (uint64_t)I64(of);
+        if ((f & 0xffffffffu) == f >> 32) { /* the last block is full (or none): a new one */
+            const uint64_t cap = f >> 32 ? (f >> 32 < QBLOCK_MAX ? 2 * (f >> 32) : QBLOCK_MAX) : QBLOCK_FIRST;
+            if (s->qlen + 1 + (int64_t)cap > s->qcap) {
+                if ((err = ts_reserve((void **)&s->qpool, &s->qcap, s->qlen + 1 + (int64_t)cap, 8)))
+                    break;
+                pool = s->qpool;
+            }
+            const int64_t b = s->qlen;
+            pool[b] = (int64_t)(cap << 40);
+            s->qlen += 1 + (int64_t)cap;
+            if (I64(ot))
+                pool[I64(ot)] |= b;
+            else
+                I64(oh) = b;
+            I64(ot) = b, f = cap << 32;
+        }
+        pool[I64(ot) + 1 + (int64_t)(f & 0xffffffffu)] = ival(in, r); /* doubles as their bits */
+        I64(of) = (int64_t)(f + 1), I64(on)++;
+    });
+    return err;
 }
 
 /* Looks the chunk's (group, value) pairs up in the pairs table and counts each pair new to it in its group's row:
@@ -440,7 +464,7 @@ static int64_t sink_bytes(const agg_sink *k)
     int64_t b = ts_group_table_bytes(k->g) + k->cap * k->W;
     for (int a = 0; a < k->naggs; a++) {
         const astate *s = &k->a[a];
-        b += s->lcap * 12 + (s->heap ? s->heap->bytes_cap : 0) + (s->pairs ? ts_group_table_bytes(s->pairs) : 0);
+        b += s->qcap * 8 + (s->heap ? s->heap->bytes_cap : 0) + (s->pairs ? ts_group_table_bytes(s->pairs) : 0);
     }
     return b;
 }
@@ -473,7 +497,7 @@ static ts_err agg_consume(ts_op *op, ts_chunk *c)
         if (is_pick(s->kind))
             TS_TRY(update_pick(s, c, rows, m, k->sp, k->q, n, all, k->pos_base + k->seen));
         else if (is_quantile(s->kind))
-            TS_TRY(update_quantile(s, c, rows, m, k->gid, k->q, n, all));
+            TS_TRY(update_quantile(s, c, rows, m, k->sp, k->q, n, all));
         else if (s->kind == TS_AGG_COUNT_DISTINCT)
             TS_TRY(update_distinct(s, c, rows, m, k->gid, k->sp, k->q, n, all, k->tmp));
         else if (is_comoment(s->kind))
@@ -722,35 +746,33 @@ static ts_err emit_partial(ts_table *t, const ts_agg *x, int ai, const astate *s
 #undef NAME
 }
 
-/* Exact quantiles: values bucketed by group with one counting sort, then selected per group in place. */
+/* Exact quantiles: each group's blocks copied into one buffer, the value selected there in place. */
 static ts_err emit_quantile(ts_table *t, const ts_agg *x, const astate *s, int64_t ng)
 {
     const double q = x->kind == TS_AGG_MEDIAN ? 0.5 : x->param;
-    int64_t *off = calloc((size_t)ng + 2, 8), *at = malloc(8 * ((size_t)ng + 1));
-    int64_t *buf = ts_big(8 * (size_t)(s->ln + 1));
+    int64_t most = 1;
+    for (int64_t g = 0; g < ng; g++)
+        most = s->cnt[g] > most ? s->cnt[g] : most;
+    int64_t *buf = ts_big(8 * (size_t)most);
     ts_column *c = NULL;
-    ts_err err = off && at && buf ? add_rows(t, x->output, TS_T_FLOAT64, 0, NULL, ng, &c)
-                                  : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for "
-                                                   "quantiles");
-    if (!err) {
-        for (int64_t i = 0; i < s->ln; i++)
-            off[s->lg[i] + 1]++;
-        for (int64_t g = 0; g < ng; g++)
-            off[g + 1] += off[g], at[g] = off[g];
-        for (int64_t i = 0; i < s->ln; i++)
-            buf[at[s->lg[i]]++] = s->lv[i];
-        const long double scale = powl(10.0L, s->scale);
-        for (int64_t g = 0; g < ng; g++) {
-            const int64_t m = off[g + 1] - off[g];
-            double *v = &TS_COL(c, double)[g];
-            *v = m == 0         ? 0
-                 : s->is_float ? ts_quantile_f64((double *)(buf + off[g]), m, q)
-                               : (double)(ts_quantile_i64(buf + off[g], m, q) / scale);
-            if (m == 0 && (err = ts_column_set_null(c, g)))
-                break;
+    ts_err err = buf ? add_rows(t, x->output, TS_T_FLOAT64, 0, NULL, ng, &c)
+                     : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory for quantiles");
+    const long double scale = powl(10.0L, s->scale);
+    for (int64_t g = 0; !err && g < ng; g++) {
+        const int64_t m = s->cnt[g];
+        for (int64_t b = s->val[g], at = 0; at < m; b = s->qpool[b] & ((INT64_C(1) << 40) - 1)) {
+            const int64_t cap = (int64_t)((uint64_t)s->qpool[b] >> 40), take = m - at < cap ? m - at : cap;
+            memcpy(buf + at, s->qpool + b + 1, 8 * (size_t)take);
+            at += take;
         }
+        double *v = &TS_COL(c, double)[g];
+        *v = m == 0         ? 0
+             : s->is_float ? ts_quantile_f64((double *)buf, m, q)
+                           : (double)(ts_quantile_i64(buf, m, q) / scale);
+        if (m == 0)
+            err = ts_column_set_null(c, g);
     }
-    free(off), free(at), ts_free(buf);
+    ts_free(buf);
     return err;
 }
 
@@ -886,6 +908,7 @@ ts_err ts_agg_sink_reset(ts_op *op, ts_chunk *in)
             ts_free(unpacked[i]);
         s->cnt = s->isum = s->val = s->pos = s->oval = s->soff = s->slen = NULL;
         s->s1 = NULL, s->s2 = NULL, s->f0 = s->f1 = NULL, s->has = NULL, s->cm = NULL;
+        s->qlen = s->qpool ? 1 : 0; /* the new state rows name no block */
         if (s->heap) {
             ts_column_free(s->heap);
             s->heap = NULL;

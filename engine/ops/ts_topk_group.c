@@ -35,7 +35,8 @@ typedef struct state {
     int64_t ng, g_cap;
     int64_t *pool;        /* row indexes */
     uint64_t *pcode;      /* fast: the codes of the pool's rows */
-    int64_t plen, pcap, pcode_cap;
+    uint64_t *thr;        /* fast: per group the code of its k-th kept row, UINT64_MAX while it holds fewer */
+    int64_t plen, pcap, pcode_cap, thr_cap;
     int64_t live;         /* entries held (sum of cnt) */
 } state;
 
@@ -104,6 +105,10 @@ static ts_err add_groups(state *st, int64_t ng)
         return TS_OK;
     TS_TRY(ts_reserve((void **)&st->g, &st->g_cap, ng, sizeof(grp)));
     memset(st->g + st->ng, 0, sizeof(grp) * (size_t)(ng - st->ng));
+    if (st->fast) {
+        TS_TRY(ts_reserve((void **)&st->thr, &st->thr_cap, ng, sizeof *st->thr));
+        memset(st->thr + st->ng, 0xff, sizeof *st->thr * (size_t)(ng - st->ng));
+    }
     for (int64_t i = st->ng; i < ng; i++)
         st->g[i].stamp = -1;
     st->ng = ng;
@@ -129,6 +134,36 @@ static ts_err grow(state *st, grp *g)
     return TS_OK;
 }
 
+/* Whether row code ci is surely no better than group gi's k-th kept row (fast order): the common case decided from
+ * a dense array of 8 bytes a group instead of the group's 64-byte record, so with many groups the test's working
+ * set stays in cache. A NULL-last code (UINT64_MAX) always takes the full test. */
+static inline int rejected(const state *st, int64_t gi, uint64_t ci)
+{
+    return ci >= st->thr[gi] && ci != UINT64_MAX;
+}
+
+/* The rows j of a chunk (codes code[rows ? rows[j] : j]) not rejected() by their group's threshold as it stands
+ * before the chunk (thresholds only tighten, so offer() still rejects a few of them), into cand; returns their
+ * count. Two passes instead of one: each prefetches what its rows will touch (the thresholds, then the few
+ * candidates' group records), so their cache misses overlap. Without codes every row is a candidate. */
+static int candidates(const state *st, const uint32_t *gid, const uint64_t *code, const int32_t *rows, int m,
+                      int32_t *cand)
+{
+    int n = 0;
+    if (!st->fast) {
+        for (int j = 0; j < m; j++)
+            cand[j] = j;
+        return m;
+    }
+    for (int j = 0; j < m; j++) {
+        if (j + 16 < m)
+            __builtin_prefetch(&st->thr[gid[j + 16]]);
+        cand[n] = j;
+        n += !rejected(st, gid[j], code[rows ? rows[j] : j]);
+    }
+    return n;
+}
+
 /* Offers row i (code ci; stored as entry e) to group gi; *in = 1 when it was kept. */
 static inline ts_err offer(state *st, int64_t gi, int64_t i, uint64_t ci, int64_t e, int *in)
 {
@@ -147,18 +182,24 @@ static inline ts_err offer(state *st, int64_t gi, int64_t i, uint64_t ci, int64_
         g = &st->g[gi];
     }
     const int64_t last = c < st->k ? c : c - 1; /* the entry shifted past the end (when full) is dropped */
-    int64_t *a = st->pool + g->off;
-    for (int64_t q = last; q > p; q--)
-        a[q] = a[q - 1];
-    a[p] = e;
+    /* the new entry at p, the later ones one place on: carried forward, a loop the compiler does not turn into a
+     * memmove call (most shifts move zero or one entry, and the call cost more than the whole insertion) */
+    int64_t *a = st->pool + g->off, ea = e;
+    for (int64_t q = p; q <= last; q++) {
+        const int64_t y = a[q];
+        a[q] = ea, ea = y;
+    }
     if (st->fast) {
-        uint64_t *ac = st->inl ? g->code : st->pcode + g->off;
-        for (int64_t q = last; q > p; q--)
-            ac[q] = ac[q - 1];
-        ac[p] = ci;
+        uint64_t *ac = st->inl ? g->code : st->pcode + g->off, ec = ci;
+        for (int64_t q = p; q <= last; q++) {
+            const uint64_t y = ac[q];
+            ac[q] = ec, ec = y;
+        }
     }
     st->live += last + 1 - c;
     g->cnt = (int32_t)(last + 1);
+    if (st->fast && g->cnt == st->k)
+        st->thr[gi] = st->inl ? g->code[st->k - 1] : st->pcode[g->off + st->k - 1];
     *in = 1;
     return TS_OK;
 }
@@ -190,6 +231,7 @@ typedef struct scratch {
     int32_t rows[TS_CHUNK_ROWS];
     uint32_t gid[TS_CHUNK_ROWS];
     uint64_t code[TS_CHUNK_ROWS];
+    int32_t cand[TS_CHUNK_ROWS];
 } scratch;
 
 /* Group ids and (fast) codes of rows [from, from + m). */
@@ -211,10 +253,12 @@ static ts_err collect(const ts_table *t, ts_group_table *gt, state *st, scratch 
         const int m = (int)(n - from < TS_CHUNK_ROWS ? n - from : TS_CHUNK_ROWS);
         TS_TRY(chunk_groups(gt, st, s, from, m));
         TS_TRY(add_groups(st, ts_group_table_groups(gt)));
-        for (int j = 0; j < m; j++) {
+        const int nc = candidates(st, s->gid, s->code, NULL, m, s->cand);
+        for (int t = 0; t < nc; t++) {
+            const int j = s->cand[t];
             int in;
-            if (j + 16 < m)
-                __builtin_prefetch(&st->g[s->gid[j + 16]]);
+            if (t + 16 < nc)
+                __builtin_prefetch(&st->g[s->gid[s->cand[t + 16]]]);
             TS_TRY(offer(st, s->gid[j], from + j, s->code[j], from + j, &in));
         }
     }
@@ -280,7 +324,7 @@ ts_err ts_topk_group_rows(const ts_table *t, const char *const *keys, int nkeys,
     if (!err)
         err = kind == TS_TOPK_ROW_NUMBER ? held_rows(&st, n, out, m) : rows_within(t, gt, &st, s, out, m);
     ts_group_table_free(gt);
-    ts_free(st.g), ts_free(st.pool), ts_free(st.pcode), ts_free(s);
+    ts_free(st.g), ts_free(st.pool), ts_free(st.pcode), ts_free(st.thr), ts_free(s);
     if (err || !*m) {
         ts_free(out);
         *m = 0;
@@ -340,7 +384,7 @@ static ts_err compact(topk_sink *t)
 
 static int64_t sink_bytes(const topk_sink *t)
 {
-    int64_t b = 16 * t->st.pcap + (int64_t)sizeof(grp) * t->st.g_cap + ts_group_table_bytes(t->gt);
+    int64_t b = 16 * t->st.pcap + 8 * t->st.thr_cap + (int64_t)sizeof(grp) * t->st.g_cap + ts_group_table_bytes(t->gt);
     for (int c = 0; c < t->kept->ncols; c++)
         b += t->kept->cols[c]->cap * (int64_t)ts_type_width(t->kept->cols[c]->type) + t->kept->cols[c]->bytes_cap;
     return b;
@@ -359,11 +403,13 @@ static ts_err topk_sink_sink(ts_op *op, ts_chunk *in)
         codes(st->ks_in, 0, (int)in->n, s->code);
     const int64_t chunk = ++t->chunks;
     int na = 0, nt = 0;
-    for (int j = 0; j < m; j++) {
+    const int nc = candidates(st, s->gid, s->code, rows, m, s->cand);
+    for (int u = 0; u < nc; u++) {
+        const int j = s->cand[u];
         const int32_t r = rows[j];
         int kept;
-        if (j + 16 < m)
-            __builtin_prefetch(&st->g[s->gid[j + 16]]);
+        if (u + 16 < nc)
+            __builtin_prefetch(&st->g[s->gid[s->cand[u + 16]]]);
         TS_TRY(offer(st, s->gid[j], r, st->fast ? s->code[r] : 0, -(int64_t)r - 1, &kept));
         if (!kept)
             continue;
@@ -405,7 +451,7 @@ static void topk_sink_destroy(ts_op *op)
     topk_sink *t = (topk_sink *)op;
     ts_group_table_free(t->gt);
     ts_table_free(t->kept);
-    ts_free(t->st.g), ts_free(t->st.pool), ts_free(t->st.pcode);
+    ts_free(t->st.g), ts_free(t->st.pool), ts_free(t->st.pcode), ts_free(t->st.thr);
 }
 
 static const ts_op_vt TOPK_SINK = {.kind = "top-k per group", .sink = topk_sink_sink, .finish = topk_sink_finish,
