@@ -129,7 +129,8 @@ ts_err ts_exchange_staged(ts_ctx *ctx, size_t rec_bytes, size_t stage_bytes, ts_
     if (cap * (int64_t)rec_bytes > P2P_CHUNK)
         cap = P2P_CHUNK / (int64_t)rec_bytes;
     char *stage = ts_big((size_t)cap * rec_bytes * (size_t)p);
-    int64_t *count = calloc(6 * (size_t)p, sizeof *count), *at = count + p, *msg = count + 2 * p; /* msg: 2p out, 2p in */
+    /* count[p], at[p], msg[4p]: this rank's counts and "more" flag out, then the peers' in */
+    int64_t *count = calloc(6 * (size_t)p, sizeof *count), *at = count + p, *msg = count + 2 * p;
     MPI_Request *req = malloc(sizeof *req * 2 * (size_t)p);
     ts_err err = stage && count && req ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__,
                                                                "out of memory staging an exchange");

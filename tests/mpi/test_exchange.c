@@ -226,7 +226,10 @@ static void test_broadcast(ts_ctx *ctx)
 /* Rank r holds staged_rows(r) records {gid, dest}; rank 1 has none, and destinations lean towards rank 0, so the
  * ranks need different numbers of rounds and some rounds carry nothing for some peers. */
 static int64_t staged_rows(int rank) { return rank == 1 ? 0 : 1000 + 337 * rank; }
-static int staged_dest(int64_t g, int p) { return mix((uint64_t)g * 7) % 10 < 6 ? 0 : (int)(mix((uint64_t)g) % (uint64_t)p); }
+static int staged_dest(int64_t g, int p)
+{
+    return mix((uint64_t)g * 7) % 10 < 6 ? 0 : (int)(mix((uint64_t)g) % (uint64_t)p);
+}
 
 typedef struct staged_src {
     int64_t n, next;
