@@ -370,7 +370,7 @@ ts_err ts_csv_sink_new(const ts_csv_spec *spec, ts_csv_sink *sink)
         const ts_csv_field *f = &spec->fields[s];
         static const ts_type types[] = {TS_T_INT64,   TS_T_INT64,  TS_T_DATE,    TS_T_DICT,
                                         TS_T_DECIMAL, TS_T_STRING, TS_T_FLOAT64, TS_T_BOOL, TS_T_TIMESTAMP};
-        if (f->kind != TS_RULE_SKIP)
+        if (f->kind != TS_RULE_SKIP && !f->check_only)
             TS_TRY_GOTO(err, ts_table_add(sink->clean, f->name, types[f->kind], f->scale,
                                           f->kind == TS_RULE_CATEGORY ? f->accepted : NULL, NULL), fail);
     }
@@ -722,7 +722,7 @@ static ts_err emit_clean(const ts_csv_spec *spec, batch *b, ts_table *clean)
     int c = 0;
     for (int s = 0; s < spec->nfields; s++) {
         const ts_csv_field *f = &spec->fields[s];
-        if (f->kind == TS_RULE_SKIP)
+        if (f->kind == TS_RULE_SKIP || f->check_only)
             continue;
         const int64_t *v = b->val + s * TS_CSV_BATCH;
         ts_column *col = clean->cols[c++];
@@ -761,7 +761,7 @@ static ts_err emit_clean(const ts_csv_spec *spec, batch *b, ts_table *clean)
     c = 0;
     for (int s = 0; s < spec->nfields; s++) { /* NULLs, only for fields that can have them */
         const ts_csv_field *f = &spec->fields[s];
-        if (f->kind == TS_RULE_SKIP)
+        if (f->kind == TS_RULE_SKIP || f->check_only)
             continue;
         ts_column *col = clean->cols[c++];
         for (int64_t k = 0; (f->nullable || f->fail_to_null) && k < n; k++)

@@ -54,6 +54,8 @@ typedef struct ts_csv_field {
     int64_t min, max;
     ts_regex *pattern;       /* STRING, CATEGORY: ERE the whole trimmed text must match (TS_REGEX_WHOLE; borrowed;
                               * matching uses its scratch: one scan at a time) */
+    int check_only;          /* checked like the others, but no column in the clean table: a caller that needs
+                              * some columns only saves their memory (fresh pages cost more than parsing) */
 } ts_csv_field;
 
 typedef struct ts_csv_spec {

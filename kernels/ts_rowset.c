@@ -2,10 +2,13 @@
 
 #include "ts_hash.h"
 
+/* At most 2/3 full (was 1/2): linear probing with tags still finds a key within a cache line or two, and the table
+ * is half as large about half the time. Its pages are fresh memory, which costs more to fault in and zero than
+ * the probes on these virtual machines (perf: 6 % of a bank-analytics run zeroing a 64 MiB table of 2.5e6 rows). */
 uint64_t ts_rowset_slots(int64_t n)
 {
     uint64_t slots = 16;
-    while (slots < (uint64_t)n * 2)
+    while (slots < (uint64_t)n + (uint64_t)n / 2)
         slots <<= 1;
     return slots;
 }

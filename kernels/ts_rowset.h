@@ -1,6 +1,6 @@
 /* Row-index hash set: finds, for each row, the first earlier row with an equal 128-bit key (lo[i], hi[i]).
- * Slots hold (32-bit hash tag, row + 1) in 8 bytes, so a table for n rows at load 1/2 costs 16 bytes a row, and
- * a probe compares the tag before touching the key arrays. The caller provides the zeroed slot memory (kernels
+ * Slots hold (32-bit hash tag, row + 1) in 8 bytes, so a table for n rows (at most 2/3 full) costs 12-24 bytes a
+ * row, and a probe compares the tag before touching the key arrays. The caller provides the zeroed slot memory (kernels
  * never allocate) and must not insert more rows than ts_rowset_slots() was sized for. Rows < 2^32. */
 #ifndef TS_ROWSET_H
 #define TS_ROWSET_H

@@ -100,19 +100,22 @@ static ts_err ranks_in_input_order(ts_ctx *ctx, const ts_table *clean, int *orde
     return ts_mpi_status(rc, "MPI_Allgather of position ranges", __FILE__, __LINE__, __func__);
 }
 
-/* Destination of each clean row: its line hash's high 32 bits scaled to [0, P) (a multiply, not a division;
- * the hash set below mixes both words, so one rank's share does not crowd its slots); counts[r] = rows for r. */
-static ts_err route_by_hash(const ts_ctx *ctx, const ts_table *clean, int32_t **dest, int64_t *counts)
+/* The judging rank of a line hash: its high 32 bits scaled to [0, P) (a multiply, not a division; the hash set
+ * below mixes both words, so one rank's share does not crowd its slots). Recomputed where needed rather than kept
+ * per row: an array of them was 4 bytes a row of fresh memory. */
+static inline int hash_dest(uint64_t hi, int p) { return (int)(((hi >> 32) * (uint64_t)p) >> 32); }
+
+/* counts[r] = the clean rows whose line rank r judges. */
+static void route_by_hash(const ts_ctx *ctx, const ts_table *clean, int64_t *counts)
 {
     const int64_t n = ts_table_rows(clean);
     const uint64_t *hi = TS_COL(ts_table_col(clean, "__hash_hi"), uint64_t);
-    int32_t *d = ts_big(4 * (size_t)(n + 1));
-    *dest = d;
-    if (!d)
-        TS_FAIL(TS_ERR_NOMEM, "out of memory routing %lld line hashes", (long long)n);
+    if (ctx->size == 1) {
+        counts[0] = n;
+        return;
+    }
     for (int64_t i = 0; i < n; i++)
-        counts[d[i] = (int32_t)(((hi[i] >> 32) * (uint64_t)ctx->size) >> 32)]++;
-    return TS_OK;
+        counts[hash_dest(hi[i], ctx->size)]++;
 }
 
 /* later[i] = 1 for every line hash i of n seen before: earlier in delivery order when that is the input order
@@ -181,7 +184,7 @@ static ts_err verdicts(const ts_ctx *ctx, int64_t n, const uint8_t *later, const
 
 /* This rank's rows named by the verdicts, ascending: the k-th hash sent to rank d is the k-th row whose
  * destination is d. The verdicts come ordered by judging rank, named[d] from rank d, ascending k within. */
-static ts_err named_rows(const ts_ctx *ctx, const int32_t *dest, int64_t n, const ts_table *home,
+static ts_err named_rows(const ts_ctx *ctx, const uint64_t *hi, int64_t n, const ts_table *home,
                          const int64_t *named, int64_t **out, int64_t *nout)
 {
     const int64_t m = ts_table_rows(home), *k = m ? TS_COL(ts_table_col(home, "__k"), int64_t) : NULL;
@@ -194,7 +197,7 @@ static ts_err named_rows(const ts_ctx *ctx, const int32_t *dest, int64_t n, cons
     for (int d = 0; d < ctx->size; d++)
         next[d] = d ? end[d - 1] : 0, end[d] = next[d] + named[d];
     for (int64_t i = 0; i < n && c < m; i++) {
-        const int d = dest[i];
+        const int d = hash_dest(hi[i], ctx->size);
         if (next[d] < end[d] && k[next[d]] == seen[d])
             rows[c++] = i, next[d]++;
         seen[d]++;
@@ -209,58 +212,57 @@ static ts_err named_rows(const ts_ctx *ctx, const int32_t *dest, int64_t n, cons
     return TS_OK;
 }
 
-/* The clean rows' line hashes (and positions when words = 3) as records of `words` uint64, grouped by destination
- * (counts[r] rows for rank r, input order within each): the send buffer of one all-to-all, written in one pass.
- * One message per peer instead of a table exchange's collectives per column, and no permutation or per-column
- * copies: this exchange is most of what duplicate detection costs on more than one rank. */
-static ts_err pack_hashes(const ts_ctx *ctx, const ts_table *clean, const int32_t *dest, const int64_t *counts,
-                          int words, uint64_t **out)
+/* Where pack_round is in the clean rows' line hashes (and positions when words = 3). */
+typedef struct hash_pack {
+    const uint64_t *lo, *hi;
+    const int64_t *pos;
+    int64_t n, next; /* rows, the first row not yet packed */
+    int words, p;
+} hash_pack;
+
+/* ts_stage_fill_fn: the next rows' records {lo, hi[, pos]} into their destination's region, in input order. */
+static int pack_round(void *arg, char *stage, int64_t cap, int64_t *count)
 {
-    const int64_t n = ts_table_rows(clean);
-    const uint64_t *lo = TS_COL(ts_table_col(clean, "__hash_lo"), uint64_t);
-    const uint64_t *hi = TS_COL(ts_table_col(clean, "__hash_hi"), uint64_t);
-    const int64_t *pos = TS_COL(ts_table_col(clean, "__pos"), int64_t);
-    uint64_t *send = ts_big(8 * (size_t)words * (size_t)(n + 1));
-    int64_t *next = calloc((size_t)ctx->size, sizeof *next);
-    if (!send || !next) {
-        ts_free(send), free(next);
-        TS_FAIL(TS_ERR_NOMEM, "out of memory packing %lld line hashes", (long long)n);
-    }
-    for (int r = 1; r < ctx->size; r++)
-        next[r] = next[r - 1] + counts[r - 1];
-    for (int64_t i = 0; i < n; i++) {
-        uint64_t *w = send + (size_t)words * (size_t)next[dest[i]]++;
-        w[0] = lo[i], w[1] = hi[i];
+    hash_pack *hp = arg;
+    const int words = hp->words;
+    uint64_t *base = (uint64_t *)stage;
+    int64_t i = hp->next;
+    for (; i < hp->n; i++) {
+        const int d = hash_dest(hp->hi[i], hp->p);
+        if (count[d] == cap)
+            break;
+        uint64_t *w = base + (size_t)words * (size_t)(d * cap + count[d]++);
+        w[0] = hp->lo[i], w[1] = hp->hi[i];
         if (words == 3)
-            w[2] = (uint64_t)pos[i];
+            w[2] = (uint64_t)hp->pos[i];
     }
-    free(next);
-    *out = send;
-    return TS_OK;
+    hp->next = i;
+    return i < hp->n;
 }
 
+/* Stage of the hash exchange: large enough that rounds are few, small enough to stay resident between them. */
+#define HASH_STAGE_BYTES ((size_t)4 << 20)
+
 /* Moves this rank's line hashes to their judging ranks: *recv (ts_free) gets counts[p + r] records of `words`
- * uint64 from each rank r, ordered by source rank, then source order. The hash columns leave clean once packed. */
-static ts_err send_hashes(ts_ctx *ctx, ts_table *clean, const int32_t *dest, const int64_t *counts, int words,
+ * uint64 from each rank r, ordered by source rank, then source order. The records are packed a round at a time
+ * into a small stage (ts_exchange_staged): a send buffer as large as the hashes was fresh memory, whose page
+ * faults cost more than the exchange (docs/scaling.md). */
+static ts_err send_hashes(ts_ctx *ctx, const ts_table *clean, const int64_t *counts, int words,
                           uint64_t **recv)
 {
     const int p = ctx->size;
-    uint64_t *send = NULL;
-    int64_t *bytes = calloc(2 * (size_t)p, sizeof *bytes), nrecv = 0;
-    ts_err err = bytes ? pack_hashes(ctx, clean, dest, counts, words, &send)
-                       : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    ts_column_free(take_column(clean, "__hash_lo")); /* packed: clean has no further use for them */
-    ts_column_free(take_column(clean, "__hash_hi"));
-    for (int r = 0; bytes && r < p; r++)
-        bytes[r] = 8 * words * counts[r], bytes[p + r] = 8 * words * counts[p + r], nrecv += counts[p + r];
-    if (!err && !(*recv = ts_big(8 * (size_t)words * (size_t)(nrecv + 1))))
+    int64_t nrecv = 0;
+    for (int r = 0; r < p; r++)
+        nrecv += counts[p + r];
+    ts_err err = TS_OK;
+    if (!(*recv = ts_big(8 * (size_t)words * (size_t)(nrecv + 1))))
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory receiving %lld line hashes",
                              (long long)nrecv);
-    err = ts_ctx_check(ctx, err);
-    if (!err)
-        err = ts_alltoallv_bytes(ctx, send, bytes, *recv, bytes + p);
-    ts_free(send), free(bytes);
-    return err;
+    TS_TRY(ts_ctx_check(ctx, err));
+    hash_pack hp = {TS_COL(ts_table_col(clean, "__hash_lo"), uint64_t),
+                    TS_COL(ts_table_col(clean, "__hash_hi"), uint64_t),
+                    TS_COL(ts_table_col(clean, "__pos"), int64_t), ts_table_rows(clean), 0, words, p};
+    return ts_exchange_staged(ctx, 8 * (size_t)words, HASH_STAGE_BYTES, pack_round, &hp, *recv, counts + p);
 }
 
 /* This rank's clean rows (local indexes, ascending, malloc'ed) whose line copies an earlier line. Only line
@@ -271,7 +273,7 @@ static ts_err later_copies(ts_ctx *ctx, ts_table *clean, int64_t **out, int64_t 
 {
     const int p = ctx->size;
     ts_table *home = NULL;
-    int32_t *dest = NULL, *back = NULL; /* ranks of the hashes, and of the verdicts */
+    int32_t *back = NULL; /* ranks of the verdicts */
     uint8_t *later = NULL;
     uint64_t *recv = NULL;
     int ordered = 0;
@@ -281,14 +283,16 @@ static ts_err later_copies(ts_ctx *ctx, ts_table *clean, int64_t **out, int64_t 
     if (!err)
         err = ranks_in_input_order(ctx, clean, &ordered);
     if (!err)
-        err = route_by_hash(ctx, clean, &dest, counts);
+        route_by_hash(ctx, clean, counts);
     err = ts_ctx_check(ctx, err);
     if (!err)
         err = ts_mpi_status(MPI_Alltoall(counts, 1, MPI_INT64_T, counts + p, 1, MPI_INT64_T, ctx->comm),
                             "MPI_Alltoall of line-hash counts", __FILE__, __LINE__, __func__);
     const int words = ordered ? 2 : 3;
-    if (!err && p > 1)
-        err = send_hashes(ctx, clean, dest, counts, words, &recv);
+    if (!err && p > 1) {
+        err = send_hashes(ctx, clean, counts, words, &recv);
+        ts_column_free(take_column(clean, "__hash_lo")); /* sent; __hash_hi still routes the verdicts */
+    }
     int64_t nkeys = 0; /* hashes this rank judges */
     for (int r = 0; !err && r < p; r++)
         nkeys += counts[p + r];
@@ -301,8 +305,7 @@ static ts_err later_copies(ts_ctx *ctx, ts_table *clean, int64_t **out, int64_t 
                          TS_COL(ts_table_col(clean, "__hash_hi"), uint64_t),
                          ordered ? NULL : TS_COL(ts_table_col(clean, "__pos"), int64_t), 1, nkeys, later);
     ts_free(recv);
-    ts_column_free(take_column(clean, "__hash_lo")); /* judged: clean has no further use for them */
-    ts_column_free(take_column(clean, "__hash_hi"));
+    ts_column_free(take_column(clean, "__hash_lo")); /* judged: clean has no further use for it */
     if (!err)
         err = verdicts(ctx, nkeys, later, counts + p, &home, &back, counts + 2 * p);
     ts_free(later);
@@ -313,8 +316,10 @@ static ts_err later_copies(ts_ctx *ctx, ts_table *clean, int64_t **out, int64_t 
     if (!err)
         err = ts_exchange_rows_move(ctx, &home, back);
     if (!err)
-        err = named_rows(ctx, dest, ts_table_rows(clean), home, counts + 3 * p, out, nout);
-    ts_table_free(home), ts_free(dest), free(back), free(counts);
+        err = named_rows(ctx, TS_COL(ts_table_col(clean, "__hash_hi"), uint64_t), ts_table_rows(clean), home,
+                         counts + 3 * p, out, nout);
+    ts_column_free(take_column(clean, "__hash_hi"));
+    ts_table_free(home), free(back), free(counts);
     return err;
 }
 

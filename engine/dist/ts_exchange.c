@@ -85,6 +85,73 @@ ts_err ts_alltoallv_bytes(ts_ctx *ctx, const void *send, const int64_t *scount, 
     return alltoallv_decided(ctx, send, scount, recv, rcount, all_small);
 }
 
+/* One round of ts_exchange_staged: the peers' counts and "more" flags, then the records. */
+static ts_err staged_round(ts_ctx *ctx, size_t rec_bytes, const char *stage, int64_t cap, const int64_t *count,
+                           int more, char *recv, int64_t *at, int64_t *msg, MPI_Request *req, int *any_more)
+{
+    const int p = ctx->size, me = ctx->rank;
+    for (int r = 0; r < p; r++)
+        msg[2 * r] = count[r], msg[2 * r + 1] = more;
+    TS_MPI(MPI_Alltoall(msg, 2, MPI_INT64_T, msg + 2 * p, 2, MPI_INT64_T, ctx->comm));
+    int k = 0, rc = MPI_SUCCESS;
+    *any_more = 0;
+    for (int r = 0; r < p; r++) {
+        const int64_t n = msg[2 * p + 2 * r];
+        *any_more |= msg[2 * p + 2 * r + 1] != 0;
+        if (r == me || n == 0)
+            continue;
+        if (rc == MPI_SUCCESS) /* n <= cap, and cap * rec_bytes fits an int (ts_exchange_staged) */
+            rc = MPI_Irecv(recv + (size_t)at[r] * rec_bytes, (int)(n * (int64_t)rec_bytes), MPI_BYTE, r, 0, ctx->comm,
+                           &req[k++]);
+    }
+    for (int r = 0; r < p; r++)
+        if (r != me && count[r] && rc == MPI_SUCCESS) {
+            rc = MPI_Isend(stage + (size_t)r * (size_t)cap * rec_bytes, (int)(count[r] * (int64_t)rec_bytes),
+                           MPI_BYTE, r, 0, ctx->comm, &req[k++]);
+            ctx->bytes_sent += count[r] * (int64_t)rec_bytes;
+        }
+    memcpy(recv + (size_t)at[me] * rec_bytes, stage + (size_t)me * (size_t)cap * rec_bytes,
+           (size_t)count[me] * rec_bytes);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Waitall(k, req, MPI_STATUSES_IGNORE);
+    for (int r = 0; r < p; r++)
+        at[r] += msg[2 * p + 2 * r];
+    return ts_mpi_status(rc, "staged exchange", __FILE__, __LINE__, __func__);
+}
+
+ts_err ts_exchange_staged(ts_ctx *ctx, size_t rec_bytes, size_t stage_bytes, ts_stage_fill_fn fill, void *arg,
+                          void *recv, const int64_t *rcount)
+{
+    const int p = ctx->size;
+    /* records per peer and round: the stage split evenly, at least 64, each message below 1 GiB */
+    int64_t cap = (int64_t)(stage_bytes / rec_bytes / (size_t)p);
+    cap = cap < 64 ? 64 : cap;
+    if (cap * (int64_t)rec_bytes > P2P_CHUNK)
+        cap = P2P_CHUNK / (int64_t)rec_bytes;
+    char *stage = ts_big((size_t)cap * rec_bytes * (size_t)p);
+    /* count[p], at[p], msg[4p]: this rank's counts and "more" flag out, then the peers' in */
+    int64_t *count = calloc(6 * (size_t)p, sizeof *count), *at = count + p, *msg = count + 2 * p;
+    MPI_Request *req = malloc(sizeof *req * 2 * (size_t)p);
+    ts_err err = stage && count && req ? TS_OK : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__,
+                                                               "out of memory staging an exchange");
+    err = ts_ctx_check(ctx, err);
+    for (int r = 1; !err && r < p; r++)
+        at[r] = at[r - 1] + rcount[r - 1];
+    for (int more = 1; !err && more;) {
+        memset(count, 0, sizeof *count * (size_t)p);
+        const int mine = fill(arg, stage, cap, count);
+        err = staged_round(ctx, rec_bytes, stage, cap, count, mine, recv, at, msg, req, &more);
+    }
+    int64_t end = 0; /* the rounds delivered what the counts announced */
+    for (int r = 0; !err && r < p; r++)
+        if (at[r] != (end += rcount[r]))
+            err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__,
+                                 "staged exchange: rank %d sent %lld records, %lld announced", r,
+                                 (long long)(at[r] - end + rcount[r]), (long long)rcount[r]);
+    ts_free(stage), free(count), free(req);
+    return ts_ctx_check(ctx, err);
+}
+
 ts_err ts_allreduce_sum_i64(ts_ctx *ctx, int64_t local, int64_t *global)
 {
     TS_MPI(MPI_Allreduce(&local, global, 1, MPI_INT64_T, MPI_SUM, ctx->comm));

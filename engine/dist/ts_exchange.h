@@ -18,6 +18,21 @@
  * receives rcount[r] bytes from rank r into recv in rank order. Adds the bytes sent to ctx->bytes_sent. */
 ts_err ts_alltoallv_bytes(ts_ctx *ctx, const void *send, const int64_t *scount, void *recv, const int64_t *rcount);
 
+/* Fills the staging buffer of ts_exchange_staged: appends records for rank d at stage + (d * cap + count[d]) *
+ * rec_bytes, count[d] += 1, in the order they must arrive, and stops before a record whose rank's region is full
+ * (count[d] == cap) or when it has none left. Returns 1 when records remain for a later round. */
+typedef int (*ts_stage_fill_fn)(void *arg, char *stage, int64_t cap, int64_t *count);
+
+/* An all-to-all of fixed-size records without a full send buffer: `fill` writes a round's records into a staging
+ * buffer of about `stage_bytes` (reused each round), and each round's records go straight to their place in
+ * `recv`: rcount[r] records from rank r, ordered by source rank, then the order fill produced them (as
+ * ts_alltoallv_bytes delivers). Why: the send buffer of a one-shot all-to-all is as large as what is sent, and
+ * fresh memory costs more to fault in on these virtual machines than the exchange itself (docs/scaling.md).
+ * Collective; rcount from a prior count exchange; per round one MPI_Alltoall (counts and "more" flags) and one
+ * message per peer with records. Adds the bytes sent to ctx->bytes_sent. */
+ts_err ts_exchange_staged(ts_ctx *ctx, size_t rec_bytes, size_t stage_bytes, ts_stage_fill_fn fill, void *arg,
+                          void *recv, const int64_t *rcount);
+
 /* Sends row i of `in` to rank dest[i]; *out (new, caller frees) holds the rows this rank receives. */
 ts_err ts_exchange_rows(ts_ctx *ctx, const ts_table *in, const int32_t *dest, ts_table **out);
 

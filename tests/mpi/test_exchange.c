@@ -221,6 +221,72 @@ static void test_broadcast(ts_ctx *ctx)
 
 /* ---- ts_ctx_check --------------------------------------------------------------------------------------- */
 
+/* ---- ts_exchange_staged: records through a small stage in many rounds ---------------------------------------- */
+
+/* Rank r holds staged_rows(r) records {gid, dest}; rank 1 has none, and destinations lean towards rank 0, so the
+ * ranks need different numbers of rounds and some rounds carry nothing for some peers. */
+static int64_t staged_rows(int rank) { return rank == 1 ? 0 : 1000 + 337 * rank; }
+static int staged_dest(int64_t g, int p)
+{
+    return mix((uint64_t)g * 7) % 10 < 6 ? 0 : (int)(mix((uint64_t)g) % (uint64_t)p);
+}
+
+typedef struct staged_src {
+    int64_t n, next;
+    int rank, p;
+} staged_src;
+
+static int staged_fill(void *arg, char *stage, int64_t cap, int64_t *count)
+{
+    staged_src *src = arg;
+    int64_t i = src->next;
+    for (; i < src->n; i++) {
+        const int64_t g = gid_of(src->rank, i);
+        const int d = staged_dest(g, src->p);
+        if (count[d] == cap)
+            break;
+        int64_t *w = (int64_t *)stage + 2 * (d * cap + count[d]++);
+        w[0] = g, w[1] = d;
+    }
+    src->next = i;
+    return i < src->n;
+}
+
+static void test_staged(ts_ctx *ctx)
+{
+    const int p = ctx->size, me = ctx->rank;
+    int64_t *rcount = calloc((size_t)p, sizeof *rcount), nrecv = 0;
+    for (int r = 0; r < p; r++) {
+        for (int64_t i = 0; i < staged_rows(r); i++)
+            rcount[r] += staged_dest(gid_of(r, i), p) == me;
+        nrecv += rcount[r];
+    }
+    int64_t *recv = malloc(16 * (size_t)(nrecv + 1));
+    for (size_t stage = 1; stage <= ((size_t)1 << 20); stage <<= 20) { /* 64 records a peer and round; one round */
+        staged_src src = {staged_rows(me), 0, me, p};
+        memset(recv, 0xff, 16 * (size_t)(nrecv + 1));
+        const int64_t sent0 = ctx->bytes_sent;
+        CHECK_OK(ts_exchange_staged(ctx, 16, stage, staged_fill, &src, recv, rcount));
+        int64_t k = 0, bad = 0, leave = 0;
+        for (int r = 0; r < p; r++)
+            for (int64_t i = 0; i < staged_rows(r); i++) {
+                const int64_t g = gid_of(r, i);
+                if (staged_dest(g, p) != me)
+                    continue;
+                bad += recv[2 * k] != g || recv[2 * k + 1] != me;
+                k++;
+            }
+        for (int64_t i = 0; i < staged_rows(me); i++)
+            leave += staged_dest(gid_of(me, i), p) != me;
+        CHECK(bad == 0, "staged exchange (stage %zu B): rank %d: %lld of %lld records differ or are out of order",
+              stage, me, (long long)bad, (long long)nrecv);
+        CHECK(recv[2 * nrecv] == -1, "staged exchange: rank %d: wrote past its %lld records", me, (long long)nrecv);
+        CHECK(ctx->bytes_sent - sent0 == 16 * leave, "staged exchange: rank %d counted %lld bytes sent, expected %lld",
+              me, (long long)(ctx->bytes_sent - sent0), (long long)(16 * leave));
+    }
+    free(recv), free(rcount);
+}
+
 static void test_ctx_check(ts_ctx *ctx)
 {
     ts_error_clear();
@@ -278,6 +344,7 @@ int main(int argc, char **argv)
     CHECK_OK(ts_dict_new(TAGS, 5, &g_dict));
     test_exchange(&ctx);
     test_broadcast(&ctx);
+    test_staged(&ctx);
     test_ctx_check(&ctx);
     ts_dict_release(g_dict);
 

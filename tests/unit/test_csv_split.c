@@ -562,6 +562,46 @@ static void test_scan_small(void)
 
 /* A header in another order with an extra column maps by name; a file without a header uses the canonical
  * order and its line 1 is data. */
+/* check_only fields are checked (a bad value still rejects its row, with its reason) but get no column. */
+static void test_scan_check_only(void)
+{
+    ts_csv_spec spec;
+    make_spec(&spec);
+    for (int f = 0; f < spec.nfields; f++) /* keep txn_date, amount and status only */
+        spec.fields[f].check_only = strcmp(spec.fields[f].name, "txn_date") && strcmp(spec.fields[f].name, "amount") &&
+                                    strcmp(spec.fields[f].name, "status");
+    const char *text = HEADER "\n"
+                       "1,2023-01-15,BRA,100,1000,loan,agriculture,15230.50,BRL,success,mobile\n"
+                       "2,2023-01-16,BRA,100,1000,loan,agriculture,7.25,BRL,failed,by_pigeon\n"
+                       "x3,2023-01-17,BRA,100,1000,loan,agriculture,1.00,BRL,success,atm\n"
+                       "4,2023-01-18,XXX,100,1000,loan,agriculture,2.00,BRL,pending,atm\n"
+                       "5,2023-01-19,CHL,100,1000,grant,water,3.00,CLP,reversed,atm\n";
+    ts_csv_layout lay;
+    ts_csv_layout_from_header(&spec, text, (int64_t)strlen(text), &lay);
+    ts_csv_sink s;
+    int64_t nl = 0;
+    if (CHECK_OK(ts_csv_sink_new(&spec, &s)) &&
+        CHECK_OK(ts_csv_scan_range(&spec, &lay, 0, text, (int64_t)strlen(text), 0, (int64_t)strlen(text), &s, &nl))) {
+        const ts_table *c = s.clean;
+        CHECK(c->ncols == 6 && strcmp(c->cols[0]->name, "txn_date") == 0 && strcmp(c->cols[1]->name, "amount") == 0 &&
+                  strcmp(c->cols[2]->name, "status") == 0 && strcmp(c->cols[3]->name, "__line") == 0,
+              "check_only: columns txn_date, amount, status, __line, hashes (%d columns)", c->ncols);
+        CHECK(ts_table_rows(c) == 2 && ts_table_rows(s.rejects) == 3, "check_only: 2 clean, 3 rejects: %lld %lld",
+              (long long)ts_table_rows(c), (long long)ts_table_rows(s.rejects));
+        if (ts_table_rows(c) == 2 && c->ncols == 6)
+            CHECK(TS_COL(c->cols[0], int32_t)[1] == naive_days(2023, 1, 19) &&
+                      TS_COL(c->cols[1], int64_t)[0] == 1523050 && TS_COL(c->cols[1], int64_t)[1] == 300 &&
+                      TS_COL(c->cols[3], int64_t)[1] == 5,
+                  "check_only: the kept values of lines 1 and 5");
+        if (ts_table_rows(s.rejects) == 3) {
+            const int32_t *why = TS_COL(s.rejects->cols[2], int32_t);
+            CHECK(why[0] == R_BAD_CATEGORY && why[1] == R_MALFORMED && why[2] == R_UNKNOWN_COUNTRY,
+                  "check_only: unkept fields still reject (%d %d %d)", why[0], why[1], why[2]);
+        }
+        ts_csv_sink_free(&s);
+    }
+}
+
 static void test_scan_headers(void)
 {
     ts_csv_spec spec;
@@ -816,6 +856,7 @@ int main(void)
     if (ok) {
         test_scan_small();
         test_scan_headers();
+        test_scan_check_only();
         test_scan_random();
     }
     ts_dict_release(d_countries), ts_dict_release(d_types), ts_dict_release(d_sectors);
