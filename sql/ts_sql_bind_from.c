@@ -35,7 +35,7 @@ static const char *short_name(const char *name)
 
 static ts_err bind_catalog_table(ts_sql_binder *b, const ts_sql_from *f, ts_sql_entry *e, ts_sql_plan **out)
 {
-    if (!e->stats && e->global_rows > 0) /* changed since it was analyzed (INSERT): the planner's statistics again */
+    if (!e->stats && e->global_rows > 0) /* first read, or changed since (INSERT): the planner's statistics */
         TS_TRY(ts_sql_catalog_analyze(b->ctx, e));
     const ts_table *t = e->table;
     ts_sql_plan *p = ts_sql_plan_new(b, TS_P_CATALOG, f->pos, t->ncols);

@@ -316,9 +316,9 @@ static ts_err create_table(stmt_run *r, const ts_sql_stmt *st)
         ts_table_free(t);
         return err;
     }
+    /* the planner's statistics (rows, NULLs, distinct values, ranges) are gathered when a query first reads the
+     * table (bind_catalog_table): a result nobody reads, such as a script's final answer, never pays the pass */
     TS_TRY(ts_sql_catalog_put(&r->s->catalog, st->name, t, rows, NULL, NULL));
-    /* statistics for the planner, gathered once at load: rows, NULLs, distinct values, ranges */
-    TS_TRY(ts_sql_catalog_analyze(r->s->ctx, ts_sql_catalog_find(&r->s->catalog, st->name)));
     return add_created(r->s, st->name);
 }
 

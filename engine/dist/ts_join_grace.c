@@ -128,7 +128,7 @@ static ts_err round_load(grace_source *g, int r)
                 ts_format_bytes((double)bytes, h, sizeof h), ts_format_bytes((double)g->ctx->mem_room, w, sizeof w),
                 ts_format_bytes((double)g->ctx->mem_limit, l, sizeof l));
     }
-    TS_TRY(ts_join_ht_build(g->rrows, rk, g->nkeys, &g->ht));
+    TS_TRY(ts_join_ht_build(g->rrows, rk, g->nkeys, 0, &g->ht));
     TS_TRY(ts_spill_read_range(g->left, g->at[r], g->at[r + 1], "left", &g->lrows));
     ts_op_hold(&g->op, bytes + ts_join_ht_bytes(g->ht) + ts_table_mem_bytes(g->lrows));
     TS_TRY(ts_table_source_new(g->lrows, NULL, NULL, 0, &g->scan));

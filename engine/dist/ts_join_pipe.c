@@ -19,7 +19,7 @@ typedef struct join_build {
     char keys[8][TS_NAME_MAX];
     ts_join_strategy strategy;
     int64_t limit, global_bytes;
-    int broadcast, keep_null_keys;
+    int broadcast, keep_null_keys, keys_only;
     int64_t local_rows; /* rows this rank collected, before the broadcast */
     ts_table *rows;
     ts_join_ht *ht;
@@ -186,7 +186,11 @@ static ts_err build_finish(ts_op *op, ts_ctx *ctx, ts_err status)
         const char *keys[8];
         for (int k = 0; k < b->nkeys; k++)
             keys[k] = b->keys[k];
-        err = ts_ctx_check(ctx, ts_join_ht_build(b->rows, keys, b->nkeys, &b->ht));
+        /* the right columns go into the table's records too, unless no probe reads them or, under a memory
+         * budget, they might not fit the share (at most 16 + 112 bytes a row) */
+        const int pack = !b->keys_only && (ctx->op_room <= 0 || table_bytes(b->rows) + 128 * ts_table_rows(b->rows)
+                                                                    <= ctx->op_room);
+        err = ts_ctx_check(ctx, ts_join_ht_build(b->rows, keys, b->nkeys, pack, &b->ht));
     }
     if (!err) {
         ts_op_hold(op, table_bytes(b->rows) + ts_join_ht_bytes(b->ht));
@@ -237,6 +241,8 @@ ts_err ts_join_build_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int
 }
 
 void ts_join_build_keep_null_keys(ts_op *op) { ((join_build *)op)->keep_null_keys = 1; }
+
+void ts_join_build_keys_only(ts_op *op) { ((join_build *)op)->keys_only = 1; }
 
 ts_err ts_join_build_select_marked(ts_op *op, ts_ctx *ctx, uint8_t *matched, int want, ts_table **out)
 {

@@ -19,6 +19,9 @@ ts_err ts_join_build_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int
 /* Before the build pipeline runs: keep the rows with a NULL key (they are in the table's rows, never in its hash
  * table): right and full joins emit them unmatched, an anti join built on its left side keeps them. */
 void ts_join_build_keep_null_keys(ts_op *op);
+/* Before the build pipeline runs: no probe will read the right columns (semi / anti joins, marks), so the table
+ * does not pack them into its records (ts_join_ht_build). */
+void ts_join_build_keys_only(ts_op *op);
 /* Collective, after the probe side marked matched[] (one byte per row of ts_join_build_rows; see
  * ts_join_probe_mark, ts_join_mark_new): the built rows whose flag is `want` (1: matched, 0: unmatched), each row
  * once over all ranks: a broadcast side's flags are OR-combined across ranks (matched is overwritten with the

@@ -5,32 +5,88 @@
 #include <string.h>
 
 #include "ts_keyhash.h"
+#include "ts_keys.h"
 #include "ts_mem.h"
 
+/* A record's header; the packed right columns follow it (ts_join_ht_build). */
 typedef struct entry {
-    uint64_t hash;
-    int64_t row;
+    uint64_t key; /* the key tuple's hash, or the key's value itself when ht->direct */
+    int64_t row;  /* the right row */
 } entry;
+
+#define PACK_MAX 112 /* payload bytes a record may hold after its header */
 
 struct ts_join_ht {
     ts_key_cols rk;
-    uint64_t mask;   /* buckets - 1 */
-    int64_t *off;    /* buckets + 1 */
-    entry *e;        /* right rows with no NULL key, by bucket, in row order within a bucket */
+    uint64_t mask;    /* buckets - 1 */
+    int64_t *off;     /* buckets + 1 */
+    char *e;          /* records of the right rows with no NULL key, by bucket, in row order within a bucket */
+    size_t stride;    /* bytes a record: the header, then the packed columns */
+    int direct;       /* one integer key: records hold its value, compared without reading the right table */
+    int ncols;        /* right's columns */
+    int32_t *col_off; /* per right column: its byte offset in a record, -1 when not packed there */
     int64_t n;
 };
+
+static inline const entry *rec(const ts_join_ht *ht, int64_t e) { return (const entry *)(ht->e + (size_t)e * ht->stride); }
 
 void ts_join_ht_free(ts_join_ht *ht)
 {
     if (!ht)
         return;
     ts_free(ht->off), ts_free(ht->e);
+    free(ht->col_off);
     free(ht);
 }
 
-int64_t ts_join_ht_bytes(const ts_join_ht *ht) { return 8 * (int64_t)(ht->mask + 2) + 16 * ht->n; }
+int64_t ts_join_ht_bytes(const ts_join_ht *ht) { return 8 * (int64_t)(ht->mask + 2) + (int64_t)ht->stride * ht->n; }
 
-ts_err ts_join_ht_build(const ts_table *right, const char *const *keys, int nkeys, ts_join_ht **out)
+int ts_join_ht_packed(const ts_join_ht *ht, int col) { return col >= 0 && col < ht->ncols && ht->col_off[col] >= 0; }
+
+static int key_is_int(const ts_column *c)
+{
+    return c->type != TS_T_FLOAT64 && c->type != TS_T_STRING && c->type != TS_T_DICT;
+}
+
+/* Which right columns a record holds: fixed-width ones without NULLs on this rank (their values copy as plain
+ * bytes), widest first so that every field is aligned, while the payload stays within PACK_MAX bytes. The stride
+ * is a multiple of 16 bytes. */
+static void layout(ts_join_ht *ht, const ts_table *right, int pack)
+{
+    size_t at = sizeof(entry);
+    for (int c = 0; c < right->ncols; c++)
+        ht->col_off[c] = -1;
+    for (size_t w = 8; pack && w >= 1; w /= 2)
+        for (int c = 0; c < right->ncols; c++) {
+            const ts_column *col = right->cols[c];
+            if (col->type == TS_T_STRING || col->valid || ts_type_width(col->type) != w ||
+                at + w > sizeof(entry) + PACK_MAX)
+                continue;
+            ht->col_off[c] = (int32_t)at;
+            at += w;
+        }
+    ht->stride = (at + 15) / 16 * 16;
+}
+
+/* Row i's record at r: its key (hash or value), row number and packed values. */
+static void fill_record(const ts_join_ht *ht, const ts_table *right, char *r, int64_t i, uint64_t hash)
+{
+    entry *x = (entry *)(void *)r;
+    x->key = ht->direct ? (uint64_t)ts_key_value(ht->rk.col[0], i) : hash, x->row = i;
+    for (int c = 0; c < ht->ncols; c++) {
+        if (ht->col_off[c] < 0)
+            continue;
+        const ts_column *col = right->cols[c];
+        char *d = r + ht->col_off[c];
+        switch (ts_type_width(col->type)) {
+        case 1: *(uint8_t *)d = TS_COL(col, uint8_t)[i]; break;
+        case 4: memcpy(d, &TS_COL(col, uint32_t)[i], 4); break;
+        default: memcpy(d, &TS_COL(col, uint64_t)[i], 8); break;
+        }
+    }
+}
+
+ts_err ts_join_ht_build(const ts_table *right, const char *const *keys, int nkeys, int pack, ts_join_ht **out)
 {
     *out = NULL;
     ts_join_ht *ht = calloc(1, sizeof *ht);
@@ -42,8 +98,10 @@ ts_err ts_join_ht_build(const ts_table *right, const char *const *keys, int nkey
     while (buckets < (uint64_t)n)
         buckets <<= 1;
     ht->mask = buckets - 1;
+    ht->ncols = right->ncols;
     uint64_t *h = NULL;
-    if (!err && (!(ht->off = ts_big_zero(8 * (buckets + 1))) || !(h = ts_big(8 * (size_t)(n + 1)))))
+    if (!err && (!(ht->col_off = malloc(sizeof *ht->col_off * (size_t)(right->ncols + 1))) ||
+                 !(ht->off = ts_big_zero(8 * (buckets + 1))) || !(h = ts_big(8 * (size_t)(n + 1)))))
         err = ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory building a join table of %lld "
                              "rows", (long long)n);
     if (err) {
@@ -51,12 +109,16 @@ ts_err ts_join_ht_build(const ts_table *right, const char *const *keys, int nkey
         ts_join_ht_free(ht);
         return err;
     }
+    ht->direct = ht->rk.n == 1 && key_is_int(ht->rk.col[0]);
+    layout(ht, right, pack);
     ts_key_hash_rows(&ht->rk, n, h);
     int nullable = 0;
     for (int k = 0; k < ht->rk.n; k++)
         nullable |= ht->rk.col[k]->valid != NULL;
     int64_t kept = 0;
     for (int64_t i = 0; i < n; i++) { /* NULL keys never match: they get no entry */
+        if (i + 16 < n) /* random counters in a table larger than the cache: fetched ahead */
+            __builtin_prefetch(&ht->off[(h[i + 16] & ht->mask) + 1], 1);
         if (nullable && ts_key_has_null(&ht->rk, i))
             continue;
         ht->off[(h[i] & ht->mask) + 1]++;
@@ -64,17 +126,26 @@ ts_err ts_join_ht_build(const ts_table *right, const char *const *keys, int nkey
     }
     for (uint64_t b = 0; b < buckets; b++)
         ht->off[b + 1] += ht->off[b];
-    if (!(ht->e = ts_big(sizeof *ht->e * (size_t)(kept + 1)))) {
+    if (!(ht->e = ts_big(ht->stride * (size_t)(kept + 1)))) {
         ts_free(h);
         ts_join_ht_free(ht);
         TS_FAIL(TS_ERR_NOMEM, "out of memory building a join table of %lld rows", (long long)n);
     }
     int64_t *at = ht->off; /* filled bucket by bucket, then shifted back */
     for (int64_t i = 0; i < n; i++) {
+        /* two random places a row: its bucket's fill position, fetched 32 rows ahead, and the record slot that
+         * position names, fetched 16 rows ahead (a hint: a bucket filled in between only shifts it) */
+        if (i + 32 < n)
+            __builtin_prefetch(&at[h[i + 32] & ht->mask], 1);
+        if (i + 16 < n) {
+            const char *r = ht->e + (size_t)at[h[i + 16] & ht->mask] * ht->stride;
+            __builtin_prefetch(r, 1);
+            __builtin_prefetch(r + ht->stride - 1, 1);
+        }
         if (nullable && ts_key_has_null(&ht->rk, i))
             continue;
         const uint64_t b = h[i] & ht->mask;
-        ht->e[at[b]++] = (entry){h[i], i};
+        fill_record(ht, right, ht->e + (size_t)at[b]++ * ht->stride, i, h[i]);
     }
     for (uint64_t b = buckets; b > 0; b--) /* at[b - 1] now ends bucket b - 1: shift to starts */
         ht->off[b] = ht->off[b - 1];
@@ -83,6 +154,16 @@ ts_err ts_join_ht_build(const ts_table *right, const char *const *keys, int nkey
     ts_free(h);
     *out = ht;
     return TS_OK;
+}
+
+/* 1 when record e holds probe row i's key (hash: that row's key hash, value: its key value when ht->direct). */
+static inline int key_match(const ts_join_ht *ht, const ts_key_cols *probe, int64_t i, uint64_t hash, uint64_t value,
+                            int64_t e)
+{
+    const entry *x = rec(ht, e);
+    if (ht->direct)
+        return x->key == value;
+    return x->key == hash && ts_key_equal(probe, i, &ht->rk, x->row);
 }
 
 void ts_join_ht_probe(const ts_join_ht *ht, const ts_key_cols *probe, const int32_t *rows, int64_t m,
@@ -96,10 +177,11 @@ void ts_join_ht_probe(const ts_join_ht *ht, const ts_key_cols *probe, const int3
         if (nullable && ts_key_has_null(probe, i))
             continue;
         const uint64_t h = hash[k], b = h & ht->mask;
+        const uint64_t v = ht->direct ? (uint64_t)ts_key_value(probe->col[0], i) : 0;
         if (k + 8 < m)
             __builtin_prefetch(&ht->off[hash[k + 8] & ht->mask]);
         for (int64_t e = ht->off[b]; e < ht->off[b + 1]; e++)
-            if (ht->e[e].hash == h && ts_key_equal(probe, i, &ht->rk, ht->e[e].row) && emit(arg, k, ht->e[e].row))
+            if (key_match(ht, probe, i, h, v, e) && emit(arg, k, rec(ht, e)->row))
                 break;
     }
 }
@@ -120,10 +202,11 @@ typedef struct probe_op {
     int64_t e;
     int32_t rows[TS_CHUNK_ROWS];
     uint64_t h[TS_CHUNK_ROWS];
+    uint64_t kv[TS_CHUNK_ROWS]; /* the rows' key values when ht->direct */
     int64_t b0[TS_CHUNK_ROWS], b1[TS_CHUNK_ROWS];
-    /* output pairs: left chunk row, right table row (-1: none) */
+    /* output pairs: left chunk row, right table row and its record (-1: none) */
     int32_t pl[TS_CHUNK_ROWS];
-    int64_t pr[TS_CHUNK_ROWS];
+    int64_t pr[TS_CHUNK_ROWS], pe[TS_CHUNK_ROWS];
     int np;
     uint8_t *mark; /* when set: mark[right row] = 1 for every match (right / full joins) */
 } probe_op;
@@ -139,6 +222,9 @@ static void start(probe_op *p, const ts_chunk *c)
     if (rows != p->rows)
         memcpy(p->rows, rows, sizeof *rows * (size_t)p->m);
     ts_key_hash_sel(p->lk.col, p->lk.n, p->rows, p->m, p->h);
+    if (ht->direct)
+        for (int k = 0; k < p->m; k++)
+            p->kv[k] = (uint64_t)ts_key_value(p->lk.col[0], p->rows[k]);
     for (int k = 0; k < p->m; k++) {
         if (k + 16 < p->m)
             __builtin_prefetch(&ht->off[p->h[k + 16] & ht->mask]);
@@ -152,8 +238,15 @@ static void start(probe_op *p, const ts_chunk *c)
 
 static int match(const probe_op *p, int k, int64_t e)
 {
-    const entry *x = &p->ht->e[e];
-    return x->hash == p->h[k] && ts_key_equal(&p->lk, p->rows[k], &p->ht->rk, x->row);
+    return key_match(p->ht, &p->lk, p->rows[k], p->h[k], p->kv[k], e);
+}
+
+/* Prefetches the first record of probe row k's bucket (both cache lines a record may straddle). */
+static void prefetch_bucket(const probe_op *p, int k)
+{
+    const char *r = (const char *)rec(p->ht, p->b0[k]);
+    __builtin_prefetch(r);
+    __builtin_prefetch(r + p->ht->stride - 1);
 }
 
 /* Semi / anti: narrows the chunk's selection. */
@@ -162,7 +255,7 @@ static void filter(probe_op *p, ts_chunk *c)
     int n = 0;
     for (int k = 0; k < p->m; k++) {
         if (k + 8 < p->m)
-            __builtin_prefetch(&p->ht->e[p->b0[k + 8]]);
+            prefetch_bucket(p, k + 8);
         int found = 0;
         for (int64_t e = p->b0[k]; e < p->b1[k] && !found; e++)
             found = match(p, k, e);
@@ -180,21 +273,22 @@ static int collect(probe_op *p)
     while (p->j < p->m) {
         const int k = p->j;
         if (k + 8 < p->m)
-            __builtin_prefetch(&p->ht->e[p->b0[k + 8]]);
+            prefetch_bucket(p, k + 8);
         for (; p->e < p->b1[k]; p->e++) {
             if (!match(p, k, p->e))
                 continue;
             if (p->np == TS_CHUNK_ROWS)
                 return 1;
-            p->pl[p->np] = p->rows[k], p->pr[p->np++] = p->ht->e[p->e].row;
+            const int64_t row = rec(p->ht, p->e)->row;
+            p->pl[p->np] = p->rows[k], p->pr[p->np] = row, p->pe[p->np++] = p->e;
             p->matched = 1;
             if (p->mark)
-                p->mark[p->ht->e[p->e].row] = 1;
+                p->mark[row] = 1;
         }
         if (left && !p->matched) {
             if (p->np == TS_CHUNK_ROWS)
                 return 1;
-            p->pl[p->np] = p->rows[k], p->pr[p->np++] = -1;
+            p->pl[p->np] = p->rows[k], p->pr[p->np] = -1, p->pe[p->np++] = -1;
         }
         p->j++, p->matched = 0;
         p->e = p->j < p->m ? p->b0[p->j] : 0;
@@ -202,10 +296,46 @@ static int collect(probe_op *p)
     return 0;
 }
 
+/* A packed right column's values of the pairs, read from the records the probe just matched (in cache) at byte
+ * offset `at`, into vector v: at position pl[t] (scatter) or t (gather); NULL for a left row without a match. */
+static ts_err fill_packed(probe_op *p, ts_column *v, int at, int scatter, int64_t n)
+{
+    TS_TRY(ts_column_reserve(v, n, 0));
+    const size_t w = ts_type_width(v->type);
+    int misses = 0;
+    for (int t = 0; t < p->np; t++) {
+        const char *s = p->pe[t] < 0 ? NULL : (const char *)rec(p->ht, p->pe[t]) + at;
+        char *d = (char *)v->data + w * (size_t)(scatter ? p->pl[t] : t);
+        misses += !s;
+        switch (w) {
+        case 1: *(uint8_t *)d = s ? *(const uint8_t *)s : 0; break;
+        case 4: memcpy(d, s ? s : "\0\0\0\0", 4); break;
+        default: memcpy(d, s ? s : "\0\0\0\0\0\0\0\0", 8); break;
+        }
+    }
+    v->len = n;
+    for (int t = 0; misses && t < p->np; t++)
+        if (p->pe[t] < 0)
+            TS_TRY(ts_column_set_null(v, scatter ? p->pl[t] : t));
+    return TS_OK;
+}
+
 /* Right column k's values of the pairs into vector v: at position pl[t] (scatter: the left columns are views of the
  * input chunk) or at t (gather). */
-static ts_err fill_right(probe_op *p, ts_column *v, const ts_column *src, int scatter, int64_t n)
+static ts_err fill_right(probe_op *p, ts_column *v, int k, int scatter, int64_t n)
 {
+    const ts_column *src = p->right->cols[p->rc[k]];
+    if (ts_join_ht_packed(p->ht, p->rc[k]))
+        return fill_packed(p, v, p->ht->col_off[p->rc[k]], scatter, n);
+    if (src->type == TS_T_STRING && src->len) { /* random rows of a large table: all offsets, then all bytes */
+        const int64_t *so = TS_COL(src, int64_t);
+        for (int t = 0; t < p->np; t++)
+            if (p->pr[t] >= 0)
+                __builtin_prefetch(&so[p->pr[t]]);
+        for (int t = 0; t < p->np; t++)
+            if (p->pr[t] >= 0)
+                __builtin_prefetch(src->bytes + so[p->pr[t]]);
+    }
     if (!scatter)
         return ts_column_append_rows_or_null(v, src, p->pr, p->np);
     const size_t w = ts_type_width(src->type);
@@ -247,7 +377,7 @@ static ts_err emit(probe_op *p, const ts_chunk *in, ts_chunk *out)
     for (int k = 0; k < p->nright; k++) {
         ts_column *v;
         TS_TRY(ts_chunk_vector(out, p->nleft + k, &v));
-        TS_TRY(fill_right(p, v, p->right->cols[p->rc[k]], scatter, n));
+        TS_TRY(fill_right(p, v, k, scatter, n));
     }
     if (scatter)
         ts_chunk_select(out, p->pl, p->np);
@@ -293,10 +423,10 @@ static ts_err mark_sink(ts_op *op, ts_chunk *in)
     start(p, in);
     for (int k = 0; k < p->m; k++) {
         if (k + 8 < p->m)
-            __builtin_prefetch(&p->ht->e[p->b0[k + 8]]);
+            prefetch_bucket(p, k + 8);
         for (int64_t e = p->b0[k]; e < p->b1[k]; e++)
-            if (!p->mark[p->ht->e[e].row] && match(p, k, e))
-                p->mark[p->ht->e[e].row] = 1;
+            if (!p->mark[rec(p->ht, e)->row] && match(p, k, e))
+                p->mark[rec(p->ht, e)->row] = 1;
     }
     p->cur = NULL;
     return TS_OK;

@@ -2,11 +2,14 @@
  * which joins each chunk of the left side as it flows by (engine/core/ts_op.h). Keys match as in
  * ts_hash_join_local (ops/ts_hashjoin.h, which has its own table): NULL never matches (no null_equal keys).
  *
- * The table: 64-bit key hashes (ops/ts_keyhash.h) of the right rows with no NULL key, grouped by bucket (the low
- * bits of the hash; as many buckets as rows, rounded up to a power of two) with one counting sort: bucket b's
- * entries, (hash, row) pairs in right row order, lie contiguously between offsets b and b + 1. A probe reads
- * two offsets and a short run of entries (two cache misses, where chains cost one per link), compares full hashes
- * and then the keys themselves (ts_key_equal), so matches are exact and come in right row order. */
+ * The table: the right rows with no NULL key as records grouped by bucket (the low bits of the 64-bit key hash,
+ * ops/ts_keyhash.h; as many buckets as rows, rounded up to a power of two) with one counting sort: bucket b's
+ * records, in right row order, lie contiguously between offsets b and b + 1. A record holds the key's hash (or,
+ * for one integer key, its value), the right row, and, when built with `pack`, the right row's fixed-width
+ * columns without NULLs. A probe reads two offsets and a short run of records, compares the key (hash, then
+ * ts_key_equal; one integer key: its value, without reading the right table), and reads a match's packed values
+ * from the record it just compared: one cache miss per match instead of one per right column at a random row.
+ * Matches are exact and come in right row order. */
 #ifndef TS_JOIN_PROBE_H
 #define TS_JOIN_PROBE_H
 
@@ -16,8 +19,12 @@
 
 typedef struct ts_join_ht ts_join_ht;
 
-/* Builds the table over right's key columns keys[0 .. nkeys). right must outlive the table and not change. */
-ts_err ts_join_ht_build(const ts_table *right, const char *const *keys, int nkeys, ts_join_ht **out);
+/* Builds the table over right's key columns keys[0 .. nkeys). right must outlive the table and not change. pack:
+ * copy right's fixed-width columns without NULLs (up to 112 bytes a row) into the records, for probes that output
+ * them (not for semi / anti joins or marks, or when memory is tight). */
+ts_err ts_join_ht_build(const ts_table *right, const char *const *keys, int nkeys, int pack, ts_join_ht **out);
+/* 1 when right column col (its index in right) is packed in the records. */
+int ts_join_ht_packed(const ts_join_ht *ht, int col);
 void ts_join_ht_free(ts_join_ht *ht);
 /* Bytes the table holds. */
 int64_t ts_join_ht_bytes(const ts_join_ht *ht);
