@@ -298,6 +298,16 @@ static ts_err check_new_name(stmt_run *r, const ts_sql_stmt *st, int *skip)
 
 static ts_err create_table_defs(stmt_run *r, const ts_sql_stmt *st);
 
+/* 1 when the plan scans files (read_csv, read_parquet, read_h5): its result is a load. */
+static int reads_files(const ts_sql_plan *p)
+{
+    if (!p)
+        return 0;
+    if (p->kind == TS_P_CSV || p->kind == TS_P_PARQUET || p->kind == TS_P_H5)
+        return 1;
+    return reads_files(p->in[0]) || reads_files(p->in[1]);
+}
+
 static ts_err create_table(stmt_run *r, const ts_sql_stmt *st)
 {
     int skip;
@@ -316,9 +326,13 @@ static ts_err create_table(stmt_run *r, const ts_sql_stmt *st)
         ts_table_free(t);
         return err;
     }
-    /* the planner's statistics (rows, NULLs, distinct values, ranges) are gathered when a query first reads the
-     * table (bind_catalog_table): a result nobody reads, such as a script's final answer, never pays the pass */
+    /* the planner's statistics (rows, NULLs, distinct values, ranges): a table loaded from files is analyzed with
+     * its load (the statements after it read it: the pass belongs to the load, as in DuckDB); a query's result
+     * when a query first reads it (bind_catalog_table), so a result nobody reads, such as a script's final
+     * answer, never pays the pass */
     TS_TRY(ts_sql_catalog_put(&r->s->catalog, st->name, t, rows, NULL, NULL));
+    if (reads_files(r->plan))
+        TS_TRY(ts_sql_catalog_analyze(r->s->ctx, ts_sql_catalog_find(&r->s->catalog, st->name)));
     return add_created(r->s, st->name);
 }
 
