@@ -249,6 +249,13 @@ typedef struct rules_source {
 
 static void free_rules(void *r) { ts_rules_free(r); }
 
+/* The bytes a scan under a memory budget reads at a time: a quarter of an operator's share, 1 MiB to max. */
+static int64_t scan_piece(const ts_ctx *ctx, int64_t max)
+{
+    const int64_t piece = ctx->op_room / 4;
+    return piece < (1 << 20) ? 1 << 20 : piece > max ? max : piece;
+}
+
 /* Tells the session which files a statement reads (its checkpoints fingerprint them). */
 static void note_inputs(const ts_sql_binder *b, const ts_file_info *files, int n)
 {
@@ -349,9 +356,8 @@ static ts_err clean_scan(ts_sql_exec *x, const rules_source *src, ts_clean_resul
     if (nparts == 0)
         return ts_clean_scan(x->ctx, src->files, src->nfiles, src->rules, src->values_dir, r);
     nparts = nparts > 512 ? 512 : nparts; /* each is an open file per rank */
-    int64_t piece = ctx->op_room / 4;
-    piece = piece < (1 << 20) ? 1 << 20 : piece > (32 << 20) ? 32 << 20 : piece;
-    return ts_clean_scan_spilled(x->ctx, src->files, src->nfiles, src->rules, src->values_dir, (int)nparts, piece,
+    return ts_clean_scan_spilled(x->ctx, src->files, src->nfiles, src->rules, src->values_dir, (int)nparts,
+                                 scan_piece(ctx, (int64_t)32 << 20),
                                  ts_spill_dir(ctx->spill_dir), r);
 }
 
@@ -556,9 +562,7 @@ static ts_err scan_csv(ts_sql_exec *x, const csv_source *src, const ts_csv_infer
     if (!ctx->mem_limit || bytes / ctx->size <= ctx->op_room)
         return ts_scan_csv_files(x->ctx, src->files, src->nfiles, &inf->spec, scan);
     cold_scan cs = {.dir = ts_spill_dir(ctx->spill_dir)};
-    int64_t piece = ctx->op_room / 4;
-    piece = piece < (1 << 20) ? 1 << 20 : piece > (64 << 20) ? 64 << 20 : piece;
-    const ts_scan_opts opts = {.chunk_bytes = piece, .batch = piece_to_cold, .arg = &cs};
+    const ts_scan_opts opts = {.chunk_bytes = scan_piece(ctx, (int64_t)64 << 20), .batch = piece_to_cold, .arg = &cs};
     ts_err err = ts_scan_csv_files_opts(x->ctx, src->files, src->nfiles, &inf->spec, &opts, scan);
     if (err) {
         ts_cold_free(cs.b);
