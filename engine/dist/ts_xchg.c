@@ -24,6 +24,8 @@ typedef struct rmsg {
     char *buf;
     int64_t size;
     int pending;   /* its receive has not completed: the buffer is MPI's */
+    int64_t rows;  /* from its header, read as the receive completes: a cold block's pages are not touched again
+                    * until the source reads it (one touch maps a whole large folio of the file) */
 } rmsg;
 
 typedef struct peer {
@@ -83,7 +85,7 @@ static ts_err add_recv(xchg_sink *x, int src, char *buf, int64_t size, MPI_Messa
             TS_FAIL(TS_ERR_NOMEM, "out of memory receiving an exchange");
         x->done_idx = d, x->cap_recv = cap;
     }
-    p->m[p->n++] = (rmsg){buf, size, 1};
+    p->m[p->n++] = (rmsg){buf, size, 1, 0};
     x->held_bytes += size;
     x->rmsg_of[x->nrecv][0] = src, x->rmsg_of[x->nrecv][1] = p->n - 1;
     TS_TRY(mpi(MPI_Imrecv(buf, (int)size, MPI_BYTE, m, &x->rreq[x->nrecv++]), "MPI_Imrecv"));
@@ -139,6 +141,13 @@ static ts_err cool_kept(xchg_sink *x, int final)
     return TS_OK;
 }
 
+/* A receive completed: the buffer is ours, its row count noted (load_message checks the header in full). */
+static void received(rmsg *m)
+{
+    m->pending = 0;
+    m->rows = m->size >= 16 ? ((const int64_t *)m->buf)[1] : 0;
+}
+
 /* Posts a receive for every message that has arrived, and retires completed receives. */
 static ts_err poll_recv(xchg_sink *x)
 {
@@ -164,10 +173,8 @@ static ts_err poll_recv(xchg_sink *x)
         TS_TRY(mpi(MPI_Testsome(x->nrecv, x->rreq, &ndone, x->done_idx, MPI_STATUSES_IGNORE), "MPI_Testsome"));
         if (ndone <= 0 || ndone == MPI_UNDEFINED)
             return TS_OK;
-        for (int i = 0; i < ndone; i++) {
-            const int *at = x->rmsg_of[x->done_idx[i]];
-            x->from[at[0]].m[at[1]].pending = 0;
-        }
+        for (int i = 0; i < ndone; i++)
+            received(&x->from[x->rmsg_of[x->done_idx[i]][0]].m[x->rmsg_of[x->done_idx[i]][1]]);
         for (int i = 0; i < x->nrecv; i++)
             if (x->rreq[i] != MPI_REQUEST_NULL) {
                 x->rreq[k] = x->rreq[i];
@@ -410,11 +417,11 @@ static ts_err xchg_finish(ts_op *op, ts_ctx *ctx, ts_err status)
     if (!perr && x->nrecv)
         perr = mpi(MPI_Waitall(x->nrecv, x->rreq, MPI_STATUSES_IGNORE), "MPI_Waitall");
     for (int i = 0; !perr && i < x->nrecv; i++)
-        x->from[x->rmsg_of[i][0]].m[x->rmsg_of[i][1]].pending = 0;
+        received(&x->from[x->rmsg_of[i][0]].m[x->rmsg_of[i][1]]);
     x->nrecv = 0;
     for (int s = 0; s < x->P; s++)
         for (int i = 0; i < x->from[s].n; i++)
-            x->st.rows_received += ((const int64_t *)x->from[s].m[i].buf)[1];
+            x->st.rows_received += x->from[s].m[i].rows;
     if (!perr)
         perr = cool_received(x);
     if (!perr)
@@ -482,6 +489,10 @@ ts_err ts_xchg_sink_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int 
         x->msg_bytes = x->msg_bytes > (INT64_C(1) << 20) ? INT64_C(1) << 20
                        : x->msg_bytes < (INT64_C(64) << 10) ? INT64_C(64) << 10 : x->msg_bytes;
     x->max_inflight = o.max_inflight > 0 ? o.max_inflight : 2 * x->P < 4 ? 4 : 2 * x->P > 64 ? 64 : 2 * x->P;
+    if (o.msg_bytes <= 0 && ctx->op_room > 0) { /* a budget: the send side (send_bound) within half a share */
+        const int64_t fit = ctx->op_room / (2 * (2 * (x->P - 1) + x->max_inflight)), least = INT64_C(16) << 10;
+        x->msg_bytes = x->msg_bytes < fit ? x->msg_bytes : fit > least ? fit : least;
+    }
     ts_err err = TS_OK;
     if (o.root < 0 && nkeys < 1)
         err = ts_error_raise(TS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "a hash exchange needs keys");

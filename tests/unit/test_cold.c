@@ -3,7 +3,8 @@
  * formulas, not from the table written; its blocks are file mappings (and a view's pointer into them is seen as
  * one, while a pointer into anonymous memory is not); releasing pages keeps the values readable; a cold column
  * grows into memory when appended to; ts_table_to_cold moves an in-memory table and keeps its rows, names and
- * partitioning; nothing is left in the directory. */
+ * partitioning; a block moved to a file (ts_cold_block) keeps its bytes and is not resident until read (one write
+ * to a fresh mapping used to map a whole large folio of the page cache); nothing is left in the directory. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,40 @@ static int64_t mismatches(const ts_table *t)
     return bad;
 }
 
+/* The process's file-backed resident bytes (RssFile), 0 when unknown. */
+static int64_t rss_file(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long long kib = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "RssFile: %lld", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib * 1024;
+}
+
+/* A 16 MiB block moved to a file: at most a few pages resident until read, then every byte as written. */
+static void check_cold_block(const char *dir)
+{
+    const size_t n = (size_t)16 << 20;
+    uint32_t *p = NULL;
+    CHECK_OK(ts_alloc(n, (void **)&p));
+    for (size_t i = 0; p && i < n / 4; i++)
+        p[i] = (uint32_t)(i * 2654435761u);
+    const int64_t before = rss_file();
+    CHECK_OK(ts_cold_block((void **)&p, n, dir));
+    const int64_t grown = rss_file() - before;
+    CHECK(p && ts_mem_is_file(p), "the block is a file mapping");
+    CHECK(grown < (256 << 10), "a new cold block is not resident (%lld bytes)", (long long)grown);
+    size_t bad = 0;
+    for (size_t i = 0; p && i < n / 4; i++)
+        bad += p[i] != (uint32_t)(i * 2654435761u);
+    CHECK(p && bad == 0, "the cold block holds the bytes written (%zu differ)", bad);
+    ts_free(p);
+}
+
 static int dir_entries(const char *dir)
 {
     int n = 0;
@@ -143,6 +178,7 @@ int main(void)
     }
     ts_table_free(t);
     ts_dict_release(d);
+    check_cold_block(dir);
     CHECK(dir_entries(dir) == 0, "no file left in the directory");
     rmdir(dir);
     return TS_TEST_DONE("test_cold");
