@@ -8,6 +8,7 @@
 #include "ts_exchange.h"
 #include "ts_keyhash.h"
 #include "ts_mem.h"
+#include "ts_partition.h"
 #include "ts_topk_group.h"
 #include "ts_window_eval.h"
 
@@ -140,38 +141,23 @@ static ts_err keep_top(ts_table *t, const ts_window_spec *spec)
 
 /* ---- distribution ------------------------------------------------------------------------------------------ */
 
-/* Destination of every row: hash of the partition keys mod P (NULLs hash alike), or rank 0 without keys. */
-static ts_err destinations(ts_ctx *ctx, const ts_table *t, const ts_window_spec *spec, int32_t *dest)
-{
-    const int64_t n = ts_table_rows(t);
-    if (spec->npartition == 0) {
-        memset(dest, 0, 4 * (size_t)n);
-        return TS_OK;
-    }
-    ts_key_cols k;
-    TS_TRY(ts_key_cols_resolve(t, spec->partition, spec->npartition, &k));
-    uint64_t *h = ts_big(8 * (size_t)(n + 1));
-    if (!h)
-        TS_FAIL(TS_ERR_NOMEM, "out of memory hashing %lld rows for a window", (long long)n);
-    ts_key_hash_rows(&k, n, h);
-    for (int64_t i = 0; i < n; i++)
-        dest[i] = (int32_t)(h[i] % (uint64_t)ctx->size);
-    ts_free(h);
-    return TS_OK;
-}
-
+/* Window partitions onto ranks by the one partitioning function (ts_partition_dest; without PARTITION BY every row
+ * goes to rank 0). An input already partitioned on a subset of the PARTITION BY columns stays where it is; the
+ * output records the partitioning, so an operator above on the same keys skips its exchange. */
 static ts_err distribute(ts_ctx *ctx, ts_table **t, const ts_window_spec *spec)
 {
-    if (ctx->size == 1)
+    if (ctx->size == 1 || (spec->npartition > 0 && ts_partitioned_on(*t, spec->partition, spec->npartition)))
         return TS_OK;
     int32_t *dest = ts_big(4 * (size_t)(ts_table_rows(*t) + 1));
-    ts_err err = dest ? destinations(ctx, *t, spec, dest)
+    ts_err err = dest ? ts_partition_dest(*t, spec->partition, spec->npartition, ctx->size, dest)
                       : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory in window");
     err = ts_ctx_check(ctx, err);
     if (!err)
         err = ts_exchange_rows_move(ctx, t, dest);
     ts_free(dest);
     TS_TRY(err);
+    if (spec->npartition > 0)
+        ts_table_set_partitioned(*t, spec->partition, spec->npartition);
     return TS_OK;
 }
 
