@@ -377,6 +377,33 @@ static ts_err append_rows(ts_table *t, const ts_chunk *c, const int32_t *rows, i
     return TS_OK;
 }
 
+/* This rank's own rows grow by doubling into new blocks (ts_big: a freed mapping of earlier operators when one
+ * fits) rather than by extending their mapping: an extension is fresh memory, and first-touch page faults on tens
+ * of MiB cost more than copying what the column holds so far. Past KEPT_SMALL_ROWS only (small exchanges keep
+ * the usual growth), fixed-width columns without a validity bitmap only (the others grow as usual: their bitmap
+ * is sized by the capacity), and not under a memory budget (whose accounting counts capacity). */
+#define KEPT_SMALL_ROWS (64 * 1024)
+
+static ts_err grow_kept(ts_table *t, int64_t need)
+{
+    for (int i = 0; need > KEPT_SMALL_ROWS && i < t->ncols; i++) {
+        ts_column *c = t->cols[i];
+        if (c->cap >= need || c->type == TS_T_STRING || c->valid || c->valid_spare || ts_mem_is_file(c->data))
+            continue;
+        int64_t cap = c->cap < KEPT_SMALL_ROWS ? KEPT_SMALL_ROWS : c->cap;
+        while (cap < need)
+            cap *= 2;
+        const size_t w = ts_type_width(c->type);
+        void *p = ts_big((size_t)cap * w);
+        if (!p)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory for %lld rows an exchange keeps", (long long)cap);
+        memcpy(p, c->data, (size_t)c->len * w);
+        ts_free(c->data);
+        c->data = p, c->cap = cap;
+    }
+    return TS_OK;
+}
+
 static ts_err xchg_sink_chunk(ts_op *op, ts_chunk *c)
 {
     xchg_sink *x = (xchg_sink *)op;
@@ -426,7 +453,10 @@ static ts_err xchg_sink_chunk(ts_op *op, ts_chunk *c)
         const int64_t hi = cnt ? cnt[d] : big[d], n = hi - lo;
         if (n) {
             ts_table *t = d == x->me ? x->kept : x->stage[d];
-            err = append_rows(t, c, x->order + lo, n);
+            if (d == x->me && !x->ctx->mem_limit)
+                err = grow_kept(t, ts_table_rows(t) + n);
+            if (!err)
+                err = append_rows(t, c, x->order + lo, n);
             if (d == x->me) {
                 x->st.rows_kept += n;
                 if (!err)

@@ -27,7 +27,7 @@ static uint64_t mix(uint64_t x) /* splitmix64 finaliser */
 }
 
 static int64_t gid_of(int rank, int64_t i) { return (int64_t)rank * 1000000 + i; }
-static int64_t rows_of(int rank) { return 3000 + 517 * rank; }
+static int64_t rows_of(int rank) { return 70000 + 517 * rank; } /* over the first block of kept rows */
 
 enum { C_GID, C_KEY, C_BIG, C_TOP, C_BOT, C_SPAN, C_I32, C_I32W, C_DATE, C_TAG, C_OPT, C_F, C_S, NCOLS };
 static const char *const NAMES[NCOLS] = {"gid", "k", "big", "top", "bot", "span", "i32", "i32w", "d", "tag", "opt",
