@@ -12,11 +12,12 @@
 #include "ts_partition.h"
 #include "ts_spill.h"
 
-#define MAGIC INT64_C(0x7473786368670001) /* "tsxchg", version 1 */
+#define MAGIC INT64_C(0x7473786368670002) /* "tsxchg", version 2: narrowed integer columns */
 #define TAG_BASE 20000
 #define TAGS 10000
 #define HEADER 4                          /* int64 words: magic, rows, columns, sequence number */
-#define DESC 4                            /* int64 words per column: values, validity, bytes offsets; payload bytes */
+#define DESC 6                            /* int64 words per column: values, validity, bytes offsets; payload bytes;
+                                             the base and byte width of narrowed values (width 0: stored as is) */
 
 static int next_tag; /* every rank creates exchanges in the same order, so they agree on each one's tag */
 
@@ -241,6 +242,63 @@ static int64_t table_cap_bytes(const ts_table *t)
     return b;
 }
 
+/* Integer-like columns of 4 or 8 bytes (INT32, INT64, DATE, DECIMAL, DICT codes, TIMESTAMP) travel narrowed:
+ * as the offsets from the message's least value in the fewest bytes (1, 2 or 4) that hold its range, so keys and
+ * small counts cost a byte or two a row on the wire instead of eight; the source widens them back a chunk at a
+ * time. Values under NULLs take part like any other, so every stored value comes back bit for bit. */
+static int narrowable(ts_type t) { return t != TS_T_BOOL && t != TS_T_FLOAT64 && t != TS_T_STRING; }
+
+/* The byte width (1, 2, 4) column c's n values narrow to and their base; 0 when narrowing saves nothing. */
+static int narrow_width(const ts_column *c, int64_t n, int64_t *base)
+{
+    const size_t w = ts_type_width(c->type);
+    if (!narrowable(c->type) || n == 0)
+        return 0;
+    int64_t lo, hi;
+    if (w == 4) {
+        const int32_t *v = TS_COL(c, int32_t);
+        int32_t a = v[0], b = v[0];
+        for (int64_t i = 1; i < n; i++)
+            a = v[i] < a ? v[i] : a, b = v[i] > b ? v[i] : b;
+        lo = a, hi = b;
+    } else {
+        const int64_t *v = TS_COL(c, int64_t);
+        int64_t a = v[0], b = v[0];
+        for (int64_t i = 1; i < n; i++)
+            a = v[i] < a ? v[i] : a, b = v[i] > b ? v[i] : b;
+        lo = a, hi = b;
+    }
+    const uint64_t range = (uint64_t)hi - (uint64_t)lo;
+    const int nw = range <= 0xff ? 1 : range <= 0xffff ? 2 : range <= 0xffffffffu ? 4 : 8;
+    *base = lo;
+    return (size_t)nw < w ? nw : 0;
+}
+
+#define NARROW(TO, FROM)                                                                                          \
+    do {                                                                                                          \
+        const FROM *v = (const FROM *)c->data;                                                                    \
+        TO *o = (TO *)dst;                                                                                        \
+        for (int64_t i = 0; i < n; i++)                                                                           \
+            o[i] = (TO)((uint64_t)(int64_t)v[i] - (uint64_t)base);                                                \
+    } while (0)
+
+static void narrow(const ts_column *c, int64_t n, int nw, int64_t base, void *dst)
+{
+    if (ts_type_width(c->type) == 4) {
+        if (nw == 1)
+            NARROW(uint8_t, int32_t);
+        else
+            NARROW(uint16_t, int32_t);
+    } else {
+        if (nw == 1)
+            NARROW(uint8_t, int64_t);
+        else if (nw == 2)
+            NARROW(uint16_t, int64_t);
+        else
+            NARROW(uint32_t, int64_t);
+    }
+}
+
 /* Packs staging table t into a new message buffer. */
 static ts_err pack(const ts_table *t, int64_t seq, char **out, int64_t *size)
 {
@@ -249,12 +307,15 @@ static ts_err pack(const ts_table *t, int64_t seq, char **out, int64_t *size)
     int64_t desc[TS_MAX_COLS][DESC];
     for (int i = 0; i < t->ncols; i++) {
         const ts_column *c = t->cols[i];
+        int64_t base = 0;
+        const int nw = narrow_width(c, n, &base);
         desc[i][0] = at;
-        at += pad8(c->type == TS_T_STRING ? 8 * (n + 1) : n * (int64_t)ts_type_width(c->type));
+        at += pad8(c->type == TS_T_STRING ? 8 * (n + 1) : n * (nw ? nw : (int64_t)ts_type_width(c->type)));
         desc[i][1] = c->valid ? at : 0;
         at += c->valid ? 8 * ((n + 63) / 64) : 0;
         desc[i][2] = at, desc[i][3] = c->type == TS_T_STRING ? c->nbytes : 0;
         at += pad8(desc[i][3]);
+        desc[i][4] = base, desc[i][5] = nw;
     }
     if (at > INT_MAX)
         TS_FAIL(TS_ERR_USAGE, "an exchange message of %lld bytes (over 2 GiB: rows with huge strings)", (long long)at);
@@ -268,6 +329,8 @@ static ts_err pack(const ts_table *t, int64_t seq, char **out, int64_t *size)
         const ts_column *c = t->cols[i];
         if (c->type == TS_T_STRING)
             memcpy(buf + desc[i][0], c->data, 8 * (size_t)(n + 1));
+        else if (desc[i][5])
+            narrow(c, n, (int)desc[i][5], desc[i][4], buf + desc[i][0]);
         else if (n)
             memcpy(buf + desc[i][0], c->data, (size_t)n * ts_type_width(c->type));
         if (c->valid)
@@ -321,6 +384,33 @@ static ts_err append_rows(ts_table *t, const ts_chunk *c, const int32_t *rows, i
     return TS_OK;
 }
 
+/* This rank's own rows grow by doubling into new blocks (ts_big: a freed mapping of earlier operators when one
+ * fits) rather than by extending their mapping: an extension is fresh memory, and first-touch page faults on tens
+ * of MiB cost more than copying what the column holds so far. Past KEPT_SMALL_ROWS only (small exchanges keep
+ * the usual growth), fixed-width columns without a validity bitmap only (the others grow as usual: their bitmap
+ * is sized by the capacity), and not under a memory budget (whose accounting counts capacity). */
+#define KEPT_SMALL_ROWS (64 * 1024)
+
+static ts_err grow_kept(ts_table *t, int64_t need)
+{
+    for (int i = 0; need > KEPT_SMALL_ROWS && i < t->ncols; i++) {
+        ts_column *c = t->cols[i];
+        if (c->cap >= need || c->type == TS_T_STRING || c->valid || c->valid_spare || ts_mem_is_file(c->data))
+            continue;
+        int64_t cap = c->cap < KEPT_SMALL_ROWS ? KEPT_SMALL_ROWS : c->cap;
+        while (cap < need)
+            cap *= 2;
+        const size_t w = ts_type_width(c->type);
+        void *p = ts_big((size_t)cap * w);
+        if (!p)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory for %lld rows an exchange keeps", (long long)cap);
+        memcpy(p, c->data, (size_t)c->len * w);
+        ts_free(c->data);
+        c->data = p, c->cap = cap;
+    }
+    return TS_OK;
+}
+
 static ts_err xchg_sink_chunk(ts_op *op, ts_chunk *c)
 {
     xchg_sink *x = (xchg_sink *)op;
@@ -370,7 +460,10 @@ static ts_err xchg_sink_chunk(ts_op *op, ts_chunk *c)
         const int64_t hi = cnt ? cnt[d] : big[d], n = hi - lo;
         if (n) {
             ts_table *t = d == x->me ? x->kept : x->stage[d];
-            err = append_rows(t, c, x->order + lo, n);
+            if (d == x->me && !x->ctx->mem_limit)
+                err = grow_kept(t, ts_table_rows(t) + n);
+            if (!err)
+                err = append_rows(t, c, x->order + lo, n);
             if (d == x->me) {
                 x->st.rows_kept += n;
                 if (!err)
@@ -544,6 +637,9 @@ typedef struct xchg_source {
     xchg_sink *x;
     int src, idx;             /* the message being read: from[src].m[idx]; idx == -1 before the first */
     ts_column mcol[TS_MAX_COLS];
+    int nw[TS_MAX_COLS];      /* narrowed columns of the message: their width (0: stored as is) and base */
+    int64_t base[TS_MAX_COLS];
+    void *wide[TS_MAX_COLS];  /* a chunk of a narrowed column's values widened back (allocated when first needed) */
     int64_t rows, at;         /* its rows and the next row */
     int64_t released;         /* kept rows before this one have left the resident set (a cold table) */
 } xchg_source;
@@ -579,6 +675,13 @@ static ts_err load_message(xchg_source *s)
         mc->valid = d[1] ? (uint64_t *)(m->buf + d[1]) : NULL;
         mc->bytes = m->buf + d[2], mc->nbytes = d[3];
         mc->len = mc->cap = s->rows;
+        s->nw[i] = (int)d[5], s->base[i] = d[4];
+        if (d[5] && (!narrowable(mc->type) || (d[5] != 1 && d[5] != 2 && d[5] != 4) ||
+                     (size_t)d[5] >= ts_type_width(mc->type)))
+            TS_FAIL(TS_ERR_MPI, "exchange: column %d of a message from rank %d narrowed to %lld bytes", i, s->src,
+                    (long long)d[5]);
+        if (d[5] && !s->wide[i] && !(s->wide[i] = ts_big(sizeof(int64_t) * TS_CHUNK_ROWS)))
+            TS_FAIL(TS_ERR_NOMEM, "out of memory widening an exchange message");
     }
     return TS_OK;
 }
@@ -607,10 +710,36 @@ static ts_err advance(xchg_source *s, int *more)
         s->idx = -1;
         if (s->src == x->me) {
             for (int i = 0; i < s->op.out->schema.ncols; i++)
-                s->mcol[i] = *x->kept->cols[i];
+                s->mcol[i] = *x->kept->cols[i], s->nw[i] = 0;
             s->rows = ts_table_rows(x->kept), s->at = 0, s->released = 0;
             return TS_OK;
         }
+    }
+}
+
+#define WIDEN(TO, FROM)                                                                                           \
+    do {                                                                                                          \
+        const FROM *v = (const FROM *)c->data + at;                                                               \
+        TO *o = dst;                                                                                              \
+        for (int64_t i = 0; i < n; i++)                                                                           \
+            o[i] = (TO)(int64_t)((uint64_t)base + v[i]);                                                          \
+    } while (0)
+
+/* Values [at, at + n) of narrowed column c (width nw, base) back at their type's width into dst. */
+static void widen(const ts_column *c, int nw, int64_t base, int64_t at, int64_t n, void *dst)
+{
+    if (ts_type_width(c->type) == 4) {
+        if (nw == 1)
+            WIDEN(int32_t, uint8_t);
+        else
+            WIDEN(int32_t, uint16_t);
+    } else {
+        if (nw == 1)
+            WIDEN(int64_t, uint8_t);
+        else if (nw == 2)
+            WIDEN(int64_t, uint16_t);
+        else
+            WIDEN(int64_t, uint32_t);
     }
 }
 
@@ -628,14 +757,31 @@ static ts_err xchg_next(ts_op *op, ts_chunk **out)
     const int64_t n = s->rows - s->at < TS_CHUNK_ROWS ? s->rows - s->at : TS_CHUNK_ROWS;
     ts_chunk *c = op->out;
     ts_chunk_begin(c, n);
-    for (int i = 0; i < c->schema.ncols; i++)
-        TS_TRY(ts_chunk_set_view(c, i, &s->mcol[i], s->at, n));
+    for (int i = 0; i < c->schema.ncols; i++) {
+        if (!s->nw[i]) {
+            TS_TRY(ts_chunk_set_view(c, i, &s->mcol[i], s->at, n));
+            continue;
+        }
+        ts_column w = s->mcol[i]; /* the widened values, with the message's validity from this chunk's first row */
+        widen(&s->mcol[i], s->nw[i], s->base[i], s->at, n, s->wide[i]);
+        w.data = s->wide[i];
+        w.valid = w.valid ? w.valid + s->at / 64 : NULL;
+        w.len = w.cap = n;
+        TS_TRY(ts_chunk_set_view(c, i, &w, 0, n));
+    }
     s->at += n;
     *out = c;
     return TS_OK;
 }
 
-static const ts_op_vt XCHG_SOURCE = {.kind = "exchange-source", .next = xchg_next};
+static void xchg_source_destroy(ts_op *op)
+{
+    xchg_source *s = (xchg_source *)op;
+    for (int i = 0; i < TS_MAX_COLS; i++)
+        ts_free(s->wide[i]);
+}
+
+static const ts_op_vt XCHG_SOURCE = {.kind = "exchange-source", .next = xchg_next, .destroy = xchg_source_destroy};
 
 ts_err ts_xchg_source_new(ts_op *sink, ts_op **out)
 {

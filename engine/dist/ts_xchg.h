@@ -4,7 +4,8 @@
  * Protocol (docs/architecture.md, "Streaming exchange"):
  *   - sink(): each live row gets a destination (ts_partition_rank of its key hash, or a fixed root); rows are
  *     appended to one staging buffer per destination. A staging buffer that reaches `msg_bytes` is packed into
- *     one message (a header, then per column its values, validity bits and string bytes, 8-byte aligned) and sent
+ *     one message (a header, then per column its values, validity bits and string bytes, 8-byte aligned; integer
+ *     columns narrowed to the bytes their range in the message needs, widened back by the source) and sent
  *     with MPI_Issend; at most `max_inflight` messages are in flight: past that, the sink progresses the exchange
  *     (receives, completes sends) until one finished. Every sink() call also receives: MPI_Improbe + MPI_Imrecv
  *     of whatever arrived, so communication overlaps computation and no rank's sends wait on a rank that only
