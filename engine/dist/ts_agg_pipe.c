@@ -17,6 +17,7 @@ typedef struct agg_pipe {
     ts_op *local;               /* the streaming aggregation */
     int two_phase, nkeys, npart;
     char keys[TS_MAX_COLS][TS_NAME_MAX], part[8][TS_NAME_MAX];
+    const char *key_names[TS_MAX_COLS], *part_names[8]; /* keys[] and part[] as the name lists the API takes */
     ts_agg aggs[TS_MAX_COLS];
     char outs[TS_MAX_COLS][TS_NAME_MAX];
     int naggs;
@@ -45,9 +46,7 @@ typedef struct agg_pipe {
 static ts_err flush(agg_pipe *a)
 {
     ts_table *t = NULL;
-    const char *keys[TS_MAX_COLS];
-    for (int k = 0; k < a->nkeys; k++)
-        keys[k] = a->keys[k];
+    const char *const *keys = a->key_names;
     ts_err err = ts_agg_sink_partial_result(a->local, "partial", &t);
     if (!err && !a->spill) {
         char tag[32];
@@ -68,9 +67,7 @@ static ts_err mirror_flush(agg_pipe *a)
 {
     if (ts_table_rows(a->stage) == 0)
         return TS_OK;
-    const char *keys[TS_MAX_COLS];
-    for (int k = 0; k < a->nkeys; k++)
-        keys[k] = a->keys[k];
+    const char *const *keys = a->key_names;
     TS_TRY(ts_spill_by_keys(a->rows, SPILL_PARTS, a->stage, keys, a->nkeys));
     ts_table_truncate(a->stage, 0);
     a->op.prof.spill_bytes = ts_spill_bytes_written(a->rows);
@@ -118,9 +115,7 @@ static ts_err pipe_sink(ts_op *op, ts_chunk *in)
 /* Partial states exchanged by key hash and merged: *out (new) the groups this rank owns. Collective. */
 static ts_err merge_states(agg_pipe *a, ts_table *partial, ts_table **out)
 {
-    const char *keys[TS_MAX_COLS];
-    for (int k = 0; k < a->nkeys; k++)
-        keys[k] = a->keys[k];
+    const char *const *keys = a->key_names;
     const int64_t n = ts_table_rows(partial);
     int32_t *dest = malloc(sizeof *dest * (size_t)(n + 1));
     ts_err err = dest ? ts_partition_dest(partial, keys, a->nkeys, a->ctx->size, dest)
@@ -160,9 +155,7 @@ static ts_err finish_spilled(agg_pipe *a, ts_ctx *ctx)
     ts_err err = ts_ctx_check(ctx, flush(a));
     ts_op_free(a->local); /* its groups are on disk now */
     a->local = NULL;
-    const char *keys[TS_MAX_COLS];
-    for (int k = 0; k < a->nkeys; k++)
-        keys[k] = a->keys[k];
+    const char *const *keys = a->key_names;
     int at[SPILL_PARTS + 1], nrounds = 0;
     if (!err)
         err = ts_spill_rounds(ctx, a->spill, SPILL_PARTS, ctx->op_room, at, &nrounds);
@@ -197,9 +190,7 @@ static ts_err finish_spilled(agg_pipe *a, ts_ctx *ctx)
     snprintf(a->op.label + strlen(a->op.label), sizeof a->op.label - strlen(a->op.label),
              "; over its memory share: %d flush%s spilled, merged in %d rounds", a->flushes,
              a->flushes == 1 ? "" : "es", nrounds);
-    const char *part[8];
-    for (int p = 0; p < a->npart; p++)
-        part[p] = a->part[p];
+    const char *const *part = a->part_names;
     if (a->two_phase)
         ts_table_set_partitioned(a->result, keys, a->nkeys);
     else
@@ -214,9 +205,7 @@ static ts_err aggregate_rows(agg_pipe *a, const ts_table *rows)
     ts_chunk *c = NULL;
     ts_op *sink = NULL;
     ts_table *t = NULL;
-    const char *keys[TS_MAX_COLS];
-    for (int k = 0; k < a->nkeys; k++)
-        keys[k] = a->keys[k];
+    const char *const *keys = a->key_names;
     ts_err err = ts_chunk_new("aggregate partition", &c);
     if (!err)
         err = ts_chunk_add_like(c, rows, 1);
@@ -273,9 +262,7 @@ static ts_err finish_grace(agg_pipe *a)
     a->rounds = nrounds;
     snprintf(a->op.label + strlen(a->op.label), sizeof a->op.label - strlen(a->op.label),
              "; over its memory share: input rows spilled by key hash, aggregated in %d rounds", nrounds);
-    const char *part[8];
-    for (int p = 0; p < a->npart; p++)
-        part[p] = a->part[p];
+    const char *const *part = a->part_names;
     if (!a->result)
         TS_FAIL(TS_ERR_INTERNAL, "aggregate: no spill round");
     ts_table_set_partitioned(a->result, part, a->npart);
@@ -310,9 +297,7 @@ static ts_err pipe_finish(ts_op *op, ts_ctx *ctx, ts_err status)
         ts_table_free(t);
     } else if (!err) {
         a->result = t;
-        const char *part[8];
-        for (int p = 0; p < a->npart; p++)
-            part[p] = a->part[p];
+        const char *const *part = a->part_names;
         ts_table_set_partitioned(t, part, a->npart);
     } else {
         ts_table_free(t);
@@ -342,9 +327,9 @@ ts_err ts_agg_pipe_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int n
     agg_pipe *a = (agg_pipe *)*out;
     a->ctx = ctx, a->two_phase = two_phase && ctx->size > 1, a->nkeys = nkeys, a->naggs = naggs, a->npart = npart;
     for (int k = 0; k < nkeys; k++)
-        snprintf(a->keys[k], TS_NAME_MAX, "%s", keys[k]);
+        snprintf(a->keys[k], TS_NAME_MAX, "%s", keys[k]), a->key_names[k] = a->keys[k];
     for (int p = 0; p < npart; p++)
-        snprintf(a->part[p], TS_NAME_MAX, "%s", part_keys[p]);
+        snprintf(a->part[p], TS_NAME_MAX, "%s", part_keys[p]), a->part_names[p] = a->part[p];
     for (int i = 0; i < naggs; i++) { /* the merge reads the aggregates' kinds, parameters and output names */
         a->given[i] = aggs[i];
         const char **name[3] = {&a->given[i].input, &a->given[i].where, &a->given[i].order};

@@ -646,11 +646,9 @@ typedef struct xchg_source {
 
 /* The rank's own rows, when they went cold, leave the resident set behind the reader in strides (a chunk is valid
  * until the source is called again, so rows before s->at are done with); received messages are freed whole. */
-#define RELEASE_STRIDE (64 * 1024)
-
 static void release_kept(xchg_source *s)
 {
-    if (s->src != s->x->me || (s->at - s->released < RELEASE_STRIDE && s->at < s->rows))
+    if (s->src != s->x->me || !ts_cold_release_due(s->released, s->at, s->rows))
         return;
     for (int i = 0; i < s->op.out->schema.ncols; i++)
         ts_column_release(&s->mcol[i], s->released, s->at - s->released);

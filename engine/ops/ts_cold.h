@@ -40,6 +40,15 @@ ts_err ts_table_to_cold(ts_table *t, const char *dir, int64_t *written);
 ts_err ts_cold_block(void **p, size_t n, const char *dir);
 /* 1 when some column of t is cold. */
 int ts_table_is_cold(const ts_table *t);
+/* Readers of cold columns drop the rows they are done with from the resident set in strides of this many rows (one
+ * madvise per column per stride): 1 when a reader at row upto of rows, having released the rows before released,
+ * should release the rows in between now. */
+#define TS_COLD_RELEASE_STRIDE (64 * 1024)
+static inline int ts_cold_release_due(int64_t released, int64_t upto, int64_t rows)
+{
+    return upto - released >= TS_COLD_RELEASE_STRIDE || upto >= rows;
+}
+
 /* Drops every cold column's pages of t from the resident set (after a pass over the whole table). */
 void ts_table_release(const ts_table *t);
 

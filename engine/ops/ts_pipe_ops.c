@@ -34,13 +34,11 @@ typedef struct table_source {
     int64_t released; /* rows before this one have left the resident set (cold columns) */
 } table_source;
 
-/* A cold table's pages leave the resident set behind the scan, in strides (one madvise per column per stride):
- * the chunks before s->at are done with, since a chunk is valid only until its producer is called again. */
-#define RELEASE_STRIDE (64 * 1024)
-
+/* A cold table's pages leave the resident set behind the scan: the chunks before s->at are done with, since a
+ * chunk is valid only until its producer is called again. */
 static void release_behind(table_source *s, int64_t upto)
 {
-    if (upto - s->released < RELEASE_STRIDE && upto < ts_table_rows(s->t))
+    if (!ts_cold_release_due(s->released, upto, ts_table_rows(s->t)))
         return;
     for (int i = 0; i < s->op.out->schema.ncols; i++)
         ts_column_release(s->t->cols[s->cols[i]], s->released, upto - s->released);
