@@ -92,6 +92,34 @@ static void test_lex(void)
           "299 delimiters counted, 64 positions kept");
 }
 
+/* ts_lex_skip_lines vs a byte loop: random offsets and counts over texts sparse and dense in newlines, across
+ * block boundaries, and counts past the last newline (end). */
+static void test_skip_lines(void)
+{
+    ts_test_rng r = ts_rng_seed(11);
+    _Alignas(64) char buf[1200];
+    for (int it = 0; it < 3000; it++) {
+        const size_t n = ts_rng_below(&r, sizeof buf - 64);
+        const size_t odds = 1 + ts_rng_below(&r, 90); /* one newline in about `odds` bytes */
+        const size_t off = ts_rng_below(&r, 64);
+        char *text = buf + off;
+        for (size_t i = 0; i < n; i++)
+            text[i] = ts_rng_below(&r, odds) == 0 ? '\n' : (char)('a' + ts_rng_below(&r, 26));
+        const size_t from = n ? ts_rng_below(&r, n + 1) : 0;
+        const int64_t k = 1 + (int64_t)ts_rng_below(&r, 40);
+        size_t want = n;
+        int64_t left = k;
+        for (size_t i = from; i < n; i++)
+            if (text[i] == '\n' && --left == 0) {
+                want = i + 1;
+                break;
+            }
+        const char *got = ts_lex_skip_lines(text + from, text + n, k);
+        CHECK(got == text + want, "skip %" PRId64 " lines from %zu of %zu: at %td, expected %zu", k, from, n,
+              got - text, want);
+    }
+}
+
 /* ---- scan vs a naive splitter ------------------------------------------------------------------------------ */
 
 #define NF 3
@@ -418,6 +446,7 @@ static void test_hash128(void)
 int main(void)
 {
     test_lex();
+    test_skip_lines();
     test_scan_random();
     test_int64();
     test_decimal();
