@@ -306,7 +306,8 @@ static void test_int64(void)
                                         "-999999999999999999", "9223372036854775807", "9223372036854775808",
                                         "-9223372036854775808", "-9223372036854775809", "0000000000000000000001",
                                         "18446744073709551616", "99999999999999999999", "1e6", "0x1F", "12.5",
-                                        "--5", "+-5", "5-", " 5", "5 ", "1,2"};
+                                        "--5", "+-5", "5-", " 5", "5 ", "1,2", "1234", "12345678", "99999999",
+                                        "-00000000", "+1234567", "1234567/", "123:", "\xb1\xb2\xb3\xb4"};
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
         int_case(fixed[i], strlen(fixed[i]));
     ts_test_rng r = ts_rng_seed(5);
@@ -320,7 +321,7 @@ static void test_int64(void)
         for (size_t k = 0; k < digits; k++)
             s[n++] = (char)(kind == 0 && k == 0 ? '9' : '0' + ts_rng_below(&r, 10));
         if (kind == 3 && n) /* a stray byte somewhere */
-            s[ts_rng_below(&r, n)] = "x.e +-/:"[ts_rng_below(&r, 8)];
+            s[ts_rng_below(&r, n)] = "x.e +-/:\x80\xb0\xb9\xba\xff\x7f\x09"[ts_rng_below(&r, 15)];
         char *exact = malloc(n ? n : 1);
         memcpy(exact, s, n);
         int_case(exact, n);
