@@ -392,7 +392,23 @@ fail:
 void ts_csv_sink_free(ts_csv_sink *sink)
 {
     ts_table_free(sink->clean), ts_table_free(sink->rejects);
+    free(sink->marks);
     sink->clean = sink->rejects = NULL;
+    sink->marks = NULL, sink->nmarks = sink->marks_cap = 0;
+}
+
+/* Appends a line mark (ts_csv_sink.marks). */
+static ts_err add_mark(ts_csv_sink *sink, int64_t at)
+{
+    if (sink->nmarks == sink->marks_cap) {
+        const int64_t cap = sink->marks_cap ? 2 * sink->marks_cap : 4096;
+        int64_t *m = realloc(sink->marks, sizeof *m * (size_t)cap);
+        if (!m)
+            TS_FAIL(TS_ERR_NOMEM, "out of memory marking %lld lines", (long long)cap);
+        sink->marks = m, sink->marks_cap = cap;
+    }
+    sink->marks[sink->nmarks++] = at;
+    return TS_OK;
 }
 
 /* One vector of lines and the per-field views and values computed on it. */
@@ -820,6 +836,8 @@ ts_err ts_csv_scan_range(const ts_csv_spec *spec, const ts_csv_layout *layout, i
     ts_lex_init(&lex, data, len, spec_delim(spec), spec_quote(spec));
     plan_reads(spec, layout, b);
     for (; pos < end && pos < len; idx++) {
+        if (idx % TS_CSV_MARK_EVERY == 0)
+            TS_TRY_GOTO(err, add_mark(sink, pos), done);
         const int64_t start = pos == 0 ? ts_csv_bom(data, len) : pos;
         const char *eol;
         int quoted;

@@ -85,7 +85,13 @@ typedef struct ts_csv_spec {
 typedef struct ts_csv_sink {
     ts_table *clean;
     ts_table *rejects;
+    /* Line marks: the byte offset of every TS_CSV_MARK_EVERY-th line of each range (range-local line indexes 0,
+     * EVERY, 2 EVERY, ...), appended range after range (malloc'ed; ts_csv_sink_free frees it unless taken).
+     * Fetching a line by number later jumps to its mark instead of walking every line before it. */
+    int64_t *marks, nmarks, marks_cap;
 } ts_csv_sink;
+
+#define TS_CSV_MARK_EVERY 32
 
 /* Creates the empty clean and rejects tables for spec. Caller frees both tables. */
 ts_err ts_csv_sink_new(const ts_csv_spec *spec, ts_csv_sink *sink);

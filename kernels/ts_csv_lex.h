@@ -123,4 +123,32 @@ static inline int64_t ts_lex_line(ts_lex *L, const char **delims, int64_t max, c
     }
 }
 
+/* The byte after the k-th '\n' at or after p (k >= 1), or end when fewer follow: whole 64-byte blocks are
+ * skipped by counting their newlines (one mask and a popcount), so walking to a far line costs a pass at memory
+ * speed instead of a search call per line. Only [p, end) is read (aligned loads inside it, the rest byte by
+ * byte). */
+static inline const char *ts_lex_skip_lines(const char *p, const char *end, int64_t k)
+{
+    while (p < end && ((uintptr_t)p & 63)) { /* up to the first aligned block */
+        if (*p++ == '\n' && --k == 0)
+            return p;
+    }
+    for (; end - p >= 64; p += 64) {
+        uint64_t md, mn, mq;
+        ts_lex_masks(p, '\n', '\n', &md, &mn, &mq);
+        const int64_t c = __builtin_popcountll(mn);
+        if (c < k) {
+            k -= c;
+            continue;
+        }
+        while (--k > 0)
+            mn &= mn - 1; /* drop the newlines before the k-th */
+        return p + __builtin_ctzll(mn) + 1;
+    }
+    for (; p < end; p++)
+        if (*p == '\n' && --k == 0)
+            return p + 1;
+    return end;
+}
+
 #endif

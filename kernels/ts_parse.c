@@ -1,6 +1,37 @@
 #include "ts_parse.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/* 4 to 8 digit bytes at s as one little-endian word, right-aligned behind '0' bytes (leading zeros), read with
+ * fixed-size loads inside [s, s + n): two overlapping 4-byte loads, or one 8-byte load. */
+static inline uint64_t digit_word(const char *s, size_t n)
+{
+    uint64_t x;
+    if (n == 8) {
+        memcpy(&x, s, 8);
+        return x;
+    }
+    uint32_t a, b;
+    memcpy(&a, s, 4), memcpy(&b, s + n - 4, 4);
+    x = a | (uint64_t)b << (8 * (n - 4)); /* the overlapping bytes are the same bytes */
+    return x << (8 * (8 - n)) | UINT64_C(0x3030303030303030) >> (8 * n);
+}
+
+/* Value of up to 8 ASCII digits (SWAR: every byte checked at once, then pairs, quads and halves combined), or -1
+ * when a byte is not a digit. A per-digit loop's exit branch mispredicted on fields of varying length. */
+static inline int64_t swar_digits(uint64_t x)
+{
+    const uint64_t high = UINT64_C(0x8080808080808080);
+    /* a byte is a digit when its high bit is clear, b + 0x50 >= 0x80 (b >= '0') and b + 0x46 < 0x80 (b <= '9');
+     * with the high bits clear no sum carries into the next byte */
+    if ((x & high) || ((x + UINT64_C(0x5050505050505050)) & ~(x + UINT64_C(0x4646464646464646)) & high) != high)
+        return -1;
+    x -= UINT64_C(0x3030303030303030);
+    x = (x * 10 + (x >> 8)) & UINT64_C(0x00ff00ff00ff00ff);
+    x = (x * 100 + (x >> 16)) & UINT64_C(0x0000ffff0000ffff);
+    return (int64_t)((x * 10000 + (x >> 32)) & UINT64_C(0xffffffff));
+}
 
 int ts_parse_int64(const char *s, size_t len, int64_t *out)
 {
@@ -10,6 +41,13 @@ int ts_parse_int64(const char *s, size_t len, int64_t *out)
         neg = s[0] == '-', i = 1;
     if (i == len)
         return 0;
+    if (len - i >= 4 && len - i <= 8) {
+        const int64_t v = swar_digits(digit_word(s + i, len - i));
+        if (v < 0)
+            return 0;
+        *out = neg ? -v : v;
+        return 1;
+    }
     if (len - i <= 18) { /* at most 18 digits cannot overflow: no bound check per digit */
         uint64_t v = 0;
         for (; i < len; i++) {

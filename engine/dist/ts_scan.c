@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ts_csv_lex.h"
 #include "ts_fault.h"
 #include "ts_hash.h"
 #include "ts_mem.h"
@@ -212,8 +213,10 @@ static ts_err scan_ranges(const ts_csv_spec *spec, const ts_scan_opts *o, ts_sca
         if (ts_fault_armed()) /* TESSERA_FAULT's scan-range point: e.g. the file truncated under the scan */
             TS_TRY(ts_fault_point_file("scan-range", s->files[r->file].path));
         ts_file_prefetch(d, r->begin, r->end);
+        r->mark0 = sink->nmarks;
         const ts_err err = ts_csv_scan_range(spec, &layout, r->file, d->data, d->len, r->begin, r->end, sink,
                                              &r->nlines);
+        r->nmarks = sink->nmarks - r->mark0;
         TS_TRY(ts_file_check(&s->files[r->file], d)); /* a file that changed is named, whatever the scan saw */
         TS_TRY(err);
         s->rows_read += r->nlines - (r->begin == 0 && layout.skip_line1 && r->nlines > 0);
@@ -310,8 +313,8 @@ ts_err ts_scan_csv_files_opts(ts_ctx *ctx, const ts_file_info *files, int nfiles
         positions(out, rl, rs);
         ts_column_free(sink.rejects->cols[0]);
         memmove(sink.rejects->cols, sink.rejects->cols + 1, sizeof(ts_column *) * (size_t)--sink.rejects->ncols);
-        out->clean = sink.clean, out->rejects = sink.rejects;
-        sink.clean = sink.rejects = NULL;
+        out->clean = sink.clean, out->rejects = sink.rejects, out->marks = sink.marks;
+        sink.clean = sink.rejects = NULL, sink.marks = NULL;
     }
     free(cs), free(rs);
     ts_csv_sink_free(&sink);
@@ -336,12 +339,13 @@ void ts_scan_free(ts_scan *s)
 {
     for (int i = 0; s->data && i < s->nfiles; i++)
         ts_file_unload(&s->data[i]);
-    free(s->data), free(s->files), free(s->ranges);
+    free(s->data), free(s->files), free(s->ranges), free(s->marks);
     ts_table_free(s->clean), ts_table_free(s->rejects);
     memset(s, 0, sizeof *s);
 }
 
-/* One pass over each range: walk lines in order, copying those whose position is next in pos[]. */
+/* One pass over each range: lines in order, copying those whose position is next in pos[]. The scan's line marks
+ * bring each one within TS_CSV_MARK_EVERY lines (walking every line before it read the input a second time). */
 ts_err ts_scan_fetch_lines(const ts_scan *s, const int64_t *pos, int64_t n, ts_column *raw)
 {
     int64_t i = 0;
@@ -354,10 +358,12 @@ ts_err ts_scan_fetch_lines(const ts_scan *s, const int64_t *pos, int64_t n, ts_c
             at = nl ? nl - d->data + 1 : d->len;
         }
         for (; i < n && ts_pos_file(pos[i]) == r->file && ts_pos_line(pos[i]) < r->first_line + r->nlines; i++) {
-            for (; line < ts_pos_line(pos[i]); line++) {
-                const char *nl = memchr(d->data + at, '\n', (size_t)(d->len - at));
-                at = nl ? nl - d->data + 1 : d->len;
-            }
+            const int64_t want = ts_pos_line(pos[i]), m = (want - r->first_line) / TS_CSV_MARK_EVERY;
+            if (s->marks && m < r->nmarks && r->first_line + m * TS_CSV_MARK_EVERY > line) /* jump ahead */
+                at = s->marks[r->mark0 + m], line = r->first_line + m * TS_CSV_MARK_EVERY;
+            if (line < want) /* newlines counted a block at a time */
+                at = ts_lex_skip_lines(d->data + at, d->data + d->len, want - line) - d->data;
+            line = want;
             const char *nl = memchr(d->data + at, '\n', (size_t)(d->len - at));
             int64_t stop = nl ? nl - d->data : d->len;
             if (stop > at && d->data[stop - 1] == '\r')

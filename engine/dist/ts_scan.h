@@ -23,6 +23,7 @@ typedef struct ts_scan_range {
     int64_t begin, end;     /* byte range in the file's (inflated) content */
     int64_t first_line;     /* 1-based number of the range's first line */
     int64_t nlines;         /* lines starting in the range (header included) */
+    int64_t mark0, nmarks;  /* its line marks: ts_scan.marks[mark0 ..+ nmarks) (ts_csv_sink.marks); 0, 0: none */
 } ts_scan_range;
 
 typedef struct ts_scan {
@@ -36,6 +37,7 @@ typedef struct ts_scan {
     int64_t rows_read;      /* data lines this rank read (headers excluded) */
     int header_warnings;    /* files whose line 1 was not the expected header */
     int drop_pages;         /* scanned under a memory budget: pages read again are dropped after use too */
+    int64_t *marks;         /* the ranges' line marks (malloc'ed), for ts_scan_fetch_lines */
 } ts_scan;
 
 /* Scans files[0..nfiles) (plain or .gz by their gz flag), which must be the same list, in the same order, on every

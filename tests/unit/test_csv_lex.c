@@ -92,6 +92,34 @@ static void test_lex(void)
           "299 delimiters counted, 64 positions kept");
 }
 
+/* ts_lex_skip_lines vs a byte loop: random offsets and counts over texts sparse and dense in newlines, across
+ * block boundaries, and counts past the last newline (end). */
+static void test_skip_lines(void)
+{
+    ts_test_rng r = ts_rng_seed(11);
+    _Alignas(64) char buf[1200];
+    for (int it = 0; it < 3000; it++) {
+        const size_t n = ts_rng_below(&r, sizeof buf - 64);
+        const size_t odds = 1 + ts_rng_below(&r, 90); /* one newline in about `odds` bytes */
+        const size_t off = ts_rng_below(&r, 64);
+        char *text = buf + off;
+        for (size_t i = 0; i < n; i++)
+            text[i] = ts_rng_below(&r, odds) == 0 ? '\n' : (char)('a' + ts_rng_below(&r, 26));
+        const size_t from = n ? ts_rng_below(&r, n + 1) : 0;
+        const int64_t k = 1 + (int64_t)ts_rng_below(&r, 40);
+        size_t want = n;
+        int64_t left = k;
+        for (size_t i = from; i < n; i++)
+            if (text[i] == '\n' && --left == 0) {
+                want = i + 1;
+                break;
+            }
+        const char *got = ts_lex_skip_lines(text + from, text + n, k);
+        CHECK(got == text + want, "skip %" PRId64 " lines from %zu of %zu: at %td, expected %zu", k, from, n,
+              got - text, want);
+    }
+}
+
 /* ---- scan vs a naive splitter ------------------------------------------------------------------------------ */
 
 #define NF 3
@@ -278,7 +306,8 @@ static void test_int64(void)
                                         "-999999999999999999", "9223372036854775807", "9223372036854775808",
                                         "-9223372036854775808", "-9223372036854775809", "0000000000000000000001",
                                         "18446744073709551616", "99999999999999999999", "1e6", "0x1F", "12.5",
-                                        "--5", "+-5", "5-", " 5", "5 ", "1,2"};
+                                        "--5", "+-5", "5-", " 5", "5 ", "1,2", "1234", "12345678", "99999999",
+                                        "-00000000", "+1234567", "1234567/", "123:", "\xb1\xb2\xb3\xb4"};
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
         int_case(fixed[i], strlen(fixed[i]));
     ts_test_rng r = ts_rng_seed(5);
@@ -292,7 +321,7 @@ static void test_int64(void)
         for (size_t k = 0; k < digits; k++)
             s[n++] = (char)(kind == 0 && k == 0 ? '9' : '0' + ts_rng_below(&r, 10));
         if (kind == 3 && n) /* a stray byte somewhere */
-            s[ts_rng_below(&r, n)] = "x.e +-/:"[ts_rng_below(&r, 8)];
+            s[ts_rng_below(&r, n)] = "x.e +-/:\x80\xb0\xb9\xba\xff\x7f\x09"[ts_rng_below(&r, 15)];
         char *exact = malloc(n ? n : 1);
         memcpy(exact, s, n);
         int_case(exact, n);
@@ -418,6 +447,7 @@ static void test_hash128(void)
 int main(void)
 {
     test_lex();
+    test_skip_lines();
     test_scan_random();
     test_int64();
     test_decimal();
