@@ -150,8 +150,11 @@ static int by_size(const void *x, const void *y)
 {
     const relset *a = x, *b = y;
     const int pa = popcount(a[0] | a[1]), pb = popcount(b[0] | b[1]);
-    return pa != pb ? (pa > pb) - (pa < pb) : (a[0] > b[0]) - (a[0] < b[0]) ? (a[0] > b[0]) - (a[0] < b[0])
-                                                                             : (a[1] > b[1]) - (a[1] < b[1]);
+    if (pa != pb)
+        return (pa > pb) - (pa < pb);
+    if (a[0] != b[0])
+        return (a[0] > b[0]) - (a[0] < b[0]);
+    return (a[1] > b[1]) - (a[1] < b[1]);
 }
 
 static void extract(const dp_entry *dp, relset s, jo_result *r)
