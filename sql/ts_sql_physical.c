@@ -38,6 +38,7 @@
 #include "ts_spill_keys.h"
 #include "ts_sql_exec.h"
 #include "ts_sql_parse.h"
+#include "ts_sql_stats.h"
 #include "ts_topk_group.h"
 #include "ts_window_pipe.h"
 #include "ts_xchg.h"
@@ -750,8 +751,14 @@ static int semi_left_smaller(const ts_sql_plan *p)
     return (p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI) && !p->not_in && l >= 0 && r > l;
 }
 
-/* Under --memory-limit, semi / anti joins build on the right side, whose spilling the grace join handles. */
-static int build_on_left(const phys *ph, const ts_sql_plan *p) { return semi_left_smaller(p) && !ph->ctx->mem_limit; }
+/* The left build does not spill (its marks need every left row at once), so under --memory-limit it is taken only
+ * when the left side's estimate fits an operator's share eight times over (room for a misestimate and the hash
+ * table); otherwise the join builds on the right side, whose spilling the grace join handles. TPC-H SF 10 q04 under
+ * 3G built 19 million line items (9.6 s) for 0.6 million orders. */
+static int build_on_left(const phys *ph, const ts_sql_plan *p)
+{
+    return semi_left_smaller(p) && (!ph->ctx->mem_limit || 8 * ts_sql_est_bytes(p->in[0]) <= (double)ph->ctx->op_room);
+}
 
 /* NOT IN's rules on NULLs, as a filter before the anti join's probe (the build side's rows with a NULL key are
  * kept, so they can be counted): any NULL on the right and no row passes; a non-empty right side and left rows
