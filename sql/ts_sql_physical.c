@@ -807,6 +807,8 @@ static ts_err run_build(phys *ph, ts_sql_plan *p, pipe *side, char *const *keys,
         ts_join_build_keep_null_keys(*bop);
     if (p->join_type == TS_JOIN_SEMI || p->join_type == TS_JOIN_ANTI) /* no right column is read */
         ts_join_build_keys_only(*bop);
+    if (side->src_table) /* the chunks are views of a table that outlives the build pipeline's finish */
+        ts_join_build_input_in_place(*bop);
     for (int c = 0; c < side->tail->schema.ncols; c++)
         memcpy(names[(*nnames)++], side->tail->col[c].name, TS_NAME_MAX);
     err = run(ph, side, *bop, p);

@@ -22,6 +22,14 @@ typedef struct join_build {
     int broadcast, keep_null_keys, keys_only;
     int64_t local_rows; /* rows this rank collected, before the broadcast */
     ts_table *rows;
+    /* While every chunk so far was a view continuing the previous one in the same arrays (an in-memory table
+     * scanned in order), the rows are not copied: span_col describes them in place (span_rows rows), and a shuffle
+     * sends them from there (a copy of the whole build side in fresh memory was 13 % of the page faults of a
+     * 10^7-row join on 2 ranks). Any other chunk first copies the span into rows (no_span: from then on always). */
+    int64_t span_rows;
+    int in_place, no_span; /* ts_join_build_input_in_place; a chunk broke the span */
+    int sent_in_place;     /* the shuffle sent the span */
+    ts_column span_col[TS_MAX_COLS];
     ts_join_ht *ht;
     ts_spill *spill; /* over the memory budget: the rows by key hash (after finish: this rank's, shuffled) */
 } join_build;
@@ -32,6 +40,82 @@ static int64_t table_bytes(const ts_table *t)
     for (int c = 0; c < t->ncols; c++)
         b += t->cols[c]->len * (int64_t)ts_type_width(t->cols[c]->type) + t->cols[c]->nbytes;
     return b;
+}
+
+/* 1 when chunk `in` (rows 0 .. n, no selection) continues the span: every column a view whose arrays start where
+ * the span's end (the same payload and dictionary; a bitmap continues at a 64-row boundary). A first chunk starts a
+ * span when its text offsets start at 0, as a table's do. Under a memory budget nothing is kept in place: the
+ * collected rows must be spillable. */
+static int span_extends(const join_build *b, const ts_chunk *in)
+{
+    if (!b->in_place || b->no_span || in->sel || b->ctx->op_room > 0 || in->schema.ncols > TS_MAX_COLS)
+        return 0;
+    for (int i = 0; i < in->schema.ncols; i++) {
+        const ts_column *v = &in->col[i], *s = &b->span_col[i];
+        if (!in->viewing[i])
+            return 0;
+        if (!b->span_rows) {
+            if (v->type == TS_T_STRING && TS_COL(v, int64_t)[0] != 0)
+                return 0;
+            continue;
+        }
+        const size_t w = ts_type_width(v->type);
+        if ((const char *)v->data != (const char *)s->data + (size_t)s->len * w || v->bytes != s->bytes ||
+            v->dict != s->dict || !v->valid != !s->valid || (v->valid && ((s->len & 63) || v->valid != s->valid +
+                                                                          s->len / 64)))
+            return 0;
+    }
+    return 1;
+}
+
+static void span_add(join_build *b, const ts_chunk *in)
+{
+    for (int i = 0; i < in->schema.ncols; i++) {
+        ts_column *s = &b->span_col[i];
+        if (!b->span_rows) {
+            *s = in->col[i];
+            s->len = 0, s->valid_spare = NULL, s->bytes_cap = 0;
+        }
+        s->len += in->n, s->cap = s->len;
+        if (s->type == TS_T_STRING)
+            s->nbytes = TS_COL(s, int64_t)[s->len];
+    }
+    b->span_rows += in->n;
+}
+
+/* The span as a table borrowing its columns (*out is new; its columns stay the scanned table's). */
+static ts_err span_table(join_build *b, ts_table **out)
+{
+    TS_TRY(ts_table_new(b->rows->name, out));
+    (*out)->borrowed = 1;
+    for (int c = 0; c < b->rows->ncols; c++) {
+        const ts_err err = ts_table_borrow(*out, &b->span_col[c]);
+        if (err) {
+            ts_table_free(*out);
+            *out = NULL;
+            return err;
+        }
+    }
+    return TS_OK;
+}
+
+/* The span's rows are copied into rows (they must outlive the scanned table, or come before rows that are not a
+ * span); no span is started again. */
+static ts_err span_copy(join_build *b)
+{
+    b->no_span = 1;
+    for (int c = 0; b->span_rows && c < b->rows->ncols; c++)
+        TS_TRY(ts_column_append_rows(b->rows->cols[c], &b->span_col[c], NULL, b->span_rows));
+    b->span_rows = 0;
+    return TS_OK;
+}
+
+static int64_t span_bytes(const join_build *b)
+{
+    int64_t n = 0;
+    for (int c = 0; b->span_rows && c < b->rows->ncols; c++)
+        n += b->span_rows * (int64_t)ts_type_width(b->span_col[c].type) + b->span_col[c].nbytes;
+    return n;
 }
 
 /* The collected rows go to the spill partitions (by key hash), and their memory is freed. */
@@ -115,6 +199,13 @@ static ts_err build_sink(ts_op *op, ts_chunk *in)
         }
         in->sel = in->sel_buf, in->nsel = n;
     }
+    if (!in->n)
+        return TS_OK;
+    if (span_extends(b, in)) {
+        span_add(b, in);
+        return TS_OK;
+    }
+    TS_TRY(span_copy(b));
     TS_TRY(ts_chunk_append_to(in, b->rows));
     ts_op_hold(op, table_bytes(b->rows));
     if (b->ctx->op_room > 0 && table_bytes(b->rows) > b->ctx->op_room)
@@ -145,18 +236,29 @@ static ts_err replicate(ts_ctx *ctx, ts_table **t)
     return err;
 }
 
+/* The collected rows (or the span, read in place) to the ranks their keys hash to. */
 static ts_err shuffle(join_build *b)
 {
     const char *keys[8];
     for (int k = 0; k < b->nkeys; k++)
         keys[k] = b->keys[k];
-    int32_t *dest = malloc(sizeof *dest * (size_t)(ts_table_rows(b->rows) + 1));
-    ts_err err = dest ? ts_partition_dest(b->rows, keys, b->nkeys, b->ctx->size, dest)
-                      : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
-    err = ts_ctx_check(b->ctx, err);
+    ts_table *span = NULL, *out = NULL;
+    ts_err err = b->span_rows ? span_table(b, &span) : TS_OK;
+    const ts_table *from = span ? span : b->rows;
+    int32_t *dest = err ? NULL : malloc(sizeof *dest * (size_t)(ts_table_rows(from) + 1));
     if (!err)
+        err = dest ? ts_partition_dest(from, keys, b->nkeys, b->ctx->size, dest)
+                   : ts_error_raise(TS_ERR_NOMEM, __FILE__, __LINE__, __func__, "out of memory");
+    err = ts_ctx_check(b->ctx, err);
+    if (!err && span) {
+        err = ts_exchange_rows(b->ctx, span, dest, &out);
+        if (!err)
+            ts_table_free(b->rows), b->rows = out, b->span_rows = 0, b->sent_in_place = 1;
+    } else if (!err) {
         err = ts_exchange_rows_move(b->ctx, &b->rows, dest);
+    }
     free(dest);
+    ts_table_free(span);
     return err;
 }
 
@@ -174,13 +276,16 @@ static ts_err build_finish(ts_op *op, ts_ctx *ctx, ts_err status)
             return TS_OK;
         }
     }
-    const int64_t mine = table_bytes(b->rows);
+    const int64_t mine = table_bytes(b->rows) + span_bytes(b);
     TS_MPI(MPI_Allreduce(&mine, &b->global_bytes, 1, MPI_INT64_T, MPI_SUM, ctx->comm));
-    b->local_rows = ts_table_rows(b->rows);
+    b->local_rows = ts_table_rows(b->rows) + b->span_rows;
     b->broadcast = ctx->size == 1 || b->strategy == TS_JOIN_BROADCAST ||
                    (b->strategy == TS_JOIN_AUTO && b->global_bytes <= b->limit);
     const int64_t sent0 = ctx->bytes_sent;
-    ts_err err = ctx->size == 1 ? TS_OK : b->broadcast ? replicate(ctx, &b->rows) : shuffle(b);
+    /* kept here, the rows must be copied out of the scanned table (the probe reads them after it is gone) */
+    ts_err err = b->broadcast ? ts_ctx_check(ctx, span_copy(b)) : TS_OK;
+    if (!err)
+        err = ctx->size == 1 ? TS_OK : b->broadcast ? replicate(ctx, &b->rows) : shuffle(b);
     op->prof.bytes_sent += ctx->bytes_sent - sent0;
     if (!err) {
         const char *keys[8];
@@ -195,7 +300,8 @@ static ts_err build_finish(ts_op *op, ts_ctx *ctx, ts_err status)
     if (!err) {
         ts_op_hold(op, table_bytes(b->rows) + ts_join_ht_bytes(b->ht));
         snprintf(op->label, sizeof op->label, "join-build: %s, right side %.1f MiB", b->broadcast ? "broadcast"
-                 : "shuffled by key hash", (double)b->global_bytes / (1 << 20));
+                 : b->sent_in_place ? "shuffled by key hash from the table in place" : "shuffled by key hash",
+                 (double)b->global_bytes / (1 << 20));
     }
     return err;
 }
@@ -243,6 +349,8 @@ ts_err ts_join_build_new(ts_ctx *ctx, ts_chunk *in, const char *const *keys, int
 void ts_join_build_keep_null_keys(ts_op *op) { ((join_build *)op)->keep_null_keys = 1; }
 
 void ts_join_build_keys_only(ts_op *op) { ((join_build *)op)->keys_only = 1; }
+
+void ts_join_build_input_in_place(ts_op *op) { ((join_build *)op)->in_place = 1; }
 
 ts_err ts_join_build_select_marked(ts_op *op, ts_ctx *ctx, uint8_t *matched, int want, ts_table **out)
 {

@@ -34,6 +34,11 @@ ts_err ts_join_build_select_marked(ts_op *op, ts_ctx *ctx, uint8_t *matched, int
  * build must outlive the operator. */
 ts_err ts_join_outer_probe_new(ts_chunk *in, ts_op *build, ts_join_type type, const char *const *left_keys,
                                const char *const *right_cols, const char *const *out_names, int nright, ts_op **out);
+/* Before the build pipeline runs: its chunks show a table's rows in place (views), and that table stays unchanged
+ * until the sink's finish returned. While the chunks continue one another in the table's arrays, the sink then
+ * keeps no copy of them: a shuffle sends them from the table itself (a broadcast side is still copied, since the
+ * probe reads it after the table may be gone). Under a memory budget the rows are copied as before (spillable). */
+void ts_join_build_input_in_place(ts_op *op);
 /* After the build pipeline ran: 1 when the right side was broadcast; its global size in bytes. */
 int ts_join_build_broadcast(const ts_op *op);
 int64_t ts_join_build_global_bytes(const ts_op *op);
